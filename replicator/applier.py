@@ -1,0 +1,260 @@
+"""``replicator run``: moves captured changes to the other side.
+
+One database: ``apply_queued`` takes a batch off the queue and applies it in
+one transaction. Two servers: the batch is read on the source, applied on the
+target together with a record of its ids, then dequeued on the source; a crash
+between the two commits replays nothing twice. The applier waits on LISTEN
+when idle and polls as a fallback; lost connections and server restarts are
+survived with a bounded backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import select
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import FrameType
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from replicator.errors import ReplicatorError
+from replicator.model import DIRECTIONS, Config, Direction, source_of, target_of
+
+log = logging.getLogger("replicator.applier")
+
+# pg_try_advisory_lock key: one applier per source database and direction.
+APPLIER_LOCK = 0x72756E  # "run"
+# Transient failures: retried with backoff, never counted as errors.
+TRANSIENT = (
+    pg_errors.SerializationFailure,
+    pg_errors.DeadlockDetected,
+    pg_errors.LockNotAvailable,
+)
+
+
+class Interrupted(Exception):
+    """A stop signal arrived while the applier slept."""
+
+
+@dataclass
+class Backoff:
+    """Doubling delays with a cap, and a deadline after which the applier gives up."""
+
+    first: float = 0.1
+    cap: float = 10.0
+    give_up_after: float = 300.0
+    delay: float = 0.0
+    failing_since: float | None = None
+
+    def failed(self, now: float) -> float:
+        if self.failing_since is None:
+            self.failing_since = now
+        if now - self.failing_since > self.give_up_after:
+            raise TimeoutError(f"databases unreachable for more than {self.give_up_after:.0f} s")
+        self.delay = min(self.cap, self.delay * 2 if self.delay else self.first)
+        return self.delay
+
+    def succeeded(self) -> None:
+        self.delay = 0.0
+        self.failing_since = None
+
+
+@dataclass
+class Totals:
+    applied: int = 0
+    failed: int = 0
+    skipped: int = 0
+    batches: int = 0
+
+
+@dataclass
+class Applier:
+    config: Config
+    batch_size: int
+    poll_interval: float
+    backoff: Backoff = field(default_factory=Backoff)
+    totals: Totals = field(default_factory=Totals)
+    stopping: bool = False
+    sleeping: bool = False
+    _connections: dict[str, psycopg.Connection[object]] = field(default_factory=dict)
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        """Signal handler: finish the batch in flight, then exit."""
+        log.info("received %s: finishing the current batch", signal.Signals(signum).name)
+        self.stopping = True
+        if self.sleeping:
+            raise Interrupted
+
+    def run(self, until_idle: bool = False) -> Totals:
+        """Apply batches until stopped (or, with ``until_idle``, until both queues are empty)."""
+        while not self.stopping:
+            try:
+                self._connect()
+                moved = self._one_round()
+                self.backoff.succeeded()
+                if moved:
+                    continue
+                if until_idle:
+                    break
+                self._sleep()
+            except Interrupted:
+                break
+            except (psycopg.OperationalError, *TRANSIENT) as exc:
+                self._close()
+                delay = self.backoff.failed(time.monotonic())
+                log.warning("%s; retrying in %.1f s", _first_line(exc), delay)
+                self._pause(delay)
+        self._close()
+        return self.totals
+
+    def _pause(self, seconds: float) -> None:
+        self.sleeping = True
+        try:
+            time.sleep(seconds)
+        except Interrupted:
+            pass
+        finally:
+            self.sleeping = False
+
+    # -- connections -------------------------------------------------------------
+
+    def _connect(self) -> None:
+        roles = ("left",) if self.config.same_database else ("left", "right")
+        if all(role in self._connections and not self._connections[role].closed for role in roles):
+            return
+        self._close()
+        for role in roles:
+            conn = psycopg.connect(self.config.side(role).conninfo, autocommit=True)
+            conn.execute("SET application_name = 'replicator applier'")
+            conn.add_notify_handler(lambda notify: None)  # wake-ups only interrupt the wait
+            conn.execute("LISTEN replicator_wake")
+            self._connections[role] = conn
+        for direction in DIRECTIONS:
+            self._lock(direction)
+        if not self.config.same_database:
+            for direction in DIRECTIONS:
+                self._reconcile(direction)
+        log.info("connected; applying %s", ", ".join(self._label(d) for d in DIRECTIONS))
+
+    def _conn(self, role: str) -> psycopg.Connection[object]:
+        return self._connections["left" if self.config.same_database else role]
+
+    def _lock(self, direction: Direction) -> None:
+        source = self._conn(source_of(direction))
+        row = source.execute(
+            "SELECT pg_try_advisory_lock(%s, %s)", (APPLIER_LOCK, DIRECTIONS.index(direction))
+        ).fetchone()
+        if not row or not row[0]:
+            raise ReplicatorError(f"another applier is already running {self._label(direction)}")
+
+    def _reconcile(self, direction: Direction) -> None:
+        """After a crash between the target's commit and the source's dequeue, dequeue
+        what the target already applied."""
+        row = self._conn(target_of(direction)).execute(
+            "SELECT change_ids FROM replicator.applied_batch WHERE direction = %s", (direction,)
+        ).fetchone()
+        if row and row[0]:
+            self._conn(source_of(direction)).execute(
+                "SELECT replicator.ack_batch(%s, %s)", (direction, row[0])
+            )
+
+    def _close(self) -> None:
+        for conn in self._connections.values():
+            try:
+                conn.close()
+            except psycopg.Error:
+                pass  # already broken; nothing left to release
+        self._connections.clear()
+
+    # -- work ----------------------------------------------------------------------
+
+    def _one_round(self) -> bool:
+        """One batch per direction; True if anything moved."""
+        moved = False
+        for direction in DIRECTIONS:
+            if self.stopping:
+                break
+            moved |= self._one_batch(direction)
+        return moved
+
+    def _one_batch(self, direction: Direction) -> bool:
+        started = time.monotonic()
+        if self.config.same_database:
+            conn = self._conn("left")
+            row = conn.execute(
+                "SELECT taken, failed FROM replicator.apply_queued(%s, %s)", (direction, self.batch_size)
+            ).fetchone()
+            assert row is not None
+            taken, failed, skipped = int(row[0]), int(row[1]), 0
+        else:
+            source = self._conn(source_of(direction))
+            target = self._conn(target_of(direction))
+            peeked = source.execute(
+                "SELECT ids, batch::text FROM replicator.peek_batch(%s, %s)", (direction, self.batch_size)
+            ).fetchone()
+            assert peeked is not None
+            ids: list[int] = peeked[0]
+            if not ids:
+                return False
+            row = target.execute(
+                "SELECT applied, failed, skipped FROM replicator.apply_remote(%s, %s::jsonb)",
+                (direction, peeked[1]),
+            ).fetchone()
+            assert row is not None
+            source.execute("SELECT replicator.ack_batch(%s, %s)", (direction, ids))
+            taken, failed, skipped = len(ids), int(row[1]), int(row[2])
+        if taken == 0:
+            return False
+        self.totals.batches += 1
+        self.totals.applied += taken - failed - skipped
+        self.totals.failed += failed
+        self.totals.skipped += skipped
+        log.info(
+            "%s: applied %d, failed %d%s in %.0f ms",
+            self._label(direction),
+            taken - failed - skipped,
+            failed,
+            f", skipped {skipped} already applied" if skipped else "",
+            (time.monotonic() - started) * 1000,
+        )
+        return True
+
+    def _sleep(self) -> None:
+        """Wait for a NOTIFY from a writer, or the poll interval, whichever comes first."""
+        sources = list(self._connections.values())
+        for conn in sources:
+            conn.execute("UPDATE replicator.applier_wakeup SET waiting = true")
+        try:
+            # A change committed before the flag was visible would not notify: look once more.
+            if self._one_round():
+                return
+            self.sleeping = True
+            try:
+                if not self.stopping:
+                    select.select([c.fileno() for c in sources], [], [], self.poll_interval)
+            finally:
+                self.sleeping = False
+        except Interrupted:
+            pass
+        finally:
+            for conn in sources:
+                if not conn.closed:
+                    conn.execute("UPDATE replicator.applier_wakeup SET waiting = false")
+
+    def _label(self, direction: Direction) -> str:
+        return f"{self.config.side(source_of(direction)).name}→{self.config.side(target_of(direction)).name}"
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def install_signal_handlers(handler: Callable[[int, FrameType | None], None]) -> None:
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)

@@ -1,0 +1,175 @@
+"""What the live database says about the mapped tables: columns, types, keys.
+
+The queries live in sql/catalog/*.sql; this module runs them and folds the
+rows into a frozen snapshot the validator and the compiler read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+import sqlglot
+from psycopg.rows import dict_row
+from sqlglot import exp
+
+from replicator.resources import sql_file
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column as the catalog describes it (domains resolved to their base type)."""
+
+    name: str
+    type_sql: str  # format_type() of the declared type, e.g. "character varying(20)"
+    type_kind: str  # pg_type.typtype: b base, e enum, d domain, c composite, r range
+    type_name: str  # pg_type.typname
+    type_schema: str
+    base_type: str  # pg_type.typname of the type, or of the domain's base type
+    base_type_sql: str  # format_type() of that base type with its modifier
+    typmod: int
+    not_null: bool
+    has_default: bool
+    generated: bool
+    enum_labels: tuple[str, ...] | None = None
+    # Values a single-column CHECK (col IN (...)) restricts the column to.
+    allowed_values: tuple[str, ...] | None = None
+
+    @property
+    def builtin(self) -> bool:
+        """A type every PostgreSQL database has, so the other server knows it too."""
+        return self.type_schema == "pg_catalog"
+
+    @property
+    def domain_values(self) -> tuple[str, ...] | None:
+        """The closed set of values the column accepts, if the catalog says so."""
+        return self.enum_labels if self.enum_labels is not None else self.allowed_values
+
+
+@dataclass(frozen=True)
+class UniqueKey:
+    """A primary key or a unique index over plain columns, usable with ON CONFLICT."""
+
+    name: str
+    columns: tuple[str, ...]
+    primary: bool
+
+
+@dataclass(frozen=True)
+class Table:
+    schema: str
+    name: str
+    columns: tuple[Column, ...]
+    unique_keys: tuple[UniqueKey, ...]
+
+    def column(self, name: str) -> Column | None:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        return None
+
+    def key_for(self, columns: tuple[str, ...]) -> UniqueKey | None:
+        """The unique key whose columns are exactly ``columns`` (in any order)."""
+        wanted = set(columns)
+        for key in self.unique_keys:
+            if set(key.columns) == wanted and len(key.columns) == len(columns):
+                return key
+        return None
+
+
+@dataclass(frozen=True)
+class SchemaCatalog:
+    """Every table of one side's schema."""
+
+    schema: str
+    tables: tuple[Table, ...]
+
+    def table(self, name: str) -> Table | None:
+        for table in self.tables:
+            if table.name == name:
+                return table
+        return None
+
+
+def allowed_values_of(check_definition: str) -> tuple[str, ...] | None:
+    """The value list of ``CHECK (col IN (...))`` / ``= ANY (ARRAY[...])``, else None."""
+    body = check_definition.removeprefix("CHECK").strip()
+    if body.endswith("NOT VALID"):
+        return None
+    try:
+        tree = sqlglot.parse_one(body, read="postgres")
+    except sqlglot.errors.ParseError:
+        return None
+    while isinstance(tree, exp.Paren):
+        tree = tree.this
+    if isinstance(tree, exp.In):
+        candidates = list(tree.expressions)
+    elif isinstance(tree, exp.EQ) and isinstance(tree.expression, exp.Any):
+        array = tree.expression.find(exp.Array)
+        if array is None:
+            return None
+        candidates = list(array.expressions)
+    else:
+        return None
+    values: list[str] = []
+    for candidate in candidates:
+        literal = candidate.find(exp.Literal)
+        if literal is None or not literal.is_string:
+            return None
+        values.append(literal.this)
+    return tuple(values)
+
+
+def read_schema(conn: psycopg.Connection[object], schema: str) -> SchemaCatalog:
+    """Snapshot one schema's tables from the live catalog."""
+    params = {"schema": schema}
+    # With only pg_catalog on the path, format_type() schema-qualifies every user type.
+    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        cur.execute("SET LOCAL search_path = pg_catalog, pg_temp")
+        column_rows = cur.execute(sql_file("catalog", "columns.sql"), params).fetchall()
+        key_rows = cur.execute(sql_file("catalog", "unique_keys.sql"), params).fetchall()
+        check_rows = cur.execute(sql_file("catalog", "check_constraints.sql"), params).fetchall()
+
+    allowed: dict[tuple[str, str], tuple[str, ...]] = {}
+    for row in check_rows:
+        values = allowed_values_of(row["definition"])
+        if values is None:
+            continue
+        spot = (row["table_name"], row["column_name"])
+        # Two such checks on one column: only values both accept are allowed.
+        allowed[spot] = (
+            tuple(v for v in allowed[spot] if v in values) if spot in allowed else values
+        )
+
+    columns: dict[str, list[Column]] = {}
+    for row in column_rows:
+        labels = row["enum_labels"]
+        columns.setdefault(row["table_name"], []).append(
+            Column(
+                name=row["column_name"],
+                type_sql=row["type_sql"],
+                type_kind=row["type_kind"],
+                type_name=row["type_name"],
+                type_schema=row["type_schema"],
+                base_type=row["base_type"],
+                base_type_sql=row["base_type_sql"],
+                typmod=row["typmod"],
+                not_null=row["not_null"],
+                has_default=row["has_default"],
+                generated=row["generated"],
+                enum_labels=tuple(labels) if labels is not None else None,
+                allowed_values=allowed.get((row["table_name"], row["column_name"])),
+            )
+        )
+    keys: dict[str, list[UniqueKey]] = {}
+    for row in key_rows:
+        keys.setdefault(row["table_name"], []).append(
+            UniqueKey(name=row["index_name"], columns=tuple(row["columns"]), primary=row["is_primary"])
+        )
+    return SchemaCatalog(
+        schema=schema,
+        tables=tuple(
+            Table(schema=schema, name=name, columns=tuple(cols), unique_keys=tuple(keys.get(name, ())))
+            for name, cols in sorted(columns.items())
+        ),
+    )

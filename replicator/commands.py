@@ -1,0 +1,192 @@
+"""The functions behind the CLI; each is testable without a subprocess."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import TextIO
+
+import psycopg
+from psycopg.rows import dict_row
+
+from replicator.applier import Applier, install_signal_handlers
+from replicator.catalog import SchemaCatalog, read_schema
+from replicator.compiler import Bundle, compile_bundle
+from replicator.config import redacted
+from replicator.deployer import DatabasePlan, deploy, open_transactions, plan_database, read_deployed
+from replicator.errors import DatabaseError, DeployRefused
+from replicator.loader import load_maps
+from replicator.model import SIDES, Config, MapSet, Side, source_of, target_of
+from replicator.resources import sql_file
+from replicator.validate import validate
+
+EXIT_OK = 0
+EXIT_PENDING = 2
+
+
+def connect(config: Config, role: Side) -> psycopg.Connection[object]:
+    side = config.side(role)
+    try:
+        return psycopg.connect(side.conninfo, autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise DatabaseError(
+            f"cannot connect to the {role} side {side.name!r} ({side.conninfo_source},"
+            f" {redacted(side.conninfo)}): {str(exc).strip()}"
+        ) from None
+
+
+def read_catalogs(config: Config) -> dict[Side, SchemaCatalog]:
+    catalogs: dict[Side, SchemaCatalog] = {}
+    for role in SIDES:
+        with connect(config, role) as conn:
+            catalogs[role] = read_schema(conn, config.side(role).schema)
+    return catalogs
+
+
+def check(config: Config) -> tuple[MapSet, dict[Side, SchemaCatalog]]:
+    """Load the maps and validate them against the live catalogs (raises MapError)."""
+    maps = load_maps(config.maps_dir, config.path.parent)
+    catalogs = read_catalogs(config)
+    validate(config, maps, catalogs)
+    return maps, catalogs
+
+
+def compiled(config: Config) -> Bundle:
+    maps, catalogs = check(config)
+    return compile_bundle(config, maps, catalogs)
+
+
+def cmd_validate(config: Config, out: TextIO) -> int:
+    maps, _ = check(config)
+    directions = sum(len(m.directions) for m in maps.maps)
+    out.write(f"{len(maps.maps)} maps ({directions} directions) are valid\n")
+    return EXIT_OK
+
+
+def cmd_plan(config: Config, out: TextIO, only: Side | None = None) -> int:
+    """Print the SQL deploy would run; exit 2 when anything is pending."""
+    bundle = compiled(config)
+    pending = False
+    for database in bundle.databases:
+        if only is not None and database.role != only:
+            continue
+        with connect(config, database.role) as conn:
+            plan = plan_database(database, bundle, read_deployed(conn))
+        if plan.pending:
+            pending = True
+            out.write(plan.sql)
+        else:
+            out.write(f"-- database {database.label}: nothing to do (bundle {bundle.sha256})\n")
+    return EXIT_PENDING if pending else EXIT_OK
+
+
+def cmd_deploy(config: Config, out: TextIO) -> int:
+    bundle = compiled(config)
+    conninfos = [config.side(database.role).conninfo for database in bundle.databases]
+    try:
+        with open_transactions(conninfos) as connections:
+            plans = deploy(bundle, connections)
+    except psycopg.errors.ObjectInUse as exc:
+        raise DeployRefused(f"deploy refused, nothing changed: {exc.diag.message_primary}") from None
+    for plan in plans:
+        out.write(_deploy_summary(plan) + "\n")
+    return EXIT_OK
+
+
+def _deploy_summary(plan: DatabasePlan) -> str:
+    if not plan.pending:
+        return f"database {plan.database.label}: already up to date"
+    parts = [
+        f"{len(names)} {verb}"
+        for verb, names in (("created", plan.created), ("replaced", plan.replaced), ("dropped", plan.dropped))
+        if names
+    ]
+    return f"database {plan.database.label}: {', '.join(parts)}"
+
+
+def cmd_run(config: Config, once: bool = False) -> int:
+    """Run the applier until SIGTERM/SIGINT (or, with ``once``, until the queues are empty)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    applier = Applier(config, batch_size=config.batch_size, poll_interval=config.poll_interval)
+    install_signal_handlers(applier.request_stop)
+    totals = applier.run(until_idle=once)
+    logging.getLogger("replicator.applier").info(
+        "stopped: %d applied, %d failed, %d skipped in %d batches",
+        totals.applied, totals.failed, totals.skipped, totals.batches,
+    )
+    return EXIT_OK
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    map: str
+    direction: str
+    state: str
+    queued: int
+    oldest_queued_seconds: float | None
+    applied_total: int
+    last_applied_at: str | None
+    errors: int
+    errors_last_hour: int
+
+
+def status_rows(config: Config) -> list[StatusRow]:
+    """Per map and direction: queue figures from the source database, applied figures
+    and errors from the target database."""
+    seen: dict[Side, dict[tuple[str, str], dict[str, object]]] = {}
+    now = datetime.now(timezone.utc)
+    for role in ("left",) if config.same_database else SIDES:
+        with connect(config, role) as conn, conn.cursor(row_factory=dict_row) as cur:
+            rows = cur.execute(sql_file("status.sql")).fetchall()
+        seen[role] = {(str(r["map_name"]), str(r["direction"])): r for r in rows}
+    result: list[StatusRow] = []
+    for key in sorted(set().union(*(rows.keys() for rows in seen.values()))):
+        direction = key[1]
+        source = seen["left" if config.same_database else source_of(direction)].get(key, {})  # type: ignore[arg-type]
+        target = seen["left" if config.same_database else target_of(direction)].get(key, {})  # type: ignore[arg-type]
+        oldest = source.get("oldest_captured_at")
+        applied_at = target.get("last_applied_at")
+        result.append(
+            StatusRow(
+                map=key[0],
+                direction=f"{config.side(source_of(direction)).name}→{config.side(target_of(direction)).name}",  # type: ignore[arg-type]
+                state=str(target.get("state") or source.get("state") or "unknown"),
+                queued=int(source.get("queued", 0)),  # type: ignore[call-overload]
+                oldest_queued_seconds=(now - oldest).total_seconds() if isinstance(oldest, datetime) else None,
+                applied_total=int(target.get("applied_total", 0)),  # type: ignore[call-overload]
+                last_applied_at=applied_at.isoformat(timespec="seconds") if isinstance(applied_at, datetime) else None,
+                errors=int(target.get("errors", 0)),  # type: ignore[call-overload]
+                errors_last_hour=int(target.get("errors_last_hour", 0)),  # type: ignore[call-overload]
+            )
+        )
+    return result
+
+
+def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
+    rows = status_rows(config)
+    if as_json:
+        out.write(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
+        return EXIT_OK
+    headers = ["map", "direction", "state", "queued", "oldest queued", "applied", "last applied", "errors"]
+    table = [
+        [
+            r.map,
+            r.direction,
+            r.state,
+            str(r.queued),
+            f"{r.oldest_queued_seconds:.1f} s" if r.oldest_queued_seconds is not None else "",
+            str(r.applied_total),
+            r.last_applied_at or "",
+            f"{r.errors} ({r.errors_last_hour} last hour)" if r.errors else "0",
+        ]
+        for r in rows
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in table)) if table else len(h) for i, h in enumerate(headers)]
+    out.write(" | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip() + "\n")
+    out.write("-+-".join("-" * w for w in widths) + "\n")
+    for row in table:
+        out.write(" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    out.write(f"({len(table)} row{'s' if len(table) != 1 else ''})\n")
+    return EXIT_OK

@@ -1,0 +1,310 @@
+"""Maps + catalog snapshots in, an ordered bundle of named SQL artifacts out.
+
+Pure: no database, no clock. The same input gives the same bytes. Decisions
+are made here in Python; the templates in templates/ only give them shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from replicator.catalog import Column, SchemaCatalog, Table
+from replicator.errors import Where
+from replicator.expressions import parse_expression, referenced_columns, render
+from replicator.model import (
+    DIRECTIONS,
+    SIDES,
+    Config,
+    Direction,
+    FieldMap,
+    MapSet,
+    Side,
+    TableMap,
+    source_of,
+    target_of,
+)
+from replicator.quoting import Sql, ident, literal, sql_join, text_literal
+from replicator.resources import sql_file, templates_dir
+
+CONTROL_SCHEMA = "replicator"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One named piece of generated SQL and the SQL that removes it again."""
+
+    name: str
+    sql: str
+    drop_sql: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class DatabaseBundle:
+    """Everything one database receives, in the order it must be applied."""
+
+    role: Side  # the side whose connection reaches this database
+    label: str  # e.g. "fno" or "fno+cds" when both sides share the database
+    artifacts: tuple[Artifact, ...]
+
+
+@dataclass(frozen=True)
+class Bundle:
+    databases: tuple[DatabaseBundle, ...]
+
+    @property
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        for database in self.databases:
+            for artifact in database.artifacts:
+                digest.update(f"{database.role}/{artifact.name}={artifact.sha256}\n".encode())
+        return digest.hexdigest()
+
+
+def _finalize(value: Any) -> str:
+    # Only text made safe by quoting.py or the expression renderer may reach the SQL.
+    if isinstance(value, Sql | int) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"template tried to print unquoted {type(value).__name__}: {value!r}")
+
+
+_ENVIRONMENT = jinja2.Environment(
+    loader=jinja2.FunctionLoader(lambda name: (templates_dir() / name).read_text(encoding="utf-8")),
+    autoescape=False,
+    keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=jinja2.StrictUndefined,
+    finalize=_finalize,
+)
+
+
+def render_template(name: str, **context: Any) -> str:
+    return _ENVIRONMENT.get_template(name).render(**context)
+
+
+def control_function(name: str) -> Sql:
+    """A function or table in the replicator's own schema."""
+    return ident(CONTROL_SCHEMA, name)
+
+
+def type_sql(column: Column) -> Sql:
+    """The column's type as SQL; user types by quoted name, builtins as format_type() gives them."""
+    if column.builtin:
+        return Sql(column.type_sql)
+    return ident(column.type_schema, column.type_name)
+
+
+def image_type_sql(column: Column) -> Sql:
+    """How a captured image declares the column: user types travel as text, since the
+    other server may not have them."""
+    return type_sql(column) if column.builtin else Sql("text")
+
+
+def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCatalog]) -> Bundle:
+    """Compile validated maps into the artifacts each database receives."""
+    roles: tuple[Side, ...] = ("left",) if config.same_database else SIDES
+    databases: list[DatabaseBundle] = []
+    for role in roles:
+        hosted: tuple[Side, ...] = SIDES if config.same_database else (role,)
+        artifacts = [Artifact("control", sql_file("control.sql"), "")]
+        for table_map in maps.maps:
+            tables = {side: _table(catalogs, table_map, side) for side in SIDES}
+            for direction in table_map.directions:
+                if target_of(direction) in hosted:
+                    artifacts.append(_apply_artifact(table_map, direction, tables))
+        incoming = [d for d in DIRECTIONS if target_of(d) in hosted]
+        artifacts.append(_dispatch_artifact(maps, incoming))
+        for table_map in maps.maps:
+            tables = {side: _table(catalogs, table_map, side) for side in SIDES}
+            for direction in table_map.directions:
+                if source_of(direction) in hosted:
+                    artifacts.append(_capture_artifact(table_map, direction, tables))
+        artifacts.append(_registry_artifact(maps))
+        label = "+".join(config.side(side).name for side in hosted)
+        databases.append(DatabaseBundle(role=role, label=label, artifacts=tuple(artifacts)))
+    return Bundle(databases=tuple(databases))
+
+
+def _table(catalogs: dict[Side, SchemaCatalog], table_map: TableMap, side: Side) -> Table:
+    table = catalogs[side].table(table_map.table(side))
+    assert table is not None, "compile runs on validated maps only"
+    return table
+
+
+def _column(table: Table, name: str | None) -> Column:
+    assert name is not None
+    column = table.column(name)
+    assert column is not None, "compile runs on validated maps only"
+    return column
+
+
+def _function_name(kind: str, table_map: TableMap, direction: Direction) -> Sql:
+    return control_function(f"{kind}_{table_map.name}_{direction}")
+
+
+def _value_sql(field: FieldMap, direction: Direction, tables: dict[Side, Table], table_map: TableMap) -> Sql:
+    """The expression (over the image row ``s``) that a target column receives."""
+    to_side, from_side = target_of(direction), source_of(direction)
+    target = _column(tables[to_side], field.column(to_side))
+    default = field.default_for(to_side)
+    source_name = field.column(from_side)
+    if source_name is None:
+        assert default is not None
+        return Sql(f"CAST({literal(default)} AS {type_sql(target)})")
+    value = ident("s", source_name)
+    if field.value_map is not None:
+        pairs = field.value_map if direction == "to_right" else tuple((b, a) for a, b in field.value_map)
+        branches = " ".join(f"WHEN {value}::text = {text_literal(a)} THEN {text_literal(b)}" for a, b in pairs)
+        fallback = field.fallback_for(to_side)
+        otherwise = (
+            text_literal(fallback)
+            if fallback is not None
+            else Sql(
+                f"{control_function('unmapped_value')}({literal(table_map.name)}, "
+                f"{literal(field.label)}, {value}::text)"
+            )
+        )
+        value = Sql(f"CAST(CASE WHEN {value} IS NULL THEN NULL {branches} ELSE {otherwise} END AS {type_sql(target)})")
+    elif not target.builtin:
+        value = Sql(f"CAST({value} AS {type_sql(target)})")
+    if default is not None:
+        value = Sql(f"COALESCE({value}, CAST({literal(default)} AS {type_sql(target)}))")
+    return value
+
+
+def _apply_artifact(table_map: TableMap, direction: Direction, tables: dict[Side, Table]) -> Artifact:
+    from_side, to_side = source_of(direction), target_of(direction)
+    source, target = tables[from_side], tables[to_side]
+    keys = table_map.key_fields
+    carried = table_map.carried_fields(direction)
+    non_keys = [f for f in carried if not f.key]
+    target_key = target.key_for(tuple(f.column(to_side) or "" for f in keys))
+    assert target_key is not None
+    source_columns = table_map.source_columns(direction)
+
+    def declare(names: tuple[str, ...] | list[str]) -> Sql:
+        return sql_join([Sql(f"{ident(n)} {image_type_sql(_column(source, n))}") for n in names])
+
+    key_sources = [f.column(from_side) or "" for f in keys]
+    context = {
+        "map_name": literal(table_map.name),
+        "direction": literal(direction),
+        "write_function": _function_name("write", table_map, direction),
+        "apply_function": _function_name("apply", table_map, direction),
+        "error_log": control_function("error_log"),
+        "target_table": ident(target.schema, target.name),
+        "image_columns": declare(list(source_columns)),
+        "key_columns": declare(key_sources),
+        "key_order": sql_join([ident("k", n) for n in key_sources]),
+        "key_match": sql_join(
+            [Sql(f"{ident('t', f.column(to_side) or '')} = {ident('s', f.column(from_side) or '')}") for f in keys],
+            " AND ",
+        ),
+        "key_json": Sql(
+            "jsonb_build_object("
+            + ", ".join(f"{literal(n)}, v_change->'image'->{literal(n)}" for n in key_sources)
+            + ")"
+        ),
+        "insert_columns": sql_join([ident(f.column(to_side) or "") for f in carried]),
+        "insert_values": sql_join([_value_sql(f, direction, tables, table_map) for f in carried]),
+        "conflict_columns": sql_join([ident(c) for c in target_key.columns]),
+        "update_set": sql_join(
+            [Sql(f"{ident(f.column(to_side) or '')} = EXCLUDED.{ident(f.column(to_side) or '')}") for f in non_keys]
+        ),
+        "current_values": sql_join([ident("t", f.column(to_side) or "") for f in non_keys]),
+        "new_values": sql_join([Sql(f"EXCLUDED.{ident(f.column(to_side) or '')}") for f in non_keys]),
+        "has_updates": bool(non_keys),
+    }
+    sql = render_template("apply.sql.j2", **context)
+    drop_sql = render_template(
+        "drop_functions.sql.j2",
+        functions=[Sql(f"{context['apply_function']}(jsonb)"), Sql(f"{context['write_function']}(jsonb)")],
+    )
+    return Artifact(f"map/{table_map.name}/{direction}/apply", sql, drop_sql)
+
+
+def _capture_artifact(table_map: TableMap, direction: Direction, tables: dict[Side, Table]) -> Artifact:
+    from_side = source_of(direction)
+    source = tables[from_side]
+    source_columns = list(table_map.source_columns(direction))
+    text = table_map.filter(from_side)
+    filters = {"old": Sql("true"), "new": Sql("true")}
+    if text is not None:
+        tree = parse_expression(
+            text,
+            columns=[c.name for c in source.columns],
+            where=Where(file=table_map.file, map=table_map.name),
+            what=f"{from_side}_filter {text!r}",
+        )
+        filters = {row: render(tree, qualifier=row) for row in filters}
+        for name in referenced_columns(tree):
+            if name not in source_columns:
+                source_columns.append(name)
+    key_sources = [f.column(from_side) or "" for f in table_map.key_fields]
+    capture_function = _function_name("capture", table_map, direction)
+    context = {
+        "map_name": literal(table_map.name),
+        "direction": literal(direction),
+        "online": table_map.mode == "online",
+        "capture_function": capture_function,
+        "write_function": _function_name("write", table_map, direction),
+        "queue": control_function("change_queue"),
+        "wakeup": control_function("applier_wakeup"),
+        "source_table": ident(source.schema, source.name),
+        "target_label": literal(f"{tables[target_of(direction)].schema}.{tables[target_of(direction)].name}"),
+        "old_filter": filters["old"],
+        "new_filter": filters["new"],
+        "old_key": sql_join([ident("old", n) for n in key_sources]),
+        "new_key": sql_join([ident("new", n) for n in key_sources]),
+        "old_key_text": sql_join([Sql(f"{ident('old', n)}::text") for n in key_sources]),
+        "new_key_text": sql_join([Sql(f"{ident('new', n)}::text") for n in key_sources]),
+        "key_names": literal(", ".join(key_sources)),
+        "old_watched": sql_join([ident("old", n) for n in source_columns]),
+        "new_watched": sql_join([ident("new", n) for n in source_columns]),
+        "row_trigger": ident(f"replicator_{table_map.name}_{direction}"),
+        "update_trigger": ident(f"replicator_{table_map.name}_{direction}_upd"),
+    }
+    sql = render_template("capture.sql.j2", **context)
+    drop_sql = render_template("drop_capture.sql.j2", **context)
+    return Artifact(f"map/{table_map.name}/{direction}/capture", sql, drop_sql)
+
+
+def _dispatch_artifact(maps: MapSet, incoming: list[Direction]) -> Artifact:
+    routes = [
+        {
+            "map_name": literal(table_map.name),
+            "direction": literal(direction),
+            "apply_function": _function_name("apply", table_map, direction),
+        }
+        for direction in incoming
+        for table_map in maps.maps
+        if direction in table_map.directions
+    ]
+    known = [literal(f"{table_map.name}/{d}") for d in incoming for table_map in maps.maps if d in table_map.directions]
+    sql = render_template(
+        "dispatch.sql.j2",
+        routes=routes,
+        known_routes=Sql(f"ARRAY[{sql_join(known)}]::text[]"),
+        dispatch_function=control_function("apply_batch"),
+        error_log=control_function("error_log"),
+        map_state=control_function("map_state"),
+    )
+    return Artifact("dispatch", sql, "")
+
+
+def _registry_artifact(maps: MapSet) -> Artifact:
+    rows = [
+        Sql(f"({literal(table_map.name)}, {literal(direction)})")
+        for table_map in maps.maps
+        for direction in table_map.directions
+    ]
+    sql = render_template("registry.sql.j2", rows=sql_join(rows), map_state=control_function("map_state"))
+    return Artifact("registry", sql, "")

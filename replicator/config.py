@@ -1,0 +1,96 @@
+"""replicator.toml → Config. Connections come from a conninfo/URI, an
+environment variable holding one, or libpq's own variables; no password needs
+to sit in the file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from replicator.errors import ConfigError
+from replicator.model import Config, Side, SideConfig
+
+SIDE_KEYS = {"name", "schema", "conninfo", "conninfo_env"}
+TOP_KEYS = {"maps", "batch_size", "poll_interval", "left", "right"}
+
+
+def load_config(path: Path) -> Config:
+    """Read and resolve replicator.toml; every problem raises ConfigError naming the file."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file; pass --config or set REPLICATOR_CONFIG") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    unknown = sorted(set(raw) - TOP_KEYS)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting {unknown[0]!r} (known: {sorted(TOP_KEYS)})")
+    left = _side(path, raw, "left")
+    right = _side(path, raw, "right")
+    if left.name == right.name:
+        raise ConfigError(f"{path}: [left] and [right] must have different names")
+    maps_dir = path.parent / _typed(path, raw, "maps", str, "maps")
+    return Config(
+        path=path,
+        left=left,
+        right=right,
+        maps_dir=maps_dir,
+        batch_size=_typed(path, raw, "batch_size", int, 1000),
+        poll_interval=float(_typed(path, raw, "poll_interval", (int, float), 1.0)),
+    )
+
+
+def _typed(path: Path, table: dict[str, Any], key: str, kind: Any, default: Any) -> Any:
+    value = table.get(key, default)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ConfigError(f"{path}: {key} has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _side(path: Path, raw: dict[str, Any], role: Side) -> SideConfig:
+    table = raw.get(role)
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: missing [{role}] section (name, schema, conninfo)")
+    unknown = sorted(set(table) - SIDE_KEYS)
+    if unknown:
+        raise ConfigError(f"{path}: [{role}]: unknown setting {unknown[0]!r}")
+    schema = table.get("schema")
+    if not isinstance(schema, str) or not schema:
+        raise ConfigError(f"{path}: [{role}]: schema is required")
+    name = table.get("name", schema)
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{path}: [{role}]: name must be a non-empty string")
+    if "conninfo" in table and "conninfo_env" in table:
+        raise ConfigError(f"{path}: [{role}]: give conninfo or conninfo_env, not both")
+    if "conninfo_env" in table:
+        variable = table["conninfo_env"]
+        if variable not in os.environ:
+            raise ConfigError(
+                f"{path}: [{role}]: environment variable {variable} (conninfo_env) is not set"
+            )
+        conninfo, source = os.environ[variable], f"environment variable {variable}"
+    else:
+        conninfo = table.get("conninfo", "")
+        source = "conninfo in the config" if conninfo else "libpq environment defaults"
+    if not isinstance(conninfo, str):
+        raise ConfigError(f"{path}: [{role}]: conninfo must be a string")
+    try:
+        conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError as exc:
+        raise ConfigError(f"{path}: [{role}]: conninfo from {source} is not valid") from exc
+    return SideConfig(role=role, name=name, schema=schema, conninfo=conninfo, conninfo_source=source)
+
+
+def redacted(conninfo: str) -> str:
+    """The conninfo with any password removed: safe for logs and messages."""
+    try:
+        params = conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return "(unparsable conninfo)"
+    params.pop("password", None)
+    return make_conninfo(**{k: str(v) for k, v in params.items()})

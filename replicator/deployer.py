@@ -1,0 +1,127 @@
+"""Plans and applies a compiled bundle. The plan is the exact SQL deploy runs,
+so a DBA can review it, or apply it by hand with ``psql -1 -f``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+
+import psycopg
+
+from replicator.compiler import Bundle, DatabaseBundle, render_template
+from replicator.quoting import Sql, literal
+
+# Serialises deploys of one database (pg_advisory_xact_lock key).
+DEPLOY_LOCK = 0x7265706C  # "repl"
+
+
+@dataclass(frozen=True)
+class DeployedArtifact:
+    name: str
+    sha256: str
+    drop_sql: str
+
+
+@dataclass(frozen=True)
+class DatabasePlan:
+    """What one database needs to match the bundle, and the SQL that does it."""
+
+    database: DatabaseBundle
+    created: tuple[str, ...]
+    replaced: tuple[str, ...]
+    dropped: tuple[str, ...]
+    sql: str
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.created or self.replaced or self.dropped)
+
+
+def read_deployed(conn: psycopg.Connection[object]) -> dict[str, DeployedArtifact]:
+    """What an earlier deploy recorded in this database (nothing if never deployed)."""
+    exists = conn.execute("SELECT to_regclass('replicator.deployed_artifact') IS NOT NULL").fetchone()
+    if not exists or not exists[0]:
+        return {}
+    rows = conn.execute(
+        "SELECT name, sha256, drop_sql FROM replicator.deployed_artifact ORDER BY deployed_at, name"
+    ).fetchall()
+    return {str(r[0]): DeployedArtifact(str(r[0]), str(r[1]), str(r[2])) for r in rows}
+
+
+def plan_database(
+    database: DatabaseBundle, bundle: Bundle, deployed: dict[str, DeployedArtifact]
+) -> DatabasePlan:
+    """Compare the bundle with what is deployed; render the SQL that closes the gap."""
+    wanted = {artifact.name for artifact in database.artifacts}
+    drops = [deployed[name] for name in reversed(list(deployed)) if name not in wanted]
+    creates = [
+        artifact
+        for artifact in database.artifacts
+        if artifact.name not in deployed or deployed[artifact.name].sha256 != artifact.sha256
+    ]
+    created = tuple(a.name for a in creates if a.name not in deployed)
+    replaced = tuple(a.name for a in creates if a.name in deployed)
+    dropped = tuple(d.name for d in drops)
+    summary = ", ".join(
+        f"{len(names)} to {verb}"
+        for verb, names in (("create", created), ("replace", replaced), ("drop", dropped))
+    )
+    sql = render_template(
+        "plan.sql.j2",
+        label=Sql(database.label),
+        role=Sql(database.role),
+        bundle_sha256=Sql(bundle.sha256),
+        bundle_literal=literal(bundle.sha256),
+        summary=Sql(summary),
+        deploy_lock=DEPLOY_LOCK,
+        drops=[
+            {"name": Sql(d.name), "name_literal": literal(d.name), "sql": Sql(d.drop_sql.strip())}
+            for d in drops
+        ],
+        creates=[
+            {
+                "verb": Sql("replace" if a.name in deployed else "create"),
+                "name": Sql(a.name),
+                "name_literal": literal(a.name),
+                "sql": Sql(a.sql.strip()),
+                "sha256": literal(a.sha256),
+                "drop_sql": literal(a.drop_sql),
+            }
+            for a in creates
+        ],
+    )
+    return DatabasePlan(database, created, replaced, dropped, sql)
+
+
+@contextmanager
+def open_transactions(conninfos: list[str]) -> Iterator[list[psycopg.Connection[object]]]:
+    """One open transaction per database; all commit at the end, or none if anything fails."""
+    with ExitStack() as stack:
+        connections: list[psycopg.Connection[object]] = [
+            stack.enter_context(psycopg.connect(conninfo)) for conninfo in conninfos
+        ]
+        try:
+            yield connections
+        except BaseException:
+            for conn in connections:
+                conn.rollback()
+            raise
+        for conn in connections:
+            conn.commit()
+
+
+def deploy(
+    bundle: Bundle, connections: list[psycopg.Connection[object]]
+) -> list[DatabasePlan]:
+    """Apply ``bundle`` through ``connections`` (one per database, in transactions the caller
+    commits). Each database's plan is made after taking the deploy lock, so two deploys
+    at once cannot interleave."""
+    plans: list[DatabasePlan] = []
+    for database, conn in zip(bundle.databases, connections, strict=True):
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (DEPLOY_LOCK,))
+        plan = plan_database(database, bundle, read_deployed(conn))
+        if plan.pending:
+            conn.execute(plan.sql.encode())
+        plans.append(plan)
+    return plans

@@ -1,0 +1,71 @@
+"""Typed errors. Each one says where (file, map, field) and what to do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Where:
+    """The place an error points at; every part is optional."""
+
+    file: str | None = None
+    map: str | None = None
+    field: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        parts: list[str] = []
+        if self.file:
+            parts.append(f"{self.file}:{self.line}" if self.line else self.file)
+        if self.map:
+            parts.append(f"map {self.map!r}")
+        if self.field:
+            parts.append(f"field {self.field!r}")
+        return ": ".join(parts)
+
+
+class ReplicatorError(Exception):
+    """Base of every error the replicator raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(ReplicatorError):
+    """replicator.toml is missing, unreadable or wrong."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the maps, found while loading or validating."""
+
+    where: Where
+    message: str
+
+    def __str__(self) -> str:
+        where = str(self.where)
+        return f"{where}: {self.message}" if where else self.message
+
+
+class MapError(ReplicatorError):
+    """The maps are wrong; carries every problem found, so a DBA fixes them in one pass."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        count = len(problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in the maps; nothing was deployed"
+        super().__init__("\n".join([head, *(f"  {p}" for p in problems)]))
+
+
+class ExpressionError(ReplicatorError):
+    """A user SQL expression is invalid or uses something outside the allow-list."""
+
+
+class DatabaseError(ReplicatorError):
+    """The database refused something; the message says what and where."""
+
+
+class DeployRefused(ReplicatorError):
+    """A deploy would lose data (queued changes of a removed map) and was refused."""
+
+    exit_code = 3

@@ -1,0 +1,273 @@
+"""Map files (TOML) → MapSet. Every problem in every file is collected before
+raising, so a DBA fixes them all in one pass."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, cast
+
+from replicator.errors import MapError, Problem, Where
+from replicator.model import (
+    DIRECTIONS,
+    SIDES,
+    FieldMap,
+    FlowDirection,
+    MapSet,
+    Mode,
+    Scalar,
+    Side,
+    TableMap,
+    direction_into,
+    flows,
+)
+
+MAP_KEYS = {"name", "left", "right", "direction", "mode", "left_filter", "right_filter", "field"}
+FIELD_KEYS = {"left", "right", "direction", "key", "value_map", "fallback", "default"}
+FLOW_DIRECTIONS = ("both", "to_right", "to_left")
+MODES = ("queued", "online")
+# Map names become parts of generated function names: keep them plain.
+MAP_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def load_maps(maps_dir: Path, display_root: Path | None = None) -> MapSet:
+    """Load every ``*.toml`` under ``maps_dir`` (sorted by name)."""
+    if not maps_dir.is_dir():
+        raise MapError([Problem(Where(file=str(maps_dir)), "maps directory does not exist")])
+    root = display_root or maps_dir.parent
+    problems: list[Problem] = []
+    maps: list[TableMap] = []
+    files = sorted(maps_dir.glob("*.toml"))
+    if not files:
+        problems.append(Problem(Where(file=str(maps_dir)), "no map files (*.toml) found"))
+    for path in files:
+        shown = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+        maps.extend(_load_file(path, shown, problems))
+    seen: dict[str, str] = {}
+    for table_map in maps:
+        if table_map.name in seen:
+            problems.append(
+                Problem(
+                    Where(file=table_map.file, map=table_map.name),
+                    f"duplicate map name; {seen[table_map.name]} already defines it",
+                )
+            )
+        else:
+            seen[table_map.name] = table_map.file
+    if problems:
+        raise MapError(problems)
+    return MapSet(maps=tuple(maps))
+
+
+def _load_file(path: Path, shown: str, problems: list[Problem]) -> list[TableMap]:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(Problem(Where(file=shown), f"not valid TOML: {exc}"))
+        return []
+    unknown = sorted(set(raw) - {"map"})
+    if unknown:
+        problems.append(
+            Problem(Where(file=shown), f"unknown top-level key {unknown[0]!r}; maps go in [[map]]")
+        )
+    entries = raw.get("map", [])
+    if not isinstance(entries, list) or not entries:
+        problems.append(Problem(Where(file=shown), "no [[map]] tables in this file"))
+        return []
+    maps: list[TableMap] = []
+    for position, entry in enumerate(entries, start=1):
+        table_map = _load_map(entry, shown, position, problems)
+        if table_map is not None:
+            maps.append(table_map)
+    return maps
+
+
+def _load_map(raw: dict[str, Any], file: str, position: int, problems: list[Problem]) -> TableMap | None:
+    name = raw.get("name")
+    where = Where(file=file, map=name if isinstance(name, str) else f"#{position}")
+    start = len(problems)
+
+    def problem(message: str, field: str | None = None) -> None:
+        problems.append(Problem(Where(file=where.file, map=where.map, field=field), message))
+
+    if not isinstance(name, str):
+        problem("name is required (a string)")
+    elif not MAP_NAME.fullmatch(name):
+        problem("name must be lower case letters, digits and _ (starting with a letter, at most 40)")
+    for key in sorted(set(raw) - MAP_KEYS):
+        problem(f"unknown key {key!r} (known: {', '.join(sorted(MAP_KEYS))})")
+    tables: dict[Side, str] = {}
+    for side in SIDES:
+        table = raw.get(side)
+        if not isinstance(table, str) or not table:
+            problem(f"{side} is required: the {side} side's table name")
+        else:
+            tables[side] = table
+    direction = _choice(raw.get("direction", "both"), FLOW_DIRECTIONS, "direction", problem)
+    mode = _choice(raw.get("mode", "queued"), MODES, "mode", problem)
+    filters: dict[Side, str | None] = {}
+    for side in SIDES:
+        text = raw.get(f"{side}_filter")
+        if text is not None and (not isinstance(text, str) or not text.strip()):
+            problem(f"{side}_filter must be a non-empty SQL boolean expression")
+            text = None
+        filters[side] = text
+    raw_fields = raw.get("field", [])
+    if not isinstance(raw_fields, list) or not raw_fields:
+        problem("no fields: add [[map.field]] tables (at least the key)")
+        raw_fields = []
+    fields = [
+        f
+        for f in (_load_field(rf, direction or "both", where, problems) for rf in raw_fields)
+        if f is not None
+    ]
+    if fields and not any(f.key for f in fields):
+        problem("no key: mark the field(s) that identify a row with key = true")
+    for target_direction in DIRECTIONS:
+        target = "right" if target_direction == "to_right" else "left"
+        written: set[str] = set()
+        for f in fields:
+            column = f.column(target)
+            if f.carries(target_direction) and column is not None:
+                if column in written:
+                    problem(f"two fields write {target} column {column!r}", f.label)
+                written.add(column)
+    if len(problems) > start or direction is None or mode is None or len(tables) < 2:
+        return None
+    return TableMap(
+        name=cast(str, name),
+        file=file,
+        left_table=tables["left"],
+        right_table=tables["right"],
+        direction=direction,
+        mode=mode,
+        fields=tuple(fields),
+        left_filter=filters["left"],
+        right_filter=filters["right"],
+    )
+
+
+def _choice(value: Any, allowed: tuple[str, ...], key: str, problem: Any) -> Any:
+    if value not in allowed:
+        problem(f"{key} must be one of {', '.join(allowed)} (got {value!r})")
+        return None
+    return value
+
+
+def _load_field(
+    raw: Any, map_direction: FlowDirection, map_where: Where, problems: list[Problem]
+) -> FieldMap | None:
+    if not isinstance(raw, dict):
+        problems.append(Problem(map_where, "each [[map.field]] must be a table"))
+        return None
+    columns: dict[Side, str | None] = {}
+    for side in SIDES:
+        column = raw.get(side)
+        columns[side] = column if isinstance(column, str) and column else None
+    label = columns["left"] or columns["right"] or "?"
+    start = len(problems)
+
+    def problem(message: str) -> None:
+        problems.append(Problem(Where(file=map_where.file, map=map_where.map, field=label), message))
+
+    for key in sorted(set(raw) - FIELD_KEYS):
+        problem(f"unknown key {key!r} (known: {', '.join(sorted(FIELD_KEYS))})")
+    for side in SIDES:
+        if side in raw and columns[side] is None:
+            problem(f"{side} must be a column name")
+    if columns["left"] is None and columns["right"] is None:
+        problem("a field needs a left column, a right column, or both")
+    direction = _choice(raw.get("direction", map_direction), FLOW_DIRECTIONS, "direction", problem)
+    if direction is not None and map_direction != "both" and direction != map_direction:
+        problem(f"direction {direction} does not fit the map, which flows {map_direction} only")
+    key = raw.get("key", False)
+    if not isinstance(key, bool):
+        problem("key must be true or false")
+        key = False
+    value_map = _value_map(raw.get("value_map"), direction, problem)
+    fallback = _per_side(raw.get("fallback"), "fallback", columns, problem)
+    default = _per_side(raw.get("default"), "default", columns, problem)
+    if fallback and value_map is None:
+        problem("fallback only applies to a value_map")
+    if key:
+        if columns["left"] is None or columns["right"] is None:
+            problem("a key field needs a column on both sides")
+        if value_map is not None or default:
+            problem("a key field is copied as it is: no value_map or default")
+        if direction is not None and direction != map_direction:
+            problem("a key field must flow like its map")
+    for side in SIDES:
+        other: Side = "right" if side == "left" else "left"
+        if columns[other] is None and columns[side] is not None:
+            # A one-sided field only makes sense as a constant written on that side.
+            if dict(default).get(side) is None:
+                problem(f"only a {side} column and no default: nothing would be written to it")
+            elif direction is not None and not flows(direction, direction_into(side)):
+                problem(f"a default for the {side} side needs a direction that writes the {side} side")
+    if len(problems) > start or direction is None:
+        return None
+    return FieldMap(
+        left=columns["left"],
+        right=columns["right"],
+        direction=direction,
+        key=key,
+        value_map=value_map,
+        fallback=fallback,
+        default=default,
+    )
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
+def _value_map(
+    raw: Any, direction: FlowDirection | None, problem: Any
+) -> tuple[tuple[Scalar, Scalar], ...] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not raw:
+        problem("value_map must be a table of left value = right value")
+        return None
+    pairs: list[tuple[Scalar, Scalar]] = []
+    for left_value, right_value in raw.items():
+        if not _scalar(right_value):
+            problem(f"value_map entry {left_value!r} must map to a string, number or boolean")
+            return None
+        pairs.append((left_value, right_value))
+    if direction is not None and flows(direction, "to_left"):
+        # Crossing right→left inverts the map: each right value must come from one left value.
+        origins: dict[str, list[Scalar]] = {}
+        for left_value, right_value in pairs:
+            origins.setdefault(str(right_value), []).append(left_value)
+        for right_value, lefts in origins.items():
+            if len(lefts) > 1:
+                listed = " and ".join(repr(v) for v in lefts)
+                problem(
+                    f"value_map is not one-to-one: right value {right_value!r} comes from {listed},"
+                    " so it cannot be mapped back to the left; make the field direction to_right"
+                )
+                return None
+    return tuple(pairs)
+
+
+def _per_side(
+    raw: Any, key: str, columns: dict[Side, str | None], problem: Any
+) -> tuple[tuple[Side, Scalar], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or not raw:
+        problem(f"{key} must be a table such as {{ right = \"value\" }}")
+        return ()
+    entries: list[tuple[Side, Scalar]] = []
+    for side, value in raw.items():
+        if side not in SIDES:
+            problem(f"{key} is keyed by the receiving side (left or right), not {side!r}")
+        elif columns[cast(Side, side)] is None:
+            problem(f"{key} for the {side} side, but the field has no {side} column")
+        elif not _scalar(value):
+            problem(f"{key}.{side} must be a string, number or boolean")
+        else:
+            entries.append((cast(Side, side), value))
+    return tuple(sorted(entries))

@@ -1,0 +1,159 @@
+"""The map model: frozen dataclasses for sides, table maps and field maps. No I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Side = Literal["left", "right"]
+Direction = Literal["to_right", "to_left"]
+FlowDirection = Literal["both", "to_right", "to_left"]
+Mode = Literal["queued", "online"]
+Scalar = str | int | float | bool
+
+SIDES: tuple[Side, Side] = ("left", "right")
+DIRECTIONS: tuple[Direction, Direction] = ("to_right", "to_left")
+
+
+def source_of(direction: Direction) -> Side:
+    """The side a direction reads from."""
+    return "left" if direction == "to_right" else "right"
+
+
+def target_of(direction: Direction) -> Side:
+    """The side a direction writes to."""
+    return "right" if direction == "to_right" else "left"
+
+
+def direction_into(side: Side) -> Direction:
+    """The direction that writes into ``side``."""
+    return "to_right" if side == "right" else "to_left"
+
+
+def flows(declared: FlowDirection, direction: Direction) -> bool:
+    """Whether something declared ``declared`` carries changes in ``direction``."""
+    return declared == "both" or declared == direction
+
+
+@dataclass(frozen=True)
+class SideConfig:
+    """One of the two sides: its label, its schema and how to reach its database."""
+
+    role: Side
+    name: str
+    schema: str
+    conninfo: str = field(repr=False)  # may hold a password: never printed
+    conninfo_source: str  # where it came from, safe to print ("env FNO_DSN")
+
+
+@dataclass(frozen=True)
+class Config:
+    """replicator.toml, resolved."""
+
+    path: Path
+    left: SideConfig
+    right: SideConfig
+    maps_dir: Path
+    batch_size: int = 1000
+    poll_interval: float = 1.0
+
+    def side(self, role: Side) -> SideConfig:
+        return self.left if role == "left" else self.right
+
+    @property
+    def same_database(self) -> bool:
+        """Both sides in one database: apply and dequeue share a transaction."""
+        return self.left.conninfo == self.right.conninfo
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """One column on each side (or one side and a constant) and how values cross."""
+
+    left: str | None
+    right: str | None
+    direction: FlowDirection
+    key: bool = False
+    # (left value, right value) pairs; crossing to_right reads left→right, to_left the reverse.
+    value_map: tuple[tuple[Scalar, Scalar], ...] | None = None
+    fallback: tuple[tuple[Side, Scalar], ...] = ()  # value map miss → this, per receiving side
+    default: tuple[tuple[Side, Scalar], ...] = ()  # null (or no source column) → this, per side
+
+    @property
+    def label(self) -> str:
+        """How messages name the field: its left column, else its right one."""
+        return self.left or self.right or "?"
+
+    def column(self, side: Side) -> str | None:
+        return self.left if side == "left" else self.right
+
+    def fallback_for(self, side: Side) -> Scalar | None:
+        return dict(self.fallback).get(side)
+
+    def default_for(self, side: Side) -> Scalar | None:
+        return dict(self.default).get(side)
+
+    def carries(self, direction: Direction) -> bool:
+        """Whether this field writes its target column in ``direction``."""
+        from_side = source_of(direction)
+        to_side = target_of(direction)
+        if not flows(self.direction, direction) or self.column(to_side) is None:
+            return False
+        return self.column(from_side) is not None or self.default_for(to_side) is not None
+
+
+@dataclass(frozen=True)
+class TableMap:
+    """A pair of tables, one per side, and how their rows correspond."""
+
+    name: str
+    file: str
+    left_table: str
+    right_table: str
+    direction: FlowDirection
+    mode: Mode
+    fields: tuple[FieldMap, ...]
+    left_filter: str | None = None
+    right_filter: str | None = None
+
+    def table(self, side: Side) -> str:
+        return self.left_table if side == "left" else self.right_table
+
+    def filter(self, side: Side) -> str | None:
+        return self.left_filter if side == "left" else self.right_filter
+
+    @property
+    def key_fields(self) -> tuple[FieldMap, ...]:
+        return tuple(f for f in self.fields if f.key)
+
+    @property
+    def directions(self) -> tuple[Direction, ...]:
+        return tuple(d for d in DIRECTIONS if flows(self.direction, d))
+
+    def carried_fields(self, direction: Direction) -> tuple[FieldMap, ...]:
+        """Fields written on the target in ``direction``, keys first."""
+        return tuple(f for f in self.fields if f.carries(direction))
+
+    def source_columns(self, direction: Direction) -> tuple[str, ...]:
+        """Source columns whose change must cross in ``direction`` (keys included)."""
+        side = source_of(direction)
+        names: list[str] = []
+        for f in self.carried_fields(direction):
+            column = f.column(side)
+            if column is not None and column not in names:
+                names.append(column)
+        return tuple(names)
+
+
+@dataclass(frozen=True)
+class MapSet:
+    """Every map of a maps directory, in file then declaration order."""
+
+    maps: tuple[TableMap, ...]
+
+    def by_name(self, name: str) -> TableMap:
+        for table_map in self.maps:
+            if table_map.name == name:
+                return table_map
+        raise KeyError(name)

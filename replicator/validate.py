@@ -1,0 +1,161 @@
+"""Pure checks of the maps against catalog snapshots of both sides.
+
+Nothing here touches a database: the caller reads the catalogs first. Every
+problem is collected, each naming file, map and field.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from replicator.catalog import SchemaCatalog, Table
+from replicator.errors import ExpressionError, MapError, Problem, Where
+from replicator.expressions import parse_expression
+from replicator.model import SIDES, Config, Direction, FieldMap, MapSet, Side, TableMap, source_of, target_of
+from replicator.typecheck import loss_reason
+
+
+def validate(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCatalog]) -> None:
+    """Raise MapError listing every problem; return quietly when the maps are sound."""
+    problems: list[Problem] = []
+    for table_map in maps.maps:
+        problems.extend(_check_map(config, table_map, catalogs))
+    if problems:
+        raise MapError(problems)
+
+
+def _check_map(config: Config, table_map: TableMap, catalogs: dict[Side, SchemaCatalog]) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def problem(message: str, field: FieldMap | None = None) -> None:
+        where = Where(file=table_map.file, map=table_map.name, field=field.label if field else None)
+        problems.append(Problem(where, message))
+
+    if table_map.mode == "online" and not config.same_database:
+        problem("mode online needs both sides in one database; these sides connect differently")
+    tables: dict[Side, Table] = {}
+    for side in SIDES:
+        catalog = catalogs[side]
+        table = catalog.table(table_map.table(side))
+        if table is None:
+            problem(_missing_table(side, table_map.table(side), catalog))
+        else:
+            tables[side] = table
+    if len(tables) < 2:
+        return problems
+
+    missing_column = False
+    for field in table_map.fields:
+        for side in SIDES:
+            name = field.column(side)
+            if name is not None and tables[side].column(name) is None:
+                problem(_missing_column(side, name, tables[side]), field)
+                missing_column = True
+    if missing_column:
+        return problems
+
+    for side in SIDES:
+        key_columns = tuple(f.column(side) or "" for f in table_map.key_fields)
+        if tables[side].key_for(key_columns) is None:
+            problem(
+                f"key ({', '.join(key_columns)}) of {_qualified(tables[side])} is not backed by a"
+                " primary key or a unique index (non-partial, plain columns); create one or change"
+                " the key"
+            )
+        text = table_map.filter(side)
+        if text is not None:
+            try:
+                parse_expression(
+                    text,
+                    columns=[c.name for c in tables[side].columns],
+                    where=Where(file=table_map.file, map=table_map.name),
+                    what=f"{side}_filter {text!r}",
+                )
+            except ExpressionError as exc:
+                problems.append(Problem(Where(), str(exc)))
+
+    for direction in table_map.directions:
+        target = tables[target_of(direction)]
+        written = {f.column(target_of(direction)) for f in table_map.carried_fields(direction)}
+        for column in target.columns:
+            if column.name in written and column.generated:
+                problem(f"{_qualified(target)}.{column.name} is a generated column; it cannot be written")
+            if column.not_null and not column.has_default and not column.generated and column.name not in written:
+                problem(
+                    f"{_qualified(target)}.{column.name} is NOT NULL without a default and no field"
+                    f" writes it ({_arrow(direction)}); map it or give it a default"
+                )
+        for field in table_map.carried_fields(direction):
+            problems.extend(
+                Problem(Where(table_map.file, table_map.name, field.label), message)
+                for message in _field_problems(field, direction, tables)
+            )
+    return problems
+
+
+def _field_problems(field: FieldMap, direction: Direction, tables: dict[Side, Table]) -> list[str]:
+    from_side, to_side = source_of(direction), target_of(direction)
+    target_name = field.column(to_side)
+    source_name = field.column(from_side)
+    assert target_name is not None
+    target = tables[to_side].column(target_name)
+    assert target is not None
+    spot = f"{_qualified(tables[to_side])}.{target_name}"
+    messages: list[str] = []
+    closed = target.domain_values
+    default = field.default_for(to_side)
+    if default is not None and closed is not None and str(default) not in closed:
+        messages.append(f"default {default!r} is not a value {spot} accepts ({_listing(closed)})")
+    if source_name is None:
+        return messages
+    source = tables[from_side].column(source_name)
+    assert source is not None
+    if field.value_map is None:
+        reason = loss_reason(source, target)
+        if reason is not None:
+            messages.append(f"{_arrow(direction)}: {reason} ({_qualified(tables[from_side])}.{source_name} into {spot})")
+        return messages
+    pairs = field.value_map if direction == "to_right" else tuple((b, a) for a, b in field.value_map)
+    inputs = [str(a) for a, _ in pairs]
+    fallback = field.fallback_for(to_side)
+    if source.domain_values is not None and fallback is None:
+        uncovered = [v for v in source.domain_values if v not in inputs]
+        if uncovered:
+            messages.append(
+                f"{_arrow(direction)}: value_map does not cover {_listing(tuple(uncovered))} of"
+                f" {_qualified(tables[from_side])}.{source_name}; add them or declare a fallback"
+            )
+    if closed is not None:
+        outputs = [str(b) for _, b in pairs] + ([str(fallback)] if fallback is not None else [])
+        foreign = [v for v in outputs if v not in closed]
+        if foreign:
+            messages.append(
+                f"{_arrow(direction)}: value_map writes {_listing(tuple(dict.fromkeys(foreign)))},"
+                f" which {spot} does not accept ({_listing(closed)})"
+            )
+    return messages
+
+
+def _arrow(direction: Direction) -> str:
+    return "left → right" if direction == "to_right" else "right → left"
+
+
+def _qualified(table: Table) -> str:
+    return f"{table.schema}.{table.name}"
+
+
+def _listing(values: tuple[str, ...]) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
+def _missing_table(side: Side, name: str, catalog: SchemaCatalog) -> str:
+    message = f"{side} table {catalog.schema}.{name} does not exist"
+    close = difflib.get_close_matches(name, [t.name for t in catalog.tables], n=1)
+    return message + (f" (did you mean {close[0]}?)" if close else "")
+
+
+def _missing_column(side: Side, name: str, table: Table) -> str:
+    message = f"{side} column {name!r} does not exist in {_qualified(table)}"
+    close = difflib.get_close_matches(name, [c.name for c in table.columns], n=1)
+    return message + (f" (did you mean {close[0]!r}?)" if close else "")
+

@@ -44,24 +44,15 @@ def _check_map(config: Config, table_map: TableMap, catalogs: dict[Side, SchemaC
     if len(tables) < 2:
         return problems
 
-    missing_column = False
-    for field in table_map.fields:
+    broken: set[int] = set()  # fields naming a missing column: judged no further
+    for index, field in enumerate(table_map.fields):
         for side in SIDES:
             name = field.column(side)
             if name is not None and tables[side].column(name) is None:
                 problem(_missing_column(side, name, tables[side]), field)
-                missing_column = True
-    if missing_column:
-        return problems
+                broken.add(index)
 
     for side in SIDES:
-        key_columns = tuple(f.column(side) or "" for f in table_map.key_fields)
-        if tables[side].key_for(key_columns) is None:
-            problem(
-                f"key ({', '.join(key_columns)}) of {_qualified(tables[side])} is not backed by a"
-                " primary key or a unique index (non-partial, plain columns); create one or change"
-                " the key"
-            )
         text = table_map.filter(side)
         if text is not None:
             try:
@@ -73,6 +64,15 @@ def _check_map(config: Config, table_map: TableMap, catalogs: dict[Side, SchemaC
                 )
             except ExpressionError as exc:
                 problems.append(Problem(Where(), str(exc)))
+        if any(i in broken for i, f in enumerate(table_map.fields) if f.key):
+            continue
+        key_columns = tuple(f.column(side) or "" for f in table_map.key_fields)
+        if tables[side].key_for(key_columns) is None:
+            problem(
+                f"key ({', '.join(key_columns)}) of {_qualified(tables[side])} is not backed by a"
+                " primary key or a unique index (non-partial, plain columns); create one or change"
+                " the key"
+            )
 
     for direction in table_map.directions:
         target = tables[target_of(direction)]
@@ -86,6 +86,8 @@ def _check_map(config: Config, table_map: TableMap, catalogs: dict[Side, SchemaC
                     f" writes it ({_arrow(direction)}); map it or give it a default"
                 )
         for field in table_map.carried_fields(direction):
+            if table_map.fields.index(field) in broken:
+                continue
             problems.extend(
                 Problem(Where(table_map.file, table_map.name, field.label), message)
                 for message in _field_problems(field, direction, tables)

@@ -1,0 +1,1633 @@
+-- replicator plan for database fno+cds (reached through the left side's connection)
+-- bundle 6c81c3e02473e80a8a25b2900d77c9bd4bd96202083aa1cff39c4918c048d576: 19 to create, 0 to replace, 0 to drop
+-- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
+SELECT pg_advisory_xact_lock(1919250540);
+
+-- ==== create control ====
+-- The replicator's control schema: change queue, map registry and state,
+-- deployment record, error log, and the small functions the applier calls.
+-- Safe to run again: it only creates what is missing and replaces functions.
+CREATE SCHEMA IF NOT EXISTS replicator;
+REVOKE ALL ON SCHEMA replicator FROM PUBLIC;
+
+-- Changes captured on this database, waiting to cross to the other side.
+-- id orders changes of one key: a row lock serialises writers of a key, so a
+-- later change of it always takes a later id.
+CREATE TABLE IF NOT EXISTS replicator.change_queue (
+    direction   text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
+    id          bigint      GENERATED ALWAYS AS IDENTITY,
+    map_name    text        NOT NULL,
+    op          text        NOT NULL CHECK (op IN ('I', 'U', 'D')),
+    image       jsonb       NOT NULL,
+    captured_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (direction, id)
+) WITH (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_insert_scale_factor = 0.01);
+
+-- Per map and direction: its state and what the applier did last.
+CREATE TABLE IF NOT EXISTS replicator.map_state (
+    map_name        text        NOT NULL,
+    direction       text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
+    state           text        NOT NULL DEFAULT 'running'
+                                CHECK (state IN ('running', 'paused', 'catching_up', 'stopped', 'failed')),
+    applied_total   bigint      NOT NULL DEFAULT 0,
+    last_applied_at timestamptz,
+    PRIMARY KEY (map_name, direction)
+);
+
+-- Changes that could not be applied, with the database's own words.
+CREATE TABLE IF NOT EXISTS replicator.error_log (
+    id         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    map_name   text        NOT NULL,
+    direction  text        NOT NULL,
+    change_id  bigint,
+    op         text        NOT NULL,
+    key        jsonb       NOT NULL,
+    image      jsonb       NOT NULL,
+    sqlstate   text        NOT NULL,
+    message    text        NOT NULL,
+    detail     text,
+    logged_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS error_log_map ON replicator.error_log (map_name, direction, logged_at);
+
+-- Two servers: the ids of the last batch applied here from the other side,
+-- written in the same transaction as the batch, so a replay after a crash
+-- between this commit and the source's dequeue skips them.
+CREATE TABLE IF NOT EXISTS replicator.applied_batch (
+    direction  text        PRIMARY KEY CHECK (direction IN ('to_right', 'to_left')),
+    change_ids bigint[]    NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- What deploy put here: one row per artifact, with the SQL that removes it.
+CREATE TABLE IF NOT EXISTS replicator.deployed_artifact (
+    name        text        PRIMARY KEY,
+    sha256      text        NOT NULL,
+    drop_sql    text        NOT NULL,
+    deployed_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS replicator.deployment (
+    id            bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    bundle_sha256 text        NOT NULL,
+    deployed_at   timestamptz NOT NULL DEFAULT now(),
+    deployed_by   text        NOT NULL DEFAULT current_user
+);
+
+-- Whether an applier sleeps on LISTEN; writers notify only then.
+CREATE TABLE IF NOT EXISTS replicator.applier_wakeup (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    waiting   boolean NOT NULL DEFAULT false
+);
+INSERT INTO replicator.applier_wakeup DEFAULT VALUES ON CONFLICT DO NOTHING;
+
+-- Raised by a value map that meets a value it has no entry for and no fallback.
+CREATE OR REPLACE FUNCTION replicator.unmapped_value(p_map text, p_field text, p_value text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION 'map %: field %: value % has no entry in the value_map and no fallback',
+        p_map, p_field, quote_literal(p_value)
+        USING ERRCODE = 'invalid_parameter_value';
+END
+$$;
+
+-- One database: take a batch off the queue, apply it, all in the caller's
+-- transaction, so apply and dequeue commit together. Returns (taken, failed).
+CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
+                                                   OUT taken integer, OUT failed integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_batch jsonb;
+BEGIN
+    WITH batch AS (
+        DELETE FROM replicator.change_queue AS q
+         WHERE q.direction = p_direction
+           AND q.id IN (SELECT id FROM replicator.change_queue
+                         WHERE direction = p_direction
+                         ORDER BY id LIMIT p_limit
+                           FOR UPDATE SKIP LOCKED)
+        RETURNING q.id, q.map_name, q.op, q.image
+    )
+    SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image)
+                     ORDER BY id),
+           count(*)
+      INTO v_batch, taken
+      FROM batch;
+    failed := 0;
+    IF taken > 0 THEN
+        failed := replicator.apply_batch(p_direction, v_batch);
+    END IF;
+END
+$$;
+
+-- Two servers, source side: the oldest changes of a direction, as one jsonb array
+-- with their ids beside it.
+CREATE OR REPLACE FUNCTION replicator.peek_batch(p_direction text, p_limit integer,
+                                                 OUT ids bigint[], OUT batch jsonb)
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(array_agg(id ORDER BY id), '{}'),
+           coalesce(jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image)
+                              ORDER BY id), '[]')
+      FROM (SELECT id, map_name, op, image FROM replicator.change_queue
+             WHERE direction = p_direction ORDER BY id LIMIT p_limit) AS oldest
+$$;
+
+-- Two servers, source side: forget changes the target has durably applied.
+CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[])
+RETURNS integer
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH gone AS (
+        DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids)
+        RETURNING 1
+    )
+    SELECT count(*)::integer FROM gone
+$$;
+
+-- Two servers, target side: apply a batch from the other server unless it was
+-- already applied (a replay after a crash), and record its ids in the same
+-- transaction. Returns (applied, failed, skipped).
+CREATE OR REPLACE FUNCTION replicator.apply_remote(p_direction text, p_batch jsonb,
+                                                   OUT applied integer, OUT failed integer,
+                                                   OUT skipped integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_done bigint[];
+    v_fresh jsonb;
+BEGIN
+    SELECT change_ids INTO v_done FROM replicator.applied_batch
+     WHERE direction = p_direction FOR UPDATE;
+    SELECT coalesce(jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), '[]'), count(*)
+      INTO v_fresh, applied
+      FROM jsonb_array_elements(p_batch) AS c
+     WHERE NOT ((c.value->>'id')::bigint = ANY (coalesce(v_done, '{}')));
+    skipped := jsonb_array_length(p_batch) - applied;
+    failed := 0;
+    IF applied > 0 THEN
+        failed := replicator.apply_batch(p_direction, v_fresh);
+    END IF;
+    applied := applied - failed;
+    INSERT INTO replicator.applied_batch (direction, change_ids)
+    SELECT p_direction, coalesce(array_agg((c.value->>'id')::bigint), '{}')
+      FROM jsonb_array_elements(p_batch) AS c
+    ON CONFLICT (direction) DO UPDATE
+       SET change_ids = EXCLUDED.change_ids, applied_at = now();
+END
+$$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('control', 'da770857908f6d4290d5ed3d11ffa968c7558948d979f5212d9400d91825fd0a', '')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_groups/to_right/apply ====
+-- Map 'customer_groups', 'to_right': write a batch of captured changes into "cds"."customer_group".
+-- One statement per batch: the newest change per key wins; deletes and upserts together.
+CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.op, c.image
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("dataareaid" character varying(4), "customer_group" character varying(10))
+     ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
+), removed AS (
+    DELETE FROM "cds"."customer_group" AS t
+     USING latest AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "customer_group" character varying(10))
+     WHERE l.op = 'D'
+       AND "t"."company_code" = "s"."dataareaid" AND "t"."group_code" = "s"."customer_group"
+)
+INSERT INTO "cds"."customer_group" AS t ("company_code", "group_code", "name")
+SELECT "s"."dataareaid", "s"."customer_group", "s"."description"
+  FROM latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "customer_group" character varying(10), "description" character varying(60))
+ WHERE l.op <> 'D'
+    ON CONFLICT ("company_code", "group_code") DO UPDATE
+   SET "name" = EXCLUDED."name"
+ WHERE ("t"."name") IS DISTINCT FROM (EXCLUDED."name")
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_right"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_customer_groups_to_right"(p_changes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_customer_groups_to_right"(jsonb_build_array(v_change));
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('customer_groups', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'customer_group', v_change->'image'->'customer_group'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_groups/to_right/apply', '404d58618d65150c4122971a35ce9d373e41cf22801d757245f83db599b7208b', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_groups/to_left/apply ====
+-- Map 'customer_groups', 'to_left': write a batch of captured changes into "fno"."customer_groups".
+-- One statement per batch: the newest change per key wins; deletes and upserts together.
+CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_left"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."company_code", "k"."group_code") c.op, c.image
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("company_code" character varying(4), "group_code" character varying(10))
+     ORDER BY "k"."company_code", "k"."group_code", c.id DESC
+), removed AS (
+    DELETE FROM "fno"."customer_groups" AS t
+     USING latest AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "group_code" character varying(10))
+     WHERE l.op = 'D'
+       AND "t"."dataareaid" = "s"."company_code" AND "t"."customer_group" = "s"."group_code"
+)
+INSERT INTO "fno"."customer_groups" AS t ("dataareaid", "customer_group", "description")
+SELECT "s"."company_code", "s"."group_code", "s"."name"
+  FROM latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "group_code" character varying(10), "name" character varying(60))
+ WHERE l.op <> 'D'
+    ON CONFLICT ("dataareaid", "customer_group") DO UPDATE
+   SET "description" = EXCLUDED."description"
+ WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_left"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_customer_groups_to_left"(p_changes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_customer_groups_to_left"(jsonb_build_array(v_change));
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('customer_groups', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('company_code', v_change->'image'->'company_code', 'group_code', v_change->'image'->'group_code'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_groups/to_left/apply', '0aef1b729531c86da49d8b9e677b2f5dd1e202d45b3e32b3367de3e7a1fd810e', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_organization/to_right/apply ====
+-- Map 'customers_organization', 'to_right': write a batch of captured changes into "cds"."account".
+-- One statement per batch: the newest change per key wins; deletes and upserts together.
+CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.op, c.image
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("dataareaid" character varying(4), "account_num" character varying(20))
+     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
+), removed AS (
+    DELETE FROM "cds"."account" AS t
+     USING latest AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "account_num" character varying(20))
+     WHERE l.op = 'D'
+       AND "t"."company_code" = "s"."dataareaid" AND "t"."accountnumber" = "s"."account_num"
+)
+INSERT INTO "cds"."account" AS t ("company_code", "accountnumber", "name", "customer_group_code", "payment_terms_code", "emailaddress1", "creditlimit", "credit_hold", "relationship_type")
+SELECT "s"."dataareaid", "s"."account_num", "s"."name", "s"."customer_group", "s"."payment_terms", "s"."email", "s"."credit_limit", CAST(CASE WHEN "s"."blocked" IS NULL THEN NULL WHEN "s"."blocked"::text = 'No' THEN 'none' WHEN "s"."blocked"::text = 'Invoice' THEN 'invoice_hold' WHEN "s"."blocked"::text = 'All' THEN 'full_hold' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."blocked"::text) END AS "cds"."hold_status"), CAST('customer' AS character varying(20))
+  FROM latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "account_num" character varying(20), "name" character varying(100), "customer_group" character varying(10), "payment_terms" character varying(10), "email" character varying(80), "credit_limit" numeric(32,6), "blocked" character varying(10))
+ WHERE l.op <> 'D'
+    ON CONFLICT ("company_code", "accountnumber") DO UPDATE
+   SET "name" = EXCLUDED."name", "customer_group_code" = EXCLUDED."customer_group_code", "payment_terms_code" = EXCLUDED."payment_terms_code", "emailaddress1" = EXCLUDED."emailaddress1", "creditlimit" = EXCLUDED."creditlimit", "credit_hold" = EXCLUDED."credit_hold", "relationship_type" = EXCLUDED."relationship_type"
+ WHERE ("t"."name", "t"."customer_group_code", "t"."payment_terms_code", "t"."emailaddress1", "t"."creditlimit", "t"."credit_hold", "t"."relationship_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customer_group_code", EXCLUDED."payment_terms_code", EXCLUDED."emailaddress1", EXCLUDED."creditlimit", EXCLUDED."credit_hold", EXCLUDED."relationship_type")
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_right"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_customers_organization_to_right"(p_changes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_customers_organization_to_right"(jsonb_build_array(v_change));
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('customers_organization', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_organization/to_right/apply', '0cf14c0bbe7613864338b9611ab59c4ee395dcfd23b0bc4eb108b7a51735448e', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_organization/to_left/apply ====
+-- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
+-- One statement per batch: the newest change per key wins; deletes and upserts together.
+CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_left"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."company_code", "k"."accountnumber") c.op, c.image
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("company_code" character varying(4), "accountnumber" character varying(20))
+     ORDER BY "k"."company_code", "k"."accountnumber", c.id DESC
+), removed AS (
+    DELETE FROM "fno"."customers" AS t
+     USING latest AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "accountnumber" character varying(20))
+     WHERE l.op = 'D'
+       AND "t"."dataareaid" = "s"."company_code" AND "t"."account_num" = "s"."accountnumber"
+)
+INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "email", "blocked", "party_type")
+SELECT "s"."company_code", "s"."accountnumber", "s"."name", "s"."customer_group_code", "s"."payment_terms_code", "s"."emailaddress1", CAST(CASE WHEN "s"."credit_hold" IS NULL THEN NULL WHEN "s"."credit_hold"::text = 'none' THEN 'No' WHEN "s"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "s"."credit_hold"::text = 'full_hold' THEN 'All' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."credit_hold"::text) END AS character varying(10)), CAST('Organization' AS "fno"."party_type")
+  FROM latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "accountnumber" character varying(20), "name" character varying(100), "customer_group_code" character varying(10), "payment_terms_code" character varying(10), "emailaddress1" character varying(80), "credit_hold" text)
+ WHERE l.op <> 'D'
+    ON CONFLICT ("dataareaid", "account_num") DO UPDATE
+   SET "name" = EXCLUDED."name", "customer_group" = EXCLUDED."customer_group", "payment_terms" = EXCLUDED."payment_terms", "email" = EXCLUDED."email", "blocked" = EXCLUDED."blocked", "party_type" = EXCLUDED."party_type"
+ WHERE ("t"."name", "t"."customer_group", "t"."payment_terms", "t"."email", "t"."blocked", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customer_group", EXCLUDED."payment_terms", EXCLUDED."email", EXCLUDED."blocked", EXCLUDED."party_type")
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_left"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_customers_organization_to_left"(p_changes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_customers_organization_to_left"(jsonb_build_array(v_change));
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('customers_organization', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('company_code', v_change->'image'->'company_code', 'accountnumber', v_change->'image'->'accountnumber'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_organization/to_left/apply', '582401b35fe1141df29bf99978996d40c829962e857330bd725d6f7b3bbde2a6', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_person/to_right/apply ====
+-- Map 'customers_person', 'to_right': write a batch of captured changes into "cds"."contact".
+-- One statement per batch: the newest change per key wins; deletes and upserts together.
+CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.op, c.image
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("dataareaid" character varying(4), "account_num" character varying(20))
+     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
+), removed AS (
+    DELETE FROM "cds"."contact" AS t
+     USING latest AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "account_num" character varying(20))
+     WHERE l.op = 'D'
+       AND "t"."company_code" = "s"."dataareaid" AND "t"."customer_number" = "s"."account_num"
+)
+INSERT INTO "cds"."contact" AS t ("company_code", "customer_number", "fullname", "emailaddress1", "is_sellable")
+SELECT "s"."dataareaid", "s"."account_num", "s"."name", "s"."email", CAST(true AS boolean)
+  FROM latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "account_num" character varying(20), "name" character varying(100), "email" character varying(80))
+ WHERE l.op <> 'D'
+    ON CONFLICT ("company_code", "customer_number") DO UPDATE
+   SET "fullname" = EXCLUDED."fullname", "emailaddress1" = EXCLUDED."emailaddress1", "is_sellable" = EXCLUDED."is_sellable"
+ WHERE ("t"."fullname", "t"."emailaddress1", "t"."is_sellable") IS DISTINCT FROM (EXCLUDED."fullname", EXCLUDED."emailaddress1", EXCLUDED."is_sellable")
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_right"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_customers_person_to_right"(p_changes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_customers_person_to_right"(jsonb_build_array(v_change));
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('customers_person', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_person/to_right/apply', '6eabf2c3044a71830fec4cd440bd2dc0ac47f7380ae1c6b0f6322829e2bd6ddf', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_person/to_left/apply ====
+-- Map 'customers_person', 'to_left': write a batch of captured changes into "fno"."customers".
+-- One statement per batch: the newest change per key wins; deletes and upserts together.
+CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_left"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."company_code", "k"."customer_number") c.op, c.image
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("company_code" character varying(4), "customer_number" character varying(20))
+     ORDER BY "k"."company_code", "k"."customer_number", c.id DESC
+), removed AS (
+    DELETE FROM "fno"."customers" AS t
+     USING latest AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "customer_number" character varying(20))
+     WHERE l.op = 'D'
+       AND "t"."dataareaid" = "s"."company_code" AND "t"."account_num" = "s"."customer_number"
+)
+INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "email", "party_type")
+SELECT "s"."company_code", "s"."customer_number", "s"."fullname", "s"."emailaddress1", CAST('Person' AS "fno"."party_type")
+  FROM latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "customer_number" character varying(20), "fullname" character varying(100), "emailaddress1" character varying(80))
+ WHERE l.op <> 'D'
+    ON CONFLICT ("dataareaid", "account_num") DO UPDATE
+   SET "name" = EXCLUDED."name", "email" = EXCLUDED."email", "party_type" = EXCLUDED."party_type"
+ WHERE ("t"."name", "t"."email", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."email", EXCLUDED."party_type")
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_left"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_customers_person_to_left"(p_changes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_customers_person_to_left"(jsonb_build_array(v_change));
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('customers_person', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('company_code', v_change->'image'->'company_code', 'customer_number', v_change->'image'->'customer_number'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_person/to_left/apply', '0888b2dc50bc991c72c94a5c735679777bc6cf9c1df1a7bcfe928c92706ba6d7', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_terms/to_right/apply ====
+-- Map 'payment_terms', 'to_right': write a batch of captured changes into "cds"."payment_term".
+-- One statement per batch: the newest change per key wins; deletes and upserts together.
+CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.op, c.image
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("dataareaid" character varying(4), "payment_term_id" character varying(10))
+     ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
+), removed AS (
+    DELETE FROM "cds"."payment_term" AS t
+     USING latest AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "payment_term_id" character varying(10))
+     WHERE l.op = 'D'
+       AND "t"."company_code" = "s"."dataareaid" AND "t"."code" = "s"."payment_term_id"
+)
+INSERT INTO "cds"."payment_term" AS t ("company_code", "code", "name", "due_days")
+SELECT "s"."dataareaid", "s"."payment_term_id", "s"."description", "s"."net_days"
+  FROM latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "payment_term_id" character varying(10), "description" character varying(60), "net_days" integer)
+ WHERE l.op <> 'D'
+    ON CONFLICT ("company_code", "code") DO UPDATE
+   SET "name" = EXCLUDED."name", "due_days" = EXCLUDED."due_days"
+ WHERE ("t"."name", "t"."due_days") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."due_days")
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_right"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_payment_terms_to_right"(p_changes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_payment_terms_to_right"(jsonb_build_array(v_change));
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('payment_terms', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_term_id', v_change->'image'->'payment_term_id'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_terms/to_right/apply', 'cfb60a3aac0bcb88f839d835172ae546b4261a5143859bfe9e4c84b9148beaf8', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_terms/to_left/apply ====
+-- Map 'payment_terms', 'to_left': write a batch of captured changes into "fno"."payment_terms".
+-- One statement per batch: the newest change per key wins; deletes and upserts together.
+CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_left"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."company_code", "k"."code") c.op, c.image
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("company_code" character varying(4), "code" character varying(10))
+     ORDER BY "k"."company_code", "k"."code", c.id DESC
+), removed AS (
+    DELETE FROM "fno"."payment_terms" AS t
+     USING latest AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "code" character varying(10))
+     WHERE l.op = 'D'
+       AND "t"."dataareaid" = "s"."company_code" AND "t"."payment_term_id" = "s"."code"
+)
+INSERT INTO "fno"."payment_terms" AS t ("dataareaid", "payment_term_id", "description", "net_days")
+SELECT "s"."company_code", "s"."code", "s"."name", "s"."due_days"
+  FROM latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "code" character varying(10), "name" character varying(60), "due_days" integer)
+ WHERE l.op <> 'D'
+    ON CONFLICT ("dataareaid", "payment_term_id") DO UPDATE
+   SET "description" = EXCLUDED."description", "net_days" = EXCLUDED."net_days"
+ WHERE ("t"."description", "t"."net_days") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."net_days")
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_left"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_payment_terms_to_left"(p_changes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_payment_terms_to_left"(jsonb_build_array(v_change));
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('payment_terms', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('company_code', v_change->'image'->'company_code', 'code', v_change->'image'->'code'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_terms/to_left/apply', '41602132df11e955bea7818a6b22a45bd27632c0c2bbebb92420cd6a7b734fbb', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create dispatch ====
+-- Hands each change of a batch to the apply function of its map, maps in file order.
+CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $dispatch$
+DECLARE
+    v_changes jsonb;
+    v_count integer;
+    v_map_failed integer;
+    v_failed integer := 0;
+BEGIN
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customer_groups';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes);
+            v_failed := v_failed + v_map_failed;
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed,
+                   last_applied_at = now()
+             WHERE map_name = 'customer_groups' AND direction = 'to_right';
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_organization';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes);
+            v_failed := v_failed + v_map_failed;
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed,
+                   last_applied_at = now()
+             WHERE map_name = 'customers_organization' AND direction = 'to_right';
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_person';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes);
+            v_failed := v_failed + v_map_failed;
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed,
+                   last_applied_at = now()
+             WHERE map_name = 'customers_person' AND direction = 'to_right';
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_terms';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes);
+            v_failed := v_failed + v_map_failed;
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed,
+                   last_applied_at = now()
+             WHERE map_name = 'payment_terms' AND direction = 'to_right';
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customer_groups';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes);
+            v_failed := v_failed + v_map_failed;
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed,
+                   last_applied_at = now()
+             WHERE map_name = 'customer_groups' AND direction = 'to_left';
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_organization';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes);
+            v_failed := v_failed + v_map_failed;
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed,
+                   last_applied_at = now()
+             WHERE map_name = 'customers_organization' AND direction = 'to_left';
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_person';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes);
+            v_failed := v_failed + v_map_failed;
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed,
+                   last_applied_at = now()
+             WHERE map_name = 'customers_person' AND direction = 'to_left';
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_terms';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes);
+            v_failed := v_failed + v_map_failed;
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed,
+                   last_applied_at = now()
+             WHERE map_name = 'payment_terms' AND direction = 'to_left';
+        END IF;
+    END IF;
+    -- A change for a map this database does not know goes to the error log, never away.
+    INSERT INTO "replicator"."error_log" (map_name, direction, change_id, op, key, image, sqlstate, message)
+    SELECT c.value->>'map', p_direction, (c.value->>'id')::bigint, c.value->>'op', '{}'::jsonb,
+           c.value->'image', '42704', 'no map of this name is deployed for this direction'
+      FROM jsonb_array_elements(p_batch) AS c
+     WHERE NOT ((c.value->>'map') || '/' || p_direction = ANY (ARRAY['customer_groups/to_right', 'customers_organization/to_right', 'customers_person/to_right', 'payment_terms/to_right', 'customer_groups/to_left', 'customers_organization/to_left', 'customers_person/to_left', 'payment_terms/to_left']::text[]));
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_failed + v_count;
+END
+$dispatch$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('dispatch', '9f2552c4f26e999632ca5570fff4f351ad04ab57ab2a81de2efa061ec905d6bc', '')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_groups/to_right/capture ====
+-- Map 'customer_groups', 'to_right': capture changes of "fno"."customer_groups".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_customer_groups_to_right"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."dataareaid", "old"."customer_group") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."customer_group");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customer_groups', 'to_right', 'D', to_jsonb(OLD));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customer_groups', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW));
+    END IF;
+    -- Wake a sleeping applier, once per transaction: a NOTIFY on every commit
+    -- would serialise the writers' commits.
+    IF (v_old_in OR v_new_in)
+       AND current_setting('replicator.wake_checked', true) IS DISTINCT FROM 'on' THEN
+        PERFORM set_config('replicator.wake_checked', 'on', true);
+        IF EXISTS (SELECT FROM "replicator"."applier_wakeup" WHERE waiting) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right"
+AFTER INSERT OR DELETE ON "fno"."customer_groups"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_upd"
+AFTER UPDATE ON "fno"."customer_groups"
+FOR EACH ROW
+WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description"))
+EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_groups/to_right/capture', '5c706b27573d7c9c7a2fe791a49148d74ab2c40b68b2a36b66e7e60e83a80790', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''customer_groups'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''customer_groups'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_customer_groups_to_right"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_groups/to_left/capture ====
+-- Map 'customer_groups', 'to_left': capture changes of "cds"."customer_group".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_customer_groups_to_left"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."company_code", "old"."group_code") IS NOT DISTINCT FROM ("new"."company_code", "new"."group_code");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customer_groups', 'to_left', 'D', to_jsonb(OLD));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customer_groups', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW));
+    END IF;
+    -- Wake a sleeping applier, once per transaction: a NOTIFY on every commit
+    -- would serialise the writers' commits.
+    IF (v_old_in OR v_new_in)
+       AND current_setting('replicator.wake_checked', true) IS DISTINCT FROM 'on' THEN
+        PERFORM set_config('replicator.wake_checked', 'on', true);
+        IF EXISTS (SELECT FROM "replicator"."applier_wakeup" WHERE waiting) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left"
+AFTER INSERT OR DELETE ON "cds"."customer_group"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_upd"
+AFTER UPDATE ON "cds"."customer_group"
+FOR EACH ROW
+WHEN (("old"."company_code", "old"."group_code", "old"."name") IS DISTINCT FROM ("new"."company_code", "new"."group_code", "new"."name"))
+EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_groups/to_left/capture', 'e3096dd8e35a28788bbd5eaf7b428e373d2567b12e264e0fc981512e7235527f', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''customer_groups'' AND direction = ''to_left'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''customer_groups'', ''to_left'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_customer_groups_to_left"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_organization/to_right/capture ====
+-- Map 'customers_organization', 'to_right': capture changes of "fno"."customers".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_customers_organization_to_right"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(("old"."party_type" = 'Organization'), false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(("new"."party_type" = 'Organization'), false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."dataareaid", "old"."account_num") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."account_num");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_organization', 'to_right', 'D', to_jsonb(OLD));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_organization', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW));
+    END IF;
+    -- Wake a sleeping applier, once per transaction: a NOTIFY on every commit
+    -- would serialise the writers' commits.
+    IF (v_old_in OR v_new_in)
+       AND current_setting('replicator.wake_checked', true) IS DISTINCT FROM 'on' THEN
+        PERFORM set_config('replicator.wake_checked', 'on', true);
+        IF EXISTS (SELECT FROM "replicator"."applier_wakeup" WHERE waiting) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right"
+AFTER INSERT OR DELETE ON "fno"."customers"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_upd"
+AFTER UPDATE ON "fno"."customers"
+FOR EACH ROW
+WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type"))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_organization/to_right/capture', '164cb9e3d0ec71ee218c27caa40891595894197f5a5206207e1161b5884d6b0b', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''customers_organization'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''customers_organization'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_customers_organization_to_right"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_organization/to_left/capture ====
+-- Map 'customers_organization', 'to_left': capture changes of "cds"."account".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_customers_organization_to_left"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(("old"."relationship_type" = 'customer'), false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(("new"."relationship_type" = 'customer'), false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."company_code", "old"."accountnumber") IS NOT DISTINCT FROM ("new"."company_code", "new"."accountnumber");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_organization', 'to_left', 'D', to_jsonb(OLD));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_organization', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW));
+    END IF;
+    -- Wake a sleeping applier, once per transaction: a NOTIFY on every commit
+    -- would serialise the writers' commits.
+    IF (v_old_in OR v_new_in)
+       AND current_setting('replicator.wake_checked', true) IS DISTINCT FROM 'on' THEN
+        PERFORM set_config('replicator.wake_checked', 'on', true);
+        IF EXISTS (SELECT FROM "replicator"."applier_wakeup" WHERE waiting) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left"
+AFTER INSERT OR DELETE ON "cds"."account"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_upd"
+AFTER UPDATE ON "cds"."account"
+FOR EACH ROW
+WHEN (("old"."company_code", "old"."accountnumber", "old"."name", "old"."customer_group_code", "old"."payment_terms_code", "old"."emailaddress1", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."company_code", "new"."accountnumber", "new"."name", "new"."customer_group_code", "new"."payment_terms_code", "new"."emailaddress1", "new"."credit_hold", "new"."relationship_type"))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_organization/to_left/capture', 'be5e0a15a896be0626a55a6d60297ce6763d202c9f89027956e2fb1814fe7514', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''customers_organization'' AND direction = ''to_left'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''customers_organization'', ''to_left'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_customers_organization_to_left"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_person/to_right/capture ====
+-- Map 'customers_person', 'to_right': capture changes of "fno"."customers".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_customers_person_to_right"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(("old"."party_type" = 'Person'), false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(("new"."party_type" = 'Person'), false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."dataareaid", "old"."account_num") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."account_num");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_person', 'to_right', 'D', to_jsonb(OLD));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_person', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW));
+    END IF;
+    -- Wake a sleeping applier, once per transaction: a NOTIFY on every commit
+    -- would serialise the writers' commits.
+    IF (v_old_in OR v_new_in)
+       AND current_setting('replicator.wake_checked', true) IS DISTINCT FROM 'on' THEN
+        PERFORM set_config('replicator.wake_checked', 'on', true);
+        IF EXISTS (SELECT FROM "replicator"."applier_wakeup" WHERE waiting) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right"
+AFTER INSERT OR DELETE ON "fno"."customers"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_upd"
+AFTER UPDATE ON "fno"."customers"
+FOR EACH ROW
+WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type"))
+EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_person/to_right/capture', '8ee4b9fc64f4d1aa4e5664f93e7f58d4c4f9dd98297404ec3c9e8cb65ee6df09', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''customers_person'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''customers_person'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_customers_person_to_right"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_person/to_left/capture ====
+-- Map 'customers_person', 'to_left': capture changes of "cds"."contact".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_customers_person_to_left"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(("old"."customer_number" IS NOT NULL), false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(("new"."customer_number" IS NOT NULL), false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."company_code", "old"."customer_number") IS NOT DISTINCT FROM ("new"."company_code", "new"."customer_number");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_person', 'to_left', 'D', to_jsonb(OLD));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_person', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW));
+    END IF;
+    -- Wake a sleeping applier, once per transaction: a NOTIFY on every commit
+    -- would serialise the writers' commits.
+    IF (v_old_in OR v_new_in)
+       AND current_setting('replicator.wake_checked', true) IS DISTINCT FROM 'on' THEN
+        PERFORM set_config('replicator.wake_checked', 'on', true);
+        IF EXISTS (SELECT FROM "replicator"."applier_wakeup" WHERE waiting) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left"
+AFTER INSERT OR DELETE ON "cds"."contact"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_upd"
+AFTER UPDATE ON "cds"."contact"
+FOR EACH ROW
+WHEN (("old"."company_code", "old"."customer_number", "old"."fullname", "old"."emailaddress1") IS DISTINCT FROM ("new"."company_code", "new"."customer_number", "new"."fullname", "new"."emailaddress1"))
+EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_person/to_left/capture', '102544c8e566e6ee89b7a84f9c93a52aaf6b7bb7ed6e625475f3025a56c946d1', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''customers_person'' AND direction = ''to_left'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''customers_person'', ''to_left'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_customers_person_to_left"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_terms/to_right/capture ====
+-- Map 'payment_terms', 'to_right': capture changes of "fno"."payment_terms".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_payment_terms_to_right"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."dataareaid", "old"."payment_term_id") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_terms', 'to_right', 'D', to_jsonb(OLD));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_terms', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW));
+    END IF;
+    -- Wake a sleeping applier, once per transaction: a NOTIFY on every commit
+    -- would serialise the writers' commits.
+    IF (v_old_in OR v_new_in)
+       AND current_setting('replicator.wake_checked', true) IS DISTINCT FROM 'on' THEN
+        PERFORM set_config('replicator.wake_checked', 'on', true);
+        IF EXISTS (SELECT FROM "replicator"."applier_wakeup" WHERE waiting) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right"
+AFTER INSERT OR DELETE ON "fno"."payment_terms"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_upd"
+AFTER UPDATE ON "fno"."payment_terms"
+FOR EACH ROW
+WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days"))
+EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_terms/to_right/capture', '0daf10669e154f36550a62a3af9f81b79adf0fac4c0d2320b8ce619dbbe6b18d', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''payment_terms'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''payment_terms'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_payment_terms_to_right"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_terms/to_left/capture ====
+-- Map 'payment_terms', 'to_left': capture changes of "cds"."payment_term".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_payment_terms_to_left"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."company_code", "old"."code") IS NOT DISTINCT FROM ("new"."company_code", "new"."code");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_terms', 'to_left', 'D', to_jsonb(OLD));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_terms', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW));
+    END IF;
+    -- Wake a sleeping applier, once per transaction: a NOTIFY on every commit
+    -- would serialise the writers' commits.
+    IF (v_old_in OR v_new_in)
+       AND current_setting('replicator.wake_checked', true) IS DISTINCT FROM 'on' THEN
+        PERFORM set_config('replicator.wake_checked', 'on', true);
+        IF EXISTS (SELECT FROM "replicator"."applier_wakeup" WHERE waiting) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left"
+AFTER INSERT OR DELETE ON "cds"."payment_term"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_upd"
+AFTER UPDATE ON "cds"."payment_term"
+FOR EACH ROW
+WHEN (("old"."company_code", "old"."code", "old"."name", "old"."due_days") IS DISTINCT FROM ("new"."company_code", "new"."code", "new"."name", "new"."due_days"))
+EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_terms/to_left/capture', '2d2ba0b185ab92e91a2bc91ca30aceb65dca0423e224b4815177f278859bc834', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''payment_terms'' AND direction = ''to_left'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''payment_terms'', ''to_left'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_payment_terms_to_left"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create registry ====
+-- The maps and directions this database takes part in.
+INSERT INTO "replicator"."map_state" (map_name, direction)
+VALUES ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left')
+ON CONFLICT (map_name, direction) DO NOTHING;
+DELETE FROM "replicator"."map_state"
+ WHERE (map_name, direction) NOT IN (VALUES ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left'));
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('registry', '77d33deae147fc51d5e975b8c556b05f1a08e08496178862ebf36dc5b8c1cfda', '')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('6c81c3e02473e80a8a25b2900d77c9bd4bd96202083aa1cff39c4918c048d576');

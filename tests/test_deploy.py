@@ -1,0 +1,128 @@
+"""plan shows exactly what deploy runs; deploying twice changes nothing; edited
+and removed maps are replaced and dropped without losing queued changes."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from replicator.errors import DeployRefused
+from tests.support import Project, example_project, queued, rows
+
+GROUPS_MAP = """
+[[map]]
+name = "customer_groups"
+left = "customer_groups"
+right = "customer_group"
+direction = "to_right"
+
+  [[map.field]]
+  left = "dataareaid"
+  right = "company_code"
+  key = true
+
+  [[map.field]]
+  left = "customer_group"
+  right = "group_code"
+  key = true
+
+  [[map.field]]
+  left = "description"
+  right = "name"
+  default = { right = "(no description)" }
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, pg: object, fresh_db: Callable[..., str]) -> Project:
+    url = fresh_db(pg)
+    return example_project(tmp_path, url, url)
+
+
+def generated_objects(url: str) -> list[tuple[object, ...]]:
+    """Every function and trigger the replicator owns, with the transaction that last wrote it."""
+    return rows(
+        url,
+        "SELECT p.proname, p.xmin::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+        " WHERE n.nspname = 'replicator'"
+        " UNION ALL SELECT t.tgname, t.xmin::text FROM pg_trigger t WHERE t.tgname LIKE 'replicator_%'"
+        " ORDER BY 1",
+    )
+
+
+def test_plan_prints_the_sql_and_exits_2_until_deployed(project: Project) -> None:
+    code, text = project.plan()
+    assert code == 2
+    assert "CREATE OR REPLACE FUNCTION \"replicator\".\"write_customer_groups_to_right\"" in text
+    assert "-- ==== create map/customers_person/to_left/capture ====" in text
+    project.deploy()
+    code, text = project.plan()
+    assert code == 0
+    assert "nothing to do" in text
+
+
+def test_deploying_the_same_maps_twice_changes_nothing(project: Project) -> None:
+    project.deploy()
+    before = generated_objects(project.left_url)
+    deployments = rows(project.left_url, "SELECT count(*) FROM replicator.deployment")
+    assert "already up to date" in project.deploy()
+    assert generated_objects(project.left_url) == before
+    assert rows(project.left_url, "SELECT count(*) FROM replicator.deployment") == deployments
+
+
+def test_the_plan_applied_with_psql_is_the_same_deploy(project: Project) -> None:
+    code, text = project.plan()
+    assert code == 2
+    subprocess.run(
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-d", project.left_url, "-f", "-"],
+        input=text.encode(), check=True, capture_output=True,
+    )
+    assert project.plan() == (0, project.plan()[1])
+    assert "nothing to do" in project.plan()[1]
+
+
+def test_an_edited_map_replaces_only_what_changed_and_keeps_queued_changes(project: Project) -> None:
+    project.deploy()
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '10', NULL), ('usmf', '20', 'Retail')")
+    assert queued(project.left_url) == 2
+    project.write_map("customer_groups.toml", GROUPS_MAP)
+    code, text = project.plan()
+    assert code == 2
+    assert "replace map/customer_groups/to_right/apply" in text
+    # The new map flows one way only: the right side's capture goes away.
+    assert "drop map/customer_groups/to_left/capture" in text
+    assert "map/customers_organization" not in text
+    project.deploy()
+    assert queued(project.left_url) == 2
+    project.drain()
+    assert rows(project.right_url, "SELECT group_code, name FROM cds.customer_group ORDER BY 1") == [
+        ("10", "(no description)"),
+        ("20", "Retail"),
+    ]
+
+
+def test_a_removed_map_with_queued_changes_is_refused_until_they_are_applied(project: Project) -> None:
+    project.deploy()
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.payment_terms VALUES ('usmf', 'Net30', 'Net 30', 30)")
+    project.remove_map("payment_terms.toml")
+    with pytest.raises(DeployRefused, match=r"map payment_terms \(to_right\) still has 1 queued changes"):
+        project.deploy()
+    # Nothing changed: the trigger still captures.
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.payment_terms VALUES ('usmf', 'Net60', 'Net 60', 60)")
+    assert queued(project.left_url) == 2
+    project.drain()
+    project.deploy()
+    assert rows(
+        project.left_url,
+        "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'replicator_payment_terms%'",
+    ) == [(0,)]
+    assert rows(project.left_url, "SELECT count(*) FROM replicator.map_state WHERE map_name = 'payment_terms'") == [(0,)]
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.payment_terms VALUES ('usmf', 'Net90', 'Net 90', 90)")
+    assert queued(project.left_url) == 0

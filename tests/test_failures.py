@@ -1,0 +1,164 @@
+"""Failure is a first-class path: poison rows, SIGKILL, server restarts, SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from replicator.throwaway import ThrowawayServer
+from tests.support import Project, audit, example_project, queued, rows, writes
+
+BACKLOG = 10_000
+
+
+def start_applier(project: Project, *extra: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "replicator.cli", "--config", str(project.config_path), "run", *extra],
+        env=project.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Poll a database condition; the deadline only bounds a hang, it times nothing."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.02)
+
+
+def count(url: str, table: str) -> int:
+    return int(rows(url, f"SELECT count(*) FROM {table}")[0][0])  # type: ignore[call-overload]
+
+
+def set_batch_size(project: Project, size: int) -> None:
+    text = project.config_path.read_text().replace("batch_size = 1000", f"batch_size = {size}")
+    project.config_path.write_text(text)
+
+
+@pytest.fixture(params=["one_database", "two_servers"])
+def project(request: pytest.FixtureRequest, tmp_path: Path, fresh_db: Callable[..., str]) -> Project:
+    left = fresh_db(request.getfixturevalue("pg"))
+    right = left if request.param == "one_database" else fresh_db(request.getfixturevalue("pg2"))
+    project = example_project(tmp_path, left, right)
+    audit(right, "cds.customer_group")
+    project.deploy()
+    return project
+
+
+def test_a_poison_row_lands_in_the_error_log_and_its_neighbours_apply(project: Project) -> None:
+    with project.right() as crm:
+        crm.execute("ALTER TABLE cds.customer_group ADD CONSTRAINT no_poison CHECK (name <> 'poison')")
+    with project.left() as erp:
+        erp.execute(
+            "INSERT INTO fno.customer_groups VALUES"
+            " ('usmf', '10', 'Wholesale'), ('usmf', '20', 'poison'), ('usmf', '30', 'Online')"
+        )
+    totals = project.drain()
+    assert (totals.applied, totals.failed) == (2, 1)
+    assert rows(project.right_url, "SELECT group_code FROM cds.customer_group ORDER BY 1") == [("10",), ("30",)]
+    logged = rows(
+        project.right_url,
+        "SELECT map_name, direction, op, key, image->>'description', sqlstate, message FROM replicator.error_log",
+    )
+    assert logged == [
+        (
+            "customer_groups", "to_right", "I", {"dataareaid": "usmf", "customer_group": "20"}, "poison",
+            "23514",
+            'new row for relation "customer_group" violates check constraint "no_poison"',
+        )
+    ]
+    assert queued(project.left_url) == 0
+
+
+def test_sigkill_during_a_backlog_applies_every_change_exactly_once(project: Project) -> None:
+    set_batch_size(project, 250)
+    with project.left() as erp:
+        erp.execute(
+            "INSERT INTO fno.customer_groups SELECT 'usmf', g::text, 'group ' || g"
+            f" FROM generate_series(1, {BACKLOG}) AS g"
+        )
+    for _ in range(3):
+        before = count(project.right_url, "cds.customer_group")
+        applier = start_applier(project)
+        wait_for(lambda: count(project.right_url, "cds.customer_group") > before, "some progress")
+        applier.send_signal(signal.SIGKILL)
+        applier.wait()
+        if count(project.right_url, "cds.customer_group") == BACKLOG:
+            break
+    assert count(project.right_url, "cds.customer_group") < BACKLOG, "killed too late to test anything"
+    assert project.drain().failed == 0
+    assert count(project.right_url, "cds.customer_group") == BACKLOG
+    assert queued(project.left_url) == 0
+    # Exactly once: one insert per row, and no second write of any of them.
+    assert writes(project.right_url, "cds.customer_group") == [("INSERT", True)] * BACKLOG
+
+
+def test_sigterm_finishes_the_batch_and_exits_0(project: Project) -> None:
+    applier = start_applier(project)
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '10', 'Wholesale')")
+    wait_for(lambda: count(project.right_url, "cds.customer_group") == 1, "the change to arrive")
+    applier.send_signal(signal.SIGTERM)
+    assert applier.wait(timeout=30) == 0
+
+
+def test_a_second_applier_for_the_same_databases_is_refused(project: Project) -> None:
+    first = start_applier(project)
+    try:
+        with project.left() as erp:
+            erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '10', 'Wholesale')")
+        wait_for(lambda: count(project.right_url, "cds.customer_group") == 1, "the first applier")
+        second = start_applier(project)
+        assert second.wait(timeout=30) == 1
+        assert second.stderr is not None
+        assert b"another applier is already running fno\xe2\x86\x92cds" in second.stderr.read()
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=30)
+
+
+def test_the_applier_survives_a_database_restart(tmp_path: Path) -> None:
+    with ThrowawayServer() as server:
+        url = server.create_database("restart")
+        project = example_project(tmp_path, url, url)
+        project.deploy()
+        applier = start_applier(project)
+        try:
+            with project.left() as erp:
+                erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '1', 'before')")
+            wait_for(lambda: count(url, "cds.customer_group") == 1, "the first change")
+            server.restart()
+            with psycopg.connect(url, autocommit=True) as erp:
+                erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '2', 'after')")
+            wait_for(lambda: count(url, "cds.customer_group") == 2, "the change after the restart")
+        finally:
+            applier.send_signal(signal.SIGTERM)
+            code = applier.wait(timeout=30)
+        assert code == 0
+        assert applier.stderr is not None
+        assert b"retrying in" in applier.stderr.read()
+
+
+def test_no_password_appears_when_a_database_cannot_be_reached(tmp_path: Path, pg: ThrowawayServer) -> None:
+    project = example_project(tmp_path, pg.url("postgres"), pg.url("postgres"))
+    secret_url = "postgresql://someone:s3cret-pass@127.0.0.1:1/nowhere"
+    env = {**project.env(), "REPLICATOR_LEFT": secret_url, "REPLICATOR_RIGHT": secret_url}
+    result = subprocess.run(
+        [sys.executable, "-m", "replicator.cli", "--config", str(project.config_path), "status"],
+        env=env, capture_output=True, timeout=60, check=False,
+    )
+    assert result.returncode == 1
+    assert b"cannot connect to the left side 'fno'" in result.stderr
+    assert b"s3cret-pass" not in result.stderr + result.stdout
+    assert os.environ.get("REPLICATOR_LEFT") != secret_url

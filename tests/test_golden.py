@@ -1,0 +1,57 @@
+"""Golden files pin the SQL a DBA reviews: the example maps, compiled for one
+database and for two servers. ``make golden`` rewrites them; review the diff."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from replicator.catalog import read_schema
+from replicator.compiler import compile_bundle
+from replicator.deployer import plan_database
+from replicator.loader import load_maps
+from replicator.model import Config, SideConfig
+from replicator.validate import validate
+from tests.support import EXAMPLE
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "customer-master" / "expected"
+
+
+def example_config(left_url: str, right_url: str) -> Config:
+    return Config(
+        path=EXAMPLE / "replicator.toml",
+        left=SideConfig("left", "fno", "fno", left_url, "test"),
+        right=SideConfig("right", "cds", "cds", right_url, "test"),
+        maps_dir=EXAMPLE / "maps",
+    )
+
+
+@pytest.mark.parametrize("topology", ["one_database", "two_servers"])
+def test_the_example_compiles_to_the_golden_sql(
+    topology: str, pg: object, fresh_db: Callable[..., str]
+) -> None:
+    left = fresh_db(pg)
+    right = left if topology == "one_database" else fresh_db(pg)
+    for url, ddl in ((left, "fno.sql"), (right, "cds.sql")):
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute((EXAMPLE / ddl).read_bytes())
+    config = example_config(left, right)
+    maps = load_maps(config.maps_dir, EXAMPLE)
+    with psycopg.connect(left) as lc, psycopg.connect(right) as rc:
+        catalogs = {"left": read_schema(lc, "fno"), "right": read_schema(rc, "cds")}
+    validate(config, maps, catalogs)
+    bundle = compile_bundle(config, maps, catalogs)
+    assert compile_bundle(config, maps, catalogs) == bundle, "same input, same bytes"
+    for database in bundle.databases:
+        text = plan_database(database, bundle, {}).sql
+        name = "one_database.sql" if topology == "one_database" else f"two_servers_{database.role}.sql"
+        path = GOLDEN / name
+        if os.environ.get("REPLICATOR_UPDATE_GOLDEN"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        assert path.exists(), f"{path} is missing: run make golden"
+        assert text == path.read_text(), f"{path} differs from the generated SQL: review, then make golden"

@@ -1,0 +1,118 @@
+"""Map files with structural mistakes: every problem of every file, in one pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from replicator.errors import MapError
+from replicator.loader import load_maps
+
+GOOD_KEY = '  [[map.field]]\n  left = "id"\n  right = "id"\n  key = true\n'
+
+
+def load_problems(tmp_path: Path, files: dict[str, str]) -> list[str]:
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    for name, text in files.items():
+        (maps / name).write_text(text)
+    with pytest.raises(MapError) as caught:
+        load_maps(maps, tmp_path)
+    return [str(p) for p in caught.value.problems]
+
+
+def one_map(body: str, head: str = "") -> str:
+    return f'[[map]]\nname = "m"\nleft = "a"\nright = "b"\n{head}\n{body}'
+
+
+CASES = [
+    pytest.param(
+        "[[map]\nname = 'x'", "maps/a.toml: not valid TOML: Expected ']]' at the end of an array"
+        " declaration (at line 1, column 6)", id="toml syntax",
+    ),
+    pytest.param(
+        one_map(GOOD_KEY, 'drection = "both"'),
+        "maps/a.toml: map 'm': unknown key 'drection' (known: direction, field, left, left_filter,"
+        " mode, name, right, right_filter)", id="misspelt map key",
+    ),
+    pytest.param(
+        one_map('  [[map.field]]\n  left = "x"\n  right = "y"\n'),
+        "maps/a.toml: map 'm': no key: mark the field(s) that identify a row with key = true",
+        id="no key",
+    ),
+    pytest.param(
+        '[[map]]\nname = "Bad Name"\nleft = "a"\nright = "b"\n' + GOOD_KEY,
+        "maps/a.toml: map 'Bad Name': name must be lower case letters, digits and _ (starting with"
+        " a letter, at most 40)", id="map name",
+    ),
+    pytest.param(
+        one_map(GOOD_KEY, 'direction = "sideways"'),
+        "maps/a.toml: map 'm': direction must be one of both, to_right, to_left (got 'sideways')",
+        id="map direction",
+    ),
+    pytest.param(
+        one_map(GOOD_KEY + '  [[map.field]]\n  left = "x"\n  right = "y"\n  direction = "to_left"\n',
+                'direction = "to_right"'),
+        "maps/a.toml: map 'm': field 'x': direction to_left does not fit the map, which flows"
+        " to_right only", id="field direction outside the map",
+    ),
+    pytest.param(
+        one_map(GOOD_KEY + '  [[map.field]]\n  left = "s"\n  right = "t"\n'
+                '  value_map = { a = "X", b = "X" }\n'),
+        "maps/a.toml: map 'm': field 's': value_map is not one-to-one: right value 'X' comes from"
+        " 'a' and 'b', so it cannot be mapped back to the left; make the field direction to_right",
+        id="value map not invertible",
+    ),
+    pytest.param(
+        one_map(GOOD_KEY + '  [[map.field]]\n  left = "s"\n  right = "t"\n  fallback = { right = "z" }\n'),
+        "maps/a.toml: map 'm': field 's': fallback only applies to a value_map", id="fallback alone",
+    ),
+    pytest.param(
+        one_map(GOOD_KEY + '  [[map.field]]\n  right = "t"\n'),
+        "maps/a.toml: map 'm': field 't': only a right column and no default: nothing would be"
+        " written to it", id="one-sided field without default",
+    ),
+    pytest.param(
+        one_map('  [[map.field]]\n  left = "id"\n  right = "id"\n  key = true\n'
+                '  value_map = { a = "b" }\n'),
+        "maps/a.toml: map 'm': field 'id': a key field is copied as it is: no value_map or default",
+        id="key with value map",
+    ),
+    pytest.param(
+        one_map(GOOD_KEY + '  [[map.field]]\n  left = "x"\n  right = "t"\n'
+                '  [[map.field]]\n  left = "y"\n  right = "t"\n'),
+        "maps/a.toml: map 'm': field 'y': two fields write right column 't'", id="two fields one column",
+    ),
+    pytest.param(
+        one_map(GOOD_KEY + '  [[map.field]]\n  left = "x"\n  right = "t"\n  default = { middle = 1 }\n'),
+        "maps/a.toml: map 'm': field 'x': default is keyed by the receiving side (left or right),"
+        " not 'middle'", id="default keyed wrongly",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_a_structural_mistake_is_named(tmp_path: Path, text: str, expected: str) -> None:
+    assert expected in load_problems(tmp_path, {"a.toml": text})
+
+
+def test_duplicate_map_names_across_files_are_refused(tmp_path: Path) -> None:
+    text = one_map(GOOD_KEY)
+    assert load_problems(tmp_path, {"a.toml": text, "b.toml": text}) == [
+        "maps/b.toml: map 'm': duplicate map name; maps/a.toml already defines it"
+    ]
+
+
+def test_problems_of_every_file_come_together(tmp_path: Path) -> None:
+    found = load_problems(
+        tmp_path,
+        {"a.toml": one_map(GOOD_KEY, 'mode = "sometimes"'), "b.toml": "[[map]]\nleft = 1\n"},
+    )
+    assert found == [
+        "maps/a.toml: map 'm': mode must be one of queued, online (got 'sometimes')",
+        "maps/b.toml: map '#1': name is required (a string)",
+        "maps/b.toml: map '#1': left is required: the left side's table name",
+        "maps/b.toml: map '#1': right is required: the right side's table name",
+        "maps/b.toml: map '#1': no fields: add [[map.field]] tables (at least the key)",
+    ]

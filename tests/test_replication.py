@@ -1,0 +1,156 @@
+"""Changes cross both ways, once, and never come back: on one database and on two servers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.support import Project, audit, example_project, queued, rows, writes
+
+
+@pytest.fixture(params=["one_database", "two_servers"])
+def project(request: pytest.FixtureRequest, tmp_path: Path, fresh_db: Callable[..., str]) -> Project:
+    left = fresh_db(request.getfixturevalue("pg"))
+    right = left if request.param == "one_database" else fresh_db(request.getfixturevalue("pg2"))
+    project = example_project(tmp_path, left, right)
+    audit(left, "fno.customers", "fno.customer_groups")
+    audit(right, "cds.account", "cds.contact", "cds.customer_group")
+    project.deploy()
+    return project
+
+
+def test_an_erp_customer_shows_up_in_the_crm_once_and_nothing_comes_back(project: Project) -> None:
+    with project.left() as erp:
+        erp.execute(
+            "INSERT INTO fno.customers (dataareaid, account_num, name, credit_limit, blocked, email)"
+            " VALUES ('usmf', 'US-001', 'Contoso', 25000.125, 'Invoice', 'ap@contoso.example')"
+        )
+    totals = project.drain()
+    assert totals.applied == 1 and totals.failed == 0
+    assert rows(
+        project.right_url,
+        "SELECT company_code, accountnumber, name, creditlimit, credit_hold::text, emailaddress1,"
+        " relationship_type FROM cds.account",
+    ) == [("usmf", "US-001", "Contoso", Decimal("25000.1250000000"), "invoice_hold",
+           "ap@contoso.example", "customer")]
+    assert writes(project.right_url, "cds.account") == [("INSERT", True)]
+    assert writes(project.left_url, "fno.customers") == [("INSERT", False)]
+    assert project.drain().applied == 0
+    assert queued(project.left_url) == 0 and queued(project.right_url) == 0
+
+
+def test_a_crm_account_arrives_in_the_erp_as_an_organization(project: Project) -> None:
+    with project.right() as crm:
+        crm.execute(
+            "INSERT INTO cds.account (company_code, accountnumber, name, credit_hold)"
+            " VALUES ('usmf', 'CRM-1', 'Northwind', 'full_hold')"
+        )
+    project.drain()
+    assert rows(
+        project.left_url,
+        "SELECT account_num, name, party_type::text, blocked, credit_limit FROM fno.customers",
+    ) == [("CRM-1", "Northwind", "Organization", "All", Decimal("0.000000"))]
+    assert writes(project.left_url, "fno.customers") == [("INSERT", True)]
+    assert writes(project.right_url, "cds.account") == [("INSERT", False)]
+    assert project.drain().applied == 0
+
+
+def test_updates_and_deletes_cross_both_ways(project: Project) -> None:
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '10', 'Wholesale'), ('usmf', '20', 'Retail')")
+    project.drain()
+    with project.right() as crm:
+        crm.execute("UPDATE cds.customer_group SET name = 'Big wholesale' WHERE group_code = '10'")
+        crm.execute("DELETE FROM cds.customer_group WHERE group_code = '20'")
+    project.drain()
+    assert rows(project.left_url, "SELECT customer_group, description FROM fno.customer_groups") == [
+        ("10", "Big wholesale")
+    ]
+    with project.left() as erp:
+        erp.execute("UPDATE fno.customer_groups SET description = 'Wholesale' WHERE customer_group = '10'")
+        erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '30', 'Online')")
+    project.drain()
+    assert rows(project.right_url, "SELECT group_code, name FROM cds.customer_group ORDER BY 1") == [
+        ("10", "Wholesale"),
+        ("30", "Online"),
+    ]
+    # Every replicator write happened once, on the side that did not write it.
+    assert [w for w in writes(project.right_url, "cds.customer_group") if w[1]] == [
+        ("INSERT", True), ("INSERT", True), ("UPDATE", True), ("INSERT", True),
+    ]
+    assert [w for w in writes(project.left_url, "fno.customer_groups") if w[1]] == [
+        ("UPDATE", True), ("DELETE", True),
+    ]
+
+
+def test_an_update_of_unmapped_columns_queues_nothing(project: Project) -> None:
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.customers (dataareaid, account_num, name) VALUES ('usmf', 'A', 'Alpha')")
+    project.drain()
+    with project.left() as erp:
+        erp.execute("UPDATE fno.customers SET modified_by = 'nightly job'")
+    assert queued(project.left_url) == 0
+    # A no-op update of a mapped column is not a change either.
+    with project.left() as erp:
+        erp.execute("UPDATE fno.customers SET name = name")
+    assert queued(project.left_url) == 0
+
+
+def test_a_customer_whose_type_changes_moves_from_account_to_contact(project: Project) -> None:
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.customers (dataareaid, account_num, name) VALUES ('usmf', 'P-1', 'Ada')")
+    project.drain()
+    assert rows(project.right_url, "SELECT accountnumber FROM cds.account") == [("P-1",)]
+    with project.left() as erp:
+        erp.execute("UPDATE fno.customers SET party_type = 'Person' WHERE account_num = 'P-1'")
+    project.drain()
+    assert rows(project.right_url, "SELECT accountnumber FROM cds.account") == []
+    assert rows(project.right_url, "SELECT customer_number, fullname, is_sellable FROM cds.contact") == [
+        ("P-1", "Ada", True)
+    ]
+    # Nothing echoed back into the ERP row.
+    assert [w for w in writes(project.left_url, "fno.customers") if w[1]] == []
+
+
+def test_a_key_change_removes_the_old_key_and_creates_the_new_one(project: Project) -> None:
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '10', 'Wholesale')")
+    project.drain()
+    with project.left() as erp:
+        erp.execute("UPDATE fno.customer_groups SET customer_group = '11' WHERE customer_group = '10'")
+    project.drain()
+    assert rows(project.right_url, "SELECT group_code, name FROM cds.customer_group") == [("11", "Wholesale")]
+
+
+def test_several_changes_of_one_key_in_one_batch_end_as_the_last_one(project: Project) -> None:
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '10', 'a'), ('usmf', '20', 'x')")
+        erp.execute("UPDATE fno.customer_groups SET description = 'b' WHERE customer_group = '10'")
+        erp.execute("UPDATE fno.customer_groups SET description = 'c' WHERE customer_group = '10'")
+        erp.execute("DELETE FROM fno.customer_groups WHERE customer_group = '20'")
+    project.drain()
+    assert rows(project.right_url, "SELECT group_code, name FROM cds.customer_group") == [("10", "c")]
+
+
+def test_a_value_the_value_map_does_not_know_goes_to_the_error_log(project: Project) -> None:
+    # The ERP's check constraint is widened behind the map's back.
+    with project.left() as erp:
+        erp.execute("ALTER TABLE fno.customers DROP CONSTRAINT customers_blocked_check")
+        erp.execute(
+            "INSERT INTO fno.customers (dataareaid, account_num, name, blocked)"
+            " VALUES ('usmf', 'A', 'Alpha', 'Payment'), ('usmf', 'B', 'Beta', 'No')"
+        )
+    totals = project.drain()
+    assert (totals.applied, totals.failed) == (1, 1)
+    assert rows(project.right_url, "SELECT accountnumber FROM cds.account") == [("B",)]
+    assert rows(project.right_url, "SELECT map_name, key, message FROM replicator.error_log") == [
+        (
+            "customers_organization",
+            {"dataareaid": "usmf", "account_num": "A"},
+            "map customers_organization: field blocked: value 'Payment' has no entry in the"
+            " value_map and no fallback",
+        )
+    ]

@@ -1,0 +1,227 @@
+"""Bad maps get a clear error naming file, map and field; nothing is deployed."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from replicator import commands
+from replicator.errors import MapError
+from tests.support import Project
+
+DDL = """
+CREATE SCHEMA erp;
+CREATE SCHEMA crm;
+CREATE TYPE crm.stage AS ENUM ('lead', 'won', 'lost');
+CREATE TABLE erp.item (
+    id          integer PRIMARY KEY,
+    code        varchar(20) NOT NULL,
+    price       numeric(32, 6),
+    description text,
+    stage       varchar(10) CHECK (stage IN ('open', 'closed', 'void')),
+    changed_at  timestamptz,
+    loose       integer
+);
+CREATE TABLE crm.item (
+    id          integer PRIMARY KEY,
+    code        varchar(20) NOT NULL,
+    price       numeric(32, 4),
+    description varchar(50),
+    stage       crm.stage,
+    changed_at  timestamp,
+    loose       integer,
+    required    text NOT NULL,
+    total       integer GENERATED ALWAYS AS (id * 2) STORED
+);
+"""
+
+HEAD = """
+[[map]]
+name = "items"
+left = "{left}"
+right = "item"
+{extra}
+
+  [[map.field]]
+  left = "{key}"
+  right = "id"
+  key = true
+
+  [[map.field]]
+  left = "code"
+  right = "code"
+
+  [[map.field]]
+  right = "required"
+  default = {{ right = "x" }}
+"""
+
+
+def field(left: str, right: str, extra: str = "") -> str:
+    return f'\n  [[map.field]]\n  left = "{left}"\n  right = "{right}"\n  {extra}\n'
+
+
+@pytest.fixture
+def project(tmp_path: Path, pg: object, fresh_db: Callable[..., str]) -> Project:
+    url = fresh_db(pg)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(DDL.encode())
+    root = tmp_path / "project"
+    (root / "maps").mkdir(parents=True)
+    (root / "replicator.toml").write_text(
+        'maps = "maps"\n[left]\nname = "erp"\nschema = "erp"\nconninfo_env = "REPLICATOR_LEFT"\n'
+        '[right]\nname = "crm"\nschema = "crm"\nconninfo_env = "REPLICATOR_RIGHT"\n'
+    )
+    return Project(root, url, url)
+
+
+def problems(project: Project, body: str, *, left: str = "item", key: str = "id", extra: str = "") -> list[str]:
+    project.write_map("items.toml", HEAD.format(left=left, key=key, extra=extra) + body)
+    with pytest.raises(MapError) as caught:
+        commands.cmd_validate(project.config(), io.StringIO())
+    return [str(p) for p in caught.value.problems]
+
+
+CASES = [
+    pytest.param(
+        {"left": "itme"}, "",
+        "maps/items.toml: map 'items': left table erp.itme does not exist (did you mean item?)",
+        id="unknown table",
+    ),
+    pytest.param(
+        {}, field("descriptoin", "loose", 'direction = "to_right"'),
+        "maps/items.toml: map 'items': field 'descriptoin': left column 'descriptoin' does not exist"
+        " in erp.item (did you mean 'description'?)",
+        id="unknown column",
+    ),
+    pytest.param(
+        {"key": "loose"}, "",
+        "maps/items.toml: map 'items': key (loose) of erp.item is not backed by a primary key or a"
+        " unique index (non-partial, plain columns); create one or change the key",
+        id="key without unique index",
+    ),
+    pytest.param(
+        {}, field("price", "price"),
+        "maps/items.toml: map 'items': field 'price': left → right: numeric(32,6) into numeric(32,4)"
+        " would round to 4 decimal places (erp.item.price into crm.item.price)",
+        id="numeric scale",
+    ),
+    pytest.param(
+        {}, field("description", "description", 'direction = "to_right"'),
+        "maps/items.toml: map 'items': field 'description': left → right: text into character"
+        " varying(50) would cut values longer than 50 characters (erp.item.description into"
+        " crm.item.description)",
+        id="text into shorter varchar",
+    ),
+    pytest.param(
+        {}, field("changed_at", "changed_at", 'direction = "to_right"'),
+        "maps/items.toml: map 'items': field 'changed_at': left → right: timestamp with time zone"
+        " into timestamp without time zone would drop the time zone (erp.item.changed_at into"
+        " crm.item.changed_at)",
+        id="timestamptz into timestamp",
+    ),
+    pytest.param(
+        {}, field("stage", "stage", 'direction = "to_right"\n  value_map = { open = "lead", closed = "won" }'),
+        "maps/items.toml: map 'items': field 'stage': left → right: value_map does not cover 'void'"
+        " of erp.item.stage; add them or declare a fallback",
+        id="value map misses a checked value",
+    ),
+    pytest.param(
+        {}, field(
+            "stage", "stage",
+            'direction = "to_right"\n  value_map = { open = "lead", closed = "won", void = "dead" }',
+        ),
+        "maps/items.toml: map 'items': field 'stage': left → right: value_map writes 'dead', which"
+        " crm.item.stage does not accept ('lead', 'won', 'lost')",
+        id="value map writes outside the enum",
+    ),
+    pytest.param(
+        {"extra": 'left_filter = "id IN (SELECT id FROM erp.item)"'}, "",
+        "SUBQUERY",
+        id="filter with a subquery",
+    ),
+    pytest.param(
+        {}, field("loose", "total", 'direction = "to_right"'),
+        "maps/items.toml: map 'items': crm.item.total is a generated column; it cannot be written",
+        id="generated column",
+    ),
+]
+
+
+@pytest.mark.parametrize(("head", "body", "expected"), CASES)
+def test_a_bad_map_is_refused_with_a_message_naming_where(
+    project: Project, head: dict[str, str], body: str, expected: str
+) -> None:
+    found = problems(project, body, **head)
+    if expected == "SUBQUERY":
+        assert len(found) == 1 and "maps/items.toml: map 'items': left_filter" in found[0]
+        assert "subquery" in found[0]
+    else:
+        assert expected in found
+
+
+def test_a_required_target_column_nobody_writes_is_reported(project: Project) -> None:
+    project.write_map(
+        "items.toml",
+        '[[map]]\nname = "items"\nleft = "item"\nright = "item"\n'
+        '[[map.field]]\nleft = "id"\nright = "id"\nkey = true\n',
+    )
+    with pytest.raises(MapError) as caught:
+        commands.cmd_validate(project.config(), io.StringIO())
+    assert [str(p) for p in caught.value.problems] == [
+        "maps/items.toml: map 'items': crm.item.code is NOT NULL without a default and no field"
+        " writes it (left → right); map it or give it a default",
+        "maps/items.toml: map 'items': crm.item.required is NOT NULL without a default and no field"
+        " writes it (left → right); map it or give it a default",
+        "maps/items.toml: map 'items': erp.item.code is NOT NULL without a default and no field"
+        " writes it (right → left); map it or give it a default",
+    ]
+
+
+def test_every_problem_is_reported_in_one_run_and_nothing_is_deployed(project: Project) -> None:
+    project.write_map(
+        "items.toml",
+        HEAD.format(left="item", key="id", extra="")
+        + field("price", "price")
+        + field("descriptoin", "loose", 'direction = "to_right"')
+        + field("changed_at", "changed_at", 'direction = "to_right"'),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "replicator.cli", "--config", str(project.config_path), "deploy"],
+        env=project.env(), capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("replicator: 4 problems in the maps; nothing was deployed\n")
+    assert "field 'descriptoin': left column 'descriptoin' does not exist" in result.stderr
+    assert "field 'price': left → right: numeric(32,6) into numeric(32,4)" in result.stderr
+    assert "field 'price': right → left: numeric(32,4) into numeric(32,6) would overflow" in result.stderr
+    assert "field 'changed_at': left → right: timestamp with time zone" in result.stderr
+    with psycopg.connect(project.left_url) as conn:
+        assert conn.execute("SELECT to_regnamespace('replicator')").fetchone() == (None,)
+
+
+def test_online_mode_across_two_servers_is_refused(
+    tmp_path: Path, pg: object, pg2: object, fresh_db: Callable[..., str]
+) -> None:
+    left, right = fresh_db(pg), fresh_db(pg2)
+    for url in (left, right):
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(DDL.encode())
+    root = tmp_path / "project"
+    (root / "maps").mkdir(parents=True)
+    (root / "replicator.toml").write_text(
+        'maps = "maps"\n[left]\nname = "erp"\nschema = "erp"\nconninfo_env = "REPLICATOR_LEFT"\n'
+        '[right]\nname = "crm"\nschema = "crm"\nconninfo_env = "REPLICATOR_RIGHT"\n'
+    )
+    project = Project(root, left, right)
+    found = problems(project, "", extra='mode = "online"')
+    assert found == [
+        "maps/items.toml: map 'items': mode online needs both sides in one database;"
+        " these sides connect differently"
+    ]

@@ -10,6 +10,7 @@ survived with a bounded backoff.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import select
 import signal
@@ -20,9 +21,10 @@ from types import FrameType
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg.rows import TupleRow
 
 from replicator.errors import ReplicatorError
-from replicator.model import DIRECTIONS, Config, Direction, source_of, target_of
+from replicator.model import DIRECTIONS, Config, Direction, Side, source_of, target_of
 
 log = logging.getLogger("replicator.applier")
 
@@ -80,7 +82,7 @@ class Applier:
     totals: Totals = field(default_factory=Totals)
     stopping: bool = False
     sleeping: bool = False
-    _connections: dict[str, psycopg.Connection[object]] = field(default_factory=dict)
+    _connections: dict[Side, psycopg.Connection[TupleRow]] = field(default_factory=dict)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -125,7 +127,7 @@ class Applier:
     # -- connections -------------------------------------------------------------
 
     def _connect(self) -> None:
-        roles = ("left",) if self.config.same_database else ("left", "right")
+        roles = self.config.databases
         if all(role in self._connections and not self._connections[role].closed for role in roles):
             return
         self._close()
@@ -142,8 +144,8 @@ class Applier:
                 self._reconcile(direction)
         log.info("connected; applying %s", ", ".join(self._label(d) for d in DIRECTIONS))
 
-    def _conn(self, role: str) -> psycopg.Connection[object]:
-        return self._connections["left" if self.config.same_database else role]
+    def _conn(self, role: Side) -> psycopg.Connection[TupleRow]:
+        return self._connections[self.config.database_of(role)]
 
     def _lock(self, direction: Direction) -> None:
         source = self._conn(source_of(direction))
@@ -156,9 +158,13 @@ class Applier:
     def _reconcile(self, direction: Direction) -> None:
         """After a crash between the target's commit and the source's dequeue, dequeue
         what the target already applied."""
-        row = self._conn(target_of(direction)).execute(
-            "SELECT change_ids FROM replicator.applied_batch WHERE direction = %s", (direction,)
-        ).fetchone()
+        row = (
+            self._conn(target_of(direction))
+            .execute(
+                "SELECT change_ids FROM replicator.applied_batch WHERE direction = %s", (direction,)
+            )
+            .fetchone()
+        )
         if row and row[0]:
             self._conn(source_of(direction)).execute(
                 "SELECT replicator.ack_batch(%s, %s)", (direction, row[0])
@@ -166,10 +172,8 @@ class Applier:
 
     def _close(self) -> None:
         for conn in self._connections.values():
-            try:
+            with contextlib.suppress(psycopg.Error):  # already broken: nothing left to release
                 conn.close()
-            except psycopg.Error:
-                pass  # already broken; nothing left to release
         self._connections.clear()
 
     # -- work ----------------------------------------------------------------------
@@ -188,7 +192,8 @@ class Applier:
         if self.config.same_database:
             conn = self._conn("left")
             row = conn.execute(
-                "SELECT taken, failed FROM replicator.apply_queued(%s, %s)", (direction, self.batch_size)
+                "SELECT taken, failed FROM replicator.apply_queued(%s, %s)",
+                (direction, self.batch_size),
             ).fetchone()
             assert row is not None
             taken, failed, skipped = int(row[0]), int(row[1]), 0
@@ -196,7 +201,8 @@ class Applier:
             source = self._conn(source_of(direction))
             target = self._conn(target_of(direction))
             peeked = source.execute(
-                "SELECT ids, batch::text FROM replicator.peek_batch(%s, %s)", (direction, self.batch_size)
+                "SELECT ids, batch::text FROM replicator.peek_batch(%s, %s)",
+                (direction, self.batch_size),
             ).fetchone()
             assert peeked is not None
             ids: list[int] = peeked[0]
@@ -248,7 +254,7 @@ class Applier:
                     conn.execute("UPDATE replicator.applier_wakeup SET waiting = false")
 
     def _label(self, direction: Direction) -> str:
-        return f"{self.config.side(source_of(direction)).name}→{self.config.side(target_of(direction)).name}"
+        return self.config.arrow(direction)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import psycopg
 import sqlglot
-from psycopg.rows import dict_row
+from psycopg.rows import TupleRow, dict_row
 from sqlglot import exp
 
 from replicator.resources import sql_file
@@ -120,7 +120,7 @@ def allowed_values_of(check_definition: str) -> tuple[str, ...] | None:
     return tuple(values)
 
 
-def read_schema(conn: psycopg.Connection[object], schema: str) -> SchemaCatalog:
+def read_schema(conn: psycopg.Connection[TupleRow], schema: str) -> SchemaCatalog:
     """Snapshot one schema's tables from the live catalog."""
     params = {"schema": schema}
     # With only pg_catalog on the path, format_type() schema-qualifies every user type.
@@ -164,12 +164,16 @@ def read_schema(conn: psycopg.Connection[object], schema: str) -> SchemaCatalog:
     keys: dict[str, list[UniqueKey]] = {}
     for row in key_rows:
         keys.setdefault(row["table_name"], []).append(
-            UniqueKey(name=row["index_name"], columns=tuple(row["columns"]), primary=row["is_primary"])
+            UniqueKey(
+                name=row["index_name"], columns=tuple(row["columns"]), primary=row["is_primary"]
+            )
         )
     return SchemaCatalog(
         schema=schema,
         tables=tuple(
-            Table(schema=schema, name=name, columns=tuple(cols), unique_keys=tuple(keys.get(name, ())))
+            Table(
+                schema=schema, name=name, columns=tuple(cols), unique_keys=tuple(keys.get(name, ()))
+            )
             for name, cols in sorted(columns.items())
         ),
     )

@@ -27,7 +27,9 @@ def parser() -> argparse.ArgumentParser:
     )
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("validate", help="check the maps against both databases; exit 1 on problems")
-    plan = sub.add_parser("plan", help="print the SQL deploy would run; exit 2 if anything is pending")
+    plan = sub.add_parser(
+        "plan", help="print the SQL deploy would run; exit 2 if anything is pending"
+    )
     plan.add_argument("--side", choices=["left", "right"], help="only the database of this side")
     sub.add_parser("deploy", help="apply the plan, one transaction per database")
     run = sub.add_parser("run", help="run the applier until SIGTERM or SIGINT")

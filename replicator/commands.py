@@ -5,20 +5,26 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
-from typing import TextIO
+from datetime import UTC, datetime
+from typing import Any, TextIO, cast
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import TupleRow, dict_row
 
 from replicator.applier import Applier, install_signal_handlers
 from replicator.catalog import SchemaCatalog, read_schema
 from replicator.compiler import Bundle, compile_bundle
 from replicator.config import redacted
-from replicator.deployer import DatabasePlan, deploy, open_transactions, plan_database, read_deployed
+from replicator.deployer import (
+    DatabasePlan,
+    deploy,
+    open_transactions,
+    plan_database,
+    read_deployed,
+)
 from replicator.errors import DatabaseError, DeployRefused
 from replicator.loader import load_maps
-from replicator.model import SIDES, Config, MapSet, Side, source_of, target_of
+from replicator.model import SIDES, Config, Direction, MapSet, Side, source_of, target_of
 from replicator.resources import sql_file
 from replicator.validate import validate
 
@@ -26,7 +32,7 @@ EXIT_OK = 0
 EXIT_PENDING = 2
 
 
-def connect(config: Config, role: Side) -> psycopg.Connection[object]:
+def connect(config: Config, role: Side) -> psycopg.Connection[TupleRow]:
     side = config.side(role)
     try:
         return psycopg.connect(side.conninfo, autocommit=True)
@@ -89,7 +95,9 @@ def cmd_deploy(config: Config, out: TextIO) -> int:
         with open_transactions(conninfos) as connections:
             plans = deploy(bundle, connections)
     except psycopg.errors.ObjectInUse as exc:
-        raise DeployRefused(f"deploy refused, nothing changed: {exc.diag.message_primary}") from None
+        raise DeployRefused(
+            f"deploy refused, nothing changed: {exc.diag.message_primary}"
+        ) from None
     for plan in plans:
         out.write(_deploy_summary(plan) + "\n")
     return EXIT_OK
@@ -100,7 +108,11 @@ def _deploy_summary(plan: DatabasePlan) -> str:
         return f"database {plan.database.label}: already up to date"
     parts = [
         f"{len(names)} {verb}"
-        for verb, names in (("created", plan.created), ("replaced", plan.replaced), ("dropped", plan.dropped))
+        for verb, names in (
+            ("created", plan.created),
+            ("replaced", plan.replaced),
+            ("dropped", plan.dropped),
+        )
         if names
     ]
     return f"database {plan.database.label}: {', '.join(parts)}"
@@ -114,7 +126,10 @@ def cmd_run(config: Config, once: bool = False) -> int:
     totals = applier.run(until_idle=once)
     logging.getLogger("replicator.applier").info(
         "stopped: %d applied, %d failed, %d skipped in %d batches",
-        totals.applied, totals.failed, totals.skipped, totals.batches,
+        totals.applied,
+        totals.failed,
+        totals.skipped,
+        totals.batches,
     )
     return EXIT_OK
 
@@ -133,32 +148,33 @@ class StatusRow:
 
 
 def status_rows(config: Config) -> list[StatusRow]:
-    """Per map and direction: queue figures from the source database, applied figures
-    and errors from the target database."""
-    seen: dict[Side, dict[tuple[str, str], dict[str, object]]] = {}
-    now = datetime.now(timezone.utc)
-    for role in ("left",) if config.same_database else SIDES:
+    """Per map and direction: queue figures from the source database, state, applied
+    figures and errors from the target database."""
+    seen: dict[Side, dict[tuple[str, str], dict[str, Any]]] = {}
+    now = datetime.now(UTC)
+    for role in config.databases:
         with connect(config, role) as conn, conn.cursor(row_factory=dict_row) as cur:
-            rows = cur.execute(sql_file("status.sql")).fetchall()
-        seen[role] = {(str(r["map_name"]), str(r["direction"])): r for r in rows}
+            found = cur.execute(sql_file("status.sql")).fetchall()
+        seen[role] = {(str(r["map_name"]), str(r["direction"])): r for r in found}
+    keys = sorted({key for rows in seen.values() for key in rows})
     result: list[StatusRow] = []
-    for key in sorted(set().union(*(rows.keys() for rows in seen.values()))):
-        direction = key[1]
-        source = seen["left" if config.same_database else source_of(direction)].get(key, {})  # type: ignore[arg-type]
-        target = seen["left" if config.same_database else target_of(direction)].get(key, {})  # type: ignore[arg-type]
+    for map_name, direction_text in keys:
+        direction = cast(Direction, direction_text)
+        source = seen[config.database_of(source_of(direction))].get((map_name, direction), {})
+        target = seen[config.database_of(target_of(direction))].get((map_name, direction), {})
         oldest = source.get("oldest_captured_at")
         applied_at = target.get("last_applied_at")
         result.append(
             StatusRow(
-                map=key[0],
-                direction=f"{config.side(source_of(direction)).name}→{config.side(target_of(direction)).name}",  # type: ignore[arg-type]
-                state=str(target.get("state") or source.get("state") or "unknown"),
-                queued=int(source.get("queued", 0)),  # type: ignore[call-overload]
-                oldest_queued_seconds=(now - oldest).total_seconds() if isinstance(oldest, datetime) else None,
-                applied_total=int(target.get("applied_total", 0)),  # type: ignore[call-overload]
-                last_applied_at=applied_at.isoformat(timespec="seconds") if isinstance(applied_at, datetime) else None,
-                errors=int(target.get("errors", 0)),  # type: ignore[call-overload]
-                errors_last_hour=int(target.get("errors_last_hour", 0)),  # type: ignore[call-overload]
+                map=map_name,
+                direction=config.arrow(direction),
+                state=str(target.get("state") or source.get("state") or "not deployed"),
+                queued=int(source.get("queued", 0)),
+                oldest_queued_seconds=(now - oldest).total_seconds() if oldest else None,
+                applied_total=int(target.get("applied_total", 0)),
+                last_applied_at=applied_at.isoformat(timespec="seconds") if applied_at else None,
+                errors=int(target.get("errors", 0)),
+                errors_last_hour=int(target.get("errors_last_hour", 0)),
             )
         )
     return result
@@ -169,7 +185,16 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
     if as_json:
         out.write(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
         return EXIT_OK
-    headers = ["map", "direction", "state", "queued", "oldest queued", "applied", "last applied", "errors"]
+    headers = [
+        "map",
+        "direction",
+        "state",
+        "queued",
+        "oldest queued",
+        "applied",
+        "last applied",
+        "errors",
+    ]
     table = [
         [
             r.map,
@@ -183,7 +208,10 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
         ]
         for r in rows
     ]
-    widths = [max(len(h), *(len(row[i]) for row in table)) if table else len(h) for i, h in enumerate(headers)]
+    widths = [
+        max(len(h), *(len(row[i]) for row in table)) if table else len(h)
+        for i, h in enumerate(headers)
+    ]
     out.write(" | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip() + "\n")
     out.write("-+-".join("-" * w for w in widths) + "\n")
     for row in table:

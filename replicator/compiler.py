@@ -110,9 +110,8 @@ def image_type_sql(column: Column) -> Sql:
 
 def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCatalog]) -> Bundle:
     """Compile validated maps into the artifacts each database receives."""
-    roles: tuple[Side, ...] = ("left",) if config.same_database else SIDES
     databases: list[DatabaseBundle] = []
-    for role in roles:
+    for role in config.databases:
         hosted: tuple[Side, ...] = SIDES if config.same_database else (role,)
         artifacts = [Artifact("control", sql_file("control.sql"), "")]
         for table_map in maps.maps:
@@ -150,7 +149,9 @@ def _function_name(kind: str, table_map: TableMap, direction: Direction) -> Sql:
     return control_function(f"{kind}_{table_map.name}_{direction}")
 
 
-def _value_sql(field: FieldMap, direction: Direction, tables: dict[Side, Table], table_map: TableMap) -> Sql:
+def _value_sql(
+    field: FieldMap, direction: Direction, tables: dict[Side, Table], table_map: TableMap
+) -> Sql:
     """The expression (over the image row ``s``) that a target column receives."""
     to_side, from_side = target_of(direction), source_of(direction)
     target = _column(tables[to_side], field.column(to_side))
@@ -161,8 +162,14 @@ def _value_sql(field: FieldMap, direction: Direction, tables: dict[Side, Table],
         return Sql(f"CAST({literal(default)} AS {type_sql(target)})")
     value = ident("s", source_name)
     if field.value_map is not None:
-        pairs = field.value_map if direction == "to_right" else tuple((b, a) for a, b in field.value_map)
-        branches = " ".join(f"WHEN {value}::text = {text_literal(a)} THEN {text_literal(b)}" for a, b in pairs)
+        pairs = (
+            field.value_map
+            if direction == "to_right"
+            else tuple((b, a) for a, b in field.value_map)
+        )
+        branches = " ".join(
+            f"WHEN {value}::text = {text_literal(a)} THEN {text_literal(b)}" for a, b in pairs
+        )
         fallback = field.fallback_for(to_side)
         otherwise = (
             text_literal(fallback)
@@ -172,7 +179,9 @@ def _value_sql(field: FieldMap, direction: Direction, tables: dict[Side, Table],
                 f"{literal(field.label)}, {value}::text)"
             )
         )
-        value = Sql(f"CAST(CASE WHEN {value} IS NULL THEN NULL {branches} ELSE {otherwise} END AS {type_sql(target)})")
+        value = Sql(
+            f"CAST(CASE WHEN {value} IS NULL THEN NULL {branches} ELSE {otherwise} END AS {type_sql(target)})"
+        )
     elif not target.builtin:
         value = Sql(f"CAST({value} AS {type_sql(target)})")
     if default is not None:
@@ -180,7 +189,9 @@ def _value_sql(field: FieldMap, direction: Direction, tables: dict[Side, Table],
     return value
 
 
-def _apply_artifact(table_map: TableMap, direction: Direction, tables: dict[Side, Table]) -> Artifact:
+def _apply_artifact(
+    table_map: TableMap, direction: Direction, tables: dict[Side, Table]
+) -> Artifact:
     from_side, to_side = source_of(direction), target_of(direction)
     source, target = tables[from_side], tables[to_side]
     keys = table_map.key_fields
@@ -205,7 +216,12 @@ def _apply_artifact(table_map: TableMap, direction: Direction, tables: dict[Side
         "key_columns": declare(key_sources),
         "key_order": sql_join([ident("k", n) for n in key_sources]),
         "key_match": sql_join(
-            [Sql(f"{ident('t', f.column(to_side) or '')} = {ident('s', f.column(from_side) or '')}") for f in keys],
+            [
+                Sql(
+                    f"{ident('t', f.column(to_side) or '')} = {ident('s', f.column(from_side) or '')}"
+                )
+                for f in keys
+            ],
             " AND ",
         ),
         "key_json": Sql(
@@ -217,21 +233,31 @@ def _apply_artifact(table_map: TableMap, direction: Direction, tables: dict[Side
         "insert_values": sql_join([_value_sql(f, direction, tables, table_map) for f in carried]),
         "conflict_columns": sql_join([ident(c) for c in target_key.columns]),
         "update_set": sql_join(
-            [Sql(f"{ident(f.column(to_side) or '')} = EXCLUDED.{ident(f.column(to_side) or '')}") for f in non_keys]
+            [
+                Sql(f"{ident(f.column(to_side) or '')} = EXCLUDED.{ident(f.column(to_side) or '')}")
+                for f in non_keys
+            ]
         ),
         "current_values": sql_join([ident("t", f.column(to_side) or "") for f in non_keys]),
-        "new_values": sql_join([Sql(f"EXCLUDED.{ident(f.column(to_side) or '')}") for f in non_keys]),
+        "new_values": sql_join(
+            [Sql(f"EXCLUDED.{ident(f.column(to_side) or '')}") for f in non_keys]
+        ),
         "has_updates": bool(non_keys),
     }
     sql = render_template("apply.sql.j2", **context)
     drop_sql = render_template(
         "drop_functions.sql.j2",
-        functions=[Sql(f"{context['apply_function']}(jsonb)"), Sql(f"{context['write_function']}(jsonb)")],
+        functions=[
+            Sql(f"{context['apply_function']}(jsonb)"),
+            Sql(f"{context['write_function']}(jsonb)"),
+        ],
     )
     return Artifact(f"map/{table_map.name}/{direction}/apply", sql, drop_sql)
 
 
-def _capture_artifact(table_map: TableMap, direction: Direction, tables: dict[Side, Table]) -> Artifact:
+def _capture_artifact(
+    table_map: TableMap, direction: Direction, tables: dict[Side, Table]
+) -> Artifact:
     from_side = source_of(direction)
     source = tables[from_side]
     source_columns = list(table_map.source_columns(direction))
@@ -259,7 +285,9 @@ def _capture_artifact(table_map: TableMap, direction: Direction, tables: dict[Si
         "queue": control_function("change_queue"),
         "wakeup": control_function("applier_wakeup"),
         "source_table": ident(source.schema, source.name),
-        "target_label": literal(f"{tables[target_of(direction)].schema}.{tables[target_of(direction)].name}"),
+        "target_label": literal(
+            f"{tables[target_of(direction)].schema}.{tables[target_of(direction)].name}"
+        ),
         "old_filter": filters["old"],
         "new_filter": filters["new"],
         "old_key": sql_join([ident("old", n) for n in key_sources]),
@@ -288,7 +316,12 @@ def _dispatch_artifact(maps: MapSet, incoming: list[Direction]) -> Artifact:
         for table_map in maps.maps
         if direction in table_map.directions
     ]
-    known = [literal(f"{table_map.name}/{d}") for d in incoming for table_map in maps.maps if d in table_map.directions]
+    known = [
+        literal(f"{table_map.name}/{d}")
+        for d in incoming
+        for table_map in maps.maps
+        if d in table_map.directions
+    ]
     sql = render_template(
         "dispatch.sql.j2",
         routes=routes,
@@ -306,5 +339,7 @@ def _registry_artifact(maps: MapSet) -> Artifact:
         for table_map in maps.maps
         for direction in table_map.directions
     ]
-    sql = render_template("registry.sql.j2", rows=sql_join(rows), map_state=control_function("map_state"))
+    sql = render_template(
+        "registry.sql.j2", rows=sql_join(rows), map_state=control_function("map_state")
+    )
     return Artifact("registry", sql, "")

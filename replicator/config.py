@@ -83,7 +83,9 @@ def _side(path: Path, raw: dict[str, Any], role: Side) -> SideConfig:
         conninfo_to_dict(conninfo)
     except psycopg.ProgrammingError as exc:
         raise ConfigError(f"{path}: [{role}]: conninfo from {source} is not valid") from exc
-    return SideConfig(role=role, name=name, schema=schema, conninfo=conninfo, conninfo_source=source)
+    return SideConfig(
+        role=role, name=name, schema=schema, conninfo=conninfo, conninfo_source=source
+    )
 
 
 def redacted(conninfo: str) -> str:

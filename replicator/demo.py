@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import psycopg
+from psycopg.rows import TupleRow
 
 from replicator import commands
 from replicator.config import load_config
@@ -40,13 +41,31 @@ UPDATE cds.account SET name = 'Contoso Retail Group' WHERE accountnumber = 'US-0
 """
 
 SHOW = [
-    ("fno.customer_groups", "SELECT dataareaid, customer_group, description FROM fno.customer_groups ORDER BY 1, 2"),
-    ("cds.customer_group", "SELECT company_code, group_code, name FROM cds.customer_group ORDER BY 1, 2"),
-    ("fno.customers", "SELECT dataareaid, account_num, party_type, name, blocked, credit_limit FROM fno.customers ORDER BY 1, 2"),
-    ("cds.account", "SELECT company_code, accountnumber, name, credit_hold, creditlimit FROM cds.account ORDER BY 1, 2"),
-    ("cds.contact", "SELECT company_code, customer_number, fullname, is_sellable FROM cds.contact ORDER BY 1, 2"),
+    (
+        "fno.customer_groups",
+        "SELECT dataareaid, customer_group, description FROM fno.customer_groups ORDER BY 1, 2",
+    ),
+    (
+        "cds.customer_group",
+        "SELECT company_code, group_code, name FROM cds.customer_group ORDER BY 1, 2",
+    ),
+    (
+        "fno.customers",
+        "SELECT dataareaid, account_num, party_type, name, blocked, credit_limit FROM fno.customers ORDER BY 1, 2",
+    ),
+    (
+        "cds.account",
+        "SELECT company_code, accountnumber, name, credit_hold, creditlimit FROM cds.account ORDER BY 1, 2",
+    ),
+    (
+        "cds.contact",
+        "SELECT company_code, customer_number, fullname, is_sellable FROM cds.contact ORDER BY 1, 2",
+    ),
     ("fno.payment_terms", "SELECT * FROM fno.payment_terms ORDER BY 1, 2"),
-    ("cds.payment_term", "SELECT company_code, code, name, due_days FROM cds.payment_term ORDER BY 1, 2"),
+    (
+        "cds.payment_term",
+        "SELECT company_code, code, name, due_days FROM cds.payment_term ORDER BY 1, 2",
+    ),
 ]
 
 
@@ -54,11 +73,13 @@ def say(text: str) -> None:
     print(f"\n== {text}", flush=True)
 
 
-def print_query(conn: psycopg.Connection[object], title: str, query: str) -> None:
+def print_query(conn: psycopg.Connection[TupleRow], title: str, query: str) -> None:
     cur = conn.execute(query.encode())
     names = [d.name for d in cur.description or []]
     rows = [["" if v is None else str(v) for v in row] for row in cur.fetchall()]
-    widths = [max(len(n), *(len(r[i]) for r in rows)) if rows else len(n) for i, n in enumerate(names)]
+    widths = [
+        max(len(n), *(len(r[i]) for r in rows)) if rows else len(n) for i, n in enumerate(names)
+    ]
     print(f"\n{title}")
     print("  " + " | ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)))
     for row in rows:

@@ -8,6 +8,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 import psycopg
+from psycopg.rows import TupleRow
 
 from replicator.compiler import Bundle, DatabaseBundle, render_template
 from replicator.quoting import Sql, literal
@@ -38,9 +39,11 @@ class DatabasePlan:
         return bool(self.created or self.replaced or self.dropped)
 
 
-def read_deployed(conn: psycopg.Connection[object]) -> dict[str, DeployedArtifact]:
+def read_deployed(conn: psycopg.Connection[TupleRow]) -> dict[str, DeployedArtifact]:
     """What an earlier deploy recorded in this database (nothing if never deployed)."""
-    exists = conn.execute("SELECT to_regclass('replicator.deployed_artifact') IS NOT NULL").fetchone()
+    exists = conn.execute(
+        "SELECT to_regclass('replicator.deployed_artifact') IS NOT NULL"
+    ).fetchone()
     if not exists or not exists[0]:
         return {}
     rows = conn.execute(
@@ -95,10 +98,10 @@ def plan_database(
 
 
 @contextmanager
-def open_transactions(conninfos: list[str]) -> Iterator[list[psycopg.Connection[object]]]:
+def open_transactions(conninfos: list[str]) -> Iterator[list[psycopg.Connection[TupleRow]]]:
     """One open transaction per database; all commit at the end, or none if anything fails."""
     with ExitStack() as stack:
-        connections: list[psycopg.Connection[object]] = [
+        connections: list[psycopg.Connection[TupleRow]] = [
             stack.enter_context(psycopg.connect(conninfo)) for conninfo in conninfos
         ]
         try:
@@ -111,9 +114,7 @@ def open_transactions(conninfos: list[str]) -> Iterator[list[psycopg.Connection[
             conn.commit()
 
 
-def deploy(
-    bundle: Bundle, connections: list[psycopg.Connection[object]]
-) -> list[DatabasePlan]:
+def deploy(bundle: Bundle, connections: list[psycopg.Connection[TupleRow]]) -> list[DatabasePlan]:
     """Apply ``bundle`` through ``connections`` (one per database, in transactions the caller
     commits). Each database's plan is made after taking the deploy lock, so two deploys
     at once cannot interleave."""

@@ -15,12 +15,12 @@ from replicator.model import (
     FieldMap,
     FlowDirection,
     MapSet,
-    Mode,
     Scalar,
     Side,
     TableMap,
     direction_into,
     flows,
+    target_of,
 )
 
 MAP_KEYS = {"name", "left", "right", "direction", "mode", "left_filter", "right_filter", "field"}
@@ -83,7 +83,9 @@ def _load_file(path: Path, shown: str, problems: list[Problem]) -> list[TableMap
     return maps
 
 
-def _load_map(raw: dict[str, Any], file: str, position: int, problems: list[Problem]) -> TableMap | None:
+def _load_map(
+    raw: dict[str, Any], file: str, position: int, problems: list[Problem]
+) -> TableMap | None:
     name = raw.get("name")
     where = Where(file=file, map=name if isinstance(name, str) else f"#{position}")
     start = len(problems)
@@ -94,7 +96,9 @@ def _load_map(raw: dict[str, Any], file: str, position: int, problems: list[Prob
     if not isinstance(name, str):
         problem("name is required (a string)")
     elif not MAP_NAME.fullmatch(name):
-        problem("name must be lower case letters, digits and _ (starting with a letter, at most 40)")
+        problem(
+            "name must be lower case letters, digits and _ (starting with a letter, at most 40)"
+        )
     for key in sorted(set(raw) - MAP_KEYS):
         problem(f"unknown key {key!r} (known: {', '.join(sorted(MAP_KEYS))})")
     tables: dict[Side, str] = {}
@@ -125,7 +129,7 @@ def _load_map(raw: dict[str, Any], file: str, position: int, problems: list[Prob
     if fields and not any(f.key for f in fields):
         problem("no key: mark the field(s) that identify a row with key = true")
     for target_direction in DIRECTIONS:
-        target = "right" if target_direction == "to_right" else "left"
+        target = target_of(target_direction)
         written: set[str] = set()
         for f in fields:
             column = f.column(target)
@@ -169,7 +173,9 @@ def _load_field(
     start = len(problems)
 
     def problem(message: str) -> None:
-        problems.append(Problem(Where(file=map_where.file, map=map_where.map, field=label), message))
+        problems.append(
+            Problem(Where(file=map_where.file, map=map_where.map, field=label), message)
+        )
 
     for key in sorted(set(raw) - FIELD_KEYS):
         problem(f"unknown key {key!r} (known: {', '.join(sorted(FIELD_KEYS))})")
@@ -204,7 +210,9 @@ def _load_field(
             if dict(default).get(side) is None:
                 problem(f"only a {side} column and no default: nothing would be written to it")
             elif direction is not None and not flows(direction, direction_into(side)):
-                problem(f"a default for the {side} side needs a direction that writes the {side} side")
+                problem(
+                    f"a default for the {side} side needs a direction that writes the {side} side"
+                )
     if len(problems) > start or direction is None:
         return None
     return FieldMap(
@@ -258,7 +266,7 @@ def _per_side(
     if raw is None:
         return ()
     if not isinstance(raw, dict) or not raw:
-        problem(f"{key} must be a table such as {{ right = \"value\" }}")
+        problem(f'{key} must be a table such as {{ right = "value" }}')
         return ()
     entries: list[tuple[Side, Scalar]] = []
     for side, value in raw.items():

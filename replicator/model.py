@@ -66,6 +66,19 @@ class Config:
         """Both sides in one database: apply and dequeue share a transaction."""
         return self.left.conninfo == self.right.conninfo
 
+    @property
+    def databases(self) -> tuple[Side, ...]:
+        """One side per database: whose connection reaches it."""
+        return ("left",) if self.same_database else SIDES
+
+    def arrow(self, direction: Direction) -> str:
+        """A direction as the DBA reads it: "fno→cds"."""
+        return f"{self.side(source_of(direction)).name}→{self.side(target_of(direction)).name}"
+
+    def database_of(self, side: Side) -> Side:
+        """The side whose connection reaches ``side``'s database."""
+        return "left" if self.same_database else side
+
 
 @dataclass(frozen=True)
 class FieldMap:

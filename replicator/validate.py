@@ -11,7 +11,17 @@ import difflib
 from replicator.catalog import SchemaCatalog, Table
 from replicator.errors import ExpressionError, MapError, Problem, Where
 from replicator.expressions import parse_expression
-from replicator.model import SIDES, Config, Direction, FieldMap, MapSet, Side, TableMap, source_of, target_of
+from replicator.model import (
+    SIDES,
+    Config,
+    Direction,
+    FieldMap,
+    MapSet,
+    Side,
+    TableMap,
+    source_of,
+    target_of,
+)
 from replicator.typecheck import loss_reason
 
 
@@ -24,7 +34,9 @@ def validate(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCatalog]) 
         raise MapError(problems)
 
 
-def _check_map(config: Config, table_map: TableMap, catalogs: dict[Side, SchemaCatalog]) -> list[Problem]:
+def _check_map(
+    config: Config, table_map: TableMap, catalogs: dict[Side, SchemaCatalog]
+) -> list[Problem]:
     problems: list[Problem] = []
 
     def problem(message: str, field: FieldMap | None = None) -> None:
@@ -79,8 +91,15 @@ def _check_map(config: Config, table_map: TableMap, catalogs: dict[Side, SchemaC
         written = {f.column(target_of(direction)) for f in table_map.carried_fields(direction)}
         for column in target.columns:
             if column.name in written and column.generated:
-                problem(f"{_qualified(target)}.{column.name} is a generated column; it cannot be written")
-            if column.not_null and not column.has_default and not column.generated and column.name not in written:
+                problem(
+                    f"{_qualified(target)}.{column.name} is a generated column; it cannot be written"
+                )
+            if (
+                column.not_null
+                and not column.has_default
+                and not column.generated
+                and column.name not in written
+            ):
                 problem(
                     f"{_qualified(target)}.{column.name} is NOT NULL without a default and no field"
                     f" writes it ({_arrow(direction)}); map it or give it a default"
@@ -115,9 +134,13 @@ def _field_problems(field: FieldMap, direction: Direction, tables: dict[Side, Ta
     if field.value_map is None:
         reason = loss_reason(source, target)
         if reason is not None:
-            messages.append(f"{_arrow(direction)}: {reason} ({_qualified(tables[from_side])}.{source_name} into {spot})")
+            messages.append(
+                f"{_arrow(direction)}: {reason} ({_qualified(tables[from_side])}.{source_name} into {spot})"
+            )
         return messages
-    pairs = field.value_map if direction == "to_right" else tuple((b, a) for a, b in field.value_map)
+    pairs = (
+        field.value_map if direction == "to_right" else tuple((b, a) for a, b in field.value_map)
+    )
     inputs = [str(a) for a, _ in pairs]
     fallback = field.fallback_for(to_side)
     if source.domain_values is not None and fallback is None:
@@ -160,4 +183,3 @@ def _missing_column(side: Side, name: str, table: Table) -> str:
     message = f"{side} column {name!r} does not exist in {_qualified(table)}"
     close = difflib.get_close_matches(name, [c.name for c in table.columns], n=1)
     return message + (f" (did you mean {close[0]!r}?)" if close else "")
-

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg.rows import TupleRow
 
 from replicator import commands
 from replicator.applier import Applier, Totals
@@ -74,10 +75,10 @@ class Project:
         applier = Applier(self.config(), batch_size=batch_size, poll_interval=0.05)
         return applier.run(until_idle=True)
 
-    def left(self) -> psycopg.Connection[object]:
+    def left(self) -> psycopg.Connection[TupleRow]:
         return psycopg.connect(self.left_url, autocommit=True)
 
-    def right(self) -> psycopg.Connection[object]:
+    def right(self) -> psycopg.Connection[TupleRow]:
         return psycopg.connect(self.right_url, autocommit=True)
 
 

@@ -56,7 +56,7 @@ def generated_objects(url: str) -> list[tuple[object, ...]]:
 def test_plan_prints_the_sql_and_exits_2_until_deployed(project: Project) -> None:
     code, text = project.plan()
     assert code == 2
-    assert "CREATE OR REPLACE FUNCTION \"replicator\".\"write_customer_groups_to_right\"" in text
+    assert 'CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_right"' in text
     assert "-- ==== create map/customers_person/to_left/capture ====" in text
     project.deploy()
     code, text = project.plan()
@@ -78,16 +78,22 @@ def test_the_plan_applied_with_psql_is_the_same_deploy(project: Project) -> None
     assert code == 2
     subprocess.run(
         ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-d", project.left_url, "-f", "-"],
-        input=text.encode(), check=True, capture_output=True,
+        input=text.encode(),
+        check=True,
+        capture_output=True,
     )
     assert project.plan() == (0, project.plan()[1])
     assert "nothing to do" in project.plan()[1]
 
 
-def test_an_edited_map_replaces_only_what_changed_and_keeps_queued_changes(project: Project) -> None:
+def test_an_edited_map_replaces_only_what_changed_and_keeps_queued_changes(
+    project: Project,
+) -> None:
     project.deploy()
     with project.left() as erp:
-        erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '10', NULL), ('usmf', '20', 'Retail')")
+        erp.execute(
+            "INSERT INTO fno.customer_groups VALUES ('usmf', '10', NULL), ('usmf', '20', 'Retail')"
+        )
     assert queued(project.left_url) == 2
     project.write_map("customer_groups.toml", GROUPS_MAP)
     code, text = project.plan()
@@ -99,18 +105,24 @@ def test_an_edited_map_replaces_only_what_changed_and_keeps_queued_changes(proje
     project.deploy()
     assert queued(project.left_url) == 2
     project.drain()
-    assert rows(project.right_url, "SELECT group_code, name FROM cds.customer_group ORDER BY 1") == [
+    assert rows(
+        project.right_url, "SELECT group_code, name FROM cds.customer_group ORDER BY 1"
+    ) == [
         ("10", "(no description)"),
         ("20", "Retail"),
     ]
 
 
-def test_a_removed_map_with_queued_changes_is_refused_until_they_are_applied(project: Project) -> None:
+def test_a_removed_map_with_queued_changes_is_refused_until_they_are_applied(
+    project: Project,
+) -> None:
     project.deploy()
     with project.left() as erp:
         erp.execute("INSERT INTO fno.payment_terms VALUES ('usmf', 'Net30', 'Net 30', 30)")
     project.remove_map("payment_terms.toml")
-    with pytest.raises(DeployRefused, match=r"map payment_terms \(to_right\) still has 1 queued changes"):
+    with pytest.raises(
+        DeployRefused, match=r"map payment_terms \(to_right\) still has 1 queued changes"
+    ):
         project.deploy()
     # Nothing changed: the trigger still captures.
     with project.left() as erp:
@@ -122,7 +134,10 @@ def test_a_removed_map_with_queued_changes_is_refused_until_they_are_applied(pro
         project.left_url,
         "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'replicator_payment_terms%'",
     ) == [(0,)]
-    assert rows(project.left_url, "SELECT count(*) FROM replicator.map_state WHERE map_name = 'payment_terms'") == [(0,)]
+    assert rows(
+        project.left_url,
+        "SELECT count(*) FROM replicator.map_state WHERE map_name = 'payment_terms'",
+    ) == [(0,)]
     with project.left() as erp:
         erp.execute("INSERT INTO fno.payment_terms VALUES ('usmf', 'Net90', 'Net 90', 90)")
     assert queued(project.left_url) == 0

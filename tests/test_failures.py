@@ -21,7 +21,15 @@ BACKLOG = 10_000
 
 def start_applier(project: Project, *extra: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "replicator.cli", "--config", str(project.config_path), "run", *extra],
+        [
+            sys.executable,
+            "-m",
+            "replicator.cli",
+            "--config",
+            str(project.config_path),
+            "run",
+            *extra,
+        ],
         env=project.env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -47,7 +55,9 @@ def set_batch_size(project: Project, size: int) -> None:
 
 
 @pytest.fixture(params=["one_database", "two_servers"])
-def project(request: pytest.FixtureRequest, tmp_path: Path, fresh_db: Callable[..., str]) -> Project:
+def project(
+    request: pytest.FixtureRequest, tmp_path: Path, fresh_db: Callable[..., str]
+) -> Project:
     left = fresh_db(request.getfixturevalue("pg"))
     right = left if request.param == "one_database" else fresh_db(request.getfixturevalue("pg2"))
     project = example_project(tmp_path, left, right)
@@ -58,7 +68,9 @@ def project(request: pytest.FixtureRequest, tmp_path: Path, fresh_db: Callable[.
 
 def test_a_poison_row_lands_in_the_error_log_and_its_neighbours_apply(project: Project) -> None:
     with project.right() as crm:
-        crm.execute("ALTER TABLE cds.customer_group ADD CONSTRAINT no_poison CHECK (name <> 'poison')")
+        crm.execute(
+            "ALTER TABLE cds.customer_group ADD CONSTRAINT no_poison CHECK (name <> 'poison')"
+        )
     with project.left() as erp:
         erp.execute(
             "INSERT INTO fno.customer_groups VALUES"
@@ -66,14 +78,21 @@ def test_a_poison_row_lands_in_the_error_log_and_its_neighbours_apply(project: P
         )
     totals = project.drain()
     assert (totals.applied, totals.failed) == (2, 1)
-    assert rows(project.right_url, "SELECT group_code FROM cds.customer_group ORDER BY 1") == [("10",), ("30",)]
+    assert rows(project.right_url, "SELECT group_code FROM cds.customer_group ORDER BY 1") == [
+        ("10",),
+        ("30",),
+    ]
     logged = rows(
         project.right_url,
         "SELECT map_name, direction, op, key, image->>'description', sqlstate, message FROM replicator.error_log",
     )
     assert logged == [
         (
-            "customer_groups", "to_right", "I", {"dataareaid": "usmf", "customer_group": "20"}, "poison",
+            "customer_groups",
+            "to_right",
+            "I",
+            {"dataareaid": "usmf", "customer_group": "20"},
+            "poison",
             "23514",
             'new row for relation "customer_group" violates check constraint "no_poison"',
         )
@@ -91,12 +110,17 @@ def test_sigkill_during_a_backlog_applies_every_change_exactly_once(project: Pro
     for _ in range(3):
         before = count(project.right_url, "cds.customer_group")
         applier = start_applier(project)
-        wait_for(lambda: count(project.right_url, "cds.customer_group") > before, "some progress")
+        wait_for(
+            lambda seen=before: count(project.right_url, "cds.customer_group") > seen,  # type: ignore[misc]
+            "some progress",
+        )
         applier.send_signal(signal.SIGKILL)
         applier.wait()
         if count(project.right_url, "cds.customer_group") == BACKLOG:
             break
-    assert count(project.right_url, "cds.customer_group") < BACKLOG, "killed too late to test anything"
+    assert count(project.right_url, "cds.customer_group") < BACKLOG, (
+        "killed too late to test anything"
+    )
     assert project.drain().failed == 0
     assert count(project.right_url, "cds.customer_group") == BACKLOG
     assert queued(project.left_url) == 0
@@ -150,13 +174,18 @@ def test_the_applier_survives_a_database_restart(tmp_path: Path) -> None:
         assert b"retrying in" in applier.stderr.read()
 
 
-def test_no_password_appears_when_a_database_cannot_be_reached(tmp_path: Path, pg: ThrowawayServer) -> None:
+def test_no_password_appears_when_a_database_cannot_be_reached(
+    tmp_path: Path, pg: ThrowawayServer
+) -> None:
     project = example_project(tmp_path, pg.url("postgres"), pg.url("postgres"))
     secret_url = "postgresql://someone:s3cret-pass@127.0.0.1:1/nowhere"
     env = {**project.env(), "REPLICATOR_LEFT": secret_url, "REPLICATOR_RIGHT": secret_url}
     result = subprocess.run(
         [sys.executable, "-m", "replicator.cli", "--config", str(project.config_path), "status"],
-        env=env, capture_output=True, timeout=60, check=False,
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 1
     assert b"cannot connect to the left side 'fno'" in result.stderr

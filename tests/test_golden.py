@@ -48,10 +48,14 @@ def test_the_example_compiles_to_the_golden_sql(
     assert compile_bundle(config, maps, catalogs) == bundle, "same input, same bytes"
     for database in bundle.databases:
         text = plan_database(database, bundle, {}).sql
-        name = "one_database.sql" if topology == "one_database" else f"two_servers_{database.role}.sql"
+        name = (
+            "one_database.sql" if topology == "one_database" else f"two_servers_{database.role}.sql"
+        )
         path = GOLDEN / name
         if os.environ.get("REPLICATOR_UPDATE_GOLDEN"):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
         assert path.exists(), f"{path} is missing: run make golden"
-        assert text == path.read_text(), f"{path} differs from the generated SQL: review, then make golden"
+        assert text == path.read_text(), (
+            f"{path} differs from the generated SQL: review, then make golden"
+        )

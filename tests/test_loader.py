@@ -28,13 +28,16 @@ def one_map(body: str, head: str = "") -> str:
 
 CASES = [
     pytest.param(
-        "[[map]\nname = 'x'", "maps/a.toml: not valid TOML: Expected ']]' at the end of an array"
-        " declaration (at line 1, column 6)", id="toml syntax",
+        "[[map]\nname = 'x'",
+        "maps/a.toml: not valid TOML: Expected ']]' at the end of an array"
+        " declaration (at line 1, column 6)",
+        id="toml syntax",
     ),
     pytest.param(
         one_map(GOOD_KEY, 'drection = "both"'),
         "maps/a.toml: map 'm': unknown key 'drection' (known: direction, field, left, left_filter,"
-        " mode, name, right, right_filter)", id="misspelt map key",
+        " mode, name, right, right_filter)",
+        id="misspelt map key",
     ),
     pytest.param(
         one_map('  [[map.field]]\n  left = "x"\n  right = "y"\n'),
@@ -44,7 +47,8 @@ CASES = [
     pytest.param(
         '[[map]]\nname = "Bad Name"\nleft = "a"\nright = "b"\n' + GOOD_KEY,
         "maps/a.toml: map 'Bad Name': name must be lower case letters, digits and _ (starting with"
-        " a letter, at most 40)", id="map name",
+        " a letter, at most 40)",
+        id="map name",
     ),
     pytest.param(
         one_map(GOOD_KEY, 'direction = "sideways"'),
@@ -52,42 +56,60 @@ CASES = [
         id="map direction",
     ),
     pytest.param(
-        one_map(GOOD_KEY + '  [[map.field]]\n  left = "x"\n  right = "y"\n  direction = "to_left"\n',
-                'direction = "to_right"'),
+        one_map(
+            GOOD_KEY + '  [[map.field]]\n  left = "x"\n  right = "y"\n  direction = "to_left"\n',
+            'direction = "to_right"',
+        ),
         "maps/a.toml: map 'm': field 'x': direction to_left does not fit the map, which flows"
-        " to_right only", id="field direction outside the map",
+        " to_right only",
+        id="field direction outside the map",
     ),
     pytest.param(
-        one_map(GOOD_KEY + '  [[map.field]]\n  left = "s"\n  right = "t"\n'
-                '  value_map = { a = "X", b = "X" }\n'),
+        one_map(
+            GOOD_KEY + '  [[map.field]]\n  left = "s"\n  right = "t"\n'
+            '  value_map = { a = "X", b = "X" }\n'
+        ),
         "maps/a.toml: map 'm': field 's': value_map is not one-to-one: right value 'X' comes from"
         " 'a' and 'b', so it cannot be mapped back to the left; make the field direction to_right",
         id="value map not invertible",
     ),
     pytest.param(
-        one_map(GOOD_KEY + '  [[map.field]]\n  left = "s"\n  right = "t"\n  fallback = { right = "z" }\n'),
-        "maps/a.toml: map 'm': field 's': fallback only applies to a value_map", id="fallback alone",
+        one_map(
+            GOOD_KEY
+            + '  [[map.field]]\n  left = "s"\n  right = "t"\n  fallback = { right = "z" }\n'
+        ),
+        "maps/a.toml: map 'm': field 's': fallback only applies to a value_map",
+        id="fallback alone",
     ),
     pytest.param(
         one_map(GOOD_KEY + '  [[map.field]]\n  right = "t"\n'),
         "maps/a.toml: map 'm': field 't': only a right column and no default: nothing would be"
-        " written to it", id="one-sided field without default",
+        " written to it",
+        id="one-sided field without default",
     ),
     pytest.param(
-        one_map('  [[map.field]]\n  left = "id"\n  right = "id"\n  key = true\n'
-                '  value_map = { a = "b" }\n'),
+        one_map(
+            '  [[map.field]]\n  left = "id"\n  right = "id"\n  key = true\n'
+            '  value_map = { a = "b" }\n'
+        ),
         "maps/a.toml: map 'm': field 'id': a key field is copied as it is: no value_map or default",
         id="key with value map",
     ),
     pytest.param(
-        one_map(GOOD_KEY + '  [[map.field]]\n  left = "x"\n  right = "t"\n'
-                '  [[map.field]]\n  left = "y"\n  right = "t"\n'),
-        "maps/a.toml: map 'm': field 'y': two fields write right column 't'", id="two fields one column",
+        one_map(
+            GOOD_KEY + '  [[map.field]]\n  left = "x"\n  right = "t"\n'
+            '  [[map.field]]\n  left = "y"\n  right = "t"\n'
+        ),
+        "maps/a.toml: map 'm': field 'y': two fields write right column 't'",
+        id="two fields one column",
     ),
     pytest.param(
-        one_map(GOOD_KEY + '  [[map.field]]\n  left = "x"\n  right = "t"\n  default = { middle = 1 }\n'),
+        one_map(
+            GOOD_KEY + '  [[map.field]]\n  left = "x"\n  right = "t"\n  default = { middle = 1 }\n'
+        ),
         "maps/a.toml: map 'm': field 'x': default is keyed by the receiving side (left or right),"
-        " not 'middle'", id="default keyed wrongly",
+        " not 'middle'",
+        id="default keyed wrongly",
     ),
 ]
 

@@ -16,7 +16,10 @@ def project(tmp_path: Path, pg: object, fresh_db: Callable[..., str]) -> Project
     url = fresh_db(pg)
     project = example_project(tmp_path, url, url)
     text = (project.root / "maps" / "payment_terms.toml").read_text()
-    project.write_map("payment_terms.toml", text.replace('direction = "both"', 'direction = "both"\nmode = "online"'))
+    project.write_map(
+        "payment_terms.toml",
+        text.replace('direction = "both"', 'direction = "both"\nmode = "online"'),
+    )
     project.deploy()
     return project
 
@@ -25,7 +28,9 @@ def test_both_sides_commit_together(project: Project) -> None:
     with project.left() as erp, erp.transaction():
         erp.execute("INSERT INTO fno.payment_terms VALUES ('usmf', 'Net30', 'Net 30', 30)")
         # Visible on the other side before the writer even commits.
-        assert erp.execute("SELECT code, due_days FROM cds.payment_term").fetchall() == [("Net30", 30)]
+        assert erp.execute("SELECT code, due_days FROM cds.payment_term").fetchall() == [
+            ("Net30", 30)
+        ]
     with project.right() as crm:
         crm.execute("UPDATE cds.payment_term SET due_days = 45")
     assert rows(project.left_url, "SELECT net_days FROM fno.payment_terms") == [(45,)]

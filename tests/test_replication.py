@@ -12,7 +12,9 @@ from tests.support import Project, audit, example_project, queued, rows, writes
 
 
 @pytest.fixture(params=["one_database", "two_servers"])
-def project(request: pytest.FixtureRequest, tmp_path: Path, fresh_db: Callable[..., str]) -> Project:
+def project(
+    request: pytest.FixtureRequest, tmp_path: Path, fresh_db: Callable[..., str]
+) -> Project:
     left = fresh_db(request.getfixturevalue("pg"))
     right = left if request.param == "one_database" else fresh_db(request.getfixturevalue("pg2"))
     project = example_project(tmp_path, left, right)
@@ -34,8 +36,17 @@ def test_an_erp_customer_shows_up_in_the_crm_once_and_nothing_comes_back(project
         project.right_url,
         "SELECT company_code, accountnumber, name, creditlimit, credit_hold::text, emailaddress1,"
         " relationship_type FROM cds.account",
-    ) == [("usmf", "US-001", "Contoso", Decimal("25000.1250000000"), "invoice_hold",
-           "ap@contoso.example", "customer")]
+    ) == [
+        (
+            "usmf",
+            "US-001",
+            "Contoso",
+            Decimal("25000.1250000000"),
+            "invoice_hold",
+            "ap@contoso.example",
+            "customer",
+        )
+    ]
     assert writes(project.right_url, "cds.account") == [("INSERT", True)]
     assert writes(project.left_url, "fno.customers") == [("INSERT", False)]
     assert project.drain().applied == 0
@@ -60,35 +71,47 @@ def test_a_crm_account_arrives_in_the_erp_as_an_organization(project: Project) -
 
 def test_updates_and_deletes_cross_both_ways(project: Project) -> None:
     with project.left() as erp:
-        erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '10', 'Wholesale'), ('usmf', '20', 'Retail')")
+        erp.execute(
+            "INSERT INTO fno.customer_groups VALUES ('usmf', '10', 'Wholesale'), ('usmf', '20', 'Retail')"
+        )
     project.drain()
     with project.right() as crm:
         crm.execute("UPDATE cds.customer_group SET name = 'Big wholesale' WHERE group_code = '10'")
         crm.execute("DELETE FROM cds.customer_group WHERE group_code = '20'")
     project.drain()
-    assert rows(project.left_url, "SELECT customer_group, description FROM fno.customer_groups") == [
-        ("10", "Big wholesale")
-    ]
+    assert rows(
+        project.left_url, "SELECT customer_group, description FROM fno.customer_groups"
+    ) == [("10", "Big wholesale")]
     with project.left() as erp:
-        erp.execute("UPDATE fno.customer_groups SET description = 'Wholesale' WHERE customer_group = '10'")
+        erp.execute(
+            "UPDATE fno.customer_groups SET description = 'Wholesale' WHERE customer_group = '10'"
+        )
         erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '30', 'Online')")
     project.drain()
-    assert rows(project.right_url, "SELECT group_code, name FROM cds.customer_group ORDER BY 1") == [
+    assert rows(
+        project.right_url, "SELECT group_code, name FROM cds.customer_group ORDER BY 1"
+    ) == [
         ("10", "Wholesale"),
         ("30", "Online"),
     ]
     # Every replicator write happened once, on the side that did not write it.
     assert [w for w in writes(project.right_url, "cds.customer_group") if w[1]] == [
-        ("INSERT", True), ("INSERT", True), ("UPDATE", True), ("INSERT", True),
+        ("INSERT", True),
+        ("INSERT", True),
+        ("UPDATE", True),
+        ("INSERT", True),
     ]
     assert [w for w in writes(project.left_url, "fno.customer_groups") if w[1]] == [
-        ("UPDATE", True), ("DELETE", True),
+        ("UPDATE", True),
+        ("DELETE", True),
     ]
 
 
 def test_an_update_of_unmapped_columns_queues_nothing(project: Project) -> None:
     with project.left() as erp:
-        erp.execute("INSERT INTO fno.customers (dataareaid, account_num, name) VALUES ('usmf', 'A', 'Alpha')")
+        erp.execute(
+            "INSERT INTO fno.customers (dataareaid, account_num, name) VALUES ('usmf', 'A', 'Alpha')"
+        )
     project.drain()
     with project.left() as erp:
         erp.execute("UPDATE fno.customers SET modified_by = 'nightly job'")
@@ -101,16 +124,18 @@ def test_an_update_of_unmapped_columns_queues_nothing(project: Project) -> None:
 
 def test_a_customer_whose_type_changes_moves_from_account_to_contact(project: Project) -> None:
     with project.left() as erp:
-        erp.execute("INSERT INTO fno.customers (dataareaid, account_num, name) VALUES ('usmf', 'P-1', 'Ada')")
+        erp.execute(
+            "INSERT INTO fno.customers (dataareaid, account_num, name) VALUES ('usmf', 'P-1', 'Ada')"
+        )
     project.drain()
     assert rows(project.right_url, "SELECT accountnumber FROM cds.account") == [("P-1",)]
     with project.left() as erp:
         erp.execute("UPDATE fno.customers SET party_type = 'Person' WHERE account_num = 'P-1'")
     project.drain()
     assert rows(project.right_url, "SELECT accountnumber FROM cds.account") == []
-    assert rows(project.right_url, "SELECT customer_number, fullname, is_sellable FROM cds.contact") == [
-        ("P-1", "Ada", True)
-    ]
+    assert rows(
+        project.right_url, "SELECT customer_number, fullname, is_sellable FROM cds.contact"
+    ) == [("P-1", "Ada", True)]
     # Nothing echoed back into the ERP row.
     assert [w for w in writes(project.left_url, "fno.customers") if w[1]] == []
 
@@ -120,19 +145,27 @@ def test_a_key_change_removes_the_old_key_and_creates_the_new_one(project: Proje
         erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '10', 'Wholesale')")
     project.drain()
     with project.left() as erp:
-        erp.execute("UPDATE fno.customer_groups SET customer_group = '11' WHERE customer_group = '10'")
+        erp.execute(
+            "UPDATE fno.customer_groups SET customer_group = '11' WHERE customer_group = '10'"
+        )
     project.drain()
-    assert rows(project.right_url, "SELECT group_code, name FROM cds.customer_group") == [("11", "Wholesale")]
+    assert rows(project.right_url, "SELECT group_code, name FROM cds.customer_group") == [
+        ("11", "Wholesale")
+    ]
 
 
 def test_several_changes_of_one_key_in_one_batch_end_as_the_last_one(project: Project) -> None:
     with project.left() as erp:
-        erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '10', 'a'), ('usmf', '20', 'x')")
+        erp.execute(
+            "INSERT INTO fno.customer_groups VALUES ('usmf', '10', 'a'), ('usmf', '20', 'x')"
+        )
         erp.execute("UPDATE fno.customer_groups SET description = 'b' WHERE customer_group = '10'")
         erp.execute("UPDATE fno.customer_groups SET description = 'c' WHERE customer_group = '10'")
         erp.execute("DELETE FROM fno.customer_groups WHERE customer_group = '20'")
     project.drain()
-    assert rows(project.right_url, "SELECT group_code, name FROM cds.customer_group") == [("10", "c")]
+    assert rows(project.right_url, "SELECT group_code, name FROM cds.customer_group") == [
+        ("10", "c")
+    ]
 
 
 def test_a_value_the_value_map_does_not_know_goes_to_the_error_log(project: Project) -> None:

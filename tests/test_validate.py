@@ -81,7 +81,9 @@ def project(tmp_path: Path, pg: object, fresh_db: Callable[..., str]) -> Project
     return Project(root, url, url)
 
 
-def problems(project: Project, body: str, *, left: str = "item", key: str = "id", extra: str = "") -> list[str]:
+def problems(
+    project: Project, body: str, *, left: str = "item", key: str = "id", extra: str = ""
+) -> list[str]:
     project.write_map("items.toml", HEAD.format(left=left, key=key, extra=extra) + body)
     with pytest.raises(MapError) as caught:
         commands.cmd_validate(project.config(), io.StringIO())
@@ -90,51 +92,64 @@ def problems(project: Project, body: str, *, left: str = "item", key: str = "id"
 
 CASES = [
     pytest.param(
-        {"left": "itme"}, "",
+        {"left": "itme"},
+        "",
         "maps/items.toml: map 'items': left table erp.itme does not exist (did you mean item?)",
         id="unknown table",
     ),
     pytest.param(
-        {}, field("descriptoin", "loose", 'direction = "to_right"'),
+        {},
+        field("descriptoin", "loose", 'direction = "to_right"'),
         "maps/items.toml: map 'items': field 'descriptoin': left column 'descriptoin' does not exist"
         " in erp.item (did you mean 'description'?)",
         id="unknown column",
     ),
     pytest.param(
-        {"key": "loose"}, "",
+        {"key": "loose"},
+        "",
         "maps/items.toml: map 'items': key (loose) of erp.item is not backed by a primary key or a"
         " unique index (non-partial, plain columns); create one or change the key",
         id="key without unique index",
     ),
     pytest.param(
-        {}, field("price", "price"),
+        {},
+        field("price", "price"),
         "maps/items.toml: map 'items': field 'price': left → right: numeric(32,6) into numeric(32,4)"
         " would round to 4 decimal places (erp.item.price into crm.item.price)",
         id="numeric scale",
     ),
     pytest.param(
-        {}, field("description", "description", 'direction = "to_right"'),
+        {},
+        field("description", "description", 'direction = "to_right"'),
         "maps/items.toml: map 'items': field 'description': left → right: text into character"
         " varying(50) would cut values longer than 50 characters (erp.item.description into"
         " crm.item.description)",
         id="text into shorter varchar",
     ),
     pytest.param(
-        {}, field("changed_at", "changed_at", 'direction = "to_right"'),
+        {},
+        field("changed_at", "changed_at", 'direction = "to_right"'),
         "maps/items.toml: map 'items': field 'changed_at': left → right: timestamp with time zone"
         " into timestamp without time zone would drop the time zone (erp.item.changed_at into"
         " crm.item.changed_at)",
         id="timestamptz into timestamp",
     ),
     pytest.param(
-        {}, field("stage", "stage", 'direction = "to_right"\n  value_map = { open = "lead", closed = "won" }'),
+        {},
+        field(
+            "stage",
+            "stage",
+            'direction = "to_right"\n  value_map = { open = "lead", closed = "won" }',
+        ),
         "maps/items.toml: map 'items': field 'stage': left → right: value_map does not cover 'void'"
         " of erp.item.stage; add them or declare a fallback",
         id="value map misses a checked value",
     ),
     pytest.param(
-        {}, field(
-            "stage", "stage",
+        {},
+        field(
+            "stage",
+            "stage",
             'direction = "to_right"\n  value_map = { open = "lead", closed = "won", void = "dead" }',
         ),
         "maps/items.toml: map 'items': field 'stage': left → right: value_map writes 'dead', which"
@@ -142,12 +157,14 @@ CASES = [
         id="value map writes outside the enum",
     ),
     pytest.param(
-        {"extra": 'left_filter = "id IN (SELECT id FROM erp.item)"'}, "",
+        {"extra": 'left_filter = "id IN (SELECT id FROM erp.item)"'},
+        "",
         "SUBQUERY",
         id="filter with a subquery",
     ),
     pytest.param(
-        {}, field("loose", "total", 'direction = "to_right"'),
+        {},
+        field("loose", "total", 'direction = "to_right"'),
         "maps/items.toml: map 'items': crm.item.total is a generated column; it cannot be written",
         id="generated column",
     ),
@@ -194,13 +211,20 @@ def test_every_problem_is_reported_in_one_run_and_nothing_is_deployed(project: P
     )
     result = subprocess.run(
         [sys.executable, "-m", "replicator.cli", "--config", str(project.config_path), "deploy"],
-        env=project.env(), capture_output=True, text=True, timeout=60, check=False,
+        env=project.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 1
     assert result.stderr.startswith("replicator: 4 problems in the maps; nothing was deployed\n")
     assert "field 'descriptoin': left column 'descriptoin' does not exist" in result.stderr
     assert "field 'price': left → right: numeric(32,6) into numeric(32,4)" in result.stderr
-    assert "field 'price': right → left: numeric(32,4) into numeric(32,6) would overflow" in result.stderr
+    assert (
+        "field 'price': right → left: numeric(32,4) into numeric(32,6) would overflow"
+        in result.stderr
+    )
     assert "field 'changed_at': left → right: timestamp with time zone" in result.stderr
     with psycopg.connect(project.left_url) as conn:
         assert conn.execute("SELECT to_regnamespace('replicator')").fetchone() == (None,)

@@ -1,0 +1,157 @@
+"""The command line as a DBA uses it: config from libpq's environment, exit
+codes, status as a table and as JSON, and a woken applier."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.support import Project, example_project, rows
+from tests.test_failures import count, start_applier, wait_for
+
+
+@pytest.fixture
+def project(tmp_path: Path, pg: object, fresh_db: Callable[..., str]) -> Project:
+    url = fresh_db(pg)
+    return example_project(tmp_path, url, url)
+
+
+def replicator(
+    project: Project, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "replicator.cli", "--config", str(project.config_path), *args],
+        env=env or project.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_plan_deploy_status_exit_codes(project: Project) -> None:
+    assert replicator(project, "validate").stdout == "4 maps (8 directions) are valid\n"
+    planned = replicator(project, "plan")
+    assert planned.returncode == 2
+    assert planned.stdout.startswith("-- replicator plan for database fno+cds")
+    assert replicator(project, "deploy").stdout == "database fno+cds: 19 created\n"
+    assert replicator(project, "plan").returncode == 0
+    status = replicator(project, "status")
+    assert status.returncode == 0
+    lines = status.stdout.splitlines()
+    assert lines[0].split(" | ")[:4] == ["map                   ", "direction", "state  ", "queued"]
+    assert lines[-1] == "(8 rows)"
+
+
+def test_status_counts_the_backlog_its_age_and_errors(project: Project) -> None:
+    project.deploy()
+    with project.right() as crm:
+        crm.execute(
+            "ALTER TABLE cds.customer_group ADD CONSTRAINT no_poison CHECK (name <> 'poison')"
+        )
+    with project.left() as erp:
+        erp.execute(
+            "INSERT INTO fno.customer_groups VALUES ('usmf', '1', 'fine'), ('usmf', '2', 'poison')"
+        )
+    before = {
+        r["direction"]: r
+        for r in json.loads(replicator(project, "status", "--json").stdout)
+        if r["map"] == "customer_groups"
+    }
+    assert before["fno→cds"]["queued"] == 2
+    assert before["fno→cds"]["oldest_queued_seconds"] >= 0
+    project.drain()
+    after = {
+        r["direction"]: r
+        for r in json.loads(replicator(project, "status", "--json").stdout)
+        if r["map"] == "customer_groups"
+    }
+    assert after["fno→cds"] | {"last_applied_at": None} == {
+        "map": "customer_groups",
+        "direction": "fno→cds",
+        "state": "running",
+        "queued": 0,
+        "oldest_queued_seconds": None,
+        "applied_total": 1,
+        "last_applied_at": None,
+        "errors": 1,
+        "errors_last_hour": 1,
+    }
+    assert after["fno→cds"]["last_applied_at"] is not None
+    assert after["cds→fno"]["applied_total"] == 0
+
+
+def test_connections_can_come_from_libpq_environment_variables(project: Project) -> None:
+    # No conninfo anywhere in the file: PGHOST, PGPORT, PGUSER, PGDATABASE decide.
+    config = project.config_path.read_text()
+    project.config_path.write_text(
+        config.replace('conninfo_env = "REPLICATOR_LEFT"\n', "").replace(
+            'conninfo_env = "REPLICATOR_RIGHT"\n', ""
+        )
+    )
+    parts = urlsplit(project.left_url)
+    env = {
+        **project.env(),
+        "PGHOST": parts.hostname or "",
+        "PGPORT": str(parts.port),
+        "PGUSER": parts.username or "",
+        "PGDATABASE": parts.path.lstrip("/"),
+    }
+    deployed = replicator(project, "deploy", env=env)
+    assert deployed.returncode == 0, deployed.stderr
+    assert deployed.stdout == "database fno+cds: 19 created\n"
+
+
+def test_a_missing_config_and_a_missing_variable_are_named(
+    project: Project, tmp_path: Path
+) -> None:
+    missing = subprocess.run(
+        [sys.executable, "-m", "replicator.cli", "--config", str(tmp_path / "nope.toml"), "status"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert missing.returncode == 1
+    assert (
+        missing.stderr
+        == f"replicator: {tmp_path / 'nope.toml'}: no such file; pass --config or set REPLICATOR_CONFIG\n"
+    )
+    env = {k: v for k, v in project.env().items() if k != "REPLICATOR_RIGHT"}
+    unset = replicator(project, "validate", env=env)
+    assert unset.returncode == 1
+    assert unset.stderr == (
+        f"replicator: {project.config_path}: [right]: environment variable REPLICATOR_RIGHT"
+        " (conninfo_env) is not set\n"
+    )
+
+
+def test_a_sleeping_applier_is_woken_by_the_writer_not_by_its_poll(project: Project) -> None:
+    project.config_path.write_text(
+        project.config_path.read_text().replace("poll_interval = 1.0", "poll_interval = 600")
+    )
+    project.deploy()
+    applier = start_applier(project)
+    try:
+        wait_for(
+            lambda: (
+                rows(project.left_url, "SELECT waiting FROM replicator.applier_wakeup") == [(True,)]
+            ),
+            "the applier to go to sleep",
+        )
+        with project.left() as erp:
+            erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '10', 'Wholesale')")
+        # Well inside the 600 s poll: only the NOTIFY can have woken it.
+        wait_for(
+            lambda: count(project.right_url, "cds.customer_group") == 1, "the wake-up", timeout=60
+        )
+    finally:
+        applier.send_signal(signal.SIGTERM)
+        assert applier.wait(timeout=30) == 0

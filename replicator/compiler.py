@@ -31,6 +31,8 @@ from replicator.quoting import Sql, ident, literal, sql_join, text_literal
 from replicator.resources import sql_file, templates_dir
 
 CONTROL_SCHEMA = "replicator"
+# Long lists in generated SQL: one item per line, so a DBA's diff shows what changed.
+LIST = ",\n       "
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,9 @@ def _apply_artifact(
     source_columns = table_map.source_columns(direction)
 
     def declare(names: tuple[str, ...] | list[str]) -> Sql:
-        return sql_join([Sql(f"{ident(n)} {image_type_sql(_column(source, n))}") for n in names])
+        return sql_join(
+            [Sql(f"{ident(n)} {image_type_sql(_column(source, n))}") for n in names], LIST
+        )
 
     key_sources = [f.column(from_side) or "" for f in keys]
     context = {
@@ -230,13 +234,16 @@ def _apply_artifact(
             + ")"
         ),
         "insert_columns": sql_join([ident(f.column(to_side) or "") for f in carried]),
-        "insert_values": sql_join([_value_sql(f, direction, tables, table_map) for f in carried]),
+        "insert_values": sql_join(
+            [_value_sql(f, direction, tables, table_map) for f in carried], LIST
+        ),
         "conflict_columns": sql_join([ident(c) for c in target_key.columns]),
         "update_set": sql_join(
             [
                 Sql(f"{ident(f.column(to_side) or '')} = EXCLUDED.{ident(f.column(to_side) or '')}")
                 for f in non_keys
-            ]
+            ],
+            LIST,
         ),
         "current_values": sql_join([ident("t", f.column(to_side) or "") for f in non_keys]),
         "new_values": sql_join(

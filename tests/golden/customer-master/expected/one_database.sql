@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 6c81c3e02473e80a8a25b2900d77c9bd4bd96202083aa1cff39c4918c048d576: 19 to create, 0 to replace, 0 to drop
+-- bundle 87ccef43c64222331283829c19ba189b026ff60db9736eb8c372e747be826cbe: 19 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(1919250540);
 
@@ -202,19 +202,28 @@ AS $write$
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("dataareaid" character varying(4), "customer_group" character varying(10))
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "customer_group" character varying(10))
      ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
 ), removed AS (
     DELETE FROM "cds"."customer_group" AS t
      USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "customer_group" character varying(10))
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "customer_group" character varying(10))
      WHERE l.op = 'D'
        AND "t"."company_code" = "s"."dataareaid" AND "t"."group_code" = "s"."customer_group"
 )
 INSERT INTO "cds"."customer_group" AS t ("company_code", "group_code", "name")
-SELECT "s"."dataareaid", "s"."customer_group", "s"."description"
+SELECT "s"."dataareaid",
+       "s"."customer_group",
+       "s"."description"
   FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "customer_group" character varying(10), "description" character varying(60))
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "customer_group" character varying(10),
+       "description" character varying(60))
  WHERE l.op <> 'D'
     ON CONFLICT ("company_code", "group_code") DO UPDATE
    SET "name" = EXCLUDED."name"
@@ -267,7 +276,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '404d58618d65150c4122971a35ce9d373e41cf22801d757245f83db599b7208b', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb);
+VALUES ('map/customer_groups/to_right/apply', 'e4a499c77041affbdd4c3b0994731457b3b4aff223862de9e5d61af90c79a656', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -285,19 +294,28 @@ AS $write$
 WITH latest AS (
     SELECT DISTINCT ON ("k"."company_code", "k"."group_code") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("company_code" character varying(4), "group_code" character varying(10))
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "company_code" character varying(4),
+       "group_code" character varying(10))
      ORDER BY "k"."company_code", "k"."group_code", c.id DESC
 ), removed AS (
     DELETE FROM "fno"."customer_groups" AS t
      USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "group_code" character varying(10))
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "group_code" character varying(10))
      WHERE l.op = 'D'
        AND "t"."dataareaid" = "s"."company_code" AND "t"."customer_group" = "s"."group_code"
 )
 INSERT INTO "fno"."customer_groups" AS t ("dataareaid", "customer_group", "description")
-SELECT "s"."company_code", "s"."group_code", "s"."name"
+SELECT "s"."company_code",
+       "s"."group_code",
+       "s"."name"
   FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "group_code" character varying(10), "name" character varying(60))
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "group_code" character varying(10),
+       "name" character varying(60))
  WHERE l.op <> 'D'
     ON CONFLICT ("dataareaid", "customer_group") DO UPDATE
    SET "description" = EXCLUDED."description"
@@ -350,7 +368,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '0aef1b729531c86da49d8b9e677b2f5dd1e202d45b3e32b3367de3e7a1fd810e', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb);
+VALUES ('map/customer_groups/to_left/apply', '10cb442b23018e329d927a6c9096458d67179fe72be74f9df77bdd031c9dda95', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -368,22 +386,48 @@ AS $write$
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("dataareaid" character varying(4), "account_num" character varying(20))
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20))
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
 ), removed AS (
     DELETE FROM "cds"."account" AS t
      USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "account_num" character varying(20))
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20))
      WHERE l.op = 'D'
        AND "t"."company_code" = "s"."dataareaid" AND "t"."accountnumber" = "s"."account_num"
 )
 INSERT INTO "cds"."account" AS t ("company_code", "accountnumber", "name", "customer_group_code", "payment_terms_code", "emailaddress1", "creditlimit", "credit_hold", "relationship_type")
-SELECT "s"."dataareaid", "s"."account_num", "s"."name", "s"."customer_group", "s"."payment_terms", "s"."email", "s"."credit_limit", CAST(CASE WHEN "s"."blocked" IS NULL THEN NULL WHEN "s"."blocked"::text = 'No' THEN 'none' WHEN "s"."blocked"::text = 'Invoice' THEN 'invoice_hold' WHEN "s"."blocked"::text = 'All' THEN 'full_hold' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."blocked"::text) END AS "cds"."hold_status"), CAST('customer' AS character varying(20))
+SELECT "s"."dataareaid",
+       "s"."account_num",
+       "s"."name",
+       "s"."customer_group",
+       "s"."payment_terms",
+       "s"."email",
+       "s"."credit_limit",
+       CAST(CASE WHEN "s"."blocked" IS NULL THEN NULL WHEN "s"."blocked"::text = 'No' THEN 'none' WHEN "s"."blocked"::text = 'Invoice' THEN 'invoice_hold' WHEN "s"."blocked"::text = 'All' THEN 'full_hold' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."blocked"::text) END AS "cds"."hold_status"),
+       CAST('customer' AS character varying(20))
   FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "account_num" character varying(20), "name" character varying(100), "customer_group" character varying(10), "payment_terms" character varying(10), "email" character varying(80), "credit_limit" numeric(32,6), "blocked" character varying(10))
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20),
+       "name" character varying(100),
+       "customer_group" character varying(10),
+       "payment_terms" character varying(10),
+       "email" character varying(80),
+       "credit_limit" numeric(32,6),
+       "blocked" character varying(10))
  WHERE l.op <> 'D'
     ON CONFLICT ("company_code", "accountnumber") DO UPDATE
-   SET "name" = EXCLUDED."name", "customer_group_code" = EXCLUDED."customer_group_code", "payment_terms_code" = EXCLUDED."payment_terms_code", "emailaddress1" = EXCLUDED."emailaddress1", "creditlimit" = EXCLUDED."creditlimit", "credit_hold" = EXCLUDED."credit_hold", "relationship_type" = EXCLUDED."relationship_type"
+   SET "name" = EXCLUDED."name",
+       "customer_group_code" = EXCLUDED."customer_group_code",
+       "payment_terms_code" = EXCLUDED."payment_terms_code",
+       "emailaddress1" = EXCLUDED."emailaddress1",
+       "creditlimit" = EXCLUDED."creditlimit",
+       "credit_hold" = EXCLUDED."credit_hold",
+       "relationship_type" = EXCLUDED."relationship_type"
  WHERE ("t"."name", "t"."customer_group_code", "t"."payment_terms_code", "t"."emailaddress1", "t"."creditlimit", "t"."credit_hold", "t"."relationship_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customer_group_code", EXCLUDED."payment_terms_code", EXCLUDED."emailaddress1", EXCLUDED."creditlimit", EXCLUDED."credit_hold", EXCLUDED."relationship_type")
 $write$;
 
@@ -433,7 +477,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '0cf14c0bbe7613864338b9611ab59c4ee395dcfd23b0bc4eb108b7a51735448e', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb);
+VALUES ('map/customers_organization/to_right/apply', '10b09585d6c0b1948ff5132ca7605ded752d13185dea05d7ce38da59bc418563', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -451,22 +495,45 @@ AS $write$
 WITH latest AS (
     SELECT DISTINCT ON ("k"."company_code", "k"."accountnumber") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("company_code" character varying(4), "accountnumber" character varying(20))
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "company_code" character varying(4),
+       "accountnumber" character varying(20))
      ORDER BY "k"."company_code", "k"."accountnumber", c.id DESC
 ), removed AS (
     DELETE FROM "fno"."customers" AS t
      USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "accountnumber" character varying(20))
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "accountnumber" character varying(20))
      WHERE l.op = 'D'
        AND "t"."dataareaid" = "s"."company_code" AND "t"."account_num" = "s"."accountnumber"
 )
 INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "email", "blocked", "party_type")
-SELECT "s"."company_code", "s"."accountnumber", "s"."name", "s"."customer_group_code", "s"."payment_terms_code", "s"."emailaddress1", CAST(CASE WHEN "s"."credit_hold" IS NULL THEN NULL WHEN "s"."credit_hold"::text = 'none' THEN 'No' WHEN "s"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "s"."credit_hold"::text = 'full_hold' THEN 'All' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."credit_hold"::text) END AS character varying(10)), CAST('Organization' AS "fno"."party_type")
+SELECT "s"."company_code",
+       "s"."accountnumber",
+       "s"."name",
+       "s"."customer_group_code",
+       "s"."payment_terms_code",
+       "s"."emailaddress1",
+       CAST(CASE WHEN "s"."credit_hold" IS NULL THEN NULL WHEN "s"."credit_hold"::text = 'none' THEN 'No' WHEN "s"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "s"."credit_hold"::text = 'full_hold' THEN 'All' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."credit_hold"::text) END AS character varying(10)),
+       CAST('Organization' AS "fno"."party_type")
   FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "accountnumber" character varying(20), "name" character varying(100), "customer_group_code" character varying(10), "payment_terms_code" character varying(10), "emailaddress1" character varying(80), "credit_hold" text)
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "accountnumber" character varying(20),
+       "name" character varying(100),
+       "customer_group_code" character varying(10),
+       "payment_terms_code" character varying(10),
+       "emailaddress1" character varying(80),
+       "credit_hold" text)
  WHERE l.op <> 'D'
     ON CONFLICT ("dataareaid", "account_num") DO UPDATE
-   SET "name" = EXCLUDED."name", "customer_group" = EXCLUDED."customer_group", "payment_terms" = EXCLUDED."payment_terms", "email" = EXCLUDED."email", "blocked" = EXCLUDED."blocked", "party_type" = EXCLUDED."party_type"
+   SET "name" = EXCLUDED."name",
+       "customer_group" = EXCLUDED."customer_group",
+       "payment_terms" = EXCLUDED."payment_terms",
+       "email" = EXCLUDED."email",
+       "blocked" = EXCLUDED."blocked",
+       "party_type" = EXCLUDED."party_type"
  WHERE ("t"."name", "t"."customer_group", "t"."payment_terms", "t"."email", "t"."blocked", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customer_group", EXCLUDED."payment_terms", EXCLUDED."email", EXCLUDED."blocked", EXCLUDED."party_type")
 $write$;
 
@@ -516,7 +583,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '582401b35fe1141df29bf99978996d40c829962e857330bd725d6f7b3bbde2a6', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb);
+VALUES ('map/customers_organization/to_left/apply', 'f24f870c9136a831f37c3ad231a10487676fa75390b78c175d3ea1789e93cb1b', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -534,22 +601,36 @@ AS $write$
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("dataareaid" character varying(4), "account_num" character varying(20))
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20))
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
 ), removed AS (
     DELETE FROM "cds"."contact" AS t
      USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "account_num" character varying(20))
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20))
      WHERE l.op = 'D'
        AND "t"."company_code" = "s"."dataareaid" AND "t"."customer_number" = "s"."account_num"
 )
 INSERT INTO "cds"."contact" AS t ("company_code", "customer_number", "fullname", "emailaddress1", "is_sellable")
-SELECT "s"."dataareaid", "s"."account_num", "s"."name", "s"."email", CAST(true AS boolean)
+SELECT "s"."dataareaid",
+       "s"."account_num",
+       "s"."name",
+       "s"."email",
+       CAST(true AS boolean)
   FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "account_num" character varying(20), "name" character varying(100), "email" character varying(80))
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20),
+       "name" character varying(100),
+       "email" character varying(80))
  WHERE l.op <> 'D'
     ON CONFLICT ("company_code", "customer_number") DO UPDATE
-   SET "fullname" = EXCLUDED."fullname", "emailaddress1" = EXCLUDED."emailaddress1", "is_sellable" = EXCLUDED."is_sellable"
+   SET "fullname" = EXCLUDED."fullname",
+       "emailaddress1" = EXCLUDED."emailaddress1",
+       "is_sellable" = EXCLUDED."is_sellable"
  WHERE ("t"."fullname", "t"."emailaddress1", "t"."is_sellable") IS DISTINCT FROM (EXCLUDED."fullname", EXCLUDED."emailaddress1", EXCLUDED."is_sellable")
 $write$;
 
@@ -599,7 +680,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '6eabf2c3044a71830fec4cd440bd2dc0ac47f7380ae1c6b0f6322829e2bd6ddf', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb);
+VALUES ('map/customers_person/to_right/apply', 'eee0694e6ce1cae2dc92e641282f710f2050295cbd1ca96a9e000dda2ec8d5e9', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -617,22 +698,36 @@ AS $write$
 WITH latest AS (
     SELECT DISTINCT ON ("k"."company_code", "k"."customer_number") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("company_code" character varying(4), "customer_number" character varying(20))
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "company_code" character varying(4),
+       "customer_number" character varying(20))
      ORDER BY "k"."company_code", "k"."customer_number", c.id DESC
 ), removed AS (
     DELETE FROM "fno"."customers" AS t
      USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "customer_number" character varying(20))
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "customer_number" character varying(20))
      WHERE l.op = 'D'
        AND "t"."dataareaid" = "s"."company_code" AND "t"."account_num" = "s"."customer_number"
 )
 INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "email", "party_type")
-SELECT "s"."company_code", "s"."customer_number", "s"."fullname", "s"."emailaddress1", CAST('Person' AS "fno"."party_type")
+SELECT "s"."company_code",
+       "s"."customer_number",
+       "s"."fullname",
+       "s"."emailaddress1",
+       CAST('Person' AS "fno"."party_type")
   FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "customer_number" character varying(20), "fullname" character varying(100), "emailaddress1" character varying(80))
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "customer_number" character varying(20),
+       "fullname" character varying(100),
+       "emailaddress1" character varying(80))
  WHERE l.op <> 'D'
     ON CONFLICT ("dataareaid", "account_num") DO UPDATE
-   SET "name" = EXCLUDED."name", "email" = EXCLUDED."email", "party_type" = EXCLUDED."party_type"
+   SET "name" = EXCLUDED."name",
+       "email" = EXCLUDED."email",
+       "party_type" = EXCLUDED."party_type"
  WHERE ("t"."name", "t"."email", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."email", EXCLUDED."party_type")
 $write$;
 
@@ -682,7 +777,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '0888b2dc50bc991c72c94a5c735679777bc6cf9c1df1a7bcfe928c92706ba6d7', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb);
+VALUES ('map/customers_person/to_left/apply', 'b534ac21eec2fb6ed1555d40d5b790dc8d175800a1ce2815d4c3efc322dbd343', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -700,22 +795,34 @@ AS $write$
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("dataareaid" character varying(4), "payment_term_id" character varying(10))
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "payment_term_id" character varying(10))
      ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
 ), removed AS (
     DELETE FROM "cds"."payment_term" AS t
      USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "payment_term_id" character varying(10))
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "payment_term_id" character varying(10))
      WHERE l.op = 'D'
        AND "t"."company_code" = "s"."dataareaid" AND "t"."code" = "s"."payment_term_id"
 )
 INSERT INTO "cds"."payment_term" AS t ("company_code", "code", "name", "due_days")
-SELECT "s"."dataareaid", "s"."payment_term_id", "s"."description", "s"."net_days"
+SELECT "s"."dataareaid",
+       "s"."payment_term_id",
+       "s"."description",
+       "s"."net_days"
   FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "payment_term_id" character varying(10), "description" character varying(60), "net_days" integer)
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "payment_term_id" character varying(10),
+       "description" character varying(60),
+       "net_days" integer)
  WHERE l.op <> 'D'
     ON CONFLICT ("company_code", "code") DO UPDATE
-   SET "name" = EXCLUDED."name", "due_days" = EXCLUDED."due_days"
+   SET "name" = EXCLUDED."name",
+       "due_days" = EXCLUDED."due_days"
  WHERE ("t"."name", "t"."due_days") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."due_days")
 $write$;
 
@@ -765,7 +872,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'cfb60a3aac0bcb88f839d835172ae546b4261a5143859bfe9e4c84b9148beaf8', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb);
+VALUES ('map/payment_terms/to_right/apply', '8d0e43dd3713b03ebe45d28e0336befc1991985ce2bbc3e7c976b502fb5ff57c', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -783,22 +890,34 @@ AS $write$
 WITH latest AS (
     SELECT DISTINCT ON ("k"."company_code", "k"."code") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("company_code" character varying(4), "code" character varying(10))
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "company_code" character varying(4),
+       "code" character varying(10))
      ORDER BY "k"."company_code", "k"."code", c.id DESC
 ), removed AS (
     DELETE FROM "fno"."payment_terms" AS t
      USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "code" character varying(10))
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "code" character varying(10))
      WHERE l.op = 'D'
        AND "t"."dataareaid" = "s"."company_code" AND "t"."payment_term_id" = "s"."code"
 )
 INSERT INTO "fno"."payment_terms" AS t ("dataareaid", "payment_term_id", "description", "net_days")
-SELECT "s"."company_code", "s"."code", "s"."name", "s"."due_days"
+SELECT "s"."company_code",
+       "s"."code",
+       "s"."name",
+       "s"."due_days"
   FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "code" character varying(10), "name" character varying(60), "due_days" integer)
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "code" character varying(10),
+       "name" character varying(60),
+       "due_days" integer)
  WHERE l.op <> 'D'
     ON CONFLICT ("dataareaid", "payment_term_id") DO UPDATE
-   SET "description" = EXCLUDED."description", "net_days" = EXCLUDED."net_days"
+   SET "description" = EXCLUDED."description",
+       "net_days" = EXCLUDED."net_days"
  WHERE ("t"."description", "t"."net_days") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."net_days")
 $write$;
 
@@ -848,7 +967,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '41602132df11e955bea7818a6b22a45bd27632c0c2bbebb92420cd6a7b734fbb', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb);
+VALUES ('map/payment_terms/to_left/apply', '172cb8aee2ff69aefd0cbbe64c52ec58bb56d7197fef777f0a6e97ed19ab3811', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1630,4 +1749,4 @@ VALUES ('registry', '77d33deae147fc51d5e975b8c556b05f1a08e08496178862ebf36dc5b8c
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('6c81c3e02473e80a8a25b2900d77c9bd4bd96202083aa1cff39c4918c048d576');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('87ccef43c64222331283829c19ba189b026ff60db9736eb8c372e747be826cbe');

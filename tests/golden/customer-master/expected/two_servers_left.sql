@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle c2fe7281cf8658e6174c163ea6579fbd56498c0917b52141f6622d49b8db0de8: 11 to create, 0 to replace, 0 to drop
+-- bundle 15cd4fdce6011b3adfdfea602f58ef8c0e587fe5fe80971c4be526f1244d1557: 11 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(1919250540);
 
@@ -202,19 +202,28 @@ AS $write$
 WITH latest AS (
     SELECT DISTINCT ON ("k"."company_code", "k"."group_code") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("company_code" character varying(4), "group_code" character varying(10))
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "company_code" character varying(4),
+       "group_code" character varying(10))
      ORDER BY "k"."company_code", "k"."group_code", c.id DESC
 ), removed AS (
     DELETE FROM "fno"."customer_groups" AS t
      USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "group_code" character varying(10))
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "group_code" character varying(10))
      WHERE l.op = 'D'
        AND "t"."dataareaid" = "s"."company_code" AND "t"."customer_group" = "s"."group_code"
 )
 INSERT INTO "fno"."customer_groups" AS t ("dataareaid", "customer_group", "description")
-SELECT "s"."company_code", "s"."group_code", "s"."name"
+SELECT "s"."company_code",
+       "s"."group_code",
+       "s"."name"
   FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "group_code" character varying(10), "name" character varying(60))
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "group_code" character varying(10),
+       "name" character varying(60))
  WHERE l.op <> 'D'
     ON CONFLICT ("dataareaid", "customer_group") DO UPDATE
    SET "description" = EXCLUDED."description"
@@ -267,7 +276,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '0aef1b729531c86da49d8b9e677b2f5dd1e202d45b3e32b3367de3e7a1fd810e', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb);
+VALUES ('map/customer_groups/to_left/apply', '10cb442b23018e329d927a6c9096458d67179fe72be74f9df77bdd031c9dda95', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -285,22 +294,45 @@ AS $write$
 WITH latest AS (
     SELECT DISTINCT ON ("k"."company_code", "k"."accountnumber") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("company_code" character varying(4), "accountnumber" character varying(20))
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "company_code" character varying(4),
+       "accountnumber" character varying(20))
      ORDER BY "k"."company_code", "k"."accountnumber", c.id DESC
 ), removed AS (
     DELETE FROM "fno"."customers" AS t
      USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "accountnumber" character varying(20))
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "accountnumber" character varying(20))
      WHERE l.op = 'D'
        AND "t"."dataareaid" = "s"."company_code" AND "t"."account_num" = "s"."accountnumber"
 )
 INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "email", "blocked", "party_type")
-SELECT "s"."company_code", "s"."accountnumber", "s"."name", "s"."customer_group_code", "s"."payment_terms_code", "s"."emailaddress1", CAST(CASE WHEN "s"."credit_hold" IS NULL THEN NULL WHEN "s"."credit_hold"::text = 'none' THEN 'No' WHEN "s"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "s"."credit_hold"::text = 'full_hold' THEN 'All' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."credit_hold"::text) END AS character varying(10)), CAST('Organization' AS "fno"."party_type")
+SELECT "s"."company_code",
+       "s"."accountnumber",
+       "s"."name",
+       "s"."customer_group_code",
+       "s"."payment_terms_code",
+       "s"."emailaddress1",
+       CAST(CASE WHEN "s"."credit_hold" IS NULL THEN NULL WHEN "s"."credit_hold"::text = 'none' THEN 'No' WHEN "s"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "s"."credit_hold"::text = 'full_hold' THEN 'All' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."credit_hold"::text) END AS character varying(10)),
+       CAST('Organization' AS "fno"."party_type")
   FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "accountnumber" character varying(20), "name" character varying(100), "customer_group_code" character varying(10), "payment_terms_code" character varying(10), "emailaddress1" character varying(80), "credit_hold" text)
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "accountnumber" character varying(20),
+       "name" character varying(100),
+       "customer_group_code" character varying(10),
+       "payment_terms_code" character varying(10),
+       "emailaddress1" character varying(80),
+       "credit_hold" text)
  WHERE l.op <> 'D'
     ON CONFLICT ("dataareaid", "account_num") DO UPDATE
-   SET "name" = EXCLUDED."name", "customer_group" = EXCLUDED."customer_group", "payment_terms" = EXCLUDED."payment_terms", "email" = EXCLUDED."email", "blocked" = EXCLUDED."blocked", "party_type" = EXCLUDED."party_type"
+   SET "name" = EXCLUDED."name",
+       "customer_group" = EXCLUDED."customer_group",
+       "payment_terms" = EXCLUDED."payment_terms",
+       "email" = EXCLUDED."email",
+       "blocked" = EXCLUDED."blocked",
+       "party_type" = EXCLUDED."party_type"
  WHERE ("t"."name", "t"."customer_group", "t"."payment_terms", "t"."email", "t"."blocked", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customer_group", EXCLUDED."payment_terms", EXCLUDED."email", EXCLUDED."blocked", EXCLUDED."party_type")
 $write$;
 
@@ -350,7 +382,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '582401b35fe1141df29bf99978996d40c829962e857330bd725d6f7b3bbde2a6', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb);
+VALUES ('map/customers_organization/to_left/apply', 'f24f870c9136a831f37c3ad231a10487676fa75390b78c175d3ea1789e93cb1b', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -368,22 +400,36 @@ AS $write$
 WITH latest AS (
     SELECT DISTINCT ON ("k"."company_code", "k"."customer_number") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("company_code" character varying(4), "customer_number" character varying(20))
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "company_code" character varying(4),
+       "customer_number" character varying(20))
      ORDER BY "k"."company_code", "k"."customer_number", c.id DESC
 ), removed AS (
     DELETE FROM "fno"."customers" AS t
      USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "customer_number" character varying(20))
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "customer_number" character varying(20))
      WHERE l.op = 'D'
        AND "t"."dataareaid" = "s"."company_code" AND "t"."account_num" = "s"."customer_number"
 )
 INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "email", "party_type")
-SELECT "s"."company_code", "s"."customer_number", "s"."fullname", "s"."emailaddress1", CAST('Person' AS "fno"."party_type")
+SELECT "s"."company_code",
+       "s"."customer_number",
+       "s"."fullname",
+       "s"."emailaddress1",
+       CAST('Person' AS "fno"."party_type")
   FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "customer_number" character varying(20), "fullname" character varying(100), "emailaddress1" character varying(80))
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "customer_number" character varying(20),
+       "fullname" character varying(100),
+       "emailaddress1" character varying(80))
  WHERE l.op <> 'D'
     ON CONFLICT ("dataareaid", "account_num") DO UPDATE
-   SET "name" = EXCLUDED."name", "email" = EXCLUDED."email", "party_type" = EXCLUDED."party_type"
+   SET "name" = EXCLUDED."name",
+       "email" = EXCLUDED."email",
+       "party_type" = EXCLUDED."party_type"
  WHERE ("t"."name", "t"."email", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."email", EXCLUDED."party_type")
 $write$;
 
@@ -433,7 +479,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '0888b2dc50bc991c72c94a5c735679777bc6cf9c1df1a7bcfe928c92706ba6d7', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb);
+VALUES ('map/customers_person/to_left/apply', 'b534ac21eec2fb6ed1555d40d5b790dc8d175800a1ce2815d4c3efc322dbd343', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -451,22 +497,34 @@ AS $write$
 WITH latest AS (
     SELECT DISTINCT ON ("k"."company_code", "k"."code") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("company_code" character varying(4), "code" character varying(10))
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "company_code" character varying(4),
+       "code" character varying(10))
      ORDER BY "k"."company_code", "k"."code", c.id DESC
 ), removed AS (
     DELETE FROM "fno"."payment_terms" AS t
      USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "code" character varying(10))
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "code" character varying(10))
      WHERE l.op = 'D'
        AND "t"."dataareaid" = "s"."company_code" AND "t"."payment_term_id" = "s"."code"
 )
 INSERT INTO "fno"."payment_terms" AS t ("dataareaid", "payment_term_id", "description", "net_days")
-SELECT "s"."company_code", "s"."code", "s"."name", "s"."due_days"
+SELECT "s"."company_code",
+       "s"."code",
+       "s"."name",
+       "s"."due_days"
   FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("company_code" character varying(4), "code" character varying(10), "name" character varying(60), "due_days" integer)
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "code" character varying(10),
+       "name" character varying(60),
+       "due_days" integer)
  WHERE l.op <> 'D'
     ON CONFLICT ("dataareaid", "payment_term_id") DO UPDATE
-   SET "description" = EXCLUDED."description", "net_days" = EXCLUDED."net_days"
+   SET "description" = EXCLUDED."description",
+       "net_days" = EXCLUDED."net_days"
  WHERE ("t"."description", "t"."net_days") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."net_days")
 $write$;
 
@@ -516,7 +574,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '41602132df11e955bea7818a6b22a45bd27632c0c2bbebb92420cd6a7b734fbb', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb);
+VALUES ('map/payment_terms/to_left/apply', '172cb8aee2ff69aefd0cbbe64c52ec58bb56d7197fef777f0a6e97ed19ab3811', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -930,4 +988,4 @@ VALUES ('registry', '77d33deae147fc51d5e975b8c556b05f1a08e08496178862ebf36dc5b8c
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('c2fe7281cf8658e6174c163ea6579fbd56498c0917b52141f6622d49b8db0de8');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('15cd4fdce6011b3adfdfea602f58ef8c0e587fe5fe80971c4be526f1244d1557');

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle c2fe7281cf8658e6174c163ea6579fbd56498c0917b52141f6622d49b8db0de8: 11 to create, 0 to replace, 0 to drop
+-- bundle 15cd4fdce6011b3adfdfea602f58ef8c0e587fe5fe80971c4be526f1244d1557: 11 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(1919250540);
 
@@ -202,19 +202,28 @@ AS $write$
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("dataareaid" character varying(4), "customer_group" character varying(10))
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "customer_group" character varying(10))
      ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
 ), removed AS (
     DELETE FROM "cds"."customer_group" AS t
      USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "customer_group" character varying(10))
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "customer_group" character varying(10))
      WHERE l.op = 'D'
        AND "t"."company_code" = "s"."dataareaid" AND "t"."group_code" = "s"."customer_group"
 )
 INSERT INTO "cds"."customer_group" AS t ("company_code", "group_code", "name")
-SELECT "s"."dataareaid", "s"."customer_group", "s"."description"
+SELECT "s"."dataareaid",
+       "s"."customer_group",
+       "s"."description"
   FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "customer_group" character varying(10), "description" character varying(60))
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "customer_group" character varying(10),
+       "description" character varying(60))
  WHERE l.op <> 'D'
     ON CONFLICT ("company_code", "group_code") DO UPDATE
    SET "name" = EXCLUDED."name"
@@ -267,7 +276,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '404d58618d65150c4122971a35ce9d373e41cf22801d757245f83db599b7208b', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb);
+VALUES ('map/customer_groups/to_right/apply', 'e4a499c77041affbdd4c3b0994731457b3b4aff223862de9e5d61af90c79a656', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -285,22 +294,48 @@ AS $write$
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("dataareaid" character varying(4), "account_num" character varying(20))
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20))
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
 ), removed AS (
     DELETE FROM "cds"."account" AS t
      USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "account_num" character varying(20))
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20))
      WHERE l.op = 'D'
        AND "t"."company_code" = "s"."dataareaid" AND "t"."accountnumber" = "s"."account_num"
 )
 INSERT INTO "cds"."account" AS t ("company_code", "accountnumber", "name", "customer_group_code", "payment_terms_code", "emailaddress1", "creditlimit", "credit_hold", "relationship_type")
-SELECT "s"."dataareaid", "s"."account_num", "s"."name", "s"."customer_group", "s"."payment_terms", "s"."email", "s"."credit_limit", CAST(CASE WHEN "s"."blocked" IS NULL THEN NULL WHEN "s"."blocked"::text = 'No' THEN 'none' WHEN "s"."blocked"::text = 'Invoice' THEN 'invoice_hold' WHEN "s"."blocked"::text = 'All' THEN 'full_hold' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."blocked"::text) END AS "cds"."hold_status"), CAST('customer' AS character varying(20))
+SELECT "s"."dataareaid",
+       "s"."account_num",
+       "s"."name",
+       "s"."customer_group",
+       "s"."payment_terms",
+       "s"."email",
+       "s"."credit_limit",
+       CAST(CASE WHEN "s"."blocked" IS NULL THEN NULL WHEN "s"."blocked"::text = 'No' THEN 'none' WHEN "s"."blocked"::text = 'Invoice' THEN 'invoice_hold' WHEN "s"."blocked"::text = 'All' THEN 'full_hold' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."blocked"::text) END AS "cds"."hold_status"),
+       CAST('customer' AS character varying(20))
   FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "account_num" character varying(20), "name" character varying(100), "customer_group" character varying(10), "payment_terms" character varying(10), "email" character varying(80), "credit_limit" numeric(32,6), "blocked" character varying(10))
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20),
+       "name" character varying(100),
+       "customer_group" character varying(10),
+       "payment_terms" character varying(10),
+       "email" character varying(80),
+       "credit_limit" numeric(32,6),
+       "blocked" character varying(10))
  WHERE l.op <> 'D'
     ON CONFLICT ("company_code", "accountnumber") DO UPDATE
-   SET "name" = EXCLUDED."name", "customer_group_code" = EXCLUDED."customer_group_code", "payment_terms_code" = EXCLUDED."payment_terms_code", "emailaddress1" = EXCLUDED."emailaddress1", "creditlimit" = EXCLUDED."creditlimit", "credit_hold" = EXCLUDED."credit_hold", "relationship_type" = EXCLUDED."relationship_type"
+   SET "name" = EXCLUDED."name",
+       "customer_group_code" = EXCLUDED."customer_group_code",
+       "payment_terms_code" = EXCLUDED."payment_terms_code",
+       "emailaddress1" = EXCLUDED."emailaddress1",
+       "creditlimit" = EXCLUDED."creditlimit",
+       "credit_hold" = EXCLUDED."credit_hold",
+       "relationship_type" = EXCLUDED."relationship_type"
  WHERE ("t"."name", "t"."customer_group_code", "t"."payment_terms_code", "t"."emailaddress1", "t"."creditlimit", "t"."credit_hold", "t"."relationship_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customer_group_code", EXCLUDED."payment_terms_code", EXCLUDED."emailaddress1", EXCLUDED."creditlimit", EXCLUDED."credit_hold", EXCLUDED."relationship_type")
 $write$;
 
@@ -350,7 +385,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '0cf14c0bbe7613864338b9611ab59c4ee395dcfd23b0bc4eb108b7a51735448e', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb);
+VALUES ('map/customers_organization/to_right/apply', '10b09585d6c0b1948ff5132ca7605ded752d13185dea05d7ce38da59bc418563', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -368,22 +403,36 @@ AS $write$
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("dataareaid" character varying(4), "account_num" character varying(20))
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20))
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
 ), removed AS (
     DELETE FROM "cds"."contact" AS t
      USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "account_num" character varying(20))
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20))
      WHERE l.op = 'D'
        AND "t"."company_code" = "s"."dataareaid" AND "t"."customer_number" = "s"."account_num"
 )
 INSERT INTO "cds"."contact" AS t ("company_code", "customer_number", "fullname", "emailaddress1", "is_sellable")
-SELECT "s"."dataareaid", "s"."account_num", "s"."name", "s"."email", CAST(true AS boolean)
+SELECT "s"."dataareaid",
+       "s"."account_num",
+       "s"."name",
+       "s"."email",
+       CAST(true AS boolean)
   FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "account_num" character varying(20), "name" character varying(100), "email" character varying(80))
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20),
+       "name" character varying(100),
+       "email" character varying(80))
  WHERE l.op <> 'D'
     ON CONFLICT ("company_code", "customer_number") DO UPDATE
-   SET "fullname" = EXCLUDED."fullname", "emailaddress1" = EXCLUDED."emailaddress1", "is_sellable" = EXCLUDED."is_sellable"
+   SET "fullname" = EXCLUDED."fullname",
+       "emailaddress1" = EXCLUDED."emailaddress1",
+       "is_sellable" = EXCLUDED."is_sellable"
  WHERE ("t"."fullname", "t"."emailaddress1", "t"."is_sellable") IS DISTINCT FROM (EXCLUDED."fullname", EXCLUDED."emailaddress1", EXCLUDED."is_sellable")
 $write$;
 
@@ -433,7 +482,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '6eabf2c3044a71830fec4cd440bd2dc0ac47f7380ae1c6b0f6322829e2bd6ddf', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb);
+VALUES ('map/customers_person/to_right/apply', 'eee0694e6ce1cae2dc92e641282f710f2050295cbd1ca96a9e000dda2ec8d5e9', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -451,22 +500,34 @@ AS $write$
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k("dataareaid" character varying(4), "payment_term_id" character varying(10))
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "payment_term_id" character varying(10))
      ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
 ), removed AS (
     DELETE FROM "cds"."payment_term" AS t
      USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "payment_term_id" character varying(10))
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "payment_term_id" character varying(10))
      WHERE l.op = 'D'
        AND "t"."company_code" = "s"."dataareaid" AND "t"."code" = "s"."payment_term_id"
 )
 INSERT INTO "cds"."payment_term" AS t ("company_code", "code", "name", "due_days")
-SELECT "s"."dataareaid", "s"."payment_term_id", "s"."description", "s"."net_days"
+SELECT "s"."dataareaid",
+       "s"."payment_term_id",
+       "s"."description",
+       "s"."net_days"
   FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s("dataareaid" character varying(4), "payment_term_id" character varying(10), "description" character varying(60), "net_days" integer)
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "payment_term_id" character varying(10),
+       "description" character varying(60),
+       "net_days" integer)
  WHERE l.op <> 'D'
     ON CONFLICT ("company_code", "code") DO UPDATE
-   SET "name" = EXCLUDED."name", "due_days" = EXCLUDED."due_days"
+   SET "name" = EXCLUDED."name",
+       "due_days" = EXCLUDED."due_days"
  WHERE ("t"."name", "t"."due_days") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."due_days")
 $write$;
 
@@ -516,7 +577,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'cfb60a3aac0bcb88f839d835172ae546b4261a5143859bfe9e4c84b9148beaf8', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb);
+VALUES ('map/payment_terms/to_right/apply', '8d0e43dd3713b03ebe45d28e0336befc1991985ce2bbc3e7c976b502fb5ff57c', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -930,4 +991,4 @@ VALUES ('registry', '77d33deae147fc51d5e975b8c556b05f1a08e08496178862ebf36dc5b8c
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('c2fe7281cf8658e6174c163ea6579fbd56498c0917b52141f6622d49b8db0de8');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('15cd4fdce6011b3adfdfea602f58ef8c0e587fe5fe80971c4be526f1244d1557');

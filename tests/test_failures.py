@@ -191,3 +191,24 @@ def test_no_password_appears_when_a_database_cannot_be_reached(
     assert b"cannot connect to the left side 'fno'" in result.stderr
     assert b"s3cret-pass" not in result.stderr + result.stdout
     assert os.environ.get("REPLICATOR_LEFT") != secret_url
+
+
+def test_the_applier_survives_its_connections_being_terminated(project: Project) -> None:
+    applier = start_applier(project)
+    try:
+        with project.left() as erp:
+            erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '1', 'before')")
+        wait_for(lambda: count(project.right_url, "cds.customer_group") == 1, "the first change")
+        # Losing one connection makes the applier drop and reopen all of them.
+        terminated = rows(
+            project.left_url,
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = 'replicator applier'",
+        )
+        assert terminated[0][0] >= 1
+        with project.left() as erp:
+            erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '2', 'after')")
+        wait_for(lambda: count(project.right_url, "cds.customer_group") == 2, "the change after")
+    finally:
+        applier.send_signal(signal.SIGTERM)
+        assert applier.wait(timeout=30) == 0

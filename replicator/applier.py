@@ -23,13 +23,14 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.rows import TupleRow
 
+from replicator import locks
 from replicator.errors import ReplicatorError
 from replicator.model import DIRECTIONS, Config, Direction, Side, source_of, target_of
 
 log = logging.getLogger("replicator.applier")
 
-# pg_try_advisory_lock key: one applier per source database and direction.
-APPLIER_LOCK = 0x72756E  # "run"
+# Seconds between polls while writers are in the middle of capturing.
+BUSY_POLL = 0.05
 # Transient failures: retried with backoff, never counted as errors.
 TRANSIENT = (
     pg_errors.SerializationFailure,
@@ -150,7 +151,7 @@ class Applier:
     def _lock(self, direction: Direction) -> None:
         source = self._conn(source_of(direction))
         row = source.execute(
-            "SELECT pg_try_advisory_lock(%s, %s)", (APPLIER_LOCK, DIRECTIONS.index(direction))
+            "SELECT pg_try_advisory_lock(%s, %s)", locks.APPLIER[direction]
         ).fetchone()
         if not row or not row[0]:
             raise ReplicatorError(f"another applier is already running {self._label(direction)}")
@@ -232,26 +233,37 @@ class Applier:
         return True
 
     def _sleep(self) -> None:
-        """Wait for a NOTIFY from a writer, or the poll interval, whichever comes first."""
+        """Wait for a NOTIFY from a writer, or the poll interval, whichever comes first.
+
+        While it sleeps the applier holds the wake lock exclusively on each source
+        database; writers notify only when they cannot take it shared. If a writer
+        holds it now, changes are on their way: poll again shortly instead.
+        """
         sources = list(self._connections.values())
-        for conn in sources:
-            conn.execute("UPDATE replicator.applier_wakeup SET waiting = true")
+        held: list[psycopg.Connection[TupleRow]] = []
         try:
-            # A change committed before the flag was visible would not notify: look once more.
-            if self._one_round():
+            for conn in sources:
+                row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", locks.WAKE).fetchone()
+                if not row or not row[0]:
+                    break
+                held.append(conn)
+            asleep = len(held) == len(sources)
+            # Changes committed before the lock was taken did not notify: look once more.
+            if asleep and self._one_round():
                 return
             self.sleeping = True
             try:
                 if not self.stopping:
-                    select.select([c.fileno() for c in sources], [], [], self.poll_interval)
+                    timeout = self.poll_interval if asleep else min(self.poll_interval, BUSY_POLL)
+                    select.select([c.fileno() for c in sources], [], [], timeout)
             finally:
                 self.sleeping = False
         except Interrupted:
             pass
         finally:
-            for conn in sources:
+            for conn in held:
                 if not conn.closed:
-                    conn.execute("UPDATE replicator.applier_wakeup SET waiting = false")
+                    conn.execute("SELECT pg_advisory_unlock(%s, %s)", locks.WAKE)
 
     def _label(self, direction: Direction) -> str:
         return self.config.arrow(direction)

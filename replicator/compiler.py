@@ -12,6 +12,7 @@ from typing import Any
 
 import jinja2
 
+from replicator import locks
 from replicator.catalog import Column, SchemaCatalog, Table
 from replicator.errors import Where
 from replicator.expressions import parse_expression, referenced_columns, render
@@ -290,7 +291,7 @@ def _capture_artifact(
         "capture_function": capture_function,
         "write_function": _function_name("write", table_map, direction),
         "queue": control_function("change_queue"),
-        "wakeup": control_function("applier_wakeup"),
+        "wake_lock": Sql(f"{locks.WAKE[0]}, {locks.WAKE[1]}"),
         "source_table": ident(source.schema, source.name),
         "target_label": literal(
             f"{tables[target_of(direction)].schema}.{tables[target_of(direction)].name}"

@@ -10,11 +10,9 @@ from dataclasses import dataclass
 import psycopg
 from psycopg.rows import TupleRow
 
+from replicator import locks
 from replicator.compiler import Bundle, DatabaseBundle, render_template
 from replicator.quoting import Sql, literal
-
-# Serialises deploys of one database (pg_advisory_xact_lock key).
-DEPLOY_LOCK = 0x7265706C  # "repl"
 
 
 @dataclass(frozen=True)
@@ -77,7 +75,7 @@ def plan_database(
         bundle_sha256=Sql(bundle.sha256),
         bundle_literal=literal(bundle.sha256),
         summary=Sql(summary),
-        deploy_lock=DEPLOY_LOCK,
+        deploy_lock=Sql(f"{locks.DEPLOY[0]}, {locks.DEPLOY[1]}"),
         drops=[
             {"name": Sql(d.name), "name_literal": literal(d.name), "sql": Sql(d.drop_sql.strip())}
             for d in drops
@@ -120,7 +118,7 @@ def deploy(bundle: Bundle, connections: list[psycopg.Connection[TupleRow]]) -> l
     at once cannot interleave."""
     plans: list[DatabasePlan] = []
     for database, conn in zip(bundle.databases, connections, strict=True):
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (DEPLOY_LOCK,))
+        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", locks.DEPLOY)
         plan = plan_database(database, bundle, read_deployed(conn))
         if plan.pending:
             conn.execute(plan.sql.encode())

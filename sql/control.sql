@@ -68,13 +68,6 @@ CREATE TABLE IF NOT EXISTS replicator.deployment (
     deployed_by   text        NOT NULL DEFAULT current_user
 );
 
--- Whether an applier sleeps on LISTEN; writers notify only then.
-CREATE TABLE IF NOT EXISTS replicator.applier_wakeup (
-    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-    waiting   boolean NOT NULL DEFAULT false
-);
-INSERT INTO replicator.applier_wakeup DEFAULT VALUES ON CONFLICT DO NOTHING;
-
 -- Raised by a value map that meets a value it has no entry for and no fallback.
 CREATE OR REPLACE FUNCTION replicator.unmapped_value(p_map text, p_field text, p_value text)
 RETURNS text

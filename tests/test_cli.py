@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from replicator import locks
 from tests.support import Project, example_project, rows
 from tests.test_failures import count, start_applier, wait_for
 
@@ -133,6 +134,13 @@ def test_a_missing_config_and_a_missing_variable_are_named(
     )
 
 
+# The applier holds the wake lock (locks.WAKE) exclusively while it sleeps.
+ASLEEP = (
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ExclusiveLock'"
+    f" AND classid = {locks.WAKE[0]} AND objid = {locks.WAKE[1]} AND granted"
+)
+
+
 def test_a_sleeping_applier_is_woken_by_the_writer_not_by_its_poll(project: Project) -> None:
     project.config_path.write_text(
         project.config_path.read_text().replace("poll_interval = 1.0", "poll_interval = 600")
@@ -141,9 +149,7 @@ def test_a_sleeping_applier_is_woken_by_the_writer_not_by_its_poll(project: Proj
     applier = start_applier(project)
     try:
         wait_for(
-            lambda: (
-                rows(project.left_url, "SELECT waiting FROM replicator.applier_wakeup") == [(True,)]
-            ),
+            lambda: rows(project.left_url, ASLEEP) == [(1,)],
             "the applier to go to sleep",
         )
         with project.left() as erp:

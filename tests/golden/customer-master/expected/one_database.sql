@@ -1,7 +1,7 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 87ccef43c64222331283829c19ba189b026ff60db9736eb8c372e747be826cbe: 19 to create, 0 to replace, 0 to drop
+-- bundle a637d448bf2480a5eccd687f00fc84c197ec87ca43b06a970b71a1a1866974b4: 19 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
-SELECT pg_advisory_xact_lock(1919250540);
+SELECT pg_advisory_xact_lock(7501166, 0);
 
 -- ==== create control ====
 -- The replicator's control schema: change queue, map registry and state,
@@ -73,13 +73,6 @@ CREATE TABLE IF NOT EXISTS replicator.deployment (
     deployed_at   timestamptz NOT NULL DEFAULT now(),
     deployed_by   text        NOT NULL DEFAULT current_user
 );
-
--- Whether an applier sleeps on LISTEN; writers notify only then.
-CREATE TABLE IF NOT EXISTS replicator.applier_wakeup (
-    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-    waiting   boolean NOT NULL DEFAULT false
-);
-INSERT INTO replicator.applier_wakeup DEFAULT VALUES ON CONFLICT DO NOTHING;
 
 -- Raised by a value map that meets a value it has no entry for and no fallback.
 CREATE OR REPLACE FUNCTION replicator.unmapped_value(p_map text, p_field text, p_value text)
@@ -186,7 +179,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'da770857908f6d4290d5ed3d11ffa968c7558948d979f5212d9400d91825fd0a', '')
+VALUES ('control', '970b86795408257e5e3bea1d61209e2b930c7cbb7d7632430981966d697d373e', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1148,14 +1141,10 @@ BEGIN
         VALUES ('customer_groups', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW));
     END IF;
-    -- Wake a sleeping applier, once per transaction: a NOTIFY on every commit
-    -- would serialise the writers' commits.
-    IF (v_old_in OR v_new_in)
-       AND current_setting('replicator.wake_checked', true) IS DISTINCT FROM 'on' THEN
-        PERFORM set_config('replicator.wake_checked', 'on', true);
-        IF EXISTS (SELECT FROM "replicator"."applier_wakeup" WHERE waiting) THEN
-            PERFORM pg_notify('replicator_wake', '');
-        END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
     END IF;
     RETURN NULL;
 END
@@ -1172,7 +1161,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', '5c706b27573d7c9c7a2fe791a49148d74ab2c40b68b2a36b66e7e60e83a80790', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', '022e34d8d8e1a429310a6672f7e747684b917d0a2d0b4f8bbcd6b57ecb3b1bc1', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -1226,14 +1215,10 @@ BEGIN
         VALUES ('customer_groups', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW));
     END IF;
-    -- Wake a sleeping applier, once per transaction: a NOTIFY on every commit
-    -- would serialise the writers' commits.
-    IF (v_old_in OR v_new_in)
-       AND current_setting('replicator.wake_checked', true) IS DISTINCT FROM 'on' THEN
-        PERFORM set_config('replicator.wake_checked', 'on', true);
-        IF EXISTS (SELECT FROM "replicator"."applier_wakeup" WHERE waiting) THEN
-            PERFORM pg_notify('replicator_wake', '');
-        END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
     END IF;
     RETURN NULL;
 END
@@ -1250,7 +1235,7 @@ FOR EACH ROW
 WHEN (("old"."company_code", "old"."group_code", "old"."name") IS DISTINCT FROM ("new"."company_code", "new"."group_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', 'e3096dd8e35a28788bbd5eaf7b428e373d2567b12e264e0fc981512e7235527f', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', '6e2cf3a9db87688b548847eedd8a2cb2e8a49cfd787cf6ce5c54195afbc18e2e', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -1304,14 +1289,10 @@ BEGIN
         VALUES ('customers_organization', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW));
     END IF;
-    -- Wake a sleeping applier, once per transaction: a NOTIFY on every commit
-    -- would serialise the writers' commits.
-    IF (v_old_in OR v_new_in)
-       AND current_setting('replicator.wake_checked', true) IS DISTINCT FROM 'on' THEN
-        PERFORM set_config('replicator.wake_checked', 'on', true);
-        IF EXISTS (SELECT FROM "replicator"."applier_wakeup" WHERE waiting) THEN
-            PERFORM pg_notify('replicator_wake', '');
-        END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
     END IF;
     RETURN NULL;
 END
@@ -1328,7 +1309,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '164cb9e3d0ec71ee218c27caa40891595894197f5a5206207e1161b5884d6b0b', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', '994b748af40049f8a95f469b22137eb07c6a66ee0d11e0013627f2df18d981c5', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -1382,14 +1363,10 @@ BEGIN
         VALUES ('customers_organization', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW));
     END IF;
-    -- Wake a sleeping applier, once per transaction: a NOTIFY on every commit
-    -- would serialise the writers' commits.
-    IF (v_old_in OR v_new_in)
-       AND current_setting('replicator.wake_checked', true) IS DISTINCT FROM 'on' THEN
-        PERFORM set_config('replicator.wake_checked', 'on', true);
-        IF EXISTS (SELECT FROM "replicator"."applier_wakeup" WHERE waiting) THEN
-            PERFORM pg_notify('replicator_wake', '');
-        END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
     END IF;
     RETURN NULL;
 END
@@ -1406,7 +1383,7 @@ FOR EACH ROW
 WHEN (("old"."company_code", "old"."accountnumber", "old"."name", "old"."customer_group_code", "old"."payment_terms_code", "old"."emailaddress1", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."company_code", "new"."accountnumber", "new"."name", "new"."customer_group_code", "new"."payment_terms_code", "new"."emailaddress1", "new"."credit_hold", "new"."relationship_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', 'be5e0a15a896be0626a55a6d60297ce6763d202c9f89027956e2fb1814fe7514', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', '9e805ebfad822705d0cfabcd7966eb257029ce06492eed06f654357f72f2852e', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -1460,14 +1437,10 @@ BEGIN
         VALUES ('customers_person', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW));
     END IF;
-    -- Wake a sleeping applier, once per transaction: a NOTIFY on every commit
-    -- would serialise the writers' commits.
-    IF (v_old_in OR v_new_in)
-       AND current_setting('replicator.wake_checked', true) IS DISTINCT FROM 'on' THEN
-        PERFORM set_config('replicator.wake_checked', 'on', true);
-        IF EXISTS (SELECT FROM "replicator"."applier_wakeup" WHERE waiting) THEN
-            PERFORM pg_notify('replicator_wake', '');
-        END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
     END IF;
     RETURN NULL;
 END
@@ -1484,7 +1457,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', '8ee4b9fc64f4d1aa4e5664f93e7f58d4c4f9dd98297404ec3c9e8cb65ee6df09', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', 'a728340ad0949b49e071a9ab313e84f940edc7f825851e765b6c9b5c32145e26', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -1538,14 +1511,10 @@ BEGIN
         VALUES ('customers_person', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW));
     END IF;
-    -- Wake a sleeping applier, once per transaction: a NOTIFY on every commit
-    -- would serialise the writers' commits.
-    IF (v_old_in OR v_new_in)
-       AND current_setting('replicator.wake_checked', true) IS DISTINCT FROM 'on' THEN
-        PERFORM set_config('replicator.wake_checked', 'on', true);
-        IF EXISTS (SELECT FROM "replicator"."applier_wakeup" WHERE waiting) THEN
-            PERFORM pg_notify('replicator_wake', '');
-        END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
     END IF;
     RETURN NULL;
 END
@@ -1562,7 +1531,7 @@ FOR EACH ROW
 WHEN (("old"."company_code", "old"."customer_number", "old"."fullname", "old"."emailaddress1") IS DISTINCT FROM ("new"."company_code", "new"."customer_number", "new"."fullname", "new"."emailaddress1"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', '102544c8e566e6ee89b7a84f9c93a52aaf6b7bb7ed6e625475f3025a56c946d1', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', 'c09df35fa2ae268e060c18387e5c17e057b5432a355ccdfa5e4b4e51a00ef0ad', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -1616,14 +1585,10 @@ BEGIN
         VALUES ('payment_terms', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW));
     END IF;
-    -- Wake a sleeping applier, once per transaction: a NOTIFY on every commit
-    -- would serialise the writers' commits.
-    IF (v_old_in OR v_new_in)
-       AND current_setting('replicator.wake_checked', true) IS DISTINCT FROM 'on' THEN
-        PERFORM set_config('replicator.wake_checked', 'on', true);
-        IF EXISTS (SELECT FROM "replicator"."applier_wakeup" WHERE waiting) THEN
-            PERFORM pg_notify('replicator_wake', '');
-        END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
     END IF;
     RETURN NULL;
 END
@@ -1640,7 +1605,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', '0daf10669e154f36550a62a3af9f81b79adf0fac4c0d2320b8ce619dbbe6b18d', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', '942c26013531b173d417ee42d129f37ff9fb6668a08844facc2b18c1d025d25b', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -1694,14 +1659,10 @@ BEGIN
         VALUES ('payment_terms', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW));
     END IF;
-    -- Wake a sleeping applier, once per transaction: a NOTIFY on every commit
-    -- would serialise the writers' commits.
-    IF (v_old_in OR v_new_in)
-       AND current_setting('replicator.wake_checked', true) IS DISTINCT FROM 'on' THEN
-        PERFORM set_config('replicator.wake_checked', 'on', true);
-        IF EXISTS (SELECT FROM "replicator"."applier_wakeup" WHERE waiting) THEN
-            PERFORM pg_notify('replicator_wake', '');
-        END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
     END IF;
     RETURN NULL;
 END
@@ -1718,7 +1679,7 @@ FOR EACH ROW
 WHEN (("old"."company_code", "old"."code", "old"."name", "old"."due_days") IS DISTINCT FROM ("new"."company_code", "new"."code", "new"."name", "new"."due_days"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', '2d2ba0b185ab92e91a2bc91ca30aceb65dca0423e224b4815177f278859bc834', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', 'a6e19d517cf7068fc65fd3c6aaea4971907045de9ac65a47e3100ea6a87d9eb0', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -1749,4 +1710,4 @@ VALUES ('registry', '77d33deae147fc51d5e975b8c556b05f1a08e08496178862ebf36dc5b8c
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('87ccef43c64222331283829c19ba189b026ff60db9736eb8c372e747be826cbe');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('a637d448bf2480a5eccd687f00fc84c197ec87ca43b06a970b71a1a1866974b4');

@@ -67,3 +67,17 @@ def fresh_db() -> Iterator[Callable[[ThrowawayServer], str]]:
     for server, name in reversed(made):
         if server.running:
             server.drop_database(name)
+
+
+@pytest.fixture(params=["one_database", "two_servers"])
+def two_sides(
+    request: pytest.FixtureRequest, fresh_db: Callable[[ThrowawayServer], str]
+) -> tuple[str, str]:
+    """(left url, right url): one database for both sides, or one on each of two servers.
+
+    Tests that take it run once per topology.
+    """
+    left = fresh_db(request.getfixturevalue("pg"))
+    if request.param == "one_database":
+        return left, left
+    return left, fresh_db(request.getfixturevalue("pg2"))

@@ -54,12 +54,9 @@ def set_batch_size(project: Project, size: int) -> None:
     project.config_path.write_text(text)
 
 
-@pytest.fixture(params=["one_database", "two_servers"])
-def project(
-    request: pytest.FixtureRequest, tmp_path: Path, fresh_db: Callable[..., str]
-) -> Project:
-    left = fresh_db(request.getfixturevalue("pg"))
-    right = left if request.param == "one_database" else fresh_db(request.getfixturevalue("pg2"))
+@pytest.fixture
+def project(tmp_path: Path, two_sides: tuple[str, str]) -> Project:
+    left, right = two_sides
     project = example_project(tmp_path, left, right)
     audit(right, "cds.customer_group")
     project.deploy()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,12 +10,9 @@ import pytest
 from tests.support import Project, audit, example_project, queued, rows, writes
 
 
-@pytest.fixture(params=["one_database", "two_servers"])
-def project(
-    request: pytest.FixtureRequest, tmp_path: Path, fresh_db: Callable[..., str]
-) -> Project:
-    left = fresh_db(request.getfixturevalue("pg"))
-    right = left if request.param == "one_database" else fresh_db(request.getfixturevalue("pg2"))
+@pytest.fixture
+def project(tmp_path: Path, two_sides: tuple[str, str]) -> Project:
+    left, right = two_sides
     project = example_project(tmp_path, left, right)
     audit(left, "fno.customers", "fno.customer_groups")
     audit(right, "cds.account", "cds.contact", "cds.customer_group")

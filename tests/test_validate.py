@@ -67,18 +67,23 @@ def field(left: str, right: str, extra: str = "") -> str:
     return f'\n  [[map.field]]\n  left = "{left}"\n  right = "{right}"\n  {extra}\n'
 
 
-@pytest.fixture
-def project(tmp_path: Path, pg: object, fresh_db: Callable[..., str]) -> Project:
-    url = fresh_db(pg)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(DDL.encode())
-    root = tmp_path / "project"
+def items_project(root: Path, left: str, right: str) -> Project:
+    """The erp/crm item tables in the given databases, and a config naming them."""
+    for url in dict.fromkeys((left, right)):
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(DDL.encode())
     (root / "maps").mkdir(parents=True)
     (root / "replicator.toml").write_text(
         'maps = "maps"\n[left]\nname = "erp"\nschema = "erp"\nconninfo_env = "REPLICATOR_LEFT"\n'
         '[right]\nname = "crm"\nschema = "crm"\nconninfo_env = "REPLICATOR_RIGHT"\n'
     )
-    return Project(root, url, url)
+    return Project(root, left, right)
+
+
+@pytest.fixture
+def project(tmp_path: Path, pg: object, fresh_db: Callable[..., str]) -> Project:
+    url = fresh_db(pg)
+    return items_project(tmp_path / "project", url, url)
 
 
 def problems(
@@ -233,17 +238,7 @@ def test_every_problem_is_reported_in_one_run_and_nothing_is_deployed(project: P
 def test_online_mode_across_two_servers_is_refused(
     tmp_path: Path, pg: object, pg2: object, fresh_db: Callable[..., str]
 ) -> None:
-    left, right = fresh_db(pg), fresh_db(pg2)
-    for url in (left, right):
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(DDL.encode())
-    root = tmp_path / "project"
-    (root / "maps").mkdir(parents=True)
-    (root / "replicator.toml").write_text(
-        'maps = "maps"\n[left]\nname = "erp"\nschema = "erp"\nconninfo_env = "REPLICATOR_LEFT"\n'
-        '[right]\nname = "crm"\nschema = "crm"\nconninfo_env = "REPLICATOR_RIGHT"\n'
-    )
-    project = Project(root, left, right)
+    project = items_project(tmp_path / "project", fresh_db(pg), fresh_db(pg2))
     found = problems(project, "", extra='mode = "online"')
     assert found == [
         "maps/items.toml: map 'items': mode online needs both sides in one database;"

@@ -69,7 +69,7 @@ demo: postgres install
 	$(BIN)/python -m replicator.demo
 
 lint: install
-	$(BIN)/ruff check replicator tests
+	$(BIN)/ruff check replicator tests bench
 	$(BIN)/mypy
 
 golden: postgres install

@@ -13,6 +13,7 @@ measured in the same run.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shutil
@@ -47,18 +48,43 @@ def prepare(server: ThrowawayServer, name: str, configuration: str, work: Path) 
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("*.sql"))
     if configuration == "online":
         terms = project / "maps" / "payment_terms.toml"
-        terms.write_text(terms.read_text().replace('direction = "both"', 'direction = "both"\nmode = "online"'))
+        terms.write_text(
+            terms.read_text().replace('direction = "both"', 'direction = "both"\nmode = "online"')
+        )
     if configuration != "no capture":
         os.environ["REPLICATOR_LEFT"] = os.environ["REPLICATOR_RIGHT"] = url
-        commands.cmd_deploy(load_config(project / "replicator.toml"), open(os.devnull, "w"))
+        commands.cmd_deploy(load_config(project / "replicator.toml"), io.StringIO())
     return url, project
 
 
-def pgbench_tps(server: ThrowawayServer, database: str, script: Path, seconds: int, clients: int) -> float:
+def pgbench_tps(
+    server: ThrowawayServer, database: str, script: Path, seconds: int, clients: int
+) -> float:
     result = subprocess.run(
-        [PGBENCH, "-n", "-M", "prepared", "-T", str(seconds), "-c", str(clients), "-j", "2",
-         "-f", str(script), "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres", database],
-        capture_output=True, text=True, check=True,
+        [
+            PGBENCH,
+            "-n",
+            "-M",
+            "prepared",
+            "-T",
+            str(seconds),
+            "-c",
+            str(clients),
+            "-j",
+            "2",
+            "-f",
+            str(script),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(server.port),
+            "-U",
+            "postgres",
+            database,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     for line in result.stdout.splitlines():
         if line.startswith("tps = "):
@@ -84,13 +110,21 @@ def main() -> int:
                 applier = None
                 if configuration.endswith("applier"):
                     applier = subprocess.Popen(
-                        [sys.executable, "-m", "replicator.cli", "--config",
-                         str(project / "replicator.toml"), "run"],
+                        [
+                            sys.executable,
+                            "-m",
+                            "replicator.cli",
+                            "--config",
+                            str(project / "replicator.toml"),
+                            "run",
+                        ],
                         env={**os.environ, "REPLICATOR_LEFT": url, "REPLICATOR_RIGHT": url},
                         stderr=subprocess.DEVNULL,
                     )
                 try:
-                    tps[configuration].append(pgbench_tps(server, name, script, args.seconds, args.clients))
+                    tps[configuration].append(
+                        pgbench_tps(server, name, script, args.seconds, args.clients)
+                    )
                 finally:
                     if applier is not None:
                         applier.terminate()
@@ -98,14 +132,30 @@ def main() -> int:
                 server.drop_database(name)
     baseline = statistics.median(tps["no capture"])
     report = {
-        c: {"median_tps": round(statistics.median(v), 1), "min": round(min(v), 1),
-            "max": round(max(v), 1), "ratio": round(statistics.median(v) / baseline, 3)}
+        c: {
+            "median_tps": round(statistics.median(v), 1),
+            "min": round(min(v), 1),
+            "max": round(max(v), 1),
+            "ratio": round(statistics.median(v) / baseline, 3),
+        }
         for c, v in tps.items()
     }
-    print(json.dumps({"seconds": args.seconds, "clients": args.clients, "rounds": args.rounds,
-                      "configurations": report}, indent=2))
+    print(
+        json.dumps(
+            {
+                "seconds": args.seconds,
+                "clients": args.clients,
+                "rounds": args.rounds,
+                "configurations": report,
+            },
+            indent=2,
+        )
+    )
     for configuration, figures in report.items():
-        print(f"{configuration:28} {figures['median_tps']:>10} tps  {figures['ratio']:.3f}x", file=sys.stderr)
+        print(
+            f"{configuration:28} {figures['median_tps']:>10} tps  {figures['ratio']:.3f}x",
+            file=sys.stderr,
+        )
     return 0
 
 

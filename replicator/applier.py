@@ -24,7 +24,7 @@ from psycopg import errors as pg_errors
 from psycopg.rows import TupleRow
 
 from replicator import locks
-from replicator.errors import ReplicatorError
+from replicator.errors import DatabaseError, ReplicatorError
 from replicator.model import DIRECTIONS, Config, Direction, Side, source_of, target_of
 
 log = logging.getLogger("replicator.applier")
@@ -57,7 +57,9 @@ class Backoff:
         if self.failing_since is None:
             self.failing_since = now
         if now - self.failing_since > self.give_up_after:
-            raise TimeoutError(f"databases unreachable for more than {self.give_up_after:.0f} s")
+            raise DatabaseError(
+                f"gave up: the databases were unreachable for more than {self.give_up_after:.0f} s"
+            )
         self.delay = min(self.cap, self.delay * 2 if self.delay else self.first)
         return self.delay
 
@@ -134,6 +136,13 @@ class Applier:
         self._close()
         for role in roles:
             conn = psycopg.connect(self.config.side(role).conninfo, autocommit=True)
+            deployed = conn.execute("SELECT to_regproc('replicator.apply_batch')").fetchone()
+            if not deployed or deployed[0] is None:
+                conn.close()
+                raise DatabaseError(
+                    f"nothing is deployed on the {self.config.side(role).name} database:"
+                    " run replicator deploy first"
+                )
             conn.execute("SET application_name = 'replicator applier'")
             conn.add_notify_handler(lambda notify: None)  # wake-ups only interrupt the wait
             conn.execute("LISTEN replicator_wake")

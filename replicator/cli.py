@@ -11,6 +11,8 @@ import os
 import sys
 from pathlib import Path
 
+import psycopg
+
 from replicator import commands
 from replicator.config import load_config
 from replicator.errors import ReplicatorError
@@ -55,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     except ReplicatorError as exc:
         print(f"replicator: {exc}", file=sys.stderr)
         return exc.exit_code
+    except psycopg.Error as exc:
+        print(f"replicator: database error: {exc.diag.message_primary or exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -161,3 +161,11 @@ def test_a_sleeping_applier_is_woken_by_the_writer_not_by_its_poll(project: Proj
     finally:
         applier.send_signal(signal.SIGTERM)
         assert applier.wait(timeout=30) == 0
+
+
+def test_running_before_deploying_says_what_to_do(project: Project) -> None:
+    ran = replicator(project, "run", "--once")
+    assert ran.returncode == 1
+    assert ran.stderr.splitlines()[-1] == (
+        "replicator: nothing is deployed on the fno database: run replicator deploy first"
+    )

@@ -7,17 +7,17 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Where:
-    """The place an error points at; every part is optional."""
+    """The place an error points at; every part is optional. (TOML syntax errors
+    carry their own line and column in the message.)"""
 
     file: str | None = None
     map: str | None = None
     field: str | None = None
-    line: int | None = None
 
     def __str__(self) -> str:
         parts: list[str] = []
         if self.file:
-            parts.append(f"{self.file}:{self.line}" if self.line else self.file)
+            parts.append(self.file)
         if self.map:
             parts.append(f"map {self.map!r}")
         if self.field:

@@ -23,7 +23,17 @@ from replicator.model import (
     target_of,
 )
 
-MAP_KEYS = {"name", "left", "right", "direction", "mode", "left_filter", "right_filter", "field"}
+MAP_KEYS = {
+    "name",
+    "left",
+    "right",
+    "direction",
+    "mode",
+    "left_filter",
+    "right_filter",
+    "requires",
+    "field",
+}
 FIELD_KEYS = {"left", "right", "direction", "key", "value_map", "fallback", "default"}
 FLOW_DIRECTIONS = ("both", "to_right", "to_left")
 MODES = ("queued", "online")
@@ -57,7 +67,53 @@ def load_maps(maps_dir: Path, display_root: Path | None = None) -> MapSet:
             seen[table_map.name] = table_map.file
     if problems:
         raise MapError(problems)
-    return MapSet(maps=tuple(maps))
+    return MapSet(maps=_prerequisites_first(maps))
+
+
+def _prerequisites_first(maps: list[TableMap]) -> tuple[TableMap, ...]:
+    """Order maps so each comes after the maps it requires, keeping file order
+    otherwise; refuse unknown prerequisites and cycles, spelling the cycle out."""
+    by_name = {m.name: m for m in maps}
+    problems = [
+        Problem(Where(file=m.file, map=m.name), f"requires unknown map {name!r}")
+        for m in maps
+        for name in m.requires
+        if name not in by_name
+    ]
+    if problems:
+        raise MapError(problems)
+    ordered: list[TableMap] = []
+    placed: set[str] = set()
+    while len(ordered) < len(maps):
+        ready = next(
+            (m for m in maps if m.name not in placed and placed.issuperset(m.requires)), None
+        )
+        if ready is None:
+            cycle = _cycle([m for m in maps if m.name not in placed], by_name)
+            first = by_name[cycle[0]]
+            raise MapError(
+                [
+                    Problem(
+                        Where(file=first.file, map=first.name),
+                        f"prerequisites form a cycle: {' → '.join(cycle)}; remove one of these requires",
+                    )
+                ]
+            )
+        ordered.append(ready)
+        placed.add(ready.name)
+    return tuple(ordered)
+
+
+def _cycle(unplaced: list[TableMap], by_name: dict[str, TableMap]) -> list[str]:
+    """A cycle among maps none of which could be placed: follow unplaced prerequisites
+    until a map repeats."""
+    waiting = {m.name for m in unplaced}
+    path = [unplaced[0].name]
+    while True:
+        step = next(name for name in by_name[path[-1]].requires if name in waiting)
+        if step in path:
+            return [*path[path.index(step) :], step]
+        path.append(step)
 
 
 def _load_file(path: Path, shown: str, problems: list[Problem]) -> list[TableMap]:
@@ -117,6 +173,10 @@ def _load_map(
             problem(f"{side}_filter must be a non-empty SQL boolean expression")
             text = None
         filters[side] = text
+    requires = raw.get("requires", [])
+    if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
+        problem("requires must be a list of map names")
+        requires = []
     raw_fields = raw.get("field", [])
     if not isinstance(raw_fields, list) or not raw_fields:
         problem("no fields: add [[map.field]] tables (at least the key)")
@@ -149,6 +209,7 @@ def _load_map(
         fields=tuple(fields),
         left_filter=filters["left"],
         right_filter=filters["right"],
+        requires=tuple(requires),
     )
 
 

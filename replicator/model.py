@@ -129,6 +129,7 @@ class TableMap:
     fields: tuple[FieldMap, ...]
     left_filter: str | None = None
     right_filter: str | None = None
+    requires: tuple[str, ...] = ()  # maps whose rows must exist first (parents before children)
 
     def table(self, side: Side) -> str:
         return self.left_table if side == "left" else self.right_table
@@ -161,7 +162,8 @@ class TableMap:
 
 @dataclass(frozen=True)
 class MapSet:
-    """Every map of a maps directory, in file then declaration order."""
+    """Every map of a maps directory, prerequisites first, otherwise in file then
+    declaration order. Changes apply and artifacts deploy in this order."""
 
     maps: tuple[TableMap, ...]
 

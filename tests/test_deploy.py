@@ -120,6 +120,13 @@ def test_a_removed_map_with_queued_changes_is_refused_until_they_are_applied(
     with project.left() as erp:
         erp.execute("INSERT INTO fno.payment_terms VALUES ('usmf', 'Net30', 'Net 30', 30)")
     project.remove_map("payment_terms.toml")
+    customers = (project.root / "maps" / "customers.toml").read_text()
+    project.write_map(
+        "customers.toml",
+        customers.replace(
+            'requires = ["customer_groups", "payment_terms"]', 'requires = ["customer_groups"]'
+        ),
+    )
     with pytest.raises(
         DeployRefused, match=r"map payment_terms \(to_right\) still has 1 queued changes"
     ):

@@ -36,7 +36,7 @@ CASES = [
     pytest.param(
         one_map(GOOD_KEY, 'drection = "both"'),
         "maps/a.toml: map 'm': unknown key 'drection' (known: direction, field, left, left_filter,"
-        " mode, name, right, right_filter)",
+        " mode, name, requires, right, right_filter)",
         id="misspelt map key",
     ),
     pytest.param(
@@ -137,4 +137,43 @@ def test_problems_of_every_file_come_together(tmp_path: Path) -> None:
         "maps/b.toml: map '#1': left is required: the left side's table name",
         "maps/b.toml: map '#1': right is required: the right side's table name",
         "maps/b.toml: map '#1': no fields: add [[map.field]] tables (at least the key)",
+    ]
+
+
+def named_map(name: str, requires: list[str]) -> str:
+    return f'[[map]]\nname = "{name}"\nleft = "a"\nright = "b"\nrequires = {requires!r}\n{GOOD_KEY}'.replace(
+        "'", '"'
+    )
+
+
+def test_maps_come_after_the_maps_they_require(tmp_path: Path) -> None:
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "a_lines.toml").write_text(named_map("schedule_lines", ["schedules"]))
+    (maps / "b_schedules.toml").write_text(named_map("schedules", ["terms"]))
+    (maps / "c_terms.toml").write_text(named_map("terms", []))
+    (maps / "d_other.toml").write_text(named_map("other", []))
+    order = [m.name for m in load_maps(maps, tmp_path).maps]
+    assert order == ["terms", "schedules", "schedule_lines", "other"]
+
+
+def test_an_unknown_prerequisite_is_named(tmp_path: Path) -> None:
+    assert load_problems(tmp_path, {"a.toml": named_map("lines", ["headers"])}) == [
+        "maps/a.toml: map 'lines': requires unknown map 'headers'"
+    ]
+
+
+def test_a_cycle_of_prerequisites_is_spelled_out(tmp_path: Path) -> None:
+    found = load_problems(
+        tmp_path,
+        {
+            "a.toml": named_map("accounts", ["groups"]),
+            "b.toml": named_map("groups", ["terms"]),
+            "c.toml": named_map("terms", ["accounts"]),
+            "d.toml": named_map("loyalty", ["accounts"]),
+        },
+    )
+    assert found == [
+        "maps/a.toml: map 'accounts': prerequisites form a cycle: accounts → groups → terms →"
+        " accounts; remove one of these requires"
     ]

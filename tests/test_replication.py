@@ -183,3 +183,23 @@ def test_a_value_the_value_map_does_not_know_goes_to_the_error_log(project: Proj
             " value_map and no fallback",
         )
     ]
+
+
+def test_a_customer_written_before_its_group_arrives_after_it(project: Project) -> None:
+    with project.right() as crm:
+        crm.execute(
+            "ALTER TABLE cds.account ADD FOREIGN KEY (company_code, customer_group_code)"
+            " REFERENCES cds.customer_group (company_code, group_code)"
+        )
+    with project.left() as erp, erp.transaction():
+        # The ERP has no such constraint: the customer is written first.
+        erp.execute(
+            "INSERT INTO fno.customers (dataareaid, account_num, name, customer_group)"
+            " VALUES ('usmf', 'A', 'Alpha', '10')"
+        )
+        erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '10', 'Wholesale')")
+    totals = project.drain()
+    assert totals.failed == 0
+    assert rows(
+        project.right_url, "SELECT accountnumber, customer_group_code FROM cds.account"
+    ) == [("A", "10")]

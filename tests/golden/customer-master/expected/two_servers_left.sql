@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 8eba265b57a46478e6351ee25b60aa4d80140b11471dda2d4e814641c714ee31: 11 to create, 0 to replace, 0 to drop
+-- bundle 1c39b9e00e2634a12c55a705d33e34f13972da4a49cbeca4966ae9627c16cada: 11 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -275,112 +275,6 @@ DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb);
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
--- ==== create map/customers_organization/to_left/apply ====
--- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
--- One statement per batch: the newest change per key wins; deletes and upserts together.
-CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_left"(p_changes jsonb)
-RETURNS void
-LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
-SET replicator.applying = 'on'
-AS $write$
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."company_code", "k"."accountnumber") c.op, c.image
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "company_code" character varying(4),
-       "accountnumber" character varying(20))
-     ORDER BY "k"."company_code", "k"."accountnumber", c.id DESC
-), removed AS (
-    DELETE FROM "fno"."customers" AS t
-     USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "company_code" character varying(4),
-       "accountnumber" character varying(20))
-     WHERE l.op = 'D'
-       AND "t"."dataareaid" = "s"."company_code" AND "t"."account_num" = "s"."accountnumber"
-)
-INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "email", "blocked", "party_type")
-SELECT "s"."company_code",
-       "s"."accountnumber",
-       "s"."name",
-       "s"."customer_group_code",
-       "s"."payment_terms_code",
-       "s"."emailaddress1",
-       CAST(CASE WHEN "s"."credit_hold" IS NULL THEN NULL WHEN "s"."credit_hold"::text = 'none' THEN 'No' WHEN "s"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "s"."credit_hold"::text = 'full_hold' THEN 'All' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."credit_hold"::text) END AS character varying(10)),
-       CAST('Organization' AS "fno"."party_type")
-  FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "company_code" character varying(4),
-       "accountnumber" character varying(20),
-       "name" character varying(100),
-       "customer_group_code" character varying(10),
-       "payment_terms_code" character varying(10),
-       "emailaddress1" character varying(80),
-       "credit_hold" text)
- WHERE l.op <> 'D'
-    ON CONFLICT ("dataareaid", "account_num") DO UPDATE
-   SET "name" = EXCLUDED."name",
-       "customer_group" = EXCLUDED."customer_group",
-       "payment_terms" = EXCLUDED."payment_terms",
-       "email" = EXCLUDED."email",
-       "blocked" = EXCLUDED."blocked",
-       "party_type" = EXCLUDED."party_type"
- WHERE ("t"."name", "t"."customer_group", "t"."payment_terms", "t"."email", "t"."blocked", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customer_group", EXCLUDED."payment_terms", EXCLUDED."email", EXCLUDED."blocked", EXCLUDED."party_type")
-$write$;
-
--- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
-CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_left"(p_changes jsonb)
-RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $apply$
-DECLARE
-    v_change jsonb;
-    v_failed integer := 0;
-    v_sqlstate text;
-    v_message text;
-    v_detail text;
-BEGIN
-    BEGIN
-        PERFORM "replicator"."write_customers_organization_to_left"(p_changes);
-        RETURN 0;
-    EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
-            RAISE;  -- transient: the applier retries the whole batch
-        WHEN OTHERS THEN
-            NULL;   -- find the bad change(s) below
-    END;
-    FOR v_change IN
-        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
-    LOOP
-        BEGIN
-            PERFORM "replicator"."write_customers_organization_to_left"(jsonb_build_array(v_change));
-        EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
-                RAISE;
-            WHEN OTHERS THEN
-                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
-                                        v_message = MESSAGE_TEXT,
-                                        v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('customers_organization', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('company_code', v_change->'image'->'company_code', 'accountnumber', v_change->'image'->'accountnumber'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
-                v_failed := v_failed + 1;
-        END;
-    END LOOP;
-    RETURN v_failed;
-END
-$apply$;
-INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'f24f870c9136a831f37c3ad231a10487676fa75390b78c175d3ea1789e93cb1b', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb);
-')
-ON CONFLICT (name) DO UPDATE
-   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
-
 -- ==== create map/customers_person/to_left/apply ====
 -- Map 'customers_person', 'to_left': write a batch of captured changes into "fno"."customers".
 -- One statement per batch: the newest change per key wins; deletes and upserts together.
@@ -573,6 +467,112 @@ DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb);
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/customers_organization/to_left/apply ====
+-- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
+-- One statement per batch: the newest change per key wins; deletes and upserts together.
+CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_left"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."company_code", "k"."accountnumber") c.op, c.image
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "company_code" character varying(4),
+       "accountnumber" character varying(20))
+     ORDER BY "k"."company_code", "k"."accountnumber", c.id DESC
+), removed AS (
+    DELETE FROM "fno"."customers" AS t
+     USING latest AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "accountnumber" character varying(20))
+     WHERE l.op = 'D'
+       AND "t"."dataareaid" = "s"."company_code" AND "t"."account_num" = "s"."accountnumber"
+)
+INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "email", "blocked", "party_type")
+SELECT "s"."company_code",
+       "s"."accountnumber",
+       "s"."name",
+       "s"."customer_group_code",
+       "s"."payment_terms_code",
+       "s"."emailaddress1",
+       CAST(CASE WHEN "s"."credit_hold" IS NULL THEN NULL WHEN "s"."credit_hold"::text = 'none' THEN 'No' WHEN "s"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "s"."credit_hold"::text = 'full_hold' THEN 'All' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."credit_hold"::text) END AS character varying(10)),
+       CAST('Organization' AS "fno"."party_type")
+  FROM latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "accountnumber" character varying(20),
+       "name" character varying(100),
+       "customer_group_code" character varying(10),
+       "payment_terms_code" character varying(10),
+       "emailaddress1" character varying(80),
+       "credit_hold" text)
+ WHERE l.op <> 'D'
+    ON CONFLICT ("dataareaid", "account_num") DO UPDATE
+   SET "name" = EXCLUDED."name",
+       "customer_group" = EXCLUDED."customer_group",
+       "payment_terms" = EXCLUDED."payment_terms",
+       "email" = EXCLUDED."email",
+       "blocked" = EXCLUDED."blocked",
+       "party_type" = EXCLUDED."party_type"
+ WHERE ("t"."name", "t"."customer_group", "t"."payment_terms", "t"."email", "t"."blocked", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customer_group", EXCLUDED."payment_terms", EXCLUDED."email", EXCLUDED."blocked", EXCLUDED."party_type")
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_left"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_customers_organization_to_left"(p_changes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_customers_organization_to_left"(jsonb_build_array(v_change));
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('customers_organization', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('company_code', v_change->'image'->'company_code', 'accountnumber', v_change->'image'->'accountnumber'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_organization/to_left/apply', 'f24f870c9136a831f37c3ad231a10487676fa75390b78c175d3ea1789e93cb1b', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create dispatch ====
 -- Hands each change of a batch to the apply function of its map, maps in file order.
 CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch jsonb)
@@ -604,20 +604,6 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
           INTO v_changes, v_count
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_organization';
-        IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes);
-            v_failed := v_failed + v_map_failed;
-            UPDATE "replicator"."map_state"
-               SET applied_total = applied_total + v_count - v_map_failed,
-                   last_applied_at = now()
-             WHERE map_name = 'customers_organization' AND direction = 'to_left';
-        END IF;
-    END IF;
-    IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
-          INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customers_person';
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes);
@@ -642,18 +628,32 @@ BEGIN
              WHERE map_name = 'payment_terms' AND direction = 'to_left';
         END IF;
     END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_organization';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes);
+            v_failed := v_failed + v_map_failed;
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed,
+                   last_applied_at = now()
+             WHERE map_name = 'customers_organization' AND direction = 'to_left';
+        END IF;
+    END IF;
     -- A change for a map this database does not know goes to the error log, never away.
     INSERT INTO "replicator"."error_log" (map_name, direction, change_id, op, key, image, sqlstate, message)
     SELECT c.value->>'map', p_direction, (c.value->>'id')::bigint, c.value->>'op', '{}'::jsonb,
            c.value->'image', '42704', 'no map of this name is deployed for this direction'
       FROM jsonb_array_elements(p_batch) AS c
-     WHERE NOT ((c.value->>'map') || '/' || p_direction = ANY (ARRAY['customer_groups/to_left', 'customers_organization/to_left', 'customers_person/to_left', 'payment_terms/to_left']::text[]));
+     WHERE NOT ((c.value->>'map') || '/' || p_direction = ANY (ARRAY['customer_groups/to_left', 'customers_person/to_left', 'payment_terms/to_left', 'customers_organization/to_left']::text[]));
     GET DIAGNOSTICS v_count = ROW_COUNT;
     RETURN v_failed + v_count;
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', '070b5e6a0d9d8d639f4168edcc9634b81d5f8c51f4f2fd03eef9f33017ed38d1', '')
+VALUES ('dispatch', '4cd301806f05f0712df30d72d783e8f11709cea57b2b77e76b98ae7c46f029d7', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -727,80 +727,6 @@ BEGIN
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customer_groups_to_right"() CASCADE;
-')
-ON CONFLICT (name) DO UPDATE
-   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
-
--- ==== create map/customers_organization/to_right/capture ====
--- Map 'customers_organization', 'to_right': capture changes of "fno"."customers".
--- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
-CREATE OR REPLACE FUNCTION "replicator"."capture_customers_organization_to_right"()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $capture$
-DECLARE
-    v_old_in boolean := false;
-    v_new_in boolean := false;
-    v_same_key boolean := false;
-BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        RETURN NULL;
-    END IF;
-    IF TG_OP <> 'INSERT' THEN
-        v_old_in := coalesce(("old"."party_type" = 'Organization'), false);
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        v_new_in := coalesce(("new"."party_type" = 'Organization'), false);
-    END IF;
-    IF TG_OP = 'UPDATE' THEN
-        v_same_key := ("old"."dataareaid", "old"."account_num") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."account_num");
-    END IF;
-    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
-        VALUES ('customers_organization', 'to_right', 'D', to_jsonb(OLD));
-    END IF;
-    IF v_new_in THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
-        VALUES ('customers_organization', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW));
-    END IF;
-    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
-    -- a NOTIFY on every commit would serialise the writers' commits.
-    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
-        PERFORM pg_notify('replicator_wake', '');
-    END IF;
-    RETURN NULL;
-END
-$capture$;
-
-CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right"
-AFTER INSERT OR DELETE ON "fno"."customers"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
-
--- Updates that touch no mapped or filtered column are not captured at all.
-CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_upd"
-AFTER UPDATE ON "fno"."customers"
-FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type"))
-EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
-INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '994b748af40049f8a95f469b22137eb07c6a66ee0d11e0013627f2df18d981c5', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
-DO $guard$
-DECLARE
-    v_queued bigint;
-BEGIN
-    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customers_organization'' AND direction = ''to_right'';
-    IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customers_organization'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
-    END IF;
-END
-$guard$;
-DROP FUNCTION IF EXISTS "replicator"."capture_customers_organization_to_right"() CASCADE;
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -953,16 +879,90 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_terms_to_right"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
--- ==== create registry ====
--- The maps and directions this database takes part in.
-INSERT INTO "replicator"."map_state" (map_name, direction)
-VALUES ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left')
-ON CONFLICT (map_name, direction) DO NOTHING;
-DELETE FROM "replicator"."map_state"
- WHERE (map_name, direction) NOT IN (VALUES ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left'));
+-- ==== create map/customers_organization/to_right/capture ====
+-- Map 'customers_organization', 'to_right': capture changes of "fno"."customers".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_customers_organization_to_right"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(("old"."party_type" = 'Organization'), false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(("new"."party_type" = 'Organization'), false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."dataareaid", "old"."account_num") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."account_num");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_organization', 'to_right', 'D', to_jsonb(OLD));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_organization', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW));
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right"
+AFTER INSERT OR DELETE ON "fno"."customers"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_upd"
+AFTER UPDATE ON "fno"."customers"
+FOR EACH ROW
+WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type"))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('registry', '77d33deae147fc51d5e975b8c556b05f1a08e08496178862ebf36dc5b8c1cfda', '')
+VALUES ('map/customers_organization/to_right/capture', '994b748af40049f8a95f469b22137eb07c6a66ee0d11e0013627f2df18d981c5', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''customers_organization'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''customers_organization'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_customers_organization_to_right"() CASCADE;
+')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('8eba265b57a46478e6351ee25b60aa4d80140b11471dda2d4e814641c714ee31');
+-- ==== create registry ====
+-- The maps and directions this database takes part in.
+INSERT INTO "replicator"."map_state" (map_name, direction)
+VALUES ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left')
+ON CONFLICT (map_name, direction) DO NOTHING;
+DELETE FROM "replicator"."map_state"
+ WHERE (map_name, direction) NOT IN (VALUES ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left'));
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('registry', 'f6833ea98c4f6f2cd2e686dce98c99f687d108d08ea7f33c06721471427891e8', '')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1c39b9e00e2634a12c55a705d33e34f13972da4a49cbeca4966ae9627c16cada');

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 8eba265b57a46478e6351ee25b60aa4d80140b11471dda2d4e814641c714ee31: 11 to create, 0 to replace, 0 to drop
+-- bundle 1c39b9e00e2634a12c55a705d33e34f13972da4a49cbeca4966ae9627c16cada: 11 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -275,115 +275,6 @@ DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb);
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
--- ==== create map/customers_organization/to_right/apply ====
--- Map 'customers_organization', 'to_right': write a batch of captured changes into "cds"."account".
--- One statement per batch: the newest change per key wins; deletes and upserts together.
-CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_right"(p_changes jsonb)
-RETURNS void
-LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
-SET replicator.applying = 'on'
-AS $write$
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.op, c.image
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "account_num" character varying(20))
-     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
-), removed AS (
-    DELETE FROM "cds"."account" AS t
-     USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "dataareaid" character varying(4),
-       "account_num" character varying(20))
-     WHERE l.op = 'D'
-       AND "t"."company_code" = "s"."dataareaid" AND "t"."accountnumber" = "s"."account_num"
-)
-INSERT INTO "cds"."account" AS t ("company_code", "accountnumber", "name", "customer_group_code", "payment_terms_code", "emailaddress1", "creditlimit", "credit_hold", "relationship_type")
-SELECT "s"."dataareaid",
-       "s"."account_num",
-       "s"."name",
-       "s"."customer_group",
-       "s"."payment_terms",
-       "s"."email",
-       "s"."credit_limit",
-       CAST(CASE WHEN "s"."blocked" IS NULL THEN NULL WHEN "s"."blocked"::text = 'No' THEN 'none' WHEN "s"."blocked"::text = 'Invoice' THEN 'invoice_hold' WHEN "s"."blocked"::text = 'All' THEN 'full_hold' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."blocked"::text) END AS "cds"."hold_status"),
-       CAST('customer' AS character varying(20))
-  FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "dataareaid" character varying(4),
-       "account_num" character varying(20),
-       "name" character varying(100),
-       "customer_group" character varying(10),
-       "payment_terms" character varying(10),
-       "email" character varying(80),
-       "credit_limit" numeric(32,6),
-       "blocked" character varying(10))
- WHERE l.op <> 'D'
-    ON CONFLICT ("company_code", "accountnumber") DO UPDATE
-   SET "name" = EXCLUDED."name",
-       "customer_group_code" = EXCLUDED."customer_group_code",
-       "payment_terms_code" = EXCLUDED."payment_terms_code",
-       "emailaddress1" = EXCLUDED."emailaddress1",
-       "creditlimit" = EXCLUDED."creditlimit",
-       "credit_hold" = EXCLUDED."credit_hold",
-       "relationship_type" = EXCLUDED."relationship_type"
- WHERE ("t"."name", "t"."customer_group_code", "t"."payment_terms_code", "t"."emailaddress1", "t"."creditlimit", "t"."credit_hold", "t"."relationship_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customer_group_code", EXCLUDED."payment_terms_code", EXCLUDED."emailaddress1", EXCLUDED."creditlimit", EXCLUDED."credit_hold", EXCLUDED."relationship_type")
-$write$;
-
--- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
-CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_right"(p_changes jsonb)
-RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $apply$
-DECLARE
-    v_change jsonb;
-    v_failed integer := 0;
-    v_sqlstate text;
-    v_message text;
-    v_detail text;
-BEGIN
-    BEGIN
-        PERFORM "replicator"."write_customers_organization_to_right"(p_changes);
-        RETURN 0;
-    EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
-            RAISE;  -- transient: the applier retries the whole batch
-        WHEN OTHERS THEN
-            NULL;   -- find the bad change(s) below
-    END;
-    FOR v_change IN
-        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
-    LOOP
-        BEGIN
-            PERFORM "replicator"."write_customers_organization_to_right"(jsonb_build_array(v_change));
-        EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
-                RAISE;
-            WHEN OTHERS THEN
-                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
-                                        v_message = MESSAGE_TEXT,
-                                        v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('customers_organization', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
-                v_failed := v_failed + 1;
-        END;
-    END LOOP;
-    RETURN v_failed;
-END
-$apply$;
-INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '10b09585d6c0b1948ff5132ca7605ded752d13185dea05d7ce38da59bc418563', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb);
-')
-ON CONFLICT (name) DO UPDATE
-   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
-
 -- ==== create map/customers_person/to_right/apply ====
 -- Map 'customers_person', 'to_right': write a batch of captured changes into "cds"."contact".
 -- One statement per batch: the newest change per key wins; deletes and upserts together.
@@ -576,6 +467,115 @@ DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb);
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/customers_organization/to_right/apply ====
+-- Map 'customers_organization', 'to_right': write a batch of captured changes into "cds"."account".
+-- One statement per batch: the newest change per key wins; deletes and upserts together.
+CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.op, c.image
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20))
+     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
+), removed AS (
+    DELETE FROM "cds"."account" AS t
+     USING latest AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20))
+     WHERE l.op = 'D'
+       AND "t"."company_code" = "s"."dataareaid" AND "t"."accountnumber" = "s"."account_num"
+)
+INSERT INTO "cds"."account" AS t ("company_code", "accountnumber", "name", "customer_group_code", "payment_terms_code", "emailaddress1", "creditlimit", "credit_hold", "relationship_type")
+SELECT "s"."dataareaid",
+       "s"."account_num",
+       "s"."name",
+       "s"."customer_group",
+       "s"."payment_terms",
+       "s"."email",
+       "s"."credit_limit",
+       CAST(CASE WHEN "s"."blocked" IS NULL THEN NULL WHEN "s"."blocked"::text = 'No' THEN 'none' WHEN "s"."blocked"::text = 'Invoice' THEN 'invoice_hold' WHEN "s"."blocked"::text = 'All' THEN 'full_hold' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."blocked"::text) END AS "cds"."hold_status"),
+       CAST('customer' AS character varying(20))
+  FROM latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20),
+       "name" character varying(100),
+       "customer_group" character varying(10),
+       "payment_terms" character varying(10),
+       "email" character varying(80),
+       "credit_limit" numeric(32,6),
+       "blocked" character varying(10))
+ WHERE l.op <> 'D'
+    ON CONFLICT ("company_code", "accountnumber") DO UPDATE
+   SET "name" = EXCLUDED."name",
+       "customer_group_code" = EXCLUDED."customer_group_code",
+       "payment_terms_code" = EXCLUDED."payment_terms_code",
+       "emailaddress1" = EXCLUDED."emailaddress1",
+       "creditlimit" = EXCLUDED."creditlimit",
+       "credit_hold" = EXCLUDED."credit_hold",
+       "relationship_type" = EXCLUDED."relationship_type"
+ WHERE ("t"."name", "t"."customer_group_code", "t"."payment_terms_code", "t"."emailaddress1", "t"."creditlimit", "t"."credit_hold", "t"."relationship_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customer_group_code", EXCLUDED."payment_terms_code", EXCLUDED."emailaddress1", EXCLUDED."creditlimit", EXCLUDED."credit_hold", EXCLUDED."relationship_type")
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_right"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_customers_organization_to_right"(p_changes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_customers_organization_to_right"(jsonb_build_array(v_change));
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('customers_organization', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_organization/to_right/apply', '10b09585d6c0b1948ff5132ca7605ded752d13185dea05d7ce38da59bc418563', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb);
+DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create dispatch ====
 -- Hands each change of a batch to the apply function of its map, maps in file order.
 CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch jsonb)
@@ -607,20 +607,6 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
           INTO v_changes, v_count
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_organization';
-        IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes);
-            v_failed := v_failed + v_map_failed;
-            UPDATE "replicator"."map_state"
-               SET applied_total = applied_total + v_count - v_map_failed,
-                   last_applied_at = now()
-             WHERE map_name = 'customers_organization' AND direction = 'to_right';
-        END IF;
-    END IF;
-    IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
-          INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customers_person';
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes);
@@ -645,18 +631,32 @@ BEGIN
              WHERE map_name = 'payment_terms' AND direction = 'to_right';
         END IF;
     END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_organization';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes);
+            v_failed := v_failed + v_map_failed;
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed,
+                   last_applied_at = now()
+             WHERE map_name = 'customers_organization' AND direction = 'to_right';
+        END IF;
+    END IF;
     -- A change for a map this database does not know goes to the error log, never away.
     INSERT INTO "replicator"."error_log" (map_name, direction, change_id, op, key, image, sqlstate, message)
     SELECT c.value->>'map', p_direction, (c.value->>'id')::bigint, c.value->>'op', '{}'::jsonb,
            c.value->'image', '42704', 'no map of this name is deployed for this direction'
       FROM jsonb_array_elements(p_batch) AS c
-     WHERE NOT ((c.value->>'map') || '/' || p_direction = ANY (ARRAY['customer_groups/to_right', 'customers_organization/to_right', 'customers_person/to_right', 'payment_terms/to_right']::text[]));
+     WHERE NOT ((c.value->>'map') || '/' || p_direction = ANY (ARRAY['customer_groups/to_right', 'customers_person/to_right', 'payment_terms/to_right', 'customers_organization/to_right']::text[]));
     GET DIAGNOSTICS v_count = ROW_COUNT;
     RETURN v_failed + v_count;
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', 'bff23e122bfd6c39e3b210da551d9ad74d15d34c2915358d0c38425aab083792', '')
+VALUES ('dispatch', '69a9d1d736b15368547f0699ec50d052f5c4dcf889e548acb2a2679ec5d78fdf', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -730,80 +730,6 @@ BEGIN
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customer_groups_to_left"() CASCADE;
-')
-ON CONFLICT (name) DO UPDATE
-   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
-
--- ==== create map/customers_organization/to_left/capture ====
--- Map 'customers_organization', 'to_left': capture changes of "cds"."account".
--- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
-CREATE OR REPLACE FUNCTION "replicator"."capture_customers_organization_to_left"()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $capture$
-DECLARE
-    v_old_in boolean := false;
-    v_new_in boolean := false;
-    v_same_key boolean := false;
-BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        RETURN NULL;
-    END IF;
-    IF TG_OP <> 'INSERT' THEN
-        v_old_in := coalesce(("old"."relationship_type" = 'customer'), false);
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        v_new_in := coalesce(("new"."relationship_type" = 'customer'), false);
-    END IF;
-    IF TG_OP = 'UPDATE' THEN
-        v_same_key := ("old"."company_code", "old"."accountnumber") IS NOT DISTINCT FROM ("new"."company_code", "new"."accountnumber");
-    END IF;
-    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
-        VALUES ('customers_organization', 'to_left', 'D', to_jsonb(OLD));
-    END IF;
-    IF v_new_in THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
-        VALUES ('customers_organization', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW));
-    END IF;
-    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
-    -- a NOTIFY on every commit would serialise the writers' commits.
-    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
-        PERFORM pg_notify('replicator_wake', '');
-    END IF;
-    RETURN NULL;
-END
-$capture$;
-
-CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left"
-AFTER INSERT OR DELETE ON "cds"."account"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
-
--- Updates that touch no mapped or filtered column are not captured at all.
-CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_upd"
-AFTER UPDATE ON "cds"."account"
-FOR EACH ROW
-WHEN (("old"."company_code", "old"."accountnumber", "old"."name", "old"."customer_group_code", "old"."payment_terms_code", "old"."emailaddress1", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."company_code", "new"."accountnumber", "new"."name", "new"."customer_group_code", "new"."payment_terms_code", "new"."emailaddress1", "new"."credit_hold", "new"."relationship_type"))
-EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
-INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', '9e805ebfad822705d0cfabcd7966eb257029ce06492eed06f654357f72f2852e', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
-DO $guard$
-DECLARE
-    v_queued bigint;
-BEGIN
-    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customers_organization'' AND direction = ''to_left'';
-    IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customers_organization'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
-    END IF;
-END
-$guard$;
-DROP FUNCTION IF EXISTS "replicator"."capture_customers_organization_to_left"() CASCADE;
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -956,16 +882,90 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_terms_to_left"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
--- ==== create registry ====
--- The maps and directions this database takes part in.
-INSERT INTO "replicator"."map_state" (map_name, direction)
-VALUES ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left')
-ON CONFLICT (map_name, direction) DO NOTHING;
-DELETE FROM "replicator"."map_state"
- WHERE (map_name, direction) NOT IN (VALUES ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left'));
+-- ==== create map/customers_organization/to_left/capture ====
+-- Map 'customers_organization', 'to_left': capture changes of "cds"."account".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_customers_organization_to_left"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(("old"."relationship_type" = 'customer'), false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(("new"."relationship_type" = 'customer'), false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."company_code", "old"."accountnumber") IS NOT DISTINCT FROM ("new"."company_code", "new"."accountnumber");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_organization', 'to_left', 'D', to_jsonb(OLD));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_organization', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW));
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left"
+AFTER INSERT OR DELETE ON "cds"."account"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_upd"
+AFTER UPDATE ON "cds"."account"
+FOR EACH ROW
+WHEN (("old"."company_code", "old"."accountnumber", "old"."name", "old"."customer_group_code", "old"."payment_terms_code", "old"."emailaddress1", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."company_code", "new"."accountnumber", "new"."name", "new"."customer_group_code", "new"."payment_terms_code", "new"."emailaddress1", "new"."credit_hold", "new"."relationship_type"))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('registry', '77d33deae147fc51d5e975b8c556b05f1a08e08496178862ebf36dc5b8c1cfda', '')
+VALUES ('map/customers_organization/to_left/capture', '9e805ebfad822705d0cfabcd7966eb257029ce06492eed06f654357f72f2852e', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''customers_organization'' AND direction = ''to_left'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''customers_organization'', ''to_left'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_customers_organization_to_left"() CASCADE;
+')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('8eba265b57a46478e6351ee25b60aa4d80140b11471dda2d4e814641c714ee31');
+-- ==== create registry ====
+-- The maps and directions this database takes part in.
+INSERT INTO "replicator"."map_state" (map_name, direction)
+VALUES ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left')
+ON CONFLICT (map_name, direction) DO NOTHING;
+DELETE FROM "replicator"."map_state"
+ WHERE (map_name, direction) NOT IN (VALUES ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left'));
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('registry', 'f6833ea98c4f6f2cd2e686dce98c99f687d108d08ea7f33c06721471427891e8', '')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1c39b9e00e2634a12c55a705d33e34f13972da4a49cbeca4966ae9627c16cada');

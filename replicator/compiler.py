@@ -192,6 +192,15 @@ def _value_sql(
     return value
 
 
+def _mark_sql(table_map: TableMap, side: Side, target: Table) -> Sql | None:
+    """With on_delete = "mark": the value the marked column is set to, as SQL."""
+    mark = table_map.mark_for(side)
+    if table_map.on_delete != "mark" or mark is None:
+        return None
+    column, value = mark
+    return Sql(f"CAST({literal(value)} AS {type_sql(_column(target, column))})")
+
+
 def _apply_artifact(
     table_map: TableMap, direction: Direction, tables: dict[Side, Table]
 ) -> Artifact:
@@ -251,6 +260,9 @@ def _apply_artifact(
             [Sql(f"EXCLUDED.{ident(f.column(to_side) or '')}") for f in non_keys]
         ),
         "has_updates": bool(non_keys),
+        "on_delete": Sql(table_map.on_delete),
+        "mark_column": ident(mark[0]) if (mark := table_map.mark_for(to_side)) else None,
+        "mark": _mark_sql(table_map, to_side, target),
     }
     sql = render_template("apply.sql.j2", **context)
     drop_sql = render_template(

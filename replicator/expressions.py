@@ -58,7 +58,7 @@ STRUCTURE: frozenset[type[exp.Expr]] = frozenset(
         exp.Neg,
         exp.DPipe,  # ||
         exp.Case,
-        exp.If,  # a WHEN ... THEN branch of CASE
+        exp.If,  # a WHEN ... THEN of CASE; sqlglot also reads if(c, x, y) as a CASE
     }
 )
 # Functions an expression may call: pure, row-local, without side effects.
@@ -103,6 +103,7 @@ STATEMENTS: tuple[type[exp.Expr], ...] = (
     exp.Query,
     exp.DDL,
     exp.DML,
+    exp.Drop,
     exp.Alter,
     exp.TruncateTable,
     exp.Grant,
@@ -114,14 +115,14 @@ STATEMENTS: tuple[type[exp.Expr], ...] = (
     exp.Command,
 )
 
-SUBQUERY = (
+_SUBQUERY = (
     "uses a subquery, which is not allowed: an expression may read only the columns of its own row"
 )
-ONE_ROW = "an expression sees one row, not a group of rows"
+_ONE_ROW = "an expression sees one row, not a group of rows"
 # Number literals are printed as written, so they must be plain numbers.
-NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 # PostgreSQL folds unquoted names to lower case, ASCII letters only.
-FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 class _Refused(Exception):
@@ -227,7 +228,7 @@ def _allowed_children(node: exp.Expr, text: str, columns: Collection[str]) -> li
         _check_column(cast(exp.Column, node), columns)
         return []
     if kind is exp.Literal:
-        if not node.is_string and not NUMBER.fullmatch(node.name):
+        if not node.is_string and not _NUMBER.fullmatch(node.name):
             raise _Refused(f"uses the number {node.name}, which PostgreSQL does not read as one")
         return []
     if kind is exp.Cast:
@@ -290,40 +291,42 @@ def _is_length(param: exp.Expr) -> bool:
 
 def _refusal(node: exp.Expr, text: str) -> str:
     """What is wrong with a node that is not on the allow-list, as the DBA would say it."""
+    name = _written_name(node, text)
     if isinstance(node, (exp.Query, exp.Subquery, exp.Exists)):
-        return SUBQUERY
+        return _SUBQUERY
     if isinstance(node, exp.AggFunc):
-        return f"calls the aggregate function {_function_name(node, text)}(), which is not allowed: {ONE_ROW}"
+        return (
+            f"calls the aggregate function {name or node.sql_name().lower()}(),"
+            f" which is not allowed: {_ONE_ROW}"
+        )
     if isinstance(node, exp.Window):
-        return f"uses the window function {_snippet(node)}, which is not allowed: {ONE_ROW}"
+        return f"uses the window function {_snippet(node)}, which is not allowed: {_ONE_ROW}"
     if isinstance(node, (exp.Parameter, exp.Placeholder)):
         return f"uses the parameter {_snippet(node)}, which is not allowed: write the value itself"
     if isinstance(node, exp.Interval):
         # sqlglot rewrites INTERVAL text ('1 day; x' becomes '1 DAY'); a cast keeps it as written.
         return f"uses {_snippet(node)}, which is not accepted in this form: write '1 day'::interval"
-    if isinstance(node, exp.Func):
+    if isinstance(node, exp.Func) and name:
         allowed = ", ".join(sorted(f.sql_name().lower() for f in FUNCTIONS))
-        return (
-            f"calls function {_function_name(node, text)}(), which is not on the allow-list"
-            f" (allowed: {allowed})"
-        )
+        return f"calls function {name}(), which is not on the allow-list (allowed: {allowed})"
+    # Operators that sqlglot models as functions (->>, COLLATE) end up here too.
     words = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", type(node).__name__)
     return f"uses {_snippet(node)} ({words.lower()}), which is not allowed in an expression"
 
 
-def _function_name(node: exp.Func, text: str) -> str:
-    """The function's name as written where sqlglot kept its place (now, not current_timestamp)."""
+def _written_name(node: exp.Expr, text: str) -> str | None:
+    """A function's name as written (now, not current_timestamp), where sqlglot kept its place."""
     start, end = node.meta.get("start"), node.meta.get("end")
     if isinstance(start, int) and isinstance(end, int):
         return text[start : end + 1]
-    return node.name if isinstance(node, exp.Anonymous) else str(node.sql_name()).lower()
+    return None
 
 
 def _column_name(column: exp.Column) -> str:
     """The column a reference means: unquoted names fold to lower case."""
     identifier = column.this
     name = str(identifier.name)
-    return name if identifier.args.get("quoted") else name.translate(FOLD)
+    return name if identifier.args.get("quoted") else name.translate(_FOLD)
 
 
 def _snippet(node: exp.Expr) -> str:

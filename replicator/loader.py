@@ -32,11 +32,14 @@ MAP_KEYS = {
     "left_filter",
     "right_filter",
     "requires",
+    "on_delete",
+    "mark",
     "field",
 }
 FIELD_KEYS = {"left", "right", "direction", "key", "value_map", "fallback", "default"}
 FLOW_DIRECTIONS = ("both", "to_right", "to_left")
 MODES = ("queued", "online")
+DELETE_POLICIES = ("propagate", "ignore", "mark")
 # Map names become parts of generated function names: keep them plain.
 MAP_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
@@ -173,6 +176,8 @@ def _load_map(
             problem(f"{side}_filter must be a non-empty SQL boolean expression")
             text = None
         filters[side] = text
+    on_delete = _choice(raw.get("on_delete", "propagate"), DELETE_POLICIES, "on_delete", problem)
+    marks = _marks(raw.get("mark"), on_delete, direction, problem)
     requires = raw.get("requires", [])
     if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
         problem("requires must be a list of map names")
@@ -197,7 +202,7 @@ def _load_map(
                 if column in written:
                     problem(f"two fields write {target} column {column!r}", f.label)
                 written.add(column)
-    if len(problems) > start or direction is None or mode is None or len(tables) < 2:
+    if len(problems) > start or None in (direction, mode, on_delete) or len(tables) < 2:
         return None
     return TableMap(
         name=cast(str, name),
@@ -210,7 +215,35 @@ def _load_map(
         left_filter=filters["left"],
         right_filter=filters["right"],
         requires=tuple(requires),
+        on_delete=on_delete,
+        marks=marks,
     )
+
+
+def _marks(
+    raw: Any, on_delete: str | None, direction: FlowDirection | None, problem: Any
+) -> tuple[tuple[Side, str, Scalar], ...]:
+    """[map.mark]: per receiving side, { column = "...", value = ... }."""
+    if on_delete != "mark":
+        if raw is not None:
+            problem('mark only applies with on_delete = "mark"')
+        return ()
+    marks: list[tuple[Side, str, Scalar]] = []
+    table = raw if isinstance(raw, dict) else {}
+    for side in SIDES:
+        if direction is None or not flows(direction, direction_into(side)):
+            continue
+        entry = table.get(side)
+        column = entry.get("column") if isinstance(entry, dict) else None
+        value = entry.get("value") if isinstance(entry, dict) else None
+        if not isinstance(column, str) or not column or not _scalar(value):
+            problem(
+                f'on_delete = "mark" needs [map.mark] {side} = {{ column = "...", value = ... }}:'
+                f" the {side} column to set when the other side deletes a row"
+            )
+            continue
+        marks.append((side, column, cast(Scalar, value)))
+    return tuple(marks)
 
 
 def _choice(value: Any, allowed: tuple[str, ...], key: str, problem: Any) -> Any:

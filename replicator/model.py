@@ -10,6 +10,8 @@ Side = Literal["left", "right"]
 Direction = Literal["to_right", "to_left"]
 FlowDirection = Literal["both", "to_right", "to_left"]
 Mode = Literal["queued", "online"]
+# What a delete on one side does on the other: delete too, nothing, or set a column.
+DeletePolicy = Literal["propagate", "ignore", "mark"]
 Scalar = str | int | float | bool
 
 SIDES: tuple[Side, Side] = ("left", "right")
@@ -130,6 +132,15 @@ class TableMap:
     left_filter: str | None = None
     right_filter: str | None = None
     requires: tuple[str, ...] = ()  # maps whose rows must exist first (parents before children)
+    on_delete: DeletePolicy = "propagate"
+    # With on_delete = "mark": per receiving side, the column set and its value.
+    marks: tuple[tuple[Side, str, Scalar], ...] = ()
+
+    def mark_for(self, side: Side) -> tuple[str, Scalar] | None:
+        for mark_side, column, value in self.marks:
+            if mark_side == side:
+                return column, value
+        return None
 
     def table(self, side: Side) -> str:
         return self.left_table if side == "left" else self.right_table

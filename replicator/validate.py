@@ -86,6 +86,20 @@ def _check_map(
                 " the key"
             )
 
+    for side, column_name, value in table_map.marks:
+        mark_column = tables[side].column(column_name)
+        spot = f"{_qualified(tables[side])}.{column_name}"
+        if mark_column is None:
+            problem(
+                f"mark: {side} column {column_name!r} does not exist in {_qualified(tables[side])}"
+            )
+        elif mark_column.generated:
+            problem(f"mark: {spot} is a generated column; it cannot be written")
+        elif mark_column.domain_values is not None and str(value) not in mark_column.domain_values:
+            problem(
+                f"mark: {value!r} is not a value {spot} accepts ({_listing(mark_column.domain_values)})"
+            )
+
     for direction in table_map.directions:
         target = tables[target_of(direction)]
         written = {f.column(target_of(direction)) for f in table_map.carried_fields(direction)}

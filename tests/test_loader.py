@@ -36,7 +36,7 @@ CASES = [
     pytest.param(
         one_map(GOOD_KEY, 'drection = "both"'),
         "maps/a.toml: map 'm': unknown key 'drection' (known: direction, field, left, left_filter,"
-        " mode, name, requires, right, right_filter)",
+        " mark, mode, name, on_delete, requires, right, right_filter)",
         id="misspelt map key",
     ),
     pytest.param(
@@ -49,6 +49,22 @@ CASES = [
         "maps/a.toml: map 'Bad Name': name must be lower case letters, digits and _ (starting with"
         " a letter, at most 40)",
         id="map name",
+    ),
+    pytest.param(
+        one_map(GOOD_KEY, 'on_delete = "cascade"'),
+        "maps/a.toml: map 'm': on_delete must be one of propagate, ignore, mark (got 'cascade')",
+        id="delete policy",
+    ),
+    pytest.param(
+        one_map(GOOD_KEY, 'on_delete = "mark"\nmark.right = { column = "gone", value = true }'),
+        'maps/a.toml: map \'m\': on_delete = "mark" needs [map.mark] left = { column = "...",'
+        " value = ... }: the left column to set when the other side deletes a row",
+        id="mark missing a side",
+    ),
+    pytest.param(
+        one_map(GOOD_KEY, 'mark.right = { column = "gone", value = true }'),
+        "maps/a.toml: map 'm': mark only applies with on_delete = \"mark\"",
+        id="mark without the policy",
     ),
     pytest.param(
         one_map(GOOD_KEY, 'direction = "sideways"'),

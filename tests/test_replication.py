@@ -203,3 +203,51 @@ def test_a_customer_written_before_its_group_arrives_after_it(project: Project) 
     assert rows(
         project.right_url, "SELECT accountnumber, customer_group_code FROM cds.account"
     ) == [("A", "10")]
+
+
+def test_with_on_delete_ignore_a_delete_stays_on_its_side(project: Project) -> None:
+    groups = (project.root / "maps" / "customer_groups.toml").read_text()
+    project.write_map(
+        "customer_groups.toml",
+        groups.replace('direction = "both"', 'direction = "both"\non_delete = "ignore"'),
+    )
+    project.deploy()
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '10', 'Wholesale')")
+    project.drain()
+    with project.left() as erp:
+        erp.execute("DELETE FROM fno.customer_groups")
+    project.drain()
+    assert rows(project.right_url, "SELECT group_code FROM cds.customer_group") == [("10",)]
+
+
+def test_with_on_delete_mark_a_delete_sets_the_mark_on_the_other_side(project: Project) -> None:
+    customers = (project.root / "maps" / "customers.toml").read_text()
+    project.write_map(
+        "customers.toml",
+        customers.replace(
+            'requires = ["customer_groups", "payment_terms"]\n',
+            'requires = ["customer_groups", "payment_terms"]\non_delete = "mark"\n'
+            'mark.right = { column = "relationship_type", value = "former_customer" }\n'
+            'mark.left = { column = "blocked", value = "All" }\n',
+        ),
+    )
+    project.deploy()
+    with project.left() as erp:
+        erp.execute(
+            "INSERT INTO fno.customers (dataareaid, account_num, name) VALUES"
+            " ('usmf', 'A', 'Alpha'), ('usmf', 'B', 'Beta')"
+        )
+    project.drain()
+    with project.left() as erp:
+        erp.execute("DELETE FROM fno.customers WHERE account_num = 'A'")
+    with project.right() as crm:
+        crm.execute("DELETE FROM cds.account WHERE accountnumber = 'B'")
+    project.drain()
+    assert rows(project.right_url, "SELECT accountnumber, relationship_type FROM cds.account") == [
+        ("A", "former_customer")
+    ]
+    assert rows(project.left_url, "SELECT account_num, blocked FROM fno.customers") == [
+        ("B", "All")
+    ]
+    assert project.drain().applied == 0  # the marks themselves are not echoed

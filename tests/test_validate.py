@@ -95,7 +95,24 @@ def problems(
     return [str(p) for p in caught.value.problems]
 
 
+MARKS = {
+    "extra": 'on_delete = "mark"\nmark.right = { column = "stage", value = "gone" }\nmark.left = { column = "deleted", value = true }'
+}
+
 CASES = [
+    pytest.param(
+        MARKS,
+        "",
+        "maps/items.toml: map 'items': mark: 'gone' is not a value crm.item.stage accepts"
+        " ('lead', 'won', 'lost')",
+        id="mark value outside the enum",
+    ),
+    pytest.param(
+        MARKS,
+        "",
+        "maps/items.toml: map 'items': mark: left column 'deleted' does not exist in erp.item",
+        id="mark column unknown",
+    ),
     pytest.param(
         {"left": "itme"},
         "",

@@ -87,6 +87,9 @@ CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit int
                                                    OUT taken integer, OUT failed integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- Batches range from one change to thousands: a plan cached for a small one
+-- (plpgsql caches after a few calls) made large ones several times slower.
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     v_batch jsonb;
@@ -94,10 +97,12 @@ BEGIN
     WITH batch AS (
         DELETE FROM replicator.change_queue AS q
          WHERE q.direction = p_direction
-           AND q.id IN (SELECT id FROM replicator.change_queue
-                         WHERE direction = p_direction
-                         ORDER BY id LIMIT p_limit
-                           FOR UPDATE SKIP LOCKED)
+           -- An array, not IN (subquery): the plan plpgsql caches after a few
+           -- calls must stay a primary-key lookup however long the queue grows.
+           AND q.id = ANY (ARRAY(SELECT id FROM replicator.change_queue
+                                  WHERE direction = p_direction
+                                  ORDER BY id LIMIT p_limit
+                                    FOR UPDATE SKIP LOCKED))
         RETURNING q.id, q.map_name, q.op, q.image
     )
     SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image)
@@ -148,6 +153,9 @@ CREATE OR REPLACE FUNCTION replicator.apply_remote(p_direction text, p_batch jso
                                                    OUT skipped integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- Batches range from one change to thousands: a plan cached for a small one
+-- (plpgsql caches after a few calls) made large ones several times slower.
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     v_done bigint[];

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 1c39b9e00e2634a12c55a705d33e34f13972da4a49cbeca4966ae9627c16cada: 11 to create, 0 to replace, 0 to drop
+-- bundle e59831f1b43df3e68d78a452c327a288198b768cd82f5f42e892ec03eaa3ae6c: 11 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -93,6 +93,9 @@ CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit int
                                                    OUT taken integer, OUT failed integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- Batches range from one change to thousands: a plan cached for a small one
+-- (plpgsql caches after a few calls) made large ones several times slower.
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     v_batch jsonb;
@@ -100,10 +103,12 @@ BEGIN
     WITH batch AS (
         DELETE FROM replicator.change_queue AS q
          WHERE q.direction = p_direction
-           AND q.id IN (SELECT id FROM replicator.change_queue
-                         WHERE direction = p_direction
-                         ORDER BY id LIMIT p_limit
-                           FOR UPDATE SKIP LOCKED)
+           -- An array, not IN (subquery): the plan plpgsql caches after a few
+           -- calls must stay a primary-key lookup however long the queue grows.
+           AND q.id = ANY (ARRAY(SELECT id FROM replicator.change_queue
+                                  WHERE direction = p_direction
+                                  ORDER BY id LIMIT p_limit
+                                    FOR UPDATE SKIP LOCKED))
         RETURNING q.id, q.map_name, q.op, q.image
     )
     SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image)
@@ -154,6 +159,9 @@ CREATE OR REPLACE FUNCTION replicator.apply_remote(p_direction text, p_batch jso
                                                    OUT skipped integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- Batches range from one change to thousands: a plan cached for a small one
+-- (plpgsql caches after a few calls) made large ones several times slower.
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     v_done bigint[];
@@ -179,19 +187,21 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '970b86795408257e5e3bea1d61209e2b930c7cbb7d7632430981966d697d373e', '')
+VALUES ('control', '8d5a7e421b0f434bf7d6836aedc81e858d8baba6871a83a438b65eff5e9eb3b9', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_groups/to_left/apply ====
 -- Map 'customer_groups', 'to_left': write a batch of captured changes into "fno"."customer_groups".
 -- One statement per batch: the newest change per key wins; deletes and upserts together.
+-- plpgsql rather than sql: it keeps the statement's plan for the session.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_left"(p_changes jsonb)
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+BEGIN
 WITH latest AS (
     SELECT DISTINCT ON ("k"."company_code", "k"."group_code") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
@@ -221,6 +231,8 @@ SELECT "s"."company_code",
     ON CONFLICT ("dataareaid", "customer_group") DO UPDATE
    SET "description" = EXCLUDED."description"
  WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
+;
+END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
@@ -269,7 +281,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '10cb442b23018e329d927a6c9096458d67179fe72be74f9df77bdd031c9dda95', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb);
+VALUES ('map/customer_groups/to_left/apply', '2aa16681c53ee3df6b4005eca40f252a7c354963525619e70322aa85a7c260f7', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -278,12 +290,14 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_person/to_left/apply ====
 -- Map 'customers_person', 'to_left': write a batch of captured changes into "fno"."customers".
 -- One statement per batch: the newest change per key wins; deletes and upserts together.
+-- plpgsql rather than sql: it keeps the statement's plan for the session.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_left"(p_changes jsonb)
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+BEGIN
 WITH latest AS (
     SELECT DISTINCT ON ("k"."company_code", "k"."customer_number") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
@@ -318,6 +332,8 @@ SELECT "s"."company_code",
        "email" = EXCLUDED."email",
        "party_type" = EXCLUDED."party_type"
  WHERE ("t"."name", "t"."email", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."email", EXCLUDED."party_type")
+;
+END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
@@ -366,7 +382,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'b534ac21eec2fb6ed1555d40d5b790dc8d175800a1ce2815d4c3efc322dbd343', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb);
+VALUES ('map/customers_person/to_left/apply', '37469ce6e86d40b561e469ddfec3f2f1cbe742e0a7d01a3612fd86df9ca44b5b', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -375,12 +391,14 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_terms/to_left/apply ====
 -- Map 'payment_terms', 'to_left': write a batch of captured changes into "fno"."payment_terms".
 -- One statement per batch: the newest change per key wins; deletes and upserts together.
+-- plpgsql rather than sql: it keeps the statement's plan for the session.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_left"(p_changes jsonb)
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+BEGIN
 WITH latest AS (
     SELECT DISTINCT ON ("k"."company_code", "k"."code") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
@@ -413,6 +431,8 @@ SELECT "s"."company_code",
    SET "description" = EXCLUDED."description",
        "net_days" = EXCLUDED."net_days"
  WHERE ("t"."description", "t"."net_days") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."net_days")
+;
+END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
@@ -461,7 +481,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '172cb8aee2ff69aefd0cbbe64c52ec58bb56d7197fef777f0a6e97ed19ab3811', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb);
+VALUES ('map/payment_terms/to_left/apply', '6acd51a730a0e9a6f7c68a9cd2417d621956dbdbf08e1077b7e517191c028e40', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -470,12 +490,14 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_organization/to_left/apply ====
 -- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
 -- One statement per batch: the newest change per key wins; deletes and upserts together.
+-- plpgsql rather than sql: it keeps the statement's plan for the session.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_left"(p_changes jsonb)
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+BEGIN
 WITH latest AS (
     SELECT DISTINCT ON ("k"."company_code", "k"."accountnumber") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
@@ -519,6 +541,8 @@ SELECT "s"."company_code",
        "blocked" = EXCLUDED."blocked",
        "party_type" = EXCLUDED."party_type"
  WHERE ("t"."name", "t"."customer_group", "t"."payment_terms", "t"."email", "t"."blocked", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customer_group", EXCLUDED."payment_terms", EXCLUDED."email", EXCLUDED."blocked", EXCLUDED."party_type")
+;
+END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
@@ -567,7 +591,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'f24f870c9136a831f37c3ad231a10487676fa75390b78c175d3ea1789e93cb1b', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb);
+VALUES ('map/customers_organization/to_left/apply', '83d2158acdc20bb1a1a6635bc83f9304b9f4cd69585360a25e917db404851a6c', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -965,4 +989,4 @@ VALUES ('registry', 'f6833ea98c4f6f2cd2e686dce98c99f687d108d08ea7f33c06721471427
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1c39b9e00e2634a12c55a705d33e34f13972da4a49cbeca4966ae9627c16cada');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e59831f1b43df3e68d78a452c327a288198b768cd82f5f42e892ec03eaa3ae6c');

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 1c39b9e00e2634a12c55a705d33e34f13972da4a49cbeca4966ae9627c16cada: 11 to create, 0 to replace, 0 to drop
+-- bundle e59831f1b43df3e68d78a452c327a288198b768cd82f5f42e892ec03eaa3ae6c: 11 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -93,6 +93,9 @@ CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit int
                                                    OUT taken integer, OUT failed integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- Batches range from one change to thousands: a plan cached for a small one
+-- (plpgsql caches after a few calls) made large ones several times slower.
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     v_batch jsonb;
@@ -100,10 +103,12 @@ BEGIN
     WITH batch AS (
         DELETE FROM replicator.change_queue AS q
          WHERE q.direction = p_direction
-           AND q.id IN (SELECT id FROM replicator.change_queue
-                         WHERE direction = p_direction
-                         ORDER BY id LIMIT p_limit
-                           FOR UPDATE SKIP LOCKED)
+           -- An array, not IN (subquery): the plan plpgsql caches after a few
+           -- calls must stay a primary-key lookup however long the queue grows.
+           AND q.id = ANY (ARRAY(SELECT id FROM replicator.change_queue
+                                  WHERE direction = p_direction
+                                  ORDER BY id LIMIT p_limit
+                                    FOR UPDATE SKIP LOCKED))
         RETURNING q.id, q.map_name, q.op, q.image
     )
     SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image)
@@ -154,6 +159,9 @@ CREATE OR REPLACE FUNCTION replicator.apply_remote(p_direction text, p_batch jso
                                                    OUT skipped integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- Batches range from one change to thousands: a plan cached for a small one
+-- (plpgsql caches after a few calls) made large ones several times slower.
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     v_done bigint[];
@@ -179,19 +187,21 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '970b86795408257e5e3bea1d61209e2b930c7cbb7d7632430981966d697d373e', '')
+VALUES ('control', '8d5a7e421b0f434bf7d6836aedc81e858d8baba6871a83a438b65eff5e9eb3b9', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_groups/to_right/apply ====
 -- Map 'customer_groups', 'to_right': write a batch of captured changes into "cds"."customer_group".
 -- One statement per batch: the newest change per key wins; deletes and upserts together.
+-- plpgsql rather than sql: it keeps the statement's plan for the session.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_right"(p_changes jsonb)
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+BEGIN
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
@@ -221,6 +231,8 @@ SELECT "s"."dataareaid",
     ON CONFLICT ("company_code", "group_code") DO UPDATE
    SET "name" = EXCLUDED."name"
  WHERE ("t"."name") IS DISTINCT FROM (EXCLUDED."name")
+;
+END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
@@ -269,7 +281,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'e4a499c77041affbdd4c3b0994731457b3b4aff223862de9e5d61af90c79a656', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb);
+VALUES ('map/customer_groups/to_right/apply', 'ad9624ebef22fc43d390ae1955f063f5a2e9fcbc2aefe79bcf406f168f3085b4', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -278,12 +290,14 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_person/to_right/apply ====
 -- Map 'customers_person', 'to_right': write a batch of captured changes into "cds"."contact".
 -- One statement per batch: the newest change per key wins; deletes and upserts together.
+-- plpgsql rather than sql: it keeps the statement's plan for the session.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_right"(p_changes jsonb)
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+BEGIN
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
@@ -318,6 +332,8 @@ SELECT "s"."dataareaid",
        "emailaddress1" = EXCLUDED."emailaddress1",
        "is_sellable" = EXCLUDED."is_sellable"
  WHERE ("t"."fullname", "t"."emailaddress1", "t"."is_sellable") IS DISTINCT FROM (EXCLUDED."fullname", EXCLUDED."emailaddress1", EXCLUDED."is_sellable")
+;
+END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
@@ -366,7 +382,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'eee0694e6ce1cae2dc92e641282f710f2050295cbd1ca96a9e000dda2ec8d5e9', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb);
+VALUES ('map/customers_person/to_right/apply', '9d3c73ce2c20a05c7cb54489f0a96d6cca8b291c1512c8494e2c9797373482f0', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -375,12 +391,14 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/payment_terms/to_right/apply ====
 -- Map 'payment_terms', 'to_right': write a batch of captured changes into "cds"."payment_term".
 -- One statement per batch: the newest change per key wins; deletes and upserts together.
+-- plpgsql rather than sql: it keeps the statement's plan for the session.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_right"(p_changes jsonb)
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+BEGIN
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
@@ -413,6 +431,8 @@ SELECT "s"."dataareaid",
    SET "name" = EXCLUDED."name",
        "due_days" = EXCLUDED."due_days"
  WHERE ("t"."name", "t"."due_days") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."due_days")
+;
+END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
@@ -461,7 +481,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '8d0e43dd3713b03ebe45d28e0336befc1991985ce2bbc3e7c976b502fb5ff57c', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb);
+VALUES ('map/payment_terms/to_right/apply', '90ecb3aecc481a5977e7c92eb1ec41c029882c4ae4c03e4f0ea139f993de072f', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -470,12 +490,14 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create map/customers_organization/to_right/apply ====
 -- Map 'customers_organization', 'to_right': write a batch of captured changes into "cds"."account".
 -- One statement per batch: the newest change per key wins; deletes and upserts together.
+-- plpgsql rather than sql: it keeps the statement's plan for the session.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_right"(p_changes jsonb)
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+BEGIN
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.op, c.image
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
@@ -522,6 +544,8 @@ SELECT "s"."dataareaid",
        "credit_hold" = EXCLUDED."credit_hold",
        "relationship_type" = EXCLUDED."relationship_type"
  WHERE ("t"."name", "t"."customer_group_code", "t"."payment_terms_code", "t"."emailaddress1", "t"."creditlimit", "t"."credit_hold", "t"."relationship_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customer_group_code", EXCLUDED."payment_terms_code", EXCLUDED."emailaddress1", EXCLUDED."creditlimit", EXCLUDED."credit_hold", EXCLUDED."relationship_type")
+;
+END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
@@ -570,7 +594,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '10b09585d6c0b1948ff5132ca7605ded752d13185dea05d7ce38da59bc418563', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb);
+VALUES ('map/customers_organization/to_right/apply', '77c753153f1dfbf2d625d4744cf3c791ed361a3d3b6868181e55d3b48d8bed81', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -968,4 +992,4 @@ VALUES ('registry', 'f6833ea98c4f6f2cd2e686dce98c99f687d108d08ea7f33c06721471427
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1c39b9e00e2634a12c55a705d33e34f13972da4a49cbeca4966ae9627c16cada');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e59831f1b43df3e68d78a452c327a288198b768cd82f5f42e892ec03eaa3ae6c');

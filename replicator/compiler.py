@@ -113,22 +113,28 @@ def image_type_sql(column: Column) -> Sql:
 
 def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCatalog]) -> Bundle:
     """Compile validated maps into the artifacts each database receives."""
+    tables = {
+        table_map.name: {side: _table(catalogs, table_map, side) for side in SIDES}
+        for table_map in maps.maps
+    }
     databases: list[DatabaseBundle] = []
     for role in config.databases:
         hosted: tuple[Side, ...] = SIDES if config.same_database else (role,)
         artifacts = [Artifact("control", sql_file("control.sql"), "")]
-        for table_map in maps.maps:
-            tables = {side: _table(catalogs, table_map, side) for side in SIDES}
-            for direction in table_map.directions:
-                if target_of(direction) in hosted:
-                    artifacts.append(_apply_artifact(table_map, direction, tables))
+        artifacts += [
+            _apply_artifact(table_map, direction, tables[table_map.name])
+            for table_map in maps.maps
+            for direction in table_map.directions
+            if target_of(direction) in hosted
+        ]
         incoming = [d for d in DIRECTIONS if target_of(d) in hosted]
         artifacts.append(_dispatch_artifact(maps, incoming))
-        for table_map in maps.maps:
-            tables = {side: _table(catalogs, table_map, side) for side in SIDES}
-            for direction in table_map.directions:
-                if source_of(direction) in hosted:
-                    artifacts.append(_capture_artifact(table_map, direction, tables))
+        artifacts += [
+            _capture_artifact(table_map, direction, tables[table_map.name])
+            for table_map in maps.maps
+            for direction in table_map.directions
+            if source_of(direction) in hosted
+        ]
         artifacts.append(_registry_artifact(maps))
         label = "+".join(config.side(side).name for side in hosted)
         databases.append(DatabaseBundle(role=role, label=label, artifacts=tuple(artifacts)))

@@ -6,6 +6,12 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,3 +132,59 @@ def queued(url: str) -> int:
 def rows(url: str, query: str) -> list[tuple[object, ...]]:
     with psycopg.connect(url) as conn:
         return [tuple(r) for r in conn.execute(query.encode()).fetchall()]
+
+
+def start_applier(project: Project, *extra: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "replicator.cli",
+            "--config",
+            str(project.config_path),
+            "run",
+            *extra,
+        ],
+        env=project.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Poll a database condition; the deadline only bounds a hang, it times nothing."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.02)
+
+
+def count(url: str, table: str) -> int:
+    return int(rows(url, f"SELECT count(*) FROM {table}")[0][0])  # type: ignore[call-overload]
+
+
+@contextmanager
+def running_applier(project: Project) -> Iterator[subprocess.Popen[bytes]]:
+    """``replicator run`` in the background; stopped with SIGTERM at the end of the block,
+    where it must exit 0 (if the block itself failed, it is only stopped)."""
+    applier = start_applier(project)
+    try:
+        yield applier
+    except BaseException:
+        applier.send_signal(signal.SIGTERM)
+        applier.wait(timeout=30)
+        raise
+    applier.send_signal(signal.SIGTERM)
+    assert applier.wait(timeout=30) == 0
+
+
+def wait_for_applier_sessions_to_end(*urls: str) -> None:
+    """After a SIGKILL the applier's server backend may still be finishing its batch,
+    holding the applier lock: wait until it is gone before starting another applier."""
+    query = (
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE application_name = 'replicator applier' AND datname = current_database()"
+    )
+    for url in dict.fromkeys(urls):
+        wait_for(lambda url=url: rows(url, query) == [(0,)], "the killed applier's session to end")  # type: ignore[misc]

@@ -4,7 +4,6 @@ codes, status as a table and as JSON, and a woken applier."""
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,8 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from replicator import locks
-from tests.support import Project, example_project, rows
-from tests.test_failures import count, start_applier, wait_for
+from tests.support import Project, count, example_project, rows, running_applier, wait_for
 
 
 @pytest.fixture
@@ -146,8 +144,7 @@ def test_a_sleeping_applier_is_woken_by_the_writer_not_by_its_poll(project: Proj
         project.config_path.read_text().replace("poll_interval = 1.0", "poll_interval = 600")
     )
     project.deploy()
-    applier = start_applier(project)
-    try:
+    with running_applier(project):
         wait_for(
             lambda: rows(project.left_url, ASLEEP) == [(1,)],
             "the applier to go to sleep",
@@ -158,9 +155,6 @@ def test_a_sleeping_applier_is_woken_by_the_writer_not_by_its_poll(project: Proj
         wait_for(
             lambda: count(project.right_url, "cds.customer_group") == 1, "the wake-up", timeout=60
         )
-    finally:
-        applier.send_signal(signal.SIGTERM)
-        assert applier.wait(timeout=30) == 0
 
 
 def test_running_before_deploying_says_what_to_do(project: Project) -> None:

@@ -6,53 +6,34 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from replicator.throwaway import ThrowawayServer
-from tests.support import Project, audit, example_project, queued, rows, writes
+from tests.support import (
+    Project,
+    audit,
+    count,
+    example_project,
+    queued,
+    rows,
+    running_applier,
+    start_applier,
+    wait_for,
+    wait_for_applier_sessions_to_end,
+    writes,
+)
 
 BACKLOG = 10_000
 # The applier's session waiting for a lock held by the test.
 WAITING_APPLIER = (
     "SELECT count(*) FROM pg_stat_activity"
     " WHERE application_name = 'replicator applier' AND wait_event_type = 'Lock'"
+    " AND datname = current_database()"
 )
-
-
-def start_applier(project: Project, *extra: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "replicator.cli",
-            "--config",
-            str(project.config_path),
-            "run",
-            *extra,
-        ],
-        env=project.env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    """Poll a database condition; the deadline only bounds a hang, it times nothing."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.02)
-
-
-def count(url: str, table: str) -> int:
-    return int(rows(url, f"SELECT count(*) FROM {table}")[0][0])  # type: ignore[call-overload]
 
 
 def set_batch_size(project: Project, size: int) -> None:
@@ -127,6 +108,7 @@ def test_sigkill_during_a_backlog_applies_every_change_exactly_once(project: Pro
         assert 0 < count(project.right_url, "cds.customer_group") < BACKLOG
         applier.send_signal(signal.SIGKILL)
         applier.wait()
+    wait_for_applier_sessions_to_end(project.left_url, project.right_url)
     # And once more wherever it happens to be.
     before = count(project.right_url, "cds.customer_group")
     applier = start_applier(project)
@@ -135,6 +117,7 @@ def test_sigkill_during_a_backlog_applies_every_change_exactly_once(project: Pro
     )
     applier.send_signal(signal.SIGKILL)
     applier.wait()
+    wait_for_applier_sessions_to_end(project.left_url, project.right_url)
     assert project.drain().failed == 0
     assert count(project.right_url, "cds.customer_group") == BACKLOG
     assert queued(project.left_url) == 0
@@ -155,8 +138,7 @@ def test_sigterm_finishes_the_batch_and_exits_0(project: Project) -> None:
 
 
 def test_a_second_applier_for_the_same_databases_is_refused(project: Project) -> None:
-    first = start_applier(project)
-    try:
+    with running_applier(project):
         with project.left() as erp:
             erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '10', 'Wholesale')")
         wait_for(lambda: count(project.right_url, "cds.customer_group") == 1, "the first applier")
@@ -164,9 +146,6 @@ def test_a_second_applier_for_the_same_databases_is_refused(project: Project) ->
         assert second.wait(timeout=30) == 1
         assert second.stderr is not None
         assert b"another applier is already running fno\xe2\x86\x92cds" in second.stderr.read()
-    finally:
-        first.send_signal(signal.SIGTERM)
-        first.wait(timeout=30)
 
 
 def test_the_applier_survives_a_database_restart(tmp_path: Path) -> None:
@@ -174,8 +153,7 @@ def test_the_applier_survives_a_database_restart(tmp_path: Path) -> None:
         url = server.create_database("restart")
         project = example_project(tmp_path, url, url)
         project.deploy()
-        applier = start_applier(project)
-        try:
+        with running_applier(project) as applier:
             with project.left() as erp:
                 erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '1', 'before')")
             wait_for(lambda: count(url, "cds.customer_group") == 1, "the first change")
@@ -183,10 +161,6 @@ def test_the_applier_survives_a_database_restart(tmp_path: Path) -> None:
             with psycopg.connect(url, autocommit=True) as erp:
                 erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '2', 'after')")
             wait_for(lambda: count(url, "cds.customer_group") == 2, "the change after the restart")
-        finally:
-            applier.send_signal(signal.SIGTERM)
-            code = applier.wait(timeout=30)
-        assert code == 0
         assert applier.stderr is not None
         assert b"retrying in" in applier.stderr.read()
 
@@ -211,8 +185,7 @@ def test_no_password_appears_when_a_database_cannot_be_reached(
 
 
 def test_the_applier_survives_its_connections_being_terminated(project: Project) -> None:
-    applier = start_applier(project)
-    try:
+    with running_applier(project):
         with project.left() as erp:
             erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '1', 'before')")
         wait_for(lambda: count(project.right_url, "cds.customer_group") == 1, "the first change")
@@ -226,6 +199,3 @@ def test_the_applier_survives_its_connections_being_terminated(project: Project)
         with project.left() as erp:
             erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '2', 'after')")
         wait_for(lambda: count(project.right_url, "cds.customer_group") == 2, "the change after")
-    finally:
-        applier.send_signal(signal.SIGTERM)
-        assert applier.wait(timeout=30) == 0

@@ -177,3 +177,29 @@ def read_schema(conn: psycopg.Connection[TupleRow], schema: str) -> SchemaCatalo
             for name, cols in sorted(columns.items())
         ),
     )
+
+
+def probe_types(
+    conn: psycopg.Connection[TupleRow], views: list[tuple[str, str]]
+) -> dict[str, Column | str]:
+    """Create each (name, CREATE TEMP VIEW statement) in a transaction that is rolled
+    back, and read what type PostgreSQL gives its one column ``value``; a view the
+    database refuses maps to its message."""
+    found: dict[str, Column | str] = {}
+    with conn.transaction(force_rollback=True):
+        conn.execute("SET LOCAL search_path = pg_catalog, pg_temp")
+        for name, statement in views:
+            try:
+                with conn.transaction():
+                    conn.execute(statement.encode())
+            except psycopg.Error as exc:
+                found[name] = exc.diag.message_primary or str(exc).strip()
+        row = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()"
+        ).fetchone()
+        if row is not None:
+            for table in read_schema(conn, row[0]).tables:
+                column = table.column("value")
+                if column is not None and table.name not in found:
+                    found[table.name] = column
+    return found

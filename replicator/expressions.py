@@ -79,6 +79,10 @@ FUNCTIONS: tuple[type[exp.Func], ...] = (
     exp.Least,
     exp.Abs,
     exp.Round,
+    exp.ConcatWs,
+    exp.SplitPart,
+    exp.StrPosition,
+    exp.RegexpReplace,
 )
 # Casts only to types every PostgreSQL database has, by PostgreSQL's name for them.
 CAST_TYPES: dict[exp.DType, str] = {
@@ -159,6 +163,14 @@ def render(tree: exp.Expression, *, qualifier: str) -> Sql:
 def referenced_columns(tree: exp.Expression) -> tuple[str, ...]:
     """The row's columns an accepted expression reads, in the order it first names them."""
     return tuple(dict.fromkeys(_column_name(c) for c in tree.find_all(exp.Column, bfs=False)))
+
+
+def columns_read(text: str) -> tuple[str, ...]:
+    """The columns an expression names, or () when it does not parse (validate says why)."""
+    try:
+        return referenced_columns(_parse(text))
+    except _Refused:
+        return ()
 
 
 class _RowGenerator(PostgresGenerator):
@@ -307,11 +319,16 @@ def _refusal(node: exp.Expr, text: str) -> str:
         # sqlglot rewrites INTERVAL text ('1 day; x' becomes '1 DAY'); a cast keeps it as written.
         return f"uses {_snippet(node)}, which is not accepted in this form: write '1 day'::interval"
     if isinstance(node, exp.Func) and name:
-        allowed = ", ".join(sorted(f.sql_name().lower() for f in FUNCTIONS))
+        allowed = ", ".join(sorted(_spelling(f) for f in FUNCTIONS))
         return f"calls function {name}(), which is not on the allow-list (allowed: {allowed})"
     # Operators that sqlglot models as functions (->>, COLLATE) end up here too.
     words = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", type(node).__name__)
     return f"uses {_snippet(node)} ({words.lower()}), which is not allowed in an expression"
+
+
+def _spelling(function: type[exp.Func]) -> str:
+    """A function's name as PostgreSQL users write it."""
+    return "strpos" if function is exp.StrPosition else function.sql_name().lower()
 
 
 def _written_name(node: exp.Expr, text: str) -> str | None:

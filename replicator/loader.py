@@ -9,12 +9,16 @@ from pathlib import Path
 from typing import Any, cast
 
 from replicator.errors import MapError, Problem, Where
+from replicator.expressions import columns_read
 from replicator.model import (
     DIRECTIONS,
     SIDES,
+    Expression,
     FieldMap,
     FlowDirection,
+    Lookup,
     MapSet,
+    NullPolicy,
     Scalar,
     Side,
     TableMap,
@@ -36,7 +40,21 @@ MAP_KEYS = {
     "mark",
     "field",
 }
-FIELD_KEYS = {"left", "right", "direction", "key", "value_map", "fallback", "default"}
+FIELD_KEYS = {
+    "left",
+    "right",
+    "direction",
+    "key",
+    "value_map",
+    "fallback",
+    "default",
+    "to_right",
+    "to_left",
+    "lookup",
+    "sticky",
+    "on_null",
+}
+NULL_POLICIES = ("write", "keep", "refuse")
 FLOW_DIRECTIONS = ("both", "to_right", "to_left")
 MODES = ("queued", "online")
 DELETE_POLICIES = ("propagate", "ignore", "mark")
@@ -83,13 +101,22 @@ def _prerequisites_first(maps: list[TableMap]) -> tuple[TableMap, ...]:
         for name in m.requires
         if name not in by_name
     ]
+    problems += [
+        Problem(
+            Where(file=m.file, map=m.name, field=f.label),
+            f"lookup to unknown map {f.lookup.map!r}",
+        )
+        for m in maps
+        for f in m.fields
+        if f.lookup is not None and f.lookup.map not in by_name
+    ]
     if problems:
         raise MapError(problems)
     ordered: list[TableMap] = []
     placed: set[str] = set()
     while len(ordered) < len(maps):
         ready = next(
-            (m for m in maps if m.name not in placed and placed.issuperset(m.requires)), None
+            (m for m in maps if m.name not in placed and placed.issuperset(m.prerequisites)), None
         )
         if ready is None:
             cycle = _cycle([m for m in maps if m.name not in placed], by_name)
@@ -98,7 +125,7 @@ def _prerequisites_first(maps: list[TableMap]) -> tuple[TableMap, ...]:
                 [
                     Problem(
                         Where(file=first.file, map=first.name),
-                        f"prerequisites form a cycle: {' → '.join(cycle)}; remove one of these requires",
+                        f"prerequisites form a cycle: {' → '.join(cycle)}; remove one of these requires or lookups",
                     )
                 ]
             )
@@ -113,7 +140,7 @@ def _cycle(unplaced: list[TableMap], by_name: dict[str, TableMap]) -> list[str]:
     waiting = {m.name for m in unplaced}
     path = [unplaced[0].name]
     while True:
-        step = next(name for name in by_name[path[-1]].requires if name in waiting)
+        step = next(name for name in by_name[path[-1]].prerequisites if name in waiting)
         if step in path:
             return [*path[path.index(step) :], step]
         path.append(step)
@@ -288,24 +315,44 @@ def _load_field(
     value_map = _value_map(raw.get("value_map"), direction, problem)
     fallback = _per_side(raw.get("fallback"), "fallback", columns, problem)
     default = _per_side(raw.get("default"), "default", columns, problem)
+    on_null = _per_side(raw.get("on_null"), "on_null", columns, problem)
+    for side, policy in on_null:
+        if policy not in NULL_POLICIES:
+            problem(f"on_null.{side} must be one of {', '.join(NULL_POLICIES)} (got {policy!r})")
+    expressions = _expressions(raw, columns, value_map, problem)
+    lookup = _lookup(raw.get("lookup"), columns, problem)
+    sticky = raw.get("sticky", False)
+    if not isinstance(sticky, bool):
+        problem("sticky must be true or false")
+        sticky = False
     if fallback and value_map is None:
         problem("fallback only applies to a value_map")
+    if lookup is not None and (value_map is not None or default or expressions):
+        problem(
+            "a lookup field takes its value from the looked-up map: no value_map, default or expression"
+        )
     if key:
         if columns["left"] is None or columns["right"] is None:
             problem("a key field needs a column on both sides")
-        if value_map is not None or default:
-            problem("a key field is copied as it is: no value_map or default")
+        if value_map is not None or default or expressions or sticky or on_null:
+            problem(
+                "a key field is copied as it is (or looked up): no value_map, default,"
+                " to_right/to_left, sticky or on_null"
+            )
         if direction is not None and direction != map_direction:
             problem("a key field must flow like its map")
+    computed = {e.direction for e in expressions}
     for side in SIDES:
         other: Side = "right" if side == "left" else "left"
         if columns[other] is None and columns[side] is not None:
-            # A one-sided field only makes sense as a constant written on that side.
-            if dict(default).get(side) is None:
-                problem(f"only a {side} column and no default: nothing would be written to it")
+            # A one-sided field is a constant or a computed value written on that side.
+            if dict(default).get(side) is None and direction_into(side) not in computed:
+                problem(
+                    f"only a {side} column and no default or to_{side}: nothing would be written to it"
+                )
             elif direction is not None and not flows(direction, direction_into(side)):
                 problem(
-                    f"a default for the {side} side needs a direction that writes the {side} side"
+                    f"the {side} column is written only by a direction that writes the {side} side"
                 )
     if len(problems) > start or direction is None:
         return None
@@ -317,7 +364,64 @@ def _load_field(
         value_map=value_map,
         fallback=fallback,
         default=default,
+        expressions=expressions,
+        lookup=lookup,
+        sticky=sticky,
+        on_null=cast(tuple[tuple[Side, NullPolicy], ...], on_null),
     )
+
+
+def _expressions(
+    raw: dict[str, Any],
+    columns: dict[Side, str | None],
+    value_map: tuple[tuple[Scalar, Scalar], ...] | None,
+    problem: Any,
+) -> tuple[Expression, ...]:
+    """to_right / to_left: SQL computed over the source row (checked at validate)."""
+    found: list[Expression] = []
+    for direction in DIRECTIONS:
+        text = raw.get(direction)
+        if text is None:
+            continue
+        target = target_of(direction)
+        if not isinstance(text, str) or not text.strip():
+            problem(f"{direction} must be a non-empty SQL expression over the other side's columns")
+        elif columns[target] is None:
+            problem(
+                f"{direction} computes the {target} column, but the field has no {target} column"
+            )
+        elif value_map is not None:
+            problem(
+                f"{direction} and value_map both say how the {target} column is written; use one"
+            )
+        else:
+            found.append(Expression(direction, text, columns_read(text)))
+    return tuple(found)
+
+
+def _lookup(raw: Any, columns: dict[Side, str | None], problem: Any) -> Lookup | None:
+    """lookup = "map" or { map = "...", left = "...", right = "..." }: the parent's column
+    this field holds on each side (by default, the one named like the field's own)."""
+    if raw is None:
+        return None
+    table = {"map": raw} if isinstance(raw, str) else raw
+    if not isinstance(table, dict) or not isinstance(table.get("map"), str):
+        problem('lookup must be a map name or { map = "...", left = "...", right = "..." }')
+        return None
+    unknown = sorted(set(table) - {"map", "left", "right"})
+    if unknown:
+        problem(f"lookup has unknown key {unknown[0]!r} (known: left, map, right)")
+    if columns["left"] is None or columns["right"] is None:
+        problem("a lookup field needs a column on both sides")
+        return None
+    refs: dict[Side, str] = {}
+    for side in SIDES:
+        ref = table.get(side, columns[side])
+        if not isinstance(ref, str) or not ref:
+            problem(f"lookup.{side} must be a column name of the looked-up map's {side} table")
+            return None
+        refs[side] = ref
+    return Lookup(map=table["map"], left=refs["left"], right=refs["right"])
 
 
 def _scalar(value: Any) -> bool:

@@ -12,6 +12,8 @@ FlowDirection = Literal["both", "to_right", "to_left"]
 Mode = Literal["queued", "online"]
 # What a delete on one side does on the other: delete too, nothing, or set a column.
 DeletePolicy = Literal["propagate", "ignore", "mark"]
+# What a null arriving for a column does: write it, keep the target's value, or refuse it.
+NullPolicy = Literal["write", "keep", "refuse"]
 Scalar = str | int | float | bool
 
 SIDES: tuple[Side, Side] = ("left", "right")
@@ -83,6 +85,28 @@ class Config:
 
 
 @dataclass(frozen=True)
+class Lookup:
+    """A reference to a row of another map: on each side, the parent's column this
+    field holds (a CRM uuid, an ERP code); values cross through the parent map's keys."""
+
+    map: str
+    left: str
+    right: str
+
+    def column(self, side: Side) -> str:
+        return self.left if side == "left" else self.right
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A per-direction SQL expression over the source row, and the columns it reads."""
+
+    direction: Direction
+    text: str
+    reads: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class FieldMap:
     """One column on each side (or one side and a constant) and how values cross."""
 
@@ -94,6 +118,10 @@ class FieldMap:
     value_map: tuple[tuple[Scalar, Scalar], ...] | None = None
     fallback: tuple[tuple[Side, Scalar], ...] = ()  # value map miss → this, per receiving side
     default: tuple[tuple[Side, Scalar], ...] = ()  # null (or no source column) → this, per side
+    expressions: tuple[Expression, ...] = ()  # to_right / to_left: computed instead of copied
+    lookup: Lookup | None = None
+    sticky: bool = False  # a boolean target that became true is never set back to false
+    on_null: tuple[tuple[Side, NullPolicy], ...] = ()  # per receiving side; "write" otherwise
 
     @property
     def label(self) -> str:
@@ -109,13 +137,31 @@ class FieldMap:
     def default_for(self, side: Side) -> Scalar | None:
         return dict(self.default).get(side)
 
+    def expression_for(self, direction: Direction) -> Expression | None:
+        return next((e for e in self.expressions if e.direction == direction), None)
+
+    def null_policy(self, side: Side) -> NullPolicy:
+        return dict(self.on_null).get(side, "write")
+
+    def reads(self, direction: Direction) -> tuple[str, ...]:
+        """The source columns this field's value in ``direction`` is made from."""
+        expression = self.expression_for(direction)
+        if expression is not None:
+            return expression.reads
+        column = self.column(source_of(direction))
+        return (column,) if column is not None else ()
+
     def carries(self, direction: Direction) -> bool:
         """Whether this field writes its target column in ``direction``."""
         from_side = source_of(direction)
         to_side = target_of(direction)
         if not flows(self.direction, direction) or self.column(to_side) is None:
             return False
-        return self.column(from_side) is not None or self.default_for(to_side) is not None
+        return (
+            self.column(from_side) is not None
+            or self.expression_for(direction) is not None
+            or self.default_for(to_side) is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -162,13 +208,42 @@ class TableMap:
 
     def source_columns(self, direction: Direction) -> tuple[str, ...]:
         """Source columns whose change must cross in ``direction`` (keys included)."""
-        side = source_of(direction)
-        names: list[str] = []
-        for f in self.carried_fields(direction):
-            column = f.column(side)
-            if column is not None and column not in names:
-                names.append(column)
-        return tuple(names)
+        return tuple(
+            dict.fromkeys(
+                name for f in self.carried_fields(direction) for name in f.reads(direction)
+            )
+        )
+
+    def lookup_fields(self, direction: Direction) -> tuple[FieldMap, ...]:
+        """Carried fields whose value is a reference translated through another map."""
+        return tuple(f for f in self.carried_fields(direction) if f.lookup is not None)
+
+    @property
+    def prerequisites(self) -> tuple[str, ...]:
+        """Maps whose rows must arrive first: those required, and those looked up."""
+        looked_up = (f.lookup.map for f in self.fields if f.lookup is not None)
+        return tuple(dict.fromkeys((*self.requires, *looked_up)))
+
+
+def lookup_scope(
+    child: TableMap, field: FieldMap, parent: TableMap
+) -> tuple[tuple[FieldMap, FieldMap], ...]:
+    """(parent key field, child field) pairs that narrow a lookup to the child's own scope:
+    a parent keyed by company is looked up within the child's company. They pair when
+    both look up the same map (e.g. both hold a company)."""
+    pairs: list[tuple[FieldMap, FieldMap]] = []
+    for parent_key in parent.key_fields:
+        if parent_key.lookup is None:
+            continue
+        for other in child.fields:
+            if (
+                other is not field
+                and other.lookup is not None
+                and other.lookup.map == parent_key.lookup.map
+            ):
+                pairs.append((parent_key, other))
+                break
+    return tuple(pairs)
 
 
 @dataclass(frozen=True)

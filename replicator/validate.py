@@ -8,34 +8,50 @@ from __future__ import annotations
 
 import difflib
 
-from replicator.catalog import SchemaCatalog, Table
+from replicator.catalog import Column, SchemaCatalog, Table
 from replicator.errors import ExpressionError, MapError, Problem, Where
 from replicator.expressions import parse_expression
 from replicator.model import (
     SIDES,
     Config,
     Direction,
+    Expression,
     FieldMap,
     MapSet,
     Side,
     TableMap,
+    lookup_scope,
     source_of,
     target_of,
 )
 from replicator.typecheck import loss_reason
 
+# What each per-direction expression yields, as the source database typed it, or
+# the database's reason for refusing it; keyed by (map, direction, expression).
+ExpressionTypes = dict[tuple[str, Direction, str], Column | str]
 
-def validate(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCatalog]) -> None:
+
+def validate(
+    config: Config,
+    maps: MapSet,
+    catalogs: dict[Side, SchemaCatalog],
+    expression_types: ExpressionTypes | None = None,
+) -> None:
     """Raise MapError listing every problem; return quietly when the maps are sound."""
     problems: list[Problem] = []
     for table_map in maps.maps:
-        problems.extend(_check_map(config, table_map, catalogs))
+        problems.extend(_check_map(config, table_map, catalogs, expression_types or {}))
+        problems.extend(_lookup_problems(maps, table_map, catalogs))
+    problems.extend(_shared_columns(maps))
     if problems:
         raise MapError(problems)
 
 
 def _check_map(
-    config: Config, table_map: TableMap, catalogs: dict[Side, SchemaCatalog]
+    config: Config,
+    table_map: TableMap,
+    catalogs: dict[Side, SchemaCatalog],
+    expression_types: ExpressionTypes,
 ) -> list[Problem]:
     problems: list[Problem] = []
 
@@ -45,6 +61,13 @@ def _check_map(
 
     if table_map.mode == "online" and not config.same_database:
         problem("mode online needs both sides in one database; these sides connect differently")
+    for field in table_map.fields:
+        if table_map.mode == "online" and field.lookup is not None:
+            problem(
+                "a lookup needs mode queued: a change whose parent has not arrived is held"
+                " until it does, which cannot happen inside the writer's transaction",
+                field,
+            )
     tables: dict[Side, Table] = {}
     for side in SIDES:
         catalog = catalogs[side]
@@ -123,12 +146,20 @@ def _check_map(
                 continue
             problems.extend(
                 Problem(Where(table_map.file, table_map.name, field.label), message)
-                for message in _field_problems(field, direction, tables)
+                for message in _field_problems(
+                    table_map, field, direction, tables, expression_types
+                )
             )
     return problems
 
 
-def _field_problems(field: FieldMap, direction: Direction, tables: dict[Side, Table]) -> list[str]:
+def _field_problems(
+    table_map: TableMap,
+    field: FieldMap,
+    direction: Direction,
+    tables: dict[Side, Table],
+    expression_types: ExpressionTypes,
+) -> list[str]:
     from_side, to_side = source_of(direction), target_of(direction)
     target_name = field.column(to_side)
     source_name = field.column(from_side)
@@ -141,8 +172,16 @@ def _field_problems(field: FieldMap, direction: Direction, tables: dict[Side, Ta
     default = field.default_for(to_side)
     if default is not None and closed is not None and str(default) not in closed:
         messages.append(f"default {default!r} is not a value {spot} accepts ({_listing(closed)})")
-    if source_name is None:
-        return messages
+    if field.sticky and target.base_type != "bool":
+        messages.append(f"sticky needs a boolean target column; {spot} is {target.type_sql}")
+    if field.null_policy(to_side) == "keep" and field.key:
+        messages.append("on_null keep cannot apply to a key")
+    expression = field.expression_for(direction)
+    if expression is not None:
+        typed = expression_types.get((table_map.name, direction, expression.text))
+        return messages + _expression_problems(expression, tables[from_side], target, spot, typed)
+    if source_name is None or field.lookup is not None:
+        return messages  # a lookup's types are judged against the looked-up map
     source = tables[from_side].column(source_name)
     assert source is not None
     if field.value_map is None:
@@ -173,6 +212,122 @@ def _field_problems(field: FieldMap, direction: Direction, tables: dict[Side, Ta
                 f" which {spot} does not accept ({_listing(closed)})"
             )
     return messages
+
+
+def _expression_problems(
+    expression: Expression,
+    source: Table,
+    target: Column,
+    spot: str,
+    typed: Column | str | None,
+) -> list[str]:
+    """A to_right/to_left expression: on the allow-list, over the source's own columns,
+    and of a type the target column holds without loss."""
+    what = f"{expression.direction} {expression.text!r}"
+    try:
+        parse_expression(
+            expression.text,
+            columns=[c.name for c in source.columns],
+            where=Where(),
+            what=what,
+        )
+    except ExpressionError as exc:
+        return [str(exc).removeprefix(": ")]
+    if isinstance(typed, str):
+        return [f"{what} is refused by the {source.schema} database: {typed}"]
+    if typed is None:
+        return []  # not probed (validate called without a database): types unknown
+    reason = loss_reason(typed, target)
+    if reason is None:
+        return []
+    return [
+        f"{what}: {reason} ({typed.type_sql} into {spot}); write the conversion into the"
+        " expression, e.g. a cast, if that is what you want"
+    ]
+
+
+def _lookup_problems(
+    maps: MapSet, table_map: TableMap, catalogs: dict[Side, SchemaCatalog]
+) -> list[Problem]:
+    """Each lookup names a parent column that exists, identifies one parent row, and
+    whose values the field's own column can hold."""
+    problems: list[Problem] = []
+    for field in table_map.fields:
+        if field.lookup is None:
+            continue
+        parent = maps.by_name(field.lookup.map)
+        scope = lookup_scope(table_map, field, parent)
+        where = Where(table_map.file, table_map.name, field.label)
+
+        for side in SIDES:
+            child_table = catalogs[side].table(table_map.table(side))
+            parent_table = catalogs[side].table(parent.table(side))
+            child_column = child_table.column(field.column(side) or "") if child_table else None
+            if parent_table is None or child_column is None or child_table is None:
+                continue  # reported with the map that names them
+            ref = field.lookup.column(side)
+            parent_column = parent_table.column(ref)
+            if parent_column is None:
+                problems.append(
+                    Problem(
+                        where,
+                        (
+                            f"lookup {parent.name}: {side} column {ref!r} does not exist in"
+                            f" {_qualified(parent_table)}; name the column the field refers to with"
+                            f' lookup = {{ map = "{parent.name}", {side} = "..." }}'
+                        ),
+                    )
+                )
+                continue
+            reason = loss_reason(parent_column, child_column)
+            if reason is not None:
+                problems.append(
+                    Problem(
+                        where,
+                        (
+                            f"lookup {parent.name}: {_qualified(child_table)}.{child_column.name}"
+                            f" ({child_column.type_sql}) cannot hold {_qualified(parent_table)}.{ref}"
+                            f" ({parent_column.type_sql}): {reason}"
+                        ),
+                    )
+                )
+            matched = {ref, *(parent_key.column(side) or "" for parent_key, _ in scope)}
+            if not any(set(key.columns) <= matched for key in parent_table.unique_keys):
+                problems.append(
+                    Problem(
+                        where,
+                        (
+                            f"lookup {parent.name}: ({', '.join(sorted(matched))}) does not identify one"
+                            f" row of {_qualified(parent_table)} (no primary key or unique index on them)"
+                        ),
+                    )
+                )
+    return problems
+
+
+def _shared_columns(maps: MapSet) -> list[Problem]:
+    """Two maps writing the same column of the same table would overwrite each other,
+    unless a filter on that side keeps their rows apart."""
+    problems: list[Problem] = []
+    writers: dict[tuple[Side, str, str], TableMap] = {}
+    for table_map in maps.maps:
+        for direction in table_map.directions:
+            side = target_of(direction)
+            for field in table_map.carried_fields(direction):
+                spot = (side, table_map.table(side), field.column(side) or "")
+                first = writers.setdefault(spot, table_map)
+                if first is table_map or first.filter(side) or table_map.filter(side):
+                    continue
+                problems.append(
+                    Problem(
+                        Where(table_map.file, table_map.name, field.label),
+                        f"{side} column {spot[1]}.{spot[2]} is also written by map"
+                        f" {first.name!r} ({first.file}); two maps writing one column overwrite"
+                        f" each other: give one a {side}_filter that keeps their rows apart,"
+                        " or drop the field from one",
+                    )
+                )
+    return problems
 
 
 def _arrow(direction: Direction) -> str:

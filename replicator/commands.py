@@ -12,8 +12,8 @@ import psycopg
 from psycopg.rows import TupleRow, dict_row
 
 from replicator.applier import Applier, install_signal_handlers
-from replicator.catalog import SchemaCatalog, read_schema
-from replicator.compiler import Bundle, compile_bundle
+from replicator.catalog import SchemaCatalog, probe_types, read_schema
+from replicator.compiler import Bundle, compile_bundle, expression_probe
 from replicator.config import redacted
 from replicator.deployer import (
     DatabasePlan,
@@ -22,11 +22,11 @@ from replicator.deployer import (
     plan_database,
     read_deployed,
 )
-from replicator.errors import DatabaseError, DeployRefused
+from replicator.errors import DatabaseError, DeployRefused, ExpressionError
 from replicator.loader import load_maps
 from replicator.model import SIDES, Config, Direction, MapSet, Side, source_of, target_of
 from replicator.resources import sql_file
-from replicator.validate import validate
+from replicator.validate import ExpressionTypes, validate
 
 EXIT_OK = 0
 EXIT_PENDING = 2
@@ -51,11 +51,40 @@ def read_catalogs(config: Config) -> dict[Side, SchemaCatalog]:
     return catalogs
 
 
+def probe_expressions(
+    config: Config, maps: MapSet, catalogs: dict[Side, SchemaCatalog]
+) -> ExpressionTypes:
+    """The type of every to_right/to_left expression, as its source database sees it."""
+    views: dict[Side, list[tuple[str, str]]] = {side: [] for side in SIDES}
+    spots: dict[str, tuple[str, Direction, str]] = {}
+    for table_map in maps.maps:
+        for direction in table_map.directions:
+            source = catalogs[source_of(direction)].table(table_map.table(source_of(direction)))
+            for field in table_map.carried_fields(direction):
+                expression = field.expression_for(direction)
+                if source is None or expression is None:
+                    continue
+                view = f"replicator_probe_{len(spots)}"
+                try:
+                    statement = expression_probe(view, source, expression.text)
+                except ExpressionError:
+                    continue  # validate reports it
+                spots[view] = (table_map.name, direction, expression.text)
+                views[source_of(direction)].append((view, statement))
+    found: ExpressionTypes = {}
+    for side in SIDES:
+        if views[side]:
+            with connect(config, side) as conn:
+                for view, typed in probe_types(conn, views[side]).items():
+                    found[spots[view]] = typed
+    return found
+
+
 def check(config: Config) -> tuple[MapSet, dict[Side, SchemaCatalog]]:
     """Load the maps and validate them against the live catalogs (raises MapError)."""
     maps = load_maps(config.maps_dir, config.path.parent)
     catalogs = read_catalogs(config)
-    validate(config, maps, catalogs)
+    validate(config, maps, catalogs, probe_expressions(config, maps, catalogs))
     return maps, catalogs
 
 
@@ -141,6 +170,7 @@ class StatusRow:
     state: str
     queued: int
     oldest_queued_seconds: float | None
+    held: int  # arrived before a parent they look up; applied when it arrives
     applied_total: int
     last_applied_at: str | None
     errors: int
@@ -171,6 +201,7 @@ def status_rows(config: Config) -> list[StatusRow]:
                 state=str(target.get("state") or source.get("state") or "not deployed"),
                 queued=int(source.get("queued", 0)),
                 oldest_queued_seconds=(now - oldest).total_seconds() if oldest else None,
+                held=int(target.get("held", 0)),
                 applied_total=int(target.get("applied_total", 0)),
                 last_applied_at=applied_at.isoformat(timespec="seconds") if applied_at else None,
                 errors=int(target.get("errors", 0)),
@@ -191,6 +222,7 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
         "state",
         "queued",
         "oldest queued",
+        "held",
         "applied",
         "last applied",
         "errors",
@@ -202,6 +234,7 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
             r.state,
             str(r.queued),
             f"{r.oldest_queued_seconds:.1f} s" if r.oldest_queued_seconds is not None else "",
+            str(r.held),
             str(r.applied_total),
             r.last_applied_at or "",
             f"{r.errors} ({r.errors_last_hour} last hour)" if r.errors else "0",

@@ -15,6 +15,7 @@ import jinja2
 from replicator import locks
 from replicator.catalog import Column, SchemaCatalog, Table
 from replicator.errors import Where
+from replicator.expressions import columns_read as referenced_columns_of
 from replicator.expressions import parse_expression, referenced_columns, render
 from replicator.model import (
     DIRECTIONS,
@@ -25,6 +26,7 @@ from replicator.model import (
     MapSet,
     Side,
     TableMap,
+    lookup_scope,
     source_of,
     target_of,
 )
@@ -89,6 +91,11 @@ _ENVIRONMENT = jinja2.Environment(
 )
 
 
+# A macro's output was printed through _finalize piece by piece; this filter lets the
+# template print it whole: {{ latest()|checked }}.
+_ENVIRONMENT.filters["checked"] = lambda text: Sql(text.rstrip("\n"))
+
+
 def render_template(name: str, **context: Any) -> str:
     return _ENVIRONMENT.get_template(name).render(**context)
 
@@ -122,7 +129,7 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
         hosted: tuple[Side, ...] = SIDES if config.same_database else (role,)
         artifacts = [Artifact("control", sql_file("control.sql"), "")]
         artifacts += [
-            _apply_artifact(table_map, direction, tables[table_map.name])
+            _apply_artifact(maps, tables, table_map, direction)
             for table_map in maps.maps
             for direction in table_map.directions
             if target_of(direction) in hosted
@@ -130,7 +137,7 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
         incoming = [d for d in DIRECTIONS if target_of(d) in hosted]
         artifacts.append(_dispatch_artifact(maps, incoming))
         artifacts += [
-            _capture_artifact(table_map, direction, tables[table_map.name])
+            _capture_artifact(maps, tables, table_map, direction)
             for table_map in maps.maps
             for direction in table_map.directions
             if source_of(direction) in hosted
@@ -161,15 +168,22 @@ def _function_name(kind: str, table_map: TableMap, direction: Direction) -> Sql:
 def _value_sql(
     field: FieldMap, direction: Direction, tables: dict[Side, Table], table_map: TableMap
 ) -> Sql:
-    """The expression (over the image row ``s``) that a target column receives."""
+    """The expression (over the image row ``s`` and the resolved row ``l``) that a target
+    column receives."""
     to_side, from_side = target_of(direction), source_of(direction)
     target = _column(tables[to_side], field.column(to_side))
     default = field.default_for(to_side)
     source_name = field.column(from_side)
-    if source_name is None:
+    expression = field.expression_for(direction)
+    if expression is not None:
+        value = _expression_sql(table_map, expression.text, tables[from_side])
+    elif field.lookup is not None:
+        value = _lookup_alias(table_map, direction, field)
+    elif source_name is None:
         assert default is not None
         return Sql(f"CAST({literal(default)} AS {type_sql(target)})")
-    value = ident("s", source_name)
+    else:
+        value = ident("s", source_name)
     if field.value_map is not None:
         pairs = (
             field.value_map
@@ -195,7 +209,124 @@ def _value_sql(
         value = Sql(f"CAST({value} AS {type_sql(target)})")
     if default is not None:
         value = Sql(f"COALESCE({value}, CAST({literal(default)} AS {type_sql(target)}))")
+    if field.null_policy(to_side) == "refuse":
+        refused = (
+            f"{control_function('refused_null')}({literal(table_map.name)}, {literal(field.label)})"
+        )
+        value = Sql(
+            f"CASE WHEN {value} IS NULL THEN CAST({refused} AS {type_sql(target)}) ELSE {value} END"
+        )
     return value
+
+
+def _expression_sql(table_map: TableMap, text: str, source: Table) -> Sql:
+    tree = parse_expression(
+        text,
+        columns=[c.name for c in source.columns],
+        where=Where(file=table_map.file, map=table_map.name),
+        what=repr(text),
+    )
+    return render(tree, qualifier="s")
+
+
+def _updated_sql(field: FieldMap, column: str, to_side: Side) -> Sql:
+    """What an update sets a non-key target column to."""
+    new, old = Sql(f"EXCLUDED.{ident(column)}"), ident("t", column)
+    if field.sticky:
+        return Sql(f"({old} OR {new})")  # once true, stays true
+    if field.null_policy(to_side) == "keep":
+        return Sql(f"COALESCE({new}, {old})")
+    return new
+
+
+def _lookup_alias(table_map: TableMap, direction: Direction, field: FieldMap) -> Sql:
+    """The column of the resolved row that holds a lookup's value on the target side."""
+    return ident("l", f"lookup_{table_map.lookup_fields(direction).index(field) + 1}")
+
+
+AllTables = dict[str, dict[Side, Table]]
+
+
+def _parent_key_json(
+    maps: MapSet,
+    tables: AllTables,
+    parent: TableMap,
+    side: Side,
+    matches: list[tuple[str, Sql]],
+    depth: int,
+) -> Sql:
+    """At capture: the key of the parent row a reference points at, on the source side,
+    as jsonb (a key that is itself a lookup nests the grandparent's key)."""
+    alias = f"p{depth}"
+    table = tables[parent.name][side]
+    items: list[str] = []
+    for key in parent.key_fields:
+        column = key.column(side) or ""
+        value = ident(alias, column)
+        if key.lookup is not None:
+            grand = maps.by_name(key.lookup.map)
+            nested = [(key.lookup.column(side), value)] + [
+                (grand_key.column(side) or "", ident(alias, own.column(side) or ""))
+                for grand_key, own in lookup_scope(parent, key, grand)
+            ]
+            value = _parent_key_json(maps, tables, grand, side, nested, depth + 1)
+        items.append(f"{literal(column)}, {value}")
+    where = " AND ".join(f"{ident(alias, column)} = {expr}" for column, expr in matches)
+    return Sql(
+        f"(SELECT jsonb_build_object({', '.join(items)})"
+        f" FROM {ident(table.schema, table.name)} AS {ident(alias)} WHERE {where})"
+    )
+
+
+def _resolve_sql(
+    maps: MapSet, tables: AllTables, parent: TableMap, side: Side, refs: Sql, want: str, depth: int
+) -> Sql:
+    """At apply: the ``want`` column of the parent row on ``side`` whose key matches
+    the captured parent key ``refs``; null while that row has not arrived."""
+    other: Side = "left" if side == "right" else "right"
+    alias = f"p{depth}"
+    table = tables[parent.name][side]
+    conditions: list[str] = []
+    for key in parent.key_fields:
+        column, source = key.column(side) or "", key.column(other) or ""
+        if key.lookup is None:
+            value = Sql(f"CAST({refs} ->> {literal(source)} AS {type_sql(_column(table, column))})")
+        else:
+            value = _resolve_sql(
+                maps,
+                tables,
+                maps.by_name(key.lookup.map),
+                side,
+                Sql(f"({refs} -> {literal(source)})"),
+                key.lookup.column(side),
+                depth + 1,
+            )
+        conditions.append(f"{ident(alias, column)} = {value}")
+    return Sql(
+        f"(SELECT {ident(alias, want)} FROM {ident(table.schema, table.name)} AS {ident(alias)}"
+        f" WHERE {' AND '.join(conditions)})"
+    )
+
+
+def _capture_refs(
+    maps: MapSet, tables: AllTables, table_map: TableMap, direction: Direction, row: str
+) -> Sql:
+    """The refs a captured change carries: per lookup (named by its target column), the
+    key of the parent it points at, read here where the parent is visible."""
+    from_side, to_side = source_of(direction), target_of(direction)
+    items: list[str] = []
+    for field in table_map.lookup_fields(direction):
+        assert field.lookup is not None
+        parent = maps.by_name(field.lookup.map)
+        matches = [(field.lookup.column(from_side), ident(row, field.column(from_side) or ""))] + [
+            (parent_key.column(from_side) or "", ident(row, own.column(from_side) or ""))
+            for parent_key, own in lookup_scope(table_map, field, parent)
+        ]
+        key_json = _parent_key_json(maps, tables, parent, from_side, matches, 1)
+        items.append(f"{literal(field.column(to_side) or '')}, {key_json}")
+    if not items:
+        return Sql("NULL")
+    return Sql(f"jsonb_build_object({LIST.join(items)})")
 
 
 def _mark_sql(table_map: TableMap, side: Side, target: Table) -> Sql | None:
@@ -208,10 +339,12 @@ def _mark_sql(table_map: TableMap, side: Side, target: Table) -> Sql | None:
 
 
 def _apply_artifact(
-    table_map: TableMap, direction: Direction, tables: dict[Side, Table]
+    maps: MapSet, all_tables: AllTables, table_map: TableMap, direction: Direction
 ) -> Artifact:
     from_side, to_side = source_of(direction), target_of(direction)
+    tables = all_tables[table_map.name]
     source, target = tables[from_side], tables[to_side]
+    lookup_fields = table_map.lookup_fields(direction)
     keys = table_map.key_fields
     carried = table_map.carried_fields(direction)
     non_keys = [f for f in carried if not f.key]
@@ -238,11 +371,42 @@ def _apply_artifact(
         "key_match": sql_join(
             [
                 Sql(
-                    f"{ident('t', f.column(to_side) or '')} = {ident('s', f.column(from_side) or '')}"
+                    f"{ident('t', f.column(to_side) or '')} = "
+                    + (
+                        _lookup_alias(table_map, direction, f)
+                        if f.lookup is not None
+                        else ident("s", f.column(from_side) or "")
+                    )
                 )
                 for f in keys
             ],
             " AND ",
+        ),
+        "rows": Sql("resolved") if lookup_fields else Sql("latest"),
+        "held": control_function("held_change"),
+        "held_key_match": sql_join(
+            [Sql(f"h.image -> {literal(n)} = l.image -> {literal(n)}") for n in key_sources],
+            " AND ",
+        ),
+        "lookups": sql_join(
+            [
+                Sql(f"{_lookup_value(maps, all_tables, f, to_side)} AS {ident(f'lookup_{n}')}")
+                for n, f in enumerate(lookup_fields, start=1)
+                if f.lookup is not None
+            ],
+            ",\n           ",
+        ),
+        "unresolved": sql_join(
+            [_unresolved(table_map, direction, f) for f in lookup_fields], " OR "
+        ),
+        "waiting_for": sql_join(
+            [
+                Sql(
+                    f"CASE WHEN {_unresolved(table_map, direction, f)} THEN {literal(f.lookup.map)} END"
+                )
+                for f in lookup_fields
+                if f.lookup is not None
+            ]
         ),
         "key_json": Sql(
             "jsonb_build_object("
@@ -256,14 +420,16 @@ def _apply_artifact(
         "conflict_columns": sql_join([ident(c) for c in target_key.columns]),
         "update_set": sql_join(
             [
-                Sql(f"{ident(f.column(to_side) or '')} = EXCLUDED.{ident(f.column(to_side) or '')}")
+                Sql(
+                    f"{ident(f.column(to_side) or '')} = {_updated_sql(f, f.column(to_side) or '', to_side)}"
+                )
                 for f in non_keys
             ],
             LIST,
         ),
         "current_values": sql_join([ident("t", f.column(to_side) or "") for f in non_keys]),
         "new_values": sql_join(
-            [Sql(f"EXCLUDED.{ident(f.column(to_side) or '')}") for f in non_keys]
+            [_updated_sql(f, f.column(to_side) or "", to_side) for f in non_keys]
         ),
         "has_updates": bool(non_keys),
         "on_delete": Sql(table_map.on_delete),
@@ -274,16 +440,33 @@ def _apply_artifact(
     drop_sql = render_template(
         "drop_functions.sql.j2",
         functions=[
-            Sql(f"{context['apply_function']}(jsonb)"),
-            Sql(f"{context['write_function']}(jsonb)"),
+            Sql(f"{context['apply_function']}(jsonb, boolean)"),
+            Sql(f"{context['write_function']}(jsonb, boolean)"),
         ],
     )
     return Artifact(f"map/{table_map.name}/{direction}/apply", sql, drop_sql)
 
 
+def _lookup_value(maps: MapSet, tables: AllTables, field: FieldMap, to_side: Side) -> Sql:
+    """A lookup's value on the target side, from the parent key its change carries."""
+    assert field.lookup is not None
+    refs = Sql(f"(l.refs -> {literal(field.column(to_side) or '')})")
+    parent = maps.by_name(field.lookup.map)
+    return _resolve_sql(maps, tables, parent, to_side, refs, field.lookup.column(to_side), 1)
+
+
+def _unresolved(table_map: TableMap, direction: Direction, field: FieldMap) -> Sql:
+    """A reference the source holds whose parent has not arrived on the target."""
+    source = literal(field.column(source_of(direction)) or "")
+    return Sql(
+        f"(l.image ->> {source} IS NOT NULL AND {_lookup_alias(table_map, direction, field)} IS NULL)"
+    )
+
+
 def _capture_artifact(
-    table_map: TableMap, direction: Direction, tables: dict[Side, Table]
+    maps: MapSet, all_tables: AllTables, table_map: TableMap, direction: Direction
 ) -> Artifact:
+    tables = all_tables[table_map.name]
     from_side = source_of(direction)
     source = tables[from_side]
     source_columns = list(table_map.source_columns(direction))
@@ -323,6 +506,8 @@ def _capture_artifact(
         "key_names": literal(", ".join(key_sources)),
         "old_watched": sql_join([ident("old", n) for n in source_columns]),
         "new_watched": sql_join([ident("new", n) for n in source_columns]),
+        "old_refs": _capture_refs(maps, all_tables, table_map, direction, "old"),
+        "new_refs": _capture_refs(maps, all_tables, table_map, direction, "new"),
         "row_trigger": ident(f"replicator_{table_map.name}_{direction}"),
         "update_trigger": ident(f"replicator_{table_map.name}_{direction}_upd"),
     }
@@ -337,6 +522,18 @@ def _dispatch_artifact(maps: MapSet, incoming: list[Direction]) -> Artifact:
             "map_name": literal(table_map.name),
             "direction": literal(direction),
             "apply_function": _function_name("apply", table_map, direction),
+            "parents": Sql(
+                "ARRAY["
+                + ", ".join(
+                    literal(name)
+                    for name in dict.fromkeys(
+                        f.lookup.map for f in table_map.lookup_fields(direction) if f.lookup
+                    )
+                )
+                + "]::text[]"
+            )
+            if table_map.lookup_fields(direction)
+            else None,
         }
         for direction in incoming
         for table_map in maps.maps
@@ -355,8 +552,31 @@ def _dispatch_artifact(maps: MapSet, incoming: list[Direction]) -> Artifact:
         dispatch_function=control_function("apply_batch"),
         error_log=control_function("error_log"),
         map_state=control_function("map_state"),
+        held=control_function("held_change"),
     )
     return Artifact("dispatch", sql, "")
+
+
+def expression_probe(view: str, source: Table, text: str) -> Sql:
+    """A temporary view of one to_right/to_left expression over its source table, so
+    validate can ask PostgreSQL what type the expression has."""
+    tree = parse_expression(
+        text, columns=[c.name for c in source.columns], where=Where(), what=text
+    )
+    return Sql(
+        f"CREATE TEMP VIEW {ident(view)} AS SELECT {render(tree, qualifier='s')} AS value"
+        f" FROM {ident(source.schema, source.name)} AS s"
+    )
+
+
+def count_sql(table_map: TableMap, side: Side, schema: str) -> Sql:
+    """How many rows one side holds under the map's filter on that side."""
+    text = table_map.filter(side)
+    where = Sql("")
+    if text is not None:
+        tree = parse_expression(text, columns=referenced_columns_of(text), where=Where(), what=text)
+        where = Sql(f" WHERE {render(tree, qualifier='t')}")
+    return Sql(f"SELECT count(*) FROM {ident(schema, table_map.table(side))} AS t{where}")
 
 
 def _registry_artifact(maps: MapSet) -> Artifact:

@@ -16,6 +16,24 @@ CREATE TABLE IF NOT EXISTS replicator.change_queue (
     captured_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (direction, id)
 ) WITH (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_insert_scale_factor = 0.01);
+-- Per lookup of the change's map, the key of the parent row it points at, read at
+-- capture where the parent is visible (the other server may only see the image).
+ALTER TABLE replicator.change_queue ADD COLUMN IF NOT EXISTS refs jsonb;
+
+-- Changes that arrived here before a parent they look up: held, never dropped,
+-- and retried when the parent's map applies a batch. Ids are the source's.
+CREATE TABLE IF NOT EXISTS replicator.held_change (
+    direction   text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
+    id          bigint      NOT NULL,
+    map_name    text        NOT NULL,
+    op          text        NOT NULL,
+    image       jsonb       NOT NULL,
+    refs        jsonb,
+    waiting_for text        NOT NULL,
+    held_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (direction, id)
+);
+CREATE INDEX IF NOT EXISTS held_change_map ON replicator.held_change (map_name, direction);
 
 -- Per map and direction: its state and what the applier did last.
 CREATE TABLE IF NOT EXISTS replicator.map_state (
@@ -81,6 +99,18 @@ BEGIN
 END
 $$;
 
+-- Raised for a null arriving at a field whose on_null says refuse.
+CREATE OR REPLACE FUNCTION replicator.refused_null(p_map text, p_field text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION 'map %: field %: the value is null and on_null says refuse', p_map, p_field
+        USING ERRCODE = 'not_null_violation';
+END
+$$;
+
 -- One database: take a batch off the queue, apply it, all in the caller's
 -- transaction, so apply and dequeue commit together. Returns (taken, failed).
 CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
@@ -103,9 +133,10 @@ BEGIN
                                   WHERE direction = p_direction
                                   ORDER BY id LIMIT p_limit
                                     FOR UPDATE SKIP LOCKED))
-        RETURNING q.id, q.map_name, q.op, q.image
+        RETURNING q.id, q.map_name, q.op, q.image, q.refs
     )
-    SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image)
+    SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
+                                        'refs', refs)
                      ORDER BY id),
            count(*)
       INTO v_batch, taken
@@ -126,9 +157,10 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce(array_agg(id ORDER BY id), '{}'),
-           coalesce(jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image)
+           coalesce(jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
+                                                 'refs', refs)
                               ORDER BY id), '[]')
-      FROM (SELECT id, map_name, op, image FROM replicator.change_queue
+      FROM (SELECT id, map_name, op, image, refs FROM replicator.change_queue
              WHERE direction = p_direction ORDER BY id LIMIT p_limit) AS oldest
 $$;
 

@@ -89,14 +89,21 @@ class Project:
 
 
 def example_project(tmp_path: Path, left_url: str, right_url: str) -> Project:
-    """The customer-master example, its schemas created in the given databases."""
+    """The customer-master example, its schemas created in the given databases, and
+    the company usmf on both sides (before anything is deployed, so nothing queued)."""
     root = tmp_path / "project"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("*.sql"))
     with psycopg.connect(left_url, autocommit=True) as conn:
         conn.execute((EXAMPLE / "fno.sql").read_bytes())
+        conn.execute("INSERT INTO fno.companies VALUES ('usmf', 'Contoso USA')")
     with psycopg.connect(right_url, autocommit=True) as conn:
         conn.execute((EXAMPLE / "cds.sql").read_bytes())
+        conn.execute("INSERT INTO cds.company (company_code, name) VALUES ('usmf', 'Contoso USA')")
     return Project(root, left_url, right_url)
+
+
+# The CRM's uuid of company usmf, for writing CRM rows in tests.
+USMF = "(SELECT companyid FROM cds.company WHERE company_code = 'usmf')"
 
 
 def audit(url: str, *tables: str) -> None:

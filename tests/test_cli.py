@@ -36,17 +36,17 @@ def replicator(
 
 
 def test_plan_deploy_status_exit_codes(project: Project) -> None:
-    assert replicator(project, "validate").stdout == "4 maps (8 directions) are valid\n"
+    assert replicator(project, "validate").stdout == "13 maps (26 directions) are valid\n"
     planned = replicator(project, "plan")
     assert planned.returncode == 2
     assert planned.stdout.startswith("-- replicator plan for database fno+cds")
-    assert replicator(project, "deploy").stdout == "database fno+cds: 19 created\n"
+    assert replicator(project, "deploy").stdout == "database fno+cds: 55 created\n"
     assert replicator(project, "plan").returncode == 0
     status = replicator(project, "status")
     assert status.returncode == 0
     lines = status.stdout.splitlines()
-    assert lines[0].split(" | ")[:4] == ["map                   ", "direction", "state  ", "queued"]
-    assert lines[-1] == "(8 rows)"
+    assert lines[0].split(" | ")[:4] == ["map".ljust(24), "direction", "state  ", "queued"]
+    assert lines[-1] == "(26 rows)"
 
 
 def test_status_counts_the_backlog_its_age_and_errors(project: Project) -> None:
@@ -78,6 +78,7 @@ def test_status_counts_the_backlog_its_age_and_errors(project: Project) -> None:
         "state": "running",
         "queued": 0,
         "oldest_queued_seconds": None,
+        "held": 0,
         "applied_total": 1,
         "last_applied_at": None,
         "errors": 1,
@@ -105,7 +106,7 @@ def test_connections_can_come_from_libpq_environment_variables(project: Project)
     }
     deployed = replicator(project, "deploy", env=env)
     assert deployed.returncode == 0, deployed.stderr
-    assert deployed.stdout == "database fno+cds: 19 created\n"
+    assert deployed.stdout == "database fno+cds: 55 created\n"
 
 
 def test_a_missing_config_and_a_missing_variable_are_named(

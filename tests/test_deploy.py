@@ -21,8 +21,9 @@ direction = "to_right"
 
   [[map.field]]
   left = "dataareaid"
-  right = "company_code"
+  right = "companyid"
   key = true
+  lookup = "companies"
 
   [[map.field]]
   left = "customer_group"
@@ -118,33 +119,26 @@ def test_a_removed_map_with_queued_changes_is_refused_until_they_are_applied(
 ) -> None:
     project.deploy()
     with project.left() as erp:
-        erp.execute("INSERT INTO fno.payment_terms VALUES ('usmf', 'Net30', 'Net 30', 30)")
-    project.remove_map("payment_terms.toml")
-    customers = (project.root / "maps" / "customers.toml").read_text()
-    project.write_map(
-        "customers.toml",
-        customers.replace(
-            'requires = ["customer_groups", "payment_terms"]', 'requires = ["customer_groups"]'
-        ),
-    )
+        erp.execute("INSERT INTO fno.loyalty_cards (card_number) VALUES ('LC-1')")
+    project.remove_map("loyalty_cards.toml")
     with pytest.raises(
-        DeployRefused, match=r"map payment_terms \(to_right\) still has 1 queued changes"
+        DeployRefused, match=r"map loyalty_cards \(to_right\) still has 1 queued changes"
     ):
         project.deploy()
     # Nothing changed: the trigger still captures.
     with project.left() as erp:
-        erp.execute("INSERT INTO fno.payment_terms VALUES ('usmf', 'Net60', 'Net 60', 60)")
+        erp.execute("INSERT INTO fno.loyalty_cards (card_number) VALUES ('LC-2')")
     assert queued(project.left_url) == 2
     project.drain()
     project.deploy()
     assert rows(
         project.left_url,
-        "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'replicator_payment_terms%'",
+        "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'replicator_loyalty_cards%'",
     ) == [(0,)]
     assert rows(
         project.left_url,
-        "SELECT count(*) FROM replicator.map_state WHERE map_name = 'payment_terms'",
+        "SELECT count(*) FROM replicator.map_state WHERE map_name = 'loyalty_cards'",
     ) == [(0,)]
     with project.left() as erp:
-        erp.execute("INSERT INTO fno.payment_terms VALUES ('usmf', 'Net90', 'Net 90', 90)")
+        erp.execute("INSERT INTO fno.loyalty_cards (card_number) VALUES ('LC-3')")
     assert queued(project.left_url) == 0

@@ -28,8 +28,8 @@ COLUMNS = [
 WHERE = Where(file="maps/customers.toml", map="customers")
 PREFIX = "maps/customers.toml: map 'customers': left filter "
 ALLOWED = (
-    "(allowed: abs, coalesce, concat, greatest, least, left, length, lower, nullif, replace,"
-    " right, round, substring, trim, upper)"
+    "(allowed: abs, coalesce, concat, concat_ws, greatest, least, left, length, lower, nullif,"
+    " regexp_replace, replace, right, round, split_part, strpos, substring, trim, upper)"
 )
 TYPES = (
     "(bigint, boolean, char, date, double precision, integer, interval, numeric, real, smallint,"

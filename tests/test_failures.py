@@ -14,6 +14,7 @@ import pytest
 
 from replicator.throwaway import ThrowawayServer
 from tests.support import (
+    USMF,
     Project,
     audit,
     count,
@@ -90,7 +91,7 @@ def test_sigkill_during_a_backlog_applies_every_change_exactly_once(project: Pro
     with project.right() as crm:
         # The CRM already has one of the groups, identical: applying it writes nothing.
         crm.execute(
-            "INSERT INTO cds.customer_group (company_code, group_code, name) VALUES ('usmf', %s, %s)",
+            f"INSERT INTO cds.customer_group (companyid, group_code, name) VALUES ({USMF}, %s, %s)",
             (middle, f"group {middle}"),
         )
     with project.left() as erp:

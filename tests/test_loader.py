@@ -99,7 +99,7 @@ CASES = [
     ),
     pytest.param(
         one_map(GOOD_KEY + '  [[map.field]]\n  right = "t"\n'),
-        "maps/a.toml: map 'm': field 't': only a right column and no default: nothing would be"
+        "maps/a.toml: map 'm': field 't': only a right column and no default or to_right: nothing would be"
         " written to it",
         id="one-sided field without default",
     ),
@@ -108,7 +108,7 @@ CASES = [
             '  [[map.field]]\n  left = "id"\n  right = "id"\n  key = true\n'
             '  value_map = { a = "b" }\n'
         ),
-        "maps/a.toml: map 'm': field 'id': a key field is copied as it is: no value_map or default",
+        "maps/a.toml: map 'm': field 'id': a key field is copied as it is (or looked up): no value_map, default, to_right/to_left, sticky or on_null",
         id="key with value map",
     ),
     pytest.param(
@@ -191,5 +191,5 @@ def test_a_cycle_of_prerequisites_is_spelled_out(tmp_path: Path) -> None:
     )
     assert found == [
         "maps/a.toml: map 'accounts': prerequisites form a cycle: accounts → groups → terms →"
-        " accounts; remove one of these requires"
+        " accounts; remove one of these requires or lookups"
     ]

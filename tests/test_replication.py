@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import Project, audit, example_project, queued, rows, writes
+from tests.support import USMF, Project, audit, example_project, queued, rows, writes
 
 
 @pytest.fixture
@@ -30,14 +30,14 @@ def test_an_erp_customer_shows_up_in_the_crm_once_and_nothing_comes_back(project
     assert totals.applied == 1 and totals.failed == 0
     assert rows(
         project.right_url,
-        "SELECT company_code, accountnumber, name, creditlimit, credit_hold::text, emailaddress1,"
-        " relationship_type FROM cds.account",
+        "SELECT c.company_code, accountnumber, a.name, creditlimit, credit_hold::text,"
+        " emailaddress1, relationship_type FROM cds.account a JOIN cds.company c USING (companyid)",
     ) == [
         (
             "usmf",
             "US-001",
             "Contoso",
-            Decimal("25000.1250000000"),
+            Decimal("25000.1250"),
             "invoice_hold",
             "ap@contoso.example",
             "customer",
@@ -52,8 +52,8 @@ def test_an_erp_customer_shows_up_in_the_crm_once_and_nothing_comes_back(project
 def test_a_crm_account_arrives_in_the_erp_as_an_organization(project: Project) -> None:
     with project.right() as crm:
         crm.execute(
-            "INSERT INTO cds.account (company_code, accountnumber, name, credit_hold)"
-            " VALUES ('usmf', 'CRM-1', 'Northwind', 'full_hold')"
+            "INSERT INTO cds.account (companyid, accountnumber, name, credit_hold)"
+            f" VALUES ({USMF}, 'CRM-1', 'Northwind', 'full_hold')"
         )
     project.drain()
     assert rows(
@@ -97,9 +97,10 @@ def test_updates_and_deletes_cross_both_ways(project: Project) -> None:
         ("UPDATE", True),
         ("INSERT", True),
     ]
+    # Deletes apply before inserts and updates (children's deletes before their parents').
     assert [w for w in writes(project.left_url, "fno.customer_groups") if w[1]] == [
-        ("UPDATE", True),
         ("DELETE", True),
+        ("UPDATE", True),
     ]
 
 
@@ -130,10 +131,42 @@ def test_a_customer_whose_type_changes_moves_from_account_to_contact(project: Pr
     project.drain()
     assert rows(project.right_url, "SELECT accountnumber FROM cds.account") == []
     assert rows(
-        project.right_url, "SELECT customer_number, fullname, is_sellable FROM cds.contact"
-    ) == [("P-1", "Ada", True)]
+        project.right_url,
+        "SELECT customer_number, firstname, lastname, is_sellable FROM cds.contact",
+    ) == [("P-1", "Ada", None, True)]
+    # And back: an organization again leaves the contacts for the accounts.
+    with project.left() as erp:
+        erp.execute(
+            "UPDATE fno.customers SET party_type = 'Organization' WHERE account_num = 'P-1'"
+        )
+    project.drain()
+    assert rows(project.right_url, "SELECT accountnumber FROM cds.account") == [("P-1",)]
+    assert rows(project.right_url, "SELECT customer_number FROM cds.contact") == []
     # Nothing echoed back into the ERP row.
     assert [w for w in writes(project.left_url, "fno.customers") if w[1]] == []
+
+
+def test_a_crm_record_that_changes_type_moves_in_the_erp_too(project: Project) -> None:
+    with project.right() as crm:
+        crm.execute(
+            "INSERT INTO cds.account (companyid, accountnumber, name)"
+            f" VALUES ({USMF}, 'X-1', 'Ada Lovelace')"
+        )
+    project.drain()
+    assert rows(project.left_url, "SELECT account_num, party_type::text FROM fno.customers") == [
+        ("X-1", "Organization")
+    ]
+    # The CRM turns the account into a sellable contact: the ERP customer becomes a person.
+    with project.right() as crm, crm.transaction():
+        crm.execute("DELETE FROM cds.account WHERE accountnumber = 'X-1'")
+        crm.execute(
+            "INSERT INTO cds.contact (companyid, customer_number, firstname, lastname, is_sellable)"
+            f" VALUES ({USMF}, 'X-1', 'Ada', 'Lovelace', true)"
+        )
+    project.drain()
+    assert rows(
+        project.left_url, "SELECT account_num, party_type::text, name FROM fno.customers"
+    ) == [("X-1", "Person", "Ada Lovelace")]
 
 
 def test_a_key_change_removes_the_old_key_and_creates_the_new_one(project: Project) -> None:
@@ -185,26 +218,6 @@ def test_a_value_the_value_map_does_not_know_goes_to_the_error_log(project: Proj
     ]
 
 
-def test_a_customer_written_before_its_group_arrives_after_it(project: Project) -> None:
-    with project.right() as crm:
-        crm.execute(
-            "ALTER TABLE cds.account ADD FOREIGN KEY (company_code, customer_group_code)"
-            " REFERENCES cds.customer_group (company_code, group_code)"
-        )
-    with project.left() as erp, erp.transaction():
-        # The ERP has no such constraint: the customer is written first.
-        erp.execute(
-            "INSERT INTO fno.customers (dataareaid, account_num, name, customer_group)"
-            " VALUES ('usmf', 'A', 'Alpha', '10')"
-        )
-        erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '10', 'Wholesale')")
-    totals = project.drain()
-    assert totals.failed == 0
-    assert rows(
-        project.right_url, "SELECT accountnumber, customer_group_code FROM cds.account"
-    ) == [("A", "10")]
-
-
 def test_with_on_delete_ignore_a_delete_stays_on_its_side(project: Project) -> None:
     groups = (project.root / "maps" / "customer_groups.toml").read_text()
     project.write_map(
@@ -226,8 +239,8 @@ def test_with_on_delete_mark_a_delete_sets_the_mark_on_the_other_side(project: P
     project.write_map(
         "customers.toml",
         customers.replace(
-            'requires = ["customer_groups", "payment_terms"]\n',
-            'requires = ["customer_groups", "payment_terms"]\non_delete = "mark"\n'
+            "right_filter = \"relationship_type = 'customer'\"\n",
+            'right_filter = "relationship_type = \'customer\'"\non_delete = "mark"\n'
             'mark.right = { column = "relationship_type", value = "former_customer" }\n'
             'mark.left = { column = "blocked", value = "All" }\n',
         ),

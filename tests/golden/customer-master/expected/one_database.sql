@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle caf0167dff0d165351787d250f0272aa371596c31d54f4dd760bb768b6f144f5: 19 to create, 0 to replace, 0 to drop
+-- bundle 73ce3737313f41f668805ef15f4e490fcf6b57449fcfd91892160fff4931aea5: 55 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -22,6 +22,24 @@ CREATE TABLE IF NOT EXISTS replicator.change_queue (
     captured_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (direction, id)
 ) WITH (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_insert_scale_factor = 0.01);
+-- Per lookup of the change's map, the key of the parent row it points at, read at
+-- capture where the parent is visible (the other server may only see the image).
+ALTER TABLE replicator.change_queue ADD COLUMN IF NOT EXISTS refs jsonb;
+
+-- Changes that arrived here before a parent they look up: held, never dropped,
+-- and retried when the parent's map applies a batch. Ids are the source's.
+CREATE TABLE IF NOT EXISTS replicator.held_change (
+    direction   text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
+    id          bigint      NOT NULL,
+    map_name    text        NOT NULL,
+    op          text        NOT NULL,
+    image       jsonb       NOT NULL,
+    refs        jsonb,
+    waiting_for text        NOT NULL,
+    held_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (direction, id)
+);
+CREATE INDEX IF NOT EXISTS held_change_map ON replicator.held_change (map_name, direction);
 
 -- Per map and direction: its state and what the applier did last.
 CREATE TABLE IF NOT EXISTS replicator.map_state (
@@ -87,6 +105,18 @@ BEGIN
 END
 $$;
 
+-- Raised for a null arriving at a field whose on_null says refuse.
+CREATE OR REPLACE FUNCTION replicator.refused_null(p_map text, p_field text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION 'map %: field %: the value is null and on_null says refuse', p_map, p_field
+        USING ERRCODE = 'not_null_violation';
+END
+$$;
+
 -- One database: take a batch off the queue, apply it, all in the caller's
 -- transaction, so apply and dequeue commit together. Returns (taken, failed).
 CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
@@ -109,9 +139,10 @@ BEGIN
                                   WHERE direction = p_direction
                                   ORDER BY id LIMIT p_limit
                                     FOR UPDATE SKIP LOCKED))
-        RETURNING q.id, q.map_name, q.op, q.image
+        RETURNING q.id, q.map_name, q.op, q.image, q.refs
     )
-    SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image)
+    SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
+                                        'refs', refs)
                      ORDER BY id),
            count(*)
       INTO v_batch, taken
@@ -132,9 +163,10 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce(array_agg(id ORDER BY id), '{}'),
-           coalesce(jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image)
+           coalesce(jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
+                                                 'refs', refs)
                               ORDER BY id), '[]')
-      FROM (SELECT id, map_name, op, image FROM replicator.change_queue
+      FROM (SELECT id, map_name, op, image, refs FROM replicator.change_queue
              WHERE direction = p_direction ORDER BY id LIMIT p_limit) AS oldest
 $$;
 
@@ -187,48 +219,54 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '8d5a7e421b0f434bf7d6836aedc81e858d8baba6871a83a438b65eff5e9eb3b9', '')
+VALUES ('control', '4a353c52f4cb64e4d14ab50aea341217db5c77c0ee28d3416925970e9cc855b3', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
--- ==== create map/customer_groups/to_right/apply ====
--- Map 'customer_groups', 'to_right': write a batch of captured changes into "cds"."customer_group".
--- One statement per batch: the newest change per key wins; deletes and upserts together.
--- plpgsql rather than sql: it keeps the statement's plan for the session.
-CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_right"(p_changes jsonb)
+-- ==== create map/companies/to_right/apply ====
+-- Map 'companies', 'to_right': write a batch of captured changes into "cds"."company".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_companies_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
 BEGIN
+IF p_deletes THEN
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.op, c.image
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
+    SELECT DISTINCT ON ("k"."dataareaid") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "customer_group" character varying(10))
-     ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
-), removed AS (
-    DELETE FROM "cds"."customer_group" AS t
-     USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "dataareaid" character varying(4),
-       "customer_group" character varying(10))
-     WHERE l.op = 'D'
-       AND "t"."company_code" = "s"."dataareaid" AND "t"."group_code" = "s"."customer_group"
+       "dataareaid" character varying(4))
+     ORDER BY "k"."dataareaid", c.id DESC
 )
-INSERT INTO "cds"."customer_group" AS t ("company_code", "group_code", "name")
+DELETE FROM "cds"."company" AS t
+ USING latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4))
+ WHERE l.op = 'D'
+   AND "t"."company_code" = "s"."dataareaid";
+    RETURN;
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4))
+     ORDER BY "k"."dataareaid", c.id DESC
+)
+INSERT INTO "cds"."company" AS t ("company_code", "name")
 SELECT "s"."dataareaid",
-       "s"."customer_group",
-       "s"."description"
+       "s"."name"
   FROM latest AS l
  CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
-       "customer_group" character varying(10),
-       "description" character varying(60))
+       "name" character varying(60))
  WHERE l.op <> 'D'
-    ON CONFLICT ("company_code", "group_code") DO UPDATE
+    ON CONFLICT ("company_code") DO UPDATE
    SET "name" = EXCLUDED."name"
  WHERE ("t"."name") IS DISTINCT FROM (EXCLUDED."name")
 ;
@@ -237,7 +275,7 @@ $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
 -- so a bad change goes to the error log and its neighbours still apply.
-CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_right"(p_changes jsonb)
+CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -250,7 +288,7 @@ DECLARE
     v_detail text;
 BEGIN
     BEGIN
-        PERFORM "replicator"."write_customer_groups_to_right"(p_changes);
+        PERFORM "replicator"."write_companies_to_right"(p_changes, p_deletes);
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -262,7 +300,594 @@ BEGIN
         SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
     LOOP
         BEGIN
-            PERFORM "replicator"."write_customer_groups_to_right"(jsonb_build_array(v_change));
+            PERFORM "replicator"."write_companies_to_right"(jsonb_build_array(v_change), p_deletes);
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('companies', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/companies/to_right/apply', '55e2e59f95a0c1b3afc6e39bf54c1681473e5b9b930541f4de2212f82bdc39f4', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/companies/to_left/apply ====
+-- Map 'companies', 'to_left': write a batch of captured changes into "fno"."companies".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_companies_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."company_code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "company_code" character varying(4))
+     ORDER BY "k"."company_code", c.id DESC
+)
+DELETE FROM "fno"."companies" AS t
+ USING latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4))
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "s"."company_code";
+    RETURN;
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."company_code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "company_code" character varying(4))
+     ORDER BY "k"."company_code", c.id DESC
+)
+INSERT INTO "fno"."companies" AS t ("dataareaid", "name")
+SELECT "s"."company_code",
+       "s"."name"
+  FROM latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "name" character varying(60))
+ WHERE l.op <> 'D'
+    ON CONFLICT ("dataareaid") DO UPDATE
+   SET "name" = EXCLUDED."name"
+ WHERE ("t"."name") IS DISTINCT FROM (EXCLUDED."name")
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_companies_to_left"(p_changes, p_deletes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_companies_to_left"(jsonb_build_array(v_change), p_deletes);
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('companies', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('company_code', v_change->'image'->'company_code'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/companies/to_left/apply', 'd83be661fbe18f6cd284d3998b9948852dd52558d9dbc932cb74014a3f64a21e', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/contact_persons/to_right/apply ====
+-- Map 'contact_persons', 'to_right': write a batch of captured changes into "cds"."contact".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_contact_persons_to_right"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."contact_person_id") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "contact_person_id" character varying(20))
+     ORDER BY "k"."dataareaid", "k"."contact_person_id", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+DELETE FROM "cds"."contact" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "contact_person_id" character varying(20))
+ WHERE l.op = 'D'
+   AND "t"."companyid" = "l"."lookup_1" AND "t"."contactpersonid" = "s"."contact_person_id";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."contact_person_id") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "contact_person_id" character varying(20))
+     ORDER BY "k"."dataareaid", "k"."contact_person_id", c.id DESC
+)
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_right'
+   AND h.map_name = 'contact_persons'
+   AND h.id < l.id
+   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'contact_person_id' = l.image -> 'contact_person_id';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."contact_person_id") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "contact_person_id" character varying(20))
+     ORDER BY "k"."dataareaid", "k"."contact_person_id", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_right', l.id, 'contact_persons', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+  FROM resolved AS l
+ WHERE l.op <> 'D'
+   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."contact_person_id") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "contact_person_id" character varying(20))
+     ORDER BY "k"."dataareaid", "k"."contact_person_id", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "cds"."contact" AS t ("companyid", "contactpersonid", "firstname", "lastname", "emailaddress1", "parent_account_number", "is_sellable")
+SELECT "l"."lookup_1",
+       "s"."contact_person_id",
+       "s"."first_name",
+       "s"."last_name",
+       "s"."email",
+       "s"."customer_account",
+       CAST(false AS boolean)
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "contact_person_id" character varying(20),
+       "first_name" character varying(50),
+       "last_name" character varying(50),
+       "email" character varying(80),
+       "customer_account" character varying(20))
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT ("companyid", "contactpersonid") DO UPDATE
+   SET "firstname" = EXCLUDED."firstname",
+       "lastname" = EXCLUDED."lastname",
+       "emailaddress1" = EXCLUDED."emailaddress1",
+       "parent_account_number" = EXCLUDED."parent_account_number",
+       "is_sellable" = ("t"."is_sellable" OR EXCLUDED."is_sellable")
+ WHERE ("t"."firstname", "t"."lastname", "t"."emailaddress1", "t"."parent_account_number", "t"."is_sellable") IS DISTINCT FROM (EXCLUDED."firstname", EXCLUDED."lastname", EXCLUDED."emailaddress1", EXCLUDED."parent_account_number", ("t"."is_sellable" OR EXCLUDED."is_sellable"))
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_right"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_contact_persons_to_right"(p_changes, p_deletes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_contact_persons_to_right"(jsonb_build_array(v_change), p_deletes);
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('contact_persons', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'contact_person_id', v_change->'image'->'contact_person_id'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/contact_persons/to_right/apply', '886fbf5e3a76f0d88aea1da3c7e730c2e3d17595c588e57eb014a49079d963c6', 'DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_right"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/contact_persons/to_left/apply ====
+-- Map 'contact_persons', 'to_left': write a batch of captured changes into "fno"."contact_persons".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_contact_persons_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "contactpersonid" character varying(20))
+     ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+DELETE FROM "fno"."contact_persons" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "contactpersonid" character varying(20))
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."contact_person_id" = "s"."contactpersonid";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "contactpersonid" character varying(20))
+     ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
+)
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_left'
+   AND h.map_name = 'contact_persons'
+   AND h.id < l.id
+   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'contactpersonid' = l.image -> 'contactpersonid';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "contactpersonid" character varying(20))
+     ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_left', l.id, 'contact_persons', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+  FROM resolved AS l
+ WHERE l.op <> 'D'
+   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "contactpersonid" character varying(20))
+     ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "fno"."contact_persons" AS t ("dataareaid", "contact_person_id", "first_name", "last_name", "email", "customer_account")
+SELECT "l"."lookup_1",
+       "s"."contactpersonid",
+       "s"."firstname",
+       COALESCE("s"."lastname", CAST('-' AS character varying(50))),
+       "s"."emailaddress1",
+       "s"."parent_account_number"
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "contactpersonid" character varying(20),
+       "firstname" character varying(50),
+       "lastname" character varying(50),
+       "emailaddress1" character varying(80),
+       "parent_account_number" character varying(20))
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT ("dataareaid", "contact_person_id") DO UPDATE
+   SET "first_name" = EXCLUDED."first_name",
+       "last_name" = EXCLUDED."last_name",
+       "email" = EXCLUDED."email",
+       "customer_account" = EXCLUDED."customer_account"
+ WHERE ("t"."first_name", "t"."last_name", "t"."email", "t"."customer_account") IS DISTINCT FROM (EXCLUDED."first_name", EXCLUDED."last_name", EXCLUDED."email", EXCLUDED."customer_account")
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_contact_persons_to_left"(p_changes, p_deletes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_contact_persons_to_left"(jsonb_build_array(v_change), p_deletes);
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('contact_persons', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/contact_persons/to_left/apply', '91f8d6a58fdd1a2d796f2b13ab8f3e758edd86acc733b168daf20711dee62525', 'DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_groups/to_right/apply ====
+-- Map 'customer_groups', 'to_right': write a batch of captured changes into "cds"."customer_group".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_right"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "customer_group" character varying(10))
+     ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+DELETE FROM "cds"."customer_group" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "customer_group" character varying(10))
+ WHERE l.op = 'D'
+   AND "t"."companyid" = "l"."lookup_1" AND "t"."group_code" = "s"."customer_group";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "customer_group" character varying(10))
+     ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
+)
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_right'
+   AND h.map_name = 'customer_groups'
+   AND h.id < l.id
+   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'customer_group' = l.image -> 'customer_group';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "customer_group" character varying(10))
+     ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_right', l.id, 'customer_groups', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+  FROM resolved AS l
+ WHERE l.op <> 'D'
+   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "customer_group" character varying(10))
+     ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "cds"."customer_group" AS t ("companyid", "group_code", "name")
+SELECT "l"."lookup_1",
+       "s"."customer_group",
+       "s"."description"
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "customer_group" character varying(10),
+       "description" character varying(60))
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT ("companyid", "group_code") DO UPDATE
+   SET "name" = EXCLUDED."name"
+ WHERE ("t"."name") IS DISTINCT FROM (EXCLUDED."name")
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_right"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_customer_groups_to_right"(p_changes, p_deletes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_customer_groups_to_right"(jsonb_build_array(v_change), p_deletes);
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -281,49 +906,108 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'ad9624ebef22fc43d390ae1955f063f5a2e9fcbc2aefe79bcf406f168f3085b4', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb);
+VALUES ('map/customer_groups/to_right/apply', '75f1fa74795c7b89494e20f8fc2800a6c4541461efe45d7da38340c7237d491e', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_groups/to_left/apply ====
 -- Map 'customer_groups', 'to_left': write a batch of captured changes into "fno"."customer_groups".
--- One statement per batch: the newest change per key wins; deletes and upserts together.
--- plpgsql rather than sql: it keeps the statement's plan for the session.
-CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_left"(p_changes jsonb)
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
 BEGIN
+IF p_deletes THEN
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."company_code", "k"."group_code") c.op, c.image
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
+    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "company_code" character varying(4),
+       "companyid" uuid,
        "group_code" character varying(10))
-     ORDER BY "k"."company_code", "k"."group_code", c.id DESC
-), removed AS (
-    DELETE FROM "fno"."customer_groups" AS t
-     USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "company_code" character varying(4),
+     ORDER BY "k"."companyid", "k"."group_code", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+DELETE FROM "fno"."customer_groups" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
        "group_code" character varying(10))
-     WHERE l.op = 'D'
-       AND "t"."dataareaid" = "s"."company_code" AND "t"."customer_group" = "s"."group_code"
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."customer_group" = "s"."group_code";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "group_code" character varying(10))
+     ORDER BY "k"."companyid", "k"."group_code", c.id DESC
+)
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_left'
+   AND h.map_name = 'customer_groups'
+   AND h.id < l.id
+   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'group_code' = l.image -> 'group_code';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "group_code" character varying(10))
+     ORDER BY "k"."companyid", "k"."group_code", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_left', l.id, 'customer_groups', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+  FROM resolved AS l
+ WHERE l.op <> 'D'
+   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "group_code" character varying(10))
+     ORDER BY "k"."companyid", "k"."group_code", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
 )
 INSERT INTO "fno"."customer_groups" AS t ("dataareaid", "customer_group", "description")
-SELECT "s"."company_code",
+SELECT "l"."lookup_1",
        "s"."group_code",
        "s"."name"
-  FROM latest AS l
+  FROM resolved AS l
  CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "company_code" character varying(4),
+       "companyid" uuid,
        "group_code" character varying(10),
        "name" character varying(60))
  WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
     ON CONFLICT ("dataareaid", "customer_group") DO UPDATE
    SET "description" = EXCLUDED."description"
  WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
@@ -333,7 +1017,7 @@ $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
 -- so a bad change goes to the error log and its neighbours still apply.
-CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_left"(p_changes jsonb)
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -346,7 +1030,7 @@ DECLARE
     v_detail text;
 BEGIN
     BEGIN
-        PERFORM "replicator"."write_customer_groups_to_left"(p_changes);
+        PERFORM "replicator"."write_customer_groups_to_left"(p_changes, p_deletes);
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -358,7 +1042,7 @@ BEGIN
         SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
     LOOP
         BEGIN
-            PERFORM "replicator"."write_customer_groups_to_left"(jsonb_build_array(v_change));
+            PERFORM "replicator"."write_customer_groups_to_left"(jsonb_build_array(v_change), p_deletes);
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -369,7 +1053,7 @@ BEGIN
                 INSERT INTO "replicator"."error_log"
                        (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
                 VALUES ('customer_groups', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('company_code', v_change->'image'->'company_code', 'group_code', v_change->'image'->'group_code'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -377,64 +1061,121 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '2aa16681c53ee3df6b4005eca40f252a7c354963525619e70322aa85a7c260f7', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb);
+VALUES ('map/customer_groups/to_left/apply', 'f8a7501aa811f9611794a5559c27d6495babad750927ccde895c5dc00c9daf95', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
--- ==== create map/customers_person/to_right/apply ====
--- Map 'customers_person', 'to_right': write a batch of captured changes into "cds"."contact".
--- One statement per batch: the newest change per key wins; deletes and upserts together.
--- plpgsql rather than sql: it keeps the statement's plan for the session.
-CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_right"(p_changes jsonb)
+-- ==== create map/customer_payment_methods/to_right/apply ====
+-- Map 'customer_payment_methods', 'to_right': write a batch of captured changes into "cds"."customer_payment_method".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_customer_payment_methods_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
 BEGIN
+IF p_deletes THEN
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.op, c.image
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_method") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
-       "account_num" character varying(20))
-     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
-), removed AS (
-    DELETE FROM "cds"."contact" AS t
-     USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "dataareaid" character varying(4),
-       "account_num" character varying(20))
-     WHERE l.op = 'D'
-       AND "t"."company_code" = "s"."dataareaid" AND "t"."customer_number" = "s"."account_num"
+       "payment_method" character varying(10))
+     ORDER BY "k"."dataareaid", "k"."payment_method", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
 )
-INSERT INTO "cds"."contact" AS t ("company_code", "customer_number", "fullname", "emailaddress1", "is_sellable")
-SELECT "s"."dataareaid",
-       "s"."account_num",
-       "s"."name",
-       "s"."email",
-       CAST(true AS boolean)
-  FROM latest AS l
+DELETE FROM "cds"."customer_payment_method" AS t
+ USING resolved AS l
  CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
-       "account_num" character varying(20),
-       "name" character varying(100),
-       "email" character varying(80))
+       "payment_method" character varying(10))
+ WHERE l.op = 'D'
+   AND "t"."companyid" = "l"."lookup_1" AND "t"."code" = "s"."payment_method";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_method") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "payment_method" character varying(10))
+     ORDER BY "k"."dataareaid", "k"."payment_method", c.id DESC
+)
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_right'
+   AND h.map_name = 'customer_payment_methods'
+   AND h.id < l.id
+   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_method' = l.image -> 'payment_method';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_method") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "payment_method" character varying(10))
+     ORDER BY "k"."dataareaid", "k"."payment_method", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_right', l.id, 'customer_payment_methods', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+  FROM resolved AS l
  WHERE l.op <> 'D'
-    ON CONFLICT ("company_code", "customer_number") DO UPDATE
-   SET "fullname" = EXCLUDED."fullname",
-       "emailaddress1" = EXCLUDED."emailaddress1",
-       "is_sellable" = EXCLUDED."is_sellable"
- WHERE ("t"."fullname", "t"."emailaddress1", "t"."is_sellable") IS DISTINCT FROM (EXCLUDED."fullname", EXCLUDED."emailaddress1", EXCLUDED."is_sellable")
+   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_method") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "payment_method" character varying(10))
+     ORDER BY "k"."dataareaid", "k"."payment_method", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "cds"."customer_payment_method" AS t ("companyid", "code", "name", "payment_type")
+SELECT "l"."lookup_1",
+       "s"."payment_method",
+       "s"."description",
+       CAST(CASE WHEN "s"."payment_type" IS NULL THEN NULL WHEN "s"."payment_type"::text = 'Check' THEN 'check' WHEN "s"."payment_type"::text = 'Electronic' THEN 'electronic' WHEN "s"."payment_type"::text = 'Cash' THEN 'cash' ELSE "replicator"."unmapped_value"('customer_payment_methods', 'payment_type', "s"."payment_type"::text) END AS "cds"."payment_type")
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "payment_method" character varying(10),
+       "description" character varying(60),
+       "payment_type" character varying(12))
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT ("companyid", "code") DO UPDATE
+   SET "name" = EXCLUDED."name",
+       "payment_type" = EXCLUDED."payment_type"
+ WHERE ("t"."name", "t"."payment_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."payment_type")
 ;
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
 -- so a bad change goes to the error log and its neighbours still apply.
-CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_right"(p_changes jsonb)
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -447,7 +1188,7 @@ DECLARE
     v_detail text;
 BEGIN
     BEGIN
-        PERFORM "replicator"."write_customers_person_to_right"(p_changes);
+        PERFORM "replicator"."write_customer_payment_methods_to_right"(p_changes, p_deletes);
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -459,7 +1200,329 @@ BEGIN
         SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
     LOOP
         BEGIN
-            PERFORM "replicator"."write_customers_person_to_right"(jsonb_build_array(v_change));
+            PERFORM "replicator"."write_customer_payment_methods_to_right"(jsonb_build_array(v_change), p_deletes);
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('customer_payment_methods', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_method', v_change->'image'->'payment_method'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_payment_methods/to_right/apply', 'b2793ebd2bd27ca480473296c25eb5af770b52d5f09967f0db0218398b23564f', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_right"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_payment_methods/to_left/apply ====
+-- Map 'customer_payment_methods', 'to_left': write a batch of captured changes into "fno"."customer_payment_methods".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "code" character varying(10))
+     ORDER BY "k"."companyid", "k"."code", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+DELETE FROM "fno"."customer_payment_methods" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "code" character varying(10))
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_method" = "s"."code";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "code" character varying(10))
+     ORDER BY "k"."companyid", "k"."code", c.id DESC
+)
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_left'
+   AND h.map_name = 'customer_payment_methods'
+   AND h.id < l.id
+   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'code' = l.image -> 'code';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "code" character varying(10))
+     ORDER BY "k"."companyid", "k"."code", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_left', l.id, 'customer_payment_methods', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+  FROM resolved AS l
+ WHERE l.op <> 'D'
+   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "code" character varying(10))
+     ORDER BY "k"."companyid", "k"."code", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "fno"."customer_payment_methods" AS t ("dataareaid", "payment_method", "description", "payment_type")
+SELECT "l"."lookup_1",
+       "s"."code",
+       "s"."name",
+       CAST(CASE WHEN "s"."payment_type" IS NULL THEN NULL WHEN "s"."payment_type"::text = 'check' THEN 'Check' WHEN "s"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "s"."payment_type"::text = 'cash' THEN 'Cash' ELSE "replicator"."unmapped_value"('customer_payment_methods', 'payment_type', "s"."payment_type"::text) END AS character varying(12))
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "code" character varying(10),
+       "name" character varying(60),
+       "payment_type" text)
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT ("dataareaid", "payment_method") DO UPDATE
+   SET "description" = EXCLUDED."description",
+       "payment_type" = EXCLUDED."payment_type"
+ WHERE ("t"."description", "t"."payment_type") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."payment_type")
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_customer_payment_methods_to_left"(p_changes, p_deletes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_customer_payment_methods_to_left"(jsonb_build_array(v_change), p_deletes);
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('customer_payment_methods', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_payment_methods/to_left/apply', '1c73020e46051418a692533d6da69ae48ec52bc6ec100a6430c147e66769460c', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_person/to_right/apply ====
+-- Map 'customers_person', 'to_right': write a batch of captured changes into "cds"."contact".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_right"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20))
+     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+DELETE FROM "cds"."contact" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20))
+ WHERE l.op = 'D'
+   AND "t"."companyid" = "l"."lookup_1" AND "t"."customer_number" = "s"."account_num";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20))
+     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
+)
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_right'
+   AND h.map_name = 'customers_person'
+   AND h.id < l.id
+   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'account_num' = l.image -> 'account_num';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20))
+     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_right', l.id, 'customers_person', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+  FROM resolved AS l
+ WHERE l.op <> 'D'
+   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20))
+     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "cds"."contact" AS t ("companyid", "customer_number", "firstname", "middlename", "lastname", "emailaddress1", "is_sellable")
+SELECT "l"."lookup_1",
+       "s"."account_num",
+       (SPLIT_PART("s"."name", ' ', 1)),
+       (NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("s"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '')),
+       (CASE WHEN POSITION(' ' IN "s"."name") > 0 THEN REGEXP_REPLACE("s"."name", '^.* ', '') END),
+       "s"."email",
+       CAST(true AS boolean)
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20),
+       "name" character varying(100),
+       "email" character varying(80))
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT ("companyid", "customer_number") DO UPDATE
+   SET "firstname" = EXCLUDED."firstname",
+       "middlename" = EXCLUDED."middlename",
+       "lastname" = EXCLUDED."lastname",
+       "emailaddress1" = EXCLUDED."emailaddress1",
+       "is_sellable" = ("t"."is_sellable" OR EXCLUDED."is_sellable")
+ WHERE ("t"."firstname", "t"."middlename", "t"."lastname", "t"."emailaddress1", "t"."is_sellable") IS DISTINCT FROM (EXCLUDED."firstname", EXCLUDED."middlename", EXCLUDED."lastname", EXCLUDED."emailaddress1", ("t"."is_sellable" OR EXCLUDED."is_sellable"))
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_right"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_customers_person_to_right"(p_changes, p_deletes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_customers_person_to_right"(jsonb_build_array(v_change), p_deletes);
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -478,52 +1541,113 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '9d3c73ce2c20a05c7cb54489f0a96d6cca8b291c1512c8494e2c9797373482f0', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb);
+VALUES ('map/customers_person/to_right/apply', '4396e912ba3e0c40e4ea2bdee64d49f006e4c456dd75adcac068147763a388cc', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_person/to_left/apply ====
 -- Map 'customers_person', 'to_left': write a batch of captured changes into "fno"."customers".
--- One statement per batch: the newest change per key wins; deletes and upserts together.
--- plpgsql rather than sql: it keeps the statement's plan for the session.
-CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_left"(p_changes jsonb)
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
 BEGIN
+IF p_deletes THEN
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."company_code", "k"."customer_number") c.op, c.image
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
+    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "company_code" character varying(4),
+       "companyid" uuid,
        "customer_number" character varying(20))
-     ORDER BY "k"."company_code", "k"."customer_number", c.id DESC
-), removed AS (
-    DELETE FROM "fno"."customers" AS t
-     USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "company_code" character varying(4),
+     ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+DELETE FROM "fno"."customers" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
        "customer_number" character varying(20))
-     WHERE l.op = 'D'
-       AND "t"."dataareaid" = "s"."company_code" AND "t"."account_num" = "s"."customer_number"
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."customer_number";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "customer_number" character varying(20))
+     ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
+)
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_left'
+   AND h.map_name = 'customers_person'
+   AND h.id < l.id
+   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'customer_number' = l.image -> 'customer_number';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "customer_number" character varying(20))
+     ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_left', l.id, 'customers_person', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+  FROM resolved AS l
+ WHERE l.op <> 'D'
+   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "customer_number" character varying(20))
+     ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
 )
 INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "email", "party_type")
-SELECT "s"."company_code",
+SELECT "l"."lookup_1",
        "s"."customer_number",
-       "s"."fullname",
+       (CONCAT_WS(' ', "s"."firstname", "s"."middlename", "s"."lastname")),
        "s"."emailaddress1",
        CAST('Person' AS "fno"."party_type")
-  FROM latest AS l
+  FROM resolved AS l
  CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "company_code" character varying(4),
+       "companyid" uuid,
        "customer_number" character varying(20),
-       "fullname" character varying(100),
+       "firstname" character varying(50),
+       "middlename" character varying(50),
+       "lastname" character varying(50),
        "emailaddress1" character varying(80))
  WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
     ON CONFLICT ("dataareaid", "account_num") DO UPDATE
    SET "name" = EXCLUDED."name",
        "email" = EXCLUDED."email",
@@ -535,7 +1659,7 @@ $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
 -- so a bad change goes to the error log and its neighbours still apply.
-CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_left"(p_changes jsonb)
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -548,7 +1672,7 @@ DECLARE
     v_detail text;
 BEGIN
     BEGIN
-        PERFORM "replicator"."write_customers_person_to_left"(p_changes);
+        PERFORM "replicator"."write_customers_person_to_left"(p_changes, p_deletes);
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -560,7 +1684,7 @@ BEGIN
         SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
     LOOP
         BEGIN
-            PERFORM "replicator"."write_customers_person_to_left"(jsonb_build_array(v_change));
+            PERFORM "replicator"."write_customers_person_to_left"(jsonb_build_array(v_change), p_deletes);
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -571,7 +1695,7 @@ BEGIN
                 INSERT INTO "replicator"."error_log"
                        (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
                 VALUES ('customers_person', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('company_code', v_change->'image'->'company_code', 'customer_number', v_change->'image'->'customer_number'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -579,62 +1703,71 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '37469ce6e86d40b561e469ddfec3f2f1cbe742e0a7d01a3612fd86df9ca44b5b', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb);
+VALUES ('map/customers_person/to_left/apply', '16e9d3dc204139aa00bb6efa88083a1bd225647da795f2c8f35585a4808f0218', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
--- ==== create map/payment_terms/to_right/apply ====
--- Map 'payment_terms', 'to_right': write a batch of captured changes into "cds"."payment_term".
--- One statement per batch: the newest change per key wins; deletes and upserts together.
--- plpgsql rather than sql: it keeps the statement's plan for the session.
-CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_right"(p_changes jsonb)
+-- ==== create map/loyalty_cards/to_right/apply ====
+-- Map 'loyalty_cards', 'to_right': write a batch of captured changes into "cds"."loyalty_card".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_loyalty_cards_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
 BEGIN
+IF p_deletes THEN
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.op, c.image
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
+    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "payment_term_id" character varying(10))
-     ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
-), removed AS (
-    DELETE FROM "cds"."payment_term" AS t
-     USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "dataareaid" character varying(4),
-       "payment_term_id" character varying(10))
-     WHERE l.op = 'D'
-       AND "t"."company_code" = "s"."dataareaid" AND "t"."code" = "s"."payment_term_id"
+       "card_number" character varying(20))
+     ORDER BY "k"."card_number", c.id DESC
 )
-INSERT INTO "cds"."payment_term" AS t ("company_code", "code", "name", "due_days")
-SELECT "s"."dataareaid",
-       "s"."payment_term_id",
-       "s"."description",
-       "s"."net_days"
+DELETE FROM "cds"."loyalty_card" AS t
+ USING latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "card_number" character varying(20))
+ WHERE l.op = 'D'
+   AND "t"."card_number" = "s"."card_number";
+    RETURN;
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "card_number" character varying(20))
+     ORDER BY "k"."card_number", c.id DESC
+)
+INSERT INTO "cds"."loyalty_card" AS t ("card_number", "tier", "issued_on", "is_blocked")
+SELECT "s"."card_number",
+       "s"."tier",
+       "s"."issued_on",
+       "s"."blocked"
   FROM latest AS l
  CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "dataareaid" character varying(4),
-       "payment_term_id" character varying(10),
-       "description" character varying(60),
-       "net_days" integer)
+       "card_number" character varying(20),
+       "tier" character varying(10),
+       "issued_on" date,
+       "blocked" boolean)
  WHERE l.op <> 'D'
-    ON CONFLICT ("company_code", "code") DO UPDATE
-   SET "name" = EXCLUDED."name",
-       "due_days" = EXCLUDED."due_days"
- WHERE ("t"."name", "t"."due_days") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."due_days")
+    ON CONFLICT ("card_number") DO UPDATE
+   SET "tier" = EXCLUDED."tier",
+       "issued_on" = EXCLUDED."issued_on",
+       "is_blocked" = EXCLUDED."is_blocked"
+ WHERE ("t"."tier", "t"."issued_on", "t"."is_blocked") IS DISTINCT FROM (EXCLUDED."tier", EXCLUDED."issued_on", EXCLUDED."is_blocked")
 ;
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
 -- so a bad change goes to the error log and its neighbours still apply.
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_right"(p_changes jsonb)
+CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -647,7 +1780,7 @@ DECLARE
     v_detail text;
 BEGIN
     BEGIN
-        PERFORM "replicator"."write_payment_terms_to_right"(p_changes);
+        PERFORM "replicator"."write_loyalty_cards_to_right"(p_changes, p_deletes);
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -659,7 +1792,1803 @@ BEGIN
         SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
     LOOP
         BEGIN
-            PERFORM "replicator"."write_payment_terms_to_right"(jsonb_build_array(v_change));
+            PERFORM "replicator"."write_loyalty_cards_to_right"(jsonb_build_array(v_change), p_deletes);
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('loyalty_cards', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('card_number', v_change->'image'->'card_number'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/loyalty_cards/to_right/apply', 'b5d21c39efaacd0f56806edd8d664c60768566caeb9489e37eaeb44a0559a679', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/loyalty_cards/to_left/apply ====
+-- Map 'loyalty_cards', 'to_left': write a batch of captured changes into "fno"."loyalty_cards".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "card_number" character varying(20))
+     ORDER BY "k"."card_number", c.id DESC
+)
+DELETE FROM "fno"."loyalty_cards" AS t
+ USING latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "card_number" character varying(20))
+ WHERE l.op = 'D'
+   AND "t"."card_number" = "s"."card_number";
+    RETURN;
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "card_number" character varying(20))
+     ORDER BY "k"."card_number", c.id DESC
+)
+INSERT INTO "fno"."loyalty_cards" AS t ("card_number", "tier", "issued_on", "blocked")
+SELECT "s"."card_number",
+       COALESCE("s"."tier", CAST('Basic' AS character varying(10))),
+       "s"."issued_on",
+       "s"."is_blocked"
+  FROM latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "card_number" character varying(20),
+       "tier" character varying(10),
+       "issued_on" date,
+       "is_blocked" boolean)
+ WHERE l.op <> 'D'
+    ON CONFLICT ("card_number") DO UPDATE
+   SET "tier" = EXCLUDED."tier",
+       "issued_on" = EXCLUDED."issued_on",
+       "blocked" = EXCLUDED."blocked"
+ WHERE ("t"."tier", "t"."issued_on", "t"."blocked") IS DISTINCT FROM (EXCLUDED."tier", EXCLUDED."issued_on", EXCLUDED."blocked")
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_loyalty_cards_to_left"(p_changes, p_deletes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_loyalty_cards_to_left"(jsonb_build_array(v_change), p_deletes);
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('loyalty_cards', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('card_number', v_change->'image'->'card_number'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/loyalty_cards/to_left/apply', 'c178d7d0da3dbc514f6c3d657cfc53f94f33664ac5eada58925b816c8e640748', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/name_affixes/to_right/apply ====
+-- Map 'name_affixes', 'to_right': write a batch of captured changes into "cds"."name_affix".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_name_affixes_to_right"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "affix" character varying(20),
+       "affix_type" character varying(10))
+     ORDER BY "k"."affix", "k"."affix_type", c.id DESC
+)
+DELETE FROM "cds"."name_affix" AS t
+ USING latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "affix" character varying(20),
+       "affix_type" character varying(10))
+ WHERE l.op = 'D'
+   AND "t"."affix" = "s"."affix" AND "t"."affix_type" = "s"."affix_type";
+    RETURN;
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "affix" character varying(20),
+       "affix_type" character varying(10))
+     ORDER BY "k"."affix", "k"."affix_type", c.id DESC
+)
+INSERT INTO "cds"."name_affix" AS t ("affix", "affix_type", "description")
+SELECT "s"."affix",
+       "s"."affix_type",
+       "s"."description"
+  FROM latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "affix" character varying(20),
+       "affix_type" character varying(10),
+       "description" character varying(60))
+ WHERE l.op <> 'D'
+    ON CONFLICT ("affix", "affix_type") DO UPDATE
+   SET "description" = EXCLUDED."description"
+ WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_right"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_name_affixes_to_right"(p_changes, p_deletes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_name_affixes_to_right"(jsonb_build_array(v_change), p_deletes);
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('name_affixes', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/name_affixes/to_right/apply', '8126d85db3edccc1e61b1896f5b4bb6dfb93ccf7074c5999caa8d9af272e213b', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/name_affixes/to_left/apply ====
+-- Map 'name_affixes', 'to_left': write a batch of captured changes into "fno"."name_affixes".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_name_affixes_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "affix" character varying(20),
+       "affix_type" character varying(10))
+     ORDER BY "k"."affix", "k"."affix_type", c.id DESC
+)
+DELETE FROM "fno"."name_affixes" AS t
+ USING latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "affix" character varying(20),
+       "affix_type" character varying(10))
+ WHERE l.op = 'D'
+   AND "t"."affix" = "s"."affix" AND "t"."affix_type" = "s"."affix_type";
+    RETURN;
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "affix" character varying(20),
+       "affix_type" character varying(10))
+     ORDER BY "k"."affix", "k"."affix_type", c.id DESC
+)
+INSERT INTO "fno"."name_affixes" AS t ("affix", "affix_type", "description")
+SELECT "s"."affix",
+       "s"."affix_type",
+       "s"."description"
+  FROM latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "affix" character varying(20),
+       "affix_type" character varying(10),
+       "description" character varying(60))
+ WHERE l.op <> 'D'
+    ON CONFLICT ("affix", "affix_type") DO UPDATE
+   SET "description" = EXCLUDED."description"
+ WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_name_affixes_to_left"(p_changes, p_deletes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_name_affixes_to_left"(jsonb_build_array(v_change), p_deletes);
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('name_affixes', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/name_affixes/to_left/apply', '40c8cfa2001398f5ed5fcfd4ae39f68e799061e3ec339e5ace535955f7f6e59d', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_days/to_right/apply ====
+-- Map 'payment_days', 'to_right': write a batch of captured changes into "cds"."payment_day".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_payment_days_to_right"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "payment_day_name" character varying(30))
+     ORDER BY "k"."dataareaid", "k"."payment_day_name", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+DELETE FROM "cds"."payment_day" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "payment_day_name" character varying(30))
+ WHERE l.op = 'D'
+   AND "t"."companyid" = "l"."lookup_1" AND "t"."name" = "s"."payment_day_name";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "payment_day_name" character varying(30))
+     ORDER BY "k"."dataareaid", "k"."payment_day_name", c.id DESC
+)
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_right'
+   AND h.map_name = 'payment_days'
+   AND h.id < l.id
+   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_day_name' = l.image -> 'payment_day_name';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "payment_day_name" character varying(30))
+     ORDER BY "k"."dataareaid", "k"."payment_day_name", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_right', l.id, 'payment_days', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+  FROM resolved AS l
+ WHERE l.op <> 'D'
+   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "payment_day_name" character varying(30))
+     ORDER BY "k"."dataareaid", "k"."payment_day_name", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "cds"."payment_day" AS t ("companyid", "name", "description")
+SELECT "l"."lookup_1",
+       "s"."payment_day_name",
+       "s"."description"
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "payment_day_name" character varying(30),
+       "description" character varying(60))
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT ("companyid", "name") DO UPDATE
+   SET "description" = EXCLUDED."description"
+ WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_right"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_payment_days_to_right"(p_changes, p_deletes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_payment_days_to_right"(jsonb_build_array(v_change), p_deletes);
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('payment_days', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_days/to_right/apply', '0e30bd9567414cc72cc5f52a5300cb817903adb5b3364433bd726120b919e1fd', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_right"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_days/to_left/apply ====
+-- Map 'payment_days', 'to_left': write a batch of captured changes into "fno"."payment_days".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_payment_days_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "name" character varying(30))
+     ORDER BY "k"."companyid", "k"."name", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+DELETE FROM "fno"."payment_days" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "name" character varying(30))
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "s"."name";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "name" character varying(30))
+     ORDER BY "k"."companyid", "k"."name", c.id DESC
+)
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_left'
+   AND h.map_name = 'payment_days'
+   AND h.id < l.id
+   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'name' = l.image -> 'name';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "name" character varying(30))
+     ORDER BY "k"."companyid", "k"."name", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_left', l.id, 'payment_days', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+  FROM resolved AS l
+ WHERE l.op <> 'D'
+   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "name" character varying(30))
+     ORDER BY "k"."companyid", "k"."name", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "fno"."payment_days" AS t ("dataareaid", "payment_day_name", "description")
+SELECT "l"."lookup_1",
+       "s"."name",
+       "s"."description"
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "name" character varying(30),
+       "description" character varying(60))
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT ("dataareaid", "payment_day_name") DO UPDATE
+   SET "description" = EXCLUDED."description"
+ WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_payment_days_to_left"(p_changes, p_deletes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_payment_days_to_left"(jsonb_build_array(v_change), p_deletes);
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('payment_days', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_days/to_left/apply', '60518bdc0767a0d2842c8c0b2b9b1e79567a4f60a988c819ec4a7b1bdd361b3c', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_day_lines/to_right/apply ====
+-- Map 'payment_day_lines', 'to_right': write a batch of captured changes into "cds"."payment_day_line".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_payment_day_lines_to_right"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name", "k"."line_num") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "payment_day_name" character varying(30),
+       "line_num" integer)
+     ORDER BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_2"
+      FROM latest AS l
+)
+DELETE FROM "cds"."payment_day_line" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "payment_day_name" character varying(30),
+       "line_num" integer)
+ WHERE l.op = 'D'
+   AND "t"."companyid" = "l"."lookup_1" AND "t"."paymentdayid" = "l"."lookup_2" AND "t"."line_number" = "s"."line_num";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name", "k"."line_num") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "payment_day_name" character varying(30),
+       "line_num" integer)
+     ORDER BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num", c.id DESC
+)
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_right'
+   AND h.map_name = 'payment_day_lines'
+   AND h.id < l.id
+   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_day_name' = l.image -> 'payment_day_name' AND h.image -> 'line_num' = l.image -> 'line_num';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name", "k"."line_num") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "payment_day_name" character varying(30),
+       "line_num" integer)
+     ORDER BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_2"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_right', l.id, 'payment_day_lines', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_days' END)
+  FROM resolved AS l
+ WHERE l.op <> 'D'
+   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name", "k"."line_num") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "payment_day_name" character varying(30),
+       "line_num" integer)
+     ORDER BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_2"
+      FROM latest AS l
+)
+INSERT INTO "cds"."payment_day_line" AS t ("companyid", "paymentdayid", "line_number", "weekday", "dayofmonth")
+SELECT "l"."lookup_1",
+       "l"."lookup_2",
+       "s"."line_num",
+       CAST(CASE WHEN "s"."week_day" IS NULL THEN NULL WHEN "s"."week_day"::text = 'None' THEN 'none' WHEN "s"."week_day"::text = 'Monday' THEN 'monday' WHEN "s"."week_day"::text = 'Tuesday' THEN 'tuesday' WHEN "s"."week_day"::text = 'Wednesday' THEN 'wednesday' WHEN "s"."week_day"::text = 'Thursday' THEN 'thursday' WHEN "s"."week_day"::text = 'Friday' THEN 'friday' WHEN "s"."week_day"::text = 'Saturday' THEN 'saturday' WHEN "s"."week_day"::text = 'Sunday' THEN 'sunday' ELSE "replicator"."unmapped_value"('payment_day_lines', 'week_day', "s"."week_day"::text) END AS "cds"."weekday"),
+       "s"."day_of_month"
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "payment_day_name" character varying(30),
+       "line_num" integer,
+       "week_day" character varying(10),
+       "day_of_month" integer)
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
+    ON CONFLICT ("companyid", "paymentdayid", "line_number") DO UPDATE
+   SET "weekday" = EXCLUDED."weekday",
+       "dayofmonth" = EXCLUDED."dayofmonth"
+ WHERE ("t"."weekday", "t"."dayofmonth") IS DISTINCT FROM (EXCLUDED."weekday", EXCLUDED."dayofmonth")
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_right"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_payment_day_lines_to_right"(p_changes, p_deletes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_payment_day_lines_to_right"(jsonb_build_array(v_change), p_deletes);
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('payment_day_lines', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name', 'line_num', v_change->'image'->'line_num'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_day_lines/to_right/apply', '5f851dabfb2700c99e409b8095e0acaf53a0cca96a1484af07d41698bbab1f76', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_right"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_day_lines/to_left/apply ====
+-- Map 'payment_day_lines', 'to_left': write a batch of captured changes into "fno"."payment_day_lines".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "paymentdayid" uuid,
+       "line_number" integer)
+     ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
+      FROM latest AS l
+)
+DELETE FROM "fno"."payment_day_lines" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "paymentdayid" uuid,
+       "line_number" integer)
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "paymentdayid" uuid,
+       "line_number" integer)
+     ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
+)
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_left'
+   AND h.map_name = 'payment_day_lines'
+   AND h.id < l.id
+   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'paymentdayid' = l.image -> 'paymentdayid' AND h.image -> 'line_number' = l.image -> 'line_number';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "paymentdayid" uuid,
+       "line_number" integer)
+     ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_left', l.id, 'payment_day_lines', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_days' END)
+  FROM resolved AS l
+ WHERE l.op <> 'D'
+   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "paymentdayid" uuid,
+       "line_number" integer)
+     ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
+      FROM latest AS l
+)
+INSERT INTO "fno"."payment_day_lines" AS t ("dataareaid", "payment_day_name", "line_num", "week_day", "day_of_month")
+SELECT "l"."lookup_1",
+       "l"."lookup_2",
+       "s"."line_number",
+       CAST(CASE WHEN "s"."weekday" IS NULL THEN NULL WHEN "s"."weekday"::text = 'none' THEN 'None' WHEN "s"."weekday"::text = 'monday' THEN 'Monday' WHEN "s"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "s"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "s"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "s"."weekday"::text = 'friday' THEN 'Friday' WHEN "s"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "s"."weekday"::text = 'sunday' THEN 'Sunday' ELSE "replicator"."unmapped_value"('payment_day_lines', 'week_day', "s"."weekday"::text) END AS character varying(10)),
+       "s"."dayofmonth"
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "paymentdayid" uuid,
+       "line_number" integer,
+       "weekday" text,
+       "dayofmonth" integer)
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL))
+    ON CONFLICT ("dataareaid", "payment_day_name", "line_num") DO UPDATE
+   SET "week_day" = EXCLUDED."week_day",
+       "day_of_month" = EXCLUDED."day_of_month"
+ WHERE ("t"."week_day", "t"."day_of_month") IS DISTINCT FROM (EXCLUDED."week_day", EXCLUDED."day_of_month")
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_payment_day_lines_to_left"(p_changes, p_deletes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_payment_day_lines_to_left"(jsonb_build_array(v_change), p_deletes);
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('payment_day_lines', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_day_lines/to_left/apply', '3fe749df8933f4910fa0ace04ffc560d23b4f6bb5fd417af40eeaca69e5c4b6b', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedules/to_right/apply ====
+-- Map 'payment_schedules', 'to_right': write a batch of captured changes into "cds"."payment_schedule".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedules_to_right"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "schedule_name" character varying(30))
+     ORDER BY "k"."dataareaid", "k"."schedule_name", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+DELETE FROM "cds"."payment_schedule" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "schedule_name" character varying(30))
+ WHERE l.op = 'D'
+   AND "t"."companyid" = "l"."lookup_1" AND "t"."name" = "s"."schedule_name";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "schedule_name" character varying(30))
+     ORDER BY "k"."dataareaid", "k"."schedule_name", c.id DESC
+)
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_right'
+   AND h.map_name = 'payment_schedules'
+   AND h.id < l.id
+   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'schedule_name' = l.image -> 'schedule_name';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "schedule_name" character varying(30))
+     ORDER BY "k"."dataareaid", "k"."schedule_name", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_right', l.id, 'payment_schedules', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+  FROM resolved AS l
+ WHERE l.op <> 'D'
+   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "schedule_name" character varying(30))
+     ORDER BY "k"."dataareaid", "k"."schedule_name", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "cds"."payment_schedule" AS t ("companyid", "name", "description", "allocation")
+SELECT "l"."lookup_1",
+       "s"."schedule_name",
+       "s"."description",
+       CAST(CASE WHEN "s"."allocation" IS NULL THEN NULL WHEN "s"."allocation"::text = 'Percent' THEN 'percent' WHEN "s"."allocation"::text = 'Fixed' THEN 'fixed' ELSE "replicator"."unmapped_value"('payment_schedules', 'allocation', "s"."allocation"::text) END AS "cds"."allocation_type")
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "schedule_name" character varying(30),
+       "description" character varying(60),
+       "allocation" character varying(10))
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT ("companyid", "name") DO UPDATE
+   SET "description" = EXCLUDED."description",
+       "allocation" = EXCLUDED."allocation"
+ WHERE ("t"."description", "t"."allocation") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."allocation")
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_right"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_payment_schedules_to_right"(p_changes, p_deletes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_payment_schedules_to_right"(jsonb_build_array(v_change), p_deletes);
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('payment_schedules', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedules/to_right/apply', '2a6ec0a9b358b0c5d17e5936329e3f634b47933284453286fbadacbcaea2782f', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_right"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedules/to_left/apply ====
+-- Map 'payment_schedules', 'to_left': write a batch of captured changes into "fno"."payment_schedules".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "name" character varying(30))
+     ORDER BY "k"."companyid", "k"."name", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+DELETE FROM "fno"."payment_schedules" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "name" character varying(30))
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "s"."name";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "name" character varying(30))
+     ORDER BY "k"."companyid", "k"."name", c.id DESC
+)
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_left'
+   AND h.map_name = 'payment_schedules'
+   AND h.id < l.id
+   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'name' = l.image -> 'name';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "name" character varying(30))
+     ORDER BY "k"."companyid", "k"."name", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_left', l.id, 'payment_schedules', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+  FROM resolved AS l
+ WHERE l.op <> 'D'
+   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "name" character varying(30))
+     ORDER BY "k"."companyid", "k"."name", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+INSERT INTO "fno"."payment_schedules" AS t ("dataareaid", "schedule_name", "description", "allocation")
+SELECT "l"."lookup_1",
+       "s"."name",
+       "s"."description",
+       CAST(CASE WHEN "s"."allocation" IS NULL THEN NULL WHEN "s"."allocation"::text = 'percent' THEN 'Percent' WHEN "s"."allocation"::text = 'fixed' THEN 'Fixed' ELSE "replicator"."unmapped_value"('payment_schedules', 'allocation', "s"."allocation"::text) END AS character varying(10))
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "name" character varying(30),
+       "description" character varying(60),
+       "allocation" text)
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT ("dataareaid", "schedule_name") DO UPDATE
+   SET "description" = EXCLUDED."description",
+       "allocation" = EXCLUDED."allocation"
+ WHERE ("t"."description", "t"."allocation") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."allocation")
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_payment_schedules_to_left"(p_changes, p_deletes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_payment_schedules_to_left"(jsonb_build_array(v_change), p_deletes);
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('payment_schedules', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedules/to_left/apply', '820319301a663e3dc22041679121a08f41e13037f83edf33fbd8199d5ad925a8', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedule_lines/to_right/apply ====
+-- Map 'payment_schedule_lines', 'to_right': write a batch of captured changes into "cds"."payment_schedule_line".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedule_lines_to_right"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name", "k"."line_num") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "schedule_name" character varying(30),
+       "line_num" integer)
+     ORDER BY "k"."dataareaid", "k"."schedule_name", "k"."line_num", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2"
+      FROM latest AS l
+)
+DELETE FROM "cds"."payment_schedule_line" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "schedule_name" character varying(30),
+       "line_num" integer)
+ WHERE l.op = 'D'
+   AND "t"."companyid" = "l"."lookup_1" AND "t"."paymentscheduleid" = "l"."lookup_2" AND "t"."line_number" = "s"."line_num";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name", "k"."line_num") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "schedule_name" character varying(30),
+       "line_num" integer)
+     ORDER BY "k"."dataareaid", "k"."schedule_name", "k"."line_num", c.id DESC
+)
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_right'
+   AND h.map_name = 'payment_schedule_lines'
+   AND h.id < l.id
+   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'schedule_name' = l.image -> 'schedule_name' AND h.image -> 'line_num' = l.image -> 'line_num';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name", "k"."line_num") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "schedule_name" character varying(30),
+       "line_num" integer)
+     ORDER BY "k"."dataareaid", "k"."schedule_name", "k"."line_num", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_right', l.id, 'payment_schedule_lines', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END)
+  FROM resolved AS l
+ WHERE l.op <> 'D'
+   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name", "k"."line_num") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "schedule_name" character varying(30),
+       "line_num" integer)
+     ORDER BY "k"."dataareaid", "k"."schedule_name", "k"."line_num", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2"
+      FROM latest AS l
+)
+INSERT INTO "cds"."payment_schedule_line" AS t ("companyid", "paymentscheduleid", "line_number", "percentage", "months", "days")
+SELECT "l"."lookup_1",
+       "l"."lookup_2",
+       "s"."line_num",
+       "s"."percent",
+       "s"."due_months",
+       "s"."due_days"
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "schedule_name" character varying(30),
+       "line_num" integer,
+       "percent" numeric(32,6),
+       "due_months" integer,
+       "due_days" integer)
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
+    ON CONFLICT ("companyid", "paymentscheduleid", "line_number") DO UPDATE
+   SET "percentage" = EXCLUDED."percentage",
+       "months" = EXCLUDED."months",
+       "days" = EXCLUDED."days"
+ WHERE ("t"."percentage", "t"."months", "t"."days") IS DISTINCT FROM (EXCLUDED."percentage", EXCLUDED."months", EXCLUDED."days")
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_right"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_payment_schedule_lines_to_right"(p_changes, p_deletes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_payment_schedule_lines_to_right"(jsonb_build_array(v_change), p_deletes);
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('payment_schedule_lines', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name', 'line_num', v_change->'image'->'line_num'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedule_lines/to_right/apply', 'ecd1516b74562a97372e237a89f3536f692e7703a719d192ae26fb5f3ce09c95', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_right"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedule_lines/to_left/apply ====
+-- Map 'payment_schedule_lines', 'to_left': write a batch of captured changes into "fno"."payment_schedule_lines".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "paymentscheduleid" uuid,
+       "line_number" integer)
+     ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
+      FROM latest AS l
+)
+DELETE FROM "fno"."payment_schedule_lines" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "paymentscheduleid" uuid,
+       "line_number" integer)
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "paymentscheduleid" uuid,
+       "line_number" integer)
+     ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
+)
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_left'
+   AND h.map_name = 'payment_schedule_lines'
+   AND h.id < l.id
+   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'paymentscheduleid' = l.image -> 'paymentscheduleid' AND h.image -> 'line_number' = l.image -> 'line_number';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "paymentscheduleid" uuid,
+       "line_number" integer)
+     ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_left', l.id, 'payment_schedule_lines', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END)
+  FROM resolved AS l
+ WHERE l.op <> 'D'
+   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "paymentscheduleid" uuid,
+       "line_number" integer)
+     ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
+      FROM latest AS l
+)
+INSERT INTO "fno"."payment_schedule_lines" AS t ("dataareaid", "schedule_name", "line_num", "percent", "due_months", "due_days")
+SELECT "l"."lookup_1",
+       "l"."lookup_2",
+       "s"."line_number",
+       (CAST(ROUND("s"."percentage", 6) AS DECIMAL(32, 6))),
+       "s"."months",
+       "s"."days"
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "paymentscheduleid" uuid,
+       "line_number" integer,
+       "percentage" numeric(38,10),
+       "months" integer,
+       "days" integer)
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL))
+    ON CONFLICT ("dataareaid", "schedule_name", "line_num") DO UPDATE
+   SET "percent" = EXCLUDED."percent",
+       "due_months" = EXCLUDED."due_months",
+       "due_days" = EXCLUDED."due_days"
+ WHERE ("t"."percent", "t"."due_months", "t"."due_days") IS DISTINCT FROM (EXCLUDED."percent", EXCLUDED."due_months", EXCLUDED."due_days")
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_payment_schedule_lines_to_left"(p_changes, p_deletes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_payment_schedule_lines_to_left"(jsonb_build_array(v_change), p_deletes);
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                INSERT INTO "replicator"."error_log"
+                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
+                VALUES ('payment_schedule_lines', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
+                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedule_lines/to_left/apply', '02c70803a9a513112739770effbff39260aa9b96a313f007ce4bd09b2cace4c9', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_terms/to_right/apply ====
+-- Map 'payment_terms', 'to_right': write a batch of captured changes into "cds"."payment_term".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_right"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "payment_term_id" character varying(10))
+     ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2",
+           (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_3"
+      FROM latest AS l
+)
+DELETE FROM "cds"."payment_term" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "payment_term_id" character varying(10))
+ WHERE l.op = 'D'
+   AND "t"."companyid" = "l"."lookup_1" AND "t"."code" = "s"."payment_term_id";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "payment_term_id" character varying(10))
+     ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
+)
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_right'
+   AND h.map_name = 'payment_terms'
+   AND h.id < l.id
+   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_term_id' = l.image -> 'payment_term_id';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "payment_term_id" character varying(10))
+     ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2",
+           (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_3"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_right', l.id, 'payment_terms', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END, CASE WHEN (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_days' END)
+  FROM resolved AS l
+ WHERE l.op <> 'D'
+   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "payment_term_id" character varying(10))
+     ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2",
+           (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_3"
+      FROM latest AS l
+)
+INSERT INTO "cds"."payment_term" AS t ("companyid", "code", "name", "due_days", "paymentscheduleid", "paymentdayid")
+SELECT "l"."lookup_1",
+       "s"."payment_term_id",
+       "s"."description",
+       "s"."net_days",
+       "l"."lookup_2",
+       "l"."lookup_3"
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "payment_term_id" character varying(10),
+       "description" character varying(60),
+       "net_days" integer,
+       "payment_schedule" character varying(30),
+       "payment_day" character varying(30))
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL))
+    ON CONFLICT ("companyid", "code") DO UPDATE
+   SET "name" = EXCLUDED."name",
+       "due_days" = EXCLUDED."due_days",
+       "paymentscheduleid" = EXCLUDED."paymentscheduleid",
+       "paymentdayid" = EXCLUDED."paymentdayid"
+ WHERE ("t"."name", "t"."due_days", "t"."paymentscheduleid", "t"."paymentdayid") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."due_days", EXCLUDED."paymentscheduleid", EXCLUDED."paymentdayid")
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply.
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_right"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        PERFORM "replicator"."write_payment_terms_to_right"(p_changes, p_deletes);
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_payment_terms_to_right"(jsonb_build_array(v_change), p_deletes);
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -678,62 +3607,133 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '90ecb3aecc481a5977e7c92eb1ec41c029882c4ae4c03e4f0ea139f993de072f', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb);
+VALUES ('map/payment_terms/to_right/apply', '9c6e6b3df56f18dde275d6145d99a49ede17ebc587fbf33d8ea90d25894fd061', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_terms/to_left/apply ====
 -- Map 'payment_terms', 'to_left': write a batch of captured changes into "fno"."payment_terms".
--- One statement per batch: the newest change per key wins; deletes and upserts together.
--- plpgsql rather than sql: it keeps the statement's plan for the session.
-CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_left"(p_changes jsonb)
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
 BEGIN
+IF p_deletes THEN
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."company_code", "k"."code") c.op, c.image
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "company_code" character varying(4),
+       "companyid" uuid,
        "code" character varying(10))
-     ORDER BY "k"."company_code", "k"."code", c.id DESC
-), removed AS (
-    DELETE FROM "fno"."payment_terms" AS t
-     USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "company_code" character varying(4),
-       "code" character varying(10))
-     WHERE l.op = 'D'
-       AND "t"."dataareaid" = "s"."company_code" AND "t"."payment_term_id" = "s"."code"
+     ORDER BY "k"."companyid", "k"."code", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3"
+      FROM latest AS l
 )
-INSERT INTO "fno"."payment_terms" AS t ("dataareaid", "payment_term_id", "description", "net_days")
-SELECT "s"."company_code",
+DELETE FROM "fno"."payment_terms" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "code" character varying(10))
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_term_id" = "s"."code";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "code" character varying(10))
+     ORDER BY "k"."companyid", "k"."code", c.id DESC
+)
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_left'
+   AND h.map_name = 'payment_terms'
+   AND h.id < l.id
+   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'code' = l.image -> 'code';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "code" character varying(10))
+     ORDER BY "k"."companyid", "k"."code", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_left', l.id, 'payment_terms', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_days' END)
+  FROM resolved AS l
+ WHERE l.op <> 'D'
+   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "code" character varying(10))
+     ORDER BY "k"."companyid", "k"."code", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3"
+      FROM latest AS l
+)
+INSERT INTO "fno"."payment_terms" AS t ("dataareaid", "payment_term_id", "description", "net_days", "payment_schedule", "payment_day")
+SELECT "l"."lookup_1",
        "s"."code",
        "s"."name",
-       "s"."due_days"
-  FROM latest AS l
+       "s"."due_days",
+       "l"."lookup_2",
+       "l"."lookup_3"
+  FROM resolved AS l
  CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "company_code" character varying(4),
+       "companyid" uuid,
        "code" character varying(10),
        "name" character varying(60),
-       "due_days" integer)
+       "due_days" integer,
+       "paymentscheduleid" uuid,
+       "paymentdayid" uuid)
  WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL))
     ON CONFLICT ("dataareaid", "payment_term_id") DO UPDATE
    SET "description" = EXCLUDED."description",
-       "net_days" = EXCLUDED."net_days"
- WHERE ("t"."description", "t"."net_days") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."net_days")
+       "net_days" = EXCLUDED."net_days",
+       "payment_schedule" = EXCLUDED."payment_schedule",
+       "payment_day" = EXCLUDED."payment_day"
+ WHERE ("t"."description", "t"."net_days", "t"."payment_schedule", "t"."payment_day") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."net_days", EXCLUDED."payment_schedule", EXCLUDED."payment_day")
 ;
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
 -- so a bad change goes to the error log and its neighbours still apply.
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_left"(p_changes jsonb)
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -746,7 +3746,7 @@ DECLARE
     v_detail text;
 BEGIN
     BEGIN
-        PERFORM "replicator"."write_payment_terms_to_left"(p_changes);
+        PERFORM "replicator"."write_payment_terms_to_left"(p_changes, p_deletes);
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -758,7 +3758,7 @@ BEGIN
         SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
     LOOP
         BEGIN
-            PERFORM "replicator"."write_payment_terms_to_left"(jsonb_build_array(v_change));
+            PERFORM "replicator"."write_payment_terms_to_left"(jsonb_build_array(v_change), p_deletes);
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -769,7 +3769,7 @@ BEGIN
                 INSERT INTO "replicator"."error_log"
                        (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
                 VALUES ('payment_terms', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('company_code', v_change->'image'->'company_code', 'code', v_change->'image'->'code'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -777,76 +3777,147 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '6acd51a730a0e9a6f7c68a9cd2417d621956dbdbf08e1077b7e517191c028e40', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb);
+VALUES ('map/payment_terms/to_left/apply', '6988d1a1cc3f9fdeff26369241d0e70ef2fb990745073c119237ea9ca1ad3516', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_organization/to_right/apply ====
 -- Map 'customers_organization', 'to_right': write a batch of captured changes into "cds"."account".
--- One statement per batch: the newest change per key wins; deletes and upserts together.
--- plpgsql rather than sql: it keeps the statement's plan for the session.
-CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_right"(p_changes jsonb)
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
 BEGIN
+IF p_deletes THEN
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.op, c.image
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "account_num" character varying(20))
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
-), removed AS (
-    DELETE FROM "cds"."account" AS t
-     USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."customergroupid" FROM "cds"."customer_group" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customergroupid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."group_code" = CAST((l.refs -> 'customergroupid') ->> 'customer_group' AS character varying(10))) AS "lookup_2",
+           (SELECT "p1"."paymenttermid" FROM "cds"."payment_term" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymenttermid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'paymenttermid') ->> 'payment_term_id' AS character varying(10))) AS "lookup_3",
+           (SELECT "p1"."customerpaymentmethodid" FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customerpaymentmethodid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'customerpaymentmethodid') ->> 'payment_method' AS character varying(10))) AS "lookup_4"
+      FROM latest AS l
+)
+DELETE FROM "cds"."account" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "account_num" character varying(20))
-     WHERE l.op = 'D'
-       AND "t"."company_code" = "s"."dataareaid" AND "t"."accountnumber" = "s"."account_num"
+ WHERE l.op = 'D'
+   AND "t"."companyid" = "l"."lookup_1" AND "t"."accountnumber" = "s"."account_num";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20))
+     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
 )
-INSERT INTO "cds"."account" AS t ("company_code", "accountnumber", "name", "customer_group_code", "payment_terms_code", "emailaddress1", "creditlimit", "credit_hold", "relationship_type")
-SELECT "s"."dataareaid",
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_right'
+   AND h.map_name = 'customers_organization'
+   AND h.id < l.id
+   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'account_num' = l.image -> 'account_num';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20))
+     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."customergroupid" FROM "cds"."customer_group" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customergroupid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."group_code" = CAST((l.refs -> 'customergroupid') ->> 'customer_group' AS character varying(10))) AS "lookup_2",
+           (SELECT "p1"."paymenttermid" FROM "cds"."payment_term" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymenttermid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'paymenttermid') ->> 'payment_term_id' AS character varying(10))) AS "lookup_3",
+           (SELECT "p1"."customerpaymentmethodid" FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customerpaymentmethodid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'customerpaymentmethodid') ->> 'payment_method' AS character varying(10))) AS "lookup_4"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_right', l.id, 'customers_organization', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'customer_groups' END, CASE WHEN (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_terms' END, CASE WHEN (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL) THEN 'customer_payment_methods' END)
+  FROM resolved AS l
+ WHERE l.op <> 'D'
+   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "dataareaid" character varying(4),
+       "account_num" character varying(20))
+     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."customergroupid" FROM "cds"."customer_group" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customergroupid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."group_code" = CAST((l.refs -> 'customergroupid') ->> 'customer_group' AS character varying(10))) AS "lookup_2",
+           (SELECT "p1"."paymenttermid" FROM "cds"."payment_term" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymenttermid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'paymenttermid') ->> 'payment_term_id' AS character varying(10))) AS "lookup_3",
+           (SELECT "p1"."customerpaymentmethodid" FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customerpaymentmethodid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'customerpaymentmethodid') ->> 'payment_method' AS character varying(10))) AS "lookup_4"
+      FROM latest AS l
+)
+INSERT INTO "cds"."account" AS t ("companyid", "accountnumber", "name", "customergroupid", "paymenttermid", "customerpaymentmethodid", "emailaddress1", "creditlimit", "credit_hold", "relationship_type")
+SELECT "l"."lookup_1",
        "s"."account_num",
        "s"."name",
-       "s"."customer_group",
-       "s"."payment_terms",
+       "l"."lookup_2",
+       "l"."lookup_3",
+       "l"."lookup_4",
        "s"."email",
-       "s"."credit_limit",
+       (CAST(ROUND("s"."credit_limit", 4) AS DECIMAL(38, 4))),
        CAST(CASE WHEN "s"."blocked" IS NULL THEN NULL WHEN "s"."blocked"::text = 'No' THEN 'none' WHEN "s"."blocked"::text = 'Invoice' THEN 'invoice_hold' WHEN "s"."blocked"::text = 'All' THEN 'full_hold' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."blocked"::text) END AS "cds"."hold_status"),
        CAST('customer' AS character varying(20))
-  FROM latest AS l
+  FROM resolved AS l
  CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "account_num" character varying(20),
        "name" character varying(100),
        "customer_group" character varying(10),
        "payment_terms" character varying(10),
+       "payment_method" character varying(10),
        "email" character varying(80),
        "credit_limit" numeric(32,6),
        "blocked" character varying(10))
  WHERE l.op <> 'D'
-    ON CONFLICT ("company_code", "accountnumber") DO UPDATE
+   AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL))
+    ON CONFLICT ("companyid", "accountnumber") DO UPDATE
    SET "name" = EXCLUDED."name",
-       "customer_group_code" = EXCLUDED."customer_group_code",
-       "payment_terms_code" = EXCLUDED."payment_terms_code",
-       "emailaddress1" = EXCLUDED."emailaddress1",
+       "customergroupid" = EXCLUDED."customergroupid",
+       "paymenttermid" = EXCLUDED."paymenttermid",
+       "customerpaymentmethodid" = EXCLUDED."customerpaymentmethodid",
+       "emailaddress1" = COALESCE(EXCLUDED."emailaddress1", "t"."emailaddress1"),
        "creditlimit" = EXCLUDED."creditlimit",
        "credit_hold" = EXCLUDED."credit_hold",
        "relationship_type" = EXCLUDED."relationship_type"
- WHERE ("t"."name", "t"."customer_group_code", "t"."payment_terms_code", "t"."emailaddress1", "t"."creditlimit", "t"."credit_hold", "t"."relationship_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customer_group_code", EXCLUDED."payment_terms_code", EXCLUDED."emailaddress1", EXCLUDED."creditlimit", EXCLUDED."credit_hold", EXCLUDED."relationship_type")
+ WHERE ("t"."name", "t"."customergroupid", "t"."paymenttermid", "t"."customerpaymentmethodid", "t"."emailaddress1", "t"."creditlimit", "t"."credit_hold", "t"."relationship_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customergroupid", EXCLUDED."paymenttermid", EXCLUDED."customerpaymentmethodid", COALESCE(EXCLUDED."emailaddress1", "t"."emailaddress1"), EXCLUDED."creditlimit", EXCLUDED."credit_hold", EXCLUDED."relationship_type")
 ;
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
 -- so a bad change goes to the error log and its neighbours still apply.
-CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_right"(p_changes jsonb)
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -859,7 +3930,7 @@ DECLARE
     v_detail text;
 BEGIN
     BEGIN
-        PERFORM "replicator"."write_customers_organization_to_right"(p_changes);
+        PERFORM "replicator"."write_customers_organization_to_right"(p_changes, p_deletes);
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -871,7 +3942,7 @@ BEGIN
         SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
     LOOP
         BEGIN
-            PERFORM "replicator"."write_customers_organization_to_right"(jsonb_build_array(v_change));
+            PERFORM "replicator"."write_customers_organization_to_right"(jsonb_build_array(v_change), p_deletes);
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -890,73 +3961,147 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '77c753153f1dfbf2d625d4744cf3c791ed361a3d3b6868181e55d3b48d8bed81', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb);
-DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb);
+VALUES ('map/customers_organization/to_right/apply', '9d245c8c18e520079a22e701ce0ea66a04118c133793b3fd13e9561675eefbdf', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_organization/to_left/apply ====
 -- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
--- One statement per batch: the newest change per key wins; deletes and upserts together.
--- plpgsql rather than sql: it keeps the statement's plan for the session.
-CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_left"(p_changes jsonb)
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
 BEGIN
+IF p_deletes THEN
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."company_code", "k"."accountnumber") c.op, c.image
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb)
+    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "company_code" character varying(4),
+       "companyid" uuid,
        "accountnumber" character varying(20))
-     ORDER BY "k"."company_code", "k"."accountnumber", c.id DESC
-), removed AS (
-    DELETE FROM "fno"."customers" AS t
-     USING latest AS l
-     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "company_code" character varying(4),
-       "accountnumber" character varying(20))
-     WHERE l.op = 'D'
-       AND "t"."dataareaid" = "s"."company_code" AND "t"."account_num" = "s"."accountnumber"
+     ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
+           (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "lookup_3",
+           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4"
+      FROM latest AS l
 )
-INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "email", "blocked", "party_type")
-SELECT "s"."company_code",
+DELETE FROM "fno"."customers" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "accountnumber" character varying(20))
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."accountnumber";
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "accountnumber" character varying(20))
+     ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
+)
+DELETE FROM "replicator"."held_change" AS h
+ USING latest AS l
+ WHERE h.direction = 'to_left'
+   AND h.map_name = 'customers_organization'
+   AND h.id < l.id
+   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'accountnumber' = l.image -> 'accountnumber';
+-- A change whose parent has not arrived on this side yet is held, not written
+-- with a null reference; the applier retries it when the parent's map applies.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "accountnumber" character varying(20))
+     ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
+           (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "lookup_3",
+           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4"
+      FROM latest AS l
+)
+INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+SELECT 'to_left', l.id, 'customers_organization', l.op, l.image, l.refs,
+       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'customer_groups' END, CASE WHEN (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_terms' END, CASE WHEN (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) THEN 'customer_payment_methods' END)
+  FROM resolved AS l
+ WHERE l.op <> 'D'
+   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL))
+    ON CONFLICT (direction, id) DO NOTHING;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "accountnumber" character varying(20))
+     ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
+           (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "lookup_3",
+           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4"
+      FROM latest AS l
+)
+INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "payment_method", "email", "credit_limit", "blocked", "party_type")
+SELECT "l"."lookup_1",
        "s"."accountnumber",
        "s"."name",
-       "s"."customer_group_code",
-       "s"."payment_terms_code",
+       "l"."lookup_2",
+       "l"."lookup_3",
+       "l"."lookup_4",
        "s"."emailaddress1",
+       COALESCE((CAST("s"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))),
        CAST(CASE WHEN "s"."credit_hold" IS NULL THEN NULL WHEN "s"."credit_hold"::text = 'none' THEN 'No' WHEN "s"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "s"."credit_hold"::text = 'full_hold' THEN 'All' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."credit_hold"::text) END AS character varying(10)),
        CAST('Organization' AS "fno"."party_type")
-  FROM latest AS l
+  FROM resolved AS l
  CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "company_code" character varying(4),
+       "companyid" uuid,
        "accountnumber" character varying(20),
        "name" character varying(100),
-       "customer_group_code" character varying(10),
-       "payment_terms_code" character varying(10),
+       "customergroupid" uuid,
+       "paymenttermid" uuid,
+       "customerpaymentmethodid" uuid,
        "emailaddress1" character varying(80),
+       "creditlimit" numeric(38,4),
        "credit_hold" text)
  WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL))
     ON CONFLICT ("dataareaid", "account_num") DO UPDATE
    SET "name" = EXCLUDED."name",
        "customer_group" = EXCLUDED."customer_group",
        "payment_terms" = EXCLUDED."payment_terms",
+       "payment_method" = EXCLUDED."payment_method",
        "email" = EXCLUDED."email",
+       "credit_limit" = EXCLUDED."credit_limit",
        "blocked" = EXCLUDED."blocked",
        "party_type" = EXCLUDED."party_type"
- WHERE ("t"."name", "t"."customer_group", "t"."payment_terms", "t"."email", "t"."blocked", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customer_group", EXCLUDED."payment_terms", EXCLUDED."email", EXCLUDED."blocked", EXCLUDED."party_type")
+ WHERE ("t"."name", "t"."customer_group", "t"."payment_terms", "t"."payment_method", "t"."email", "t"."credit_limit", "t"."blocked", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customer_group", EXCLUDED."payment_terms", EXCLUDED."payment_method", EXCLUDED."email", EXCLUDED."credit_limit", EXCLUDED."blocked", EXCLUDED."party_type")
 ;
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
 -- so a bad change goes to the error log and its neighbours still apply.
-CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_left"(p_changes jsonb)
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -969,7 +4114,7 @@ DECLARE
     v_detail text;
 BEGIN
     BEGIN
-        PERFORM "replicator"."write_customers_organization_to_left"(p_changes);
+        PERFORM "replicator"."write_customers_organization_to_left"(p_changes, p_deletes);
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -981,7 +4126,7 @@ BEGIN
         SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
     LOOP
         BEGIN
-            PERFORM "replicator"."write_customers_organization_to_left"(jsonb_build_array(v_change));
+            PERFORM "replicator"."write_customers_organization_to_left"(jsonb_build_array(v_change), p_deletes);
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -992,7 +4137,7 @@ BEGIN
                 INSERT INTO "replicator"."error_log"
                        (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
                 VALUES ('customers_organization', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('company_code', v_change->'image'->'company_code', 'accountnumber', v_change->'image'->'accountnumber'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1000,14 +4145,16 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '83d2158acdc20bb1a1a6635bc83f9304b9f4cd69585360a25e917db404851a6c', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb);
-DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb);
+VALUES ('map/customers_organization/to_left/apply', 'bafae193d2362cfb0561145b5661850653c66bb299f15c4c0cc9395ae90827f8', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create dispatch ====
--- Hands each change of a batch to the apply function of its map, maps in file order.
+-- Hands each change of a batch to the apply function of its map: deletes first,
+-- children before parents; then inserts and updates, parents before children,
+-- each map followed by a retry of its held changes if a parent it waits for applied.
 CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch jsonb)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1017,20 +4164,444 @@ DECLARE
     v_changes jsonb;
     v_count integer;
     v_map_failed integer;
+    v_held integer;
     v_failed integer := 0;
+    v_delete_failed jsonb := '{}';
+    v_applied text[] := '{}';  -- maps that wrote rows in this batch
 BEGIN
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_organization' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('customers_organization', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_terms' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('payment_terms', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_schedule_lines' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedule_lines', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_schedules' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedules', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_day_lines' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('payment_day_lines', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_days' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('payment_days', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'name_affixes' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('name_affixes', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'loyalty_cards' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('loyalty_cards', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_person' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('customers_person', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customer_payment_methods' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('customer_payment_methods', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customer_groups' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('customer_groups', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'contact_persons' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('contact_persons', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'companies' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_companies_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('companies', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_organization' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('customers_organization', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_terms' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('payment_terms', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_schedule_lines' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedule_lines', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_schedules' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedules', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_day_lines' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('payment_day_lines', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_days' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('payment_days', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'name_affixes' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('name_affixes', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'loyalty_cards' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('loyalty_cards', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_person' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('customers_person', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customer_payment_methods' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('customer_payment_methods', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customer_groups' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('customer_groups', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'contact_persons' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('contact_persons', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'companies' AND c.value->>'op' = 'D';
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_companies_to_right"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('companies', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'companies';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_companies_to_right"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            v_held := 0;
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'companies')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'companies' AND direction = 'to_right';
+            v_applied := array_append(v_applied, 'companies');
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'contact_persons';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'contact_persons')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'contact_persons' AND direction = 'to_right';
+            v_applied := array_append(v_applied, 'contact_persons');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'contact_persons'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'contact_persons';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'contact_persons' AND direction = 'to_right';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'contact_persons');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
     IF p_direction = 'to_right' THEN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
           INTO v_changes, v_count
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customer_groups';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes);
+            v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, false);
             v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customer_groups')::integer, 0);
             UPDATE "replicator"."map_state"
-               SET applied_total = applied_total + v_count - v_map_failed,
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
                    last_applied_at = now()
              WHERE map_name = 'customer_groups' AND direction = 'to_right';
+            v_applied := array_append(v_applied, 'customer_groups');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customer_groups'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customer_groups';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'customer_groups' AND direction = 'to_right';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'customer_groups');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customer_payment_methods';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customer_payment_methods')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
+            v_applied := array_append(v_applied, 'customer_payment_methods');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customer_payment_methods'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customer_payment_methods';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'customer_payment_methods');
+                END IF;
+            END IF;
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
@@ -1039,12 +4610,252 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customers_person';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes);
+            v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, false);
             v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customers_person')::integer, 0);
             UPDATE "replicator"."map_state"
-               SET applied_total = applied_total + v_count - v_map_failed,
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
                    last_applied_at = now()
              WHERE map_name = 'customers_person' AND direction = 'to_right';
+            v_applied := array_append(v_applied, 'customers_person');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customers_person'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customers_person';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'customers_person' AND direction = 'to_right';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'customers_person');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'loyalty_cards';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            v_held := 0;
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'loyalty_cards')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'loyalty_cards' AND direction = 'to_right';
+            v_applied := array_append(v_applied, 'loyalty_cards');
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'name_affixes';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            v_held := 0;
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'name_affixes')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'name_affixes' AND direction = 'to_right';
+            v_applied := array_append(v_applied, 'name_affixes');
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_days';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_days')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'payment_days' AND direction = 'to_right';
+            v_applied := array_append(v_applied, 'payment_days');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_days'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_days';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'payment_days' AND direction = 'to_right';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'payment_days');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_day_lines';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_day_lines')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
+            v_applied := array_append(v_applied, 'payment_day_lines');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies', 'payment_days']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_day_lines'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_day_lines';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'payment_day_lines');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_schedules';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_schedules')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'payment_schedules' AND direction = 'to_right';
+            v_applied := array_append(v_applied, 'payment_schedules');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_schedules'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_schedules';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'payment_schedules' AND direction = 'to_right';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'payment_schedules');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_schedule_lines';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_schedule_lines')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
+            v_applied := array_append(v_applied, 'payment_schedule_lines');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies', 'payment_schedules']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_schedule_lines'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_schedule_lines';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'payment_schedule_lines');
+                END IF;
+            END IF;
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
@@ -1053,12 +4864,42 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_terms';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes);
+            v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, false);
             v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_terms')::integer, 0);
             UPDATE "replicator"."map_state"
-               SET applied_total = applied_total + v_count - v_map_failed,
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
                    last_applied_at = now()
              WHERE map_name = 'payment_terms' AND direction = 'to_right';
+            v_applied := array_append(v_applied, 'payment_terms');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies', 'payment_schedules', 'payment_days']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_terms'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_terms';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'payment_terms' AND direction = 'to_right';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'payment_terms');
+                END IF;
+            END IF;
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
@@ -1067,12 +4908,103 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customers_organization';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes);
+            v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, false);
             v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customers_organization')::integer, 0);
             UPDATE "replicator"."map_state"
-               SET applied_total = applied_total + v_count - v_map_failed,
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
                    last_applied_at = now()
              WHERE map_name = 'customers_organization' AND direction = 'to_right';
+            v_applied := array_append(v_applied, 'customers_organization');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies', 'customer_groups', 'payment_terms', 'customer_payment_methods']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customers_organization'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customers_organization';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'customers_organization' AND direction = 'to_right';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'customers_organization');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'companies';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_companies_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            v_held := 0;
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'companies')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'companies' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'companies');
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'contact_persons';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'contact_persons')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'contact_persons' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'contact_persons');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'contact_persons'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'contact_persons';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'contact_persons' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'contact_persons');
+                END IF;
+            END IF;
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
@@ -1081,12 +5013,86 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customer_groups';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes);
+            v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customer_groups')::integer, 0);
             UPDATE "replicator"."map_state"
-               SET applied_total = applied_total + v_count - v_map_failed,
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
                    last_applied_at = now()
              WHERE map_name = 'customer_groups' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'customer_groups');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customer_groups'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customer_groups';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'customer_groups' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'customer_groups');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customer_payment_methods';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customer_payment_methods')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'customer_payment_methods');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customer_payment_methods'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customer_payment_methods';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'customer_payment_methods');
+                END IF;
+            END IF;
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
@@ -1095,12 +5101,252 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customers_person';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes);
+            v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customers_person')::integer, 0);
             UPDATE "replicator"."map_state"
-               SET applied_total = applied_total + v_count - v_map_failed,
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
                    last_applied_at = now()
              WHERE map_name = 'customers_person' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'customers_person');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customers_person'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customers_person';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'customers_person' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'customers_person');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'loyalty_cards';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            v_held := 0;
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'loyalty_cards')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'loyalty_cards' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'loyalty_cards');
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'name_affixes';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            v_held := 0;
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'name_affixes')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'name_affixes' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'name_affixes');
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_days';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_days')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'payment_days' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'payment_days');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_days'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_days';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'payment_days' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'payment_days');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_day_lines';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_day_lines')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'payment_day_lines');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies', 'payment_days']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_day_lines'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_day_lines';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'payment_day_lines');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_schedules';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_schedules')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'payment_schedules' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'payment_schedules');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_schedules'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_schedules';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'payment_schedules' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'payment_schedules');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_schedule_lines';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_schedule_lines')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'payment_schedule_lines');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies', 'payment_schedules']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_schedule_lines'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_schedule_lines';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'payment_schedule_lines');
+                END IF;
+            END IF;
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
@@ -1109,12 +5355,42 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_terms';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes);
+            v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_terms')::integer, 0);
             UPDATE "replicator"."map_state"
-               SET applied_total = applied_total + v_count - v_map_failed,
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
                    last_applied_at = now()
              WHERE map_name = 'payment_terms' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'payment_terms');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies', 'payment_schedules', 'payment_days']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_terms'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_terms';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'payment_terms' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'payment_terms');
+                END IF;
+            END IF;
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
@@ -1123,12 +5399,42 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customers_organization';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes);
+            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customers_organization')::integer, 0);
             UPDATE "replicator"."map_state"
-               SET applied_total = applied_total + v_count - v_map_failed,
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
                    last_applied_at = now()
              WHERE map_name = 'customers_organization' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'customers_organization');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies', 'customer_groups', 'payment_terms', 'customer_payment_methods']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customers_organization'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customers_organization';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'customers_organization' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'customers_organization');
+                END IF;
+            END IF;
         END IF;
     END IF;
     -- A change for a map this database does not know goes to the error log, never away.
@@ -1136,13 +5442,309 @@ BEGIN
     SELECT c.value->>'map', p_direction, (c.value->>'id')::bigint, c.value->>'op', '{}'::jsonb,
            c.value->'image', '42704', 'no map of this name is deployed for this direction'
       FROM jsonb_array_elements(p_batch) AS c
-     WHERE NOT ((c.value->>'map') || '/' || p_direction = ANY (ARRAY['customer_groups/to_right', 'customers_person/to_right', 'payment_terms/to_right', 'customers_organization/to_right', 'customer_groups/to_left', 'customers_person/to_left', 'payment_terms/to_left', 'customers_organization/to_left']::text[]));
+     WHERE NOT ((c.value->>'map') || '/' || p_direction = ANY (ARRAY['companies/to_right', 'contact_persons/to_right', 'customer_groups/to_right', 'customer_payment_methods/to_right', 'customers_person/to_right', 'loyalty_cards/to_right', 'name_affixes/to_right', 'payment_days/to_right', 'payment_day_lines/to_right', 'payment_schedules/to_right', 'payment_schedule_lines/to_right', 'payment_terms/to_right', 'customers_organization/to_right', 'companies/to_left', 'contact_persons/to_left', 'customer_groups/to_left', 'customer_payment_methods/to_left', 'customers_person/to_left', 'loyalty_cards/to_left', 'name_affixes/to_left', 'payment_days/to_left', 'payment_day_lines/to_left', 'payment_schedules/to_left', 'payment_schedule_lines/to_left', 'payment_terms/to_left', 'customers_organization/to_left']::text[]));
     GET DIAGNOSTICS v_count = ROW_COUNT;
     RETURN v_failed + v_count;
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', 'd5a3256c1887ddec358cc735921ed86f36d4cdc7be973d627d1c67df9ddce0fc', '')
+VALUES ('dispatch', '2d5cb0eb8a21a27779b314638108e8455042cbc15d202a9c55dbe522eef259b5', '')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/companies/to_right/capture ====
+-- Map 'companies', 'to_right': capture changes of "fno"."companies".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_companies_to_right"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."dataareaid") IS NOT DISTINCT FROM ("new"."dataareaid");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('companies', 'to_right', 'D', to_jsonb(OLD), NULL);
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('companies', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW), NULL);
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_companies_to_right"
+AFTER INSERT OR DELETE ON "fno"."companies"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_companies_to_right_upd"
+AFTER UPDATE ON "fno"."companies"
+FOR EACH ROW
+WHEN (("old"."dataareaid", "old"."name") IS DISTINCT FROM ("new"."dataareaid", "new"."name"))
+EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/companies/to_right/capture', '8ee12e035698f595adb31193771e808e1940c00fe848eeface6de4712a232f1c', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''companies'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''companies'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_companies_to_right"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/companies/to_left/capture ====
+-- Map 'companies', 'to_left': capture changes of "cds"."company".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_companies_to_left"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."company_code") IS NOT DISTINCT FROM ("new"."company_code");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('companies', 'to_left', 'D', to_jsonb(OLD), NULL);
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('companies', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW), NULL);
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_companies_to_left"
+AFTER INSERT OR DELETE ON "cds"."company"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_companies_to_left_upd"
+AFTER UPDATE ON "cds"."company"
+FOR EACH ROW
+WHEN (("old"."company_code", "old"."name") IS DISTINCT FROM ("new"."company_code", "new"."name"))
+EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/companies/to_left/capture', 'e928123fc747e03c2525c9a94492323697444b2e672a9c90ba09bce8c592ef15', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''companies'' AND direction = ''to_left'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''companies'', ''to_left'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_companies_to_left"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/contact_persons/to_right/capture ====
+-- Map 'contact_persons', 'to_right': capture changes of "fno"."contact_persons".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_contact_persons_to_right"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."dataareaid", "old"."contact_person_id") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('contact_persons', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid")));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('contact_persons', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid")));
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right"
+AFTER INSERT OR DELETE ON "fno"."contact_persons"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_upd"
+AFTER UPDATE ON "fno"."contact_persons"
+FOR EACH ROW
+WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account"))
+EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/contact_persons/to_right/capture', '45ad1132075da61a4f1083c2add78a4e61b4d2ac3f9959e8d3aa16a294bd70aa', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''contact_persons'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''contact_persons'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_contact_persons_to_right"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/contact_persons/to_left/capture ====
+-- Map 'contact_persons', 'to_left': capture changes of "cds"."contact".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_contact_persons_to_left"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(("old"."contactpersonid" IS NOT NULL), false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(("new"."contactpersonid" IS NOT NULL), false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."companyid", "old"."contactpersonid") IS NOT DISTINCT FROM ("new"."companyid", "new"."contactpersonid");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('contact_persons', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('contact_persons', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")));
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left"
+AFTER INSERT OR DELETE ON "cds"."contact"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_upd"
+AFTER UPDATE ON "cds"."contact"
+FOR EACH ROW
+WHEN (("old"."companyid", "old"."contactpersonid", "old"."firstname", "old"."lastname", "old"."emailaddress1", "old"."parent_account_number") IS DISTINCT FROM ("new"."companyid", "new"."contactpersonid", "new"."firstname", "new"."lastname", "new"."emailaddress1", "new"."parent_account_number"))
+EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/contact_persons/to_left/capture', '7fe9ceb919cd644bbda66cbaa720d2d51273ec99462507225d19ab1feee725b4', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''contact_persons'' AND direction = ''to_left'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''contact_persons'', ''to_left'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_contact_persons_to_left"() CASCADE;
+')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1173,13 +5775,13 @@ BEGIN
         v_same_key := ("old"."dataareaid", "old"."customer_group") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."customer_group");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
-        VALUES ('customer_groups', 'to_right', 'D', to_jsonb(OLD));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('customer_groups', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid")));
     END IF;
     IF v_new_in THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
         VALUES ('customer_groups', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW));
+                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid")));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -1201,7 +5803,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', '022e34d8d8e1a429310a6672f7e747684b917d0a2d0b4f8bbcd6b57ecb3b1bc1', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', 'd263d6f8d003b7e2ebf7bab4d92630ff97f752f1ac5a2b645c0abd51ab0ddebc', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -1244,16 +5846,16 @@ BEGIN
         v_new_in := coalesce(true, false);
     END IF;
     IF TG_OP = 'UPDATE' THEN
-        v_same_key := ("old"."company_code", "old"."group_code") IS NOT DISTINCT FROM ("new"."company_code", "new"."group_code");
+        v_same_key := ("old"."companyid", "old"."group_code") IS NOT DISTINCT FROM ("new"."companyid", "new"."group_code");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
-        VALUES ('customer_groups', 'to_left', 'D', to_jsonb(OLD));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('customer_groups', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")));
     END IF;
     IF v_new_in THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
         VALUES ('customer_groups', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW));
+                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -1272,10 +5874,10 @@ FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_upd"
 AFTER UPDATE ON "cds"."customer_group"
 FOR EACH ROW
-WHEN (("old"."company_code", "old"."group_code", "old"."name") IS DISTINCT FROM ("new"."company_code", "new"."group_code", "new"."name"))
+WHEN (("old"."companyid", "old"."group_code", "old"."name") IS DISTINCT FROM ("new"."companyid", "new"."group_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', '6e2cf3a9db87688b548847eedd8a2cb2e8a49cfd787cf6ce5c54195afbc18e2e', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', 'd4ed2789a38b8a3f404cf084f675dc99e7adbcef6c9bcf5b993c8c19f110596f', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -1290,6 +5892,154 @@ BEGIN
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customer_groups_to_left"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_payment_methods/to_right/capture ====
+-- Map 'customer_payment_methods', 'to_right': capture changes of "fno"."customer_payment_methods".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_customer_payment_methods_to_right"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."dataareaid", "old"."payment_method") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_method");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('customer_payment_methods', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid")));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('customer_payment_methods', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid")));
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right"
+AFTER INSERT OR DELETE ON "fno"."customer_payment_methods"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_upd"
+AFTER UPDATE ON "fno"."customer_payment_methods"
+FOR EACH ROW
+WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type"))
+EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_payment_methods/to_right/capture', '2103f96019d6a022f5e7ad233fb8e41b707eea93dbd0f34fc5e7f3ababd6bc13', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''customer_payment_methods'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''customer_payment_methods'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_customer_payment_methods_to_right"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_payment_methods/to_left/capture ====
+-- Map 'customer_payment_methods', 'to_left': capture changes of "cds"."customer_payment_method".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_customer_payment_methods_to_left"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."companyid", "old"."code") IS NOT DISTINCT FROM ("new"."companyid", "new"."code");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('customer_payment_methods', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('customer_payment_methods', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")));
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left"
+AFTER INSERT OR DELETE ON "cds"."customer_payment_method"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_upd"
+AFTER UPDATE ON "cds"."customer_payment_method"
+FOR EACH ROW
+WHEN (("old"."companyid", "old"."code", "old"."name", "old"."payment_type") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."payment_type"))
+EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_payment_methods/to_left/capture', '0392959065aab5b66e486843075b4c209cf20d76c7516a78461c9e23ef8afc9a', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''customer_payment_methods'' AND direction = ''to_left'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''customer_payment_methods'', ''to_left'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_customer_payment_methods_to_left"() CASCADE;
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -1321,13 +6071,13 @@ BEGIN
         v_same_key := ("old"."dataareaid", "old"."account_num") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."account_num");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
-        VALUES ('customers_person', 'to_right', 'D', to_jsonb(OLD));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('customers_person', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid")));
     END IF;
     IF v_new_in THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
         VALUES ('customers_person', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW));
+                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid")));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -1349,7 +6099,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', 'a728340ad0949b49e071a9ab313e84f940edc7f825851e765b6c9b5c32145e26', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', '81dbcdf6dcfafc13875110d6086c6f3b0def3912603ebc50e0d544004558f579', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -1386,22 +6136,22 @@ BEGIN
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
-        v_old_in := coalesce(("old"."customer_number" IS NOT NULL), false);
+        v_old_in := coalesce(("old"."is_sellable" AND "old"."customer_number" IS NOT NULL), false);
     END IF;
     IF TG_OP <> 'DELETE' THEN
-        v_new_in := coalesce(("new"."customer_number" IS NOT NULL), false);
+        v_new_in := coalesce(("new"."is_sellable" AND "new"."customer_number" IS NOT NULL), false);
     END IF;
     IF TG_OP = 'UPDATE' THEN
-        v_same_key := ("old"."company_code", "old"."customer_number") IS NOT DISTINCT FROM ("new"."company_code", "new"."customer_number");
+        v_same_key := ("old"."companyid", "old"."customer_number") IS NOT DISTINCT FROM ("new"."companyid", "new"."customer_number");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
-        VALUES ('customers_person', 'to_left', 'D', to_jsonb(OLD));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('customers_person', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")));
     END IF;
     IF v_new_in THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
         VALUES ('customers_person', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW));
+                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -1420,10 +6170,10 @@ FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_upd"
 AFTER UPDATE ON "cds"."contact"
 FOR EACH ROW
-WHEN (("old"."company_code", "old"."customer_number", "old"."fullname", "old"."emailaddress1") IS DISTINCT FROM ("new"."company_code", "new"."customer_number", "new"."fullname", "new"."emailaddress1"))
+WHEN (("old"."companyid", "old"."customer_number", "old"."firstname", "old"."middlename", "old"."lastname", "old"."emailaddress1", "old"."is_sellable") IS DISTINCT FROM ("new"."companyid", "new"."customer_number", "new"."firstname", "new"."middlename", "new"."lastname", "new"."emailaddress1", "new"."is_sellable"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', 'c09df35fa2ae268e060c18387e5c17e057b5432a355ccdfa5e4b4e51a00ef0ad', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', '4fcd34ce9b9d36b99138eb5bd7c2f4bbc03451478c4707ca0f54c636497a6cc7', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -1438,6 +6188,902 @@ BEGIN
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customers_person_to_left"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/loyalty_cards/to_right/capture ====
+-- Map 'loyalty_cards', 'to_right': capture changes of "fno"."loyalty_cards".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_loyalty_cards_to_right"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."card_number") IS NOT DISTINCT FROM ("new"."card_number");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('loyalty_cards', 'to_right', 'D', to_jsonb(OLD), NULL);
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('loyalty_cards', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW), NULL);
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right"
+AFTER INSERT OR DELETE ON "fno"."loyalty_cards"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_upd"
+AFTER UPDATE ON "fno"."loyalty_cards"
+FOR EACH ROW
+WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."blocked"))
+EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/loyalty_cards/to_right/capture', '35b0972f021f20b209b5f860b4f2e252cb289dc5571b5fe3a2b1e8c7bb3bacef', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''loyalty_cards'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''loyalty_cards'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_loyalty_cards_to_right"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/loyalty_cards/to_left/capture ====
+-- Map 'loyalty_cards', 'to_left': capture changes of "cds"."loyalty_card".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_loyalty_cards_to_left"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."card_number") IS NOT DISTINCT FROM ("new"."card_number");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('loyalty_cards', 'to_left', 'D', to_jsonb(OLD), NULL);
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('loyalty_cards', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW), NULL);
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left"
+AFTER INSERT OR DELETE ON "cds"."loyalty_card"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_upd"
+AFTER UPDATE ON "cds"."loyalty_card"
+FOR EACH ROW
+WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."is_blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."is_blocked"))
+EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/loyalty_cards/to_left/capture', '4c97dd0a701ba0d712918da886f56e667b11e5181e230305735f4580d4657f46', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''loyalty_cards'' AND direction = ''to_left'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''loyalty_cards'', ''to_left'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_loyalty_cards_to_left"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/name_affixes/to_right/capture ====
+-- Map 'name_affixes', 'to_right': capture changes of "fno"."name_affixes".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_name_affixes_to_right"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."affix", "old"."affix_type") IS NOT DISTINCT FROM ("new"."affix", "new"."affix_type");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('name_affixes', 'to_right', 'D', to_jsonb(OLD), NULL);
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('name_affixes', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW), NULL);
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right"
+AFTER INSERT OR DELETE ON "fno"."name_affixes"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_upd"
+AFTER UPDATE ON "fno"."name_affixes"
+FOR EACH ROW
+WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
+EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/name_affixes/to_right/capture', 'e70a58844e7b7a196aae8542169345dac34b0adc0493c93eb1f70d648e768dcf', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''name_affixes'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''name_affixes'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_name_affixes_to_right"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/name_affixes/to_left/capture ====
+-- Map 'name_affixes', 'to_left': capture changes of "cds"."name_affix".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_name_affixes_to_left"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."affix", "old"."affix_type") IS NOT DISTINCT FROM ("new"."affix", "new"."affix_type");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('name_affixes', 'to_left', 'D', to_jsonb(OLD), NULL);
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('name_affixes', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW), NULL);
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left"
+AFTER INSERT OR DELETE ON "cds"."name_affix"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_upd"
+AFTER UPDATE ON "cds"."name_affix"
+FOR EACH ROW
+WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
+EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/name_affixes/to_left/capture', '492c6a2f32dff8633eddc737685c22ccbfc7319680160931bcb3c603f935b484', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''name_affixes'' AND direction = ''to_left'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''name_affixes'', ''to_left'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_name_affixes_to_left"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_days/to_right/capture ====
+-- Map 'payment_days', 'to_right': capture changes of "fno"."payment_days".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_payment_days_to_right"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."dataareaid", "old"."payment_day_name") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('payment_days', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid")));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('payment_days', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid")));
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right"
+AFTER INSERT OR DELETE ON "fno"."payment_days"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_upd"
+AFTER UPDATE ON "fno"."payment_days"
+FOR EACH ROW
+WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description"))
+EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_days/to_right/capture', '5cbdebf5873ac36b8ffb56ecdae94193005996c5d0a2e1ab8c45d1d5b7a63459', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''payment_days'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''payment_days'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_payment_days_to_right"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_days/to_left/capture ====
+-- Map 'payment_days', 'to_left': capture changes of "cds"."payment_day".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_payment_days_to_left"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."companyid", "old"."name") IS NOT DISTINCT FROM ("new"."companyid", "new"."name");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('payment_days', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('payment_days', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")));
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left"
+AFTER INSERT OR DELETE ON "cds"."payment_day"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_upd"
+AFTER UPDATE ON "cds"."payment_day"
+FOR EACH ROW
+WHEN (("old"."companyid", "old"."name", "old"."description") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description"))
+EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_days/to_left/capture', '6e1b13e03899fd0f907f994c5885caf715a3d99ffb19653562f22dbbf07fc571', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''payment_days'' AND direction = ''to_left'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''payment_days'', ''to_left'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_payment_days_to_left"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_day_lines/to_right/capture ====
+-- Map 'payment_day_lines', 'to_right': capture changes of "fno"."payment_day_lines".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_payment_day_lines_to_right"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."dataareaid", "old"."payment_day_name", "old"."line_num") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('payment_day_lines', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid"),
+       'paymentdayid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'payment_day_name', "p1"."payment_day_name") FROM "fno"."payment_days" AS "p1" WHERE "p1"."payment_day_name" = "old"."payment_day_name" AND "p1"."dataareaid" = "old"."dataareaid")));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('payment_day_lines', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid"),
+       'paymentdayid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'payment_day_name', "p1"."payment_day_name") FROM "fno"."payment_days" AS "p1" WHERE "p1"."payment_day_name" = "new"."payment_day_name" AND "p1"."dataareaid" = "new"."dataareaid")));
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right"
+AFTER INSERT OR DELETE ON "fno"."payment_day_lines"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_upd"
+AFTER UPDATE ON "fno"."payment_day_lines"
+FOR EACH ROW
+WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."week_day", "old"."day_of_month") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num", "new"."week_day", "new"."day_of_month"))
+EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_day_lines/to_right/capture', 'cb4675d0d8816204904699cb3d6f9a2e2419209e565a6416e83fefb7467e9c63', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''payment_day_lines'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''payment_day_lines'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_payment_day_lines_to_right"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_day_lines/to_left/capture ====
+-- Map 'payment_day_lines', 'to_left': capture changes of "cds"."payment_day_line".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_payment_day_lines_to_left"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."companyid", "old"."paymentdayid", "old"."line_number") IS NOT DISTINCT FROM ("new"."companyid", "new"."paymentdayid", "new"."line_number");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('payment_day_lines', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
+       'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "old"."paymentdayid" AND "p1"."companyid" = "old"."companyid")));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('payment_day_lines', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+       'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")));
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left"
+AFTER INSERT OR DELETE ON "cds"."payment_day_line"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_upd"
+AFTER UPDATE ON "cds"."payment_day_line"
+FOR EACH ROW
+WHEN (("old"."companyid", "old"."paymentdayid", "old"."line_number", "old"."weekday", "old"."dayofmonth") IS DISTINCT FROM ("new"."companyid", "new"."paymentdayid", "new"."line_number", "new"."weekday", "new"."dayofmonth"))
+EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_day_lines/to_left/capture', 'dd18be53245c6a266a7da2cd6f1e37e9a1a50ae8474bcc9e052ebdbd3dec2bd5', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''payment_day_lines'' AND direction = ''to_left'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''payment_day_lines'', ''to_left'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_payment_day_lines_to_left"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedules/to_right/capture ====
+-- Map 'payment_schedules', 'to_right': capture changes of "fno"."payment_schedules".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_payment_schedules_to_right"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."dataareaid", "old"."schedule_name") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."schedule_name");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('payment_schedules', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid")));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('payment_schedules', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid")));
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right"
+AFTER INSERT OR DELETE ON "fno"."payment_schedules"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_upd"
+AFTER UPDATE ON "fno"."payment_schedules"
+FOR EACH ROW
+WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation"))
+EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedules/to_right/capture', 'c577e62de4ee34cce980f587f5ae4b6b4260cf7f20be7b94e1215933f012c82f', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''payment_schedules'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''payment_schedules'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedules_to_right"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedules/to_left/capture ====
+-- Map 'payment_schedules', 'to_left': capture changes of "cds"."payment_schedule".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_payment_schedules_to_left"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."companyid", "old"."name") IS NOT DISTINCT FROM ("new"."companyid", "new"."name");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('payment_schedules', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('payment_schedules', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")));
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left"
+AFTER INSERT OR DELETE ON "cds"."payment_schedule"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_upd"
+AFTER UPDATE ON "cds"."payment_schedule"
+FOR EACH ROW
+WHEN (("old"."companyid", "old"."name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description", "new"."allocation"))
+EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedules/to_left/capture', '944a3f3e320790f2fab2d99f776bd43e2efa4840d3325f087a1ac420777c6302', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''payment_schedules'' AND direction = ''to_left'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''payment_schedules'', ''to_left'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedules_to_left"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedule_lines/to_right/capture ====
+-- Map 'payment_schedule_lines', 'to_right': capture changes of "fno"."payment_schedule_lines".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."dataareaid", "old"."schedule_name", "old"."line_num") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('payment_schedule_lines', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid"),
+       'paymentscheduleid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'schedule_name', "p1"."schedule_name") FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."schedule_name" = "old"."schedule_name" AND "p1"."dataareaid" = "old"."dataareaid")));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('payment_schedule_lines', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid"),
+       'paymentscheduleid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'schedule_name', "p1"."schedule_name") FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."schedule_name" = "new"."schedule_name" AND "p1"."dataareaid" = "new"."dataareaid")));
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right"
+AFTER INSERT OR DELETE ON "fno"."payment_schedule_lines"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_upd"
+AFTER UPDATE ON "fno"."payment_schedule_lines"
+FOR EACH ROW
+WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."percent", "old"."due_months", "old"."due_days") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num", "new"."percent", "new"."due_months", "new"."due_days"))
+EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedule_lines/to_right/capture', 'e0909182e424b57f58dff46dd7a6fa281d1de5a49b0d69ee94044361abef7661', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''payment_schedule_lines'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''payment_schedule_lines'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedule_lines_to_right"() CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedule_lines/to_left/capture ====
+-- Map 'payment_schedule_lines', 'to_left': capture changes of "cds"."payment_schedule_line".
+-- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+CREATE OR REPLACE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $capture$
+DECLARE
+    v_old_in boolean := false;
+    v_new_in boolean := false;
+    v_same_key boolean := false;
+BEGIN
+    -- The replicator's own writes are never captured again (loop safety).
+    IF current_setting('replicator.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        v_old_in := coalesce(true, false);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new_in := coalesce(true, false);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        v_same_key := ("old"."companyid", "old"."paymentscheduleid", "old"."line_number") IS NOT DISTINCT FROM ("new"."companyid", "new"."paymentscheduleid", "new"."line_number");
+    END IF;
+    IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('payment_schedule_lines', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
+       'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "old"."paymentscheduleid" AND "p1"."companyid" = "old"."companyid")));
+    END IF;
+    IF v_new_in THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('payment_schedule_lines', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
+                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+       'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid")));
+    END IF;
+    -- Wake the applier only if it sleeps (it then holds this lock exclusively):
+    -- a NOTIFY on every commit would serialise the writers' commits.
+    IF (v_old_in OR v_new_in) AND NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+        PERFORM pg_notify('replicator_wake', '');
+    END IF;
+    RETURN NULL;
+END
+$capture$;
+
+CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left"
+AFTER INSERT OR DELETE ON "cds"."payment_schedule_line"
+FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
+
+-- Updates that touch no mapped or filtered column are not captured at all.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_upd"
+AFTER UPDATE ON "cds"."payment_schedule_line"
+FOR EACH ROW
+WHEN (("old"."companyid", "old"."paymentscheduleid", "old"."line_number", "old"."percentage", "old"."months", "old"."days") IS DISTINCT FROM ("new"."companyid", "new"."paymentscheduleid", "new"."line_number", "new"."percentage", "new"."months", "new"."days"))
+EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedule_lines/to_left/capture', '8bec4ac1f8165cc76cdc5cf625d442bc33a23e1680223e11ebddccfcda997b3b', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''payment_schedule_lines'' AND direction = ''to_left'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''payment_schedule_lines'', ''to_left'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedule_lines_to_left"() CASCADE;
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -1469,13 +7115,17 @@ BEGIN
         v_same_key := ("old"."dataareaid", "old"."payment_term_id") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
-        VALUES ('payment_terms', 'to_right', 'D', to_jsonb(OLD));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('payment_terms', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid"),
+       'paymentscheduleid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'schedule_name', "p1"."schedule_name") FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."schedule_name" = "old"."payment_schedule" AND "p1"."dataareaid" = "old"."dataareaid"),
+       'paymentdayid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'payment_day_name', "p1"."payment_day_name") FROM "fno"."payment_days" AS "p1" WHERE "p1"."payment_day_name" = "old"."payment_day" AND "p1"."dataareaid" = "old"."dataareaid")));
     END IF;
     IF v_new_in THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
         VALUES ('payment_terms', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW));
+                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid"),
+       'paymentscheduleid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'schedule_name', "p1"."schedule_name") FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."schedule_name" = "new"."payment_schedule" AND "p1"."dataareaid" = "new"."dataareaid"),
+       'paymentdayid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'payment_day_name', "p1"."payment_day_name") FROM "fno"."payment_days" AS "p1" WHERE "p1"."payment_day_name" = "new"."payment_day" AND "p1"."dataareaid" = "new"."dataareaid")));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -1494,10 +7144,10 @@ FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_upd"
 AFTER UPDATE ON "fno"."payment_terms"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days"))
+WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days", "old"."payment_schedule", "old"."payment_day") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days", "new"."payment_schedule", "new"."payment_day"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', '942c26013531b173d417ee42d129f37ff9fb6668a08844facc2b18c1d025d25b', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', '622eb0627b56135f0400b48b961e85270ff6203170cb17ae758da211b77be61f', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -1540,16 +7190,20 @@ BEGIN
         v_new_in := coalesce(true, false);
     END IF;
     IF TG_OP = 'UPDATE' THEN
-        v_same_key := ("old"."company_code", "old"."code") IS NOT DISTINCT FROM ("new"."company_code", "new"."code");
+        v_same_key := ("old"."companyid", "old"."code") IS NOT DISTINCT FROM ("new"."companyid", "new"."code");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
-        VALUES ('payment_terms', 'to_left', 'D', to_jsonb(OLD));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('payment_terms', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
+       'payment_schedule', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "old"."paymentscheduleid" AND "p1"."companyid" = "old"."companyid"),
+       'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "old"."paymentdayid" AND "p1"."companyid" = "old"."companyid")));
     END IF;
     IF v_new_in THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
         VALUES ('payment_terms', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW));
+                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+       'payment_schedule', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid"),
+       'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -1568,10 +7222,10 @@ FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_upd"
 AFTER UPDATE ON "cds"."payment_term"
 FOR EACH ROW
-WHEN (("old"."company_code", "old"."code", "old"."name", "old"."due_days") IS DISTINCT FROM ("new"."company_code", "new"."code", "new"."name", "new"."due_days"))
+WHEN (("old"."companyid", "old"."code", "old"."name", "old"."due_days", "old"."paymentscheduleid", "old"."paymentdayid") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."due_days", "new"."paymentscheduleid", "new"."paymentdayid"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', 'a6e19d517cf7068fc65fd3c6aaea4971907045de9ac65a47e3100ea6a87d9eb0', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', '9a2952583a6ef8d76f51ec32172ebfda6bba04237fedabe9936db34888688d9a', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -1617,13 +7271,19 @@ BEGIN
         v_same_key := ("old"."dataareaid", "old"."account_num") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."account_num");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
-        VALUES ('customers_organization', 'to_right', 'D', to_jsonb(OLD));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('customers_organization', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid"),
+       'customergroupid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'customer_group', "p1"."customer_group") FROM "fno"."customer_groups" AS "p1" WHERE "p1"."customer_group" = "old"."customer_group" AND "p1"."dataareaid" = "old"."dataareaid"),
+       'paymenttermid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'payment_term_id', "p1"."payment_term_id") FROM "fno"."payment_terms" AS "p1" WHERE "p1"."payment_term_id" = "old"."payment_terms" AND "p1"."dataareaid" = "old"."dataareaid"),
+       'customerpaymentmethodid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'payment_method', "p1"."payment_method") FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."payment_method" = "old"."payment_method" AND "p1"."dataareaid" = "old"."dataareaid")));
     END IF;
     IF v_new_in THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
         VALUES ('customers_organization', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW));
+                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid"),
+       'customergroupid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'customer_group', "p1"."customer_group") FROM "fno"."customer_groups" AS "p1" WHERE "p1"."customer_group" = "new"."customer_group" AND "p1"."dataareaid" = "new"."dataareaid"),
+       'paymenttermid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'payment_term_id', "p1"."payment_term_id") FROM "fno"."payment_terms" AS "p1" WHERE "p1"."payment_term_id" = "new"."payment_terms" AND "p1"."dataareaid" = "new"."dataareaid"),
+       'customerpaymentmethodid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'payment_method', "p1"."payment_method") FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."payment_method" = "new"."payment_method" AND "p1"."dataareaid" = "new"."dataareaid")));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -1642,10 +7302,10 @@ FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_organization_to_ri
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_upd"
 AFTER UPDATE ON "fno"."customers"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type"))
+WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."payment_method", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."payment_method", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '994b748af40049f8a95f469b22137eb07c6a66ee0d11e0013627f2df18d981c5', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', '65c9adac7d837064136e389b9682b30f64c90c9764d777e303f82d17531b0f5f', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -1688,16 +7348,22 @@ BEGIN
         v_new_in := coalesce(("new"."relationship_type" = 'customer'), false);
     END IF;
     IF TG_OP = 'UPDATE' THEN
-        v_same_key := ("old"."company_code", "old"."accountnumber") IS NOT DISTINCT FROM ("new"."company_code", "new"."accountnumber");
+        v_same_key := ("old"."companyid", "old"."accountnumber") IS NOT DISTINCT FROM ("new"."companyid", "new"."accountnumber");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
-        VALUES ('customers_organization', 'to_left', 'D', to_jsonb(OLD));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        VALUES ('customers_organization', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
+       'customer_group', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'group_code', "p1"."group_code") FROM "cds"."customer_group" AS "p1" WHERE "p1"."customergroupid" = "old"."customergroupid" AND "p1"."companyid" = "old"."companyid"),
+       'payment_terms', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."payment_term" AS "p1" WHERE "p1"."paymenttermid" = "old"."paymenttermid" AND "p1"."companyid" = "old"."companyid"),
+       'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "old"."customerpaymentmethodid" AND "p1"."companyid" = "old"."companyid")));
     END IF;
     IF v_new_in THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
         VALUES ('customers_organization', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW));
+                to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+       'customer_group', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'group_code', "p1"."group_code") FROM "cds"."customer_group" AS "p1" WHERE "p1"."customergroupid" = "new"."customergroupid" AND "p1"."companyid" = "new"."companyid"),
+       'payment_terms', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."payment_term" AS "p1" WHERE "p1"."paymenttermid" = "new"."paymenttermid" AND "p1"."companyid" = "new"."companyid"),
+       'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "new"."customerpaymentmethodid" AND "p1"."companyid" = "new"."companyid")));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -1716,10 +7382,10 @@ FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_organization_to_le
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_upd"
 AFTER UPDATE ON "cds"."account"
 FOR EACH ROW
-WHEN (("old"."company_code", "old"."accountnumber", "old"."name", "old"."customer_group_code", "old"."payment_terms_code", "old"."emailaddress1", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."company_code", "new"."accountnumber", "new"."name", "new"."customer_group_code", "new"."payment_terms_code", "new"."emailaddress1", "new"."credit_hold", "new"."relationship_type"))
+WHEN (("old"."companyid", "old"."accountnumber", "old"."name", "old"."customergroupid", "old"."paymenttermid", "old"."customerpaymentmethodid", "old"."emailaddress1", "old"."creditlimit", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."companyid", "new"."accountnumber", "new"."name", "new"."customergroupid", "new"."paymenttermid", "new"."customerpaymentmethodid", "new"."emailaddress1", "new"."creditlimit", "new"."credit_hold", "new"."relationship_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', '9e805ebfad822705d0cfabcd7966eb257029ce06492eed06f654357f72f2852e', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', 'c8134a5366c7bb068c7cb3c9bb5e16ae2919351f02c5a944a0eff8aa0f78c9e1', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -1741,13 +7407,13 @@ ON CONFLICT (name) DO UPDATE
 -- ==== create registry ====
 -- The maps and directions this database takes part in.
 INSERT INTO "replicator"."map_state" (map_name, direction)
-VALUES ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left')
+VALUES ('companies', 'to_right'), ('companies', 'to_left'), ('contact_persons', 'to_right'), ('contact_persons', 'to_left'), ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customer_payment_methods', 'to_right'), ('customer_payment_methods', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('loyalty_cards', 'to_right'), ('loyalty_cards', 'to_left'), ('name_affixes', 'to_right'), ('name_affixes', 'to_left'), ('payment_days', 'to_right'), ('payment_days', 'to_left'), ('payment_day_lines', 'to_right'), ('payment_day_lines', 'to_left'), ('payment_schedules', 'to_right'), ('payment_schedules', 'to_left'), ('payment_schedule_lines', 'to_right'), ('payment_schedule_lines', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left')
 ON CONFLICT (map_name, direction) DO NOTHING;
 DELETE FROM "replicator"."map_state"
- WHERE (map_name, direction) NOT IN (VALUES ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left'));
+ WHERE (map_name, direction) NOT IN (VALUES ('companies', 'to_right'), ('companies', 'to_left'), ('contact_persons', 'to_right'), ('contact_persons', 'to_left'), ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customer_payment_methods', 'to_right'), ('customer_payment_methods', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('loyalty_cards', 'to_right'), ('loyalty_cards', 'to_left'), ('name_affixes', 'to_right'), ('name_affixes', 'to_left'), ('payment_days', 'to_right'), ('payment_days', 'to_left'), ('payment_day_lines', 'to_right'), ('payment_day_lines', 'to_left'), ('payment_schedules', 'to_right'), ('payment_schedules', 'to_left'), ('payment_schedule_lines', 'to_right'), ('payment_schedule_lines', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left'));
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('registry', 'f6833ea98c4f6f2cd2e686dce98c99f687d108d08ea7f33c06721471427891e8', '')
+VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751100b9', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('caf0167dff0d165351787d250f0272aa371596c31d54f4dd760bb768b6f144f5');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('73ce3737313f41f668805ef15f4e490fcf6b57449fcfd91892160fff4931aea5');

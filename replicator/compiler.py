@@ -252,29 +252,44 @@ def _parent_key_json(
     tables: AllTables,
     parent: TableMap,
     side: Side,
-    matches: list[tuple[str, Sql]],
+    matches: dict[str, Sql],
     depth: int,
 ) -> Sql:
     """At capture: the key of the parent row a reference points at, on the source side,
-    as jsonb (a key that is itself a lookup nests the grandparent's key)."""
+    as jsonb (a key that is itself a lookup nests the grandparent's key). ``matches``
+    are the parent's columns the reference fixes. When they are the parent's whole key
+    (an ERP code), the key is read from the row itself, so it is right even when the
+    parent is gone (a cascaded delete) or not written yet; otherwise (a CRM uuid) the
+    parent row is read."""
+    natural = all(key.column(side) in matches for key in parent.key_fields)
     alias = f"p{depth}"
-    table = tables[parent.name][side]
     items: list[str] = []
     for key in parent.key_fields:
         column = key.column(side) or ""
-        value = ident(alias, column)
+        value = matches[column] if natural else ident(alias, column)
         if key.lookup is not None:
             grand = maps.by_name(key.lookup.map)
-            nested = [(key.lookup.column(side), value)] + [
-                (grand_key.column(side) or "", ident(alias, own.column(side) or ""))
-                for grand_key, own in lookup_scope(parent, key, grand)
-            ]
+            nested = {key.lookup.column(side): value}
+            for grand_key, own in lookup_scope(parent, key, grand):
+                own_column = own.column(side) or ""
+                nested[grand_key.column(side) or ""] = (
+                    matches.get(own_column, ident(alias, own_column))
+                    if natural
+                    else ident(alias, own_column)
+                )
             value = _parent_key_json(maps, tables, grand, side, nested, depth + 1)
         items.append(f"{literal(column)}, {value}")
-    where = " AND ".join(f"{ident(alias, column)} = {expr}" for column, expr in matches)
+    built = Sql(f"jsonb_build_object({', '.join(items)})")
+    if natural:
+        # A null reference stays null rather than becoming a key of nulls.
+        present = " AND ".join(
+            f"{matches[key.column(side) or '']} IS NOT NULL" for key in parent.key_fields
+        )
+        return Sql(f"CASE WHEN {present} THEN {built} END")
+    table = tables[parent.name][side]
+    where = " AND ".join(f"{ident(alias, column)} = {expr}" for column, expr in matches.items())
     return Sql(
-        f"(SELECT jsonb_build_object({', '.join(items)})"
-        f" FROM {ident(table.schema, table.name)} AS {ident(alias)} WHERE {where})"
+        f"(SELECT {built} FROM {ident(table.schema, table.name)} AS {ident(alias)} WHERE {where})"
     )
 
 
@@ -318,10 +333,9 @@ def _capture_refs(
     for field in table_map.lookup_fields(direction):
         assert field.lookup is not None
         parent = maps.by_name(field.lookup.map)
-        matches = [(field.lookup.column(from_side), ident(row, field.column(from_side) or ""))] + [
-            (parent_key.column(from_side) or "", ident(row, own.column(from_side) or ""))
-            for parent_key, own in lookup_scope(table_map, field, parent)
-        ]
+        matches = {field.lookup.column(from_side): ident(row, field.column(from_side) or "")}
+        for parent_key, own in lookup_scope(table_map, field, parent):
+            matches[parent_key.column(from_side) or ""] = ident(row, own.column(from_side) or "")
         key_json = _parent_key_json(maps, tables, parent, from_side, matches, 1)
         items.append(f"{literal(field.column(to_side) or '')}, {key_json}")
     if not items:

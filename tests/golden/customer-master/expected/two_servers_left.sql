@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 12684ce320c1316ba2d81484cb44f6da08524134251b8ecae49976665e777f05: 29 to create, 0 to replace, 0 to drop
+-- bundle fb4e97fc393fb86861768253b43a44364ff0b606508a7d374330e961d8049e30: 29 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -2954,12 +2954,12 @@ BEGIN
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('contact_persons', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid")));
+        VALUES ('contact_persons', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END));
     END IF;
     IF v_new_in THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
         VALUES ('contact_persons', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid")));
+                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -2981,7 +2981,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account"))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', '45ad1132075da61a4f1083c2add78a4e61b4d2ac3f9959e8d3aa16a294bd70aa', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', '7647e93648cf2744682c024b64fb0476ded5af41980da8f07d3d86175e2e39f7', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3028,12 +3028,12 @@ BEGIN
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('customer_groups', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid")));
+        VALUES ('customer_groups', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END));
     END IF;
     IF v_new_in THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
         VALUES ('customer_groups', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid")));
+                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -3055,7 +3055,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', 'd263d6f8d003b7e2ebf7bab4d92630ff97f752f1ac5a2b645c0abd51ab0ddebc', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', '7776f00bf85b5d570973f1644b40dd96145f71acb8ad0d4c4938d98b6ec1a9c5', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3102,12 +3102,12 @@ BEGIN
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('customer_payment_methods', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid")));
+        VALUES ('customer_payment_methods', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END));
     END IF;
     IF v_new_in THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
         VALUES ('customer_payment_methods', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid")));
+                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -3129,7 +3129,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type"))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', '2103f96019d6a022f5e7ad233fb8e41b707eea93dbd0f34fc5e7f3ababd6bc13', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', '3958360912f805384dafa0e1a4953f385f4c876bdeb9f6ab73bc77849a53e920', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3176,12 +3176,12 @@ BEGIN
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('customers_person', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid")));
+        VALUES ('customers_person', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END));
     END IF;
     IF v_new_in THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
         VALUES ('customers_person', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid")));
+                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -3203,7 +3203,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', '81dbcdf6dcfafc13875110d6086c6f3b0def3912603ebc50e0d544004558f579', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', '6fd322e42324e48fad4798b6f02f758d9ab5eb0d687ff6bd59df542df4c14e50', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3398,12 +3398,12 @@ BEGIN
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('payment_days', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid")));
+        VALUES ('payment_days', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END));
     END IF;
     IF v_new_in THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
         VALUES ('payment_days', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid")));
+                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -3425,7 +3425,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', '5cbdebf5873ac36b8ffb56ecdae94193005996c5d0a2e1ab8c45d1d5b7a63459', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', '3ff2b85ac726f40cf32f65db600004b52600aeb758b4b1f6444ce35e7737e267', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3472,14 +3472,14 @@ BEGIN
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('payment_day_lines', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid"),
-       'paymentdayid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'payment_day_name', "p1"."payment_day_name") FROM "fno"."payment_days" AS "p1" WHERE "p1"."payment_day_name" = "old"."payment_day_name" AND "p1"."dataareaid" = "old"."dataareaid")));
+        VALUES ('payment_day_lines', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
+       'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day_name") END));
     END IF;
     IF v_new_in THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
         VALUES ('payment_day_lines', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid"),
-       'paymentdayid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'payment_day_name', "p1"."payment_day_name") FROM "fno"."payment_days" AS "p1" WHERE "p1"."payment_day_name" = "new"."payment_day_name" AND "p1"."dataareaid" = "new"."dataareaid")));
+                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -3501,7 +3501,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."week_day", "old"."day_of_month") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num", "new"."week_day", "new"."day_of_month"))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', 'cb4675d0d8816204904699cb3d6f9a2e2419209e565a6416e83fefb7467e9c63', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', '425e5b15bf510fe0990b97ca84b747c83ccc4ef398bd7e4a3299f3bf8c0a7b06', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3548,12 +3548,12 @@ BEGIN
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('payment_schedules', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid")));
+        VALUES ('payment_schedules', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END));
     END IF;
     IF v_new_in THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
         VALUES ('payment_schedules', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid")));
+                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -3575,7 +3575,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', 'c577e62de4ee34cce980f587f5ae4b6b4260cf7f20be7b94e1215933f012c82f', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', '582dfdce04556b67279420167a7f362c36f7caca2ebbfb34be306552f526684c', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3622,14 +3622,14 @@ BEGIN
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('payment_schedule_lines', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid"),
-       'paymentscheduleid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'schedule_name', "p1"."schedule_name") FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."schedule_name" = "old"."schedule_name" AND "p1"."dataareaid" = "old"."dataareaid")));
+        VALUES ('payment_schedule_lines', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'schedule_name', "old"."schedule_name") END));
     END IF;
     IF v_new_in THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
         VALUES ('payment_schedule_lines', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid"),
-       'paymentscheduleid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'schedule_name', "p1"."schedule_name") FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."schedule_name" = "new"."schedule_name" AND "p1"."dataareaid" = "new"."dataareaid")));
+                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -3651,7 +3651,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."percent", "old"."due_months", "old"."due_days") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num", "new"."percent", "new"."due_months", "new"."due_days"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', 'e0909182e424b57f58dff46dd7a6fa281d1de5a49b0d69ee94044361abef7661', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', 'a4ac9cba2f6a89da0bd85b5d0e02208c6c27b391bede9945581728b6d25e7144', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3698,16 +3698,16 @@ BEGIN
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('payment_terms', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid"),
-       'paymentscheduleid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'schedule_name', "p1"."schedule_name") FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."schedule_name" = "old"."payment_schedule" AND "p1"."dataareaid" = "old"."dataareaid"),
-       'paymentdayid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'payment_day_name', "p1"."payment_day_name") FROM "fno"."payment_days" AS "p1" WHERE "p1"."payment_day_name" = "old"."payment_day" AND "p1"."dataareaid" = "old"."dataareaid")));
+        VALUES ('payment_terms', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'schedule_name', "old"."payment_schedule") END,
+       'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day") END));
     END IF;
     IF v_new_in THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
         VALUES ('payment_terms', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid"),
-       'paymentscheduleid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'schedule_name', "p1"."schedule_name") FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."schedule_name" = "new"."payment_schedule" AND "p1"."dataareaid" = "new"."dataareaid"),
-       'paymentdayid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'payment_day_name', "p1"."payment_day_name") FROM "fno"."payment_days" AS "p1" WHERE "p1"."payment_day_name" = "new"."payment_day" AND "p1"."dataareaid" = "new"."dataareaid")));
+                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."payment_schedule") END,
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -3729,7 +3729,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days", "old"."payment_schedule", "old"."payment_day") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days", "new"."payment_schedule", "new"."payment_day"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', '622eb0627b56135f0400b48b961e85270ff6203170cb17ae758da211b77be61f', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', '184ea2b6369e8b04aa2deb10c29bf71f95c9888a74c3735cf801ba90bbe2c9d2', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3776,18 +3776,18 @@ BEGIN
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('customers_organization', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "old"."dataareaid"),
-       'customergroupid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'customer_group', "p1"."customer_group") FROM "fno"."customer_groups" AS "p1" WHERE "p1"."customer_group" = "old"."customer_group" AND "p1"."dataareaid" = "old"."dataareaid"),
-       'paymenttermid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'payment_term_id', "p1"."payment_term_id") FROM "fno"."payment_terms" AS "p1" WHERE "p1"."payment_term_id" = "old"."payment_terms" AND "p1"."dataareaid" = "old"."dataareaid"),
-       'customerpaymentmethodid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'payment_method', "p1"."payment_method") FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."payment_method" = "old"."payment_method" AND "p1"."dataareaid" = "old"."dataareaid")));
+        VALUES ('customers_organization', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
+       'customergroupid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'customer_group', "old"."customer_group") END,
+       'paymenttermid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_term_id', "old"."payment_terms") END,
+       'customerpaymentmethodid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_method', "old"."payment_method") END));
     END IF;
     IF v_new_in THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
         VALUES ('customers_organization', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
-                to_jsonb(NEW), jsonb_build_object('companyid', (SELECT jsonb_build_object('dataareaid', "p1"."dataareaid") FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = "new"."dataareaid"),
-       'customergroupid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'customer_group', "p1"."customer_group") FROM "fno"."customer_groups" AS "p1" WHERE "p1"."customer_group" = "new"."customer_group" AND "p1"."dataareaid" = "new"."dataareaid"),
-       'paymenttermid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'payment_term_id', "p1"."payment_term_id") FROM "fno"."payment_terms" AS "p1" WHERE "p1"."payment_term_id" = "new"."payment_terms" AND "p1"."dataareaid" = "new"."dataareaid"),
-       'customerpaymentmethodid', (SELECT jsonb_build_object('dataareaid', (SELECT jsonb_build_object('dataareaid', "p2"."dataareaid") FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = "p1"."dataareaid"), 'payment_method', "p1"."payment_method") FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."payment_method" = "new"."payment_method" AND "p1"."dataareaid" = "new"."dataareaid")));
+                to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'customergroupid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'customer_group', "new"."customer_group") END,
+       'paymenttermid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_term_id', "new"."payment_terms") END,
+       'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -3809,7 +3809,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."payment_method", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."payment_method", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '65c9adac7d837064136e389b9682b30f64c90c9764d777e303f82d17531b0f5f', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', 'f2f7d982531474ac386da3a4e53d5fa877e811a6427b7cb26eb5d75a921fc6a5', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3840,4 +3840,4 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('12684ce320c1316ba2d81484cb44f6da08524134251b8ecae49976665e777f05');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('fb4e97fc393fb86861768253b43a44364ff0b606508a7d374330e961d8049e30');

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 12684ce320c1316ba2d81484cb44f6da08524134251b8ecae49976665e777f05: 29 to create, 0 to replace, 0 to drop
+-- bundle fb4e97fc393fb86861768253b43a44364ff0b606508a7d374330e961d8049e30: 29 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -3844,4 +3844,4 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('12684ce320c1316ba2d81484cb44f6da08524134251b8ecae49976665e777f05');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('fb4e97fc393fb86861768253b43a44364ff0b606508a7d374330e961d8049e30');

@@ -457,6 +457,10 @@ def _apply_artifact(
             Sql(f"{context['apply_function']}(jsonb, boolean)"),
             Sql(f"{context['write_function']}(jsonb, boolean)"),
         ],
+        guard_held=bool(lookup_fields),  # only maps with lookups hold changes
+        map_name=context["map_name"],
+        direction=context["direction"],
+        held=context["held"],
     )
     return Artifact(f"map/{table_map.name}/{direction}/apply", sql, drop_sql)
 

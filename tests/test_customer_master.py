@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from replicator import commands
-from replicator.errors import MapError
+from replicator.errors import DeployRefused, MapError
 from tests.support import USMF, Project, audit, example_project, queued, rows, writes
 
 GROUP_OF_ACCOUNT = (
@@ -318,3 +318,22 @@ def test_a_four_decimal_money_column_is_refused_until_the_map_or_column_says_how
     with project.right() as crm:
         crm.execute("ALTER TABLE cds.account ALTER COLUMN creditlimit TYPE numeric(38, 10)")
     commands.cmd_validate(project.config(), io.StringIO())
+
+
+def test_removing_a_map_with_held_changes_is_refused(project: Project) -> None:
+    drop_erp_group_constraint(project)
+    with project.left() as erp:
+        erp.execute(
+            "INSERT INTO fno.customers (dataareaid, account_num, name, customer_group)"
+            " VALUES ('usmf', 'A', 'Alpha', '10')"
+        )
+    project.drain()
+    project.remove_map("customers.toml")
+    with pytest.raises(DeployRefused) as refused:
+        project.deploy()
+    assert str(refused.value) == (
+        "deploy refused, nothing changed: replicator: map customers_organization (to_right) still"
+        " has 1 held changes waiting for a parent (see replicator.held_change); let their parents"
+        " arrive, or delete them there yourself, then deploy again"
+    )
+    assert len(held(project)) == 1

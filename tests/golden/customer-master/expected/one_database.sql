@@ -587,7 +587,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '886fbf5e3a76f0d88aea1da3c7e730c2e3d17595c588e57eb014a49079d963c6', 'DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean);
+VALUES ('map/contact_persons/to_right/apply', '886fbf5e3a76f0d88aea1da3c7e730c2e3d17595c588e57eb014a49079d963c6', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''contact_persons'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''contact_persons'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -751,7 +765,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '91f8d6a58fdd1a2d796f2b13ab8f3e758edd86acc733b168daf20711dee62525', 'DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean);
+VALUES ('map/contact_persons/to_left/apply', '91f8d6a58fdd1a2d796f2b13ab8f3e758edd86acc733b168daf20711dee62525', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''contact_persons'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''contact_persons'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -906,7 +934,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '75f1fa74795c7b89494e20f8fc2800a6c4541461efe45d7da38340c7237d491e', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean);
+VALUES ('map/customer_groups/to_right/apply', '75f1fa74795c7b89494e20f8fc2800a6c4541461efe45d7da38340c7237d491e', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customer_groups'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customer_groups'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1061,7 +1103,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'f8a7501aa811f9611794a5559c27d6495babad750927ccde895c5dc00c9daf95', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean);
+VALUES ('map/customer_groups/to_left/apply', 'f8a7501aa811f9611794a5559c27d6495babad750927ccde895c5dc00c9daf95', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customer_groups'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customer_groups'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1219,7 +1275,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'b2793ebd2bd27ca480473296c25eb5af770b52d5f09967f0db0218398b23564f', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean);
+VALUES ('map/customer_payment_methods/to_right/apply', 'b2793ebd2bd27ca480473296c25eb5af770b52d5f09967f0db0218398b23564f', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customer_payment_methods'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customer_payment_methods'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1377,7 +1447,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '1c73020e46051418a692533d6da69ae48ec52bc6ec100a6430c147e66769460c', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean);
+VALUES ('map/customer_payment_methods/to_left/apply', '1c73020e46051418a692533d6da69ae48ec52bc6ec100a6430c147e66769460c', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customer_payment_methods'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customer_payment_methods'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1541,7 +1625,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '4396e912ba3e0c40e4ea2bdee64d49f006e4c456dd75adcac068147763a388cc', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean);
+VALUES ('map/customers_person/to_right/apply', '4396e912ba3e0c40e4ea2bdee64d49f006e4c456dd75adcac068147763a388cc', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customers_person'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customers_person'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1703,7 +1801,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '16e9d3dc204139aa00bb6efa88083a1bd225647da795f2c8f35585a4808f0218', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean);
+VALUES ('map/customers_person/to_left/apply', '16e9d3dc204139aa00bb6efa88083a1bd225647da795f2c8f35585a4808f0218', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customers_person'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customers_person'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2288,7 +2400,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '0e30bd9567414cc72cc5f52a5300cb817903adb5b3364433bd726120b919e1fd', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean);
+VALUES ('map/payment_days/to_right/apply', '0e30bd9567414cc72cc5f52a5300cb817903adb5b3364433bd726120b919e1fd', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_days'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_days'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2443,7 +2569,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '60518bdc0767a0d2842c8c0b2b9b1e79567a4f60a988c819ec4a7b1bdd361b3c', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean);
+VALUES ('map/payment_days/to_left/apply', '60518bdc0767a0d2842c8c0b2b9b1e79567a4f60a988c819ec4a7b1bdd361b3c', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_days'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_days'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2611,7 +2751,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '5f851dabfb2700c99e409b8095e0acaf53a0cca96a1484af07d41698bbab1f76', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean);
+VALUES ('map/payment_day_lines/to_right/apply', '5f851dabfb2700c99e409b8095e0acaf53a0cca96a1484af07d41698bbab1f76', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_day_lines'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_day_lines'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2779,7 +2933,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '3fe749df8933f4910fa0ace04ffc560d23b4f6bb5fd417af40eeaca69e5c4b6b', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean);
+VALUES ('map/payment_day_lines/to_left/apply', '3fe749df8933f4910fa0ace04ffc560d23b4f6bb5fd417af40eeaca69e5c4b6b', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_day_lines'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_day_lines'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2937,7 +3105,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '2a6ec0a9b358b0c5d17e5936329e3f634b47933284453286fbadacbcaea2782f', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean);
+VALUES ('map/payment_schedules/to_right/apply', '2a6ec0a9b358b0c5d17e5936329e3f634b47933284453286fbadacbcaea2782f', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_schedules'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_schedules'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3095,7 +3277,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '820319301a663e3dc22041679121a08f41e13037f83edf33fbd8199d5ad925a8', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean);
+VALUES ('map/payment_schedules/to_left/apply', '820319301a663e3dc22041679121a08f41e13037f83edf33fbd8199d5ad925a8', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_schedules'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_schedules'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3266,7 +3462,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'ecd1516b74562a97372e237a89f3536f692e7703a719d192ae26fb5f3ce09c95', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean);
+VALUES ('map/payment_schedule_lines/to_right/apply', 'ecd1516b74562a97372e237a89f3536f692e7703a719d192ae26fb5f3ce09c95', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_schedule_lines'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_schedule_lines'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3437,7 +3647,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '02c70803a9a513112739770effbff39260aa9b96a313f007ce4bd09b2cace4c9', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean);
+VALUES ('map/payment_schedule_lines/to_left/apply', '02c70803a9a513112739770effbff39260aa9b96a313f007ce4bd09b2cace4c9', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_schedule_lines'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_schedule_lines'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3607,7 +3831,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '9c6e6b3df56f18dde275d6145d99a49ede17ebc587fbf33d8ea90d25894fd061', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean);
+VALUES ('map/payment_terms/to_right/apply', '9c6e6b3df56f18dde275d6145d99a49ede17ebc587fbf33d8ea90d25894fd061', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_terms'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_terms'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3777,7 +4015,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '6988d1a1cc3f9fdeff26369241d0e70ef2fb990745073c119237ea9ca1ad3516', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean);
+VALUES ('map/payment_terms/to_left/apply', '6988d1a1cc3f9fdeff26369241d0e70ef2fb990745073c119237ea9ca1ad3516', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_terms'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_terms'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3961,7 +4213,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '9d245c8c18e520079a22e701ce0ea66a04118c133793b3fd13e9561675eefbdf', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean);
+VALUES ('map/customers_organization/to_right/apply', '9d245c8c18e520079a22e701ce0ea66a04118c133793b3fd13e9561675eefbdf', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customers_organization'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customers_organization'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -4145,7 +4411,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'bafae193d2362cfb0561145b5661850653c66bb299f15c4c0cc9395ae90827f8', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean);
+VALUES ('map/customers_organization/to_left/apply', 'bafae193d2362cfb0561145b5661850653c66bb299f15c4c0cc9395ae90827f8', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customers_organization'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customers_organization'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE

@@ -483,7 +483,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '91f8d6a58fdd1a2d796f2b13ab8f3e758edd86acc733b168daf20711dee62525', 'DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean);
+VALUES ('map/contact_persons/to_left/apply', '91f8d6a58fdd1a2d796f2b13ab8f3e758edd86acc733b168daf20711dee62525', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''contact_persons'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''contact_persons'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -638,7 +652,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'f8a7501aa811f9611794a5559c27d6495babad750927ccde895c5dc00c9daf95', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean);
+VALUES ('map/customer_groups/to_left/apply', 'f8a7501aa811f9611794a5559c27d6495babad750927ccde895c5dc00c9daf95', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customer_groups'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customer_groups'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -796,7 +824,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '1c73020e46051418a692533d6da69ae48ec52bc6ec100a6430c147e66769460c', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean);
+VALUES ('map/customer_payment_methods/to_left/apply', '1c73020e46051418a692533d6da69ae48ec52bc6ec100a6430c147e66769460c', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customer_payment_methods'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customer_payment_methods'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -958,7 +1000,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '16e9d3dc204139aa00bb6efa88083a1bd225647da795f2c8f35585a4808f0218', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean);
+VALUES ('map/customers_person/to_left/apply', '16e9d3dc204139aa00bb6efa88083a1bd225647da795f2c8f35585a4808f0218', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customers_person'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customers_person'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1328,7 +1384,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '60518bdc0767a0d2842c8c0b2b9b1e79567a4f60a988c819ec4a7b1bdd361b3c', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean);
+VALUES ('map/payment_days/to_left/apply', '60518bdc0767a0d2842c8c0b2b9b1e79567a4f60a988c819ec4a7b1bdd361b3c', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_days'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_days'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1496,7 +1566,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '3fe749df8933f4910fa0ace04ffc560d23b4f6bb5fd417af40eeaca69e5c4b6b', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean);
+VALUES ('map/payment_day_lines/to_left/apply', '3fe749df8933f4910fa0ace04ffc560d23b4f6bb5fd417af40eeaca69e5c4b6b', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_day_lines'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_day_lines'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1654,7 +1738,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '820319301a663e3dc22041679121a08f41e13037f83edf33fbd8199d5ad925a8', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean);
+VALUES ('map/payment_schedules/to_left/apply', '820319301a663e3dc22041679121a08f41e13037f83edf33fbd8199d5ad925a8', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_schedules'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_schedules'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1825,7 +1923,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '02c70803a9a513112739770effbff39260aa9b96a313f007ce4bd09b2cace4c9', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean);
+VALUES ('map/payment_schedule_lines/to_left/apply', '02c70803a9a513112739770effbff39260aa9b96a313f007ce4bd09b2cace4c9', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_schedule_lines'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_schedule_lines'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1995,7 +2107,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '6988d1a1cc3f9fdeff26369241d0e70ef2fb990745073c119237ea9ca1ad3516', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean);
+VALUES ('map/payment_terms/to_left/apply', '6988d1a1cc3f9fdeff26369241d0e70ef2fb990745073c119237ea9ca1ad3516', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_terms'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_terms'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2179,7 +2305,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'bafae193d2362cfb0561145b5661850653c66bb299f15c4c0cc9395ae90827f8', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean);
+VALUES ('map/customers_organization/to_left/apply', 'bafae193d2362cfb0561145b5661850653c66bb299f15c4c0cc9395ae90827f8', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customers_organization'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customers_organization'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE

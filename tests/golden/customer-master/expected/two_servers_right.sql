@@ -485,7 +485,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '886fbf5e3a76f0d88aea1da3c7e730c2e3d17595c588e57eb014a49079d963c6', 'DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean);
+VALUES ('map/contact_persons/to_right/apply', '886fbf5e3a76f0d88aea1da3c7e730c2e3d17595c588e57eb014a49079d963c6', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''contact_persons'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''contact_persons'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -640,7 +654,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '75f1fa74795c7b89494e20f8fc2800a6c4541461efe45d7da38340c7237d491e', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean);
+VALUES ('map/customer_groups/to_right/apply', '75f1fa74795c7b89494e20f8fc2800a6c4541461efe45d7da38340c7237d491e', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customer_groups'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customer_groups'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -798,7 +826,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'b2793ebd2bd27ca480473296c25eb5af770b52d5f09967f0db0218398b23564f', 'DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean);
+VALUES ('map/customer_payment_methods/to_right/apply', 'b2793ebd2bd27ca480473296c25eb5af770b52d5f09967f0db0218398b23564f', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customer_payment_methods'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customer_payment_methods'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -962,7 +1004,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '4396e912ba3e0c40e4ea2bdee64d49f006e4c456dd75adcac068147763a388cc', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean);
+VALUES ('map/customers_person/to_right/apply', '4396e912ba3e0c40e4ea2bdee64d49f006e4c456dd75adcac068147763a388cc', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customers_person'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customers_person'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1332,7 +1388,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '0e30bd9567414cc72cc5f52a5300cb817903adb5b3364433bd726120b919e1fd', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean);
+VALUES ('map/payment_days/to_right/apply', '0e30bd9567414cc72cc5f52a5300cb817903adb5b3364433bd726120b919e1fd', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_days'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_days'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1500,7 +1570,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '5f851dabfb2700c99e409b8095e0acaf53a0cca96a1484af07d41698bbab1f76', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean);
+VALUES ('map/payment_day_lines/to_right/apply', '5f851dabfb2700c99e409b8095e0acaf53a0cca96a1484af07d41698bbab1f76', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_day_lines'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_day_lines'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1658,7 +1742,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '2a6ec0a9b358b0c5d17e5936329e3f634b47933284453286fbadacbcaea2782f', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean);
+VALUES ('map/payment_schedules/to_right/apply', '2a6ec0a9b358b0c5d17e5936329e3f634b47933284453286fbadacbcaea2782f', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_schedules'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_schedules'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1829,7 +1927,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'ecd1516b74562a97372e237a89f3536f692e7703a719d192ae26fb5f3ce09c95', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean);
+VALUES ('map/payment_schedule_lines/to_right/apply', 'ecd1516b74562a97372e237a89f3536f692e7703a719d192ae26fb5f3ce09c95', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_schedule_lines'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_schedule_lines'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1999,7 +2111,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '9c6e6b3df56f18dde275d6145d99a49ede17ebc587fbf33d8ea90d25894fd061', 'DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean);
+VALUES ('map/payment_terms/to_right/apply', '9c6e6b3df56f18dde275d6145d99a49ede17ebc587fbf33d8ea90d25894fd061', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_terms'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_terms'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2183,7 +2309,21 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '9d245c8c18e520079a22e701ce0ea66a04118c133793b3fd13e9561675eefbdf', 'DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean);
+VALUES ('map/customers_organization/to_right/apply', '9d245c8c18e520079a22e701ce0ea66a04118c133793b3fd13e9561675eefbdf', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customers_organization'' AND direction = ''to_right'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customers_organization'', ''to_right'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE

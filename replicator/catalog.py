@@ -120,9 +120,11 @@ def allowed_values_of(check_definition: str) -> tuple[str, ...] | None:
     return tuple(values)
 
 
-def read_schema(conn: psycopg.Connection[TupleRow], schema: str) -> SchemaCatalog:
-    """Snapshot one schema's tables from the live catalog."""
-    params = {"schema": schema}
+def read_schema(
+    conn: psycopg.Connection[TupleRow], schema: str, kinds: tuple[str, ...] = ("r", "p")
+) -> SchemaCatalog:
+    """Snapshot one schema's tables (or, with ``kinds``, other relations) from the live catalog."""
+    params = {"schema": schema, "kinds": list(kinds)}
     # With only pg_catalog on the path, format_type() schema-qualifies every user type.
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         cur.execute("SET LOCAL search_path = pg_catalog, pg_temp")
@@ -193,12 +195,14 @@ def probe_types(
                 with conn.transaction():
                     conn.execute(statement.encode())
             except psycopg.Error as exc:
-                found[name] = exc.diag.message_primary or str(exc).strip()
+                hint = exc.diag.message_hint
+                message = exc.diag.message_primary or str(exc).strip()
+                found[name] = f"{message} ({hint})" if hint else message
         row = conn.execute(
             "SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()"
         ).fetchone()
         if row is not None:
-            for table in read_schema(conn, row[0]).tables:
+            for table in read_schema(conn, row[0], kinds=("v",)).tables:
                 column = table.column("value")
                 if column is not None and table.name not in found:
                     found[table.name] = column

@@ -18,5 +18,5 @@ SELECT c.relname, a.attname, pg_get_constraintdef(k.oid)
   JOIN pg_type t ON t.oid = a.atttypid AND t.typtype = 'd'
   JOIN pg_constraint k ON k.contypid = t.oid AND k.contype = 'c'
  WHERE n.nspname = %(schema)s
-   AND c.relkind IN ('r', 'p')
+   AND c.relkind = ANY (%(kinds)s::"char"[])
  ORDER BY 1, 2, 3

@@ -29,5 +29,5 @@ SELECT c.relname                                       AS table_name,
   JOIN pg_namespace tn ON tn.oid = t.typnamespace
   JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
  WHERE n.nspname = %(schema)s
-   AND c.relkind IN ('r', 'p')
+   AND c.relkind = ANY (%(kinds)s::"char"[])
  ORDER BY c.relname, a.attnum

@@ -254,9 +254,11 @@ def _allowed_children(node: exp.Expr, text: str, columns: Collection[str]) -> li
 
 def _check_column(column: exp.Column, columns: Collection[str]) -> None:
     if len(column.parts) > 1:
+        own = _column_name(column) in columns
         raise _Refused(
             f"names the qualified column {_snippet(column)}, which is not allowed: only the"
-            f" row's own columns may be used, unqualified (write {_snippet(column.this)})"
+            " row's own columns may be used, unqualified"
+            + (f" (write {_snippet(column.this)})" if own else "")
         )
     name = _column_name(column)
     if not name:

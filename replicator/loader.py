@@ -3,8 +3,10 @@ raising, so a DBA fixes them all in one pass."""
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, cast
 
@@ -88,15 +90,17 @@ def load_maps(maps_dir: Path, display_root: Path | None = None) -> MapSet:
             seen[table_map.name] = table_map.file
     if problems:
         raise MapError(problems)
-    return MapSet(maps=_prerequisites_first(maps))
+    ordered, unresolved = _prerequisites_first(maps)
+    return MapSet(maps=ordered, unresolved=unresolved)
 
 
-def _prerequisites_first(maps: list[TableMap]) -> tuple[TableMap, ...]:
+def _prerequisites_first(maps: list[TableMap]) -> tuple[tuple[TableMap, ...], tuple[Problem, ...]]:
     """Order maps so each comes after the maps it requires, keeping file order
-    otherwise; refuse unknown prerequisites and cycles, spelling the cycle out."""
+    otherwise; refuse cycles, spelling the cycle out. Prerequisites that name no map
+    are returned as problems for validate to report with the rest."""
     by_name = {m.name: m for m in maps}
     problems = [
-        Problem(Where(file=m.file, map=m.name), f"requires unknown map {name!r}")
+        Problem(Where(file=m.file, map=m.name), f"requires unknown map {_unknown(name, by_name)}")
         for m in maps
         for name in m.requires
         if name not in by_name
@@ -104,19 +108,22 @@ def _prerequisites_first(maps: list[TableMap]) -> tuple[TableMap, ...]:
     problems += [
         Problem(
             Where(file=m.file, map=m.name, field=f.label),
-            f"lookup to unknown map {f.lookup.map!r}",
+            f"lookup to unknown map {_unknown(f.lookup.map, by_name)}",
         )
         for m in maps
         for f in m.fields
         if f.lookup is not None and f.lookup.map not in by_name
     ]
-    if problems:
-        raise MapError(problems)
     ordered: list[TableMap] = []
     placed: set[str] = set()
     while len(ordered) < len(maps):
         ready = next(
-            (m for m in maps if m.name not in placed and placed.issuperset(m.prerequisites)), None
+            (
+                m
+                for m in maps
+                if m.name not in placed and placed.issuperset(set(m.prerequisites) & set(by_name))
+            ),
+            None,
         )
         if ready is None:
             cycle = _cycle([m for m in maps if m.name not in placed], by_name)
@@ -131,7 +138,13 @@ def _prerequisites_first(maps: list[TableMap]) -> tuple[TableMap, ...]:
             )
         ordered.append(ready)
         placed.add(ready.name)
-    return tuple(ordered)
+    return tuple(ordered), tuple(problems)
+
+
+def _unknown(name: str, known: Collection[str]) -> str:
+    """An unknown map name, with the map a DBA probably meant (map names, not tables)."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"{name!r}" + (f" (did you mean {close[0]!r}? these are map names)" if close else "")
 
 
 def _cycle(unplaced: list[TableMap], by_name: dict[str, TableMap]) -> list[str]:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from replicator.errors import Problem
+
 Side = Literal["left", "right"]
 Direction = Literal["to_right", "to_left"]
 FlowDirection = Literal["both", "to_right", "to_left"]
@@ -252,6 +254,13 @@ class MapSet:
     declaration order. Changes apply and artifacts deploy in this order."""
 
     maps: tuple[TableMap, ...]
+    # Problems found while loading that do not stop validation (a prerequisite or
+    # lookup naming no map): validate reports them with everything else.
+    unresolved: tuple[Problem, ...] = ()
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(m.name for m in self.maps)
 
     def by_name(self, name: str) -> TableMap:
         for table_map in self.maps:

@@ -13,7 +13,7 @@ Decisions behind the rules (each a PostgreSQL fact checked on a 15 server):
   (``(0.1::float8 + 0.2)::numeric`` is ``0.3``).
 * ``numeric`` into an integer type or ``money`` is lossy even when the digits
   fit: a ``numeric`` column may hold ``NaN``, which neither accepts.
-* ``smallint`` into ``money`` has no assignment cast, so it needs a transform;
+* ``smallint`` into ``money`` has no assignment cast, so it needs an expression;
   ``integer`` fits; ``bigint`` overflows (money is bigint cents). ``money`` is
   taken to have 2 decimal places, as ``lc_monetary`` gives it almost everywhere.
 * Into ``character(n)``: values come back without their trailing spaces, so a
@@ -123,11 +123,11 @@ def _would(s: _Type, t: _Type, effect: str | None) -> str | None:
 
 def _not_every(s: _Type, t: _Type) -> str:
     article = "an" if t.name[0] in "aeio" else "a"
-    return f"{s.name} into {t.name}: not every {s.name} is {article} {t.name}; add a transform"
+    return f"{s.name} into {t.name}: not every {s.name} is {article} {t.name}"
 
 
 def _no_conversion(s: _Type, t: _Type) -> str:
-    return f"no lossless conversion from {s.name} into {t.name}; add a transform"
+    return f"no lossless conversion from {s.name} into {t.name}"
 
 
 # --- enums -------------------------------------------------------------------

@@ -38,11 +38,11 @@ def validate(
     expression_types: ExpressionTypes | None = None,
 ) -> None:
     """Raise MapError listing every problem; return quietly when the maps are sound."""
-    problems: list[Problem] = []
+    problems: list[Problem] = list(maps.unresolved)
     for table_map in maps.maps:
         problems.extend(_check_map(config, table_map, catalogs, expression_types or {}))
         problems.extend(_lookup_problems(maps, table_map, catalogs))
-    problems.extend(_shared_columns(maps))
+    problems.extend(_shared_columns(config, maps))
     if problems:
         raise MapError(problems)
 
@@ -125,17 +125,20 @@ def _check_map(
 
     for direction in table_map.directions:
         target = tables[target_of(direction)]
-        written = {f.column(target_of(direction)) for f in table_map.carried_fields(direction)}
+        writers = {f.column(target_of(direction)): f for f in table_map.carried_fields(direction)}
         for column in target.columns:
-            if column.name in written and column.generated:
+            if column.name in writers and column.generated:
                 problem(
-                    f"{_qualified(target)}.{column.name} is a generated column; it cannot be written"
+                    f"{_qualified(target)}.{column.name} is a generated column; it cannot be"
+                    f" written ({_arrow(direction)}): remove the field or make it flow the other"
+                    " way only",
+                    writers[column.name],
                 )
             if (
                 column.not_null
                 and not column.has_default
                 and not column.generated
-                and column.name not in written
+                and column.name not in writers
             ):
                 problem(
                     f"{_qualified(target)}.{column.name} is NOT NULL without a default and no field"
@@ -179,7 +182,9 @@ def _field_problems(
     expression = field.expression_for(direction)
     if expression is not None:
         typed = expression_types.get((table_map.name, direction, expression.text))
-        return messages + _expression_problems(expression, tables[from_side], target, spot, typed)
+        return messages + _expression_problems(
+            expression, tables[from_side], tables[to_side], target, spot, typed
+        )
     if source_name is None or field.lookup is not None:
         return messages  # a lookup's types are judged against the looked-up map
     source = tables[from_side].column(source_name)
@@ -188,7 +193,9 @@ def _field_problems(
         reason = loss_reason(source, target)
         if reason is not None:
             messages.append(
-                f"{_arrow(direction)}: {reason} ({_qualified(tables[from_side])}.{source_name} into {spot})"
+                f"{_arrow(direction)}: {reason} ({_qualified(tables[from_side])}.{source_name} into"
+                f" {spot}); widen the column, make the field one-way, or write the conversion you"
+                f" accept as {direction}"
             )
         return messages
     pairs = (
@@ -201,7 +208,8 @@ def _field_problems(
         if uncovered:
             messages.append(
                 f"{_arrow(direction)}: value_map does not cover {_listing(tuple(uncovered))} of"
-                f" {_qualified(tables[from_side])}.{source_name}; add them or declare a fallback"
+                f" {_qualified(tables[from_side])}.{source_name}; add {'it' if len(uncovered) == 1 else 'them'}"
+                f" or declare a fallback"
             )
     if closed is not None:
         outputs = [str(b) for _, b in pairs] + ([str(fallback)] if fallback is not None else [])
@@ -217,6 +225,7 @@ def _field_problems(
 def _expression_problems(
     expression: Expression,
     source: Table,
+    written: Table,
     target: Column,
     spot: str,
     typed: Column | str | None,
@@ -224,6 +233,16 @@ def _expression_problems(
     """A to_right/to_left expression: on the allow-list, over the source's own columns,
     and of a type the target column holds without loss."""
     what = f"{expression.direction} {expression.text!r}"
+    other_side = [
+        name
+        for name in expression.reads
+        if source.column(name) is None and written.column(name) is not None
+    ]
+    if other_side:
+        return [
+            f"{what} names column {other_side[0]!r} of {_qualified(written)}, the table it writes;"
+            f" an expression reads only the row it comes from ({_qualified(source)})"
+        ]
     try:
         parse_expression(
             expression.text,
@@ -234,15 +253,15 @@ def _expression_problems(
     except ExpressionError as exc:
         return [str(exc).removeprefix(": ")]
     if isinstance(typed, str):
-        return [f"{what} is refused by the {source.schema} database: {typed}"]
+        return [f"{what} is refused by PostgreSQL over {_qualified(source)}: {typed}"]
     if typed is None:
         return []  # not probed (validate called without a database): types unknown
     reason = loss_reason(typed, target)
     if reason is None:
         return []
     return [
-        f"{what}: {reason} ({typed.type_sql} into {spot}); write the conversion into the"
-        " expression, e.g. a cast, if that is what you want"
+        f"{what}: {reason} (into {spot}); write the conversion into the expression, e.g. a"
+        " cast, if that is what you want"
     ]
 
 
@@ -253,8 +272,8 @@ def _lookup_problems(
     whose values the field's own column can hold."""
     problems: list[Problem] = []
     for field in table_map.fields:
-        if field.lookup is None:
-            continue
+        if field.lookup is None or field.lookup.map not in maps.names:
+            continue  # an unknown map is reported by the loader
         parent = maps.by_name(field.lookup.map)
         scope = lookup_scope(table_map, field, parent)
         where = Where(table_map.file, table_map.name, field.label)
@@ -287,7 +306,8 @@ def _lookup_problems(
                         (
                             f"lookup {parent.name}: {_qualified(child_table)}.{child_column.name}"
                             f" ({child_column.type_sql}) cannot hold {_qualified(parent_table)}.{ref}"
-                            f" ({parent_column.type_sql}): {reason}"
+                            f" ({parent_column.type_sql}): {reason}; point lookup.{side} at the"
+                            f" column of {_qualified(parent_table)} this field holds"
                         ),
                     )
                 )
@@ -305,7 +325,7 @@ def _lookup_problems(
     return problems
 
 
-def _shared_columns(maps: MapSet) -> list[Problem]:
+def _shared_columns(config: Config, maps: MapSet) -> list[Problem]:
     """Two maps writing the same column of the same table would overwrite each other,
     unless a filter on that side keeps their rows apart."""
     problems: list[Problem] = []
@@ -321,7 +341,8 @@ def _shared_columns(maps: MapSet) -> list[Problem]:
                 problems.append(
                     Problem(
                         Where(table_map.file, table_map.name, field.label),
-                        f"{side} column {spot[1]}.{spot[2]} is also written by map"
+                        f"{side} column {config.side(side).schema}.{spot[1]}.{spot[2]} is also"
+                        " written by map"
                         f" {first.name!r} ({first.file}); two maps writing one column overwrite"
                         f" each other: give one a {side}_filter that keeps their rows apart,"
                         " or drop the field from one",

@@ -312,7 +312,8 @@ def test_a_four_decimal_money_column_is_refused_until_the_map_or_column_says_how
     assert [str(p) for p in refused.value.problems] == [
         "maps/customers.toml: map 'customers_organization': field 'credit_limit': left → right:"
         " numeric(32,6) into numeric(38,4) would round to 4 decimal places"
-        " (fno.customers.credit_limit into cds.account.creditlimit)"
+        " (fno.customers.credit_limit into cds.account.creditlimit); widen the column, make the"
+        " field one-way, or write the conversion you accept as to_right"
     ]
     # Widening the CRM column is the other way out.
     with project.right() as crm:

@@ -201,7 +201,7 @@ def test_a_string_literal_keeps_its_value_through_rendering() -> None:
         (
             "other_table.col = 1",
             "names the qualified column other_table.col, which is not allowed: only the row's own"
-            " columns may be used, unqualified (write col)",
+            " columns may be used, unqualified",
         ),
         (
             "fno.customers.name = 'x'",

@@ -173,9 +173,18 @@ def test_maps_come_after_the_maps_they_require(tmp_path: Path) -> None:
     assert order == ["terms", "schedules", "schedule_lines", "other"]
 
 
-def test_an_unknown_prerequisite_is_named(tmp_path: Path) -> None:
-    assert load_problems(tmp_path, {"a.toml": named_map("lines", ["headers"])}) == [
-        "maps/a.toml: map 'lines': requires unknown map 'headers'"
+def test_an_unknown_prerequisite_is_named_and_validate_reports_it(tmp_path: Path) -> None:
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "a.toml").write_text(
+        named_map("lines", ["headers"]) + named_map("headers", [])
+    )
+    (tmp_path / "maps" / "b.toml").write_text(named_map("other", ["header"]))
+    # Loading goes on, so validate reports these together with everything else.
+    maps = load_maps(tmp_path / "maps", tmp_path)
+    assert [m.name for m in maps.maps] == ["headers", "lines", "other"]
+    assert [str(p) for p in maps.unresolved] == [
+        "maps/b.toml: map 'other': requires unknown map 'header' (did you mean 'headers'?"
+        " these are map names)"
     ]
 
 

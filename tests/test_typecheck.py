@@ -157,7 +157,7 @@ STATE = enum("crm.state", "open", "closed")
 
 
 def transform(source: str, target: str) -> str:
-    return f"no lossless conversion from {source} into {target}; add a transform"
+    return f"no lossless conversion from {source} into {target}"
 
 
 CASES = [
@@ -424,20 +424,17 @@ CASES = [
         id="jsonb into varchar(100)",
     ),
     # Text into other types.
-    pytest.param(
-        TEXT, UUID, "text into uuid: not every text is a uuid; add a transform", id="text into uuid"
-    ),
+    pytest.param(TEXT, UUID, "text into uuid: not every text is a uuid", id="text into uuid"),
     pytest.param(
         varchar(20),
         INT4,
-        "character varying(20) into integer:"
-        " not every character varying(20) is an integer; add a transform",
+        "character varying(20) into integer: not every character varying(20) is an integer",
         id="varchar into integer",
     ),
     pytest.param(
         TEXT,
         JSONB,
-        "text into jsonb: not every text is a jsonb; add a transform",
+        "text into jsonb: not every text is a jsonb",
         id="text into jsonb",
     ),
     # Same type.
@@ -575,7 +572,7 @@ CASES = [
     pytest.param(
         TEXT,
         STATE,
-        "text into crm.state: not every text is a crm.state; add a transform",
+        "text into crm.state: not every text is a crm.state",
         id="text into enum",
     ),
     pytest.param(checked(TEXT, "closed", "open"), STATE, None, id="checked text into enum"),
@@ -605,14 +602,14 @@ CASES = [
     pytest.param(
         array(TEXT),
         array(UUID),
-        "text[] into uuid[]: not every text[] is a uuid[]; add a transform",
+        "text[] into uuid[]: not every text[] is a uuid[]",
         id="text[] into uuid[]",
     ),
     pytest.param(array(INT4), TEXT, None, id="array into text"),
     pytest.param(
         TEXT,
         array(INT4),
-        "text into integer[]: not every text is an integer[]; add a transform",
+        "text into integer[]: not every text is an integer[]",
         id="text into array",
     ),
     pytest.param(

@@ -137,7 +137,8 @@ CASES = [
         {},
         field("price", "price"),
         "maps/items.toml: map 'items': field 'price': left → right: numeric(32,6) into numeric(32,4)"
-        " would round to 4 decimal places (erp.item.price into crm.item.price)",
+        " would round to 4 decimal places (erp.item.price into crm.item.price); widen the column,"
+        " make the field one-way, or write the conversion you accept as to_right",
         id="numeric scale",
     ),
     pytest.param(
@@ -145,7 +146,8 @@ CASES = [
         field("description", "description", 'direction = "to_right"'),
         "maps/items.toml: map 'items': field 'description': left → right: text into character"
         " varying(50) would cut values longer than 50 characters (erp.item.description into"
-        " crm.item.description)",
+        " crm.item.description); widen the column, make the field one-way, or write the"
+        " conversion you accept as to_right",
         id="text into shorter varchar",
     ),
     pytest.param(
@@ -153,7 +155,8 @@ CASES = [
         field("changed_at", "changed_at", 'direction = "to_right"'),
         "maps/items.toml: map 'items': field 'changed_at': left → right: timestamp with time zone"
         " into timestamp without time zone would drop the time zone (erp.item.changed_at into"
-        " crm.item.changed_at)",
+        " crm.item.changed_at); widen the column, make the field one-way, or write the"
+        " conversion you accept as to_right",
         id="timestamptz into timestamp",
     ),
     pytest.param(
@@ -164,7 +167,7 @@ CASES = [
             'direction = "to_right"\n  value_map = { open = "lead", closed = "won" }',
         ),
         "maps/items.toml: map 'items': field 'stage': left → right: value_map does not cover 'void'"
-        " of erp.item.stage; add them or declare a fallback",
+        " of erp.item.stage; add it or declare a fallback",
         id="value map misses a checked value",
     ),
     pytest.param(
@@ -187,7 +190,8 @@ CASES = [
     pytest.param(
         {},
         field("loose", "total", 'direction = "to_right"'),
-        "maps/items.toml: map 'items': crm.item.total is a generated column; it cannot be written",
+        "maps/items.toml: map 'items': field 'loose': crm.item.total is a generated column; it"
+        " cannot be written (left → right): remove the field or make it flow the other way only",
         id="generated column",
     ),
 ]

@@ -1,7 +1,8 @@
 """``replicator`` command line: a thin argparse shell over replicator.commands.
 
-Exit codes: 0 done (plan: nothing to do), 1 error, 2 plan: changes pending,
-3 deploy refused because it would lose queued changes.
+Exit codes: 0 done (plan: nothing to do), 1 error (retry: a change still
+fails), 2 plan: changes pending, 3 deploy refused because it would lose
+queued or held changes.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from pathlib import Path
 
 import psycopg
 
-from replicator import commands
-from replicator.config import load_config
+from replicator import admin, commands
+from replicator.config import load_config, parse_duration
 from replicator.errors import ReplicatorError
 
 
@@ -38,6 +39,33 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--once", action="store_true", help="stop when both queues are empty")
     status = sub.add_parser("status", help="per map and direction: state, backlog, applied, errors")
     status.add_argument("--json", action="store_true", help="machine-readable output")
+    for action, text in (
+        ("pause", "keep capturing a map's changes but apply nothing until resumed"),
+        ("resume", "apply a paused or failed map again (its backlog first); restart a stopped one"),
+        ("stop", "stop capturing a map's changes (resuming then needs replicator sync)"),
+    ):
+        state = sub.add_parser(action, help=text)
+        state.add_argument("maps", nargs="+", metavar="MAP")
+        state.add_argument("--direction", choices=["to_right", "to_left"], help="only this way")
+        state.add_argument("--reason", default="", help="why, for the activity log")
+    errors = sub.add_parser("errors", help="changes that could not be applied, still open")
+    errors.add_argument("map", nargs="?", metavar="MAP")
+    errors.add_argument("--all", action="store_true", help="closed ones too (retried, skipped)")
+    errors.add_argument("--json", action="store_true", help="machine-readable output")
+    retry = sub.add_parser("retry", help="apply logged changes again after fixing their cause")
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("id", nargs="?", type=int, metavar="ID")
+    which.add_argument("--map", metavar="MAP", help="every open error of this map")
+    which.add_argument("--all", action="store_true", help="every open error")
+    skip = sub.add_parser("skip", help="close an error without applying its change")
+    skip.add_argument("id", type=int, metavar="ID")
+    skip.add_argument("--reason", default="", help="why, for the activity log")
+    for command in (retry, skip):
+        command.add_argument(
+            "--side", choices=["left", "right"], help="the database holding the error (two servers)"
+        )
+    purge = sub.add_parser("purge", help="delete closed errors and activity older than a duration")
+    purge.add_argument("--older-than", required=True, metavar="DURATION", help="e.g. 30d, 12h")
     return top
 
 
@@ -53,6 +81,20 @@ def main(argv: list[str] | None = None) -> int:
             return commands.cmd_deploy(config, sys.stdout)
         if args.command == "run":
             return commands.cmd_run(config, once=args.once)
+        if args.command in ("pause", "resume", "stop"):
+            return admin.cmd_state(
+                config, sys.stdout, args.command, args.maps, args.direction, args.reason
+            )
+        if args.command == "errors":
+            return admin.cmd_errors(config, sys.stdout, args.map, args.all, args.json)
+        if args.command == "retry":
+            return admin.cmd_retry(
+                config, sys.stdout, args.id, None if args.all else args.map, args.side
+            )
+        if args.command == "skip":
+            return admin.cmd_skip(config, sys.stdout, args.id, args.reason, args.side)
+        if args.command == "purge":
+            return admin.cmd_purge(config, sys.stdout, parse_duration(args.older_than))
         return commands.cmd_status(config, sys.stdout, as_json=args.json)
     except ReplicatorError as exc:
         print(f"replicator: {exc}", file=sys.stderr)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO, cast
@@ -25,6 +27,7 @@ from replicator.deployer import (
 from replicator.errors import DatabaseError, DeployRefused, ExpressionError
 from replicator.loader import load_maps
 from replicator.model import SIDES, Config, Direction, MapSet, Side, source_of, target_of
+from replicator.output import write_table
 from replicator.resources import sql_file
 from replicator.validate import ExpressionTypes, validate
 
@@ -41,6 +44,13 @@ def connect(config: Config, role: Side) -> psycopg.Connection[TupleRow]:
             f"cannot connect to the {role} side {side.name!r} ({side.conninfo_source},"
             f" {redacted(side.conninfo)}): {str(exc).strip()}"
         ) from None
+
+
+@contextlib.contextmanager
+def every_database(config: Config) -> Iterator[dict[Side, psycopg.Connection[TupleRow]]]:
+    """One connection per database (one, or one per side), closed afterwards."""
+    with contextlib.ExitStack() as stack:
+        yield {role: stack.enter_context(connect(config, role)) for role in config.databases}
 
 
 def read_catalogs(config: Config) -> dict[Side, SchemaCatalog]:
@@ -198,13 +208,13 @@ def status_rows(config: Config) -> list[StatusRow]:
             StatusRow(
                 map=map_name,
                 direction=config.arrow(direction),
-                state=str(target.get("state") or source.get("state") or "not deployed"),
+                state=str(source.get("state") or "not deployed"),
                 queued=int(source.get("queued", 0)),
                 oldest_queued_seconds=(now - oldest).total_seconds() if oldest else None,
                 held=int(target.get("held", 0)),
                 applied_total=int(target.get("applied_total", 0)),
                 last_applied_at=applied_at.isoformat(timespec="seconds") if applied_at else None,
-                errors=int(target.get("errors", 0)),
+                errors=int(target.get("errors", 0)),  # open ones
                 errors_last_hour=int(target.get("errors_last_hour", 0)),
             )
         )
@@ -241,13 +251,5 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
         ]
         for r in rows
     ]
-    widths = [
-        max(len(h), *(len(row[i]) for row in table)) if table else len(h)
-        for i, h in enumerate(headers)
-    ]
-    out.write(" | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip() + "\n")
-    out.write("-+-".join("-" * w for w in widths) + "\n")
-    for row in table:
-        out.write(" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
-    out.write(f"({len(table)} row{'s' if len(table) != 1 else ''})\n")
+    write_table(out, headers, table)
     return EXIT_OK

@@ -422,11 +422,10 @@ def _apply_artifact(
                 if f.lookup is not None
             ]
         ),
-        "key_json": Sql(
-            "jsonb_build_object("
-            + ", ".join(f"{literal(n)}, v_change->'image'->{literal(n)}" for n in key_sources)
-            + ")"
-        ),
+        "change_key": _key_json(key_sources, Sql("v_change")),
+        "batch_key": _key_json(key_sources, Sql("c.value")),
+        "log_error": control_function("log_error"),
+        "supersede_errors": control_function("supersede_errors"),
         "insert_columns": sql_join([ident(f.column(to_side) or "") for f in carried]),
         "insert_values": sql_join(
             [_value_sql(f, direction, tables, table_map) for f in carried], LIST
@@ -463,6 +462,12 @@ def _apply_artifact(
         held=context["held"],
     )
     return Artifact(f"map/{table_map.name}/{direction}/apply", sql, drop_sql)
+
+
+def _key_json(key_sources: list[str], change: Sql) -> Sql:
+    """A change's key as the error log records it: the source's key columns."""
+    pairs = ", ".join(f"{literal(n)}, {change}->'image'->{literal(n)}" for n in key_sources)
+    return Sql(f"jsonb_build_object({pairs})")
 
 
 def _lookup_value(maps: MapSet, tables: AllTables, field: FieldMap, to_side: Side) -> Sql:
@@ -526,12 +531,26 @@ def _capture_artifact(
         "new_watched": sql_join([ident("new", n) for n in source_columns]),
         "old_refs": _capture_refs(maps, all_tables, table_map, direction, "old"),
         "new_refs": _capture_refs(maps, all_tables, table_map, direction, "new"),
-        "row_trigger": ident(f"replicator_{table_map.name}_{direction}"),
-        "update_trigger": ident(f"replicator_{table_map.name}_{direction}_upd"),
+        "row_trigger": _triggers(table_map, direction)[0],
+        "update_trigger": _triggers(table_map, direction)[1],
     }
     sql = render_template("capture.sql.j2", **context)
     drop_sql = render_template("drop_capture.sql.j2", **context)
     return Artifact(f"map/{table_map.name}/{direction}/capture", sql, drop_sql)
+
+
+def _triggers(table_map: TableMap, direction: Direction) -> tuple[Sql, Sql]:
+    """The capture triggers of a map direction: inserts and deletes, and updates."""
+    name = f"replicator_{table_map.name}_{direction}"
+    return ident(name), ident(f"{name}_upd")
+
+
+def capture_switch(table_map: TableMap, direction: Direction, schema: str, enable: bool) -> Sql:
+    """Turn a map direction's capture on or off (replicator stop / resume)."""
+    verb = "ENABLE" if enable else "DISABLE"
+    table = ident(schema, table_map.table(source_of(direction)))
+    row, update = _triggers(table_map, direction)
+    return Sql(f"ALTER TABLE {table} {verb} TRIGGER {row}, {verb} TRIGGER {update}")
 
 
 def _dispatch_artifact(maps: MapSet, incoming: list[Direction]) -> Artifact:

@@ -5,7 +5,9 @@ to sit in the file."""
 from __future__ import annotations
 
 import os
+import re
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +98,15 @@ def redacted(conninfo: str) -> str:
         return "(unparsable conninfo)"
     params.pop("password", None)
     return make_conninfo(**{k: str(v) for k, v in params.items()})
+
+
+_DURATION = re.compile(r"(\d+)\s*(s|m|h|d)")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """ "90s", "15m", "12h", "30d" as a timedelta."""
+    match = _DURATION.fullmatch(text.strip())
+    if not match:
+        raise ConfigError(f"{text!r} is not a duration; write e.g. 90s, 15m, 12h or 30d")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})

@@ -19,6 +19,9 @@ CREATE TABLE IF NOT EXISTS replicator.change_queue (
 -- Per lookup of the change's map, the key of the parent row it points at, read at
 -- capture where the parent is visible (the other server may only see the image).
 ALTER TABLE replicator.change_queue ADD COLUMN IF NOT EXISTS refs jsonb;
+-- Per map: the backlog of a paused map is skipped, and a catching-up map's
+-- emptiness is checked, without scanning other maps' changes.
+CREATE INDEX IF NOT EXISTS change_queue_map ON replicator.change_queue (direction, map_name, id);
 
 -- Changes that arrived here before a parent they look up: held, never dropped,
 -- and retried when the parent's map applies a batch. Ids are the source's.
@@ -35,7 +38,9 @@ CREATE TABLE IF NOT EXISTS replicator.held_change (
 );
 CREATE INDEX IF NOT EXISTS held_change_map ON replicator.held_change (map_name, direction);
 
--- Per map and direction: its state and what the applier did last.
+-- Per map and direction: its state and what the applier did last. The state
+-- that counts is the one on the direction's source database, where its changes
+-- are captured and queued; the applied figures are kept where they are applied.
 CREATE TABLE IF NOT EXISTS replicator.map_state (
     map_name        text        NOT NULL,
     direction       text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
@@ -45,6 +50,23 @@ CREATE TABLE IF NOT EXISTS replicator.map_state (
     last_applied_at timestamptz,
     PRIMARY KEY (map_name, direction)
 );
+ALTER TABLE replicator.map_state
+    ADD COLUMN IF NOT EXISTS state_since  timestamptz NOT NULL DEFAULT now(),
+    ADD COLUMN IF NOT EXISTS state_reason text;
+
+-- Who did what, when: deploys, state changes, syncs, retries and skips, alerts,
+-- and every batch applied here with its counts and duration.
+CREATE TABLE IF NOT EXISTS replicator.activity_log (
+    id        bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at        timestamptz NOT NULL DEFAULT now(),
+    actor     text        NOT NULL DEFAULT current_user,
+    kind      text        NOT NULL,
+    map_name  text,
+    direction text,
+    message   text        NOT NULL,
+    detail    jsonb
+);
+CREATE INDEX IF NOT EXISTS activity_log_at ON replicator.activity_log (at);
 
 -- Changes that could not be applied, with the database's own words.
 CREATE TABLE IF NOT EXISTS replicator.error_log (
@@ -61,6 +83,19 @@ CREATE TABLE IF NOT EXISTS replicator.error_log (
     logged_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS error_log_map ON replicator.error_log (map_name, direction, logged_at);
+-- One open error per map, direction and key: a later failure of the same key
+-- counts an attempt. An error is open until it is retried successfully,
+-- skipped by a DBA, or superseded by a later change of its key that applied.
+ALTER TABLE replicator.error_log
+    ADD COLUMN IF NOT EXISTS refs        jsonb,
+    ADD COLUMN IF NOT EXISTS attempts    integer     NOT NULL DEFAULT 1,
+    ADD COLUMN IF NOT EXISTS last_seen   timestamptz NOT NULL DEFAULT now(),
+    ADD COLUMN IF NOT EXISTS state       text        NOT NULL DEFAULT 'open'
+        CHECK (state IN ('open', 'retried', 'skipped', 'superseded')),
+    ADD COLUMN IF NOT EXISTS resolved_by text,
+    ADD COLUMN IF NOT EXISTS resolved_at timestamptz;
+CREATE INDEX IF NOT EXISTS error_log_open ON replicator.error_log (map_name, direction)
+    WHERE state = 'open';
 
 -- Two servers: the ids of the last batch applied here from the other side,
 -- written in the same transaction as the batch, so a replay after a crash
@@ -85,6 +120,116 @@ CREATE TABLE IF NOT EXISTS replicator.deployment (
     deployed_at   timestamptz NOT NULL DEFAULT now(),
     deployed_by   text        NOT NULL DEFAULT current_user
 );
+
+-- Records a change that could not be applied (the generated apply functions call it).
+CREATE OR REPLACE FUNCTION replicator.log_error(p_map text, p_direction text, p_change jsonb,
+                                               p_key jsonb, p_sqlstate text, p_message text,
+                                               p_detail text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE replicator.error_log
+       SET attempts = attempts + 1, last_seen = now(), change_id = (p_change->>'id')::bigint,
+           op = p_change->>'op', image = p_change->'image', refs = p_change->'refs',
+           sqlstate = p_sqlstate, message = p_message, detail = NULLIF(p_detail, '')
+     WHERE state = 'open' AND map_name = p_map AND direction = p_direction AND key = p_key;
+    IF NOT FOUND THEN
+        INSERT INTO replicator.error_log
+               (map_name, direction, change_id, op, key, image, refs, sqlstate, message, detail)
+        VALUES (p_map, p_direction, (p_change->>'id')::bigint, p_change->>'op', p_key,
+                p_change->'image', p_change->'refs', p_sqlstate, p_message, NULLIF(p_detail, ''));
+    END IF;
+END
+$$;
+
+-- A later change of a key applied: its open error is no longer the row's truth,
+-- and retrying it would write an older version over a newer one.
+CREATE OR REPLACE FUNCTION replicator.supersede_errors(p_map text, p_direction text, p_keys jsonb[])
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    UPDATE replicator.error_log
+       SET state = 'superseded', resolved_at = now(), resolved_by = 'replicator'
+     WHERE state = 'open' AND map_name = p_map AND direction = p_direction AND key = ANY (p_keys)
+$$;
+
+-- The oldest changes of a direction whose maps may apply: paused, stopped and
+-- failed maps keep their backlog, in order, for later.
+CREATE OR REPLACE FUNCTION replicator.runnable_ids(p_direction text, p_limit integer)
+RETURNS bigint[]
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM replicator.map_state
+                    WHERE direction = p_direction AND state IN ('paused', 'stopped', 'failed')) THEN
+        RETURN ARRAY(SELECT id FROM replicator.change_queue
+                      WHERE direction = p_direction ORDER BY id LIMIT p_limit);
+    END IF;
+    -- Per running map, its oldest changes (an index range each), then the oldest of those.
+    RETURN ARRAY(
+        SELECT q.id
+          FROM replicator.map_state AS s
+         CROSS JOIN LATERAL (SELECT id FROM replicator.change_queue
+                              WHERE direction = p_direction AND map_name = s.map_name
+                              ORDER BY id LIMIT p_limit) AS q
+         WHERE s.direction = p_direction AND s.state IN ('running', 'catching_up')
+         ORDER BY q.id
+         LIMIT p_limit);
+END
+$$;
+
+-- A catching-up map whose backlog has drained is running again.
+CREATE OR REPLACE FUNCTION replicator.caught_up(p_direction text)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH done AS (
+        UPDATE replicator.map_state AS s
+           SET state = 'running', state_since = now(), state_reason = 'backlog applied'
+         WHERE s.direction = p_direction AND s.state = 'catching_up'
+           AND NOT EXISTS (SELECT 1 FROM replicator.change_queue AS q
+                            WHERE q.direction = p_direction AND q.map_name = s.map_name)
+        RETURNING s.map_name
+    )
+    INSERT INTO replicator.activity_log (kind, map_name, direction, message)
+    SELECT 'state', map_name, p_direction, 'catching_up → running: backlog applied' FROM done
+$$;
+
+-- replicator retry: apply a logged change again, after the DBA fixed its cause.
+-- A failure counts another attempt on the same error; success closes it.
+CREATE OR REPLACE FUNCTION replicator.retry_error(p_id bigint, OUT outcome text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_error replicator.error_log;
+BEGIN
+    SELECT * INTO v_error FROM replicator.error_log WHERE id = p_id FOR UPDATE;
+    IF NOT FOUND OR v_error.state <> 'open' THEN
+        outcome := coalesce(v_error.state, 'unknown');
+        RETURN;
+    END IF;
+    IF replicator.apply_batch(v_error.direction, jsonb_build_array(jsonb_build_object(
+           'id', v_error.change_id, 'map', v_error.map_name, 'op', v_error.op,
+           'image', v_error.image, 'refs', v_error.refs))) > 0 THEN
+        outcome := 'failed again';
+    ELSE
+        UPDATE replicator.error_log
+           SET state = 'retried', resolved_at = now(), resolved_by = current_user
+         WHERE id = p_id;
+        outcome := 'applied';
+    END IF;
+    INSERT INTO replicator.activity_log (kind, map_name, direction, message, detail)
+    VALUES ('retry', v_error.map_name, v_error.direction, format('error %s: %s', p_id, outcome),
+            jsonb_build_object('error_id', p_id, 'key', v_error.key));
+END
+$$;
 
 -- Raised by a value map that meets a value it has no entry for and no fallback.
 CREATE OR REPLACE FUNCTION replicator.unmapped_value(p_map text, p_field text, p_value text)
@@ -111,6 +256,20 @@ BEGIN
 END
 $$;
 
+-- One line per batch applied here, for the activity log.
+CREATE OR REPLACE FUNCTION replicator.log_batch(p_direction text, p_taken integer, p_failed integer,
+                                                p_skipped integer, p_started timestamptz)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO replicator.activity_log (kind, direction, message, detail)
+    VALUES ('batch', p_direction,
+            format('applied %s, failed %s, skipped %s', p_taken - p_failed - p_skipped, p_failed, p_skipped),
+            jsonb_build_object('taken', p_taken, 'failed', p_failed, 'skipped', p_skipped,
+                               'ms', round(extract(epoch FROM clock_timestamp() - p_started) * 1000, 1)))
+$$;
+
 -- One database: take a batch off the queue, apply it, all in the caller's
 -- transaction, so apply and dequeue commit together. Returns (taken, failed).
 CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
@@ -123,16 +282,14 @@ SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     v_batch jsonb;
+    v_started timestamptz := clock_timestamp();
 BEGIN
     WITH batch AS (
         DELETE FROM replicator.change_queue AS q
          WHERE q.direction = p_direction
            -- An array, not IN (subquery): the plan plpgsql caches after a few
            -- calls must stay a primary-key lookup however long the queue grows.
-           AND q.id = ANY (ARRAY(SELECT id FROM replicator.change_queue
-                                  WHERE direction = p_direction
-                                  ORDER BY id LIMIT p_limit
-                                    FOR UPDATE SKIP LOCKED))
+           AND q.id = ANY (replicator.runnable_ids(p_direction, p_limit))
         RETURNING q.id, q.map_name, q.op, q.image, q.refs
     )
     SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
@@ -144,6 +301,8 @@ BEGIN
     failed := 0;
     IF taken > 0 THEN
         failed := replicator.apply_batch(p_direction, v_batch);
+        PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
+        PERFORM replicator.caught_up(p_direction);
     END IF;
 END
 $$;
@@ -161,20 +320,24 @@ AS $$
                                                  'refs', refs)
                               ORDER BY id), '[]')
       FROM (SELECT id, map_name, op, image, refs FROM replicator.change_queue
-             WHERE direction = p_direction ORDER BY id LIMIT p_limit) AS oldest
+             WHERE direction = p_direction
+               AND id = ANY (replicator.runnable_ids(p_direction, p_limit))) AS oldest
 $$;
 
 -- Two servers, source side: forget changes the target has durably applied.
 CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[])
 RETURNS integer
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH gone AS (
-        DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids)
-        RETURNING 1
-    )
-    SELECT count(*)::integer FROM gone
+DECLARE
+    v_gone integer;
+BEGIN
+    DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids);
+    GET DIAGNOSTICS v_gone = ROW_COUNT;
+    PERFORM replicator.caught_up(p_direction);
+    RETURN v_gone;
+END
 $$;
 
 -- Two servers, target side: apply a batch from the other server unless it was
@@ -192,6 +355,7 @@ AS $$
 DECLARE
     v_done bigint[];
     v_fresh jsonb;
+    v_started timestamptz := clock_timestamp();
 BEGIN
     SELECT change_ids INTO v_done FROM replicator.applied_batch
      WHERE direction = p_direction FOR UPDATE;
@@ -205,6 +369,7 @@ BEGIN
         failed := replicator.apply_batch(p_direction, v_fresh);
     END IF;
     applied := applied - failed;
+    PERFORM replicator.log_batch(p_direction, applied + failed + skipped, failed, skipped, v_started);
     INSERT INTO replicator.applied_batch (direction, change_ids)
     SELECT p_direction, coalesce(array_agg((c.value->>'id')::bigint), '{}')
       FROM jsonb_array_elements(p_batch) AS c
@@ -212,3 +377,33 @@ BEGIN
        SET change_ids = EXCLUDED.change_ids, applied_at = now();
 END
 $$;
+
+-- Per map and direction as this database sees it: the state and backlog where
+-- the direction's source lives; held changes, applied figures and errors where
+-- its target lives. replicator status joins the two databases' views.
+CREATE OR REPLACE VIEW replicator.status AS
+SELECT s.map_name,
+       s.direction,
+       s.state,
+       s.state_since,
+       s.state_reason,
+       coalesce(q.queued, 0)                            AS queued,
+       q.oldest_captured_at,
+       now() - q.oldest_captured_at                     AS oldest_change_age,
+       coalesce(h.held, 0)                              AS held,
+       s.applied_total,
+       s.last_applied_at,
+       coalesce(e.open_errors, 0)                       AS errors,
+       coalesce(e.errors_last_hour, 0)                  AS errors_last_hour
+  FROM replicator.map_state AS s
+  LEFT JOIN (SELECT map_name, direction, count(*) AS queued, min(captured_at) AS oldest_captured_at
+               FROM replicator.change_queue GROUP BY map_name, direction) AS q
+         USING (map_name, direction)
+  LEFT JOIN (SELECT map_name, direction, count(*) AS held
+               FROM replicator.held_change GROUP BY map_name, direction) AS h
+         USING (map_name, direction)
+  LEFT JOIN (SELECT map_name, direction,
+                    count(*) FILTER (WHERE state = 'open') AS open_errors,
+                    count(*) FILTER (WHERE last_seen > now() - interval '1 hour') AS errors_last_hour
+               FROM replicator.error_log GROUP BY map_name, direction) AS e
+         USING (map_name, direction);

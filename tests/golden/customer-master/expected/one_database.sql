@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 91a4ac42b96be4ed74b491dca30d503306fc9e875ea146f96da14fc13ee2bade: 55 to create, 0 to replace, 0 to drop
+-- bundle aa2505b6159c56b8258a11e867a9c202fe7e9c9a8aee10ef4f23d4bd6e6d2523: 55 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -25,6 +25,9 @@ CREATE TABLE IF NOT EXISTS replicator.change_queue (
 -- Per lookup of the change's map, the key of the parent row it points at, read at
 -- capture where the parent is visible (the other server may only see the image).
 ALTER TABLE replicator.change_queue ADD COLUMN IF NOT EXISTS refs jsonb;
+-- Per map: the backlog of a paused map is skipped, and a catching-up map's
+-- emptiness is checked, without scanning other maps' changes.
+CREATE INDEX IF NOT EXISTS change_queue_map ON replicator.change_queue (direction, map_name, id);
 
 -- Changes that arrived here before a parent they look up: held, never dropped,
 -- and retried when the parent's map applies a batch. Ids are the source's.
@@ -41,7 +44,9 @@ CREATE TABLE IF NOT EXISTS replicator.held_change (
 );
 CREATE INDEX IF NOT EXISTS held_change_map ON replicator.held_change (map_name, direction);
 
--- Per map and direction: its state and what the applier did last.
+-- Per map and direction: its state and what the applier did last. The state
+-- that counts is the one on the direction's source database, where its changes
+-- are captured and queued; the applied figures are kept where they are applied.
 CREATE TABLE IF NOT EXISTS replicator.map_state (
     map_name        text        NOT NULL,
     direction       text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
@@ -51,6 +56,23 @@ CREATE TABLE IF NOT EXISTS replicator.map_state (
     last_applied_at timestamptz,
     PRIMARY KEY (map_name, direction)
 );
+ALTER TABLE replicator.map_state
+    ADD COLUMN IF NOT EXISTS state_since  timestamptz NOT NULL DEFAULT now(),
+    ADD COLUMN IF NOT EXISTS state_reason text;
+
+-- Who did what, when: deploys, state changes, syncs, retries and skips, alerts,
+-- and every batch applied here with its counts and duration.
+CREATE TABLE IF NOT EXISTS replicator.activity_log (
+    id        bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at        timestamptz NOT NULL DEFAULT now(),
+    actor     text        NOT NULL DEFAULT current_user,
+    kind      text        NOT NULL,
+    map_name  text,
+    direction text,
+    message   text        NOT NULL,
+    detail    jsonb
+);
+CREATE INDEX IF NOT EXISTS activity_log_at ON replicator.activity_log (at);
 
 -- Changes that could not be applied, with the database's own words.
 CREATE TABLE IF NOT EXISTS replicator.error_log (
@@ -67,6 +89,19 @@ CREATE TABLE IF NOT EXISTS replicator.error_log (
     logged_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS error_log_map ON replicator.error_log (map_name, direction, logged_at);
+-- One open error per map, direction and key: a later failure of the same key
+-- counts an attempt. An error is open until it is retried successfully,
+-- skipped by a DBA, or superseded by a later change of its key that applied.
+ALTER TABLE replicator.error_log
+    ADD COLUMN IF NOT EXISTS refs        jsonb,
+    ADD COLUMN IF NOT EXISTS attempts    integer     NOT NULL DEFAULT 1,
+    ADD COLUMN IF NOT EXISTS last_seen   timestamptz NOT NULL DEFAULT now(),
+    ADD COLUMN IF NOT EXISTS state       text        NOT NULL DEFAULT 'open'
+        CHECK (state IN ('open', 'retried', 'skipped', 'superseded')),
+    ADD COLUMN IF NOT EXISTS resolved_by text,
+    ADD COLUMN IF NOT EXISTS resolved_at timestamptz;
+CREATE INDEX IF NOT EXISTS error_log_open ON replicator.error_log (map_name, direction)
+    WHERE state = 'open';
 
 -- Two servers: the ids of the last batch applied here from the other side,
 -- written in the same transaction as the batch, so a replay after a crash
@@ -91,6 +126,116 @@ CREATE TABLE IF NOT EXISTS replicator.deployment (
     deployed_at   timestamptz NOT NULL DEFAULT now(),
     deployed_by   text        NOT NULL DEFAULT current_user
 );
+
+-- Records a change that could not be applied (the generated apply functions call it).
+CREATE OR REPLACE FUNCTION replicator.log_error(p_map text, p_direction text, p_change jsonb,
+                                               p_key jsonb, p_sqlstate text, p_message text,
+                                               p_detail text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE replicator.error_log
+       SET attempts = attempts + 1, last_seen = now(), change_id = (p_change->>'id')::bigint,
+           op = p_change->>'op', image = p_change->'image', refs = p_change->'refs',
+           sqlstate = p_sqlstate, message = p_message, detail = NULLIF(p_detail, '')
+     WHERE state = 'open' AND map_name = p_map AND direction = p_direction AND key = p_key;
+    IF NOT FOUND THEN
+        INSERT INTO replicator.error_log
+               (map_name, direction, change_id, op, key, image, refs, sqlstate, message, detail)
+        VALUES (p_map, p_direction, (p_change->>'id')::bigint, p_change->>'op', p_key,
+                p_change->'image', p_change->'refs', p_sqlstate, p_message, NULLIF(p_detail, ''));
+    END IF;
+END
+$$;
+
+-- A later change of a key applied: its open error is no longer the row's truth,
+-- and retrying it would write an older version over a newer one.
+CREATE OR REPLACE FUNCTION replicator.supersede_errors(p_map text, p_direction text, p_keys jsonb[])
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    UPDATE replicator.error_log
+       SET state = 'superseded', resolved_at = now(), resolved_by = 'replicator'
+     WHERE state = 'open' AND map_name = p_map AND direction = p_direction AND key = ANY (p_keys)
+$$;
+
+-- The oldest changes of a direction whose maps may apply: paused, stopped and
+-- failed maps keep their backlog, in order, for later.
+CREATE OR REPLACE FUNCTION replicator.runnable_ids(p_direction text, p_limit integer)
+RETURNS bigint[]
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM replicator.map_state
+                    WHERE direction = p_direction AND state IN ('paused', 'stopped', 'failed')) THEN
+        RETURN ARRAY(SELECT id FROM replicator.change_queue
+                      WHERE direction = p_direction ORDER BY id LIMIT p_limit);
+    END IF;
+    -- Per running map, its oldest changes (an index range each), then the oldest of those.
+    RETURN ARRAY(
+        SELECT q.id
+          FROM replicator.map_state AS s
+         CROSS JOIN LATERAL (SELECT id FROM replicator.change_queue
+                              WHERE direction = p_direction AND map_name = s.map_name
+                              ORDER BY id LIMIT p_limit) AS q
+         WHERE s.direction = p_direction AND s.state IN ('running', 'catching_up')
+         ORDER BY q.id
+         LIMIT p_limit);
+END
+$$;
+
+-- A catching-up map whose backlog has drained is running again.
+CREATE OR REPLACE FUNCTION replicator.caught_up(p_direction text)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH done AS (
+        UPDATE replicator.map_state AS s
+           SET state = 'running', state_since = now(), state_reason = 'backlog applied'
+         WHERE s.direction = p_direction AND s.state = 'catching_up'
+           AND NOT EXISTS (SELECT 1 FROM replicator.change_queue AS q
+                            WHERE q.direction = p_direction AND q.map_name = s.map_name)
+        RETURNING s.map_name
+    )
+    INSERT INTO replicator.activity_log (kind, map_name, direction, message)
+    SELECT 'state', map_name, p_direction, 'catching_up → running: backlog applied' FROM done
+$$;
+
+-- replicator retry: apply a logged change again, after the DBA fixed its cause.
+-- A failure counts another attempt on the same error; success closes it.
+CREATE OR REPLACE FUNCTION replicator.retry_error(p_id bigint, OUT outcome text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_error replicator.error_log;
+BEGIN
+    SELECT * INTO v_error FROM replicator.error_log WHERE id = p_id FOR UPDATE;
+    IF NOT FOUND OR v_error.state <> 'open' THEN
+        outcome := coalesce(v_error.state, 'unknown');
+        RETURN;
+    END IF;
+    IF replicator.apply_batch(v_error.direction, jsonb_build_array(jsonb_build_object(
+           'id', v_error.change_id, 'map', v_error.map_name, 'op', v_error.op,
+           'image', v_error.image, 'refs', v_error.refs))) > 0 THEN
+        outcome := 'failed again';
+    ELSE
+        UPDATE replicator.error_log
+           SET state = 'retried', resolved_at = now(), resolved_by = current_user
+         WHERE id = p_id;
+        outcome := 'applied';
+    END IF;
+    INSERT INTO replicator.activity_log (kind, map_name, direction, message, detail)
+    VALUES ('retry', v_error.map_name, v_error.direction, format('error %s: %s', p_id, outcome),
+            jsonb_build_object('error_id', p_id, 'key', v_error.key));
+END
+$$;
 
 -- Raised by a value map that meets a value it has no entry for and no fallback.
 CREATE OR REPLACE FUNCTION replicator.unmapped_value(p_map text, p_field text, p_value text)
@@ -117,6 +262,20 @@ BEGIN
 END
 $$;
 
+-- One line per batch applied here, for the activity log.
+CREATE OR REPLACE FUNCTION replicator.log_batch(p_direction text, p_taken integer, p_failed integer,
+                                                p_skipped integer, p_started timestamptz)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO replicator.activity_log (kind, direction, message, detail)
+    VALUES ('batch', p_direction,
+            format('applied %s, failed %s, skipped %s', p_taken - p_failed - p_skipped, p_failed, p_skipped),
+            jsonb_build_object('taken', p_taken, 'failed', p_failed, 'skipped', p_skipped,
+                               'ms', round(extract(epoch FROM clock_timestamp() - p_started) * 1000, 1)))
+$$;
+
 -- One database: take a batch off the queue, apply it, all in the caller's
 -- transaction, so apply and dequeue commit together. Returns (taken, failed).
 CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
@@ -129,16 +288,14 @@ SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     v_batch jsonb;
+    v_started timestamptz := clock_timestamp();
 BEGIN
     WITH batch AS (
         DELETE FROM replicator.change_queue AS q
          WHERE q.direction = p_direction
            -- An array, not IN (subquery): the plan plpgsql caches after a few
            -- calls must stay a primary-key lookup however long the queue grows.
-           AND q.id = ANY (ARRAY(SELECT id FROM replicator.change_queue
-                                  WHERE direction = p_direction
-                                  ORDER BY id LIMIT p_limit
-                                    FOR UPDATE SKIP LOCKED))
+           AND q.id = ANY (replicator.runnable_ids(p_direction, p_limit))
         RETURNING q.id, q.map_name, q.op, q.image, q.refs
     )
     SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
@@ -150,6 +307,8 @@ BEGIN
     failed := 0;
     IF taken > 0 THEN
         failed := replicator.apply_batch(p_direction, v_batch);
+        PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
+        PERFORM replicator.caught_up(p_direction);
     END IF;
 END
 $$;
@@ -167,20 +326,24 @@ AS $$
                                                  'refs', refs)
                               ORDER BY id), '[]')
       FROM (SELECT id, map_name, op, image, refs FROM replicator.change_queue
-             WHERE direction = p_direction ORDER BY id LIMIT p_limit) AS oldest
+             WHERE direction = p_direction
+               AND id = ANY (replicator.runnable_ids(p_direction, p_limit))) AS oldest
 $$;
 
 -- Two servers, source side: forget changes the target has durably applied.
 CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[])
 RETURNS integer
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH gone AS (
-        DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids)
-        RETURNING 1
-    )
-    SELECT count(*)::integer FROM gone
+DECLARE
+    v_gone integer;
+BEGIN
+    DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids);
+    GET DIAGNOSTICS v_gone = ROW_COUNT;
+    PERFORM replicator.caught_up(p_direction);
+    RETURN v_gone;
+END
 $$;
 
 -- Two servers, target side: apply a batch from the other server unless it was
@@ -198,6 +361,7 @@ AS $$
 DECLARE
     v_done bigint[];
     v_fresh jsonb;
+    v_started timestamptz := clock_timestamp();
 BEGIN
     SELECT change_ids INTO v_done FROM replicator.applied_batch
      WHERE direction = p_direction FOR UPDATE;
@@ -211,6 +375,7 @@ BEGIN
         failed := replicator.apply_batch(p_direction, v_fresh);
     END IF;
     applied := applied - failed;
+    PERFORM replicator.log_batch(p_direction, applied + failed + skipped, failed, skipped, v_started);
     INSERT INTO replicator.applied_batch (direction, change_ids)
     SELECT p_direction, coalesce(array_agg((c.value->>'id')::bigint), '{}')
       FROM jsonb_array_elements(p_batch) AS c
@@ -218,8 +383,38 @@ BEGIN
        SET change_ids = EXCLUDED.change_ids, applied_at = now();
 END
 $$;
+
+-- Per map and direction as this database sees it: the state and backlog where
+-- the direction's source lives; held changes, applied figures and errors where
+-- its target lives. replicator status joins the two databases' views.
+CREATE OR REPLACE VIEW replicator.status AS
+SELECT s.map_name,
+       s.direction,
+       s.state,
+       s.state_since,
+       s.state_reason,
+       coalesce(q.queued, 0)                            AS queued,
+       q.oldest_captured_at,
+       now() - q.oldest_captured_at                     AS oldest_change_age,
+       coalesce(h.held, 0)                              AS held,
+       s.applied_total,
+       s.last_applied_at,
+       coalesce(e.open_errors, 0)                       AS errors,
+       coalesce(e.errors_last_hour, 0)                  AS errors_last_hour
+  FROM replicator.map_state AS s
+  LEFT JOIN (SELECT map_name, direction, count(*) AS queued, min(captured_at) AS oldest_captured_at
+               FROM replicator.change_queue GROUP BY map_name, direction) AS q
+         USING (map_name, direction)
+  LEFT JOIN (SELECT map_name, direction, count(*) AS held
+               FROM replicator.held_change GROUP BY map_name, direction) AS h
+         USING (map_name, direction)
+  LEFT JOIN (SELECT map_name, direction,
+                    count(*) FILTER (WHERE state = 'open') AS open_errors,
+                    count(*) FILTER (WHERE last_seen > now() - interval '1 hour') AS errors_last_hour
+               FROM replicator.error_log GROUP BY map_name, direction) AS e
+         USING (map_name, direction);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '4a353c52f4cb64e4d14ab50aea341217db5c77c0ee28d3416925970e9cc855b3', '')
+VALUES ('control', 'c70cfcdf3457590afd25436c1f03830dd3b265e2c8ae61e62aa71dcdf7eb21e7', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -274,7 +469,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -283,12 +479,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_companies_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('companies', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -301,6 +506,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_companies_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('companies', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -308,10 +516,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('companies', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('companies', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -319,7 +526,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '55e2e59f95a0c1b3afc6e39bf54c1681473e5b9b930541f4de2212f82bdc39f4', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', '0a84188e14ee6c0c6c1712ea7cf85ffd6775a081d6f63b233b66b4dcff5cab44', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -376,7 +583,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -385,12 +593,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_companies_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('companies', 'to_left', ARRAY(
+                SELECT jsonb_build_object('company_code', c.value->'image'->'company_code')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -403,6 +620,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_companies_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('companies', 'to_left', ARRAY[jsonb_build_object('company_code', v_change->'image'->'company_code')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -410,10 +630,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('companies', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('company_code', v_change->'image'->'company_code'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('companies', 'to_left', v_change, jsonb_build_object('company_code', v_change->'image'->'company_code'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -421,7 +640,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'd83be661fbe18f6cd284d3998b9948852dd52558d9dbc932cb74014a3f64a21e', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', 'e4f596d1928208c71607d93b0fb9c8d280ec35970d8e1a04d19e48fc0b02afb2', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -542,7 +761,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -551,12 +771,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_contact_persons_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('contact_persons', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'contact_person_id', c.value->'image'->'contact_person_id')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -569,6 +798,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_contact_persons_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('contact_persons', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'contact_person_id', v_change->'image'->'contact_person_id')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -576,10 +808,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('contact_persons', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'contact_person_id', v_change->'image'->'contact_person_id'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('contact_persons', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'contact_person_id', v_change->'image'->'contact_person_id'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -587,7 +818,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '886fbf5e3a76f0d88aea1da3c7e730c2e3d17595c588e57eb014a49079d963c6', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'a0375612cc6d453ffd55d281f74598691139216581e7cb7d81f0ab60c43f9f7e', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -720,7 +951,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -729,12 +961,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_contact_persons_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('contact_persons', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'contactpersonid', c.value->'image'->'contactpersonid')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -747,6 +988,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_contact_persons_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('contact_persons', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -754,10 +998,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('contact_persons', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('contact_persons', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -765,7 +1008,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '91f8d6a58fdd1a2d796f2b13ab8f3e758edd86acc733b168daf20711dee62525', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '4b3b6671a2993634b1682fbfca007dec94b394fa13a06559b5b9d195b8f0fadc', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -889,7 +1132,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -898,12 +1142,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_customer_groups_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customer_groups', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'customer_group', c.value->'image'->'customer_group')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -916,6 +1169,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_customer_groups_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customer_groups', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'customer_group', v_change->'image'->'customer_group')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -923,10 +1179,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('customer_groups', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'customer_group', v_change->'image'->'customer_group'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('customer_groups', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'customer_group', v_change->'image'->'customer_group'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -934,7 +1189,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '75f1fa74795c7b89494e20f8fc2800a6c4541461efe45d7da38340c7237d491e', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', 'e0b858f867aacd4dd6a980ec77f938f602eabced52f36f42a86c8c5702faecc1', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1058,7 +1313,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1067,12 +1323,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_customer_groups_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customer_groups', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'group_code', c.value->'image'->'group_code')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -1085,6 +1350,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_customer_groups_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customer_groups', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -1092,10 +1360,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('customer_groups', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('customer_groups', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1103,7 +1370,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'f8a7501aa811f9611794a5559c27d6495babad750927ccde895c5dc00c9daf95', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'ae954bbbf6e5cbb46dc409201714779e57d443d2126d5d69dfb917105622a1a4', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1230,7 +1497,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1239,12 +1507,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_customer_payment_methods_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_method', c.value->'image'->'payment_method')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -1257,6 +1534,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_customer_payment_methods_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_method', v_change->'image'->'payment_method')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -1264,10 +1544,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('customer_payment_methods', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_method', v_change->'image'->'payment_method'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('customer_payment_methods', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_method', v_change->'image'->'payment_method'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1275,7 +1554,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'b2793ebd2bd27ca480473296c25eb5af770b52d5f09967f0db0218398b23564f', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'e4871c9236e2a360f62e79b58e54dc243e074b141ed42cd9fa915a89b903aed0', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1402,7 +1681,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1411,12 +1691,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_customer_payment_methods_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -1429,6 +1718,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_customer_payment_methods_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -1436,10 +1728,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('customer_payment_methods', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('customer_payment_methods', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1447,7 +1738,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '1c73020e46051418a692533d6da69ae48ec52bc6ec100a6430c147e66769460c', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '823150a493a3bbbbca7684a712a7f46e939081687242904d9e1b45e91d85ff00', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1555,9 +1846,9 @@ WITH latest AS (
 INSERT INTO "cds"."contact" AS t ("companyid", "customer_number", "firstname", "middlename", "lastname", "emailaddress1", "is_sellable")
 SELECT "l"."lookup_1",
        "s"."account_num",
-       (SPLIT_PART("s"."name", ' ', 1)),
-       (NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("s"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '')),
-       (CASE WHEN POSITION(' ' IN "s"."name") > 0 THEN REGEXP_REPLACE("s"."name", '^.* ', '') END),
+       (CAST(SPLIT_PART("s"."name", ' ', 1) AS VARCHAR(50))),
+       (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("s"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))),
+       (CAST(CASE WHEN POSITION(' ' IN "s"."name") > 0 THEN REGEXP_REPLACE("s"."name", '^.* ', '') END AS VARCHAR(50))),
        "s"."email",
        CAST(true AS boolean)
   FROM resolved AS l
@@ -1580,7 +1871,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1589,12 +1881,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_customers_person_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customers_person', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'account_num', c.value->'image'->'account_num')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -1607,6 +1908,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_customers_person_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customers_person', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -1614,10 +1918,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('customers_person', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('customers_person', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1625,7 +1928,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '4396e912ba3e0c40e4ea2bdee64d49f006e4c456dd75adcac068147763a388cc', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '15e934462c47bbbde949b7bbc383852b8bbaf0292c8b4d6fc829469f7dbdf706', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1733,7 +2036,7 @@ WITH latest AS (
 INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "email", "party_type")
 SELECT "l"."lookup_1",
        "s"."customer_number",
-       (CONCAT_WS(' ', "s"."firstname", "s"."middlename", "s"."lastname")),
+       (CAST(CONCAT_WS(' ', "s"."firstname", "s"."middlename", "s"."lastname") AS VARCHAR(100))),
        "s"."emailaddress1",
        CAST('Person' AS "fno"."party_type")
   FROM resolved AS l
@@ -1756,7 +2059,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1765,12 +2069,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_customers_person_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customers_person', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'customer_number', c.value->'image'->'customer_number')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -1783,6 +2096,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_customers_person_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customers_person', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -1790,10 +2106,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('customers_person', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('customers_person', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1801,7 +2116,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '16e9d3dc204139aa00bb6efa88083a1bd225647da795f2c8f35585a4808f0218', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '3cb93f28d3a25d0b217bcde4f2f847a50d4dac2b7ee11518179065b2f9732e4c', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1878,7 +2193,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1887,12 +2203,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_loyalty_cards_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_right', ARRAY(
+                SELECT jsonb_build_object('card_number', c.value->'image'->'card_number')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -1905,6 +2230,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_loyalty_cards_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_right', ARRAY[jsonb_build_object('card_number', v_change->'image'->'card_number')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -1912,10 +2240,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('loyalty_cards', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('card_number', v_change->'image'->'card_number'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('loyalty_cards', 'to_right', v_change, jsonb_build_object('card_number', v_change->'image'->'card_number'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1923,7 +2250,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'b5d21c39efaacd0f56806edd8d664c60768566caeb9489e37eaeb44a0559a679', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '85c0a91fada98e79e8970730a627e51adac0cb954688b526c14b832cd2370204', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1986,7 +2313,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1995,12 +2323,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_loyalty_cards_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_left', ARRAY(
+                SELECT jsonb_build_object('card_number', c.value->'image'->'card_number')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -2013,6 +2350,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_loyalty_cards_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_left', ARRAY[jsonb_build_object('card_number', v_change->'image'->'card_number')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -2020,10 +2360,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('loyalty_cards', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('card_number', v_change->'image'->'card_number'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('loyalty_cards', 'to_left', v_change, jsonb_build_object('card_number', v_change->'image'->'card_number'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -2031,7 +2370,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'c178d7d0da3dbc514f6c3d657cfc53f94f33664ac5eada58925b816c8e640748', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'd4d02e9b64568dd1d3e73440834451b7d3767139d7c9d3290efcb67ce826f65f', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2093,7 +2432,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2102,12 +2442,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_name_affixes_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('name_affixes', 'to_right', ARRAY(
+                SELECT jsonb_build_object('affix', c.value->'image'->'affix', 'affix_type', c.value->'image'->'affix_type')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -2120,6 +2469,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_name_affixes_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('name_affixes', 'to_right', ARRAY[jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -2127,10 +2479,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('name_affixes', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('name_affixes', 'to_right', v_change, jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -2138,7 +2489,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '8126d85db3edccc1e61b1896f5b4bb6dfb93ccf7074c5999caa8d9af272e213b', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '5e68068b6f8a880373ea76622e147a85e5d884c420604209eadf38b825bab466', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2200,7 +2551,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2209,12 +2561,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_name_affixes_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('name_affixes', 'to_left', ARRAY(
+                SELECT jsonb_build_object('affix', c.value->'image'->'affix', 'affix_type', c.value->'image'->'affix_type')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -2227,6 +2588,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_name_affixes_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('name_affixes', 'to_left', ARRAY[jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -2234,10 +2598,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('name_affixes', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('name_affixes', 'to_left', v_change, jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -2245,7 +2608,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '40c8cfa2001398f5ed5fcfd4ae39f68e799061e3ec339e5ace535955f7f6e59d', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', '4ba47eaca848ff6878f38400d6d13fc9b6d2b36a07fcd2f1a3fc86afb6c3c10a', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2355,7 +2718,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2364,12 +2728,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_payment_days_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_days', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_day_name', c.value->'image'->'payment_day_name')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -2382,6 +2755,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_days_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_days', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -2389,10 +2765,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_days', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_days', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -2400,7 +2775,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '0e30bd9567414cc72cc5f52a5300cb817903adb5b3364433bd726120b919e1fd', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '8dac95f65891bd4dd3280dfbf4880dfd1ff2fdf08ade89f27993a6347b04cbc1', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2524,7 +2899,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2533,12 +2909,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_payment_days_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_days', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -2551,6 +2936,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_days_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_days', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -2558,10 +2946,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_days', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_days', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -2569,7 +2956,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '60518bdc0767a0d2842c8c0b2b9b1e79567a4f60a988c819ec4a7b1bdd361b3c', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'd1b829aab565051e7593663b9f0cfb64f990289bc76bc0e61d08fedf956eb4a9', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2706,7 +3093,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2715,12 +3103,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_payment_day_lines_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_day_name', c.value->'image'->'payment_day_name', 'line_num', c.value->'image'->'line_num')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -2733,6 +3130,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_day_lines_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name', 'line_num', v_change->'image'->'line_num')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -2740,10 +3140,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_day_lines', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name', 'line_num', v_change->'image'->'line_num'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_day_lines', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name', 'line_num', v_change->'image'->'line_num'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -2751,7 +3150,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '5f851dabfb2700c99e409b8095e0acaf53a0cca96a1484af07d41698bbab1f76', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'e59ae659f49226f172a2c0c8ff96fefbdf07c79ed3579e3ab839393898e0f980', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2888,7 +3287,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2897,12 +3297,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_payment_day_lines_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentdayid', c.value->'image'->'paymentdayid', 'line_number', c.value->'image'->'line_number')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -2915,6 +3324,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_day_lines_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -2922,10 +3334,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_day_lines', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_day_lines', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -2933,7 +3344,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '3fe749df8933f4910fa0ace04ffc560d23b4f6bb5fd417af40eeaca69e5c4b6b', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'd4a1e8d3be3e06392aba397cb613f92c54ed82c72705d6309931d7d4fbcdba79', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3060,7 +3471,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -3069,12 +3481,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_payment_schedules_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'schedule_name', c.value->'image'->'schedule_name')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -3087,6 +3508,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_schedules_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -3094,10 +3518,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_schedules', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_schedules', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -3105,7 +3528,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '2a6ec0a9b358b0c5d17e5936329e3f634b47933284453286fbadacbcaea2782f', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '2fddd9ad5f735e1e6a1617adc301efd332bbd5ff48c35aec08be3380dd11b930', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3232,7 +3655,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -3241,12 +3665,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_payment_schedules_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -3259,6 +3692,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_schedules_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -3266,10 +3702,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_schedules', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_schedules', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -3277,7 +3712,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '820319301a663e3dc22041679121a08f41e13037f83edf33fbd8199d5ad925a8', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'a06d1aae77d06dd1041762b29b195dc79f266ce8d4651910ca3620e8faa26404', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3417,7 +3852,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -3426,12 +3862,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_payment_schedule_lines_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'schedule_name', c.value->'image'->'schedule_name', 'line_num', c.value->'image'->'line_num')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -3444,6 +3889,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_schedule_lines_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name', 'line_num', v_change->'image'->'line_num')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -3451,10 +3899,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_schedule_lines', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name', 'line_num', v_change->'image'->'line_num'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_schedule_lines', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name', 'line_num', v_change->'image'->'line_num'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -3462,7 +3909,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'ecd1516b74562a97372e237a89f3536f692e7703a719d192ae26fb5f3ce09c95', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '053552ad136a01d18a5ef7de603318b44d7a7b22ce429bf62bca2bc62ac20c55', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3602,7 +4049,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -3611,12 +4059,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_payment_schedule_lines_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentscheduleid', c.value->'image'->'paymentscheduleid', 'line_number', c.value->'image'->'line_number')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -3629,6 +4086,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_schedule_lines_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -3636,10 +4096,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_schedule_lines', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_schedule_lines', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -3647,7 +4106,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '02c70803a9a513112739770effbff39260aa9b96a313f007ce4bd09b2cace4c9', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '77f0d50d8af3e6957c85874c5380fd3b470f3710265d28a086a3c58bb7cb893c', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3786,7 +4245,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -3795,12 +4255,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_payment_terms_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_terms', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_term_id', c.value->'image'->'payment_term_id')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -3813,6 +4282,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_terms_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_terms', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_term_id', v_change->'image'->'payment_term_id')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -3820,10 +4292,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_terms', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_term_id', v_change->'image'->'payment_term_id'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_terms', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_term_id', v_change->'image'->'payment_term_id'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -3831,7 +4302,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '9c6e6b3df56f18dde275d6145d99a49ede17ebc587fbf33d8ea90d25894fd061', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'd8a797c409420bf26e51f3b47b79d5a4e31e59cc3c6ac962cc8e96ece02b16a5', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3970,7 +4441,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -3979,12 +4451,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_payment_terms_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_terms', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -3997,6 +4478,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_terms_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_terms', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -4004,10 +4488,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_terms', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_terms', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -4015,7 +4498,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '6988d1a1cc3f9fdeff26369241d0e70ef2fb990745073c119237ea9ca1ad3516', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'f728a213c2406a41339dc35ab83922f7c987785faba78142e41d2fbb011ce059', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4168,7 +4651,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -4177,12 +4661,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_customers_organization_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customers_organization', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'account_num', c.value->'image'->'account_num')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -4195,6 +4688,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_customers_organization_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customers_organization', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -4202,10 +4698,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('customers_organization', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('customers_organization', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -4213,7 +4708,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '9d245c8c18e520079a22e701ce0ea66a04118c133793b3fd13e9561675eefbdf', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '3fb1a0737e00c50db3d2570d50ba711e66f7213b78706ac6604e53b5c1c30772', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4366,7 +4861,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -4375,12 +4871,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_customers_organization_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customers_organization', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'accountnumber', c.value->'image'->'accountnumber')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -4393,6 +4898,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_customers_organization_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customers_organization', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -4400,10 +4908,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('customers_organization', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('customers_organization', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -4411,7 +4918,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'bafae193d2362cfb0561145b5661850653c66bb299f15c4c0cc9395ae90827f8', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '8a6325f27663de8008183536e84a0bc3fdec7d0ed4157ec768bbe99fdac68b59', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7696,4 +8203,4 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('91a4ac42b96be4ed74b491dca30d503306fc9e875ea146f96da14fc13ee2bade');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('aa2505b6159c56b8258a11e867a9c202fe7e9c9a8aee10ef4f23d4bd6e6d2523');

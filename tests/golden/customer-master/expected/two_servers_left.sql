@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle fb4e97fc393fb86861768253b43a44364ff0b606508a7d374330e961d8049e30: 29 to create, 0 to replace, 0 to drop
+-- bundle 81aa26ae60ecd7e6b840ff354efcb71ae9162b50c5c123a5cc09002102bf1224: 29 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -25,6 +25,9 @@ CREATE TABLE IF NOT EXISTS replicator.change_queue (
 -- Per lookup of the change's map, the key of the parent row it points at, read at
 -- capture where the parent is visible (the other server may only see the image).
 ALTER TABLE replicator.change_queue ADD COLUMN IF NOT EXISTS refs jsonb;
+-- Per map: the backlog of a paused map is skipped, and a catching-up map's
+-- emptiness is checked, without scanning other maps' changes.
+CREATE INDEX IF NOT EXISTS change_queue_map ON replicator.change_queue (direction, map_name, id);
 
 -- Changes that arrived here before a parent they look up: held, never dropped,
 -- and retried when the parent's map applies a batch. Ids are the source's.
@@ -41,7 +44,9 @@ CREATE TABLE IF NOT EXISTS replicator.held_change (
 );
 CREATE INDEX IF NOT EXISTS held_change_map ON replicator.held_change (map_name, direction);
 
--- Per map and direction: its state and what the applier did last.
+-- Per map and direction: its state and what the applier did last. The state
+-- that counts is the one on the direction's source database, where its changes
+-- are captured and queued; the applied figures are kept where they are applied.
 CREATE TABLE IF NOT EXISTS replicator.map_state (
     map_name        text        NOT NULL,
     direction       text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
@@ -51,6 +56,23 @@ CREATE TABLE IF NOT EXISTS replicator.map_state (
     last_applied_at timestamptz,
     PRIMARY KEY (map_name, direction)
 );
+ALTER TABLE replicator.map_state
+    ADD COLUMN IF NOT EXISTS state_since  timestamptz NOT NULL DEFAULT now(),
+    ADD COLUMN IF NOT EXISTS state_reason text;
+
+-- Who did what, when: deploys, state changes, syncs, retries and skips, alerts,
+-- and every batch applied here with its counts and duration.
+CREATE TABLE IF NOT EXISTS replicator.activity_log (
+    id        bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at        timestamptz NOT NULL DEFAULT now(),
+    actor     text        NOT NULL DEFAULT current_user,
+    kind      text        NOT NULL,
+    map_name  text,
+    direction text,
+    message   text        NOT NULL,
+    detail    jsonb
+);
+CREATE INDEX IF NOT EXISTS activity_log_at ON replicator.activity_log (at);
 
 -- Changes that could not be applied, with the database's own words.
 CREATE TABLE IF NOT EXISTS replicator.error_log (
@@ -67,6 +89,19 @@ CREATE TABLE IF NOT EXISTS replicator.error_log (
     logged_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS error_log_map ON replicator.error_log (map_name, direction, logged_at);
+-- One open error per map, direction and key: a later failure of the same key
+-- counts an attempt. An error is open until it is retried successfully,
+-- skipped by a DBA, or superseded by a later change of its key that applied.
+ALTER TABLE replicator.error_log
+    ADD COLUMN IF NOT EXISTS refs        jsonb,
+    ADD COLUMN IF NOT EXISTS attempts    integer     NOT NULL DEFAULT 1,
+    ADD COLUMN IF NOT EXISTS last_seen   timestamptz NOT NULL DEFAULT now(),
+    ADD COLUMN IF NOT EXISTS state       text        NOT NULL DEFAULT 'open'
+        CHECK (state IN ('open', 'retried', 'skipped', 'superseded')),
+    ADD COLUMN IF NOT EXISTS resolved_by text,
+    ADD COLUMN IF NOT EXISTS resolved_at timestamptz;
+CREATE INDEX IF NOT EXISTS error_log_open ON replicator.error_log (map_name, direction)
+    WHERE state = 'open';
 
 -- Two servers: the ids of the last batch applied here from the other side,
 -- written in the same transaction as the batch, so a replay after a crash
@@ -91,6 +126,116 @@ CREATE TABLE IF NOT EXISTS replicator.deployment (
     deployed_at   timestamptz NOT NULL DEFAULT now(),
     deployed_by   text        NOT NULL DEFAULT current_user
 );
+
+-- Records a change that could not be applied (the generated apply functions call it).
+CREATE OR REPLACE FUNCTION replicator.log_error(p_map text, p_direction text, p_change jsonb,
+                                               p_key jsonb, p_sqlstate text, p_message text,
+                                               p_detail text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE replicator.error_log
+       SET attempts = attempts + 1, last_seen = now(), change_id = (p_change->>'id')::bigint,
+           op = p_change->>'op', image = p_change->'image', refs = p_change->'refs',
+           sqlstate = p_sqlstate, message = p_message, detail = NULLIF(p_detail, '')
+     WHERE state = 'open' AND map_name = p_map AND direction = p_direction AND key = p_key;
+    IF NOT FOUND THEN
+        INSERT INTO replicator.error_log
+               (map_name, direction, change_id, op, key, image, refs, sqlstate, message, detail)
+        VALUES (p_map, p_direction, (p_change->>'id')::bigint, p_change->>'op', p_key,
+                p_change->'image', p_change->'refs', p_sqlstate, p_message, NULLIF(p_detail, ''));
+    END IF;
+END
+$$;
+
+-- A later change of a key applied: its open error is no longer the row's truth,
+-- and retrying it would write an older version over a newer one.
+CREATE OR REPLACE FUNCTION replicator.supersede_errors(p_map text, p_direction text, p_keys jsonb[])
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    UPDATE replicator.error_log
+       SET state = 'superseded', resolved_at = now(), resolved_by = 'replicator'
+     WHERE state = 'open' AND map_name = p_map AND direction = p_direction AND key = ANY (p_keys)
+$$;
+
+-- The oldest changes of a direction whose maps may apply: paused, stopped and
+-- failed maps keep their backlog, in order, for later.
+CREATE OR REPLACE FUNCTION replicator.runnable_ids(p_direction text, p_limit integer)
+RETURNS bigint[]
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM replicator.map_state
+                    WHERE direction = p_direction AND state IN ('paused', 'stopped', 'failed')) THEN
+        RETURN ARRAY(SELECT id FROM replicator.change_queue
+                      WHERE direction = p_direction ORDER BY id LIMIT p_limit);
+    END IF;
+    -- Per running map, its oldest changes (an index range each), then the oldest of those.
+    RETURN ARRAY(
+        SELECT q.id
+          FROM replicator.map_state AS s
+         CROSS JOIN LATERAL (SELECT id FROM replicator.change_queue
+                              WHERE direction = p_direction AND map_name = s.map_name
+                              ORDER BY id LIMIT p_limit) AS q
+         WHERE s.direction = p_direction AND s.state IN ('running', 'catching_up')
+         ORDER BY q.id
+         LIMIT p_limit);
+END
+$$;
+
+-- A catching-up map whose backlog has drained is running again.
+CREATE OR REPLACE FUNCTION replicator.caught_up(p_direction text)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH done AS (
+        UPDATE replicator.map_state AS s
+           SET state = 'running', state_since = now(), state_reason = 'backlog applied'
+         WHERE s.direction = p_direction AND s.state = 'catching_up'
+           AND NOT EXISTS (SELECT 1 FROM replicator.change_queue AS q
+                            WHERE q.direction = p_direction AND q.map_name = s.map_name)
+        RETURNING s.map_name
+    )
+    INSERT INTO replicator.activity_log (kind, map_name, direction, message)
+    SELECT 'state', map_name, p_direction, 'catching_up → running: backlog applied' FROM done
+$$;
+
+-- replicator retry: apply a logged change again, after the DBA fixed its cause.
+-- A failure counts another attempt on the same error; success closes it.
+CREATE OR REPLACE FUNCTION replicator.retry_error(p_id bigint, OUT outcome text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_error replicator.error_log;
+BEGIN
+    SELECT * INTO v_error FROM replicator.error_log WHERE id = p_id FOR UPDATE;
+    IF NOT FOUND OR v_error.state <> 'open' THEN
+        outcome := coalesce(v_error.state, 'unknown');
+        RETURN;
+    END IF;
+    IF replicator.apply_batch(v_error.direction, jsonb_build_array(jsonb_build_object(
+           'id', v_error.change_id, 'map', v_error.map_name, 'op', v_error.op,
+           'image', v_error.image, 'refs', v_error.refs))) > 0 THEN
+        outcome := 'failed again';
+    ELSE
+        UPDATE replicator.error_log
+           SET state = 'retried', resolved_at = now(), resolved_by = current_user
+         WHERE id = p_id;
+        outcome := 'applied';
+    END IF;
+    INSERT INTO replicator.activity_log (kind, map_name, direction, message, detail)
+    VALUES ('retry', v_error.map_name, v_error.direction, format('error %s: %s', p_id, outcome),
+            jsonb_build_object('error_id', p_id, 'key', v_error.key));
+END
+$$;
 
 -- Raised by a value map that meets a value it has no entry for and no fallback.
 CREATE OR REPLACE FUNCTION replicator.unmapped_value(p_map text, p_field text, p_value text)
@@ -117,6 +262,20 @@ BEGIN
 END
 $$;
 
+-- One line per batch applied here, for the activity log.
+CREATE OR REPLACE FUNCTION replicator.log_batch(p_direction text, p_taken integer, p_failed integer,
+                                                p_skipped integer, p_started timestamptz)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO replicator.activity_log (kind, direction, message, detail)
+    VALUES ('batch', p_direction,
+            format('applied %s, failed %s, skipped %s', p_taken - p_failed - p_skipped, p_failed, p_skipped),
+            jsonb_build_object('taken', p_taken, 'failed', p_failed, 'skipped', p_skipped,
+                               'ms', round(extract(epoch FROM clock_timestamp() - p_started) * 1000, 1)))
+$$;
+
 -- One database: take a batch off the queue, apply it, all in the caller's
 -- transaction, so apply and dequeue commit together. Returns (taken, failed).
 CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
@@ -129,16 +288,14 @@ SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     v_batch jsonb;
+    v_started timestamptz := clock_timestamp();
 BEGIN
     WITH batch AS (
         DELETE FROM replicator.change_queue AS q
          WHERE q.direction = p_direction
            -- An array, not IN (subquery): the plan plpgsql caches after a few
            -- calls must stay a primary-key lookup however long the queue grows.
-           AND q.id = ANY (ARRAY(SELECT id FROM replicator.change_queue
-                                  WHERE direction = p_direction
-                                  ORDER BY id LIMIT p_limit
-                                    FOR UPDATE SKIP LOCKED))
+           AND q.id = ANY (replicator.runnable_ids(p_direction, p_limit))
         RETURNING q.id, q.map_name, q.op, q.image, q.refs
     )
     SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
@@ -150,6 +307,8 @@ BEGIN
     failed := 0;
     IF taken > 0 THEN
         failed := replicator.apply_batch(p_direction, v_batch);
+        PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
+        PERFORM replicator.caught_up(p_direction);
     END IF;
 END
 $$;
@@ -167,20 +326,24 @@ AS $$
                                                  'refs', refs)
                               ORDER BY id), '[]')
       FROM (SELECT id, map_name, op, image, refs FROM replicator.change_queue
-             WHERE direction = p_direction ORDER BY id LIMIT p_limit) AS oldest
+             WHERE direction = p_direction
+               AND id = ANY (replicator.runnable_ids(p_direction, p_limit))) AS oldest
 $$;
 
 -- Two servers, source side: forget changes the target has durably applied.
 CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[])
 RETURNS integer
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH gone AS (
-        DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids)
-        RETURNING 1
-    )
-    SELECT count(*)::integer FROM gone
+DECLARE
+    v_gone integer;
+BEGIN
+    DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids);
+    GET DIAGNOSTICS v_gone = ROW_COUNT;
+    PERFORM replicator.caught_up(p_direction);
+    RETURN v_gone;
+END
 $$;
 
 -- Two servers, target side: apply a batch from the other server unless it was
@@ -198,6 +361,7 @@ AS $$
 DECLARE
     v_done bigint[];
     v_fresh jsonb;
+    v_started timestamptz := clock_timestamp();
 BEGIN
     SELECT change_ids INTO v_done FROM replicator.applied_batch
      WHERE direction = p_direction FOR UPDATE;
@@ -211,6 +375,7 @@ BEGIN
         failed := replicator.apply_batch(p_direction, v_fresh);
     END IF;
     applied := applied - failed;
+    PERFORM replicator.log_batch(p_direction, applied + failed + skipped, failed, skipped, v_started);
     INSERT INTO replicator.applied_batch (direction, change_ids)
     SELECT p_direction, coalesce(array_agg((c.value->>'id')::bigint), '{}')
       FROM jsonb_array_elements(p_batch) AS c
@@ -218,8 +383,38 @@ BEGIN
        SET change_ids = EXCLUDED.change_ids, applied_at = now();
 END
 $$;
+
+-- Per map and direction as this database sees it: the state and backlog where
+-- the direction's source lives; held changes, applied figures and errors where
+-- its target lives. replicator status joins the two databases' views.
+CREATE OR REPLACE VIEW replicator.status AS
+SELECT s.map_name,
+       s.direction,
+       s.state,
+       s.state_since,
+       s.state_reason,
+       coalesce(q.queued, 0)                            AS queued,
+       q.oldest_captured_at,
+       now() - q.oldest_captured_at                     AS oldest_change_age,
+       coalesce(h.held, 0)                              AS held,
+       s.applied_total,
+       s.last_applied_at,
+       coalesce(e.open_errors, 0)                       AS errors,
+       coalesce(e.errors_last_hour, 0)                  AS errors_last_hour
+  FROM replicator.map_state AS s
+  LEFT JOIN (SELECT map_name, direction, count(*) AS queued, min(captured_at) AS oldest_captured_at
+               FROM replicator.change_queue GROUP BY map_name, direction) AS q
+         USING (map_name, direction)
+  LEFT JOIN (SELECT map_name, direction, count(*) AS held
+               FROM replicator.held_change GROUP BY map_name, direction) AS h
+         USING (map_name, direction)
+  LEFT JOIN (SELECT map_name, direction,
+                    count(*) FILTER (WHERE state = 'open') AS open_errors,
+                    count(*) FILTER (WHERE last_seen > now() - interval '1 hour') AS errors_last_hour
+               FROM replicator.error_log GROUP BY map_name, direction) AS e
+         USING (map_name, direction);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '4a353c52f4cb64e4d14ab50aea341217db5c77c0ee28d3416925970e9cc855b3', '')
+VALUES ('control', 'c70cfcdf3457590afd25436c1f03830dd3b265e2c8ae61e62aa71dcdf7eb21e7', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -274,7 +469,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -283,12 +479,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_companies_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('companies', 'to_left', ARRAY(
+                SELECT jsonb_build_object('company_code', c.value->'image'->'company_code')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -301,6 +506,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_companies_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('companies', 'to_left', ARRAY[jsonb_build_object('company_code', v_change->'image'->'company_code')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -308,10 +516,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('companies', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('company_code', v_change->'image'->'company_code'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('companies', 'to_left', v_change, jsonb_build_object('company_code', v_change->'image'->'company_code'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -319,7 +526,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'd83be661fbe18f6cd284d3998b9948852dd52558d9dbc932cb74014a3f64a21e', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', 'e4f596d1928208c71607d93b0fb9c8d280ec35970d8e1a04d19e48fc0b02afb2', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -438,7 +645,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -447,12 +655,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_contact_persons_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('contact_persons', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'contactpersonid', c.value->'image'->'contactpersonid')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -465,6 +682,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_contact_persons_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('contact_persons', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -472,10 +692,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('contact_persons', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('contact_persons', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -483,7 +702,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '91f8d6a58fdd1a2d796f2b13ab8f3e758edd86acc733b168daf20711dee62525', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '4b3b6671a2993634b1682fbfca007dec94b394fa13a06559b5b9d195b8f0fadc', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -607,7 +826,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -616,12 +836,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_customer_groups_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customer_groups', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'group_code', c.value->'image'->'group_code')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -634,6 +863,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_customer_groups_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customer_groups', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -641,10 +873,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('customer_groups', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('customer_groups', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -652,7 +883,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'f8a7501aa811f9611794a5559c27d6495babad750927ccde895c5dc00c9daf95', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'ae954bbbf6e5cbb46dc409201714779e57d443d2126d5d69dfb917105622a1a4', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -779,7 +1010,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -788,12 +1020,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_customer_payment_methods_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -806,6 +1047,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_customer_payment_methods_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -813,10 +1057,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('customer_payment_methods', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('customer_payment_methods', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -824,7 +1067,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '1c73020e46051418a692533d6da69ae48ec52bc6ec100a6430c147e66769460c', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '823150a493a3bbbbca7684a712a7f46e939081687242904d9e1b45e91d85ff00', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -932,7 +1175,7 @@ WITH latest AS (
 INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "email", "party_type")
 SELECT "l"."lookup_1",
        "s"."customer_number",
-       (CONCAT_WS(' ', "s"."firstname", "s"."middlename", "s"."lastname")),
+       (CAST(CONCAT_WS(' ', "s"."firstname", "s"."middlename", "s"."lastname") AS VARCHAR(100))),
        "s"."emailaddress1",
        CAST('Person' AS "fno"."party_type")
   FROM resolved AS l
@@ -955,7 +1198,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -964,12 +1208,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_customers_person_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customers_person', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'customer_number', c.value->'image'->'customer_number')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -982,6 +1235,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_customers_person_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customers_person', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -989,10 +1245,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('customers_person', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('customers_person', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1000,7 +1255,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '16e9d3dc204139aa00bb6efa88083a1bd225647da795f2c8f35585a4808f0218', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '3cb93f28d3a25d0b217bcde4f2f847a50d4dac2b7ee11518179065b2f9732e4c', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1077,7 +1332,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1086,12 +1342,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_loyalty_cards_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_left', ARRAY(
+                SELECT jsonb_build_object('card_number', c.value->'image'->'card_number')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -1104,6 +1369,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_loyalty_cards_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_left', ARRAY[jsonb_build_object('card_number', v_change->'image'->'card_number')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -1111,10 +1379,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('loyalty_cards', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('card_number', v_change->'image'->'card_number'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('loyalty_cards', 'to_left', v_change, jsonb_build_object('card_number', v_change->'image'->'card_number'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1122,7 +1389,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'c178d7d0da3dbc514f6c3d657cfc53f94f33664ac5eada58925b816c8e640748', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'd4d02e9b64568dd1d3e73440834451b7d3767139d7c9d3290efcb67ce826f65f', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1184,7 +1451,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1193,12 +1461,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_name_affixes_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('name_affixes', 'to_left', ARRAY(
+                SELECT jsonb_build_object('affix', c.value->'image'->'affix', 'affix_type', c.value->'image'->'affix_type')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -1211,6 +1488,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_name_affixes_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('name_affixes', 'to_left', ARRAY[jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -1218,10 +1498,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('name_affixes', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('name_affixes', 'to_left', v_change, jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1229,7 +1508,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '40c8cfa2001398f5ed5fcfd4ae39f68e799061e3ec339e5ace535955f7f6e59d', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', '4ba47eaca848ff6878f38400d6d13fc9b6d2b36a07fcd2f1a3fc86afb6c3c10a', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1339,7 +1618,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1348,12 +1628,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_payment_days_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_days', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -1366,6 +1655,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_days_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_days', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -1373,10 +1665,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_days', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_days', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1384,7 +1675,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '60518bdc0767a0d2842c8c0b2b9b1e79567a4f60a988c819ec4a7b1bdd361b3c', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'd1b829aab565051e7593663b9f0cfb64f990289bc76bc0e61d08fedf956eb4a9', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1521,7 +1812,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1530,12 +1822,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_payment_day_lines_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentdayid', c.value->'image'->'paymentdayid', 'line_number', c.value->'image'->'line_number')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -1548,6 +1849,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_day_lines_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -1555,10 +1859,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_day_lines', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_day_lines', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1566,7 +1869,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '3fe749df8933f4910fa0ace04ffc560d23b4f6bb5fd417af40eeaca69e5c4b6b', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'd4a1e8d3be3e06392aba397cb613f92c54ed82c72705d6309931d7d4fbcdba79', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1693,7 +1996,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1702,12 +2006,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_payment_schedules_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -1720,6 +2033,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_schedules_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -1727,10 +2043,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_schedules', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_schedules', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1738,7 +2053,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '820319301a663e3dc22041679121a08f41e13037f83edf33fbd8199d5ad925a8', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'a06d1aae77d06dd1041762b29b195dc79f266ce8d4651910ca3620e8faa26404', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1878,7 +2193,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1887,12 +2203,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_payment_schedule_lines_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentscheduleid', c.value->'image'->'paymentscheduleid', 'line_number', c.value->'image'->'line_number')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -1905,6 +2230,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_schedule_lines_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -1912,10 +2240,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_schedule_lines', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_schedule_lines', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1923,7 +2250,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '02c70803a9a513112739770effbff39260aa9b96a313f007ce4bd09b2cace4c9', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '77f0d50d8af3e6957c85874c5380fd3b470f3710265d28a086a3c58bb7cb893c', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2062,7 +2389,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2071,12 +2399,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_payment_terms_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_terms', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -2089,6 +2426,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_terms_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_terms', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -2096,10 +2436,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_terms', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_terms', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -2107,7 +2446,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '6988d1a1cc3f9fdeff26369241d0e70ef2fb990745073c119237ea9ca1ad3516', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'f728a213c2406a41339dc35ab83922f7c987785faba78142e41d2fbb011ce059', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2260,7 +2599,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2269,12 +2609,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_left');
     BEGIN
         PERFORM "replicator"."write_customers_organization_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customers_organization', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'accountnumber', c.value->'image'->'accountnumber')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -2287,6 +2636,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_customers_organization_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customers_organization', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -2294,10 +2646,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('customers_organization', 'to_left', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('customers_organization', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -2305,7 +2656,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'bafae193d2362cfb0561145b5661850653c66bb299f15c4c0cc9395ae90827f8', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '8a6325f27663de8008183536e84a0bc3fdec7d0ed4157ec768bbe99fdac68b59', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3980,4 +4331,4 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('fb4e97fc393fb86861768253b43a44364ff0b606508a7d374330e961d8049e30');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('81aa26ae60ecd7e6b840ff354efcb71ae9162b50c5c123a5cc09002102bf1224');

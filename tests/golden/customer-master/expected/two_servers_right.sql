@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle fb4e97fc393fb86861768253b43a44364ff0b606508a7d374330e961d8049e30: 29 to create, 0 to replace, 0 to drop
+-- bundle 81aa26ae60ecd7e6b840ff354efcb71ae9162b50c5c123a5cc09002102bf1224: 29 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -25,6 +25,9 @@ CREATE TABLE IF NOT EXISTS replicator.change_queue (
 -- Per lookup of the change's map, the key of the parent row it points at, read at
 -- capture where the parent is visible (the other server may only see the image).
 ALTER TABLE replicator.change_queue ADD COLUMN IF NOT EXISTS refs jsonb;
+-- Per map: the backlog of a paused map is skipped, and a catching-up map's
+-- emptiness is checked, without scanning other maps' changes.
+CREATE INDEX IF NOT EXISTS change_queue_map ON replicator.change_queue (direction, map_name, id);
 
 -- Changes that arrived here before a parent they look up: held, never dropped,
 -- and retried when the parent's map applies a batch. Ids are the source's.
@@ -41,7 +44,9 @@ CREATE TABLE IF NOT EXISTS replicator.held_change (
 );
 CREATE INDEX IF NOT EXISTS held_change_map ON replicator.held_change (map_name, direction);
 
--- Per map and direction: its state and what the applier did last.
+-- Per map and direction: its state and what the applier did last. The state
+-- that counts is the one on the direction's source database, where its changes
+-- are captured and queued; the applied figures are kept where they are applied.
 CREATE TABLE IF NOT EXISTS replicator.map_state (
     map_name        text        NOT NULL,
     direction       text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
@@ -51,6 +56,23 @@ CREATE TABLE IF NOT EXISTS replicator.map_state (
     last_applied_at timestamptz,
     PRIMARY KEY (map_name, direction)
 );
+ALTER TABLE replicator.map_state
+    ADD COLUMN IF NOT EXISTS state_since  timestamptz NOT NULL DEFAULT now(),
+    ADD COLUMN IF NOT EXISTS state_reason text;
+
+-- Who did what, when: deploys, state changes, syncs, retries and skips, alerts,
+-- and every batch applied here with its counts and duration.
+CREATE TABLE IF NOT EXISTS replicator.activity_log (
+    id        bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at        timestamptz NOT NULL DEFAULT now(),
+    actor     text        NOT NULL DEFAULT current_user,
+    kind      text        NOT NULL,
+    map_name  text,
+    direction text,
+    message   text        NOT NULL,
+    detail    jsonb
+);
+CREATE INDEX IF NOT EXISTS activity_log_at ON replicator.activity_log (at);
 
 -- Changes that could not be applied, with the database's own words.
 CREATE TABLE IF NOT EXISTS replicator.error_log (
@@ -67,6 +89,19 @@ CREATE TABLE IF NOT EXISTS replicator.error_log (
     logged_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS error_log_map ON replicator.error_log (map_name, direction, logged_at);
+-- One open error per map, direction and key: a later failure of the same key
+-- counts an attempt. An error is open until it is retried successfully,
+-- skipped by a DBA, or superseded by a later change of its key that applied.
+ALTER TABLE replicator.error_log
+    ADD COLUMN IF NOT EXISTS refs        jsonb,
+    ADD COLUMN IF NOT EXISTS attempts    integer     NOT NULL DEFAULT 1,
+    ADD COLUMN IF NOT EXISTS last_seen   timestamptz NOT NULL DEFAULT now(),
+    ADD COLUMN IF NOT EXISTS state       text        NOT NULL DEFAULT 'open'
+        CHECK (state IN ('open', 'retried', 'skipped', 'superseded')),
+    ADD COLUMN IF NOT EXISTS resolved_by text,
+    ADD COLUMN IF NOT EXISTS resolved_at timestamptz;
+CREATE INDEX IF NOT EXISTS error_log_open ON replicator.error_log (map_name, direction)
+    WHERE state = 'open';
 
 -- Two servers: the ids of the last batch applied here from the other side,
 -- written in the same transaction as the batch, so a replay after a crash
@@ -91,6 +126,116 @@ CREATE TABLE IF NOT EXISTS replicator.deployment (
     deployed_at   timestamptz NOT NULL DEFAULT now(),
     deployed_by   text        NOT NULL DEFAULT current_user
 );
+
+-- Records a change that could not be applied (the generated apply functions call it).
+CREATE OR REPLACE FUNCTION replicator.log_error(p_map text, p_direction text, p_change jsonb,
+                                               p_key jsonb, p_sqlstate text, p_message text,
+                                               p_detail text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE replicator.error_log
+       SET attempts = attempts + 1, last_seen = now(), change_id = (p_change->>'id')::bigint,
+           op = p_change->>'op', image = p_change->'image', refs = p_change->'refs',
+           sqlstate = p_sqlstate, message = p_message, detail = NULLIF(p_detail, '')
+     WHERE state = 'open' AND map_name = p_map AND direction = p_direction AND key = p_key;
+    IF NOT FOUND THEN
+        INSERT INTO replicator.error_log
+               (map_name, direction, change_id, op, key, image, refs, sqlstate, message, detail)
+        VALUES (p_map, p_direction, (p_change->>'id')::bigint, p_change->>'op', p_key,
+                p_change->'image', p_change->'refs', p_sqlstate, p_message, NULLIF(p_detail, ''));
+    END IF;
+END
+$$;
+
+-- A later change of a key applied: its open error is no longer the row's truth,
+-- and retrying it would write an older version over a newer one.
+CREATE OR REPLACE FUNCTION replicator.supersede_errors(p_map text, p_direction text, p_keys jsonb[])
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    UPDATE replicator.error_log
+       SET state = 'superseded', resolved_at = now(), resolved_by = 'replicator'
+     WHERE state = 'open' AND map_name = p_map AND direction = p_direction AND key = ANY (p_keys)
+$$;
+
+-- The oldest changes of a direction whose maps may apply: paused, stopped and
+-- failed maps keep their backlog, in order, for later.
+CREATE OR REPLACE FUNCTION replicator.runnable_ids(p_direction text, p_limit integer)
+RETURNS bigint[]
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM replicator.map_state
+                    WHERE direction = p_direction AND state IN ('paused', 'stopped', 'failed')) THEN
+        RETURN ARRAY(SELECT id FROM replicator.change_queue
+                      WHERE direction = p_direction ORDER BY id LIMIT p_limit);
+    END IF;
+    -- Per running map, its oldest changes (an index range each), then the oldest of those.
+    RETURN ARRAY(
+        SELECT q.id
+          FROM replicator.map_state AS s
+         CROSS JOIN LATERAL (SELECT id FROM replicator.change_queue
+                              WHERE direction = p_direction AND map_name = s.map_name
+                              ORDER BY id LIMIT p_limit) AS q
+         WHERE s.direction = p_direction AND s.state IN ('running', 'catching_up')
+         ORDER BY q.id
+         LIMIT p_limit);
+END
+$$;
+
+-- A catching-up map whose backlog has drained is running again.
+CREATE OR REPLACE FUNCTION replicator.caught_up(p_direction text)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH done AS (
+        UPDATE replicator.map_state AS s
+           SET state = 'running', state_since = now(), state_reason = 'backlog applied'
+         WHERE s.direction = p_direction AND s.state = 'catching_up'
+           AND NOT EXISTS (SELECT 1 FROM replicator.change_queue AS q
+                            WHERE q.direction = p_direction AND q.map_name = s.map_name)
+        RETURNING s.map_name
+    )
+    INSERT INTO replicator.activity_log (kind, map_name, direction, message)
+    SELECT 'state', map_name, p_direction, 'catching_up → running: backlog applied' FROM done
+$$;
+
+-- replicator retry: apply a logged change again, after the DBA fixed its cause.
+-- A failure counts another attempt on the same error; success closes it.
+CREATE OR REPLACE FUNCTION replicator.retry_error(p_id bigint, OUT outcome text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_error replicator.error_log;
+BEGIN
+    SELECT * INTO v_error FROM replicator.error_log WHERE id = p_id FOR UPDATE;
+    IF NOT FOUND OR v_error.state <> 'open' THEN
+        outcome := coalesce(v_error.state, 'unknown');
+        RETURN;
+    END IF;
+    IF replicator.apply_batch(v_error.direction, jsonb_build_array(jsonb_build_object(
+           'id', v_error.change_id, 'map', v_error.map_name, 'op', v_error.op,
+           'image', v_error.image, 'refs', v_error.refs))) > 0 THEN
+        outcome := 'failed again';
+    ELSE
+        UPDATE replicator.error_log
+           SET state = 'retried', resolved_at = now(), resolved_by = current_user
+         WHERE id = p_id;
+        outcome := 'applied';
+    END IF;
+    INSERT INTO replicator.activity_log (kind, map_name, direction, message, detail)
+    VALUES ('retry', v_error.map_name, v_error.direction, format('error %s: %s', p_id, outcome),
+            jsonb_build_object('error_id', p_id, 'key', v_error.key));
+END
+$$;
 
 -- Raised by a value map that meets a value it has no entry for and no fallback.
 CREATE OR REPLACE FUNCTION replicator.unmapped_value(p_map text, p_field text, p_value text)
@@ -117,6 +262,20 @@ BEGIN
 END
 $$;
 
+-- One line per batch applied here, for the activity log.
+CREATE OR REPLACE FUNCTION replicator.log_batch(p_direction text, p_taken integer, p_failed integer,
+                                                p_skipped integer, p_started timestamptz)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO replicator.activity_log (kind, direction, message, detail)
+    VALUES ('batch', p_direction,
+            format('applied %s, failed %s, skipped %s', p_taken - p_failed - p_skipped, p_failed, p_skipped),
+            jsonb_build_object('taken', p_taken, 'failed', p_failed, 'skipped', p_skipped,
+                               'ms', round(extract(epoch FROM clock_timestamp() - p_started) * 1000, 1)))
+$$;
+
 -- One database: take a batch off the queue, apply it, all in the caller's
 -- transaction, so apply and dequeue commit together. Returns (taken, failed).
 CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
@@ -129,16 +288,14 @@ SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     v_batch jsonb;
+    v_started timestamptz := clock_timestamp();
 BEGIN
     WITH batch AS (
         DELETE FROM replicator.change_queue AS q
          WHERE q.direction = p_direction
            -- An array, not IN (subquery): the plan plpgsql caches after a few
            -- calls must stay a primary-key lookup however long the queue grows.
-           AND q.id = ANY (ARRAY(SELECT id FROM replicator.change_queue
-                                  WHERE direction = p_direction
-                                  ORDER BY id LIMIT p_limit
-                                    FOR UPDATE SKIP LOCKED))
+           AND q.id = ANY (replicator.runnable_ids(p_direction, p_limit))
         RETURNING q.id, q.map_name, q.op, q.image, q.refs
     )
     SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
@@ -150,6 +307,8 @@ BEGIN
     failed := 0;
     IF taken > 0 THEN
         failed := replicator.apply_batch(p_direction, v_batch);
+        PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
+        PERFORM replicator.caught_up(p_direction);
     END IF;
 END
 $$;
@@ -167,20 +326,24 @@ AS $$
                                                  'refs', refs)
                               ORDER BY id), '[]')
       FROM (SELECT id, map_name, op, image, refs FROM replicator.change_queue
-             WHERE direction = p_direction ORDER BY id LIMIT p_limit) AS oldest
+             WHERE direction = p_direction
+               AND id = ANY (replicator.runnable_ids(p_direction, p_limit))) AS oldest
 $$;
 
 -- Two servers, source side: forget changes the target has durably applied.
 CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[])
 RETURNS integer
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH gone AS (
-        DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids)
-        RETURNING 1
-    )
-    SELECT count(*)::integer FROM gone
+DECLARE
+    v_gone integer;
+BEGIN
+    DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids);
+    GET DIAGNOSTICS v_gone = ROW_COUNT;
+    PERFORM replicator.caught_up(p_direction);
+    RETURN v_gone;
+END
 $$;
 
 -- Two servers, target side: apply a batch from the other server unless it was
@@ -198,6 +361,7 @@ AS $$
 DECLARE
     v_done bigint[];
     v_fresh jsonb;
+    v_started timestamptz := clock_timestamp();
 BEGIN
     SELECT change_ids INTO v_done FROM replicator.applied_batch
      WHERE direction = p_direction FOR UPDATE;
@@ -211,6 +375,7 @@ BEGIN
         failed := replicator.apply_batch(p_direction, v_fresh);
     END IF;
     applied := applied - failed;
+    PERFORM replicator.log_batch(p_direction, applied + failed + skipped, failed, skipped, v_started);
     INSERT INTO replicator.applied_batch (direction, change_ids)
     SELECT p_direction, coalesce(array_agg((c.value->>'id')::bigint), '{}')
       FROM jsonb_array_elements(p_batch) AS c
@@ -218,8 +383,38 @@ BEGIN
        SET change_ids = EXCLUDED.change_ids, applied_at = now();
 END
 $$;
+
+-- Per map and direction as this database sees it: the state and backlog where
+-- the direction's source lives; held changes, applied figures and errors where
+-- its target lives. replicator status joins the two databases' views.
+CREATE OR REPLACE VIEW replicator.status AS
+SELECT s.map_name,
+       s.direction,
+       s.state,
+       s.state_since,
+       s.state_reason,
+       coalesce(q.queued, 0)                            AS queued,
+       q.oldest_captured_at,
+       now() - q.oldest_captured_at                     AS oldest_change_age,
+       coalesce(h.held, 0)                              AS held,
+       s.applied_total,
+       s.last_applied_at,
+       coalesce(e.open_errors, 0)                       AS errors,
+       coalesce(e.errors_last_hour, 0)                  AS errors_last_hour
+  FROM replicator.map_state AS s
+  LEFT JOIN (SELECT map_name, direction, count(*) AS queued, min(captured_at) AS oldest_captured_at
+               FROM replicator.change_queue GROUP BY map_name, direction) AS q
+         USING (map_name, direction)
+  LEFT JOIN (SELECT map_name, direction, count(*) AS held
+               FROM replicator.held_change GROUP BY map_name, direction) AS h
+         USING (map_name, direction)
+  LEFT JOIN (SELECT map_name, direction,
+                    count(*) FILTER (WHERE state = 'open') AS open_errors,
+                    count(*) FILTER (WHERE last_seen > now() - interval '1 hour') AS errors_last_hour
+               FROM replicator.error_log GROUP BY map_name, direction) AS e
+         USING (map_name, direction);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '4a353c52f4cb64e4d14ab50aea341217db5c77c0ee28d3416925970e9cc855b3', '')
+VALUES ('control', 'c70cfcdf3457590afd25436c1f03830dd3b265e2c8ae61e62aa71dcdf7eb21e7', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -274,7 +469,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -283,12 +479,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_companies_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('companies', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -301,6 +506,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_companies_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('companies', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -308,10 +516,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('companies', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('companies', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -319,7 +526,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '55e2e59f95a0c1b3afc6e39bf54c1681473e5b9b930541f4de2212f82bdc39f4', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', '0a84188e14ee6c0c6c1712ea7cf85ffd6775a081d6f63b233b66b4dcff5cab44', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -440,7 +647,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -449,12 +657,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_contact_persons_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('contact_persons', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'contact_person_id', c.value->'image'->'contact_person_id')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -467,6 +684,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_contact_persons_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('contact_persons', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'contact_person_id', v_change->'image'->'contact_person_id')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -474,10 +694,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('contact_persons', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'contact_person_id', v_change->'image'->'contact_person_id'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('contact_persons', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'contact_person_id', v_change->'image'->'contact_person_id'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -485,7 +704,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '886fbf5e3a76f0d88aea1da3c7e730c2e3d17595c588e57eb014a49079d963c6', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'a0375612cc6d453ffd55d281f74598691139216581e7cb7d81f0ab60c43f9f7e', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -609,7 +828,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -618,12 +838,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_customer_groups_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customer_groups', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'customer_group', c.value->'image'->'customer_group')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -636,6 +865,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_customer_groups_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customer_groups', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'customer_group', v_change->'image'->'customer_group')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -643,10 +875,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('customer_groups', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'customer_group', v_change->'image'->'customer_group'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('customer_groups', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'customer_group', v_change->'image'->'customer_group'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -654,7 +885,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '75f1fa74795c7b89494e20f8fc2800a6c4541461efe45d7da38340c7237d491e', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', 'e0b858f867aacd4dd6a980ec77f938f602eabced52f36f42a86c8c5702faecc1', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -781,7 +1012,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -790,12 +1022,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_customer_payment_methods_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_method', c.value->'image'->'payment_method')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -808,6 +1049,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_customer_payment_methods_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_method', v_change->'image'->'payment_method')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -815,10 +1059,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('customer_payment_methods', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_method', v_change->'image'->'payment_method'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('customer_payment_methods', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_method', v_change->'image'->'payment_method'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -826,7 +1069,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'b2793ebd2bd27ca480473296c25eb5af770b52d5f09967f0db0218398b23564f', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'e4871c9236e2a360f62e79b58e54dc243e074b141ed42cd9fa915a89b903aed0', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -934,9 +1177,9 @@ WITH latest AS (
 INSERT INTO "cds"."contact" AS t ("companyid", "customer_number", "firstname", "middlename", "lastname", "emailaddress1", "is_sellable")
 SELECT "l"."lookup_1",
        "s"."account_num",
-       (SPLIT_PART("s"."name", ' ', 1)),
-       (NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("s"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '')),
-       (CASE WHEN POSITION(' ' IN "s"."name") > 0 THEN REGEXP_REPLACE("s"."name", '^.* ', '') END),
+       (CAST(SPLIT_PART("s"."name", ' ', 1) AS VARCHAR(50))),
+       (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("s"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))),
+       (CAST(CASE WHEN POSITION(' ' IN "s"."name") > 0 THEN REGEXP_REPLACE("s"."name", '^.* ', '') END AS VARCHAR(50))),
        "s"."email",
        CAST(true AS boolean)
   FROM resolved AS l
@@ -959,7 +1202,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -968,12 +1212,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_customers_person_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customers_person', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'account_num', c.value->'image'->'account_num')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -986,6 +1239,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_customers_person_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customers_person', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -993,10 +1249,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('customers_person', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('customers_person', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1004,7 +1259,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '4396e912ba3e0c40e4ea2bdee64d49f006e4c456dd75adcac068147763a388cc', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '15e934462c47bbbde949b7bbc383852b8bbaf0292c8b4d6fc829469f7dbdf706', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1081,7 +1336,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1090,12 +1346,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_loyalty_cards_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_right', ARRAY(
+                SELECT jsonb_build_object('card_number', c.value->'image'->'card_number')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -1108,6 +1373,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_loyalty_cards_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_right', ARRAY[jsonb_build_object('card_number', v_change->'image'->'card_number')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -1115,10 +1383,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('loyalty_cards', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('card_number', v_change->'image'->'card_number'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('loyalty_cards', 'to_right', v_change, jsonb_build_object('card_number', v_change->'image'->'card_number'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1126,7 +1393,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'b5d21c39efaacd0f56806edd8d664c60768566caeb9489e37eaeb44a0559a679', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '85c0a91fada98e79e8970730a627e51adac0cb954688b526c14b832cd2370204', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1188,7 +1455,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1197,12 +1465,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_name_affixes_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('name_affixes', 'to_right', ARRAY(
+                SELECT jsonb_build_object('affix', c.value->'image'->'affix', 'affix_type', c.value->'image'->'affix_type')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -1215,6 +1492,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_name_affixes_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('name_affixes', 'to_right', ARRAY[jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -1222,10 +1502,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('name_affixes', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('name_affixes', 'to_right', v_change, jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1233,7 +1512,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '8126d85db3edccc1e61b1896f5b4bb6dfb93ccf7074c5999caa8d9af272e213b', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '5e68068b6f8a880373ea76622e147a85e5d884c420604209eadf38b825bab466', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1343,7 +1622,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1352,12 +1632,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_payment_days_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_days', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_day_name', c.value->'image'->'payment_day_name')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -1370,6 +1659,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_days_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_days', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -1377,10 +1669,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_days', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_days', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1388,7 +1679,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '0e30bd9567414cc72cc5f52a5300cb817903adb5b3364433bd726120b919e1fd', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '8dac95f65891bd4dd3280dfbf4880dfd1ff2fdf08ade89f27993a6347b04cbc1', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1525,7 +1816,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1534,12 +1826,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_payment_day_lines_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_day_name', c.value->'image'->'payment_day_name', 'line_num', c.value->'image'->'line_num')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -1552,6 +1853,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_day_lines_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name', 'line_num', v_change->'image'->'line_num')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -1559,10 +1863,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_day_lines', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name', 'line_num', v_change->'image'->'line_num'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_day_lines', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name', 'line_num', v_change->'image'->'line_num'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1570,7 +1873,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '5f851dabfb2700c99e409b8095e0acaf53a0cca96a1484af07d41698bbab1f76', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'e59ae659f49226f172a2c0c8ff96fefbdf07c79ed3579e3ab839393898e0f980', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1697,7 +2000,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1706,12 +2010,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_payment_schedules_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'schedule_name', c.value->'image'->'schedule_name')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -1724,6 +2037,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_schedules_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -1731,10 +2047,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_schedules', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_schedules', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1742,7 +2057,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '2a6ec0a9b358b0c5d17e5936329e3f634b47933284453286fbadacbcaea2782f', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '2fddd9ad5f735e1e6a1617adc301efd332bbd5ff48c35aec08be3380dd11b930', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1882,7 +2197,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1891,12 +2207,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_payment_schedule_lines_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'schedule_name', c.value->'image'->'schedule_name', 'line_num', c.value->'image'->'line_num')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -1909,6 +2234,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_schedule_lines_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name', 'line_num', v_change->'image'->'line_num')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -1916,10 +2244,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_schedule_lines', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name', 'line_num', v_change->'image'->'line_num'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_schedule_lines', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name', 'line_num', v_change->'image'->'line_num'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -1927,7 +2254,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'ecd1516b74562a97372e237a89f3536f692e7703a719d192ae26fb5f3ce09c95', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '053552ad136a01d18a5ef7de603318b44d7a7b22ce429bf62bca2bc62ac20c55', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2066,7 +2393,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2075,12 +2403,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_payment_terms_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_terms', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_term_id', c.value->'image'->'payment_term_id')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -2093,6 +2430,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_payment_terms_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_terms', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_term_id', v_change->'image'->'payment_term_id')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -2100,10 +2440,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('payment_terms', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_term_id', v_change->'image'->'payment_term_id'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('payment_terms', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_term_id', v_change->'image'->'payment_term_id'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -2111,7 +2450,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '9c6e6b3df56f18dde275d6145d99a49ede17ebc587fbf33d8ea90d25894fd061', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'd8a797c409420bf26e51f3b47b79d5a4e31e59cc3c6ac962cc8e96ece02b16a5', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2264,7 +2603,8 @@ END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply.
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2273,12 +2613,21 @@ AS $apply$
 DECLARE
     v_change jsonb;
     v_failed integer := 0;
+    v_errors boolean;
     v_sqlstate text;
     v_message text;
     v_detail text;
 BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_right');
     BEGIN
         PERFORM "replicator"."write_customers_organization_to_right"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customers_organization', 'to_right', ARRAY(
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'account_num', c.value->'image'->'account_num')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
         RETURN 0;
     EXCEPTION
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
@@ -2291,6 +2640,9 @@ BEGIN
     LOOP
         BEGIN
             PERFORM "replicator"."write_customers_organization_to_right"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customers_organization', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num')]);
+            END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
@@ -2298,10 +2650,9 @@ BEGIN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO "replicator"."error_log"
-                       (map_name, direction, change_id, op, key, image, sqlstate, message, detail)
-                VALUES ('customers_organization', 'to_right', (v_change->>'id')::bigint, v_change->>'op',
-                        jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'), v_change->'image', v_sqlstate, v_message, NULLIF(v_detail, ''));
+                PERFORM "replicator"."log_error"('customers_organization', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
                 v_failed := v_failed + 1;
         END;
     END LOOP;
@@ -2309,7 +2660,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '9d245c8c18e520079a22e701ce0ea66a04118c133793b3fd13e9561675eefbdf', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '3fb1a0737e00c50db3d2570d50ba711e66f7213b78706ac6604e53b5c1c30772', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3984,4 +4335,4 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('fb4e97fc393fb86861768253b43a44364ff0b606508a7d374330e961d8049e30');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('81aa26ae60ecd7e6b840ff354efcb71ae9162b50c5c123a5cc09002102bf1224');

@@ -1,0 +1,17 @@
+"""Tables as psql prints them: aligned columns, a rule, and a row count."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+
+def write_table(out: TextIO, headers: list[str], rows: list[list[str]]) -> None:
+    widths = [
+        max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+        for i, h in enumerate(headers)
+    ]
+    out.write(" | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip() + "\n")
+    out.write("-+-".join("-" * w for w in widths) + "\n")
+    for row in rows:
+        out.write(" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")

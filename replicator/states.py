@@ -1,0 +1,138 @@
+"""Map states: pause, resume and stop, per map and direction.
+
+A direction's state lives on its source database, where its changes are
+captured and queued: ``paused`` keeps capturing and applies nothing,
+``stopped`` captures nothing (its capture triggers are disabled), ``failed`` is
+a pause made by an alert rule. Resuming a map with a backlog makes it
+``catching_up`` until the backlog has drained. Every change is written to the
+activity log with who, when and why.
+"""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+from typing import Literal
+
+import psycopg
+from psycopg.rows import TupleRow
+
+from replicator.compiler import capture_switch
+from replicator.errors import ReplicatorError
+from replicator.model import Config, Direction, MapSet, TableMap, source_of
+
+Action = Literal["pause", "resume", "stop", "fail"]
+HALTED = ("paused", "failed")
+
+
+@dataclass(frozen=True)
+class StateChange:
+    map: str
+    direction: Direction
+    before: str
+    after: str
+    note: str = ""
+
+
+def selected(
+    maps: MapSet, names: list[str], direction: Direction | None
+) -> list[tuple[TableMap, Direction]]:
+    """The (map, direction) pairs a command names; every name must be a map."""
+    unknown = [name for name in names if name not in maps.names]
+    if unknown:
+        raise ReplicatorError(
+            f"no map named {unknown[0]!r} (maps: {', '.join(sorted(maps.names))})"
+        )
+    pairs = [
+        (table_map, d)
+        for table_map in maps.maps
+        if not names or table_map.name in names
+        for d in table_map.directions
+        if direction is None or d == direction
+    ]
+    if not pairs:
+        raise ReplicatorError(f"the named maps do not flow {direction}")
+    return pairs
+
+
+def change_state(
+    conn: psycopg.Connection[TupleRow],
+    config: Config,
+    table_map: TableMap,
+    direction: Direction,
+    action: Action,
+    reason: str,
+) -> StateChange:
+    """Apply one action to one map direction on its source database (``conn``)."""
+    with conn.transaction():
+        row = conn.execute(
+            "SELECT state, state_since FROM replicator.map_state"
+            " WHERE map_name = %s AND direction = %s FOR UPDATE",
+            (table_map.name, direction),
+        ).fetchone()
+        if row is None:
+            raise ReplicatorError(
+                f"map {table_map.name} ({config.arrow(direction)}) is not deployed: run replicator deploy"
+            )
+        before, since = str(row[0]), row[1]
+        after, note = _next_state(table_map, before, action)
+        if after == "catching_up" and not _backlog(conn, table_map.name, direction):
+            after = "running"
+        if before == "stopped" and after != "stopped":
+            conn.execute(
+                capture_switch(
+                    table_map, direction, config.side(source_of(direction)).schema, enable=True
+                ).encode()
+            )
+            note = (
+                f"changes made while it was stopped (since {since:%Y-%m-%d %H:%M:%S %Z}) were not"
+                f" captured: run replicator sync {table_map.name} to copy them"
+            )
+        if after == "stopped" and before != "stopped":
+            conn.execute(
+                capture_switch(
+                    table_map, direction, config.side(source_of(direction)).schema, enable=False
+                ).encode()
+            )
+        if after != before:
+            conn.execute(
+                "UPDATE replicator.map_state SET state = %s, state_since = now(), state_reason = %s"
+                " WHERE map_name = %s AND direction = %s",
+                (after, reason or None, table_map.name, direction),
+            )
+            conn.execute(
+                "INSERT INTO replicator.activity_log (kind, map_name, direction, message, detail)"
+                " VALUES ('state', %s, %s, %s, jsonb_build_object('os_user', %s::text, 'reason', %s::text))",
+                (
+                    table_map.name,
+                    direction,
+                    f"{before} → {after}" + (f": {reason}" if reason else ""),
+                    getpass.getuser(),
+                    reason or None,
+                ),
+            )
+    return StateChange(table_map.name, direction, before, after, note)
+
+
+def _next_state(table_map: TableMap, before: str, action: Action) -> tuple[str, str]:
+    if action in ("pause", "fail"):
+        if table_map.mode == "online":
+            raise ReplicatorError(
+                f"map {table_map.name} is online: it has no queue to pause; stop it instead"
+            )
+        if before == "stopped":
+            return before, "stopped: nothing to pause (resume it first)"
+        return ("paused" if action == "pause" else "failed"), ""
+    if action == "stop":
+        return "stopped", ""
+    if before in (*HALTED, "stopped"):
+        return "catching_up", ""
+    return before, ""
+
+
+def _backlog(conn: psycopg.Connection[TupleRow], map_name: str, direction: Direction) -> bool:
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM replicator.change_queue WHERE direction = %s AND map_name = %s)",
+        (direction, map_name),
+    ).fetchone()
+    return bool(row and row[0])

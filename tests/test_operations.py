@@ -1,0 +1,193 @@
+"""Operating the replicator: pause, resume and stop; the error log worked by a DBA
+(errors, retry after a fix, skip, purge); the activity log and the status view."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from replicator import admin, commands
+from replicator.errors import ReplicatorError
+from tests.support import Project, example_project, queued, rows
+
+GROUPS = "SELECT group_code, name FROM cds.customer_group ORDER BY 1"
+
+
+@pytest.fixture
+def project(tmp_path: Path, two_sides: tuple[str, str]) -> Project:
+    left, right = two_sides
+    project = example_project(tmp_path, left, right)
+    project.deploy()
+    return project
+
+
+def replicator(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "replicator.cli", "--config", str(project.config_path), *args],
+        env=project.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def status(project: Project, map_name: str, arrow: str) -> commands.StatusRow:
+    found = {(r.map, r.direction): r for r in commands.status_rows(project.config())}
+    return found[(map_name, arrow)]
+
+
+def activity(project: Project, kind: str) -> list[tuple[object, ...]]:
+    return rows(
+        project.left_url,
+        f"SELECT map_name, direction, message FROM replicator.activity_log WHERE kind = '{kind}' ORDER BY id",
+    )
+
+
+def add_group(project: Project, code: str, name: str) -> None:
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', %s, %s)", (code, name))
+
+
+def test_a_paused_map_queues_and_catches_up_in_order_when_resumed(project: Project) -> None:
+    done = replicator(
+        project, "pause", "customer_groups", "--direction", "to_right", "--reason", "CRM upgrade"
+    )
+    assert done.returncode == 0
+    assert done.stdout == "customer_groups (fno→cds): running → paused\n"
+    add_group(project, "10", "a")
+    with project.left() as erp:
+        erp.execute("UPDATE fno.customer_groups SET description = 'b'")
+        erp.execute("INSERT INTO fno.loyalty_cards (card_number) VALUES ('LC-1')")
+    project.drain()
+    # Other maps go on; the paused one keeps its backlog, also across applier runs.
+    assert rows(project.right_url, "SELECT card_number FROM cds.loyalty_card") == [("LC-1",)]
+    project.drain()
+    assert rows(project.right_url, GROUPS) == []
+    paused = status(project, "customer_groups", "fno→cds")
+    assert (paused.state, paused.queued) == ("paused", 2)
+    assert paused.oldest_queued_seconds is not None and paused.oldest_queued_seconds >= 0
+    assert replicator(project, "resume", "customer_groups").stdout == (
+        "customer_groups (fno→cds): paused → catching_up\n"
+        "customer_groups (cds→fno): already running\n"
+    )
+    assert status(project, "customer_groups", "fno→cds").state == "catching_up"
+    project.drain()
+    assert rows(project.right_url, GROUPS) == [("10", "b")]
+    assert status(project, "customer_groups", "fno→cds").state == "running"
+    assert activity(project, "state") == [
+        ("customer_groups", "to_right", "running → paused: CRM upgrade"),
+        ("customer_groups", "to_right", "paused → catching_up"),
+        ("customer_groups", "to_right", "catching_up → running: backlog applied"),
+    ]
+
+
+def test_a_stopped_map_captures_nothing_and_resuming_says_to_sync(project: Project) -> None:
+    assert replicator(project, "stop", "customer_groups", "--direction", "to_right").returncode == 0
+    add_group(project, "10", "missed")
+    assert queued(project.left_url) == 0
+    done = replicator(project, "resume", "customer_groups", "--direction", "to_right")
+    assert done.returncode == 0
+    assert done.stdout.startswith(
+        "customer_groups (fno→cds): stopped → running; changes made while"
+    )
+    assert done.stdout.rstrip().endswith(
+        "were not captured: run replicator sync customer_groups to copy them"
+    )
+    add_group(project, "20", "captured")
+    project.drain()
+    assert rows(project.right_url, GROUPS) == [("20", "captured")]
+
+
+def test_an_online_map_cannot_be_paused(project: Project) -> None:
+    text = (project.root / "maps" / "loyalty_cards.toml").read_text()
+    project.write_map(
+        "loyalty_cards.toml",
+        text.replace('direction = "both"', 'direction = "both"\nmode = "online"'),
+    )
+    if project.left_url != project.right_url:
+        return  # online needs one database
+    project.deploy()
+    with pytest.raises(
+        ReplicatorError, match="map loyalty_cards is online: it has no queue to pause"
+    ):
+        admin.cmd_state(project.config(), io.StringIO(), "pause", ["loyalty_cards"], None, "")
+
+
+def poison(project: Project) -> None:
+    with project.right() as crm:
+        crm.execute(
+            "ALTER TABLE cds.customer_group ADD CONSTRAINT no_poison CHECK (name <> 'poison')"
+        )
+    add_group(project, "10", "poison")
+    add_group(project, "20", "fine")
+
+
+def test_an_error_is_retried_after_the_fix_and_counts_its_attempts(project: Project) -> None:
+    poison(project)
+    project.drain()
+    listed = replicator(project, "errors")
+    assert listed.returncode == 0
+    assert "customer_groups | fno→cds" in listed.stdout and "| open  |" in listed.stdout
+    assert listed.stdout.rstrip().endswith("(1 row)")
+    with commands.every_database(project.config()) as connections:
+        [error] = admin.errorlog.list_errors(connections, project.config())
+    assert (error.key, error.attempts, error.sqlstate) == (
+        '{"dataareaid": "usmf", "customer_group": "10"}',
+        1,
+        "23514",
+    )
+    # Retried before the fix: fails again, exit 1, one more attempt on the same error.
+    again = replicator(project, "retry", str(error.id))
+    assert (again.returncode, again.stdout) == (1, f"error {error.id}: failed again\n")
+    with project.right() as crm:
+        crm.execute("ALTER TABLE cds.customer_group DROP CONSTRAINT no_poison")
+    fixed = replicator(project, "retry", "--all")
+    assert (fixed.returncode, fixed.stdout) == (0, f"error {error.id}: applied\n")
+    assert rows(project.right_url, GROUPS) == [("10", "poison"), ("20", "fine")]
+    closed = replicator(project, "errors", "--all", "--json").stdout
+    assert '"attempts": 2' in closed and '"state": "retried"' in closed
+    assert replicator(project, "errors").stdout.rstrip().endswith("(0 rows)")
+    assert project.drain().applied == 0  # the retried write is not echoed back
+
+
+def test_a_later_change_that_applies_supersedes_the_open_error(project: Project) -> None:
+    poison(project)
+    project.drain()
+    with project.left() as erp:
+        erp.execute(
+            "UPDATE fno.customer_groups SET description = 'cured' WHERE customer_group = '10'"
+        )
+    project.drain()
+    assert rows(project.right_url, GROUPS) == [("10", "cured"), ("20", "fine")]
+    assert replicator(project, "errors").stdout.rstrip().endswith("(0 rows)")
+    # Retrying it now would write the poisoned old version over the cure: it is closed.
+    assert "superseded by replicator" in replicator(project, "errors", "--all").stdout
+
+
+def test_skip_records_who_and_purge_keeps_open_errors(project: Project) -> None:
+    poison(project)
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '30', 'poison')")
+    project.drain()
+    listed = replicator(project, "errors", "--json").stdout
+    first = int(listed.split('"id": ')[1].split(",")[0])
+    skipped = replicator(project, "skip", str(first), "--reason", "test data")
+    assert (skipped.returncode, skipped.stdout) == (0, f"error {first}: skipped\n")
+    assert (
+        replicator(project, "skip", str(first)).stderr
+        == f"replicator: error {first}: not skipped: it is skipped\n"
+    )
+    assert "skipped by postgres" in replicator(project, "errors", "--all").stdout
+    purged = replicator(project, "purge", "--older-than", "0s")
+    assert purged.returncode == 0
+    assert "purged 1 closed errors" in purged.stdout
+    # The open one stays until a DBA retries or skips it.
+    assert replicator(project, "errors").stdout.rstrip().endswith("(1 row)")
+    assert replicator(project, "purge", "--older-than", "soon").stderr == (
+        "replicator: 'soon' is not a duration; write e.g. 90s, 15m, 12h or 30d\n"
+    )

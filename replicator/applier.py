@@ -23,7 +23,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.rows import TupleRow
 
-from replicator import locks
+from replicator import alerts, locks
 from replicator.errors import DatabaseError, ReplicatorError
 from replicator.model import DIRECTIONS, Config, Direction, Side, source_of, target_of
 
@@ -227,6 +227,13 @@ class Applier:
             taken, failed, skipped = len(ids), int(row[1]), int(row[2])
         if taken == 0:
             return False
+        if failed and self.config.alerts:
+            alerts.check(
+                self.config,
+                direction,
+                self._conn(target_of(direction)),
+                self._conn(source_of(direction)),
+            )
         self.totals.batches += 1
         self.totals.applied += taken - failed - skipped
         self.totals.failed += failed

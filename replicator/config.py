@@ -15,10 +15,12 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from replicator.errors import ConfigError
-from replicator.model import Config, Side, SideConfig
+from replicator.model import AlertRule, Config, Side, SideConfig
 
 SIDE_KEYS = {"name", "schema", "conninfo", "conninfo_env"}
-TOP_KEYS = {"maps", "batch_size", "poll_interval", "left", "right"}
+TOP_KEYS = {"maps", "batch_size", "poll_interval", "left", "right", "alert"}
+ALERT_KEYS = {"name", "errors", "count", "window", "actions", "channel", "command"}
+ALERT_ACTIONS = ("notify", "pause", "stop")
 
 
 def load_config(path: Path) -> Config:
@@ -44,6 +46,44 @@ def load_config(path: Path) -> Config:
         maps_dir=maps_dir,
         batch_size=_typed(path, raw, "batch_size", int, 1000),
         poll_interval=float(_typed(path, raw, "poll_interval", (int, float), 1.0)),
+        alerts=tuple(_alert(path, n, entry) for n, entry in enumerate(raw.get("alert", []), 1)),
+    )
+
+
+def _alert(path: Path, position: int, raw: Any) -> AlertRule:
+    """One [[alert]]: errors (a SQLSTATE or "any"), count, window, actions."""
+    where = f"{path}: [[alert]] #{position}"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a table")
+    unknown = sorted(set(raw) - ALERT_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(ALERT_KEYS))})"
+        )
+    errors = raw.get("errors", "any")
+    if not isinstance(errors, str) or not (errors == "any" or re.fullmatch(r"[0-9A-Z]{5}", errors)):
+        raise ConfigError(f'{where}: errors must be "any" or a SQLSTATE such as "23514"')
+    count = raw.get("count")
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ConfigError(f"{where}: count must be a whole number of errors, at least 1")
+    window = raw.get("window")
+    if not isinstance(window, str):
+        raise ConfigError(f'{where}: window must be a duration such as "15m"')
+    actions = raw.get("actions")
+    if not isinstance(actions, list) or not actions or any(a not in ALERT_ACTIONS for a in actions):
+        raise ConfigError(f"{where}: actions must be a list of {', '.join(ALERT_ACTIONS)}")
+    command = raw.get("command")
+    if command is not None and not isinstance(command, str):
+        raise ConfigError(f"{where}: command must be a string")
+    channel = raw.get("channel", "replicator_alert")
+    return AlertRule(
+        name=str(raw.get("name", f"alert {position}")),
+        sqlstate=None if errors == "any" else errors,
+        count=count,
+        window=parse_duration(window),
+        actions=tuple(actions),
+        channel=str(channel),
+        command=command,
     )
 
 

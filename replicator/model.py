@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -53,6 +54,23 @@ class SideConfig:
     conninfo_source: str  # where it came from, safe to print ("env FNO_DSN")
 
 
+AlertAction = Literal["notify", "pause", "stop"]
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """[[alert]] in replicator.toml: so many errors of a kind within a window, per map
+    and direction, and what then happens."""
+
+    name: str
+    sqlstate: str | None  # None: any error
+    count: int
+    window: timedelta
+    actions: tuple[AlertAction, ...]
+    channel: str = "replicator_alert"  # NOTIFY channel
+    command: str | None = None  # run with the alert as JSON on stdin
+
+
 @dataclass(frozen=True)
 class Config:
     """replicator.toml, resolved."""
@@ -63,6 +81,7 @@ class Config:
     maps_dir: Path
     batch_size: int = 1000
     poll_interval: float = 1.0
+    alerts: tuple[AlertRule, ...] = ()
 
     def side(self, role: Side) -> SideConfig:
         return self.left if role == "left" else self.right

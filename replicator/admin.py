@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import TextIO
 
-from replicator import errorlog, states
+from replicator import errorlog, states, sync
 from replicator.commands import EXIT_OK, connect, every_database
 from replicator.errors import ReplicatorError
 from replicator.loader import load_maps
@@ -113,6 +113,18 @@ def cmd_skip(config: Config, out: TextIO, error_id: int, reason: str, side: Side
         raise ReplicatorError(f"error {error_id}: {outcome}")
     out.write(f"error {error_id}: skipped\n")
     return EXIT_OK
+
+
+def cmd_sync(config: Config, out: TextIO, names: list[str], chunk: int) -> int:
+    """replicator sync [MAP...]: exit 1 if some rows failed (they are in the error log)."""
+    maps = load_maps(config.maps_dir, config.path.parent)
+    copied = sync.sync(config, maps, names, out, chunk)
+    failed = sum(c.failed for c in copied)
+    out.write(
+        f"copied {sum(c.rows for c in copied)} rows of {len({c.map for c in copied})} maps"
+        + (f"; {failed} failed: see replicator errors\n" if failed else "\n")
+    )
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def cmd_purge(config: Config, out: TextIO, older_than: timedelta) -> int:

@@ -64,6 +64,9 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--side", choices=["left", "right"], help="the database holding the error (two servers)"
         )
+    sync = sub.add_parser("sync", help="copy the rows that exist before replication (initial sync)")
+    sync.add_argument("maps", nargs="*", metavar="MAP", help="default: every map")
+    sync.add_argument("--chunk", type=int, default=5000, help="rows per transaction (default 5000)")
     purge = sub.add_parser("purge", help="delete closed errors and activity older than a duration")
     purge.add_argument("--older-than", required=True, metavar="DURATION", help="e.g. 30d, 12h")
     return top
@@ -93,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         if args.command == "skip":
             return admin.cmd_skip(config, sys.stdout, args.id, args.reason, args.side)
+        if args.command == "sync":
+            return admin.cmd_sync(config, sys.stdout, args.maps, args.chunk)
         if args.command == "purge":
             return admin.cmd_purge(config, sys.stdout, parse_duration(args.older_than))
         return commands.cmd_status(config, sys.stdout, as_json=args.json)

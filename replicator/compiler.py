@@ -16,7 +16,7 @@ from replicator import locks
 from replicator.catalog import Column, SchemaCatalog, Table
 from replicator.errors import Where
 from replicator.expressions import columns_read as referenced_columns_of
-from replicator.expressions import parse_expression, referenced_columns, render
+from replicator.expressions import parse_expression, render
 from replicator.model import (
     DIRECTIONS,
     SIDES,
@@ -137,10 +137,14 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
         incoming = [d for d in DIRECTIONS if target_of(d) in hosted]
         artifacts.append(_dispatch_artifact(maps, incoming))
         artifacts += [
-            _capture_artifact(maps, tables, table_map, direction)
+            artifact
             for table_map in maps.maps
             for direction in table_map.directions
             if source_of(direction) in hosted
+            for artifact in (
+                _capture_artifact(maps, tables, table_map, direction),
+                _snapshot_artifact(maps, tables, table_map, direction),
+            )
         ]
         artifacts.append(_registry_artifact(maps))
         label = "+".join(config.side(side).name for side in hosted)
@@ -492,20 +496,12 @@ def _capture_artifact(
     tables = all_tables[table_map.name]
     from_side = source_of(direction)
     source = tables[from_side]
-    source_columns = list(table_map.source_columns(direction))
     text = table_map.filter(from_side)
-    filters = {"old": Sql("true"), "new": Sql("true")}
-    if text is not None:
-        tree = parse_expression(
-            text,
-            columns=[c.name for c in source.columns],
-            where=Where(file=table_map.file, map=table_map.name),
-            what=f"{from_side}_filter {text!r}",
-        )
-        filters = {row: render(tree, qualifier=row) for row in filters}
-        for name in referenced_columns(tree):
-            if name not in source_columns:
-                source_columns.append(name)
+    filters = {row: _filter_sql(table_map, from_side, source, row) for row in ("old", "new")}
+    # Watched by the update trigger: what crosses, and what decides whether a row counts.
+    source_columns = list(
+        dict.fromkeys((*table_map.source_columns(direction), *referenced_columns_of(text or "")))
+    )
     key_sources = [f.column(from_side) or "" for f in table_map.key_fields]
     capture_function = _function_name("capture", table_map, direction)
     context = {
@@ -529,6 +525,9 @@ def _capture_artifact(
         "key_names": literal(", ".join(key_sources)),
         "old_watched": sql_join([ident("old", n) for n in source_columns]),
         "new_watched": sql_join([ident("new", n) for n in source_columns]),
+        "activity_log": control_function("activity_log"),
+        "other_direction": literal("to_left" if direction == "to_right" else "to_right"),
+        "source_label": literal(f"{source.schema}.{source.name}"),
         "old_refs": _capture_refs(maps, all_tables, table_map, direction, "old"),
         "new_refs": _capture_refs(maps, all_tables, table_map, direction, "new"),
         "row_trigger": _triggers(table_map, direction)[0],
@@ -537,6 +536,53 @@ def _capture_artifact(
     sql = render_template("capture.sql.j2", **context)
     drop_sql = render_template("drop_capture.sql.j2", **context)
     return Artifact(f"map/{table_map.name}/{direction}/capture", sql, drop_sql)
+
+
+def _filter_sql(table_map: TableMap, side: Side, source: Table, row: str) -> Sql:
+    """A map's filter on one side over ``row``; true when it has none."""
+    text = table_map.filter(side)
+    if text is None:
+        return Sql("true")
+    return render(
+        parse_expression(
+            text,
+            columns=[c.name for c in source.columns],
+            where=Where(file=table_map.file, map=table_map.name),
+            what=f"{side}_filter {text!r}",
+        ),
+        qualifier=row,
+    )
+
+
+def _snapshot_artifact(
+    maps: MapSet, all_tables: AllTables, table_map: TableMap, direction: Direction
+) -> Artifact:
+    from_side = source_of(direction)
+    source = all_tables[table_map.name][from_side]
+    keys = [(f.column(from_side) or "") for f in table_map.key_fields]
+    function = _function_name("snapshot", table_map, direction)
+    sql = render_template(
+        "snapshot.sql.j2",
+        map_name=literal(table_map.name),
+        direction=literal(direction),
+        snapshot_function=function,
+        source_table=ident(source.schema, source.name),
+        filter=_filter_sql(table_map, from_side, source, "new"),
+        refs=_capture_refs(maps, all_tables, table_map, direction, "new"),
+        key_order=sql_join([ident("new", k) for k in keys]),
+        after_key=sql_join(
+            [Sql(f"CAST(p_after ->> {literal(k)} AS {type_sql(_column(source, k))})") for k in keys]
+        ),
+    )
+    drop_sql = render_template(
+        "drop_functions.sql.j2", functions=[Sql(f"{function}(jsonb, integer)")], guard_held=False
+    )
+    return Artifact(f"map/{table_map.name}/{direction}/snapshot", sql, drop_sql)
+
+
+def snapshot_query(table_map: TableMap, direction: Direction) -> Sql:
+    """The call replicator sync makes for each chunk: (last key, chunk size) in, jsonb out."""
+    return Sql(f"SELECT {_function_name('snapshot', table_map, direction)}(%s::jsonb, %s)::text")
 
 
 def _triggers(table_map: TableMap, direction: Direction) -> tuple[Sql, Sql]:

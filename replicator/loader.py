@@ -40,6 +40,7 @@ MAP_KEYS = {
     "requires",
     "on_delete",
     "mark",
+    "master",
     "field",
 }
 FIELD_KEYS = {
@@ -217,6 +218,7 @@ def _load_map(
             text = None
         filters[side] = text
     on_delete = _choice(raw.get("on_delete", "propagate"), DELETE_POLICIES, "on_delete", problem)
+    master = _choice(raw.get("master", "left"), SIDES, "master", problem)
     marks = _marks(raw.get("mark"), on_delete, direction, problem)
     requires = raw.get("requires", [])
     if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
@@ -242,7 +244,7 @@ def _load_map(
                 if column in written:
                     problem(f"two fields write {target} column {column!r}", f.label)
                 written.add(column)
-    if len(problems) > start or None in (direction, mode, on_delete) or len(tables) < 2:
+    if len(problems) > start or None in (direction, mode, on_delete, master) or len(tables) < 2:
         return None
     return TableMap(
         name=cast(str, name),
@@ -257,6 +259,7 @@ def _load_map(
         requires=tuple(requires),
         on_delete=on_delete,
         marks=marks,
+        master=master,
     )
 
 

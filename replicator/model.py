@@ -202,6 +202,8 @@ class TableMap:
     on_delete: DeletePolicy = "propagate"
     # With on_delete = "mark": per receiving side, the column set and its value.
     marks: tuple[tuple[Side, str, Scalar], ...] = ()
+    # Initial sync: the side whose rows win where both sides hold the same key.
+    master: Side = "left"
 
     def mark_for(self, side: Side) -> tuple[str, Scalar] | None:
         for mark_side, column, value in self.marks:

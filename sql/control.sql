@@ -106,6 +106,19 @@ CREATE TABLE IF NOT EXISTS replicator.applied_batch (
     applied_at timestamptz NOT NULL DEFAULT now()
 );
 
+-- Initial sync, per map and direction, kept where the rows are written and
+-- updated with every chunk: a sync killed at any point continues from here.
+CREATE TABLE IF NOT EXISTS replicator.sync_progress (
+    map_name    text        NOT NULL,
+    direction   text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
+    last_key    jsonb,
+    copied      bigint      NOT NULL DEFAULT 0,
+    failed      bigint      NOT NULL DEFAULT 0,
+    started_at  timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz,
+    PRIMARY KEY (map_name, direction)
+);
+
 -- What deploy put here: one row per artifact, with the SQL that removes it.
 CREATE TABLE IF NOT EXISTS replicator.deployed_artifact (
     name        text        PRIMARY KEY,

@@ -40,7 +40,7 @@ def test_plan_deploy_status_exit_codes(project: Project) -> None:
     planned = replicator(project, "plan")
     assert planned.returncode == 2
     assert planned.stdout.startswith("-- replicator plan for database fno+cds")
-    assert replicator(project, "deploy").stdout == "database fno+cds: 55 created\n"
+    assert replicator(project, "deploy").stdout == "database fno+cds: 81 created\n"
     assert replicator(project, "plan").returncode == 0
     status = replicator(project, "status")
     assert status.returncode == 0
@@ -106,7 +106,7 @@ def test_connections_can_come_from_libpq_environment_variables(project: Project)
     }
     deployed = replicator(project, "deploy", env=env)
     assert deployed.returncode == 0, deployed.stderr
-    assert deployed.stdout == "database fno+cds: 55 created\n"
+    assert deployed.stdout == "database fno+cds: 81 created\n"
 
 
 def test_a_missing_config_and_a_missing_variable_are_named(

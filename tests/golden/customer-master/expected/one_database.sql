@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle aa2505b6159c56b8258a11e867a9c202fe7e9c9a8aee10ef4f23d4bd6e6d2523: 55 to create, 0 to replace, 0 to drop
+-- bundle 32827da0a288af0f755bb6d8c78fd2a0f6865f24b14ef48b4c58039208336340: 81 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -110,6 +110,19 @@ CREATE TABLE IF NOT EXISTS replicator.applied_batch (
     direction  text        PRIMARY KEY CHECK (direction IN ('to_right', 'to_left')),
     change_ids bigint[]    NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Initial sync, per map and direction, kept where the rows are written and
+-- updated with every chunk: a sync killed at any point continues from here.
+CREATE TABLE IF NOT EXISTS replicator.sync_progress (
+    map_name    text        NOT NULL,
+    direction   text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
+    last_key    jsonb,
+    copied      bigint      NOT NULL DEFAULT 0,
+    failed      bigint      NOT NULL DEFAULT 0,
+    started_at  timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz,
+    PRIMARY KEY (map_name, direction)
 );
 
 -- What deploy put here: one row per artifact, with the SQL that removes it.
@@ -414,7 +427,7 @@ SELECT s.map_name,
                FROM replicator.error_log GROUP BY map_name, direction) AS e
          USING (map_name, direction);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'c70cfcdf3457590afd25436c1f03830dd3b265e2c8ae61e62aa71dcdf7eb21e7', '')
+VALUES ('control', 'f15db389013551b7c6a5240c34c085f368f7f8d4f3f66ca036174bb4d0b158b9', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -464,6 +477,8 @@ SELECT "s"."dataareaid",
     ON CONFLICT ("company_code") DO UPDATE
    SET "name" = EXCLUDED."name"
  WHERE ("t"."name") IS DISTINCT FROM (EXCLUDED."name")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -526,7 +541,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '0a84188e14ee6c0c6c1712ea7cf85ffd6775a081d6f63b233b66b4dcff5cab44', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', 'ed219f77048ba3cd62d48b06e9f66c1cb82ccb4ddf80dcc52b47f926f06581d0', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -578,6 +593,8 @@ SELECT "s"."company_code",
     ON CONFLICT ("dataareaid") DO UPDATE
    SET "name" = EXCLUDED."name"
  WHERE ("t"."name") IS DISTINCT FROM (EXCLUDED."name")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -640,7 +657,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'e4f596d1928208c71607d93b0fb9c8d280ec35970d8e1a04d19e48fc0b02afb2', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', '65248680fd22b651674ad6248d760fd3533c7fdea9e1916c009b12a5437c71fa', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -756,6 +773,8 @@ SELECT "l"."lookup_1",
        "parent_account_number" = EXCLUDED."parent_account_number",
        "is_sellable" = ("t"."is_sellable" OR EXCLUDED."is_sellable")
  WHERE ("t"."firstname", "t"."lastname", "t"."emailaddress1", "t"."parent_account_number", "t"."is_sellable") IS DISTINCT FROM (EXCLUDED."firstname", EXCLUDED."lastname", EXCLUDED."emailaddress1", EXCLUDED."parent_account_number", ("t"."is_sellable" OR EXCLUDED."is_sellable"))
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -818,7 +837,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'a0375612cc6d453ffd55d281f74598691139216581e7cb7d81f0ab60c43f9f7e', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'd39c4ad6fa8f85d00c9fc7e03d562b5746c1a36afe447cada9298782586a183d', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -946,6 +965,8 @@ SELECT "l"."lookup_1",
        "email" = EXCLUDED."email",
        "customer_account" = EXCLUDED."customer_account"
  WHERE ("t"."first_name", "t"."last_name", "t"."email", "t"."customer_account") IS DISTINCT FROM (EXCLUDED."first_name", EXCLUDED."last_name", EXCLUDED."email", EXCLUDED."customer_account")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -1008,7 +1029,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '4b3b6671a2993634b1682fbfca007dec94b394fa13a06559b5b9d195b8f0fadc', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'ae5d27d2292c96a49f13d56675b7e258dca24037f80a47ae16404400af6d94e8', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1127,6 +1148,8 @@ SELECT "l"."lookup_1",
     ON CONFLICT ("companyid", "group_code") DO UPDATE
    SET "name" = EXCLUDED."name"
  WHERE ("t"."name") IS DISTINCT FROM (EXCLUDED."name")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -1189,7 +1212,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'e0b858f867aacd4dd6a980ec77f938f602eabced52f36f42a86c8c5702faecc1', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '21b99527aa0a73f06c0ac62c181bb8cbf044fa72826742574cbf5f5f5e7013f9', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1308,6 +1331,8 @@ SELECT "l"."lookup_1",
     ON CONFLICT ("dataareaid", "customer_group") DO UPDATE
    SET "description" = EXCLUDED."description"
  WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -1370,7 +1395,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'ae954bbbf6e5cbb46dc409201714779e57d443d2126d5d69dfb917105622a1a4', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '235a5e39000637ec6f86641c8dcfc6faa1f1b13e9f24f32d5da38ad30df53a11', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1492,6 +1517,8 @@ SELECT "l"."lookup_1",
    SET "name" = EXCLUDED."name",
        "payment_type" = EXCLUDED."payment_type"
  WHERE ("t"."name", "t"."payment_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."payment_type")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -1554,7 +1581,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'e4871c9236e2a360f62e79b58e54dc243e074b141ed42cd9fa915a89b903aed0', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'aab88f12551862b3c949b61d00e83431c618cbda3f638d11651302773cb31c59', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1676,6 +1703,8 @@ SELECT "l"."lookup_1",
    SET "description" = EXCLUDED."description",
        "payment_type" = EXCLUDED."payment_type"
  WHERE ("t"."description", "t"."payment_type") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."payment_type")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -1738,7 +1767,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '823150a493a3bbbbca7684a712a7f46e939081687242904d9e1b45e91d85ff00', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '1c3293bccf1eeebfaaaffc6ddc23a484624f17c94b9590cfb05bca29a442e988', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1866,6 +1895,8 @@ SELECT "l"."lookup_1",
        "emailaddress1" = EXCLUDED."emailaddress1",
        "is_sellable" = ("t"."is_sellable" OR EXCLUDED."is_sellable")
  WHERE ("t"."firstname", "t"."middlename", "t"."lastname", "t"."emailaddress1", "t"."is_sellable") IS DISTINCT FROM (EXCLUDED."firstname", EXCLUDED."middlename", EXCLUDED."lastname", EXCLUDED."emailaddress1", ("t"."is_sellable" OR EXCLUDED."is_sellable"))
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -1928,7 +1959,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '15e934462c47bbbde949b7bbc383852b8bbaf0292c8b4d6fc829469f7dbdf706', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'e2014dc6d0f394bea2b0b1fb88f452d6f8fa32c8d39fe409550ab596b390bdcb', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2054,6 +2085,8 @@ SELECT "l"."lookup_1",
        "email" = EXCLUDED."email",
        "party_type" = EXCLUDED."party_type"
  WHERE ("t"."name", "t"."email", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."email", EXCLUDED."party_type")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -2116,7 +2149,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '3cb93f28d3a25d0b217bcde4f2f847a50d4dac2b7ee11518179065b2f9732e4c', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '0b16a96736abf58ea5188729d18d06be2da1b071e2637cdbc6e99568d4eecb46', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2188,6 +2221,8 @@ SELECT "s"."card_number",
        "issued_on" = EXCLUDED."issued_on",
        "is_blocked" = EXCLUDED."is_blocked"
  WHERE ("t"."tier", "t"."issued_on", "t"."is_blocked") IS DISTINCT FROM (EXCLUDED."tier", EXCLUDED."issued_on", EXCLUDED."is_blocked")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -2250,7 +2285,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '85c0a91fada98e79e8970730a627e51adac0cb954688b526c14b832cd2370204', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'd5873c66d691f5d48f08bbb43899fe168d3e35c2070bdb86a767f621d19ca254', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2308,6 +2343,8 @@ SELECT "s"."card_number",
        "issued_on" = EXCLUDED."issued_on",
        "blocked" = EXCLUDED."blocked"
  WHERE ("t"."tier", "t"."issued_on", "t"."blocked") IS DISTINCT FROM (EXCLUDED."tier", EXCLUDED."issued_on", EXCLUDED."blocked")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -2370,7 +2407,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'd4d02e9b64568dd1d3e73440834451b7d3767139d7c9d3290efcb67ce826f65f', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'afa4b660e439ae931e9ae32210629933dd1db30a43bb33c0581c3d49a441bd59', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2427,6 +2464,8 @@ SELECT "s"."affix",
     ON CONFLICT ("affix", "affix_type") DO UPDATE
    SET "description" = EXCLUDED."description"
  WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -2489,7 +2528,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '5e68068b6f8a880373ea76622e147a85e5d884c420604209eadf38b825bab466', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '9529b6c82d298f152cdcf7c4cc1e53ef061894dfa668a2b27c1cbd06ca6d4679', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2546,6 +2585,8 @@ SELECT "s"."affix",
     ON CONFLICT ("affix", "affix_type") DO UPDATE
    SET "description" = EXCLUDED."description"
  WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -2608,7 +2649,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '4ba47eaca848ff6878f38400d6d13fc9b6d2b36a07fcd2f1a3fc86afb6c3c10a', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', '5712cfe13df402baf95b2026b93ce5124d310c7a8063a1e2c3f85ab566881651', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2713,6 +2754,8 @@ SELECT "l"."lookup_1",
     ON CONFLICT ("companyid", "name") DO UPDATE
    SET "description" = EXCLUDED."description"
  WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -2775,7 +2818,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '8dac95f65891bd4dd3280dfbf4880dfd1ff2fdf08ade89f27993a6347b04cbc1', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '297d7719c98de39213043cf2de699ef305c545559b5706b22e502c2941a4e62b', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2894,6 +2937,8 @@ SELECT "l"."lookup_1",
     ON CONFLICT ("dataareaid", "payment_day_name") DO UPDATE
    SET "description" = EXCLUDED."description"
  WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -2956,7 +3001,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'd1b829aab565051e7593663b9f0cfb64f990289bc76bc0e61d08fedf956eb4a9', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'a2166dc16daee46b1a4218fa980308b746f6a3b553b7becc8db26567348004c9', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3088,6 +3133,8 @@ SELECT "l"."lookup_1",
    SET "weekday" = EXCLUDED."weekday",
        "dayofmonth" = EXCLUDED."dayofmonth"
  WHERE ("t"."weekday", "t"."dayofmonth") IS DISTINCT FROM (EXCLUDED."weekday", EXCLUDED."dayofmonth")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -3150,7 +3197,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'e59ae659f49226f172a2c0c8ff96fefbdf07c79ed3579e3ab839393898e0f980', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'ae09ee724b2ccc1b706c4670108fafada4a905ce156cb9c3781b488004064ebe', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3282,6 +3329,8 @@ SELECT "l"."lookup_1",
    SET "week_day" = EXCLUDED."week_day",
        "day_of_month" = EXCLUDED."day_of_month"
  WHERE ("t"."week_day", "t"."day_of_month") IS DISTINCT FROM (EXCLUDED."week_day", EXCLUDED."day_of_month")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -3344,7 +3393,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'd4a1e8d3be3e06392aba397cb613f92c54ed82c72705d6309931d7d4fbcdba79', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '7962d2f245bb202fff7e85ecd70c324e0df9ff0575968a30321f5dbf01079cea', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3466,6 +3515,8 @@ SELECT "l"."lookup_1",
    SET "description" = EXCLUDED."description",
        "allocation" = EXCLUDED."allocation"
  WHERE ("t"."description", "t"."allocation") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."allocation")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -3528,7 +3579,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '2fddd9ad5f735e1e6a1617adc301efd332bbd5ff48c35aec08be3380dd11b930', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '5717530ec01842f02be7fd2231490455544c691f6e63fcbefefa6dd97ccddfbe', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3650,6 +3701,8 @@ SELECT "l"."lookup_1",
    SET "description" = EXCLUDED."description",
        "allocation" = EXCLUDED."allocation"
  WHERE ("t"."description", "t"."allocation") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."allocation")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -3712,7 +3765,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'a06d1aae77d06dd1041762b29b195dc79f266ce8d4651910ca3620e8faa26404', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'f12b75c27db165ddd60c504600bff1767d5c83f1fa9f7554986374bb400afe86', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3847,6 +3900,8 @@ SELECT "l"."lookup_1",
        "months" = EXCLUDED."months",
        "days" = EXCLUDED."days"
  WHERE ("t"."percentage", "t"."months", "t"."days") IS DISTINCT FROM (EXCLUDED."percentage", EXCLUDED."months", EXCLUDED."days")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -3909,7 +3964,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '053552ad136a01d18a5ef7de603318b44d7a7b22ce429bf62bca2bc62ac20c55', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '3ef59f1f63c4315e5466016c27dc205af1fee6523fc48003766667c59f56ac36', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4044,6 +4099,8 @@ SELECT "l"."lookup_1",
        "due_months" = EXCLUDED."due_months",
        "due_days" = EXCLUDED."due_days"
  WHERE ("t"."percent", "t"."due_months", "t"."due_days") IS DISTINCT FROM (EXCLUDED."percent", EXCLUDED."due_months", EXCLUDED."due_days")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -4106,7 +4163,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '77f0d50d8af3e6957c85874c5380fd3b470f3710265d28a086a3c58bb7cb893c', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '50c87f6590f41913f249dc8e6e521040808f4fccf48e4c2cbbcd9fa6e05560cf', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4240,6 +4297,8 @@ SELECT "l"."lookup_1",
        "paymentscheduleid" = EXCLUDED."paymentscheduleid",
        "paymentdayid" = EXCLUDED."paymentdayid"
  WHERE ("t"."name", "t"."due_days", "t"."paymentscheduleid", "t"."paymentdayid") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."due_days", EXCLUDED."paymentscheduleid", EXCLUDED."paymentdayid")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -4302,7 +4361,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'd8a797c409420bf26e51f3b47b79d5a4e31e59cc3c6ac962cc8e96ece02b16a5', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '7cbda8c3b5d43697a989abd9b8d303f6c562613325b02bd57c6985ce3d17daf4', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4436,6 +4495,8 @@ SELECT "l"."lookup_1",
        "payment_schedule" = EXCLUDED."payment_schedule",
        "payment_day" = EXCLUDED."payment_day"
  WHERE ("t"."description", "t"."net_days", "t"."payment_schedule", "t"."payment_day") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."net_days", EXCLUDED."payment_schedule", EXCLUDED."payment_day")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -4498,7 +4559,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'f728a213c2406a41339dc35ab83922f7c987785faba78142e41d2fbb011ce059', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'c058fe1602d9da76929dc850a1ea2bb276fe239c91e6a31e10c0c74b8fd05881', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4646,6 +4707,8 @@ SELECT "l"."lookup_1",
        "credit_hold" = EXCLUDED."credit_hold",
        "relationship_type" = EXCLUDED."relationship_type"
  WHERE ("t"."name", "t"."customergroupid", "t"."paymenttermid", "t"."customerpaymentmethodid", "t"."emailaddress1", "t"."creditlimit", "t"."credit_hold", "t"."relationship_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customergroupid", EXCLUDED."paymenttermid", EXCLUDED."customerpaymentmethodid", COALESCE(EXCLUDED."emailaddress1", "t"."emailaddress1"), EXCLUDED."creditlimit", EXCLUDED."credit_hold", EXCLUDED."relationship_type")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -4708,7 +4771,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '3fb1a0737e00c50db3d2570d50ba711e66f7213b78706ac6604e53b5c1c30772', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '4866a65f12ecb08b3cf20dca5c975434a4ee5a95a81e170004d1a0a6d9a4aa2b', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4856,6 +4919,8 @@ SELECT "l"."lookup_1",
        "blocked" = EXCLUDED."blocked",
        "party_type" = EXCLUDED."party_type"
  WHERE ("t"."name", "t"."customer_group", "t"."payment_terms", "t"."payment_method", "t"."email", "t"."credit_limit", "t"."blocked", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customer_group", EXCLUDED."payment_terms", EXCLUDED."payment_method", EXCLUDED."email", EXCLUDED."credit_limit", EXCLUDED."blocked", EXCLUDED."party_type")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -4918,7 +4983,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '8a6325f27663de8008183536e84a0bc3fdec7d0ed4157ec768bbe99fdac68b59', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'e4356ff96ebcfeba167216bd3dcc5dcbf8446370be036b73b4ae5d08e83f12ba', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6252,8 +6317,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'companies' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'companies', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.companies',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -6294,7 +6366,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."name") IS DISTINCT FROM ("new"."dataareaid", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', '8ee12e035698f595adb31193771e808e1940c00fe848eeface6de4712a232f1c', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', '786d3295d94ff01f01e1ce45542cb8b10b90b5dedc687e670a859a6143bda1be', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6313,6 +6385,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_companies_to_right"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/companies/to_right/snapshot ====
+-- Map 'companies', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_companies_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'companies',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL)
+             ORDER BY "new"."dataareaid"), '[]')
+      FROM (SELECT * FROM "fno"."companies" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid") > (CAST(p_after ->> 'dataareaid' AS character varying(4))))
+             ORDER BY "new"."dataareaid"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/companies/to_right/snapshot', 'ec4ef292adaef832684513279e203ffde3a37db2184cd511bd79406429af4223', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/companies/to_left/capture ====
 -- Map 'companies', 'to_left': capture changes of "cds"."company".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -6326,8 +6422,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'companies' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'companies', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.company',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -6368,7 +6471,7 @@ FOR EACH ROW
 WHEN (("old"."company_code", "old"."name") IS DISTINCT FROM ("new"."company_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', 'e928123fc747e03c2525c9a94492323697444b2e672a9c90ba09bce8c592ef15', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', '32af1ebd2114dd91e1d0a7a1941f740cfa1e5441488d18c399b2d72946ba09cb', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6387,6 +6490,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_companies_to_left"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/companies/to_left/snapshot ====
+-- Map 'companies', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_companies_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'companies',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL)
+             ORDER BY "new"."company_code"), '[]')
+      FROM (SELECT * FROM "cds"."company" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."company_code") > (CAST(p_after ->> 'company_code' AS character varying(4))))
+             ORDER BY "new"."company_code"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/companies/to_left/snapshot', 'b9b05794b4a288954700350534967ed4fa24b20dc5fac2d8663e0d4ab2d03410', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/contact_persons/to_right/capture ====
 -- Map 'contact_persons', 'to_right': capture changes of "fno"."contact_persons".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -6400,8 +6527,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'contact_persons' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'contact_persons', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.contact_persons',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -6442,7 +6576,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account"))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', '7647e93648cf2744682c024b64fb0476ded5af41980da8f07d3d86175e2e39f7', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', '48e7a6b0b15eb3ad07017906068579d68c0c00a034c384fa7b81d3049699cb97', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6461,6 +6595,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_contact_persons_to_right"() CASCAD
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/contact_persons/to_right/snapshot ====
+-- Map 'contact_persons', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_contact_persons_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'contact_persons',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+             ORDER BY "new"."dataareaid", "new"."contact_person_id"), '[]')
+      FROM (SELECT * FROM "fno"."contact_persons" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."contact_person_id") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'contact_person_id' AS character varying(20))))
+             ORDER BY "new"."dataareaid", "new"."contact_person_id"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/contact_persons/to_right/snapshot', '7bd948d21829a1be4fa39ef579791c6ec53cf525b28c0486be7c1a65daaa213c', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/contact_persons/to_left/capture ====
 -- Map 'contact_persons', 'to_left': capture changes of "cds"."contact".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -6474,8 +6632,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'contact_persons' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'contact_persons', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.contact',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -6516,7 +6681,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."contactpersonid", "old"."firstname", "old"."lastname", "old"."emailaddress1", "old"."parent_account_number") IS DISTINCT FROM ("new"."companyid", "new"."contactpersonid", "new"."firstname", "new"."lastname", "new"."emailaddress1", "new"."parent_account_number"))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', '7fe9ceb919cd644bbda66cbaa720d2d51273ec99462507225d19ab1feee725b4', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', '717fb45ea42b2abe74b16d18e7b32b37a501a0a8a2c412ee41278574ca899259', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6535,6 +6700,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_contact_persons_to_left"() CASCADE
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/contact_persons/to_left/snapshot ====
+-- Map 'contact_persons', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_contact_persons_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'contact_persons',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."contactpersonid"), '[]')
+      FROM (SELECT * FROM "cds"."contact" AS "new"
+             WHERE coalesce(("new"."contactpersonid" IS NOT NULL), false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."contactpersonid") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'contactpersonid' AS character varying(20))))
+             ORDER BY "new"."companyid", "new"."contactpersonid"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/contact_persons/to_left/snapshot', '2e0f46be589dfe637b56f1f5e29c549ec822e08594d242ecfd5957131bbb57e0', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/customer_groups/to_right/capture ====
 -- Map 'customer_groups', 'to_right': capture changes of "fno"."customer_groups".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -6548,8 +6737,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customer_groups' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'customer_groups', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.customer_groups',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -6590,7 +6786,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', '7776f00bf85b5d570973f1644b40dd96145f71acb8ad0d4c4938d98b6ec1a9c5', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', '4552bb67d7521417b8d82f1d5b1dbcaefbd3beb0b10d5614a0a0821b6f95a179', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6609,6 +6805,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_customer_groups_to_right"() CASCAD
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/customer_groups/to_right/snapshot ====
+-- Map 'customer_groups', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customer_groups_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_groups',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+             ORDER BY "new"."dataareaid", "new"."customer_group"), '[]')
+      FROM (SELECT * FROM "fno"."customer_groups" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."customer_group") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'customer_group' AS character varying(10))))
+             ORDER BY "new"."dataareaid", "new"."customer_group"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_groups/to_right/snapshot', 'e04219f7fcaedf65fbe08d8d5789fc85b4e8b1b65f7f2f8f47ef6c957ea5fc43', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/customer_groups/to_left/capture ====
 -- Map 'customer_groups', 'to_left': capture changes of "cds"."customer_group".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -6622,8 +6842,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customer_groups' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'customer_groups', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.customer_group',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -6664,7 +6891,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."group_code", "old"."name") IS DISTINCT FROM ("new"."companyid", "new"."group_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', 'd4ed2789a38b8a3f404cf084f675dc99e7adbcef6c9bcf5b993c8c19f110596f', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', '03e5c94c164e28384874fb69dda1c84c80c7d7b685e87ee36a8a3aaaf1935d33', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6683,6 +6910,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_customer_groups_to_left"() CASCADE
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/customer_groups/to_left/snapshot ====
+-- Map 'customer_groups', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customer_groups_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_groups',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."group_code"), '[]')
+      FROM (SELECT * FROM "cds"."customer_group" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."group_code") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'group_code' AS character varying(10))))
+             ORDER BY "new"."companyid", "new"."group_code"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_groups/to_left/snapshot', '880fd3b084079bc64acc9c732ec8336b46fd056ed0450ce69a4a99c496a4065e', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/customer_payment_methods/to_right/capture ====
 -- Map 'customer_payment_methods', 'to_right': capture changes of "fno"."customer_payment_methods".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -6696,8 +6947,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customer_payment_methods' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'customer_payment_methods', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.customer_payment_methods',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -6738,7 +6996,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type"))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', '3958360912f805384dafa0e1a4953f385f4c876bdeb9f6ab73bc77849a53e920', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', '98162f3b100ba5a785e79c2bfed17eda12fec3d4725bec3f823bc4aa025f70f5', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6757,6 +7015,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_customer_payment_methods_to_right"
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/customer_payment_methods/to_right/snapshot ====
+-- Map 'customer_payment_methods', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customer_payment_methods_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_payment_methods',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+             ORDER BY "new"."dataareaid", "new"."payment_method"), '[]')
+      FROM (SELECT * FROM "fno"."customer_payment_methods" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_method") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_method' AS character varying(10))))
+             ORDER BY "new"."dataareaid", "new"."payment_method"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_payment_methods/to_right/snapshot', 'f2e42188381bf4f727fa9d3d4fdb5d785ef3bc702342b88d1652336d5fda66d5', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/customer_payment_methods/to_left/capture ====
 -- Map 'customer_payment_methods', 'to_left': capture changes of "cds"."customer_payment_method".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -6770,8 +7052,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customer_payment_methods' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'customer_payment_methods', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.customer_payment_method',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -6812,7 +7101,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."payment_type") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."payment_type"))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', '0392959065aab5b66e486843075b4c209cf20d76c7516a78461c9e23ef8afc9a', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', 'fabad4665153344b9511cc92807f0598330f37729f269af4392bfcfa31f4cbaa', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6831,6 +7120,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_customer_payment_methods_to_left"(
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/customer_payment_methods/to_left/snapshot ====
+-- Map 'customer_payment_methods', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customer_payment_methods_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_payment_methods',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."code"), '[]')
+      FROM (SELECT * FROM "cds"."customer_payment_method" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."code") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'code' AS character varying(10))))
+             ORDER BY "new"."companyid", "new"."code"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_payment_methods/to_left/snapshot', 'e4a688c675a3f50563d5b02c5a8f024e4c3471b0698458facca1bae867be2c0c', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/customers_person/to_right/capture ====
 -- Map 'customers_person', 'to_right': capture changes of "fno"."customers".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -6844,8 +7157,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customers_person' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'customers_person', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.customers',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -6886,7 +7206,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', '6fd322e42324e48fad4798b6f02f758d9ab5eb0d687ff6bd59df542df4c14e50', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', '55fa53de9d743d8b260d5288e1378b5a2b3cff6306b8f30b99086f9423b5aba7', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6905,6 +7225,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_customers_person_to_right"() CASCA
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/customers_person/to_right/snapshot ====
+-- Map 'customers_person', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customers_person_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_person',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+             ORDER BY "new"."dataareaid", "new"."account_num"), '[]')
+      FROM (SELECT * FROM "fno"."customers" AS "new"
+             WHERE coalesce(("new"."party_type" = 'Person'), false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."account_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'account_num' AS character varying(20))))
+             ORDER BY "new"."dataareaid", "new"."account_num"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_person/to_right/snapshot', '21de40941beb1a8a821011b2a1125f92f22190d887edc7727034bda4cf8f3fec', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/customers_person/to_left/capture ====
 -- Map 'customers_person', 'to_left': capture changes of "cds"."contact".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -6918,8 +7262,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customers_person' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'customers_person', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.contact',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -6960,7 +7311,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."customer_number", "old"."firstname", "old"."middlename", "old"."lastname", "old"."emailaddress1", "old"."is_sellable") IS DISTINCT FROM ("new"."companyid", "new"."customer_number", "new"."firstname", "new"."middlename", "new"."lastname", "new"."emailaddress1", "new"."is_sellable"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', '4fcd34ce9b9d36b99138eb5bd7c2f4bbc03451478c4707ca0f54c636497a6cc7', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', '9fe70df27eb26828471ab4d5098818f31a56c74746aacc95dd564e96084a58ff', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6979,6 +7330,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_customers_person_to_left"() CASCAD
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/customers_person/to_left/snapshot ====
+-- Map 'customers_person', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customers_person_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_person',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."customer_number"), '[]')
+      FROM (SELECT * FROM "cds"."contact" AS "new"
+             WHERE coalesce(("new"."is_sellable" AND "new"."customer_number" IS NOT NULL), false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."customer_number") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'customer_number' AS character varying(20))))
+             ORDER BY "new"."companyid", "new"."customer_number"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_person/to_left/snapshot', '85430efdd95ef4165602dd24b9081530429f57bcf1da1cb89404ee565fc59316', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/loyalty_cards/to_right/capture ====
 -- Map 'loyalty_cards', 'to_right': capture changes of "fno"."loyalty_cards".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -6992,8 +7367,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'loyalty_cards' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'loyalty_cards', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.loyalty_cards',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7034,7 +7416,7 @@ FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."blocked"))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', '35b0972f021f20b209b5f860b4f2e252cb289dc5571b5fe3a2b1e8c7bb3bacef', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', 'dcc9a0ef5ce37db1dfab5c7ca0e903d56172652012fe4c13ad194028341415c4', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7053,6 +7435,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_loyalty_cards_to_right"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/loyalty_cards/to_right/snapshot ====
+-- Map 'loyalty_cards', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_loyalty_cards_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'loyalty_cards',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL)
+             ORDER BY "new"."card_number"), '[]')
+      FROM (SELECT * FROM "fno"."loyalty_cards" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."card_number") > (CAST(p_after ->> 'card_number' AS character varying(20))))
+             ORDER BY "new"."card_number"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/loyalty_cards/to_right/snapshot', '065807ebbd460752597776c4f6aea1a02c75da66acad734b8b7fcf931de8f0b0', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/loyalty_cards/to_left/capture ====
 -- Map 'loyalty_cards', 'to_left': capture changes of "cds"."loyalty_card".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -7066,8 +7472,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'loyalty_cards' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'loyalty_cards', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.loyalty_card',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7108,7 +7521,7 @@ FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."is_blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."is_blocked"))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', '4c97dd0a701ba0d712918da886f56e667b11e5181e230305735f4580d4657f46', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '37ef598a638373cdef3872a8e1628994925ad611e5fdf5986d54fb6b15ad13a9', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7127,6 +7540,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_loyalty_cards_to_left"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/loyalty_cards/to_left/snapshot ====
+-- Map 'loyalty_cards', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_loyalty_cards_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'loyalty_cards',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL)
+             ORDER BY "new"."card_number"), '[]')
+      FROM (SELECT * FROM "cds"."loyalty_card" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."card_number") > (CAST(p_after ->> 'card_number' AS character varying(20))))
+             ORDER BY "new"."card_number"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/loyalty_cards/to_left/snapshot', '0661f8dc0efb0f6026826fee200bf37d465d86229f566442cda7df4c404821e4', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/name_affixes/to_right/capture ====
 -- Map 'name_affixes', 'to_right': capture changes of "fno"."name_affixes".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -7140,8 +7577,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'name_affixes' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'name_affixes', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.name_affixes',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7182,7 +7626,7 @@ FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', 'e70a58844e7b7a196aae8542169345dac34b0adc0493c93eb1f70d648e768dcf', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', 'c59f5173cf2140a742ffc64b0308ec0e95fb34df4cd18da721d46dc3f5e1a7d6', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7201,6 +7645,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_name_affixes_to_right"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/name_affixes/to_right/snapshot ====
+-- Map 'name_affixes', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_name_affixes_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'name_affixes',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL)
+             ORDER BY "new"."affix", "new"."affix_type"), '[]')
+      FROM (SELECT * FROM "fno"."name_affixes" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."affix", "new"."affix_type") > (CAST(p_after ->> 'affix' AS character varying(20)), CAST(p_after ->> 'affix_type' AS character varying(10))))
+             ORDER BY "new"."affix", "new"."affix_type"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/name_affixes/to_right/snapshot', 'ffa1f7287426cad1cede7cb1fecd7167ab3256ddf573d9b1f6cb9914820c2cce', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/name_affixes/to_left/capture ====
 -- Map 'name_affixes', 'to_left': capture changes of "cds"."name_affix".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -7214,8 +7682,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'name_affixes' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'name_affixes', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.name_affix',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7256,7 +7731,7 @@ FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', '492c6a2f32dff8633eddc737685c22ccbfc7319680160931bcb3c603f935b484', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', '0ad9bb11bfa0d4625c0d586d781a9fe261dab930989126a17f137ae13edf8f61', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7275,6 +7750,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_name_affixes_to_left"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/name_affixes/to_left/snapshot ====
+-- Map 'name_affixes', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_name_affixes_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'name_affixes',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL)
+             ORDER BY "new"."affix", "new"."affix_type"), '[]')
+      FROM (SELECT * FROM "cds"."name_affix" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."affix", "new"."affix_type") > (CAST(p_after ->> 'affix' AS character varying(20)), CAST(p_after ->> 'affix_type' AS character varying(10))))
+             ORDER BY "new"."affix", "new"."affix_type"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/name_affixes/to_left/snapshot', 'cd33f91b21d930ad90f5040be1db3535b6d4027d15efd2974e0b553d97b56e68', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_days/to_right/capture ====
 -- Map 'payment_days', 'to_right': capture changes of "fno"."payment_days".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -7288,8 +7787,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_days' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_days', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.payment_days',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7330,7 +7836,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', '3ff2b85ac726f40cf32f65db600004b52600aeb758b4b1f6444ce35e7737e267', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', '91941868909dbde909c37a8da823ed60d3d9793ce18506bba346acfd469b0093', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7349,6 +7855,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_days_to_right"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_days/to_right/snapshot ====
+-- Map 'payment_days', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_days_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_days',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+             ORDER BY "new"."dataareaid", "new"."payment_day_name"), '[]')
+      FROM (SELECT * FROM "fno"."payment_days" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_day_name") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_day_name' AS character varying(30))))
+             ORDER BY "new"."dataareaid", "new"."payment_day_name"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_days/to_right/snapshot', '91839481abcbeff145b1ee1454398f5c74b80b4eab8d2a21ecf0e4687b15cb33', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_days/to_left/capture ====
 -- Map 'payment_days', 'to_left': capture changes of "cds"."payment_day".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -7362,8 +7892,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_days' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_days', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.payment_day',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7404,7 +7941,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', '6e1b13e03899fd0f907f994c5885caf715a3d99ffb19653562f22dbbf07fc571', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', '77f52763d779127d295a8154cf3158a2fdf7a767b7e2219ae158e4531fe4d34f', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7423,6 +7960,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_days_to_left"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_days/to_left/snapshot ====
+-- Map 'payment_days', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_days_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_days',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."name"), '[]')
+      FROM (SELECT * FROM "cds"."payment_day" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."name") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'name' AS character varying(30))))
+             ORDER BY "new"."companyid", "new"."name"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_days/to_left/snapshot', 'dc3716bf4414a27ac0ad667a2d55733a7febb1d8a1de87a62e785e73d64e7f93', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_day_lines/to_right/capture ====
 -- Map 'payment_day_lines', 'to_right': capture changes of "fno"."payment_day_lines".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -7436,8 +7997,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_day_lines' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_day_lines', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.payment_day_lines',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7480,7 +8048,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."week_day", "old"."day_of_month") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num", "new"."week_day", "new"."day_of_month"))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', '425e5b15bf510fe0990b97ca84b747c83ccc4ef398bd7e4a3299f3bf8c0a7b06', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', '53b4ebb1d3f4d80a25572a592bbd405f8a9fe8e515522a055400c3aa2b052669', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7499,6 +8067,31 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_day_lines_to_right"() CASC
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_day_lines/to_right/snapshot ====
+-- Map 'payment_day_lines', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_day_lines_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_day_lines',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END))
+             ORDER BY "new"."dataareaid", "new"."payment_day_name", "new"."line_num"), '[]')
+      FROM (SELECT * FROM "fno"."payment_day_lines" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_day_name", "new"."line_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_day_name' AS character varying(30)), CAST(p_after ->> 'line_num' AS integer)))
+             ORDER BY "new"."dataareaid", "new"."payment_day_name", "new"."line_num"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_day_lines/to_right/snapshot', '51543998e81e9f864f61473690178b345d262de8e74bf129d96d1887cf23b41c', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_day_lines/to_left/capture ====
 -- Map 'payment_day_lines', 'to_left': capture changes of "cds"."payment_day_line".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -7512,8 +8105,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_day_lines' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_day_lines', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.payment_day_line',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7556,7 +8156,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentdayid", "old"."line_number", "old"."weekday", "old"."dayofmonth") IS DISTINCT FROM ("new"."companyid", "new"."paymentdayid", "new"."line_number", "new"."weekday", "new"."dayofmonth"))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', 'dd18be53245c6a266a7da2cd6f1e37e9a1a50ae8474bcc9e052ebdbd3dec2bd5', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', 'e16de4b8b169448bb46ec12a43a10daa2687186e5900e1f484e1ef58a86706b7', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7575,6 +8175,31 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_day_lines_to_left"() CASCA
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_day_lines/to_left/snapshot ====
+-- Map 'payment_day_lines', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_day_lines_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_day_lines',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+       'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."paymentdayid", "new"."line_number"), '[]')
+      FROM (SELECT * FROM "cds"."payment_day_line" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."paymentdayid", "new"."line_number") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'paymentdayid' AS uuid), CAST(p_after ->> 'line_number' AS integer)))
+             ORDER BY "new"."companyid", "new"."paymentdayid", "new"."line_number"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_day_lines/to_left/snapshot', '1ebcd235c3875db7f7be04ccc13b19cad831fa3a6ca0874f6cb1dc182f991a44', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_schedules/to_right/capture ====
 -- Map 'payment_schedules', 'to_right': capture changes of "fno"."payment_schedules".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -7588,8 +8213,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_schedules' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_schedules', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.payment_schedules',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7630,7 +8262,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', '582dfdce04556b67279420167a7f362c36f7caca2ebbfb34be306552f526684c', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', '2f10b2d9c7c18a527e4a271f4368d8ba7162e9db8585df5a35888ede776da80d', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7649,6 +8281,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedules_to_right"() CASC
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_schedules/to_right/snapshot ====
+-- Map 'payment_schedules', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_schedules_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedules',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+             ORDER BY "new"."dataareaid", "new"."schedule_name"), '[]')
+      FROM (SELECT * FROM "fno"."payment_schedules" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."schedule_name") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'schedule_name' AS character varying(30))))
+             ORDER BY "new"."dataareaid", "new"."schedule_name"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedules/to_right/snapshot', '682d7f4b398849b1ddeeb5d017e327bd08511ada8c15d92579d57e36e70e020f', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_schedules/to_left/capture ====
 -- Map 'payment_schedules', 'to_left': capture changes of "cds"."payment_schedule".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -7662,8 +8318,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_schedules' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_schedules', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.payment_schedule',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7704,7 +8367,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description", "new"."allocation"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', '944a3f3e320790f2fab2d99f776bd43e2efa4840d3325f087a1ac420777c6302', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', '8e739b434a06f93a5dfdbb31344ca0aa6681d661b300e73373f08a9bba82c31c', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7723,6 +8386,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedules_to_left"() CASCA
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_schedules/to_left/snapshot ====
+-- Map 'payment_schedules', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_schedules_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedules',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."name"), '[]')
+      FROM (SELECT * FROM "cds"."payment_schedule" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."name") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'name' AS character varying(30))))
+             ORDER BY "new"."companyid", "new"."name"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedules/to_left/snapshot', 'bba4fab87accfb41f3d5e784806a52c8c220fa97a06dc2cea63f00ebcd7eaf85', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_schedule_lines/to_right/capture ====
 -- Map 'payment_schedule_lines', 'to_right': capture changes of "fno"."payment_schedule_lines".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -7736,8 +8423,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_schedule_lines' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_schedule_lines', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.payment_schedule_lines',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7780,7 +8474,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."percent", "old"."due_months", "old"."due_days") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num", "new"."percent", "new"."due_months", "new"."due_days"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', 'a4ac9cba2f6a89da0bd85b5d0e02208c6c27b391bede9945581728b6d25e7144', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', '15694e07107a5b7ed657a9dddc3c1032431a7aa22212aef8c56ac9889cfd38a9', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7799,6 +8493,31 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedule_lines_to_right"()
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_schedule_lines/to_right/snapshot ====
+-- Map 'payment_schedule_lines', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_schedule_lines_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedule_lines',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END))
+             ORDER BY "new"."dataareaid", "new"."schedule_name", "new"."line_num"), '[]')
+      FROM (SELECT * FROM "fno"."payment_schedule_lines" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."schedule_name", "new"."line_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'schedule_name' AS character varying(30)), CAST(p_after ->> 'line_num' AS integer)))
+             ORDER BY "new"."dataareaid", "new"."schedule_name", "new"."line_num"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedule_lines/to_right/snapshot', 'd5699cd67b0dbf554d2722275dce0a1278ee478cfa11587869c619f97056dfdb', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_schedule_lines/to_left/capture ====
 -- Map 'payment_schedule_lines', 'to_left': capture changes of "cds"."payment_schedule_line".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -7812,8 +8531,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_schedule_lines' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_schedule_lines', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.payment_schedule_line',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7856,7 +8582,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentscheduleid", "old"."line_number", "old"."percentage", "old"."months", "old"."days") IS DISTINCT FROM ("new"."companyid", "new"."paymentscheduleid", "new"."line_number", "new"."percentage", "new"."months", "new"."days"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', '8bec4ac1f8165cc76cdc5cf625d442bc33a23e1680223e11ebddccfcda997b3b', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', 'b83092201ad317f73ff3924673dfe302e323be3b61e3f19dbb11bbc2aff25464', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7875,6 +8601,31 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedule_lines_to_left"() 
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_schedule_lines/to_left/snapshot ====
+-- Map 'payment_schedule_lines', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_schedule_lines_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedule_lines',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+       'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."paymentscheduleid", "new"."line_number"), '[]')
+      FROM (SELECT * FROM "cds"."payment_schedule_line" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."paymentscheduleid", "new"."line_number") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'paymentscheduleid' AS uuid), CAST(p_after ->> 'line_number' AS integer)))
+             ORDER BY "new"."companyid", "new"."paymentscheduleid", "new"."line_number"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedule_lines/to_left/snapshot', 'f33a6a751ec45833b131654bcbe294dca91f20444a0da2f919a79cedb22d8f2a', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_terms/to_right/capture ====
 -- Map 'payment_terms', 'to_right': capture changes of "fno"."payment_terms".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -7888,8 +8639,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_terms' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_terms', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.payment_terms',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7934,7 +8692,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days", "old"."payment_schedule", "old"."payment_day") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days", "new"."payment_schedule", "new"."payment_day"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', '184ea2b6369e8b04aa2deb10c29bf71f95c9888a74c3735cf801ba90bbe2c9d2', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', '4f7faffa871d2ffcc37dd47cb0ed10ad1f7586f09d97fc79c9abf6148374a694', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7953,6 +8711,32 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_terms_to_right"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_terms/to_right/snapshot ====
+-- Map 'payment_terms', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_terms_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_terms',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."payment_schedule") END,
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END))
+             ORDER BY "new"."dataareaid", "new"."payment_term_id"), '[]')
+      FROM (SELECT * FROM "fno"."payment_terms" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_term_id") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_term_id' AS character varying(10))))
+             ORDER BY "new"."dataareaid", "new"."payment_term_id"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_terms/to_right/snapshot', '25a6d4a6af9025cd0b7d1854646dd3ce7065c14e6f8e6463357a4c02f549782a', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_terms/to_left/capture ====
 -- Map 'payment_terms', 'to_left': capture changes of "cds"."payment_term".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -7966,8 +8750,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_terms' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_terms', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.payment_term',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -8012,7 +8803,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."due_days", "old"."paymentscheduleid", "old"."paymentdayid") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."due_days", "new"."paymentscheduleid", "new"."paymentdayid"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', '9a2952583a6ef8d76f51ec32172ebfda6bba04237fedabe9936db34888688d9a', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', 'a5fd8da0da77c95d73f068ea6a9df746c0030fe8ddc803c2c77f107700ffbee1', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8031,6 +8822,32 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_terms_to_left"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_terms/to_left/snapshot ====
+-- Map 'payment_terms', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_terms_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_terms',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+       'payment_schedule', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid"),
+       'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."code"), '[]')
+      FROM (SELECT * FROM "cds"."payment_term" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."code") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'code' AS character varying(10))))
+             ORDER BY "new"."companyid", "new"."code"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_terms/to_left/snapshot', 'ee54a7b74e31519c680ced77790e65e3365129fdcee9e41f7b0da9fbfb6e339b', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/customers_organization/to_right/capture ====
 -- Map 'customers_organization', 'to_right': capture changes of "fno"."customers".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -8044,8 +8861,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customers_organization' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'customers_organization', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.customers',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -8092,7 +8916,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."payment_method", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."payment_method", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', 'f2f7d982531474ac386da3a4e53d5fa877e811a6427b7cb26eb5d75a921fc6a5', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', '87d009c94048b1aa8093f10b548ddefc2ad352095c267c0615b7ff0d2e030056', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8111,6 +8935,33 @@ DROP FUNCTION IF EXISTS "replicator"."capture_customers_organization_to_right"()
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/customers_organization/to_right/snapshot ====
+-- Map 'customers_organization', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customers_organization_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_organization',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'customergroupid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'customer_group', "new"."customer_group") END,
+       'paymenttermid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_term_id', "new"."payment_terms") END,
+       'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END))
+             ORDER BY "new"."dataareaid", "new"."account_num"), '[]')
+      FROM (SELECT * FROM "fno"."customers" AS "new"
+             WHERE coalesce(("new"."party_type" = 'Organization'), false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."account_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'account_num' AS character varying(20))))
+             ORDER BY "new"."dataareaid", "new"."account_num"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_organization/to_right/snapshot', '8c6400683062a09706b2b9ebedb534721a6480061f6f311879f3c03dea188921', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/customers_organization/to_left/capture ====
 -- Map 'customers_organization', 'to_left': capture changes of "cds"."account".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -8124,8 +8975,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customers_organization' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'customers_organization', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.account',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -8172,7 +9030,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."accountnumber", "old"."name", "old"."customergroupid", "old"."paymenttermid", "old"."customerpaymentmethodid", "old"."emailaddress1", "old"."creditlimit", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."companyid", "new"."accountnumber", "new"."name", "new"."customergroupid", "new"."paymenttermid", "new"."customerpaymentmethodid", "new"."emailaddress1", "new"."creditlimit", "new"."credit_hold", "new"."relationship_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', 'c8134a5366c7bb068c7cb3c9bb5e16ae2919351f02c5a944a0eff8aa0f78c9e1', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', 'c7479b19f356c7880e5750487f5fec42b1967d4d035453ed75abf1cfba1378ab', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8191,6 +9049,33 @@ DROP FUNCTION IF EXISTS "replicator"."capture_customers_organization_to_left"() 
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/customers_organization/to_left/snapshot ====
+-- Map 'customers_organization', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customers_organization_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_organization',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+       'customer_group', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'group_code', "p1"."group_code") FROM "cds"."customer_group" AS "p1" WHERE "p1"."customergroupid" = "new"."customergroupid" AND "p1"."companyid" = "new"."companyid"),
+       'payment_terms', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."payment_term" AS "p1" WHERE "p1"."paymenttermid" = "new"."paymenttermid" AND "p1"."companyid" = "new"."companyid"),
+       'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "new"."customerpaymentmethodid" AND "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."accountnumber"), '[]')
+      FROM (SELECT * FROM "cds"."account" AS "new"
+             WHERE coalesce(("new"."relationship_type" = 'customer'), false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."accountnumber") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'accountnumber' AS character varying(20))))
+             ORDER BY "new"."companyid", "new"."accountnumber"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_organization/to_left/snapshot', '89c792a9c24eb2374bdefafd9ab36981a6402aeb74ba2e1ff2e8aea36792d20d', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create registry ====
 -- The maps and directions this database takes part in.
 INSERT INTO "replicator"."map_state" (map_name, direction)
@@ -8203,4 +9088,4 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('aa2505b6159c56b8258a11e867a9c202fe7e9c9a8aee10ef4f23d4bd6e6d2523');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('32827da0a288af0f755bb6d8c78fd2a0f6865f24b14ef48b4c58039208336340');

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 81aa26ae60ecd7e6b840ff354efcb71ae9162b50c5c123a5cc09002102bf1224: 29 to create, 0 to replace, 0 to drop
+-- bundle 416b6bb970d23f0445843f36bf4770c964dbe62c9fa0a7c80b14bc39f6c207b7: 42 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -110,6 +110,19 @@ CREATE TABLE IF NOT EXISTS replicator.applied_batch (
     direction  text        PRIMARY KEY CHECK (direction IN ('to_right', 'to_left')),
     change_ids bigint[]    NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Initial sync, per map and direction, kept where the rows are written and
+-- updated with every chunk: a sync killed at any point continues from here.
+CREATE TABLE IF NOT EXISTS replicator.sync_progress (
+    map_name    text        NOT NULL,
+    direction   text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
+    last_key    jsonb,
+    copied      bigint      NOT NULL DEFAULT 0,
+    failed      bigint      NOT NULL DEFAULT 0,
+    started_at  timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz,
+    PRIMARY KEY (map_name, direction)
 );
 
 -- What deploy put here: one row per artifact, with the SQL that removes it.
@@ -414,7 +427,7 @@ SELECT s.map_name,
                FROM replicator.error_log GROUP BY map_name, direction) AS e
          USING (map_name, direction);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'c70cfcdf3457590afd25436c1f03830dd3b265e2c8ae61e62aa71dcdf7eb21e7', '')
+VALUES ('control', 'f15db389013551b7c6a5240c34c085f368f7f8d4f3f66ca036174bb4d0b158b9', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -464,6 +477,8 @@ SELECT "s"."company_code",
     ON CONFLICT ("dataareaid") DO UPDATE
    SET "name" = EXCLUDED."name"
  WHERE ("t"."name") IS DISTINCT FROM (EXCLUDED."name")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -526,7 +541,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'e4f596d1928208c71607d93b0fb9c8d280ec35970d8e1a04d19e48fc0b02afb2', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', '65248680fd22b651674ad6248d760fd3533c7fdea9e1916c009b12a5437c71fa', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -640,6 +655,8 @@ SELECT "l"."lookup_1",
        "email" = EXCLUDED."email",
        "customer_account" = EXCLUDED."customer_account"
  WHERE ("t"."first_name", "t"."last_name", "t"."email", "t"."customer_account") IS DISTINCT FROM (EXCLUDED."first_name", EXCLUDED."last_name", EXCLUDED."email", EXCLUDED."customer_account")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -702,7 +719,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '4b3b6671a2993634b1682fbfca007dec94b394fa13a06559b5b9d195b8f0fadc', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'ae5d27d2292c96a49f13d56675b7e258dca24037f80a47ae16404400af6d94e8', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -821,6 +838,8 @@ SELECT "l"."lookup_1",
     ON CONFLICT ("dataareaid", "customer_group") DO UPDATE
    SET "description" = EXCLUDED."description"
  WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -883,7 +902,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'ae954bbbf6e5cbb46dc409201714779e57d443d2126d5d69dfb917105622a1a4', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '235a5e39000637ec6f86641c8dcfc6faa1f1b13e9f24f32d5da38ad30df53a11', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1005,6 +1024,8 @@ SELECT "l"."lookup_1",
    SET "description" = EXCLUDED."description",
        "payment_type" = EXCLUDED."payment_type"
  WHERE ("t"."description", "t"."payment_type") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."payment_type")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -1067,7 +1088,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '823150a493a3bbbbca7684a712a7f46e939081687242904d9e1b45e91d85ff00', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '1c3293bccf1eeebfaaaffc6ddc23a484624f17c94b9590cfb05bca29a442e988', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1193,6 +1214,8 @@ SELECT "l"."lookup_1",
        "email" = EXCLUDED."email",
        "party_type" = EXCLUDED."party_type"
  WHERE ("t"."name", "t"."email", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."email", EXCLUDED."party_type")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -1255,7 +1278,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '3cb93f28d3a25d0b217bcde4f2f847a50d4dac2b7ee11518179065b2f9732e4c', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '0b16a96736abf58ea5188729d18d06be2da1b071e2637cdbc6e99568d4eecb46', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1327,6 +1350,8 @@ SELECT "s"."card_number",
        "issued_on" = EXCLUDED."issued_on",
        "blocked" = EXCLUDED."blocked"
  WHERE ("t"."tier", "t"."issued_on", "t"."blocked") IS DISTINCT FROM (EXCLUDED."tier", EXCLUDED."issued_on", EXCLUDED."blocked")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -1389,7 +1414,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'd4d02e9b64568dd1d3e73440834451b7d3767139d7c9d3290efcb67ce826f65f', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'afa4b660e439ae931e9ae32210629933dd1db30a43bb33c0581c3d49a441bd59', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1446,6 +1471,8 @@ SELECT "s"."affix",
     ON CONFLICT ("affix", "affix_type") DO UPDATE
    SET "description" = EXCLUDED."description"
  WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -1508,7 +1535,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '4ba47eaca848ff6878f38400d6d13fc9b6d2b36a07fcd2f1a3fc86afb6c3c10a', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', '5712cfe13df402baf95b2026b93ce5124d310c7a8063a1e2c3f85ab566881651', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1613,6 +1640,8 @@ SELECT "l"."lookup_1",
     ON CONFLICT ("dataareaid", "payment_day_name") DO UPDATE
    SET "description" = EXCLUDED."description"
  WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -1675,7 +1704,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'd1b829aab565051e7593663b9f0cfb64f990289bc76bc0e61d08fedf956eb4a9', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'a2166dc16daee46b1a4218fa980308b746f6a3b553b7becc8db26567348004c9', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1807,6 +1836,8 @@ SELECT "l"."lookup_1",
    SET "week_day" = EXCLUDED."week_day",
        "day_of_month" = EXCLUDED."day_of_month"
  WHERE ("t"."week_day", "t"."day_of_month") IS DISTINCT FROM (EXCLUDED."week_day", EXCLUDED."day_of_month")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -1869,7 +1900,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'd4a1e8d3be3e06392aba397cb613f92c54ed82c72705d6309931d7d4fbcdba79', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '7962d2f245bb202fff7e85ecd70c324e0df9ff0575968a30321f5dbf01079cea', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1991,6 +2022,8 @@ SELECT "l"."lookup_1",
    SET "description" = EXCLUDED."description",
        "allocation" = EXCLUDED."allocation"
  WHERE ("t"."description", "t"."allocation") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."allocation")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -2053,7 +2086,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'a06d1aae77d06dd1041762b29b195dc79f266ce8d4651910ca3620e8faa26404', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'f12b75c27db165ddd60c504600bff1767d5c83f1fa9f7554986374bb400afe86', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2188,6 +2221,8 @@ SELECT "l"."lookup_1",
        "due_months" = EXCLUDED."due_months",
        "due_days" = EXCLUDED."due_days"
  WHERE ("t"."percent", "t"."due_months", "t"."due_days") IS DISTINCT FROM (EXCLUDED."percent", EXCLUDED."due_months", EXCLUDED."due_days")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -2250,7 +2285,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '77f0d50d8af3e6957c85874c5380fd3b470f3710265d28a086a3c58bb7cb893c', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '50c87f6590f41913f249dc8e6e521040808f4fccf48e4c2cbbcd9fa6e05560cf', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2384,6 +2419,8 @@ SELECT "l"."lookup_1",
        "payment_schedule" = EXCLUDED."payment_schedule",
        "payment_day" = EXCLUDED."payment_day"
  WHERE ("t"."description", "t"."net_days", "t"."payment_schedule", "t"."payment_day") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."net_days", EXCLUDED."payment_schedule", EXCLUDED."payment_day")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -2446,7 +2483,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'f728a213c2406a41339dc35ab83922f7c987785faba78142e41d2fbb011ce059', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'c058fe1602d9da76929dc850a1ea2bb276fe239c91e6a31e10c0c74b8fd05881', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2594,6 +2631,8 @@ SELECT "l"."lookup_1",
        "blocked" = EXCLUDED."blocked",
        "party_type" = EXCLUDED."party_type"
  WHERE ("t"."name", "t"."customer_group", "t"."payment_terms", "t"."payment_method", "t"."email", "t"."credit_limit", "t"."blocked", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customer_group", EXCLUDED."payment_terms", EXCLUDED."payment_method", EXCLUDED."email", EXCLUDED."credit_limit", EXCLUDED."blocked", EXCLUDED."party_type")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -2656,7 +2695,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '8a6325f27663de8008183536e84a0bc3fdec7d0ed4157ec768bbe99fdac68b59', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'e4356ff96ebcfeba167216bd3dcc5dcbf8446370be036b73b4ae5d08e83f12ba', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3356,8 +3395,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'companies' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'companies', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.companies',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3398,7 +3444,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."name") IS DISTINCT FROM ("new"."dataareaid", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', '8ee12e035698f595adb31193771e808e1940c00fe848eeface6de4712a232f1c', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', '786d3295d94ff01f01e1ce45542cb8b10b90b5dedc687e670a859a6143bda1be', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3417,6 +3463,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_companies_to_right"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/companies/to_right/snapshot ====
+-- Map 'companies', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_companies_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'companies',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL)
+             ORDER BY "new"."dataareaid"), '[]')
+      FROM (SELECT * FROM "fno"."companies" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid") > (CAST(p_after ->> 'dataareaid' AS character varying(4))))
+             ORDER BY "new"."dataareaid"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/companies/to_right/snapshot', 'ec4ef292adaef832684513279e203ffde3a37db2184cd511bd79406429af4223', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/contact_persons/to_right/capture ====
 -- Map 'contact_persons', 'to_right': capture changes of "fno"."contact_persons".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -3430,8 +3500,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'contact_persons' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'contact_persons', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.contact_persons',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3472,7 +3549,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account"))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', '7647e93648cf2744682c024b64fb0476ded5af41980da8f07d3d86175e2e39f7', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', '48e7a6b0b15eb3ad07017906068579d68c0c00a034c384fa7b81d3049699cb97', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3491,6 +3568,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_contact_persons_to_right"() CASCAD
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/contact_persons/to_right/snapshot ====
+-- Map 'contact_persons', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_contact_persons_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'contact_persons',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+             ORDER BY "new"."dataareaid", "new"."contact_person_id"), '[]')
+      FROM (SELECT * FROM "fno"."contact_persons" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."contact_person_id") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'contact_person_id' AS character varying(20))))
+             ORDER BY "new"."dataareaid", "new"."contact_person_id"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/contact_persons/to_right/snapshot', '7bd948d21829a1be4fa39ef579791c6ec53cf525b28c0486be7c1a65daaa213c', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/customer_groups/to_right/capture ====
 -- Map 'customer_groups', 'to_right': capture changes of "fno"."customer_groups".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -3504,8 +3605,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customer_groups' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'customer_groups', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.customer_groups',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3546,7 +3654,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', '7776f00bf85b5d570973f1644b40dd96145f71acb8ad0d4c4938d98b6ec1a9c5', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', '4552bb67d7521417b8d82f1d5b1dbcaefbd3beb0b10d5614a0a0821b6f95a179', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3565,6 +3673,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_customer_groups_to_right"() CASCAD
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/customer_groups/to_right/snapshot ====
+-- Map 'customer_groups', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customer_groups_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_groups',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+             ORDER BY "new"."dataareaid", "new"."customer_group"), '[]')
+      FROM (SELECT * FROM "fno"."customer_groups" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."customer_group") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'customer_group' AS character varying(10))))
+             ORDER BY "new"."dataareaid", "new"."customer_group"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_groups/to_right/snapshot', 'e04219f7fcaedf65fbe08d8d5789fc85b4e8b1b65f7f2f8f47ef6c957ea5fc43', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/customer_payment_methods/to_right/capture ====
 -- Map 'customer_payment_methods', 'to_right': capture changes of "fno"."customer_payment_methods".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -3578,8 +3710,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customer_payment_methods' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'customer_payment_methods', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.customer_payment_methods',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3620,7 +3759,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type"))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', '3958360912f805384dafa0e1a4953f385f4c876bdeb9f6ab73bc77849a53e920', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', '98162f3b100ba5a785e79c2bfed17eda12fec3d4725bec3f823bc4aa025f70f5', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3639,6 +3778,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_customer_payment_methods_to_right"
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/customer_payment_methods/to_right/snapshot ====
+-- Map 'customer_payment_methods', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customer_payment_methods_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_payment_methods',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+             ORDER BY "new"."dataareaid", "new"."payment_method"), '[]')
+      FROM (SELECT * FROM "fno"."customer_payment_methods" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_method") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_method' AS character varying(10))))
+             ORDER BY "new"."dataareaid", "new"."payment_method"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_payment_methods/to_right/snapshot', 'f2e42188381bf4f727fa9d3d4fdb5d785ef3bc702342b88d1652336d5fda66d5', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/customers_person/to_right/capture ====
 -- Map 'customers_person', 'to_right': capture changes of "fno"."customers".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -3652,8 +3815,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customers_person' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'customers_person', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.customers',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3694,7 +3864,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', '6fd322e42324e48fad4798b6f02f758d9ab5eb0d687ff6bd59df542df4c14e50', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', '55fa53de9d743d8b260d5288e1378b5a2b3cff6306b8f30b99086f9423b5aba7', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3713,6 +3883,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_customers_person_to_right"() CASCA
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/customers_person/to_right/snapshot ====
+-- Map 'customers_person', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customers_person_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_person',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+             ORDER BY "new"."dataareaid", "new"."account_num"), '[]')
+      FROM (SELECT * FROM "fno"."customers" AS "new"
+             WHERE coalesce(("new"."party_type" = 'Person'), false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."account_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'account_num' AS character varying(20))))
+             ORDER BY "new"."dataareaid", "new"."account_num"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_person/to_right/snapshot', '21de40941beb1a8a821011b2a1125f92f22190d887edc7727034bda4cf8f3fec', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/loyalty_cards/to_right/capture ====
 -- Map 'loyalty_cards', 'to_right': capture changes of "fno"."loyalty_cards".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -3726,8 +3920,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'loyalty_cards' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'loyalty_cards', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.loyalty_cards',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3768,7 +3969,7 @@ FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."blocked"))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', '35b0972f021f20b209b5f860b4f2e252cb289dc5571b5fe3a2b1e8c7bb3bacef', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', 'dcc9a0ef5ce37db1dfab5c7ca0e903d56172652012fe4c13ad194028341415c4', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3787,6 +3988,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_loyalty_cards_to_right"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/loyalty_cards/to_right/snapshot ====
+-- Map 'loyalty_cards', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_loyalty_cards_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'loyalty_cards',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL)
+             ORDER BY "new"."card_number"), '[]')
+      FROM (SELECT * FROM "fno"."loyalty_cards" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."card_number") > (CAST(p_after ->> 'card_number' AS character varying(20))))
+             ORDER BY "new"."card_number"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/loyalty_cards/to_right/snapshot', '065807ebbd460752597776c4f6aea1a02c75da66acad734b8b7fcf931de8f0b0', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/name_affixes/to_right/capture ====
 -- Map 'name_affixes', 'to_right': capture changes of "fno"."name_affixes".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -3800,8 +4025,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'name_affixes' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'name_affixes', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.name_affixes',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3842,7 +4074,7 @@ FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', 'e70a58844e7b7a196aae8542169345dac34b0adc0493c93eb1f70d648e768dcf', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', 'c59f5173cf2140a742ffc64b0308ec0e95fb34df4cd18da721d46dc3f5e1a7d6', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3861,6 +4093,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_name_affixes_to_right"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/name_affixes/to_right/snapshot ====
+-- Map 'name_affixes', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_name_affixes_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'name_affixes',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL)
+             ORDER BY "new"."affix", "new"."affix_type"), '[]')
+      FROM (SELECT * FROM "fno"."name_affixes" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."affix", "new"."affix_type") > (CAST(p_after ->> 'affix' AS character varying(20)), CAST(p_after ->> 'affix_type' AS character varying(10))))
+             ORDER BY "new"."affix", "new"."affix_type"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/name_affixes/to_right/snapshot', 'ffa1f7287426cad1cede7cb1fecd7167ab3256ddf573d9b1f6cb9914820c2cce', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_days/to_right/capture ====
 -- Map 'payment_days', 'to_right': capture changes of "fno"."payment_days".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -3874,8 +4130,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_days' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_days', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.payment_days',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3916,7 +4179,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', '3ff2b85ac726f40cf32f65db600004b52600aeb758b4b1f6444ce35e7737e267', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', '91941868909dbde909c37a8da823ed60d3d9793ce18506bba346acfd469b0093', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3935,6 +4198,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_days_to_right"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_days/to_right/snapshot ====
+-- Map 'payment_days', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_days_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_days',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+             ORDER BY "new"."dataareaid", "new"."payment_day_name"), '[]')
+      FROM (SELECT * FROM "fno"."payment_days" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_day_name") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_day_name' AS character varying(30))))
+             ORDER BY "new"."dataareaid", "new"."payment_day_name"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_days/to_right/snapshot', '91839481abcbeff145b1ee1454398f5c74b80b4eab8d2a21ecf0e4687b15cb33', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_day_lines/to_right/capture ====
 -- Map 'payment_day_lines', 'to_right': capture changes of "fno"."payment_day_lines".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -3948,8 +4235,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_day_lines' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_day_lines', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.payment_day_lines',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3992,7 +4286,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."week_day", "old"."day_of_month") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num", "new"."week_day", "new"."day_of_month"))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', '425e5b15bf510fe0990b97ca84b747c83ccc4ef398bd7e4a3299f3bf8c0a7b06', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', '53b4ebb1d3f4d80a25572a592bbd405f8a9fe8e515522a055400c3aa2b052669', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4011,6 +4305,31 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_day_lines_to_right"() CASC
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_day_lines/to_right/snapshot ====
+-- Map 'payment_day_lines', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_day_lines_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_day_lines',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END))
+             ORDER BY "new"."dataareaid", "new"."payment_day_name", "new"."line_num"), '[]')
+      FROM (SELECT * FROM "fno"."payment_day_lines" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_day_name", "new"."line_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_day_name' AS character varying(30)), CAST(p_after ->> 'line_num' AS integer)))
+             ORDER BY "new"."dataareaid", "new"."payment_day_name", "new"."line_num"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_day_lines/to_right/snapshot', '51543998e81e9f864f61473690178b345d262de8e74bf129d96d1887cf23b41c', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_schedules/to_right/capture ====
 -- Map 'payment_schedules', 'to_right': capture changes of "fno"."payment_schedules".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -4024,8 +4343,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_schedules' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_schedules', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.payment_schedules',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4066,7 +4392,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', '582dfdce04556b67279420167a7f362c36f7caca2ebbfb34be306552f526684c', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', '2f10b2d9c7c18a527e4a271f4368d8ba7162e9db8585df5a35888ede776da80d', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4085,6 +4411,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedules_to_right"() CASC
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_schedules/to_right/snapshot ====
+-- Map 'payment_schedules', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_schedules_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedules',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+             ORDER BY "new"."dataareaid", "new"."schedule_name"), '[]')
+      FROM (SELECT * FROM "fno"."payment_schedules" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."schedule_name") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'schedule_name' AS character varying(30))))
+             ORDER BY "new"."dataareaid", "new"."schedule_name"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedules/to_right/snapshot', '682d7f4b398849b1ddeeb5d017e327bd08511ada8c15d92579d57e36e70e020f', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_schedule_lines/to_right/capture ====
 -- Map 'payment_schedule_lines', 'to_right': capture changes of "fno"."payment_schedule_lines".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -4098,8 +4448,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_schedule_lines' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_schedule_lines', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.payment_schedule_lines',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4142,7 +4499,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."percent", "old"."due_months", "old"."due_days") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num", "new"."percent", "new"."due_months", "new"."due_days"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', 'a4ac9cba2f6a89da0bd85b5d0e02208c6c27b391bede9945581728b6d25e7144', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', '15694e07107a5b7ed657a9dddc3c1032431a7aa22212aef8c56ac9889cfd38a9', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4161,6 +4518,31 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedule_lines_to_right"()
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_schedule_lines/to_right/snapshot ====
+-- Map 'payment_schedule_lines', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_schedule_lines_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedule_lines',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END))
+             ORDER BY "new"."dataareaid", "new"."schedule_name", "new"."line_num"), '[]')
+      FROM (SELECT * FROM "fno"."payment_schedule_lines" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."schedule_name", "new"."line_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'schedule_name' AS character varying(30)), CAST(p_after ->> 'line_num' AS integer)))
+             ORDER BY "new"."dataareaid", "new"."schedule_name", "new"."line_num"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedule_lines/to_right/snapshot', 'd5699cd67b0dbf554d2722275dce0a1278ee478cfa11587869c619f97056dfdb', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_terms/to_right/capture ====
 -- Map 'payment_terms', 'to_right': capture changes of "fno"."payment_terms".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -4174,8 +4556,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_terms' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_terms', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.payment_terms',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4220,7 +4609,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days", "old"."payment_schedule", "old"."payment_day") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days", "new"."payment_schedule", "new"."payment_day"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', '184ea2b6369e8b04aa2deb10c29bf71f95c9888a74c3735cf801ba90bbe2c9d2', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', '4f7faffa871d2ffcc37dd47cb0ed10ad1f7586f09d97fc79c9abf6148374a694', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4239,6 +4628,32 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_terms_to_right"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_terms/to_right/snapshot ====
+-- Map 'payment_terms', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_terms_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_terms',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."payment_schedule") END,
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END))
+             ORDER BY "new"."dataareaid", "new"."payment_term_id"), '[]')
+      FROM (SELECT * FROM "fno"."payment_terms" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_term_id") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_term_id' AS character varying(10))))
+             ORDER BY "new"."dataareaid", "new"."payment_term_id"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_terms/to_right/snapshot', '25a6d4a6af9025cd0b7d1854646dd3ce7065c14e6f8e6463357a4c02f549782a', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/customers_organization/to_right/capture ====
 -- Map 'customers_organization', 'to_right': capture changes of "fno"."customers".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -4252,8 +4667,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customers_organization' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'customers_organization', 'to_left',
+                    'initial sync overwrote a differing row of ' || 'fno.customers',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4300,7 +4722,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."payment_method", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."payment_method", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', 'f2f7d982531474ac386da3a4e53d5fa877e811a6427b7cb26eb5d75a921fc6a5', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', '87d009c94048b1aa8093f10b548ddefc2ad352095c267c0615b7ff0d2e030056', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4319,6 +4741,33 @@ DROP FUNCTION IF EXISTS "replicator"."capture_customers_organization_to_right"()
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/customers_organization/to_right/snapshot ====
+-- Map 'customers_organization', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customers_organization_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_organization',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'customergroupid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'customer_group', "new"."customer_group") END,
+       'paymenttermid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_term_id', "new"."payment_terms") END,
+       'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END))
+             ORDER BY "new"."dataareaid", "new"."account_num"), '[]')
+      FROM (SELECT * FROM "fno"."customers" AS "new"
+             WHERE coalesce(("new"."party_type" = 'Organization'), false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."account_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'account_num' AS character varying(20))))
+             ORDER BY "new"."dataareaid", "new"."account_num"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_organization/to_right/snapshot', '8c6400683062a09706b2b9ebedb534721a6480061f6f311879f3c03dea188921', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create registry ====
 -- The maps and directions this database takes part in.
 INSERT INTO "replicator"."map_state" (map_name, direction)
@@ -4331,4 +4780,4 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('81aa26ae60ecd7e6b840ff354efcb71ae9162b50c5c123a5cc09002102bf1224');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('416b6bb970d23f0445843f36bf4770c964dbe62c9fa0a7c80b14bc39f6c207b7');

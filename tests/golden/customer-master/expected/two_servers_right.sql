@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 81aa26ae60ecd7e6b840ff354efcb71ae9162b50c5c123a5cc09002102bf1224: 29 to create, 0 to replace, 0 to drop
+-- bundle 416b6bb970d23f0445843f36bf4770c964dbe62c9fa0a7c80b14bc39f6c207b7: 42 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -110,6 +110,19 @@ CREATE TABLE IF NOT EXISTS replicator.applied_batch (
     direction  text        PRIMARY KEY CHECK (direction IN ('to_right', 'to_left')),
     change_ids bigint[]    NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Initial sync, per map and direction, kept where the rows are written and
+-- updated with every chunk: a sync killed at any point continues from here.
+CREATE TABLE IF NOT EXISTS replicator.sync_progress (
+    map_name    text        NOT NULL,
+    direction   text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
+    last_key    jsonb,
+    copied      bigint      NOT NULL DEFAULT 0,
+    failed      bigint      NOT NULL DEFAULT 0,
+    started_at  timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz,
+    PRIMARY KEY (map_name, direction)
 );
 
 -- What deploy put here: one row per artifact, with the SQL that removes it.
@@ -414,7 +427,7 @@ SELECT s.map_name,
                FROM replicator.error_log GROUP BY map_name, direction) AS e
          USING (map_name, direction);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'c70cfcdf3457590afd25436c1f03830dd3b265e2c8ae61e62aa71dcdf7eb21e7', '')
+VALUES ('control', 'f15db389013551b7c6a5240c34c085f368f7f8d4f3f66ca036174bb4d0b158b9', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -464,6 +477,8 @@ SELECT "s"."dataareaid",
     ON CONFLICT ("company_code") DO UPDATE
    SET "name" = EXCLUDED."name"
  WHERE ("t"."name") IS DISTINCT FROM (EXCLUDED."name")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -526,7 +541,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '0a84188e14ee6c0c6c1712ea7cf85ffd6775a081d6f63b233b66b4dcff5cab44', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', 'ed219f77048ba3cd62d48b06e9f66c1cb82ccb4ddf80dcc52b47f926f06581d0', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -642,6 +657,8 @@ SELECT "l"."lookup_1",
        "parent_account_number" = EXCLUDED."parent_account_number",
        "is_sellable" = ("t"."is_sellable" OR EXCLUDED."is_sellable")
  WHERE ("t"."firstname", "t"."lastname", "t"."emailaddress1", "t"."parent_account_number", "t"."is_sellable") IS DISTINCT FROM (EXCLUDED."firstname", EXCLUDED."lastname", EXCLUDED."emailaddress1", EXCLUDED."parent_account_number", ("t"."is_sellable" OR EXCLUDED."is_sellable"))
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -704,7 +721,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'a0375612cc6d453ffd55d281f74598691139216581e7cb7d81f0ab60c43f9f7e', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'd39c4ad6fa8f85d00c9fc7e03d562b5746c1a36afe447cada9298782586a183d', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -823,6 +840,8 @@ SELECT "l"."lookup_1",
     ON CONFLICT ("companyid", "group_code") DO UPDATE
    SET "name" = EXCLUDED."name"
  WHERE ("t"."name") IS DISTINCT FROM (EXCLUDED."name")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -885,7 +904,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'e0b858f867aacd4dd6a980ec77f938f602eabced52f36f42a86c8c5702faecc1', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '21b99527aa0a73f06c0ac62c181bb8cbf044fa72826742574cbf5f5f5e7013f9', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1007,6 +1026,8 @@ SELECT "l"."lookup_1",
    SET "name" = EXCLUDED."name",
        "payment_type" = EXCLUDED."payment_type"
  WHERE ("t"."name", "t"."payment_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."payment_type")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -1069,7 +1090,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'e4871c9236e2a360f62e79b58e54dc243e074b141ed42cd9fa915a89b903aed0', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'aab88f12551862b3c949b61d00e83431c618cbda3f638d11651302773cb31c59', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1197,6 +1218,8 @@ SELECT "l"."lookup_1",
        "emailaddress1" = EXCLUDED."emailaddress1",
        "is_sellable" = ("t"."is_sellable" OR EXCLUDED."is_sellable")
  WHERE ("t"."firstname", "t"."middlename", "t"."lastname", "t"."emailaddress1", "t"."is_sellable") IS DISTINCT FROM (EXCLUDED."firstname", EXCLUDED."middlename", EXCLUDED."lastname", EXCLUDED."emailaddress1", ("t"."is_sellable" OR EXCLUDED."is_sellable"))
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -1259,7 +1282,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '15e934462c47bbbde949b7bbc383852b8bbaf0292c8b4d6fc829469f7dbdf706', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'e2014dc6d0f394bea2b0b1fb88f452d6f8fa32c8d39fe409550ab596b390bdcb', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1331,6 +1354,8 @@ SELECT "s"."card_number",
        "issued_on" = EXCLUDED."issued_on",
        "is_blocked" = EXCLUDED."is_blocked"
  WHERE ("t"."tier", "t"."issued_on", "t"."is_blocked") IS DISTINCT FROM (EXCLUDED."tier", EXCLUDED."issued_on", EXCLUDED."is_blocked")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -1393,7 +1418,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '85c0a91fada98e79e8970730a627e51adac0cb954688b526c14b832cd2370204', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'd5873c66d691f5d48f08bbb43899fe168d3e35c2070bdb86a767f621d19ca254', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1450,6 +1475,8 @@ SELECT "s"."affix",
     ON CONFLICT ("affix", "affix_type") DO UPDATE
    SET "description" = EXCLUDED."description"
  WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -1512,7 +1539,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '5e68068b6f8a880373ea76622e147a85e5d884c420604209eadf38b825bab466', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '9529b6c82d298f152cdcf7c4cc1e53ef061894dfa668a2b27c1cbd06ca6d4679', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1617,6 +1644,8 @@ SELECT "l"."lookup_1",
     ON CONFLICT ("companyid", "name") DO UPDATE
    SET "description" = EXCLUDED."description"
  WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -1679,7 +1708,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '8dac95f65891bd4dd3280dfbf4880dfd1ff2fdf08ade89f27993a6347b04cbc1', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '297d7719c98de39213043cf2de699ef305c545559b5706b22e502c2941a4e62b', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1811,6 +1840,8 @@ SELECT "l"."lookup_1",
    SET "weekday" = EXCLUDED."weekday",
        "dayofmonth" = EXCLUDED."dayofmonth"
  WHERE ("t"."weekday", "t"."dayofmonth") IS DISTINCT FROM (EXCLUDED."weekday", EXCLUDED."dayofmonth")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -1873,7 +1904,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'e59ae659f49226f172a2c0c8ff96fefbdf07c79ed3579e3ab839393898e0f980', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'ae09ee724b2ccc1b706c4670108fafada4a905ce156cb9c3781b488004064ebe', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1995,6 +2026,8 @@ SELECT "l"."lookup_1",
    SET "description" = EXCLUDED."description",
        "allocation" = EXCLUDED."allocation"
  WHERE ("t"."description", "t"."allocation") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."allocation")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -2057,7 +2090,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '2fddd9ad5f735e1e6a1617adc301efd332bbd5ff48c35aec08be3380dd11b930', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '5717530ec01842f02be7fd2231490455544c691f6e63fcbefefa6dd97ccddfbe', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2192,6 +2225,8 @@ SELECT "l"."lookup_1",
        "months" = EXCLUDED."months",
        "days" = EXCLUDED."days"
  WHERE ("t"."percentage", "t"."months", "t"."days") IS DISTINCT FROM (EXCLUDED."percentage", EXCLUDED."months", EXCLUDED."days")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -2254,7 +2289,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '053552ad136a01d18a5ef7de603318b44d7a7b22ce429bf62bca2bc62ac20c55', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '3ef59f1f63c4315e5466016c27dc205af1fee6523fc48003766667c59f56ac36', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2388,6 +2423,8 @@ SELECT "l"."lookup_1",
        "paymentscheduleid" = EXCLUDED."paymentscheduleid",
        "paymentdayid" = EXCLUDED."paymentdayid"
  WHERE ("t"."name", "t"."due_days", "t"."paymentscheduleid", "t"."paymentdayid") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."due_days", EXCLUDED."paymentscheduleid", EXCLUDED."paymentdayid")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -2450,7 +2487,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'd8a797c409420bf26e51f3b47b79d5a4e31e59cc3c6ac962cc8e96ece02b16a5', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '7cbda8c3b5d43697a989abd9b8d303f6c562613325b02bd57c6985ce3d17daf4', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2598,6 +2635,8 @@ SELECT "l"."lookup_1",
        "credit_hold" = EXCLUDED."credit_hold",
        "relationship_type" = EXCLUDED."relationship_type"
  WHERE ("t"."name", "t"."customergroupid", "t"."paymenttermid", "t"."customerpaymentmethodid", "t"."emailaddress1", "t"."creditlimit", "t"."credit_hold", "t"."relationship_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customergroupid", EXCLUDED."paymenttermid", EXCLUDED."customerpaymentmethodid", COALESCE(EXCLUDED."emailaddress1", "t"."emailaddress1"), EXCLUDED."creditlimit", EXCLUDED."credit_hold", EXCLUDED."relationship_type")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
 ;
 END
 $write$;
@@ -2660,7 +2699,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '3fb1a0737e00c50db3d2570d50ba711e66f7213b78706ac6604e53b5c1c30772', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '4866a65f12ecb08b3cf20dca5c975434a4ee5a95a81e170004d1a0a6d9a4aa2b', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3360,8 +3399,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'companies' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'companies', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.company',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3402,7 +3448,7 @@ FOR EACH ROW
 WHEN (("old"."company_code", "old"."name") IS DISTINCT FROM ("new"."company_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', 'e928123fc747e03c2525c9a94492323697444b2e672a9c90ba09bce8c592ef15', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', '32af1ebd2114dd91e1d0a7a1941f740cfa1e5441488d18c399b2d72946ba09cb', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3421,6 +3467,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_companies_to_left"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/companies/to_left/snapshot ====
+-- Map 'companies', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_companies_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'companies',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL)
+             ORDER BY "new"."company_code"), '[]')
+      FROM (SELECT * FROM "cds"."company" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."company_code") > (CAST(p_after ->> 'company_code' AS character varying(4))))
+             ORDER BY "new"."company_code"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/companies/to_left/snapshot', 'b9b05794b4a288954700350534967ed4fa24b20dc5fac2d8663e0d4ab2d03410', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/contact_persons/to_left/capture ====
 -- Map 'contact_persons', 'to_left': capture changes of "cds"."contact".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -3434,8 +3504,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'contact_persons' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'contact_persons', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.contact',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3476,7 +3553,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."contactpersonid", "old"."firstname", "old"."lastname", "old"."emailaddress1", "old"."parent_account_number") IS DISTINCT FROM ("new"."companyid", "new"."contactpersonid", "new"."firstname", "new"."lastname", "new"."emailaddress1", "new"."parent_account_number"))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', '7fe9ceb919cd644bbda66cbaa720d2d51273ec99462507225d19ab1feee725b4', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', '717fb45ea42b2abe74b16d18e7b32b37a501a0a8a2c412ee41278574ca899259', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3495,6 +3572,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_contact_persons_to_left"() CASCADE
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/contact_persons/to_left/snapshot ====
+-- Map 'contact_persons', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_contact_persons_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'contact_persons',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."contactpersonid"), '[]')
+      FROM (SELECT * FROM "cds"."contact" AS "new"
+             WHERE coalesce(("new"."contactpersonid" IS NOT NULL), false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."contactpersonid") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'contactpersonid' AS character varying(20))))
+             ORDER BY "new"."companyid", "new"."contactpersonid"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/contact_persons/to_left/snapshot', '2e0f46be589dfe637b56f1f5e29c549ec822e08594d242ecfd5957131bbb57e0', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/customer_groups/to_left/capture ====
 -- Map 'customer_groups', 'to_left': capture changes of "cds"."customer_group".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -3508,8 +3609,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customer_groups' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'customer_groups', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.customer_group',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3550,7 +3658,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."group_code", "old"."name") IS DISTINCT FROM ("new"."companyid", "new"."group_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', 'd4ed2789a38b8a3f404cf084f675dc99e7adbcef6c9bcf5b993c8c19f110596f', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', '03e5c94c164e28384874fb69dda1c84c80c7d7b685e87ee36a8a3aaaf1935d33', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3569,6 +3677,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_customer_groups_to_left"() CASCADE
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/customer_groups/to_left/snapshot ====
+-- Map 'customer_groups', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customer_groups_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_groups',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."group_code"), '[]')
+      FROM (SELECT * FROM "cds"."customer_group" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."group_code") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'group_code' AS character varying(10))))
+             ORDER BY "new"."companyid", "new"."group_code"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_groups/to_left/snapshot', '880fd3b084079bc64acc9c732ec8336b46fd056ed0450ce69a4a99c496a4065e', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/customer_payment_methods/to_left/capture ====
 -- Map 'customer_payment_methods', 'to_left': capture changes of "cds"."customer_payment_method".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -3582,8 +3714,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customer_payment_methods' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'customer_payment_methods', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.customer_payment_method',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3624,7 +3763,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."payment_type") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."payment_type"))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', '0392959065aab5b66e486843075b4c209cf20d76c7516a78461c9e23ef8afc9a', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', 'fabad4665153344b9511cc92807f0598330f37729f269af4392bfcfa31f4cbaa', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3643,6 +3782,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_customer_payment_methods_to_left"(
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/customer_payment_methods/to_left/snapshot ====
+-- Map 'customer_payment_methods', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customer_payment_methods_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_payment_methods',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."code"), '[]')
+      FROM (SELECT * FROM "cds"."customer_payment_method" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."code") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'code' AS character varying(10))))
+             ORDER BY "new"."companyid", "new"."code"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_payment_methods/to_left/snapshot', 'e4a688c675a3f50563d5b02c5a8f024e4c3471b0698458facca1bae867be2c0c', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/customers_person/to_left/capture ====
 -- Map 'customers_person', 'to_left': capture changes of "cds"."contact".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -3656,8 +3819,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customers_person' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'customers_person', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.contact',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3698,7 +3868,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."customer_number", "old"."firstname", "old"."middlename", "old"."lastname", "old"."emailaddress1", "old"."is_sellable") IS DISTINCT FROM ("new"."companyid", "new"."customer_number", "new"."firstname", "new"."middlename", "new"."lastname", "new"."emailaddress1", "new"."is_sellable"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', '4fcd34ce9b9d36b99138eb5bd7c2f4bbc03451478c4707ca0f54c636497a6cc7', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', '9fe70df27eb26828471ab4d5098818f31a56c74746aacc95dd564e96084a58ff', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3717,6 +3887,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_customers_person_to_left"() CASCAD
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/customers_person/to_left/snapshot ====
+-- Map 'customers_person', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customers_person_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_person',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."customer_number"), '[]')
+      FROM (SELECT * FROM "cds"."contact" AS "new"
+             WHERE coalesce(("new"."is_sellable" AND "new"."customer_number" IS NOT NULL), false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."customer_number") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'customer_number' AS character varying(20))))
+             ORDER BY "new"."companyid", "new"."customer_number"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_person/to_left/snapshot', '85430efdd95ef4165602dd24b9081530429f57bcf1da1cb89404ee565fc59316', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/loyalty_cards/to_left/capture ====
 -- Map 'loyalty_cards', 'to_left': capture changes of "cds"."loyalty_card".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -3730,8 +3924,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'loyalty_cards' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'loyalty_cards', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.loyalty_card',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3772,7 +3973,7 @@ FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."is_blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."is_blocked"))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', '4c97dd0a701ba0d712918da886f56e667b11e5181e230305735f4580d4657f46', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '37ef598a638373cdef3872a8e1628994925ad611e5fdf5986d54fb6b15ad13a9', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3791,6 +3992,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_loyalty_cards_to_left"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/loyalty_cards/to_left/snapshot ====
+-- Map 'loyalty_cards', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_loyalty_cards_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'loyalty_cards',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL)
+             ORDER BY "new"."card_number"), '[]')
+      FROM (SELECT * FROM "cds"."loyalty_card" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."card_number") > (CAST(p_after ->> 'card_number' AS character varying(20))))
+             ORDER BY "new"."card_number"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/loyalty_cards/to_left/snapshot', '0661f8dc0efb0f6026826fee200bf37d465d86229f566442cda7df4c404821e4', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/name_affixes/to_left/capture ====
 -- Map 'name_affixes', 'to_left': capture changes of "cds"."name_affix".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -3804,8 +4029,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'name_affixes' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'name_affixes', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.name_affix',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3846,7 +4078,7 @@ FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', '492c6a2f32dff8633eddc737685c22ccbfc7319680160931bcb3c603f935b484', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', '0ad9bb11bfa0d4625c0d586d781a9fe261dab930989126a17f137ae13edf8f61', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3865,6 +4097,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_name_affixes_to_left"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/name_affixes/to_left/snapshot ====
+-- Map 'name_affixes', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_name_affixes_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'name_affixes',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL)
+             ORDER BY "new"."affix", "new"."affix_type"), '[]')
+      FROM (SELECT * FROM "cds"."name_affix" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."affix", "new"."affix_type") > (CAST(p_after ->> 'affix' AS character varying(20)), CAST(p_after ->> 'affix_type' AS character varying(10))))
+             ORDER BY "new"."affix", "new"."affix_type"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/name_affixes/to_left/snapshot', 'cd33f91b21d930ad90f5040be1db3535b6d4027d15efd2974e0b553d97b56e68', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_days/to_left/capture ====
 -- Map 'payment_days', 'to_left': capture changes of "cds"."payment_day".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -3878,8 +4134,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_days' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_days', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.payment_day',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3920,7 +4183,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', '6e1b13e03899fd0f907f994c5885caf715a3d99ffb19653562f22dbbf07fc571', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', '77f52763d779127d295a8154cf3158a2fdf7a767b7e2219ae158e4531fe4d34f', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3939,6 +4202,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_days_to_left"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_days/to_left/snapshot ====
+-- Map 'payment_days', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_days_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_days',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."name"), '[]')
+      FROM (SELECT * FROM "cds"."payment_day" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."name") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'name' AS character varying(30))))
+             ORDER BY "new"."companyid", "new"."name"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_days/to_left/snapshot', 'dc3716bf4414a27ac0ad667a2d55733a7febb1d8a1de87a62e785e73d64e7f93', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_day_lines/to_left/capture ====
 -- Map 'payment_day_lines', 'to_left': capture changes of "cds"."payment_day_line".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -3952,8 +4239,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_day_lines' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_day_lines', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.payment_day_line',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3996,7 +4290,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentdayid", "old"."line_number", "old"."weekday", "old"."dayofmonth") IS DISTINCT FROM ("new"."companyid", "new"."paymentdayid", "new"."line_number", "new"."weekday", "new"."dayofmonth"))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', 'dd18be53245c6a266a7da2cd6f1e37e9a1a50ae8474bcc9e052ebdbd3dec2bd5', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', 'e16de4b8b169448bb46ec12a43a10daa2687186e5900e1f484e1ef58a86706b7', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4015,6 +4309,31 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_day_lines_to_left"() CASCA
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_day_lines/to_left/snapshot ====
+-- Map 'payment_day_lines', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_day_lines_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_day_lines',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+       'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."paymentdayid", "new"."line_number"), '[]')
+      FROM (SELECT * FROM "cds"."payment_day_line" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."paymentdayid", "new"."line_number") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'paymentdayid' AS uuid), CAST(p_after ->> 'line_number' AS integer)))
+             ORDER BY "new"."companyid", "new"."paymentdayid", "new"."line_number"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_day_lines/to_left/snapshot', '1ebcd235c3875db7f7be04ccc13b19cad831fa3a6ca0874f6cb1dc182f991a44', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_schedules/to_left/capture ====
 -- Map 'payment_schedules', 'to_left': capture changes of "cds"."payment_schedule".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -4028,8 +4347,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_schedules' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_schedules', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.payment_schedule',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4070,7 +4396,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description", "new"."allocation"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', '944a3f3e320790f2fab2d99f776bd43e2efa4840d3325f087a1ac420777c6302', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', '8e739b434a06f93a5dfdbb31344ca0aa6681d661b300e73373f08a9bba82c31c', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4089,6 +4415,30 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedules_to_left"() CASCA
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_schedules/to_left/snapshot ====
+-- Map 'payment_schedules', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_schedules_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedules',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."name"), '[]')
+      FROM (SELECT * FROM "cds"."payment_schedule" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."name") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'name' AS character varying(30))))
+             ORDER BY "new"."companyid", "new"."name"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedules/to_left/snapshot', 'bba4fab87accfb41f3d5e784806a52c8c220fa97a06dc2cea63f00ebcd7eaf85', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_schedule_lines/to_left/capture ====
 -- Map 'payment_schedule_lines', 'to_left': capture changes of "cds"."payment_schedule_line".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -4102,8 +4452,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_schedule_lines' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_schedule_lines', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.payment_schedule_line',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4146,7 +4503,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentscheduleid", "old"."line_number", "old"."percentage", "old"."months", "old"."days") IS DISTINCT FROM ("new"."companyid", "new"."paymentscheduleid", "new"."line_number", "new"."percentage", "new"."months", "new"."days"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', '8bec4ac1f8165cc76cdc5cf625d442bc33a23e1680223e11ebddccfcda997b3b', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', 'b83092201ad317f73ff3924673dfe302e323be3b61e3f19dbb11bbc2aff25464', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4165,6 +4522,31 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedule_lines_to_left"() 
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_schedule_lines/to_left/snapshot ====
+-- Map 'payment_schedule_lines', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_schedule_lines_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedule_lines',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+       'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."paymentscheduleid", "new"."line_number"), '[]')
+      FROM (SELECT * FROM "cds"."payment_schedule_line" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."paymentscheduleid", "new"."line_number") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'paymentscheduleid' AS uuid), CAST(p_after ->> 'line_number' AS integer)))
+             ORDER BY "new"."companyid", "new"."paymentscheduleid", "new"."line_number"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedule_lines/to_left/snapshot', 'f33a6a751ec45833b131654bcbe294dca91f20444a0da2f919a79cedb22d8f2a', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/payment_terms/to_left/capture ====
 -- Map 'payment_terms', 'to_left': capture changes of "cds"."payment_term".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -4178,8 +4560,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_terms' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'payment_terms', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.payment_term',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4224,7 +4613,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."due_days", "old"."paymentscheduleid", "old"."paymentdayid") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."due_days", "new"."paymentscheduleid", "new"."paymentdayid"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', '9a2952583a6ef8d76f51ec32172ebfda6bba04237fedabe9936db34888688d9a', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', 'a5fd8da0da77c95d73f068ea6a9df746c0030fe8ddc803c2c77f107700ffbee1', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4243,6 +4632,32 @@ DROP FUNCTION IF EXISTS "replicator"."capture_payment_terms_to_left"() CASCADE;
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/payment_terms/to_left/snapshot ====
+-- Map 'payment_terms', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_terms_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_terms',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+       'payment_schedule', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid"),
+       'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."code"), '[]')
+      FROM (SELECT * FROM "cds"."payment_term" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."code") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'code' AS character varying(10))))
+             ORDER BY "new"."companyid", "new"."code"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_terms/to_left/snapshot', 'ee54a7b74e31519c680ced77790e65e3365129fdcee9e41f7b0da9fbfb6e339b', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create map/customers_organization/to_left/capture ====
 -- Map 'customers_organization', 'to_left': capture changes of "cds"."account".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
@@ -4256,8 +4671,15 @@ DECLARE
     v_new_in boolean := false;
     v_same_key boolean := false;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety).
+    -- The replicator's own writes are never captured again (loop safety). An
+    -- initial sync of this map notes what it overwrote here.
     IF current_setting('replicator.applying', true) = 'on' THEN
+        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customers_organization' THEN
+            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+            VALUES ('overwrite', 'customers_organization', 'to_right',
+                    'initial sync overwrote a differing row of ' || 'cds.account',
+                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4304,7 +4726,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."accountnumber", "old"."name", "old"."customergroupid", "old"."paymenttermid", "old"."customerpaymentmethodid", "old"."emailaddress1", "old"."creditlimit", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."companyid", "new"."accountnumber", "new"."name", "new"."customergroupid", "new"."paymenttermid", "new"."customerpaymentmethodid", "new"."emailaddress1", "new"."creditlimit", "new"."credit_hold", "new"."relationship_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', 'c8134a5366c7bb068c7cb3c9bb5e16ae2919351f02c5a944a0eff8aa0f78c9e1', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', 'c7479b19f356c7880e5750487f5fec42b1967d4d035453ed75abf1cfba1378ab', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4323,6 +4745,33 @@ DROP FUNCTION IF EXISTS "replicator"."capture_customers_organization_to_left"() 
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
+-- ==== create map/customers_organization/to_left/snapshot ====
+-- Map 'customers_organization', 'to_left': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customers_organization_to_left"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_organization',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
+       'customer_group', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'group_code', "p1"."group_code") FROM "cds"."customer_group" AS "p1" WHERE "p1"."customergroupid" = "new"."customergroupid" AND "p1"."companyid" = "new"."companyid"),
+       'payment_terms', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."payment_term" AS "p1" WHERE "p1"."paymenttermid" = "new"."paymenttermid" AND "p1"."companyid" = "new"."companyid"),
+       'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "new"."customerpaymentmethodid" AND "p1"."companyid" = "new"."companyid")))
+             ORDER BY "new"."companyid", "new"."accountnumber"), '[]')
+      FROM (SELECT * FROM "cds"."account" AS "new"
+             WHERE coalesce(("new"."relationship_type" = 'customer'), false)
+               AND (p_after IS NULL OR ("new"."companyid", "new"."accountnumber") > (CAST(p_after ->> 'companyid' AS uuid), CAST(p_after ->> 'accountnumber' AS character varying(20))))
+             ORDER BY "new"."companyid", "new"."accountnumber"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_organization/to_left/snapshot', '89c792a9c24eb2374bdefafd9ab36981a6402aeb74ba2e1ff2e8aea36792d20d', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_left"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
 -- ==== create registry ====
 -- The maps and directions this database takes part in.
 INSERT INTO "replicator"."map_state" (map_name, direction)
@@ -4335,4 +4784,4 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('81aa26ae60ecd7e6b840ff354efcb71ae9162b50c5c123a5cc09002102bf1224');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('416b6bb970d23f0445843f36bf4770c964dbe62c9fa0a7c80b14bc39f6c207b7');

@@ -9,7 +9,8 @@ from datetime import timedelta
 from typing import TextIO
 
 from replicator import errorlog, states, sync
-from replicator.commands import EXIT_OK, connect, every_database
+from replicator.commands import EXIT_OK
+from replicator.connections import connect, every_database
 from replicator.errors import ReplicatorError
 from replicator.loader import load_maps
 from replicator.model import Config, Direction, Side, source_of

@@ -81,6 +81,7 @@ class Applier:
     config: Config
     batch_size: int
     poll_interval: float
+    on_batch: Callable[[Direction, float], None] | None = None  # seconds per batch, for metrics
     backoff: Backoff = field(default_factory=Backoff)
     totals: Totals = field(default_factory=Totals)
     stopping: bool = False
@@ -234,6 +235,8 @@ class Applier:
                 self._conn(target_of(direction)),
                 self._conn(source_of(direction)),
             )
+        if self.on_batch is not None:
+            self.on_batch(direction, time.monotonic() - started)
         self.totals.batches += 1
         self.totals.applied += taken - failed - skipped
         self.totals.failed += failed

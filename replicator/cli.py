@@ -37,6 +37,11 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("deploy", help="apply the plan, one transaction per database")
     run = sub.add_parser("run", help="run the applier until SIGTERM or SIGINT")
     run.add_argument("--once", action="store_true", help="stop when both queues are empty")
+    run.add_argument(
+        "--metrics",
+        metavar="ADDR:PORT",
+        help="serve Prometheus metrics at http://ADDR:PORT/metrics",
+    )
     status = sub.add_parser("status", help="per map and direction: state, backlog, applied, errors")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     for action, text in (
@@ -83,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "deploy":
             return commands.cmd_deploy(config, sys.stdout)
         if args.command == "run":
-            return commands.cmd_run(config, once=args.once)
+            return commands.cmd_run(config, once=args.once, metrics_address=args.metrics)
         if args.command in ("pause", "resume", "stop"):
             return admin.cmd_state(
                 config, sys.stdout, args.command, args.maps, args.direction, args.reason

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from typing import Any, TextIO, cast
+from dataclasses import asdict
+from typing import TextIO
 
 import psycopg
-from psycopg.rows import TupleRow, dict_row
 
+from replicator import metrics
 from replicator.applier import Applier, install_signal_handlers
 from replicator.catalog import SchemaCatalog, probe_types, read_schema
 from replicator.compiler import Bundle, compile_bundle, expression_probe
-from replicator.config import redacted
+from replicator.connections import connect
 from replicator.deployer import (
     DatabasePlan,
     deploy,
@@ -24,33 +21,15 @@ from replicator.deployer import (
     plan_database,
     read_deployed,
 )
-from replicator.errors import DatabaseError, DeployRefused, ExpressionError
+from replicator.errors import DeployRefused, ExpressionError
 from replicator.loader import load_maps
-from replicator.model import SIDES, Config, Direction, MapSet, Side, source_of, target_of
+from replicator.model import SIDES, Config, Direction, MapSet, Side, source_of
 from replicator.output import write_table
-from replicator.resources import sql_file
+from replicator.status import status_rows
 from replicator.validate import ExpressionTypes, validate
 
 EXIT_OK = 0
 EXIT_PENDING = 2
-
-
-def connect(config: Config, role: Side) -> psycopg.Connection[TupleRow]:
-    side = config.side(role)
-    try:
-        return psycopg.connect(side.conninfo, autocommit=True)
-    except psycopg.OperationalError as exc:
-        raise DatabaseError(
-            f"cannot connect to the {role} side {side.name!r} ({side.conninfo_source},"
-            f" {redacted(side.conninfo)}): {str(exc).strip()}"
-        ) from None
-
-
-@contextlib.contextmanager
-def every_database(config: Config) -> Iterator[dict[Side, psycopg.Connection[TupleRow]]]:
-    """One connection per database (one, or one per side), closed afterwards."""
-    with contextlib.ExitStack() as stack:
-        yield {role: stack.enter_context(connect(config, role)) for role in config.databases}
 
 
 def read_catalogs(config: Config) -> dict[Side, SchemaCatalog]:
@@ -157,10 +136,19 @@ def _deploy_summary(plan: DatabasePlan) -> str:
     return f"database {plan.database.label}: {', '.join(parts)}"
 
 
-def cmd_run(config: Config, once: bool = False) -> int:
-    """Run the applier until SIGTERM/SIGINT (or, with ``once``, until the queues are empty)."""
+def cmd_run(config: Config, once: bool = False, metrics_address: str | None = None) -> int:
+    """Run the applier until SIGTERM/SIGINT (or, with ``once``, until the queues are empty);
+    with ``metrics_address`` (ADDR:PORT), serve Prometheus metrics meanwhile."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    applier = Applier(config, batch_size=config.batch_size, poll_interval=config.poll_interval)
+    measured = metrics.Metrics()
+    applier = Applier(
+        config,
+        batch_size=config.batch_size,
+        poll_interval=config.poll_interval,
+        on_batch=measured.batch,
+    )
+    if metrics_address:
+        metrics.serve(metrics_address, lambda: status_rows(config), measured)
     install_signal_handlers(applier.request_stop)
     totals = applier.run(until_idle=once)
     logging.getLogger("replicator.applier").info(
@@ -171,54 +159,6 @@ def cmd_run(config: Config, once: bool = False) -> int:
         totals.batches,
     )
     return EXIT_OK
-
-
-@dataclass(frozen=True)
-class StatusRow:
-    map: str
-    direction: str
-    state: str
-    queued: int
-    oldest_queued_seconds: float | None
-    held: int  # arrived before a parent they look up; applied when it arrives
-    applied_total: int
-    last_applied_at: str | None
-    errors: int
-    errors_last_hour: int
-
-
-def status_rows(config: Config) -> list[StatusRow]:
-    """Per map and direction: queue figures from the source database, state, applied
-    figures and errors from the target database."""
-    seen: dict[Side, dict[tuple[str, str], dict[str, Any]]] = {}
-    now = datetime.now(UTC)
-    for role in config.databases:
-        with connect(config, role) as conn, conn.cursor(row_factory=dict_row) as cur:
-            found = cur.execute(sql_file("status.sql")).fetchall()
-        seen[role] = {(str(r["map_name"]), str(r["direction"])): r for r in found}
-    keys = sorted({key for rows in seen.values() for key in rows})
-    result: list[StatusRow] = []
-    for map_name, direction_text in keys:
-        direction = cast(Direction, direction_text)
-        source = seen[config.database_of(source_of(direction))].get((map_name, direction), {})
-        target = seen[config.database_of(target_of(direction))].get((map_name, direction), {})
-        oldest = source.get("oldest_captured_at")
-        applied_at = target.get("last_applied_at")
-        result.append(
-            StatusRow(
-                map=map_name,
-                direction=config.arrow(direction),
-                state=str(source.get("state") or "not deployed"),
-                queued=int(source.get("queued", 0)),
-                oldest_queued_seconds=(now - oldest).total_seconds() if oldest else None,
-                held=int(target.get("held", 0)),
-                applied_total=int(target.get("applied_total", 0)),
-                last_applied_at=applied_at.isoformat(timespec="seconds") if applied_at else None,
-                errors=int(target.get("errors", 0)),  # open ones
-                errors_last_hour=int(target.get("errors_last_hour", 0)),
-            )
-        )
-    return result
 
 
 def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:

@@ -21,6 +21,7 @@ from replicator.compiler import count_sql
 from replicator.config import load_config
 from replicator.loader import load_maps
 from replicator.model import SIDES, Config
+from replicator.status import status_rows
 from replicator.throwaway import ThrowawayServer
 
 ERP_WRITES = """
@@ -123,7 +124,7 @@ def wait_until_drained(config_path: Path, timeout: float = 60.0) -> None:
     config = load_config(config_path)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if all(row.queued == 0 for row in commands.status_rows(config)):
+        if all(row.queued == 0 for row in status_rows(config)):
             return
         time.sleep(0.2)
     raise RuntimeError("the queues did not drain within a minute; see the applier's log above")

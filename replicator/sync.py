@@ -24,8 +24,8 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from replicator import states
-from replicator.commands import connect
 from replicator.compiler import count_sql, snapshot_query
+from replicator.connections import connect
 from replicator.errors import ReplicatorError
 from replicator.model import Config, Direction, MapSet, TableMap, source_of, target_of
 from replicator.progress import Progress

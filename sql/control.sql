@@ -407,7 +407,8 @@ SELECT s.map_name,
        s.applied_total,
        s.last_applied_at,
        coalesce(e.open_errors, 0)                       AS errors,
-       coalesce(e.errors_last_hour, 0)                  AS errors_last_hour
+       coalesce(e.errors_last_hour, 0)                  AS errors_last_hour,
+       coalesce(e.logged, 0)                            AS errors_logged
   FROM replicator.map_state AS s
   LEFT JOIN (SELECT map_name, direction, count(*) AS queued, min(captured_at) AS oldest_captured_at
                FROM replicator.change_queue GROUP BY map_name, direction) AS q
@@ -416,6 +417,7 @@ SELECT s.map_name,
                FROM replicator.held_change GROUP BY map_name, direction) AS h
          USING (map_name, direction)
   LEFT JOIN (SELECT map_name, direction,
+                    count(*) AS logged,
                     count(*) FILTER (WHERE state = 'open') AS open_errors,
                     count(*) FILTER (WHERE last_seen > now() - interval '1 hour') AS errors_last_hour
                FROM replicator.error_log GROUP BY map_name, direction) AS e

@@ -10,9 +10,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from replicator import commands
 from replicator.config import load_config
 from replicator.errors import ConfigError
+from replicator.status import status_rows
 from tests.support import Project, example_project, queued, rows
 
 RULE = """
@@ -60,7 +60,7 @@ def add_groups(project: Project, *names: str) -> None:
 
 
 def state(project: Project) -> str:
-    found = {(r.map, r.direction): r for r in commands.status_rows(project.config())}
+    found = {(r.map, r.direction): r for r in status_rows(project.config())}
     return found[("customer_groups", "fno→cds")].state
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from replicator import commands
 from replicator.errors import DeployRefused, MapError
+from replicator.status import status_rows
 from tests.support import USMF, Project, audit, example_project, queued, rows, writes
 
 GROUP_OF_ACCOUNT = (
@@ -90,7 +91,7 @@ def test_a_child_whose_parent_has_not_arrived_is_held_then_applied(project: Proj
     # Not dropped, not written with a null group: held, and status says so.
     assert rows(project.right_url, "SELECT count(*) FROM cds.account") == [(0,)]
     assert held(project) == [("customers_organization", "to_right", "customer_groups")]
-    status = {(r.map, r.direction): r for r in commands.status_rows(project.config())}
+    status = {(r.map, r.direction): r for r in status_rows(project.config())}
     assert status[("customers_organization", "fno→cds")].held == 1
     assert status[("customers_organization", "fno→cds")].applied_total == 0
     with project.left() as erp:
@@ -99,7 +100,7 @@ def test_a_child_whose_parent_has_not_arrived_is_held_then_applied(project: Proj
     assert rows(project.right_url, GROUP_OF_ACCOUNT) == [("A", "10")]
     assert held(project) == [] and errors(project) == []
     assert writes(project.right_url, "cds.account") == [("INSERT", True)]
-    status = {(r.map, r.direction): r for r in commands.status_rows(project.config())}
+    status = {(r.map, r.direction): r for r in status_rows(project.config())}
     assert status[("customers_organization", "fno→cds")].applied_total == 1
 
 

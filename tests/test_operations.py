@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from replicator import admin, commands
+from replicator import admin
+from replicator.connections import every_database
 from replicator.errors import ReplicatorError
+from replicator.status import StatusRow, status_rows
 from tests.support import Project, example_project, queued, rows
 
 GROUPS = "SELECT group_code, name FROM cds.customer_group ORDER BY 1"
@@ -36,8 +38,8 @@ def replicator(project: Project, *args: str) -> subprocess.CompletedProcess[str]
     )
 
 
-def status(project: Project, map_name: str, arrow: str) -> commands.StatusRow:
-    found = {(r.map, r.direction): r for r in commands.status_rows(project.config())}
+def status(project: Project, map_name: str, arrow: str) -> StatusRow:
+    found = {(r.map, r.direction): r for r in status_rows(project.config())}
     return found[(map_name, arrow)]
 
 
@@ -134,7 +136,7 @@ def test_an_error_is_retried_after_the_fix_and_counts_its_attempts(project: Proj
     assert listed.returncode == 0
     assert "customer_groups | fno→cds" in listed.stdout and "| open  |" in listed.stdout
     assert listed.stdout.rstrip().endswith("(1 row)")
-    with commands.every_database(project.config()) as connections:
+    with every_database(project.config()) as connections:
         [error] = admin.errorlog.list_errors(connections, project.config())
     assert (error.key, error.attempts, error.sqlstate) == (
         '{"dataareaid": "usmf", "customer_group": "10"}',

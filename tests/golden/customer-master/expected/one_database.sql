@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 32827da0a288af0f755bb6d8c78fd2a0f6865f24b14ef48b4c58039208336340: 81 to create, 0 to replace, 0 to drop
+-- bundle 9956d32f270cde8aed975068d50c1eca33cde281d3ae4cfe759babcbcf4e49e2: 81 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -413,7 +413,8 @@ SELECT s.map_name,
        s.applied_total,
        s.last_applied_at,
        coalesce(e.open_errors, 0)                       AS errors,
-       coalesce(e.errors_last_hour, 0)                  AS errors_last_hour
+       coalesce(e.errors_last_hour, 0)                  AS errors_last_hour,
+       coalesce(e.logged, 0)                            AS errors_logged
   FROM replicator.map_state AS s
   LEFT JOIN (SELECT map_name, direction, count(*) AS queued, min(captured_at) AS oldest_captured_at
                FROM replicator.change_queue GROUP BY map_name, direction) AS q
@@ -422,12 +423,13 @@ SELECT s.map_name,
                FROM replicator.held_change GROUP BY map_name, direction) AS h
          USING (map_name, direction)
   LEFT JOIN (SELECT map_name, direction,
+                    count(*) AS logged,
                     count(*) FILTER (WHERE state = 'open') AS open_errors,
                     count(*) FILTER (WHERE last_seen > now() - interval '1 hour') AS errors_last_hour
                FROM replicator.error_log GROUP BY map_name, direction) AS e
          USING (map_name, direction);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'f15db389013551b7c6a5240c34c085f368f7f8d4f3f66ca036174bb4d0b158b9', '')
+VALUES ('control', '61bd4575c3f63a184be497b9a54e923816a5da5026cf02b389b063d6ca9e7ee4', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9088,4 +9090,4 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('32827da0a288af0f755bb6d8c78fd2a0f6865f24b14ef48b4c58039208336340');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('9956d32f270cde8aed975068d50c1eca33cde281d3ae4cfe759babcbcf4e49e2');

@@ -1,0 +1,31 @@
+"""Connections to the sides' databases, with errors that never show a password."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import psycopg
+from psycopg.rows import TupleRow
+
+from replicator.config import redacted
+from replicator.errors import DatabaseError
+from replicator.model import Config, Side
+
+
+def connect(config: Config, role: Side) -> psycopg.Connection[TupleRow]:
+    side = config.side(role)
+    try:
+        return psycopg.connect(side.conninfo, autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise DatabaseError(
+            f"cannot connect to the {role} side {side.name!r} ({side.conninfo_source},"
+            f" {redacted(side.conninfo)}): {str(exc).strip()}"
+        ) from None
+
+
+@contextlib.contextmanager
+def every_database(config: Config) -> Iterator[dict[Side, psycopg.Connection[TupleRow]]]:
+    """One connection per database (one, or one per side), closed afterwards."""
+    with contextlib.ExitStack() as stack:
+        yield {role: stack.enter_context(connect(config, role)) for role in config.databases}

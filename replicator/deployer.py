@@ -75,6 +75,7 @@ def plan_database(
         bundle_sha256=Sql(bundle.sha256),
         bundle_literal=literal(bundle.sha256),
         summary=Sql(summary),
+        summary_literal=literal(f"deployed bundle {bundle.sha256[:12]}: {summary}"),
         deploy_lock=Sql(f"{locks.DEPLOY[0]}, {locks.DEPLOY[1]}"),
         drops=[
             {"name": Sql(d.name), "name_literal": literal(d.name), "sql": Sql(d.drop_sql.strip())}

@@ -193,3 +193,10 @@ def test_skip_records_who_and_purge_keeps_open_errors(project: Project) -> None:
     assert replicator(project, "purge", "--older-than", "soon").stderr == (
         "replicator: 'soon' is not a duration; write e.g. 90s, 15m, 12h or 30d\n"
     )
+
+
+def test_deploys_are_in_the_activity_log(project: Project) -> None:
+    [(message,)] = rows(
+        project.left_url, "SELECT message FROM replicator.activity_log WHERE kind = 'deploy'"
+    )
+    assert message.startswith("deployed bundle ") and "to create" in message

@@ -9091,3 +9091,5 @@ ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 INSERT INTO replicator.deployment (bundle_sha256) VALUES ('9956d32f270cde8aed975068d50c1eca33cde281d3ae4cfe759babcbcf4e49e2');
+INSERT INTO replicator.activity_log (kind, message, detail)
+VALUES ('deploy', 'deployed bundle 9956d32f270c: 81 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '9956d32f270cde8aed975068d50c1eca33cde281d3ae4cfe759babcbcf4e49e2'));

@@ -4783,3 +4783,5 @@ ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 INSERT INTO replicator.deployment (bundle_sha256) VALUES ('510f87667ccb77a219f2690dbcf451717ceb1e084f107924c5f47e28d8936858');
+INSERT INTO replicator.activity_log (kind, message, detail)
+VALUES ('deploy', 'deployed bundle 510f87667ccb: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '510f87667ccb77a219f2690dbcf451717ceb1e084f107924c5f47e28d8936858'));

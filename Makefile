@@ -19,7 +19,7 @@ PG_LIB := /usr/lib/postgresql/15/lib
 # apt needs root; CI runs as root, developers may not.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install postgres test demo lint golden clean
+.PHONY: install postgres test demo bench bench-smoke lint golden clean
 
 # The venv, rebuilt whenever pyproject.toml changes (the stamp file is what
 # make tracks; `make .venv` works as a shorthand).
@@ -67,6 +67,16 @@ test: postgres install
 
 demo: postgres install
 	$(BIN)/python -m replicator.demo
+
+# The figures of the README's performance section; BENCH_ROWS, BENCH_BIG_ROWS
+# and BENCH_REPEAT scale it. Writes bench/results.json.
+bench: postgres install
+	$(BIN)/python -m bench.run
+
+# The same harness at toy sizes, so CI notices when it breaks (figures meaningless).
+bench-smoke: postgres install
+	BENCH_ROWS=200 BENCH_BIG_ROWS=1000 BENCH_REPEAT=1 BENCH_LATENCY_SECONDS=1 \
+	    BENCH_WRITER_SECONDS=1 BENCH_RESULTS=/tmp/replicator-bench-smoke.json $(BIN)/python -m bench.run
 
 lint: install
 	$(BIN)/ruff check replicator tests bench

@@ -7,54 +7,40 @@ They run interleaved for several rounds so machine noise spreads evenly, and
 the figures reported are ratios of median TPS to the no-capture median
 measured in the same run.
 
-    .venv/bin/python bench/writer_cost.py [--seconds 15] [--clients 4] [--rounds 3]
+    .venv/bin/python -m bench.writer_cost [--seconds 15] [--clients 4] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import os
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import psycopg
-
-from replicator import commands
-from replicator.config import load_config
+from bench.databases import deploy, example_databases, project, start_applier, stop
 from replicator.throwaway import ThrowawayServer
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "customer-master"
 PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
+# Loyalty cards: a mapped table without lookups, so online mode can map it too.
 UPSERT = """\\set id random(1, 10000)
 \\set n random(1, 365)
-INSERT INTO fno.payment_terms VALUES ('usmf', :id, 'x', :n)
-ON CONFLICT (dataareaid, payment_term_id) DO UPDATE SET net_days = EXCLUDED.net_days;
+INSERT INTO fno.loyalty_cards (card_number, tier, issued_on) VALUES (:id, 'Basic', DATE '2026-01-01' + :n::integer)
+ON CONFLICT (card_number) DO UPDATE SET issued_on = EXCLUDED.issued_on;
 """
 CONFIGURATIONS = ("no capture", "trigger capture", "trigger capture + applier", "online")
 
 
 def prepare(server: ThrowawayServer, name: str, configuration: str, work: Path) -> tuple[str, Path]:
-    url = server.create_database(name)
-    with psycopg.connect(url, autocommit=True) as conn:
-        for ddl in ("fno.sql", "cds.sql"):
-            conn.execute((EXAMPLE / ddl).read_bytes())
-    project = work / name
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("*.sql"))
-    if configuration == "online":
-        terms = project / "maps" / "payment_terms.toml"
-        terms.write_text(
-            terms.read_text().replace('direction = "both"', 'direction = "both"\nmode = "online"')
-        )
+    url, _ = example_databases((server,), name)
+    config_path = project(
+        work, name, url, url, online="loyalty_cards" if configuration == "online" else None
+    )
     if configuration != "no capture":
-        os.environ["REPLICATOR_LEFT"] = os.environ["REPLICATOR_RIGHT"] = url
-        commands.cmd_deploy(load_config(project / "replicator.toml"), io.StringIO())
-    return url, project
+        deploy(config_path, url, url)
+    return url, config_path
 
 
 def pgbench_tps(
@@ -92,44 +78,37 @@ def pgbench_tps(
     raise RuntimeError(f"no tps in pgbench output:\n{result.stdout}")
 
 
+def measure(
+    server: ThrowawayServer, work: Path, seconds: int, clients: int, rounds: int
+) -> dict[str, list[float]]:
+    """TPS per configuration, interleaved round by round."""
+    tps: dict[str, list[float]] = {c: [] for c in CONFIGURATIONS}
+    script = work / "upsert.sql"
+    script.write_text(UPSERT)
+    for round_number in range(rounds):
+        for index, configuration in enumerate(CONFIGURATIONS):
+            name = f"writer_{round_number}_{index}"
+            url, config_path = prepare(server, name, configuration, work)
+            applier = (
+                start_applier(config_path, url, url) if configuration.endswith("applier") else None
+            )
+            try:
+                tps[configuration].append(pgbench_tps(server, name, script, seconds, clients))
+            finally:
+                if applier is not None:
+                    stop(applier)
+            server.drop_database(name)
+    return tps
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    tps: dict[str, list[float]] = {c: [] for c in CONFIGURATIONS}
     with ThrowawayServer() as server, tempfile.TemporaryDirectory() as scratch:
-        work = Path(scratch)
-        script = work / "upsert.sql"
-        script.write_text(UPSERT)
-        for round_number in range(args.rounds):
-            for index, configuration in enumerate(CONFIGURATIONS):
-                name = f"bench_{round_number}_{index}"
-                url, project = prepare(server, name, configuration, work)
-                applier = None
-                if configuration.endswith("applier"):
-                    applier = subprocess.Popen(
-                        [
-                            sys.executable,
-                            "-m",
-                            "replicator.cli",
-                            "--config",
-                            str(project / "replicator.toml"),
-                            "run",
-                        ],
-                        env={**os.environ, "REPLICATOR_LEFT": url, "REPLICATOR_RIGHT": url},
-                        stderr=subprocess.DEVNULL,
-                    )
-                try:
-                    tps[configuration].append(
-                        pgbench_tps(server, name, script, args.seconds, args.clients)
-                    )
-                finally:
-                    if applier is not None:
-                        applier.terminate()
-                        applier.wait(timeout=60)
-                server.drop_database(name)
+        tps = measure(server, Path(scratch), args.seconds, args.clients, args.rounds)
     baseline = statistics.median(tps["no capture"])
     report = {
         c: {

@@ -191,7 +191,9 @@ class ThrowawayServer:
     def __init__(self, extra_settings: dict[str, str] | None = None) -> None:
         args = BASE_ARGS
         if server_has_setting("output_plugin_libraries"):
-            args += " -c output_plugin_libraries=wal2json"
+            # wal2json for WAL capture, pgoutput for native logical replication
+            # (the benchmark's yardstick).
+            args += " -c output_plugin_libraries=wal2json,pgoutput"
         for key, value in (extra_settings or {}).items():
             if not key or any(c.isspace() for c in key + value):
                 raise ValueError(f"setting {key}={value!r}: no whitespace allowed")

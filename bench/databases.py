@@ -1,0 +1,122 @@
+"""Benchmark databases: the customer-master example, deployed or not, and the
+workload written into it."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+from replicator import commands
+from replicator.config import load_config
+from replicator.throwaway import ThrowawayServer
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "customer-master"
+
+CUSTOMERS = """
+INSERT INTO fno.customers (dataareaid, account_num, name, credit_limit, blocked, email)
+SELECT 'usmf', %(prefix)s || g, 'Customer ' || g, g %% 10000 + 0.123456,
+       (ARRAY['No', 'Invoice', 'All'])[g %% 3 + 1], 'c' || g || '@example.org'
+  FROM generate_series(1, %(rows)s) AS g
+"""
+
+CARDS = """
+INSERT INTO fno.loyalty_cards (card_number, tier, issued_on)
+SELECT %(prefix)s || g, 'Basic', DATE '2026-01-01' + g %% 300
+  FROM generate_series(1, %(rows)s) AS g
+"""
+
+# Arrival time of every row the CRM receives, for latency.
+ARRIVALS = """
+CREATE TABLE public.bench_arrival (key text PRIMARY KEY, at timestamptz NOT NULL);
+CREATE FUNCTION public.bench_arrived() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.bench_arrival VALUES (NEW.accountnumber, clock_timestamp());
+    RETURN NULL;
+END $$;
+CREATE TRIGGER bench_arrived AFTER INSERT ON cds.account
+FOR EACH ROW EXECUTE FUNCTION public.bench_arrived();
+"""
+
+
+def example_databases(servers: tuple[ThrowawayServer, ...], name: str) -> tuple[str, str]:
+    """(left url, right url): both schemas in one database, or fno on the first server and
+    cds on the second; company usmf on both sides."""
+    left = servers[0].create_database(name)
+    right = servers[-1].create_database(name) if len(servers) > 1 else left
+    with psycopg.connect(left, autocommit=True) as conn:
+        conn.execute((EXAMPLE / "fno.sql").read_bytes())
+        conn.execute("INSERT INTO fno.companies VALUES ('usmf', 'Contoso USA')")
+    with psycopg.connect(right, autocommit=True) as conn:
+        conn.execute((EXAMPLE / "cds.sql").read_bytes())
+        conn.execute("INSERT INTO cds.company (company_code, name) VALUES ('usmf', 'Contoso USA')")
+        conn.execute(ARRIVALS.encode())
+    return left, right
+
+
+def drop(servers: tuple[ThrowawayServer, ...], name: str) -> None:
+    for server in servers:
+        server.drop_database(name)
+
+
+def project(work: Path, name: str, left: str, right: str, online: str | None = None) -> Path:
+    """A copy of the example pointing at the urls (with ``online``, that map made
+    online); returns its replicator.toml."""
+    root = work / name
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("*.sql"))
+    if online is not None:
+        path = root / "maps" / f"{online}.toml"
+        path.write_text(
+            path.read_text().replace('direction = "both"', 'direction = "both"\nmode = "online"')
+        )
+    return root / "replicator.toml"
+
+
+def environment(left: str, right: str) -> dict[str, str]:
+    return {**os.environ, "REPLICATOR_LEFT": left, "REPLICATOR_RIGHT": right}
+
+
+def deploy(config_path: Path, left: str, right: str) -> None:
+    os.environ.update(REPLICATOR_LEFT=left, REPLICATOR_RIGHT=right)
+    commands.cmd_deploy(load_config(config_path), io.StringIO())
+
+
+def start_applier(config_path: Path, left: str, right: str, *extra: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "replicator.cli", "--config", str(config_path), "run", *extra],
+        env=environment(left, right),
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=120)
+
+
+def count(url: str, table: str) -> int:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(f"SELECT count(*) FROM {table}".encode()).fetchone()
+    return int(row[0]) if row else 0
+
+
+def peak_rss_mb(process: subprocess.Popen[bytes]) -> float:
+    """Wait for ``process`` and return its peak resident set (VmHWM), in MB."""
+    peak = 0
+    status = Path(f"/proc/{process.pid}/status")
+    while process.poll() is None:
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except (FileNotFoundError, ProcessLookupError):
+            break
+        time.sleep(0.05)
+    return peak / 1024

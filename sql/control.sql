@@ -300,9 +300,10 @@ BEGIN
     WITH batch AS (
         DELETE FROM replicator.change_queue AS q
          WHERE q.direction = p_direction
-           -- An array, not IN (subquery): the plan plpgsql caches after a few
-           -- calls must stay a primary-key lookup however long the queue grows.
-           AND q.id = ANY (replicator.runnable_ids(p_direction, p_limit))
+           -- An array computed once (ARRAY(subquery)), not IN (subquery) nor a
+           -- bare function call, which a sequential-scan plan would call per row:
+           -- the plan must stay a primary-key lookup however long the queue grows.
+           AND q.id = ANY (ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit))))
         RETURNING q.id, q.map_name, q.op, q.image, q.refs
     )
     SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
@@ -334,7 +335,7 @@ AS $$
                               ORDER BY id), '[]')
       FROM (SELECT id, map_name, op, image, refs FROM replicator.change_queue
              WHERE direction = p_direction
-               AND id = ANY (replicator.runnable_ids(p_direction, p_limit))) AS oldest
+               AND id = ANY (ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit))))) AS oldest
 $$;
 
 -- Two servers, source side: forget changes the target has durably applied.

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 510f87667ccb77a219f2690dbcf451717ceb1e084f107924c5f47e28d8936858: 42 to create, 0 to replace, 0 to drop
+-- bundle e8b52005c6475103e4f1a0ed3fcabe13124dd880b95341f8dde710b95dc55ed5: 42 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -306,9 +306,10 @@ BEGIN
     WITH batch AS (
         DELETE FROM replicator.change_queue AS q
          WHERE q.direction = p_direction
-           -- An array, not IN (subquery): the plan plpgsql caches after a few
-           -- calls must stay a primary-key lookup however long the queue grows.
-           AND q.id = ANY (replicator.runnable_ids(p_direction, p_limit))
+           -- An array computed once (ARRAY(subquery)), not IN (subquery) nor a
+           -- bare function call, which a sequential-scan plan would call per row:
+           -- the plan must stay a primary-key lookup however long the queue grows.
+           AND q.id = ANY (ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit))))
         RETURNING q.id, q.map_name, q.op, q.image, q.refs
     )
     SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
@@ -340,7 +341,7 @@ AS $$
                               ORDER BY id), '[]')
       FROM (SELECT id, map_name, op, image, refs FROM replicator.change_queue
              WHERE direction = p_direction
-               AND id = ANY (replicator.runnable_ids(p_direction, p_limit))) AS oldest
+               AND id = ANY (ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit))))) AS oldest
 $$;
 
 -- Two servers, source side: forget changes the target has durably applied.
@@ -429,7 +430,7 @@ SELECT s.map_name,
                FROM replicator.error_log GROUP BY map_name, direction) AS e
          USING (map_name, direction);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '61bd4575c3f63a184be497b9a54e923816a5da5026cf02b389b063d6ca9e7ee4', '')
+VALUES ('control', '3815e8a5b74bd11fb174f4c626c0c70b219750b9041d206c9bd6f50a7c38c650', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -4782,6 +4783,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('510f87667ccb77a219f2690dbcf451717ceb1e084f107924c5f47e28d8936858');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e8b52005c6475103e4f1a0ed3fcabe13124dd880b95341f8dde710b95dc55ed5');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 510f87667ccb: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '510f87667ccb77a219f2690dbcf451717ceb1e084f107924c5f47e28d8936858'));
+VALUES ('deploy', 'deployed bundle e8b52005c647: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e8b52005c6475103e4f1a0ed3fcabe13124dd880b95341f8dde710b95dc55ed5'));

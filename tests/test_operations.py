@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from replicator import admin
 from replicator.connections import every_database
 from replicator.errors import ReplicatorError
 from replicator.status import StatusRow, status_rows
-from tests.support import Project, example_project, queued, rows
+from tests.support import Project, cli, example_project, queued, rows
 
 GROUPS = "SELECT group_code, name FROM cds.customer_group ORDER BY 1"
 
@@ -25,17 +24,6 @@ def project(tmp_path: Path, two_sides: tuple[str, str]) -> Project:
     project = example_project(tmp_path, left, right)
     project.deploy()
     return project
-
-
-def replicator(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "replicator.cli", "--config", str(project.config_path), *args],
-        env=project.env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def status(project: Project, map_name: str, arrow: str) -> StatusRow:
@@ -56,7 +44,7 @@ def add_group(project: Project, code: str, name: str) -> None:
 
 
 def test_a_paused_map_queues_and_catches_up_in_order_when_resumed(project: Project) -> None:
-    done = replicator(
+    done = cli(
         project, "pause", "customer_groups", "--direction", "to_right", "--reason", "CRM upgrade"
     )
     assert done.returncode == 0
@@ -73,7 +61,7 @@ def test_a_paused_map_queues_and_catches_up_in_order_when_resumed(project: Proje
     paused = status(project, "customer_groups", "fno→cds")
     assert (paused.state, paused.queued) == ("paused", 2)
     assert paused.oldest_queued_seconds is not None and paused.oldest_queued_seconds >= 0
-    assert replicator(project, "resume", "customer_groups").stdout == (
+    assert cli(project, "resume", "customer_groups").stdout == (
         "customer_groups (fno→cds): paused → catching_up\n"
         "customer_groups (cds→fno): already running\n"
     )
@@ -89,10 +77,10 @@ def test_a_paused_map_queues_and_catches_up_in_order_when_resumed(project: Proje
 
 
 def test_a_stopped_map_captures_nothing_and_resuming_says_to_sync(project: Project) -> None:
-    assert replicator(project, "stop", "customer_groups", "--direction", "to_right").returncode == 0
+    assert cli(project, "stop", "customer_groups", "--direction", "to_right").returncode == 0
     add_group(project, "10", "missed")
     assert queued(project.left_url) == 0
-    done = replicator(project, "resume", "customer_groups", "--direction", "to_right")
+    done = cli(project, "resume", "customer_groups", "--direction", "to_right")
     assert done.returncode == 0
     assert done.stdout.startswith(
         "customer_groups (fno→cds): stopped → running; changes made while"
@@ -132,7 +120,7 @@ def poison(project: Project) -> None:
 def test_an_error_is_retried_after_the_fix_and_counts_its_attempts(project: Project) -> None:
     poison(project)
     project.drain()
-    listed = replicator(project, "errors")
+    listed = cli(project, "errors")
     assert listed.returncode == 0
     assert "customer_groups | fno→cds" in listed.stdout and "| open  |" in listed.stdout
     assert listed.stdout.rstrip().endswith("(1 row)")
@@ -144,16 +132,16 @@ def test_an_error_is_retried_after_the_fix_and_counts_its_attempts(project: Proj
         "23514",
     )
     # Retried before the fix: fails again, exit 1, one more attempt on the same error.
-    again = replicator(project, "retry", str(error.id))
+    again = cli(project, "retry", str(error.id))
     assert (again.returncode, again.stdout) == (1, f"error {error.id}: failed again\n")
     with project.right() as crm:
         crm.execute("ALTER TABLE cds.customer_group DROP CONSTRAINT no_poison")
-    fixed = replicator(project, "retry", "--all")
+    fixed = cli(project, "retry", "--all")
     assert (fixed.returncode, fixed.stdout) == (0, f"error {error.id}: applied\n")
     assert rows(project.right_url, GROUPS) == [("10", "poison"), ("20", "fine")]
-    closed = replicator(project, "errors", "--all", "--json").stdout
+    closed = cli(project, "errors", "--all", "--json").stdout
     assert '"attempts": 2' in closed and '"state": "retried"' in closed
-    assert replicator(project, "errors").stdout.rstrip().endswith("(0 rows)")
+    assert cli(project, "errors").stdout.rstrip().endswith("(0 rows)")
     assert project.drain().applied == 0  # the retried write is not echoed back
 
 
@@ -166,9 +154,9 @@ def test_a_later_change_that_applies_supersedes_the_open_error(project: Project)
         )
     project.drain()
     assert rows(project.right_url, GROUPS) == [("10", "cured"), ("20", "fine")]
-    assert replicator(project, "errors").stdout.rstrip().endswith("(0 rows)")
+    assert cli(project, "errors").stdout.rstrip().endswith("(0 rows)")
     # Retrying it now would write the poisoned old version over the cure: it is closed.
-    assert "superseded by replicator" in replicator(project, "errors", "--all").stdout
+    assert "superseded by replicator" in cli(project, "errors", "--all").stdout
 
 
 def test_skip_records_who_and_purge_keeps_open_errors(project: Project) -> None:
@@ -176,21 +164,21 @@ def test_skip_records_who_and_purge_keeps_open_errors(project: Project) -> None:
     with project.left() as erp:
         erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '30', 'poison')")
     project.drain()
-    listed = replicator(project, "errors", "--json").stdout
+    listed = cli(project, "errors", "--json").stdout
     first = int(listed.split('"id": ')[1].split(",")[0])
-    skipped = replicator(project, "skip", str(first), "--reason", "test data")
+    skipped = cli(project, "skip", str(first), "--reason", "test data")
     assert (skipped.returncode, skipped.stdout) == (0, f"error {first}: skipped\n")
     assert (
-        replicator(project, "skip", str(first)).stderr
+        cli(project, "skip", str(first)).stderr
         == f"replicator: error {first}: not skipped: it is skipped\n"
     )
-    assert "skipped by postgres" in replicator(project, "errors", "--all").stdout
-    purged = replicator(project, "purge", "--older-than", "0s")
+    assert "skipped by postgres" in cli(project, "errors", "--all").stdout
+    purged = cli(project, "purge", "--older-than", "0s")
     assert purged.returncode == 0
     assert "purged 1 closed errors" in purged.stdout
     # The open one stays until a DBA retries or skips it.
-    assert replicator(project, "errors").stdout.rstrip().endswith("(1 row)")
-    assert replicator(project, "purge", "--older-than", "soon").stderr == (
+    assert cli(project, "errors").stdout.rstrip().endswith("(1 row)")
+    assert cli(project, "purge", "--older-than", "soon").stderr == (
         "replicator: 'soon' is not a duration; write e.g. 90s, 15m, 12h or 30d\n"
     )
 
@@ -200,3 +188,65 @@ def test_deploys_are_in_the_activity_log(project: Project) -> None:
         project.left_url, "SELECT message FROM replicator.activity_log WHERE kind = 'deploy'"
     )
     assert message.startswith("deployed bundle ") and "to create" in message
+
+
+def test_a_map_paused_for_100000_changes_applies_each_once_in_order_per_key(
+    tmp_path: Path, pg: object, fresh_db: Callable[..., str]
+) -> None:
+    url = fresh_db(pg)
+    project = example_project(tmp_path, url, url)
+    project.deploy()
+    with project.right() as crm:
+        # Every value each card takes on the CRM side, in the order written.
+        crm.execute(
+            "CREATE TABLE public.tiers (seq bigserial, card text, tier text);"
+            " CREATE FUNCTION public.tier_written() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN INSERT INTO public.tiers (card, tier) VALUES (NEW.card_number, NEW.tier);"
+            " RETURN NULL; END $$;"
+            " CREATE TRIGGER tier_written AFTER INSERT OR UPDATE ON cds.loyalty_card"
+            " FOR EACH ROW EXECUTE FUNCTION public.tier_written()"
+        )
+    assert cli(project, "pause", "loyalty_cards", "--direction", "to_right").returncode == 0
+    with project.left() as erp:
+        erp.execute(
+            "INSERT INTO fno.loyalty_cards (card_number, tier)"
+            " SELECT 'LC-' || g, 'v000' FROM generate_series(1, 1000) AS g"
+        )
+        for version in range(1, 100):
+            erp.execute("UPDATE fno.loyalty_cards SET tier = %s", (f"v{version:03d}",))
+    assert status(project, "loyalty_cards", "fno→cds").queued == 100_000
+    assert cli(project, "resume", "loyalty_cards").returncode == 0
+    project.drain()
+    assert rows(
+        project.right_url, "SELECT count(*), min(tier), max(tier) FROM cds.loyalty_card"
+    ) == [(1000, "v099", "v099")]
+    # Per card the values written only ever move forward: none twice, none older.
+    assert rows(
+        project.right_url,
+        "SELECT count(*) FROM (SELECT tier <= lag(tier) OVER (PARTITION BY card ORDER BY seq) AS back"
+        " FROM public.tiers) AS w WHERE back",
+    ) == [(0,)]
+    row = status(project, "loyalty_cards", "fno→cds")
+    assert (row.state, row.queued, row.applied_total) == ("running", 0, 100_000)
+
+
+def test_a_batch_looks_for_runnable_changes_once_however_long_the_queue(
+    tmp_path: Path, pg: object, fresh_db: Callable[..., str]
+) -> None:
+    # Called per queued row (a plan filtering the queue by a function call), a
+    # batch took time in proportion to the whole backlog.
+    url = fresh_db(pg)
+    project = example_project(tmp_path, url, url)
+    project.deploy()
+    with project.left() as erp:
+        erp.execute(
+            "INSERT INTO fno.loyalty_cards (card_number) SELECT 'LC-' || g FROM generate_series(1, 3000) g"
+        )
+        erp.execute("SET track_functions = 'pl'")
+        with erp.transaction():
+            erp.execute("SELECT * FROM replicator.apply_queued('to_right', 1000)")
+            [(calls,)] = erp.execute(
+                "SELECT pg_stat_get_xact_function_calls('replicator.runnable_ids'::regproc)"
+            ).fetchall()
+    # Once to run, and possibly once more by the planner estimating it: not per row.
+    assert calls <= 2

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator import states
+from replicator import activity, states
 from replicator.loader import load_maps
 from replicator.model import AlertRule, Config, Direction
 
@@ -50,17 +50,18 @@ class Alert:
     window: str
     actions: tuple[str, ...]
 
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "rule": self.rule,
+            "map": self.map,
+            "direction": self.direction,
+            "errors": self.errors,
+            "window": self.window,
+            "actions": list(self.actions),
+        }
+
     def payload(self) -> str:
-        return json.dumps(
-            {
-                "rule": self.rule,
-                "map": self.map,
-                "direction": self.direction,
-                "errors": self.errors,
-                "window": self.window,
-                "actions": list(self.actions),
-            }
-        )
+        return json.dumps(self.as_dict())
 
 
 def check(
@@ -106,15 +107,13 @@ def _act(
         alert.errors,
         alert.window,
     )
-    target.execute(
-        "INSERT INTO replicator.activity_log (kind, map_name, direction, message, detail)"
-        " VALUES ('alert', %s, %s, %s, %s::jsonb)",
-        (
-            alert.map,
-            alert.direction,
-            f"alert {rule.name}: {alert.errors} errors within {alert.window}; {', '.join(rule.actions)}",
-            alert.payload(),
-        ),
+    activity.record(
+        target,
+        "alert",
+        f"alert {rule.name}: {alert.errors} errors within {alert.window}; {', '.join(rule.actions)}",
+        alert.map,
+        alert.direction,
+        alert.as_dict(),
     )
     halt: states.Action | None = (
         "stop" if "stop" in rule.actions else "fail" if "pause" in rule.actions else None

@@ -7,14 +7,13 @@ received, and an error id is looked up on both.
 
 from __future__ import annotations
 
-import getpass
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import psycopg
 from psycopg.rows import TupleRow
 
+from replicator import activity
 from replicator.errors import ReplicatorError
 from replicator.model import Config, Side
 
@@ -126,17 +125,13 @@ def skip(conn: psycopg.Connection[TupleRow], error_id: int, reason: str) -> str:
                 "SELECT state FROM replicator.error_log WHERE id = %s", (error_id,)
             ).fetchone()
             return f"not skipped: it is {state[0] if state else 'unknown'}"
-        conn.execute(
-            "INSERT INTO replicator.activity_log (kind, map_name, direction, message, detail)"
-            " VALUES ('skip', %s, %s, %s, %s::jsonb)",
-            (
-                row[0],
-                row[1],
-                f"error {error_id} skipped" + (f": {reason}" if reason else ""),
-                json.dumps(
-                    {"error_id": error_id, "os_user": getpass.getuser(), "reason": reason or None}
-                ),
-            ),
+        activity.record(
+            conn,
+            "skip",
+            f"error {error_id} skipped" + (f": {reason}" if reason else ""),
+            row[0],
+            row[1],
+            {"error_id": error_id, "reason": reason or None},
         )
     return "skipped"
 
@@ -149,17 +144,15 @@ def purge(conn: psycopg.Connection[TupleRow], older_than: timedelta) -> tuple[in
             "DELETE FROM replicator.error_log WHERE state <> 'open' AND resolved_at < now() - %s",
             (older_than,),
         ).rowcount
-        activity = conn.execute(
+        deleted = conn.execute(
             "DELETE FROM replicator.activity_log WHERE at < now() - %s", (older_than,)
         ).rowcount
-        conn.execute(
-            "INSERT INTO replicator.activity_log (kind, message, detail) VALUES ('purge', %s, %s::jsonb)",
-            (
-                f"purged {errors} closed errors and {activity} activity rows older than {older_than}",
-                json.dumps({"os_user": getpass.getuser()}),
-            ),
+        activity.record(
+            conn,
+            "purge",
+            f"purged {errors} closed errors and {deleted} activity rows older than {older_than}",
         )
-    return errors, activity
+    return errors, deleted
 
 
 def _label(config: Config, role: Side) -> str:

@@ -10,13 +10,13 @@ activity log with who, when and why.
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import dataclass
 from typing import Literal
 
 import psycopg
 from psycopg.rows import TupleRow
 
+from replicator import activity
 from replicator.compiler import capture_switch
 from replicator.errors import ReplicatorError
 from replicator.model import Config, Direction, MapSet, TableMap, source_of
@@ -100,16 +100,13 @@ def change_state(
                 " WHERE map_name = %s AND direction = %s",
                 (after, reason or None, table_map.name, direction),
             )
-            conn.execute(
-                "INSERT INTO replicator.activity_log (kind, map_name, direction, message, detail)"
-                " VALUES ('state', %s, %s, %s, jsonb_build_object('os_user', %s::text, 'reason', %s::text))",
-                (
-                    table_map.name,
-                    direction,
-                    f"{before} → {after}" + (f": {reason}" if reason else ""),
-                    getpass.getuser(),
-                    reason or None,
-                ),
+            activity.record(
+                conn,
+                "state",
+                f"{before} → {after}" + (f": {reason}" if reason else ""),
+                table_map.name,
+                direction,
+                {"reason": reason or None},
             )
     return StateChange(table_map.name, direction, before, after, note)
 

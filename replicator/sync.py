@@ -23,7 +23,7 @@ from typing import TextIO
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator import states
+from replicator import activity, states
 from replicator.compiler import count_sql, snapshot_query
 from replicator.connections import connect
 from replicator.errors import ReplicatorError
@@ -221,14 +221,11 @@ def _finish(
             " WHERE map_name = %s AND direction = %s",
             (map_name, direction),
         )
-        conn.execute(
-            "INSERT INTO replicator.activity_log (kind, map_name, direction, message, detail)"
-            " VALUES ('sync', %s, %s, %s, jsonb_build_object('copied', %s::bigint, 'failed', %s::bigint))",
-            (
-                map_name,
-                direction,
-                f"initial sync: {copied} rows copied, {failed} failed, this run {seconds:.1f} s",
-                copied,
-                failed,
-            ),
+        activity.record(
+            conn,
+            "sync",
+            f"initial sync: {copied} rows copied, {failed} failed, this run {seconds:.1f} s",
+            map_name,
+            direction,
+            {"copied": copied, "failed": failed},
         )

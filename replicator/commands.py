@@ -145,10 +145,13 @@ def cmd_run(config: Config, once: bool = False, metrics_address: str | None = No
         config,
         batch_size=config.batch_size,
         poll_interval=config.poll_interval,
-        on_batch=measured.batch,
+        on_batch=lambda direction, seconds: measured.batch(config.arrow(direction), seconds),
     )
     if metrics_address:
-        metrics.serve(metrics_address, lambda: status_rows(config), measured)
+        port = metrics.serve(metrics_address, lambda: status_rows(config), measured)
+        logging.getLogger("replicator.metrics").info(
+            "serving metrics at http://%s:%d/metrics", metrics_address.rpartition(":")[0], port
+        )
     install_signal_handlers(applier.request_stop)
     totals = applier.run(until_idle=once)
     logging.getLogger("replicator.applier").info(

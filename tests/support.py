@@ -141,6 +141,20 @@ def rows(url: str, query: str) -> list[tuple[object, ...]]:
         return [tuple(r) for r in conn.execute(query.encode()).fetchall()]
 
 
+def cli(
+    project: Project, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``replicator --config <project> ARGS``, as a DBA runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "replicator.cli", "--config", str(project.config_path), *args],
+        env=env or project.env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 def start_applier(project: Project, *extra: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [

@@ -19,7 +19,7 @@ RULE = """
 [[alert]]
 name = "poison"
 errors = "23514"
-count = 2
+count = {count}
 window = "15m"
 actions = [{actions}]
 command = "{python} {script} {out}"
@@ -40,12 +40,12 @@ def project(tmp_path: Path, two_sides: tuple[str, str]) -> Project:
     return project
 
 
-def with_rule(project: Project, actions: str) -> Path:
+def with_rule(project: Project, actions: str, count: int = 2) -> Path:
     """Add the rule; returns the file its command appends alerts to."""
     script = project.root / "page.py"
     script.write_text(WRITE_STDIN)
     out = project.root / "paged.jsonl"
-    rule = RULE.format(actions=actions, python=sys.executable, script=script, out=out)
+    rule = RULE.format(actions=actions, count=count, python=sys.executable, script=script, out=out)
     project.config_path.write_text(project.config_path.read_text() + rule)
     return out
 
@@ -65,18 +65,21 @@ def state(project: Project) -> str:
 
 
 def test_too_many_errors_pause_the_map_and_notify(project: Project) -> None:
-    paged = with_rule(project, '"pause", "notify"')
+    # The README's example: 10 errors in 15 minutes pause the map and notify.
+    paged = with_rule(project, '"pause", "notify"', count=10)
     with psycopg.connect(project.right_url, autocommit=True) as listener:
         listener.execute("LISTEN replicator_alert")
-        add_groups(project, "poison", "fine", "poison")
-        totals = project.drain()
-        assert totals.failed == 2
+        add_groups(project, *["poison"] * 9, "fine")
+        assert project.drain().failed == 9
+        assert state(project) == "running"  # 9 errors: below the threshold
+        add_groups(project, "poison")
+        assert project.drain().failed == 1
         notified = [n.payload for n in listener.notifies(timeout=5, stop_after=1)]
     alert = {
         "rule": "poison",
         "map": "customer_groups",
         "direction": "to_right",
-        "errors": 2,
+        "errors": 10,
         "window": "0:15:00",
         "actions": ["pause", "notify"],
     }
@@ -93,7 +96,7 @@ def test_too_many_errors_pause_the_map_and_notify(project: Project) -> None:
     assert rows(
         project.right_url,
         "SELECT message FROM replicator.activity_log WHERE kind = 'alert'",
-    ) == [("alert poison: 2 errors within 0:15:00; pause, notify",)]
+    ) == [("alert poison: 10 errors within 0:15:00; pause, notify",)]
 
 
 def test_a_stop_action_stops_capturing(project: Project) -> None:

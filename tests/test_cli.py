@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from replicator import locks
-from tests.support import Project, count, example_project, rows, running_applier, wait_for
+from tests.support import Project, cli, count, example_project, rows, running_applier, wait_for
 
 
 @pytest.fixture
@@ -22,27 +22,14 @@ def project(tmp_path: Path, pg: object, fresh_db: Callable[..., str]) -> Project
     return example_project(tmp_path, url, url)
 
 
-def replicator(
-    project: Project, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "replicator.cli", "--config", str(project.config_path), *args],
-        env=env or project.env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_plan_deploy_status_exit_codes(project: Project) -> None:
-    assert replicator(project, "validate").stdout == "13 maps (26 directions) are valid\n"
-    planned = replicator(project, "plan")
+    assert cli(project, "validate").stdout == "13 maps (26 directions) are valid\n"
+    planned = cli(project, "plan")
     assert planned.returncode == 2
     assert planned.stdout.startswith("-- replicator plan for database fno+cds")
-    assert replicator(project, "deploy").stdout == "database fno+cds: 81 created\n"
-    assert replicator(project, "plan").returncode == 0
-    status = replicator(project, "status")
+    assert cli(project, "deploy").stdout == "database fno+cds: 81 created\n"
+    assert cli(project, "plan").returncode == 0
+    status = cli(project, "status")
     assert status.returncode == 0
     lines = status.stdout.splitlines()
     assert lines[0].split(" | ")[:4] == ["map".ljust(24), "direction", "state  ", "queued"]
@@ -61,7 +48,7 @@ def test_status_counts_the_backlog_its_age_and_errors(project: Project) -> None:
         )
     before = {
         r["direction"]: r
-        for r in json.loads(replicator(project, "status", "--json").stdout)
+        for r in json.loads(cli(project, "status", "--json").stdout)
         if r["map"] == "customer_groups"
     }
     assert before["fno→cds"]["queued"] == 2
@@ -69,7 +56,7 @@ def test_status_counts_the_backlog_its_age_and_errors(project: Project) -> None:
     project.drain()
     after = {
         r["direction"]: r
-        for r in json.loads(replicator(project, "status", "--json").stdout)
+        for r in json.loads(cli(project, "status", "--json").stdout)
         if r["map"] == "customer_groups"
     }
     assert after["fno→cds"] | {"last_applied_at": None} == {
@@ -105,7 +92,7 @@ def test_connections_can_come_from_libpq_environment_variables(project: Project)
         "PGUSER": parts.username or "",
         "PGDATABASE": parts.path.lstrip("/"),
     }
-    deployed = replicator(project, "deploy", env=env)
+    deployed = cli(project, "deploy", env=env)
     assert deployed.returncode == 0, deployed.stderr
     assert deployed.stdout == "database fno+cds: 81 created\n"
 
@@ -126,7 +113,7 @@ def test_a_missing_config_and_a_missing_variable_are_named(
         == f"replicator: {tmp_path / 'nope.toml'}: no such file; pass --config or set REPLICATOR_CONFIG\n"
     )
     env = {k: v for k, v in project.env().items() if k != "REPLICATOR_RIGHT"}
-    unset = replicator(project, "validate", env=env)
+    unset = cli(project, "validate", env=env)
     assert unset.returncode == 1
     assert unset.stderr == (
         f"replicator: {project.config_path}: [right]: environment variable REPLICATOR_RIGHT"
@@ -160,7 +147,7 @@ def test_a_sleeping_applier_is_woken_by_the_writer_not_by_its_poll(project: Proj
 
 
 def test_running_before_deploying_says_what_to_do(project: Project) -> None:
-    ran = replicator(project, "run", "--once")
+    ran = cli(project, "run", "--once")
     assert ran.returncode == 1
     assert ran.stderr.splitlines()[-1] == (
         "replicator: nothing is deployed on the fno database: run replicator deploy first"

@@ -46,11 +46,16 @@ def errors(project: Project) -> list[tuple[object, ...]]:
     return found
 
 
-def drop_erp_group_constraint(project: Project) -> None:
-    """Let the ERP write a customer before its group, as an ERP without the FK would."""
+def write_customer_before_its_group(project: Project) -> None:
+    """Customer A in group 10, which does not exist yet: the ERP's foreign key is
+    dropped first, as in an ERP without it."""
     with project.left() as erp:
         erp.execute(
             "ALTER TABLE fno.customers DROP CONSTRAINT customers_dataareaid_customer_group_fkey"
+        )
+        erp.execute(
+            "INSERT INTO fno.customers (dataareaid, account_num, name, customer_group)"
+            " VALUES ('usmf', 'A', 'Alpha', '10')"
         )
 
 
@@ -80,12 +85,7 @@ def test_a_lookup_crosses_as_the_other_sides_reference_both_ways(project: Projec
 
 
 def test_a_child_whose_parent_has_not_arrived_is_held_then_applied(project: Project) -> None:
-    drop_erp_group_constraint(project)
-    with project.left() as erp:
-        erp.execute(
-            "INSERT INTO fno.customers (dataareaid, account_num, name, customer_group)"
-            " VALUES ('usmf', 'A', 'Alpha', '10')"
-        )
+    write_customer_before_its_group(project)
     totals = project.drain()
     assert totals.failed == 0
     # Not dropped, not written with a null group: held, and status says so.
@@ -105,12 +105,7 @@ def test_a_child_whose_parent_has_not_arrived_is_held_then_applied(project: Proj
 
 
 def test_a_newer_change_of_a_held_child_wins_over_the_held_one(project: Project) -> None:
-    drop_erp_group_constraint(project)
-    with project.left() as erp:
-        erp.execute(
-            "INSERT INTO fno.customers (dataareaid, account_num, name, customer_group)"
-            " VALUES ('usmf', 'A', 'Alpha', '10')"
-        )
+    write_customer_before_its_group(project)
     project.drain()
     assert len(held(project)) == 1
     # The ERP drops the group from the customer before the group ever arrives.
@@ -323,12 +318,7 @@ def test_a_four_decimal_money_column_is_refused_until_the_map_or_column_says_how
 
 
 def test_removing_a_map_with_held_changes_is_refused(project: Project) -> None:
-    drop_erp_group_constraint(project)
-    with project.left() as erp:
-        erp.execute(
-            "INSERT INTO fno.customers (dataareaid, account_num, name, customer_group)"
-            " VALUES ('usmf', 'A', 'Alpha', '10')"
-        )
+    write_customer_before_its_group(project)
     project.drain()
     project.remove_map("customers.toml")
     with pytest.raises(DeployRefused) as refused:

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ import pytest
 from tests.support import (
     USMF,
     Project,
+    cli,
     example_project,
     rows,
     wait_for,
@@ -28,17 +31,6 @@ CARDS = 3000
 def project(tmp_path: Path, two_sides: tuple[str, str]) -> Project:
     left, right = two_sides
     return example_project(tmp_path, left, right)
-
-
-def replicator(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "replicator.cli", "--config", str(project.config_path), *args],
-        env=project.env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def cards(url: str, table: str) -> list[tuple[object, ...]]:
@@ -60,7 +52,7 @@ def test_rows_on_both_sides_are_matched_and_the_master_wins(project: Project) ->
             f" ({USMF}, '20', 'Retail (CRM spelling)'), ({USMF}, '30', 'Online')"
         )
     project.deploy()
-    done = replicator(project, "sync", "customers_organization", "customer_groups")
+    done = cli(project, "sync", "customers_organization", "customer_groups")
     assert done.returncode == 0, done.stderr
     # Into the master (the ERP) first what only the CRM has, then the ERP's rows over.
     assert done.stdout.endswith("copied 6 rows of 2 maps\n")
@@ -134,7 +126,7 @@ def test_a_killed_sync_continues_where_it_stopped(project: Project) -> None:
         "SELECT state, state_reason FROM replicator.map_state"
         " WHERE map_name = 'loyalty_cards' AND direction = 'to_right'",
     ) == [("paused", "initial sync")]
-    done = replicator(project, "sync", "loyalty_cards", "--chunk", "500")
+    done = cli(project, "sync", "loyalty_cards", "--chunk", "500")
     assert done.returncode == 0, done.stderr
     assert f"loyalty_cards (fno→cds): {CARDS}/{CARDS} rows" in done.stdout
     assert cards(project.right_url, "cds.loyalty_card") == cards(
@@ -176,7 +168,7 @@ def test_writes_during_the_sync_are_neither_lost_nor_applied_twice(project: Proj
     writer = threading.Thread(target=write)
     writer.start()
     try:
-        done = replicator(project, "sync", "loyalty_cards", "--chunk", "100")
+        done = cli(project, "sync", "loyalty_cards", "--chunk", "100")
     finally:
         stop.set()
         writer.join()
@@ -186,3 +178,51 @@ def test_writes_during_the_sync_are_neither_lost_nor_applied_twice(project: Proj
         project.left_url, "fno.loyalty_cards"
     )
     assert rows(project.right_url, "SELECT count(*) FROM replicator.error_log") == [(0,)]
+
+
+def progressed(url: str, rows_copied: int) -> bool:
+    return (
+        int(rows(url, "SELECT coalesce(max(copied), 0) FROM replicator.sync_progress")[0][0])
+        >= rows_copied
+    )
+
+
+def test_a_million_row_sync_killed_twice_copies_each_row_once(
+    tmp_path: Path, pg: object, fresh_db: Callable[..., str]
+) -> None:
+    url = fresh_db(pg)
+    project = example_project(tmp_path, url, url)
+    rows_total = 1_000_000
+    with project.left() as erp:
+        erp.execute(
+            "INSERT INTO fno.loyalty_cards (card_number, tier)"
+            f" SELECT 'M-' || g, 'Basic' FROM generate_series(1, {rows_total}) AS g"
+        )
+    project.deploy()
+    copied = "SELECT coalesce(max(copied), 0) FROM replicator.sync_progress"
+    for threshold in (200_000, 600_000):
+        sync = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "replicator.cli",
+                "--config",
+                str(project.config_path),
+                "sync",
+                "loyalty_cards",
+            ],
+            env=project.env(),
+            stdout=subprocess.DEVNULL,
+        )
+        wait_for(partial(progressed, url, threshold), "the sync to get that far", 300)
+        sync.send_signal(signal.SIGKILL)
+        sync.wait()
+        assert int(rows(url, copied)[0][0]) < rows_total, "finished before the kill"
+    done = cli(project, "sync", "loyalty_cards")
+    assert done.returncode == 0, done.stderr
+    assert rows(url, "SELECT count(*), count(DISTINCT card_number) FROM cds.loyalty_card") == [
+        (rows_total, rows_total)
+    ]
+    assert rows(
+        url, "SELECT copied FROM replicator.sync_progress WHERE direction = 'to_right'"
+    ) == [(rows_total,)]

@@ -2,6 +2,8 @@
 #
 #   make test [PYTEST_ARGS=...]   run the test suite against throwaway servers
 #   make demo                     run the end-to-end demo
+#   make bench                    the benchmark: table on stdout, bench/results.json
+#   make bench-smoke              the benchmark at toy sizes (CI)
 #   make lint                     ruff + mypy
 #   make golden                   rewrite the golden files from current output
 #   make clean                    remove the venv and build leftovers

@@ -87,6 +87,23 @@ def test_rows_on_both_sides_are_matched_and_the_master_wins(project: Project) ->
     assert states == [("running",)]
 
 
+def start_sync(project: Project, *args: str) -> subprocess.Popen[bytes]:
+    """replicator sync ARGS in the background, to be killed."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "replicator.cli",
+            "--config",
+            str(project.config_path),
+            "sync",
+            *args,
+        ],
+        env=project.env(),
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def load_cards(project: Project) -> None:
     with project.left() as erp:
         erp.execute(
@@ -98,21 +115,7 @@ def load_cards(project: Project) -> None:
 def test_a_killed_sync_continues_where_it_stopped(project: Project) -> None:
     load_cards(project)
     project.deploy()
-    sync = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "replicator.cli",
-            "--config",
-            str(project.config_path),
-            "sync",
-            "loyalty_cards",
-            "--chunk",
-            "50",
-        ],
-        env=project.env(),
-        stdout=subprocess.DEVNULL,
-    )
+    sync = start_sync(project, "loyalty_cards", "--chunk", "50")
     copied = "SELECT coalesce(max(copied), 0) FROM replicator.sync_progress"
     wait_for(lambda: int(rows(project.right_url, copied)[0][0]) > 0, "the sync to copy a chunk")
     sync.send_signal(signal.SIGKILL)
@@ -201,19 +204,7 @@ def test_a_million_row_sync_killed_twice_copies_each_row_once(
     project.deploy()
     copied = "SELECT coalesce(max(copied), 0) FROM replicator.sync_progress"
     for threshold in (200_000, 600_000):
-        sync = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "replicator.cli",
-                "--config",
-                str(project.config_path),
-                "sync",
-                "loyalty_cards",
-            ],
-            env=project.env(),
-            stdout=subprocess.DEVNULL,
-        )
+        sync = start_sync(project, "loyalty_cards")
         wait_for(partial(progressed, url, threshold), "the sync to get that far", 300)
         sync.send_signal(signal.SIGKILL)
         sync.wait()

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 2b9b56e6e89088e2b019e12f4634b6c0a525b315d3db814600fc042ccd1adf26: 81 to create, 0 to replace, 0 to drop
+-- bundle 6f1bb2f9da9bcdd38f02690b8ea89f108cf7064935ae288450c163679f3b93da: 81 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -701,23 +701,10 @@ DELETE FROM "cds"."contact" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."contactpersonid" = "s"."contact_person_id";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."contact_person_id") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "contact_person_id" character varying(20))
-     ORDER BY "k"."dataareaid", "k"."contact_person_id", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'contact_persons'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'contact_person_id' = l.image -> 'contact_person_id';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."contact_person_id") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -730,26 +717,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'contact_persons', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."contact_person_id") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "contact_person_id" character varying(20))
-     ORDER BY "k"."dataareaid", "k"."contact_person_id", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'contact_persons'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'contact_person_id' = l.image -> 'contact_person_id'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'contact_persons', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."contact" AS t ("companyid", "contactpersonid", "firstname", "lastname", "emailaddress1", "parent_account_number", "is_sellable")
 SELECT "l"."lookup_1",
@@ -840,7 +822,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'd39c4ad6fa8f85d00c9fc7e03d562b5746c1a36afe447cada9298782586a183d', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '97f0f11b7345cd1ced09cd7ed6d6e5e6bf3faae4e283eb8556bb3b275b3fca37', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -895,23 +877,10 @@ DELETE FROM "fno"."contact_persons" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."contact_person_id" = "s"."contactpersonid";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "contactpersonid" character varying(20))
-     ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'contact_persons'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'contactpersonid' = l.image -> 'contactpersonid';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -924,26 +893,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'contact_persons', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "contactpersonid" character varying(20))
-     ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'contact_persons'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'contactpersonid' = l.image -> 'contactpersonid'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'contact_persons', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."contact_persons" AS t ("dataareaid", "contact_person_id", "first_name", "last_name", "email", "customer_account")
 SELECT "l"."lookup_1",
@@ -1032,7 +996,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'ae5d27d2292c96a49f13d56675b7e258dca24037f80a47ae16404400af6d94e8', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'a956b30937fe53189a59baae31d1131f8aabbb828f7b357e672eba4661fc817e', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1087,23 +1051,10 @@ DELETE FROM "cds"."customer_group" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."group_code" = "s"."customer_group";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "customer_group" character varying(10))
-     ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'customer_groups'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'customer_group' = l.image -> 'customer_group';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -1116,26 +1067,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'customer_groups', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "customer_group" character varying(10))
-     ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'customer_groups'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'customer_group' = l.image -> 'customer_group'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'customer_groups', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."customer_group" AS t ("companyid", "group_code", "name")
 SELECT "l"."lookup_1",
@@ -1215,7 +1161,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '21b99527aa0a73f06c0ac62c181bb8cbf044fa72826742574cbf5f5f5e7013f9', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '49c07c50509a8437aaa88bc248f8d8cab0880cb177afba4c362c9a632e918fb6', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1270,23 +1216,10 @@ DELETE FROM "fno"."customer_groups" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."customer_group" = "s"."group_code";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "group_code" character varying(10))
-     ORDER BY "k"."companyid", "k"."group_code", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'customer_groups'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'group_code' = l.image -> 'group_code';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -1299,26 +1232,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'customer_groups', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "group_code" character varying(10))
-     ORDER BY "k"."companyid", "k"."group_code", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'customer_groups'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'group_code' = l.image -> 'group_code'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'customer_groups', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."customer_groups" AS t ("dataareaid", "customer_group", "description")
 SELECT "l"."lookup_1",
@@ -1398,7 +1326,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '235a5e39000637ec6f86641c8dcfc6faa1f1b13e9f24f32d5da38ad30df53a11', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '26b39d3df73e3975f456e4ec8d0be897f28f800b0b962e1ecab04863b53fce2f', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1453,23 +1381,10 @@ DELETE FROM "cds"."customer_payment_method" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."code" = "s"."payment_method";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_method") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "payment_method" character varying(10))
-     ORDER BY "k"."dataareaid", "k"."payment_method", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'customer_payment_methods'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_method' = l.image -> 'payment_method';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_method") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -1482,26 +1397,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'customer_payment_methods', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_method") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "payment_method" character varying(10))
-     ORDER BY "k"."dataareaid", "k"."payment_method", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'customer_payment_methods'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_method' = l.image -> 'payment_method'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'customer_payment_methods', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."customer_payment_method" AS t ("companyid", "code", "name", "payment_type")
 SELECT "l"."lookup_1",
@@ -1584,7 +1494,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'aab88f12551862b3c949b61d00e83431c618cbda3f638d11651302773cb31c59', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '568f51d72a3ed0d2f1f596daea43b46752c9559811e06f4aa5e38268bcd948f7', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1639,23 +1549,10 @@ DELETE FROM "fno"."customer_payment_methods" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_method" = "s"."code";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "code" character varying(10))
-     ORDER BY "k"."companyid", "k"."code", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'customer_payment_methods'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'code' = l.image -> 'code';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -1668,26 +1565,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'customer_payment_methods', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "code" character varying(10))
-     ORDER BY "k"."companyid", "k"."code", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'customer_payment_methods'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'code' = l.image -> 'code'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'customer_payment_methods', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."customer_payment_methods" AS t ("dataareaid", "payment_method", "description", "payment_type")
 SELECT "l"."lookup_1",
@@ -1770,7 +1662,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '1c3293bccf1eeebfaaaffc6ddc23a484624f17c94b9590cfb05bca29a442e988', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '9450143f3fecbcadcb922a206ca1dff257ec6a31760f9edd316ead68ecbdc799', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1825,23 +1717,10 @@ DELETE FROM "cds"."contact" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."customer_number" = "s"."account_num";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "account_num" character varying(20))
-     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'customers_person'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'account_num' = l.image -> 'account_num';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -1854,26 +1733,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'customers_person', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "account_num" character varying(20))
-     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'customers_person'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'account_num' = l.image -> 'account_num'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'customers_person', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."contact" AS t ("companyid", "customer_number", "firstname", "middlename", "lastname", "emailaddress1", "is_sellable")
 SELECT "l"."lookup_1",
@@ -1962,7 +1836,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'e2014dc6d0f394bea2b0b1fb88f452d6f8fa32c8d39fe409550ab596b390bdcb', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'ad01bd7d828ed9585d5d62a841e8abeba02c6312c0a4b5a5a59f2b95aa82062d', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2017,23 +1891,10 @@ DELETE FROM "fno"."customers" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."customer_number";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "customer_number" character varying(20))
-     ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'customers_person'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'customer_number' = l.image -> 'customer_number';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -2046,26 +1907,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'customers_person', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "customer_number" character varying(20))
-     ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'customers_person'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'customer_number' = l.image -> 'customer_number'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'customers_person', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "email", "party_type")
 SELECT "l"."lookup_1",
@@ -2152,7 +2008,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '0b16a96736abf58ea5188729d18d06be2da1b071e2637cdbc6e99568d4eecb46', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'ee6ccaca374556a9958ee091d834ddc407f70d405ba407b71ae308e4ba894233', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2693,23 +2549,10 @@ DELETE FROM "cds"."payment_day" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."name" = "s"."payment_day_name";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "payment_day_name" character varying(30))
-     ORDER BY "k"."dataareaid", "k"."payment_day_name", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'payment_days'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_day_name' = l.image -> 'payment_day_name';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -2722,26 +2565,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'payment_days', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "payment_day_name" character varying(30))
-     ORDER BY "k"."dataareaid", "k"."payment_day_name", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'payment_days'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_day_name' = l.image -> 'payment_day_name'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'payment_days', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."payment_day" AS t ("companyid", "name", "description")
 SELECT "l"."lookup_1",
@@ -2821,7 +2659,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '297d7719c98de39213043cf2de699ef305c545559b5706b22e502c2941a4e62b', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '01e1c33fd26b7a07392ceff83fbd7d297d5068f9febabf509f0dd4355e4dd24a', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2876,23 +2714,10 @@ DELETE FROM "fno"."payment_days" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "s"."name";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "name" character varying(30))
-     ORDER BY "k"."companyid", "k"."name", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'payment_days'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'name' = l.image -> 'name';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -2905,26 +2730,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'payment_days', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "name" character varying(30))
-     ORDER BY "k"."companyid", "k"."name", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'payment_days'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'name' = l.image -> 'name'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'payment_days', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."payment_days" AS t ("dataareaid", "payment_day_name", "description")
 SELECT "l"."lookup_1",
@@ -3004,7 +2824,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'a2166dc16daee46b1a4218fa980308b746f6a3b553b7becc8db26567348004c9', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '915e4d72f52bd96243378640b3697b4a9b7cd96e068b6e6c7f380f3e1dbfd7e7', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3062,24 +2882,10 @@ DELETE FROM "cds"."payment_day_line" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."paymentdayid" = "l"."lookup_2" AND "t"."line_number" = "s"."line_num";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name", "k"."line_num") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "payment_day_name" character varying(30),
-       "line_num" integer)
-     ORDER BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'payment_day_lines'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_day_name' = l.image -> 'payment_day_name' AND h.image -> 'line_num' = l.image -> 'line_num';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name", "k"."line_num") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -3094,28 +2900,21 @@ WITH latest AS (
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'payment_day_lines', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_days' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name", "k"."line_num") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "payment_day_name" character varying(30),
-       "line_num" integer)
-     ORDER BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_2"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'payment_day_lines'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_day_name' = l.image -> 'payment_day_name' AND h.image -> 'line_num' = l.image -> 'line_num'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'payment_day_lines', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_days' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."payment_day_line" AS t ("companyid", "paymentdayid", "line_number", "weekday", "dayofmonth")
 SELECT "l"."lookup_1",
@@ -3200,7 +2999,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'ae09ee724b2ccc1b706c4670108fafada4a905ce156cb9c3781b488004064ebe', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '084985d452be14c437110396b639d238b37ccda9b21faf7f3c52bc105d1d4f92', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3258,24 +3057,10 @@ DELETE FROM "fno"."payment_day_lines" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "paymentdayid" uuid,
-       "line_number" integer)
-     ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'payment_day_lines'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'paymentdayid' = l.image -> 'paymentdayid' AND h.image -> 'line_number' = l.image -> 'line_number';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -3290,28 +3075,21 @@ WITH latest AS (
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'payment_day_lines', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_days' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "paymentdayid" uuid,
-       "line_number" integer)
-     ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'payment_day_lines'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'paymentdayid' = l.image -> 'paymentdayid' AND h.image -> 'line_number' = l.image -> 'line_number'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'payment_day_lines', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_days' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."payment_day_lines" AS t ("dataareaid", "payment_day_name", "line_num", "week_day", "day_of_month")
 SELECT "l"."lookup_1",
@@ -3396,7 +3174,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '7962d2f245bb202fff7e85ecd70c324e0df9ff0575968a30321f5dbf01079cea', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '97b41df3c71eaed5b72ce2ccefdc8f3072b43e93ca24b707d701aa944ee954f1', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3451,23 +3229,10 @@ DELETE FROM "cds"."payment_schedule" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."name" = "s"."schedule_name";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "schedule_name" character varying(30))
-     ORDER BY "k"."dataareaid", "k"."schedule_name", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'payment_schedules'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'schedule_name' = l.image -> 'schedule_name';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -3480,26 +3245,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'payment_schedules', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "schedule_name" character varying(30))
-     ORDER BY "k"."dataareaid", "k"."schedule_name", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'payment_schedules'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'schedule_name' = l.image -> 'schedule_name'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'payment_schedules', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."payment_schedule" AS t ("companyid", "name", "description", "allocation")
 SELECT "l"."lookup_1",
@@ -3582,7 +3342,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '5717530ec01842f02be7fd2231490455544c691f6e63fcbefefa6dd97ccddfbe', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '616780a0f68bbedaa4ba44ddbb5bd148e543a234681093c3401aa72a4bab12c8', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3637,23 +3397,10 @@ DELETE FROM "fno"."payment_schedules" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "s"."name";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "name" character varying(30))
-     ORDER BY "k"."companyid", "k"."name", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'payment_schedules'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'name' = l.image -> 'name';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -3666,26 +3413,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'payment_schedules', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "name" character varying(30))
-     ORDER BY "k"."companyid", "k"."name", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'payment_schedules'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'name' = l.image -> 'name'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'payment_schedules', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."payment_schedules" AS t ("dataareaid", "schedule_name", "description", "allocation")
 SELECT "l"."lookup_1",
@@ -3768,7 +3510,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'f12b75c27db165ddd60c504600bff1767d5c83f1fa9f7554986374bb400afe86', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'f970cb853f6a029588aa73b379849280a4b8b90816c6a1eeb90aa1d1535a02ba', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3826,24 +3568,10 @@ DELETE FROM "cds"."payment_schedule_line" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."paymentscheduleid" = "l"."lookup_2" AND "t"."line_number" = "s"."line_num";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name", "k"."line_num") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "schedule_name" character varying(30),
-       "line_num" integer)
-     ORDER BY "k"."dataareaid", "k"."schedule_name", "k"."line_num", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'payment_schedule_lines'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'schedule_name' = l.image -> 'schedule_name' AND h.image -> 'line_num' = l.image -> 'line_num';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name", "k"."line_num") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -3858,28 +3586,21 @@ WITH latest AS (
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'payment_schedule_lines', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name", "k"."line_num") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "schedule_name" character varying(30),
-       "line_num" integer)
-     ORDER BY "k"."dataareaid", "k"."schedule_name", "k"."line_num", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'payment_schedule_lines'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'schedule_name' = l.image -> 'schedule_name' AND h.image -> 'line_num' = l.image -> 'line_num'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'payment_schedule_lines', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."payment_schedule_line" AS t ("companyid", "paymentscheduleid", "line_number", "percentage", "months", "days")
 SELECT "l"."lookup_1",
@@ -3967,7 +3688,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '3ef59f1f63c4315e5466016c27dc205af1fee6523fc48003766667c59f56ac36', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'a817e04e8890d165c7b7a144adccb6b7d1b147c0e6f866acb4162aefaaefab93', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4025,24 +3746,10 @@ DELETE FROM "fno"."payment_schedule_lines" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "paymentscheduleid" uuid,
-       "line_number" integer)
-     ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'payment_schedule_lines'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'paymentscheduleid' = l.image -> 'paymentscheduleid' AND h.image -> 'line_number' = l.image -> 'line_number';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -4057,28 +3764,21 @@ WITH latest AS (
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'payment_schedule_lines', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "paymentscheduleid" uuid,
-       "line_number" integer)
-     ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'payment_schedule_lines'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'paymentscheduleid' = l.image -> 'paymentscheduleid' AND h.image -> 'line_number' = l.image -> 'line_number'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'payment_schedule_lines', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."payment_schedule_lines" AS t ("dataareaid", "schedule_name", "line_num", "percent", "due_months", "due_days")
 SELECT "l"."lookup_1",
@@ -4166,7 +3866,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '50c87f6590f41913f249dc8e6e521040808f4fccf48e4c2cbbcd9fa6e05560cf', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'c7e1b940cbd386314f0abcc1c816e49f0569991c0c1f27e7b12c4a08186ef737', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4223,23 +3923,10 @@ DELETE FROM "cds"."payment_term" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."code" = "s"."payment_term_id";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "payment_term_id" character varying(10))
-     ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'payment_terms'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_term_id' = l.image -> 'payment_term_id';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -4254,28 +3941,21 @@ WITH latest AS (
            (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2",
            (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_3"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'payment_terms', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END, CASE WHEN (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_days' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "payment_term_id" character varying(10))
-     ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2",
-           (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_3"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'payment_terms'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_term_id' = l.image -> 'payment_term_id'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'payment_terms', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END, CASE WHEN (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_days' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."payment_term" AS t ("companyid", "code", "name", "due_days", "paymentscheduleid", "paymentdayid")
 SELECT "l"."lookup_1",
@@ -4364,7 +4044,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '7cbda8c3b5d43697a989abd9b8d303f6c562613325b02bd57c6985ce3d17daf4', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '290126c86b8e70321baf9388674c6c85c8713553123c37788a3901002afa2775', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4421,23 +4101,10 @@ DELETE FROM "fno"."payment_terms" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_term_id" = "s"."code";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "code" character varying(10))
-     ORDER BY "k"."companyid", "k"."code", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'payment_terms'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'code' = l.image -> 'code';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -4452,28 +4119,21 @@ WITH latest AS (
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
            (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'payment_terms', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_days' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "code" character varying(10))
-     ORDER BY "k"."companyid", "k"."code", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
-           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'payment_terms'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'code' = l.image -> 'code'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'payment_terms', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_days' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."payment_terms" AS t ("dataareaid", "payment_term_id", "description", "net_days", "payment_schedule", "payment_day")
 SELECT "l"."lookup_1",
@@ -4562,7 +4222,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'c058fe1602d9da76929dc850a1ea2bb276fe239c91e6a31e10c0c74b8fd05881', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '413bf7157323324293059acad3d55afdcbbe094c17669c00457f6e7c0ec9e865', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4620,23 +4280,10 @@ DELETE FROM "cds"."account" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."accountnumber" = "s"."account_num";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "account_num" character varying(20))
-     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'customers_organization'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'account_num' = l.image -> 'account_num';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -4652,29 +4299,21 @@ WITH latest AS (
            (SELECT "p1"."paymenttermid" FROM "cds"."payment_term" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymenttermid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'paymenttermid') ->> 'payment_term_id' AS character varying(10))) AS "lookup_3",
            (SELECT "p1"."customerpaymentmethodid" FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customerpaymentmethodid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'customerpaymentmethodid') ->> 'payment_method' AS character varying(10))) AS "lookup_4"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'customers_organization', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'customer_groups' END, CASE WHEN (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_terms' END, CASE WHEN (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL) THEN 'customer_payment_methods' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "account_num" character varying(20))
-     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."customergroupid" FROM "cds"."customer_group" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customergroupid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."group_code" = CAST((l.refs -> 'customergroupid') ->> 'customer_group' AS character varying(10))) AS "lookup_2",
-           (SELECT "p1"."paymenttermid" FROM "cds"."payment_term" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymenttermid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'paymenttermid') ->> 'payment_term_id' AS character varying(10))) AS "lookup_3",
-           (SELECT "p1"."customerpaymentmethodid" FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customerpaymentmethodid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'customerpaymentmethodid') ->> 'payment_method' AS character varying(10))) AS "lookup_4"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'customers_organization'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'account_num' = l.image -> 'account_num'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'customers_organization', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'customer_groups' END, CASE WHEN (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_terms' END, CASE WHEN (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL) THEN 'customer_payment_methods' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."account" AS t ("companyid", "accountnumber", "name", "customergroupid", "paymenttermid", "customerpaymentmethodid", "emailaddress1", "creditlimit", "credit_hold", "relationship_type")
 SELECT "l"."lookup_1",
@@ -4774,7 +4413,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '4866a65f12ecb08b3cf20dca5c975434a4ee5a95a81e170004d1a0a6d9a4aa2b', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '7c7755bfec72edf9bb20862510030162a121086a22ea73d8b5cc7c2f99a59b22', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4832,23 +4471,10 @@ DELETE FROM "fno"."customers" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."accountnumber";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "accountnumber" character varying(20))
-     ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'customers_organization'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'accountnumber' = l.image -> 'accountnumber';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -4864,29 +4490,21 @@ WITH latest AS (
            (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "lookup_3",
            (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'customers_organization', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'customer_groups' END, CASE WHEN (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_terms' END, CASE WHEN (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) THEN 'customer_payment_methods' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "accountnumber" character varying(20))
-     ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
-           (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "lookup_3",
-           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'customers_organization'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'accountnumber' = l.image -> 'accountnumber'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'customers_organization', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'customer_groups' END, CASE WHEN (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_terms' END, CASE WHEN (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) THEN 'customer_payment_methods' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "payment_method", "email", "credit_limit", "blocked", "party_type")
 SELECT "l"."lookup_1",
@@ -4986,7 +4604,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'e4356ff96ebcfeba167216bd3dcc5dcbf8446370be036b73b4ae5d08e83f12ba', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '5224e28f232cbdf945545aed97897e3f86a5aafc005e8ed625fded5e079f3082', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9091,6 +8709,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('2b9b56e6e89088e2b019e12f4634b6c0a525b315d3db814600fc042ccd1adf26');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('6f1bb2f9da9bcdd38f02690b8ea89f108cf7064935ae288450c163679f3b93da');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 2b9b56e6e890: 81 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '2b9b56e6e89088e2b019e12f4634b6c0a525b315d3db814600fc042ccd1adf26'));
+VALUES ('deploy', 'deployed bundle 6f1bb2f9da9b: 81 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '6f1bb2f9da9bcdd38f02690b8ea89f108cf7064935ae288450c163679f3b93da'));

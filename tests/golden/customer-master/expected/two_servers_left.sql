@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle e8b52005c6475103e4f1a0ed3fcabe13124dd880b95341f8dde710b95dc55ed5: 42 to create, 0 to replace, 0 to drop
+-- bundle 879b89aaf551c418df89a134de53ed82594868bd3630fe058165b57e359f75d6: 42 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -585,23 +585,10 @@ DELETE FROM "fno"."contact_persons" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."contact_person_id" = "s"."contactpersonid";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "contactpersonid" character varying(20))
-     ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'contact_persons'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'contactpersonid' = l.image -> 'contactpersonid';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -614,26 +601,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'contact_persons', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "contactpersonid" character varying(20))
-     ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'contact_persons'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'contactpersonid' = l.image -> 'contactpersonid'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'contact_persons', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."contact_persons" AS t ("dataareaid", "contact_person_id", "first_name", "last_name", "email", "customer_account")
 SELECT "l"."lookup_1",
@@ -722,7 +704,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'ae5d27d2292c96a49f13d56675b7e258dca24037f80a47ae16404400af6d94e8', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'a956b30937fe53189a59baae31d1131f8aabbb828f7b357e672eba4661fc817e', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -777,23 +759,10 @@ DELETE FROM "fno"."customer_groups" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."customer_group" = "s"."group_code";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "group_code" character varying(10))
-     ORDER BY "k"."companyid", "k"."group_code", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'customer_groups'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'group_code' = l.image -> 'group_code';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -806,26 +775,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'customer_groups', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "group_code" character varying(10))
-     ORDER BY "k"."companyid", "k"."group_code", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'customer_groups'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'group_code' = l.image -> 'group_code'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'customer_groups', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."customer_groups" AS t ("dataareaid", "customer_group", "description")
 SELECT "l"."lookup_1",
@@ -905,7 +869,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '235a5e39000637ec6f86641c8dcfc6faa1f1b13e9f24f32d5da38ad30df53a11', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '26b39d3df73e3975f456e4ec8d0be897f28f800b0b962e1ecab04863b53fce2f', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -960,23 +924,10 @@ DELETE FROM "fno"."customer_payment_methods" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_method" = "s"."code";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "code" character varying(10))
-     ORDER BY "k"."companyid", "k"."code", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'customer_payment_methods'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'code' = l.image -> 'code';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -989,26 +940,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'customer_payment_methods', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "code" character varying(10))
-     ORDER BY "k"."companyid", "k"."code", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'customer_payment_methods'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'code' = l.image -> 'code'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'customer_payment_methods', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."customer_payment_methods" AS t ("dataareaid", "payment_method", "description", "payment_type")
 SELECT "l"."lookup_1",
@@ -1091,7 +1037,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '1c3293bccf1eeebfaaaffc6ddc23a484624f17c94b9590cfb05bca29a442e988', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '9450143f3fecbcadcb922a206ca1dff257ec6a31760f9edd316ead68ecbdc799', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1146,23 +1092,10 @@ DELETE FROM "fno"."customers" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."customer_number";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "customer_number" character varying(20))
-     ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'customers_person'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'customer_number' = l.image -> 'customer_number';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -1175,26 +1108,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'customers_person', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "customer_number" character varying(20))
-     ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'customers_person'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'customer_number' = l.image -> 'customer_number'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'customers_person', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "email", "party_type")
 SELECT "l"."lookup_1",
@@ -1281,7 +1209,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '0b16a96736abf58ea5188729d18d06be2da1b071e2637cdbc6e99568d4eecb46', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'ee6ccaca374556a9958ee091d834ddc407f70d405ba407b71ae308e4ba894233', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1579,23 +1507,10 @@ DELETE FROM "fno"."payment_days" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "s"."name";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "name" character varying(30))
-     ORDER BY "k"."companyid", "k"."name", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'payment_days'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'name' = l.image -> 'name';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -1608,26 +1523,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'payment_days', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "name" character varying(30))
-     ORDER BY "k"."companyid", "k"."name", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'payment_days'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'name' = l.image -> 'name'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'payment_days', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."payment_days" AS t ("dataareaid", "payment_day_name", "description")
 SELECT "l"."lookup_1",
@@ -1707,7 +1617,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'a2166dc16daee46b1a4218fa980308b746f6a3b553b7becc8db26567348004c9', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '915e4d72f52bd96243378640b3697b4a9b7cd96e068b6e6c7f380f3e1dbfd7e7', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1765,24 +1675,10 @@ DELETE FROM "fno"."payment_day_lines" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "paymentdayid" uuid,
-       "line_number" integer)
-     ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'payment_day_lines'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'paymentdayid' = l.image -> 'paymentdayid' AND h.image -> 'line_number' = l.image -> 'line_number';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -1797,28 +1693,21 @@ WITH latest AS (
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'payment_day_lines', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_days' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "paymentdayid" uuid,
-       "line_number" integer)
-     ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'payment_day_lines'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'paymentdayid' = l.image -> 'paymentdayid' AND h.image -> 'line_number' = l.image -> 'line_number'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'payment_day_lines', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_days' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."payment_day_lines" AS t ("dataareaid", "payment_day_name", "line_num", "week_day", "day_of_month")
 SELECT "l"."lookup_1",
@@ -1903,7 +1792,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '7962d2f245bb202fff7e85ecd70c324e0df9ff0575968a30321f5dbf01079cea', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '97b41df3c71eaed5b72ce2ccefdc8f3072b43e93ca24b707d701aa944ee954f1', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1958,23 +1847,10 @@ DELETE FROM "fno"."payment_schedules" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "s"."name";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "name" character varying(30))
-     ORDER BY "k"."companyid", "k"."name", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'payment_schedules'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'name' = l.image -> 'name';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -1987,26 +1863,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'payment_schedules', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "name" character varying(30))
-     ORDER BY "k"."companyid", "k"."name", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'payment_schedules'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'name' = l.image -> 'name'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'payment_schedules', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."payment_schedules" AS t ("dataareaid", "schedule_name", "description", "allocation")
 SELECT "l"."lookup_1",
@@ -2089,7 +1960,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'f12b75c27db165ddd60c504600bff1767d5c83f1fa9f7554986374bb400afe86', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'f970cb853f6a029588aa73b379849280a4b8b90816c6a1eeb90aa1d1535a02ba', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2147,24 +2018,10 @@ DELETE FROM "fno"."payment_schedule_lines" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "paymentscheduleid" uuid,
-       "line_number" integer)
-     ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'payment_schedule_lines'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'paymentscheduleid' = l.image -> 'paymentscheduleid' AND h.image -> 'line_number' = l.image -> 'line_number';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -2179,28 +2036,21 @@ WITH latest AS (
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'payment_schedule_lines', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "paymentscheduleid" uuid,
-       "line_number" integer)
-     ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'payment_schedule_lines'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'paymentscheduleid' = l.image -> 'paymentscheduleid' AND h.image -> 'line_number' = l.image -> 'line_number'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'payment_schedule_lines', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."payment_schedule_lines" AS t ("dataareaid", "schedule_name", "line_num", "percent", "due_months", "due_days")
 SELECT "l"."lookup_1",
@@ -2288,7 +2138,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '50c87f6590f41913f249dc8e6e521040808f4fccf48e4c2cbbcd9fa6e05560cf', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'c7e1b940cbd386314f0abcc1c816e49f0569991c0c1f27e7b12c4a08186ef737', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2345,23 +2195,10 @@ DELETE FROM "fno"."payment_terms" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_term_id" = "s"."code";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "code" character varying(10))
-     ORDER BY "k"."companyid", "k"."code", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'payment_terms'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'code' = l.image -> 'code';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -2376,28 +2213,21 @@ WITH latest AS (
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
            (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'payment_terms', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_days' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "code" character varying(10))
-     ORDER BY "k"."companyid", "k"."code", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
-           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'payment_terms'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'code' = l.image -> 'code'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'payment_terms', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_days' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."payment_terms" AS t ("dataareaid", "payment_term_id", "description", "net_days", "payment_schedule", "payment_day")
 SELECT "l"."lookup_1",
@@ -2486,7 +2316,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'c058fe1602d9da76929dc850a1ea2bb276fe239c91e6a31e10c0c74b8fd05881', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '413bf7157323324293059acad3d55afdcbbe094c17669c00457f6e7c0ec9e865', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2544,23 +2374,10 @@ DELETE FROM "fno"."customers" AS t
    AND "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."accountnumber";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "accountnumber" character varying(20))
-     ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_left'
-   AND h.map_name = 'customers_organization'
-   AND h.id < l.id
-   AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'accountnumber' = l.image -> 'accountnumber';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -2576,29 +2393,21 @@ WITH latest AS (
            (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "lookup_3",
            (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_left', l.id, 'customers_organization', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'customer_groups' END, CASE WHEN (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_terms' END, CASE WHEN (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) THEN 'customer_payment_methods' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "accountnumber" character varying(20))
-     ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
-           (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "lookup_3",
-           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'customers_organization'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'accountnumber' = l.image -> 'accountnumber'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'customers_organization', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'customer_groups' END, CASE WHEN (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_terms' END, CASE WHEN (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) THEN 'customer_payment_methods' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "payment_method", "email", "credit_limit", "blocked", "party_type")
 SELECT "l"."lookup_1",
@@ -2698,7 +2507,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'e4356ff96ebcfeba167216bd3dcc5dcbf8446370be036b73b4ae5d08e83f12ba', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '5224e28f232cbdf945545aed97897e3f86a5aafc005e8ed625fded5e079f3082', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4783,6 +4592,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e8b52005c6475103e4f1a0ed3fcabe13124dd880b95341f8dde710b95dc55ed5');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('879b89aaf551c418df89a134de53ed82594868bd3630fe058165b57e359f75d6');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle e8b52005c647: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e8b52005c6475103e4f1a0ed3fcabe13124dd880b95341f8dde710b95dc55ed5'));
+VALUES ('deploy', 'deployed bundle 879b89aaf551: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '879b89aaf551c418df89a134de53ed82594868bd3630fe058165b57e359f75d6'));

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle e8b52005c6475103e4f1a0ed3fcabe13124dd880b95341f8dde710b95dc55ed5: 42 to create, 0 to replace, 0 to drop
+-- bundle 879b89aaf551c418df89a134de53ed82594868bd3630fe058165b57e359f75d6: 42 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -585,23 +585,10 @@ DELETE FROM "cds"."contact" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."contactpersonid" = "s"."contact_person_id";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."contact_person_id") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "contact_person_id" character varying(20))
-     ORDER BY "k"."dataareaid", "k"."contact_person_id", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'contact_persons'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'contact_person_id' = l.image -> 'contact_person_id';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."contact_person_id") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -614,26 +601,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'contact_persons', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."contact_person_id") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "contact_person_id" character varying(20))
-     ORDER BY "k"."dataareaid", "k"."contact_person_id", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'contact_persons'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'contact_person_id' = l.image -> 'contact_person_id'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'contact_persons', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."contact" AS t ("companyid", "contactpersonid", "firstname", "lastname", "emailaddress1", "parent_account_number", "is_sellable")
 SELECT "l"."lookup_1",
@@ -724,7 +706,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'd39c4ad6fa8f85d00c9fc7e03d562b5746c1a36afe447cada9298782586a183d', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '97f0f11b7345cd1ced09cd7ed6d6e5e6bf3faae4e283eb8556bb3b275b3fca37', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -779,23 +761,10 @@ DELETE FROM "cds"."customer_group" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."group_code" = "s"."customer_group";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "customer_group" character varying(10))
-     ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'customer_groups'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'customer_group' = l.image -> 'customer_group';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -808,26 +777,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'customer_groups', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "customer_group" character varying(10))
-     ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'customer_groups'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'customer_group' = l.image -> 'customer_group'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'customer_groups', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."customer_group" AS t ("companyid", "group_code", "name")
 SELECT "l"."lookup_1",
@@ -907,7 +871,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '21b99527aa0a73f06c0ac62c181bb8cbf044fa72826742574cbf5f5f5e7013f9', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '49c07c50509a8437aaa88bc248f8d8cab0880cb177afba4c362c9a632e918fb6', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -962,23 +926,10 @@ DELETE FROM "cds"."customer_payment_method" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."code" = "s"."payment_method";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_method") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "payment_method" character varying(10))
-     ORDER BY "k"."dataareaid", "k"."payment_method", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'customer_payment_methods'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_method' = l.image -> 'payment_method';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_method") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -991,26 +942,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'customer_payment_methods', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_method") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "payment_method" character varying(10))
-     ORDER BY "k"."dataareaid", "k"."payment_method", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'customer_payment_methods'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_method' = l.image -> 'payment_method'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'customer_payment_methods', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."customer_payment_method" AS t ("companyid", "code", "name", "payment_type")
 SELECT "l"."lookup_1",
@@ -1093,7 +1039,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'aab88f12551862b3c949b61d00e83431c618cbda3f638d11651302773cb31c59', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '568f51d72a3ed0d2f1f596daea43b46752c9559811e06f4aa5e38268bcd948f7', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1148,23 +1094,10 @@ DELETE FROM "cds"."contact" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."customer_number" = "s"."account_num";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "account_num" character varying(20))
-     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'customers_person'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'account_num' = l.image -> 'account_num';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -1177,26 +1110,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'customers_person', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "account_num" character varying(20))
-     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'customers_person'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'account_num' = l.image -> 'account_num'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'customers_person', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."contact" AS t ("companyid", "customer_number", "firstname", "middlename", "lastname", "emailaddress1", "is_sellable")
 SELECT "l"."lookup_1",
@@ -1285,7 +1213,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'e2014dc6d0f394bea2b0b1fb88f452d6f8fa32c8d39fe409550ab596b390bdcb', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'ad01bd7d828ed9585d5d62a841e8abeba02c6312c0a4b5a5a59f2b95aa82062d', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1583,23 +1511,10 @@ DELETE FROM "cds"."payment_day" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."name" = "s"."payment_day_name";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "payment_day_name" character varying(30))
-     ORDER BY "k"."dataareaid", "k"."payment_day_name", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'payment_days'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_day_name' = l.image -> 'payment_day_name';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -1612,26 +1527,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'payment_days', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "payment_day_name" character varying(30))
-     ORDER BY "k"."dataareaid", "k"."payment_day_name", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'payment_days'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_day_name' = l.image -> 'payment_day_name'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'payment_days', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."payment_day" AS t ("companyid", "name", "description")
 SELECT "l"."lookup_1",
@@ -1711,7 +1621,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '297d7719c98de39213043cf2de699ef305c545559b5706b22e502c2941a4e62b', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '01e1c33fd26b7a07392ceff83fbd7d297d5068f9febabf509f0dd4355e4dd24a', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1769,24 +1679,10 @@ DELETE FROM "cds"."payment_day_line" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."paymentdayid" = "l"."lookup_2" AND "t"."line_number" = "s"."line_num";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name", "k"."line_num") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "payment_day_name" character varying(30),
-       "line_num" integer)
-     ORDER BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'payment_day_lines'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_day_name' = l.image -> 'payment_day_name' AND h.image -> 'line_num' = l.image -> 'line_num';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name", "k"."line_num") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -1801,28 +1697,21 @@ WITH latest AS (
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'payment_day_lines', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_days' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name", "k"."line_num") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "payment_day_name" character varying(30),
-       "line_num" integer)
-     ORDER BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_2"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'payment_day_lines'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_day_name' = l.image -> 'payment_day_name' AND h.image -> 'line_num' = l.image -> 'line_num'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'payment_day_lines', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_days' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."payment_day_line" AS t ("companyid", "paymentdayid", "line_number", "weekday", "dayofmonth")
 SELECT "l"."lookup_1",
@@ -1907,7 +1796,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'ae09ee724b2ccc1b706c4670108fafada4a905ce156cb9c3781b488004064ebe', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '084985d452be14c437110396b639d238b37ccda9b21faf7f3c52bc105d1d4f92', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1962,23 +1851,10 @@ DELETE FROM "cds"."payment_schedule" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."name" = "s"."schedule_name";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "schedule_name" character varying(30))
-     ORDER BY "k"."dataareaid", "k"."schedule_name", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'payment_schedules'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'schedule_name' = l.image -> 'schedule_name';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -1991,26 +1867,21 @@ WITH latest AS (
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'payment_schedules', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "schedule_name" character varying(30))
-     ORDER BY "k"."dataareaid", "k"."schedule_name", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'payment_schedules'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'schedule_name' = l.image -> 'schedule_name'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'payment_schedules', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."payment_schedule" AS t ("companyid", "name", "description", "allocation")
 SELECT "l"."lookup_1",
@@ -2093,7 +1964,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '5717530ec01842f02be7fd2231490455544c691f6e63fcbefefa6dd97ccddfbe', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '616780a0f68bbedaa4ba44ddbb5bd148e543a234681093c3401aa72a4bab12c8', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2151,24 +2022,10 @@ DELETE FROM "cds"."payment_schedule_line" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."paymentscheduleid" = "l"."lookup_2" AND "t"."line_number" = "s"."line_num";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name", "k"."line_num") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "schedule_name" character varying(30),
-       "line_num" integer)
-     ORDER BY "k"."dataareaid", "k"."schedule_name", "k"."line_num", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'payment_schedule_lines'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'schedule_name' = l.image -> 'schedule_name' AND h.image -> 'line_num' = l.image -> 'line_num';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name", "k"."line_num") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -2183,28 +2040,21 @@ WITH latest AS (
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'payment_schedule_lines', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name", "k"."line_num") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "schedule_name" character varying(30),
-       "line_num" integer)
-     ORDER BY "k"."dataareaid", "k"."schedule_name", "k"."line_num", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'payment_schedule_lines'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'schedule_name' = l.image -> 'schedule_name' AND h.image -> 'line_num' = l.image -> 'line_num'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'payment_schedule_lines', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."payment_schedule_line" AS t ("companyid", "paymentscheduleid", "line_number", "percentage", "months", "days")
 SELECT "l"."lookup_1",
@@ -2292,7 +2142,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '3ef59f1f63c4315e5466016c27dc205af1fee6523fc48003766667c59f56ac36', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'a817e04e8890d165c7b7a144adccb6b7d1b147c0e6f866acb4162aefaaefab93', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2349,23 +2199,10 @@ DELETE FROM "cds"."payment_term" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."code" = "s"."payment_term_id";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "payment_term_id" character varying(10))
-     ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'payment_terms'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_term_id' = l.image -> 'payment_term_id';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -2380,28 +2217,21 @@ WITH latest AS (
            (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2",
            (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_3"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'payment_terms', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END, CASE WHEN (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_days' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "payment_term_id" character varying(10))
-     ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2",
-           (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_3"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'payment_terms'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_term_id' = l.image -> 'payment_term_id'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'payment_terms', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END, CASE WHEN (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_days' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."payment_term" AS t ("companyid", "code", "name", "due_days", "paymentscheduleid", "paymentdayid")
 SELECT "l"."lookup_1",
@@ -2490,7 +2320,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '7cbda8c3b5d43697a989abd9b8d303f6c562613325b02bd57c6985ce3d17daf4', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '290126c86b8e70321baf9388674c6c85c8713553123c37788a3901002afa2775', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2548,23 +2378,10 @@ DELETE FROM "cds"."account" AS t
    AND "t"."companyid" = "l"."lookup_1" AND "t"."accountnumber" = "s"."account_num";
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "account_num" character varying(20))
-     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
-)
-DELETE FROM "replicator"."held_change" AS h
- USING latest AS l
- WHERE h.direction = 'to_right'
-   AND h.map_name = 'customers_organization'
-   AND h.id < l.id
-   AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'account_num' = l.image -> 'account_num';
--- A change whose parent has not arrived on this side yet is held, not written
--- with a null reference; the applier retries it when the parent's map applies.
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -2580,29 +2397,21 @@ WITH latest AS (
            (SELECT "p1"."paymenttermid" FROM "cds"."payment_term" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymenttermid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'paymenttermid') ->> 'payment_term_id' AS character varying(10))) AS "lookup_3",
            (SELECT "p1"."customerpaymentmethodid" FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customerpaymentmethodid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'customerpaymentmethodid') ->> 'payment_method' AS character varying(10))) AS "lookup_4"
       FROM latest AS l
-)
-INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-SELECT 'to_right', l.id, 'customers_organization', l.op, l.image, l.refs,
-       concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'customer_groups' END, CASE WHEN (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_terms' END, CASE WHEN (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL) THEN 'customer_payment_methods' END)
-  FROM resolved AS l
- WHERE l.op <> 'D'
-   AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL))
-    ON CONFLICT (direction, id) DO NOTHING;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "dataareaid" character varying(4),
-       "account_num" character varying(20))
-     ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."customergroupid" FROM "cds"."customer_group" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customergroupid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."group_code" = CAST((l.refs -> 'customergroupid') ->> 'customer_group' AS character varying(10))) AS "lookup_2",
-           (SELECT "p1"."paymenttermid" FROM "cds"."payment_term" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymenttermid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'paymenttermid') ->> 'payment_term_id' AS character varying(10))) AS "lookup_3",
-           (SELECT "p1"."customerpaymentmethodid" FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customerpaymentmethodid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'customerpaymentmethodid') ->> 'payment_method' AS character varying(10))) AS "lookup_4"
-      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_right'
+       AND h.map_name = 'customers_organization'
+       AND h.id < l.id
+       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'account_num' = l.image -> 'account_num'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_right', l.id, 'customers_organization', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'customer_groups' END, CASE WHEN (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_terms' END, CASE WHEN (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL) THEN 'customer_payment_methods' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
 )
 INSERT INTO "cds"."account" AS t ("companyid", "accountnumber", "name", "customergroupid", "paymenttermid", "customerpaymentmethodid", "emailaddress1", "creditlimit", "credit_hold", "relationship_type")
 SELECT "l"."lookup_1",
@@ -2702,7 +2511,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '4866a65f12ecb08b3cf20dca5c975434a4ee5a95a81e170004d1a0a6d9a4aa2b', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '7c7755bfec72edf9bb20862510030162a121086a22ea73d8b5cc7c2f99a59b22', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4787,6 +4596,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e8b52005c6475103e4f1a0ed3fcabe13124dd880b95341f8dde710b95dc55ed5');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('879b89aaf551c418df89a134de53ed82594868bd3630fe058165b57e359f75d6');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle e8b52005c647: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e8b52005c6475103e4f1a0ed3fcabe13124dd880b95341f8dde710b95dc55ed5'));
+VALUES ('deploy', 'deployed bundle 879b89aaf551: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '879b89aaf551c418df89a134de53ed82594868bd3630fe058165b57e359f75d6'));

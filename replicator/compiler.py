@@ -223,14 +223,14 @@ def _value_sql(
     return value
 
 
+def _over_row(text: str, source: Table, row: str, where: Where, what: str) -> Sql:
+    """A user expression (filter, to_right/to_left) over ``source``'s columns of ``row``."""
+    columns = [c.name for c in source.columns]
+    return render(parse_expression(text, columns=columns, where=where, what=what), qualifier=row)
+
+
 def _expression_sql(table_map: TableMap, text: str, source: Table) -> Sql:
-    tree = parse_expression(
-        text,
-        columns=[c.name for c in source.columns],
-        where=Where(file=table_map.file, map=table_map.name),
-        what=repr(text),
-    )
-    return render(tree, qualifier="s")
+    return _over_row(text, source, "s", Where(file=table_map.file, map=table_map.name), repr(text))
 
 
 def _updated_sql(field: FieldMap, column: str, to_side: Side) -> Sql:
@@ -543,15 +543,8 @@ def _filter_sql(table_map: TableMap, side: Side, source: Table, row: str) -> Sql
     text = table_map.filter(side)
     if text is None:
         return Sql("true")
-    return render(
-        parse_expression(
-            text,
-            columns=[c.name for c in source.columns],
-            where=Where(file=table_map.file, map=table_map.name),
-            what=f"{side}_filter {text!r}",
-        ),
-        qualifier=row,
-    )
+    where = Where(file=table_map.file, map=table_map.name)
+    return _over_row(text, source, row, where, f"{side}_filter {text!r}")
 
 
 def _snapshot_artifact(
@@ -643,11 +636,8 @@ def _dispatch_artifact(maps: MapSet, incoming: list[Direction]) -> Artifact:
 def expression_probe(view: str, source: Table, text: str) -> Sql:
     """A temporary view of one to_right/to_left expression over its source table, so
     validate can ask PostgreSQL what type the expression has."""
-    tree = parse_expression(
-        text, columns=[c.name for c in source.columns], where=Where(), what=text
-    )
     return Sql(
-        f"CREATE TEMP VIEW {ident(view)} AS SELECT {render(tree, qualifier='s')} AS value"
+        f"CREATE TEMP VIEW {ident(view)} AS SELECT {_over_row(text, source, 's', Where(), text)} AS value"
         f" FROM {ident(source.schema, source.name)} AS s"
     )
 

@@ -8,9 +8,9 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import TextIO
 
-from replicator import errorlog, states, sync
+from replicator import errorlog, origins, states, sync
 from replicator.commands import EXIT_OK
-from replicator.connections import connect, every_database
+from replicator.connections import connect, every_database, under_origin
 from replicator.errors import ReplicatorError
 from replicator.loader import load_maps
 from replicator.model import Config, Direction, Side, source_of
@@ -90,6 +90,8 @@ def cmd_retry(
     """replicator retry ID | --map MAP | --all: exit 1 if any still fails."""
     failed = 0
     with every_database(config) as connections:
+        for conn in connections.values():
+            under_origin(conn, origins.ADMIN)
         if error_id is not None:
             role = errorlog.locate(connections, config, error_id, side)
             work = [(role, [error_id])]

@@ -1,7 +1,8 @@
 """``replicator run``: moves captured changes to the other side.
 
-One database: ``apply_queued`` takes a batch off the queue and applies it in
-one transaction. Two servers: the batch is read on the source, applied on the
+A side with WAL capture has its slot read first (replicator.listener), which
+queues its changes like a capture trigger would. One database: ``apply_queued``
+takes a batch off the queue and applies it in one transaction. Two servers: the batch is read on the source, applied on the
 target together with a record of its ids, then dequeued on the source; a crash
 between the two commits replays nothing twice. The applier waits on LISTEN
 when idle and polls as a fallback; lost connections and server restarts are
@@ -23,19 +24,25 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.rows import TupleRow
 
-from replicator import alerts, locks
+from replicator import activity, alerts, locks, origins
+from replicator.connections import under_origin
 from replicator.errors import DatabaseError, ReplicatorError
+from replicator.listener import Listener, SlotLost
 from replicator.model import DIRECTIONS, Config, Direction, Side, source_of, target_of
 
 log = logging.getLogger("replicator.applier")
 
 # Seconds between polls while writers are in the middle of capturing.
 BUSY_POLL = 0.05
-# Transient failures: retried with backoff, never counted as errors.
+# Seconds between reads of a WAL slot while idle: a slot sends no wake-up.
+WAL_POLL = 0.1
+# Transient failures: retried with backoff, never counted as errors. ObjectInUse:
+# the session of an applier killed a moment ago still holds its origin or slot.
 TRANSIENT = (
     pg_errors.SerializationFailure,
     pg_errors.DeadlockDetected,
     pg_errors.LockNotAvailable,
+    pg_errors.ObjectInUse,
 )
 
 
@@ -87,6 +94,8 @@ class Applier:
     stopping: bool = False
     sleeping: bool = False
     _connections: dict[Side, psycopg.Connection[TupleRow]] = field(default_factory=dict)
+    _listeners: dict[Side, Listener] = field(default_factory=dict)
+    _lost_slots: set[Side] = field(default_factory=set)  # read no more until restarted
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -150,9 +159,24 @@ class Applier:
             self._connections[role] = conn
         for direction in DIRECTIONS:
             self._lock(direction)
+        # Only after the locks: a second applier must not take the origins first.
+        for conn in self._connections.values():
+            under_origin(conn, origins.APPLY)
         if not self.config.same_database:
             for direction in DIRECTIONS:
                 self._reconcile(direction)
+        for role in roles:
+            if self.config.wal_sides(role) and role not in self._lost_slots:
+                listener = Listener(
+                    self.config.side(role).conninfo,
+                    "+".join(self.config.side(s).name for s in self.config.hosted(role)),
+                    limit=self.batch_size,
+                )
+                self._listeners[role] = listener
+                try:
+                    listener.open()
+                except SlotLost as exc:
+                    self._slot_lost(role, exc)
         log.info("connected; applying %s", ", ".join(self._label(d) for d in DIRECTIONS))
 
     def _conn(self, role: Side) -> psycopg.Connection[TupleRow]:
@@ -182,16 +206,44 @@ class Applier:
             )
 
     def _close(self) -> None:
+        for listener in self._listeners.values():
+            with contextlib.suppress(psycopg.Error):
+                listener.close()
+        self._listeners.clear()
         for conn in self._connections.values():
             with contextlib.suppress(psycopg.Error):  # already broken: nothing left to release
                 conn.close()
         self._connections.clear()
 
+    def _slot_lost(self, role: Side, exc: SlotLost) -> None:
+        """The slot cannot be read again: its maps go failed, loudly, and the rest runs on."""
+        self._listeners.pop(role).close()
+        self._lost_slots.add(role)
+        directions = [d for d in DIRECTIONS if source_of(d) in self.config.wal_sides(role)]
+        reason = (
+            f"{exc}. To recover: run replicator deploy (it creates the slot again), then"
+            " replicator sync to bring the other side back in step, then replicator resume"
+        )
+        log.error("%s", reason)
+        conn = self._connections[role]
+        with conn.transaction():
+            conn.execute(
+                "UPDATE replicator.map_state SET state = 'failed', state_since = now(),"
+                " state_reason = %s WHERE direction = ANY(%s) AND state <> 'failed'",
+                (reason, directions),
+            )
+            activity.record(conn, "slot_lost", reason)
+
     # -- work ----------------------------------------------------------------------
 
     def _one_round(self) -> bool:
-        """One batch per direction; True if anything moved."""
+        """Read the WAL slots, then one batch per direction; True if anything moved."""
         moved = False
+        for role, listener in list(self._listeners.items()):
+            try:
+                moved |= listener.poll() > 0
+            except SlotLost as exc:
+                self._slot_lost(role, exc)
         for direction in DIRECTIONS:
             if self.stopping:
                 break
@@ -274,6 +326,8 @@ class Applier:
             try:
                 if not self.stopping:
                     timeout = self.poll_interval if asleep else min(self.poll_interval, BUSY_POLL)
+                    if self._listeners:
+                        timeout = min(timeout, WAL_POLL)
                     select.select([c.fileno() for c in sources], [], [], timeout)
             finally:
                 self.sleeping = False

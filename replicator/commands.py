@@ -20,6 +20,7 @@ from replicator.deployer import (
     open_transactions,
     plan_database,
     read_deployed,
+    slot_exists,
 )
 from replicator.errors import DeployRefused, ExpressionError
 from replicator.loader import load_maps
@@ -27,6 +28,7 @@ from replicator.model import SIDES, Config, Direction, MapSet, Side, source_of
 from replicator.output import write_table
 from replicator.status import status_rows
 from replicator.validate import ExpressionTypes, validate
+from replicator.walcheck import read_server_problems
 
 EXIT_OK = 0
 EXIT_PENDING = 2
@@ -70,10 +72,17 @@ def probe_expressions(
 
 
 def check(config: Config) -> tuple[MapSet, dict[Side, SchemaCatalog]]:
-    """Load the maps and validate them against the live catalogs (raises MapError)."""
+    """Load the maps and validate them against the live catalogs and, for WAL capture,
+    the servers (raises MapError)."""
     maps = load_maps(config.maps_dir, config.path.parent)
     catalogs = read_catalogs(config)
-    validate(config, maps, catalogs, probe_expressions(config, maps, catalogs))
+    validate(
+        config,
+        maps,
+        catalogs,
+        probe_expressions(config, maps, catalogs),
+        read_server_problems(config),
+    )
     return maps, catalogs
 
 
@@ -97,7 +106,7 @@ def cmd_plan(config: Config, out: TextIO, only: Side | None = None) -> int:
         if only is not None and database.role != only:
             continue
         with connect(config, database.role) as conn:
-            plan = plan_database(database, bundle, read_deployed(conn))
+            plan = plan_database(database, bundle, read_deployed(conn), slot_exists(conn, database))
         if plan.pending:
             pending = True
             out.write(plan.sql)
@@ -109,13 +118,29 @@ def cmd_plan(config: Config, out: TextIO, only: Side | None = None) -> int:
 def cmd_deploy(config: Config, out: TextIO) -> int:
     bundle = compiled(config)
     conninfos = [config.side(database.role).conninfo for database in bundle.databases]
+    missing = []
+    for database in bundle.databases:
+        with connect(config, database.role) as conn:
+            if not slot_exists(conn, database):
+                missing.append(database)
     try:
         with open_transactions(conninfos) as connections:
             plans = deploy(bundle, connections)
-    except psycopg.errors.ObjectInUse as exc:
-        raise DeployRefused(
-            f"deploy refused, nothing changed: {exc.diag.message_primary}"
-        ) from None
+    except BaseException as exc:
+        # A slot outlives the rolled-back transaction that made it; unused, it would
+        # hold WAL back for ever.
+        for database in missing:
+            with connect(config, database.role) as conn:
+                conn.execute(
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                    " WHERE slot_name = %s AND NOT active",
+                    (database.slot,),
+                )
+        if isinstance(exc, psycopg.errors.ObjectInUse):
+            raise DeployRefused(
+                f"deploy refused, nothing changed: {exc.diag.message_primary}"
+            ) from None
+        raise
     for plan in plans:
         out.write(_deploy_summary(plan) + "\n")
     return EXIT_OK

@@ -12,7 +12,7 @@ from typing import Any
 
 import jinja2
 
-from replicator import locks
+from replicator import locks, origins
 from replicator.catalog import Column, SchemaCatalog, Table
 from replicator.errors import Where
 from replicator.expressions import columns_read as referenced_columns_of
@@ -20,6 +20,7 @@ from replicator.expressions import parse_expression, render
 from replicator.model import (
     DIRECTIONS,
     SIDES,
+    Capture,
     Config,
     Direction,
     FieldMap,
@@ -58,6 +59,9 @@ class DatabaseBundle:
     role: Side  # the side whose connection reaches this database
     label: str  # e.g. "fno" or "fno+cds" when both sides share the database
     artifacts: tuple[Artifact, ...]
+    # With WAL capture: the logical slot deploy creates first (before any write of
+    # its transaction, as PostgreSQL requires) when it does not exist.
+    slot: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,7 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
     }
     databases: list[DatabaseBundle] = []
     for role in config.databases:
-        hosted: tuple[Side, ...] = SIDES if config.same_database else (role,)
+        hosted = config.hosted(role)
         artifacts = [Artifact("control", sql_file("control.sql"), "")]
         artifacts += [
             _apply_artifact(maps, tables, table_map, direction)
@@ -142,13 +146,37 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
             for direction in table_map.directions
             if source_of(direction) in hosted
             for artifact in (
-                _capture_artifact(maps, tables, table_map, direction),
+                _capture_artifact(
+                    maps, tables, table_map, direction, config.side(source_of(direction)).capture
+                ),
                 _snapshot_artifact(maps, tables, table_map, direction),
             )
         ]
+        wal_sides = config.wal_sides(role)
+        wal_routes = [
+            (table_map, direction)
+            for table_map in maps.maps
+            for direction in table_map.directions
+            if source_of(direction) in wal_sides
+        ]
+        slot_tables = tuple(
+            dict.fromkeys(
+                f"{tables[m.name][source_of(d)].schema}.{tables[m.name][source_of(d)].name}"
+                for m, d in wal_routes
+            )
+        )
+        if wal_sides:
+            artifacts.append(_wal_artifact(config.slot_name(role), slot_tables, wal_routes))
         artifacts.append(_registry_artifact(maps))
         label = "+".join(config.side(side).name for side in hosted)
-        databases.append(DatabaseBundle(role=role, label=label, artifacts=tuple(artifacts)))
+        databases.append(
+            DatabaseBundle(
+                role=role,
+                label=label,
+                artifacts=tuple(artifacts),
+                slot=config.slot_name(role) if wal_sides else None,
+            )
+        )
     return Bundle(databases=tuple(databases))
 
 
@@ -491,8 +519,14 @@ def _unresolved(table_map: TableMap, direction: Direction, field: FieldMap) -> S
 
 
 def _capture_artifact(
-    maps: MapSet, all_tables: AllTables, table_map: TableMap, direction: Direction
+    maps: MapSet,
+    all_tables: AllTables,
+    table_map: TableMap,
+    direction: Direction,
+    capture: Capture,
 ) -> Artifact:
+    """Trigger capture: row triggers queue each change. WAL capture: a function the
+    listener calls with the changes it decoded from the slot."""
     tables = all_tables[table_map.name]
     from_side = source_of(direction)
     source = tables[from_side]
@@ -503,14 +537,19 @@ def _capture_artifact(
         dict.fromkeys((*table_map.source_columns(direction), *referenced_columns_of(text or "")))
     )
     key_sources = [f.column(from_side) or "" for f in table_map.key_fields]
-    capture_function = _function_name("capture", table_map, direction)
+    capture_function = _function_name(
+        "capture" if capture == "trigger" else "wal", table_map, direction
+    )
     context = {
         "map_name": literal(table_map.name),
         "direction": literal(direction),
         "online": table_map.mode == "online",
         "capture_function": capture_function,
+        "capture_signature": Sql(f"{capture_function}({'' if capture == 'trigger' else 'jsonb'})"),
+        "wal_function": capture_function,
         "write_function": _function_name("write", table_map, direction),
         "queue": control_function("change_queue"),
+        "map_state": control_function("map_state"),
         "wake_lock": Sql(f"{locks.WAKE[0]}, {locks.WAKE[1]}"),
         "source_table": ident(source.schema, source.name),
         "target_label": literal(
@@ -520,11 +559,13 @@ def _capture_artifact(
         "new_filter": filters["new"],
         "old_key": sql_join([ident("old", n) for n in key_sources]),
         "new_key": sql_join([ident("new", n) for n in key_sources]),
+        "current_key": sql_join([ident("cur", n) for n in key_sources]),
         "old_key_text": sql_join([Sql(f"{ident('old', n)}::text") for n in key_sources]),
         "new_key_text": sql_join([Sql(f"{ident('new', n)}::text") for n in key_sources]),
         "key_names": literal(", ".join(key_sources)),
         "old_watched": sql_join([ident("old", n) for n in source_columns]),
         "new_watched": sql_join([ident("new", n) for n in source_columns]),
+        "watched_names": Sql(f"ARRAY[{sql_join([literal(n) for n in source_columns])}]::text[]"),
         "activity_log": control_function("activity_log"),
         "other_direction": literal("to_left" if direction == "to_right" else "to_right"),
         "source_label": literal(f"{source.schema}.{source.name}"),
@@ -533,9 +574,30 @@ def _capture_artifact(
         "row_trigger": _triggers(table_map, direction)[0],
         "update_trigger": _triggers(table_map, direction)[1],
     }
-    sql = render_template("capture.sql.j2", **context)
+    template = "capture.sql.j2" if capture == "trigger" else "wal_capture.sql.j2"
+    sql = render_template(template, **context)
     drop_sql = render_template("drop_capture.sql.j2", **context)
-    return Artifact(f"map/{table_map.name}/{direction}/capture", sql, drop_sql)
+    kind = "capture" if capture == "trigger" else "wal"
+    return Artifact(f"map/{table_map.name}/{direction}/{kind}", sql, drop_sql)
+
+
+def _wal_artifact(
+    slot: str, tables: tuple[str, ...], routes: list[tuple[TableMap, Direction]]
+) -> Artifact:
+    """A database's WAL capture: the origins, and the function the listener calls."""
+    context = {
+        "listener_table": control_function("wal_listener"),
+        "tables": Sql(f"ARRAY[{sql_join([literal(t) for t in tables])}]::text[]"),
+        "origins": Sql(f"ARRAY[{sql_join([literal(o) for o in origins.ALL])}]::text[]"),
+        "route_function": control_function("capture_wal"),
+        "wal_functions": [_function_name("wal", m, d) for m, d in routes],
+        "slot": literal(slot),
+    }
+    return Artifact(
+        "wal",
+        render_template("wal_route.sql.j2", **context),
+        render_template("drop_wal.sql.j2", **context),
+    )
 
 
 def _filter_sql(table_map: TableMap, side: Side, source: Table, row: str) -> Sql:

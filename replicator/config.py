@@ -15,10 +15,18 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from replicator.errors import ConfigError
-from replicator.model import AlertRule, Config, Side, SideConfig
+from replicator.model import CAPTURES, AlertRule, Config, Side, SideConfig
 
-SIDE_KEYS = {"name", "schema", "conninfo", "conninfo_env"}
-TOP_KEYS = {"maps", "batch_size", "poll_interval", "left", "right", "alert"}
+SIDE_KEYS = {"name", "schema", "conninfo", "conninfo_env", "capture"}
+TOP_KEYS = {
+    "maps",
+    "batch_size",
+    "poll_interval",
+    "retained_wal_warning",
+    "left",
+    "right",
+    "alert",
+}
 ALERT_KEYS = {"name", "errors", "count", "window", "actions", "channel", "command"}
 ALERT_ACTIONS = ("notify", "pause", "stop")
 
@@ -47,6 +55,9 @@ def load_config(path: Path) -> Config:
         batch_size=_typed(path, raw, "batch_size", int, 1000),
         poll_interval=float(_typed(path, raw, "poll_interval", (int, float), 1.0)),
         alerts=tuple(_alert(path, n, entry) for n, entry in enumerate(raw.get("alert", []), 1)),
+        retained_wal_warning=parse_size(
+            path, _typed(path, raw, "retained_wal_warning", str, "1GB"), "retained_wal_warning"
+        ),
     )
 
 
@@ -125,8 +136,16 @@ def _side(path: Path, raw: dict[str, Any], role: Side) -> SideConfig:
         conninfo_to_dict(conninfo)
     except psycopg.ProgrammingError as exc:
         raise ConfigError(f"{path}: [{role}]: conninfo from {source} is not valid") from exc
+    capture = table.get("capture", "trigger")
+    if capture not in CAPTURES:
+        raise ConfigError(f'{path}: [{role}]: capture must be "trigger" or "wal", not {capture!r}')
     return SideConfig(
-        role=role, name=name, schema=schema, conninfo=conninfo, conninfo_source=source
+        role=role,
+        name=name,
+        schema=schema,
+        conninfo=conninfo,
+        conninfo_source=source,
+        capture=capture,
     )
 
 
@@ -150,3 +169,15 @@ def parse_duration(text: str) -> timedelta:
     if not match:
         raise ConfigError(f"{text!r} is not a duration; write e.g. 90s, 15m, 12h or 30d")
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+_SIZE = re.compile(r"(\d+)\s*(kB|MB|GB|TB)?")
+_SIZE_UNITS = {None: 1, "kB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
+
+
+def parse_size(path: Path, text: str, key: str) -> int:
+    """ "512MB", "1GB" (PostgreSQL's units) as bytes."""
+    match = _SIZE.fullmatch(text.strip())
+    if not match:
+        raise ConfigError(f"{path}: {key} = {text!r} is not a size; write e.g. 512MB or 1GB")
+    return int(match.group(1)) * _SIZE_UNITS[match.group(2)]

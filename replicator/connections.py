@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import psycopg
 from psycopg.rows import TupleRow
 
+from replicator import origins
 from replicator.config import redacted
 from replicator.errors import DatabaseError
 from replicator.model import Config, Side
@@ -29,3 +30,15 @@ def every_database(config: Config) -> Iterator[dict[Side, psycopg.Connection[Tup
     """One connection per database (one, or one per side), closed afterwards."""
     with contextlib.ExitStack() as stack:
         yield {role: stack.enter_context(connect(config, role)) for role in config.databases}
+
+
+def under_origin(conn: psycopg.Connection[TupleRow], purpose: str) -> None:
+    """Mark the session's writes as the replicator's own (``purpose``) where its database
+    has WAL capture, so its slot's listener leaves them out (loop safety). A database
+    without WAL capture has no such origin, and its triggers skip the writes anyway."""
+    conn.execute(
+        f"SELECT pg_replication_origin_session_setup(name)"
+        f" FROM (SELECT {origins.name_sql('%s')} AS name) AS o"
+        f" WHERE pg_replication_origin_oid(name) IS NOT NULL",
+        (purpose,),
+    )

@@ -31,10 +31,11 @@ class DatabasePlan:
     replaced: tuple[str, ...]
     dropped: tuple[str, ...]
     sql: str
+    slot_sql: str = ""  # creates the missing logical slot; runs before anything writes
 
     @property
     def pending(self) -> bool:
-        return bool(self.created or self.replaced or self.dropped)
+        return bool(self.created or self.replaced or self.dropped or self.slot_sql)
 
 
 def read_deployed(conn: psycopg.Connection[TupleRow]) -> dict[str, DeployedArtifact]:
@@ -50,8 +51,22 @@ def read_deployed(conn: psycopg.Connection[TupleRow]) -> dict[str, DeployedArtif
     return {str(r[0]): DeployedArtifact(str(r[0]), str(r[1]), str(r[2])) for r in rows}
 
 
+def slot_exists(conn: psycopg.Connection[TupleRow], database: DatabaseBundle) -> bool:
+    """Whether the database's logical slot is there (true when it needs none)."""
+    if database.slot is None:
+        return True
+    row = conn.execute(
+        "SELECT count(*) FROM pg_replication_slots WHERE slot_name = %s AND wal_status <> 'lost'",
+        (database.slot,),
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def plan_database(
-    database: DatabaseBundle, bundle: Bundle, deployed: dict[str, DeployedArtifact]
+    database: DatabaseBundle,
+    bundle: Bundle,
+    deployed: dict[str, DeployedArtifact],
+    has_slot: bool = True,
 ) -> DatabasePlan:
     """Compare the bundle with what is deployed; render the SQL that closes the gap."""
     wanted = {artifact.name for artifact in database.artifacts}
@@ -68,6 +83,13 @@ def plan_database(
         f"{len(names)} to {verb}"
         for verb, names in (("create", created), ("replace", replaced), ("drop", dropped))
     )
+    slot_sql = (
+        render_template("create_slot.sql.j2", slot=literal(database.slot))
+        if database.slot is not None and not has_slot
+        else ""
+    )
+    if slot_sql:
+        summary += f", create slot {database.slot}"
     sql = render_template(
         "plan.sql.j2",
         label=Sql(database.label),
@@ -75,6 +97,7 @@ def plan_database(
         bundle_sha256=Sql(bundle.sha256),
         bundle_literal=literal(bundle.sha256),
         summary=Sql(summary),
+        slot_sql=Sql(slot_sql.strip()),
         summary_literal=literal(f"deployed bundle {bundle.sha256[:12]}: {summary}"),
         deploy_lock=Sql(f"{locks.DEPLOY[0]}, {locks.DEPLOY[1]}"),
         drops=[
@@ -93,7 +116,7 @@ def plan_database(
             for a in creates
         ],
     )
-    return DatabasePlan(database, created, replaced, dropped, sql)
+    return DatabasePlan(database, created, replaced, dropped, sql, slot_sql)
 
 
 @contextmanager
@@ -116,12 +139,18 @@ def open_transactions(conninfos: list[str]) -> Iterator[list[psycopg.Connection[
 def deploy(bundle: Bundle, connections: list[psycopg.Connection[TupleRow]]) -> list[DatabasePlan]:
     """Apply ``bundle`` through ``connections`` (one per database, in transactions the caller
     commits). Each database's plan is made after taking the deploy lock, so two deploys
-    at once cannot interleave."""
+    at once cannot interleave. Missing slots are created before anything is written
+    anywhere: creating one waits for every transaction of its server that has written."""
     plans: list[DatabasePlan] = []
     for database, conn in zip(bundle.databases, connections, strict=True):
         conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", locks.DEPLOY)
-        plan = plan_database(database, bundle, read_deployed(conn))
+        plans.append(
+            plan_database(database, bundle, read_deployed(conn), slot_exists(conn, database))
+        )
+    for plan, conn in zip(plans, connections, strict=True):
+        if plan.slot_sql:
+            conn.execute(plan.slot_sql.encode())
+    for plan, conn in zip(plans, connections, strict=True):
         if plan.pending:
             conn.execute(plan.sql.encode())
-        plans.append(plan)
     return plans

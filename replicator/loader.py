@@ -15,6 +15,7 @@ from replicator.expressions import columns_read
 from replicator.model import (
     DIRECTIONS,
     SIDES,
+    TRUNCATE_POLICIES,
     Expression,
     FieldMap,
     FlowDirection,
@@ -41,6 +42,7 @@ MAP_KEYS = {
     "on_delete",
     "mark",
     "master",
+    "on_truncate",
     "field",
 }
 FIELD_KEYS = {
@@ -219,6 +221,9 @@ def _load_map(
         filters[side] = text
     on_delete = _choice(raw.get("on_delete", "propagate"), DELETE_POLICIES, "on_delete", problem)
     master = _choice(raw.get("master", "left"), SIDES, "master", problem)
+    on_truncate = _choice(
+        raw.get("on_truncate", "refuse"), TRUNCATE_POLICIES, "on_truncate", problem
+    )
     marks = _marks(raw.get("mark"), on_delete, direction, problem)
     requires = raw.get("requires", [])
     if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
@@ -244,7 +249,11 @@ def _load_map(
                 if column in written:
                     problem(f"two fields write {target} column {column!r}", f.label)
                 written.add(column)
-    if len(problems) > start or None in (direction, mode, on_delete, master) or len(tables) < 2:
+    if (
+        len(problems) > start
+        or None in (direction, mode, on_delete, master, on_truncate)
+        or len(tables) < 2
+    ):
         return None
     return TableMap(
         name=cast(str, name),
@@ -260,6 +269,7 @@ def _load_map(
         on_delete=on_delete,
         marks=marks,
         master=master,
+        on_truncate=on_truncate,
     )
 
 

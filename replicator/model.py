@@ -52,9 +52,15 @@ class SideConfig:
     schema: str
     conninfo: str = field(repr=False)  # may hold a password: never printed
     conninfo_source: str  # where it came from, safe to print ("env FNO_DSN")
+    # How this side's changes are noticed: row triggers, or its database's WAL slot.
+    capture: Capture = "trigger"
 
 
 AlertAction = Literal["notify", "pause", "stop"]
+Capture = Literal["trigger", "wal"]
+CAPTURES: tuple[Capture, ...] = ("trigger", "wal")
+TruncatePolicy = Literal["refuse", "replicate"]
+TRUNCATE_POLICIES: tuple[TruncatePolicy, ...] = ("refuse", "replicate")
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,8 @@ class Config:
     batch_size: int = 1000
     poll_interval: float = 1.0
     alerts: tuple[AlertRule, ...] = ()
+    # Status warns when a slot retains more WAL than this.
+    retained_wal_warning: int = 1024**3
 
     def side(self, role: Side) -> SideConfig:
         return self.left if role == "left" else self.right
@@ -103,6 +111,18 @@ class Config:
     def database_of(self, side: Side) -> Side:
         """The side whose connection reaches ``side``'s database."""
         return "left" if self.same_database else side
+
+    def hosted(self, role: Side) -> tuple[Side, ...]:
+        """The sides whose schemas live in the database ``role`` connects to."""
+        return SIDES if self.same_database else (role,)
+
+    def wal_sides(self, role: Side) -> tuple[Side, ...]:
+        """The sides of ``role``'s database whose changes its WAL slot captures."""
+        return tuple(s for s in self.hosted(role) if self.side(s).capture == "wal")
+
+    def slot_name(self, role: Side) -> str:
+        """The logical slot of ``role``'s database, named after the side that reaches it."""
+        return f"replicator_{self.side(role).name}"
 
 
 @dataclass(frozen=True)
@@ -204,6 +224,9 @@ class TableMap:
     marks: tuple[tuple[Side, str, Scalar], ...] = ()
     # Initial sync: the side whose rows win where both sides hold the same key.
     master: Side = "left"
+    # A TRUNCATE of a source table: refused into the error log, or replicated as
+    # a delete of every row the map covers on the other side.
+    on_truncate: TruncatePolicy = "refuse"
 
     def mark_for(self, side: Side) -> tuple[str, Scalar] | None:
         for mark_side, column, value in self.marks:

@@ -23,9 +23,9 @@ from typing import TextIO
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator import activity, states
+from replicator import activity, origins, states
 from replicator.compiler import count_sql, snapshot_query
-from replicator.connections import connect
+from replicator.connections import connect, under_origin
 from replicator.errors import ReplicatorError
 from replicator.model import Config, Direction, MapSet, TableMap, source_of, target_of
 from replicator.progress import Progress
@@ -110,6 +110,7 @@ def _sync_direction(
         connect(config, config.database_of(source_side)) as source,
         connect(config, config.database_of(target_of(direction))) as target,
     ):
+        under_origin(target, origins.SYNC)
         after, copied, failed = _start(target, table_map.name, direction)
         keys = [f.column(source_side) or "" for f in table_map.key_fields]
         started = time.monotonic()

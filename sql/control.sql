@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS replicator.change_queue (
     direction   text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
     id          bigint      GENERATED ALWAYS AS IDENTITY,
     map_name    text        NOT NULL,
-    op          text        NOT NULL CHECK (op IN ('I', 'U', 'D')),
+    op          text        NOT NULL CHECK (op IN ('I', 'U', 'D', 'T')),
     image       jsonb       NOT NULL,
     captured_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (direction, id)
@@ -423,3 +423,33 @@ SELECT s.map_name,
                     count(*) FILTER (WHERE last_seen > now() - interval '1 hour') AS errors_last_hour
                FROM replicator.error_log GROUP BY map_name, direction) AS e
          USING (map_name, direction);
+
+-- T: a TRUNCATE of the source table; its map's on_truncate decides what happens.
+-- Queues deployed before it could hold only I, U and D.
+ALTER TABLE replicator.change_queue DROP CONSTRAINT IF EXISTS change_queue_op_check;
+ALTER TABLE replicator.change_queue
+    ADD CONSTRAINT change_queue_op_check CHECK (op IN ('I', 'U', 'D', 'T')) NOT VALID;
+
+-- WAL capture: per logical slot of this database, what its listener reads and how
+-- far it got. behind_since is the commit time of the oldest transaction the last
+-- read left in the slot (null: it read everything there was).
+CREATE TABLE IF NOT EXISTS replicator.wal_listener (
+    slot_name    text        PRIMARY KEY,
+    tables       text[]      NOT NULL,
+    read_at      timestamptz,
+    consumed_at  timestamptz,
+    behind_since timestamptz
+);
+
+-- Per slot: the WAL it holds back from removal, and how far behind its listener is.
+CREATE OR REPLACE VIEW replicator.slot_status AS
+SELECT l.slot_name,
+       s.active,
+       coalesce(s.wal_status, 'missing')                                  AS wal_status,
+       pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint       AS retained_bytes,
+       pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint AS unread_bytes,
+       l.read_at,
+       l.consumed_at,
+       now() - l.behind_since                                             AS oldest_unconsumed_age
+  FROM replicator.wal_listener AS l
+  LEFT JOIN pg_replication_slots AS s USING (slot_name);

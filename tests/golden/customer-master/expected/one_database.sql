@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 6f1bb2f9da9bcdd38f02690b8ea89f108cf7064935ae288450c163679f3b93da: 81 to create, 0 to replace, 0 to drop
+-- bundle 68bc3ef9bb9c89376ca06bc72c8242512c1f3e269ee39279a242b0d7ab6bd29e: 81 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS replicator.change_queue (
     direction   text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
     id          bigint      GENERATED ALWAYS AS IDENTITY,
     map_name    text        NOT NULL,
-    op          text        NOT NULL CHECK (op IN ('I', 'U', 'D')),
+    op          text        NOT NULL CHECK (op IN ('I', 'U', 'D', 'T')),
     image       jsonb       NOT NULL,
     captured_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (direction, id)
@@ -429,8 +429,38 @@ SELECT s.map_name,
                     count(*) FILTER (WHERE last_seen > now() - interval '1 hour') AS errors_last_hour
                FROM replicator.error_log GROUP BY map_name, direction) AS e
          USING (map_name, direction);
+
+-- T: a TRUNCATE of the source table; its map's on_truncate decides what happens.
+-- Queues deployed before it could hold only I, U and D.
+ALTER TABLE replicator.change_queue DROP CONSTRAINT IF EXISTS change_queue_op_check;
+ALTER TABLE replicator.change_queue
+    ADD CONSTRAINT change_queue_op_check CHECK (op IN ('I', 'U', 'D', 'T')) NOT VALID;
+
+-- WAL capture: per logical slot of this database, what its listener reads and how
+-- far it got. behind_since is the commit time of the oldest transaction the last
+-- read left in the slot (null: it read everything there was).
+CREATE TABLE IF NOT EXISTS replicator.wal_listener (
+    slot_name    text        PRIMARY KEY,
+    tables       text[]      NOT NULL,
+    read_at      timestamptz,
+    consumed_at  timestamptz,
+    behind_since timestamptz
+);
+
+-- Per slot: the WAL it holds back from removal, and how far behind its listener is.
+CREATE OR REPLACE VIEW replicator.slot_status AS
+SELECT l.slot_name,
+       s.active,
+       coalesce(s.wal_status, 'missing')                                  AS wal_status,
+       pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint       AS retained_bytes,
+       pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint AS unread_bytes,
+       l.read_at,
+       l.consumed_at,
+       now() - l.behind_since                                             AS oldest_unconsumed_age
+  FROM replicator.wal_listener AS l
+  LEFT JOIN pg_replication_slots AS s USING (slot_name);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '3815e8a5b74bd11fb174f4c626c0c70b219750b9041d206c9bd6f50a7c38c650', '')
+VALUES ('control', '0bcfcbdcd5ef434f8120a507d4391d14f66b3f6933bbe0ba6eba7178c883ffbe', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8709,6 +8739,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('6f1bb2f9da9bcdd38f02690b8ea89f108cf7064935ae288450c163679f3b93da');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('68bc3ef9bb9c89376ca06bc72c8242512c1f3e269ee39279a242b0d7ab6bd29e');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 6f1bb2f9da9b: 81 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '6f1bb2f9da9bcdd38f02690b8ea89f108cf7064935ae288450c163679f3b93da'));
+VALUES ('deploy', 'deployed bundle 68bc3ef9bb9c: 81 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '68bc3ef9bb9c89376ca06bc72c8242512c1f3e269ee39279a242b0d7ab6bd29e'));

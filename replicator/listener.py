@@ -1,0 +1,223 @@
+"""WAL capture: reads a database's logical slot and queues what it decodes.
+
+psycopg 3 has no replication protocol, so the slot is read with SQL:
+``pg_logical_slot_peek_changes`` through a server-side cursor, a bounded number
+of rows in memory at a time, so a transaction of a million rows never sits in
+Python whole. Each source transaction becomes one transaction on the same
+database that queues its changes (``replicator.capture_wal``) and records the
+source commit position as the progress of the ``replicator_capture`` origin.
+Only then is the slot advanced. A crash between the two replays transactions
+whose position the origin already holds, and they are skipped: exactly once.
+
+Writes made by the replicator itself carry its origins, and the slot is asked
+to leave those out (wal2json's filter-origins takes numeric ids).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg.rows import TupleRow
+
+from replicator import origins
+from replicator.connections import under_origin
+from replicator.errors import ReplicatorError
+
+log = logging.getLogger("replicator.listener")
+
+# Decoded messages of one transaction held in memory before they are handed to the
+# database; a larger transaction is queued in several calls within one transaction.
+CHUNK = 1000
+# An idle source still moves its slot: a message written this often gives the
+# listener a position to advance to, so the slot does not hold back WAL for ever.
+HEARTBEAT_SECONDS = 10.0
+HEARTBEAT_PREFIX = "replicator"
+
+PEEK = """
+SELECT lsn, data
+  FROM pg_logical_slot_peek_changes(%s, NULL, %s,
+       'format-version', '2', 'include-lsn', 'true', 'include-timestamp', 'true',
+       'add-tables', %s, 'filter-origins', %s, 'add-msg-prefixes', %s)
+"""
+
+
+class SlotLost(ReplicatorError):
+    """The server invalidated the slot (or it is gone): changes since were not captured."""
+
+
+def _lsn(text: str) -> int:
+    high, low = text.split("/")
+    return (int(high, 16) << 32) | int(low, 16)
+
+
+def _lsn_text(value: int) -> str:
+    return f"{value >> 32:X}/{value & 0xFFFFFFFF:X}"
+
+
+def _table_list(tables: list[str]) -> str:
+    """wal2json's add-tables: schema.table, comma-separated, with , . \\ * escaped."""
+
+    def escaped(name: str) -> str:
+        return "".join("\\" + c if c in ",.\\* " else c for c in name)
+
+    return ",".join(".".join(escaped(part) for part in t.split(".", 1)) for t in tables)
+
+
+@dataclass
+class Listener:
+    """The listener of one database's slot; ``poll`` queues up to ``limit`` changes."""
+
+    conninfo: str
+    label: str  # the database as the DBA knows it: "fno"
+    limit: int
+    chunk: int = CHUNK
+    read: psycopg.Connection[TupleRow] | None = None
+    write: psycopg.Connection[TupleRow] | None = None
+    slot: str = ""
+    tables: str = ""
+    skip_origins: str = ""
+    done: int = 0  # commit position of the last source transaction queued
+    confirmed: int = 0  # where the slot stands
+    last_heartbeat: float = field(default_factory=time.monotonic)
+    last_report: float = 0.0
+    peak_held: int = 0  # most decoded messages held in memory at once
+
+    def open(self) -> None:
+        self.read = psycopg.connect(self.conninfo)
+        self.read.execute("SET application_name = 'replicator listener'")
+        self.read.commit()
+        self.write = psycopg.connect(self.conninfo)
+        self.write.execute("SET application_name = 'replicator listener'")
+        under_origin(self.write, origins.CAPTURE)
+        row = self.write.execute(
+            "SELECT slot_name, tables FROM replicator.wal_listener ORDER BY slot_name LIMIT 1"
+        ).fetchone()
+        if row is None:
+            raise ReplicatorError(
+                f"{self.label}: WAL capture is not deployed; run replicator deploy"
+            )
+        self.slot, self.tables = str(row[0]), _table_list(list(row[1]))
+        ids = self.write.execute(
+            f"SELECT string_agg(roident::text, ',') FROM pg_replication_origin"
+            f" WHERE roname IN (SELECT {origins.name_sql('purpose')} FROM unnest(%s::text[]) AS purpose)",
+            (list(origins.ALL),),
+        ).fetchone()
+        self.skip_origins = str(ids[0]) if ids and ids[0] else ""
+        progress = self.write.execute(
+            f"SELECT pg_replication_origin_progress({origins.name_sql('%s')}, true)",
+            (origins.CAPTURE,),
+        ).fetchone()
+        self.done = _lsn(progress[0]) if progress and progress[0] else 0
+        self.write.commit()
+        self.confirmed = self._check_slot()
+
+    def close(self) -> None:
+        for conn in (self.read, self.write):
+            if conn is not None and not conn.closed:
+                conn.close()
+        self.read = self.write = None
+
+    def _check_slot(self) -> int:
+        """Where the slot stands; SlotLost if the server invalidated it."""
+        assert self.write is not None
+        row = self.write.execute(
+            "SELECT wal_status, confirmed_flush_lsn::text FROM pg_replication_slots"
+            " WHERE slot_name = %s",
+            (self.slot,),
+        ).fetchone()
+        self.write.commit()
+        if row is None or row[0] == "lost":
+            raise SlotLost(
+                f"slot {self.slot} on {self.label} "
+                + ("is gone" if row is None else "was invalidated by the server (wal_status lost)")
+                + ": changes made there since were not captured"
+            )
+        return _lsn(row[1])
+
+    def poll(self) -> int:
+        """Queue what the slot holds, up to about ``limit`` changes (whole transactions);
+        return how many changes were queued."""
+        assert self.read is not None and self.write is not None
+        self.confirmed = self._check_slot()
+        seen = queued = 0
+        advance_to = 0
+        behind_since: str | None = None
+        consumed_at: str | None = None
+        with self.read.transaction(), self.read.cursor(name="replicator_wal") as cur:
+            cur.itersize = self.chunk
+            cur.execute(
+                PEEK, (self.slot, self.limit, self.tables, self.skip_origins, HEARTBEAT_PREFIX)
+            )
+            held: list[str] = []
+            skip = False
+            in_transaction = False
+            commit = 0
+            for lsn, data in cur:
+                action = data[11]  # {"action":"X",...: the plugin always writes it first
+                if action == "B":
+                    begin = json.loads(data)
+                    if seen >= self.limit:
+                        behind_since = begin["timestamp"]
+                        break
+                    commit = _lsn(begin["lsn"])
+                    skip = commit <= self.done  # queued before a crash, then replayed
+                    in_transaction = False
+                elif action == "C":
+                    end = json.loads(data)
+                    if in_transaction or held:
+                        queued += self._queue(held)
+                        held = []
+                        self.write.execute(
+                            "SELECT pg_replication_origin_xact_setup(%s, %s)",
+                            (_lsn_text(commit), end["timestamp"]),
+                        )
+                        self.write.commit()
+                        self.done = commit
+                        consumed_at = end["timestamp"]
+                    in_transaction = False
+                    advance_to = max(advance_to, _lsn(end["nextlsn"]))
+                elif action == "M":
+                    advance_to = max(advance_to, _lsn(lsn))
+                elif not skip:
+                    held.append(data)
+                    seen += 1
+                    self.peak_held = max(self.peak_held, len(held))
+                    if len(held) >= self.chunk:
+                        queued += self._queue(held)
+                        held = []
+                        in_transaction = True
+        if advance_to > self.confirmed:
+            self.read.execute(
+                "SELECT pg_replication_slot_advance(%s, %s)", (self.slot, _lsn_text(advance_to))
+            )
+            self.read.commit()
+            self.confirmed = advance_to
+        elif seen == 0 and time.monotonic() - self.last_heartbeat > HEARTBEAT_SECONDS:
+            # Written without an origin, so the slot returns it: see HEARTBEAT_SECONDS.
+            self.read.execute(
+                "SELECT pg_logical_emit_message(false, %s, 'heartbeat')", (HEARTBEAT_PREFIX,)
+            )
+            self.read.commit()
+            self.last_heartbeat = time.monotonic()
+        if seen or behind_since or time.monotonic() - self.last_report > HEARTBEAT_SECONDS:
+            # For status; an idle listener reports now and then rather than every poll.
+            self.write.execute(
+                "UPDATE replicator.wal_listener SET read_at = now(), behind_since = %s,"
+                " consumed_at = coalesce(%s, consumed_at) WHERE slot_name = %s",
+                (behind_since, consumed_at, self.slot),
+            )
+            self.write.commit()
+            self.last_report = time.monotonic()
+        return queued
+
+    def _queue(self, messages: list[str]) -> int:
+        """Hand decoded messages to the database, inside the transaction being built."""
+        assert self.write is not None
+        row = self.write.execute(
+            "SELECT replicator.capture_wal(%s::jsonb)", ("[" + ",".join(messages) + "]",)
+        ).fetchone()
+        return int(row[0]) if row else 0

@@ -53,6 +53,7 @@ class UniqueKey:
     name: str
     columns: tuple[str, ...]
     primary: bool
+    replica_identity: bool = False  # ALTER TABLE ... REPLICA IDENTITY USING INDEX names it
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,29 @@ class Table:
     name: str
     columns: tuple[Column, ...]
     unique_keys: tuple[UniqueKey, ...]
+    # pg_class.relreplident: what an UPDATE or DELETE writes of the old row to the
+    # WAL: d the primary key, i the replica identity index, f every column, n nothing.
+    replica_identity: str = "d"
+
+    @property
+    def identity_key(self) -> UniqueKey | None:
+        """The key whose columns the WAL carries of an old row (DEFAULT or USING INDEX);
+        None for FULL, NOTHING, and for DEFAULT without a primary key or USING INDEX
+        of a dropped index, which PostgreSQL then treats as NOTHING."""
+        for key in self.unique_keys:
+            if (self.replica_identity == "d" and key.primary) or (
+                self.replica_identity == "i" and key.replica_identity
+            ):
+                return key
+        return None
+
+    @property
+    def identity_columns(self) -> tuple[str, ...]:
+        """The columns of an updated or deleted row that WAL capture sees."""
+        if self.replica_identity == "f":
+            return tuple(c.name for c in self.columns)
+        key = self.identity_key
+        return key.columns if key is not None else ()
 
     def column(self, name: str) -> Column | None:
         for column in self.columns:
@@ -144,7 +168,9 @@ def read_schema(
         )
 
     columns: dict[str, list[Column]] = {}
+    identities: dict[str, str] = {}
     for row in column_rows:
+        identities[row["table_name"]] = row["replica_identity"]
         labels = row["enum_labels"]
         columns.setdefault(row["table_name"], []).append(
             Column(
@@ -167,14 +193,21 @@ def read_schema(
     for row in key_rows:
         keys.setdefault(row["table_name"], []).append(
             UniqueKey(
-                name=row["index_name"], columns=tuple(row["columns"]), primary=row["is_primary"]
+                name=row["index_name"],
+                columns=tuple(row["columns"]),
+                primary=row["is_primary"],
+                replica_identity=row["is_replica_identity"],
             )
         )
     return SchemaCatalog(
         schema=schema,
         tables=tuple(
             Table(
-                schema=schema, name=name, columns=tuple(cols), unique_keys=tuple(keys.get(name, ()))
+                schema=schema,
+                name=name,
+                columns=tuple(cols),
+                unique_keys=tuple(keys.get(name, ())),
+                replica_identity=identities[name],
             )
             for name, cols in sorted(columns.items())
         ),

@@ -7,10 +7,11 @@ problem is collected, each naming file, map and field.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 
 from replicator.catalog import Column, SchemaCatalog, Table
 from replicator.errors import ExpressionError, MapError, Problem, Where
-from replicator.expressions import parse_expression
+from replicator.expressions import columns_read, parse_expression
 from replicator.model import (
     SIDES,
     Config,
@@ -36,9 +37,15 @@ def validate(
     maps: MapSet,
     catalogs: dict[Side, SchemaCatalog],
     expression_types: ExpressionTypes | None = None,
+    server_problems: Sequence[str] = (),
 ) -> None:
-    """Raise MapError listing every problem; return quietly when the maps are sound."""
-    problems: list[Problem] = list(maps.unresolved)
+    """Raise MapError listing every problem; return quietly when the maps are sound.
+
+    ``server_problems`` are what the databases lack for WAL capture
+    (``walcheck.read_server_problems``), each already naming its database; they are
+    reported first, as nothing can be captured until they are fixed."""
+    problems: list[Problem] = [Problem(Where(), message) for message in server_problems]
+    problems.extend(maps.unresolved)
     for table_map in maps.maps:
         problems.extend(_check_map(config, table_map, catalogs, expression_types or {}))
         problems.extend(_lookup_problems(maps, table_map, catalogs))
@@ -86,6 +93,7 @@ def _check_map(
             if name is not None and tables[side].column(name) is None:
                 problem(_missing_column(side, name, tables[side]), field)
                 broken.add(index)
+    key_broken = any(i in broken for i, f in enumerate(table_map.fields) if f.key)
 
     for side in SIDES:
         text = table_map.filter(side)
@@ -99,7 +107,7 @@ def _check_map(
                 )
             except ExpressionError as exc:
                 problems.append(Problem(Where(), str(exc)))
-        if any(i in broken for i, f in enumerate(table_map.fields) if f.key):
+        if key_broken:
             continue
         key_columns = tuple(f.column(side) or "" for f in table_map.key_fields)
         if tables[side].key_for(key_columns) is None:
@@ -108,6 +116,13 @@ def _check_map(
                 " primary key or a unique index (non-partial, plain columns); create one or change"
                 " the key"
             )
+
+    for direction in table_map.directions:
+        side = source_of(direction)
+        if config.side(side).capture == "wal" and not key_broken:
+            message = _identity_problem(table_map, side, tables[side])
+            if message is not None:
+                problem(message)
 
     for side, column_name, value in table_map.marks:
         mark_column = tables[side].column(column_name)
@@ -154,6 +169,69 @@ def _check_map(
                 )
             )
     return problems
+
+
+def _identity_problem(table_map: TableMap, side: Side, table: Table) -> str | None:
+    """WAL capture learns which row an update or delete touched, and whether it was
+    in the map's filter before, from the old row's replica identity columns only."""
+    keys = [f.column(side) or "" for f in table_map.key_fields]
+    filtered = [
+        c for c in columns_read(table_map.filter(side) or "") if table.column(c) and c not in keys
+    ]
+    identity = table.identity_columns
+    missing_keys = [c for c in keys if c not in identity]
+    missing_filtered = [c for c in filtered if c not in identity]
+    if not missing_keys and not missing_filtered:
+        return None
+    lacking = " and ".join(
+        f"{what} column(s) {', '.join(columns)}"
+        for what, columns in (("key", missing_keys), ("filter", missing_filtered))
+        if columns
+    )
+    return (
+        f"{_qualified(table)}: replica identity ({_identity_description(table)}) does not"
+        f" include {lacking} that WAL capture needs for updates and deletes:"
+        f" {_identity_fix(table, keys + filtered)}"
+    )
+
+
+def _identity_description(table: Table) -> str:
+    key = table.identity_key
+    if table.replica_identity == "n":
+        return "NOTHING"
+    if table.replica_identity == "d":
+        return (
+            f"DEFAULT: primary key {', '.join(key.columns)}" if key else "DEFAULT: no primary key"
+        )
+    return (
+        f"USING INDEX {key.name}: {', '.join(key.columns)}"
+        if key
+        else "USING INDEX of a dropped index"
+    )
+
+
+def _identity_fix(table: Table, needed: list[str]) -> str:
+    """Name an existing index that would do; else say what to create."""
+    name = _qualified(table)
+    full = f"ALTER TABLE {name} REPLICA IDENTITY FULL"
+    not_null = {c.name for c in table.columns if c.not_null}
+    # PostgreSQL takes as replica identity only a unique index over NOT NULL columns.
+    usable = [
+        key
+        for key in table.unique_keys
+        if set(needed) <= set(key.columns) and set(key.columns) <= not_null
+    ]
+    if usable:
+        best = min(usable, key=lambda key: (len(key.columns), not key.primary))
+        return f"ALTER TABLE {name} REPLICA IDENTITY USING INDEX {best.name}, or {full}"
+    columns = f"({', '.join(needed)})"
+    index = (
+        f"make a unique index on {columns} (NOT NULL columns) the replica identity"
+        f" (ALTER TABLE {name} REPLICA IDENTITY USING INDEX ...)"
+    )
+    if table.replica_identity == "d" and not any(key.primary for key in table.unique_keys):
+        return f"add a primary key on {columns}, {index}, or {full}"
+    return f"{index}, or {full}"
 
 
 def _field_problems(

@@ -1,0 +1,109 @@
+"""What a server must offer before WAL capture can work: the settings and role
+attributes a wal2json logical slot needs.
+
+Each missing prerequisite is one message naming the database, the setting, the
+statement that fixes it and whether a reload or a restart makes it take effect,
+so ``validate`` (and so ``deploy``) refuse before anything is installed.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import psycopg
+from psycopg.rows import TupleRow, dict_row
+
+from replicator.connections import connect
+from replicator.model import Config, Side
+from replicator.quoting import ident, literal
+from replicator.resources import sql_file
+
+PLUGIN = "wal2json"
+
+# The server's own words when output_plugin_libraries lacks the plugin, quoted in
+# our message so a DBA who has met it in a log recognises it.
+PLUGIN_REFUSED = f'library "{PLUGIN}" may not be used as an output plugin'
+
+
+def read_server_problems(config: Config) -> list[str]:
+    """``server_problems`` of every database that holds a WAL-captured side."""
+    found: list[str] = []
+    for role in config.databases:
+        if config.wal_sides(role):
+            with connect(config, role) as conn:
+                found.extend(server_problems(conn, config, role))
+    return found
+
+
+def server_problems(conn: psycopg.Connection[TupleRow], config: Config, role: Side) -> list[str]:
+    """What the database ``role`` connects to lacks for WAL capture, one message per
+    missing prerequisite; [] when it has everything or none of its sides uses WAL."""
+    if not config.wal_sides(role):
+        return []
+    database = "+".join(config.side(side).name for side in config.hosted(role))
+    slot = config.slot_name(role)
+    with conn.cursor(row_factory=dict_row) as cur:
+        facts = cur.execute(sql_file("wal_server.sql"), {"slot": slot}).fetchone()
+    assert facts is not None  # a SELECT without FROM returns one row
+    settings: dict[str, dict[str, str]] = facts["settings"]
+    problems: list[str] = []
+
+    wal_level = settings["wal_level"]
+    if wal_level["setting"] != "logical":
+        problems.append(
+            f'{database}: wal_level is "{wal_level["setting"]}"; WAL capture needs'
+            f" wal_level = logical: ALTER SYSTEM SET wal_level = logical,"
+            f" {_then(wal_level['context'])}"
+        )
+
+    slots = settings["max_replication_slots"]
+    in_use: int = facts["slots_in_use"]
+    if not facts["slot_exists"] and in_use >= int(slots["setting"]):
+        problems.append(
+            f"{database}: no replication slot is free for WAL capture's slot {slot}"
+            f" ({in_use} of max_replication_slots = {slots['setting']} in use):"
+            f" ALTER SYSTEM SET max_replication_slots = {in_use + 1}, {_then(slots['context'])},"
+            " or drop a slot that is no longer needed (see pg_replication_slots)"
+        )
+
+    # Builds without this allow-list accept any installed plugin; a role that may not
+    # read superuser settings does not see it, and the slot's creation then says why.
+    plugins = settings.get("output_plugin_libraries")
+    plugin_problem = _plugin_problem(database, plugins) if plugins is not None else None
+    if plugin_problem is not None:
+        problems.append(plugin_problem)
+
+    if not facts["may_use_slots"]:
+        problems.append(
+            f'{database}: role "{facts["role_name"]}" may not use replication slots, which'
+            f" WAL capture reads: ALTER ROLE {ident(facts['role_name'])} REPLICATION"
+        )
+    return problems
+
+
+def _plugin_problem(database: str, plugins: dict[str, str]) -> str | None:
+    # A list setting: comma-separated names, double-quoted where they need it.
+    listed = [
+        name for name in next(csv.reader([plugins["setting"]], skipinitialspace=True)) if name
+    ]
+    if PLUGIN in listed:
+        return None
+    now = (
+        f"output_plugin_libraries lists {', '.join(listed)} but not {PLUGIN}"
+        if listed
+        else "output_plugin_libraries is empty"
+    )
+    # One literal per name: a single 'a, b' would be read as one name containing a comma.
+    values = ", ".join(literal(name) for name in [*listed, PLUGIN])
+    return (
+        f"{database}: {now}, so creating or reading WAL capture's slot fails with"
+        f" '{PLUGIN_REFUSED}': ALTER SYSTEM SET output_plugin_libraries = {values},"
+        f" {_then(plugins['context'])}"
+    )
+
+
+def _then(context: str) -> str:
+    """How a changed setting takes effect, from its pg_settings.context."""
+    if context == "postmaster":
+        return "then restart the server"
+    return "then reload the configuration (SELECT pg_reload_conf())"

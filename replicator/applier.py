@@ -169,7 +169,7 @@ class Applier:
             if self.config.wal_sides(role) and role not in self._lost_slots:
                 listener = Listener(
                     self.config.side(role).conninfo,
-                    "+".join(self.config.side(s).name for s in self.config.hosted(role)),
+                    self.config.label(role),
                     limit=self.batch_size,
                 )
                 self._listeners[role] = listener
@@ -220,12 +220,21 @@ class Applier:
         self._listeners.pop(role).close()
         self._lost_slots.add(role)
         directions = [d for d in DIRECTIONS if source_of(d) in self.config.wal_sides(role)]
+        conn = self._connections[role]
+        names = " ".join(
+            str(r[0])
+            for r in conn.execute(
+                "SELECT DISTINCT map_name FROM replicator.map_state WHERE direction = ANY(%s)"
+                " ORDER BY 1",
+                (directions,),
+            )
+        )
         reason = (
             f"{exc}. To recover: run replicator deploy (it creates the slot again), then"
-            " replicator sync to bring the other side back in step, then replicator resume"
+            f" replicator sync {names} to bring the other side back in step, then"
+            f" replicator resume {names}"
         )
         log.error("%s", reason)
-        conn = self._connections[role]
         with conn.transaction():
             conn.execute(
                 "UPDATE replicator.map_state SET state = 'failed', state_since = now(),"

@@ -26,7 +26,7 @@ from replicator.errors import DeployRefused, ExpressionError
 from replicator.loader import load_maps
 from replicator.model import SIDES, Config, Direction, MapSet, Side, source_of
 from replicator.output import write_table
-from replicator.status import status_rows
+from replicator.status import slot_rows, status_rows
 from replicator.validate import ExpressionTypes, validate
 from replicator.walcheck import read_server_problems
 
@@ -158,6 +158,8 @@ def _deploy_summary(plan: DatabasePlan) -> str:
         )
         if names
     ]
+    if plan.slot_sql:
+        parts.append(f"slot {plan.database.slot} created")
     return f"database {plan.database.label}: {', '.join(parts)}"
 
 
@@ -191,8 +193,10 @@ def cmd_run(config: Config, once: bool = False, metrics_address: str | None = No
 
 def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
     rows = status_rows(config)
+    slots = slot_rows(config)
     if as_json:
-        out.write(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
+        document = {"maps": [asdict(r) for r in rows], "slots": [asdict(s) for s in slots]}
+        out.write(json.dumps(document, indent=2) + "\n")
         return EXIT_OK
     headers = [
         "map",
@@ -220,4 +224,44 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
         for r in rows
     ]
     write_table(out, headers, table)
+    if slots:
+        out.write("\n")
+        write_table(
+            out,
+            [
+                "database",
+                "slot",
+                "wal status",
+                "reading",
+                "retained WAL",
+                "oldest unread",
+                "warning",
+            ],
+            [
+                [
+                    s.database,
+                    s.slot,
+                    s.wal_status,
+                    "yes" if s.active else "no",
+                    _bytes(s.retained_bytes),
+                    f"{s.oldest_unconsumed_seconds:.1f} s"
+                    if s.oldest_unconsumed_seconds is not None
+                    else "",
+                    s.warning or "",
+                ]
+                for s in slots
+            ],
+        )
     return EXIT_OK
+
+
+def _bytes(value: int | None) -> str:
+    """Bytes as pg_size_pretty prints them."""
+    if value is None:
+        return ""
+    size = float(value)
+    for unit in ("bytes", "kB", "MB"):
+        if abs(size) < 10 * 1024:
+            return f"{size:.0f} {unit}"
+        size /= 1024
+    return f"{size:.0f} GB"

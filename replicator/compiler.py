@@ -168,11 +168,10 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
         if wal_sides:
             artifacts.append(_wal_artifact(config.slot_name(role), slot_tables, wal_routes))
         artifacts.append(_registry_artifact(maps))
-        label = "+".join(config.side(side).name for side in hosted)
         databases.append(
             DatabaseBundle(
                 role=role,
-                label=label,
+                label=config.label(role),
                 artifacts=tuple(artifacts),
                 slot=config.slot_name(role) if wal_sides else None,
             )
@@ -478,6 +477,13 @@ def _apply_artifact(
         ),
         "has_updates": bool(non_keys),
         "on_delete": Sql(table_map.on_delete),
+        "on_truncate": Sql(table_map.on_truncate),
+        "target_filter": _filter_sql(table_map, to_side, target, "t"),
+        "source_label": literal(f"{source.schema}.{source.name}"),
+        "truncate_hint": literal(
+            f"The rows of {target.schema}.{target.name} were left as they are: delete them"
+            " there if they should go, then close this error with replicator skip."
+        ),
         "mark_column": ident(mark[0]) if (mark := table_map.mark_for(to_side)) else None,
         "mark": _mark_sql(table_map, to_side, target),
     }
@@ -573,6 +579,7 @@ def _capture_artifact(
         "new_refs": _capture_refs(maps, all_tables, table_map, direction, "new"),
         "row_trigger": _triggers(table_map, direction)[0],
         "update_trigger": _triggers(table_map, direction)[1],
+        "truncate_trigger": _triggers(table_map, direction)[2],
     }
     template = "capture.sql.j2" if capture == "trigger" else "wal_capture.sql.j2"
     sql = render_template(template, **context)
@@ -640,18 +647,18 @@ def snapshot_query(table_map: TableMap, direction: Direction) -> Sql:
     return Sql(f"SELECT {_function_name('snapshot', table_map, direction)}(%s::jsonb, %s)::text")
 
 
-def _triggers(table_map: TableMap, direction: Direction) -> tuple[Sql, Sql]:
-    """The capture triggers of a map direction: inserts and deletes, and updates."""
+def _triggers(table_map: TableMap, direction: Direction) -> tuple[Sql, Sql, Sql]:
+    """The capture triggers of a map direction: inserts and deletes, updates, truncates."""
     name = f"replicator_{table_map.name}_{direction}"
-    return ident(name), ident(f"{name}_upd")
+    return ident(name), ident(f"{name}_upd"), ident(f"{name}_trunc")
 
 
 def capture_switch(table_map: TableMap, direction: Direction, schema: str, enable: bool) -> Sql:
-    """Turn a map direction's capture on or off (replicator stop / resume)."""
+    """Turn a map direction's capture triggers on or off (replicator stop / resume)."""
     verb = "ENABLE" if enable else "DISABLE"
     table = ident(schema, table_map.table(source_of(direction)))
-    row, update = _triggers(table_map, direction)
-    return Sql(f"ALTER TABLE {table} {verb} TRIGGER {row}, {verb} TRIGGER {update}")
+    switches = ", ".join(f"{verb} TRIGGER {t}" for t in _triggers(table_map, direction))
+    return Sql(f"ALTER TABLE {table} {switches}")
 
 
 def _dispatch_artifact(maps: MapSet, incoming: list[Direction]) -> Artifact:

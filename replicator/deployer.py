@@ -84,7 +84,9 @@ def plan_database(
         for verb, names in (("create", created), ("replace", replaced), ("drop", dropped))
     )
     slot_sql = (
-        render_template("create_slot.sql.j2", slot=literal(database.slot))
+        render_template(
+            "create_slot.sql.j2", slot=literal(database.slot), slot_name=Sql(database.slot)
+        )
         if database.slot is not None and not has_slot
         else ""
     )

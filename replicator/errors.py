@@ -53,7 +53,9 @@ class MapError(ReplicatorError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         count = len(problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in the maps; nothing was deployed"
+        # Problems with no file are the servers' (what WAL capture needs).
+        where = "in the maps" if all(p.where.file for p in problems) else "found"
+        head = f"{count} problem{'s' if count != 1 else ''} {where}; nothing was deployed"
         super().__init__("\n".join([head, *(f"  {p}" for p in problems)]))
 
 

@@ -75,6 +75,7 @@ class Listener:
     label: str  # the database as the DBA knows it: "fno"
     limit: int
     chunk: int = CHUNK
+    heartbeat_seconds: float = HEARTBEAT_SECONDS
     read: psycopg.Connection[TupleRow] | None = None
     write: psycopg.Connection[TupleRow] | None = None
     slot: str = ""
@@ -196,14 +197,14 @@ class Listener:
             )
             self.read.commit()
             self.confirmed = advance_to
-        elif seen == 0 and time.monotonic() - self.last_heartbeat > HEARTBEAT_SECONDS:
+        elif seen == 0 and time.monotonic() - self.last_heartbeat > self.heartbeat_seconds:
             # Written without an origin, so the slot returns it: see HEARTBEAT_SECONDS.
             self.read.execute(
                 "SELECT pg_logical_emit_message(false, %s, 'heartbeat')", (HEARTBEAT_PREFIX,)
             )
             self.read.commit()
             self.last_heartbeat = time.monotonic()
-        if seen or behind_since or time.monotonic() - self.last_report > HEARTBEAT_SECONDS:
+        if seen or behind_since or time.monotonic() - self.last_report > self.heartbeat_seconds:
             # For status; an idle listener reports now and then rather than every poll.
             self.write.execute(
                 "UPDATE replicator.wal_listener SET read_at = now(), behind_since = %s,"

@@ -116,6 +116,10 @@ class Config:
         """The sides whose schemas live in the database ``role`` connects to."""
         return SIDES if self.same_database else (role,)
 
+    def label(self, role: Side) -> str:
+        """The database ``role`` reaches, as messages name it: "fno", or "fno+cds"."""
+        return "+".join(self.side(side).name for side in self.hosted(role))
+
     def wal_sides(self, role: Side) -> tuple[Side, ...]:
         """The sides of ``role``'s database whose changes its WAL slot captures."""
         return tuple(s for s in self.hosted(role) if self.side(s).capture == "wal")

@@ -2,7 +2,8 @@
 
 A direction's state lives on its source database, where its changes are
 captured and queued: ``paused`` keeps capturing and applies nothing,
-``stopped`` captures nothing (its capture triggers are disabled), ``failed`` is
+``stopped`` captures nothing (its capture triggers are disabled, or its WAL
+capture function drops what the slot holds for it), ``failed`` is
 a pause made by an alert rule. Resuming a map with a backlog makes it
 ``catching_up`` until the backlog has drained. Every change is written to the
 activity log with who, when and why.
@@ -78,17 +79,20 @@ def change_state(
         after, note = _next_state(table_map, before, action)
         if after == "catching_up" and not _backlog(conn, table_map.name, direction):
             after = "running"
+        # With WAL capture there are no triggers: its capture function reads the state.
+        triggers = config.side(source_of(direction)).capture == "trigger"
         if before == "stopped" and after != "stopped":
-            conn.execute(
-                capture_switch(
-                    table_map, direction, config.side(source_of(direction)).schema, enable=True
-                ).encode()
-            )
+            if triggers:
+                conn.execute(
+                    capture_switch(
+                        table_map, direction, config.side(source_of(direction)).schema, enable=True
+                    ).encode()
+                )
             note = (
                 f"changes made while it was stopped (since {since:%Y-%m-%d %H:%M:%S %Z}) were not"
                 f" captured: run replicator sync {table_map.name} to copy them"
             )
-        if after == "stopped" and before != "stopped":
+        if after == "stopped" and before != "stopped" and triggers:
             conn.execute(
                 capture_switch(
                     table_map, direction, config.side(source_of(direction)).schema, enable=False

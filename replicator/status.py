@@ -1,4 +1,5 @@
-"""Per map and direction, what both databases say: the status view of each, joined."""
+"""Per map and direction, what both databases say: the status view of each, joined;
+and per WAL slot, what it holds back."""
 
 from __future__ import annotations
 
@@ -60,4 +61,55 @@ def status_rows(config: Config) -> list[StatusRow]:
                 errors_logged=int(target.get("errors_logged", 0)),
             )
         )
+    return result
+
+
+@dataclass(frozen=True)
+class SlotRow:
+    """A WAL capture slot: the WAL it keeps from removal and how far behind it is."""
+
+    database: str
+    slot: str
+    wal_status: str  # reserved, extended, unreserved, lost; missing: no such slot
+    active: bool  # a listener is reading it now
+    retained_bytes: int | None  # WAL the server keeps for it
+    oldest_unconsumed_seconds: float | None  # commit age of the oldest change left unread
+    read_at: str | None  # the listener's last read
+    warning: str | None  # why a DBA should look
+
+    @staticmethod
+    def describe(row: dict[str, Any], database: str, threshold: int) -> SlotRow:
+        retained = row["retained_bytes"]
+        warning = None
+        if row["wal_status"] in ("lost", "missing"):
+            warning = "changes are no longer captured: see the README (a lost slot)"
+        elif retained is not None and retained > threshold:
+            warning = f"retains more WAL than retained_wal_warning ({threshold} bytes)"
+        age = row["oldest_unconsumed_age"]
+        read_at = row["read_at"]
+        return SlotRow(
+            database=database,
+            slot=str(row["slot_name"]),
+            wal_status=str(row["wal_status"]),
+            active=bool(row["active"]),
+            retained_bytes=int(retained) if retained is not None else None,
+            oldest_unconsumed_seconds=age.total_seconds() if age is not None else None,
+            read_at=read_at.isoformat(timespec="seconds") if read_at else None,
+            warning=warning,
+        )
+
+
+def slot_rows(config: Config) -> list[SlotRow]:
+    """Per database with WAL capture, its slot."""
+    result: list[SlotRow] = []
+    for role in config.databases:
+        if not config.wal_sides(role):
+            continue
+        with connect(config, role) as conn, conn.cursor(row_factory=dict_row) as cur:
+            found = cur.execute(
+                "SELECT * FROM replicator.slot_status ORDER BY slot_name"
+            ).fetchall()
+        result += [
+            SlotRow.describe(r, config.label(role), config.retained_wal_warning) for r in found
+        ]
     return result

@@ -249,7 +249,8 @@ class ThrowawayServer:
         return self.url(name)
 
     def drop_database(self, name: str) -> None:
-        """Drop ``name`` even while in use, and first its logical replication slots.
+        """Drop ``name`` even while in use, first its logical replication slots, and
+        then the replicator's replication origins for it.
 
         ``DROP DATABASE ... WITH (FORCE)`` kicks out sessions but refuses while
         replication slots of the database exist, so we drop those first
@@ -277,6 +278,13 @@ class ThrowawayServer:
                     time.sleep(0.1)
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+            # Replication origins belong to the server and outlive the database; each
+            # holds one of max_replication_slots' states while it has progress.
+            conn.execute(
+                "SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin"
+                " WHERE roname LIKE %s",
+                ("%/" + name,),
             )
 
     def restart(self) -> None:

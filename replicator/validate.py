@@ -68,6 +68,13 @@ def _check_map(
 
     if table_map.mode == "online" and not config.same_database:
         problem("mode online needs both sides in one database; these sides connect differently")
+    wal = [config.side(side).name for side in SIDES if config.side(side).capture == "wal"]
+    if table_map.mode == "online" and wal:
+        problem(
+            f'mode online needs capture = "trigger" on both sides, but {" and ".join(wal)}'
+            " use WAL capture: the write made inside the application's transaction carries no"
+            " replicator origin, so the slot would capture it and send it back"
+        )
     for field in table_map.fields:
         if table_map.mode == "online" and field.lookup is not None:
             problem(

@@ -40,7 +40,7 @@ def server_problems(conn: psycopg.Connection[TupleRow], config: Config, role: Si
     missing prerequisite; [] when it has everything or none of its sides uses WAL."""
     if not config.wal_sides(role):
         return []
-    database = "+".join(config.side(side).name for side in config.hosted(role))
+    database = config.label(role)
     slot = config.slot_name(role)
     with conn.cursor(row_factory=dict_row) as cur:
         facts = cur.execute(sql_file("wal_server.sql"), {"slot": slot}).fetchone()

@@ -48,7 +48,7 @@ def test_status_counts_the_backlog_its_age_and_errors(project: Project) -> None:
         )
     before = {
         r["direction"]: r
-        for r in json.loads(cli(project, "status", "--json").stdout)
+        for r in json.loads(cli(project, "status", "--json").stdout)["maps"]
         if r["map"] == "customer_groups"
     }
     assert before["fno→cds"]["queued"] == 2
@@ -56,7 +56,7 @@ def test_status_counts_the_backlog_its_age_and_errors(project: Project) -> None:
     project.drain()
     after = {
         r["direction"]: r
-        for r in json.loads(cli(project, "status", "--json").stdout)
+        for r in json.loads(cli(project, "status", "--json").stdout)["maps"]
         if r["map"] == "customer_groups"
     }
     assert after["fno→cds"] | {"last_applied_at": None} == {

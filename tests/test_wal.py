@@ -4,13 +4,16 @@ map's policy; the slot is set up by deploy and watched by status."""
 
 from __future__ import annotations
 
-import io
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from tests.support import Project, audit, queued, rows, wait_for, writes
+from replicator.listener import Listener
+from replicator.throwaway import ThrowawayServer
+from tests.support import Project, audit, cli, queued, rows, wait_for, writes
 
 ITEMS_DDL = """
 CREATE SCHEMA IF NOT EXISTS {schema};
@@ -102,3 +105,178 @@ def test_a_change_crosses_once_and_nothing_comes_back(project: Project) -> None:
     assert writes(project.right_url, "crm.items") == [("INSERT", True), ("UPDATE", False)]
     assert writes(project.left_url, "erp.items") == [("INSERT", False), ("UPDATE", True)]
     assert queued(project.left_url) == 0 and queued(project.right_url) == 0
+
+
+def test_an_update_of_unmapped_columns_writes_nothing_on_the_other_side(project: Project) -> None:
+    committed(project.left_url, "INSERT INTO erp.items VALUES ('A', 'anvil', 'x', 1, 'b')")
+    project.drain()
+    committed(project.left_url, "UPDATE erp.items SET notes = 'only the ERP has notes'")
+    project.drain()
+    assert writes(project.right_url, "crm.items") == [("INSERT", True)]
+
+
+# An incompressible value well over the TOAST threshold: stored out of line.
+BIG = "SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 4000)"
+
+
+@pytest.mark.parametrize("identity", ["DEFAULT", "FULL"])
+def test_an_update_that_leaves_a_toasted_value_alone_leaves_it_alone_over_there(
+    project: Project, identity: str
+) -> None:
+    committed(project.left_url, f"ALTER TABLE erp.items REPLICA IDENTITY {identity}")
+    committed(project.left_url, f"INSERT INTO erp.items SELECT 'A', 'anvil', '', 1, ({BIG})")
+    project.drain()
+    big = "SELECT md5(body), length(body), name FROM {}.items"
+    original = rows(project.left_url, big.format("erp"))
+    assert original[0][1] == 128_000
+    assert rows(project.right_url, big.format("crm")) == original
+    committed(project.left_url, "UPDATE erp.items SET name = 'ANVIL'")
+    assert project.drain().applied == 1
+    assert rows(project.right_url, big.format("crm")) == [(original[0][0], 128_000, "ANVIL")]
+
+
+@pytest.mark.parametrize("capture", ["trigger", "wal"])
+def test_a_truncate_is_refused_into_the_error_log_by_default(
+    tmp_path: Path, fresh_db: Callable[[ThrowawayServer], str], pg: ThrowawayServer, capture: str
+) -> None:
+    url = fresh_db(pg)
+    project = items_project(tmp_path, url, url, captures=(capture, capture))
+    project.deploy()
+    committed(url, "INSERT INTO erp.items (code, name) VALUES ('A', 'anvil'), ('B', 'bolt')")
+    project.drain()
+    committed(url, "TRUNCATE erp.items")
+    committed(url, "INSERT INTO erp.items (code, name) VALUES ('C', 'clamp')")
+    totals = project.drain()
+    assert (totals.applied, totals.failed) == (1, 1)
+    assert rows(url, "SELECT code FROM crm.items ORDER BY 1") == [("A",), ("B",), ("C",)]
+    assert rows(
+        url, "SELECT map_name, direction, op, sqlstate, message FROM replicator.error_log"
+    ) == [
+        (
+            "items",
+            "to_right",
+            "T",
+            "0A000",
+            'replicator: map items does not replicate a TRUNCATE of erp.items (on_truncate = "refuse")',
+        )
+    ]
+
+
+@pytest.mark.parametrize("capture", ["trigger", "wal"])
+def test_a_truncate_replicates_as_deletes_when_the_map_says_so(
+    tmp_path: Path, fresh_db: Callable[[ThrowawayServer], str], pg: ThrowawayServer, capture: str
+) -> None:
+    url = fresh_db(pg)
+    project = items_project(
+        tmp_path, url, url, captures=(capture, capture), on_truncate="replicate"
+    )
+    project.deploy()
+    committed(url, "INSERT INTO erp.items (code, name) VALUES ('A', 'anvil'), ('B', 'bolt')")
+    project.drain()
+    # In one batch: rows written before the TRUNCATE are gone, rows after it stay.
+    committed(url, "INSERT INTO erp.items (code, name) VALUES ('Z', 'zip')")
+    committed(url, "TRUNCATE erp.items")
+    committed(url, "INSERT INTO erp.items (code, name) VALUES ('C', 'clamp')")
+    totals = project.drain()
+    assert totals.failed == 0
+    assert rows(url, "SELECT code FROM crm.items ORDER BY 1") == [("C",)]
+    # The deletes on the CRM were the replicator's: nothing comes back.
+    assert rows(url, "SELECT code FROM erp.items ORDER BY 1") == [("C",)]
+    assert project.drain().applied == 0
+
+
+def queue_inserts(url: str) -> int:
+    """Changes ever queued here (the audit counts inserts into the queue)."""
+    return len([w for w in writes(url, "replicator.change_queue") if w[0] == "INSERT"])
+
+
+def test_transactions_read_again_after_a_crash_are_not_queued_twice(project: Project) -> None:
+    """The window between queueing a transaction and advancing the slot: a copy of
+    the slot from before the read stands in for a slot whose advance was lost."""
+    audit(project.left_url, "replicator.change_queue")
+    with psycopg.connect(project.left_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_copy_logical_replication_slot('replicator_erp', 'before_read')")
+    for n in range(3):
+        committed(project.left_url, f"INSERT INTO erp.items (code, name) VALUES ('K{n}', 'k')")
+    project.drain()
+    assert queue_inserts(project.left_url) == 3
+    with psycopg.connect(project.left_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_drop_replication_slot('replicator_erp')")
+        conn.execute("SELECT pg_copy_logical_replication_slot('before_read', 'replicator_erp')")
+        conn.execute("SELECT pg_drop_replication_slot('before_read')")
+    committed(project.left_url, "INSERT INTO erp.items (code, name) VALUES ('K3', 'k')")
+    project.drain()
+    assert queue_inserts(project.left_url) == 4
+    assert rows(project.right_url, "SELECT count(*) FROM crm.items") == [(4,)]
+
+
+def test_a_large_transaction_is_read_a_bounded_chunk_at_a_time(project: Project) -> None:
+    committed(
+        project.left_url,
+        "INSERT INTO erp.items (code, name) SELECT 'K' || n, 'k' FROM generate_series(1, 20000) AS n",
+    )
+    listener = Listener(project.left_url, "erp", limit=1000, chunk=500)
+    listener.open()
+    try:
+        # A transaction is queued whole, whatever the limit, but never held whole.
+        assert listener.poll() == 20000
+        assert listener.peak_held == 500
+    finally:
+        listener.close()
+    project.drain()
+    assert rows(project.right_url, "SELECT count(*) FROM crm.items") == [(20000,)]
+
+
+def test_an_idle_slot_still_moves_on_with_heartbeats(
+    project: Project, fresh_db: Callable[[ThrowawayServer], str], pg: ThrowawayServer
+) -> None:
+    listener = Listener(project.left_url, "erp", limit=1000, heartbeat_seconds=0)
+    listener.open()
+    try:
+        listener.poll()
+        before = listener.confirmed
+        # WAL written elsewhere on the server: nothing this slot decodes.
+        committed(fresh_db(pg), "CREATE TABLE busy AS SELECT generate_series(1, 10000) AS n")
+        # Nothing to read: a poll writes a heartbeat, a later one (once the WAL writer
+        # flushed it) reads it and moves the slot there.
+        wait_for(lambda: listener.poll() == 0 and listener.confirmed > before, "a heartbeat")
+    finally:
+        listener.close()
+
+
+def test_status_shows_the_slot_and_warns_over_the_threshold(project: Project) -> None:
+    config = project.config_path.read_text()
+    project.config_path.write_text('retained_wal_warning = "0kB"\n' + config)
+    project.drain()
+    status = json.loads(cli(project, "status", "--json").stdout)
+    slots = {s["slot"]: s for s in status["slots"]}
+    erp = slots["replicator_erp"]
+    assert erp["wal_status"] == "reserved" and erp["retained_bytes"] > 0
+    assert erp["warning"] == "retains more WAL than retained_wal_warning (0 bytes)"
+    printed = cli(project, "status").stdout
+    assert "replicator_erp" in printed and "retains more WAL" in printed
+
+
+def test_a_lost_slot_fails_its_maps_and_says_how_to_recover(project: Project) -> None:
+    with psycopg.connect(project.left_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_drop_replication_slot('replicator_erp')")
+    project.drain()
+    state = rows(
+        project.left_url,
+        "SELECT direction, state, state_reason FROM replicator.map_state ORDER BY direction",
+    )
+    failed = {d: (s, r) for d, s, r in state}["to_right"]
+    assert failed[0] == "failed"
+    assert failed[1].startswith("slot replicator_erp on erp")
+    assert failed[1].endswith(
+        "To recover: run replicator deploy (it creates the slot again), then replicator sync"
+        " items to bring the other side back in step, then replicator resume items"
+    )
+    # Recovery as the message says: deploy makes the slot again, sync, resume.
+    committed(project.left_url, "INSERT INTO erp.items (code, name) VALUES ('M', 'missed')")
+    assert "slot replicator_erp created" in project.deploy()
+    assert cli(project, "sync", "items").returncode == 0
+    assert cli(project, "resume", "items").returncode == 0
+    committed(project.left_url, "INSERT INTO erp.items (code, name) VALUES ('N', 'new')")
+    project.drain()
+    assert rows(project.right_url, "SELECT code FROM crm.items ORDER BY 1") == [("M",), ("N",)]

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 68bc3ef9bb9c89376ca06bc72c8242512c1f3e269ee39279a242b0d7ab6bd29e: 81 to create, 0 to replace, 0 to drop
+-- bundle 6ed728d22547a313c800943d80c2cba31e49906ab24eb837022bd6396f5c80a9: 81 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -477,11 +477,18 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'companies', 'fno.companies'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.company were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", c.id DESC
 )
 DELETE FROM "cds"."company" AS t
@@ -497,6 +504,7 @@ WITH latest AS (
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", c.id DESC
 )
 INSERT INTO "cds"."company" AS t ("company_code", "name")
@@ -574,7 +582,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'ed219f77048ba3cd62d48b06e9f66c1cb82ccb4ddf80dcc52b47f926f06581d0', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', 'b5b461e1c3a7f08f312d6b157a97678fdd08dabbac4f9db3d66c405d23e7e2e6', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -593,11 +601,18 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'companies', 'cds.company'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.companies were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."company_code") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "company_code" character varying(4))
+     WHERE c.op <> 'T'
      ORDER BY "k"."company_code", c.id DESC
 )
 DELETE FROM "fno"."companies" AS t
@@ -613,6 +628,7 @@ WITH latest AS (
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "company_code" character varying(4))
+     WHERE c.op <> 'T'
      ORDER BY "k"."company_code", c.id DESC
 )
 INSERT INTO "fno"."companies" AS t ("dataareaid", "name")
@@ -690,7 +706,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '65248680fd22b651674ad6248d760fd3533c7fdea9e1916c009b12a5437c71fa', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', '9228b59bedf104bfb27a6115002b5b7c1ed01d48d00d2cfbc4b051fc664d6a4d', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -709,12 +725,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'contact_persons', 'fno.contact_persons'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.contact were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."contact_person_id") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "contact_person_id" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."contact_person_id", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -741,6 +764,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "contact_person_id" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."contact_person_id", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -852,7 +876,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '97f0f11b7345cd1ced09cd7ed6d6e5e6bf3faae4e283eb8556bb3b275b3fca37', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '89db0130b87e5009e9394cfa12225917abe0411466b31d461d5bd1250e9c5753', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -885,12 +909,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'contact_persons', 'cds.contact'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.contact_persons were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "contactpersonid" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -917,6 +948,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "contactpersonid" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1026,7 +1058,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'a956b30937fe53189a59baae31d1131f8aabbb828f7b357e672eba4661fc817e', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'a4046e2d6cf1a9877678354cf686591cbfefff4066eeb3789bee5bed2bc4776c', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1059,12 +1091,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customer_groups', 'fno.customer_groups'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.customer_group were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "customer_group" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1091,6 +1130,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "customer_group" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1191,7 +1231,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '49c07c50509a8437aaa88bc248f8d8cab0880cb177afba4c362c9a632e918fb6', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', 'a090b992d20af688a19e1a6ae4b86dbc7da6f1f47c1b23108affc813920312c1', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1224,12 +1264,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customer_groups', 'cds.customer_group'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.customer_groups were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "group_code" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."group_code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1256,6 +1303,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "group_code" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."group_code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1356,7 +1404,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '26b39d3df73e3975f456e4ec8d0be897f28f800b0b962e1ecab04863b53fce2f', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '2f040eab3e9675a88bade458fee3f80a202e1ec78aab542ad5b5a8d3e1ad9e4b', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1389,12 +1437,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customer_payment_methods', 'fno.customer_payment_methods'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.customer_payment_method were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_method") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_method" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."payment_method", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1421,6 +1476,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_method" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."payment_method", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1524,7 +1580,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '568f51d72a3ed0d2f1f596daea43b46752c9559811e06f4aa5e38268bcd948f7', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '056ef105ea5ea31f04beb72334168f9745beaac6487d714c456b43913458adfe', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1557,12 +1613,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customer_payment_methods', 'cds.customer_payment_method'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.customer_payment_methods were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1589,6 +1652,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1692,7 +1756,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '9450143f3fecbcadcb922a206ca1dff257ec6a31760f9edd316ead68ecbdc799', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '7bb68ded13e0904d6f45aca50fc442877fa09388b4e76975f956427fccdb042a', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1725,12 +1789,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customers_person', 'fno.customers'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.contact were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "account_num" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1757,6 +1828,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "account_num" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1866,7 +1938,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'ad01bd7d828ed9585d5d62a841e8abeba02c6312c0a4b5a5a59f2b95aa82062d', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '7b053552d1fae84a4772b18f38fd86ef870d60a0a7b56b5841c69a26b75accc4', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1899,12 +1971,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customers_person', 'cds.contact'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.customers were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "customer_number" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1931,6 +2010,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "customer_number" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -2038,7 +2118,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'ee6ccaca374556a9958ee091d834ddc407f70d405ba407b71ae308e4ba894233', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '5601b2a72fbdb57af14b24dad10208ce9525c1ca55fea08141e7080e56ded8da', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2071,11 +2151,18 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'loyalty_cards', 'fno.loyalty_cards'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.loyalty_card were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."card_number", c.id DESC
 )
 DELETE FROM "cds"."loyalty_card" AS t
@@ -2091,6 +2178,7 @@ WITH latest AS (
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."card_number", c.id DESC
 )
 INSERT INTO "cds"."loyalty_card" AS t ("card_number", "tier", "issued_on", "is_blocked")
@@ -2174,7 +2262,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'd5873c66d691f5d48f08bbb43899fe168d3e35c2070bdb86a767f621d19ca254', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '0a5ee89d37cc9ad764c19b2a978ce689a02a6fcfbc46f198feb6d93b4b9752c8', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2193,11 +2281,18 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'loyalty_cards', 'cds.loyalty_card'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.loyalty_cards were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."card_number", c.id DESC
 )
 DELETE FROM "fno"."loyalty_cards" AS t
@@ -2213,6 +2308,7 @@ WITH latest AS (
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."card_number", c.id DESC
 )
 INSERT INTO "fno"."loyalty_cards" AS t ("card_number", "tier", "issued_on", "blocked")
@@ -2296,7 +2392,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'afa4b660e439ae931e9ae32210629933dd1db30a43bb33c0581c3d49a441bd59', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '6d41b9dd9750fef3869ad15228d33634cae117b03ec57c1900e3fef3eb2ce03f', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2315,12 +2411,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'name_affixes', 'fno.name_affixes'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.name_affix were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
        "affix_type" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."affix", "k"."affix_type", c.id DESC
 )
 DELETE FROM "cds"."name_affix" AS t
@@ -2338,6 +2441,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
        "affix_type" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."affix", "k"."affix_type", c.id DESC
 )
 INSERT INTO "cds"."name_affix" AS t ("affix", "affix_type", "description")
@@ -2417,7 +2521,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '9529b6c82d298f152cdcf7c4cc1e53ef061894dfa668a2b27c1cbd06ca6d4679', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '89f41c7a466bd7fe185b1cce9e3fe2eeffdcf865ab513a5a280c79f54d7443cd', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2436,12 +2540,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'name_affixes', 'cds.name_affix'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.name_affixes were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
        "affix_type" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."affix", "k"."affix_type", c.id DESC
 )
 DELETE FROM "fno"."name_affixes" AS t
@@ -2459,6 +2570,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
        "affix_type" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."affix", "k"."affix_type", c.id DESC
 )
 INSERT INTO "fno"."name_affixes" AS t ("affix", "affix_type", "description")
@@ -2538,7 +2650,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '5712cfe13df402baf95b2026b93ce5124d310c7a8063a1e2c3f85ab566881651', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', '331b281c6f82c456f60c4820f474e3b4579352bbe71055b8614344d4d0098373', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2557,12 +2669,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_days', 'fno.payment_days'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.payment_day were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_day_name" character varying(30))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."payment_day_name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -2589,6 +2708,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_day_name" character varying(30))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."payment_day_name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -2689,7 +2809,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '01e1c33fd26b7a07392ceff83fbd7d297d5068f9febabf509f0dd4355e4dd24a', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'cfd19eb980b158c05c8e02d32678fa3b8e3fb058051f8498a7ac10df171744c8', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2722,12 +2842,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_days', 'cds.payment_day'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.payment_days were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -2754,6 +2881,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -2854,7 +2982,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '915e4d72f52bd96243378640b3697b4a9b7cd96e068b6e6c7f380f3e1dbfd7e7', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '8404d971a479f2f530cb76b4d53258854270457cea5ec2b916e82408eae521b9', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2887,6 +3015,12 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_day_lines', 'fno.payment_day_lines'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.payment_day_line were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name", "k"."line_num") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -2894,6 +3028,7 @@ WITH latest AS (
        "dataareaid" character varying(4),
        "payment_day_name" character varying(30),
        "line_num" integer)
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -2923,6 +3058,7 @@ WITH latest AS (
        "dataareaid" character varying(4),
        "payment_day_name" character varying(30),
        "line_num" integer)
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -3029,7 +3165,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '084985d452be14c437110396b639d238b37ccda9b21faf7f3c52bc105d1d4f92', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '420f60227c06b27b44fce8f470809d80130dcdee702afe85e3868b74f98028f3', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3062,6 +3198,12 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_day_lines', 'cds.payment_day_line'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.payment_day_lines were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -3069,6 +3211,7 @@ WITH latest AS (
        "companyid" uuid,
        "paymentdayid" uuid,
        "line_number" integer)
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -3098,6 +3241,7 @@ WITH latest AS (
        "companyid" uuid,
        "paymentdayid" uuid,
        "line_number" integer)
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -3204,7 +3348,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '97b41df3c71eaed5b72ce2ccefdc8f3072b43e93ca24b707d701aa944ee954f1', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '3b9246991a1d8f0183281bb29d05ecf676dc93d687ca495eb99b4228d3765a4c', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3237,12 +3381,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_schedules', 'fno.payment_schedules'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.payment_schedule were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "schedule_name" character varying(30))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."schedule_name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -3269,6 +3420,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "schedule_name" character varying(30))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."schedule_name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -3372,7 +3524,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '616780a0f68bbedaa4ba44ddbb5bd148e543a234681093c3401aa72a4bab12c8', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'f42ec8e76a0ab82a609fa1ad02e8f5e90088a12091689ebe8ef3301939b6e39a', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3405,12 +3557,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_schedules', 'cds.payment_schedule'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.payment_schedules were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -3437,6 +3596,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -3540,7 +3700,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'f970cb853f6a029588aa73b379849280a4b8b90816c6a1eeb90aa1d1535a02ba', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '7bbdaccd7b0a4c1228379fbbebe5ee59b9e5c2b8105831c6b99b6e2aef30e4c2', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3573,6 +3733,12 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_schedule_lines', 'fno.payment_schedule_lines'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.payment_schedule_line were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name", "k"."line_num") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -3580,6 +3746,7 @@ WITH latest AS (
        "dataareaid" character varying(4),
        "schedule_name" character varying(30),
        "line_num" integer)
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."schedule_name", "k"."line_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -3609,6 +3776,7 @@ WITH latest AS (
        "dataareaid" character varying(4),
        "schedule_name" character varying(30),
        "line_num" integer)
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."schedule_name", "k"."line_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -3718,7 +3886,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'a817e04e8890d165c7b7a144adccb6b7d1b147c0e6f866acb4162aefaaefab93', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '64a3e839a0bf3947b3eaf7b883fb929d34cb0e58956ea4acdcc76d81b0d37e38', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3751,6 +3919,12 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_schedule_lines', 'cds.payment_schedule_line'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.payment_schedule_lines were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -3758,6 +3932,7 @@ WITH latest AS (
        "companyid" uuid,
        "paymentscheduleid" uuid,
        "line_number" integer)
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -3787,6 +3962,7 @@ WITH latest AS (
        "companyid" uuid,
        "paymentscheduleid" uuid,
        "line_number" integer)
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -3896,7 +4072,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'c7e1b940cbd386314f0abcc1c816e49f0569991c0c1f27e7b12c4a08186ef737', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'bff3f0ccf133dbfcab41b9b7b3bd74bc83537728bc0d180c36b4aebdf7032a3b', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3929,12 +4105,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_terms', 'fno.payment_terms'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.payment_term were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_term_id" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -3963,6 +4146,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_term_id" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -4074,7 +4258,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '290126c86b8e70321baf9388674c6c85c8713553123c37788a3901002afa2775', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'd3e756ee07d3811de2d5c4f224f3b98bd76d6a0f19d08cadc75066a94462ad95', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4107,12 +4291,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_terms', 'cds.payment_term'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.payment_terms were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -4141,6 +4332,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -4252,7 +4444,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '413bf7157323324293059acad3d55afdcbbe094c17669c00457f6e7c0ec9e865', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '3148ccb70c0934e4e4f73533d58ad4bcad778bf297825060ac7b75a58fd72e4c', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4285,12 +4477,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customers_organization', 'fno.customers'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.account were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "account_num" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -4320,6 +4519,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "account_num" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -4443,7 +4643,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '7c7755bfec72edf9bb20862510030162a121086a22ea73d8b5cc7c2f99a59b22', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '052c468968a7e82b51125e7ef2a36e8cfb14025cf5006ccd73abe1b9fc6e2504', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4476,12 +4676,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customers_organization', 'cds.account'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.customers were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "accountnumber" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -4511,6 +4718,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "accountnumber" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -4634,7 +4842,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '5224e28f232cbdf945545aed97897e3f86a5aafc005e8ed625fded5e079f3082', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'cce8d0d25b339c518edc7caefc5e14e32e7ec321674b3da47eaa1777ca6a791d', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4655,8 +4863,8 @@ ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create dispatch ====
--- Hands each change of a batch to the apply function of its map: deletes first,
--- children before parents; then inserts and updates, parents before children,
+-- Hands each change of a batch to the apply function of its map: deletes and
+-- truncates first, children before parents; then inserts and updates, parents before children,
 -- each map followed by a retry of its held changes if a parent it waits for applied.
 CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch jsonb)
 RETURNS integer
@@ -4676,7 +4884,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_organization' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'customers_organization' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4687,7 +4895,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_terms' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_terms' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4698,7 +4906,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedule_lines' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_schedule_lines' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4709,7 +4917,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedules' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_schedules' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4720,7 +4928,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_day_lines' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_day_lines' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4731,7 +4939,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_days' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_days' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4742,7 +4950,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'name_affixes' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'name_affixes' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4753,7 +4961,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'loyalty_cards' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'loyalty_cards' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4764,7 +4972,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_person' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'customers_person' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4775,7 +4983,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_payment_methods' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'customer_payment_methods' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4786,7 +4994,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_groups' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'customer_groups' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4797,7 +5005,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'contact_persons' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'contact_persons' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4808,7 +5016,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'companies' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'companies' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_companies_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4819,7 +5027,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_organization' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'customers_organization' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4830,7 +5038,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_terms' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_terms' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4841,7 +5049,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedule_lines' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_schedule_lines' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4852,7 +5060,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedules' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_schedules' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4863,7 +5071,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_day_lines' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_day_lines' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4874,7 +5082,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_days' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_days' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4885,7 +5093,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'name_affixes' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'name_affixes' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4896,7 +5104,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'loyalty_cards' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'loyalty_cards' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4907,7 +5115,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_person' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'customers_person' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4918,7 +5126,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_payment_methods' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'customer_payment_methods' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4929,7 +5137,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_groups' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'customer_groups' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4940,7 +5148,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'contact_persons' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'contact_persons' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -4951,7 +5159,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'companies' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'companies' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_companies_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -5951,7 +6159,7 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', '2d5cb0eb8a21a27779b314638108e8455042cbc15d202a9c55dbe522eef259b5', '')
+VALUES ('dispatch', '4eb824f5a7fa25ee7776048ab63c3622a9a9121100ae552acac519d377682eb0', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -5976,6 +6184,14 @@ BEGIN
             VALUES ('overwrite', 'companies', 'to_left',
                     'initial sync overwrote a differing row of ' || 'fno.companies',
                     jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('companies', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
         END IF;
         RETURN NULL;
     END IF;
@@ -6010,6 +6226,11 @@ CREATE OR REPLACE TRIGGER "replicator_companies_to_right"
 AFTER INSERT OR DELETE ON "fno"."companies"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_companies_to_right_trunc"
+AFTER TRUNCATE ON "fno"."companies"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_right_upd"
 AFTER UPDATE ON "fno"."companies"
@@ -6017,7 +6238,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."name") IS DISTINCT FROM ("new"."dataareaid", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', '786d3295d94ff01f01e1ce45542cb8b10b90b5dedc687e670a859a6143bda1be', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', '2140d28356c00bea198376782c716a1aa217e0aaaaf895f33d4e2294e3714a0b', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6084,6 +6305,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('companies', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -6115,6 +6344,11 @@ CREATE OR REPLACE TRIGGER "replicator_companies_to_left"
 AFTER INSERT OR DELETE ON "cds"."company"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_companies_to_left_trunc"
+AFTER TRUNCATE ON "cds"."company"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_left_upd"
 AFTER UPDATE ON "cds"."company"
@@ -6122,7 +6356,7 @@ FOR EACH ROW
 WHEN (("old"."company_code", "old"."name") IS DISTINCT FROM ("new"."company_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', '32af1ebd2114dd91e1d0a7a1941f740cfa1e5441488d18c399b2d72946ba09cb', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', 'e3575fc043bbf02188792de2b11da5c05159a44652d2a8e663a804ec20b736c1', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6189,6 +6423,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('contact_persons', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -6220,6 +6462,11 @@ CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right"
 AFTER INSERT OR DELETE ON "fno"."contact_persons"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_trunc"
+AFTER TRUNCATE ON "fno"."contact_persons"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_upd"
 AFTER UPDATE ON "fno"."contact_persons"
@@ -6227,7 +6474,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account"))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', '48e7a6b0b15eb3ad07017906068579d68c0c00a034c384fa7b81d3049699cb97', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', '3160784eef955de597a1cefa334fbc64645bc38c0f5cde6d21ca4ee51ae3c560', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6294,6 +6541,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('contact_persons', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(("old"."contactpersonid" IS NOT NULL), false);
     END IF;
@@ -6325,6 +6580,11 @@ CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left"
 AFTER INSERT OR DELETE ON "cds"."contact"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_trunc"
+AFTER TRUNCATE ON "cds"."contact"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_upd"
 AFTER UPDATE ON "cds"."contact"
@@ -6332,7 +6592,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."contactpersonid", "old"."firstname", "old"."lastname", "old"."emailaddress1", "old"."parent_account_number") IS DISTINCT FROM ("new"."companyid", "new"."contactpersonid", "new"."firstname", "new"."lastname", "new"."emailaddress1", "new"."parent_account_number"))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', '717fb45ea42b2abe74b16d18e7b32b37a501a0a8a2c412ee41278574ca899259', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', 'e633ffa989f9b54985b0632e41de4406965dc5b5b2a8f491e063478c32f11e5b', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6399,6 +6659,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customer_groups', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -6430,6 +6698,11 @@ CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right"
 AFTER INSERT OR DELETE ON "fno"."customer_groups"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_trunc"
+AFTER TRUNCATE ON "fno"."customer_groups"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_upd"
 AFTER UPDATE ON "fno"."customer_groups"
@@ -6437,7 +6710,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', '4552bb67d7521417b8d82f1d5b1dbcaefbd3beb0b10d5614a0a0821b6f95a179', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', '34a7e7e42b69209eeb7fe8299663e7407789000e2892d680b927948edc93b30d', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6504,6 +6777,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customer_groups', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -6535,6 +6816,11 @@ CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left"
 AFTER INSERT OR DELETE ON "cds"."customer_group"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_trunc"
+AFTER TRUNCATE ON "cds"."customer_group"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_upd"
 AFTER UPDATE ON "cds"."customer_group"
@@ -6542,7 +6828,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."group_code", "old"."name") IS DISTINCT FROM ("new"."companyid", "new"."group_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', '03e5c94c164e28384874fb69dda1c84c80c7d7b685e87ee36a8a3aaaf1935d33', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', 'c9af76e6f4d4c288174ced4e08e2be1e40bdb9e82c47b662f46d8a57f99fc537', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6609,6 +6895,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customer_payment_methods', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -6640,6 +6934,11 @@ CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right"
 AFTER INSERT OR DELETE ON "fno"."customer_payment_methods"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_trunc"
+AFTER TRUNCATE ON "fno"."customer_payment_methods"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_upd"
 AFTER UPDATE ON "fno"."customer_payment_methods"
@@ -6647,7 +6946,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type"))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', '98162f3b100ba5a785e79c2bfed17eda12fec3d4725bec3f823bc4aa025f70f5', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', 'c4a5dad19aaee48e23bdfa909a3c2c858e3b3a43488c43748b61fff4a5991e91', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6714,6 +7013,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customer_payment_methods', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -6745,6 +7052,11 @@ CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left"
 AFTER INSERT OR DELETE ON "cds"."customer_payment_method"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_trunc"
+AFTER TRUNCATE ON "cds"."customer_payment_method"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_upd"
 AFTER UPDATE ON "cds"."customer_payment_method"
@@ -6752,7 +7064,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."payment_type") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."payment_type"))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', 'fabad4665153344b9511cc92807f0598330f37729f269af4392bfcfa31f4cbaa', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', 'a044401ddb4537406782255b799597045700d02d304035b8c183f64a7ac897b9', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6819,6 +7131,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_person', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(("old"."party_type" = 'Person'), false);
     END IF;
@@ -6850,6 +7170,11 @@ CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right"
 AFTER INSERT OR DELETE ON "fno"."customers"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_trunc"
+AFTER TRUNCATE ON "fno"."customers"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_upd"
 AFTER UPDATE ON "fno"."customers"
@@ -6857,7 +7182,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', '55fa53de9d743d8b260d5288e1378b5a2b3cff6306b8f30b99086f9423b5aba7', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', 'a47df2ab6fbcb226d44d64eb28f8bbfe5395f7f2e25c4b8bfadd39782ba5884d', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6924,6 +7249,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_person', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(("old"."is_sellable" AND "old"."customer_number" IS NOT NULL), false);
     END IF;
@@ -6955,6 +7288,11 @@ CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left"
 AFTER INSERT OR DELETE ON "cds"."contact"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_trunc"
+AFTER TRUNCATE ON "cds"."contact"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_upd"
 AFTER UPDATE ON "cds"."contact"
@@ -6962,7 +7300,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."customer_number", "old"."firstname", "old"."middlename", "old"."lastname", "old"."emailaddress1", "old"."is_sellable") IS DISTINCT FROM ("new"."companyid", "new"."customer_number", "new"."firstname", "new"."middlename", "new"."lastname", "new"."emailaddress1", "new"."is_sellable"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', '9fe70df27eb26828471ab4d5098818f31a56c74746aacc95dd564e96084a58ff', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', 'a510e6e91eee6f25d3c246640c31b246a7e31cd2220d38b33a9377a7ae83b256', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7029,6 +7367,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('loyalty_cards', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -7060,6 +7406,11 @@ CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right"
 AFTER INSERT OR DELETE ON "fno"."loyalty_cards"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_trunc"
+AFTER TRUNCATE ON "fno"."loyalty_cards"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_upd"
 AFTER UPDATE ON "fno"."loyalty_cards"
@@ -7067,7 +7418,7 @@ FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."blocked"))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', 'dcc9a0ef5ce37db1dfab5c7ca0e903d56172652012fe4c13ad194028341415c4', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', '4dea6447c4a5922546839989d2bd334c27052b2dcc89d6bae0f29b256397a0a8', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7134,6 +7485,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('loyalty_cards', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -7165,6 +7524,11 @@ CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left"
 AFTER INSERT OR DELETE ON "cds"."loyalty_card"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_trunc"
+AFTER TRUNCATE ON "cds"."loyalty_card"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_upd"
 AFTER UPDATE ON "cds"."loyalty_card"
@@ -7172,7 +7536,7 @@ FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."is_blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."is_blocked"))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', '37ef598a638373cdef3872a8e1628994925ad611e5fdf5986d54fb6b15ad13a9', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '8f048e983dce4054bc3455d4ebef0328a3c51bc47294e590d2f00b65ca2fd8a1', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7239,6 +7603,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('name_affixes', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -7270,6 +7642,11 @@ CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right"
 AFTER INSERT OR DELETE ON "fno"."name_affixes"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_trunc"
+AFTER TRUNCATE ON "fno"."name_affixes"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_upd"
 AFTER UPDATE ON "fno"."name_affixes"
@@ -7277,7 +7654,7 @@ FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', 'c59f5173cf2140a742ffc64b0308ec0e95fb34df4cd18da721d46dc3f5e1a7d6', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', 'bbf469a93ea78c97a4c786ab99df31a0c4896536715b424d923140c40f940113', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7344,6 +7721,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('name_affixes', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -7375,6 +7760,11 @@ CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left"
 AFTER INSERT OR DELETE ON "cds"."name_affix"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_trunc"
+AFTER TRUNCATE ON "cds"."name_affix"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_upd"
 AFTER UPDATE ON "cds"."name_affix"
@@ -7382,7 +7772,7 @@ FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', '0ad9bb11bfa0d4625c0d586d781a9fe261dab930989126a17f137ae13edf8f61', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', 'afd3aa1342b102e900aff67154f47f40be87d5501c3e9a593d9a8ef77a740201', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7449,6 +7839,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_days', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -7480,6 +7878,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_days"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_trunc"
+AFTER TRUNCATE ON "fno"."payment_days"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_upd"
 AFTER UPDATE ON "fno"."payment_days"
@@ -7487,7 +7890,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', '91941868909dbde909c37a8da823ed60d3d9793ce18506bba346acfd469b0093', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', '38d2f7919fd174416e772ac341f0be93ee035e3c7afaefcb813737529b431263', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7554,6 +7957,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_days', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -7585,6 +7996,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_day"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_trunc"
+AFTER TRUNCATE ON "cds"."payment_day"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_upd"
 AFTER UPDATE ON "cds"."payment_day"
@@ -7592,7 +8008,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', '77f52763d779127d295a8154cf3158a2fdf7a767b7e2219ae158e4531fe4d34f', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', '04e32e099990171857d45a49c41f7c8f233fba3e70f110c1c2b3cfb6bae13e32', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7659,6 +8075,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_day_lines', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -7692,6 +8116,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_day_lines"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_trunc"
+AFTER TRUNCATE ON "fno"."payment_day_lines"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_upd"
 AFTER UPDATE ON "fno"."payment_day_lines"
@@ -7699,7 +8128,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."week_day", "old"."day_of_month") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num", "new"."week_day", "new"."day_of_month"))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', '53b4ebb1d3f4d80a25572a592bbd405f8a9fe8e515522a055400c3aa2b052669', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', 'ba147f532a793f5ad83de2f52e4dbc499a1e1cf7d130f453db4a811bcb19479d', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7767,6 +8196,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_day_lines', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -7800,6 +8237,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_day_line"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_trunc"
+AFTER TRUNCATE ON "cds"."payment_day_line"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_upd"
 AFTER UPDATE ON "cds"."payment_day_line"
@@ -7807,7 +8249,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentdayid", "old"."line_number", "old"."weekday", "old"."dayofmonth") IS DISTINCT FROM ("new"."companyid", "new"."paymentdayid", "new"."line_number", "new"."weekday", "new"."dayofmonth"))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', 'e16de4b8b169448bb46ec12a43a10daa2687186e5900e1f484e1ef58a86706b7', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', '06de4e4e3b57fb414e53a1377b72b2011ee01e53580d88554def124fc2b29195', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7875,6 +8317,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_schedules', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -7906,6 +8356,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_schedules"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_trunc"
+AFTER TRUNCATE ON "fno"."payment_schedules"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_upd"
 AFTER UPDATE ON "fno"."payment_schedules"
@@ -7913,7 +8368,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', '2f10b2d9c7c18a527e4a271f4368d8ba7162e9db8585df5a35888ede776da80d', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', '0d780063ae7a6cef806ab76c12d23fb3917d9930ced083bca543ee50cf915c9c', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7980,6 +8435,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_schedules', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -8011,6 +8474,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_schedule"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_trunc"
+AFTER TRUNCATE ON "cds"."payment_schedule"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_upd"
 AFTER UPDATE ON "cds"."payment_schedule"
@@ -8018,7 +8486,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description", "new"."allocation"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', '8e739b434a06f93a5dfdbb31344ca0aa6681d661b300e73373f08a9bba82c31c', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', '8eb66f8064306683dd1a6ac0de5e5abd39600e981029aa11c54f9bd1d62fa82c', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8085,6 +8553,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_schedule_lines', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -8118,6 +8594,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_schedule_lines"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_trunc"
+AFTER TRUNCATE ON "fno"."payment_schedule_lines"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_upd"
 AFTER UPDATE ON "fno"."payment_schedule_lines"
@@ -8125,7 +8606,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."percent", "old"."due_months", "old"."due_days") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num", "new"."percent", "new"."due_months", "new"."due_days"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', '15694e07107a5b7ed657a9dddc3c1032431a7aa22212aef8c56ac9889cfd38a9', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', '35de56e0bc8debfbad17e978c4c90e36468ec7f1b6dfc7f72b38f8dcbd6b78d8', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8193,6 +8674,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_schedule_lines', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -8226,6 +8715,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_schedule_line"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_trunc"
+AFTER TRUNCATE ON "cds"."payment_schedule_line"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_upd"
 AFTER UPDATE ON "cds"."payment_schedule_line"
@@ -8233,7 +8727,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentscheduleid", "old"."line_number", "old"."percentage", "old"."months", "old"."days") IS DISTINCT FROM ("new"."companyid", "new"."paymentscheduleid", "new"."line_number", "new"."percentage", "new"."months", "new"."days"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', 'b83092201ad317f73ff3924673dfe302e323be3b61e3f19dbb11bbc2aff25464', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', '4baf1eb66485d2b863d56404b22bb6fd23608ba7003701d91c13d91668f81d67', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8301,6 +8795,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_terms', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -8336,6 +8838,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_terms"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_trunc"
+AFTER TRUNCATE ON "fno"."payment_terms"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_upd"
 AFTER UPDATE ON "fno"."payment_terms"
@@ -8343,7 +8850,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days", "old"."payment_schedule", "old"."payment_day") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days", "new"."payment_schedule", "new"."payment_day"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', '4f7faffa871d2ffcc37dd47cb0ed10ad1f7586f09d97fc79c9abf6148374a694', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', 'bb086055e6684a236264eac8480934dd38afbe420d1518d46fecffaf2a0dcb0f', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8412,6 +8919,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_terms', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -8447,6 +8962,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_term"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_trunc"
+AFTER TRUNCATE ON "cds"."payment_term"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_upd"
 AFTER UPDATE ON "cds"."payment_term"
@@ -8454,7 +8974,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."due_days", "old"."paymentscheduleid", "old"."paymentdayid") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."due_days", "new"."paymentscheduleid", "new"."paymentdayid"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', 'a5fd8da0da77c95d73f068ea6a9df746c0030fe8ddc803c2c77f107700ffbee1', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', 'e8789aa757ae9dfa70037dcade7cd5e1035616f47e7d3fe9723f7c19800af79b', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8523,6 +9043,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_organization', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(("old"."party_type" = 'Organization'), false);
     END IF;
@@ -8560,6 +9088,11 @@ CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right"
 AFTER INSERT OR DELETE ON "fno"."customers"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_trunc"
+AFTER TRUNCATE ON "fno"."customers"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_upd"
 AFTER UPDATE ON "fno"."customers"
@@ -8567,7 +9100,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."payment_method", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."payment_method", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '87d009c94048b1aa8093f10b548ddefc2ad352095c267c0615b7ff0d2e030056', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', '9968f71699f589782926cad1c39dd6547583fe2010137b90096e95b04342dc32', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8637,6 +9170,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_organization', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(("old"."relationship_type" = 'customer'), false);
     END IF;
@@ -8674,6 +9215,11 @@ CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left"
 AFTER INSERT OR DELETE ON "cds"."account"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_trunc"
+AFTER TRUNCATE ON "cds"."account"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_upd"
 AFTER UPDATE ON "cds"."account"
@@ -8681,7 +9227,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."accountnumber", "old"."name", "old"."customergroupid", "old"."paymenttermid", "old"."customerpaymentmethodid", "old"."emailaddress1", "old"."creditlimit", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."companyid", "new"."accountnumber", "new"."name", "new"."customergroupid", "new"."paymenttermid", "new"."customerpaymentmethodid", "new"."emailaddress1", "new"."creditlimit", "new"."credit_hold", "new"."relationship_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', 'c7479b19f356c7880e5750487f5fec42b1967d4d035453ed75abf1cfba1378ab', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', 'befc410bed935adec22ec992fa46f3e243c28a5545adf5c3e0b841a1b6a8afb3', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8739,6 +9285,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('68bc3ef9bb9c89376ca06bc72c8242512c1f3e269ee39279a242b0d7ab6bd29e');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('6ed728d22547a313c800943d80c2cba31e49906ab24eb837022bd6396f5c80a9');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 68bc3ef9bb9c: 81 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '68bc3ef9bb9c89376ca06bc72c8242512c1f3e269ee39279a242b0d7ab6bd29e'));
+VALUES ('deploy', 'deployed bundle 6ed728d22547: 81 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '6ed728d22547a313c800943d80c2cba31e49906ab24eb837022bd6396f5c80a9'));

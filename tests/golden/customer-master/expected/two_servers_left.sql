@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle b04a4bfbf1836d702cfdcbdf3f595d700c2a3d359035b3fcf87fed00a97e839a: 42 to create, 0 to replace, 0 to drop
+-- bundle 602fbb4adc5321148e7ff99cab4acec55cf154373e884a5b2ecb9765364d538c: 42 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -477,11 +477,18 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'companies', 'cds.company'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.companies were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."company_code") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "company_code" character varying(4))
+     WHERE c.op <> 'T'
      ORDER BY "k"."company_code", c.id DESC
 )
 DELETE FROM "fno"."companies" AS t
@@ -497,6 +504,7 @@ WITH latest AS (
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "company_code" character varying(4))
+     WHERE c.op <> 'T'
      ORDER BY "k"."company_code", c.id DESC
 )
 INSERT INTO "fno"."companies" AS t ("dataareaid", "name")
@@ -574,7 +582,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '65248680fd22b651674ad6248d760fd3533c7fdea9e1916c009b12a5437c71fa', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', '9228b59bedf104bfb27a6115002b5b7c1ed01d48d00d2cfbc4b051fc664d6a4d', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -593,12 +601,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'contact_persons', 'cds.contact'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.contact_persons were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "contactpersonid" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -625,6 +640,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "contactpersonid" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -734,7 +750,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'a956b30937fe53189a59baae31d1131f8aabbb828f7b357e672eba4661fc817e', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'a4046e2d6cf1a9877678354cf686591cbfefff4066eeb3789bee5bed2bc4776c', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -767,12 +783,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customer_groups', 'cds.customer_group'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.customer_groups were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "group_code" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."group_code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -799,6 +822,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "group_code" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."group_code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -899,7 +923,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '26b39d3df73e3975f456e4ec8d0be897f28f800b0b962e1ecab04863b53fce2f', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '2f040eab3e9675a88bade458fee3f80a202e1ec78aab542ad5b5a8d3e1ad9e4b', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -932,12 +956,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customer_payment_methods', 'cds.customer_payment_method'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.customer_payment_methods were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -964,6 +995,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1067,7 +1099,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '9450143f3fecbcadcb922a206ca1dff257ec6a31760f9edd316ead68ecbdc799', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '7bb68ded13e0904d6f45aca50fc442877fa09388b4e76975f956427fccdb042a', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1100,12 +1132,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customers_person', 'cds.contact'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.customers were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "customer_number" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1132,6 +1171,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "customer_number" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1239,7 +1279,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'ee6ccaca374556a9958ee091d834ddc407f70d405ba407b71ae308e4ba894233', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '5601b2a72fbdb57af14b24dad10208ce9525c1ca55fea08141e7080e56ded8da', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1272,11 +1312,18 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'loyalty_cards', 'cds.loyalty_card'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.loyalty_cards were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."card_number", c.id DESC
 )
 DELETE FROM "fno"."loyalty_cards" AS t
@@ -1292,6 +1339,7 @@ WITH latest AS (
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."card_number", c.id DESC
 )
 INSERT INTO "fno"."loyalty_cards" AS t ("card_number", "tier", "issued_on", "blocked")
@@ -1375,7 +1423,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'afa4b660e439ae931e9ae32210629933dd1db30a43bb33c0581c3d49a441bd59', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '6d41b9dd9750fef3869ad15228d33634cae117b03ec57c1900e3fef3eb2ce03f', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1394,12 +1442,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'name_affixes', 'cds.name_affix'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.name_affixes were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
        "affix_type" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."affix", "k"."affix_type", c.id DESC
 )
 DELETE FROM "fno"."name_affixes" AS t
@@ -1417,6 +1472,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
        "affix_type" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."affix", "k"."affix_type", c.id DESC
 )
 INSERT INTO "fno"."name_affixes" AS t ("affix", "affix_type", "description")
@@ -1496,7 +1552,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '5712cfe13df402baf95b2026b93ce5124d310c7a8063a1e2c3f85ab566881651', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', '331b281c6f82c456f60c4820f474e3b4579352bbe71055b8614344d4d0098373', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1515,12 +1571,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_days', 'cds.payment_day'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.payment_days were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1547,6 +1610,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1647,7 +1711,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '915e4d72f52bd96243378640b3697b4a9b7cd96e068b6e6c7f380f3e1dbfd7e7', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '8404d971a479f2f530cb76b4d53258854270457cea5ec2b916e82408eae521b9', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1680,6 +1744,12 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_day_lines', 'cds.payment_day_line'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.payment_day_lines were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -1687,6 +1757,7 @@ WITH latest AS (
        "companyid" uuid,
        "paymentdayid" uuid,
        "line_number" integer)
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1716,6 +1787,7 @@ WITH latest AS (
        "companyid" uuid,
        "paymentdayid" uuid,
        "line_number" integer)
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1822,7 +1894,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '97b41df3c71eaed5b72ce2ccefdc8f3072b43e93ca24b707d701aa944ee954f1', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '3b9246991a1d8f0183281bb29d05ecf676dc93d687ca495eb99b4228d3765a4c', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1855,12 +1927,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_schedules', 'cds.payment_schedule'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.payment_schedules were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1887,6 +1966,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1990,7 +2070,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'f970cb853f6a029588aa73b379849280a4b8b90816c6a1eeb90aa1d1535a02ba', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '7bbdaccd7b0a4c1228379fbbebe5ee59b9e5c2b8105831c6b99b6e2aef30e4c2', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2023,6 +2103,12 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_schedule_lines', 'cds.payment_schedule_line'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.payment_schedule_lines were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -2030,6 +2116,7 @@ WITH latest AS (
        "companyid" uuid,
        "paymentscheduleid" uuid,
        "line_number" integer)
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -2059,6 +2146,7 @@ WITH latest AS (
        "companyid" uuid,
        "paymentscheduleid" uuid,
        "line_number" integer)
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -2168,7 +2256,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'c7e1b940cbd386314f0abcc1c816e49f0569991c0c1f27e7b12c4a08186ef737', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'bff3f0ccf133dbfcab41b9b7b3bd74bc83537728bc0d180c36b4aebdf7032a3b', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2201,12 +2289,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_terms', 'cds.payment_term'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.payment_terms were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -2235,6 +2330,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -2346,7 +2442,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '413bf7157323324293059acad3d55afdcbbe094c17669c00457f6e7c0ec9e865', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '3148ccb70c0934e4e4f73533d58ad4bcad778bf297825060ac7b75a58fd72e4c', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2379,12 +2475,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customers_organization', 'cds.account'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.customers were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "accountnumber" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -2414,6 +2517,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "accountnumber" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -2537,7 +2641,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '5224e28f232cbdf945545aed97897e3f86a5aafc005e8ed625fded5e079f3082', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'cce8d0d25b339c518edc7caefc5e14e32e7ec321674b3da47eaa1777ca6a791d', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2558,8 +2662,8 @@ ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create dispatch ====
--- Hands each change of a batch to the apply function of its map: deletes first,
--- children before parents; then inserts and updates, parents before children,
+-- Hands each change of a batch to the apply function of its map: deletes and
+-- truncates first, children before parents; then inserts and updates, parents before children,
 -- each map followed by a retry of its held changes if a parent it waits for applied.
 CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch jsonb)
 RETURNS integer
@@ -2579,7 +2683,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_organization' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'customers_organization' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2590,7 +2694,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_terms' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_terms' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2601,7 +2705,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedule_lines' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_schedule_lines' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2612,7 +2716,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedules' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_schedules' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2623,7 +2727,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_day_lines' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_day_lines' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2634,7 +2738,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_days' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_days' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2645,7 +2749,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'name_affixes' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'name_affixes' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2656,7 +2760,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'loyalty_cards' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'loyalty_cards' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2667,7 +2771,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_person' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'customers_person' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2678,7 +2782,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_payment_methods' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'customer_payment_methods' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2689,7 +2793,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_groups' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'customer_groups' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2700,7 +2804,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'contact_persons' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'contact_persons' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2711,7 +2815,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'companies' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'companies' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_companies_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -3220,7 +3324,7 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', 'ed271703a0c9197d24bacc279bee76b789990af75791b84f3d4b070bba94ec2d', '')
+VALUES ('dispatch', '02f81393f46a469b8514eeec78d4ef20fab361ef790f17061b7f9b53b3864375', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -3245,6 +3349,14 @@ BEGIN
             VALUES ('overwrite', 'companies', 'to_left',
                     'initial sync overwrote a differing row of ' || 'fno.companies',
                     jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('companies', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
         END IF;
         RETURN NULL;
     END IF;
@@ -3279,6 +3391,11 @@ CREATE OR REPLACE TRIGGER "replicator_companies_to_right"
 AFTER INSERT OR DELETE ON "fno"."companies"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_companies_to_right_trunc"
+AFTER TRUNCATE ON "fno"."companies"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_right_upd"
 AFTER UPDATE ON "fno"."companies"
@@ -3286,7 +3403,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."name") IS DISTINCT FROM ("new"."dataareaid", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', '786d3295d94ff01f01e1ce45542cb8b10b90b5dedc687e670a859a6143bda1be', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', '2140d28356c00bea198376782c716a1aa217e0aaaaf895f33d4e2294e3714a0b', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3353,6 +3470,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('contact_persons', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -3384,6 +3509,11 @@ CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right"
 AFTER INSERT OR DELETE ON "fno"."contact_persons"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_trunc"
+AFTER TRUNCATE ON "fno"."contact_persons"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_upd"
 AFTER UPDATE ON "fno"."contact_persons"
@@ -3391,7 +3521,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account"))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', '48e7a6b0b15eb3ad07017906068579d68c0c00a034c384fa7b81d3049699cb97', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', '3160784eef955de597a1cefa334fbc64645bc38c0f5cde6d21ca4ee51ae3c560', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3458,6 +3588,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customer_groups', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -3489,6 +3627,11 @@ CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right"
 AFTER INSERT OR DELETE ON "fno"."customer_groups"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_trunc"
+AFTER TRUNCATE ON "fno"."customer_groups"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_upd"
 AFTER UPDATE ON "fno"."customer_groups"
@@ -3496,7 +3639,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', '4552bb67d7521417b8d82f1d5b1dbcaefbd3beb0b10d5614a0a0821b6f95a179', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', '34a7e7e42b69209eeb7fe8299663e7407789000e2892d680b927948edc93b30d', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3563,6 +3706,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customer_payment_methods', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -3594,6 +3745,11 @@ CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right"
 AFTER INSERT OR DELETE ON "fno"."customer_payment_methods"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_trunc"
+AFTER TRUNCATE ON "fno"."customer_payment_methods"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_upd"
 AFTER UPDATE ON "fno"."customer_payment_methods"
@@ -3601,7 +3757,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type"))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', '98162f3b100ba5a785e79c2bfed17eda12fec3d4725bec3f823bc4aa025f70f5', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', 'c4a5dad19aaee48e23bdfa909a3c2c858e3b3a43488c43748b61fff4a5991e91', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3668,6 +3824,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_person', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(("old"."party_type" = 'Person'), false);
     END IF;
@@ -3699,6 +3863,11 @@ CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right"
 AFTER INSERT OR DELETE ON "fno"."customers"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_trunc"
+AFTER TRUNCATE ON "fno"."customers"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_upd"
 AFTER UPDATE ON "fno"."customers"
@@ -3706,7 +3875,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', '55fa53de9d743d8b260d5288e1378b5a2b3cff6306b8f30b99086f9423b5aba7', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', 'a47df2ab6fbcb226d44d64eb28f8bbfe5395f7f2e25c4b8bfadd39782ba5884d', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3773,6 +3942,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('loyalty_cards', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -3804,6 +3981,11 @@ CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right"
 AFTER INSERT OR DELETE ON "fno"."loyalty_cards"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_trunc"
+AFTER TRUNCATE ON "fno"."loyalty_cards"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_upd"
 AFTER UPDATE ON "fno"."loyalty_cards"
@@ -3811,7 +3993,7 @@ FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."blocked"))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', 'dcc9a0ef5ce37db1dfab5c7ca0e903d56172652012fe4c13ad194028341415c4', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', '4dea6447c4a5922546839989d2bd334c27052b2dcc89d6bae0f29b256397a0a8', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3878,6 +4060,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('name_affixes', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -3909,6 +4099,11 @@ CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right"
 AFTER INSERT OR DELETE ON "fno"."name_affixes"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_trunc"
+AFTER TRUNCATE ON "fno"."name_affixes"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_upd"
 AFTER UPDATE ON "fno"."name_affixes"
@@ -3916,7 +4111,7 @@ FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', 'c59f5173cf2140a742ffc64b0308ec0e95fb34df4cd18da721d46dc3f5e1a7d6', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', 'bbf469a93ea78c97a4c786ab99df31a0c4896536715b424d923140c40f940113', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3983,6 +4178,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_days', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -4014,6 +4217,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_days"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_trunc"
+AFTER TRUNCATE ON "fno"."payment_days"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_upd"
 AFTER UPDATE ON "fno"."payment_days"
@@ -4021,7 +4229,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', '91941868909dbde909c37a8da823ed60d3d9793ce18506bba346acfd469b0093', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', '38d2f7919fd174416e772ac341f0be93ee035e3c7afaefcb813737529b431263', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4088,6 +4296,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_day_lines', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -4121,6 +4337,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_day_lines"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_trunc"
+AFTER TRUNCATE ON "fno"."payment_day_lines"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_upd"
 AFTER UPDATE ON "fno"."payment_day_lines"
@@ -4128,7 +4349,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."week_day", "old"."day_of_month") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num", "new"."week_day", "new"."day_of_month"))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', '53b4ebb1d3f4d80a25572a592bbd405f8a9fe8e515522a055400c3aa2b052669', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', 'ba147f532a793f5ad83de2f52e4dbc499a1e1cf7d130f453db4a811bcb19479d', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4196,6 +4417,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_schedules', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -4227,6 +4456,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_schedules"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_trunc"
+AFTER TRUNCATE ON "fno"."payment_schedules"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_upd"
 AFTER UPDATE ON "fno"."payment_schedules"
@@ -4234,7 +4468,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', '2f10b2d9c7c18a527e4a271f4368d8ba7162e9db8585df5a35888ede776da80d', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', '0d780063ae7a6cef806ab76c12d23fb3917d9930ced083bca543ee50cf915c9c', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4301,6 +4535,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_schedule_lines', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -4334,6 +4576,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_schedule_lines"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_trunc"
+AFTER TRUNCATE ON "fno"."payment_schedule_lines"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_upd"
 AFTER UPDATE ON "fno"."payment_schedule_lines"
@@ -4341,7 +4588,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."percent", "old"."due_months", "old"."due_days") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num", "new"."percent", "new"."due_months", "new"."due_days"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', '15694e07107a5b7ed657a9dddc3c1032431a7aa22212aef8c56ac9889cfd38a9', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', '35de56e0bc8debfbad17e978c4c90e36468ec7f1b6dfc7f72b38f8dcbd6b78d8', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4409,6 +4656,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_terms', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -4444,6 +4699,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_terms"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_trunc"
+AFTER TRUNCATE ON "fno"."payment_terms"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_upd"
 AFTER UPDATE ON "fno"."payment_terms"
@@ -4451,7 +4711,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days", "old"."payment_schedule", "old"."payment_day") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days", "new"."payment_schedule", "new"."payment_day"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', '4f7faffa871d2ffcc37dd47cb0ed10ad1f7586f09d97fc79c9abf6148374a694', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', 'bb086055e6684a236264eac8480934dd38afbe420d1518d46fecffaf2a0dcb0f', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4520,6 +4780,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_organization', 'to_right', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(("old"."party_type" = 'Organization'), false);
     END IF;
@@ -4557,6 +4825,11 @@ CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right"
 AFTER INSERT OR DELETE ON "fno"."customers"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_trunc"
+AFTER TRUNCATE ON "fno"."customers"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_upd"
 AFTER UPDATE ON "fno"."customers"
@@ -4564,7 +4837,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."payment_method", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."payment_method", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '87d009c94048b1aa8093f10b548ddefc2ad352095c267c0615b7ff0d2e030056', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', '9968f71699f589782926cad1c39dd6547583fe2010137b90096e95b04342dc32', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4622,6 +4895,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('b04a4bfbf1836d702cfdcbdf3f595d700c2a3d359035b3fcf87fed00a97e839a');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('602fbb4adc5321148e7ff99cab4acec55cf154373e884a5b2ecb9765364d538c');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle b04a4bfbf183: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'b04a4bfbf1836d702cfdcbdf3f595d700c2a3d359035b3fcf87fed00a97e839a'));
+VALUES ('deploy', 'deployed bundle 602fbb4adc53: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '602fbb4adc5321148e7ff99cab4acec55cf154373e884a5b2ecb9765364d538c'));

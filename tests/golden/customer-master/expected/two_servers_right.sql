@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle b04a4bfbf1836d702cfdcbdf3f595d700c2a3d359035b3fcf87fed00a97e839a: 42 to create, 0 to replace, 0 to drop
+-- bundle 602fbb4adc5321148e7ff99cab4acec55cf154373e884a5b2ecb9765364d538c: 42 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -477,11 +477,18 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'companies', 'fno.companies'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.company were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", c.id DESC
 )
 DELETE FROM "cds"."company" AS t
@@ -497,6 +504,7 @@ WITH latest AS (
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", c.id DESC
 )
 INSERT INTO "cds"."company" AS t ("company_code", "name")
@@ -574,7 +582,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'ed219f77048ba3cd62d48b06e9f66c1cb82ccb4ddf80dcc52b47f926f06581d0', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', 'b5b461e1c3a7f08f312d6b157a97678fdd08dabbac4f9db3d66c405d23e7e2e6', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -593,12 +601,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'contact_persons', 'fno.contact_persons'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.contact were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."contact_person_id") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "contact_person_id" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."contact_person_id", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -625,6 +640,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "contact_person_id" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."contact_person_id", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -736,7 +752,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '97f0f11b7345cd1ced09cd7ed6d6e5e6bf3faae4e283eb8556bb3b275b3fca37', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '89db0130b87e5009e9394cfa12225917abe0411466b31d461d5bd1250e9c5753', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -769,12 +785,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customer_groups', 'fno.customer_groups'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.customer_group were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "customer_group" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -801,6 +824,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "customer_group" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -901,7 +925,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '49c07c50509a8437aaa88bc248f8d8cab0880cb177afba4c362c9a632e918fb6', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', 'a090b992d20af688a19e1a6ae4b86dbc7da6f1f47c1b23108affc813920312c1', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -934,12 +958,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customer_payment_methods', 'fno.customer_payment_methods'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.customer_payment_method were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_method") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_method" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."payment_method", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -966,6 +997,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_method" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."payment_method", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1069,7 +1101,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '568f51d72a3ed0d2f1f596daea43b46752c9559811e06f4aa5e38268bcd948f7', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '056ef105ea5ea31f04beb72334168f9745beaac6487d714c456b43913458adfe', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1102,12 +1134,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customers_person', 'fno.customers'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.contact were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "account_num" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1134,6 +1173,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "account_num" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1243,7 +1283,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'ad01bd7d828ed9585d5d62a841e8abeba02c6312c0a4b5a5a59f2b95aa82062d', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '7b053552d1fae84a4772b18f38fd86ef870d60a0a7b56b5841c69a26b75accc4', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1276,11 +1316,18 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'loyalty_cards', 'fno.loyalty_cards'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.loyalty_card were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."card_number", c.id DESC
 )
 DELETE FROM "cds"."loyalty_card" AS t
@@ -1296,6 +1343,7 @@ WITH latest AS (
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."card_number", c.id DESC
 )
 INSERT INTO "cds"."loyalty_card" AS t ("card_number", "tier", "issued_on", "is_blocked")
@@ -1379,7 +1427,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'd5873c66d691f5d48f08bbb43899fe168d3e35c2070bdb86a767f621d19ca254', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '0a5ee89d37cc9ad764c19b2a978ce689a02a6fcfbc46f198feb6d93b4b9752c8', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1398,12 +1446,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'name_affixes', 'fno.name_affixes'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.name_affix were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
        "affix_type" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."affix", "k"."affix_type", c.id DESC
 )
 DELETE FROM "cds"."name_affix" AS t
@@ -1421,6 +1476,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
        "affix_type" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."affix", "k"."affix_type", c.id DESC
 )
 INSERT INTO "cds"."name_affix" AS t ("affix", "affix_type", "description")
@@ -1500,7 +1556,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '9529b6c82d298f152cdcf7c4cc1e53ef061894dfa668a2b27c1cbd06ca6d4679', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '89f41c7a466bd7fe185b1cce9e3fe2eeffdcf865ab513a5a280c79f54d7443cd', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1519,12 +1575,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_days', 'fno.payment_days'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.payment_day were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_day_name" character varying(30))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."payment_day_name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1551,6 +1614,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_day_name" character varying(30))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."payment_day_name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1651,7 +1715,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '01e1c33fd26b7a07392ceff83fbd7d297d5068f9febabf509f0dd4355e4dd24a', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'cfd19eb980b158c05c8e02d32678fa3b8e3fb058051f8498a7ac10df171744c8', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1684,6 +1748,12 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_day_lines', 'fno.payment_day_lines'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.payment_day_line were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name", "k"."line_num") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -1691,6 +1761,7 @@ WITH latest AS (
        "dataareaid" character varying(4),
        "payment_day_name" character varying(30),
        "line_num" integer)
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1720,6 +1791,7 @@ WITH latest AS (
        "dataareaid" character varying(4),
        "payment_day_name" character varying(30),
        "line_num" integer)
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1826,7 +1898,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '084985d452be14c437110396b639d238b37ccda9b21faf7f3c52bc105d1d4f92', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '420f60227c06b27b44fce8f470809d80130dcdee702afe85e3868b74f98028f3', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1859,12 +1931,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_schedules', 'fno.payment_schedules'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.payment_schedule were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "schedule_name" character varying(30))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."schedule_name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1891,6 +1970,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "schedule_name" character varying(30))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."schedule_name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -1994,7 +2074,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '616780a0f68bbedaa4ba44ddbb5bd148e543a234681093c3401aa72a4bab12c8', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'f42ec8e76a0ab82a609fa1ad02e8f5e90088a12091689ebe8ef3301939b6e39a', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2027,6 +2107,12 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_schedule_lines', 'fno.payment_schedule_lines'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.payment_schedule_line were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name", "k"."line_num") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
@@ -2034,6 +2120,7 @@ WITH latest AS (
        "dataareaid" character varying(4),
        "schedule_name" character varying(30),
        "line_num" integer)
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."schedule_name", "k"."line_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -2063,6 +2150,7 @@ WITH latest AS (
        "dataareaid" character varying(4),
        "schedule_name" character varying(30),
        "line_num" integer)
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."schedule_name", "k"."line_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -2172,7 +2260,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'a817e04e8890d165c7b7a144adccb6b7d1b147c0e6f866acb4162aefaaefab93', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '64a3e839a0bf3947b3eaf7b883fb929d34cb0e58956ea4acdcc76d81b0d37e38', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2205,12 +2293,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_terms', 'fno.payment_terms'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.payment_term were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_term_id" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -2239,6 +2334,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_term_id" character varying(10))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -2350,7 +2446,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '290126c86b8e70321baf9388674c6c85c8713553123c37788a3901002afa2775', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'd3e756ee07d3811de2d5c4f224f3b98bd76d6a0f19d08cadc75066a94462ad95', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2383,12 +2479,19 @@ SET replicator.applying = 'on'
 AS $write$
 BEGIN
 IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customers_organization', 'fno.customers'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of cds.account were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
 WITH latest AS (
     SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs
       FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "account_num" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -2418,6 +2521,7 @@ WITH latest AS (
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "account_num" character varying(20))
+     WHERE c.op <> 'T'
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -2541,7 +2645,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '7c7755bfec72edf9bb20862510030162a121086a22ea73d8b5cc7c2f99a59b22', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '052c468968a7e82b51125e7ef2a36e8cfb14025cf5006ccd73abe1b9fc6e2504', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2562,8 +2666,8 @@ ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create dispatch ====
--- Hands each change of a batch to the apply function of its map: deletes first,
--- children before parents; then inserts and updates, parents before children,
+-- Hands each change of a batch to the apply function of its map: deletes and
+-- truncates first, children before parents; then inserts and updates, parents before children,
 -- each map followed by a retry of its held changes if a parent it waits for applied.
 CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch jsonb)
 RETURNS integer
@@ -2583,7 +2687,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_organization' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'customers_organization' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2594,7 +2698,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_terms' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_terms' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2605,7 +2709,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedule_lines' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_schedule_lines' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2616,7 +2720,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedules' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_schedules' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2627,7 +2731,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_day_lines' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_day_lines' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2638,7 +2742,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_days' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'payment_days' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2649,7 +2753,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'name_affixes' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'name_affixes' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2660,7 +2764,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'loyalty_cards' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'loyalty_cards' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2671,7 +2775,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_person' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'customers_person' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2682,7 +2786,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_payment_methods' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'customer_payment_methods' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2693,7 +2797,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_groups' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'customer_groups' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2704,7 +2808,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'contact_persons' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'contact_persons' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2715,7 +2819,7 @@ BEGIN
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'companies' AND c.value->>'op' = 'D';
+         WHERE c.value->>'map' = 'companies' AND c.value->>'op' IN ('D', 'T');
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_companies_to_right"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -3224,7 +3328,7 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', 'e2b39018d9bb01d9d8b5da637eb17adebc5e2b03ee03849b2a9122d60b93974f', '')
+VALUES ('dispatch', 'be0c0e8205eb0317d3cf2ddb3bc20f96406d3f176c5ab283e56ccf738cba13e1', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -3249,6 +3353,14 @@ BEGIN
             VALUES ('overwrite', 'companies', 'to_right',
                     'initial sync overwrote a differing row of ' || 'cds.company',
                     jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('companies', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
         END IF;
         RETURN NULL;
     END IF;
@@ -3283,6 +3395,11 @@ CREATE OR REPLACE TRIGGER "replicator_companies_to_left"
 AFTER INSERT OR DELETE ON "cds"."company"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_companies_to_left_trunc"
+AFTER TRUNCATE ON "cds"."company"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_left_upd"
 AFTER UPDATE ON "cds"."company"
@@ -3290,7 +3407,7 @@ FOR EACH ROW
 WHEN (("old"."company_code", "old"."name") IS DISTINCT FROM ("new"."company_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', '32af1ebd2114dd91e1d0a7a1941f740cfa1e5441488d18c399b2d72946ba09cb', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', 'e3575fc043bbf02188792de2b11da5c05159a44652d2a8e663a804ec20b736c1', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3357,6 +3474,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('contact_persons', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(("old"."contactpersonid" IS NOT NULL), false);
     END IF;
@@ -3388,6 +3513,11 @@ CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left"
 AFTER INSERT OR DELETE ON "cds"."contact"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_trunc"
+AFTER TRUNCATE ON "cds"."contact"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_upd"
 AFTER UPDATE ON "cds"."contact"
@@ -3395,7 +3525,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."contactpersonid", "old"."firstname", "old"."lastname", "old"."emailaddress1", "old"."parent_account_number") IS DISTINCT FROM ("new"."companyid", "new"."contactpersonid", "new"."firstname", "new"."lastname", "new"."emailaddress1", "new"."parent_account_number"))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', '717fb45ea42b2abe74b16d18e7b32b37a501a0a8a2c412ee41278574ca899259', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', 'e633ffa989f9b54985b0632e41de4406965dc5b5b2a8f491e063478c32f11e5b', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3462,6 +3592,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customer_groups', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -3493,6 +3631,11 @@ CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left"
 AFTER INSERT OR DELETE ON "cds"."customer_group"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_trunc"
+AFTER TRUNCATE ON "cds"."customer_group"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_upd"
 AFTER UPDATE ON "cds"."customer_group"
@@ -3500,7 +3643,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."group_code", "old"."name") IS DISTINCT FROM ("new"."companyid", "new"."group_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', '03e5c94c164e28384874fb69dda1c84c80c7d7b685e87ee36a8a3aaaf1935d33', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', 'c9af76e6f4d4c288174ced4e08e2be1e40bdb9e82c47b662f46d8a57f99fc537', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3567,6 +3710,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customer_payment_methods', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -3598,6 +3749,11 @@ CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left"
 AFTER INSERT OR DELETE ON "cds"."customer_payment_method"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_trunc"
+AFTER TRUNCATE ON "cds"."customer_payment_method"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_upd"
 AFTER UPDATE ON "cds"."customer_payment_method"
@@ -3605,7 +3761,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."payment_type") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."payment_type"))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', 'fabad4665153344b9511cc92807f0598330f37729f269af4392bfcfa31f4cbaa', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', 'a044401ddb4537406782255b799597045700d02d304035b8c183f64a7ac897b9', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3672,6 +3828,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_person', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(("old"."is_sellable" AND "old"."customer_number" IS NOT NULL), false);
     END IF;
@@ -3703,6 +3867,11 @@ CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left"
 AFTER INSERT OR DELETE ON "cds"."contact"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_trunc"
+AFTER TRUNCATE ON "cds"."contact"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_upd"
 AFTER UPDATE ON "cds"."contact"
@@ -3710,7 +3879,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."customer_number", "old"."firstname", "old"."middlename", "old"."lastname", "old"."emailaddress1", "old"."is_sellable") IS DISTINCT FROM ("new"."companyid", "new"."customer_number", "new"."firstname", "new"."middlename", "new"."lastname", "new"."emailaddress1", "new"."is_sellable"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', '9fe70df27eb26828471ab4d5098818f31a56c74746aacc95dd564e96084a58ff', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', 'a510e6e91eee6f25d3c246640c31b246a7e31cd2220d38b33a9377a7ae83b256', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3777,6 +3946,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('loyalty_cards', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -3808,6 +3985,11 @@ CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left"
 AFTER INSERT OR DELETE ON "cds"."loyalty_card"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_trunc"
+AFTER TRUNCATE ON "cds"."loyalty_card"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_upd"
 AFTER UPDATE ON "cds"."loyalty_card"
@@ -3815,7 +3997,7 @@ FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."is_blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."is_blocked"))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', '37ef598a638373cdef3872a8e1628994925ad611e5fdf5986d54fb6b15ad13a9', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '8f048e983dce4054bc3455d4ebef0328a3c51bc47294e590d2f00b65ca2fd8a1', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3882,6 +4064,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('name_affixes', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -3913,6 +4103,11 @@ CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left"
 AFTER INSERT OR DELETE ON "cds"."name_affix"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_trunc"
+AFTER TRUNCATE ON "cds"."name_affix"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_upd"
 AFTER UPDATE ON "cds"."name_affix"
@@ -3920,7 +4115,7 @@ FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', '0ad9bb11bfa0d4625c0d586d781a9fe261dab930989126a17f137ae13edf8f61', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', 'afd3aa1342b102e900aff67154f47f40be87d5501c3e9a593d9a8ef77a740201', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3987,6 +4182,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_days', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -4018,6 +4221,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_day"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_trunc"
+AFTER TRUNCATE ON "cds"."payment_day"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_upd"
 AFTER UPDATE ON "cds"."payment_day"
@@ -4025,7 +4233,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', '77f52763d779127d295a8154cf3158a2fdf7a767b7e2219ae158e4531fe4d34f', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', '04e32e099990171857d45a49c41f7c8f233fba3e70f110c1c2b3cfb6bae13e32', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4092,6 +4300,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_day_lines', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -4125,6 +4341,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_day_line"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_trunc"
+AFTER TRUNCATE ON "cds"."payment_day_line"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_upd"
 AFTER UPDATE ON "cds"."payment_day_line"
@@ -4132,7 +4353,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentdayid", "old"."line_number", "old"."weekday", "old"."dayofmonth") IS DISTINCT FROM ("new"."companyid", "new"."paymentdayid", "new"."line_number", "new"."weekday", "new"."dayofmonth"))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', 'e16de4b8b169448bb46ec12a43a10daa2687186e5900e1f484e1ef58a86706b7', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', '06de4e4e3b57fb414e53a1377b72b2011ee01e53580d88554def124fc2b29195', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4200,6 +4421,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_schedules', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -4231,6 +4460,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_schedule"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_trunc"
+AFTER TRUNCATE ON "cds"."payment_schedule"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_upd"
 AFTER UPDATE ON "cds"."payment_schedule"
@@ -4238,7 +4472,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description", "new"."allocation"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', '8e739b434a06f93a5dfdbb31344ca0aa6681d661b300e73373f08a9bba82c31c', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', '8eb66f8064306683dd1a6ac0de5e5abd39600e981029aa11c54f9bd1d62fa82c', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4305,6 +4539,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_schedule_lines', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -4338,6 +4580,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_schedule_line"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_trunc"
+AFTER TRUNCATE ON "cds"."payment_schedule_line"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_upd"
 AFTER UPDATE ON "cds"."payment_schedule_line"
@@ -4345,7 +4592,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentscheduleid", "old"."line_number", "old"."percentage", "old"."months", "old"."days") IS DISTINCT FROM ("new"."companyid", "new"."paymentscheduleid", "new"."line_number", "new"."percentage", "new"."months", "new"."days"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', 'b83092201ad317f73ff3924673dfe302e323be3b61e3f19dbb11bbc2aff25464', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', '4baf1eb66485d2b863d56404b22bb6fd23608ba7003701d91c13d91668f81d67', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4413,6 +4660,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('payment_terms', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(true, false);
     END IF;
@@ -4448,6 +4703,11 @@ CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_term"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_trunc"
+AFTER TRUNCATE ON "cds"."payment_term"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_upd"
 AFTER UPDATE ON "cds"."payment_term"
@@ -4455,7 +4715,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."due_days", "old"."paymentscheduleid", "old"."paymentdayid") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."due_days", "new"."paymentscheduleid", "new"."paymentdayid"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', 'a5fd8da0da77c95d73f068ea6a9df746c0030fe8ddc803c2c77f107700ffbee1', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', 'e8789aa757ae9dfa70037dcade7cd5e1035616f47e7d3fe9723f7c19800af79b', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4524,6 +4784,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
+        VALUES ('customers_organization', 'to_left', 'T', '{}');
+        IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
+            PERFORM pg_notify('replicator_wake', '');
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         v_old_in := coalesce(("old"."relationship_type" = 'customer'), false);
     END IF;
@@ -4561,6 +4829,11 @@ CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left"
 AFTER INSERT OR DELETE ON "cds"."account"
 FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 
+-- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_trunc"
+AFTER TRUNCATE ON "cds"."account"
+FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
+
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_upd"
 AFTER UPDATE ON "cds"."account"
@@ -4568,7 +4841,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."accountnumber", "old"."name", "old"."customergroupid", "old"."paymenttermid", "old"."customerpaymentmethodid", "old"."emailaddress1", "old"."creditlimit", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."companyid", "new"."accountnumber", "new"."name", "new"."customergroupid", "new"."paymenttermid", "new"."customerpaymentmethodid", "new"."emailaddress1", "new"."creditlimit", "new"."credit_hold", "new"."relationship_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', 'c7479b19f356c7880e5750487f5fec42b1967d4d035453ed75abf1cfba1378ab', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', 'befc410bed935adec22ec992fa46f3e243c28a5545adf5c3e0b841a1b6a8afb3', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4626,6 +4899,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('b04a4bfbf1836d702cfdcbdf3f595d700c2a3d359035b3fcf87fed00a97e839a');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('602fbb4adc5321148e7ff99cab4acec55cf154373e884a5b2ecb9765364d538c');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle b04a4bfbf183: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'b04a4bfbf1836d702cfdcbdf3f595d700c2a3d359035b3fcf87fed00a97e839a'));
+VALUES ('deploy', 'deployed bundle 602fbb4adc53: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '602fbb4adc5321148e7ff99cab4acec55cf154373e884a5b2ecb9765364d538c'));

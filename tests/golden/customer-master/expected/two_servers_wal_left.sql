@@ -1,0 +1,4732 @@
+-- replicator plan for database fno (reached through the left side's connection)
+-- bundle 8888847d3bdad9d4e8edf4d2c92b093891f0fb1af552619253cb1815839c4784: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
+SELECT pg_advisory_xact_lock(7501166, 0);
+
+-- ==== create the logical slot replicator_fno (wal2json) ====
+-- First in the transaction: PostgreSQL creates a logical slot only in a transaction
+-- that has not written yet. A slot is not transactional: if this deploy fails,
+-- replicator deploy drops it again; after psql -1 -f, drop it yourself.
+-- A slot the server invalidated (wal_status lost) cannot be read again: it is replaced.
+SELECT pg_drop_replication_slot(slot_name)
+  FROM pg_replication_slots WHERE slot_name = 'replicator_fno' AND wal_status = 'lost';
+SELECT pg_create_logical_replication_slot('replicator_fno', 'wal2json')
+ WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = 'replicator_fno');
+
+-- ==== create control ====
+-- The replicator's control schema: change queue, map registry and state,
+-- deployment record, error log, and the small functions the applier calls.
+-- Safe to run again: it only creates what is missing and replaces functions.
+CREATE SCHEMA IF NOT EXISTS replicator;
+REVOKE ALL ON SCHEMA replicator FROM PUBLIC;
+
+-- Changes captured on this database, waiting to cross to the other side.
+-- id orders changes of one key: a row lock serialises writers of a key, so a
+-- later change of it always takes a later id.
+CREATE TABLE IF NOT EXISTS replicator.change_queue (
+    direction   text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
+    id          bigint      GENERATED ALWAYS AS IDENTITY,
+    map_name    text        NOT NULL,
+    op          text        NOT NULL CHECK (op IN ('I', 'U', 'D', 'T')),
+    image       jsonb       NOT NULL,
+    captured_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (direction, id)
+) WITH (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_insert_scale_factor = 0.01);
+-- Per lookup of the change's map, the key of the parent row it points at, read at
+-- capture where the parent is visible (the other server may only see the image).
+ALTER TABLE replicator.change_queue ADD COLUMN IF NOT EXISTS refs jsonb;
+-- Per map: the backlog of a paused map is skipped, and a catching-up map's
+-- emptiness is checked, without scanning other maps' changes.
+CREATE INDEX IF NOT EXISTS change_queue_map ON replicator.change_queue (direction, map_name, id);
+
+-- Changes that arrived here before a parent they look up: held, never dropped,
+-- and retried when the parent's map applies a batch. Ids are the source's.
+CREATE TABLE IF NOT EXISTS replicator.held_change (
+    direction   text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
+    id          bigint      NOT NULL,
+    map_name    text        NOT NULL,
+    op          text        NOT NULL,
+    image       jsonb       NOT NULL,
+    refs        jsonb,
+    waiting_for text        NOT NULL,
+    held_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (direction, id)
+);
+CREATE INDEX IF NOT EXISTS held_change_map ON replicator.held_change (map_name, direction);
+
+-- Per map and direction: its state and what the applier did last. The state
+-- that counts is the one on the direction's source database, where its changes
+-- are captured and queued; the applied figures are kept where they are applied.
+CREATE TABLE IF NOT EXISTS replicator.map_state (
+    map_name        text        NOT NULL,
+    direction       text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
+    state           text        NOT NULL DEFAULT 'running'
+                                CHECK (state IN ('running', 'paused', 'catching_up', 'stopped', 'failed')),
+    applied_total   bigint      NOT NULL DEFAULT 0,
+    last_applied_at timestamptz,
+    PRIMARY KEY (map_name, direction)
+);
+ALTER TABLE replicator.map_state
+    ADD COLUMN IF NOT EXISTS state_since  timestamptz NOT NULL DEFAULT now(),
+    ADD COLUMN IF NOT EXISTS state_reason text;
+
+-- Who did what, when: deploys, state changes, syncs, retries and skips, alerts,
+-- and every batch applied here with its counts and duration.
+CREATE TABLE IF NOT EXISTS replicator.activity_log (
+    id        bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at        timestamptz NOT NULL DEFAULT now(),
+    actor     text        NOT NULL DEFAULT current_user,
+    kind      text        NOT NULL,
+    map_name  text,
+    direction text,
+    message   text        NOT NULL,
+    detail    jsonb
+);
+CREATE INDEX IF NOT EXISTS activity_log_at ON replicator.activity_log (at);
+
+-- Changes that could not be applied, with the database's own words.
+CREATE TABLE IF NOT EXISTS replicator.error_log (
+    id         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    map_name   text        NOT NULL,
+    direction  text        NOT NULL,
+    change_id  bigint,
+    op         text        NOT NULL,
+    key        jsonb       NOT NULL,
+    image      jsonb       NOT NULL,
+    sqlstate   text        NOT NULL,
+    message    text        NOT NULL,
+    detail     text,
+    logged_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS error_log_map ON replicator.error_log (map_name, direction, logged_at);
+-- One open error per map, direction and key: a later failure of the same key
+-- counts an attempt. An error is open until it is retried successfully,
+-- skipped by a DBA, or superseded by a later change of its key that applied.
+ALTER TABLE replicator.error_log
+    ADD COLUMN IF NOT EXISTS refs        jsonb,
+    ADD COLUMN IF NOT EXISTS attempts    integer     NOT NULL DEFAULT 1,
+    ADD COLUMN IF NOT EXISTS last_seen   timestamptz NOT NULL DEFAULT now(),
+    ADD COLUMN IF NOT EXISTS state       text        NOT NULL DEFAULT 'open'
+        CHECK (state IN ('open', 'retried', 'skipped', 'superseded')),
+    ADD COLUMN IF NOT EXISTS resolved_by text,
+    ADD COLUMN IF NOT EXISTS resolved_at timestamptz;
+CREATE INDEX IF NOT EXISTS error_log_open ON replicator.error_log (map_name, direction)
+    WHERE state = 'open';
+
+-- Two servers: the ids of the last batch applied here from the other side,
+-- written in the same transaction as the batch, so a replay after a crash
+-- between this commit and the source's dequeue skips them.
+CREATE TABLE IF NOT EXISTS replicator.applied_batch (
+    direction  text        PRIMARY KEY CHECK (direction IN ('to_right', 'to_left')),
+    change_ids bigint[]    NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Initial sync, per map and direction, kept where the rows are written and
+-- updated with every chunk: a sync killed at any point continues from here.
+CREATE TABLE IF NOT EXISTS replicator.sync_progress (
+    map_name    text        NOT NULL,
+    direction   text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
+    last_key    jsonb,
+    copied      bigint      NOT NULL DEFAULT 0,
+    failed      bigint      NOT NULL DEFAULT 0,
+    started_at  timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz,
+    PRIMARY KEY (map_name, direction)
+);
+
+-- What deploy put here: one row per artifact, with the SQL that removes it.
+CREATE TABLE IF NOT EXISTS replicator.deployed_artifact (
+    name        text        PRIMARY KEY,
+    sha256      text        NOT NULL,
+    drop_sql    text        NOT NULL,
+    deployed_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS replicator.deployment (
+    id            bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    bundle_sha256 text        NOT NULL,
+    deployed_at   timestamptz NOT NULL DEFAULT now(),
+    deployed_by   text        NOT NULL DEFAULT current_user
+);
+
+-- Records a change that could not be applied (the generated apply functions call it).
+CREATE OR REPLACE FUNCTION replicator.log_error(p_map text, p_direction text, p_change jsonb,
+                                               p_key jsonb, p_sqlstate text, p_message text,
+                                               p_detail text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE replicator.error_log
+       SET attempts = attempts + 1, last_seen = now(), change_id = (p_change->>'id')::bigint,
+           op = p_change->>'op', image = p_change->'image', refs = p_change->'refs',
+           sqlstate = p_sqlstate, message = p_message, detail = NULLIF(p_detail, '')
+     WHERE state = 'open' AND map_name = p_map AND direction = p_direction AND key = p_key;
+    IF NOT FOUND THEN
+        INSERT INTO replicator.error_log
+               (map_name, direction, change_id, op, key, image, refs, sqlstate, message, detail)
+        VALUES (p_map, p_direction, (p_change->>'id')::bigint, p_change->>'op', p_key,
+                p_change->'image', p_change->'refs', p_sqlstate, p_message, NULLIF(p_detail, ''));
+    END IF;
+END
+$$;
+
+-- A later change of a key applied: its open error is no longer the row's truth,
+-- and retrying it would write an older version over a newer one.
+CREATE OR REPLACE FUNCTION replicator.supersede_errors(p_map text, p_direction text, p_keys jsonb[])
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    UPDATE replicator.error_log
+       SET state = 'superseded', resolved_at = now(), resolved_by = 'replicator'
+     WHERE state = 'open' AND map_name = p_map AND direction = p_direction AND key = ANY (p_keys)
+$$;
+
+-- The oldest changes of a direction whose maps may apply: paused, stopped and
+-- failed maps keep their backlog, in order, for later.
+CREATE OR REPLACE FUNCTION replicator.runnable_ids(p_direction text, p_limit integer)
+RETURNS bigint[]
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM replicator.map_state
+                    WHERE direction = p_direction AND state IN ('paused', 'stopped', 'failed')) THEN
+        RETURN ARRAY(SELECT id FROM replicator.change_queue
+                      WHERE direction = p_direction ORDER BY id LIMIT p_limit);
+    END IF;
+    -- Per running map, its oldest changes (an index range each), then the oldest of those.
+    RETURN ARRAY(
+        SELECT q.id
+          FROM replicator.map_state AS s
+         CROSS JOIN LATERAL (SELECT id FROM replicator.change_queue
+                              WHERE direction = p_direction AND map_name = s.map_name
+                              ORDER BY id LIMIT p_limit) AS q
+         WHERE s.direction = p_direction AND s.state IN ('running', 'catching_up')
+         ORDER BY q.id
+         LIMIT p_limit);
+END
+$$;
+
+-- A catching-up map whose backlog has drained is running again.
+CREATE OR REPLACE FUNCTION replicator.caught_up(p_direction text)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH done AS (
+        UPDATE replicator.map_state AS s
+           SET state = 'running', state_since = now(), state_reason = 'backlog applied'
+         WHERE s.direction = p_direction AND s.state = 'catching_up'
+           AND NOT EXISTS (SELECT 1 FROM replicator.change_queue AS q
+                            WHERE q.direction = p_direction AND q.map_name = s.map_name)
+        RETURNING s.map_name
+    )
+    INSERT INTO replicator.activity_log (kind, map_name, direction, message)
+    SELECT 'state', map_name, p_direction, 'catching_up → running: backlog applied' FROM done
+$$;
+
+-- replicator retry: apply a logged change again, after the DBA fixed its cause.
+-- A failure counts another attempt on the same error; success closes it.
+CREATE OR REPLACE FUNCTION replicator.retry_error(p_id bigint, OUT outcome text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_error replicator.error_log;
+BEGIN
+    SELECT * INTO v_error FROM replicator.error_log WHERE id = p_id FOR UPDATE;
+    IF NOT FOUND OR v_error.state <> 'open' THEN
+        outcome := coalesce(v_error.state, 'unknown');
+        RETURN;
+    END IF;
+    IF replicator.apply_batch(v_error.direction, jsonb_build_array(jsonb_build_object(
+           'id', v_error.change_id, 'map', v_error.map_name, 'op', v_error.op,
+           'image', v_error.image, 'refs', v_error.refs))) > 0 THEN
+        outcome := 'failed again';
+    ELSE
+        UPDATE replicator.error_log
+           SET state = 'retried', resolved_at = now(), resolved_by = current_user
+         WHERE id = p_id;
+        outcome := 'applied';
+    END IF;
+    INSERT INTO replicator.activity_log (kind, map_name, direction, message, detail)
+    VALUES ('retry', v_error.map_name, v_error.direction, format('error %s: %s', p_id, outcome),
+            jsonb_build_object('error_id', p_id, 'key', v_error.key));
+END
+$$;
+
+-- Raised by a value map that meets a value it has no entry for and no fallback.
+CREATE OR REPLACE FUNCTION replicator.unmapped_value(p_map text, p_field text, p_value text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION 'map %: field %: value % has no entry in the value_map and no fallback',
+        p_map, p_field, quote_literal(p_value)
+        USING ERRCODE = 'invalid_parameter_value';
+END
+$$;
+
+-- Raised for a null arriving at a field whose on_null says refuse.
+CREATE OR REPLACE FUNCTION replicator.refused_null(p_map text, p_field text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION 'map %: field %: the value is null and on_null says refuse', p_map, p_field
+        USING ERRCODE = 'not_null_violation';
+END
+$$;
+
+-- One line per batch applied here, for the activity log.
+CREATE OR REPLACE FUNCTION replicator.log_batch(p_direction text, p_taken integer, p_failed integer,
+                                                p_skipped integer, p_started timestamptz)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO replicator.activity_log (kind, direction, message, detail)
+    VALUES ('batch', p_direction,
+            format('applied %s, failed %s, skipped %s', p_taken - p_failed - p_skipped, p_failed, p_skipped),
+            jsonb_build_object('taken', p_taken, 'failed', p_failed, 'skipped', p_skipped,
+                               'ms', round(extract(epoch FROM clock_timestamp() - p_started) * 1000, 1)))
+$$;
+
+-- One database: take a batch off the queue, apply it, all in the caller's
+-- transaction, so apply and dequeue commit together. Returns (taken, failed).
+CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
+                                                   OUT taken integer, OUT failed integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- Batches range from one change to thousands: a plan cached for a small one
+-- (plpgsql caches after a few calls) made large ones several times slower.
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    v_batch jsonb;
+    v_started timestamptz := clock_timestamp();
+BEGIN
+    WITH batch AS (
+        DELETE FROM replicator.change_queue AS q
+         WHERE q.direction = p_direction
+           -- An array computed once (ARRAY(subquery)), not IN (subquery) nor a
+           -- bare function call, which a sequential-scan plan would call per row:
+           -- the plan must stay a primary-key lookup however long the queue grows.
+           AND q.id = ANY (ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit))))
+        RETURNING q.id, q.map_name, q.op, q.image, q.refs
+    )
+    SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
+                                        'refs', refs)
+                     ORDER BY id),
+           count(*)
+      INTO v_batch, taken
+      FROM batch;
+    failed := 0;
+    IF taken > 0 THEN
+        failed := replicator.apply_batch(p_direction, v_batch);
+        PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
+        PERFORM replicator.caught_up(p_direction);
+    END IF;
+END
+$$;
+
+-- Two servers, source side: the oldest changes of a direction, as one jsonb array
+-- with their ids beside it.
+CREATE OR REPLACE FUNCTION replicator.peek_batch(p_direction text, p_limit integer,
+                                                 OUT ids bigint[], OUT batch jsonb)
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(array_agg(id ORDER BY id), '{}'),
+           coalesce(jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
+                                                 'refs', refs)
+                              ORDER BY id), '[]')
+      FROM (SELECT id, map_name, op, image, refs FROM replicator.change_queue
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit))))) AS oldest
+$$;
+
+-- Two servers, source side: forget changes the target has durably applied.
+CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[])
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_gone integer;
+BEGIN
+    DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids);
+    GET DIAGNOSTICS v_gone = ROW_COUNT;
+    PERFORM replicator.caught_up(p_direction);
+    RETURN v_gone;
+END
+$$;
+
+-- Two servers, target side: apply a batch from the other server unless it was
+-- already applied (a replay after a crash), and record its ids in the same
+-- transaction. Returns (applied, failed, skipped).
+CREATE OR REPLACE FUNCTION replicator.apply_remote(p_direction text, p_batch jsonb,
+                                                   OUT applied integer, OUT failed integer,
+                                                   OUT skipped integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- Batches range from one change to thousands: a plan cached for a small one
+-- (plpgsql caches after a few calls) made large ones several times slower.
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    v_done bigint[];
+    v_fresh jsonb;
+    v_started timestamptz := clock_timestamp();
+BEGIN
+    SELECT change_ids INTO v_done FROM replicator.applied_batch
+     WHERE direction = p_direction FOR UPDATE;
+    SELECT coalesce(jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), '[]'), count(*)
+      INTO v_fresh, applied
+      FROM jsonb_array_elements(p_batch) AS c
+     WHERE NOT ((c.value->>'id')::bigint = ANY (coalesce(v_done, '{}')));
+    skipped := jsonb_array_length(p_batch) - applied;
+    failed := 0;
+    IF applied > 0 THEN
+        failed := replicator.apply_batch(p_direction, v_fresh);
+    END IF;
+    applied := applied - failed;
+    PERFORM replicator.log_batch(p_direction, applied + failed + skipped, failed, skipped, v_started);
+    INSERT INTO replicator.applied_batch (direction, change_ids)
+    SELECT p_direction, coalesce(array_agg((c.value->>'id')::bigint), '{}')
+      FROM jsonb_array_elements(p_batch) AS c
+    ON CONFLICT (direction) DO UPDATE
+       SET change_ids = EXCLUDED.change_ids, applied_at = now();
+END
+$$;
+
+-- Per map and direction as this database sees it: the state and backlog where
+-- the direction's source lives; held changes, applied figures and errors where
+-- its target lives. replicator status joins the two databases' views.
+CREATE OR REPLACE VIEW replicator.status AS
+SELECT s.map_name,
+       s.direction,
+       s.state,
+       s.state_since,
+       s.state_reason,
+       coalesce(q.queued, 0)                            AS queued,
+       q.oldest_captured_at,
+       now() - q.oldest_captured_at                     AS oldest_change_age,
+       coalesce(h.held, 0)                              AS held,
+       s.applied_total,
+       s.last_applied_at,
+       coalesce(e.open_errors, 0)                       AS errors,
+       coalesce(e.errors_last_hour, 0)                  AS errors_last_hour,
+       coalesce(e.logged, 0)                            AS errors_logged
+  FROM replicator.map_state AS s
+  LEFT JOIN (SELECT map_name, direction, count(*) AS queued, min(captured_at) AS oldest_captured_at
+               FROM replicator.change_queue GROUP BY map_name, direction) AS q
+         USING (map_name, direction)
+  LEFT JOIN (SELECT map_name, direction, count(*) AS held
+               FROM replicator.held_change GROUP BY map_name, direction) AS h
+         USING (map_name, direction)
+  LEFT JOIN (SELECT map_name, direction,
+                    count(*) AS logged,
+                    count(*) FILTER (WHERE state = 'open') AS open_errors,
+                    count(*) FILTER (WHERE last_seen > now() - interval '1 hour') AS errors_last_hour
+               FROM replicator.error_log GROUP BY map_name, direction) AS e
+         USING (map_name, direction);
+
+-- T: a TRUNCATE of the source table; its map's on_truncate decides what happens.
+-- Queues deployed before it could hold only I, U and D.
+ALTER TABLE replicator.change_queue DROP CONSTRAINT IF EXISTS change_queue_op_check;
+ALTER TABLE replicator.change_queue
+    ADD CONSTRAINT change_queue_op_check CHECK (op IN ('I', 'U', 'D', 'T')) NOT VALID;
+
+-- WAL capture: per logical slot of this database, what its listener reads and how
+-- far it got. behind_since is the commit time of the oldest transaction the last
+-- read left in the slot (null: it read everything there was).
+CREATE TABLE IF NOT EXISTS replicator.wal_listener (
+    slot_name    text        PRIMARY KEY,
+    tables       text[]      NOT NULL,
+    read_at      timestamptz,
+    consumed_at  timestamptz,
+    behind_since timestamptz
+);
+
+-- Per slot: the WAL it holds back from removal, and how far behind its listener is.
+CREATE OR REPLACE VIEW replicator.slot_status AS
+SELECT l.slot_name,
+       s.active,
+       coalesce(s.wal_status, 'missing')                                  AS wal_status,
+       pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint       AS retained_bytes,
+       pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint AS unread_bytes,
+       l.read_at,
+       l.consumed_at,
+       now() - l.behind_since                                             AS oldest_unconsumed_age
+  FROM replicator.wal_listener AS l
+  LEFT JOIN pg_replication_slots AS s USING (slot_name);
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('control', '0bcfcbdcd5ef434f8120a507d4391d14f66b3f6933bbe0ba6eba7178c883ffbe', '')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/companies/to_left/apply ====
+-- Map 'companies', 'to_left': write a batch of captured changes into "fno"."companies".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_companies_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'companies', 'cds.company'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.companies were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."company_code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "company_code" character varying(4))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."company_code", c.id DESC
+)
+DELETE FROM "fno"."companies" AS t
+ USING latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4))
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "s"."company_code";
+    RETURN;
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."company_code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "company_code" character varying(4))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."company_code", c.id DESC
+)
+INSERT INTO "fno"."companies" AS t ("dataareaid", "name")
+SELECT "s"."company_code",
+       "s"."name"
+  FROM latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "name" character varying(60))
+ WHERE l.op <> 'D'
+    ON CONFLICT ("dataareaid") DO UPDATE
+   SET "name" = EXCLUDED."name"
+ WHERE ("t"."name") IS DISTINCT FROM (EXCLUDED."name")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
+CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_errors boolean;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'companies' AND direction = 'to_left');
+    BEGIN
+        PERFORM "replicator"."write_companies_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('companies', 'to_left', ARRAY(
+                SELECT jsonb_build_object('company_code', c.value->'image'->'company_code')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_companies_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('companies', 'to_left', ARRAY[jsonb_build_object('company_code', v_change->'image'->'company_code')]);
+            END IF;
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                PERFORM "replicator"."log_error"('companies', 'to_left', v_change, jsonb_build_object('company_code', v_change->'image'->'company_code'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/companies/to_left/apply', '9228b59bedf104bfb27a6115002b5b7c1ed01d48d00d2cfbc4b051fc664d6a4d', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/contact_persons/to_left/apply ====
+-- Map 'contact_persons', 'to_left': write a batch of captured changes into "fno"."contact_persons".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_contact_persons_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'contact_persons', 'cds.contact'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.contact_persons were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "contactpersonid" character varying(20))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+DELETE FROM "fno"."contact_persons" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "contactpersonid" character varying(20))
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."contact_person_id" = "s"."contactpersonid";
+    RETURN;
+END IF;
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "contactpersonid" character varying(20))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'contact_persons'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'contactpersonid' = l.image -> 'contactpersonid'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'contact_persons', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
+)
+INSERT INTO "fno"."contact_persons" AS t ("dataareaid", "contact_person_id", "first_name", "last_name", "email", "customer_account")
+SELECT "l"."lookup_1",
+       "s"."contactpersonid",
+       "s"."firstname",
+       COALESCE("s"."lastname", CAST('-' AS character varying(50))),
+       "s"."emailaddress1",
+       "s"."parent_account_number"
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "contactpersonid" character varying(20),
+       "firstname" character varying(50),
+       "lastname" character varying(50),
+       "emailaddress1" character varying(80),
+       "parent_account_number" character varying(20))
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT ("dataareaid", "contact_person_id") DO UPDATE
+   SET "first_name" = EXCLUDED."first_name",
+       "last_name" = EXCLUDED."last_name",
+       "email" = EXCLUDED."email",
+       "customer_account" = EXCLUDED."customer_account"
+ WHERE ("t"."first_name", "t"."last_name", "t"."email", "t"."customer_account") IS DISTINCT FROM (EXCLUDED."first_name", EXCLUDED."last_name", EXCLUDED."email", EXCLUDED."customer_account")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
+CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_errors boolean;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'contact_persons' AND direction = 'to_left');
+    BEGIN
+        PERFORM "replicator"."write_contact_persons_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('contact_persons', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'contactpersonid', c.value->'image'->'contactpersonid')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_contact_persons_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('contact_persons', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid')]);
+            END IF;
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                PERFORM "replicator"."log_error"('contact_persons', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/contact_persons/to_left/apply', 'a4046e2d6cf1a9877678354cf686591cbfefff4066eeb3789bee5bed2bc4776c', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''contact_persons'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''contact_persons'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_groups/to_left/apply ====
+-- Map 'customer_groups', 'to_left': write a batch of captured changes into "fno"."customer_groups".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customer_groups', 'cds.customer_group'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.customer_groups were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "group_code" character varying(10))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."group_code", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+DELETE FROM "fno"."customer_groups" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "group_code" character varying(10))
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."customer_group" = "s"."group_code";
+    RETURN;
+END IF;
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "group_code" character varying(10))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."group_code", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'customer_groups'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'group_code' = l.image -> 'group_code'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'customer_groups', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
+)
+INSERT INTO "fno"."customer_groups" AS t ("dataareaid", "customer_group", "description")
+SELECT "l"."lookup_1",
+       "s"."group_code",
+       "s"."name"
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "group_code" character varying(10),
+       "name" character varying(60))
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT ("dataareaid", "customer_group") DO UPDATE
+   SET "description" = EXCLUDED."description"
+ WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_errors boolean;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customer_groups' AND direction = 'to_left');
+    BEGIN
+        PERFORM "replicator"."write_customer_groups_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customer_groups', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'group_code', c.value->'image'->'group_code')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_customer_groups_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customer_groups', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code')]);
+            END IF;
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                PERFORM "replicator"."log_error"('customer_groups', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_groups/to_left/apply', '2f040eab3e9675a88bade458fee3f80a202e1ec78aab542ad5b5a8d3e1ad9e4b', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customer_groups'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customer_groups'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_payment_methods/to_left/apply ====
+-- Map 'customer_payment_methods', 'to_left': write a batch of captured changes into "fno"."customer_payment_methods".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customer_payment_methods', 'cds.customer_payment_method'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.customer_payment_methods were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "code" character varying(10))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."code", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+DELETE FROM "fno"."customer_payment_methods" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "code" character varying(10))
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_method" = "s"."code";
+    RETURN;
+END IF;
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "code" character varying(10))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."code", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'customer_payment_methods'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'code' = l.image -> 'code'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'customer_payment_methods', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
+)
+INSERT INTO "fno"."customer_payment_methods" AS t ("dataareaid", "payment_method", "description", "payment_type")
+SELECT "l"."lookup_1",
+       "s"."code",
+       "s"."name",
+       CAST(CASE WHEN "s"."payment_type" IS NULL THEN NULL WHEN "s"."payment_type"::text = 'check' THEN 'Check' WHEN "s"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "s"."payment_type"::text = 'cash' THEN 'Cash' ELSE "replicator"."unmapped_value"('customer_payment_methods', 'payment_type', "s"."payment_type"::text) END AS character varying(12))
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "code" character varying(10),
+       "name" character varying(60),
+       "payment_type" text)
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT ("dataareaid", "payment_method") DO UPDATE
+   SET "description" = EXCLUDED."description",
+       "payment_type" = EXCLUDED."payment_type"
+ WHERE ("t"."description", "t"."payment_type") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."payment_type")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_errors boolean;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customer_payment_methods' AND direction = 'to_left');
+    BEGIN
+        PERFORM "replicator"."write_customer_payment_methods_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_customer_payment_methods_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code')]);
+            END IF;
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                PERFORM "replicator"."log_error"('customer_payment_methods', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_payment_methods/to_left/apply', '7bb68ded13e0904d6f45aca50fc442877fa09388b4e76975f956427fccdb042a', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customer_payment_methods'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customer_payment_methods'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_person/to_left/apply ====
+-- Map 'customers_person', 'to_left': write a batch of captured changes into "fno"."customers".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customers_person', 'cds.contact'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.customers were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "customer_number" character varying(20))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+DELETE FROM "fno"."customers" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "customer_number" character varying(20))
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."customer_number";
+    RETURN;
+END IF;
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "customer_number" character varying(20))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'customers_person'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'customer_number' = l.image -> 'customer_number'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'customers_person', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
+)
+INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "email", "party_type")
+SELECT "l"."lookup_1",
+       "s"."customer_number",
+       (CAST(CONCAT_WS(' ', "s"."firstname", "s"."middlename", "s"."lastname") AS VARCHAR(100))),
+       "s"."emailaddress1",
+       CAST('Person' AS "fno"."party_type")
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "customer_number" character varying(20),
+       "firstname" character varying(50),
+       "middlename" character varying(50),
+       "lastname" character varying(50),
+       "emailaddress1" character varying(80))
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT ("dataareaid", "account_num") DO UPDATE
+   SET "name" = EXCLUDED."name",
+       "email" = EXCLUDED."email",
+       "party_type" = EXCLUDED."party_type"
+ WHERE ("t"."name", "t"."email", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."email", EXCLUDED."party_type")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_errors boolean;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customers_person' AND direction = 'to_left');
+    BEGIN
+        PERFORM "replicator"."write_customers_person_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customers_person', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'customer_number', c.value->'image'->'customer_number')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_customers_person_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customers_person', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number')]);
+            END IF;
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                PERFORM "replicator"."log_error"('customers_person', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_person/to_left/apply', '5601b2a72fbdb57af14b24dad10208ce9525c1ca55fea08141e7080e56ded8da', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customers_person'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customers_person'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/loyalty_cards/to_left/apply ====
+-- Map 'loyalty_cards', 'to_left': write a batch of captured changes into "fno"."loyalty_cards".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'loyalty_cards', 'cds.loyalty_card'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.loyalty_cards were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "card_number" character varying(20))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."card_number", c.id DESC
+)
+DELETE FROM "fno"."loyalty_cards" AS t
+ USING latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "card_number" character varying(20))
+ WHERE l.op = 'D'
+   AND "t"."card_number" = "s"."card_number";
+    RETURN;
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "card_number" character varying(20))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."card_number", c.id DESC
+)
+INSERT INTO "fno"."loyalty_cards" AS t ("card_number", "tier", "issued_on", "blocked")
+SELECT "s"."card_number",
+       COALESCE("s"."tier", CAST('Basic' AS character varying(10))),
+       "s"."issued_on",
+       "s"."is_blocked"
+  FROM latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "card_number" character varying(20),
+       "tier" character varying(10),
+       "issued_on" date,
+       "is_blocked" boolean)
+ WHERE l.op <> 'D'
+    ON CONFLICT ("card_number") DO UPDATE
+   SET "tier" = EXCLUDED."tier",
+       "issued_on" = EXCLUDED."issued_on",
+       "blocked" = EXCLUDED."blocked"
+ WHERE ("t"."tier", "t"."issued_on", "t"."blocked") IS DISTINCT FROM (EXCLUDED."tier", EXCLUDED."issued_on", EXCLUDED."blocked")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
+CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_errors boolean;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'loyalty_cards' AND direction = 'to_left');
+    BEGIN
+        PERFORM "replicator"."write_loyalty_cards_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_left', ARRAY(
+                SELECT jsonb_build_object('card_number', c.value->'image'->'card_number')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_loyalty_cards_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_left', ARRAY[jsonb_build_object('card_number', v_change->'image'->'card_number')]);
+            END IF;
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                PERFORM "replicator"."log_error"('loyalty_cards', 'to_left', v_change, jsonb_build_object('card_number', v_change->'image'->'card_number'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/loyalty_cards/to_left/apply', '6d41b9dd9750fef3869ad15228d33634cae117b03ec57c1900e3fef3eb2ce03f', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/name_affixes/to_left/apply ====
+-- Map 'name_affixes', 'to_left': write a batch of captured changes into "fno"."name_affixes".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_name_affixes_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'name_affixes', 'cds.name_affix'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.name_affixes were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "affix" character varying(20),
+       "affix_type" character varying(10))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."affix", "k"."affix_type", c.id DESC
+)
+DELETE FROM "fno"."name_affixes" AS t
+ USING latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "affix" character varying(20),
+       "affix_type" character varying(10))
+ WHERE l.op = 'D'
+   AND "t"."affix" = "s"."affix" AND "t"."affix_type" = "s"."affix_type";
+    RETURN;
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "affix" character varying(20),
+       "affix_type" character varying(10))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."affix", "k"."affix_type", c.id DESC
+)
+INSERT INTO "fno"."name_affixes" AS t ("affix", "affix_type", "description")
+SELECT "s"."affix",
+       "s"."affix_type",
+       "s"."description"
+  FROM latest AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "affix" character varying(20),
+       "affix_type" character varying(10),
+       "description" character varying(60))
+ WHERE l.op <> 'D'
+    ON CONFLICT ("affix", "affix_type") DO UPDATE
+   SET "description" = EXCLUDED."description"
+ WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
+CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_errors boolean;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'name_affixes' AND direction = 'to_left');
+    BEGIN
+        PERFORM "replicator"."write_name_affixes_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('name_affixes', 'to_left', ARRAY(
+                SELECT jsonb_build_object('affix', c.value->'image'->'affix', 'affix_type', c.value->'image'->'affix_type')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_name_affixes_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('name_affixes', 'to_left', ARRAY[jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type')]);
+            END IF;
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                PERFORM "replicator"."log_error"('name_affixes', 'to_left', v_change, jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/name_affixes/to_left/apply', '331b281c6f82c456f60c4820f474e3b4579352bbe71055b8614344d4d0098373', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_days/to_left/apply ====
+-- Map 'payment_days', 'to_left': write a batch of captured changes into "fno"."payment_days".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_payment_days_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_days', 'cds.payment_day'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.payment_days were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "name" character varying(30))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."name", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+DELETE FROM "fno"."payment_days" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "name" character varying(30))
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "s"."name";
+    RETURN;
+END IF;
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "name" character varying(30))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."name", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'payment_days'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'name' = l.image -> 'name'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'payment_days', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
+)
+INSERT INTO "fno"."payment_days" AS t ("dataareaid", "payment_day_name", "description")
+SELECT "l"."lookup_1",
+       "s"."name",
+       "s"."description"
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "name" character varying(30),
+       "description" character varying(60))
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT ("dataareaid", "payment_day_name") DO UPDATE
+   SET "description" = EXCLUDED."description"
+ WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_errors boolean;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_days' AND direction = 'to_left');
+    BEGIN
+        PERFORM "replicator"."write_payment_days_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_days', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_payment_days_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_days', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name')]);
+            END IF;
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                PERFORM "replicator"."log_error"('payment_days', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_days/to_left/apply', '8404d971a479f2f530cb76b4d53258854270457cea5ec2b916e82408eae521b9', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_days'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_days'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_day_lines/to_left/apply ====
+-- Map 'payment_day_lines', 'to_left': write a batch of captured changes into "fno"."payment_day_lines".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_day_lines', 'cds.payment_day_line'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.payment_day_lines were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "paymentdayid" uuid,
+       "line_number" integer)
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
+      FROM latest AS l
+)
+DELETE FROM "fno"."payment_day_lines" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "paymentdayid" uuid,
+       "line_number" integer)
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number";
+    RETURN;
+END IF;
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "paymentdayid" uuid,
+       "line_number" integer)
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
+      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'payment_day_lines'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'paymentdayid' = l.image -> 'paymentdayid' AND h.image -> 'line_number' = l.image -> 'line_number'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'payment_day_lines', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_days' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
+)
+INSERT INTO "fno"."payment_day_lines" AS t ("dataareaid", "payment_day_name", "line_num", "week_day", "day_of_month")
+SELECT "l"."lookup_1",
+       "l"."lookup_2",
+       "s"."line_number",
+       CAST(CASE WHEN "s"."weekday" IS NULL THEN NULL WHEN "s"."weekday"::text = 'none' THEN 'None' WHEN "s"."weekday"::text = 'monday' THEN 'Monday' WHEN "s"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "s"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "s"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "s"."weekday"::text = 'friday' THEN 'Friday' WHEN "s"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "s"."weekday"::text = 'sunday' THEN 'Sunday' ELSE "replicator"."unmapped_value"('payment_day_lines', 'week_day', "s"."weekday"::text) END AS character varying(10)),
+       "s"."dayofmonth"
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "paymentdayid" uuid,
+       "line_number" integer,
+       "weekday" text,
+       "dayofmonth" integer)
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL))
+    ON CONFLICT ("dataareaid", "payment_day_name", "line_num") DO UPDATE
+   SET "week_day" = EXCLUDED."week_day",
+       "day_of_month" = EXCLUDED."day_of_month"
+ WHERE ("t"."week_day", "t"."day_of_month") IS DISTINCT FROM (EXCLUDED."week_day", EXCLUDED."day_of_month")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_errors boolean;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_day_lines' AND direction = 'to_left');
+    BEGIN
+        PERFORM "replicator"."write_payment_day_lines_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentdayid', c.value->'image'->'paymentdayid', 'line_number', c.value->'image'->'line_number')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_payment_day_lines_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number')]);
+            END IF;
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                PERFORM "replicator"."log_error"('payment_day_lines', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_day_lines/to_left/apply', '3b9246991a1d8f0183281bb29d05ecf676dc93d687ca495eb99b4228d3765a4c', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_day_lines'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_day_lines'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedules/to_left/apply ====
+-- Map 'payment_schedules', 'to_left': write a batch of captured changes into "fno"."payment_schedules".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_schedules', 'cds.payment_schedule'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.payment_schedules were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "name" character varying(30))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."name", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+)
+DELETE FROM "fno"."payment_schedules" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "name" character varying(30))
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "s"."name";
+    RETURN;
+END IF;
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "name" character varying(30))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."name", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'payment_schedules'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'name' = l.image -> 'name'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'payment_schedules', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
+)
+INSERT INTO "fno"."payment_schedules" AS t ("dataareaid", "schedule_name", "description", "allocation")
+SELECT "l"."lookup_1",
+       "s"."name",
+       "s"."description",
+       CAST(CASE WHEN "s"."allocation" IS NULL THEN NULL WHEN "s"."allocation"::text = 'percent' THEN 'Percent' WHEN "s"."allocation"::text = 'fixed' THEN 'Fixed' ELSE "replicator"."unmapped_value"('payment_schedules', 'allocation', "s"."allocation"::text) END AS character varying(10))
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "name" character varying(30),
+       "description" character varying(60),
+       "allocation" text)
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+    ON CONFLICT ("dataareaid", "schedule_name") DO UPDATE
+   SET "description" = EXCLUDED."description",
+       "allocation" = EXCLUDED."allocation"
+ WHERE ("t"."description", "t"."allocation") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."allocation")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_errors boolean;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_schedules' AND direction = 'to_left');
+    BEGIN
+        PERFORM "replicator"."write_payment_schedules_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_payment_schedules_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name')]);
+            END IF;
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                PERFORM "replicator"."log_error"('payment_schedules', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedules/to_left/apply', '7bbdaccd7b0a4c1228379fbbebe5ee59b9e5c2b8105831c6b99b6e2aef30e4c2', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_schedules'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_schedules'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedule_lines/to_left/apply ====
+-- Map 'payment_schedule_lines', 'to_left': write a batch of captured changes into "fno"."payment_schedule_lines".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_schedule_lines', 'cds.payment_schedule_line'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.payment_schedule_lines were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "paymentscheduleid" uuid,
+       "line_number" integer)
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
+      FROM latest AS l
+)
+DELETE FROM "fno"."payment_schedule_lines" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "paymentscheduleid" uuid,
+       "line_number" integer)
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number";
+    RETURN;
+END IF;
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "paymentscheduleid" uuid,
+       "line_number" integer)
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
+      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'payment_schedule_lines'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'paymentscheduleid' = l.image -> 'paymentscheduleid' AND h.image -> 'line_number' = l.image -> 'line_number'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'payment_schedule_lines', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
+)
+INSERT INTO "fno"."payment_schedule_lines" AS t ("dataareaid", "schedule_name", "line_num", "percent", "due_months", "due_days")
+SELECT "l"."lookup_1",
+       "l"."lookup_2",
+       "s"."line_number",
+       (CAST(ROUND("s"."percentage", 6) AS DECIMAL(32, 6))),
+       "s"."months",
+       "s"."days"
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "paymentscheduleid" uuid,
+       "line_number" integer,
+       "percentage" numeric(38,10),
+       "months" integer,
+       "days" integer)
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL))
+    ON CONFLICT ("dataareaid", "schedule_name", "line_num") DO UPDATE
+   SET "percent" = EXCLUDED."percent",
+       "due_months" = EXCLUDED."due_months",
+       "due_days" = EXCLUDED."due_days"
+ WHERE ("t"."percent", "t"."due_months", "t"."due_days") IS DISTINCT FROM (EXCLUDED."percent", EXCLUDED."due_months", EXCLUDED."due_days")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_errors boolean;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_schedule_lines' AND direction = 'to_left');
+    BEGIN
+        PERFORM "replicator"."write_payment_schedule_lines_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentscheduleid', c.value->'image'->'paymentscheduleid', 'line_number', c.value->'image'->'line_number')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_payment_schedule_lines_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number')]);
+            END IF;
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                PERFORM "replicator"."log_error"('payment_schedule_lines', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedule_lines/to_left/apply', 'bff3f0ccf133dbfcab41b9b7b3bd74bc83537728bc0d180c36b4aebdf7032a3b', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_schedule_lines'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_schedule_lines'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_terms/to_left/apply ====
+-- Map 'payment_terms', 'to_left': write a batch of captured changes into "fno"."payment_terms".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'payment_terms', 'cds.payment_term'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.payment_terms were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "code" character varying(10))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."code", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3"
+      FROM latest AS l
+)
+DELETE FROM "fno"."payment_terms" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "code" character varying(10))
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_term_id" = "s"."code";
+    RETURN;
+END IF;
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "code" character varying(10))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."code", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3"
+      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'payment_terms'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'code' = l.image -> 'code'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'payment_terms', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_days' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
+)
+INSERT INTO "fno"."payment_terms" AS t ("dataareaid", "payment_term_id", "description", "net_days", "payment_schedule", "payment_day")
+SELECT "l"."lookup_1",
+       "s"."code",
+       "s"."name",
+       "s"."due_days",
+       "l"."lookup_2",
+       "l"."lookup_3"
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "code" character varying(10),
+       "name" character varying(60),
+       "due_days" integer,
+       "paymentscheduleid" uuid,
+       "paymentdayid" uuid)
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL))
+    ON CONFLICT ("dataareaid", "payment_term_id") DO UPDATE
+   SET "description" = EXCLUDED."description",
+       "net_days" = EXCLUDED."net_days",
+       "payment_schedule" = EXCLUDED."payment_schedule",
+       "payment_day" = EXCLUDED."payment_day"
+ WHERE ("t"."description", "t"."net_days", "t"."payment_schedule", "t"."payment_day") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."net_days", EXCLUDED."payment_schedule", EXCLUDED."payment_day")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_errors boolean;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'payment_terms' AND direction = 'to_left');
+    BEGIN
+        PERFORM "replicator"."write_payment_terms_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('payment_terms', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_payment_terms_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('payment_terms', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code')]);
+            END IF;
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                PERFORM "replicator"."log_error"('payment_terms', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_terms/to_left/apply', '3148ccb70c0934e4e4f73533d58ad4bcad778bf297825060ac7b75a58fd72e4c', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''payment_terms'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''payment_terms'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_organization/to_left/apply ====
+-- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
+-- The newest change per key wins. Deletes and upserts run as two passes
+-- (p_deletes), so a batch can delete children before parents and insert parents
+-- before children. plpgsql rather than sql: it keeps the statements' plans.
+CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET replicator.applying = 'on'
+AS $write$
+BEGIN
+IF p_deletes THEN
+IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
+    RAISE EXCEPTION 'replicator: map % does not replicate a TRUNCATE of % (on_truncate = "refuse")',
+        'customers_organization', 'cds.account'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The rows of fno.customers were left as they are: delete them there if they should go, then close this error with replicator skip.';
+END IF;
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "accountnumber" character varying(20))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
+           (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "lookup_3",
+           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4"
+      FROM latest AS l
+)
+DELETE FROM "fno"."customers" AS t
+ USING resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "accountnumber" character varying(20))
+ WHERE l.op = 'D'
+   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."accountnumber";
+    RETURN;
+END IF;
+-- One statement: a held change that a newer change of its key overtakes is no
+-- longer wanted; a change whose parent has not arrived on this side yet is held,
+-- not written with a null reference (the applier retries it when the parent's
+-- map applies); the rest is written.
+WITH latest AS (
+    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs
+      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "accountnumber" character varying(20))
+     WHERE c.op <> 'T'
+     ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
+           (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "lookup_3",
+           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4"
+      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'customers_organization'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'accountnumber' = l.image -> 'accountnumber'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
+    SELECT 'to_left', l.id, 'customers_organization', l.op, l.image, l.refs,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'customer_groups' END, CASE WHEN (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_terms' END, CASE WHEN (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) THEN 'customer_payment_methods' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
+)
+INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "payment_method", "email", "credit_limit", "blocked", "party_type")
+SELECT "l"."lookup_1",
+       "s"."accountnumber",
+       "s"."name",
+       "l"."lookup_2",
+       "l"."lookup_3",
+       "l"."lookup_4",
+       "s"."emailaddress1",
+       COALESCE((CAST("s"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))),
+       CAST(CASE WHEN "s"."credit_hold" IS NULL THEN NULL WHEN "s"."credit_hold"::text = 'none' THEN 'No' WHEN "s"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "s"."credit_hold"::text = 'full_hold' THEN 'All' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."credit_hold"::text) END AS character varying(10)),
+       CAST('Organization' AS "fno"."party_type")
+  FROM resolved AS l
+ CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "accountnumber" character varying(20),
+       "name" character varying(100),
+       "customergroupid" uuid,
+       "paymenttermid" uuid,
+       "customerpaymentmethodid" uuid,
+       "emailaddress1" character varying(80),
+       "creditlimit" numeric(38,4),
+       "credit_hold" text)
+ WHERE l.op <> 'D'
+   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL))
+    ON CONFLICT ("dataareaid", "account_num") DO UPDATE
+   SET "name" = EXCLUDED."name",
+       "customer_group" = EXCLUDED."customer_group",
+       "payment_terms" = EXCLUDED."payment_terms",
+       "payment_method" = EXCLUDED."payment_method",
+       "email" = EXCLUDED."email",
+       "credit_limit" = EXCLUDED."credit_limit",
+       "blocked" = EXCLUDED."blocked",
+       "party_type" = EXCLUDED."party_type"
+ WHERE ("t"."name", "t"."customer_group", "t"."payment_terms", "t"."payment_method", "t"."email", "t"."credit_limit", "t"."blocked", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customer_group", EXCLUDED."payment_terms", EXCLUDED."payment_method", EXCLUDED."email", EXCLUDED."credit_limit", EXCLUDED."blocked", EXCLUDED."party_type")
+   -- An initial sync from the side that is not master adds rows, never overwrites.
+   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
+;
+END
+$write$;
+
+-- The queued path: the whole batch at once; if that fails, one change at a time
+-- so a bad change goes to the error log and its neighbours still apply. A change
+-- that applies settles the open error of its key (see replicator.supersede_errors).
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_left"(p_changes jsonb, p_deletes boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $apply$
+DECLARE
+    v_change jsonb;
+    v_failed integer := 0;
+    v_errors boolean;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+BEGIN
+    v_errors := EXISTS (SELECT 1 FROM "replicator"."error_log"
+                         WHERE state = 'open' AND map_name = 'customers_organization' AND direction = 'to_left');
+    BEGIN
+        PERFORM "replicator"."write_customers_organization_to_left"(p_changes, p_deletes);
+        IF v_errors THEN
+            PERFORM "replicator"."supersede_errors"('customers_organization', 'to_left', ARRAY(
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'accountnumber', c.value->'image'->'accountnumber')
+                  FROM jsonb_array_elements(p_changes) AS c
+                 WHERE (c.value->>'op' = 'D') = p_deletes));
+        END IF;
+        RETURN 0;
+    EXCEPTION
+        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            RAISE;  -- transient: the applier retries the whole batch
+        WHEN OTHERS THEN
+            NULL;   -- find the bad change(s) below
+    END;
+    FOR v_change IN
+        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    LOOP
+        BEGIN
+            PERFORM "replicator"."write_customers_organization_to_left"(jsonb_build_array(v_change), p_deletes);
+            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+                PERFORM "replicator"."supersede_errors"('customers_organization', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber')]);
+            END IF;
+        EXCEPTION
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+                                        v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL;
+                PERFORM "replicator"."log_error"('customers_organization', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber'),
+                                        v_sqlstate, v_message, v_detail);
+                v_errors := true;
+                v_failed := v_failed + 1;
+        END;
+    END LOOP;
+    RETURN v_failed;
+END
+$apply$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_organization/to_left/apply', 'cce8d0d25b339c518edc7caefc5e14e32e7ec321674b3da47eaa1777ca6a791d', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+DO $guard$
+DECLARE
+    v_held bigint;
+BEGIN
+    SELECT count(*) INTO v_held FROM "replicator"."held_change"
+     WHERE map_name = ''customers_organization'' AND direction = ''to_left'';
+    IF v_held > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
+            ''customers_organization'', ''to_left'', v_held
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create dispatch ====
+-- Hands each change of a batch to the apply function of its map: deletes and
+-- truncates first, children before parents; then inserts and updates, parents before children,
+-- each map followed by a retry of its held changes if a parent it waits for applied.
+CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $dispatch$
+DECLARE
+    v_changes jsonb;
+    v_count integer;
+    v_map_failed integer;
+    v_held integer;
+    v_failed integer := 0;
+    v_delete_failed jsonb := '{}';
+    v_applied text[] := '{}';  -- maps that wrote rows in this batch
+BEGIN
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_organization' AND c.value->>'op' IN ('D', 'T');
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('customers_organization', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_terms' AND c.value->>'op' IN ('D', 'T');
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('payment_terms', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_schedule_lines' AND c.value->>'op' IN ('D', 'T');
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedule_lines', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_schedules' AND c.value->>'op' IN ('D', 'T');
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedules', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_day_lines' AND c.value->>'op' IN ('D', 'T');
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('payment_day_lines', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_days' AND c.value->>'op' IN ('D', 'T');
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('payment_days', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'name_affixes' AND c.value->>'op' IN ('D', 'T');
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('name_affixes', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'loyalty_cards' AND c.value->>'op' IN ('D', 'T');
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('loyalty_cards', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_person' AND c.value->>'op' IN ('D', 'T');
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('customers_person', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customer_payment_methods' AND c.value->>'op' IN ('D', 'T');
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('customer_payment_methods', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customer_groups' AND c.value->>'op' IN ('D', 'T');
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('customer_groups', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'contact_persons' AND c.value->>'op' IN ('D', 'T');
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('contact_persons', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'companies' AND c.value->>'op' IN ('D', 'T');
+        IF v_changes IS NOT NULL THEN
+            v_map_failed := "replicator"."apply_companies_to_left"(v_changes, true);
+            v_failed := v_failed + v_map_failed;
+            v_delete_failed := v_delete_failed || jsonb_build_object('companies', v_map_failed);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'companies';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_companies_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            v_held := 0;
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'companies')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'companies' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'companies');
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'contact_persons';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'contact_persons')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'contact_persons' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'contact_persons');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'contact_persons'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'contact_persons';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'contact_persons' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'contact_persons');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customer_groups';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customer_groups')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'customer_groups' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'customer_groups');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customer_groups'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customer_groups';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'customer_groups' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'customer_groups');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customer_payment_methods';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customer_payment_methods')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'customer_payment_methods');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customer_payment_methods'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customer_payment_methods';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'customer_payment_methods');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_person';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customers_person')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'customers_person' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'customers_person');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customers_person'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customers_person';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'customers_person' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'customers_person');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'loyalty_cards';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            v_held := 0;
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'loyalty_cards')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'loyalty_cards' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'loyalty_cards');
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'name_affixes';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            v_held := 0;
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'name_affixes')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'name_affixes' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'name_affixes');
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_days';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_days')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'payment_days' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'payment_days');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_days'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_days';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'payment_days' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'payment_days');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_day_lines';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_day_lines')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'payment_day_lines');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies', 'payment_days']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_day_lines'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_day_lines';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'payment_day_lines');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_schedules';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_schedules')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'payment_schedules' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'payment_schedules');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_schedules'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_schedules';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'payment_schedules' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'payment_schedules');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_schedule_lines';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_schedule_lines')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'payment_schedule_lines');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies', 'payment_schedules']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_schedule_lines'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_schedule_lines';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'payment_schedule_lines');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_terms';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_terms')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'payment_terms' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'payment_terms');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies', 'payment_schedules', 'payment_days']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_terms'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'payment_terms';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'payment_terms' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'payment_terms');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+          INTO v_changes, v_count
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_organization';
+        IF v_count > 0 THEN
+            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, false);
+            v_failed := v_failed + v_map_failed;
+            SELECT count(*) INTO v_held FROM "replicator"."held_change"
+             WHERE direction = p_direction
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+            v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customers_organization')::integer, 0);
+            UPDATE "replicator"."map_state"
+               SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                   last_applied_at = now()
+             WHERE map_name = 'customers_organization' AND direction = 'to_left';
+            v_applied := array_append(v_applied, 'customers_organization');
+        END IF;
+        -- Its held changes, if a map they wait for applied something just now.
+        IF v_applied && ARRAY['companies', 'customer_groups', 'payment_terms', 'customer_payment_methods']::text[] THEN
+            WITH retried AS (
+                DELETE FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customers_organization'
+                RETURNING id, op, image, refs
+            )
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+                             ORDER BY id), count(*)
+              INTO v_changes, v_count
+              FROM retried;
+            IF v_count > 0 THEN
+                v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, false);
+                v_failed := v_failed + v_map_failed;
+                SELECT count(*) INTO v_held FROM "replicator"."held_change"
+                 WHERE direction = p_direction AND map_name = 'customers_organization';
+                UPDATE "replicator"."map_state"
+                   SET applied_total = applied_total + v_count - v_map_failed - v_held,
+                       last_applied_at = now()
+                 WHERE map_name = 'customers_organization' AND direction = 'to_left';
+                IF v_count > v_held THEN
+                    v_applied := array_append(v_applied, 'customers_organization');
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    -- A change for a map this database does not know goes to the error log, never away.
+    INSERT INTO "replicator"."error_log" (map_name, direction, change_id, op, key, image, sqlstate, message)
+    SELECT c.value->>'map', p_direction, (c.value->>'id')::bigint, c.value->>'op', '{}'::jsonb,
+           c.value->'image', '42704', 'no map of this name is deployed for this direction'
+      FROM jsonb_array_elements(p_batch) AS c
+     WHERE NOT ((c.value->>'map') || '/' || p_direction = ANY (ARRAY['companies/to_left', 'contact_persons/to_left', 'customer_groups/to_left', 'customer_payment_methods/to_left', 'customers_person/to_left', 'loyalty_cards/to_left', 'name_affixes/to_left', 'payment_days/to_left', 'payment_day_lines/to_left', 'payment_schedules/to_left', 'payment_schedule_lines/to_left', 'payment_terms/to_left', 'customers_organization/to_left']::text[]));
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_failed + v_count;
+END
+$dispatch$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('dispatch', '02f81393f46a469b8514eeec78d4ef20fab361ef790f17061b7f9b53b3864375', '')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/companies/to_right/wal ====
+-- Map 'companies', 'to_right': changes of "fno"."companies" decoded from the WAL
+-- (wal2json), queued as its capture trigger would queue them: a row counts while it
+-- matches the filter. The old row holds the replica identity's columns, which
+-- validate checked cover the key and the filter. An update leaves a TOASTed value
+-- it did not touch out of the decoded row: that value is read from the row here
+-- (it is unchanged), so the other side never receives a null for it.
+CREATE OR REPLACE FUNCTION "replicator"."wal_companies_to_right"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $wal$
+DECLARE
+    v_queued integer;
+BEGIN
+    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'companies' AND direction = 'to_right' AND state = 'stopped') THEN
+        RETURN 0;
+    END IF;
+    WITH decoded AS (
+        SELECT c.seq, c.op, c.old AS old_image,
+               CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'name']::text[]
+                    THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."companies" AS cur
+                                    WHERE ("cur"."dataareaid") = ("new"."dataareaid")), '{}')
+                    ELSE '{}'
+               END || coalesce(c.old, '{}') || c.new AS new_image,
+               c.old IS NOT NULL AND coalesce(true, false) AS old_in,
+               c.op IN ('I', 'U') AND coalesce(true, false) AS new_in,
+               ("old"."dataareaid") IS NOT DISTINCT FROM ("new"."dataareaid") AS same_key,
+               -- Only a full old row (REPLICA IDENTITY FULL) shows that an update
+               -- touched no mapped column; it is then not queued, like the trigger's WHEN.
+               c.op = 'U' AND coalesce(c.old ?& ARRAY['dataareaid', 'name']::text[], false)
+                   AND ("old"."dataareaid", "old"."name") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."name") AS unchanged,
+               CAST(NULL AS jsonb) AS old_refs,
+               CAST(NULL AS jsonb) AS new_refs
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."companies", c.old) AS old
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."companies", coalesce(c.old, '{}') || c.new) AS new
+         WHERE c."table" = 'fno.companies'
+    )
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+    SELECT 'companies', 'to_right', q.op, q.image, q.refs
+      FROM decoded AS d
+     CROSS JOIN LATERAL (VALUES
+           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
+           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
+           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
+           ) AS q(step, op, image, refs, wanted)
+     WHERE q.wanted AND NOT d.unchanged
+     ORDER BY d.seq, q.step;
+    GET DIAGNOSTICS v_queued = ROW_COUNT;
+    RETURN v_queued;
+END
+$wal$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/companies/to_right/wal', 'a5d4d8390c7cba6eaf06dc9d8c5b3dc48176d4fc1476ff3fa941a2a918649736', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''companies'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''companies'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."wal_companies_to_right"(jsonb) CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/companies/to_right/snapshot ====
+-- Map 'companies', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_companies_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'companies',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL)
+             ORDER BY "new"."dataareaid"), '[]')
+      FROM (SELECT * FROM "fno"."companies" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid") > (CAST(p_after ->> 'dataareaid' AS character varying(4))))
+             ORDER BY "new"."dataareaid"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/companies/to_right/snapshot', 'ec4ef292adaef832684513279e203ffde3a37db2184cd511bd79406429af4223', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/contact_persons/to_right/wal ====
+-- Map 'contact_persons', 'to_right': changes of "fno"."contact_persons" decoded from the WAL
+-- (wal2json), queued as its capture trigger would queue them: a row counts while it
+-- matches the filter. The old row holds the replica identity's columns, which
+-- validate checked cover the key and the filter. An update leaves a TOASTed value
+-- it did not touch out of the decoded row: that value is read from the row here
+-- (it is unchanged), so the other side never receives a null for it.
+CREATE OR REPLACE FUNCTION "replicator"."wal_contact_persons_to_right"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $wal$
+DECLARE
+    v_queued integer;
+BEGIN
+    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'contact_persons' AND direction = 'to_right' AND state = 'stopped') THEN
+        RETURN 0;
+    END IF;
+    WITH decoded AS (
+        SELECT c.seq, c.op, c.old AS old_image,
+               CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'contact_person_id', 'first_name', 'last_name', 'email', 'customer_account']::text[]
+                    THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."contact_persons" AS cur
+                                    WHERE ("cur"."dataareaid", "cur"."contact_person_id") = ("new"."dataareaid", "new"."contact_person_id")), '{}')
+                    ELSE '{}'
+               END || coalesce(c.old, '{}') || c.new AS new_image,
+               c.old IS NOT NULL AND coalesce(true, false) AS old_in,
+               c.op IN ('I', 'U') AND coalesce(true, false) AS new_in,
+               ("old"."dataareaid", "old"."contact_person_id") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id") AS same_key,
+               -- Only a full old row (REPLICA IDENTITY FULL) shows that an update
+               -- touched no mapped column; it is then not queued, like the trigger's WHEN.
+               c.op = 'U' AND coalesce(c.old ?& ARRAY['dataareaid', 'contact_person_id', 'first_name', 'last_name', 'email', 'customer_account']::text[], false)
+                   AND ("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account") AS unchanged,
+               CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) AS old_refs,
+               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."contact_persons", c.old) AS old
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."contact_persons", coalesce(c.old, '{}') || c.new) AS new
+         WHERE c."table" = 'fno.contact_persons'
+    )
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+    SELECT 'contact_persons', 'to_right', q.op, q.image, q.refs
+      FROM decoded AS d
+     CROSS JOIN LATERAL (VALUES
+           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
+           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
+           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
+           ) AS q(step, op, image, refs, wanted)
+     WHERE q.wanted AND NOT d.unchanged
+     ORDER BY d.seq, q.step;
+    GET DIAGNOSTICS v_queued = ROW_COUNT;
+    RETURN v_queued;
+END
+$wal$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/contact_persons/to_right/wal', '89a2d1f81a1d2543d4ca5678e83f8fee6a9b5d0a04edb1da96446bf6c6ff4c3b', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''contact_persons'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''contact_persons'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."wal_contact_persons_to_right"(jsonb) CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/contact_persons/to_right/snapshot ====
+-- Map 'contact_persons', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_contact_persons_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'contact_persons',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+             ORDER BY "new"."dataareaid", "new"."contact_person_id"), '[]')
+      FROM (SELECT * FROM "fno"."contact_persons" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."contact_person_id") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'contact_person_id' AS character varying(20))))
+             ORDER BY "new"."dataareaid", "new"."contact_person_id"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/contact_persons/to_right/snapshot', '7bd948d21829a1be4fa39ef579791c6ec53cf525b28c0486be7c1a65daaa213c', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_groups/to_right/wal ====
+-- Map 'customer_groups', 'to_right': changes of "fno"."customer_groups" decoded from the WAL
+-- (wal2json), queued as its capture trigger would queue them: a row counts while it
+-- matches the filter. The old row holds the replica identity's columns, which
+-- validate checked cover the key and the filter. An update leaves a TOASTed value
+-- it did not touch out of the decoded row: that value is read from the row here
+-- (it is unchanged), so the other side never receives a null for it.
+CREATE OR REPLACE FUNCTION "replicator"."wal_customer_groups_to_right"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $wal$
+DECLARE
+    v_queued integer;
+BEGIN
+    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customer_groups' AND direction = 'to_right' AND state = 'stopped') THEN
+        RETURN 0;
+    END IF;
+    WITH decoded AS (
+        SELECT c.seq, c.op, c.old AS old_image,
+               CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'customer_group', 'description']::text[]
+                    THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."customer_groups" AS cur
+                                    WHERE ("cur"."dataareaid", "cur"."customer_group") = ("new"."dataareaid", "new"."customer_group")), '{}')
+                    ELSE '{}'
+               END || coalesce(c.old, '{}') || c.new AS new_image,
+               c.old IS NOT NULL AND coalesce(true, false) AS old_in,
+               c.op IN ('I', 'U') AND coalesce(true, false) AS new_in,
+               ("old"."dataareaid", "old"."customer_group") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."customer_group") AS same_key,
+               -- Only a full old row (REPLICA IDENTITY FULL) shows that an update
+               -- touched no mapped column; it is then not queued, like the trigger's WHEN.
+               c.op = 'U' AND coalesce(c.old ?& ARRAY['dataareaid', 'customer_group', 'description']::text[], false)
+                   AND ("old"."dataareaid", "old"."customer_group", "old"."description") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description") AS unchanged,
+               CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) AS old_refs,
+               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_groups", c.old) AS old
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_groups", coalesce(c.old, '{}') || c.new) AS new
+         WHERE c."table" = 'fno.customer_groups'
+    )
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+    SELECT 'customer_groups', 'to_right', q.op, q.image, q.refs
+      FROM decoded AS d
+     CROSS JOIN LATERAL (VALUES
+           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
+           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
+           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
+           ) AS q(step, op, image, refs, wanted)
+     WHERE q.wanted AND NOT d.unchanged
+     ORDER BY d.seq, q.step;
+    GET DIAGNOSTICS v_queued = ROW_COUNT;
+    RETURN v_queued;
+END
+$wal$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_groups/to_right/wal', '5c841143e6e896aceb9e2f9c700c95726305e2a956f90499f43d49bb1a5d6934', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''customer_groups'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''customer_groups'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."wal_customer_groups_to_right"(jsonb) CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_groups/to_right/snapshot ====
+-- Map 'customer_groups', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customer_groups_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_groups',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+             ORDER BY "new"."dataareaid", "new"."customer_group"), '[]')
+      FROM (SELECT * FROM "fno"."customer_groups" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."customer_group") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'customer_group' AS character varying(10))))
+             ORDER BY "new"."dataareaid", "new"."customer_group"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_groups/to_right/snapshot', 'e04219f7fcaedf65fbe08d8d5789fc85b4e8b1b65f7f2f8f47ef6c957ea5fc43', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_payment_methods/to_right/wal ====
+-- Map 'customer_payment_methods', 'to_right': changes of "fno"."customer_payment_methods" decoded from the WAL
+-- (wal2json), queued as its capture trigger would queue them: a row counts while it
+-- matches the filter. The old row holds the replica identity's columns, which
+-- validate checked cover the key and the filter. An update leaves a TOASTed value
+-- it did not touch out of the decoded row: that value is read from the row here
+-- (it is unchanged), so the other side never receives a null for it.
+CREATE OR REPLACE FUNCTION "replicator"."wal_customer_payment_methods_to_right"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $wal$
+DECLARE
+    v_queued integer;
+BEGIN
+    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customer_payment_methods' AND direction = 'to_right' AND state = 'stopped') THEN
+        RETURN 0;
+    END IF;
+    WITH decoded AS (
+        SELECT c.seq, c.op, c.old AS old_image,
+               CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'payment_method', 'description', 'payment_type']::text[]
+                    THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."customer_payment_methods" AS cur
+                                    WHERE ("cur"."dataareaid", "cur"."payment_method") = ("new"."dataareaid", "new"."payment_method")), '{}')
+                    ELSE '{}'
+               END || coalesce(c.old, '{}') || c.new AS new_image,
+               c.old IS NOT NULL AND coalesce(true, false) AS old_in,
+               c.op IN ('I', 'U') AND coalesce(true, false) AS new_in,
+               ("old"."dataareaid", "old"."payment_method") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_method") AS same_key,
+               -- Only a full old row (REPLICA IDENTITY FULL) shows that an update
+               -- touched no mapped column; it is then not queued, like the trigger's WHEN.
+               c.op = 'U' AND coalesce(c.old ?& ARRAY['dataareaid', 'payment_method', 'description', 'payment_type']::text[], false)
+                   AND ("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type") AS unchanged,
+               CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) AS old_refs,
+               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_payment_methods", c.old) AS old
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_payment_methods", coalesce(c.old, '{}') || c.new) AS new
+         WHERE c."table" = 'fno.customer_payment_methods'
+    )
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+    SELECT 'customer_payment_methods', 'to_right', q.op, q.image, q.refs
+      FROM decoded AS d
+     CROSS JOIN LATERAL (VALUES
+           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
+           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
+           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
+           ) AS q(step, op, image, refs, wanted)
+     WHERE q.wanted AND NOT d.unchanged
+     ORDER BY d.seq, q.step;
+    GET DIAGNOSTICS v_queued = ROW_COUNT;
+    RETURN v_queued;
+END
+$wal$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_payment_methods/to_right/wal', 'de4143c940bcb83840040833f96c7a7c82ad8e6d9252526da68139e8b09cdf17', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''customer_payment_methods'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''customer_payment_methods'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."wal_customer_payment_methods_to_right"(jsonb) CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_payment_methods/to_right/snapshot ====
+-- Map 'customer_payment_methods', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customer_payment_methods_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_payment_methods',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+             ORDER BY "new"."dataareaid", "new"."payment_method"), '[]')
+      FROM (SELECT * FROM "fno"."customer_payment_methods" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_method") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_method' AS character varying(10))))
+             ORDER BY "new"."dataareaid", "new"."payment_method"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_payment_methods/to_right/snapshot', 'f2e42188381bf4f727fa9d3d4fdb5d785ef3bc702342b88d1652336d5fda66d5', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_person/to_right/wal ====
+-- Map 'customers_person', 'to_right': changes of "fno"."customers" decoded from the WAL
+-- (wal2json), queued as its capture trigger would queue them: a row counts while it
+-- matches the filter. The old row holds the replica identity's columns, which
+-- validate checked cover the key and the filter. An update leaves a TOASTed value
+-- it did not touch out of the decoded row: that value is read from the row here
+-- (it is unchanged), so the other side never receives a null for it.
+CREATE OR REPLACE FUNCTION "replicator"."wal_customers_person_to_right"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $wal$
+DECLARE
+    v_queued integer;
+BEGIN
+    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customers_person' AND direction = 'to_right' AND state = 'stopped') THEN
+        RETURN 0;
+    END IF;
+    WITH decoded AS (
+        SELECT c.seq, c.op, c.old AS old_image,
+               CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'account_num', 'name', 'email', 'party_type']::text[]
+                    THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."customers" AS cur
+                                    WHERE ("cur"."dataareaid", "cur"."account_num") = ("new"."dataareaid", "new"."account_num")), '{}')
+                    ELSE '{}'
+               END || coalesce(c.old, '{}') || c.new AS new_image,
+               c.old IS NOT NULL AND coalesce(("old"."party_type" = 'Person'), false) AS old_in,
+               c.op IN ('I', 'U') AND coalesce(("new"."party_type" = 'Person'), false) AS new_in,
+               ("old"."dataareaid", "old"."account_num") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."account_num") AS same_key,
+               -- Only a full old row (REPLICA IDENTITY FULL) shows that an update
+               -- touched no mapped column; it is then not queued, like the trigger's WHEN.
+               c.op = 'U' AND coalesce(c.old ?& ARRAY['dataareaid', 'account_num', 'name', 'email', 'party_type']::text[], false)
+                   AND ("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type") AS unchanged,
+               CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) AS old_refs,
+               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", c.old) AS old
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", coalesce(c.old, '{}') || c.new) AS new
+         WHERE c."table" = 'fno.customers'
+    )
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+    SELECT 'customers_person', 'to_right', q.op, q.image, q.refs
+      FROM decoded AS d
+     CROSS JOIN LATERAL (VALUES
+           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
+           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
+           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
+           ) AS q(step, op, image, refs, wanted)
+     WHERE q.wanted AND NOT d.unchanged
+     ORDER BY d.seq, q.step;
+    GET DIAGNOSTICS v_queued = ROW_COUNT;
+    RETURN v_queued;
+END
+$wal$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_person/to_right/wal', '0ecbbca1c4be4b7bb4fcd9f7197f21d3eab6fbeda4301607f5de640e3555d038', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''customers_person'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''customers_person'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."wal_customers_person_to_right"(jsonb) CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_person/to_right/snapshot ====
+-- Map 'customers_person', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customers_person_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_person',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+             ORDER BY "new"."dataareaid", "new"."account_num"), '[]')
+      FROM (SELECT * FROM "fno"."customers" AS "new"
+             WHERE coalesce(("new"."party_type" = 'Person'), false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."account_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'account_num' AS character varying(20))))
+             ORDER BY "new"."dataareaid", "new"."account_num"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_person/to_right/snapshot', '21de40941beb1a8a821011b2a1125f92f22190d887edc7727034bda4cf8f3fec', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/loyalty_cards/to_right/wal ====
+-- Map 'loyalty_cards', 'to_right': changes of "fno"."loyalty_cards" decoded from the WAL
+-- (wal2json), queued as its capture trigger would queue them: a row counts while it
+-- matches the filter. The old row holds the replica identity's columns, which
+-- validate checked cover the key and the filter. An update leaves a TOASTed value
+-- it did not touch out of the decoded row: that value is read from the row here
+-- (it is unchanged), so the other side never receives a null for it.
+CREATE OR REPLACE FUNCTION "replicator"."wal_loyalty_cards_to_right"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $wal$
+DECLARE
+    v_queued integer;
+BEGIN
+    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'loyalty_cards' AND direction = 'to_right' AND state = 'stopped') THEN
+        RETURN 0;
+    END IF;
+    WITH decoded AS (
+        SELECT c.seq, c.op, c.old AS old_image,
+               CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['card_number', 'tier', 'issued_on', 'blocked']::text[]
+                    THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."loyalty_cards" AS cur
+                                    WHERE ("cur"."card_number") = ("new"."card_number")), '{}')
+                    ELSE '{}'
+               END || coalesce(c.old, '{}') || c.new AS new_image,
+               c.old IS NOT NULL AND coalesce(true, false) AS old_in,
+               c.op IN ('I', 'U') AND coalesce(true, false) AS new_in,
+               ("old"."card_number") IS NOT DISTINCT FROM ("new"."card_number") AS same_key,
+               -- Only a full old row (REPLICA IDENTITY FULL) shows that an update
+               -- touched no mapped column; it is then not queued, like the trigger's WHEN.
+               c.op = 'U' AND coalesce(c.old ?& ARRAY['card_number', 'tier', 'issued_on', 'blocked']::text[], false)
+                   AND ("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS NOT DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."blocked") AS unchanged,
+               CAST(NULL AS jsonb) AS old_refs,
+               CAST(NULL AS jsonb) AS new_refs
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."loyalty_cards", c.old) AS old
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."loyalty_cards", coalesce(c.old, '{}') || c.new) AS new
+         WHERE c."table" = 'fno.loyalty_cards'
+    )
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+    SELECT 'loyalty_cards', 'to_right', q.op, q.image, q.refs
+      FROM decoded AS d
+     CROSS JOIN LATERAL (VALUES
+           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
+           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
+           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
+           ) AS q(step, op, image, refs, wanted)
+     WHERE q.wanted AND NOT d.unchanged
+     ORDER BY d.seq, q.step;
+    GET DIAGNOSTICS v_queued = ROW_COUNT;
+    RETURN v_queued;
+END
+$wal$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/loyalty_cards/to_right/wal', '3c98e92ee905878cbc77faa7bb8e978d4a4f31635a1e3906a192645407f289cb', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''loyalty_cards'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''loyalty_cards'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."wal_loyalty_cards_to_right"(jsonb) CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/loyalty_cards/to_right/snapshot ====
+-- Map 'loyalty_cards', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_loyalty_cards_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'loyalty_cards',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL)
+             ORDER BY "new"."card_number"), '[]')
+      FROM (SELECT * FROM "fno"."loyalty_cards" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."card_number") > (CAST(p_after ->> 'card_number' AS character varying(20))))
+             ORDER BY "new"."card_number"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/loyalty_cards/to_right/snapshot', '065807ebbd460752597776c4f6aea1a02c75da66acad734b8b7fcf931de8f0b0', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/name_affixes/to_right/wal ====
+-- Map 'name_affixes', 'to_right': changes of "fno"."name_affixes" decoded from the WAL
+-- (wal2json), queued as its capture trigger would queue them: a row counts while it
+-- matches the filter. The old row holds the replica identity's columns, which
+-- validate checked cover the key and the filter. An update leaves a TOASTed value
+-- it did not touch out of the decoded row: that value is read from the row here
+-- (it is unchanged), so the other side never receives a null for it.
+CREATE OR REPLACE FUNCTION "replicator"."wal_name_affixes_to_right"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $wal$
+DECLARE
+    v_queued integer;
+BEGIN
+    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'name_affixes' AND direction = 'to_right' AND state = 'stopped') THEN
+        RETURN 0;
+    END IF;
+    WITH decoded AS (
+        SELECT c.seq, c.op, c.old AS old_image,
+               CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['affix', 'affix_type', 'description']::text[]
+                    THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."name_affixes" AS cur
+                                    WHERE ("cur"."affix", "cur"."affix_type") = ("new"."affix", "new"."affix_type")), '{}')
+                    ELSE '{}'
+               END || coalesce(c.old, '{}') || c.new AS new_image,
+               c.old IS NOT NULL AND coalesce(true, false) AS old_in,
+               c.op IN ('I', 'U') AND coalesce(true, false) AS new_in,
+               ("old"."affix", "old"."affix_type") IS NOT DISTINCT FROM ("new"."affix", "new"."affix_type") AS same_key,
+               -- Only a full old row (REPLICA IDENTITY FULL) shows that an update
+               -- touched no mapped column; it is then not queued, like the trigger's WHEN.
+               c.op = 'U' AND coalesce(c.old ?& ARRAY['affix', 'affix_type', 'description']::text[], false)
+                   AND ("old"."affix", "old"."affix_type", "old"."description") IS NOT DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description") AS unchanged,
+               CAST(NULL AS jsonb) AS old_refs,
+               CAST(NULL AS jsonb) AS new_refs
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."name_affixes", c.old) AS old
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."name_affixes", coalesce(c.old, '{}') || c.new) AS new
+         WHERE c."table" = 'fno.name_affixes'
+    )
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+    SELECT 'name_affixes', 'to_right', q.op, q.image, q.refs
+      FROM decoded AS d
+     CROSS JOIN LATERAL (VALUES
+           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
+           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
+           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
+           ) AS q(step, op, image, refs, wanted)
+     WHERE q.wanted AND NOT d.unchanged
+     ORDER BY d.seq, q.step;
+    GET DIAGNOSTICS v_queued = ROW_COUNT;
+    RETURN v_queued;
+END
+$wal$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/name_affixes/to_right/wal', '114f892ef05a081581f2e0538f04183d8c63cec49e5ea5e6b42654b014d77be2', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''name_affixes'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''name_affixes'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."wal_name_affixes_to_right"(jsonb) CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/name_affixes/to_right/snapshot ====
+-- Map 'name_affixes', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_name_affixes_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'name_affixes',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL)
+             ORDER BY "new"."affix", "new"."affix_type"), '[]')
+      FROM (SELECT * FROM "fno"."name_affixes" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."affix", "new"."affix_type") > (CAST(p_after ->> 'affix' AS character varying(20)), CAST(p_after ->> 'affix_type' AS character varying(10))))
+             ORDER BY "new"."affix", "new"."affix_type"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/name_affixes/to_right/snapshot', 'ffa1f7287426cad1cede7cb1fecd7167ab3256ddf573d9b1f6cb9914820c2cce', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_days/to_right/wal ====
+-- Map 'payment_days', 'to_right': changes of "fno"."payment_days" decoded from the WAL
+-- (wal2json), queued as its capture trigger would queue them: a row counts while it
+-- matches the filter. The old row holds the replica identity's columns, which
+-- validate checked cover the key and the filter. An update leaves a TOASTed value
+-- it did not touch out of the decoded row: that value is read from the row here
+-- (it is unchanged), so the other side never receives a null for it.
+CREATE OR REPLACE FUNCTION "replicator"."wal_payment_days_to_right"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $wal$
+DECLARE
+    v_queued integer;
+BEGIN
+    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_days' AND direction = 'to_right' AND state = 'stopped') THEN
+        RETURN 0;
+    END IF;
+    WITH decoded AS (
+        SELECT c.seq, c.op, c.old AS old_image,
+               CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'payment_day_name', 'description']::text[]
+                    THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."payment_days" AS cur
+                                    WHERE ("cur"."dataareaid", "cur"."payment_day_name") = ("new"."dataareaid", "new"."payment_day_name")), '{}')
+                    ELSE '{}'
+               END || coalesce(c.old, '{}') || c.new AS new_image,
+               c.old IS NOT NULL AND coalesce(true, false) AS old_in,
+               c.op IN ('I', 'U') AND coalesce(true, false) AS new_in,
+               ("old"."dataareaid", "old"."payment_day_name") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name") AS same_key,
+               -- Only a full old row (REPLICA IDENTITY FULL) shows that an update
+               -- touched no mapped column; it is then not queued, like the trigger's WHEN.
+               c.op = 'U' AND coalesce(c.old ?& ARRAY['dataareaid', 'payment_day_name', 'description']::text[], false)
+                   AND ("old"."dataareaid", "old"."payment_day_name", "old"."description") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description") AS unchanged,
+               CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) AS old_refs,
+               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_days", c.old) AS old
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_days", coalesce(c.old, '{}') || c.new) AS new
+         WHERE c."table" = 'fno.payment_days'
+    )
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+    SELECT 'payment_days', 'to_right', q.op, q.image, q.refs
+      FROM decoded AS d
+     CROSS JOIN LATERAL (VALUES
+           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
+           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
+           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
+           ) AS q(step, op, image, refs, wanted)
+     WHERE q.wanted AND NOT d.unchanged
+     ORDER BY d.seq, q.step;
+    GET DIAGNOSTICS v_queued = ROW_COUNT;
+    RETURN v_queued;
+END
+$wal$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_days/to_right/wal', '1f8042f0c57623554605138b36395c5e52b499a695d1e834b8ce10431bd8ae9f', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''payment_days'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''payment_days'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."wal_payment_days_to_right"(jsonb) CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_days/to_right/snapshot ====
+-- Map 'payment_days', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_days_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_days',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+             ORDER BY "new"."dataareaid", "new"."payment_day_name"), '[]')
+      FROM (SELECT * FROM "fno"."payment_days" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_day_name") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_day_name' AS character varying(30))))
+             ORDER BY "new"."dataareaid", "new"."payment_day_name"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_days/to_right/snapshot', '91839481abcbeff145b1ee1454398f5c74b80b4eab8d2a21ecf0e4687b15cb33', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_day_lines/to_right/wal ====
+-- Map 'payment_day_lines', 'to_right': changes of "fno"."payment_day_lines" decoded from the WAL
+-- (wal2json), queued as its capture trigger would queue them: a row counts while it
+-- matches the filter. The old row holds the replica identity's columns, which
+-- validate checked cover the key and the filter. An update leaves a TOASTed value
+-- it did not touch out of the decoded row: that value is read from the row here
+-- (it is unchanged), so the other side never receives a null for it.
+CREATE OR REPLACE FUNCTION "replicator"."wal_payment_day_lines_to_right"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $wal$
+DECLARE
+    v_queued integer;
+BEGIN
+    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_day_lines' AND direction = 'to_right' AND state = 'stopped') THEN
+        RETURN 0;
+    END IF;
+    WITH decoded AS (
+        SELECT c.seq, c.op, c.old AS old_image,
+               CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'payment_day_name', 'line_num', 'week_day', 'day_of_month']::text[]
+                    THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."payment_day_lines" AS cur
+                                    WHERE ("cur"."dataareaid", "cur"."payment_day_name", "cur"."line_num") = ("new"."dataareaid", "new"."payment_day_name", "new"."line_num")), '{}')
+                    ELSE '{}'
+               END || coalesce(c.old, '{}') || c.new AS new_image,
+               c.old IS NOT NULL AND coalesce(true, false) AS old_in,
+               c.op IN ('I', 'U') AND coalesce(true, false) AS new_in,
+               ("old"."dataareaid", "old"."payment_day_name", "old"."line_num") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num") AS same_key,
+               -- Only a full old row (REPLICA IDENTITY FULL) shows that an update
+               -- touched no mapped column; it is then not queued, like the trigger's WHEN.
+               c.op = 'U' AND coalesce(c.old ?& ARRAY['dataareaid', 'payment_day_name', 'line_num', 'week_day', 'day_of_month']::text[], false)
+                   AND ("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."week_day", "old"."day_of_month") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num", "new"."week_day", "new"."day_of_month") AS unchanged,
+               CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
+       'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day_name") END) AS jsonb) AS old_refs,
+               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END) AS jsonb) AS new_refs
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_day_lines", c.old) AS old
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_day_lines", coalesce(c.old, '{}') || c.new) AS new
+         WHERE c."table" = 'fno.payment_day_lines'
+    )
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+    SELECT 'payment_day_lines', 'to_right', q.op, q.image, q.refs
+      FROM decoded AS d
+     CROSS JOIN LATERAL (VALUES
+           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
+           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
+           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
+           ) AS q(step, op, image, refs, wanted)
+     WHERE q.wanted AND NOT d.unchanged
+     ORDER BY d.seq, q.step;
+    GET DIAGNOSTICS v_queued = ROW_COUNT;
+    RETURN v_queued;
+END
+$wal$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_day_lines/to_right/wal', '7062fd36cb0b3962866cc7fbcce4ef792bb33a0d955ec0887c63b0559b0316b0', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''payment_day_lines'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''payment_day_lines'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."wal_payment_day_lines_to_right"(jsonb) CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_day_lines/to_right/snapshot ====
+-- Map 'payment_day_lines', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_day_lines_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_day_lines',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END))
+             ORDER BY "new"."dataareaid", "new"."payment_day_name", "new"."line_num"), '[]')
+      FROM (SELECT * FROM "fno"."payment_day_lines" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_day_name", "new"."line_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_day_name' AS character varying(30)), CAST(p_after ->> 'line_num' AS integer)))
+             ORDER BY "new"."dataareaid", "new"."payment_day_name", "new"."line_num"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_day_lines/to_right/snapshot', '51543998e81e9f864f61473690178b345d262de8e74bf129d96d1887cf23b41c', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedules/to_right/wal ====
+-- Map 'payment_schedules', 'to_right': changes of "fno"."payment_schedules" decoded from the WAL
+-- (wal2json), queued as its capture trigger would queue them: a row counts while it
+-- matches the filter. The old row holds the replica identity's columns, which
+-- validate checked cover the key and the filter. An update leaves a TOASTed value
+-- it did not touch out of the decoded row: that value is read from the row here
+-- (it is unchanged), so the other side never receives a null for it.
+CREATE OR REPLACE FUNCTION "replicator"."wal_payment_schedules_to_right"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $wal$
+DECLARE
+    v_queued integer;
+BEGIN
+    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_schedules' AND direction = 'to_right' AND state = 'stopped') THEN
+        RETURN 0;
+    END IF;
+    WITH decoded AS (
+        SELECT c.seq, c.op, c.old AS old_image,
+               CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'schedule_name', 'description', 'allocation']::text[]
+                    THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."payment_schedules" AS cur
+                                    WHERE ("cur"."dataareaid", "cur"."schedule_name") = ("new"."dataareaid", "new"."schedule_name")), '{}')
+                    ELSE '{}'
+               END || coalesce(c.old, '{}') || c.new AS new_image,
+               c.old IS NOT NULL AND coalesce(true, false) AS old_in,
+               c.op IN ('I', 'U') AND coalesce(true, false) AS new_in,
+               ("old"."dataareaid", "old"."schedule_name") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."schedule_name") AS same_key,
+               -- Only a full old row (REPLICA IDENTITY FULL) shows that an update
+               -- touched no mapped column; it is then not queued, like the trigger's WHEN.
+               c.op = 'U' AND coalesce(c.old ?& ARRAY['dataareaid', 'schedule_name', 'description', 'allocation']::text[], false)
+                   AND ("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation") AS unchanged,
+               CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) AS old_refs,
+               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedules", c.old) AS old
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedules", coalesce(c.old, '{}') || c.new) AS new
+         WHERE c."table" = 'fno.payment_schedules'
+    )
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+    SELECT 'payment_schedules', 'to_right', q.op, q.image, q.refs
+      FROM decoded AS d
+     CROSS JOIN LATERAL (VALUES
+           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
+           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
+           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
+           ) AS q(step, op, image, refs, wanted)
+     WHERE q.wanted AND NOT d.unchanged
+     ORDER BY d.seq, q.step;
+    GET DIAGNOSTICS v_queued = ROW_COUNT;
+    RETURN v_queued;
+END
+$wal$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedules/to_right/wal', '97878dee17a2ed4e4adfe61a7b3ac1df0a3b34711ff07369f76cf122584971e7', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''payment_schedules'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''payment_schedules'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."wal_payment_schedules_to_right"(jsonb) CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedules/to_right/snapshot ====
+-- Map 'payment_schedules', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_schedules_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedules',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+             ORDER BY "new"."dataareaid", "new"."schedule_name"), '[]')
+      FROM (SELECT * FROM "fno"."payment_schedules" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."schedule_name") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'schedule_name' AS character varying(30))))
+             ORDER BY "new"."dataareaid", "new"."schedule_name"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedules/to_right/snapshot', '682d7f4b398849b1ddeeb5d017e327bd08511ada8c15d92579d57e36e70e020f', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedule_lines/to_right/wal ====
+-- Map 'payment_schedule_lines', 'to_right': changes of "fno"."payment_schedule_lines" decoded from the WAL
+-- (wal2json), queued as its capture trigger would queue them: a row counts while it
+-- matches the filter. The old row holds the replica identity's columns, which
+-- validate checked cover the key and the filter. An update leaves a TOASTed value
+-- it did not touch out of the decoded row: that value is read from the row here
+-- (it is unchanged), so the other side never receives a null for it.
+CREATE OR REPLACE FUNCTION "replicator"."wal_payment_schedule_lines_to_right"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $wal$
+DECLARE
+    v_queued integer;
+BEGIN
+    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right' AND state = 'stopped') THEN
+        RETURN 0;
+    END IF;
+    WITH decoded AS (
+        SELECT c.seq, c.op, c.old AS old_image,
+               CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'schedule_name', 'line_num', 'percent', 'due_months', 'due_days']::text[]
+                    THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."payment_schedule_lines" AS cur
+                                    WHERE ("cur"."dataareaid", "cur"."schedule_name", "cur"."line_num") = ("new"."dataareaid", "new"."schedule_name", "new"."line_num")), '{}')
+                    ELSE '{}'
+               END || coalesce(c.old, '{}') || c.new AS new_image,
+               c.old IS NOT NULL AND coalesce(true, false) AS old_in,
+               c.op IN ('I', 'U') AND coalesce(true, false) AS new_in,
+               ("old"."dataareaid", "old"."schedule_name", "old"."line_num") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num") AS same_key,
+               -- Only a full old row (REPLICA IDENTITY FULL) shows that an update
+               -- touched no mapped column; it is then not queued, like the trigger's WHEN.
+               c.op = 'U' AND coalesce(c.old ?& ARRAY['dataareaid', 'schedule_name', 'line_num', 'percent', 'due_months', 'due_days']::text[], false)
+                   AND ("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."percent", "old"."due_months", "old"."due_days") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num", "new"."percent", "new"."due_months", "new"."due_days") AS unchanged,
+               CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'schedule_name', "old"."schedule_name") END) AS jsonb) AS old_refs,
+               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END) AS jsonb) AS new_refs
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedule_lines", c.old) AS old
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedule_lines", coalesce(c.old, '{}') || c.new) AS new
+         WHERE c."table" = 'fno.payment_schedule_lines'
+    )
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+    SELECT 'payment_schedule_lines', 'to_right', q.op, q.image, q.refs
+      FROM decoded AS d
+     CROSS JOIN LATERAL (VALUES
+           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
+           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
+           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
+           ) AS q(step, op, image, refs, wanted)
+     WHERE q.wanted AND NOT d.unchanged
+     ORDER BY d.seq, q.step;
+    GET DIAGNOSTICS v_queued = ROW_COUNT;
+    RETURN v_queued;
+END
+$wal$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedule_lines/to_right/wal', '6541fd08fc9fd26e580e261490352cef9f9cad015a529005c62c47aab62e95ec', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''payment_schedule_lines'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''payment_schedule_lines'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."wal_payment_schedule_lines_to_right"(jsonb) CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedule_lines/to_right/snapshot ====
+-- Map 'payment_schedule_lines', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_schedule_lines_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedule_lines',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END))
+             ORDER BY "new"."dataareaid", "new"."schedule_name", "new"."line_num"), '[]')
+      FROM (SELECT * FROM "fno"."payment_schedule_lines" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."schedule_name", "new"."line_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'schedule_name' AS character varying(30)), CAST(p_after ->> 'line_num' AS integer)))
+             ORDER BY "new"."dataareaid", "new"."schedule_name", "new"."line_num"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedule_lines/to_right/snapshot', 'd5699cd67b0dbf554d2722275dce0a1278ee478cfa11587869c619f97056dfdb', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_terms/to_right/wal ====
+-- Map 'payment_terms', 'to_right': changes of "fno"."payment_terms" decoded from the WAL
+-- (wal2json), queued as its capture trigger would queue them: a row counts while it
+-- matches the filter. The old row holds the replica identity's columns, which
+-- validate checked cover the key and the filter. An update leaves a TOASTed value
+-- it did not touch out of the decoded row: that value is read from the row here
+-- (it is unchanged), so the other side never receives a null for it.
+CREATE OR REPLACE FUNCTION "replicator"."wal_payment_terms_to_right"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $wal$
+DECLARE
+    v_queued integer;
+BEGIN
+    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_terms' AND direction = 'to_right' AND state = 'stopped') THEN
+        RETURN 0;
+    END IF;
+    WITH decoded AS (
+        SELECT c.seq, c.op, c.old AS old_image,
+               CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'payment_term_id', 'description', 'net_days', 'payment_schedule', 'payment_day']::text[]
+                    THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."payment_terms" AS cur
+                                    WHERE ("cur"."dataareaid", "cur"."payment_term_id") = ("new"."dataareaid", "new"."payment_term_id")), '{}')
+                    ELSE '{}'
+               END || coalesce(c.old, '{}') || c.new AS new_image,
+               c.old IS NOT NULL AND coalesce(true, false) AS old_in,
+               c.op IN ('I', 'U') AND coalesce(true, false) AS new_in,
+               ("old"."dataareaid", "old"."payment_term_id") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id") AS same_key,
+               -- Only a full old row (REPLICA IDENTITY FULL) shows that an update
+               -- touched no mapped column; it is then not queued, like the trigger's WHEN.
+               c.op = 'U' AND coalesce(c.old ?& ARRAY['dataareaid', 'payment_term_id', 'description', 'net_days', 'payment_schedule', 'payment_day']::text[], false)
+                   AND ("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days", "old"."payment_schedule", "old"."payment_day") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days", "new"."payment_schedule", "new"."payment_day") AS unchanged,
+               CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'schedule_name', "old"."payment_schedule") END,
+       'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day") END) AS jsonb) AS old_refs,
+               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."payment_schedule") END,
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END) AS jsonb) AS new_refs
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_terms", c.old) AS old
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_terms", coalesce(c.old, '{}') || c.new) AS new
+         WHERE c."table" = 'fno.payment_terms'
+    )
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+    SELECT 'payment_terms', 'to_right', q.op, q.image, q.refs
+      FROM decoded AS d
+     CROSS JOIN LATERAL (VALUES
+           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
+           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
+           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
+           ) AS q(step, op, image, refs, wanted)
+     WHERE q.wanted AND NOT d.unchanged
+     ORDER BY d.seq, q.step;
+    GET DIAGNOSTICS v_queued = ROW_COUNT;
+    RETURN v_queued;
+END
+$wal$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_terms/to_right/wal', 'e8911819aa32228b8ac6842690b1e8e20f2b009e3617622fbd2c1abd0f2fb11b', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''payment_terms'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''payment_terms'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."wal_payment_terms_to_right"(jsonb) CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_terms/to_right/snapshot ====
+-- Map 'payment_terms', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_payment_terms_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_terms',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."payment_schedule") END,
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END))
+             ORDER BY "new"."dataareaid", "new"."payment_term_id"), '[]')
+      FROM (SELECT * FROM "fno"."payment_terms" AS "new"
+             WHERE coalesce(true, false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."payment_term_id") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'payment_term_id' AS character varying(10))))
+             ORDER BY "new"."dataareaid", "new"."payment_term_id"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_terms/to_right/snapshot', '25a6d4a6af9025cd0b7d1854646dd3ce7065c14e6f8e6463357a4c02f549782a', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_organization/to_right/wal ====
+-- Map 'customers_organization', 'to_right': changes of "fno"."customers" decoded from the WAL
+-- (wal2json), queued as its capture trigger would queue them: a row counts while it
+-- matches the filter. The old row holds the replica identity's columns, which
+-- validate checked cover the key and the filter. An update leaves a TOASTed value
+-- it did not touch out of the decoded row: that value is read from the row here
+-- (it is unchanged), so the other side never receives a null for it.
+CREATE OR REPLACE FUNCTION "replicator"."wal_customers_organization_to_right"(p_changes jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $wal$
+DECLARE
+    v_queued integer;
+BEGIN
+    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customers_organization' AND direction = 'to_right' AND state = 'stopped') THEN
+        RETURN 0;
+    END IF;
+    WITH decoded AS (
+        SELECT c.seq, c.op, c.old AS old_image,
+               CASE WHEN c.op = 'U' AND NOT (coalesce(c.old, '{}') || c.new) ?& ARRAY['dataareaid', 'account_num', 'name', 'customer_group', 'payment_terms', 'payment_method', 'email', 'credit_limit', 'blocked', 'party_type']::text[]
+                    THEN coalesce((SELECT to_jsonb(cur) FROM "fno"."customers" AS cur
+                                    WHERE ("cur"."dataareaid", "cur"."account_num") = ("new"."dataareaid", "new"."account_num")), '{}')
+                    ELSE '{}'
+               END || coalesce(c.old, '{}') || c.new AS new_image,
+               c.old IS NOT NULL AND coalesce(("old"."party_type" = 'Organization'), false) AS old_in,
+               c.op IN ('I', 'U') AND coalesce(("new"."party_type" = 'Organization'), false) AS new_in,
+               ("old"."dataareaid", "old"."account_num") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."account_num") AS same_key,
+               -- Only a full old row (REPLICA IDENTITY FULL) shows that an update
+               -- touched no mapped column; it is then not queued, like the trigger's WHEN.
+               c.op = 'U' AND coalesce(c.old ?& ARRAY['dataareaid', 'account_num', 'name', 'customer_group', 'payment_terms', 'payment_method', 'email', 'credit_limit', 'blocked', 'party_type']::text[], false)
+                   AND ("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."payment_method", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."payment_method", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type") AS unchanged,
+               CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
+       'customergroupid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'customer_group', "old"."customer_group") END,
+       'paymenttermid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_term_id', "old"."payment_terms") END,
+       'customerpaymentmethodid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_method', "old"."payment_method") END) AS jsonb) AS old_refs,
+               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'customergroupid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'customer_group', "new"."customer_group") END,
+       'paymenttermid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_term_id', "new"."payment_terms") END,
+       'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END) AS jsonb) AS new_refs
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", c.old) AS old
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", coalesce(c.old, '{}') || c.new) AS new
+         WHERE c."table" = 'fno.customers'
+    )
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+    SELECT 'customers_organization', 'to_right', q.op, q.image, q.refs
+      FROM decoded AS d
+     CROSS JOIN LATERAL (VALUES
+           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
+           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
+           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
+           ) AS q(step, op, image, refs, wanted)
+     WHERE q.wanted AND NOT d.unchanged
+     ORDER BY d.seq, q.step;
+    GET DIAGNOSTICS v_queued = ROW_COUNT;
+    RETURN v_queued;
+END
+$wal$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_organization/to_right/wal', '6ad30637349e3527e874078f86e4466438927f082dd22990c3772ff03feb1001', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+DO $guard$
+DECLARE
+    v_queued bigint;
+BEGIN
+    SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
+     WHERE map_name = ''customers_organization'' AND direction = ''to_right'';
+    IF v_queued > 0 THEN
+        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
+            ''customers_organization'', ''to_right'', v_queued
+            USING ERRCODE = ''object_in_use'';
+    END IF;
+END
+$guard$;
+DROP FUNCTION IF EXISTS "replicator"."wal_customers_organization_to_right"(jsonb) CASCADE;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_organization/to_right/snapshot ====
+-- Map 'customers_organization', 'to_right': the rows an initial sync copies, a chunk at a
+-- time in key order, as the changes the apply functions take (refs as a capture adds them).
+CREATE OR REPLACE FUNCTION "replicator"."snapshot_customers_organization_to_right"(p_after jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $snapshot$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_organization',
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'customergroupid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'customer_group', "new"."customer_group") END,
+       'paymenttermid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_term_id', "new"."payment_terms") END,
+       'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END))
+             ORDER BY "new"."dataareaid", "new"."account_num"), '[]')
+      FROM (SELECT * FROM "fno"."customers" AS "new"
+             WHERE coalesce(("new"."party_type" = 'Organization'), false)
+               AND (p_after IS NULL OR ("new"."dataareaid", "new"."account_num") > (CAST(p_after ->> 'dataareaid' AS character varying(4)), CAST(p_after ->> 'account_num' AS character varying(20))))
+             ORDER BY "new"."dataareaid", "new"."account_num"
+             LIMIT p_limit) AS "new"
+$snapshot$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_organization/to_right/snapshot', '8c6400683062a09706b2b9ebedb534721a6480061f6f311879f3c03dea188921', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create wal ====
+-- WAL capture on this database. The replicator's own writes run under these
+-- replication origins, and the listener asks the slot to leave out changes that
+-- carry them (loop safety); replicator_capture also records, with each queued
+-- transaction, how far the slot has been read (exactly once).
+SELECT pg_replication_origin_create(name)
+  FROM unnest(ARRAY['replicator_apply', 'replicator_capture', 'replicator_sync', 'replicator_admin']::text[]) AS purpose,
+       concat(purpose, '/', current_database()) AS name
+ WHERE pg_replication_origin_oid(name) IS NULL;
+-- What the listener reads: this slot, for changes of these tables.
+INSERT INTO "replicator"."wal_listener" (slot_name, tables)
+VALUES ('replicator_fno', ARRAY['fno.companies', 'fno.contact_persons', 'fno.customer_groups', 'fno.customer_payment_methods', 'fno.customers', 'fno.loyalty_cards', 'fno.name_affixes', 'fno.payment_days', 'fno.payment_day_lines', 'fno.payment_schedules', 'fno.payment_schedule_lines', 'fno.payment_terms']::text[])
+    ON CONFLICT (slot_name) DO UPDATE SET tables = EXCLUDED.tables;
+
+-- The listener's entry point: wal2json (format 2) messages of one source
+-- transaction, in order, turned into queued changes by each map's function.
+CREATE OR REPLACE FUNCTION "replicator"."capture_wal"(p_messages jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $route$
+DECLARE
+    v_changes jsonb;
+    v_queued integer := 0;
+BEGIN
+    SELECT jsonb_agg(jsonb_build_object(
+               'seq', m.seq,
+               'table', (m.value->>'schema') || '.' || (m.value->>'table'),
+               'op', m.value->>'action',
+               'old', (SELECT jsonb_object_agg(x->>'name', x->'value')
+                         FROM jsonb_array_elements(m.value->'identity') AS x),
+               'new', (SELECT jsonb_object_agg(x->>'name', x->'value')
+                         FROM jsonb_array_elements(m.value->'columns') AS x))
+             ORDER BY m.seq)
+      INTO v_changes
+      FROM jsonb_array_elements(p_messages) WITH ORDINALITY AS m(value, seq)
+     WHERE m.value->>'action' IN ('I', 'U', 'D', 'T');
+    IF v_changes IS NULL THEN
+        RETURN 0;
+    END IF;
+    v_queued := v_queued + "replicator"."wal_companies_to_right"(v_changes);
+    v_queued := v_queued + "replicator"."wal_contact_persons_to_right"(v_changes);
+    v_queued := v_queued + "replicator"."wal_customer_groups_to_right"(v_changes);
+    v_queued := v_queued + "replicator"."wal_customer_payment_methods_to_right"(v_changes);
+    v_queued := v_queued + "replicator"."wal_customers_person_to_right"(v_changes);
+    v_queued := v_queued + "replicator"."wal_loyalty_cards_to_right"(v_changes);
+    v_queued := v_queued + "replicator"."wal_name_affixes_to_right"(v_changes);
+    v_queued := v_queued + "replicator"."wal_payment_days_to_right"(v_changes);
+    v_queued := v_queued + "replicator"."wal_payment_day_lines_to_right"(v_changes);
+    v_queued := v_queued + "replicator"."wal_payment_schedules_to_right"(v_changes);
+    v_queued := v_queued + "replicator"."wal_payment_schedule_lines_to_right"(v_changes);
+    v_queued := v_queued + "replicator"."wal_payment_terms_to_right"(v_changes);
+    v_queued := v_queued + "replicator"."wal_customers_organization_to_right"(v_changes);
+    RETURN v_queued;
+END
+$route$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('wal', 'a40b3d40963b9562e02daac3da301e9eeecb7d608862c51a608f9924db1a1691', '-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
+DROP FUNCTION IF EXISTS "replicator"."capture_wal"(jsonb);
+DELETE FROM "replicator"."wal_listener" WHERE slot_name = ''replicator_fno'';
+SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ''replicator_fno'';
+SELECT pg_replication_origin_drop(name)
+  FROM unnest(ARRAY[''replicator_apply'', ''replicator_capture'', ''replicator_sync'', ''replicator_admin'']::text[]) AS purpose,
+       concat(purpose, ''/'', current_database()) AS name
+ WHERE pg_replication_origin_oid(name) IS NOT NULL;
+')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create registry ====
+-- The maps and directions this database takes part in.
+INSERT INTO "replicator"."map_state" (map_name, direction)
+VALUES ('companies', 'to_right'), ('companies', 'to_left'), ('contact_persons', 'to_right'), ('contact_persons', 'to_left'), ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customer_payment_methods', 'to_right'), ('customer_payment_methods', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('loyalty_cards', 'to_right'), ('loyalty_cards', 'to_left'), ('name_affixes', 'to_right'), ('name_affixes', 'to_left'), ('payment_days', 'to_right'), ('payment_days', 'to_left'), ('payment_day_lines', 'to_right'), ('payment_day_lines', 'to_left'), ('payment_schedules', 'to_right'), ('payment_schedules', 'to_left'), ('payment_schedule_lines', 'to_right'), ('payment_schedule_lines', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left')
+ON CONFLICT (map_name, direction) DO NOTHING;
+DELETE FROM "replicator"."map_state"
+ WHERE (map_name, direction) NOT IN (VALUES ('companies', 'to_right'), ('companies', 'to_left'), ('contact_persons', 'to_right'), ('contact_persons', 'to_left'), ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customer_payment_methods', 'to_right'), ('customer_payment_methods', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('loyalty_cards', 'to_right'), ('loyalty_cards', 'to_left'), ('name_affixes', 'to_right'), ('name_affixes', 'to_left'), ('payment_days', 'to_right'), ('payment_days', 'to_left'), ('payment_day_lines', 'to_right'), ('payment_day_lines', 'to_left'), ('payment_schedules', 'to_right'), ('payment_schedules', 'to_left'), ('payment_schedule_lines', 'to_right'), ('payment_schedule_lines', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left'));
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751100b9', '')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('8888847d3bdad9d4e8edf4d2c92b093891f0fb1af552619253cb1815839c4784');
+INSERT INTO replicator.activity_log (kind, message, detail)
+VALUES ('deploy', 'deployed bundle 8888847d3bda: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '8888847d3bdad9d4e8edf4d2c92b093891f0fb1af552619253cb1815839c4784'));

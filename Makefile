@@ -70,14 +70,14 @@ test: postgres install
 demo: postgres install
 	$(BIN)/python -m replicator.demo
 
-# The figures of the README's performance section; BENCH_ROWS, BENCH_BIG_ROWS
-# and BENCH_REPEAT scale it. Writes bench/results.json.
+# The figures of the README's performance section; BENCH_ROWS, BENCH_BIG_ROWS,
+# BENCH_WAL_ROWS and BENCH_REPEAT scale it. Writes bench/results.json.
 bench: postgres install
 	$(BIN)/python -m bench.run
 
 # The same harness at toy sizes, so CI notices when it breaks (figures meaningless).
 bench-smoke: postgres install
-	BENCH_ROWS=200 BENCH_BIG_ROWS=1000 BENCH_REPEAT=1 BENCH_LATENCY_SECONDS=1 \
+	BENCH_ROWS=200 BENCH_BIG_ROWS=1000 BENCH_WAL_ROWS=2000 BENCH_REPEAT=1 BENCH_LATENCY_SECONDS=1 \
 	    BENCH_WRITER_SECONDS=1 BENCH_RESULTS=/tmp/replicator-bench-smoke.json $(BIN)/python -m bench.run
 
 lint: install

@@ -1,10 +1,15 @@
 """Benchmark databases: the customer-master example, deployed or not, and the
-workload written into it."""
+workload written into it.
+
+    .venv/bin/python -m bench.databases CONFIG   # the applier of measured_applier()
+"""
 
 from __future__ import annotations
 
 import io
+import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -13,8 +18,9 @@ from pathlib import Path
 
 import psycopg
 
-from replicator import commands
+from replicator import applier, commands
 from replicator.config import load_config
+from replicator.listener import Listener
 from replicator.throwaway import ThrowawayServer
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "customer-master"
@@ -44,6 +50,33 @@ CREATE TRIGGER bench_arrived AFTER INSERT ON cds.account
 FOR EACH ROW EXECUTE FUNCTION public.bench_arrived();
 """
 
+# What validate asks of the example before its sides may use WAL capture: a replica
+# identity that carries each map's key (the natural-key unique index), and FULL
+# where a map's filter reads a column no such index holds.
+WAL_IDENTITIES = {
+    "fno": """
+ALTER TABLE fno.customers REPLICA IDENTITY FULL;
+""",
+    "cds": """
+ALTER TABLE cds.company REPLICA IDENTITY USING INDEX company_company_code_key;
+ALTER TABLE cds.customer_group
+    REPLICA IDENTITY USING INDEX customer_group_companyid_group_code_key;
+ALTER TABLE cds.payment_schedule REPLICA IDENTITY USING INDEX payment_schedule_companyid_name_key;
+ALTER TABLE cds.payment_schedule_line
+    REPLICA IDENTITY USING INDEX payment_schedule_line_companyid_paymentscheduleid_line_numb_key;
+ALTER TABLE cds.payment_day REPLICA IDENTITY USING INDEX payment_day_companyid_name_key;
+ALTER TABLE cds.payment_day_line
+    REPLICA IDENTITY USING INDEX payment_day_line_companyid_paymentdayid_line_number_key;
+ALTER TABLE cds.payment_term REPLICA IDENTITY USING INDEX payment_term_companyid_code_key;
+ALTER TABLE cds.customer_payment_method
+    REPLICA IDENTITY USING INDEX customer_payment_method_companyid_code_key;
+ALTER TABLE cds.loyalty_card REPLICA IDENTITY USING INDEX loyalty_card_card_number_key;
+ALTER TABLE cds.name_affix REPLICA IDENTITY USING INDEX name_affix_affix_affix_type_key;
+ALTER TABLE cds.account REPLICA IDENTITY FULL;
+ALTER TABLE cds.contact REPLICA IDENTITY FULL;
+""",
+}
+
 
 def example_databases(servers: tuple[ThrowawayServer, ...], name: str) -> tuple[str, str]:
     """(left url, right url): both schemas in one database, or fno on the first server and
@@ -65,12 +98,29 @@ def drop(servers: tuple[ThrowawayServer, ...], name: str) -> None:
         server.drop_database(name)
 
 
-def project(work: Path, name: str, left: str, right: str, online: str | None = None) -> Path:
+def project(
+    work: Path,
+    name: str,
+    left: str,
+    right: str,
+    online: str | None = None,
+    capture: str = "trigger",
+) -> Path:
     """A copy of the example pointing at the urls (with ``online``, that map made
-    online); returns its replicator.toml."""
+    online; with ``capture = "wal"``, both sides read from their WAL slot); returns
+    its replicator.toml."""
     root = work / name
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("*.sql"))
+    if capture != "trigger":
+        config_path = root / "replicator.toml"
+        text = config_path.read_text()
+        for variable in ("REPLICATOR_LEFT", "REPLICATOR_RIGHT"):
+            text = text.replace(
+                f'conninfo_env = "{variable}"',
+                f'conninfo_env = "{variable}"\ncapture = "{capture}"',
+            )
+        config_path.write_text(text)
     if online is not None:
         path = root / "maps" / f"{online}.toml"
         path.write_text(
@@ -84,8 +134,14 @@ def environment(left: str, right: str) -> dict[str, str]:
 
 
 def deploy(config_path: Path, left: str, right: str) -> None:
+    """Deploy the project; a side with WAL capture first gets its replica identities."""
     os.environ.update(REPLICATOR_LEFT=left, REPLICATOR_RIGHT=right)
-    commands.cmd_deploy(load_config(config_path), io.StringIO())
+    config = load_config(config_path)
+    for side, url in ((config.left, left), (config.right, right)):
+        if side.capture == "wal":
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(WAL_IDENTITIES[side.schema].encode())
+    commands.cmd_deploy(config, io.StringIO())
 
 
 def start_applier(config_path: Path, left: str, right: str, *extra: str) -> subprocess.Popen[bytes]:
@@ -120,3 +176,43 @@ def peak_rss_mb(process: subprocess.Popen[bytes]) -> float:
             break
         time.sleep(0.05)
     return peak / 1024
+
+
+class _RecordedListener(Listener):
+    """A Listener that leaves itself in ``opened``, so its peak_held outlives the run."""
+
+    opened: list[Listener] = []
+
+    def open(self) -> None:
+        _RecordedListener.opened.append(self)
+        super().open()
+
+
+def measured_applier(config_path: Path, left: str, right: str) -> subprocess.Popen[bytes]:
+    """``replicator run --once`` in a child that, once done, prints one JSON line on
+    stdout: the seconds cmd_run took, the listeners' peak_held and its own peak RSS."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.databases", str(config_path)],
+        cwd=EXAMPLE.parent.parent,  # where the bench package is, wherever we were started
+        env=environment(left, right),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def main() -> int:
+    """The child of measured_applier: cmd_run exactly as the CLI calls it, with each
+    Listener recorded; stdout carries only the JSON line."""
+    applier.Listener = _RecordedListener  # type: ignore[attr-defined]
+    config = load_config(Path(sys.argv[1]))
+    started = time.perf_counter()
+    exit_code = commands.cmd_run(config, once=True)
+    seconds = time.perf_counter() - started
+    peak_held = max((listener.peak_held for listener in _RecordedListener.opened), default=0)
+    peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux: kB
+    print(json.dumps({"seconds": seconds, "peak_held": peak_held, "peak_rss_kb": peak_rss_kb}))
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

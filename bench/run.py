@@ -1,9 +1,12 @@
 """``make bench``: the figures a DBA asks for, each as a ratio to a ceiling or to
 native logical replication measured in the same run, on throw-away servers.
 
-    BENCH_ROWS=50000 BENCH_BIG_ROWS=200000 BENCH_REPEAT=3 .venv/bin/python -m bench.run
+    BENCH_ROWS=50000 BENCH_BIG_ROWS=200000 BENCH_REPEAT=3 \
+        BENCH_WAL_ROWS=1000000 BENCH_WAL_REPEAT=1 .venv/bin/python -m bench.run
 
-Writes bench/results.json and prints the table. Each figure is the median of
+BENCH_WAL_ROWS is the size of the one source transaction section 9 decodes from
+a WAL slot, BENCH_WAL_REPEAT how often (once by default: a million rows take
+minutes). Writes bench/results.json and prints the table. Each figure is the median of
 BENCH_REPEAT repetitions, with min and max. Sections whose feature does not
 exist yet say so instead of a figure.
 """
@@ -31,6 +34,7 @@ from bench.databases import (
     deploy,
     drop,
     example_databases,
+    measured_applier,
     peak_rss_mb,
     project,
     start_applier,
@@ -66,6 +70,8 @@ class Bench:
         self.work = work
         self.rows = int(os.environ.get("BENCH_ROWS", "50000"))
         self.big = int(os.environ.get("BENCH_BIG_ROWS", "200000"))
+        self.wal_rows = int(os.environ.get("BENCH_WAL_ROWS", "1000000"))
+        self.wal_times = int(os.environ.get("BENCH_WAL_REPEAT", "1"))
         self.times = int(os.environ.get("BENCH_REPEAT", "3"))
         self.latency_seconds = float(os.environ.get("BENCH_LATENCY_SECONDS", "10"))
         self.writer_seconds = int(os.environ.get("BENCH_WRITER_SECONDS", "15"))
@@ -200,12 +206,26 @@ class Bench:
         return figure, latencies
 
     # 3 ------------------------------------------------------------------------------
-    def replicator(self, ceilings: dict[str, Figure], native: Figure) -> None:
+    def replicator(self, ceilings: dict[str, Figure], native: Figure) -> dict[str, Figure]:
         section = "3. replicator, queued, trigger capture, two-way maps"
+        return self._throughputs(section, "trigger", ceilings, native)
+
+    def _throughputs(
+        self,
+        section: str,
+        capture: str,
+        ceilings: dict[str, Figure],
+        native: Figure,
+        triggers: dict[str, Figure] | None = None,
+    ) -> dict[str, Figure]:
+        """Throughput in one database and between two servers, as ratios to native LR, to
+        INSERT ... SELECT and (given ``triggers``) to trigger capture; returns the figures."""
         ceiling = ceilings["INSERT ... SELECT with the transforms"].median
+        figures: dict[str, Figure] = {}
         for two_servers in (False, True):
             where = "two servers" if two_servers else "one database"
-            figure = repeat(self.times, "rows/s", partial(self._replicated, two_servers))
+            figure = repeat(self.times, "rows/s", partial(self._replicated, two_servers, capture))
+            figures[where] = figure
             self.report.add(section, f"{where}: throughput", figure)
             self.report.add(
                 section,
@@ -215,11 +235,18 @@ class Bench:
             self.report.add(
                 section, f"{where}: ratio to INSERT ... SELECT", round(figure.median / ceiling, 3)
             )
+            if triggers is not None:
+                self.report.add(
+                    section,
+                    f"{where}: ratio to trigger capture",
+                    round(figure.median / triggers[where].median, 3),
+                )
+        return figures
 
-    def _replicated(self, two_servers: bool) -> float:
+    def _replicated(self, two_servers: bool, capture: str = "trigger") -> float:
         """Rows/s from the first insert until the last row is visible on the other side."""
         name, left, right = self.fresh(two_servers)
-        config_path = project(self.work, name, left, right)
+        config_path = project(self.work, name, left, right, capture=capture)
         deploy(config_path, left, right)
         applier = start_applier(config_path, left, right)
         try:
@@ -235,10 +262,9 @@ class Bench:
         return measured
 
     # 4 ------------------------------------------------------------------------------
-    def wal(self) -> None:
-        self.report.add(
-            "4. replicator with WAL capture", "skipped", "WAL capture is not built yet (issue 6)"
-        )
+    def wal(self, ceilings: dict[str, Figure], native: Figure, triggers: dict[str, Figure]) -> None:
+        section = "4. replicator, queued, WAL capture (wal2json slot), two-way maps"
+        self._throughputs(section, "wal", ceilings, native, triggers)
 
     # 5 ------------------------------------------------------------------------------
     def latency(self, native: list[float]) -> None:
@@ -305,7 +331,6 @@ class Bench:
                 f"{configuration}: ratio to no capture",
                 round(statistics.median(values) / baseline, 3),
             )
-        self.report.add(section, "WAL capture", "skipped: not built yet (issue 6)")
 
     # 7 ------------------------------------------------------------------------------
     def bulk_load(self) -> None:
@@ -414,6 +439,46 @@ class Bench:
         self.report.add(
             section, "one source transaction", repeat(self.times, "MB", lambda: peak(True))
         )
+        self._wal_memory(section)
+
+    def _wal_memory(self, section: str) -> None:
+        """One source transaction of BENCH_WAL_ROWS rows, captured by the WAL slot, then
+        decoded, queued and applied by ``replicator run --once`` in a child process."""
+        runs: list[tuple[float, float, float]] = []  # (MB, seconds, peak held)
+        for _ in range(self.wal_times):
+            name, left, right = self.fresh()
+            config_path = project(self.work, name, left, right, capture="wal")
+            deploy(config_path, left, right)
+            with psycopg.connect(left, autocommit=True) as conn:
+                # Flushed at commit, so the slot can decode it once the applier starts.
+                conn.execute("SET synchronous_commit = on")
+                conn.execute(CARDS, {"prefix": "W", "rows": self.wal_rows})
+            child = measured_applier(config_path, left, right)
+            megabytes = peak_rss_mb(child)
+            out, _ = child.communicate()
+            if child.returncode != 0:
+                raise RuntimeError(f"the applier exited {child.returncode}")
+            arrived = count(right, "cds.loyalty_card")
+            if arrived != self.wal_rows:
+                raise RuntimeError(f"{arrived} of {self.wal_rows} WAL-captured rows arrived")
+            measured = json.loads(out)
+            # Sampling can miss the last 50 ms; the child's own high-water mark cannot.
+            megabytes = max(megabytes, measured["peak_rss_kb"] / 1024)
+            runs.append((megabytes, float(measured["seconds"]), float(measured["peak_held"])))
+            self.release(name)
+        what = f"WAL capture, one {self.wal_rows}-row transaction"
+        self.report.add(section, f"{what}: peak RSS", Figure("MB", tuple(r[0] for r in runs)))
+        self.report.add(
+            section,
+            f"{what}: decoded and applied",
+            Figure("rows/s", tuple(self.wal_rows / r[1] for r in runs)),
+        )
+        self.report.add(section, f"{what}: seconds", Figure("s", tuple(r[1] for r in runs)))
+        self.report.add(
+            section,
+            f"{what}: listener peak held",
+            Figure("messages", tuple(r[2] for r in runs)),
+        )
 
 
 def _warm_up(left: str, right: str, target: str) -> None:
@@ -443,8 +508,8 @@ def main() -> int:
         bench = Bench((first, second), Path(scratch))
         ceilings = bench.ceilings()
         native, native_latency = bench.native()
-        bench.replicator(ceilings, native)
-        bench.wal()
+        triggers = bench.replicator(ceilings, native)
+        bench.wal(ceilings, native, triggers)
         bench.latency(native_latency)
         bench.writers()
         bench.bulk_load()
@@ -458,7 +523,9 @@ def main() -> int:
         },
         "rows": bench.rows,
         "big_rows": bench.big,
+        "wal_rows": bench.wal_rows,
         "repetitions": bench.times,
+        "wal_repetitions": bench.wal_times,
         "seconds": round(time.monotonic() - started, 1),
         "sections": bench.report.sections,
     }

@@ -2,7 +2,9 @@
 
 Configurations, each in a fresh database on one throw-away server: no capture;
 trigger capture (queued mode) with no applier; the same with an applier
-draining; online mode (the other side written in the writer's transaction).
+draining; online mode (the other side written in the writer's transaction);
+WAL capture (a wal2json slot, no triggers) with no applier, so the slot only
+retains WAL; the same with the applier decoding and draining.
 They run interleaved for several rounds so machine noise spreads evenly, and
 the figures reported are ratios of median TPS to the no-capture median
 measured in the same run.
@@ -30,13 +32,25 @@ UPSERT = """\\set id random(1, 10000)
 INSERT INTO fno.loyalty_cards (card_number, tier, issued_on) VALUES (:id, 'Basic', DATE '2026-01-01' + :n::integer)
 ON CONFLICT (card_number) DO UPDATE SET issued_on = EXCLUDED.issued_on;
 """
-CONFIGURATIONS = ("no capture", "trigger capture", "trigger capture + applier", "online")
+CONFIGURATIONS = (
+    "no capture",
+    "trigger capture",
+    "trigger capture + applier",
+    "online",
+    "WAL capture",
+    "WAL capture + applier",
+)
 
 
 def prepare(server: ThrowawayServer, name: str, configuration: str, work: Path) -> tuple[str, Path]:
     url, _ = example_databases((server,), name)
     config_path = project(
-        work, name, url, url, online="loyalty_cards" if configuration == "online" else None
+        work,
+        name,
+        url,
+        url,
+        online="loyalty_cards" if configuration == "online" else None,
+        capture="wal" if configuration.startswith("WAL") else "trigger",
     )
     if configuration != "no capture":
         deploy(config_path, url, url)

@@ -159,14 +159,19 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
             for direction in table_map.directions
             if source_of(direction) in wal_sides
         ]
-        slot_tables = tuple(
-            dict.fromkeys(
-                f"{tables[m.name][source_of(d)].schema}.{tables[m.name][source_of(d)].name}"
-                for m, d in wal_routes
-            )
-        )
+        route_tables = [
+            f"{tables[m.name][source_of(d)].schema}.{tables[m.name][source_of(d)].name}"
+            for m, d in wal_routes
+        ]
         if wal_sides:
-            artifacts.append(_wal_artifact(config.slot_name(role), slot_tables, wal_routes))
+            artifacts.append(
+                _wal_artifact(
+                    config.slot_name(role),
+                    tuple(dict.fromkeys(route_tables)),
+                    wal_routes,
+                    route_tables,
+                )
+            )
         artifacts.append(_registry_artifact(maps))
         databases.append(
             DatabaseBundle(
@@ -589,7 +594,10 @@ def _capture_artifact(
 
 
 def _wal_artifact(
-    slot: str, tables: tuple[str, ...], routes: list[tuple[TableMap, Direction]]
+    slot: str,
+    tables: tuple[str, ...],
+    routes: list[tuple[TableMap, Direction]],
+    tables_of_routes: list[str],
 ) -> Artifact:
     """A database's WAL capture: the origins, and the function the listener calls."""
     context = {
@@ -597,7 +605,10 @@ def _wal_artifact(
         "tables": Sql(f"ARRAY[{sql_join([literal(t) for t in tables])}]::text[]"),
         "origins": Sql(f"ARRAY[{sql_join([literal(o) for o in origins.ALL])}]::text[]"),
         "route_function": control_function("capture_wal"),
-        "wal_functions": [_function_name("wal", m, d) for m, d in routes],
+        "wal_routes": [
+            {"table": literal(table), "function": _function_name("wal", m, d)}
+            for table, (m, d) in zip(tables_of_routes, routes, strict=True)
+        ],
         "slot": literal(slot),
     }
     return Artifact(

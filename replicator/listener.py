@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -32,16 +32,14 @@ log = logging.getLogger("replicator.listener")
 # Decoded messages of one transaction held in memory before they are handed to the
 # database; a larger transaction is queued in several calls within one transaction.
 CHUNK = 1000
-# An idle source still moves its slot: a message written this often gives the
-# listener a position to advance to, so the slot does not hold back WAL for ever.
-HEARTBEAT_SECONDS = 10.0
-HEARTBEAT_PREFIX = "replicator"
+# How often an idle listener records in replicator.wal_listener that it is alive.
+REPORT_SECONDS = 10.0
 
 PEEK = """
-SELECT lsn, data
+SELECT data
   FROM pg_logical_slot_peek_changes(%s, NULL, %s,
        'format-version', '2', 'include-lsn', 'true', 'include-timestamp', 'true',
-       'add-tables', %s, 'filter-origins', %s, 'add-msg-prefixes', %s)
+       'add-tables', %s, 'filter-origins', %s, 'add-msg-prefixes', 'replicator')
 """
 
 
@@ -75,7 +73,6 @@ class Listener:
     label: str  # the database as the DBA knows it: "fno"
     limit: int
     chunk: int = CHUNK
-    heartbeat_seconds: float = HEARTBEAT_SECONDS
     read: psycopg.Connection[TupleRow] | None = None
     write: psycopg.Connection[TupleRow] | None = None
     slot: str = ""
@@ -83,7 +80,6 @@ class Listener:
     skip_origins: str = ""
     done: int = 0  # commit position of the last source transaction queued
     confirmed: int = 0  # where the slot stands
-    last_heartbeat: float = field(default_factory=time.monotonic)
     last_report: float = 0.0
     peak_held: int = 0  # most decoded messages held in memory at once
 
@@ -144,20 +140,25 @@ class Listener:
         return how many changes were queued."""
         assert self.read is not None and self.write is not None
         self.confirmed = self._check_slot()
-        seen = queued = 0
+        # Whatever committed before this point, the peek below returns or leaves out
+        # (the replicator's own transactions, other tables' changes, other databases'
+        # WAL): if it reads to the end, the slot moves here. So an idle source, or
+        # one busy only with what the slot leaves out, does not hold WAL back.
+        flushed = self.read.execute("SELECT pg_current_wal_flush_lsn()::text").fetchone()
+        self.read.commit()
+        returned = seen = queued = 0
         advance_to = 0
         behind_since: str | None = None
         consumed_at: str | None = None
         with self.read.transaction(), self.read.cursor(name="replicator_wal") as cur:
             cur.itersize = self.chunk
-            cur.execute(
-                PEEK, (self.slot, self.limit, self.tables, self.skip_origins, HEARTBEAT_PREFIX)
-            )
+            cur.execute(PEEK, (self.slot, self.limit, self.tables, self.skip_origins))
             held: list[str] = []
             skip = False
             in_transaction = False
             commit = 0
-            for lsn, data in cur:
+            for (data,) in cur:
+                returned += 1
                 action = data[11]  # {"action":"X",...: the plugin always writes it first
                 if action == "B":
                     begin = json.loads(data)
@@ -181,9 +182,7 @@ class Listener:
                         consumed_at = end["timestamp"]
                     in_transaction = False
                     advance_to = max(advance_to, _lsn(end["nextlsn"]))
-                elif action == "M":
-                    advance_to = max(advance_to, _lsn(lsn))
-                elif not skip:
+                elif action in "IUDT" and not skip:
                     held.append(data)
                     seen += 1
                     self.peak_held = max(self.peak_held, len(held))
@@ -191,20 +190,15 @@ class Listener:
                         queued += self._queue(held)
                         held = []
                         in_transaction = True
+        if behind_since is None and returned < self.limit and flushed is not None:
+            advance_to = max(advance_to, _lsn(flushed[0]))
         if advance_to > self.confirmed:
             self.read.execute(
                 "SELECT pg_replication_slot_advance(%s, %s)", (self.slot, _lsn_text(advance_to))
             )
             self.read.commit()
             self.confirmed = advance_to
-        elif seen == 0 and time.monotonic() - self.last_heartbeat > self.heartbeat_seconds:
-            # Written without an origin, so the slot returns it: see HEARTBEAT_SECONDS.
-            self.read.execute(
-                "SELECT pg_logical_emit_message(false, %s, 'heartbeat')", (HEARTBEAT_PREFIX,)
-            )
-            self.read.commit()
-            self.last_heartbeat = time.monotonic()
-        if seen or behind_since or time.monotonic() - self.last_report > self.heartbeat_seconds:
+        if seen or behind_since or time.monotonic() - self.last_report > REPORT_SECONDS:
             # For status; an idle listener reports now and then rather than every poll.
             self.write.execute(
                 "UPDATE replicator.wal_listener SET read_at = now(), behind_since = %s,"

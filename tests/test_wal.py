@@ -5,6 +5,12 @@ map's policy; the slot is set up by deploy and watched by status."""
 from __future__ import annotations
 
 import json
+import os
+import random
+import signal
+import threading
+import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +19,19 @@ import pytest
 
 from replicator.listener import Listener
 from replicator.throwaway import ThrowawayServer
-from tests.support import Project, audit, cli, queued, rows, wait_for, writes
+from tests.support import (
+    Project,
+    audit,
+    cli,
+    count,
+    queued,
+    rows,
+    running_applier,
+    start_applier,
+    wait_for,
+    wait_for_applier_sessions_to_end,
+    writes,
+)
 
 ITEMS_DDL = """
 CREATE SCHEMA IF NOT EXISTS {schema};
@@ -227,19 +245,19 @@ def test_a_large_transaction_is_read_a_bounded_chunk_at_a_time(project: Project)
     assert rows(project.right_url, "SELECT count(*) FROM crm.items") == [(20000,)]
 
 
-def test_an_idle_slot_still_moves_on_with_heartbeats(
+def test_a_slot_moves_on_while_its_tables_are_idle(
     project: Project, fresh_db: Callable[[ThrowawayServer], str], pg: ThrowawayServer
 ) -> None:
-    listener = Listener(project.left_url, "erp", limit=1000, heartbeat_seconds=0)
+    """WAL the slot decodes nothing from (another database's, the replicator's own
+    writes) must not pile up behind it."""
+    listener = Listener(project.left_url, "erp", limit=1000)
     listener.open()
     try:
         listener.poll()
         before = listener.confirmed
-        # WAL written elsewhere on the server: nothing this slot decodes.
         committed(fresh_db(pg), "CREATE TABLE busy AS SELECT generate_series(1, 10000) AS n")
-        # Nothing to read: a poll writes a heartbeat, a later one (once the WAL writer
-        # flushed it) reads it and moves the slot there.
-        wait_for(lambda: listener.poll() == 0 and listener.confirmed > before, "a heartbeat")
+        assert listener.poll() == 0
+        assert listener.confirmed > before
     finally:
         listener.close()
 
@@ -280,3 +298,184 @@ def test_a_lost_slot_fails_its_maps_and_says_how_to_recover(project: Project) ->
     committed(project.left_url, "INSERT INTO erp.items (code, name) VALUES ('N', 'new')")
     project.drain()
     assert rows(project.right_url, "SELECT code FROM crm.items ORDER BY 1") == [("M",), ("N",)]
+
+
+BACKLOG = 50_000
+
+
+def app_writes(url: str, table: str) -> int:
+    """Rows the application changed in ``table`` (the audit counts each row write)."""
+    return len([w for w in writes(url, table) if not w[1]])
+
+
+def test_sigkill_again_and_again_during_a_backlog_queues_and_applies_each_change_once(
+    project: Project,
+) -> None:
+    audit(project.left_url, "replicator.change_queue")
+    for start in range(0, BACKLOG, 1000):
+        committed(
+            project.left_url,
+            "INSERT INTO erp.items (code, name, price)"
+            f" SELECT 'K' || n, 'item ' || n, n FROM generate_series({start + 1}, {start + 1000}) AS n",
+        )
+    arrived = 0
+    for _ in range(4):
+        applier = start_applier(project)
+        wanted = arrived + 2000
+        wait_for(
+            lambda: count(project.right_url, "crm.items") > wanted,  # noqa: B023
+            "progress to kill",
+        )
+        applier.send_signal(signal.SIGKILL)
+        applier.wait()
+        wait_for_applier_sessions_to_end(project.left_url, project.right_url)
+        arrived = count(project.right_url, "crm.items")
+        assert arrived < BACKLOG, "killed after the end: make the backlog larger"
+    assert project.drain().failed == 0
+    assert rows(project.right_url, "SELECT count(*), sum(price) FROM crm.items") == [
+        (BACKLOG, BACKLOG * (BACKLOG + 1) // 2)
+    ]
+    # Each change read from the slot once into the queue, and written over there once.
+    assert queue_inserts(project.left_url) == BACKLOG
+    assert Counter(writes(project.right_url, "crm.items")) == {("INSERT", True): BACKLOG}
+
+
+def test_restarting_either_server_under_load_repeats_and_loses_nothing(tmp_path: Path) -> None:
+    with ThrowawayServer() as erp_server, ThrowawayServer() as crm_server:
+        left = erp_server.create_database("erp")
+        right = crm_server.create_database("crm")
+        project = items_project(tmp_path, left, right)
+        project.deploy()
+        audit(left, "replicator.change_queue")
+        audit(right, "crm.items")
+        written = Writer(left, "erp.items", "L")
+        with running_applier(project):
+            written.start()
+            wait_for(lambda: count(right, "crm.items") > 200, "replication under load")
+            for server, name in ((crm_server, "CRM"), (erp_server, "ERP")):
+                server.restart()
+                before = count(right, "crm.items")
+                wait_for(
+                    lambda: count(right, "crm.items") > before + 200,  # noqa: B023
+                    f"replication after the {name}'s restart",
+                )
+            written.stop()
+            wait_for(lambda: count(right, "crm.items") == written.rows, "the backlog to drain")
+        assert queue_inserts(left) == written.rows
+        assert Counter(writes(right, "crm.items")) == {("INSERT", True): written.rows}
+
+
+class Writer(threading.Thread):
+    """An application inserting rows into ``table`` in small transactions until stopped,
+    riding out a restart of its server; ``rows`` is what it committed."""
+
+    def __init__(self, url: str, table: str, prefix: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.table, self.prefix = url, table, prefix
+        self.rows = 0
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                with psycopg.connect(self.url, autocommit=True) as conn:
+                    while not self.stopping.is_set():
+                        conn.execute(
+                            f"INSERT INTO {self.table} (code, name)"
+                            " SELECT %s || n, 'x' FROM generate_series(%s::int, %s::int) AS n",
+                            (self.prefix, self.rows + 1, self.rows + 10),
+                        )
+                        self.rows += 10
+                        time.sleep(0.01)
+            except psycopg.OperationalError:
+                time.sleep(0.2)  # the server restarts; an insert cut off never committed
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join()
+        self.rows = count(self.url, self.table)
+
+
+SOAK_SECONDS = float(os.environ.get("REPLICATOR_SOAK_SECONDS", "180"))
+
+COUNT_QUEUED = """
+CREATE TABLE audit.queued (direction text);
+CREATE FUNCTION audit.count_queued() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO audit.queued VALUES (NEW.direction);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER count_queued AFTER INSERT ON replicator.change_queue
+FOR EACH ROW EXECUTE FUNCTION audit.count_queued();
+"""
+
+
+class RandomWriter(threading.Thread):
+    """An application inserting, updating and deleting its own rows at random."""
+
+    def __init__(self, url: str, table: str, prefix: str, seed: int) -> None:
+        super().__init__(daemon=True)
+        self.url, self.table, self.prefix = url, table, prefix
+        self.random = random.Random(seed)
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.stopping.is_set():
+                code = f"{self.prefix}{self.random.randrange(300)}"
+                kind = self.random.random()
+                if kind < 0.4:
+                    conn.execute(
+                        f"INSERT INTO {self.table} (code, name, price) VALUES (%s, 'new', %s)"
+                        " ON CONFLICT (code) DO NOTHING",
+                        (code, self.random.randrange(1000)),
+                    )
+                elif kind < 0.8:
+                    conn.execute(
+                        f"UPDATE {self.table} SET name = %s, price = price + 1 WHERE code = %s",
+                        (f"name {self.random.randrange(5)}", code),
+                    )
+                else:
+                    conn.execute(f"DELETE FROM {self.table} WHERE code = %s", (code,))
+                time.sleep(self.random.random() / 200)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join()
+
+
+@pytest.mark.slow
+def test_minutes_of_random_writes_on_both_sides_end_in_step_without_an_echo(
+    tmp_path: Path, fresh_db: Callable[[ThrowawayServer], str], pg: ThrowawayServer
+) -> None:
+    """Both sides in one database: one slot decodes both, and the replicator's writes
+    on each side must never be queued again. Every change queued on a side is one an
+    application made there."""
+    url = fresh_db(pg)
+    project = items_project(tmp_path, url, url)
+    project.deploy()
+    audit(url, "erp.items", "crm.items")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(COUNT_QUEUED.encode())
+    writers = [RandomWriter(url, "erp.items", "E", 1), RandomWriter(url, "crm.items", "C", 2)]
+    with running_applier(project):
+        for writer in writers:
+            writer.start()
+        time.sleep(SOAK_SECONDS)
+        for writer in writers:
+            writer.stop()
+        committed(url, "SELECT 1")  # everything written is flushed, so the slot sees it
+        same = "SELECT code, name, price FROM {}.items ORDER BY code"
+        wait_for(
+            lambda: (
+                queued(url) == 0 and rows(url, same.format("erp")) == rows(url, same.format("crm"))
+            ),
+            "both sides to agree",
+            timeout=300,
+        )
+    queued_by = dict(rows(url, "SELECT direction, count(*) FROM audit.queued GROUP BY 1"))
+    assert queued_by == {
+        "to_right": app_writes(url, "erp.items"),
+        "to_left": app_writes(url, "crm.items"),
+    }
+    assert project.drain().applied == 0

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 8888847d3bdad9d4e8edf4d2c92b093891f0fb1af552619253cb1815839c4784: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle aa4cc28b25f680fc3f4ecb967c43cb1beb577f990dae7d88a44731f26a9ac52e: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -4668,42 +4668,69 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $route$
 DECLARE
-    v_changes jsonb;
+    v_by_table jsonb;
     v_queued integer := 0;
 BEGIN
-    SELECT jsonb_agg(jsonb_build_object(
-               'seq', m.seq,
-               'table', (m.value->>'schema') || '.' || (m.value->>'table'),
-               'op', m.value->>'action',
-               'old', (SELECT jsonb_object_agg(x->>'name', x->'value')
-                         FROM jsonb_array_elements(m.value->'identity') AS x),
-               'new', (SELECT jsonb_object_agg(x->>'name', x->'value')
-                         FROM jsonb_array_elements(m.value->'columns') AS x))
-             ORDER BY m.seq)
-      INTO v_changes
-      FROM jsonb_array_elements(p_messages) WITH ORDINALITY AS m(value, seq)
-     WHERE m.value->>'action' IN ('I', 'U', 'D', 'T');
-    IF v_changes IS NULL THEN
-        RETURN 0;
+    -- Per table, its changes in order, in the shape the maps' functions take.
+    SELECT jsonb_object_agg(t.name, t.changes)
+      INTO v_by_table
+      FROM (SELECT (m.value->>'schema') || '.' || (m.value->>'table') AS name,
+                   jsonb_agg(jsonb_build_object(
+                       'seq', m.seq,
+                       'table', (m.value->>'schema') || '.' || (m.value->>'table'),
+                       'op', m.value->>'action',
+                       'old', (SELECT jsonb_object_agg(x->>'name', x->'value')
+                                 FROM jsonb_array_elements(m.value->'identity') AS x),
+                       'new', (SELECT jsonb_object_agg(x->>'name', x->'value')
+                                 FROM jsonb_array_elements(m.value->'columns') AS x))
+                     ORDER BY m.seq) AS changes
+              FROM jsonb_array_elements(p_messages) WITH ORDINALITY AS m(value, seq)
+             WHERE m.value->>'action' IN ('I', 'U', 'D', 'T')
+             GROUP BY 1) AS t;
+    IF v_by_table ? 'fno.companies' THEN
+        v_queued := v_queued + "replicator"."wal_companies_to_right"(v_by_table->'fno.companies');
     END IF;
-    v_queued := v_queued + "replicator"."wal_companies_to_right"(v_changes);
-    v_queued := v_queued + "replicator"."wal_contact_persons_to_right"(v_changes);
-    v_queued := v_queued + "replicator"."wal_customer_groups_to_right"(v_changes);
-    v_queued := v_queued + "replicator"."wal_customer_payment_methods_to_right"(v_changes);
-    v_queued := v_queued + "replicator"."wal_customers_person_to_right"(v_changes);
-    v_queued := v_queued + "replicator"."wal_loyalty_cards_to_right"(v_changes);
-    v_queued := v_queued + "replicator"."wal_name_affixes_to_right"(v_changes);
-    v_queued := v_queued + "replicator"."wal_payment_days_to_right"(v_changes);
-    v_queued := v_queued + "replicator"."wal_payment_day_lines_to_right"(v_changes);
-    v_queued := v_queued + "replicator"."wal_payment_schedules_to_right"(v_changes);
-    v_queued := v_queued + "replicator"."wal_payment_schedule_lines_to_right"(v_changes);
-    v_queued := v_queued + "replicator"."wal_payment_terms_to_right"(v_changes);
-    v_queued := v_queued + "replicator"."wal_customers_organization_to_right"(v_changes);
+    IF v_by_table ? 'fno.contact_persons' THEN
+        v_queued := v_queued + "replicator"."wal_contact_persons_to_right"(v_by_table->'fno.contact_persons');
+    END IF;
+    IF v_by_table ? 'fno.customer_groups' THEN
+        v_queued := v_queued + "replicator"."wal_customer_groups_to_right"(v_by_table->'fno.customer_groups');
+    END IF;
+    IF v_by_table ? 'fno.customer_payment_methods' THEN
+        v_queued := v_queued + "replicator"."wal_customer_payment_methods_to_right"(v_by_table->'fno.customer_payment_methods');
+    END IF;
+    IF v_by_table ? 'fno.customers' THEN
+        v_queued := v_queued + "replicator"."wal_customers_person_to_right"(v_by_table->'fno.customers');
+    END IF;
+    IF v_by_table ? 'fno.loyalty_cards' THEN
+        v_queued := v_queued + "replicator"."wal_loyalty_cards_to_right"(v_by_table->'fno.loyalty_cards');
+    END IF;
+    IF v_by_table ? 'fno.name_affixes' THEN
+        v_queued := v_queued + "replicator"."wal_name_affixes_to_right"(v_by_table->'fno.name_affixes');
+    END IF;
+    IF v_by_table ? 'fno.payment_days' THEN
+        v_queued := v_queued + "replicator"."wal_payment_days_to_right"(v_by_table->'fno.payment_days');
+    END IF;
+    IF v_by_table ? 'fno.payment_day_lines' THEN
+        v_queued := v_queued + "replicator"."wal_payment_day_lines_to_right"(v_by_table->'fno.payment_day_lines');
+    END IF;
+    IF v_by_table ? 'fno.payment_schedules' THEN
+        v_queued := v_queued + "replicator"."wal_payment_schedules_to_right"(v_by_table->'fno.payment_schedules');
+    END IF;
+    IF v_by_table ? 'fno.payment_schedule_lines' THEN
+        v_queued := v_queued + "replicator"."wal_payment_schedule_lines_to_right"(v_by_table->'fno.payment_schedule_lines');
+    END IF;
+    IF v_by_table ? 'fno.payment_terms' THEN
+        v_queued := v_queued + "replicator"."wal_payment_terms_to_right"(v_by_table->'fno.payment_terms');
+    END IF;
+    IF v_by_table ? 'fno.customers' THEN
+        v_queued := v_queued + "replicator"."wal_customers_organization_to_right"(v_by_table->'fno.customers');
+    END IF;
     RETURN v_queued;
 END
 $route$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('wal', 'a40b3d40963b9562e02daac3da301e9eeecb7d608862c51a608f9924db1a1691', '-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
+VALUES ('wal', 'cac8f72e792719e045002087deb0252e094b283f974a3dad0a288eb9a5bf0c4d', '-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
 DROP FUNCTION IF EXISTS "replicator"."capture_wal"(jsonb);
 DELETE FROM "replicator"."wal_listener" WHERE slot_name = ''replicator_fno'';
 SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ''replicator_fno'';
@@ -4727,6 +4754,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('8888847d3bdad9d4e8edf4d2c92b093891f0fb1af552619253cb1815839c4784');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('aa4cc28b25f680fc3f4ecb967c43cb1beb577f990dae7d88a44731f26a9ac52e');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 8888847d3bda: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '8888847d3bdad9d4e8edf4d2c92b093891f0fb1af552619253cb1815839c4784'));
+VALUES ('deploy', 'deployed bundle aa4cc28b25f6: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'aa4cc28b25f680fc3f4ecb967c43cb1beb577f990dae7d88a44731f26a9ac52e'));

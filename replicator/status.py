@@ -82,7 +82,7 @@ class SlotRow:
         retained = row["retained_bytes"]
         warning = None
         if row["wal_status"] in ("lost", "missing"):
-            warning = "changes are no longer captured: see the README (a lost slot)"
+            warning = "changes are not captured: replicator deploy, then sync and resume its maps"
         elif retained is not None and retained > threshold:
             warning = f"retains more WAL than retained_wal_warning ({threshold} bytes)"
         age = row["oldest_unconsumed_age"]

@@ -479,3 +479,47 @@ def test_minutes_of_random_writes_on_both_sides_end_in_step_without_an_echo(
         "to_left": app_writes(url, "crm.items"),
     }
     assert project.drain().applied == 0
+
+
+def test_a_slot_the_server_invalidates_fails_its_maps_with_the_way_back(tmp_path: Path) -> None:
+    """max_slot_wal_keep_size: the server gives up a slot that holds back too much WAL."""
+    settings = {"max_slot_wal_keep_size": "1MB", "max_wal_size": "32MB", "min_wal_size": "32MB"}
+    with ThrowawayServer(settings) as server:
+        url = server.create_database("erp")
+        project = items_project(tmp_path, url, url)
+        project.deploy()
+        committed(url, "INSERT INTO erp.items (code, name) VALUES ('A', 'anvil')")
+        project.drain()
+        committed(url, "INSERT INTO erp.items (code, name) VALUES ('B', 'bolt')")
+        with psycopg.connect(url, autocommit=True) as conn:
+            # The applier is not running: WAL piles up behind the slot until the
+            # server lets it go at a checkpoint.
+            for _ in range(3):
+                conn.execute("CREATE TEMP TABLE filler AS SELECT generate_series(1, 50000) AS n")
+                conn.execute("DROP TABLE filler")
+                conn.execute("SELECT pg_switch_wal()")
+            conn.execute("CHECKPOINT")
+            lost = conn.execute(
+                "SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'replicator_erp'"
+            ).fetchone()
+        assert lost == ("lost",)
+        assert project.drain().applied == 0
+        assert rows(
+            url, "SELECT state, state_reason FROM replicator.map_state WHERE direction = 'to_right'"
+        ) == [
+            (
+                "failed",
+                "slot replicator_erp on erp+crm was invalidated by the server (wal_status lost):"
+                " changes made there since were not captured. To recover: run replicator deploy"
+                " (it creates the slot again), then replicator sync items to bring the other"
+                " side back in step, then replicator resume items",
+            )
+        ]
+        status = json.loads(cli(project, "status", "--json").stdout)["slots"]
+        assert [(s["wal_status"], s["warning"]) for s in status] == [
+            ("lost", "changes are not captured: replicator deploy, then sync and resume its maps")
+        ]
+        assert "slot replicator_erp created" in project.deploy()
+        assert cli(project, "sync", "items").returncode == 0
+        assert cli(project, "resume", "items").returncode == 0
+        assert rows(url, "SELECT code FROM crm.items ORDER BY 1") == [("A",), ("B",)]

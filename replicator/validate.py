@@ -72,8 +72,9 @@ def _check_map(
     if table_map.mode == "online" and wal:
         problem(
             f'mode online needs capture = "trigger" on both sides, but {" and ".join(wal)}'
-            " use WAL capture: the write made inside the application's transaction carries no"
-            " replicator origin, so the slot would capture it and send it back"
+            f" {'uses' if len(wal) == 1 else 'use'} WAL capture: the write made inside the"
+            " application's transaction carries no replicator origin, so the slot would"
+            " capture it and send it back"
         )
     for field in table_map.fields:
         if table_map.mode == "online" and field.lookup is not None:

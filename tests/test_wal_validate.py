@@ -387,3 +387,14 @@ def test_tables_that_wal_capture_does_not_read_are_not_checked(
     run_sql(project, "ALTER TABLE erp.item REPLICA IDENTITY NOTHING")
     run_sql(project, "ALTER TABLE crm.item REPLICA IDENTITY NOTHING")
     assert validate_problems(project) == []
+
+
+def test_an_online_map_is_refused_when_a_side_uses_wal_capture(
+    fresh: Callable[..., Project],
+) -> None:
+    project = fresh(extra='mode = "online"')
+    assert (
+        WHERE + 'mode online needs capture = "trigger" on both sides, but erp uses WAL capture:'
+        " the write made inside the application's transaction carries no replicator origin,"
+        " so the slot would capture it and send it back"
+    ) in validate_problems(project)

@@ -3,6 +3,9 @@
 Servers are expensive (initdb), databases are cheap: tests share one server
 per session (``pg``, plus ``pg2`` for tests that need two distinct servers)
 and isolate themselves with ``fresh_db``.
+
+A test that takes ``two_sides`` runs once per topology; one that also takes
+``capture`` runs in the SPINE pairs of topology and capture.
 """
 
 from __future__ import annotations
@@ -14,6 +17,18 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from replicator.throwaway import ThrowawayServer
+from tests.support import CAPTURES
+
+TOPOLOGIES = ("one_database", "two_servers")
+# (topology, capture) for tests that take both: triggers and WAL on both sides in
+# each topology, and WAL on one side with triggers on the other across two servers.
+SPINE = (
+    ("one_database", "trigger"),
+    ("two_servers", "trigger"),
+    ("one_database", "wal_both"),
+    ("two_servers", "wal_both"),
+    ("two_servers", "wal_left"),
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -28,6 +43,29 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Topologies and captures are chosen here, in one place, so a test taking both
+    runs only in the SPINE pairs rather than in every combination."""
+    # A test's own @pytest.mark.parametrize of one of these names wins.
+    own = {
+        name.strip()
+        for mark in metafunc.definition.iter_markers("parametrize")
+        for name in (mark.args[0].split(",") if isinstance(mark.args[0], str) else mark.args[0])
+    }
+    wanted = [name for name in metafunc.fixturenames if name not in own]
+    if "two_sides" in wanted and "capture" in wanted:
+        metafunc.parametrize(
+            ("two_sides", "capture"),
+            SPINE,
+            indirect=True,
+            ids=[f"{topology}-{capture}" for topology, capture in SPINE],
+        )
+    elif "two_sides" in wanted:
+        metafunc.parametrize("two_sides", TOPOLOGIES, indirect=True)
+    elif "capture" in wanted:
+        metafunc.parametrize("capture", list(CAPTURES), indirect=True)
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +107,7 @@ def fresh_db() -> Iterator[Callable[[ThrowawayServer], str]]:
             server.drop_database(name)
 
 
-@pytest.fixture(params=["one_database", "two_servers"])
+@pytest.fixture
 def two_sides(
     request: pytest.FixtureRequest, fresh_db: Callable[[ThrowawayServer], str]
 ) -> tuple[str, str]:
@@ -81,3 +119,14 @@ def two_sides(
     if request.param == "one_database":
         return left, left
     return left, fresh_db(request.getfixturevalue("pg2"))
+
+
+@pytest.fixture
+def capture(request: pytest.FixtureRequest) -> str:
+    """How the project captures changes, a name in tests.support.CAPTURES: "trigger",
+    "wal_left" (the ERP's WAL, the CRM's triggers) or "wal_both".
+
+    Tests that take it (through their project fixture) run once per capture, or
+    with ``two_sides`` in the SPINE pairs.
+    """
+    return str(request.param)

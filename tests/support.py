@@ -1,5 +1,6 @@
 """Helpers the tests share: a project on disk (config + maps) wired to real
-databases, an in-process applier, and a write audit for counting echoes."""
+databases, capturing by triggers or from the WAL, an in-process applier, and a
+write audit for counting echoes."""
 
 from __future__ import annotations
 
@@ -21,9 +22,17 @@ from psycopg.rows import TupleRow
 from replicator import commands
 from replicator.applier import Applier, Totals
 from replicator.config import load_config
-from replicator.model import Config
+from replicator.model import Config, Side
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "customer-master"
+
+# How a project captures changes, by the name tests show: the sides read from the WAL
+# (wal2json slot); the others have capture triggers.
+CAPTURES: dict[str, tuple[Side, ...]] = {
+    "trigger": (),
+    "wal_left": ("left",),
+    "wal_both": ("left", "right"),
+}
 
 # Counts every row written to the audited tables, whoever wrote it.
 AUDIT_DDL = """
@@ -77,8 +86,15 @@ class Project:
         return code, out.getvalue()
 
     def drain(self, batch_size: int = 1000) -> Totals:
-        """Apply until both queues are empty, in this process."""
-        applier = Applier(self.config(), batch_size=batch_size, poll_interval=0.05)
+        """Apply until both queues are empty, in this process.
+
+        Everything committed before is applied, WAL capture included: test servers
+        commit asynchronously, and a slot decodes a commit only once it is flushed."""
+        config = self.config()
+        for role in config.databases:
+            if config.wal_sides(role):
+                wait_for_wal_flush(self.left_url if role == "left" else self.right_url)
+        applier = Applier(config, batch_size=batch_size, poll_interval=0.05)
         return applier.run(until_idle=True)
 
     def left(self) -> psycopg.Connection[TupleRow]:
@@ -88,18 +104,60 @@ class Project:
         return psycopg.connect(self.right_url, autocommit=True)
 
 
-def example_project(tmp_path: Path, left_url: str, right_url: str) -> Project:
+def example_project(
+    tmp_path: Path, left_url: str, right_url: str, capture: str = "trigger"
+) -> Project:
     """The customer-master example, its schemas created in the given databases, and
-    the company usmf on both sides (before anything is deployed, so nothing queued)."""
+    the company usmf on both sides (before anything is deployed, so nothing queued).
+
+    ``capture`` names an entry of CAPTURES: its WAL sides say ``capture = "wal"``, and
+    their tables get REPLICA IDENTITY FULL, because the maps filter on non-key columns
+    and the CRM's maps match rows by integration keys rather than by primary key."""
     root = tmp_path / "project"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("*.sql"))
+    config = root / "replicator.toml"
+    for side in CAPTURES[capture]:
+        config.write_text(config.read_text().replace(f"[{side}]\n", f'[{side}]\ncapture = "wal"\n'))
     with psycopg.connect(left_url, autocommit=True) as conn:
         conn.execute((EXAMPLE / "fno.sql").read_bytes())
         conn.execute("INSERT INTO fno.companies VALUES ('usmf', 'Contoso USA')")
     with psycopg.connect(right_url, autocommit=True) as conn:
         conn.execute((EXAMPLE / "cds.sql").read_bytes())
         conn.execute("INSERT INTO cds.company (company_code, name) VALUES ('usmf', 'Contoso USA')")
+    for side in CAPTURES[capture]:
+        url, schema = (left_url, "fno") if side == "left" else (right_url, "cds")
+        replica_identity_full(url, schema)
     return Project(root, left_url, right_url)
+
+
+def replica_identity_full(url: str, schema: str) -> None:
+    """Every table of ``schema`` logs its whole old row on update and delete."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = conn.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = %s::regnamespace AND relkind = 'r'",
+            (schema,),
+        ).fetchall()
+        for (table,) in tables:
+            conn.execute(
+                psycopg.sql.SQL("ALTER TABLE {} REPLICA IDENTITY FULL").format(
+                    psycopg.sql.Identifier(schema, table)
+                )
+            )
+
+
+def wait_for_wal_flush(url: str) -> None:
+    """Wait until the WAL written so far is flushed, so a slot can decode every commit
+    made before this call (the WAL writer flushes asynchronous commits shortly after)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        [(written,)] = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchall()
+
+        def flushed() -> bool:
+            row = conn.execute(
+                "SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", (written,)
+            ).fetchone()
+            return bool(row and row[0])
+
+        wait_for(flushed, "the WAL to be flushed", timeout=10.0)
 
 
 # The CRM's uuid of company usmf, for writing CRM rows in tests.
@@ -201,11 +259,12 @@ def running_applier(project: Project) -> Iterator[subprocess.Popen[bytes]]:
 
 
 def wait_for_applier_sessions_to_end(*urls: str) -> None:
-    """After a SIGKILL the applier's server backend may still be finishing its batch,
-    holding the applier lock: wait until it is gone before starting another applier."""
+    """After a SIGKILL the applier's server backends may still be finishing its batch,
+    holding the applier lock (or, reading a WAL slot, the slot): wait until they are gone
+    before starting another applier."""
     query = (
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE application_name = 'replicator applier' AND datname = current_database()"
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND application_name IN ('replicator applier', 'replicator listener')"
     )
     for url in dict.fromkeys(urls):
         wait_for(lambda url=url: rows(url, query) == [(0,)], "the killed applier's session to end")  # type: ignore[misc]

@@ -23,9 +23,9 @@ GROUP_OF_ACCOUNT = (
 
 
 @pytest.fixture
-def project(tmp_path: Path, two_sides: tuple[str, str]) -> Project:
+def project(tmp_path: Path, two_sides: tuple[str, str], capture: str) -> Project:
     left, right = two_sides
-    project = example_project(tmp_path, left, right)
+    project = example_project(tmp_path, left, right, capture=capture)
     audit(right, "cds.account")
     project.deploy()
     return project

@@ -1,4 +1,5 @@
-"""Failure is a first-class path: poison rows, SIGKILL, server restarts, SIGTERM."""
+"""Failure is a first-class path: poison rows, SIGKILL, server restarts, SIGTERM; with
+capture triggers and with WAL capture."""
 
 from __future__ import annotations
 
@@ -43,9 +44,9 @@ def set_batch_size(project: Project, size: int) -> None:
 
 
 @pytest.fixture
-def project(tmp_path: Path, two_sides: tuple[str, str]) -> Project:
+def project(tmp_path: Path, two_sides: tuple[str, str], capture: str) -> Project:
     left, right = two_sides
-    project = example_project(tmp_path, left, right)
+    project = example_project(tmp_path, left, right, capture=capture)
     audit(right, "cds.customer_group")
     project.deploy()
     return project
@@ -149,10 +150,10 @@ def test_a_second_applier_for_the_same_databases_is_refused(project: Project) ->
         assert b"another applier is already running fno\xe2\x86\x92cds" in second.stderr.read()
 
 
-def test_the_applier_survives_a_database_restart(tmp_path: Path) -> None:
+def test_the_applier_survives_a_database_restart(tmp_path: Path, capture: str) -> None:
     with ThrowawayServer() as server:
         url = server.create_database("restart")
-        project = example_project(tmp_path, url, url)
+        project = example_project(tmp_path, url, url, capture=capture)
         project.deploy()
         with running_applier(project) as applier:
             with project.left() as erp:
@@ -190,11 +191,12 @@ def test_the_applier_survives_its_connections_being_terminated(project: Project)
         with project.left() as erp:
             erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '1', 'before')")
         wait_for(lambda: count(project.right_url, "cds.customer_group") == 1, "the first change")
-        # Losing one connection makes the applier drop and reopen all of them.
+        # Losing one connection makes the applier drop and reopen all of them (its
+        # WAL listener's too).
         terminated = rows(
             project.left_url,
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE application_name = 'replicator applier'",
+            " WHERE application_name IN ('replicator applier', 'replicator listener')",
         )
         assert terminated[0][0] >= 1
         with project.left() as erp:

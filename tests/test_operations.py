@@ -19,9 +19,9 @@ GROUPS = "SELECT group_code, name FROM cds.customer_group ORDER BY 1"
 
 
 @pytest.fixture
-def project(tmp_path: Path, two_sides: tuple[str, str]) -> Project:
+def project(tmp_path: Path, two_sides: tuple[str, str], capture: str) -> Project:
     left, right = two_sides
-    project = example_project(tmp_path, left, right)
+    project = example_project(tmp_path, left, right, capture=capture)
     project.deploy()
     return project
 
@@ -76,7 +76,18 @@ def test_a_paused_map_queues_and_catches_up_in_order_when_resumed(project: Proje
     ]
 
 
-def test_a_stopped_map_captures_nothing_and_resuming_says_to_sync(project: Project) -> None:
+def test_a_stopped_map_captures_nothing_and_resuming_says_to_sync(
+    project: Project, capture: str, request: pytest.FixtureRequest
+) -> None:
+    if capture != "trigger":
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="product bug: WAL capture checks the stopped state when the listener"
+                " reads a change, not when it was committed, so a change made while stopped"
+                " and read after the resume is captured",
+            )
+        )
     assert cli(project, "stop", "customer_groups", "--direction", "to_right").returncode == 0
     add_group(project, "10", "missed")
     assert queued(project.left_url) == 0
@@ -93,14 +104,17 @@ def test_a_stopped_map_captures_nothing_and_resuming_says_to_sync(project: Proje
     assert rows(project.right_url, GROUPS) == [("20", "captured")]
 
 
-def test_an_online_map_cannot_be_paused(project: Project) -> None:
+def test_an_online_map_cannot_be_paused(
+    tmp_path: Path, pg: object, fresh_db: Callable[..., str]
+) -> None:
+    # Online needs one database and capture triggers (it writes from the trigger).
+    url = fresh_db(pg)
+    project = example_project(tmp_path, url, url)
     text = (project.root / "maps" / "loyalty_cards.toml").read_text()
     project.write_map(
         "loyalty_cards.toml",
         text.replace('direction = "both"', 'direction = "both"\nmode = "online"'),
     )
-    if project.left_url != project.right_url:
-        return  # online needs one database
     project.deploy()
     with pytest.raises(
         ReplicatorError, match="map loyalty_cards is online: it has no queue to pause"

@@ -120,6 +120,9 @@ class Applier:
                 self._sleep()
             except Interrupted:
                 break
+            except pg_errors.ConfigurationLimitExceeded as exc:
+                # e.g. no replication origin state free: waiting will not make one.
+                raise DatabaseError(f"{_first_line(exc)} ({exc.diag.message_hint})") from None
             except (psycopg.OperationalError, *TRANSIENT) as exc:
                 self._close()
                 delay = self.backoff.failed(time.monotonic())

@@ -13,6 +13,7 @@ import csv
 import psycopg
 from psycopg.rows import TupleRow, dict_row
 
+from replicator import origins
 from replicator.connections import connect
 from replicator.model import Config, Side
 from replicator.quoting import ident, literal
@@ -58,12 +59,20 @@ def server_problems(conn: psycopg.Connection[TupleRow], config: Config, role: Si
 
     slots = settings["max_replication_slots"]
     in_use: int = facts["slots_in_use"]
-    if not facts["slot_exists"] and in_use >= int(slots["setting"]):
+    others = _other_origin_states(conn)
+    # max_replication_slots bounds the slots, and separately the replication origins
+    # that hold progress: WAL capture needs its slot and a state for each origin.
+    needed = max(in_use + (0 if facts["slot_exists"] else 1), others + len(origins.ALL))
+    if needed > int(slots["setting"]):
         problems.append(
-            f"{database}: no replication slot is free for WAL capture's slot {slot}"
-            f" ({in_use} of max_replication_slots = {slots['setting']} in use):"
-            f" ALTER SYSTEM SET max_replication_slots = {in_use + 1}, {_then(slots['context'])},"
-            " or drop a slot that is no longer needed (see pg_replication_slots)"
+            f"{database}: max_replication_slots = {slots['setting']} is too small for WAL"
+            f" capture: its slot {slot} "
+            + ("exists" if facts["slot_exists"] else f"needs one of the slots ({in_use} in use)")
+            + f", and its"
+            f" {len(origins.ALL)} replication origins a state each ({others} held by others):"
+            f" ALTER SYSTEM SET max_replication_slots = {needed}, {_then(slots['context'])},"
+            " or drop slots and origins that are no longer needed (see pg_replication_slots"
+            " and pg_replication_origin_status)"
         )
 
     # Builds without this allow-list accept any installed plugin; a role that may not
@@ -79,6 +88,21 @@ def server_problems(conn: psycopg.Connection[TupleRow], config: Config, role: Si
             f" WAL capture reads: ALTER ROLE {ident(facts['role_name'])} REPLICATION"
         )
     return problems
+
+
+def _other_origin_states(conn: psycopg.Connection[TupleRow]) -> int:
+    """Replication origins holding a state, other than this database's own; 0 when this
+    role may not see them (then creating ours says what is missing)."""
+    allowed = conn.execute(
+        "SELECT has_table_privilege('pg_replication_origin_status', 'SELECT')"
+    ).fetchone()
+    if not allowed or not allowed[0]:
+        return 0
+    row = conn.execute(
+        "SELECT count(*) FROM pg_replication_origin_status"
+        " WHERE external_id NOT LIKE '%/' || current_database()"
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _plugin_problem(database: str, plugins: dict[str, str]) -> str | None:

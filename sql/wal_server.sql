@@ -9,6 +9,7 @@ SELECT current_user                                       AS role_name,
        (SELECT count(*) FROM pg_replication_slots)        AS slots_in_use,
        EXISTS (SELECT FROM pg_replication_slots
                 WHERE slot_name = %(slot)s)               AS slot_exists,
+
        (SELECT jsonb_object_agg(name, jsonb_build_object('setting', setting, 'context', context))
           FROM pg_settings
          WHERE name IN ('wal_level', 'max_replication_slots', 'output_plugin_libraries'))

@@ -57,10 +57,11 @@ WAL_LEVEL = (
     " ALTER SYSTEM SET wal_level = logical, then restart the server"
 )
 NO_FREE_SLOT = (
-    "erp+crm: no replication slot is free for WAL capture's slot replicator_erp"
-    " (1 of max_replication_slots = 1 in use): ALTER SYSTEM SET max_replication_slots"
-    " = 2, then restart the server, or drop a slot that is no longer needed (see"
-    " pg_replication_slots)"
+    "erp+crm: max_replication_slots = 4 is too small for WAL capture: its slot"
+    " replicator_erp needs one of the slots (4 in use), and its 4 replication origins a"
+    " state each (0 held by others): ALTER SYSTEM SET max_replication_slots = 5, then"
+    " restart the server, or drop slots and origins that are no longer needed (see"
+    " pg_replication_slots and pg_replication_origin_status)"
 )
 ONLY_PGOUTPUT = (
     "erp+crm: output_plugin_libraries lists pgoutput but not wal2json, so creating or"
@@ -115,11 +116,12 @@ def fresh(
 
 @pytest.fixture(scope="module")
 def replica_server() -> Iterator[ThrowawayServer]:
-    """A server as many are configured: wal_level replica, and its one slot taken
-    by a standby."""
-    with ThrowawayServer({"wal_level": "replica", "max_replication_slots": "1"}) as server:
+    """A server as many are configured: wal_level replica, and all its slots taken
+    by standbys (as many as WAL capture's origins need states)."""
+    with ThrowawayServer({"wal_level": "replica", "max_replication_slots": "4"}) as server:
         with server.connect() as conn:
-            conn.execute("SELECT pg_create_physical_replication_slot('standby')")
+            for n in range(1, 5):
+                conn.execute(f"SELECT pg_create_physical_replication_slot('standby_{n}')")
         yield server
 
 
@@ -168,13 +170,13 @@ def test_our_own_slot_needs_no_free_one(tmp_path: Path, replica_server: Throwawa
     try:
         project = wal_project(tmp_path / "project", replica_server.url(name))
         with replica_server.connect(name) as conn:
-            conn.execute("SELECT pg_drop_replication_slot('standby')")
+            conn.execute("SELECT pg_drop_replication_slot('standby_1')")
             conn.execute("SELECT pg_create_physical_replication_slot('replicator_erp')")
             try:
                 found = server_problems(conn, project.config(), "left")
             finally:
                 conn.execute("SELECT pg_drop_replication_slot('replicator_erp')")
-                conn.execute("SELECT pg_create_physical_replication_slot('standby')")
+                conn.execute("SELECT pg_create_physical_replication_slot('standby_1')")
         assert found == [WAL_LEVEL]
     finally:
         replica_server.drop_database(name)

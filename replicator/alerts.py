@@ -19,8 +19,9 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from replicator import activity, states
+from replicator.connections import connect
 from replicator.loader import load_maps
-from replicator.model import AlertRule, Config, Direction
+from replicator.model import AlertRule, Config, Direction, source_of
 
 log = logging.getLogger("replicator.alerts")
 
@@ -65,10 +66,7 @@ class Alert:
 
 
 def check(
-    config: Config,
-    direction: Direction,
-    target: psycopg.Connection[TupleRow],
-    source: psycopg.Connection[TupleRow],
+    config: Config, direction: Direction, target: psycopg.Connection[TupleRow]
 ) -> list[Alert]:
     """Fire every rule that is due for ``direction``; returns what fired."""
     fired: list[Alert] = []
@@ -87,7 +85,7 @@ def check(
             alert = Alert(
                 rule.name, str(map_name), direction, int(errors), str(rule.window), rule.actions
             )
-            _act(config, rule, alert, target, source)
+            _act(config, rule, alert, target)
             fired.append(alert)
     return fired
 
@@ -97,7 +95,6 @@ def _act(
     rule: AlertRule,
     alert: Alert,
     target: psycopg.Connection[TupleRow],
-    source: psycopg.Connection[TupleRow],
 ) -> None:
     log.warning(
         "alert %r: map %s (%s): %d errors within %s",
@@ -121,7 +118,10 @@ def _act(
     if halt is not None:
         table_map = load_maps(config.maps_dir, config.path.parent).by_name(alert.map)
         reason = f"alert {rule.name}: {alert.errors} errors within {alert.window}"
-        states.change_state(source, config, table_map, alert.direction, halt, reason)
+        # Not through the applier's session: on a database with WAL capture that runs
+        # under the replicator's origin, and the slot must see a stop, in order.
+        with connect(config, config.database_of(source_of(alert.direction))) as conn:
+            states.change_state(conn, config, table_map, alert.direction, halt, reason)
     if "notify" in rule.actions:
         target.execute("SELECT pg_notify(%s, %s)", (rule.channel, alert.payload()))
         if rule.command:

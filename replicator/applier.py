@@ -293,12 +293,7 @@ class Applier:
         if taken == 0:
             return False
         if failed and self.config.alerts:
-            alerts.check(
-                self.config,
-                direction,
-                self._conn(target_of(direction)),
-                self._conn(source_of(direction)),
-            )
+            alerts.check(self.config, direction, self._conn(target_of(direction)))
         if self.on_batch is not None:
             self.on_batch(direction, time.monotonic() - started)
         self.totals.batches += 1

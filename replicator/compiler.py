@@ -167,7 +167,7 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
             artifacts.append(
                 _wal_artifact(
                     config.slot_name(role),
-                    tuple(dict.fromkeys(route_tables)),
+                    (*dict.fromkeys(route_tables), f"{CONTROL_SCHEMA}.map_state"),
                     wal_routes,
                     route_tables,
                 )
@@ -560,7 +560,7 @@ def _capture_artifact(
         "wal_function": capture_function,
         "write_function": _function_name("write", table_map, direction),
         "queue": control_function("change_queue"),
-        "map_state": control_function("map_state"),
+        "wal_stopped": control_function("wal_stopped"),
         "wake_lock": Sql(f"{locks.WAKE[0]}, {locks.WAKE[1]}"),
         "source_table": ident(source.schema, source.name),
         "target_label": literal(
@@ -602,6 +602,8 @@ def _wal_artifact(
     """A database's WAL capture: the origins, and the function the listener calls."""
     context = {
         "listener_table": control_function("wal_listener"),
+        "wal_stopped": control_function("wal_stopped"),
+        "map_state": control_function("map_state"),
         "tables": Sql(f"ARRAY[{sql_join([literal(t) for t in tables])}]::text[]"),
         "origins": Sql(f"ARRAY[{sql_join([literal(o) for o in origins.ALL])}]::text[]"),
         "route_function": control_function("capture_wal"),

@@ -35,6 +35,9 @@ CHUNK = 1000
 # How often an idle listener records in replicator.wal_listener that it is alive.
 REPORT_SECONDS = 10.0
 
+# How wal2json names a change of the replicator's own schema (map_state is the one read).
+CONTROL = '"schema":"replicator"'
+
 PEEK = """
 SELECT data
   FROM pg_logical_slot_peek_changes(%s, NULL, %s,
@@ -182,6 +185,14 @@ class Listener:
                         consumed_at = end["timestamp"]
                     in_transaction = False
                     advance_to = max(advance_to, _lsn(end["nextlsn"]))
+                elif action in "IUDT" and not skip and CONTROL in data:
+                    # A stop or resume applies from here on: what came before is
+                    # queued first, then it alone.
+                    if held:
+                        queued += self._queue(held)
+                    queued += self._queue([data])
+                    held = []
+                    in_transaction = True
                 elif action in "IUDT" and not skip:
                     held.append(data)
                     seen += 1

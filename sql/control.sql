@@ -453,3 +453,13 @@ SELECT l.slot_name,
        now() - l.behind_since                                             AS oldest_unconsumed_age
   FROM replicator.wal_listener AS l
   LEFT JOIN pg_replication_slots AS s USING (slot_name);
+
+-- WAL capture: the map directions stopped as of the last change the listener read.
+-- map_state says what holds now; the slot may still hold changes committed before
+-- a stop (they are captured) or while stopped (they are not). Kept in stream order
+-- from the slot's own record of map_state's changes.
+CREATE TABLE IF NOT EXISTS replicator.wal_stopped (
+    map_name  text NOT NULL,
+    direction text NOT NULL,
+    PRIMARY KEY (map_name, direction)
+);

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 602fbb4adc5321148e7ff99cab4acec55cf154373e884a5b2ecb9765364d538c: 42 to create, 0 to replace, 0 to drop
+-- bundle 00d11f65aa10155f6d6d3fae52e18994d496397abb72b99def7b086e6d5b3868: 42 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -459,8 +459,18 @@ SELECT l.slot_name,
        now() - l.behind_since                                             AS oldest_unconsumed_age
   FROM replicator.wal_listener AS l
   LEFT JOIN pg_replication_slots AS s USING (slot_name);
+
+-- WAL capture: the map directions stopped as of the last change the listener read.
+-- map_state says what holds now; the slot may still hold changes committed before
+-- a stop (they are captured) or while stopped (they are not). Kept in stream order
+-- from the slot's own record of map_state's changes.
+CREATE TABLE IF NOT EXISTS replicator.wal_stopped (
+    map_name  text NOT NULL,
+    direction text NOT NULL,
+    PRIMARY KEY (map_name, direction)
+);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '0bcfcbdcd5ef434f8120a507d4391d14f66b3f6933bbe0ba6eba7178c883ffbe', '')
+VALUES ('control', 'faafc84ddac0feae48cbb8524da67fb81bf8046ff31d43111fea756a780c8c45', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -4895,6 +4905,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('602fbb4adc5321148e7ff99cab4acec55cf154373e884a5b2ecb9765364d538c');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('00d11f65aa10155f6d6d3fae52e18994d496397abb72b99def7b086e6d5b3868');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 602fbb4adc53: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '602fbb4adc5321148e7ff99cab4acec55cf154373e884a5b2ecb9765364d538c'));
+VALUES ('deploy', 'deployed bundle 00d11f65aa10: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '00d11f65aa10155f6d6d3fae52e18994d496397abb72b99def7b086e6d5b3868'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle aa4cc28b25f680fc3f4ecb967c43cb1beb577f990dae7d88a44731f26a9ac52e: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 5957739ade531d54d0b8d26ffcc5e0cb443167de5758ccc4fc899bd095e25c43: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -469,8 +469,18 @@ SELECT l.slot_name,
        now() - l.behind_since                                             AS oldest_unconsumed_age
   FROM replicator.wal_listener AS l
   LEFT JOIN pg_replication_slots AS s USING (slot_name);
+
+-- WAL capture: the map directions stopped as of the last change the listener read.
+-- map_state says what holds now; the slot may still hold changes committed before
+-- a stop (they are captured) or while stopped (they are not). Kept in stream order
+-- from the slot's own record of map_state's changes.
+CREATE TABLE IF NOT EXISTS replicator.wal_stopped (
+    map_name  text NOT NULL,
+    direction text NOT NULL,
+    PRIMARY KEY (map_name, direction)
+);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '0bcfcbdcd5ef434f8120a507d4391d14f66b3f6933bbe0ba6eba7178c883ffbe', '')
+VALUES ('control', 'faafc84ddac0feae48cbb8524da67fb81bf8046ff31d43111fea756a780c8c45', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -3353,9 +3363,10 @@ AS $wal$
 DECLARE
     v_queued integer;
 BEGIN
-    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
-    IF EXISTS (SELECT FROM "replicator"."map_state"
-                WHERE map_name = 'companies' AND direction = 'to_right' AND state = 'stopped') THEN
+    -- Stopped when these changes were made: they are not captured, as with a trigger
+    -- capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."wal_stopped"
+                WHERE map_name = 'companies' AND direction = 'to_right') THEN
         RETURN 0;
     END IF;
     WITH decoded AS (
@@ -3394,7 +3405,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/wal', 'a5d4d8390c7cba6eaf06dc9d8c5b3dc48176d4fc1476ff3fa941a2a918649736', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/wal', '38fa42926502f4d5f8d28a236b81235c29fa5ad4aec0f4db62649c60346b3821', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3452,9 +3463,10 @@ AS $wal$
 DECLARE
     v_queued integer;
 BEGIN
-    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
-    IF EXISTS (SELECT FROM "replicator"."map_state"
-                WHERE map_name = 'contact_persons' AND direction = 'to_right' AND state = 'stopped') THEN
+    -- Stopped when these changes were made: they are not captured, as with a trigger
+    -- capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."wal_stopped"
+                WHERE map_name = 'contact_persons' AND direction = 'to_right') THEN
         RETURN 0;
     END IF;
     WITH decoded AS (
@@ -3493,7 +3505,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/wal', '89a2d1f81a1d2543d4ca5678e83f8fee6a9b5d0a04edb1da96446bf6c6ff4c3b', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/wal', '70e53e4cf02eb4ba7abe4c7c0b4919b3b6a77f9168c7bd5f6ce5ea6397e0fccc', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3551,9 +3563,10 @@ AS $wal$
 DECLARE
     v_queued integer;
 BEGIN
-    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
-    IF EXISTS (SELECT FROM "replicator"."map_state"
-                WHERE map_name = 'customer_groups' AND direction = 'to_right' AND state = 'stopped') THEN
+    -- Stopped when these changes were made: they are not captured, as with a trigger
+    -- capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."wal_stopped"
+                WHERE map_name = 'customer_groups' AND direction = 'to_right') THEN
         RETURN 0;
     END IF;
     WITH decoded AS (
@@ -3592,7 +3605,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/wal', '5c841143e6e896aceb9e2f9c700c95726305e2a956f90499f43d49bb1a5d6934', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/wal', '8b3c219c50140c908ccc684e2bd2a1437c92634c04dc8d5ca2eae048f1519fe9', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3650,9 +3663,10 @@ AS $wal$
 DECLARE
     v_queued integer;
 BEGIN
-    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
-    IF EXISTS (SELECT FROM "replicator"."map_state"
-                WHERE map_name = 'customer_payment_methods' AND direction = 'to_right' AND state = 'stopped') THEN
+    -- Stopped when these changes were made: they are not captured, as with a trigger
+    -- capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."wal_stopped"
+                WHERE map_name = 'customer_payment_methods' AND direction = 'to_right') THEN
         RETURN 0;
     END IF;
     WITH decoded AS (
@@ -3691,7 +3705,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/wal', 'de4143c940bcb83840040833f96c7a7c82ad8e6d9252526da68139e8b09cdf17', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/wal', '995451c76505e7993d35c50280144687c5c3637f1a318e4392b5b8cfa76dd062', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3749,9 +3763,10 @@ AS $wal$
 DECLARE
     v_queued integer;
 BEGIN
-    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
-    IF EXISTS (SELECT FROM "replicator"."map_state"
-                WHERE map_name = 'customers_person' AND direction = 'to_right' AND state = 'stopped') THEN
+    -- Stopped when these changes were made: they are not captured, as with a trigger
+    -- capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."wal_stopped"
+                WHERE map_name = 'customers_person' AND direction = 'to_right') THEN
         RETURN 0;
     END IF;
     WITH decoded AS (
@@ -3790,7 +3805,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/wal', '0ecbbca1c4be4b7bb4fcd9f7197f21d3eab6fbeda4301607f5de640e3555d038', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/wal', 'ee3bc86017e64eae5bd62f7631be9664ddacfc998c19f63c29ce13b4c76a10f3', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3848,9 +3863,10 @@ AS $wal$
 DECLARE
     v_queued integer;
 BEGIN
-    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
-    IF EXISTS (SELECT FROM "replicator"."map_state"
-                WHERE map_name = 'loyalty_cards' AND direction = 'to_right' AND state = 'stopped') THEN
+    -- Stopped when these changes were made: they are not captured, as with a trigger
+    -- capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."wal_stopped"
+                WHERE map_name = 'loyalty_cards' AND direction = 'to_right') THEN
         RETURN 0;
     END IF;
     WITH decoded AS (
@@ -3889,7 +3905,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/wal', '3c98e92ee905878cbc77faa7bb8e978d4a4f31635a1e3906a192645407f289cb', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/wal', '774db145042ea57640e7958d5ac8f73785a3cb41b423f34da35273b283f00811', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3947,9 +3963,10 @@ AS $wal$
 DECLARE
     v_queued integer;
 BEGIN
-    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
-    IF EXISTS (SELECT FROM "replicator"."map_state"
-                WHERE map_name = 'name_affixes' AND direction = 'to_right' AND state = 'stopped') THEN
+    -- Stopped when these changes were made: they are not captured, as with a trigger
+    -- capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."wal_stopped"
+                WHERE map_name = 'name_affixes' AND direction = 'to_right') THEN
         RETURN 0;
     END IF;
     WITH decoded AS (
@@ -3988,7 +4005,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/wal', '114f892ef05a081581f2e0538f04183d8c63cec49e5ea5e6b42654b014d77be2', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/wal', '0f6676219cfa575cd8619c9ba4921c7e7164c24033bf8a5721124c59920e82ad', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4046,9 +4063,10 @@ AS $wal$
 DECLARE
     v_queued integer;
 BEGIN
-    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
-    IF EXISTS (SELECT FROM "replicator"."map_state"
-                WHERE map_name = 'payment_days' AND direction = 'to_right' AND state = 'stopped') THEN
+    -- Stopped when these changes were made: they are not captured, as with a trigger
+    -- capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."wal_stopped"
+                WHERE map_name = 'payment_days' AND direction = 'to_right') THEN
         RETURN 0;
     END IF;
     WITH decoded AS (
@@ -4087,7 +4105,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/wal', '1f8042f0c57623554605138b36395c5e52b499a695d1e834b8ce10431bd8ae9f', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/wal', '6b7503229c6e0315412147f751751869f9ccd3f613a74bd0c460a237d4214939', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4145,9 +4163,10 @@ AS $wal$
 DECLARE
     v_queued integer;
 BEGIN
-    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
-    IF EXISTS (SELECT FROM "replicator"."map_state"
-                WHERE map_name = 'payment_day_lines' AND direction = 'to_right' AND state = 'stopped') THEN
+    -- Stopped when these changes were made: they are not captured, as with a trigger
+    -- capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."wal_stopped"
+                WHERE map_name = 'payment_day_lines' AND direction = 'to_right') THEN
         RETURN 0;
     END IF;
     WITH decoded AS (
@@ -4188,7 +4207,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/wal', '7062fd36cb0b3962866cc7fbcce4ef792bb33a0d955ec0887c63b0559b0316b0', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/wal', 'b0bff3d261a78c7dd2bf0f964bb177477e91bf51c7f39cf8d31f42e333cb6ada', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4247,9 +4266,10 @@ AS $wal$
 DECLARE
     v_queued integer;
 BEGIN
-    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
-    IF EXISTS (SELECT FROM "replicator"."map_state"
-                WHERE map_name = 'payment_schedules' AND direction = 'to_right' AND state = 'stopped') THEN
+    -- Stopped when these changes were made: they are not captured, as with a trigger
+    -- capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."wal_stopped"
+                WHERE map_name = 'payment_schedules' AND direction = 'to_right') THEN
         RETURN 0;
     END IF;
     WITH decoded AS (
@@ -4288,7 +4308,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/wal', '97878dee17a2ed4e4adfe61a7b3ac1df0a3b34711ff07369f76cf122584971e7', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/wal', 'b87d50922a1cf2d6db71843660748d6538e9b5d6b35adef337e8d11b34d16584', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4346,9 +4366,10 @@ AS $wal$
 DECLARE
     v_queued integer;
 BEGIN
-    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
-    IF EXISTS (SELECT FROM "replicator"."map_state"
-                WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right' AND state = 'stopped') THEN
+    -- Stopped when these changes were made: they are not captured, as with a trigger
+    -- capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."wal_stopped"
+                WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right') THEN
         RETURN 0;
     END IF;
     WITH decoded AS (
@@ -4389,7 +4410,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/wal', '6541fd08fc9fd26e580e261490352cef9f9cad015a529005c62c47aab62e95ec', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/wal', '800c985d8f08c179a91781a49cc4a9e74e2153c10e71214655f25224f0a94b8b', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4448,9 +4469,10 @@ AS $wal$
 DECLARE
     v_queued integer;
 BEGIN
-    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
-    IF EXISTS (SELECT FROM "replicator"."map_state"
-                WHERE map_name = 'payment_terms' AND direction = 'to_right' AND state = 'stopped') THEN
+    -- Stopped when these changes were made: they are not captured, as with a trigger
+    -- capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."wal_stopped"
+                WHERE map_name = 'payment_terms' AND direction = 'to_right') THEN
         RETURN 0;
     END IF;
     WITH decoded AS (
@@ -4493,7 +4515,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/wal', 'e8911819aa32228b8ac6842690b1e8e20f2b009e3617622fbd2c1abd0f2fb11b', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/wal', '0dc8062cddf2e67f39b11bb3b8b89d5f8b9c6602d66bd5a71019a53abfbacb64', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4553,9 +4575,10 @@ AS $wal$
 DECLARE
     v_queued integer;
 BEGIN
-    -- Stopped: nothing is captured, as with a trigger capture's disabled triggers.
-    IF EXISTS (SELECT FROM "replicator"."map_state"
-                WHERE map_name = 'customers_organization' AND direction = 'to_right' AND state = 'stopped') THEN
+    -- Stopped when these changes were made: they are not captured, as with a trigger
+    -- capture's disabled triggers.
+    IF EXISTS (SELECT FROM "replicator"."wal_stopped"
+                WHERE map_name = 'customers_organization' AND direction = 'to_right') THEN
         RETURN 0;
     END IF;
     WITH decoded AS (
@@ -4600,7 +4623,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/wal', '6ad30637349e3527e874078f86e4466438927f082dd22990c3772ff03feb1001', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/wal', '39e9241ccb8b2f1c01e596cd6f76c272d070f85d72484d0f2610355bb193e442', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4655,9 +4678,14 @@ SELECT pg_replication_origin_create(name)
   FROM unnest(ARRAY['replicator_apply', 'replicator_capture', 'replicator_sync', 'replicator_admin']::text[]) AS purpose,
        concat(purpose, '/', current_database()) AS name
  WHERE pg_replication_origin_oid(name) IS NULL;
--- What the listener reads: this slot, for changes of these tables.
+-- Map directions stopped now are stopped from here on in the stream.
+INSERT INTO "replicator"."wal_stopped" (map_name, direction)
+SELECT map_name, direction FROM "replicator"."map_state" WHERE state = 'stopped'
+    ON CONFLICT DO NOTHING;
+-- What the listener reads: this slot, for changes of these tables (and of
+-- map_state, for stops and resumes in stream order).
 INSERT INTO "replicator"."wal_listener" (slot_name, tables)
-VALUES ('replicator_fno', ARRAY['fno.companies', 'fno.contact_persons', 'fno.customer_groups', 'fno.customer_payment_methods', 'fno.customers', 'fno.loyalty_cards', 'fno.name_affixes', 'fno.payment_days', 'fno.payment_day_lines', 'fno.payment_schedules', 'fno.payment_schedule_lines', 'fno.payment_terms']::text[])
+VALUES ('replicator_fno', ARRAY['fno.companies', 'fno.contact_persons', 'fno.customer_groups', 'fno.customer_payment_methods', 'fno.customers', 'fno.loyalty_cards', 'fno.name_affixes', 'fno.payment_days', 'fno.payment_day_lines', 'fno.payment_schedules', 'fno.payment_schedule_lines', 'fno.payment_terms', 'replicator.map_state']::text[])
     ON CONFLICT (slot_name) DO UPDATE SET tables = EXCLUDED.tables;
 
 -- The listener's entry point: wal2json (format 2) messages of one source
@@ -4687,6 +4715,24 @@ BEGIN
               FROM jsonb_array_elements(p_messages) WITH ORDINALITY AS m(value, seq)
              WHERE m.value->>'action' IN ('I', 'U', 'D', 'T')
              GROUP BY 1) AS t;
+    -- A stop or resume (the listener hands each over alone, in stream order).
+    IF v_by_table ? 'replicator.map_state' THEN
+        WITH latest AS (
+            SELECT DISTINCT ON (c->'new'->>'map_name', c->'new'->>'direction')
+                   c->'new'->>'map_name' AS map_name, c->'new'->>'direction' AS direction,
+                   c->'new'->>'state' = 'stopped' AS stopped
+              FROM jsonb_array_elements(v_by_table->'replicator.map_state') AS c
+             WHERE c->>'op' IN ('I', 'U')
+             ORDER BY 1, 2, (c->>'seq')::bigint DESC
+        ), resumed AS (
+            DELETE FROM "replicator"."wal_stopped" AS w
+             USING latest AS l
+             WHERE NOT l.stopped AND (w.map_name, w.direction) = (l.map_name, l.direction)
+        )
+        INSERT INTO "replicator"."wal_stopped" (map_name, direction)
+        SELECT map_name, direction FROM latest WHERE stopped
+            ON CONFLICT DO NOTHING;
+    END IF;
     IF v_by_table ? 'fno.companies' THEN
         v_queued := v_queued + "replicator"."wal_companies_to_right"(v_by_table->'fno.companies');
     END IF;
@@ -4730,7 +4776,7 @@ BEGIN
 END
 $route$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('wal', 'cac8f72e792719e045002087deb0252e094b283f974a3dad0a288eb9a5bf0c4d', '-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
+VALUES ('wal', '95e52ee60c567b82d46ad6e01064f52d85a85c2b061933c22581365f7fb5dcc9', '-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
 DROP FUNCTION IF EXISTS "replicator"."capture_wal"(jsonb);
 DELETE FROM "replicator"."wal_listener" WHERE slot_name = ''replicator_fno'';
 SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ''replicator_fno'';
@@ -4754,6 +4800,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('aa4cc28b25f680fc3f4ecb967c43cb1beb577f990dae7d88a44731f26a9ac52e');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('5957739ade531d54d0b8d26ffcc5e0cb443167de5758ccc4fc899bd095e25c43');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle aa4cc28b25f6: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'aa4cc28b25f680fc3f4ecb967c43cb1beb577f990dae7d88a44731f26a9ac52e'));
+VALUES ('deploy', 'deployed bundle 5957739ade53: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '5957739ade531d54d0b8d26ffcc5e0cb443167de5758ccc4fc899bd095e25c43'));

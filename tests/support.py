@@ -10,11 +10,13 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -214,7 +216,11 @@ def cli(
 
 
 def start_applier(project: Project, *extra: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
+    """``replicator run`` in the background. Its log goes to a file (read it with
+    applier_log): a pipe nobody reads fills up, and the applier then blocks on its
+    next log line."""
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (kept open with the applier, read later)
+    applier = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -226,8 +232,20 @@ def start_applier(project: Project, *extra: str) -> subprocess.Popen[bytes]:
         ],
         env=project.env(),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
+    APPLIER_LOGS[applier.pid] = log
+    return applier
+
+
+APPLIER_LOGS: dict[int, IO[bytes]] = {}
+
+
+def applier_log(applier: subprocess.Popen[bytes]) -> bytes:
+    """What the applier has logged so far."""
+    log = APPLIER_LOGS[applier.pid]
+    log.seek(0)
+    return log.read()
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:

@@ -2,11 +2,11 @@
 
 A side with WAL capture has its slot read first (replicator.listener), which
 queues its changes like a capture trigger would. One database: ``apply_queued``
-takes a batch off the queue and applies it in one transaction. Two servers: the batch is read on the source, applied on the
-target together with a record of its ids, then dequeued on the source; a crash
-between the two commits replays nothing twice. The applier waits on LISTEN
-when idle and polls as a fallback; lost connections and server restarts are
-survived with a bounded backoff.
+takes a batch off the queue and applies it in one transaction. Two servers: the
+batch is read on the source, applied on the target together with a record of
+its ids, then dequeued on the source; a crash between the two commits replays
+nothing twice. The applier waits on LISTEN when idle and polls as a fallback;
+lost connections and server restarts are survived with a bounded backoff.
 """
 
 from __future__ import annotations

@@ -548,16 +548,14 @@ def _capture_artifact(
         dict.fromkeys((*table_map.source_columns(direction), *referenced_columns_of(text or "")))
     )
     key_sources = [f.column(from_side) or "" for f in table_map.key_fields]
-    capture_function = _function_name(
-        "capture" if capture == "trigger" else "wal", table_map, direction
-    )
+    kind = "capture" if capture == "trigger" else "wal"
+    capture_function = _function_name(kind, table_map, direction)
     context = {
         "map_name": literal(table_map.name),
         "direction": literal(direction),
         "online": table_map.mode == "online",
         "capture_function": capture_function,
-        "capture_signature": Sql(f"{capture_function}({'' if capture == 'trigger' else 'jsonb'})"),
-        "wal_function": capture_function,
+        "capture_signature": Sql(f"{capture_function}({'' if kind == 'capture' else 'jsonb'})"),
         "write_function": _function_name("write", table_map, direction),
         "queue": control_function("change_queue"),
         "wal_stopped": control_function("wal_stopped"),
@@ -586,10 +584,10 @@ def _capture_artifact(
         "update_trigger": _triggers(table_map, direction)[1],
         "truncate_trigger": _triggers(table_map, direction)[2],
     }
-    template = "capture.sql.j2" if capture == "trigger" else "wal_capture.sql.j2"
-    sql = render_template(template, **context)
+    sql = render_template(
+        "capture.sql.j2" if kind == "capture" else "wal_capture.sql.j2", **context
+    )
     drop_sql = render_template("drop_capture.sql.j2", **context)
-    kind = "capture" if capture == "trigger" else "wal"
     return Artifact(f"map/{table_map.name}/{direction}/{kind}", sql, drop_sql)
 
 

@@ -16,7 +16,6 @@ to leave those out (wal2json's filter-origins takes numeric ids).
 from __future__ import annotations
 
 import json
-import logging
 import time
 from dataclasses import dataclass
 
@@ -27,8 +26,6 @@ from replicator import origins
 from replicator.connections import under_origin
 from replicator.errors import ReplicatorError
 
-log = logging.getLogger("replicator.listener")
-
 # Decoded messages of one transaction held in memory before they are handed to the
 # database; a larger transaction is queued in several calls within one transaction.
 CHUNK = 1000
@@ -38,6 +35,7 @@ REPORT_SECONDS = 10.0
 # How wal2json names a change of the replicator's own schema (map_state is the one read).
 CONTROL = '"schema":"replicator"'
 
+# add-msg-prefixes: logical messages only with a prefix nobody writes, so none.
 PEEK = """
 SELECT data
   FROM pg_logical_slot_peek_changes(%s, NULL, %s,
@@ -60,10 +58,10 @@ def _lsn_text(value: int) -> str:
 
 
 def _table_list(tables: list[str]) -> str:
-    """wal2json's add-tables: schema.table, comma-separated, with , . \\ * escaped."""
+    """wal2json's add-tables: schema.table, comma-separated, with space ' , . * \\ escaped."""
 
     def escaped(name: str) -> str:
-        return "".join("\\" + c if c in ",.\\* " else c for c in name)
+        return "".join("\\" + c if c in " ',.*\\" else c for c in name)
 
     return ",".join(".".join(escaped(part) for part in t.split(".", 1)) for t in tables)
 

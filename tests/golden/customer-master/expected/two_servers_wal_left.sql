@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 5957739ade531d54d0b8d26ffcc5e0cb443167de5758ccc4fc899bd095e25c43: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 379c1d2abd3a6476da16d85e231bbbcbc544a774f7df1b999afa6232532d5eff: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -4678,9 +4678,12 @@ SELECT pg_replication_origin_create(name)
   FROM unnest(ARRAY['replicator_apply', 'replicator_capture', 'replicator_sync', 'replicator_admin']::text[]) AS purpose,
        concat(purpose, '/', current_database()) AS name
  WHERE pg_replication_origin_oid(name) IS NULL;
--- Map directions stopped now are stopped from here on in the stream.
+-- When WAL capture starts here, map directions stopped now are stopped from here
+-- on in the stream; later, stops and resumes arrive through the slot.
 INSERT INTO "replicator"."wal_stopped" (map_name, direction)
-SELECT map_name, direction FROM "replicator"."map_state" WHERE state = 'stopped'
+SELECT map_name, direction FROM "replicator"."map_state"
+ WHERE state = 'stopped'
+   AND NOT EXISTS (SELECT FROM "replicator"."wal_listener" WHERE slot_name = 'replicator_fno')
     ON CONFLICT DO NOTHING;
 -- What the listener reads: this slot, for changes of these tables (and of
 -- map_state, for stops and resumes in stream order).
@@ -4776,9 +4779,10 @@ BEGIN
 END
 $route$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('wal', '95e52ee60c567b82d46ad6e01064f52d85a85c2b061933c22581365f7fb5dcc9', '-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
+VALUES ('wal', '4d97a1b8183dfb49112540dab0d5fa532fd57cc754875698760ebaebd67f46ff', '-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
 DROP FUNCTION IF EXISTS "replicator"."capture_wal"(jsonb);
 DELETE FROM "replicator"."wal_listener" WHERE slot_name = ''replicator_fno'';
+DELETE FROM "replicator"."wal_stopped";
 SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ''replicator_fno'';
 SELECT pg_replication_origin_drop(name)
   FROM unnest(ARRAY[''replicator_apply'', ''replicator_capture'', ''replicator_sync'', ''replicator_admin'']::text[]) AS purpose,
@@ -4800,6 +4804,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('5957739ade531d54d0b8d26ffcc5e0cb443167de5758ccc4fc899bd095e25c43');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('379c1d2abd3a6476da16d85e231bbbcbc544a774f7df1b999afa6232532d5eff');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 5957739ade53: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '5957739ade531d54d0b8d26ffcc5e0cb443167de5758ccc4fc899bd095e25c43'));
+VALUES ('deploy', 'deployed bundle 379c1d2abd3a: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '379c1d2abd3a6476da16d85e231bbbcbc544a774f7df1b999afa6232532d5eff'));

@@ -67,6 +67,11 @@ class Table:
     replica_identity: str = "d"
 
     @property
+    def label(self) -> str:
+        """schema.name, as messages and wal2json name the table."""
+        return f"{self.schema}.{self.name}"
+
+    @property
     def identity_key(self) -> UniqueKey | None:
         """The key whose columns the WAL carries of an old row (DEFAULT or USING INDEX);
         None for FULL, NOTHING, and for DEFAULT without a primary key or USING INDEX

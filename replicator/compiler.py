@@ -159,10 +159,7 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
             for direction in table_map.directions
             if source_of(direction) in wal_sides
         ]
-        route_tables = [
-            f"{tables[m.name][source_of(d)].schema}.{tables[m.name][source_of(d)].name}"
-            for m, d in wal_routes
-        ]
+        route_tables = [tables[m.name][source_of(d)].label for m, d in wal_routes]
         if wal_sides:
             artifacts.append(
                 _wal_artifact(
@@ -484,9 +481,9 @@ def _apply_artifact(
         "on_delete": Sql(table_map.on_delete),
         "on_truncate": Sql(table_map.on_truncate),
         "target_filter": _filter_sql(table_map, to_side, target, "t"),
-        "source_label": literal(f"{source.schema}.{source.name}"),
+        "source_label": literal(source.label),
         "truncate_hint": literal(
-            f"The rows of {target.schema}.{target.name} were left as they are: delete them"
+            f"The rows of {target.label} were left as they are: delete them"
             " there if they should go, then close this error with replicator skip."
         ),
         "mark_column": ident(mark[0]) if (mark := table_map.mark_for(to_side)) else None,
@@ -561,9 +558,7 @@ def _capture_artifact(
         "wal_stopped": control_function("wal_stopped"),
         "wake_lock": Sql(f"{locks.WAKE[0]}, {locks.WAKE[1]}"),
         "source_table": ident(source.schema, source.name),
-        "target_label": literal(
-            f"{tables[target_of(direction)].schema}.{tables[target_of(direction)].name}"
-        ),
+        "target_label": literal(tables[target_of(direction)].label),
         "old_filter": filters["old"],
         "new_filter": filters["new"],
         "old_key": sql_join([ident("old", n) for n in key_sources]),
@@ -577,7 +572,7 @@ def _capture_artifact(
         "watched_names": Sql(f"ARRAY[{sql_join([literal(n) for n in source_columns])}]::text[]"),
         "activity_log": control_function("activity_log"),
         "other_direction": literal("to_left" if direction == "to_right" else "to_right"),
-        "source_label": literal(f"{source.schema}.{source.name}"),
+        "source_label": literal(source.label),
         "old_refs": _capture_refs(maps, all_tables, table_map, direction, "old"),
         "new_refs": _capture_refs(maps, all_tables, table_map, direction, "new"),
         "row_trigger": _triggers(table_map, direction)[0],

@@ -120,7 +120,7 @@ def _check_map(
         key_columns = tuple(f.column(side) or "" for f in table_map.key_fields)
         if tables[side].key_for(key_columns) is None:
             problem(
-                f"key ({', '.join(key_columns)}) of {_qualified(tables[side])} is not backed by a"
+                f"key ({', '.join(key_columns)}) of {tables[side].label} is not backed by a"
                 " primary key or a unique index (non-partial, plain columns); create one or change"
                 " the key"
             )
@@ -134,11 +134,9 @@ def _check_map(
 
     for side, column_name, value in table_map.marks:
         mark_column = tables[side].column(column_name)
-        spot = f"{_qualified(tables[side])}.{column_name}"
+        spot = f"{tables[side].label}.{column_name}"
         if mark_column is None:
-            problem(
-                f"mark: {side} column {column_name!r} does not exist in {_qualified(tables[side])}"
-            )
+            problem(f"mark: {side} column {column_name!r} does not exist in {tables[side].label}")
         elif mark_column.generated:
             problem(f"mark: {spot} is a generated column; it cannot be written")
         elif mark_column.domain_values is not None and str(value) not in mark_column.domain_values:
@@ -152,7 +150,7 @@ def _check_map(
         for column in target.columns:
             if column.name in writers and column.generated:
                 problem(
-                    f"{_qualified(target)}.{column.name} is a generated column; it cannot be"
+                    f"{target.label}.{column.name} is a generated column; it cannot be"
                     f" written ({_arrow(direction)}): remove the field or make it flow the other"
                     " way only",
                     writers[column.name],
@@ -164,7 +162,7 @@ def _check_map(
                 and column.name not in writers
             ):
                 problem(
-                    f"{_qualified(target)}.{column.name} is NOT NULL without a default and no field"
+                    f"{target.label}.{column.name} is NOT NULL without a default and no field"
                     f" writes it ({_arrow(direction)}); map it or give it a default"
                 )
         for field in table_map.carried_fields(direction):
@@ -197,7 +195,7 @@ def _identity_problem(table_map: TableMap, side: Side, table: Table) -> str | No
         if columns
     )
     return (
-        f"{_qualified(table)}: replica identity ({_identity_description(table)}) does not"
+        f"{table.label}: replica identity ({_identity_description(table)}) does not"
         f" include {lacking} that WAL capture needs for updates and deletes:"
         f" {_identity_fix(table, keys + filtered)}"
     )
@@ -220,7 +218,7 @@ def _identity_description(table: Table) -> str:
 
 def _identity_fix(table: Table, needed: list[str]) -> str:
     """Name an existing index that would do; else say what to create."""
-    name = _qualified(table)
+    name = table.label
     full = f"ALTER TABLE {name} REPLICA IDENTITY FULL"
     not_null = {c.name for c in table.columns if c.not_null}
     # PostgreSQL takes as replica identity only a unique index over NOT NULL columns.
@@ -255,7 +253,7 @@ def _field_problems(
     assert target_name is not None
     target = tables[to_side].column(target_name)
     assert target is not None
-    spot = f"{_qualified(tables[to_side])}.{target_name}"
+    spot = f"{tables[to_side].label}.{target_name}"
     messages: list[str] = []
     closed = target.domain_values
     default = field.default_for(to_side)
@@ -279,7 +277,7 @@ def _field_problems(
         reason = loss_reason(source, target)
         if reason is not None:
             messages.append(
-                f"{_arrow(direction)}: {reason} ({_qualified(tables[from_side])}.{source_name} into"
+                f"{_arrow(direction)}: {reason} ({tables[from_side].label}.{source_name} into"
                 f" {spot}); widen the column, make the field one-way, or write the conversion you"
                 f" accept as {direction}"
             )
@@ -294,7 +292,7 @@ def _field_problems(
         if uncovered:
             messages.append(
                 f"{_arrow(direction)}: value_map does not cover {_listing(tuple(uncovered))} of"
-                f" {_qualified(tables[from_side])}.{source_name}; add {'it' if len(uncovered) == 1 else 'them'}"
+                f" {tables[from_side].label}.{source_name}; add {'it' if len(uncovered) == 1 else 'them'}"
                 f" or declare a fallback"
             )
     if closed is not None:
@@ -326,8 +324,8 @@ def _expression_problems(
     ]
     if other_side:
         return [
-            f"{what} names column {other_side[0]!r} of {_qualified(written)}, the table it writes;"
-            f" an expression reads only the row it comes from ({_qualified(source)})"
+            f"{what} names column {other_side[0]!r} of {written.label}, the table it writes;"
+            f" an expression reads only the row it comes from ({source.label})"
         ]
     try:
         parse_expression(
@@ -339,7 +337,7 @@ def _expression_problems(
     except ExpressionError as exc:
         return [str(exc).removeprefix(": ")]
     if isinstance(typed, str):
-        return [f"{what} is refused by PostgreSQL over {_qualified(source)}: {typed}"]
+        return [f"{what} is refused by PostgreSQL over {source.label}: {typed}"]
     if typed is None:
         return []  # not probed (validate called without a database): types unknown
     reason = loss_reason(typed, target)
@@ -378,7 +376,7 @@ def _lookup_problems(
                         where,
                         (
                             f"lookup {parent.name}: {side} column {ref!r} does not exist in"
-                            f" {_qualified(parent_table)}; name the column the field refers to with"
+                            f" {parent_table.label}; name the column the field refers to with"
                             f' lookup = {{ map = "{parent.name}", {side} = "..." }}'
                         ),
                     )
@@ -390,10 +388,10 @@ def _lookup_problems(
                     Problem(
                         where,
                         (
-                            f"lookup {parent.name}: {_qualified(child_table)}.{child_column.name}"
-                            f" ({child_column.type_sql}) cannot hold {_qualified(parent_table)}.{ref}"
+                            f"lookup {parent.name}: {child_table.label}.{child_column.name}"
+                            f" ({child_column.type_sql}) cannot hold {parent_table.label}.{ref}"
                             f" ({parent_column.type_sql}): {reason}; point lookup.{side} at the"
-                            f" column of {_qualified(parent_table)} this field holds"
+                            f" column of {parent_table.label} this field holds"
                         ),
                     )
                 )
@@ -404,7 +402,7 @@ def _lookup_problems(
                         where,
                         (
                             f"lookup {parent.name}: ({', '.join(sorted(matched))}) does not identify one"
-                            f" row of {_qualified(parent_table)} (no primary key or unique index on them)"
+                            f" row of {parent_table.label} (no primary key or unique index on them)"
                         ),
                     )
                 )
@@ -441,10 +439,6 @@ def _arrow(direction: Direction) -> str:
     return "left → right" if direction == "to_right" else "right → left"
 
 
-def _qualified(table: Table) -> str:
-    return f"{table.schema}.{table.name}"
-
-
 def _listing(values: tuple[str, ...]) -> str:
     return ", ".join(repr(v) for v in values)
 
@@ -456,6 +450,6 @@ def _missing_table(side: Side, name: str, catalog: SchemaCatalog) -> str:
 
 
 def _missing_column(side: Side, name: str, table: Table) -> str:
-    message = f"{side} column {name!r} does not exist in {_qualified(table)}"
+    message = f"{side} column {name!r} does not exist in {table.label}"
     close = difflib.get_close_matches(name, [c.name for c in table.columns], n=1)
     return message + (f" (did you mean {close[0]!r}?)" if close else "")

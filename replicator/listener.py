@@ -111,7 +111,7 @@ class Listener:
         ).fetchone()
         self.done = _lsn(progress[0]) if progress and progress[0] else 0
         self.write.commit()
-        self.confirmed = self._check_slot()
+        self.confirmed, _ = self._check_slot()
 
     def close(self) -> None:
         for conn in (self.read, self.write):
@@ -119,12 +119,13 @@ class Listener:
                 conn.close()
         self.read = self.write = None
 
-    def _check_slot(self) -> int:
-        """Where the slot stands; SlotLost if the server invalidated it."""
+    def _check_slot(self) -> tuple[int, int]:
+        """Where the slot stands and how far the WAL is flushed; SlotLost if the server
+        invalidated the slot."""
         assert self.write is not None
         row = self.write.execute(
-            "SELECT wal_status, confirmed_flush_lsn::text FROM pg_replication_slots"
-            " WHERE slot_name = %s",
+            "SELECT wal_status, confirmed_flush_lsn::text, pg_current_wal_flush_lsn()::text"
+            " FROM pg_replication_slots WHERE slot_name = %s",
             (self.slot,),
         ).fetchone()
         self.write.commit()
@@ -134,19 +135,17 @@ class Listener:
                 + ("is gone" if row is None else "was invalidated by the server (wal_status lost)")
                 + ": changes made there since were not captured"
             )
-        return _lsn(row[1])
+        return _lsn(row[1]), _lsn(row[2])
 
     def poll(self) -> int:
         """Queue what the slot holds, up to about ``limit`` changes (whole transactions);
         return how many changes were queued."""
         assert self.read is not None and self.write is not None
-        self.confirmed = self._check_slot()
-        # Whatever committed before this point, the peek below returns or leaves out
+        # Whatever committed before ``flushed``, the peek below returns or leaves out
         # (the replicator's own transactions, other tables' changes, other databases'
-        # WAL): if it reads to the end, the slot moves here. So an idle source, or
+        # WAL): if it reads to the end, the slot moves there. So an idle source, or
         # one busy only with what the slot leaves out, does not hold WAL back.
-        flushed = self.read.execute("SELECT pg_current_wal_flush_lsn()::text").fetchone()
-        self.read.commit()
+        self.confirmed, flushed = self._check_slot()
         returned = seen = queued = 0
         advance_to = 0
         behind_since: str | None = None
@@ -199,8 +198,8 @@ class Listener:
                         queued += self._queue(held)
                         held = []
                         in_transaction = True
-        if behind_since is None and returned < self.limit and flushed is not None:
-            advance_to = max(advance_to, _lsn(flushed[0]))
+        if behind_since is None and returned < self.limit:
+            advance_to = max(advance_to, flushed)
         if advance_to > self.confirmed:
             self.read.execute(
                 "SELECT pg_replication_slot_advance(%s, %s)", (self.slot, _lsn_text(advance_to))

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 379c1d2abd3a6476da16d85e231bbbcbc544a774f7df1b999afa6232532d5eff: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 0afdc8b701592fa4d199023e7ee3c570ae1ea23e70e5b76ed5c4ef3d0c6d0ed6: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -3350,8 +3350,8 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/companies/to_right/wal ====
 -- Map 'companies', 'to_right': changes of "fno"."companies" decoded from the WAL
--- (wal2json), queued as its capture trigger would queue them: a row counts while it
--- matches the filter. The old row holds the replica identity's columns, which
+-- (wal2json; replicator.capture_wal hands over this table's), queued as its capture
+-- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it.
@@ -3385,10 +3385,9 @@ BEGIN
                    AND ("old"."dataareaid", "old"."name") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."name") AS unchanged,
                CAST(NULL AS jsonb) AS old_refs,
                CAST(NULL AS jsonb) AS new_refs
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."companies", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."companies", coalesce(c.old, '{}') || c.new) AS new
-         WHERE c."table" = 'fno.companies'
     )
     INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
     SELECT 'companies', 'to_right', q.op, q.image, q.refs
@@ -3405,7 +3404,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/wal', '38fa42926502f4d5f8d28a236b81235c29fa5ad4aec0f4db62649c60346b3821', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/wal', '8755c8ac96206893e9337b212ed4d7694e24b2409ad7b096f81660dc90240a0f', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3450,8 +3449,8 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/contact_persons/to_right/wal ====
 -- Map 'contact_persons', 'to_right': changes of "fno"."contact_persons" decoded from the WAL
--- (wal2json), queued as its capture trigger would queue them: a row counts while it
--- matches the filter. The old row holds the replica identity's columns, which
+-- (wal2json; replicator.capture_wal hands over this table's), queued as its capture
+-- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it.
@@ -3485,10 +3484,9 @@ BEGIN
                    AND ("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account") AS unchanged,
                CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) AS old_refs,
                CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."contact_persons", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."contact_persons", coalesce(c.old, '{}') || c.new) AS new
-         WHERE c."table" = 'fno.contact_persons'
     )
     INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
     SELECT 'contact_persons', 'to_right', q.op, q.image, q.refs
@@ -3505,7 +3503,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/wal', '70e53e4cf02eb4ba7abe4c7c0b4919b3b6a77f9168c7bd5f6ce5ea6397e0fccc', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/wal', '850e7eed29630a1ba9b15fb175b2da2f38346cb89db8ba81ae6b5b1b90638fc4', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3550,8 +3548,8 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customer_groups/to_right/wal ====
 -- Map 'customer_groups', 'to_right': changes of "fno"."customer_groups" decoded from the WAL
--- (wal2json), queued as its capture trigger would queue them: a row counts while it
--- matches the filter. The old row holds the replica identity's columns, which
+-- (wal2json; replicator.capture_wal hands over this table's), queued as its capture
+-- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it.
@@ -3585,10 +3583,9 @@ BEGIN
                    AND ("old"."dataareaid", "old"."customer_group", "old"."description") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description") AS unchanged,
                CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) AS old_refs,
                CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_groups", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_groups", coalesce(c.old, '{}') || c.new) AS new
-         WHERE c."table" = 'fno.customer_groups'
     )
     INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
     SELECT 'customer_groups', 'to_right', q.op, q.image, q.refs
@@ -3605,7 +3602,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/wal', '8b3c219c50140c908ccc684e2bd2a1437c92634c04dc8d5ca2eae048f1519fe9', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/wal', '63f10a020092acfd54edd138c205f079bd95db3771ddc25b3fd7fa9c0a375965', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3650,8 +3647,8 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customer_payment_methods/to_right/wal ====
 -- Map 'customer_payment_methods', 'to_right': changes of "fno"."customer_payment_methods" decoded from the WAL
--- (wal2json), queued as its capture trigger would queue them: a row counts while it
--- matches the filter. The old row holds the replica identity's columns, which
+-- (wal2json; replicator.capture_wal hands over this table's), queued as its capture
+-- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it.
@@ -3685,10 +3682,9 @@ BEGIN
                    AND ("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type") AS unchanged,
                CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) AS old_refs,
                CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_payment_methods", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_payment_methods", coalesce(c.old, '{}') || c.new) AS new
-         WHERE c."table" = 'fno.customer_payment_methods'
     )
     INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
     SELECT 'customer_payment_methods', 'to_right', q.op, q.image, q.refs
@@ -3705,7 +3701,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/wal', '995451c76505e7993d35c50280144687c5c3637f1a318e4392b5b8cfa76dd062', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/wal', 'd39384f256b11911588be4a10a2b7bfcdeffc92cdc9908e4c4a083dfb05f5724', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3750,8 +3746,8 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customers_person/to_right/wal ====
 -- Map 'customers_person', 'to_right': changes of "fno"."customers" decoded from the WAL
--- (wal2json), queued as its capture trigger would queue them: a row counts while it
--- matches the filter. The old row holds the replica identity's columns, which
+-- (wal2json; replicator.capture_wal hands over this table's), queued as its capture
+-- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it.
@@ -3785,10 +3781,9 @@ BEGIN
                    AND ("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type") AS unchanged,
                CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) AS old_refs,
                CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", coalesce(c.old, '{}') || c.new) AS new
-         WHERE c."table" = 'fno.customers'
     )
     INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
     SELECT 'customers_person', 'to_right', q.op, q.image, q.refs
@@ -3805,7 +3800,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/wal', 'ee3bc86017e64eae5bd62f7631be9664ddacfc998c19f63c29ce13b4c76a10f3', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/wal', 'c593abc4c0d9bbee3ad7d6416d3f35691742f5b24de82b5375f7963393d2552f', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3850,8 +3845,8 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/loyalty_cards/to_right/wal ====
 -- Map 'loyalty_cards', 'to_right': changes of "fno"."loyalty_cards" decoded from the WAL
--- (wal2json), queued as its capture trigger would queue them: a row counts while it
--- matches the filter. The old row holds the replica identity's columns, which
+-- (wal2json; replicator.capture_wal hands over this table's), queued as its capture
+-- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it.
@@ -3885,10 +3880,9 @@ BEGIN
                    AND ("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS NOT DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."blocked") AS unchanged,
                CAST(NULL AS jsonb) AS old_refs,
                CAST(NULL AS jsonb) AS new_refs
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."loyalty_cards", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."loyalty_cards", coalesce(c.old, '{}') || c.new) AS new
-         WHERE c."table" = 'fno.loyalty_cards'
     )
     INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
     SELECT 'loyalty_cards', 'to_right', q.op, q.image, q.refs
@@ -3905,7 +3899,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/wal', '774db145042ea57640e7958d5ac8f73785a3cb41b423f34da35273b283f00811', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/wal', '715337c4b28369f2a2c09fc05cab4ced63f836e145e5c50271d2e302214edce5', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3950,8 +3944,8 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/name_affixes/to_right/wal ====
 -- Map 'name_affixes', 'to_right': changes of "fno"."name_affixes" decoded from the WAL
--- (wal2json), queued as its capture trigger would queue them: a row counts while it
--- matches the filter. The old row holds the replica identity's columns, which
+-- (wal2json; replicator.capture_wal hands over this table's), queued as its capture
+-- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it.
@@ -3985,10 +3979,9 @@ BEGIN
                    AND ("old"."affix", "old"."affix_type", "old"."description") IS NOT DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description") AS unchanged,
                CAST(NULL AS jsonb) AS old_refs,
                CAST(NULL AS jsonb) AS new_refs
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."name_affixes", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."name_affixes", coalesce(c.old, '{}') || c.new) AS new
-         WHERE c."table" = 'fno.name_affixes'
     )
     INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
     SELECT 'name_affixes', 'to_right', q.op, q.image, q.refs
@@ -4005,7 +3998,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/wal', '0f6676219cfa575cd8619c9ba4921c7e7164c24033bf8a5721124c59920e82ad', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/wal', 'c6e216c77f4c33166b74993aec25562e171c0a3f422542119e31adf53965ead3', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4050,8 +4043,8 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_days/to_right/wal ====
 -- Map 'payment_days', 'to_right': changes of "fno"."payment_days" decoded from the WAL
--- (wal2json), queued as its capture trigger would queue them: a row counts while it
--- matches the filter. The old row holds the replica identity's columns, which
+-- (wal2json; replicator.capture_wal hands over this table's), queued as its capture
+-- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it.
@@ -4085,10 +4078,9 @@ BEGIN
                    AND ("old"."dataareaid", "old"."payment_day_name", "old"."description") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description") AS unchanged,
                CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) AS old_refs,
                CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_days", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_days", coalesce(c.old, '{}') || c.new) AS new
-         WHERE c."table" = 'fno.payment_days'
     )
     INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
     SELECT 'payment_days', 'to_right', q.op, q.image, q.refs
@@ -4105,7 +4097,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/wal', '6b7503229c6e0315412147f751751869f9ccd3f613a74bd0c460a237d4214939', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/wal', '927452b56e2a4f71da369944939b4a51960f621f4cd9927db55c9d2318bde1f2', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4150,8 +4142,8 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_day_lines/to_right/wal ====
 -- Map 'payment_day_lines', 'to_right': changes of "fno"."payment_day_lines" decoded from the WAL
--- (wal2json), queued as its capture trigger would queue them: a row counts while it
--- matches the filter. The old row holds the replica identity's columns, which
+-- (wal2json; replicator.capture_wal hands over this table's), queued as its capture
+-- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it.
@@ -4187,10 +4179,9 @@ BEGIN
        'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day_name") END) AS jsonb) AS old_refs,
                CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END) AS jsonb) AS new_refs
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_day_lines", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_day_lines", coalesce(c.old, '{}') || c.new) AS new
-         WHERE c."table" = 'fno.payment_day_lines'
     )
     INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
     SELECT 'payment_day_lines', 'to_right', q.op, q.image, q.refs
@@ -4207,7 +4198,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/wal', 'b0bff3d261a78c7dd2bf0f964bb177477e91bf51c7f39cf8d31f42e333cb6ada', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/wal', '15a9e257f330747217ec970871a71c4220b2b58e28c6cc009cc16a806f08800b', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4253,8 +4244,8 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_schedules/to_right/wal ====
 -- Map 'payment_schedules', 'to_right': changes of "fno"."payment_schedules" decoded from the WAL
--- (wal2json), queued as its capture trigger would queue them: a row counts while it
--- matches the filter. The old row holds the replica identity's columns, which
+-- (wal2json; replicator.capture_wal hands over this table's), queued as its capture
+-- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it.
@@ -4288,10 +4279,9 @@ BEGIN
                    AND ("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation") AS unchanged,
                CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) AS old_refs,
                CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedules", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedules", coalesce(c.old, '{}') || c.new) AS new
-         WHERE c."table" = 'fno.payment_schedules'
     )
     INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
     SELECT 'payment_schedules', 'to_right', q.op, q.image, q.refs
@@ -4308,7 +4298,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/wal', 'b87d50922a1cf2d6db71843660748d6538e9b5d6b35adef337e8d11b34d16584', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/wal', '04d3049f4a27ef4f526f129560ae76e2c9d66ceff42b2d0e830b9335b0173a2c', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4353,8 +4343,8 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_schedule_lines/to_right/wal ====
 -- Map 'payment_schedule_lines', 'to_right': changes of "fno"."payment_schedule_lines" decoded from the WAL
--- (wal2json), queued as its capture trigger would queue them: a row counts while it
--- matches the filter. The old row holds the replica identity's columns, which
+-- (wal2json; replicator.capture_wal hands over this table's), queued as its capture
+-- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it.
@@ -4390,10 +4380,9 @@ BEGIN
        'paymentscheduleid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'schedule_name', "old"."schedule_name") END) AS jsonb) AS old_refs,
                CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END) AS jsonb) AS new_refs
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedule_lines", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedule_lines", coalesce(c.old, '{}') || c.new) AS new
-         WHERE c."table" = 'fno.payment_schedule_lines'
     )
     INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
     SELECT 'payment_schedule_lines', 'to_right', q.op, q.image, q.refs
@@ -4410,7 +4399,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/wal', '800c985d8f08c179a91781a49cc4a9e74e2153c10e71214655f25224f0a94b8b', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/wal', '360834ceaec2f91c60dec9554c781124a5b8fb108778552d9c7e34c4d6133f53', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4456,8 +4445,8 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_terms/to_right/wal ====
 -- Map 'payment_terms', 'to_right': changes of "fno"."payment_terms" decoded from the WAL
--- (wal2json), queued as its capture trigger would queue them: a row counts while it
--- matches the filter. The old row holds the replica identity's columns, which
+-- (wal2json; replicator.capture_wal hands over this table's), queued as its capture
+-- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it.
@@ -4495,10 +4484,9 @@ BEGIN
                CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."payment_schedule") END,
        'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END) AS jsonb) AS new_refs
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_terms", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_terms", coalesce(c.old, '{}') || c.new) AS new
-         WHERE c."table" = 'fno.payment_terms'
     )
     INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
     SELECT 'payment_terms', 'to_right', q.op, q.image, q.refs
@@ -4515,7 +4503,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/wal', '0dc8062cddf2e67f39b11bb3b8b89d5f8b9c6602d66bd5a71019a53abfbacb64', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/wal', '9c893b7367c72379edc80ca5536ae08f57ec3c6e040a9e0a785e75e79e68a5bb', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4562,8 +4550,8 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customers_organization/to_right/wal ====
 -- Map 'customers_organization', 'to_right': changes of "fno"."customers" decoded from the WAL
--- (wal2json), queued as its capture trigger would queue them: a row counts while it
--- matches the filter. The old row holds the replica identity's columns, which
+-- (wal2json; replicator.capture_wal hands over this table's), queued as its capture
+-- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it.
@@ -4603,10 +4591,9 @@ BEGIN
        'customergroupid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'customer_group', "new"."customer_group") END,
        'paymenttermid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_term_id', "new"."payment_terms") END,
        'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END) AS jsonb) AS new_refs
-          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, "table" text, op text, old jsonb, new jsonb)
+          FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", coalesce(c.old, '{}') || c.new) AS new
-         WHERE c."table" = 'fno.customers'
     )
     INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
     SELECT 'customers_organization', 'to_right', q.op, q.image, q.refs
@@ -4623,7 +4610,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/wal', '39e9241ccb8b2f1c01e596cd6f76c272d070f85d72484d0f2610355bb193e442', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/wal', 'ccccc0441faa337584ab5be759bf5c4d0ce031d06701f23e96fb091aeaa1fc5c', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4708,7 +4695,6 @@ BEGIN
       FROM (SELECT (m.value->>'schema') || '.' || (m.value->>'table') AS name,
                    jsonb_agg(jsonb_build_object(
                        'seq', m.seq,
-                       'table', (m.value->>'schema') || '.' || (m.value->>'table'),
                        'op', m.value->>'action',
                        'old', (SELECT jsonb_object_agg(x->>'name', x->'value')
                                  FROM jsonb_array_elements(m.value->'identity') AS x),
@@ -4779,7 +4765,7 @@ BEGIN
 END
 $route$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('wal', '4d97a1b8183dfb49112540dab0d5fa532fd57cc754875698760ebaebd67f46ff', '-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
+VALUES ('wal', 'ade69fd5e9b661d269a463c0c9f14c3dd48948a92d2377099d9119105a7d61a3', '-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
 DROP FUNCTION IF EXISTS "replicator"."capture_wal"(jsonb);
 DELETE FROM "replicator"."wal_listener" WHERE slot_name = ''replicator_fno'';
 DELETE FROM "replicator"."wal_stopped";
@@ -4804,6 +4790,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('379c1d2abd3a6476da16d85e231bbbcbc544a774f7df1b999afa6232532d5eff');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('0afdc8b701592fa4d199023e7ee3c570ae1ea23e70e5b76ed5c4ef3d0c6d0ed6');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 379c1d2abd3a: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '379c1d2abd3a6476da16d85e231bbbcbc544a774f7df1b999afa6232532d5eff'));
+VALUES ('deploy', 'deployed bundle 0afdc8b70159: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '0afdc8b701592fa4d199023e7ee3c570ae1ea23e70e5b76ed5c4ef3d0c6d0ed6'));

@@ -12,6 +12,7 @@ import psycopg
 from replicator import metrics
 from replicator.applier import Applier, install_signal_handlers
 from replicator.catalog import SchemaCatalog, probe_types, read_schema
+from replicator.clockcheck import clock_problems
 from replicator.compiler import Bundle, compile_bundle, expression_probe
 from replicator.connections import connect
 from replicator.deployer import (
@@ -81,7 +82,7 @@ def check(config: Config) -> tuple[MapSet, dict[Side, SchemaCatalog]]:
         maps,
         catalogs,
         probe_expressions(config, maps, catalogs),
-        read_server_problems(config),
+        [*read_server_problems(config), *clock_problems(config, maps)],
     )
     return maps, catalogs
 

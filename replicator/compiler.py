@@ -22,6 +22,7 @@ from replicator.model import (
     SIDES,
     Capture,
     Config,
+    ConflictPolicy,
     Direction,
     FieldMap,
     MapSet,
@@ -199,24 +200,36 @@ def _function_name(kind: str, table_map: TableMap, direction: Direction) -> Sql:
 
 
 def _value_sql(
-    field: FieldMap, direction: Direction, tables: dict[Side, Table], table_map: TableMap
+    field: FieldMap,
+    direction: Direction,
+    tables: dict[Side, Table],
+    table_map: TableMap,
+    row: str = "s",
+    strict: bool = True,
 ) -> Sql:
-    """The expression (over the image row ``s`` and the resolved row ``l``) that a target
-    column receives."""
+    """The expression (over the image row ``row`` and the resolved row ``l``) that a
+    target column receives. Not ``strict``: a value-map miss or a refused null gives
+    null instead of an error (what a row before a change would have written)."""
     to_side, from_side = target_of(direction), source_of(direction)
     target = _column(tables[to_side], field.column(to_side))
     default = field.default_for(to_side)
     source_name = field.column(from_side)
     expression = field.expression_for(direction)
     if expression is not None:
-        value = _expression_sql(table_map, expression.text, tables[from_side])
+        value = _over_row(
+            expression.text,
+            tables[from_side],
+            row,
+            Where(file=table_map.file, map=table_map.name),
+            repr(expression.text),
+        )
     elif field.lookup is not None:
         value = _lookup_alias(table_map, direction, field)
     elif source_name is None:
         assert default is not None
         return Sql(f"CAST({literal(default)} AS {type_sql(target)})")
     else:
-        value = ident("s", source_name)
+        value = ident(row, source_name)
     if field.value_map is not None:
         pairs = (
             field.value_map
@@ -230,6 +243,8 @@ def _value_sql(
         otherwise = (
             text_literal(fallback)
             if fallback is not None
+            else Sql("NULL")
+            if not strict
             else Sql(
                 f"{control_function('unmapped_value')}({literal(table_map.name)}, "
                 f"{literal(field.label)}, {value}::text)"
@@ -242,7 +257,7 @@ def _value_sql(
         value = Sql(f"CAST({value} AS {type_sql(target)})")
     if default is not None:
         value = Sql(f"COALESCE({value}, CAST({literal(default)} AS {type_sql(target)}))")
-    if field.null_policy(to_side) == "refuse":
+    if field.null_policy(to_side) == "refuse" and strict:
         refused = (
             f"{control_function('refused_null')}({literal(table_map.name)}, {literal(field.label)})"
         )
@@ -258,13 +273,9 @@ def _over_row(text: str, source: Table, row: str, where: Where, what: str) -> Sq
     return render(parse_expression(text, columns=columns, where=where, what=what), qualifier=row)
 
 
-def _expression_sql(table_map: TableMap, text: str, source: Table) -> Sql:
-    return _over_row(text, source, "s", Where(file=table_map.file, map=table_map.name), repr(text))
-
-
-def _updated_sql(field: FieldMap, column: str, to_side: Side) -> Sql:
-    """What an update sets a non-key target column to."""
-    new, old = Sql(f"EXCLUDED.{ident(column)}"), ident("t", column)
+def _updated_sql(field: FieldMap, new: Sql, old: Sql, to_side: Side) -> Sql:
+    """What an update sets a non-key target column to, from the ``new`` value that
+    crossed and the ``old`` one there."""
     if field.sticky:
         return Sql(f"({old} OR {new})")  # once true, stays true
     if field.null_policy(to_side) == "keep":
@@ -385,6 +396,95 @@ def _mark_sql(table_map: TableMap, side: Side, target: Table) -> Sql | None:
     return Sql(f"CAST({literal(value)} AS {type_sql(_column(target, column))})")
 
 
+@dataclass(frozen=True)
+class JudgedField:
+    """A non-key field as the apply function judges a conflict over it: its values and
+    the names its per-row verdicts take in the generated SQL."""
+
+    column: Sql  # the target column
+    label: Sql  # the field's name in the conflict log
+    policy: Sql
+    new: Sql  # the value the change brings (over the image row s)
+    base: Sql  # the value the row had when it last crossed (over the base row b)
+    wins: Sql  # whether the incoming value wins a clash
+    manual: bool
+    updated: Sql  # what an update sets the column to when the incoming value is taken
+    index: int
+
+    def alias(self, kind: str) -> Sql:
+        return ident(f"{kind}_{self.index}")
+
+
+def _wins_sql(policy: ConflictPolicy, from_side: Side, row_newer: Sql) -> Sql:
+    """Whether the incoming change wins a conflict under ``policy``."""
+    if policy == "newest_wins":
+        return row_newer
+    if policy == "manual":
+        return Sql("false")
+    return literal(policy == f"{from_side}_wins")
+
+
+def _judged_fields(
+    table_map: TableMap, direction: Direction, tables: dict[Side, Table], fields: list[FieldMap]
+) -> list[JudgedField]:
+    from_side, to_side = source_of(direction), target_of(direction)
+    judged: list[JudgedField] = []
+    for index, field in enumerate(fields, start=1):
+        column = field.column(to_side) or ""
+        new = _value_sql(field, direction, tables, table_map)
+        if field.lookup is not None:
+            # The parent the row pointed at before, translated like the new one.
+            position = table_map.lookup_fields(direction).index(field) + 1
+            base = ident("l", f"base_lookup_{position}")
+        else:
+            base = _value_sql(field, direction, tables, table_map, row="b", strict=False)
+        policy = table_map.field_policy(field)
+        judged.append(
+            JudgedField(
+                column=ident(column),
+                label=literal(field.label),
+                policy=literal(policy),
+                new=new,
+                base=base,
+                wins=_wins_sql(policy, from_side, Sql("j.newer")),
+                manual=policy == "manual",
+                updated=_updated_sql(
+                    field, ident("j", f"n_{index}"), ident("j", f"c_{index}"), to_side
+                ),
+                index=index,
+            )
+        )
+    return judged
+
+
+def _any(conditions: list[Sql]) -> Sql:
+    """Conditions OR'ed (false when there are none)."""
+    return Sql(f"({' OR '.join(conditions)})") if conditions else Sql("false")
+
+
+def _upsert_outcome(judged: list[JudgedField]) -> Sql:
+    """What a conflict over an upsert came to: merged when no field clashed (or the
+    clashes went both ways), else whichever side took every clash."""
+    clashes = _any([Sql(f"j.{f.alias('x')}") for f in judged])
+    lost = _any([Sql(f"(j.{f.alias('x')} AND NOT j.{f.alias('take')})") for f in judged])
+    won = _any([Sql(f"(j.{f.alias('x')} AND j.{f.alias('take')})") for f in judged])
+    return Sql(
+        "CASE WHEN j.waiting THEN 'waiting'"
+        " WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END"
+        f" WHEN NOT {clashes} THEN 'merged'"
+        f" WHEN NOT {lost} THEN 'took_incoming'"
+        f" WHEN NOT {won} THEN 'kept_local'"
+        " ELSE 'merged' END"
+    )
+
+
+def _field_verdicts(judged: list[JudgedField], branches: Any) -> Sql:
+    """jsonb_build_object arguments: per field, its name and a CASE of ``branches``."""
+    return sql_join(
+        [Sql(f"{f.label}, CASE {branches(f)} END") for f in judged], ",\n               "
+    )
+
+
 def _apply_artifact(
     maps: MapSet, all_tables: AllTables, table_map: TableMap, direction: Direction
 ) -> Artifact:
@@ -398,6 +498,7 @@ def _apply_artifact(
     target_key = target.key_for(tuple(f.column(to_side) or "" for f in keys))
     assert target_key is not None
     source_columns = table_map.source_columns(direction)
+    judged = _judged_fields(table_map, direction, tables, non_keys)
 
     def declare(names: tuple[str, ...] | list[str]) -> Sql:
         return sql_join(
@@ -443,6 +544,17 @@ def _apply_artifact(
             ],
             ",\n           ",
         ),
+        "base_lookups": sql_join(
+            [
+                Sql(
+                    f"{_lookup_value(maps, all_tables, f, to_side, 'base_refs')}"
+                    f" AS {ident(f'base_lookup_{n}')}"
+                )
+                for n, f in enumerate(lookup_fields, start=1)
+                if f.lookup is not None
+            ],
+            ",\n           ",
+        ),
         "unresolved": sql_join(
             [_unresolved(table_map, direction, f) for f in lookup_fields], " OR "
         ),
@@ -455,8 +567,8 @@ def _apply_artifact(
                 if f.lookup is not None
             ]
         ),
-        "change_key": _key_json(key_sources, Sql("v_change")),
-        "batch_key": _key_json(key_sources, Sql("c.value")),
+        "change_key": _key_json(key_sources, Sql("v_change->'image'")),
+        "batch_key": _key_json(key_sources, Sql("c.value->'image'")),
         "log_error": control_function("log_error"),
         "supersede_errors": control_function("supersede_errors"),
         "insert_columns": sql_join([ident(f.column(to_side) or "") for f in carried]),
@@ -464,20 +576,78 @@ def _apply_artifact(
             [_value_sql(f, direction, tables, table_map) for f in carried], LIST
         ),
         "conflict_columns": sql_join([ident(c) for c in target_key.columns]),
-        "update_set": sql_join(
+        "judged": judged,
+        "key_values": [
+            (ident(f"k_{n}"), _value_sql(f, direction, tables, table_map))
+            for n, f in enumerate(keys, start=1)
+        ],
+        "target_key": sql_join(
             [
-                Sql(
-                    f"{ident(f.column(to_side) or '')} = {_updated_sql(f, f.column(to_side) or '', to_side)}"
-                )
-                for f in non_keys
+                Sql(f"{literal(f.column(to_side) or '')}, j.{ident(f'k_{n}')}")
+                for n, f in enumerate(keys, start=1)
+            ]
+        ),
+        "insert_row": sql_join(
+            [
+                Sql(f"j.{ident(f'k_{keys.index(f) + 1}')}")
+                if f.key
+                else Sql(f"j.{judged[non_keys.index(f)].alias('n')}")
+                for f in carried
             ],
             LIST,
         ),
-        "current_values": sql_join([ident("t", f.column(to_side) or "") for f in non_keys]),
-        "new_values": sql_join(
-            [_updated_sql(f, f.column(to_side) or "", to_side) for f in non_keys]
+        "update_set": sql_join([Sql(f"{f.column} = j.{f.alias('f')}") for f in judged], LIST),
+        "final_values": sql_join([Sql(f"j.{f.alias('f')}") for f in judged]),
+        "current_values": sql_join([Sql(f"j.{f.alias('c')}") for f in judged]),
+        "any_changed": _any([Sql(f"j.{f.alias('tc')}") for f in judged]),
+        "waiting": _any(
+            [Sql(f"j.{f.alias('x')}") for f in judged if f.manual]
+            + ([Sql("j.gone")] if table_map.conflict_policy == "manual" else [])
         ),
-        "has_updates": bool(non_keys),
+        "literal_manual": literal(table_map.conflict_policy == "manual"),
+        "upsert_outcome": _upsert_outcome(judged),
+        "upsert_fields": _field_verdicts(
+            judged,
+            lambda f: (
+                f"WHEN j.{f.alias('x')} THEN jsonb_build_object('policy', {f.policy}, 'took',"
+                f" CASE WHEN j.waiting THEN 'waiting' WHEN j.{f.alias('take')} THEN 'incoming'"
+                " ELSE 'local' END)"
+                f" WHEN j.{f.alias('tc')} THEN jsonb_build_object('policy', 'merge', 'took', 'local')"
+            ),
+        ),
+        "delete_outcome": Sql(
+            "CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END"
+        ),
+        "delete_fields": _field_verdicts(
+            judged,
+            lambda f: (
+                f"WHEN j.{f.alias('tc')} THEN jsonb_build_object('policy',"
+                f" {literal(table_map.conflict_policy)}, 'took', CASE WHEN j.waiting THEN 'waiting'"
+                " WHEN j.goes THEN 'incoming' ELSE 'local' END)"
+            ),
+        ),
+        "committed_at": control_function("committed_at"),
+        "change_key_of_l": _key_json(key_sources, Sql("l.image")),
+        "target_label": literal(target.label),
+        "watched_names": Sql(
+            "ARRAY["
+            + ", ".join(
+                literal(c) for c in dict.fromkeys(c for f in non_keys for c in f.reads(direction))
+            )
+            + "]::text[]"
+        ),
+        "newest": "newest_wins" in table_map.policies,
+        "row_clock": control_function("row_clock"),
+        "conflict_log": control_function("conflict_log"),
+        "latest_key": _key_json(key_sources, Sql("j.image")),
+        "map_policy": literal(table_map.conflict_policy),
+        "map_manual": table_map.conflict_policy == "manual",
+        # A change meets a row deleted here: does it bring the row back? A delete meets
+        # a row changed here: does it go? newest_wins keeps the row (the replicator keeps
+        # no tombstones, so a delete's time is not known where the row is gone).
+        "revives": _wins_sql(table_map.conflict_policy, from_side, Sql("true")),
+        "deletes": _wins_sql(table_map.conflict_policy, from_side, Sql("false")),
+        "source_is_left": literal(from_side == "left"),
         "on_delete": Sql(table_map.on_delete),
         "on_truncate": Sql(table_map.on_truncate),
         "target_filter": _filter_sql(table_map, to_side, target, "t"),
@@ -504,16 +674,20 @@ def _apply_artifact(
     return Artifact(f"map/{table_map.name}/{direction}/apply", sql, drop_sql)
 
 
-def _key_json(key_sources: list[str], change: Sql) -> Sql:
-    """A change's key as the error log records it: the source's key columns."""
-    pairs = ", ".join(f"{literal(n)}, {change}->'image'->{literal(n)}" for n in key_sources)
+def _key_json(key_sources: list[str], image: Sql) -> Sql:
+    """A change's key as the error and conflict logs record it: the source's key
+    columns of its ``image``."""
+    pairs = ", ".join(f"{literal(n)}, {image}->{literal(n)}" for n in key_sources)
     return Sql(f"jsonb_build_object({pairs})")
 
 
-def _lookup_value(maps: MapSet, tables: AllTables, field: FieldMap, to_side: Side) -> Sql:
-    """A lookup's value on the target side, from the parent key its change carries."""
+def _lookup_value(
+    maps: MapSet, tables: AllTables, field: FieldMap, to_side: Side, refs_of: str = "refs"
+) -> Sql:
+    """A lookup's value on the target side, from the parent key its change carries
+    (in ``refs_of``: refs, or base_refs for the row before the change)."""
     assert field.lookup is not None
-    refs = Sql(f"(l.refs -> {literal(field.column(to_side) or '')})")
+    refs = Sql(f"(l.{refs_of} -> {literal(field.column(to_side) or '')})")
     parent = maps.by_name(field.lookup.map)
     return _resolve_sql(maps, tables, parent, to_side, refs, field.lookup.column(to_side), 1)
 
@@ -629,11 +803,17 @@ def _snapshot_artifact(
     source = all_tables[table_map.name][from_side]
     keys = [(f.column(from_side) or "") for f in table_map.key_fields]
     function = _function_name("snapshot", table_map, direction)
+    resend = _function_name("resend", table_map, direction)
     sql = render_template(
         "snapshot.sql.j2",
         map_name=literal(table_map.name),
         direction=literal(direction),
         snapshot_function=function,
+        resend_function=resend,
+        queue=control_function("change_queue"),
+        key_of_p_key=sql_join(
+            [Sql(f"CAST(p_key ->> {literal(k)} AS {type_sql(_column(source, k))})") for k in keys]
+        ),
         source_table=ident(source.schema, source.name),
         filter=_filter_sql(table_map, from_side, source, "new"),
         refs=_capture_refs(maps, all_tables, table_map, direction, "new"),
@@ -643,9 +823,16 @@ def _snapshot_artifact(
         ),
     )
     drop_sql = render_template(
-        "drop_functions.sql.j2", functions=[Sql(f"{function}(jsonb, integer)")], guard_held=False
+        "drop_functions.sql.j2",
+        functions=[Sql(f"{function}(jsonb, integer)"), Sql(f"{resend}(jsonb)")],
+        guard_held=False,
     )
     return Artifact(f"map/{table_map.name}/{direction}/snapshot", sql, drop_sql)
+
+
+def resend_call(table_map: TableMap, direction: Direction) -> Sql:
+    """replicator resolve's call: queue a key's row as it is now, forced, in ``direction``."""
+    return Sql(f"SELECT {_function_name('resend', table_map, direction)}(%s::jsonb)")
 
 
 def snapshot_query(table_map: TableMap, direction: Direction) -> Sql:

@@ -13,6 +13,7 @@ from typing import Any, cast
 from replicator.errors import MapError, Problem, Where
 from replicator.expressions import columns_read
 from replicator.model import (
+    CONFLICT_POLICIES,
     DIRECTIONS,
     SIDES,
     TRUNCATE_POLICIES,
@@ -43,6 +44,7 @@ MAP_KEYS = {
     "mark",
     "master",
     "on_truncate",
+    "conflict",
     "field",
 }
 FIELD_KEYS = {
@@ -58,6 +60,7 @@ FIELD_KEYS = {
     "lookup",
     "sticky",
     "on_null",
+    "conflict",
 }
 NULL_POLICIES = ("write", "keep", "refuse")
 FLOW_DIRECTIONS = ("both", "to_right", "to_left")
@@ -224,6 +227,7 @@ def _load_map(
     on_truncate = _choice(
         raw.get("on_truncate", "refuse"), TRUNCATE_POLICIES, "on_truncate", problem
     )
+    conflict = _optional_choice(raw.get("conflict"), CONFLICT_POLICIES, "conflict", problem)
     marks = _marks(raw.get("mark"), on_delete, direction, problem)
     requires = raw.get("requires", [])
     if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
@@ -270,6 +274,7 @@ def _load_map(
         marks=marks,
         master=master,
         on_truncate=on_truncate,
+        conflict=conflict,
     )
 
 
@@ -304,6 +309,10 @@ def _choice(value: Any, allowed: tuple[str, ...], key: str, problem: Any) -> Any
         problem(f"{key} must be one of {', '.join(allowed)} (got {value!r})")
         return None
     return value
+
+
+def _optional_choice(value: Any, allowed: tuple[str, ...], key: str, problem: Any) -> Any:
+    return None if value is None else _choice(value, allowed, key, problem)
 
 
 def _load_field(
@@ -351,6 +360,9 @@ def _load_field(
     if not isinstance(sticky, bool):
         problem("sticky must be true or false")
         sticky = False
+    conflict = _optional_choice(raw.get("conflict"), CONFLICT_POLICIES, "conflict", problem)
+    if conflict is not None and key:
+        problem("a key field identifies the row: it has no conflict policy of its own")
     if fallback and value_map is None:
         problem("fallback only applies to a value_map")
     if lookup is not None and (value_map is not None or default or expressions):
@@ -394,6 +406,7 @@ def _load_field(
         lookup=lookup,
         sticky=sticky,
         on_null=cast(tuple[tuple[Side, NullPolicy], ...], on_null),
+        conflict=conflict,
     )
 
 

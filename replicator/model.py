@@ -61,6 +61,9 @@ Capture = Literal["trigger", "wal"]
 CAPTURES: tuple[Capture, ...] = ("trigger", "wal")
 TruncatePolicy = Literal["refuse", "replicate"]
 TRUNCATE_POLICIES: tuple[TruncatePolicy, ...] = ("refuse", "replicate")
+# Who wins when both sides changed a row before either change crossed over.
+ConflictPolicy = Literal["left_wins", "right_wins", "newest_wins", "manual"]
+CONFLICT_POLICIES: tuple[ConflictPolicy, ...] = ("left_wins", "right_wins", "newest_wins", "manual")
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,7 @@ class FieldMap:
     lookup: Lookup | None = None
     sticky: bool = False  # a boolean target that became true is never set back to false
     on_null: tuple[tuple[Side, NullPolicy], ...] = ()  # per receiving side; "write" otherwise
+    conflict: ConflictPolicy | None = None  # None: the map's policy
 
     @property
     def label(self) -> str:
@@ -231,6 +235,23 @@ class TableMap:
     # A TRUNCATE of a source table: refused into the error log, or replicated as
     # a delete of every row the map covers on the other side.
     on_truncate: TruncatePolicy = "refuse"
+    # Both sides changed a row before either change crossed: who wins (per field,
+    # unless a field says otherwise). None: the master side.
+    conflict: ConflictPolicy | None = None
+
+    @property
+    def conflict_policy(self) -> ConflictPolicy:
+        """The map's declared conflict policy; by default the master side wins."""
+        return self.conflict or ("left_wins" if self.master == "left" else "right_wins")
+
+    def field_policy(self, field: FieldMap) -> ConflictPolicy:
+        """Who wins a conflict over ``field``."""
+        return field.conflict or self.conflict_policy
+
+    @property
+    def policies(self) -> frozenset[ConflictPolicy]:
+        """Every conflict policy the map or one of its fields declares."""
+        return frozenset((self.conflict_policy, *(f.conflict for f in self.fields if f.conflict)))
 
     def mark_for(self, side: Side) -> tuple[str, Scalar] | None:
         for mark_side, column, value in self.marks:

@@ -48,7 +48,8 @@ PG_OS_USER = "postgres"
 # Settings every throwaway server gets. fsync/synchronous_commit/
 # full_page_writes are off because the data is disposable and it makes the
 # suite much faster; wal_level and the slot/sender limits are what logical
-# decoding needs, with room for many tests' slots at once.
+# decoding needs, with room for many tests' slots at once; commit timestamps
+# are what conflict = "newest_wins" compares.
 # Catch: logical decoding only sees WAL that has been flushed, and with
 # synchronous_commit=off a commit is flushed by the WAL writer up to
 # wal_writer_delay later (200ms by default). 10ms keeps that lag small, but a
@@ -58,7 +59,7 @@ BASE_ARGS = (
     "-h 127.0.0.1 -F -c logging_collector=off -c wal_level=logical"
     " -c max_replication_slots=20 -c max_wal_senders=20 -c fsync=off"
     " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    " -c wal_writer_delay=10ms"
+    " -c wal_writer_delay=10ms -c track_commit_timestamp=on"
 )
 
 # Same encoding and collation on every machine, whatever the environment's

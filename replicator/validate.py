@@ -129,6 +129,8 @@ def _check_map(
         side = source_of(direction)
         if config.side(side).capture == "wal" and not key_broken:
             message = _identity_problem(table_map, side, tables[side])
+            if message is None and table_map.direction == "both":
+                message = _conflict_identity_problem(tables[side])
             if message is not None:
                 problem(message)
 
@@ -198,6 +200,18 @@ def _identity_problem(table_map: TableMap, side: Side, table: Table) -> str | No
         f"{table.label}: replica identity ({_identity_description(table)}) does not"
         f" include {lacking} that WAL capture needs for updates and deletes:"
         f" {_identity_fix(table, keys + filtered)}"
+    )
+
+
+def _conflict_identity_problem(table: Table) -> str | None:
+    """A map flowing both ways judges conflicts by the whole row before each update,
+    which the WAL carries only with REPLICA IDENTITY FULL."""
+    if table.replica_identity == "f":
+        return None
+    return (
+        f"{table.label}: replica identity ({_identity_description(table)}) leaves the"
+        " row before an update out of the WAL, and a map that flows both ways judges"
+        f" conflicts by it: ALTER TABLE {table.label} REPLICA IDENTITY FULL"
     )
 
 

@@ -22,6 +22,13 @@ ALTER TABLE replicator.change_queue ADD COLUMN IF NOT EXISTS refs jsonb;
 -- Per map: the backlog of a paused map is skipped, and a catching-up map's
 -- emptiness is checked, without scanning other maps' changes.
 CREATE INDEX IF NOT EXISTS change_queue_map ON replicator.change_queue (direction, map_name, id);
+-- Conflict detection: an update's row before it (null: not known, e.g. WAL capture
+-- without REPLICA IDENTITY FULL); forced changes (replicator resolve) are written
+-- whatever the other side holds.
+ALTER TABLE replicator.change_queue
+    ADD COLUMN IF NOT EXISTS before      jsonb,
+    ADD COLUMN IF NOT EXISTS before_refs jsonb,  -- the refs of the row before
+    ADD COLUMN IF NOT EXISTS forced      boolean NOT NULL DEFAULT false;
 
 -- Changes that arrived here before a parent they look up: held, never dropped,
 -- and retried when the parent's map applies a batch. Ids are the source's.
@@ -37,6 +44,11 @@ CREATE TABLE IF NOT EXISTS replicator.held_change (
     PRIMARY KEY (direction, id)
 );
 CREATE INDEX IF NOT EXISTS held_change_map ON replicator.held_change (map_name, direction);
+ALTER TABLE replicator.held_change
+    ADD COLUMN IF NOT EXISTS before      jsonb,
+    ADD COLUMN IF NOT EXISTS before_refs jsonb,
+    ADD COLUMN IF NOT EXISTS at          timestamptz,
+    ADD COLUMN IF NOT EXISTS forced      boolean NOT NULL DEFAULT false;
 
 -- Per map and direction: its state and what the applier did last. The state
 -- that counts is the one on the direction's source database, where its changes
@@ -230,7 +242,7 @@ BEGIN
     END IF;
     IF replicator.apply_batch(v_error.direction, jsonb_build_array(jsonb_build_object(
            'id', v_error.change_id, 'map', v_error.map_name, 'op', v_error.op,
-           'image', v_error.image, 'refs', v_error.refs))) > 0 THEN
+           'image', v_error.image, 'refs', v_error.refs, 'force', true))) > 0 THEN
         outcome := 'failed again';
     ELSE
         UPDATE replicator.error_log
@@ -283,6 +295,19 @@ AS $$
                                'ms', round(extract(epoch FROM clock_timestamp() - p_started) * 1000, 1)))
 $$;
 
+-- When a change committed, for newest_wins: its transaction's commit timestamp
+-- (a WAL listener's queueing transaction carries the source's, through its
+-- replication origin). Null unless track_commit_timestamp is on.
+CREATE OR REPLACE FUNCTION replicator.committed_at(p_xid xid)
+RETURNS timestamptz
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN current_setting('track_commit_timestamp')::boolean
+                THEN pg_xact_commit_timestamp(p_xid) END
+$$;
+
 -- One database: take a batch off the queue, apply it, all in the caller's
 -- transaction, so apply and dequeue commit together. Returns (taken, failed).
 CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
@@ -304,10 +329,12 @@ BEGIN
            -- bare function call, which a sequential-scan plan would call per row:
            -- the plan must stay a primary-key lookup however long the queue grows.
            AND q.id = ANY (ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit))))
-        RETURNING q.id, q.map_name, q.op, q.image, q.refs
+        RETURNING q.id, q.map_name, q.op, q.image, q.refs, q.before, q.before_refs, q.forced,
+                  replicator.committed_at(q.xmin) AS at
     )
     SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
-                                        'refs', refs)
+                                        'refs', refs, 'before', before,
+                                        'before_refs', before_refs, 'at', at, 'force', forced)
                      ORDER BY id),
            count(*)
       INTO v_batch, taken
@@ -331,9 +358,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce(array_agg(id ORDER BY id), '{}'),
            coalesce(jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
-                                                 'refs', refs)
+                                                 'refs', refs, 'before', before,
+                                                 'before_refs', before_refs, 'at', at,
+                                                 'force', forced)
                               ORDER BY id), '[]')
-      FROM (SELECT id, map_name, op, image, refs FROM replicator.change_queue
+      FROM (SELECT id, map_name, op, image, refs, before, before_refs, forced,
+                   replicator.committed_at(xmin) AS at
+              FROM replicator.change_queue
              WHERE direction = p_direction
                AND id = ANY (ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit))))) AS oldest
 $$;
@@ -462,4 +493,43 @@ CREATE TABLE IF NOT EXISTS replicator.wal_stopped (
     map_name  text NOT NULL,
     direction text NOT NULL,
     PRIMARY KEY (map_name, direction)
+);
+
+-- Changes that met a row the target's application had changed since the last
+-- value that crossed over: who won, per field, and what happened. A manual
+-- conflict waits (outcome 'waiting', one per key) until replicator resolve.
+CREATE TABLE IF NOT EXISTS replicator.conflict_log (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    map_name    text        NOT NULL,
+    direction   text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
+    change_id   bigint,
+    op          text        NOT NULL,
+    key         jsonb       NOT NULL,  -- the incoming change's key (source columns)
+    target_key  jsonb       NOT NULL,  -- the same row's key here (target columns)
+    incoming    jsonb       NOT NULL,  -- the source row the change carried
+    local       jsonb,                 -- the row here before (null: deleted here)
+    incoming_at timestamptz,
+    local_at    timestamptz,
+    fields      jsonb       NOT NULL,  -- per field in conflict: its policy and who won
+    policy      text        NOT NULL,
+    outcome     text        NOT NULL
+                CHECK (outcome IN ('took_incoming', 'kept_local', 'merged', 'waiting', 'resolved')),
+    logged_at   timestamptz NOT NULL DEFAULT now(),
+    resolved_by text,
+    resolved_at timestamptz,
+    taken       text        CHECK (taken IN ('left', 'right'))
+);
+CREATE INDEX IF NOT EXISTS conflict_log_map ON replicator.conflict_log (map_name, direction, logged_at);
+CREATE UNIQUE INDEX IF NOT EXISTS conflict_log_waiting
+    ON replicator.conflict_log (map_name, direction, key) WHERE outcome = 'waiting';
+
+-- newest_wins: a row the replicator wrote here counts as changed when the changes it
+-- merged were made, not when it was written. Valid while the row's xmin is written_xid.
+CREATE TABLE IF NOT EXISTS replicator.row_clock (
+    map_name    text        NOT NULL,
+    direction   text        NOT NULL,
+    key         jsonb       NOT NULL,
+    written_xid xid         NOT NULL,
+    at          timestamptz,
+    PRIMARY KEY (map_name, direction, key)
 );

@@ -42,6 +42,8 @@ CREATE TABLE {schema}.items (
     price numeric(12, 4),
     body  text
 );
+-- Conflicts between both sides are judged by the whole row before an update.
+ALTER TABLE {schema}.items REPLICA IDENTITY FULL;
 """
 
 ITEMS_MAP = """

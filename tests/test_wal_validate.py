@@ -38,6 +38,7 @@ ITEMS = """
 name = "items"
 left = "item"
 right = "item"
+direction = "{direction}"
 {extra}
 
   [[map.field]]
@@ -72,9 +73,17 @@ ONLY_PGOUTPUT = (
 
 
 def wal_project(
-    root: Path, url: str, *, left: str = "wal", right: str = "trigger", extra: str = ""
+    root: Path,
+    url: str,
+    *,
+    left: str = "wal",
+    right: str = "trigger",
+    extra: str = "",
+    direction: str = "to_right",
 ) -> Project:
-    """The erp/crm item tables in one database, captured as ``left``/``right`` say."""
+    """The erp/crm item tables in one database, captured as ``left``/``right`` say.
+    The map flows one way unless ``direction`` says both (which needs more of the
+    replica identity: see test_a_map_both_ways_needs_the_whole_row_before_an_update)."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(DDL.encode())
     (root / "maps").mkdir(parents=True)
@@ -85,7 +94,7 @@ def wal_project(
         f'capture = "{right}"\n'
     )
     project = Project(root, url, url)
-    project.write_map("items.toml", ITEMS.format(extra=extra))
+    project.write_map("items.toml", ITEMS.format(extra=extra, direction=direction))
     return project
 
 
@@ -363,6 +372,20 @@ def test_a_replica_identity_with_the_key_and_filter_columns_passes(
 ) -> None:
     project = fresh(extra=extra)
     run_sql(project, sql)
+    assert validate_problems(project) == []
+
+
+def test_a_map_both_ways_needs_the_whole_row_before_an_update(
+    fresh: Callable[..., Project],
+) -> None:
+    project = fresh(direction="both")
+    run_sql(project, "ALTER TABLE erp.item REPLICA IDENTITY USING INDEX item_code_key")
+    assert validate_problems(project) == [
+        WHERE + "erp.item: replica identity (USING INDEX item_code_key: code) leaves the row"
+        " before an update out of the WAL, and a map that flows both ways judges conflicts"
+        " by it: ALTER TABLE erp.item REPLICA IDENTITY FULL"
+    ]
+    run_sql(project, "ALTER TABLE erp.item REPLICA IDENTITY FULL")
     assert validate_problems(project) == []
 
 

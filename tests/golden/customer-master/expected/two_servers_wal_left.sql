@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 0afdc8b701592fa4d199023e7ee3c570ae1ea23e70e5b76ed5c4ef3d0c6d0ed6: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 06c55a95edcf5df1cf02776a3e39bda6227f81a8cd66214f90defaa71dfbe98c: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -38,6 +38,13 @@ ALTER TABLE replicator.change_queue ADD COLUMN IF NOT EXISTS refs jsonb;
 -- Per map: the backlog of a paused map is skipped, and a catching-up map's
 -- emptiness is checked, without scanning other maps' changes.
 CREATE INDEX IF NOT EXISTS change_queue_map ON replicator.change_queue (direction, map_name, id);
+-- Conflict detection: an update's row before it (null: not known, e.g. WAL capture
+-- without REPLICA IDENTITY FULL); forced changes (replicator resolve) are written
+-- whatever the other side holds.
+ALTER TABLE replicator.change_queue
+    ADD COLUMN IF NOT EXISTS before      jsonb,
+    ADD COLUMN IF NOT EXISTS before_refs jsonb,  -- the refs of the row before
+    ADD COLUMN IF NOT EXISTS forced      boolean NOT NULL DEFAULT false;
 
 -- Changes that arrived here before a parent they look up: held, never dropped,
 -- and retried when the parent's map applies a batch. Ids are the source's.
@@ -53,6 +60,11 @@ CREATE TABLE IF NOT EXISTS replicator.held_change (
     PRIMARY KEY (direction, id)
 );
 CREATE INDEX IF NOT EXISTS held_change_map ON replicator.held_change (map_name, direction);
+ALTER TABLE replicator.held_change
+    ADD COLUMN IF NOT EXISTS before      jsonb,
+    ADD COLUMN IF NOT EXISTS before_refs jsonb,
+    ADD COLUMN IF NOT EXISTS at          timestamptz,
+    ADD COLUMN IF NOT EXISTS forced      boolean NOT NULL DEFAULT false;
 
 -- Per map and direction: its state and what the applier did last. The state
 -- that counts is the one on the direction's source database, where its changes
@@ -246,7 +258,7 @@ BEGIN
     END IF;
     IF replicator.apply_batch(v_error.direction, jsonb_build_array(jsonb_build_object(
            'id', v_error.change_id, 'map', v_error.map_name, 'op', v_error.op,
-           'image', v_error.image, 'refs', v_error.refs))) > 0 THEN
+           'image', v_error.image, 'refs', v_error.refs, 'force', true))) > 0 THEN
         outcome := 'failed again';
     ELSE
         UPDATE replicator.error_log
@@ -299,6 +311,19 @@ AS $$
                                'ms', round(extract(epoch FROM clock_timestamp() - p_started) * 1000, 1)))
 $$;
 
+-- When a change committed, for newest_wins: its transaction's commit timestamp
+-- (a WAL listener's queueing transaction carries the source's, through its
+-- replication origin). Null unless track_commit_timestamp is on.
+CREATE OR REPLACE FUNCTION replicator.committed_at(p_xid xid)
+RETURNS timestamptz
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN current_setting('track_commit_timestamp')::boolean
+                THEN pg_xact_commit_timestamp(p_xid) END
+$$;
+
 -- One database: take a batch off the queue, apply it, all in the caller's
 -- transaction, so apply and dequeue commit together. Returns (taken, failed).
 CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
@@ -320,10 +345,12 @@ BEGIN
            -- bare function call, which a sequential-scan plan would call per row:
            -- the plan must stay a primary-key lookup however long the queue grows.
            AND q.id = ANY (ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit))))
-        RETURNING q.id, q.map_name, q.op, q.image, q.refs
+        RETURNING q.id, q.map_name, q.op, q.image, q.refs, q.before, q.before_refs, q.forced,
+                  replicator.committed_at(q.xmin) AS at
     )
     SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
-                                        'refs', refs)
+                                        'refs', refs, 'before', before,
+                                        'before_refs', before_refs, 'at', at, 'force', forced)
                      ORDER BY id),
            count(*)
       INTO v_batch, taken
@@ -347,9 +374,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce(array_agg(id ORDER BY id), '{}'),
            coalesce(jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
-                                                 'refs', refs)
+                                                 'refs', refs, 'before', before,
+                                                 'before_refs', before_refs, 'at', at,
+                                                 'force', forced)
                               ORDER BY id), '[]')
-      FROM (SELECT id, map_name, op, image, refs FROM replicator.change_queue
+      FROM (SELECT id, map_name, op, image, refs, before, before_refs, forced,
+                   replicator.committed_at(xmin) AS at
+              FROM replicator.change_queue
              WHERE direction = p_direction
                AND id = ANY (ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit))))) AS oldest
 $$;
@@ -479,8 +510,47 @@ CREATE TABLE IF NOT EXISTS replicator.wal_stopped (
     direction text NOT NULL,
     PRIMARY KEY (map_name, direction)
 );
+
+-- Changes that met a row the target's application had changed since the last
+-- value that crossed over: who won, per field, and what happened. A manual
+-- conflict waits (outcome 'waiting', one per key) until replicator resolve.
+CREATE TABLE IF NOT EXISTS replicator.conflict_log (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    map_name    text        NOT NULL,
+    direction   text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
+    change_id   bigint,
+    op          text        NOT NULL,
+    key         jsonb       NOT NULL,  -- the incoming change's key (source columns)
+    target_key  jsonb       NOT NULL,  -- the same row's key here (target columns)
+    incoming    jsonb       NOT NULL,  -- the source row the change carried
+    local       jsonb,                 -- the row here before (null: deleted here)
+    incoming_at timestamptz,
+    local_at    timestamptz,
+    fields      jsonb       NOT NULL,  -- per field in conflict: its policy and who won
+    policy      text        NOT NULL,
+    outcome     text        NOT NULL
+                CHECK (outcome IN ('took_incoming', 'kept_local', 'merged', 'waiting', 'resolved')),
+    logged_at   timestamptz NOT NULL DEFAULT now(),
+    resolved_by text,
+    resolved_at timestamptz,
+    taken       text        CHECK (taken IN ('left', 'right'))
+);
+CREATE INDEX IF NOT EXISTS conflict_log_map ON replicator.conflict_log (map_name, direction, logged_at);
+CREATE UNIQUE INDEX IF NOT EXISTS conflict_log_waiting
+    ON replicator.conflict_log (map_name, direction, key) WHERE outcome = 'waiting';
+
+-- newest_wins: a row the replicator wrote here counts as changed when the changes it
+-- merged were made, not when it was written. Valid while the row's xmin is written_xid.
+CREATE TABLE IF NOT EXISTS replicator.row_clock (
+    map_name    text        NOT NULL,
+    direction   text        NOT NULL,
+    key         jsonb       NOT NULL,
+    written_xid xid         NOT NULL,
+    at          timestamptz,
+    PRIMARY KEY (map_name, direction, key)
+);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'faafc84ddac0feae48cbb8524da67fb81bf8046ff31d43111fea756a780c8c45', '')
+VALUES ('control', '75c5ddfb5aa31107f509239e768ce6aef0dc57ab7115159cc560214b7f763f84', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -489,12 +559,21 @@ ON CONFLICT (name) DO UPDATE
 -- The newest change per key wins. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
+--
+-- Conflicts: a change meets a row the application here changed since the last
+-- value that crossed over (the row differs from the change's base). Per field,
+-- an edit made on one side only survives; a field both sides changed goes to
+-- the side its policy names; the conflict is logged. Rows are written only as
+-- they were judged (same xmin): one changed meanwhile makes the batch retry.
 CREATE OR REPLACE FUNCTION "replicator"."write_companies_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+DECLARE
+    v_wanted integer;
+    v_written integer;
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -503,56 +582,226 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.companies were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
+-- A key whose newest change is a delete. Inserted and deleted within the batch,
+-- nothing of it crossed: a row of that key here is this side's own.
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."company_code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."company_code") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['name']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['name']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "company_code" character varying(4))
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."company_code" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."company_code", c.id DESC
+), doomed AS (
+    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           NULL::timestamptz AS local_at,
+           "s"."company_code" AS "k_1",
+           l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM "b"."name" AS "tc_1",
+           false AS marked,
+           l.forced
+      FROM latest AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "name" character varying(60))
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "company_code" character varying(4),
+       "name" character varying(60)) ON true
+      JOIN "fno"."companies" AS t ON "t"."dataareaid" = "s"."company_code"
+
+     WHERE l.op = 'D'
+       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
+), settled AS (
+    -- A delete meets a row changed here: delete against update.
+    SELECT j.*,
+           (j."tc_1") AS conflict,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM doomed AS j
+), planned AS (
+    SELECT j.*,
+           j.conflict AND false AS waiting,
+           NOT j.conflict OR false AS goes
+      FROM settled AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'companies', 'to_left', j.id, j.op, jsonb_build_object('company_code', j.image->'company_code'), jsonb_build_object('dataareaid', j."k_1"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), removed AS (
+    DELETE FROM "fno"."companies" AS t
+     USING planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+    RETURNING 1
 )
-DELETE FROM "fno"."companies" AS t
- USING latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "company_code" character varying(4))
- WHERE l.op = 'D'
-   AND "t"."dataareaid" = "s"."company_code";
+SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'companies', 'fno.companies'
+        USING ERRCODE = 'serialization_failure';
+END IF;
     RETURN;
 END IF;
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."company_code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."company_code") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['name']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['name']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "company_code" character varying(4))
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."company_code" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."company_code", c.id DESC
-)
-INSERT INTO "fno"."companies" AS t ("dataareaid", "name")
-SELECT "s"."company_code",
-       "s"."name"
-  FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), judged AS (
+    -- Each change beside the row it meets here: what it brings (n_), what the row
+    -- held when it last crossed (b_), what the row holds now (c_).
+    SELECT l.id, l.op, l.image, l.at, l.forced,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           t.ctid IS NOT NULL AS present,
+           l.base_known AND NOT l.forced AS judge,
+           l.base IS NULL AS fresh,
+           NULL::timestamptz AS local_at,
+           "s"."company_code" AS "k_1",
+           "s"."name" AS "n_1",
+           "b"."name" AS "b_1",
+           t."name" AS "c_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM latest AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "company_code" character varying(4),
        "name" character varying(60))
- WHERE l.op <> 'D'
-    ON CONFLICT ("dataareaid") DO UPDATE
-   SET "name" = EXCLUDED."name"
- WHERE ("t"."name") IS DISTINCT FROM (EXCLUDED."name")
-   -- An initial sync from the side that is not master adds rows, never overwrites.
-   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
-;
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "company_code" character varying(4),
+       "name" character varying(60)) ON true
+      LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "s"."company_code"
+
+     WHERE l.op <> 'D'
+), compared AS (
+    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    SELECT j.*,
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
+               AS "tc_1",
+           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
+           -- Changed here and at the source (update against delete): the row is gone here.
+           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM judged AS j
+), decided AS (
+    -- x_: both changed the field, to different values: its policy decides (take_).
+    SELECT j.*,
+           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
+               AS "x_1",
+           j.gone OR (j."tc_1") AS conflict
+      FROM compared AS j
+), settled AS (
+    SELECT j.*,
+           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
+           false AS waiting
+      FROM decided AS j
+), final AS (
+    SELECT j.*,
+           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
+      FROM settled AS j
+), planned AS (
+    SELECT j.*,
+           j.present AND NOT j.waiting AND NOT j.keep_existing
+               AND (j."f_1") IS DISTINCT FROM (j."c_1") AS updating
+      FROM final AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'companies', 'to_left', j.id, j.op, jsonb_build_object('company_code', j.image->'company_code'), jsonb_build_object('dataareaid', j."k_1"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1")) THEN 'kept_local' ELSE 'merged' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), inserted AS (
+    INSERT INTO "fno"."companies" ("dataareaid", "name")
+    SELECT j."k_1",
+       j."n_1"
+      FROM planned AS j
+     WHERE j.inserting
+        ON CONFLICT ("dataareaid") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."companies" AS t
+       SET "name" = j."f_1"
+      FROM planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
+    RETURNING j.id
+)
+SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    -- A row inserted, changed or deleted here after it was judged: judge again.
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'companies', 'fno.companies'
+        USING ERRCODE = 'serialization_failure';
+END IF;
 END
 $write$;
 
--- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply. A change
--- that applies settles the open error of its key (see replicator.supersede_errors).
+-- The queued path: the whole batch at once; if that fails, one key at a time
+-- (its changes together, as the batch held them) so a bad change goes to the
+-- error log and its neighbours still apply. A change that applies settles the
+-- open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $apply$
 DECLARE
+    v_key_changes jsonb;
     v_change jsonb;
     v_failed integer := 0;
     v_errors boolean;
@@ -575,13 +824,17 @@ BEGIN
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
         WHEN OTHERS THEN
-            NULL;   -- find the bad change(s) below
+            NULL;   -- find the bad key(s) below
     END;
-    FOR v_change IN
-        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    FOR v_key_changes IN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          FROM jsonb_array_elements(p_changes) AS c
+         GROUP BY jsonb_build_object('company_code', c.value->'image'->'company_code')
+         ORDER BY min((c.value->>'id')::bigint)
     LOOP
+        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
         BEGIN
-            PERFORM "replicator"."write_companies_to_left"(jsonb_build_array(v_change), p_deletes);
+            PERFORM "replicator"."write_companies_to_left"(v_key_changes, p_deletes);
             IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
                 PERFORM "replicator"."supersede_errors"('companies', 'to_left', ARRAY[jsonb_build_object('company_code', v_change->'image'->'company_code')]);
             END IF;
@@ -595,14 +848,16 @@ BEGIN
                 PERFORM "replicator"."log_error"('companies', 'to_left', v_change, jsonb_build_object('company_code', v_change->'image'->'company_code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                v_failed := v_failed + 1;
+                -- Each change counts once: deletes in the delete pass, the rest after.
+                v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '9228b59bedf104bfb27a6115002b5b7c1ed01d48d00d2cfbc4b051fc664d6a4d', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', '1d162d9c32bd6c1eb6733516b8520877b2cf905cf00d4c38ed67c00eab5f4161', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -613,12 +868,21 @@ ON CONFLICT (name) DO UPDATE
 -- The newest change per key wins. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
+--
+-- Conflicts: a change meets a row the application here changed since the last
+-- value that crossed over (the row differs from the change's base). Per field,
+-- an edit made on one side only survives; a field both sides changed goes to
+-- the side its policy names; the conflict is logged. Rows are written only as
+-- they were judged (same xmin): one changed meanwhile makes the batch retry.
 CREATE OR REPLACE FUNCTION "replicator"."write_contact_persons_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+DECLARE
+    v_wanted integer;
+    v_written integer;
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -627,45 +891,147 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.contact_persons were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
+-- A key whose newest change is a delete. Inserted and deleted within the batch,
+-- nothing of it crossed: a row of that key here is this side's own.
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['firstname', 'lastname', 'emailaddress1', 'parent_account_number']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['firstname', 'lastname', 'emailaddress1', 'parent_account_number']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "contactpersonid" character varying(20))
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."contactpersonid" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1"
       FROM latest AS l
-)
-DELETE FROM "fno"."contact_persons" AS t
- USING resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), doomed AS (
+    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "s"."contactpersonid" AS "k_2",
+           l.base_known AND NOT l.forced AND t."first_name" IS DISTINCT FROM "b"."firstname" AS "tc_1",
+           l.base_known AND NOT l.forced AND t."last_name" IS DISTINCT FROM COALESCE("b"."lastname", CAST('-' AS character varying(50))) AS "tc_2",
+           l.base_known AND NOT l.forced AND t."email" IS DISTINCT FROM "b"."emailaddress1" AS "tc_3",
+           l.base_known AND NOT l.forced AND t."customer_account" IS DISTINCT FROM "b"."parent_account_number" AS "tc_4",
+           false AS marked,
+           l.forced
+      FROM resolved AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
-       "contactpersonid" character varying(20))
- WHERE l.op = 'D'
-   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."contact_person_id" = "s"."contactpersonid";
+       "contactpersonid" character varying(20),
+       "firstname" character varying(50),
+       "lastname" character varying(50),
+       "emailaddress1" character varying(80),
+       "parent_account_number" character varying(20))
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "contactpersonid" character varying(20),
+       "firstname" character varying(50),
+       "lastname" character varying(50),
+       "emailaddress1" character varying(80),
+       "parent_account_number" character varying(20)) ON true
+      JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."contact_person_id" = "s"."contactpersonid"
+
+     WHERE l.op = 'D'
+       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
+), settled AS (
+    -- A delete meets a row changed here: delete against update.
+    SELECT j.*,
+           (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM doomed AS j
+), planned AS (
+    SELECT j.*,
+           j.conflict AND false AS waiting,
+           NOT j.conflict OR false AS goes
+      FROM settled AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'contact_persons', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'contactpersonid', j.image->'contactpersonid'), jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('first_name', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'last_name', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'email', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'customer_account', CASE WHEN j."tc_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), removed AS (
+    DELETE FROM "fno"."contact_persons" AS t
+     USING planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+    RETURNING 1
+)
+SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'contact_persons', 'fno.contact_persons'
+        USING ERRCODE = 'serialization_failure';
+END IF;
     RETURN;
 END IF;
--- One statement: a held change that a newer change of its key overtakes is no
--- longer wanted; a change whose parent has not arrived on this side yet is held,
--- not written with a null reference (the applier retries it when the parent's
--- map applies); the rest is written.
+-- A held change that a newer change of its key overtakes is no longer wanted; a
+-- change whose parent has not arrived on this side yet is held, not written with
+-- a null reference (the applier retries it when the parent's map applies).
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['firstname', 'lastname', 'emailaddress1', 'parent_account_number']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['firstname', 'lastname', 'emailaddress1', 'parent_account_number']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "contactpersonid" character varying(20))
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."contactpersonid" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1"
       FROM latest AS l
 ), superseded AS (
     DELETE FROM "replicator"."held_change" AS h
@@ -675,52 +1041,182 @@ WITH latest AS (
        AND h.id < l.id
        AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'contactpersonid' = l.image -> 'contactpersonid'
 ), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-    SELECT 'to_left', l.id, 'contact_persons', l.op, l.image, l.refs,
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
+                                 forced, waiting_for)
+    SELECT 'to_left', l.id, 'contact_persons',
+           -- Held alone, it must still say what the batch said: new here, or changed.
+           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
+           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
            concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
       FROM resolved AS l
      WHERE l.op <> 'D'
        AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
         ON CONFLICT (direction, id) DO NOTHING
-)
-INSERT INTO "fno"."contact_persons" AS t ("dataareaid", "contact_person_id", "first_name", "last_name", "email", "customer_account")
-SELECT "l"."lookup_1",
-       "s"."contactpersonid",
-       "s"."firstname",
-       COALESCE("s"."lastname", CAST('-' AS character varying(50))),
-       "s"."emailaddress1",
-       "s"."parent_account_number"
-  FROM resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), judged AS (
+    -- Each change beside the row it meets here: what it brings (n_), what the row
+    -- held when it last crossed (b_), what the row holds now (c_).
+    SELECT l.id, l.op, l.image, l.at, l.forced,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           t.ctid IS NOT NULL AS present,
+           l.base_known AND NOT l.forced AS judge,
+           l.base IS NULL AS fresh,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "s"."contactpersonid" AS "k_2",
+           "s"."firstname" AS "n_1",
+           "b"."firstname" AS "b_1",
+           t."first_name" AS "c_1",
+           COALESCE("s"."lastname", CAST('-' AS character varying(50))) AS "n_2",
+           COALESCE("b"."lastname", CAST('-' AS character varying(50))) AS "b_2",
+           t."last_name" AS "c_2",
+           "s"."emailaddress1" AS "n_3",
+           "b"."emailaddress1" AS "b_3",
+           t."email" AS "c_3",
+           "s"."parent_account_number" AS "n_4",
+           "b"."parent_account_number" AS "b_4",
+           t."customer_account" AS "c_4",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM resolved AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "contactpersonid" character varying(20),
        "firstname" character varying(50),
        "lastname" character varying(50),
        "emailaddress1" character varying(80),
        "parent_account_number" character varying(20))
- WHERE l.op <> 'D'
-   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT ("dataareaid", "contact_person_id") DO UPDATE
-   SET "first_name" = EXCLUDED."first_name",
-       "last_name" = EXCLUDED."last_name",
-       "email" = EXCLUDED."email",
-       "customer_account" = EXCLUDED."customer_account"
- WHERE ("t"."first_name", "t"."last_name", "t"."email", "t"."customer_account") IS DISTINCT FROM (EXCLUDED."first_name", EXCLUDED."last_name", EXCLUDED."email", EXCLUDED."customer_account")
-   -- An initial sync from the side that is not master adds rows, never overwrites.
-   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
-;
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "contactpersonid" character varying(20),
+       "firstname" character varying(50),
+       "lastname" character varying(50),
+       "emailaddress1" character varying(80),
+       "parent_account_number" character varying(20)) ON true
+      LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."contact_person_id" = "s"."contactpersonid"
+
+     WHERE l.op <> 'D'
+       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+), compared AS (
+    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    SELECT j.*,
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
+               AS "tc_1",
+           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
+               AS "tc_2",
+           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
+                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
+               AS "tc_3",
+           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
+                                           ELSE j."c_4" IS DISTINCT FROM j."b_4" END
+               AS "tc_4",
+           j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
+           -- Changed here and at the source (update against delete): the row is gone here.
+           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM judged AS j
+), decided AS (
+    -- x_: both changed the field, to different values: its policy decides (take_).
+    SELECT j.*,
+           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
+               AS "x_1",
+           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
+               AS "x_2",
+           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
+               AS "x_3",
+           j."tc_4" AND j."sc_4" AND j."c_4" IS DISTINCT FROM j."n_4"
+               AS "x_4",
+           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict
+      FROM compared AS j
+), settled AS (
+    SELECT j.*,
+           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
+           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
+           NOT j."tc_3" OR (j."x_3" AND false) AS "take_3",
+           NOT j."tc_4" OR (j."x_4" AND false) AS "take_4",
+           false AS waiting
+      FROM decided AS j
+), final AS (
+    SELECT j.*,
+           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
+      FROM settled AS j
+), planned AS (
+    SELECT j.*,
+           j.present AND NOT j.waiting AND NOT j.keep_existing
+               AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4") AS updating
+      FROM final AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'contact_persons', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'contactpersonid', j.image->'contactpersonid'), jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('first_name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'last_name', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'email', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'customer_account', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2" OR j."x_3" OR j."x_4") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2") OR (j."x_3" AND NOT j."take_3") OR (j."x_4" AND NOT j."take_4")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2") OR (j."x_3" AND j."take_3") OR (j."x_4" AND j."take_4")) THEN 'kept_local' ELSE 'merged' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), inserted AS (
+    INSERT INTO "fno"."contact_persons" ("dataareaid", "contact_person_id", "first_name", "last_name", "email", "customer_account")
+    SELECT j."k_1",
+       j."k_2",
+       j."n_1",
+       j."n_2",
+       j."n_3",
+       j."n_4"
+      FROM planned AS j
+     WHERE j.inserting
+        ON CONFLICT ("dataareaid", "contact_person_id") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."contact_persons" AS t
+       SET "first_name" = j."f_1",
+       "last_name" = j."f_2",
+       "email" = j."f_3",
+       "customer_account" = j."f_4"
+      FROM planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
+    RETURNING j.id
+)
+SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    -- A row inserted, changed or deleted here after it was judged: judge again.
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'contact_persons', 'fno.contact_persons'
+        USING ERRCODE = 'serialization_failure';
+END IF;
 END
 $write$;
 
--- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply. A change
--- that applies settles the open error of its key (see replicator.supersede_errors).
+-- The queued path: the whole batch at once; if that fails, one key at a time
+-- (its changes together, as the batch held them) so a bad change goes to the
+-- error log and its neighbours still apply. A change that applies settles the
+-- open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $apply$
 DECLARE
+    v_key_changes jsonb;
     v_change jsonb;
     v_failed integer := 0;
     v_errors boolean;
@@ -743,13 +1239,17 @@ BEGIN
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
         WHEN OTHERS THEN
-            NULL;   -- find the bad change(s) below
+            NULL;   -- find the bad key(s) below
     END;
-    FOR v_change IN
-        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    FOR v_key_changes IN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          FROM jsonb_array_elements(p_changes) AS c
+         GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'contactpersonid', c.value->'image'->'contactpersonid')
+         ORDER BY min((c.value->>'id')::bigint)
     LOOP
+        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
         BEGIN
-            PERFORM "replicator"."write_contact_persons_to_left"(jsonb_build_array(v_change), p_deletes);
+            PERFORM "replicator"."write_contact_persons_to_left"(v_key_changes, p_deletes);
             IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
                 PERFORM "replicator"."supersede_errors"('contact_persons', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid')]);
             END IF;
@@ -763,14 +1263,16 @@ BEGIN
                 PERFORM "replicator"."log_error"('contact_persons', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                v_failed := v_failed + 1;
+                -- Each change counts once: deletes in the delete pass, the rest after.
+                v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'a4046e2d6cf1a9877678354cf686591cbfefff4066eeb3789bee5bed2bc4776c', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'd8c12f50f1702711816f4a628383413500f5d6348a92844f95f14d62983fc55f', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -795,12 +1297,21 @@ ON CONFLICT (name) DO UPDATE
 -- The newest change per key wins. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
+--
+-- Conflicts: a change meets a row the application here changed since the last
+-- value that crossed over (the row differs from the change's base). Per field,
+-- an edit made on one side only survives; a field both sides changed goes to
+-- the side its policy names; the conflict is logged. Rows are written only as
+-- they were judged (same xmin): one changed meanwhile makes the batch retry.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+DECLARE
+    v_wanted integer;
+    v_written integer;
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -809,45 +1320,135 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customer_groups were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
+-- A key whose newest change is a delete. Inserted and deleted within the batch,
+-- nothing of it crossed: a row of that key here is this side's own.
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['name']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['name']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "group_code" character varying(10))
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."group_code" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."companyid", "k"."group_code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1"
       FROM latest AS l
-)
-DELETE FROM "fno"."customer_groups" AS t
- USING resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), doomed AS (
+    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "s"."group_code" AS "k_2",
+           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."name" AS "tc_1",
+           false AS marked,
+           l.forced
+      FROM resolved AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
-       "group_code" character varying(10))
- WHERE l.op = 'D'
-   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."customer_group" = "s"."group_code";
+       "group_code" character varying(10),
+       "name" character varying(60))
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "group_code" character varying(10),
+       "name" character varying(60)) ON true
+      JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."customer_group" = "s"."group_code"
+
+     WHERE l.op = 'D'
+       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
+), settled AS (
+    -- A delete meets a row changed here: delete against update.
+    SELECT j.*,
+           (j."tc_1") AS conflict,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM doomed AS j
+), planned AS (
+    SELECT j.*,
+           j.conflict AND false AS waiting,
+           NOT j.conflict OR false AS goes
+      FROM settled AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'customer_groups', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'group_code', j.image->'group_code'), jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), removed AS (
+    DELETE FROM "fno"."customer_groups" AS t
+     USING planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+    RETURNING 1
+)
+SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'customer_groups', 'fno.customer_groups'
+        USING ERRCODE = 'serialization_failure';
+END IF;
     RETURN;
 END IF;
--- One statement: a held change that a newer change of its key overtakes is no
--- longer wanted; a change whose parent has not arrived on this side yet is held,
--- not written with a null reference (the applier retries it when the parent's
--- map applies); the rest is written.
+-- A held change that a newer change of its key overtakes is no longer wanted; a
+-- change whose parent has not arrived on this side yet is held, not written with
+-- a null reference (the applier retries it when the parent's map applies).
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['name']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['name']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "group_code" character varying(10))
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."group_code" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."companyid", "k"."group_code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1"
       FROM latest AS l
 ), superseded AS (
     DELETE FROM "replicator"."held_change" AS h
@@ -857,43 +1458,134 @@ WITH latest AS (
        AND h.id < l.id
        AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'group_code' = l.image -> 'group_code'
 ), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-    SELECT 'to_left', l.id, 'customer_groups', l.op, l.image, l.refs,
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
+                                 forced, waiting_for)
+    SELECT 'to_left', l.id, 'customer_groups',
+           -- Held alone, it must still say what the batch said: new here, or changed.
+           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
+           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
            concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
       FROM resolved AS l
      WHERE l.op <> 'D'
        AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
         ON CONFLICT (direction, id) DO NOTHING
-)
-INSERT INTO "fno"."customer_groups" AS t ("dataareaid", "customer_group", "description")
-SELECT "l"."lookup_1",
-       "s"."group_code",
-       "s"."name"
-  FROM resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), judged AS (
+    -- Each change beside the row it meets here: what it brings (n_), what the row
+    -- held when it last crossed (b_), what the row holds now (c_).
+    SELECT l.id, l.op, l.image, l.at, l.forced,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           t.ctid IS NOT NULL AS present,
+           l.base_known AND NOT l.forced AS judge,
+           l.base IS NULL AS fresh,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "s"."group_code" AS "k_2",
+           "s"."name" AS "n_1",
+           "b"."name" AS "b_1",
+           t."description" AS "c_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM resolved AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "group_code" character varying(10),
        "name" character varying(60))
- WHERE l.op <> 'D'
-   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT ("dataareaid", "customer_group") DO UPDATE
-   SET "description" = EXCLUDED."description"
- WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
-   -- An initial sync from the side that is not master adds rows, never overwrites.
-   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
-;
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "group_code" character varying(10),
+       "name" character varying(60)) ON true
+      LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."customer_group" = "s"."group_code"
+
+     WHERE l.op <> 'D'
+       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+), compared AS (
+    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    SELECT j.*,
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
+               AS "tc_1",
+           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
+           -- Changed here and at the source (update against delete): the row is gone here.
+           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM judged AS j
+), decided AS (
+    -- x_: both changed the field, to different values: its policy decides (take_).
+    SELECT j.*,
+           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
+               AS "x_1",
+           j.gone OR (j."tc_1") AS conflict
+      FROM compared AS j
+), settled AS (
+    SELECT j.*,
+           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
+           false AS waiting
+      FROM decided AS j
+), final AS (
+    SELECT j.*,
+           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
+      FROM settled AS j
+), planned AS (
+    SELECT j.*,
+           j.present AND NOT j.waiting AND NOT j.keep_existing
+               AND (j."f_1") IS DISTINCT FROM (j."c_1") AS updating
+      FROM final AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'customer_groups', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'group_code', j.image->'group_code'), jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1")) THEN 'kept_local' ELSE 'merged' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), inserted AS (
+    INSERT INTO "fno"."customer_groups" ("dataareaid", "customer_group", "description")
+    SELECT j."k_1",
+       j."k_2",
+       j."n_1"
+      FROM planned AS j
+     WHERE j.inserting
+        ON CONFLICT ("dataareaid", "customer_group") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."customer_groups" AS t
+       SET "description" = j."f_1"
+      FROM planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
+    RETURNING j.id
+)
+SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    -- A row inserted, changed or deleted here after it was judged: judge again.
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'customer_groups', 'fno.customer_groups'
+        USING ERRCODE = 'serialization_failure';
+END IF;
 END
 $write$;
 
--- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply. A change
--- that applies settles the open error of its key (see replicator.supersede_errors).
+-- The queued path: the whole batch at once; if that fails, one key at a time
+-- (its changes together, as the batch held them) so a bad change goes to the
+-- error log and its neighbours still apply. A change that applies settles the
+-- open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $apply$
 DECLARE
+    v_key_changes jsonb;
     v_change jsonb;
     v_failed integer := 0;
     v_errors boolean;
@@ -916,13 +1608,17 @@ BEGIN
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
         WHEN OTHERS THEN
-            NULL;   -- find the bad change(s) below
+            NULL;   -- find the bad key(s) below
     END;
-    FOR v_change IN
-        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    FOR v_key_changes IN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          FROM jsonb_array_elements(p_changes) AS c
+         GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'group_code', c.value->'image'->'group_code')
+         ORDER BY min((c.value->>'id')::bigint)
     LOOP
+        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
         BEGIN
-            PERFORM "replicator"."write_customer_groups_to_left"(jsonb_build_array(v_change), p_deletes);
+            PERFORM "replicator"."write_customer_groups_to_left"(v_key_changes, p_deletes);
             IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
                 PERFORM "replicator"."supersede_errors"('customer_groups', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code')]);
             END IF;
@@ -936,14 +1632,16 @@ BEGIN
                 PERFORM "replicator"."log_error"('customer_groups', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                v_failed := v_failed + 1;
+                -- Each change counts once: deletes in the delete pass, the rest after.
+                v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '2f040eab3e9675a88bade458fee3f80a202e1ec78aab542ad5b5a8d3e1ad9e4b', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'd203523493e38331b18efe063bbd3d8868567aa88bf4f5bfefd70755fa174fb3', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -968,12 +1666,21 @@ ON CONFLICT (name) DO UPDATE
 -- The newest change per key wins. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
+--
+-- Conflicts: a change meets a row the application here changed since the last
+-- value that crossed over (the row differs from the change's base). Per field,
+-- an edit made on one side only survives; a field both sides changed goes to
+-- the side its policy names; the conflict is logged. Rows are written only as
+-- they were judged (same xmin): one changed meanwhile makes the batch retry.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+DECLARE
+    v_wanted integer;
+    v_written integer;
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -982,45 +1689,139 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customer_payment_methods were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
+-- A key whose newest change is a delete. Inserted and deleted within the batch,
+-- nothing of it crossed: a row of that key here is this side's own.
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'payment_type']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['name', 'payment_type']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1"
       FROM latest AS l
-)
-DELETE FROM "fno"."customer_payment_methods" AS t
- USING resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), doomed AS (
+    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "s"."code" AS "k_2",
+           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."name" AS "tc_1",
+           l.base_known AND NOT l.forced AND t."payment_type" IS DISTINCT FROM CAST(CASE WHEN "b"."payment_type" IS NULL THEN NULL WHEN "b"."payment_type"::text = 'check' THEN 'Check' WHEN "b"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "b"."payment_type"::text = 'cash' THEN 'Cash' ELSE NULL END AS character varying(12)) AS "tc_2",
+           false AS marked,
+           l.forced
+      FROM resolved AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
-       "code" character varying(10))
- WHERE l.op = 'D'
-   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_method" = "s"."code";
+       "code" character varying(10),
+       "name" character varying(60),
+       "payment_type" text)
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "code" character varying(10),
+       "name" character varying(60),
+       "payment_type" text) ON true
+      JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_method" = "s"."code"
+
+     WHERE l.op = 'D'
+       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
+), settled AS (
+    -- A delete meets a row changed here: delete against update.
+    SELECT j.*,
+           (j."tc_1" OR j."tc_2") AS conflict,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM doomed AS j
+), planned AS (
+    SELECT j.*,
+           j.conflict AND false AS waiting,
+           NOT j.conflict OR false AS goes
+      FROM settled AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'customer_payment_methods', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'code', j.image->'code'), jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'payment_type', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), removed AS (
+    DELETE FROM "fno"."customer_payment_methods" AS t
+     USING planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+    RETURNING 1
+)
+SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'customer_payment_methods', 'fno.customer_payment_methods'
+        USING ERRCODE = 'serialization_failure';
+END IF;
     RETURN;
 END IF;
--- One statement: a held change that a newer change of its key overtakes is no
--- longer wanted; a change whose parent has not arrived on this side yet is held,
--- not written with a null reference (the applier retries it when the parent's
--- map applies); the rest is written.
+-- A held change that a newer change of its key overtakes is no longer wanted; a
+-- change whose parent has not arrived on this side yet is held, not written with
+-- a null reference (the applier retries it when the parent's map applies).
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'payment_type']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['name', 'payment_type']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1"
       FROM latest AS l
 ), superseded AS (
     DELETE FROM "replicator"."held_change" AS h
@@ -1030,46 +1831,150 @@ WITH latest AS (
        AND h.id < l.id
        AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'code' = l.image -> 'code'
 ), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-    SELECT 'to_left', l.id, 'customer_payment_methods', l.op, l.image, l.refs,
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
+                                 forced, waiting_for)
+    SELECT 'to_left', l.id, 'customer_payment_methods',
+           -- Held alone, it must still say what the batch said: new here, or changed.
+           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
+           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
            concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
       FROM resolved AS l
      WHERE l.op <> 'D'
        AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
         ON CONFLICT (direction, id) DO NOTHING
-)
-INSERT INTO "fno"."customer_payment_methods" AS t ("dataareaid", "payment_method", "description", "payment_type")
-SELECT "l"."lookup_1",
-       "s"."code",
-       "s"."name",
-       CAST(CASE WHEN "s"."payment_type" IS NULL THEN NULL WHEN "s"."payment_type"::text = 'check' THEN 'Check' WHEN "s"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "s"."payment_type"::text = 'cash' THEN 'Cash' ELSE "replicator"."unmapped_value"('customer_payment_methods', 'payment_type', "s"."payment_type"::text) END AS character varying(12))
-  FROM resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), judged AS (
+    -- Each change beside the row it meets here: what it brings (n_), what the row
+    -- held when it last crossed (b_), what the row holds now (c_).
+    SELECT l.id, l.op, l.image, l.at, l.forced,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           t.ctid IS NOT NULL AS present,
+           l.base_known AND NOT l.forced AS judge,
+           l.base IS NULL AS fresh,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "s"."code" AS "k_2",
+           "s"."name" AS "n_1",
+           "b"."name" AS "b_1",
+           t."description" AS "c_1",
+           CAST(CASE WHEN "s"."payment_type" IS NULL THEN NULL WHEN "s"."payment_type"::text = 'check' THEN 'Check' WHEN "s"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "s"."payment_type"::text = 'cash' THEN 'Cash' ELSE "replicator"."unmapped_value"('customer_payment_methods', 'payment_type', "s"."payment_type"::text) END AS character varying(12)) AS "n_2",
+           CAST(CASE WHEN "b"."payment_type" IS NULL THEN NULL WHEN "b"."payment_type"::text = 'check' THEN 'Check' WHEN "b"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "b"."payment_type"::text = 'cash' THEN 'Cash' ELSE NULL END AS character varying(12)) AS "b_2",
+           t."payment_type" AS "c_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM resolved AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "code" character varying(10),
        "name" character varying(60),
        "payment_type" text)
- WHERE l.op <> 'D'
-   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT ("dataareaid", "payment_method") DO UPDATE
-   SET "description" = EXCLUDED."description",
-       "payment_type" = EXCLUDED."payment_type"
- WHERE ("t"."description", "t"."payment_type") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."payment_type")
-   -- An initial sync from the side that is not master adds rows, never overwrites.
-   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
-;
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "code" character varying(10),
+       "name" character varying(60),
+       "payment_type" text) ON true
+      LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_method" = "s"."code"
+
+     WHERE l.op <> 'D'
+       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+), compared AS (
+    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    SELECT j.*,
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
+               AS "tc_1",
+           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
+               AS "tc_2",
+           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
+           -- Changed here and at the source (update against delete): the row is gone here.
+           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM judged AS j
+), decided AS (
+    -- x_: both changed the field, to different values: its policy decides (take_).
+    SELECT j.*,
+           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
+               AS "x_1",
+           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
+               AS "x_2",
+           j.gone OR (j."tc_1" OR j."tc_2") AS conflict
+      FROM compared AS j
+), settled AS (
+    SELECT j.*,
+           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
+           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
+           false AS waiting
+      FROM decided AS j
+), final AS (
+    SELECT j.*,
+           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
+      FROM settled AS j
+), planned AS (
+    SELECT j.*,
+           j.present AND NOT j.waiting AND NOT j.keep_existing
+               AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2") AS updating
+      FROM final AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'customer_payment_methods', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'code', j.image->'code'), jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'payment_type', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2")) THEN 'kept_local' ELSE 'merged' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), inserted AS (
+    INSERT INTO "fno"."customer_payment_methods" ("dataareaid", "payment_method", "description", "payment_type")
+    SELECT j."k_1",
+       j."k_2",
+       j."n_1",
+       j."n_2"
+      FROM planned AS j
+     WHERE j.inserting
+        ON CONFLICT ("dataareaid", "payment_method") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."customer_payment_methods" AS t
+       SET "description" = j."f_1",
+       "payment_type" = j."f_2"
+      FROM planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
+    RETURNING j.id
+)
+SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    -- A row inserted, changed or deleted here after it was judged: judge again.
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'customer_payment_methods', 'fno.customer_payment_methods'
+        USING ERRCODE = 'serialization_failure';
+END IF;
 END
 $write$;
 
--- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply. A change
--- that applies settles the open error of its key (see replicator.supersede_errors).
+-- The queued path: the whole batch at once; if that fails, one key at a time
+-- (its changes together, as the batch held them) so a bad change goes to the
+-- error log and its neighbours still apply. A change that applies settles the
+-- open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $apply$
 DECLARE
+    v_key_changes jsonb;
     v_change jsonb;
     v_failed integer := 0;
     v_errors boolean;
@@ -1092,13 +1997,17 @@ BEGIN
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
         WHEN OTHERS THEN
-            NULL;   -- find the bad change(s) below
+            NULL;   -- find the bad key(s) below
     END;
-    FOR v_change IN
-        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    FOR v_key_changes IN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          FROM jsonb_array_elements(p_changes) AS c
+         GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code')
+         ORDER BY min((c.value->>'id')::bigint)
     LOOP
+        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
         BEGIN
-            PERFORM "replicator"."write_customer_payment_methods_to_left"(jsonb_build_array(v_change), p_deletes);
+            PERFORM "replicator"."write_customer_payment_methods_to_left"(v_key_changes, p_deletes);
             IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
                 PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code')]);
             END IF;
@@ -1112,14 +2021,16 @@ BEGIN
                 PERFORM "replicator"."log_error"('customer_payment_methods', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                v_failed := v_failed + 1;
+                -- Each change counts once: deletes in the delete pass, the rest after.
+                v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '7bb68ded13e0904d6f45aca50fc442877fa09388b4e76975f956427fccdb042a', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'c74d8113ec8ae7f2058e857c8be037992390cce0d98627128a1628442f6a2375', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1144,12 +2055,21 @@ ON CONFLICT (name) DO UPDATE
 -- The newest change per key wins. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
+--
+-- Conflicts: a change meets a row the application here changed since the last
+-- value that crossed over (the row differs from the change's base). Per field,
+-- an edit made on one side only survives; a field both sides changed goes to
+-- the side its policy names; the conflict is logged. Rows are written only as
+-- they were judged (same xmin): one changed meanwhile makes the batch retry.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+DECLARE
+    v_wanted integer;
+    v_written integer;
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1158,45 +2078,145 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customers were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
+-- A key whose newest change is a delete. Inserted and deleted within the batch,
+-- nothing of it crossed: a row of that key here is this side's own.
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['firstname', 'middlename', 'lastname', 'emailaddress1']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['firstname', 'middlename', 'lastname', 'emailaddress1']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "customer_number" character varying(20))
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."customer_number" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1"
       FROM latest AS l
-)
-DELETE FROM "fno"."customers" AS t
- USING resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), doomed AS (
+    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "s"."customer_number" AS "k_2",
+           l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM (CAST(CONCAT_WS(' ', "b"."firstname", "b"."middlename", "b"."lastname") AS VARCHAR(100))) AS "tc_1",
+           l.base_known AND NOT l.forced AND t."email" IS DISTINCT FROM "b"."emailaddress1" AS "tc_2",
+           l.base_known AND NOT l.forced AND t."party_type" IS DISTINCT FROM CAST('Person' AS "fno"."party_type") AS "tc_3",
+           false AS marked,
+           l.forced
+      FROM resolved AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
-       "customer_number" character varying(20))
- WHERE l.op = 'D'
-   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."customer_number";
+       "customer_number" character varying(20),
+       "firstname" character varying(50),
+       "middlename" character varying(50),
+       "lastname" character varying(50),
+       "emailaddress1" character varying(80))
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "customer_number" character varying(20),
+       "firstname" character varying(50),
+       "middlename" character varying(50),
+       "lastname" character varying(50),
+       "emailaddress1" character varying(80)) ON true
+      JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."customer_number"
+
+     WHERE l.op = 'D'
+       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
+), settled AS (
+    -- A delete meets a row changed here: delete against update.
+    SELECT j.*,
+           (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM doomed AS j
+), planned AS (
+    SELECT j.*,
+           j.conflict AND false AS waiting,
+           NOT j.conflict OR false AS goes
+      FROM settled AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'customers_person', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'customer_number', j.image->'customer_number'), jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'email', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'party_type', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), removed AS (
+    DELETE FROM "fno"."customers" AS t
+     USING planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+    RETURNING 1
+)
+SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'customers_person', 'fno.customers'
+        USING ERRCODE = 'serialization_failure';
+END IF;
     RETURN;
 END IF;
--- One statement: a held change that a newer change of its key overtakes is no
--- longer wanted; a change whose parent has not arrived on this side yet is held,
--- not written with a null reference (the applier retries it when the parent's
--- map applies); the rest is written.
+-- A held change that a newer change of its key overtakes is no longer wanted; a
+-- change whose parent has not arrived on this side yet is held, not written with
+-- a null reference (the applier retries it when the parent's map applies).
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['firstname', 'middlename', 'lastname', 'emailaddress1']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['firstname', 'middlename', 'lastname', 'emailaddress1']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "customer_number" character varying(20))
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."customer_number" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1"
       FROM latest AS l
 ), superseded AS (
     DELETE FROM "replicator"."held_change" AS h
@@ -1206,50 +2226,168 @@ WITH latest AS (
        AND h.id < l.id
        AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'customer_number' = l.image -> 'customer_number'
 ), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-    SELECT 'to_left', l.id, 'customers_person', l.op, l.image, l.refs,
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
+                                 forced, waiting_for)
+    SELECT 'to_left', l.id, 'customers_person',
+           -- Held alone, it must still say what the batch said: new here, or changed.
+           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
+           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
            concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
       FROM resolved AS l
      WHERE l.op <> 'D'
        AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
         ON CONFLICT (direction, id) DO NOTHING
-)
-INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "email", "party_type")
-SELECT "l"."lookup_1",
-       "s"."customer_number",
-       (CAST(CONCAT_WS(' ', "s"."firstname", "s"."middlename", "s"."lastname") AS VARCHAR(100))),
-       "s"."emailaddress1",
-       CAST('Person' AS "fno"."party_type")
-  FROM resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), judged AS (
+    -- Each change beside the row it meets here: what it brings (n_), what the row
+    -- held when it last crossed (b_), what the row holds now (c_).
+    SELECT l.id, l.op, l.image, l.at, l.forced,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           t.ctid IS NOT NULL AS present,
+           l.base_known AND NOT l.forced AS judge,
+           l.base IS NULL AS fresh,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "s"."customer_number" AS "k_2",
+           (CAST(CONCAT_WS(' ', "s"."firstname", "s"."middlename", "s"."lastname") AS VARCHAR(100))) AS "n_1",
+           (CAST(CONCAT_WS(' ', "b"."firstname", "b"."middlename", "b"."lastname") AS VARCHAR(100))) AS "b_1",
+           t."name" AS "c_1",
+           "s"."emailaddress1" AS "n_2",
+           "b"."emailaddress1" AS "b_2",
+           t."email" AS "c_2",
+           CAST('Person' AS "fno"."party_type") AS "n_3",
+           CAST('Person' AS "fno"."party_type") AS "b_3",
+           t."party_type" AS "c_3",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM resolved AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "customer_number" character varying(20),
        "firstname" character varying(50),
        "middlename" character varying(50),
        "lastname" character varying(50),
        "emailaddress1" character varying(80))
- WHERE l.op <> 'D'
-   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT ("dataareaid", "account_num") DO UPDATE
-   SET "name" = EXCLUDED."name",
-       "email" = EXCLUDED."email",
-       "party_type" = EXCLUDED."party_type"
- WHERE ("t"."name", "t"."email", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."email", EXCLUDED."party_type")
-   -- An initial sync from the side that is not master adds rows, never overwrites.
-   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
-;
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "customer_number" character varying(20),
+       "firstname" character varying(50),
+       "middlename" character varying(50),
+       "lastname" character varying(50),
+       "emailaddress1" character varying(80)) ON true
+      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."customer_number"
+
+     WHERE l.op <> 'D'
+       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+), compared AS (
+    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    SELECT j.*,
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
+               AS "tc_1",
+           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
+               AS "tc_2",
+           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
+                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
+               AS "tc_3",
+           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
+           -- Changed here and at the source (update against delete): the row is gone here.
+           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM judged AS j
+), decided AS (
+    -- x_: both changed the field, to different values: its policy decides (take_).
+    SELECT j.*,
+           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
+               AS "x_1",
+           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
+               AS "x_2",
+           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
+               AS "x_3",
+           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict
+      FROM compared AS j
+), settled AS (
+    SELECT j.*,
+           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
+           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
+           NOT j."tc_3" OR (j."x_3" AND false) AS "take_3",
+           false AS waiting
+      FROM decided AS j
+), final AS (
+    SELECT j.*,
+           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
+      FROM settled AS j
+), planned AS (
+    SELECT j.*,
+           j.present AND NOT j.waiting AND NOT j.keep_existing
+               AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3") AS updating
+      FROM final AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'customers_person', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'customer_number', j.image->'customer_number'), jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'email', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'party_type', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2" OR j."x_3") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2") OR (j."x_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2") OR (j."x_3" AND j."take_3")) THEN 'kept_local' ELSE 'merged' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), inserted AS (
+    INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "email", "party_type")
+    SELECT j."k_1",
+       j."k_2",
+       j."n_1",
+       j."n_2",
+       j."n_3"
+      FROM planned AS j
+     WHERE j.inserting
+        ON CONFLICT ("dataareaid", "account_num") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."customers" AS t
+       SET "name" = j."f_1",
+       "email" = j."f_2",
+       "party_type" = j."f_3"
+      FROM planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
+    RETURNING j.id
+)
+SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    -- A row inserted, changed or deleted here after it was judged: judge again.
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'customers_person', 'fno.customers'
+        USING ERRCODE = 'serialization_failure';
+END IF;
 END
 $write$;
 
--- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply. A change
--- that applies settles the open error of its key (see replicator.supersede_errors).
+-- The queued path: the whole batch at once; if that fails, one key at a time
+-- (its changes together, as the batch held them) so a bad change goes to the
+-- error log and its neighbours still apply. A change that applies settles the
+-- open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $apply$
 DECLARE
+    v_key_changes jsonb;
     v_change jsonb;
     v_failed integer := 0;
     v_errors boolean;
@@ -1272,13 +2410,17 @@ BEGIN
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
         WHEN OTHERS THEN
-            NULL;   -- find the bad change(s) below
+            NULL;   -- find the bad key(s) below
     END;
-    FOR v_change IN
-        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    FOR v_key_changes IN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          FROM jsonb_array_elements(p_changes) AS c
+         GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'customer_number', c.value->'image'->'customer_number')
+         ORDER BY min((c.value->>'id')::bigint)
     LOOP
+        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
         BEGIN
-            PERFORM "replicator"."write_customers_person_to_left"(jsonb_build_array(v_change), p_deletes);
+            PERFORM "replicator"."write_customers_person_to_left"(v_key_changes, p_deletes);
             IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
                 PERFORM "replicator"."supersede_errors"('customers_person', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number')]);
             END IF;
@@ -1292,14 +2434,16 @@ BEGIN
                 PERFORM "replicator"."log_error"('customers_person', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                v_failed := v_failed + 1;
+                -- Each change counts once: deletes in the delete pass, the rest after.
+                v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '5601b2a72fbdb57af14b24dad10208ce9525c1ca55fea08141e7080e56ded8da', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'a862ffa7bd61e6ea4f3aab9f7e1005cc934d4c4f2e356e906be2e6dae005cc76', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1324,12 +2468,21 @@ ON CONFLICT (name) DO UPDATE
 -- The newest change per key wins. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
+--
+-- Conflicts: a change meets a row the application here changed since the last
+-- value that crossed over (the row differs from the change's base). Per field,
+-- an edit made on one side only survives; a field both sides changed goes to
+-- the side its policy names; the conflict is logged. Rows are written only as
+-- they were judged (same xmin): one changed meanwhile makes the batch retry.
 CREATE OR REPLACE FUNCTION "replicator"."write_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+DECLARE
+    v_wanted integer;
+    v_written integer;
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1338,62 +2491,266 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.loyalty_cards were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
+-- A key whose newest change is a delete. Inserted and deleted within the batch,
+-- nothing of it crossed: a row of that key here is this side's own.
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['tier', 'issued_on', 'is_blocked']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['tier', 'issued_on', 'is_blocked']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."card_number" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."card_number", c.id DESC
-)
-DELETE FROM "fno"."loyalty_cards" AS t
- USING latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "card_number" character varying(20))
- WHERE l.op = 'D'
-   AND "t"."card_number" = "s"."card_number";
-    RETURN;
-END IF;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "card_number" character varying(20))
-     WHERE c.op <> 'T'
-     ORDER BY "k"."card_number", c.id DESC
-)
-INSERT INTO "fno"."loyalty_cards" AS t ("card_number", "tier", "issued_on", "blocked")
-SELECT "s"."card_number",
-       COALESCE("s"."tier", CAST('Basic' AS character varying(10))),
-       "s"."issued_on",
-       "s"."is_blocked"
-  FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), doomed AS (
+    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           NULL::timestamptz AS local_at,
+           "s"."card_number" AS "k_1",
+           l.base_known AND NOT l.forced AND t."tier" IS DISTINCT FROM COALESCE("b"."tier", CAST('Basic' AS character varying(10))) AS "tc_1",
+           l.base_known AND NOT l.forced AND t."issued_on" IS DISTINCT FROM "b"."issued_on" AS "tc_2",
+           l.base_known AND NOT l.forced AND t."blocked" IS DISTINCT FROM "b"."is_blocked" AS "tc_3",
+           false AS marked,
+           l.forced
+      FROM latest AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "card_number" character varying(20),
        "tier" character varying(10),
        "issued_on" date,
        "is_blocked" boolean)
- WHERE l.op <> 'D'
-    ON CONFLICT ("card_number") DO UPDATE
-   SET "tier" = EXCLUDED."tier",
-       "issued_on" = EXCLUDED."issued_on",
-       "blocked" = EXCLUDED."blocked"
- WHERE ("t"."tier", "t"."issued_on", "t"."blocked") IS DISTINCT FROM (EXCLUDED."tier", EXCLUDED."issued_on", EXCLUDED."blocked")
-   -- An initial sync from the side that is not master adds rows, never overwrites.
-   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
-;
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "card_number" character varying(20),
+       "tier" character varying(10),
+       "issued_on" date,
+       "is_blocked" boolean) ON true
+      JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "s"."card_number"
+
+     WHERE l.op = 'D'
+       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
+), settled AS (
+    -- A delete meets a row changed here: delete against update.
+    SELECT j.*,
+           (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM doomed AS j
+), planned AS (
+    SELECT j.*,
+           j.conflict AND false AS waiting,
+           NOT j.conflict OR false AS goes
+      FROM settled AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'loyalty_cards', 'to_left', j.id, j.op, jsonb_build_object('card_number', j.image->'card_number'), jsonb_build_object('card_number', j."k_1"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('tier', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'issued_on', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'blocked', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), removed AS (
+    DELETE FROM "fno"."loyalty_cards" AS t
+     USING planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+    RETURNING 1
+)
+SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'loyalty_cards', 'fno.loyalty_cards'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+    RETURN;
+END IF;
+WITH latest AS (
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['tier', 'issued_on', 'is_blocked']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['tier', 'issued_on', 'is_blocked']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "card_number" character varying(20))
+     WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."card_number" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+     ORDER BY "k"."card_number", c.id DESC
+), judged AS (
+    -- Each change beside the row it meets here: what it brings (n_), what the row
+    -- held when it last crossed (b_), what the row holds now (c_).
+    SELECT l.id, l.op, l.image, l.at, l.forced,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           t.ctid IS NOT NULL AS present,
+           l.base_known AND NOT l.forced AS judge,
+           l.base IS NULL AS fresh,
+           NULL::timestamptz AS local_at,
+           "s"."card_number" AS "k_1",
+           COALESCE("s"."tier", CAST('Basic' AS character varying(10))) AS "n_1",
+           COALESCE("b"."tier", CAST('Basic' AS character varying(10))) AS "b_1",
+           t."tier" AS "c_1",
+           "s"."issued_on" AS "n_2",
+           "b"."issued_on" AS "b_2",
+           t."issued_on" AS "c_2",
+           "s"."is_blocked" AS "n_3",
+           "b"."is_blocked" AS "b_3",
+           t."blocked" AS "c_3",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM latest AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "card_number" character varying(20),
+       "tier" character varying(10),
+       "issued_on" date,
+       "is_blocked" boolean)
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "card_number" character varying(20),
+       "tier" character varying(10),
+       "issued_on" date,
+       "is_blocked" boolean) ON true
+      LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "s"."card_number"
+
+     WHERE l.op <> 'D'
+), compared AS (
+    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    SELECT j.*,
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
+               AS "tc_1",
+           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
+               AS "tc_2",
+           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
+                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
+               AS "tc_3",
+           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
+           -- Changed here and at the source (update against delete): the row is gone here.
+           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM judged AS j
+), decided AS (
+    -- x_: both changed the field, to different values: its policy decides (take_).
+    SELECT j.*,
+           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
+               AS "x_1",
+           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
+               AS "x_2",
+           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
+               AS "x_3",
+           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict
+      FROM compared AS j
+), settled AS (
+    SELECT j.*,
+           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
+           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
+           NOT j."tc_3" OR (j."x_3" AND false) AS "take_3",
+           false AS waiting
+      FROM decided AS j
+), final AS (
+    SELECT j.*,
+           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
+      FROM settled AS j
+), planned AS (
+    SELECT j.*,
+           j.present AND NOT j.waiting AND NOT j.keep_existing
+               AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3") AS updating
+      FROM final AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'loyalty_cards', 'to_left', j.id, j.op, jsonb_build_object('card_number', j.image->'card_number'), jsonb_build_object('card_number', j."k_1"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('tier', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'issued_on', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'blocked', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2" OR j."x_3") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2") OR (j."x_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2") OR (j."x_3" AND j."take_3")) THEN 'kept_local' ELSE 'merged' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), inserted AS (
+    INSERT INTO "fno"."loyalty_cards" ("card_number", "tier", "issued_on", "blocked")
+    SELECT j."k_1",
+       j."n_1",
+       j."n_2",
+       j."n_3"
+      FROM planned AS j
+     WHERE j.inserting
+        ON CONFLICT ("card_number") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."loyalty_cards" AS t
+       SET "tier" = j."f_1",
+       "issued_on" = j."f_2",
+       "blocked" = j."f_3"
+      FROM planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
+    RETURNING j.id
+)
+SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    -- A row inserted, changed or deleted here after it was judged: judge again.
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'loyalty_cards', 'fno.loyalty_cards'
+        USING ERRCODE = 'serialization_failure';
+END IF;
 END
 $write$;
 
--- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply. A change
--- that applies settles the open error of its key (see replicator.supersede_errors).
+-- The queued path: the whole batch at once; if that fails, one key at a time
+-- (its changes together, as the batch held them) so a bad change goes to the
+-- error log and its neighbours still apply. A change that applies settles the
+-- open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $apply$
 DECLARE
+    v_key_changes jsonb;
     v_change jsonb;
     v_failed integer := 0;
     v_errors boolean;
@@ -1416,13 +2773,17 @@ BEGIN
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
         WHEN OTHERS THEN
-            NULL;   -- find the bad change(s) below
+            NULL;   -- find the bad key(s) below
     END;
-    FOR v_change IN
-        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    FOR v_key_changes IN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          FROM jsonb_array_elements(p_changes) AS c
+         GROUP BY jsonb_build_object('card_number', c.value->'image'->'card_number')
+         ORDER BY min((c.value->>'id')::bigint)
     LOOP
+        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
         BEGIN
-            PERFORM "replicator"."write_loyalty_cards_to_left"(jsonb_build_array(v_change), p_deletes);
+            PERFORM "replicator"."write_loyalty_cards_to_left"(v_key_changes, p_deletes);
             IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
                 PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_left', ARRAY[jsonb_build_object('card_number', v_change->'image'->'card_number')]);
             END IF;
@@ -1436,14 +2797,16 @@ BEGIN
                 PERFORM "replicator"."log_error"('loyalty_cards', 'to_left', v_change, jsonb_build_object('card_number', v_change->'image'->'card_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                v_failed := v_failed + 1;
+                -- Each change counts once: deletes in the delete pass, the rest after.
+                v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '6d41b9dd9750fef3869ad15228d33634cae117b03ec57c1900e3fef3eb2ce03f', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'c2eef6c3bb1d1e98e07d6fda7e080d363b53a3a35820e114ca652a6d5da02f8b', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1454,12 +2817,21 @@ ON CONFLICT (name) DO UPDATE
 -- The newest change per key wins. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
+--
+-- Conflicts: a change meets a row the application here changed since the last
+-- value that crossed over (the row differs from the change's base). Per field,
+-- an edit made on one side only survives; a field both sides changed goes to
+-- the side its policy names; the conflict is logged. Rows are written only as
+-- they were judged (same xmin): one changed meanwhile makes the batch retry.
 CREATE OR REPLACE FUNCTION "replicator"."write_name_affixes_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+DECLARE
+    v_wanted integer;
+    v_written integer;
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1468,61 +2840,235 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.name_affixes were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
+-- A key whose newest change is a delete. Inserted and deleted within the batch,
+-- nothing of it crossed: a row of that key here is this side's own.
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['description']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['description']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
        "affix_type" character varying(10))
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."affix", "k"."affix_type" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."affix", "k"."affix_type", c.id DESC
-)
-DELETE FROM "fno"."name_affixes" AS t
- USING latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "affix" character varying(20),
-       "affix_type" character varying(10))
- WHERE l.op = 'D'
-   AND "t"."affix" = "s"."affix" AND "t"."affix_type" = "s"."affix_type";
-    RETURN;
-END IF;
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "affix" character varying(20),
-       "affix_type" character varying(10))
-     WHERE c.op <> 'T'
-     ORDER BY "k"."affix", "k"."affix_type", c.id DESC
-)
-INSERT INTO "fno"."name_affixes" AS t ("affix", "affix_type", "description")
-SELECT "s"."affix",
-       "s"."affix_type",
-       "s"."description"
-  FROM latest AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), doomed AS (
+    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           NULL::timestamptz AS local_at,
+           "s"."affix" AS "k_1",
+           "s"."affix_type" AS "k_2",
+           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
+           false AS marked,
+           l.forced
+      FROM latest AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "affix" character varying(20),
        "affix_type" character varying(10),
        "description" character varying(60))
- WHERE l.op <> 'D'
-    ON CONFLICT ("affix", "affix_type") DO UPDATE
-   SET "description" = EXCLUDED."description"
- WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
-   -- An initial sync from the side that is not master adds rows, never overwrites.
-   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
-;
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "affix" character varying(20),
+       "affix_type" character varying(10),
+       "description" character varying(60)) ON true
+      JOIN "fno"."name_affixes" AS t ON "t"."affix" = "s"."affix" AND "t"."affix_type" = "s"."affix_type"
+
+     WHERE l.op = 'D'
+       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
+), settled AS (
+    -- A delete meets a row changed here: delete against update.
+    SELECT j.*,
+           (j."tc_1") AS conflict,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM doomed AS j
+), planned AS (
+    SELECT j.*,
+           j.conflict AND false AS waiting,
+           NOT j.conflict OR false AS goes
+      FROM settled AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'name_affixes', 'to_left', j.id, j.op, jsonb_build_object('affix', j.image->'affix', 'affix_type', j.image->'affix_type'), jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), removed AS (
+    DELETE FROM "fno"."name_affixes" AS t
+     USING planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+    RETURNING 1
+)
+SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'name_affixes', 'fno.name_affixes'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+    RETURN;
+END IF;
+WITH latest AS (
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['description']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['description']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "affix" character varying(20),
+       "affix_type" character varying(10))
+     WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."affix", "k"."affix_type" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+     ORDER BY "k"."affix", "k"."affix_type", c.id DESC
+), judged AS (
+    -- Each change beside the row it meets here: what it brings (n_), what the row
+    -- held when it last crossed (b_), what the row holds now (c_).
+    SELECT l.id, l.op, l.image, l.at, l.forced,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           t.ctid IS NOT NULL AS present,
+           l.base_known AND NOT l.forced AS judge,
+           l.base IS NULL AS fresh,
+           NULL::timestamptz AS local_at,
+           "s"."affix" AS "k_1",
+           "s"."affix_type" AS "k_2",
+           "s"."description" AS "n_1",
+           "b"."description" AS "b_1",
+           t."description" AS "c_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM latest AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "affix" character varying(20),
+       "affix_type" character varying(10),
+       "description" character varying(60))
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "affix" character varying(20),
+       "affix_type" character varying(10),
+       "description" character varying(60)) ON true
+      LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "s"."affix" AND "t"."affix_type" = "s"."affix_type"
+
+     WHERE l.op <> 'D'
+), compared AS (
+    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    SELECT j.*,
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
+               AS "tc_1",
+           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
+           -- Changed here and at the source (update against delete): the row is gone here.
+           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM judged AS j
+), decided AS (
+    -- x_: both changed the field, to different values: its policy decides (take_).
+    SELECT j.*,
+           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
+               AS "x_1",
+           j.gone OR (j."tc_1") AS conflict
+      FROM compared AS j
+), settled AS (
+    SELECT j.*,
+           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
+           false AS waiting
+      FROM decided AS j
+), final AS (
+    SELECT j.*,
+           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
+      FROM settled AS j
+), planned AS (
+    SELECT j.*,
+           j.present AND NOT j.waiting AND NOT j.keep_existing
+               AND (j."f_1") IS DISTINCT FROM (j."c_1") AS updating
+      FROM final AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'name_affixes', 'to_left', j.id, j.op, jsonb_build_object('affix', j.image->'affix', 'affix_type', j.image->'affix_type'), jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1")) THEN 'kept_local' ELSE 'merged' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), inserted AS (
+    INSERT INTO "fno"."name_affixes" ("affix", "affix_type", "description")
+    SELECT j."k_1",
+       j."k_2",
+       j."n_1"
+      FROM planned AS j
+     WHERE j.inserting
+        ON CONFLICT ("affix", "affix_type") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."name_affixes" AS t
+       SET "description" = j."f_1"
+      FROM planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
+    RETURNING j.id
+)
+SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    -- A row inserted, changed or deleted here after it was judged: judge again.
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'name_affixes', 'fno.name_affixes'
+        USING ERRCODE = 'serialization_failure';
+END IF;
 END
 $write$;
 
--- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply. A change
--- that applies settles the open error of its key (see replicator.supersede_errors).
+-- The queued path: the whole batch at once; if that fails, one key at a time
+-- (its changes together, as the batch held them) so a bad change goes to the
+-- error log and its neighbours still apply. A change that applies settles the
+-- open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $apply$
 DECLARE
+    v_key_changes jsonb;
     v_change jsonb;
     v_failed integer := 0;
     v_errors boolean;
@@ -1545,13 +3091,17 @@ BEGIN
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
         WHEN OTHERS THEN
-            NULL;   -- find the bad change(s) below
+            NULL;   -- find the bad key(s) below
     END;
-    FOR v_change IN
-        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    FOR v_key_changes IN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          FROM jsonb_array_elements(p_changes) AS c
+         GROUP BY jsonb_build_object('affix', c.value->'image'->'affix', 'affix_type', c.value->'image'->'affix_type')
+         ORDER BY min((c.value->>'id')::bigint)
     LOOP
+        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
         BEGIN
-            PERFORM "replicator"."write_name_affixes_to_left"(jsonb_build_array(v_change), p_deletes);
+            PERFORM "replicator"."write_name_affixes_to_left"(v_key_changes, p_deletes);
             IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
                 PERFORM "replicator"."supersede_errors"('name_affixes', 'to_left', ARRAY[jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type')]);
             END IF;
@@ -1565,14 +3115,16 @@ BEGIN
                 PERFORM "replicator"."log_error"('name_affixes', 'to_left', v_change, jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                v_failed := v_failed + 1;
+                -- Each change counts once: deletes in the delete pass, the rest after.
+                v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '331b281c6f82c456f60c4820f474e3b4579352bbe71055b8614344d4d0098373', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', '16e09b5fd1d6dc1d39337e372cb061f66e60ca95450d708605fc6d7632979d09', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1583,12 +3135,21 @@ ON CONFLICT (name) DO UPDATE
 -- The newest change per key wins. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
+--
+-- Conflicts: a change meets a row the application here changed since the last
+-- value that crossed over (the row differs from the change's base). Per field,
+-- an edit made on one side only survives; a field both sides changed goes to
+-- the side its policy names; the conflict is logged. Rows are written only as
+-- they were judged (same xmin): one changed meanwhile makes the batch retry.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_days_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+DECLARE
+    v_wanted integer;
+    v_written integer;
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1597,45 +3158,135 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_days were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
+-- A key whose newest change is a delete. Inserted and deleted within the batch,
+-- nothing of it crossed: a row of that key here is this side's own.
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['description']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['description']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1"
       FROM latest AS l
-)
-DELETE FROM "fno"."payment_days" AS t
- USING resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), doomed AS (
+    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "s"."name" AS "k_2",
+           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
+           false AS marked,
+           l.forced
+      FROM resolved AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
-       "name" character varying(30))
- WHERE l.op = 'D'
-   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "s"."name";
+       "name" character varying(30),
+       "description" character varying(60))
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "name" character varying(30),
+       "description" character varying(60)) ON true
+      JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "s"."name"
+
+     WHERE l.op = 'D'
+       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
+), settled AS (
+    -- A delete meets a row changed here: delete against update.
+    SELECT j.*,
+           (j."tc_1") AS conflict,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM doomed AS j
+), planned AS (
+    SELECT j.*,
+           j.conflict AND false AS waiting,
+           NOT j.conflict OR false AS goes
+      FROM settled AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'payment_days', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'name', j.image->'name'), jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), removed AS (
+    DELETE FROM "fno"."payment_days" AS t
+     USING planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+    RETURNING 1
+)
+SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_days', 'fno.payment_days'
+        USING ERRCODE = 'serialization_failure';
+END IF;
     RETURN;
 END IF;
--- One statement: a held change that a newer change of its key overtakes is no
--- longer wanted; a change whose parent has not arrived on this side yet is held,
--- not written with a null reference (the applier retries it when the parent's
--- map applies); the rest is written.
+-- A held change that a newer change of its key overtakes is no longer wanted; a
+-- change whose parent has not arrived on this side yet is held, not written with
+-- a null reference (the applier retries it when the parent's map applies).
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['description']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['description']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1"
       FROM latest AS l
 ), superseded AS (
     DELETE FROM "replicator"."held_change" AS h
@@ -1645,43 +3296,134 @@ WITH latest AS (
        AND h.id < l.id
        AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'name' = l.image -> 'name'
 ), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-    SELECT 'to_left', l.id, 'payment_days', l.op, l.image, l.refs,
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
+                                 forced, waiting_for)
+    SELECT 'to_left', l.id, 'payment_days',
+           -- Held alone, it must still say what the batch said: new here, or changed.
+           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
+           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
            concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
       FROM resolved AS l
      WHERE l.op <> 'D'
        AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
         ON CONFLICT (direction, id) DO NOTHING
-)
-INSERT INTO "fno"."payment_days" AS t ("dataareaid", "payment_day_name", "description")
-SELECT "l"."lookup_1",
-       "s"."name",
-       "s"."description"
-  FROM resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), judged AS (
+    -- Each change beside the row it meets here: what it brings (n_), what the row
+    -- held when it last crossed (b_), what the row holds now (c_).
+    SELECT l.id, l.op, l.image, l.at, l.forced,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           t.ctid IS NOT NULL AS present,
+           l.base_known AND NOT l.forced AS judge,
+           l.base IS NULL AS fresh,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "s"."name" AS "k_2",
+           "s"."description" AS "n_1",
+           "b"."description" AS "b_1",
+           t."description" AS "c_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM resolved AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "name" character varying(30),
        "description" character varying(60))
- WHERE l.op <> 'D'
-   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT ("dataareaid", "payment_day_name") DO UPDATE
-   SET "description" = EXCLUDED."description"
- WHERE ("t"."description") IS DISTINCT FROM (EXCLUDED."description")
-   -- An initial sync from the side that is not master adds rows, never overwrites.
-   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
-;
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "name" character varying(30),
+       "description" character varying(60)) ON true
+      LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "s"."name"
+
+     WHERE l.op <> 'D'
+       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+), compared AS (
+    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    SELECT j.*,
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
+               AS "tc_1",
+           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
+           -- Changed here and at the source (update against delete): the row is gone here.
+           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM judged AS j
+), decided AS (
+    -- x_: both changed the field, to different values: its policy decides (take_).
+    SELECT j.*,
+           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
+               AS "x_1",
+           j.gone OR (j."tc_1") AS conflict
+      FROM compared AS j
+), settled AS (
+    SELECT j.*,
+           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
+           false AS waiting
+      FROM decided AS j
+), final AS (
+    SELECT j.*,
+           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
+      FROM settled AS j
+), planned AS (
+    SELECT j.*,
+           j.present AND NOT j.waiting AND NOT j.keep_existing
+               AND (j."f_1") IS DISTINCT FROM (j."c_1") AS updating
+      FROM final AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'payment_days', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'name', j.image->'name'), jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1")) THEN 'kept_local' ELSE 'merged' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), inserted AS (
+    INSERT INTO "fno"."payment_days" ("dataareaid", "payment_day_name", "description")
+    SELECT j."k_1",
+       j."k_2",
+       j."n_1"
+      FROM planned AS j
+     WHERE j.inserting
+        ON CONFLICT ("dataareaid", "payment_day_name") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_days" AS t
+       SET "description" = j."f_1"
+      FROM planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
+    RETURNING j.id
+)
+SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    -- A row inserted, changed or deleted here after it was judged: judge again.
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_days', 'fno.payment_days'
+        USING ERRCODE = 'serialization_failure';
+END IF;
 END
 $write$;
 
--- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply. A change
--- that applies settles the open error of its key (see replicator.supersede_errors).
+-- The queued path: the whole batch at once; if that fails, one key at a time
+-- (its changes together, as the batch held them) so a bad change goes to the
+-- error log and its neighbours still apply. A change that applies settles the
+-- open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $apply$
 DECLARE
+    v_key_changes jsonb;
     v_change jsonb;
     v_failed integer := 0;
     v_errors boolean;
@@ -1704,13 +3446,17 @@ BEGIN
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
         WHEN OTHERS THEN
-            NULL;   -- find the bad change(s) below
+            NULL;   -- find the bad key(s) below
     END;
-    FOR v_change IN
-        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    FOR v_key_changes IN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          FROM jsonb_array_elements(p_changes) AS c
+         GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name')
+         ORDER BY min((c.value->>'id')::bigint)
     LOOP
+        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
         BEGIN
-            PERFORM "replicator"."write_payment_days_to_left"(jsonb_build_array(v_change), p_deletes);
+            PERFORM "replicator"."write_payment_days_to_left"(v_key_changes, p_deletes);
             IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
                 PERFORM "replicator"."supersede_errors"('payment_days', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name')]);
             END IF;
@@ -1724,14 +3470,16 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_days', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                v_failed := v_failed + 1;
+                -- Each change counts once: deletes in the delete pass, the rest after.
+                v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '8404d971a479f2f530cb76b4d53258854270457cea5ec2b916e82408eae521b9', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'c723b864b3df45bbd99b02e7636f2f73311bf369045ca81719b8c55e119fa111', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1756,12 +3504,21 @@ ON CONFLICT (name) DO UPDATE
 -- The newest change per key wins. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
+--
+-- Conflicts: a change meets a row the application here changed since the last
+-- value that crossed over (the row differs from the change's base). Per field,
+-- an edit made on one side only survives; a field both sides changed goes to
+-- the side its policy names; the conflict is logged. Rows are written only as
+-- they were judged (same xmin): one changed meanwhile makes the batch retry.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+DECLARE
+    v_wanted integer;
+    v_written integer;
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1770,50 +3527,148 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_day_lines were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
+-- A key whose newest change is a delete. Inserted and deleted within the batch,
+-- nothing of it crossed: a row of that key here is this side's own.
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['weekday', 'dayofmonth']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['weekday', 'dayofmonth']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "paymentdayid" uuid,
        "line_number" integer)
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentdayid", "k"."line_number" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1",
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.base_refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "base_lookup_2"
       FROM latest AS l
-)
-DELETE FROM "fno"."payment_day_lines" AS t
- USING resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), doomed AS (
+    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "l"."lookup_2" AS "k_2",
+           "s"."line_number" AS "k_3",
+           l.base_known AND NOT l.forced AND t."week_day" IS DISTINCT FROM CAST(CASE WHEN "b"."weekday" IS NULL THEN NULL WHEN "b"."weekday"::text = 'none' THEN 'None' WHEN "b"."weekday"::text = 'monday' THEN 'Monday' WHEN "b"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "b"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "b"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "b"."weekday"::text = 'friday' THEN 'Friday' WHEN "b"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "b"."weekday"::text = 'sunday' THEN 'Sunday' ELSE NULL END AS character varying(10)) AS "tc_1",
+           l.base_known AND NOT l.forced AND t."day_of_month" IS DISTINCT FROM "b"."dayofmonth" AS "tc_2",
+           false AS marked,
+           l.forced
+      FROM resolved AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "paymentdayid" uuid,
-       "line_number" integer)
- WHERE l.op = 'D'
-   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number";
+       "line_number" integer,
+       "weekday" text,
+       "dayofmonth" integer)
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "paymentdayid" uuid,
+       "line_number" integer,
+       "weekday" text,
+       "dayofmonth" integer) ON true
+      JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number"
+
+     WHERE l.op = 'D'
+       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
+), settled AS (
+    -- A delete meets a row changed here: delete against update.
+    SELECT j.*,
+           (j."tc_1" OR j."tc_2") AS conflict,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM doomed AS j
+), planned AS (
+    SELECT j.*,
+           j.conflict AND false AS waiting,
+           NOT j.conflict OR false AS goes
+      FROM settled AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'payment_day_lines', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'paymentdayid', j.image->'paymentdayid', 'line_number', j.image->'line_number'), jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('week_day', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'day_of_month', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), removed AS (
+    DELETE FROM "fno"."payment_day_lines" AS t
+     USING planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+    RETURNING 1
+)
+SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_day_lines', 'fno.payment_day_lines'
+        USING ERRCODE = 'serialization_failure';
+END IF;
     RETURN;
 END IF;
--- One statement: a held change that a newer change of its key overtakes is no
--- longer wanted; a change whose parent has not arrived on this side yet is held,
--- not written with a null reference (the applier retries it when the parent's
--- map applies); the rest is written.
+-- A held change that a newer change of its key overtakes is no longer wanted; a
+-- change whose parent has not arrived on this side yet is held, not written with
+-- a null reference (the applier retries it when the parent's map applies).
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['weekday', 'dayofmonth']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['weekday', 'dayofmonth']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "paymentdayid" uuid,
        "line_number" integer)
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentdayid", "k"."line_number" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1",
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.base_refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "base_lookup_2"
       FROM latest AS l
 ), superseded AS (
     DELETE FROM "replicator"."held_change" AS h
@@ -1823,48 +3678,154 @@ WITH latest AS (
        AND h.id < l.id
        AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'paymentdayid' = l.image -> 'paymentdayid' AND h.image -> 'line_number' = l.image -> 'line_number'
 ), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-    SELECT 'to_left', l.id, 'payment_day_lines', l.op, l.image, l.refs,
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
+                                 forced, waiting_for)
+    SELECT 'to_left', l.id, 'payment_day_lines',
+           -- Held alone, it must still say what the batch said: new here, or changed.
+           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
+           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
            concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_days' END)
       FROM resolved AS l
      WHERE l.op <> 'D'
        AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL))
         ON CONFLICT (direction, id) DO NOTHING
-)
-INSERT INTO "fno"."payment_day_lines" AS t ("dataareaid", "payment_day_name", "line_num", "week_day", "day_of_month")
-SELECT "l"."lookup_1",
-       "l"."lookup_2",
-       "s"."line_number",
-       CAST(CASE WHEN "s"."weekday" IS NULL THEN NULL WHEN "s"."weekday"::text = 'none' THEN 'None' WHEN "s"."weekday"::text = 'monday' THEN 'Monday' WHEN "s"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "s"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "s"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "s"."weekday"::text = 'friday' THEN 'Friday' WHEN "s"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "s"."weekday"::text = 'sunday' THEN 'Sunday' ELSE "replicator"."unmapped_value"('payment_day_lines', 'week_day', "s"."weekday"::text) END AS character varying(10)),
-       "s"."dayofmonth"
-  FROM resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), judged AS (
+    -- Each change beside the row it meets here: what it brings (n_), what the row
+    -- held when it last crossed (b_), what the row holds now (c_).
+    SELECT l.id, l.op, l.image, l.at, l.forced,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           t.ctid IS NOT NULL AS present,
+           l.base_known AND NOT l.forced AS judge,
+           l.base IS NULL AS fresh,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "l"."lookup_2" AS "k_2",
+           "s"."line_number" AS "k_3",
+           CAST(CASE WHEN "s"."weekday" IS NULL THEN NULL WHEN "s"."weekday"::text = 'none' THEN 'None' WHEN "s"."weekday"::text = 'monday' THEN 'Monday' WHEN "s"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "s"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "s"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "s"."weekday"::text = 'friday' THEN 'Friday' WHEN "s"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "s"."weekday"::text = 'sunday' THEN 'Sunday' ELSE "replicator"."unmapped_value"('payment_day_lines', 'week_day', "s"."weekday"::text) END AS character varying(10)) AS "n_1",
+           CAST(CASE WHEN "b"."weekday" IS NULL THEN NULL WHEN "b"."weekday"::text = 'none' THEN 'None' WHEN "b"."weekday"::text = 'monday' THEN 'Monday' WHEN "b"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "b"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "b"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "b"."weekday"::text = 'friday' THEN 'Friday' WHEN "b"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "b"."weekday"::text = 'sunday' THEN 'Sunday' ELSE NULL END AS character varying(10)) AS "b_1",
+           t."week_day" AS "c_1",
+           "s"."dayofmonth" AS "n_2",
+           "b"."dayofmonth" AS "b_2",
+           t."day_of_month" AS "c_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM resolved AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "paymentdayid" uuid,
        "line_number" integer,
        "weekday" text,
        "dayofmonth" integer)
- WHERE l.op <> 'D'
-   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL))
-    ON CONFLICT ("dataareaid", "payment_day_name", "line_num") DO UPDATE
-   SET "week_day" = EXCLUDED."week_day",
-       "day_of_month" = EXCLUDED."day_of_month"
- WHERE ("t"."week_day", "t"."day_of_month") IS DISTINCT FROM (EXCLUDED."week_day", EXCLUDED."day_of_month")
-   -- An initial sync from the side that is not master adds rows, never overwrites.
-   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
-;
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "paymentdayid" uuid,
+       "line_number" integer,
+       "weekday" text,
+       "dayofmonth" integer) ON true
+      LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number"
+
+     WHERE l.op <> 'D'
+       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL))
+), compared AS (
+    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    SELECT j.*,
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
+               AS "tc_1",
+           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
+               AS "tc_2",
+           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
+           -- Changed here and at the source (update against delete): the row is gone here.
+           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM judged AS j
+), decided AS (
+    -- x_: both changed the field, to different values: its policy decides (take_).
+    SELECT j.*,
+           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
+               AS "x_1",
+           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
+               AS "x_2",
+           j.gone OR (j."tc_1" OR j."tc_2") AS conflict
+      FROM compared AS j
+), settled AS (
+    SELECT j.*,
+           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
+           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
+           false AS waiting
+      FROM decided AS j
+), final AS (
+    SELECT j.*,
+           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
+      FROM settled AS j
+), planned AS (
+    SELECT j.*,
+           j.present AND NOT j.waiting AND NOT j.keep_existing
+               AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2") AS updating
+      FROM final AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'payment_day_lines', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'paymentdayid', j.image->'paymentdayid', 'line_number', j.image->'line_number'), jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('week_day', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'day_of_month', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2")) THEN 'kept_local' ELSE 'merged' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), inserted AS (
+    INSERT INTO "fno"."payment_day_lines" ("dataareaid", "payment_day_name", "line_num", "week_day", "day_of_month")
+    SELECT j."k_1",
+       j."k_2",
+       j."k_3",
+       j."n_1",
+       j."n_2"
+      FROM planned AS j
+     WHERE j.inserting
+        ON CONFLICT ("dataareaid", "payment_day_name", "line_num") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_day_lines" AS t
+       SET "week_day" = j."f_1",
+       "day_of_month" = j."f_2"
+      FROM planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
+    RETURNING j.id
+)
+SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    -- A row inserted, changed or deleted here after it was judged: judge again.
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_day_lines', 'fno.payment_day_lines'
+        USING ERRCODE = 'serialization_failure';
+END IF;
 END
 $write$;
 
--- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply. A change
--- that applies settles the open error of its key (see replicator.supersede_errors).
+-- The queued path: the whole batch at once; if that fails, one key at a time
+-- (its changes together, as the batch held them) so a bad change goes to the
+-- error log and its neighbours still apply. A change that applies settles the
+-- open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $apply$
 DECLARE
+    v_key_changes jsonb;
     v_change jsonb;
     v_failed integer := 0;
     v_errors boolean;
@@ -1887,13 +3848,17 @@ BEGIN
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
         WHEN OTHERS THEN
-            NULL;   -- find the bad change(s) below
+            NULL;   -- find the bad key(s) below
     END;
-    FOR v_change IN
-        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    FOR v_key_changes IN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          FROM jsonb_array_elements(p_changes) AS c
+         GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentdayid', c.value->'image'->'paymentdayid', 'line_number', c.value->'image'->'line_number')
+         ORDER BY min((c.value->>'id')::bigint)
     LOOP
+        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
         BEGIN
-            PERFORM "replicator"."write_payment_day_lines_to_left"(jsonb_build_array(v_change), p_deletes);
+            PERFORM "replicator"."write_payment_day_lines_to_left"(v_key_changes, p_deletes);
             IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
                 PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number')]);
             END IF;
@@ -1907,14 +3872,16 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_day_lines', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                v_failed := v_failed + 1;
+                -- Each change counts once: deletes in the delete pass, the rest after.
+                v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '3b9246991a1d8f0183281bb29d05ecf676dc93d687ca495eb99b4228d3765a4c', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '588b602ad0bdf0e5f228d3cd908786fdc581b34f14f9b3a2f5a0ddcd696f6180', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1939,12 +3906,21 @@ ON CONFLICT (name) DO UPDATE
 -- The newest change per key wins. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
+--
+-- Conflicts: a change meets a row the application here changed since the last
+-- value that crossed over (the row differs from the change's base). Per field,
+-- an edit made on one side only survives; a field both sides changed goes to
+-- the side its policy names; the conflict is logged. Rows are written only as
+-- they were judged (same xmin): one changed meanwhile makes the batch retry.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+DECLARE
+    v_wanted integer;
+    v_written integer;
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1953,45 +3929,139 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_schedules were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
+-- A key whose newest change is a delete. Inserted and deleted within the batch,
+-- nothing of it crossed: a row of that key here is this side's own.
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['description', 'allocation']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['description', 'allocation']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1"
       FROM latest AS l
-)
-DELETE FROM "fno"."payment_schedules" AS t
- USING resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), doomed AS (
+    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "s"."name" AS "k_2",
+           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
+           l.base_known AND NOT l.forced AND t."allocation" IS DISTINCT FROM CAST(CASE WHEN "b"."allocation" IS NULL THEN NULL WHEN "b"."allocation"::text = 'percent' THEN 'Percent' WHEN "b"."allocation"::text = 'fixed' THEN 'Fixed' ELSE NULL END AS character varying(10)) AS "tc_2",
+           false AS marked,
+           l.forced
+      FROM resolved AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
-       "name" character varying(30))
- WHERE l.op = 'D'
-   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "s"."name";
+       "name" character varying(30),
+       "description" character varying(60),
+       "allocation" text)
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "name" character varying(30),
+       "description" character varying(60),
+       "allocation" text) ON true
+      JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "s"."name"
+
+     WHERE l.op = 'D'
+       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
+), settled AS (
+    -- A delete meets a row changed here: delete against update.
+    SELECT j.*,
+           (j."tc_1" OR j."tc_2") AS conflict,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM doomed AS j
+), planned AS (
+    SELECT j.*,
+           j.conflict AND false AS waiting,
+           NOT j.conflict OR false AS goes
+      FROM settled AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'payment_schedules', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'name', j.image->'name'), jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'allocation', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), removed AS (
+    DELETE FROM "fno"."payment_schedules" AS t
+     USING planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+    RETURNING 1
+)
+SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_schedules', 'fno.payment_schedules'
+        USING ERRCODE = 'serialization_failure';
+END IF;
     RETURN;
 END IF;
--- One statement: a held change that a newer change of its key overtakes is no
--- longer wanted; a change whose parent has not arrived on this side yet is held,
--- not written with a null reference (the applier retries it when the parent's
--- map applies); the rest is written.
+-- A held change that a newer change of its key overtakes is no longer wanted; a
+-- change whose parent has not arrived on this side yet is held, not written with
+-- a null reference (the applier retries it when the parent's map applies).
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['description', 'allocation']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['description', 'allocation']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1"
       FROM latest AS l
 ), superseded AS (
     DELETE FROM "replicator"."held_change" AS h
@@ -2001,46 +4071,150 @@ WITH latest AS (
        AND h.id < l.id
        AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'name' = l.image -> 'name'
 ), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-    SELECT 'to_left', l.id, 'payment_schedules', l.op, l.image, l.refs,
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
+                                 forced, waiting_for)
+    SELECT 'to_left', l.id, 'payment_schedules',
+           -- Held alone, it must still say what the batch said: new here, or changed.
+           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
+           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
            concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
       FROM resolved AS l
      WHERE l.op <> 'D'
        AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
         ON CONFLICT (direction, id) DO NOTHING
-)
-INSERT INTO "fno"."payment_schedules" AS t ("dataareaid", "schedule_name", "description", "allocation")
-SELECT "l"."lookup_1",
-       "s"."name",
-       "s"."description",
-       CAST(CASE WHEN "s"."allocation" IS NULL THEN NULL WHEN "s"."allocation"::text = 'percent' THEN 'Percent' WHEN "s"."allocation"::text = 'fixed' THEN 'Fixed' ELSE "replicator"."unmapped_value"('payment_schedules', 'allocation', "s"."allocation"::text) END AS character varying(10))
-  FROM resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), judged AS (
+    -- Each change beside the row it meets here: what it brings (n_), what the row
+    -- held when it last crossed (b_), what the row holds now (c_).
+    SELECT l.id, l.op, l.image, l.at, l.forced,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           t.ctid IS NOT NULL AS present,
+           l.base_known AND NOT l.forced AS judge,
+           l.base IS NULL AS fresh,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "s"."name" AS "k_2",
+           "s"."description" AS "n_1",
+           "b"."description" AS "b_1",
+           t."description" AS "c_1",
+           CAST(CASE WHEN "s"."allocation" IS NULL THEN NULL WHEN "s"."allocation"::text = 'percent' THEN 'Percent' WHEN "s"."allocation"::text = 'fixed' THEN 'Fixed' ELSE "replicator"."unmapped_value"('payment_schedules', 'allocation', "s"."allocation"::text) END AS character varying(10)) AS "n_2",
+           CAST(CASE WHEN "b"."allocation" IS NULL THEN NULL WHEN "b"."allocation"::text = 'percent' THEN 'Percent' WHEN "b"."allocation"::text = 'fixed' THEN 'Fixed' ELSE NULL END AS character varying(10)) AS "b_2",
+           t."allocation" AS "c_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM resolved AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "name" character varying(30),
        "description" character varying(60),
        "allocation" text)
- WHERE l.op <> 'D'
-   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-    ON CONFLICT ("dataareaid", "schedule_name") DO UPDATE
-   SET "description" = EXCLUDED."description",
-       "allocation" = EXCLUDED."allocation"
- WHERE ("t"."description", "t"."allocation") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."allocation")
-   -- An initial sync from the side that is not master adds rows, never overwrites.
-   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
-;
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "name" character varying(30),
+       "description" character varying(60),
+       "allocation" text) ON true
+      LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "s"."name"
+
+     WHERE l.op <> 'D'
+       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
+), compared AS (
+    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    SELECT j.*,
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
+               AS "tc_1",
+           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
+               AS "tc_2",
+           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
+           -- Changed here and at the source (update against delete): the row is gone here.
+           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM judged AS j
+), decided AS (
+    -- x_: both changed the field, to different values: its policy decides (take_).
+    SELECT j.*,
+           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
+               AS "x_1",
+           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
+               AS "x_2",
+           j.gone OR (j."tc_1" OR j."tc_2") AS conflict
+      FROM compared AS j
+), settled AS (
+    SELECT j.*,
+           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
+           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
+           false AS waiting
+      FROM decided AS j
+), final AS (
+    SELECT j.*,
+           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
+      FROM settled AS j
+), planned AS (
+    SELECT j.*,
+           j.present AND NOT j.waiting AND NOT j.keep_existing
+               AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2") AS updating
+      FROM final AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'payment_schedules', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'name', j.image->'name'), jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'allocation', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2")) THEN 'kept_local' ELSE 'merged' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), inserted AS (
+    INSERT INTO "fno"."payment_schedules" ("dataareaid", "schedule_name", "description", "allocation")
+    SELECT j."k_1",
+       j."k_2",
+       j."n_1",
+       j."n_2"
+      FROM planned AS j
+     WHERE j.inserting
+        ON CONFLICT ("dataareaid", "schedule_name") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_schedules" AS t
+       SET "description" = j."f_1",
+       "allocation" = j."f_2"
+      FROM planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
+    RETURNING j.id
+)
+SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    -- A row inserted, changed or deleted here after it was judged: judge again.
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_schedules', 'fno.payment_schedules'
+        USING ERRCODE = 'serialization_failure';
+END IF;
 END
 $write$;
 
--- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply. A change
--- that applies settles the open error of its key (see replicator.supersede_errors).
+-- The queued path: the whole batch at once; if that fails, one key at a time
+-- (its changes together, as the batch held them) so a bad change goes to the
+-- error log and its neighbours still apply. A change that applies settles the
+-- open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $apply$
 DECLARE
+    v_key_changes jsonb;
     v_change jsonb;
     v_failed integer := 0;
     v_errors boolean;
@@ -2063,13 +4237,17 @@ BEGIN
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
         WHEN OTHERS THEN
-            NULL;   -- find the bad change(s) below
+            NULL;   -- find the bad key(s) below
     END;
-    FOR v_change IN
-        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    FOR v_key_changes IN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          FROM jsonb_array_elements(p_changes) AS c
+         GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name')
+         ORDER BY min((c.value->>'id')::bigint)
     LOOP
+        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
         BEGIN
-            PERFORM "replicator"."write_payment_schedules_to_left"(jsonb_build_array(v_change), p_deletes);
+            PERFORM "replicator"."write_payment_schedules_to_left"(v_key_changes, p_deletes);
             IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
                 PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name')]);
             END IF;
@@ -2083,14 +4261,16 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_schedules', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                v_failed := v_failed + 1;
+                -- Each change counts once: deletes in the delete pass, the rest after.
+                v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '7bbdaccd7b0a4c1228379fbbebe5ee59b9e5c2b8105831c6b99b6e2aef30e4c2', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'abac5f7d5eac551c5decb399440797b495812a3bb795045508c50bc56ca1f921', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2115,12 +4295,21 @@ ON CONFLICT (name) DO UPDATE
 -- The newest change per key wins. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
+--
+-- Conflicts: a change meets a row the application here changed since the last
+-- value that crossed over (the row differs from the change's base). Per field,
+-- an edit made on one side only survives; a field both sides changed goes to
+-- the side its policy names; the conflict is logged. Rows are written only as
+-- they were judged (same xmin): one changed meanwhile makes the batch retry.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+DECLARE
+    v_wanted integer;
+    v_written integer;
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2129,50 +4318,152 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_schedule_lines were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
+-- A key whose newest change is a delete. Inserted and deleted within the batch,
+-- nothing of it crossed: a row of that key here is this side's own.
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['percentage', 'months', 'days']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['percentage', 'months', 'days']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "paymentscheduleid" uuid,
        "line_number" integer)
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
+           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1",
+           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.base_refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "base_lookup_2"
       FROM latest AS l
-)
-DELETE FROM "fno"."payment_schedule_lines" AS t
- USING resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), doomed AS (
+    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "l"."lookup_2" AS "k_2",
+           "s"."line_number" AS "k_3",
+           l.base_known AND NOT l.forced AND t."percent" IS DISTINCT FROM (CAST(ROUND("b"."percentage", 6) AS DECIMAL(32, 6))) AS "tc_1",
+           l.base_known AND NOT l.forced AND t."due_months" IS DISTINCT FROM "b"."months" AS "tc_2",
+           l.base_known AND NOT l.forced AND t."due_days" IS DISTINCT FROM "b"."days" AS "tc_3",
+           false AS marked,
+           l.forced
+      FROM resolved AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "paymentscheduleid" uuid,
-       "line_number" integer)
- WHERE l.op = 'D'
-   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number";
+       "line_number" integer,
+       "percentage" numeric(38,10),
+       "months" integer,
+       "days" integer)
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "paymentscheduleid" uuid,
+       "line_number" integer,
+       "percentage" numeric(38,10),
+       "months" integer,
+       "days" integer) ON true
+      JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number"
+
+     WHERE l.op = 'D'
+       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
+), settled AS (
+    -- A delete meets a row changed here: delete against update.
+    SELECT j.*,
+           (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM doomed AS j
+), planned AS (
+    SELECT j.*,
+           j.conflict AND false AS waiting,
+           NOT j.conflict OR false AS goes
+      FROM settled AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'payment_schedule_lines', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'paymentscheduleid', j.image->'paymentscheduleid', 'line_number', j.image->'line_number'), jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('percent', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'due_months', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'due_days', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), removed AS (
+    DELETE FROM "fno"."payment_schedule_lines" AS t
+     USING planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+    RETURNING 1
+)
+SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_schedule_lines', 'fno.payment_schedule_lines'
+        USING ERRCODE = 'serialization_failure';
+END IF;
     RETURN;
 END IF;
--- One statement: a held change that a newer change of its key overtakes is no
--- longer wanted; a change whose parent has not arrived on this side yet is held,
--- not written with a null reference (the applier retries it when the parent's
--- map applies); the rest is written.
+-- A held change that a newer change of its key overtakes is no longer wanted; a
+-- change whose parent has not arrived on this side yet is held, not written with
+-- a null reference (the applier retries it when the parent's map applies).
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['percentage', 'months', 'days']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['percentage', 'months', 'days']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "paymentscheduleid" uuid,
        "line_number" integer)
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
+           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1",
+           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.base_refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "base_lookup_2"
       FROM latest AS l
 ), superseded AS (
     DELETE FROM "replicator"."held_change" AS h
@@ -2182,51 +4473,170 @@ WITH latest AS (
        AND h.id < l.id
        AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'paymentscheduleid' = l.image -> 'paymentscheduleid' AND h.image -> 'line_number' = l.image -> 'line_number'
 ), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-    SELECT 'to_left', l.id, 'payment_schedule_lines', l.op, l.image, l.refs,
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
+                                 forced, waiting_for)
+    SELECT 'to_left', l.id, 'payment_schedule_lines',
+           -- Held alone, it must still say what the batch said: new here, or changed.
+           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
+           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
            concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END)
       FROM resolved AS l
      WHERE l.op <> 'D'
        AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL))
         ON CONFLICT (direction, id) DO NOTHING
-)
-INSERT INTO "fno"."payment_schedule_lines" AS t ("dataareaid", "schedule_name", "line_num", "percent", "due_months", "due_days")
-SELECT "l"."lookup_1",
-       "l"."lookup_2",
-       "s"."line_number",
-       (CAST(ROUND("s"."percentage", 6) AS DECIMAL(32, 6))),
-       "s"."months",
-       "s"."days"
-  FROM resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), judged AS (
+    -- Each change beside the row it meets here: what it brings (n_), what the row
+    -- held when it last crossed (b_), what the row holds now (c_).
+    SELECT l.id, l.op, l.image, l.at, l.forced,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           t.ctid IS NOT NULL AS present,
+           l.base_known AND NOT l.forced AS judge,
+           l.base IS NULL AS fresh,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "l"."lookup_2" AS "k_2",
+           "s"."line_number" AS "k_3",
+           (CAST(ROUND("s"."percentage", 6) AS DECIMAL(32, 6))) AS "n_1",
+           (CAST(ROUND("b"."percentage", 6) AS DECIMAL(32, 6))) AS "b_1",
+           t."percent" AS "c_1",
+           "s"."months" AS "n_2",
+           "b"."months" AS "b_2",
+           t."due_months" AS "c_2",
+           "s"."days" AS "n_3",
+           "b"."days" AS "b_3",
+           t."due_days" AS "c_3",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM resolved AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "paymentscheduleid" uuid,
        "line_number" integer,
        "percentage" numeric(38,10),
        "months" integer,
        "days" integer)
- WHERE l.op <> 'D'
-   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL))
-    ON CONFLICT ("dataareaid", "schedule_name", "line_num") DO UPDATE
-   SET "percent" = EXCLUDED."percent",
-       "due_months" = EXCLUDED."due_months",
-       "due_days" = EXCLUDED."due_days"
- WHERE ("t"."percent", "t"."due_months", "t"."due_days") IS DISTINCT FROM (EXCLUDED."percent", EXCLUDED."due_months", EXCLUDED."due_days")
-   -- An initial sync from the side that is not master adds rows, never overwrites.
-   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
-;
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "paymentscheduleid" uuid,
+       "line_number" integer,
+       "percentage" numeric(38,10),
+       "months" integer,
+       "days" integer) ON true
+      LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number"
+
+     WHERE l.op <> 'D'
+       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL))
+), compared AS (
+    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    SELECT j.*,
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
+               AS "tc_1",
+           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
+               AS "tc_2",
+           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
+                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
+               AS "tc_3",
+           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
+           -- Changed here and at the source (update against delete): the row is gone here.
+           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM judged AS j
+), decided AS (
+    -- x_: both changed the field, to different values: its policy decides (take_).
+    SELECT j.*,
+           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
+               AS "x_1",
+           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
+               AS "x_2",
+           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
+               AS "x_3",
+           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict
+      FROM compared AS j
+), settled AS (
+    SELECT j.*,
+           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
+           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
+           NOT j."tc_3" OR (j."x_3" AND false) AS "take_3",
+           false AS waiting
+      FROM decided AS j
+), final AS (
+    SELECT j.*,
+           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
+      FROM settled AS j
+), planned AS (
+    SELECT j.*,
+           j.present AND NOT j.waiting AND NOT j.keep_existing
+               AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3") AS updating
+      FROM final AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'payment_schedule_lines', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'paymentscheduleid', j.image->'paymentscheduleid', 'line_number', j.image->'line_number'), jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('percent', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'due_months', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'due_days', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2" OR j."x_3") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2") OR (j."x_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2") OR (j."x_3" AND j."take_3")) THEN 'kept_local' ELSE 'merged' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), inserted AS (
+    INSERT INTO "fno"."payment_schedule_lines" ("dataareaid", "schedule_name", "line_num", "percent", "due_months", "due_days")
+    SELECT j."k_1",
+       j."k_2",
+       j."k_3",
+       j."n_1",
+       j."n_2",
+       j."n_3"
+      FROM planned AS j
+     WHERE j.inserting
+        ON CONFLICT ("dataareaid", "schedule_name", "line_num") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_schedule_lines" AS t
+       SET "percent" = j."f_1",
+       "due_months" = j."f_2",
+       "due_days" = j."f_3"
+      FROM planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
+    RETURNING j.id
+)
+SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    -- A row inserted, changed or deleted here after it was judged: judge again.
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_schedule_lines', 'fno.payment_schedule_lines'
+        USING ERRCODE = 'serialization_failure';
+END IF;
 END
 $write$;
 
--- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply. A change
--- that applies settles the open error of its key (see replicator.supersede_errors).
+-- The queued path: the whole batch at once; if that fails, one key at a time
+-- (its changes together, as the batch held them) so a bad change goes to the
+-- error log and its neighbours still apply. A change that applies settles the
+-- open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $apply$
 DECLARE
+    v_key_changes jsonb;
     v_change jsonb;
     v_failed integer := 0;
     v_errors boolean;
@@ -2249,13 +4659,17 @@ BEGIN
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
         WHEN OTHERS THEN
-            NULL;   -- find the bad change(s) below
+            NULL;   -- find the bad key(s) below
     END;
-    FOR v_change IN
-        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    FOR v_key_changes IN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          FROM jsonb_array_elements(p_changes) AS c
+         GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentscheduleid', c.value->'image'->'paymentscheduleid', 'line_number', c.value->'image'->'line_number')
+         ORDER BY min((c.value->>'id')::bigint)
     LOOP
+        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
         BEGIN
-            PERFORM "replicator"."write_payment_schedule_lines_to_left"(jsonb_build_array(v_change), p_deletes);
+            PERFORM "replicator"."write_payment_schedule_lines_to_left"(v_key_changes, p_deletes);
             IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
                 PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number')]);
             END IF;
@@ -2269,14 +4683,16 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_schedule_lines', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                v_failed := v_failed + 1;
+                -- Each change counts once: deletes in the delete pass, the rest after.
+                v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'bff3f0ccf133dbfcab41b9b7b3bd74bc83537728bc0d180c36b4aebdf7032a3b', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '48e1527cac19d80877ce5c71b0bacaa7e1d67b6c748132cdbd5e35c7661912ea', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2301,12 +4717,21 @@ ON CONFLICT (name) DO UPDATE
 -- The newest change per key wins. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
+--
+-- Conflicts: a change meets a row the application here changed since the last
+-- value that crossed over (the row differs from the change's base). Per field,
+-- an edit made on one side only survives; a field both sides changed goes to
+-- the side its policy names; the conflict is logged. Rows are written only as
+-- they were judged (same xmin): one changed meanwhile makes the batch retry.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+DECLARE
+    v_wanted integer;
+    v_written integer;
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2315,49 +4740,155 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_terms were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
+-- A key whose newest change is a delete. Inserted and deleted within the batch,
+-- nothing of it crossed: a row of that key here is this side's own.
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'due_days', 'paymentscheduleid', 'paymentdayid']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['name', 'due_days', 'paymentscheduleid', 'paymentdayid']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
-           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3"
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1",
+           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.base_refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "base_lookup_2",
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.base_refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "base_lookup_3"
       FROM latest AS l
-)
-DELETE FROM "fno"."payment_terms" AS t
- USING resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), doomed AS (
+    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "s"."code" AS "k_2",
+           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."name" AS "tc_1",
+           l.base_known AND NOT l.forced AND t."net_days" IS DISTINCT FROM "b"."due_days" AS "tc_2",
+           l.base_known AND NOT l.forced AND t."payment_schedule" IS DISTINCT FROM "l"."base_lookup_2" AS "tc_3",
+           l.base_known AND NOT l.forced AND t."payment_day" IS DISTINCT FROM "l"."base_lookup_3" AS "tc_4",
+           false AS marked,
+           l.forced
+      FROM resolved AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
-       "code" character varying(10))
- WHERE l.op = 'D'
-   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_term_id" = "s"."code";
+       "code" character varying(10),
+       "name" character varying(60),
+       "due_days" integer,
+       "paymentscheduleid" uuid,
+       "paymentdayid" uuid)
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "code" character varying(10),
+       "name" character varying(60),
+       "due_days" integer,
+       "paymentscheduleid" uuid,
+       "paymentdayid" uuid) ON true
+      JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_term_id" = "s"."code"
+
+     WHERE l.op = 'D'
+       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
+), settled AS (
+    -- A delete meets a row changed here: delete against update.
+    SELECT j.*,
+           (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM doomed AS j
+), planned AS (
+    SELECT j.*,
+           j.conflict AND false AS waiting,
+           NOT j.conflict OR false AS goes
+      FROM settled AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'payment_terms', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'code', j.image->'code'), jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'net_days', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'payment_schedule', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'payment_day', CASE WHEN j."tc_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), removed AS (
+    DELETE FROM "fno"."payment_terms" AS t
+     USING planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+    RETURNING 1
+)
+SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_terms', 'fno.payment_terms'
+        USING ERRCODE = 'serialization_failure';
+END IF;
     RETURN;
 END IF;
--- One statement: a held change that a newer change of its key overtakes is no
--- longer wanted; a change whose parent has not arrived on this side yet is held,
--- not written with a null reference (the applier retries it when the parent's
--- map applies); the rest is written.
+-- A held change that a newer change of its key overtakes is no longer wanted; a
+-- change whose parent has not arrived on this side yet is held, not written with
+-- a null reference (the applier retries it when the parent's map applies).
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'due_days', 'paymentscheduleid', 'paymentdayid']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['name', 'due_days', 'paymentscheduleid', 'paymentdayid']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
-           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3"
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1",
+           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.base_refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "base_lookup_2",
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.base_refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "base_lookup_3"
       FROM latest AS l
 ), superseded AS (
     DELETE FROM "replicator"."held_change" AS h
@@ -2367,52 +4898,182 @@ WITH latest AS (
        AND h.id < l.id
        AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'code' = l.image -> 'code'
 ), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-    SELECT 'to_left', l.id, 'payment_terms', l.op, l.image, l.refs,
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
+                                 forced, waiting_for)
+    SELECT 'to_left', l.id, 'payment_terms',
+           -- Held alone, it must still say what the batch said: new here, or changed.
+           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
+           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
            concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_days' END)
       FROM resolved AS l
      WHERE l.op <> 'D'
        AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL))
         ON CONFLICT (direction, id) DO NOTHING
-)
-INSERT INTO "fno"."payment_terms" AS t ("dataareaid", "payment_term_id", "description", "net_days", "payment_schedule", "payment_day")
-SELECT "l"."lookup_1",
-       "s"."code",
-       "s"."name",
-       "s"."due_days",
-       "l"."lookup_2",
-       "l"."lookup_3"
-  FROM resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+), judged AS (
+    -- Each change beside the row it meets here: what it brings (n_), what the row
+    -- held when it last crossed (b_), what the row holds now (c_).
+    SELECT l.id, l.op, l.image, l.at, l.forced,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           t.ctid IS NOT NULL AS present,
+           l.base_known AND NOT l.forced AS judge,
+           l.base IS NULL AS fresh,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "s"."code" AS "k_2",
+           "s"."name" AS "n_1",
+           "b"."name" AS "b_1",
+           t."description" AS "c_1",
+           "s"."due_days" AS "n_2",
+           "b"."due_days" AS "b_2",
+           t."net_days" AS "c_2",
+           "l"."lookup_2" AS "n_3",
+           "l"."base_lookup_2" AS "b_3",
+           t."payment_schedule" AS "c_3",
+           "l"."lookup_3" AS "n_4",
+           "l"."base_lookup_3" AS "b_4",
+           t."payment_day" AS "c_4",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM resolved AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "code" character varying(10),
        "name" character varying(60),
        "due_days" integer,
        "paymentscheduleid" uuid,
        "paymentdayid" uuid)
- WHERE l.op <> 'D'
-   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL))
-    ON CONFLICT ("dataareaid", "payment_term_id") DO UPDATE
-   SET "description" = EXCLUDED."description",
-       "net_days" = EXCLUDED."net_days",
-       "payment_schedule" = EXCLUDED."payment_schedule",
-       "payment_day" = EXCLUDED."payment_day"
- WHERE ("t"."description", "t"."net_days", "t"."payment_schedule", "t"."payment_day") IS DISTINCT FROM (EXCLUDED."description", EXCLUDED."net_days", EXCLUDED."payment_schedule", EXCLUDED."payment_day")
-   -- An initial sync from the side that is not master adds rows, never overwrites.
-   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
-;
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "code" character varying(10),
+       "name" character varying(60),
+       "due_days" integer,
+       "paymentscheduleid" uuid,
+       "paymentdayid" uuid) ON true
+      LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_term_id" = "s"."code"
+
+     WHERE l.op <> 'D'
+       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL))
+), compared AS (
+    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    SELECT j.*,
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
+               AS "tc_1",
+           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
+               AS "tc_2",
+           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
+                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
+               AS "tc_3",
+           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
+                                           ELSE j."c_4" IS DISTINCT FROM j."b_4" END
+               AS "tc_4",
+           j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
+           -- Changed here and at the source (update against delete): the row is gone here.
+           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM judged AS j
+), decided AS (
+    -- x_: both changed the field, to different values: its policy decides (take_).
+    SELECT j.*,
+           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
+               AS "x_1",
+           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
+               AS "x_2",
+           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
+               AS "x_3",
+           j."tc_4" AND j."sc_4" AND j."c_4" IS DISTINCT FROM j."n_4"
+               AS "x_4",
+           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict
+      FROM compared AS j
+), settled AS (
+    SELECT j.*,
+           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
+           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
+           NOT j."tc_3" OR (j."x_3" AND false) AS "take_3",
+           NOT j."tc_4" OR (j."x_4" AND false) AS "take_4",
+           false AS waiting
+      FROM decided AS j
+), final AS (
+    SELECT j.*,
+           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
+      FROM settled AS j
+), planned AS (
+    SELECT j.*,
+           j.present AND NOT j.waiting AND NOT j.keep_existing
+               AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4") AS updating
+      FROM final AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'payment_terms', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'code', j.image->'code'), jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'net_days', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'payment_schedule', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'payment_day', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2" OR j."x_3" OR j."x_4") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2") OR (j."x_3" AND NOT j."take_3") OR (j."x_4" AND NOT j."take_4")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2") OR (j."x_3" AND j."take_3") OR (j."x_4" AND j."take_4")) THEN 'kept_local' ELSE 'merged' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), inserted AS (
+    INSERT INTO "fno"."payment_terms" ("dataareaid", "payment_term_id", "description", "net_days", "payment_schedule", "payment_day")
+    SELECT j."k_1",
+       j."k_2",
+       j."n_1",
+       j."n_2",
+       j."n_3",
+       j."n_4"
+      FROM planned AS j
+     WHERE j.inserting
+        ON CONFLICT ("dataareaid", "payment_term_id") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."payment_terms" AS t
+       SET "description" = j."f_1",
+       "net_days" = j."f_2",
+       "payment_schedule" = j."f_3",
+       "payment_day" = j."f_4"
+      FROM planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
+    RETURNING j.id
+)
+SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    -- A row inserted, changed or deleted here after it was judged: judge again.
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_terms', 'fno.payment_terms'
+        USING ERRCODE = 'serialization_failure';
+END IF;
 END
 $write$;
 
--- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply. A change
--- that applies settles the open error of its key (see replicator.supersede_errors).
+-- The queued path: the whole batch at once; if that fails, one key at a time
+-- (its changes together, as the batch held them) so a bad change goes to the
+-- error log and its neighbours still apply. A change that applies settles the
+-- open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $apply$
 DECLARE
+    v_key_changes jsonb;
     v_change jsonb;
     v_failed integer := 0;
     v_errors boolean;
@@ -2435,13 +5096,17 @@ BEGIN
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
         WHEN OTHERS THEN
-            NULL;   -- find the bad change(s) below
+            NULL;   -- find the bad key(s) below
     END;
-    FOR v_change IN
-        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    FOR v_key_changes IN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          FROM jsonb_array_elements(p_changes) AS c
+         GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code')
+         ORDER BY min((c.value->>'id')::bigint)
     LOOP
+        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
         BEGIN
-            PERFORM "replicator"."write_payment_terms_to_left"(jsonb_build_array(v_change), p_deletes);
+            PERFORM "replicator"."write_payment_terms_to_left"(v_key_changes, p_deletes);
             IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
                 PERFORM "replicator"."supersede_errors"('payment_terms', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code')]);
             END IF;
@@ -2455,14 +5120,16 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_terms', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                v_failed := v_failed + 1;
+                -- Each change counts once: deletes in the delete pass, the rest after.
+                v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '3148ccb70c0934e4e4f73533d58ad4bcad778bf297825060ac7b75a58fd72e4c', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'af109c3bd91bd35f53945feb5f82e4adec9da81c83b85c68f7f855b3f815fc59', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2487,12 +5154,21 @@ ON CONFLICT (name) DO UPDATE
 -- The newest change per key wins. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
+--
+-- Conflicts: a change meets a row the application here changed since the last
+-- value that crossed over (the row differs from the change's base). Per field,
+-- an edit made on one side only survives; a field both sides changed goes to
+-- the side its policy names; the conflict is logged. Rows are written only as
+-- they were judged (same xmin): one changed meanwhile makes the batch retry.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
+DECLARE
+    v_wanted integer;
+    v_written integer;
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2501,13 +5177,31 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customers were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
+-- A key whose newest change is a delete. Inserted and deleted within the batch,
+-- nothing of it crossed: a row of that key here is this side's own.
 WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid', 'emailaddress1', 'creditlimit', 'credit_hold']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['name', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid', 'emailaddress1', 'creditlimit', 'credit_hold']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "accountnumber" character varying(20))
      WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."accountnumber" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
      ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -2515,67 +5209,30 @@ WITH latest AS (
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
            (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "lookup_3",
-           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4"
+           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1",
+           (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.base_refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "base_lookup_2",
+           (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.base_refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "base_lookup_3",
+           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.base_refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "base_lookup_4"
       FROM latest AS l
-)
-DELETE FROM "fno"."customers" AS t
- USING resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
-       "companyid" uuid,
-       "accountnumber" character varying(20))
- WHERE l.op = 'D'
-   AND "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."accountnumber";
-    RETURN;
-END IF;
--- One statement: a held change that a newer change of its key overtakes is no
--- longer wanted; a change whose parent has not arrived on this side yet is held,
--- not written with a null reference (the applier retries it when the parent's
--- map applies); the rest is written.
-WITH latest AS (
-    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs
-      FROM jsonb_to_recordset(p_changes) AS c(id bigint, op text, image jsonb, refs jsonb)
-     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
-       "companyid" uuid,
-       "accountnumber" character varying(20))
-     WHERE c.op <> 'T'
-     ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
-), resolved AS (
-    -- Lookups: each reference translated through its map's keys to this side's row.
-    SELECT l.*,
-           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
-           (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
-           (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "lookup_3",
-           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4"
-      FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'customers_organization'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'accountnumber' = l.image -> 'accountnumber'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, waiting_for)
-    SELECT 'to_left', l.id, 'customers_organization', l.op, l.image, l.refs,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'customer_groups' END, CASE WHEN (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_terms' END, CASE WHEN (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) THEN 'customer_payment_methods' END)
+), doomed AS (
+    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "s"."accountnumber" AS "k_2",
+           l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM "b"."name" AS "tc_1",
+           l.base_known AND NOT l.forced AND t."customer_group" IS DISTINCT FROM "l"."base_lookup_2" AS "tc_2",
+           l.base_known AND NOT l.forced AND t."payment_terms" IS DISTINCT FROM "l"."base_lookup_3" AS "tc_3",
+           l.base_known AND NOT l.forced AND t."payment_method" IS DISTINCT FROM "l"."base_lookup_4" AS "tc_4",
+           l.base_known AND NOT l.forced AND t."email" IS DISTINCT FROM "b"."emailaddress1" AS "tc_5",
+           l.base_known AND NOT l.forced AND t."credit_limit" IS DISTINCT FROM COALESCE((CAST("b"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))) AS "tc_6",
+           l.base_known AND NOT l.forced AND t."blocked" IS DISTINCT FROM CAST(CASE WHEN "b"."credit_hold" IS NULL THEN NULL WHEN "b"."credit_hold"::text = 'none' THEN 'No' WHEN "b"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "b"."credit_hold"::text = 'full_hold' THEN 'All' ELSE NULL END AS character varying(10)) AS "tc_7",
+           l.base_known AND NOT l.forced AND t."party_type" IS DISTINCT FROM CAST('Organization' AS "fno"."party_type") AS "tc_8",
+           false AS marked,
+           l.forced
       FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-)
-INSERT INTO "fno"."customers" AS t ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "payment_method", "email", "credit_limit", "blocked", "party_type")
-SELECT "l"."lookup_1",
-       "s"."accountnumber",
-       "s"."name",
-       "l"."lookup_2",
-       "l"."lookup_3",
-       "l"."lookup_4",
-       "s"."emailaddress1",
-       COALESCE((CAST("s"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))),
-       CAST(CASE WHEN "s"."credit_hold" IS NULL THEN NULL WHEN "s"."credit_hold"::text = 'none' THEN 'No' WHEN "s"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "s"."credit_hold"::text = 'full_hold' THEN 'All' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."credit_hold"::text) END AS character varying(10)),
-       CAST('Organization' AS "fno"."party_type")
-  FROM resolved AS l
- CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "accountnumber" character varying(20),
        "name" character varying(100),
@@ -2585,33 +5242,355 @@ SELECT "l"."lookup_1",
        "emailaddress1" character varying(80),
        "creditlimit" numeric(38,4),
        "credit_hold" text)
- WHERE l.op <> 'D'
-   AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL))
-    ON CONFLICT ("dataareaid", "account_num") DO UPDATE
-   SET "name" = EXCLUDED."name",
-       "customer_group" = EXCLUDED."customer_group",
-       "payment_terms" = EXCLUDED."payment_terms",
-       "payment_method" = EXCLUDED."payment_method",
-       "email" = EXCLUDED."email",
-       "credit_limit" = EXCLUDED."credit_limit",
-       "blocked" = EXCLUDED."blocked",
-       "party_type" = EXCLUDED."party_type"
- WHERE ("t"."name", "t"."customer_group", "t"."payment_terms", "t"."payment_method", "t"."email", "t"."credit_limit", "t"."blocked", "t"."party_type") IS DISTINCT FROM (EXCLUDED."name", EXCLUDED."customer_group", EXCLUDED."payment_terms", EXCLUDED."payment_method", EXCLUDED."email", EXCLUDED."credit_limit", EXCLUDED."blocked", EXCLUDED."party_type")
-   -- An initial sync from the side that is not master adds rows, never overwrites.
-   AND current_setting('replicator.keep_existing', true) IS DISTINCT FROM 'on'
-;
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "accountnumber" character varying(20),
+       "name" character varying(100),
+       "customergroupid" uuid,
+       "paymenttermid" uuid,
+       "customerpaymentmethodid" uuid,
+       "emailaddress1" character varying(80),
+       "creditlimit" numeric(38,4),
+       "credit_hold" text) ON true
+      JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."accountnumber"
+
+     WHERE l.op = 'D'
+       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
+), settled AS (
+    -- A delete meets a row changed here: delete against update.
+    SELECT j.*,
+           (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5" OR j."tc_6" OR j."tc_7" OR j."tc_8") AS conflict,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM doomed AS j
+), planned AS (
+    SELECT j.*,
+           j.conflict AND false AS waiting,
+           NOT j.conflict OR false AS goes
+      FROM settled AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'customers_organization', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'accountnumber', j.image->'accountnumber'), jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'customer_group', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'payment_terms', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'payment_method', CASE WHEN j."tc_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'email', CASE WHEN j."tc_5" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'credit_limit', CASE WHEN j."tc_6" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'blocked', CASE WHEN j."tc_7" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
+               'party_type', CASE WHEN j."tc_8" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), removed AS (
+    DELETE FROM "fno"."customers" AS t
+     USING planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+    RETURNING 1
+)
+SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'customers_organization', 'fno.customers'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+    RETURN;
+END IF;
+-- A held change that a newer change of its key overtakes is no longer wanted; a
+-- change whose parent has not arrived on this side yet is held, not written with
+-- a null reference (the applier retries it when the parent's map applies).
+WITH latest AS (
+    -- The newest change per key, and the key's row as it was before the batch's
+    -- first change of it (base: null for a new row). A conflict is judged by it.
+    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs, c.at,
+           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
+               AS base_refs,
+           bool_or(coalesce(c.force, false)) OVER w AS forced,
+           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
+           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
+           -- sends the key alone): without it the change is written as it comes.
+           first_value(CASE c.op WHEN 'I' THEN true
+                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid', 'emailaddress1', 'creditlimit', 'credit_hold']::text[]
+                                 ELSE coalesce(c.before ?& ARRAY['name', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid', 'emailaddress1', 'creditlimit', 'credit_hold']::text[], false) END) OVER w
+               AS base_known
+      FROM jsonb_to_recordset(p_changes)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
+                at timestamptz, force boolean)
+     CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
+       "companyid" uuid,
+       "accountnumber" character varying(20))
+     WHERE c.op <> 'T'
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."accountnumber" ORDER BY c.id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+     ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
+), resolved AS (
+    -- Lookups: each reference translated through its map's keys to this side's row.
+    SELECT l.*,
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
+           (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
+           (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "lookup_3",
+           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4",
+           -- and as the row was before the change (its base)
+           (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.base_refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "base_lookup_1",
+           (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.base_refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "base_lookup_2",
+           (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.base_refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "base_lookup_3",
+           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.base_refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "base_lookup_4"
+      FROM latest AS l
+), superseded AS (
+    DELETE FROM "replicator"."held_change" AS h
+     USING latest AS l
+     WHERE h.direction = 'to_left'
+       AND h.map_name = 'customers_organization'
+       AND h.id < l.id
+       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'accountnumber' = l.image -> 'accountnumber'
+), held AS (
+    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
+                                 forced, waiting_for)
+    SELECT 'to_left', l.id, 'customers_organization',
+           -- Held alone, it must still say what the batch said: new here, or changed.
+           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
+           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
+           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'customer_groups' END, CASE WHEN (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_terms' END, CASE WHEN (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) THEN 'customer_payment_methods' END)
+      FROM resolved AS l
+     WHERE l.op <> 'D'
+       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL))
+        ON CONFLICT (direction, id) DO NOTHING
+), judged AS (
+    -- Each change beside the row it meets here: what it brings (n_), what the row
+    -- held when it last crossed (b_), what the row holds now (c_).
+    SELECT l.id, l.op, l.image, l.at, l.forced,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
+           t.ctid IS NOT NULL AS present,
+           l.base_known AND NOT l.forced AS judge,
+           l.base IS NULL AS fresh,
+           NULL::timestamptz AS local_at,
+           "l"."lookup_1" AS "k_1",
+           "s"."accountnumber" AS "k_2",
+           "s"."name" AS "n_1",
+           "b"."name" AS "b_1",
+           t."name" AS "c_1",
+           "l"."lookup_2" AS "n_2",
+           "l"."base_lookup_2" AS "b_2",
+           t."customer_group" AS "c_2",
+           "l"."lookup_3" AS "n_3",
+           "l"."base_lookup_3" AS "b_3",
+           t."payment_terms" AS "c_3",
+           "l"."lookup_4" AS "n_4",
+           "l"."base_lookup_4" AS "b_4",
+           t."payment_method" AS "c_4",
+           "s"."emailaddress1" AS "n_5",
+           "b"."emailaddress1" AS "b_5",
+           t."email" AS "c_5",
+           COALESCE((CAST("s"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))) AS "n_6",
+           COALESCE((CAST("b"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))) AS "b_6",
+           t."credit_limit" AS "c_6",
+           CAST(CASE WHEN "s"."credit_hold" IS NULL THEN NULL WHEN "s"."credit_hold"::text = 'none' THEN 'No' WHEN "s"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "s"."credit_hold"::text = 'full_hold' THEN 'All' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."credit_hold"::text) END AS character varying(10)) AS "n_7",
+           CAST(CASE WHEN "b"."credit_hold" IS NULL THEN NULL WHEN "b"."credit_hold"::text = 'none' THEN 'No' WHEN "b"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "b"."credit_hold"::text = 'full_hold' THEN 'All' ELSE NULL END AS character varying(10)) AS "b_7",
+           t."blocked" AS "c_7",
+           CAST('Organization' AS "fno"."party_type") AS "n_8",
+           CAST('Organization' AS "fno"."party_type") AS "b_8",
+           t."party_type" AS "c_8",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM resolved AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "companyid" uuid,
+       "accountnumber" character varying(20),
+       "name" character varying(100),
+       "customergroupid" uuid,
+       "paymenttermid" uuid,
+       "customerpaymentmethodid" uuid,
+       "emailaddress1" character varying(80),
+       "creditlimit" numeric(38,4),
+       "credit_hold" text)
+      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+       "companyid" uuid,
+       "accountnumber" character varying(20),
+       "name" character varying(100),
+       "customergroupid" uuid,
+       "paymenttermid" uuid,
+       "customerpaymentmethodid" uuid,
+       "emailaddress1" character varying(80),
+       "creditlimit" numeric(38,4),
+       "credit_hold" text) ON true
+      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."accountnumber"
+
+     WHERE l.op <> 'D'
+       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL))
+), compared AS (
+    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    SELECT j.*,
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
+               AS "tc_1",
+           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
+               AS "tc_2",
+           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
+                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
+               AS "tc_3",
+           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
+                                           ELSE j."c_4" IS DISTINCT FROM j."b_4" END
+               AS "tc_4",
+           j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_5" IS DISTINCT FROM j."n_5"
+                                           ELSE j."c_5" IS DISTINCT FROM j."b_5" END
+               AS "tc_5",
+           j.fresh OR j."n_5" IS DISTINCT FROM j."b_5" AS "sc_5",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_6" IS DISTINCT FROM j."n_6"
+                                           ELSE j."c_6" IS DISTINCT FROM j."b_6" END
+               AS "tc_6",
+           j.fresh OR j."n_6" IS DISTINCT FROM j."b_6" AS "sc_6",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_7" IS DISTINCT FROM j."n_7"
+                                           ELSE j."c_7" IS DISTINCT FROM j."b_7" END
+               AS "tc_7",
+           j.fresh OR j."n_7" IS DISTINCT FROM j."b_7" AS "sc_7",
+           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_8" IS DISTINCT FROM j."n_8"
+                                           ELSE j."c_8" IS DISTINCT FROM j."b_8" END
+               AS "tc_8",
+           j.fresh OR j."n_8" IS DISTINCT FROM j."b_8" AS "sc_8",
+           -- Changed here and at the source (update against delete): the row is gone here.
+           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           coalesce(j.at, '-infinity') > j.local_at
+               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
+      FROM judged AS j
+), decided AS (
+    -- x_: both changed the field, to different values: its policy decides (take_).
+    SELECT j.*,
+           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
+               AS "x_1",
+           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
+               AS "x_2",
+           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
+               AS "x_3",
+           j."tc_4" AND j."sc_4" AND j."c_4" IS DISTINCT FROM j."n_4"
+               AS "x_4",
+           j."tc_5" AND j."sc_5" AND j."c_5" IS DISTINCT FROM j."n_5"
+               AS "x_5",
+           j."tc_6" AND j."sc_6" AND j."c_6" IS DISTINCT FROM j."n_6"
+               AS "x_6",
+           j."tc_7" AND j."sc_7" AND j."c_7" IS DISTINCT FROM j."n_7"
+               AS "x_7",
+           j."tc_8" AND j."sc_8" AND j."c_8" IS DISTINCT FROM j."n_8"
+               AS "x_8",
+           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5" OR j."tc_6" OR j."tc_7" OR j."tc_8") AS conflict
+      FROM compared AS j
+), settled AS (
+    SELECT j.*,
+           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
+           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
+           NOT j."tc_3" OR (j."x_3" AND false) AS "take_3",
+           NOT j."tc_4" OR (j."x_4" AND false) AS "take_4",
+           NOT j."tc_5" OR (j."x_5" AND false) AS "take_5",
+           NOT j."tc_6" OR (j."x_6" AND false) AS "take_6",
+           NOT j."tc_7" OR (j."x_7" AND false) AS "take_7",
+           NOT j."tc_8" OR (j."x_8" AND false) AS "take_8",
+           false AS waiting
+      FROM decided AS j
+), final AS (
+    SELECT j.*,
+           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           CASE WHEN j."take_5" THEN "j"."n_5" ELSE j."c_5" END AS "f_5",
+           CASE WHEN j."take_6" THEN "j"."n_6" ELSE j."c_6" END AS "f_6",
+           CASE WHEN j."take_7" THEN "j"."n_7" ELSE j."c_7" END AS "f_7",
+           CASE WHEN j."take_8" THEN "j"."n_8" ELSE j."c_8" END AS "f_8",
+           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
+      FROM settled AS j
+), planned AS (
+    SELECT j.*,
+           j.present AND NOT j.waiting AND NOT j.keep_existing
+               AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8") AS updating
+      FROM final AS j
+), logged AS (
+    -- One row per conflict; a manual one waits, one per key, until replicator resolve.
+    INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
+                                        local, incoming_at, local_at, fields, policy, outcome)
+    SELECT 'customers_organization', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'accountnumber', j.image->'accountnumber'), jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2"),
+           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
+           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'customer_group', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'payment_terms', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'payment_method', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'email', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_5" THEN 'incoming' ELSE 'local' END) WHEN j."tc_5" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'credit_limit', CASE WHEN j."x_6" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_6" THEN 'incoming' ELSE 'local' END) WHEN j."tc_6" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'blocked', CASE WHEN j."x_7" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_7" THEN 'incoming' ELSE 'local' END) WHEN j."tc_7" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
+               'party_type', CASE WHEN j."x_8" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_8" THEN 'incoming' ELSE 'local' END) WHEN j."tc_8" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" OR j."x_5" OR j."x_6" OR j."x_7" OR j."x_8") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2") OR (j."x_3" AND NOT j."take_3") OR (j."x_4" AND NOT j."take_4") OR (j."x_5" AND NOT j."take_5") OR (j."x_6" AND NOT j."take_6") OR (j."x_7" AND NOT j."take_7") OR (j."x_8" AND NOT j."take_8")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2") OR (j."x_3" AND j."take_3") OR (j."x_4" AND j."take_4") OR (j."x_5" AND j."take_5") OR (j."x_6" AND j."take_6") OR (j."x_7" AND j."take_7") OR (j."x_8" AND j."take_8")) THEN 'kept_local' ELSE 'merged' END
+      FROM planned AS j
+     WHERE j.conflict
+        ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
+        DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
+                      local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
+                      local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), inserted AS (
+    INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "payment_method", "email", "credit_limit", "blocked", "party_type")
+    SELECT j."k_1",
+       j."k_2",
+       j."n_1",
+       j."n_2",
+       j."n_3",
+       j."n_4",
+       j."n_5",
+       j."n_6",
+       j."n_7",
+       j."n_8"
+      FROM planned AS j
+     WHERE j.inserting
+        ON CONFLICT ("dataareaid", "account_num") DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE "fno"."customers" AS t
+       SET "name" = j."f_1",
+       "customer_group" = j."f_2",
+       "payment_terms" = j."f_3",
+       "payment_method" = j."f_4",
+       "email" = j."f_5",
+       "credit_limit" = j."f_6",
+       "blocked" = j."f_7",
+       "party_type" = j."f_8"
+      FROM planned AS j
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
+    RETURNING j.id
+)
+SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
+  INTO v_wanted, v_written
+  FROM planned AS j;
+IF v_written < v_wanted THEN
+    -- A row inserted, changed or deleted here after it was judged: judge again.
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'customers_organization', 'fno.customers'
+        USING ERRCODE = 'serialization_failure';
+END IF;
 END
 $write$;
 
--- The queued path: the whole batch at once; if that fails, one change at a time
--- so a bad change goes to the error log and its neighbours still apply. A change
--- that applies settles the open error of its key (see replicator.supersede_errors).
+-- The queued path: the whole batch at once; if that fails, one key at a time
+-- (its changes together, as the batch held them) so a bad change goes to the
+-- error log and its neighbours still apply. A change that applies settles the
+-- open error of its key (see replicator.supersede_errors).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $apply$
 DECLARE
+    v_key_changes jsonb;
     v_change jsonb;
     v_failed integer := 0;
     v_errors boolean;
@@ -2634,13 +5613,17 @@ BEGIN
         WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
         WHEN OTHERS THEN
-            NULL;   -- find the bad change(s) below
+            NULL;   -- find the bad key(s) below
     END;
-    FOR v_change IN
-        SELECT value FROM jsonb_array_elements(p_changes) ORDER BY (value->>'id')::bigint
+    FOR v_key_changes IN
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
+          FROM jsonb_array_elements(p_changes) AS c
+         GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'accountnumber', c.value->'image'->'accountnumber')
+         ORDER BY min((c.value->>'id')::bigint)
     LOOP
+        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
         BEGIN
-            PERFORM "replicator"."write_customers_organization_to_left"(jsonb_build_array(v_change), p_deletes);
+            PERFORM "replicator"."write_customers_organization_to_left"(v_key_changes, p_deletes);
             IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
                 PERFORM "replicator"."supersede_errors"('customers_organization', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber')]);
             END IF;
@@ -2654,14 +5637,16 @@ BEGIN
                 PERFORM "replicator"."log_error"('customers_organization', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                v_failed := v_failed + 1;
+                -- Each change counts once: deletes in the delete pass, the rest after.
+                v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'cce8d0d25b339c518edc7caefc5e14e32e7ec321674b3da47eaa1777ca6a791d', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'ba7a0ef45e5adab76b71f98e4573f26339c1181782772ad994989e7216f3e3ad', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2700,10 +5685,13 @@ DECLARE
     v_applied text[] := '{}';  -- maps that wrote rows in this batch
 BEGIN
     IF p_direction = 'to_left' THEN
+        -- All of the map's changes, if any deletes: a key's deletion is judged
+        -- against what the row was before the batch's first change of it.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_organization' AND c.value->>'op' IN ('D', 'T');
+         WHERE c.value->>'map' = 'customers_organization'
+        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2711,10 +5699,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
+        -- All of the map's changes, if any deletes: a key's deletion is judged
+        -- against what the row was before the batch's first change of it.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_terms' AND c.value->>'op' IN ('D', 'T');
+         WHERE c.value->>'map' = 'payment_terms'
+        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2722,10 +5713,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
+        -- All of the map's changes, if any deletes: a key's deletion is judged
+        -- against what the row was before the batch's first change of it.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedule_lines' AND c.value->>'op' IN ('D', 'T');
+         WHERE c.value->>'map' = 'payment_schedule_lines'
+        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2733,10 +5727,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
+        -- All of the map's changes, if any deletes: a key's deletion is judged
+        -- against what the row was before the batch's first change of it.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedules' AND c.value->>'op' IN ('D', 'T');
+         WHERE c.value->>'map' = 'payment_schedules'
+        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2744,10 +5741,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
+        -- All of the map's changes, if any deletes: a key's deletion is judged
+        -- against what the row was before the batch's first change of it.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_day_lines' AND c.value->>'op' IN ('D', 'T');
+         WHERE c.value->>'map' = 'payment_day_lines'
+        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2755,10 +5755,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
+        -- All of the map's changes, if any deletes: a key's deletion is judged
+        -- against what the row was before the batch's first change of it.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_days' AND c.value->>'op' IN ('D', 'T');
+         WHERE c.value->>'map' = 'payment_days'
+        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2766,10 +5769,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
+        -- All of the map's changes, if any deletes: a key's deletion is judged
+        -- against what the row was before the batch's first change of it.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'name_affixes' AND c.value->>'op' IN ('D', 'T');
+         WHERE c.value->>'map' = 'name_affixes'
+        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2777,10 +5783,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
+        -- All of the map's changes, if any deletes: a key's deletion is judged
+        -- against what the row was before the batch's first change of it.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'loyalty_cards' AND c.value->>'op' IN ('D', 'T');
+         WHERE c.value->>'map' = 'loyalty_cards'
+        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2788,10 +5797,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
+        -- All of the map's changes, if any deletes: a key's deletion is judged
+        -- against what the row was before the batch's first change of it.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_person' AND c.value->>'op' IN ('D', 'T');
+         WHERE c.value->>'map' = 'customers_person'
+        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2799,10 +5811,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
+        -- All of the map's changes, if any deletes: a key's deletion is judged
+        -- against what the row was before the batch's first change of it.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_payment_methods' AND c.value->>'op' IN ('D', 'T');
+         WHERE c.value->>'map' = 'customer_payment_methods'
+        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2810,10 +5825,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
+        -- All of the map's changes, if any deletes: a key's deletion is judged
+        -- against what the row was before the batch's first change of it.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_groups' AND c.value->>'op' IN ('D', 'T');
+         WHERE c.value->>'map' = 'customer_groups'
+        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2821,10 +5839,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
+        -- All of the map's changes, if any deletes: a key's deletion is judged
+        -- against what the row was before the batch's first change of it.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'contact_persons' AND c.value->>'op' IN ('D', 'T');
+         WHERE c.value->>'map' = 'contact_persons'
+        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2832,10 +5853,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
+        -- All of the map's changes, if any deletes: a key's deletion is judged
+        -- against what the row was before the batch's first change of it.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
           FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'companies' AND c.value->>'op' IN ('D', 'T');
+         WHERE c.value->>'map' = 'companies'
+        HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_companies_to_left"(v_changes, true);
             v_failed := v_failed + v_map_failed;
@@ -2882,9 +5906,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'contact_persons'
-                RETURNING id, op, image, refs
+                RETURNING id, op, image, refs, before, before_refs, at, forced
             )
-            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
+                                                'before', before, 'before_refs', before_refs,
+                                                'at', at, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -2926,9 +5952,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_groups'
-                RETURNING id, op, image, refs
+                RETURNING id, op, image, refs, before, before_refs, at, forced
             )
-            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
+                                                'before', before, 'before_refs', before_refs,
+                                                'at', at, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -2970,9 +5998,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_payment_methods'
-                RETURNING id, op, image, refs
+                RETURNING id, op, image, refs, before, before_refs, at, forced
             )
-            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
+                                                'before', before, 'before_refs', before_refs,
+                                                'at', at, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -3014,9 +6044,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_person'
-                RETURNING id, op, image, refs
+                RETURNING id, op, image, refs, before, before_refs, at, forced
             )
-            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
+                                                'before', before, 'before_refs', before_refs,
+                                                'at', at, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -3092,9 +6124,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_days'
-                RETURNING id, op, image, refs
+                RETURNING id, op, image, refs, before, before_refs, at, forced
             )
-            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
+                                                'before', before, 'before_refs', before_refs,
+                                                'at', at, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -3136,9 +6170,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_day_lines'
-                RETURNING id, op, image, refs
+                RETURNING id, op, image, refs, before, before_refs, at, forced
             )
-            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
+                                                'before', before, 'before_refs', before_refs,
+                                                'at', at, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -3180,9 +6216,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedules'
-                RETURNING id, op, image, refs
+                RETURNING id, op, image, refs, before, before_refs, at, forced
             )
-            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
+                                                'before', before, 'before_refs', before_refs,
+                                                'at', at, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -3224,9 +6262,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedule_lines'
-                RETURNING id, op, image, refs
+                RETURNING id, op, image, refs, before, before_refs, at, forced
             )
-            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
+                                                'before', before, 'before_refs', before_refs,
+                                                'at', at, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -3268,9 +6308,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_terms'
-                RETURNING id, op, image, refs
+                RETURNING id, op, image, refs, before, before_refs, at, forced
             )
-            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
+                                                'before', before, 'before_refs', before_refs,
+                                                'at', at, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -3312,9 +6354,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_organization'
-                RETURNING id, op, image, refs
+                RETURNING id, op, image, refs, before, before_refs, at, forced
             )
-            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs)
+            SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
+                                                'before', before, 'before_refs', before_refs,
+                                                'at', at, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -3344,7 +6388,7 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', '02f81393f46a469b8514eeec78d4ef20fab361ef790f17061b7f9b53b3864375', '')
+VALUES ('dispatch', '536d6fc7ed803a73ed326f176cf8c8e672d2c21348f0309dd6dd18eb93066c1d', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -3389,8 +6433,11 @@ BEGIN
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."companies", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."companies", coalesce(c.old, '{}') || c.new) AS new
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-    SELECT 'companies', 'to_right', q.op, q.image, q.refs
+    -- An update carries the row before it (the old row: whole only with REPLICA
+    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+    SELECT 'companies', 'to_right', q.op, q.image, q.refs,
+           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
       FROM decoded AS d
      CROSS JOIN LATERAL (VALUES
            (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -3404,7 +6451,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/wal', '8755c8ac96206893e9337b212ed4d7694e24b2409ad7b096f81660dc90240a0f', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/wal', 'ad1bb637b34a638347fe10e9ff203cac84eeca40ab75ae6ebda162d1305c6792', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3433,7 +6480,7 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'companies',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL, 'force', true)
              ORDER BY "new"."dataareaid"), '[]')
       FROM (SELECT * FROM "fno"."companies" AS "new"
              WHERE coalesce(true, false)
@@ -3441,8 +6488,35 @@ AS $snapshot$
              ORDER BY "new"."dataareaid"
              LIMIT p_limit) AS "new"
 $snapshot$;
+
+-- replicator resolve: queue the row of this key as it is now (a delete if it is
+-- gone or filtered out), to be written over there whatever that side holds.
+CREATE OR REPLACE FUNCTION "replicator"."resend_companies_to_right"(p_key jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $resend$
+DECLARE
+    v_row "fno"."companies";
+    v_found boolean;
+BEGIN
+    SELECT * INTO v_row FROM "fno"."companies" AS "new"
+     WHERE ("new"."dataareaid") = (CAST(p_key ->> 'dataareaid' AS character varying(4)))
+       AND coalesce(true, false);
+    v_found := FOUND;
+    IF NOT v_found THEN
+        v_row := jsonb_populate_record(NULL::"fno"."companies", p_key);
+    END IF;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    SELECT 'companies', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
+           to_jsonb("new"), NULL, true
+      FROM (SELECT v_row.*) AS "new";
+    PERFORM pg_notify('replicator_wake', '');
+END
+$resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/snapshot', 'ec4ef292adaef832684513279e203ffde3a37db2184cd511bd79406429af4223', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
+VALUES ('map/companies/to_right/snapshot', 'd2ac4b0dd94c095bb8ba9f4abfd9a39f98f68eaaed8887ccafb9b03675f8e514', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."resend_companies_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3488,8 +6562,11 @@ BEGIN
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."contact_persons", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."contact_persons", coalesce(c.old, '{}') || c.new) AS new
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-    SELECT 'contact_persons', 'to_right', q.op, q.image, q.refs
+    -- An update carries the row before it (the old row: whole only with REPLICA
+    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+    SELECT 'contact_persons', 'to_right', q.op, q.image, q.refs,
+           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
       FROM decoded AS d
      CROSS JOIN LATERAL (VALUES
            (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -3503,7 +6580,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/wal', '850e7eed29630a1ba9b15fb175b2da2f38346cb89db8ba81ae6b5b1b90638fc4', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/wal', '129fadc0433ef8a3dda920ab4959ba2d621db3efd10ed9164771191af9d0255d', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3532,7 +6609,7 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'contact_persons',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), 'force', true)
              ORDER BY "new"."dataareaid", "new"."contact_person_id"), '[]')
       FROM (SELECT * FROM "fno"."contact_persons" AS "new"
              WHERE coalesce(true, false)
@@ -3540,8 +6617,35 @@ AS $snapshot$
              ORDER BY "new"."dataareaid", "new"."contact_person_id"
              LIMIT p_limit) AS "new"
 $snapshot$;
+
+-- replicator resolve: queue the row of this key as it is now (a delete if it is
+-- gone or filtered out), to be written over there whatever that side holds.
+CREATE OR REPLACE FUNCTION "replicator"."resend_contact_persons_to_right"(p_key jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $resend$
+DECLARE
+    v_row "fno"."contact_persons";
+    v_found boolean;
+BEGIN
+    SELECT * INTO v_row FROM "fno"."contact_persons" AS "new"
+     WHERE ("new"."dataareaid", "new"."contact_person_id") = (CAST(p_key ->> 'dataareaid' AS character varying(4)), CAST(p_key ->> 'contact_person_id' AS character varying(20)))
+       AND coalesce(true, false);
+    v_found := FOUND;
+    IF NOT v_found THEN
+        v_row := jsonb_populate_record(NULL::"fno"."contact_persons", p_key);
+    END IF;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    SELECT 'contact_persons', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), true
+      FROM (SELECT v_row.*) AS "new";
+    PERFORM pg_notify('replicator_wake', '');
+END
+$resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/snapshot', '7bd948d21829a1be4fa39ef579791c6ec53cf525b28c0486be7c1a65daaa213c', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
+VALUES ('map/contact_persons/to_right/snapshot', '742f11f0772e1999ff7eb0df89623f6e295c3d09e1c60757828a495b7fd12e6a', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."resend_contact_persons_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3587,8 +6691,11 @@ BEGIN
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_groups", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_groups", coalesce(c.old, '{}') || c.new) AS new
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-    SELECT 'customer_groups', 'to_right', q.op, q.image, q.refs
+    -- An update carries the row before it (the old row: whole only with REPLICA
+    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+    SELECT 'customer_groups', 'to_right', q.op, q.image, q.refs,
+           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
       FROM decoded AS d
      CROSS JOIN LATERAL (VALUES
            (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -3602,7 +6709,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/wal', '63f10a020092acfd54edd138c205f079bd95db3771ddc25b3fd7fa9c0a375965', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/wal', 'ce53858ab119c59ff30d04a5143ef3eda9bdd7b4820d2a8f6a17e1d8b987108b', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3631,7 +6738,7 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_groups',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), 'force', true)
              ORDER BY "new"."dataareaid", "new"."customer_group"), '[]')
       FROM (SELECT * FROM "fno"."customer_groups" AS "new"
              WHERE coalesce(true, false)
@@ -3639,8 +6746,35 @@ AS $snapshot$
              ORDER BY "new"."dataareaid", "new"."customer_group"
              LIMIT p_limit) AS "new"
 $snapshot$;
+
+-- replicator resolve: queue the row of this key as it is now (a delete if it is
+-- gone or filtered out), to be written over there whatever that side holds.
+CREATE OR REPLACE FUNCTION "replicator"."resend_customer_groups_to_right"(p_key jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $resend$
+DECLARE
+    v_row "fno"."customer_groups";
+    v_found boolean;
+BEGIN
+    SELECT * INTO v_row FROM "fno"."customer_groups" AS "new"
+     WHERE ("new"."dataareaid", "new"."customer_group") = (CAST(p_key ->> 'dataareaid' AS character varying(4)), CAST(p_key ->> 'customer_group' AS character varying(10)))
+       AND coalesce(true, false);
+    v_found := FOUND;
+    IF NOT v_found THEN
+        v_row := jsonb_populate_record(NULL::"fno"."customer_groups", p_key);
+    END IF;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    SELECT 'customer_groups', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), true
+      FROM (SELECT v_row.*) AS "new";
+    PERFORM pg_notify('replicator_wake', '');
+END
+$resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/snapshot', 'e04219f7fcaedf65fbe08d8d5789fc85b4e8b1b65f7f2f8f47ef6c957ea5fc43', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
+VALUES ('map/customer_groups/to_right/snapshot', '5af44e9f01dbb31c28fc4f435f408a4ca0cb9d335fff10ac6f0483bd439487e7', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."resend_customer_groups_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3686,8 +6820,11 @@ BEGIN
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_payment_methods", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_payment_methods", coalesce(c.old, '{}') || c.new) AS new
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-    SELECT 'customer_payment_methods', 'to_right', q.op, q.image, q.refs
+    -- An update carries the row before it (the old row: whole only with REPLICA
+    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+    SELECT 'customer_payment_methods', 'to_right', q.op, q.image, q.refs,
+           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
       FROM decoded AS d
      CROSS JOIN LATERAL (VALUES
            (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -3701,7 +6838,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/wal', 'd39384f256b11911588be4a10a2b7bfcdeffc92cdc9908e4c4a083dfb05f5724', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/wal', '758cead928a2f6ee56e953411e447faa004b780a57690ae3a27e21682fae7a35', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3730,7 +6867,7 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_payment_methods',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), 'force', true)
              ORDER BY "new"."dataareaid", "new"."payment_method"), '[]')
       FROM (SELECT * FROM "fno"."customer_payment_methods" AS "new"
              WHERE coalesce(true, false)
@@ -3738,8 +6875,35 @@ AS $snapshot$
              ORDER BY "new"."dataareaid", "new"."payment_method"
              LIMIT p_limit) AS "new"
 $snapshot$;
+
+-- replicator resolve: queue the row of this key as it is now (a delete if it is
+-- gone or filtered out), to be written over there whatever that side holds.
+CREATE OR REPLACE FUNCTION "replicator"."resend_customer_payment_methods_to_right"(p_key jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $resend$
+DECLARE
+    v_row "fno"."customer_payment_methods";
+    v_found boolean;
+BEGIN
+    SELECT * INTO v_row FROM "fno"."customer_payment_methods" AS "new"
+     WHERE ("new"."dataareaid", "new"."payment_method") = (CAST(p_key ->> 'dataareaid' AS character varying(4)), CAST(p_key ->> 'payment_method' AS character varying(10)))
+       AND coalesce(true, false);
+    v_found := FOUND;
+    IF NOT v_found THEN
+        v_row := jsonb_populate_record(NULL::"fno"."customer_payment_methods", p_key);
+    END IF;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    SELECT 'customer_payment_methods', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), true
+      FROM (SELECT v_row.*) AS "new";
+    PERFORM pg_notify('replicator_wake', '');
+END
+$resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/snapshot', 'f2e42188381bf4f727fa9d3d4fdb5d785ef3bc702342b88d1652336d5fda66d5', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
+VALUES ('map/customer_payment_methods/to_right/snapshot', 'ebd51f1b80e23604eb1e1ea3afde9f93106905b31aa70d6639115e0b4a1018b7', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."resend_customer_payment_methods_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3785,8 +6949,11 @@ BEGIN
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", coalesce(c.old, '{}') || c.new) AS new
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-    SELECT 'customers_person', 'to_right', q.op, q.image, q.refs
+    -- An update carries the row before it (the old row: whole only with REPLICA
+    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+    SELECT 'customers_person', 'to_right', q.op, q.image, q.refs,
+           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
       FROM decoded AS d
      CROSS JOIN LATERAL (VALUES
            (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -3800,7 +6967,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/wal', 'c593abc4c0d9bbee3ad7d6416d3f35691742f5b24de82b5375f7963393d2552f', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/wal', '66e8f0803d182275f9937c680dca061151eb838dc8260acc71d2be793e5ca28a', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3829,7 +6996,7 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_person',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), 'force', true)
              ORDER BY "new"."dataareaid", "new"."account_num"), '[]')
       FROM (SELECT * FROM "fno"."customers" AS "new"
              WHERE coalesce(("new"."party_type" = 'Person'), false)
@@ -3837,8 +7004,35 @@ AS $snapshot$
              ORDER BY "new"."dataareaid", "new"."account_num"
              LIMIT p_limit) AS "new"
 $snapshot$;
+
+-- replicator resolve: queue the row of this key as it is now (a delete if it is
+-- gone or filtered out), to be written over there whatever that side holds.
+CREATE OR REPLACE FUNCTION "replicator"."resend_customers_person_to_right"(p_key jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $resend$
+DECLARE
+    v_row "fno"."customers";
+    v_found boolean;
+BEGIN
+    SELECT * INTO v_row FROM "fno"."customers" AS "new"
+     WHERE ("new"."dataareaid", "new"."account_num") = (CAST(p_key ->> 'dataareaid' AS character varying(4)), CAST(p_key ->> 'account_num' AS character varying(20)))
+       AND coalesce(("new"."party_type" = 'Person'), false);
+    v_found := FOUND;
+    IF NOT v_found THEN
+        v_row := jsonb_populate_record(NULL::"fno"."customers", p_key);
+    END IF;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    SELECT 'customers_person', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), true
+      FROM (SELECT v_row.*) AS "new";
+    PERFORM pg_notify('replicator_wake', '');
+END
+$resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/snapshot', '21de40941beb1a8a821011b2a1125f92f22190d887edc7727034bda4cf8f3fec', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
+VALUES ('map/customers_person/to_right/snapshot', '412d373a76e57c0a9f6c290f002b1d9beaab7ecc764323da15ddd9e42960e10a', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."resend_customers_person_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3884,8 +7078,11 @@ BEGIN
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."loyalty_cards", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."loyalty_cards", coalesce(c.old, '{}') || c.new) AS new
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-    SELECT 'loyalty_cards', 'to_right', q.op, q.image, q.refs
+    -- An update carries the row before it (the old row: whole only with REPLICA
+    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+    SELECT 'loyalty_cards', 'to_right', q.op, q.image, q.refs,
+           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
       FROM decoded AS d
      CROSS JOIN LATERAL (VALUES
            (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -3899,7 +7096,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/wal', '715337c4b28369f2a2c09fc05cab4ced63f836e145e5c50271d2e302214edce5', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/wal', '4c9760fc2b76690888e7309eb5aa92108abb5a3db7d7e70ea985f2cbbbcaa0ed', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3928,7 +7125,7 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'loyalty_cards',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL, 'force', true)
              ORDER BY "new"."card_number"), '[]')
       FROM (SELECT * FROM "fno"."loyalty_cards" AS "new"
              WHERE coalesce(true, false)
@@ -3936,8 +7133,35 @@ AS $snapshot$
              ORDER BY "new"."card_number"
              LIMIT p_limit) AS "new"
 $snapshot$;
+
+-- replicator resolve: queue the row of this key as it is now (a delete if it is
+-- gone or filtered out), to be written over there whatever that side holds.
+CREATE OR REPLACE FUNCTION "replicator"."resend_loyalty_cards_to_right"(p_key jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $resend$
+DECLARE
+    v_row "fno"."loyalty_cards";
+    v_found boolean;
+BEGIN
+    SELECT * INTO v_row FROM "fno"."loyalty_cards" AS "new"
+     WHERE ("new"."card_number") = (CAST(p_key ->> 'card_number' AS character varying(20)))
+       AND coalesce(true, false);
+    v_found := FOUND;
+    IF NOT v_found THEN
+        v_row := jsonb_populate_record(NULL::"fno"."loyalty_cards", p_key);
+    END IF;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    SELECT 'loyalty_cards', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
+           to_jsonb("new"), NULL, true
+      FROM (SELECT v_row.*) AS "new";
+    PERFORM pg_notify('replicator_wake', '');
+END
+$resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/snapshot', '065807ebbd460752597776c4f6aea1a02c75da66acad734b8b7fcf931de8f0b0', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
+VALUES ('map/loyalty_cards/to_right/snapshot', 'ad5155ae6a855af998edfef03904b585e5861db13c1d252920d4b274a3e73bb9', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."resend_loyalty_cards_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -3983,8 +7207,11 @@ BEGIN
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."name_affixes", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."name_affixes", coalesce(c.old, '{}') || c.new) AS new
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-    SELECT 'name_affixes', 'to_right', q.op, q.image, q.refs
+    -- An update carries the row before it (the old row: whole only with REPLICA
+    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+    SELECT 'name_affixes', 'to_right', q.op, q.image, q.refs,
+           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
       FROM decoded AS d
      CROSS JOIN LATERAL (VALUES
            (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -3998,7 +7225,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/wal', 'c6e216c77f4c33166b74993aec25562e171c0a3f422542119e31adf53965ead3', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/wal', 'b851dd1857ff13d117dc6cb672dea22fd6e4abbc17a13f802b3efc647801c737', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4027,7 +7254,7 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'name_affixes',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL, 'force', true)
              ORDER BY "new"."affix", "new"."affix_type"), '[]')
       FROM (SELECT * FROM "fno"."name_affixes" AS "new"
              WHERE coalesce(true, false)
@@ -4035,8 +7262,35 @@ AS $snapshot$
              ORDER BY "new"."affix", "new"."affix_type"
              LIMIT p_limit) AS "new"
 $snapshot$;
+
+-- replicator resolve: queue the row of this key as it is now (a delete if it is
+-- gone or filtered out), to be written over there whatever that side holds.
+CREATE OR REPLACE FUNCTION "replicator"."resend_name_affixes_to_right"(p_key jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $resend$
+DECLARE
+    v_row "fno"."name_affixes";
+    v_found boolean;
+BEGIN
+    SELECT * INTO v_row FROM "fno"."name_affixes" AS "new"
+     WHERE ("new"."affix", "new"."affix_type") = (CAST(p_key ->> 'affix' AS character varying(20)), CAST(p_key ->> 'affix_type' AS character varying(10)))
+       AND coalesce(true, false);
+    v_found := FOUND;
+    IF NOT v_found THEN
+        v_row := jsonb_populate_record(NULL::"fno"."name_affixes", p_key);
+    END IF;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    SELECT 'name_affixes', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
+           to_jsonb("new"), NULL, true
+      FROM (SELECT v_row.*) AS "new";
+    PERFORM pg_notify('replicator_wake', '');
+END
+$resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/snapshot', 'ffa1f7287426cad1cede7cb1fecd7167ab3256ddf573d9b1f6cb9914820c2cce', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
+VALUES ('map/name_affixes/to_right/snapshot', '9aa2e5b11688e6b10394808541202e3284b2f365120f7ad475ef59d125ad15b2', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."resend_name_affixes_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4082,8 +7336,11 @@ BEGIN
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_days", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_days", coalesce(c.old, '{}') || c.new) AS new
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-    SELECT 'payment_days', 'to_right', q.op, q.image, q.refs
+    -- An update carries the row before it (the old row: whole only with REPLICA
+    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+    SELECT 'payment_days', 'to_right', q.op, q.image, q.refs,
+           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
       FROM decoded AS d
      CROSS JOIN LATERAL (VALUES
            (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -4097,7 +7354,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/wal', '927452b56e2a4f71da369944939b4a51960f621f4cd9927db55c9d2318bde1f2', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/wal', '5ad30a3bae52d3dce97906f0574dd24674d6045ff1b8cfa8d358301bf9f584e1', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4126,7 +7383,7 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_days',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), 'force', true)
              ORDER BY "new"."dataareaid", "new"."payment_day_name"), '[]')
       FROM (SELECT * FROM "fno"."payment_days" AS "new"
              WHERE coalesce(true, false)
@@ -4134,8 +7391,35 @@ AS $snapshot$
              ORDER BY "new"."dataareaid", "new"."payment_day_name"
              LIMIT p_limit) AS "new"
 $snapshot$;
+
+-- replicator resolve: queue the row of this key as it is now (a delete if it is
+-- gone or filtered out), to be written over there whatever that side holds.
+CREATE OR REPLACE FUNCTION "replicator"."resend_payment_days_to_right"(p_key jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $resend$
+DECLARE
+    v_row "fno"."payment_days";
+    v_found boolean;
+BEGIN
+    SELECT * INTO v_row FROM "fno"."payment_days" AS "new"
+     WHERE ("new"."dataareaid", "new"."payment_day_name") = (CAST(p_key ->> 'dataareaid' AS character varying(4)), CAST(p_key ->> 'payment_day_name' AS character varying(30)))
+       AND coalesce(true, false);
+    v_found := FOUND;
+    IF NOT v_found THEN
+        v_row := jsonb_populate_record(NULL::"fno"."payment_days", p_key);
+    END IF;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    SELECT 'payment_days', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), true
+      FROM (SELECT v_row.*) AS "new";
+    PERFORM pg_notify('replicator_wake', '');
+END
+$resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/snapshot', '91839481abcbeff145b1ee1454398f5c74b80b4eab8d2a21ecf0e4687b15cb33', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
+VALUES ('map/payment_days/to_right/snapshot', 'f21d22789ce554617a53fd8a2c7164ab4831dce987c256d241bd020b7d06ff30', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."resend_payment_days_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4183,8 +7467,11 @@ BEGIN
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_day_lines", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_day_lines", coalesce(c.old, '{}') || c.new) AS new
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-    SELECT 'payment_day_lines', 'to_right', q.op, q.image, q.refs
+    -- An update carries the row before it (the old row: whole only with REPLICA
+    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+    SELECT 'payment_day_lines', 'to_right', q.op, q.image, q.refs,
+           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
       FROM decoded AS d
      CROSS JOIN LATERAL (VALUES
            (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -4198,7 +7485,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/wal', '15a9e257f330747217ec970871a71c4220b2b58e28c6cc009cc16a806f08800b', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/wal', 'd5161f0b91706d5ea7eee56e37219048a347b244908c4a1826277f2cc6247893', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4228,7 +7515,7 @@ AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_day_lines',
                'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
-       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END))
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END), 'force', true)
              ORDER BY "new"."dataareaid", "new"."payment_day_name", "new"."line_num"), '[]')
       FROM (SELECT * FROM "fno"."payment_day_lines" AS "new"
              WHERE coalesce(true, false)
@@ -4236,8 +7523,36 @@ AS $snapshot$
              ORDER BY "new"."dataareaid", "new"."payment_day_name", "new"."line_num"
              LIMIT p_limit) AS "new"
 $snapshot$;
+
+-- replicator resolve: queue the row of this key as it is now (a delete if it is
+-- gone or filtered out), to be written over there whatever that side holds.
+CREATE OR REPLACE FUNCTION "replicator"."resend_payment_day_lines_to_right"(p_key jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $resend$
+DECLARE
+    v_row "fno"."payment_day_lines";
+    v_found boolean;
+BEGIN
+    SELECT * INTO v_row FROM "fno"."payment_day_lines" AS "new"
+     WHERE ("new"."dataareaid", "new"."payment_day_name", "new"."line_num") = (CAST(p_key ->> 'dataareaid' AS character varying(4)), CAST(p_key ->> 'payment_day_name' AS character varying(30)), CAST(p_key ->> 'line_num' AS integer))
+       AND coalesce(true, false);
+    v_found := FOUND;
+    IF NOT v_found THEN
+        v_row := jsonb_populate_record(NULL::"fno"."payment_day_lines", p_key);
+    END IF;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    SELECT 'payment_day_lines', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END), true
+      FROM (SELECT v_row.*) AS "new";
+    PERFORM pg_notify('replicator_wake', '');
+END
+$resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/snapshot', '51543998e81e9f864f61473690178b345d262de8e74bf129d96d1887cf23b41c', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
+VALUES ('map/payment_day_lines/to_right/snapshot', 'b2a00382391d06dba5c71eba041cda8040af2a78af781dd237748799c8324036', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."resend_payment_day_lines_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4283,8 +7598,11 @@ BEGIN
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedules", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedules", coalesce(c.old, '{}') || c.new) AS new
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-    SELECT 'payment_schedules', 'to_right', q.op, q.image, q.refs
+    -- An update carries the row before it (the old row: whole only with REPLICA
+    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+    SELECT 'payment_schedules', 'to_right', q.op, q.image, q.refs,
+           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
       FROM decoded AS d
      CROSS JOIN LATERAL (VALUES
            (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -4298,7 +7616,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/wal', '04d3049f4a27ef4f526f129560ae76e2c9d66ceff42b2d0e830b9335b0173a2c', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/wal', '57d90f0163ce98d2c66e7e80a4f217e23db0a8e5d08898c99f77c8194d96b531', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4327,7 +7645,7 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedules',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END))
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), 'force', true)
              ORDER BY "new"."dataareaid", "new"."schedule_name"), '[]')
       FROM (SELECT * FROM "fno"."payment_schedules" AS "new"
              WHERE coalesce(true, false)
@@ -4335,8 +7653,35 @@ AS $snapshot$
              ORDER BY "new"."dataareaid", "new"."schedule_name"
              LIMIT p_limit) AS "new"
 $snapshot$;
+
+-- replicator resolve: queue the row of this key as it is now (a delete if it is
+-- gone or filtered out), to be written over there whatever that side holds.
+CREATE OR REPLACE FUNCTION "replicator"."resend_payment_schedules_to_right"(p_key jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $resend$
+DECLARE
+    v_row "fno"."payment_schedules";
+    v_found boolean;
+BEGIN
+    SELECT * INTO v_row FROM "fno"."payment_schedules" AS "new"
+     WHERE ("new"."dataareaid", "new"."schedule_name") = (CAST(p_key ->> 'dataareaid' AS character varying(4)), CAST(p_key ->> 'schedule_name' AS character varying(30)))
+       AND coalesce(true, false);
+    v_found := FOUND;
+    IF NOT v_found THEN
+        v_row := jsonb_populate_record(NULL::"fno"."payment_schedules", p_key);
+    END IF;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    SELECT 'payment_schedules', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), true
+      FROM (SELECT v_row.*) AS "new";
+    PERFORM pg_notify('replicator_wake', '');
+END
+$resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/snapshot', '682d7f4b398849b1ddeeb5d017e327bd08511ada8c15d92579d57e36e70e020f', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
+VALUES ('map/payment_schedules/to_right/snapshot', '77554cfcebb9cbe79eaf118dbceb403e645cb2df279a27d62b202eebf34749f9', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedules_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4384,8 +7729,11 @@ BEGIN
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedule_lines", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedule_lines", coalesce(c.old, '{}') || c.new) AS new
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-    SELECT 'payment_schedule_lines', 'to_right', q.op, q.image, q.refs
+    -- An update carries the row before it (the old row: whole only with REPLICA
+    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+    SELECT 'payment_schedule_lines', 'to_right', q.op, q.image, q.refs,
+           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
       FROM decoded AS d
      CROSS JOIN LATERAL (VALUES
            (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -4399,7 +7747,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/wal', '360834ceaec2f91c60dec9554c781124a5b8fb108778552d9c7e34c4d6133f53', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/wal', '5962b88c55bb8ca3a6dab313df9b3bfbf95e3cfd098e515eb32ad2a88960295f', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4429,7 +7777,7 @@ AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedule_lines',
                'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
-       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END))
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END), 'force', true)
              ORDER BY "new"."dataareaid", "new"."schedule_name", "new"."line_num"), '[]')
       FROM (SELECT * FROM "fno"."payment_schedule_lines" AS "new"
              WHERE coalesce(true, false)
@@ -4437,8 +7785,36 @@ AS $snapshot$
              ORDER BY "new"."dataareaid", "new"."schedule_name", "new"."line_num"
              LIMIT p_limit) AS "new"
 $snapshot$;
+
+-- replicator resolve: queue the row of this key as it is now (a delete if it is
+-- gone or filtered out), to be written over there whatever that side holds.
+CREATE OR REPLACE FUNCTION "replicator"."resend_payment_schedule_lines_to_right"(p_key jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $resend$
+DECLARE
+    v_row "fno"."payment_schedule_lines";
+    v_found boolean;
+BEGIN
+    SELECT * INTO v_row FROM "fno"."payment_schedule_lines" AS "new"
+     WHERE ("new"."dataareaid", "new"."schedule_name", "new"."line_num") = (CAST(p_key ->> 'dataareaid' AS character varying(4)), CAST(p_key ->> 'schedule_name' AS character varying(30)), CAST(p_key ->> 'line_num' AS integer))
+       AND coalesce(true, false);
+    v_found := FOUND;
+    IF NOT v_found THEN
+        v_row := jsonb_populate_record(NULL::"fno"."payment_schedule_lines", p_key);
+    END IF;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    SELECT 'payment_schedule_lines', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END), true
+      FROM (SELECT v_row.*) AS "new";
+    PERFORM pg_notify('replicator_wake', '');
+END
+$resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/snapshot', 'd5699cd67b0dbf554d2722275dce0a1278ee478cfa11587869c619f97056dfdb', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
+VALUES ('map/payment_schedule_lines/to_right/snapshot', '7cc2a4e797836cae69dfeb24ce32849bcb260d4de723adc1e056f98135446885', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedule_lines_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4488,8 +7864,11 @@ BEGIN
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_terms", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_terms", coalesce(c.old, '{}') || c.new) AS new
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-    SELECT 'payment_terms', 'to_right', q.op, q.image, q.refs
+    -- An update carries the row before it (the old row: whole only with REPLICA
+    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+    SELECT 'payment_terms', 'to_right', q.op, q.image, q.refs,
+           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
       FROM decoded AS d
      CROSS JOIN LATERAL (VALUES
            (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -4503,7 +7882,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/wal', '9c893b7367c72379edc80ca5536ae08f57ec3c6e040a9e0a785e75e79e68a5bb', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/wal', '3a78215f00c99121091c6de942e82b1ef72f46da14521105a2b463a571a301e4', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4534,7 +7913,7 @@ AS $snapshot$
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_terms',
                'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."payment_schedule") END,
-       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END))
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END), 'force', true)
              ORDER BY "new"."dataareaid", "new"."payment_term_id"), '[]')
       FROM (SELECT * FROM "fno"."payment_terms" AS "new"
              WHERE coalesce(true, false)
@@ -4542,8 +7921,37 @@ AS $snapshot$
              ORDER BY "new"."dataareaid", "new"."payment_term_id"
              LIMIT p_limit) AS "new"
 $snapshot$;
+
+-- replicator resolve: queue the row of this key as it is now (a delete if it is
+-- gone or filtered out), to be written over there whatever that side holds.
+CREATE OR REPLACE FUNCTION "replicator"."resend_payment_terms_to_right"(p_key jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $resend$
+DECLARE
+    v_row "fno"."payment_terms";
+    v_found boolean;
+BEGIN
+    SELECT * INTO v_row FROM "fno"."payment_terms" AS "new"
+     WHERE ("new"."dataareaid", "new"."payment_term_id") = (CAST(p_key ->> 'dataareaid' AS character varying(4)), CAST(p_key ->> 'payment_term_id' AS character varying(10)))
+       AND coalesce(true, false);
+    v_found := FOUND;
+    IF NOT v_found THEN
+        v_row := jsonb_populate_record(NULL::"fno"."payment_terms", p_key);
+    END IF;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    SELECT 'payment_terms', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."payment_schedule") END,
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END), true
+      FROM (SELECT v_row.*) AS "new";
+    PERFORM pg_notify('replicator_wake', '');
+END
+$resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/snapshot', '25a6d4a6af9025cd0b7d1854646dd3ce7065c14e6f8e6463357a4c02f549782a', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
+VALUES ('map/payment_terms/to_right/snapshot', 'b9956f52f45c258be91b071f2091ad4f432365c8d10ab30d7bba3d1100010f4d', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."resend_payment_terms_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4595,8 +8003,11 @@ BEGIN
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", coalesce(c.old, '{}') || c.new) AS new
     )
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-    SELECT 'customers_organization', 'to_right', q.op, q.image, q.refs
+    -- An update carries the row before it (the old row: whole only with REPLICA
+    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+    SELECT 'customers_organization', 'to_right', q.op, q.image, q.refs,
+           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
       FROM decoded AS d
      CROSS JOIN LATERAL (VALUES
            (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
@@ -4610,7 +8021,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/wal', 'ccccc0441faa337584ab5be759bf5c4d0ce031d06701f23e96fb091aeaa1fc5c', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/wal', 'c368c96b57b4ccbf2b76d4ea6734fd973dc5ccd3f2d6e430e1ebcde7c3ad65c1', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4642,7 +8053,7 @@ AS $snapshot$
                'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'customergroupid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'customer_group', "new"."customer_group") END,
        'paymenttermid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_term_id', "new"."payment_terms") END,
-       'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END))
+       'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END), 'force', true)
              ORDER BY "new"."dataareaid", "new"."account_num"), '[]')
       FROM (SELECT * FROM "fno"."customers" AS "new"
              WHERE coalesce(("new"."party_type" = 'Organization'), false)
@@ -4650,8 +8061,38 @@ AS $snapshot$
              ORDER BY "new"."dataareaid", "new"."account_num"
              LIMIT p_limit) AS "new"
 $snapshot$;
+
+-- replicator resolve: queue the row of this key as it is now (a delete if it is
+-- gone or filtered out), to be written over there whatever that side holds.
+CREATE OR REPLACE FUNCTION "replicator"."resend_customers_organization_to_right"(p_key jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $resend$
+DECLARE
+    v_row "fno"."customers";
+    v_found boolean;
+BEGIN
+    SELECT * INTO v_row FROM "fno"."customers" AS "new"
+     WHERE ("new"."dataareaid", "new"."account_num") = (CAST(p_key ->> 'dataareaid' AS character varying(4)), CAST(p_key ->> 'account_num' AS character varying(20)))
+       AND coalesce(("new"."party_type" = 'Organization'), false);
+    v_found := FOUND;
+    IF NOT v_found THEN
+        v_row := jsonb_populate_record(NULL::"fno"."customers", p_key);
+    END IF;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    SELECT 'customers_organization', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
+       'customergroupid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'customer_group', "new"."customer_group") END,
+       'paymenttermid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_term_id', "new"."payment_terms") END,
+       'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END), true
+      FROM (SELECT v_row.*) AS "new";
+    PERFORM pg_notify('replicator_wake', '');
+END
+$resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/snapshot', '8c6400683062a09706b2b9ebedb534721a6480061f6f311879f3c03dea188921', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
+VALUES ('map/customers_organization/to_right/snapshot', 'e15e15c5e06c5171781d7326d418232059c25f98790db073362b9fe286e962d1', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
+DROP FUNCTION IF EXISTS "replicator"."resend_customers_organization_to_right"(jsonb);
 ')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -4790,6 +8231,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('0afdc8b701592fa4d199023e7ee3c570ae1ea23e70e5b76ed5c4ef3d0c6d0ed6');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('06c55a95edcf5df1cf02776a3e39bda6227f81a8cd66214f90defaa71dfbe98c');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 0afdc8b70159: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '0afdc8b701592fa4d199023e7ee3c570ae1ea23e70e5b76ed5c4ef3d0c6d0ed6'));
+VALUES ('deploy', 'deployed bundle 06c55a95edcf: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '06c55a95edcf5df1cf02776a3e39bda6227f81a8cd66214f90defaa71dfbe98c'));

@@ -1,5 +1,5 @@
 """The operating commands behind the CLI: pause, resume, stop; errors, retry,
-skip, purge."""
+skip, purge; conflicts, resolve."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import TextIO
 
-from replicator import errorlog, origins, states, sync
+from replicator import conflictlog, errorlog, origins, states, sync
 from replicator.commands import EXIT_OK
 from replicator.connections import connect, every_database, under_origin
 from replicator.errors import ReplicatorError
@@ -118,6 +118,46 @@ def cmd_skip(config: Config, out: TextIO, error_id: int, reason: str, side: Side
     return EXIT_OK
 
 
+def cmd_conflicts(
+    config: Config, out: TextIO, map_name: str | None, waiting: bool, as_json: bool
+) -> int:
+    """replicator conflicts [MAP] [--waiting] [--json]: the conflict log, oldest first."""
+    with every_database(config) as connections:
+        found = conflictlog.list_conflicts(connections, config, map_name, waiting)
+    if as_json:
+        out.write(json.dumps([asdict(c) for c in found], indent=2, default=str) + "\n")
+        return EXIT_OK
+    headers = ["id", "database", "map", "direction", "op", "key", "fields", "outcome", "logged"]
+    rows = [
+        [
+            str(c.id),
+            c.database,
+            c.map,
+            c.direction,
+            c.op,
+            c.key,
+            c.fields,
+            c.outcome if c.taken is None else f"{c.outcome}: took {c.taken} ({c.resolved_by})",
+            f"{c.logged_at:%Y-%m-%d %H:%M:%S}",
+        ]
+        for c in found
+    ]
+    write_table(out, headers, rows)
+    return EXIT_OK
+
+
+def cmd_resolve(
+    config: Config, out: TextIO, conflict_id: int, take: Side, side: Side | None
+) -> int:
+    """replicator resolve ID --take left|right: settle a manual conflict."""
+    maps = load_maps(config.maps_dir, config.path.parent)
+    with every_database(config) as connections:
+        role = conflictlog.locate(connections, config, conflict_id, side)
+        outcome = conflictlog.resolve(connections, config, maps, role, conflict_id, take)
+    out.write(f"conflict {conflict_id}: {outcome}\n")
+    return EXIT_OK
+
+
 def cmd_sync(config: Config, out: TextIO, names: list[str], chunk: int) -> int:
     """replicator sync [MAP...]: exit 1 if some rows failed (they are in the error log)."""
     maps = load_maps(config.maps_dir, config.path.parent)
@@ -134,7 +174,10 @@ def cmd_purge(config: Config, out: TextIO, older_than: timedelta) -> int:
     """replicator purge --older-than 30d: closed errors and old activity."""
     for role in config.databases:
         with connect(config, role) as conn:
-            errors, activity = errorlog.purge(conn, older_than)
+            errors, conflicts, activity = errorlog.purge(conn, older_than)
         label = config.side(role).name if not config.same_database else "both sides"
-        out.write(f"{label}: purged {errors} closed errors and {activity} activity rows\n")
+        out.write(
+            f"{label}: purged {errors} closed errors, {conflicts} conflicts"
+            f" and {activity} activity rows\n"
+        )
     return EXIT_OK

@@ -65,9 +65,22 @@ def parser() -> argparse.ArgumentParser:
     skip = sub.add_parser("skip", help="close an error without applying its change")
     skip.add_argument("id", type=int, metavar="ID")
     skip.add_argument("--reason", default="", help="why, for the activity log")
-    for command in (retry, skip):
+    conflicts = sub.add_parser("conflicts", help="changes that met a row changed on both sides")
+    conflicts.add_argument("map", nargs="?", metavar="MAP")
+    conflicts.add_argument(
+        "--waiting", action="store_true", help="only manual ones waiting for a decision"
+    )
+    conflicts.add_argument("--json", action="store_true", help="machine-readable output")
+    resolve = sub.add_parser(
+        "resolve", help="settle a manual conflict: one side's row is written over the other's"
+    )
+    resolve.add_argument("id", type=int, metavar="ID")
+    resolve.add_argument(
+        "--take", required=True, choices=["left", "right"], help="the side that wins"
+    )
+    for command in (retry, skip, resolve):
         command.add_argument(
-            "--side", choices=["left", "right"], help="the database holding the error (two servers)"
+            "--side", choices=["left", "right"], help="the database holding the entry (two servers)"
         )
     sync = sub.add_parser("sync", help="copy the rows that exist before replication (initial sync)")
     sync.add_argument("maps", nargs="*", metavar="MAP", help="default: every map")
@@ -101,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         if args.command == "skip":
             return admin.cmd_skip(config, sys.stdout, args.id, args.reason, args.side)
+        if args.command == "conflicts":
+            return admin.cmd_conflicts(config, sys.stdout, args.map, args.waiting, args.json)
+        if args.command == "resolve":
+            return admin.cmd_resolve(config, sys.stdout, args.id, args.take, args.side)
         if args.command == "sync":
             return admin.cmd_sync(config, sys.stdout, args.maps, args.chunk)
         if args.command == "purge":

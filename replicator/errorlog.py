@@ -56,7 +56,7 @@ def list_errors(
             found.append(
                 LoggedError(
                     id=row[0],
-                    database=_label(config, role),
+                    database=label(config, role),
                     map=row[1],
                     direction=config.arrow(row[2]),
                     op=row[3],
@@ -89,7 +89,7 @@ def locate(
     if not holders:
         raise ReplicatorError(f"no error {error_id} in the error log")
     if len(holders) > 1:
-        labels = " and ".join(_label(config, role) for role in holders)
+        labels = " and ".join(label(config, role) for role in holders)
         raise ReplicatorError(
             f"error {error_id} exists on both {labels}: say which with --side left|right"
         )
@@ -136,12 +136,18 @@ def skip(conn: psycopg.Connection[TupleRow], error_id: int, reason: str) -> str:
     return "skipped"
 
 
-def purge(conn: psycopg.Connection[TupleRow], older_than: timedelta) -> tuple[int, int]:
-    """Delete closed errors and activity older than ``older_than``; open errors stay
-    until they are retried or skipped. Returns (errors, activity rows) deleted."""
+def purge(conn: psycopg.Connection[TupleRow], older_than: timedelta) -> tuple[int, int, int]:
+    """Delete closed errors, decided conflicts and activity older than ``older_than``;
+    open errors and waiting conflicts stay until they are settled. Returns (errors,
+    conflicts, activity rows) deleted."""
     with conn.transaction():
         errors = conn.execute(
             "DELETE FROM replicator.error_log WHERE state <> 'open' AND resolved_at < now() - %s",
+            (older_than,),
+        ).rowcount
+        conflicts = conn.execute(
+            "DELETE FROM replicator.conflict_log"
+            " WHERE outcome <> 'waiting' AND coalesce(resolved_at, logged_at) < now() - %s",
             (older_than,),
         ).rowcount
         deleted = conn.execute(
@@ -150,12 +156,14 @@ def purge(conn: psycopg.Connection[TupleRow], older_than: timedelta) -> tuple[in
         activity.record(
             conn,
             "purge",
-            f"purged {errors} closed errors and {deleted} activity rows older than {older_than}",
+            f"purged {errors} closed errors, {conflicts} conflicts and {deleted} activity rows"
+            f" older than {older_than}",
         )
-    return errors, deleted
+    return errors, conflicts, deleted
 
 
-def _label(config: Config, role: Side) -> str:
+def label(config: Config, role: Side) -> str:
+    """How listings name a database: its side, or both sides' names when shared."""
     if config.same_database:
         return f"{config.left.name}+{config.right.name}"
     return config.side(role).name

@@ -91,10 +91,11 @@ def test_sigkill_during_a_backlog_applies_every_change_exactly_once(project: Pro
     set_batch_size(project, 250)
     middle = str(BACKLOG // 2)
     with project.right() as crm:
-        # The CRM already has one of the groups, identical: applying it writes nothing.
+        # The CRM already has one of the groups under another name: the ERP's (the
+        # master's) version wins that conflict, an update of the row held below.
         crm.execute(
             f"INSERT INTO cds.customer_group (companyid, group_code, name) VALUES ({USMF}, %s, %s)",
-            (middle, f"group {middle}"),
+            (middle, "the CRM's name"),
         )
     with project.left() as erp:
         erp.execute(
@@ -128,6 +129,7 @@ def test_sigkill_during_a_backlog_applies_every_change_exactly_once(project: Pro
     assert Counter(writes(project.right_url, "cds.customer_group")) == {
         ("INSERT", True): BACKLOG - 1,
         ("INSERT", False): 1,
+        ("UPDATE", True): 1,
     }
 
 

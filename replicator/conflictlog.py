@@ -85,22 +85,7 @@ def locate(
     side: Side | None,
 ) -> Side:
     """The database holding conflict ``conflict_id``."""
-    holders = [
-        role
-        for role, conn in connections.items()
-        if (side is None or role == side)
-        and conn.execute(
-            "SELECT 1 FROM replicator.conflict_log WHERE id = %s", (conflict_id,)
-        ).fetchone()
-    ]
-    if not holders:
-        raise ReplicatorError(f"no conflict {conflict_id} in the conflict log")
-    if len(holders) > 1:
-        labels = " and ".join(errorlog.label(config, role) for role in holders)
-        raise ReplicatorError(
-            f"conflict {conflict_id} exists on both {labels}: say which with --side left|right"
-        )
-    return holders[0]
+    return errorlog.locate_entry(connections, config, "conflict", conflict_id, side)
 
 
 def resolve(

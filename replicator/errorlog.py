@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import TupleRow
 
 from replicator import activity
@@ -80,18 +82,32 @@ def locate(
     side: Side | None,
 ) -> Side:
     """The database holding error ``error_id``."""
+    return locate_entry(connections, config, "error", error_id, side)
+
+
+def locate_entry(
+    connections: dict[Side, psycopg.Connection[TupleRow]],
+    config: Config,
+    kind: Literal["error", "conflict"],
+    entry_id: int,
+    side: Side | None,
+) -> Side:
+    """The database whose replicator.<kind>_log holds ``entry_id``: ids are per
+    database, so with two servers the DBA may have to say which (``side``)."""
+    query = sql.SQL("SELECT 1 FROM replicator.{} WHERE id = %s").format(
+        sql.Identifier(f"{kind}_log")
+    )
     holders = [
         role
         for role, conn in connections.items()
-        if (side is None or role == side)
-        and conn.execute("SELECT 1 FROM replicator.error_log WHERE id = %s", (error_id,)).fetchone()
+        if (side is None or role == side) and conn.execute(query, (entry_id,)).fetchone()
     ]
     if not holders:
-        raise ReplicatorError(f"no error {error_id} in the error log")
+        raise ReplicatorError(f"no {kind} {entry_id} in the {kind} log")
     if len(holders) > 1:
         labels = " and ".join(label(config, role) for role in holders)
         raise ReplicatorError(
-            f"error {error_id} exists on both {labels}: say which with --side left|right"
+            f"{kind} {entry_id} exists on both {labels}: say which with --side left|right"
         )
     return holders[0]
 

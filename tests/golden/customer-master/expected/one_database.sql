@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 17d8bf85873d7e88bec3259e421f155ca1e1f532a74d2f1bbf06bd8bff97bd15: 81 to create, 0 to replace, 0 to drop
+-- bundle e62523314c15589d7e6e38e4ed0328bd9bfe81a106c5134bf2b06949011ff5f9: 81 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -12278,7 +12278,7 @@ BEGIN
         VALUES ('companies', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN NULL END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(NULL AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -12305,7 +12305,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."name") IS DISTINCT FROM ("new"."dataareaid", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', 'c0189a49ccaac115f45f4acd5f66c5961614fc51fd6cd6be474f3f0b1c7c20bb', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', '988fc5c2be143e4806cdf702a716bf418118cae03932ba2c66dc831b1fd16d20', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -12426,7 +12426,7 @@ BEGIN
         VALUES ('companies', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN NULL END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(NULL AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -12453,7 +12453,7 @@ FOR EACH ROW
 WHEN (("old"."company_code", "old"."name") IS DISTINCT FROM ("new"."company_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', '382371ccdfaf317f54026bc08b36948c98a076bddf23ca7a80acf45e386cfee0', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', '1daf4974f542da5997f9dbe3e239e2862b5a62b394d793b0d84682278ce6159b', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -12574,7 +12574,7 @@ BEGIN
         VALUES ('contact_persons', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -12601,7 +12601,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account"))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', 'edd07cbe9dd258e7b4c2ddd9269da54836f78b018f6742e830694c68aaa96f79', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', 'b2bb8715da1513f7b092499406e5c33a70754d3ebe6c040ab25a2f69678a0ea0', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -12722,7 +12722,7 @@ BEGIN
         VALUES ('contact_persons', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -12749,7 +12749,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."contactpersonid", "old"."firstname", "old"."lastname", "old"."emailaddress1", "old"."parent_account_number") IS DISTINCT FROM ("new"."companyid", "new"."contactpersonid", "new"."firstname", "new"."lastname", "new"."emailaddress1", "new"."parent_account_number"))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', '3eab3751a79058d9f837c4173714af9fb22191e7b0752463b8485439c93c066a', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', '1c09f962ce0a8663161563c01122e3ea614214d6121431353cdddc716f61f8ae', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -12870,7 +12870,7 @@ BEGIN
         VALUES ('customer_groups', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -12897,7 +12897,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', 'd76cbbb7e499f06c88a19a51b9f7c1dc08b823a7e3c64b33cfe327c1fe1a1a78', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', 'c7c12b19dd43f5294d79d33d114ac4904186f4d6b2a07130f3feed294d61f295', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -13018,7 +13018,7 @@ BEGIN
         VALUES ('customer_groups', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -13045,7 +13045,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."group_code", "old"."name") IS DISTINCT FROM ("new"."companyid", "new"."group_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', '0832e997125bf4eb0dd8e9e8fc32940f72704408ff66bf9f7b3b0dc55492a29d', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', '93f9140e0ca383843aed1f742309b55b29a2a062430aa595d67d2ddf508301b7', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -13166,7 +13166,7 @@ BEGIN
         VALUES ('customer_payment_methods', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -13193,7 +13193,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type"))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', 'f1f92f4b2405cd1be1b41363a11fffb86ab639ac79ec5e9ecca75f754c2e34bb', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', '1668beb9c914f256677df56fd57825159cf54f64f9b19432497b3a4c53135c5c', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -13314,7 +13314,7 @@ BEGIN
         VALUES ('customer_payment_methods', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -13341,7 +13341,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."payment_type") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."payment_type"))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', '1db0ba5065d1d063ef3d7d13b4bd3ba5eaee484f275a36e3b7a2b0a463d60152', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', 'f97d6ee9e2dfb0e683d3e6f53dadb451c5cf37d75f7e31aa786ee6c86a77a479', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -13462,7 +13462,7 @@ BEGIN
         VALUES ('customers_person', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -13489,7 +13489,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', '44ce9cdd0bdba98267a193780745e104fe7baded94970dffa7ae00dbfd730241', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', 'b9ead45ec9aceab3ecbe92a1826eaa985a22081092bd65011fb9d383dbd2c552', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -13610,7 +13610,7 @@ BEGIN
         VALUES ('customers_person', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -13637,7 +13637,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."customer_number", "old"."firstname", "old"."middlename", "old"."lastname", "old"."emailaddress1", "old"."is_sellable") IS DISTINCT FROM ("new"."companyid", "new"."customer_number", "new"."firstname", "new"."middlename", "new"."lastname", "new"."emailaddress1", "new"."is_sellable"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', '4162cac325e993f5c59af45b2374fd6d899054763d126d64941db6693bf8a509', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', '97a35f56acc0c2b0feda899a58c14442ae33eca40eb012e9416a985f4bb1dcd8', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -13758,7 +13758,7 @@ BEGIN
         VALUES ('loyalty_cards', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN NULL END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(NULL AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -13785,7 +13785,7 @@ FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."blocked"))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', 'd57f776b2e43c3a6871edaca3113b82b6b6249b39657d0cf6b11f3ecb4b8d702', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', '2347e0c628780866b21ee4d34c8283c30b3755b51c4d6e212f415da0d351332e', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -13906,7 +13906,7 @@ BEGIN
         VALUES ('loyalty_cards', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN NULL END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(NULL AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -13933,7 +13933,7 @@ FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."is_blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."is_blocked"))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', '245b0f38391e39c69bbf95ca0130c041fddf52298de79f773088be804fc42016', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '0c44dae58f7e9d14d2b872eb41c0a8253a15a44a8dcb3f5cd84428d107a545f8', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14054,7 +14054,7 @@ BEGIN
         VALUES ('name_affixes', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN NULL END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(NULL AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -14081,7 +14081,7 @@ FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', '020107ffc98a2c910835feabe208196690262511deeeebe34bf744b66fdcf93e', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', '803f597961c9f82fcd8a80f55c1aeb3c1d9347344c7dc84a04cb447acea96c11', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14202,7 +14202,7 @@ BEGIN
         VALUES ('name_affixes', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN NULL END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(NULL AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -14229,7 +14229,7 @@ FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', '5dc450f4c36c65124c56075a052a69f6ccef22abd7e3accbc8ba9372fa55bdb0', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', 'eb953579ee70cd435afb00844fb19edf7a8c10fb6769f46ec6c5ccec1abaa801', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14350,7 +14350,7 @@ BEGIN
         VALUES ('payment_days', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -14377,7 +14377,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', '6887f11379ddd4551ecaacd3478b3b11712371eefc9eb67a4a42f00f587da4dc', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', '626f5f8901e25fd391fbe919dfcd4c5f91b367892b76250577e98ede74b88f9f', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14498,7 +14498,7 @@ BEGIN
         VALUES ('payment_days', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -14525,7 +14525,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', '739264642c5c22d7a3d39e6f6e349956fbc64231f6e0e5f8567286bd1e3a269b', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', '228fbaf12326713b937ce578f37a9c80849596713571003f109d386bb4a2fb08', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14648,8 +14648,8 @@ BEGIN
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
-       'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day_name") END) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
+       'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day_name") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -14676,7 +14676,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."week_day", "old"."day_of_month") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num", "new"."week_day", "new"."day_of_month"))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', '4dd46022eea239276499b418b1dfcf2e1184d0a6a9fc36bbe2e8ed4d128f19f6', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', '038b7243beb2f3685d233593385badefa637958887de32cde680ed7f7c39f70d', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14801,8 +14801,8 @@ BEGIN
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
        'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
-       'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "old"."paymentdayid" AND "p1"."companyid" = "old"."companyid")) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
+       'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "old"."paymentdayid" AND "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -14829,7 +14829,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentdayid", "old"."line_number", "old"."weekday", "old"."dayofmonth") IS DISTINCT FROM ("new"."companyid", "new"."paymentdayid", "new"."line_number", "new"."weekday", "new"."dayofmonth"))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', '33ff6a53844743f8264f4c5c6e98eba767b3e2fa4acea8604a878dce46d7624d', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', 'cd1a39981f9f74e8ce992ede3c103860e0b77a3161e79815bb33cb7462eb59b8', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14952,7 +14952,7 @@ BEGIN
         VALUES ('payment_schedules', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -14979,7 +14979,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', 'eeb140912ed82f71307c7f46e9a889bb722b6c60257b3b1910e1322f78162256', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', 'd7b524e57ca0e16d92a68bc1f496e13b61a8efa2082165d5dfec650d94dbb94a', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15100,7 +15100,7 @@ BEGIN
         VALUES ('payment_schedules', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -15127,7 +15127,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description", "new"."allocation"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', 'bab1b5246fcb4c0055a70fcd71bc5d2d0674f0167e4d4c43e3461b8337d95e6f', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', '8331d91df20484609131914bbcd4153dbfdd1cf80f396875d24cba18d8902578', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15250,8 +15250,8 @@ BEGIN
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
-       'paymentscheduleid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'schedule_name', "old"."schedule_name") END) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'schedule_name', "old"."schedule_name") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -15278,7 +15278,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."percent", "old"."due_months", "old"."due_days") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num", "new"."percent", "new"."due_months", "new"."due_days"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', '0bacc3bc1058d63aa31dd8ce52805537a82c5c5934bef2b6c04d16e7a90426f9', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', 'a592f57d8505f0585e82d2fa29cc91e5ba3d3906d68cc52e97c62c9b806c240f', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15403,8 +15403,8 @@ BEGIN
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
        'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
-       'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "old"."paymentscheduleid" AND "p1"."companyid" = "old"."companyid")) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
+       'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "old"."paymentscheduleid" AND "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -15431,7 +15431,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentscheduleid", "old"."line_number", "old"."percentage", "old"."months", "old"."days") IS DISTINCT FROM ("new"."companyid", "new"."paymentscheduleid", "new"."line_number", "new"."percentage", "new"."months", "new"."days"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', 'c0d92cc1973fd9fbad1c936de1ebf7666f0fc2b9cd4d5a2194dea589ab76ac92', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', '4a2552031ee256cfd8481c8fe99c6ea269dbd4d5b09d7858b17155f6097a18b9', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15558,9 +15558,9 @@ BEGIN
        'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."payment_schedule") END,
        'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'schedule_name', "old"."payment_schedule") END,
-       'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day") END) END);
+       'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -15587,7 +15587,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days", "old"."payment_schedule", "old"."payment_day") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days", "new"."payment_schedule", "new"."payment_day"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', 'f0d02135aadb20c6789a676cba187d4c8ac4a52c6e06264bc88ee11193e9ec64', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', 'dbb41271e611f147273810cbb4a062522bff7496e2fd928b339e3b6c42635bfb', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15716,9 +15716,9 @@ BEGIN
        'payment_schedule', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid"),
        'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
        'payment_schedule', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "old"."paymentscheduleid" AND "p1"."companyid" = "old"."companyid"),
-       'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "old"."paymentdayid" AND "p1"."companyid" = "old"."companyid")) END);
+       'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "old"."paymentdayid" AND "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -15745,7 +15745,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."due_days", "old"."paymentscheduleid", "old"."paymentdayid") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."due_days", "new"."paymentscheduleid", "new"."paymentdayid"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', '716bf85573f9f2dc038cca434f0806e36011a207d9331c59bc404a1f5d872bad', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', '841330730982c60aae1f7166743e034d6b14b8a245f4402bacb5397bcfa5472f', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15876,10 +15876,10 @@ BEGIN
        'paymenttermid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_term_id', "new"."payment_terms") END,
        'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
        'customergroupid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'customer_group', "old"."customer_group") END,
        'paymenttermid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_term_id', "old"."payment_terms") END,
-       'customerpaymentmethodid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_method', "old"."payment_method") END) END);
+       'customerpaymentmethodid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_method', "old"."payment_method") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -15906,7 +15906,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."payment_method", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."payment_method", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '5475e67655d6293b7bc4e13c74cc7b10bbccf1d8a4ae8061a24380492c5b6957', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', '945b8ad5588c1acc9f3ed2bee0866dda38487a8fab327e42902a0d58b8491b58', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16039,10 +16039,10 @@ BEGIN
        'payment_terms', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."payment_term" AS "p1" WHERE "p1"."paymenttermid" = "new"."paymenttermid" AND "p1"."companyid" = "new"."companyid"),
        'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "new"."customerpaymentmethodid" AND "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
        'customer_group', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'group_code', "p1"."group_code") FROM "cds"."customer_group" AS "p1" WHERE "p1"."customergroupid" = "old"."customergroupid" AND "p1"."companyid" = "old"."companyid"),
        'payment_terms', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."payment_term" AS "p1" WHERE "p1"."paymenttermid" = "old"."paymenttermid" AND "p1"."companyid" = "old"."companyid"),
-       'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "old"."customerpaymentmethodid" AND "p1"."companyid" = "old"."companyid")) END);
+       'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "old"."customerpaymentmethodid" AND "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -16069,7 +16069,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."accountnumber", "old"."name", "old"."customergroupid", "old"."paymenttermid", "old"."customerpaymentmethodid", "old"."emailaddress1", "old"."creditlimit", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."companyid", "new"."accountnumber", "new"."name", "new"."customergroupid", "new"."paymenttermid", "new"."customerpaymentmethodid", "new"."emailaddress1", "new"."creditlimit", "new"."credit_hold", "new"."relationship_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', 'bdc141e65c67d9726693269d58cb821ae99bb111545830d543f8742d67abdff8', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', '1a21e7464099b1caa2f5b4cb353ff2226bc02c71d337095bac8f6121d9d2c965', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16157,6 +16157,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('17d8bf85873d7e88bec3259e421f155ca1e1f532a74d2f1bbf06bd8bff97bd15');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e62523314c15589d7e6e38e4ed0328bd9bfe81a106c5134bf2b06949011ff5f9');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 17d8bf85873d: 81 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '17d8bf85873d7e88bec3259e421f155ca1e1f532a74d2f1bbf06bd8bff97bd15'));
+VALUES ('deploy', 'deployed bundle e62523314c15: 81 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e62523314c15589d7e6e38e4ed0328bd9bfe81a106c5134bf2b06949011ff5f9'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle bc3f06d4d691d63c08551aae66e7e0c1ccb3fbfbe41e59e27b6fdd960b5edb35: 42 to create, 0 to replace, 0 to drop
+-- bundle eb1e49727958ddf4480f32cdc1d0fd6c6200f499bfd3e9fbe1162f6ba25d880d: 42 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -6433,7 +6433,7 @@ BEGIN
         VALUES ('companies', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN NULL END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(NULL AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -6460,7 +6460,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."name") IS DISTINCT FROM ("new"."dataareaid", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', 'c0189a49ccaac115f45f4acd5f66c5961614fc51fd6cd6be474f3f0b1c7c20bb', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', '988fc5c2be143e4806cdf702a716bf418118cae03932ba2c66dc831b1fd16d20', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6581,7 +6581,7 @@ BEGIN
         VALUES ('contact_persons', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -6608,7 +6608,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account"))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', 'edd07cbe9dd258e7b4c2ddd9269da54836f78b018f6742e830694c68aaa96f79', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', 'b2bb8715da1513f7b092499406e5c33a70754d3ebe6c040ab25a2f69678a0ea0', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6729,7 +6729,7 @@ BEGIN
         VALUES ('customer_groups', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -6756,7 +6756,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', 'd76cbbb7e499f06c88a19a51b9f7c1dc08b823a7e3c64b33cfe327c1fe1a1a78', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', 'c7c12b19dd43f5294d79d33d114ac4904186f4d6b2a07130f3feed294d61f295', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6877,7 +6877,7 @@ BEGIN
         VALUES ('customer_payment_methods', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -6904,7 +6904,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type"))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', 'f1f92f4b2405cd1be1b41363a11fffb86ab639ac79ec5e9ecca75f754c2e34bb', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', '1668beb9c914f256677df56fd57825159cf54f64f9b19432497b3a4c53135c5c', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7025,7 +7025,7 @@ BEGIN
         VALUES ('customers_person', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7052,7 +7052,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', '44ce9cdd0bdba98267a193780745e104fe7baded94970dffa7ae00dbfd730241', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', 'b9ead45ec9aceab3ecbe92a1826eaa985a22081092bd65011fb9d383dbd2c552', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7173,7 +7173,7 @@ BEGIN
         VALUES ('loyalty_cards', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN NULL END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(NULL AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7200,7 +7200,7 @@ FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."blocked"))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', 'd57f776b2e43c3a6871edaca3113b82b6b6249b39657d0cf6b11f3ecb4b8d702', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', '2347e0c628780866b21ee4d34c8283c30b3755b51c4d6e212f415da0d351332e', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7321,7 +7321,7 @@ BEGIN
         VALUES ('name_affixes', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN NULL END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(NULL AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7348,7 +7348,7 @@ FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', '020107ffc98a2c910835feabe208196690262511deeeebe34bf744b66fdcf93e', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', '803f597961c9f82fcd8a80f55c1aeb3c1d9347344c7dc84a04cb447acea96c11', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7469,7 +7469,7 @@ BEGIN
         VALUES ('payment_days', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7496,7 +7496,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', '6887f11379ddd4551ecaacd3478b3b11712371eefc9eb67a4a42f00f587da4dc', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', '626f5f8901e25fd391fbe919dfcd4c5f91b367892b76250577e98ede74b88f9f', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7619,8 +7619,8 @@ BEGIN
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
-       'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day_name") END) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
+       'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day_name") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7647,7 +7647,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."week_day", "old"."day_of_month") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num", "new"."week_day", "new"."day_of_month"))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', '4dd46022eea239276499b418b1dfcf2e1184d0a6a9fc36bbe2e8ed4d128f19f6', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', '038b7243beb2f3685d233593385badefa637958887de32cde680ed7f7c39f70d', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7770,7 +7770,7 @@ BEGIN
         VALUES ('payment_schedules', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7797,7 +7797,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', 'eeb140912ed82f71307c7f46e9a889bb722b6c60257b3b1910e1322f78162256', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', 'd7b524e57ca0e16d92a68bc1f496e13b61a8efa2082165d5dfec650d94dbb94a', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7920,8 +7920,8 @@ BEGIN
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
-       'paymentscheduleid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'schedule_name', "old"."schedule_name") END) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'schedule_name', "old"."schedule_name") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7948,7 +7948,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."percent", "old"."due_months", "old"."due_days") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num", "new"."percent", "new"."due_months", "new"."due_days"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', '0bacc3bc1058d63aa31dd8ce52805537a82c5c5934bef2b6c04d16e7a90426f9', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', 'a592f57d8505f0585e82d2fa29cc91e5ba3d3906d68cc52e97c62c9b806c240f', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8075,9 +8075,9 @@ BEGIN
        'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."payment_schedule") END,
        'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'schedule_name', "old"."payment_schedule") END,
-       'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day") END) END);
+       'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -8104,7 +8104,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days", "old"."payment_schedule", "old"."payment_day") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days", "new"."payment_schedule", "new"."payment_day"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', 'f0d02135aadb20c6789a676cba187d4c8ac4a52c6e06264bc88ee11193e9ec64', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', 'dbb41271e611f147273810cbb4a062522bff7496e2fd928b339e3b6c42635bfb', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8235,10 +8235,10 @@ BEGIN
        'paymenttermid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_term_id', "new"."payment_terms") END,
        'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
        'customergroupid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'customer_group', "old"."customer_group") END,
        'paymenttermid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_term_id', "old"."payment_terms") END,
-       'customerpaymentmethodid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_method', "old"."payment_method") END) END);
+       'customerpaymentmethodid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_method', "old"."payment_method") END) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -8265,7 +8265,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."payment_method", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."payment_method", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '5475e67655d6293b7bc4e13c74cc7b10bbccf1d8a4ae8061a24380492c5b6957', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', '945b8ad5588c1acc9f3ed2bee0866dda38487a8fab327e42902a0d58b8491b58', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8353,6 +8353,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('bc3f06d4d691d63c08551aae66e7e0c1ccb3fbfbe41e59e27b6fdd960b5edb35');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('eb1e49727958ddf4480f32cdc1d0fd6c6200f499bfd3e9fbe1162f6ba25d880d');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle bc3f06d4d691: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'bc3f06d4d691d63c08551aae66e7e0c1ccb3fbfbe41e59e27b6fdd960b5edb35'));
+VALUES ('deploy', 'deployed bundle eb1e49727958: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'eb1e49727958ddf4480f32cdc1d0fd6c6200f499bfd3e9fbe1162f6ba25d880d'));

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle bc3f06d4d691d63c08551aae66e7e0c1ccb3fbfbe41e59e27b6fdd960b5edb35: 42 to create, 0 to replace, 0 to drop
+-- bundle eb1e49727958ddf4480f32cdc1d0fd6c6200f499bfd3e9fbe1162f6ba25d880d: 42 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -6473,7 +6473,7 @@ BEGIN
         VALUES ('companies', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN NULL END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(NULL AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -6500,7 +6500,7 @@ FOR EACH ROW
 WHEN (("old"."company_code", "old"."name") IS DISTINCT FROM ("new"."company_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', '382371ccdfaf317f54026bc08b36948c98a076bddf23ca7a80acf45e386cfee0', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', '1daf4974f542da5997f9dbe3e239e2862b5a62b394d793b0d84682278ce6159b', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6621,7 +6621,7 @@ BEGIN
         VALUES ('contact_persons', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -6648,7 +6648,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."contactpersonid", "old"."firstname", "old"."lastname", "old"."emailaddress1", "old"."parent_account_number") IS DISTINCT FROM ("new"."companyid", "new"."contactpersonid", "new"."firstname", "new"."lastname", "new"."emailaddress1", "new"."parent_account_number"))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', '3eab3751a79058d9f837c4173714af9fb22191e7b0752463b8485439c93c066a', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', '1c09f962ce0a8663161563c01122e3ea614214d6121431353cdddc716f61f8ae', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6769,7 +6769,7 @@ BEGIN
         VALUES ('customer_groups', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -6796,7 +6796,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."group_code", "old"."name") IS DISTINCT FROM ("new"."companyid", "new"."group_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', '0832e997125bf4eb0dd8e9e8fc32940f72704408ff66bf9f7b3b0dc55492a29d', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', '93f9140e0ca383843aed1f742309b55b29a2a062430aa595d67d2ddf508301b7', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6917,7 +6917,7 @@ BEGIN
         VALUES ('customer_payment_methods', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -6944,7 +6944,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."payment_type") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."payment_type"))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', '1db0ba5065d1d063ef3d7d13b4bd3ba5eaee484f275a36e3b7a2b0a463d60152', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', 'f97d6ee9e2dfb0e683d3e6f53dadb451c5cf37d75f7e31aa786ee6c86a77a479', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7065,7 +7065,7 @@ BEGIN
         VALUES ('customers_person', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7092,7 +7092,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."customer_number", "old"."firstname", "old"."middlename", "old"."lastname", "old"."emailaddress1", "old"."is_sellable") IS DISTINCT FROM ("new"."companyid", "new"."customer_number", "new"."firstname", "new"."middlename", "new"."lastname", "new"."emailaddress1", "new"."is_sellable"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', '4162cac325e993f5c59af45b2374fd6d899054763d126d64941db6693bf8a509', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', '97a35f56acc0c2b0feda899a58c14442ae33eca40eb012e9416a985f4bb1dcd8', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7213,7 +7213,7 @@ BEGIN
         VALUES ('loyalty_cards', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN NULL END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(NULL AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7240,7 +7240,7 @@ FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."is_blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."is_blocked"))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', '245b0f38391e39c69bbf95ca0130c041fddf52298de79f773088be804fc42016', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '0c44dae58f7e9d14d2b872eb41c0a8253a15a44a8dcb3f5cd84428d107a545f8', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7361,7 +7361,7 @@ BEGIN
         VALUES ('name_affixes', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN NULL END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(NULL AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7388,7 +7388,7 @@ FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', '5dc450f4c36c65124c56075a052a69f6ccef22abd7e3accbc8ba9372fa55bdb0', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', 'eb953579ee70cd435afb00844fb19edf7a8c10fb6769f46ec6c5ccec1abaa801', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7509,7 +7509,7 @@ BEGIN
         VALUES ('payment_days', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7536,7 +7536,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', '739264642c5c22d7a3d39e6f6e349956fbc64231f6e0e5f8567286bd1e3a269b', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', '228fbaf12326713b937ce578f37a9c80849596713571003f109d386bb4a2fb08', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7659,8 +7659,8 @@ BEGIN
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
        'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
-       'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "old"."paymentdayid" AND "p1"."companyid" = "old"."companyid")) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
+       'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "old"."paymentdayid" AND "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7687,7 +7687,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentdayid", "old"."line_number", "old"."weekday", "old"."dayofmonth") IS DISTINCT FROM ("new"."companyid", "new"."paymentdayid", "new"."line_number", "new"."weekday", "new"."dayofmonth"))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', '33ff6a53844743f8264f4c5c6e98eba767b3e2fa4acea8604a878dce46d7624d', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', 'cd1a39981f9f74e8ce992ede3c103860e0b77a3161e79815bb33cb7462eb59b8', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7810,7 +7810,7 @@ BEGIN
         VALUES ('payment_schedules', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7837,7 +7837,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description", "new"."allocation"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', 'bab1b5246fcb4c0055a70fcd71bc5d2d0674f0167e4d4c43e3461b8337d95e6f', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', '8331d91df20484609131914bbcd4153dbfdd1cf80f396875d24cba18d8902578', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7960,8 +7960,8 @@ BEGIN
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
        'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
-       'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "old"."paymentscheduleid" AND "p1"."companyid" = "old"."companyid")) END);
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
+       'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "old"."paymentscheduleid" AND "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7988,7 +7988,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentscheduleid", "old"."line_number", "old"."percentage", "old"."months", "old"."days") IS DISTINCT FROM ("new"."companyid", "new"."paymentscheduleid", "new"."line_number", "new"."percentage", "new"."months", "new"."days"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', 'c0d92cc1973fd9fbad1c936de1ebf7666f0fc2b9cd4d5a2194dea589ab76ac92', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', '4a2552031ee256cfd8481c8fe99c6ea269dbd4d5b09d7858b17155f6097a18b9', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8115,9 +8115,9 @@ BEGIN
        'payment_schedule', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid"),
        'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
        'payment_schedule', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "old"."paymentscheduleid" AND "p1"."companyid" = "old"."companyid"),
-       'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "old"."paymentdayid" AND "p1"."companyid" = "old"."companyid")) END);
+       'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "old"."paymentdayid" AND "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -8144,7 +8144,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."due_days", "old"."paymentscheduleid", "old"."paymentdayid") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."due_days", "new"."paymentscheduleid", "new"."paymentdayid"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', '716bf85573f9f2dc038cca434f0806e36011a207d9331c59bc404a1f5d872bad', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', '841330730982c60aae1f7166743e034d6b14b8a245f4402bacb5397bcfa5472f', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8275,10 +8275,10 @@ BEGIN
        'payment_terms', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."payment_term" AS "p1" WHERE "p1"."paymenttermid" = "new"."paymenttermid" AND "p1"."companyid" = "new"."companyid"),
        'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "new"."customerpaymentmethodid" AND "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
+                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
        'customer_group', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'group_code', "p1"."group_code") FROM "cds"."customer_group" AS "p1" WHERE "p1"."customergroupid" = "old"."customergroupid" AND "p1"."companyid" = "old"."companyid"),
        'payment_terms', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."payment_term" AS "p1" WHERE "p1"."paymenttermid" = "old"."paymenttermid" AND "p1"."companyid" = "old"."companyid"),
-       'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "old"."customerpaymentmethodid" AND "p1"."companyid" = "old"."companyid")) END);
+       'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "old"."customerpaymentmethodid" AND "p1"."companyid" = "old"."companyid")) AS jsonb) END);
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -8305,7 +8305,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."accountnumber", "old"."name", "old"."customergroupid", "old"."paymenttermid", "old"."customerpaymentmethodid", "old"."emailaddress1", "old"."creditlimit", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."companyid", "new"."accountnumber", "new"."name", "new"."customergroupid", "new"."paymenttermid", "new"."customerpaymentmethodid", "new"."emailaddress1", "new"."creditlimit", "new"."credit_hold", "new"."relationship_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', 'bdc141e65c67d9726693269d58cb821ae99bb111545830d543f8742d67abdff8', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', '1a21e7464099b1caa2f5b4cb353ff2226bc02c71d337095bac8f6121d9d2c965', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8393,6 +8393,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('bc3f06d4d691d63c08551aae66e7e0c1ccb3fbfbe41e59e27b6fdd960b5edb35');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('eb1e49727958ddf4480f32cdc1d0fd6c6200f499bfd3e9fbe1162f6ba25d880d');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle bc3f06d4d691: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'bc3f06d4d691d63c08551aae66e7e0c1ccb3fbfbe41e59e27b6fdd960b5edb35'));
+VALUES ('deploy', 'deployed bundle eb1e49727958: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'eb1e49727958ddf4480f32cdc1d0fd6c6200f499bfd3e9fbe1162f6ba25d880d'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 06c55a95edcf5df1cf02776a3e39bda6227f81a8cd66214f90defaa71dfbe98c: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle f39f72dd1cee89136e3f462722fd53033b97062f8c6b5629e9a7a9e991c6bb61: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -8231,6 +8231,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('06c55a95edcf5df1cf02776a3e39bda6227f81a8cd66214f90defaa71dfbe98c');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('f39f72dd1cee89136e3f462722fd53033b97062f8c6b5629e9a7a9e991c6bb61');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 06c55a95edcf: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '06c55a95edcf5df1cf02776a3e39bda6227f81a8cd66214f90defaa71dfbe98c'));
+VALUES ('deploy', 'deployed bundle f39f72dd1cee: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'f39f72dd1cee89136e3f462722fd53033b97062f8c6b5629e9a7a9e991c6bb61'));

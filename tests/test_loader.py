@@ -35,8 +35,8 @@ CASES = [
     ),
     pytest.param(
         one_map(GOOD_KEY, 'drection = "both"'),
-        "maps/a.toml: map 'm': unknown key 'drection' (known: direction, field, left, left_filter,"
-        " mark, master, mode, name, on_delete, on_truncate, requires, right, right_filter)",
+        "maps/a.toml: map 'm': unknown key 'drection' (known: conflict, direction, field, left,"
+        " left_filter, mark, master, mode, name, on_delete, on_truncate, requires, right, right_filter)",
         id="misspelt map key",
     ),
     pytest.param(

@@ -399,16 +399,16 @@ def test_the_fix_the_message_names_makes_the_map_valid(fresh: Callable[..., Proj
 
 
 @pytest.mark.parametrize(
-    ("left", "extra"),
+    ("left", "direction"),
     [
-        pytest.param("trigger", "", id="trigger capture on both sides"),
-        pytest.param("wal", 'direction = "to_left"', id="the WAL side only receives"),
+        pytest.param("trigger", "both", id="trigger capture on both sides"),
+        pytest.param("wal", "to_left", id="the WAL side only receives"),
     ],
 )
 def test_tables_that_wal_capture_does_not_read_are_not_checked(
-    fresh: Callable[..., Project], left: str, extra: str
+    fresh: Callable[..., Project], left: str, direction: str
 ) -> None:
-    project = fresh(left=left, extra=extra)
+    project = fresh(left=left, direction=direction)
     run_sql(project, "ALTER TABLE erp.item REPLICA IDENTITY NOTHING")
     run_sql(project, "ALTER TABLE crm.item REPLICA IDENTITY NOTHING")
     assert validate_problems(project) == []

@@ -406,7 +406,7 @@ class JudgedField:
     policy: Sql
     new: Sql  # the value the change brings (over the image row s)
     base: Sql  # the value the row had when it last crossed (over the base row b)
-    wins: Sql  # whether the incoming value wins a clash
+    take: Sql  # whether the incoming value is written (over the verdicts of decided)
     manual: bool
     updated: Sql  # what an update sets the column to when the incoming value is taken
     index: int
@@ -446,7 +446,15 @@ def _judged_fields(
                 policy=literal(policy),
                 new=new,
                 base=base,
-                wins=_wins_sql(policy, from_side, Sql("j.newer")),
+                take=(
+                    # newest_wins decides whole rows: the newer version, field merge aside.
+                    Sql("NOT j.conflict OR j.newer")
+                    if policy == "newest_wins"
+                    else Sql(
+                        f"NOT j.{ident(f'tc_{index}')} OR (j.{ident(f'x_{index}')}"
+                        f" AND {_wins_sql(policy, from_side, Sql('j.newer'))})"
+                    )
+                ),
                 manual=policy == "manual",
                 updated=_updated_sql(
                     field, ident("j", f"n_{index}"), ident("j", f"c_{index}"), to_side
@@ -463,17 +471,20 @@ def _any(conditions: list[Sql]) -> Sql:
 
 
 def _upsert_outcome(judged: list[JudgedField]) -> Sql:
-    """What a conflict over an upsert came to: merged when no field clashed (or the
-    clashes went both ways), else whichever side took every clash."""
-    clashes = _any([Sql(f"j.{f.alias('x')}") for f in judged])
-    lost = _any([Sql(f"(j.{f.alias('x')} AND NOT j.{f.alias('take')})") for f in judged])
-    won = _any([Sql(f"(j.{f.alias('x')} AND j.{f.alias('take')})") for f in judged])
+    """What a conflict over an upsert came to: took_incoming when no edit made here
+    survived, kept_local when nothing the change brought was written, else merged."""
+    kept = _any([Sql(f"(j.{f.alias('tc')} AND NOT j.{f.alias('take')})") for f in judged])
+    brought = _any(
+        [
+            Sql(f"(j.{f.alias('take')} AND j.{f.alias('c')} IS DISTINCT FROM j.{f.alias('n')})")
+            for f in judged
+        ]
+    )
     return Sql(
         "CASE WHEN j.waiting THEN 'waiting'"
         " WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END"
-        f" WHEN NOT {clashes} THEN 'merged'"
-        f" WHEN NOT {lost} THEN 'took_incoming'"
-        f" WHEN NOT {won} THEN 'kept_local'"
+        f" WHEN NOT {kept} THEN 'took_incoming'"
+        f" WHEN NOT {brought} THEN 'kept_local'"
         " ELSE 'merged' END"
     )
 

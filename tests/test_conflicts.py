@@ -179,6 +179,21 @@ def test_newest_wins_takes_the_later_commit_on_both_sides(make) -> None:  # type
     assert len(conflicts(project)) == 4
 
 
+def test_newest_wins_takes_the_newer_row_whole(make) -> None:  # type: ignore[no-untyped-def]
+    project = make("newest_wins")
+    seeded(project, "('A', 'anvil', 10)")
+    run(project.left_url, "UPDATE erp.items SET name = 'older ERP'")
+    run(project.right_url, "UPDATE crm.items SET price = 12")
+    project.drain()
+    # One clock per row: the CRM's newer row wins, the ERP's older edit of another field too.
+    left, right = both(project)
+    assert left == right == [("A", "anvil", "12.00")]
+    assert {(d, o) for d, _, o, _ in conflicts(project)} == {
+        ("to_left", "took_incoming"),
+        ("to_right", "kept_local"),
+    }
+
+
 def test_a_field_can_declare_its_own_policy(make) -> None:  # type: ignore[no-untyped-def]
     project = make("left_wins", price="right_wins")
     seeded(project, "('A', 'anvil', 10)")
@@ -332,5 +347,22 @@ def test_an_unknown_policy_is_refused_naming_the_file_map_and_field(
     ) in done.stderr
     assert (
         "maps/items.toml: map 'items': field 'price': conflict must be one of left_wins,"
-        " right_wins, newest_wins, manual (got 'loudest')"
+        " right_wins, manual (got 'loudest')"
+    ) in done.stderr
+
+
+def test_a_newest_wins_map_takes_no_field_policies(
+    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[[ThrowawayServer], str]
+) -> None:
+    url = fresh_db(pg)
+    project = items(tmp_path, (url, url), "trigger", None)
+    project.write_map(
+        "items.toml",
+        ITEMS_MAP.format(policy='conflict = "newest_wins"', price_policy='conflict = "left_wins"'),
+    )
+    done = cli(project, "validate")
+    assert done.returncode == 1
+    assert (
+        "maps/items.toml: map 'items': field 'price': conflict = \"newest_wins\" decides whole"
+        " rows: a field cannot have a policy of its own"
     ) in done.stderr

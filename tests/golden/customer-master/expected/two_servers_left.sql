@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle eb1e49727958ddf4480f32cdc1d0fd6c6200f499bfd3e9fbe1162f6ba25d880d: 42 to create, 0 to replace, 0 to drop
+-- bundle 4f3cabbdc165f3010ad99c006ba6354e9f03c0128d27a4a4cff87a0a44dc0651: 42 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -746,7 +746,7 @@ WITH latest AS (
     SELECT 'companies', 'to_left', j.id, j.op, jsonb_build_object('company_code', j.image->'company_code'), jsonb_build_object('dataareaid', j."k_1"),
            j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
            jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -847,7 +847,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '1d162d9c32bd6c1eb6733516b8520877b2cf905cf00d4c38ed67c00eab5f4161', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', '6b675e07859084703a426e61fdaf3288afd392d9aa173c6252880a24bd9148b2', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1154,7 +1154,7 @@ WITH latest AS (
                'last_name', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'email', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'customer_account', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2" OR j."x_3" OR j."x_4") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2") OR (j."x_3" AND NOT j."take_3") OR (j."x_4" AND NOT j."take_4")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2") OR (j."x_3" AND j."take_3") OR (j."x_4" AND j."take_4")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -1262,7 +1262,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'd8c12f50f1702711816f4a628383413500f5d6348a92844f95f14d62983fc55f', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '636fd66dadbe557931981a2e79536ddf42060596bb028cd56f182598c1aafb43', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1529,7 +1529,7 @@ WITH latest AS (
     SELECT 'customer_groups', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'group_code', j.image->'group_code'), jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2"),
            j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
            jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -1631,7 +1631,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'd203523493e38331b18efe063bbd3d8868567aa88bf4f5bfefd70755fa174fb3', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'e5b0c0388360c50061f085f5b4aced4b44a72765e9f1a893baa0009b3ee3a2d6', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1916,7 +1916,7 @@ WITH latest AS (
            j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
            jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'payment_type', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -2020,7 +2020,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'c74d8113ec8ae7f2058e857c8be037992390cce0d98627128a1628442f6a2375', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'ffbef36e0774ae86426e887c3d1fdf559bde828004a6e86ebab0f3ff66a33aa2', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2327,7 +2327,7 @@ WITH latest AS (
            jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'email', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'party_type', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2" OR j."x_3") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2") OR (j."x_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2") OR (j."x_3" AND j."take_3")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -2433,7 +2433,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'a862ffa7bd61e6ea4f3aab9f7e1005cc934d4c4f2e356e906be2e6dae005cc76', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '4738c130bf06c754358ed46e55c1121c8d5dba73fd0ef65ff558d38aef2aa910', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2691,7 +2691,7 @@ WITH latest AS (
            jsonb_strip_nulls(jsonb_build_object('tier', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'issued_on', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'blocked', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2" OR j."x_3") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2") OR (j."x_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2") OR (j."x_3" AND j."take_3")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -2796,7 +2796,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'c2eef6c3bb1d1e98e07d6fda7e080d363b53a3a35820e114ca652a6d5da02f8b', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '0c2c49b83aad219aeb359b21d7c2edf5a9d0426f1ee60a8719618b519755049b', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3012,7 +3012,7 @@ WITH latest AS (
     SELECT 'name_affixes', 'to_left', j.id, j.op, jsonb_build_object('affix', j.image->'affix', 'affix_type', j.image->'affix_type'), jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2"),
            j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
            jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -3114,7 +3114,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '16e09b5fd1d6dc1d39337e372cb061f66e60ca95450d708605fc6d7632979d09', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'ec964e60a2588ad7a1e2d6dc12644c43c05b30d1adb12a56ad76ad04f9735bec', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3367,7 +3367,7 @@ WITH latest AS (
     SELECT 'payment_days', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'name', j.image->'name'), jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2"),
            j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
            jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -3469,7 +3469,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'c723b864b3df45bbd99b02e7636f2f73311bf369045ca81719b8c55e119fa111', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'e0dfe7f64fc07ceb353066edb515674005d847d9ab5e23dc6f3953245d68706c', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3766,7 +3766,7 @@ WITH latest AS (
            j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
            jsonb_strip_nulls(jsonb_build_object('week_day', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'day_of_month', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -3871,7 +3871,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '588b602ad0bdf0e5f228d3cd908786fdc581b34f14f9b3a2f5a0ddcd696f6180', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '69996e61086477ee58cea06d68304400b34ac157ebb22e1ac80ade82b2cb2a8b', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4156,7 +4156,7 @@ WITH latest AS (
            j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
            jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'allocation', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -4260,7 +4260,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'abac5f7d5eac551c5decb399440797b495812a3bb795045508c50bc56ca1f921', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'a9923ad4ddea0df48db20ee78d6e64e93ee482780b9bc1f4b9b5b5dbe3db42e9', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4575,7 +4575,7 @@ WITH latest AS (
            jsonb_strip_nulls(jsonb_build_object('percent', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'due_months', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'due_days', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2" OR j."x_3") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2") OR (j."x_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2") OR (j."x_3" AND j."take_3")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -4682,7 +4682,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '48e1527cac19d80877ce5c71b0bacaa7e1d67b6c748132cdbd5e35c7661912ea', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'd020a5c21df683435854af2956debf7c1fd793b6cb736536e4d842f880241781', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5011,7 +5011,7 @@ WITH latest AS (
                'net_days', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'payment_schedule', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'payment_day', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2" OR j."x_3" OR j."x_4") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2") OR (j."x_3" AND NOT j."take_3") OR (j."x_4" AND NOT j."take_4")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2") OR (j."x_3" AND j."take_3") OR (j."x_4" AND j."take_4")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -5119,7 +5119,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'af109c3bd91bd35f53945feb5f82e4adec9da81c83b85c68f7f855b3f815fc59', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '196d84aca2cf18fdf7941cbce0ccd6f34defe78bf0f40e09a1e194e854bb1cb8', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5520,7 +5520,7 @@ WITH latest AS (
                'credit_limit', CASE WHEN j."x_6" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_6" THEN 'incoming' ELSE 'local' END) WHEN j."tc_6" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'blocked', CASE WHEN j."x_7" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_7" THEN 'incoming' ELSE 'local' END) WHEN j."tc_7" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'party_type', CASE WHEN j."x_8" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_8" THEN 'incoming' ELSE 'local' END) WHEN j."tc_8" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" OR j."x_5" OR j."x_6" OR j."x_7" OR j."x_8") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2") OR (j."x_3" AND NOT j."take_3") OR (j."x_4" AND NOT j."take_4") OR (j."x_5" AND NOT j."take_5") OR (j."x_6" AND NOT j."take_6") OR (j."x_7" AND NOT j."take_7") OR (j."x_8" AND NOT j."take_8")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2") OR (j."x_3" AND j."take_3") OR (j."x_4" AND j."take_4") OR (j."x_5" AND j."take_5") OR (j."x_6" AND j."take_6") OR (j."x_7" AND j."take_7") OR (j."x_8" AND j."take_8")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4") OR (j."tc_5" AND NOT j."take_5") OR (j."tc_6" AND NOT j."take_6") OR (j."tc_7" AND NOT j."take_7") OR (j."tc_8" AND NOT j."take_8")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4") OR (j."take_5" AND j."c_5" IS DISTINCT FROM j."n_5") OR (j."take_6" AND j."c_6" IS DISTINCT FROM j."n_6") OR (j."take_7" AND j."c_7" IS DISTINCT FROM j."n_7") OR (j."take_8" AND j."c_8" IS DISTINCT FROM j."n_8")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -5636,7 +5636,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'ba7a0ef45e5adab76b71f98e4573f26339c1181782772ad994989e7216f3e3ad', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'bda9fbbaf02bd0e3fa5f4fde1c46e08b52c9dbf81c5a39b12cfba7780c709ef8', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8353,6 +8353,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('eb1e49727958ddf4480f32cdc1d0fd6c6200f499bfd3e9fbe1162f6ba25d880d');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('4f3cabbdc165f3010ad99c006ba6354e9f03c0128d27a4a4cff87a0a44dc0651');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle eb1e49727958: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'eb1e49727958ddf4480f32cdc1d0fd6c6200f499bfd3e9fbe1162f6ba25d880d'));
+VALUES ('deploy', 'deployed bundle 4f3cabbdc165: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '4f3cabbdc165f3010ad99c006ba6354e9f03c0128d27a4a4cff87a0a44dc0651'));

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle eb1e49727958ddf4480f32cdc1d0fd6c6200f499bfd3e9fbe1162f6ba25d880d: 42 to create, 0 to replace, 0 to drop
+-- bundle 4f3cabbdc165f3010ad99c006ba6354e9f03c0128d27a4a4cff87a0a44dc0651: 42 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -746,7 +746,7 @@ WITH latest AS (
     SELECT 'companies', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid'), jsonb_build_object('company_code', j."k_1"),
            j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
            jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -847,7 +847,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'b260c68c8465f04e08ce3b402eb983f8986bb2037e7d89c5c9e44ca6503827e1', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', 'c3ab501fc8dfcd9a7b5eb9afdb1aa99be0b8b5e60fa665b803c1873040f2bddf', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1168,7 +1168,7 @@ WITH latest AS (
                'email', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'customer_account', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'is_sellable', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_5" THEN 'incoming' ELSE 'local' END) WHEN j."tc_5" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" OR j."x_5") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2") OR (j."x_3" AND NOT j."take_3") OR (j."x_4" AND NOT j."take_4") OR (j."x_5" AND NOT j."take_5")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2") OR (j."x_3" AND j."take_3") OR (j."x_4" AND j."take_4") OR (j."x_5" AND j."take_5")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4") OR (j."tc_5" AND NOT j."take_5")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4") OR (j."take_5" AND j."c_5" IS DISTINCT FROM j."n_5")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -1278,7 +1278,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '1ab0e691251df611c090d80576d7ce228b23155e10b9021f210613430c102783', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '198bc74a93745755bec8361cb31278120ddfadd031315e6bf6bf8f48d89bffbd', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1545,7 +1545,7 @@ WITH latest AS (
     SELECT 'customer_groups', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'customer_group', j.image->'customer_group'), jsonb_build_object('companyid', j."k_1", 'group_code', j."k_2"),
            j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
            jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -1647,7 +1647,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'bf74433d939cc4967d87a3ac05842d646cca133c9dc42c478e9e1138087812dc', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', 'c3c7e11e433242c8ef2c93358b075f8ff3f3bfc094deaa1a615481cfa977b103', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1932,7 +1932,7 @@ WITH latest AS (
            j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
            jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'payment_type', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -2036,7 +2036,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '4f79aab6517660205a33d551bb8854b81ba0edc5e35bf4013637294000fdcdd2', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '15a0c0f02dfee3ad0e5c7ad9ed6397065f98140e4a4391155145f036a3fde158', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2363,7 +2363,7 @@ WITH latest AS (
                'lastname', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'email', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'is_sellable', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_5" THEN 'incoming' ELSE 'local' END) WHEN j."tc_5" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" OR j."x_5") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2") OR (j."x_3" AND NOT j."take_3") OR (j."x_4" AND NOT j."take_4") OR (j."x_5" AND NOT j."take_5")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2") OR (j."x_3" AND j."take_3") OR (j."x_4" AND j."take_4") OR (j."x_5" AND j."take_5")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4") OR (j."tc_5" AND NOT j."take_5")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4") OR (j."take_5" AND j."c_5" IS DISTINCT FROM j."n_5")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -2473,7 +2473,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'd3668ed3dfc32571e5d942df4f8193364dfcbdb26701ebc40eac180b3b1a15a2', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '5c1ff581d8e2cd69ea2852d2859b4bd99e1091e9a9dd6b72d7f7faafb2deba87', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2731,7 +2731,7 @@ WITH latest AS (
            jsonb_strip_nulls(jsonb_build_object('tier', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'issued_on', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'blocked', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2" OR j."x_3") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2") OR (j."x_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2") OR (j."x_3" AND j."take_3")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -2836,7 +2836,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '56a47c75167ecdd6fed9a484f599754c29712a7f1b9def9c0c96db07e9032245', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'b40b2f2d8a626cc5fc4a373b9b439bc4fdca6c74932ff1a267a82f1ccddf9cfc', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3052,7 +3052,7 @@ WITH latest AS (
     SELECT 'name_affixes', 'to_right', j.id, j.op, jsonb_build_object('affix', j.image->'affix', 'affix_type', j.image->'affix_type'), jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2"),
            j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
            jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -3154,7 +3154,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '30fb8f460e9a8fa762f5317a8fc79306f5b8c8b4a6a01cf2bde0c344ae7729e2', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '751a76b39580b367d91334762b5c8c69e9a3e2ec7b3d90f62956ab56dae44a09', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3407,7 +3407,7 @@ WITH latest AS (
     SELECT 'payment_days', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'payment_day_name', j.image->'payment_day_name'), jsonb_build_object('companyid', j."k_1", 'name', j."k_2"),
            j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
            jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -3509,7 +3509,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '099bdcd4281bcb68529139464055ff56ab97394022a9ecf723bfb4d4bd5c732d', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'f7ddca306ed27b850d4be7dbda841cb4a780746ca20efc2da81d4c10b0646938', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3806,7 +3806,7 @@ WITH latest AS (
            j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
            jsonb_strip_nulls(jsonb_build_object('week_day', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'day_of_month', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -3911,7 +3911,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'bbd9977554ba01cc54928fa8d82488c0051468be212f0ccf20aa272ff7de2c80', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'a8fa294cca30ca1eb6423f15600f6224e838296919bc566ab363534010e9b738', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4196,7 +4196,7 @@ WITH latest AS (
            j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
            jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'allocation', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -4300,7 +4300,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'fc35a559eb1e512683ee8f0c3c724727cdec1e8d47a5c611d30d77d2375a5da9', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'd180b7efce339515d7033cbd6c1f59eea3f83f22ba43bb30f860522bf6202616', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4615,7 +4615,7 @@ WITH latest AS (
            jsonb_strip_nulls(jsonb_build_object('percent', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'due_months', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'due_days', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2" OR j."x_3") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2") OR (j."x_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2") OR (j."x_3" AND j."take_3")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -4722,7 +4722,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '1a9274fc15af2a66f209df0c5ea4419babbf20023371d430b40510f825dc8fda', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'ebf02b6f1b0b0f944d54962e37fa4f737c53f8e795e8b7193969464e4c8607b9', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5051,7 +5051,7 @@ WITH latest AS (
                'net_days', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'payment_schedule', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'payment_day', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2" OR j."x_3" OR j."x_4") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2") OR (j."x_3" AND NOT j."take_3") OR (j."x_4" AND NOT j."take_4")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2") OR (j."x_3" AND j."take_3") OR (j."x_4" AND j."take_4")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -5159,7 +5159,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '0c4a996d8e0aec0a714ab24d2e4d3eccb89f46075f0b231610742ef1201ee0f0', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'd5b1f047b0ebd0d67d7d4022c96a05e4d004fa12c323e6f456bee1acb9998744', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5560,7 +5560,7 @@ WITH latest AS (
                'credit_limit', CASE WHEN j."x_6" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_6" THEN 'incoming' ELSE 'local' END) WHEN j."tc_6" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'blocked', CASE WHEN j."x_7" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_7" THEN 'incoming' ELSE 'local' END) WHEN j."tc_7" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
                'relationship_type', CASE WHEN j."x_8" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_8" THEN 'incoming' ELSE 'local' END) WHEN j."tc_8" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT (j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" OR j."x_5" OR j."x_6" OR j."x_7" OR j."x_8") THEN 'merged' WHEN NOT ((j."x_1" AND NOT j."take_1") OR (j."x_2" AND NOT j."take_2") OR (j."x_3" AND NOT j."take_3") OR (j."x_4" AND NOT j."take_4") OR (j."x_5" AND NOT j."take_5") OR (j."x_6" AND NOT j."take_6") OR (j."x_7" AND NOT j."take_7") OR (j."x_8" AND NOT j."take_8")) THEN 'took_incoming' WHEN NOT ((j."x_1" AND j."take_1") OR (j."x_2" AND j."take_2") OR (j."x_3" AND j."take_3") OR (j."x_4" AND j."take_4") OR (j."x_5" AND j."take_5") OR (j."x_6" AND j."take_6") OR (j."x_7" AND j."take_7") OR (j."x_8" AND j."take_8")) THEN 'kept_local' ELSE 'merged' END
+           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4") OR (j."tc_5" AND NOT j."take_5") OR (j."tc_6" AND NOT j."take_6") OR (j."tc_7" AND NOT j."take_7") OR (j."tc_8" AND NOT j."take_8")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4") OR (j."take_5" AND j."c_5" IS DISTINCT FROM j."n_5") OR (j."take_6" AND j."c_6" IS DISTINCT FROM j."n_6") OR (j."take_7" AND j."c_7" IS DISTINCT FROM j."n_7") OR (j."take_8" AND j."c_8" IS DISTINCT FROM j."n_8")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
      WHERE j.conflict
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
@@ -5676,7 +5676,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '3abb3e513ee2795f480ecfe24f05a662a1d8897a4524f544c2b8fb13247b1bfc', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '7e997840067940c466c0b9b02657c860d3b0b084a8b8c687e9aecc4d27835b83', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8393,6 +8393,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('eb1e49727958ddf4480f32cdc1d0fd6c6200f499bfd3e9fbe1162f6ba25d880d');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('4f3cabbdc165f3010ad99c006ba6354e9f03c0128d27a4a4cff87a0a44dc0651');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle eb1e49727958: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'eb1e49727958ddf4480f32cdc1d0fd6c6200f499bfd3e9fbe1162f6ba25d880d'));
+VALUES ('deploy', 'deployed bundle 4f3cabbdc165: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '4f3cabbdc165f3010ad99c006ba6354e9f03c0128d27a4a4cff87a0a44dc0651'));

@@ -29,6 +29,7 @@ from replicator.model import (
     Side,
     TableMap,
     lookup_scope,
+    other_direction,
     source_of,
     target_of,
 )
@@ -656,8 +657,10 @@ def _apply_artifact(
         # A change meets a row deleted here: does it bring the row back? A delete meets
         # a row changed here: does it go? newest_wins keeps the row (the replicator keeps
         # no tombstones, so a delete's time is not known where the row is gone).
-        "revives": _wins_sql(table_map.conflict_policy, from_side, Sql("true")),
-        "deletes": _wins_sql(table_map.conflict_policy, from_side, Sql("false")),
+        "revives": _wins_sql(table_map.conflict_policy, from_side, Sql("j.newer_than_delete")),
+        "deletes": _wins_sql(table_map.conflict_policy, from_side, Sql("j.newer")),
+        "tombstone": control_function("tombstone"),
+        "other_direction": literal(other_direction(direction)),
         "source_is_left": literal(from_side == "left"),
         "on_delete": Sql(table_map.on_delete),
         "on_truncate": Sql(table_map.on_truncate),
@@ -756,7 +759,7 @@ def _capture_artifact(
         "new_watched": sql_join([ident("new", n) for n in source_columns]),
         "watched_names": Sql(f"ARRAY[{sql_join([literal(n) for n in source_columns])}]::text[]"),
         "activity_log": control_function("activity_log"),
-        "other_direction": literal("to_left" if direction == "to_right" else "to_right"),
+        "other_direction": literal(other_direction(direction)),
         "source_label": literal(source.label),
         "old_refs": _capture_refs(maps, all_tables, table_map, direction, "old"),
         "new_refs": _capture_refs(maps, all_tables, table_map, direction, "new"),

@@ -18,7 +18,15 @@ from psycopg.rows import TupleRow
 from replicator import activity, errorlog
 from replicator.compiler import resend_call
 from replicator.errors import ReplicatorError
-from replicator.model import Config, Direction, MapSet, Side, source_of, target_of
+from replicator.model import (
+    Config,
+    Direction,
+    MapSet,
+    Side,
+    other_direction,
+    source_of,
+    target_of,
+)
 
 CONFLICTS_QUERY = """
 SELECT id, map_name, direction, op, key::text, fields::text, policy, outcome, logged_at,
@@ -113,7 +121,7 @@ def resolve(
         )
     incoming: Direction = direction
     # The taken side's row crosses in the direction leaving it, keyed in its own columns.
-    send: Direction = incoming if source_of(incoming) == take else _reverse(incoming)
+    send: Direction = incoming if source_of(incoming) == take else other_direction(incoming)
     sent_key = key if send == incoming else target_key
     table_map = maps.by_name(map_name)
     if send not in table_map.directions:
@@ -127,7 +135,11 @@ def resolve(
         # This conflict and its twin: the other direction's, of the same row.
         for holder, closing, by_key in (
             (conn, incoming, key),
-            (connections[config.database_of(source_of(incoming))], _reverse(incoming), target_key),
+            (
+                connections[config.database_of(source_of(incoming))],
+                other_direction(incoming),
+                target_key,
+            ),
         ):
             holder.execute(
                 "UPDATE replicator.conflict_log"
@@ -146,7 +158,3 @@ def resolve(
             {"conflict_id": conflict_id, "key": sent_key},
         )
     return f"the {take} side's row is queued for the {target_of(send)} side"
-
-
-def _reverse(direction: Direction) -> Direction:
-    return "to_left" if direction == "to_right" else "to_right"

@@ -33,6 +33,11 @@ def target_of(direction: Direction) -> Side:
     return "right" if direction == "to_right" else "left"
 
 
+def other_direction(direction: Direction) -> Direction:
+    """The direction back."""
+    return "to_left" if direction == "to_right" else "to_right"
+
+
 def direction_into(side: Side) -> Direction:
     """The direction that writes into ``side``."""
     return "to_right" if side == "right" else "to_left"

@@ -295,6 +295,40 @@ AS $$
                                'ms', round(extract(epoch FROM clock_timestamp() - p_started) * 1000, 1)))
 $$;
 
+-- Rows an application deleted here, kept after their delete is queued: a change
+-- from the other side that meets such a key missing here is judged against the
+-- delete if it was made before the delete crossed over (crossed_at, the other
+-- side's clock), instead of bringing the row back unseen. replicator purge
+-- removes crossed ones.
+CREATE TABLE IF NOT EXISTS replicator.tombstone (
+    direction  text        NOT NULL,  -- the delete's direction
+    change_id  bigint      NOT NULL,
+    map_name   text        NOT NULL,
+    image      jsonb       NOT NULL,  -- the deleted row
+    deleted_by xid         NOT NULL,  -- the deleting transaction (its commit time counts)
+    crossed_at timestamptz,
+    PRIMARY KEY (direction, change_id)
+);
+CREATE INDEX IF NOT EXISTS tombstone_row ON replicator.tombstone USING gin (image jsonb_path_ops);
+
+CREATE OR REPLACE FUNCTION replicator.keep_tombstone()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO replicator.tombstone (direction, change_id, map_name, image, deleted_by)
+    VALUES (NEW.direction, NEW.id, NEW.map_name, NEW.image, pg_current_xact_id()::xid);
+    RETURN NULL;
+END
+$$;
+
+-- Both captures queue through here; replicator resolve's forced deletes are no tombstones.
+CREATE OR REPLACE TRIGGER change_queue_tombstone
+AFTER INSERT ON replicator.change_queue
+FOR EACH ROW WHEN (NEW.op = 'D' AND NOT NEW.forced)
+EXECUTE FUNCTION replicator.keep_tombstone();
+
 -- When a change committed, for newest_wins: its transaction's commit timestamp
 -- (a WAL listener's queueing transaction carries the source's, through its
 -- replication origin). Null unless track_commit_timestamp is on.
@@ -341,6 +375,10 @@ BEGIN
       FROM batch;
     failed := 0;
     IF taken > 0 THEN
+        UPDATE replicator.tombstone AS d SET crossed_at = now()
+          FROM jsonb_array_elements(v_batch) AS c
+         WHERE d.direction = p_direction AND d.change_id = (c.value->>'id')::bigint
+           AND c.value->>'op' = 'D';
         failed := replicator.apply_batch(p_direction, v_batch);
         PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
         PERFORM replicator.caught_up(p_direction);
@@ -370,7 +408,10 @@ AS $$
 $$;
 
 -- Two servers, source side: forget changes the target has durably applied.
-CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[])
+-- p_crossed_at: when the target applied them (its clock), for the tombstones.
+DROP FUNCTION IF EXISTS replicator.ack_batch(text, bigint[]);
+CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[],
+                                                p_crossed_at timestamptz)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -380,6 +421,8 @@ DECLARE
 BEGIN
     DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids);
     GET DIAGNOSTICS v_gone = ROW_COUNT;
+    UPDATE replicator.tombstone SET crossed_at = p_crossed_at
+     WHERE direction = p_direction AND change_id = ANY (p_ids);
     PERFORM replicator.caught_up(p_direction);
     RETURN v_gone;
 END

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 1ab9d1a5bd01fe2562775a813e09d842250ef1b425a90fee4ed26890c0c59c29: 81 to create, 0 to replace, 0 to drop
+-- bundle 0924d07091463d959b60b3b052905208807314ba90d25efa929b75ce7a4a24bb: 81 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -301,6 +301,40 @@ AS $$
                                'ms', round(extract(epoch FROM clock_timestamp() - p_started) * 1000, 1)))
 $$;
 
+-- Rows an application deleted here, kept after their delete is queued: a change
+-- from the other side that meets such a key missing here is judged against the
+-- delete if it was made before the delete crossed over (crossed_at, the other
+-- side's clock), instead of bringing the row back unseen. replicator purge
+-- removes crossed ones.
+CREATE TABLE IF NOT EXISTS replicator.tombstone (
+    direction  text        NOT NULL,  -- the delete's direction
+    change_id  bigint      NOT NULL,
+    map_name   text        NOT NULL,
+    image      jsonb       NOT NULL,  -- the deleted row
+    deleted_by xid         NOT NULL,  -- the deleting transaction (its commit time counts)
+    crossed_at timestamptz,
+    PRIMARY KEY (direction, change_id)
+);
+CREATE INDEX IF NOT EXISTS tombstone_row ON replicator.tombstone USING gin (image jsonb_path_ops);
+
+CREATE OR REPLACE FUNCTION replicator.keep_tombstone()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO replicator.tombstone (direction, change_id, map_name, image, deleted_by)
+    VALUES (NEW.direction, NEW.id, NEW.map_name, NEW.image, pg_current_xact_id()::xid);
+    RETURN NULL;
+END
+$$;
+
+-- Both captures queue through here; replicator resolve's forced deletes are no tombstones.
+CREATE OR REPLACE TRIGGER change_queue_tombstone
+AFTER INSERT ON replicator.change_queue
+FOR EACH ROW WHEN (NEW.op = 'D' AND NOT NEW.forced)
+EXECUTE FUNCTION replicator.keep_tombstone();
+
 -- When a change committed, for newest_wins: its transaction's commit timestamp
 -- (a WAL listener's queueing transaction carries the source's, through its
 -- replication origin). Null unless track_commit_timestamp is on.
@@ -347,6 +381,10 @@ BEGIN
       FROM batch;
     failed := 0;
     IF taken > 0 THEN
+        UPDATE replicator.tombstone AS d SET crossed_at = now()
+          FROM jsonb_array_elements(v_batch) AS c
+         WHERE d.direction = p_direction AND d.change_id = (c.value->>'id')::bigint
+           AND c.value->>'op' = 'D';
         failed := replicator.apply_batch(p_direction, v_batch);
         PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
         PERFORM replicator.caught_up(p_direction);
@@ -376,7 +414,10 @@ AS $$
 $$;
 
 -- Two servers, source side: forget changes the target has durably applied.
-CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[])
+-- p_crossed_at: when the target applied them (its clock), for the tombstones.
+DROP FUNCTION IF EXISTS replicator.ack_batch(text, bigint[]);
+CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[],
+                                                p_crossed_at timestamptz)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -386,6 +427,8 @@ DECLARE
 BEGIN
     DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids);
     GET DIAGNOSTICS v_gone = ROW_COUNT;
+    UPDATE replicator.tombstone SET crossed_at = p_crossed_at
+     WHERE direction = p_direction AND change_id = ANY (p_ids);
     PERFORM replicator.caught_up(p_direction);
     RETURN v_gone;
 END
@@ -540,7 +583,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '75c5ddfb5aa31107f509239e768ce6aef0dc57ab7115159cc560214b7f763f84', '')
+VALUES ('control', '6fed3bc9a730c39361095d7165cea7f2e8ba9e3481829e5911f27afb43a193a9', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -572,8 +615,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.company were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -602,6 +644,7 @@ WITH latest AS (
            NULL::timestamptz AS local_at,
            "s"."dataareaid" AS "k_1",
            l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM "b"."name" AS "tc_1",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM latest AS l
@@ -614,11 +657,11 @@ WITH latest AS (
       JOIN "cds"."company" AS t ON "t"."company_code" = "s"."dataareaid"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1") AS conflict,
+           j.fresh OR (j."tc_1") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -707,16 +750,27 @@ WITH latest AS (
      WHERE l.op <> 'D'
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'companies'
+              AND d.image @> jsonb_build_object('company_code', j."k_1")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -847,7 +901,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'c3ab501fc8dfcd9a7b5eb9afdb1aa99be0b8b5e60fa665b803c1873040f2bddf', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', '69251214949616d4fe2eab73dc879a9246de5c06e6658e4eac74cd829adba9e9', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -881,8 +935,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.companies were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -911,6 +964,7 @@ WITH latest AS (
            NULL::timestamptz AS local_at,
            "s"."company_code" AS "k_1",
            l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM "b"."name" AS "tc_1",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM latest AS l
@@ -923,11 +977,11 @@ WITH latest AS (
       JOIN "fno"."companies" AS t ON "t"."dataareaid" = "s"."company_code"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1") AS conflict,
+           j.fresh OR (j."tc_1") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -1016,16 +1070,27 @@ WITH latest AS (
      WHERE l.op <> 'D'
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'companies'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -1156,7 +1221,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '6b675e07859084703a426e61fdaf3288afd392d9aa173c6252880a24bd9148b2', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', '1b0ee09c9c773fa6815a6cfa00640daf932be1c78acd3598034a7e41446da9a4', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1190,8 +1255,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.contact were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -1233,6 +1297,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."emailaddress1" IS DISTINCT FROM "b"."email" AS "tc_3",
            l.base_known AND NOT l.forced AND t."parent_account_number" IS DISTINCT FROM "b"."customer_account" AS "tc_4",
            l.base_known AND NOT l.forced AND t."is_sellable" IS DISTINCT FROM CAST(false AS boolean) AS "tc_5",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -1253,11 +1318,11 @@ WITH latest AS (
       JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."contactpersonid" = "s"."contact_person_id"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -1402,6 +1467,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -1423,11 +1490,20 @@ WITH latest AS (
                                            ELSE j."c_5" IS DISTINCT FROM j."b_5" END
                AS "tc_5",
            j.fresh OR j."n_5" IS DISTINCT FROM j."b_5" AS "sc_5",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'contact_persons'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'contactpersonid', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -1587,7 +1663,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '198bc74a93745755bec8361cb31278120ddfadd031315e6bf6bf8f48d89bffbd', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'd789211e40c15ac5af67610e8be025619f0a30f7f1b0158dc438db38d903685d', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1635,8 +1711,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.contact_persons were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -1677,6 +1752,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."last_name" IS DISTINCT FROM COALESCE("b"."lastname", CAST('-' AS character varying(50))) AS "tc_2",
            l.base_known AND NOT l.forced AND t."email" IS DISTINCT FROM "b"."emailaddress1" AS "tc_3",
            l.base_known AND NOT l.forced AND t."customer_account" IS DISTINCT FROM "b"."parent_account_number" AS "tc_4",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -1697,11 +1773,11 @@ WITH latest AS (
       JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."contact_person_id" = "s"."contactpersonid"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -1842,6 +1918,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -1859,11 +1937,20 @@ WITH latest AS (
                                            ELSE j."c_4" IS DISTINCT FROM j."b_4" END
                AS "tc_4",
            j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'contact_persons'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -2016,7 +2103,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '636fd66dadbe557931981a2e79536ddf42060596bb028cd56f182598c1aafb43', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'e54aa72d2f1e6a0cb9221a5cedd0996703407d7a17889c7cfcbfea7a5579f97a', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2064,8 +2151,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.customer_group were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -2103,6 +2189,7 @@ WITH latest AS (
            "l"."lookup_1" AS "k_1",
            "s"."customer_group" AS "k_2",
            l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM "b"."description" AS "tc_1",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -2117,11 +2204,11 @@ WITH latest AS (
       JOIN "cds"."customer_group" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."group_code" = "s"."customer_group"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1") AS conflict,
+           j.fresh OR (j."tc_1") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -2244,16 +2331,27 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'customer_groups'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'group_code', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -2385,7 +2483,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'c3c7e11e433242c8ef2c93358b075f8ff3f3bfc094deaa1a615481cfa977b103', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '7cdc51fb915d61c9100324fd21f45f5a4e8f01651296f00c1e5591ee47e884ac', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2433,8 +2531,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customer_groups were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -2472,6 +2569,7 @@ WITH latest AS (
            "l"."lookup_1" AS "k_1",
            "s"."group_code" AS "k_2",
            l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."name" AS "tc_1",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -2486,11 +2584,11 @@ WITH latest AS (
       JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."customer_group" = "s"."group_code"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1") AS conflict,
+           j.fresh OR (j."tc_1") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -2613,16 +2711,27 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'customer_groups'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -2754,7 +2863,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'e5b0c0388360c50061f085f5b4aced4b44a72765e9f1a893baa0009b3ee3a2d6', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '9d4147a944a61bf4ec1d8470a225503229aa46d160fb0df0174072a183fda8ed', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2802,8 +2911,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.customer_payment_method were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -2842,6 +2950,7 @@ WITH latest AS (
            "s"."payment_method" AS "k_2",
            l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM "b"."description" AS "tc_1",
            l.base_known AND NOT l.forced AND t."payment_type" IS DISTINCT FROM CAST(CASE WHEN "b"."payment_type" IS NULL THEN NULL WHEN "b"."payment_type"::text = 'Check' THEN 'check' WHEN "b"."payment_type"::text = 'Electronic' THEN 'electronic' WHEN "b"."payment_type"::text = 'Cash' THEN 'cash' ELSE NULL END AS "cds"."payment_type") AS "tc_2",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -2858,11 +2967,11 @@ WITH latest AS (
       JOIN "cds"."customer_payment_method" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."code" = "s"."payment_method"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -2991,6 +3100,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -3000,11 +3111,20 @@ WITH latest AS (
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'customer_payment_methods'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'code', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -3143,7 +3263,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '15a0c0f02dfee3ad0e5c7ad9ed6397065f98140e4a4391155145f036a3fde158', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'f7d138ac1fb4b2a468d80d0a4ce707128da01cada596cc7b0a8221b453b02ac8', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3191,8 +3311,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customer_payment_methods were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -3231,6 +3350,7 @@ WITH latest AS (
            "s"."code" AS "k_2",
            l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."name" AS "tc_1",
            l.base_known AND NOT l.forced AND t."payment_type" IS DISTINCT FROM CAST(CASE WHEN "b"."payment_type" IS NULL THEN NULL WHEN "b"."payment_type"::text = 'check' THEN 'Check' WHEN "b"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "b"."payment_type"::text = 'cash' THEN 'Cash' ELSE NULL END AS character varying(12)) AS "tc_2",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -3247,11 +3367,11 @@ WITH latest AS (
       JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_method" = "s"."code"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -3380,6 +3500,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -3389,11 +3511,20 @@ WITH latest AS (
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'customer_payment_methods'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -3532,7 +3663,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'ffbef36e0774ae86426e887c3d1fdf559bde828004a6e86ebab0f3ff66a33aa2', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '5213153632f1a8a8e8fd6dbb316b8f83b2247d185ace378cee1a64becc7c86a4', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3580,8 +3711,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.contact were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -3623,6 +3753,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."lastname" IS DISTINCT FROM (CAST(CASE WHEN POSITION(' ' IN "b"."name") > 0 THEN REGEXP_REPLACE("b"."name", '^.* ', '') END AS VARCHAR(50))) AS "tc_3",
            l.base_known AND NOT l.forced AND t."emailaddress1" IS DISTINCT FROM "b"."email" AS "tc_4",
            l.base_known AND NOT l.forced AND t."is_sellable" IS DISTINCT FROM CAST(true AS boolean) AS "tc_5",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -3639,11 +3770,11 @@ WITH latest AS (
       JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."customer_number" = "s"."account_num"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -3784,6 +3915,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -3805,11 +3938,20 @@ WITH latest AS (
                                            ELSE j."c_5" IS DISTINCT FROM j."b_5" END
                AS "tc_5",
            j.fresh OR j."n_5" IS DISTINCT FROM j."b_5" AS "sc_5",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'customers_person'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'customer_number', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -3969,7 +4111,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '5c1ff581d8e2cd69ea2852d2859b4bd99e1091e9a9dd6b72d7f7faafb2deba87', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '23cc4e452447198060f50f12504477abda594a911d92f8000669972b198b7e62', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4017,8 +4159,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customers were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -4058,6 +4199,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM (CAST(CONCAT_WS(' ', "b"."firstname", "b"."middlename", "b"."lastname") AS VARCHAR(100))) AS "tc_1",
            l.base_known AND NOT l.forced AND t."email" IS DISTINCT FROM "b"."emailaddress1" AS "tc_2",
            l.base_known AND NOT l.forced AND t."party_type" IS DISTINCT FROM CAST('Person' AS "fno"."party_type") AS "tc_3",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -4078,11 +4220,11 @@ WITH latest AS (
       JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."customer_number"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -4219,6 +4361,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -4232,11 +4376,20 @@ WITH latest AS (
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'customers_person'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -4382,7 +4535,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '4738c130bf06c754358ed46e55c1121c8d5dba73fd0ef65ff558d38aef2aa910', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '43a16b923582fa1b9bedd673514b1218ccdd3d40489b1ff76ada3f920a7cedc0', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4430,8 +4583,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.loyalty_card were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -4462,6 +4614,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."tier" IS DISTINCT FROM "b"."tier" AS "tc_1",
            l.base_known AND NOT l.forced AND t."issued_on" IS DISTINCT FROM "b"."issued_on" AS "tc_2",
            l.base_known AND NOT l.forced AND t."is_blocked" IS DISTINCT FROM "b"."blocked" AS "tc_3",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM latest AS l
@@ -4478,11 +4631,11 @@ WITH latest AS (
       JOIN "cds"."loyalty_card" AS t ON "t"."card_number" = "s"."card_number"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -4583,6 +4736,8 @@ WITH latest AS (
      WHERE l.op <> 'D'
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -4596,11 +4751,20 @@ WITH latest AS (
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'loyalty_cards'
+              AND d.image @> jsonb_build_object('card_number', j."k_1")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -4745,7 +4909,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'b40b2f2d8a626cc5fc4a373b9b439bc4fdca6c74932ff1a267a82f1ccddf9cfc', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '1455258c6dec920af74772ea490622beaad0c42e1417746b12d1b13c92ce2ad0', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -4779,8 +4943,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.loyalty_cards were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -4811,6 +4974,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."tier" IS DISTINCT FROM COALESCE("b"."tier", CAST('Basic' AS character varying(10))) AS "tc_1",
            l.base_known AND NOT l.forced AND t."issued_on" IS DISTINCT FROM "b"."issued_on" AS "tc_2",
            l.base_known AND NOT l.forced AND t."blocked" IS DISTINCT FROM "b"."is_blocked" AS "tc_3",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM latest AS l
@@ -4827,11 +4991,11 @@ WITH latest AS (
       JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "s"."card_number"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -4932,6 +5096,8 @@ WITH latest AS (
      WHERE l.op <> 'D'
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -4945,11 +5111,20 @@ WITH latest AS (
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'loyalty_cards'
+              AND d.image @> jsonb_build_object('card_number', j."k_1")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -5094,7 +5269,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '0c2c49b83aad219aeb359b21d7c2edf5a9d0426f1ee60a8719618b519755049b', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'f994d4f72e98cb83cf6c1d38addb545d36d0ef1096ac9e954f1d4ab9bab4d03c', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -5128,8 +5303,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.name_affix were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -5160,6 +5334,7 @@ WITH latest AS (
            "s"."affix" AS "k_1",
            "s"."affix_type" AS "k_2",
            l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM latest AS l
@@ -5174,11 +5349,11 @@ WITH latest AS (
       JOIN "cds"."name_affix" AS t ON "t"."affix" = "s"."affix" AND "t"."affix_type" = "s"."affix_type"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1") AS conflict,
+           j.fresh OR (j."tc_1") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -5271,16 +5446,27 @@ WITH latest AS (
      WHERE l.op <> 'D'
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'name_affixes'
+              AND d.image @> jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -5412,7 +5598,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '751a76b39580b367d91334762b5c8c69e9a3e2ec7b3d90f62956ab56dae44a09', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'fb985fb77f1b3eaa5c55e574963d3e30fada7d0c188c83522b04c0ccaebcc469', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -5446,8 +5632,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.name_affixes were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -5478,6 +5663,7 @@ WITH latest AS (
            "s"."affix" AS "k_1",
            "s"."affix_type" AS "k_2",
            l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM latest AS l
@@ -5492,11 +5678,11 @@ WITH latest AS (
       JOIN "fno"."name_affixes" AS t ON "t"."affix" = "s"."affix" AND "t"."affix_type" = "s"."affix_type"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1") AS conflict,
+           j.fresh OR (j."tc_1") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -5589,16 +5775,27 @@ WITH latest AS (
      WHERE l.op <> 'D'
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'name_affixes'
+              AND d.image @> jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -5730,7 +5927,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'ec964e60a2588ad7a1e2d6dc12644c43c05b30d1adb12a56ad76ad04f9735bec', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'cd3c041068be9fce22dfb29bae11fc5bb880bc00b4d3cd6fc742e39d9b8fdfea', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -5764,8 +5961,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.payment_day were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -5803,6 +5999,7 @@ WITH latest AS (
            "l"."lookup_1" AS "k_1",
            "s"."payment_day_name" AS "k_2",
            l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -5817,11 +6014,11 @@ WITH latest AS (
       JOIN "cds"."payment_day" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."name" = "s"."payment_day_name"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1") AS conflict,
+           j.fresh OR (j."tc_1") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -5944,16 +6141,27 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'payment_days'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'name', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -6085,7 +6293,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'f7ddca306ed27b850d4be7dbda841cb4a780746ca20efc2da81d4c10b0646938', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '6c82305ca4e115591d28115320882ee5679267a34fc568e60744991c251ab342', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6133,8 +6341,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_days were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -6172,6 +6379,7 @@ WITH latest AS (
            "l"."lookup_1" AS "k_1",
            "s"."name" AS "k_2",
            l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -6186,11 +6394,11 @@ WITH latest AS (
       JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "s"."name"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1") AS conflict,
+           j.fresh OR (j."tc_1") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -6313,16 +6521,27 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'payment_days'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -6454,7 +6673,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'e0dfe7f64fc07ceb353066edb515674005d847d9ab5e23dc6f3953245d68706c', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '78eb9583db6c446e2aa7c509b2a00ee503c19687af066fd0b745748d93bb4bce', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6502,8 +6721,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.payment_day_line were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -6546,6 +6764,7 @@ WITH latest AS (
            "s"."line_num" AS "k_3",
            l.base_known AND NOT l.forced AND t."weekday" IS DISTINCT FROM CAST(CASE WHEN "b"."week_day" IS NULL THEN NULL WHEN "b"."week_day"::text = 'None' THEN 'none' WHEN "b"."week_day"::text = 'Monday' THEN 'monday' WHEN "b"."week_day"::text = 'Tuesday' THEN 'tuesday' WHEN "b"."week_day"::text = 'Wednesday' THEN 'wednesday' WHEN "b"."week_day"::text = 'Thursday' THEN 'thursday' WHEN "b"."week_day"::text = 'Friday' THEN 'friday' WHEN "b"."week_day"::text = 'Saturday' THEN 'saturday' WHEN "b"."week_day"::text = 'Sunday' THEN 'sunday' ELSE NULL END AS "cds"."weekday") AS "tc_1",
            l.base_known AND NOT l.forced AND t."dayofmonth" IS DISTINCT FROM "b"."day_of_month" AS "tc_2",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -6564,11 +6783,11 @@ WITH latest AS (
       JOIN "cds"."payment_day_line" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."paymentdayid" = "l"."lookup_2" AND "t"."line_number" = "s"."line_num"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -6703,6 +6922,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -6712,11 +6933,20 @@ WITH latest AS (
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'payment_day_lines'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'paymentdayid', j."k_2", 'line_number', j."k_3")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -6856,7 +7086,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'a8fa294cca30ca1eb6423f15600f6224e838296919bc566ab363534010e9b738', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '14cfb8d0e1c9c9a5bfc6ac46c4d28ec6755181350050540db2ee93d742f72fa9', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6904,8 +7134,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_day_lines were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -6948,6 +7177,7 @@ WITH latest AS (
            "s"."line_number" AS "k_3",
            l.base_known AND NOT l.forced AND t."week_day" IS DISTINCT FROM CAST(CASE WHEN "b"."weekday" IS NULL THEN NULL WHEN "b"."weekday"::text = 'none' THEN 'None' WHEN "b"."weekday"::text = 'monday' THEN 'Monday' WHEN "b"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "b"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "b"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "b"."weekday"::text = 'friday' THEN 'Friday' WHEN "b"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "b"."weekday"::text = 'sunday' THEN 'Sunday' ELSE NULL END AS character varying(10)) AS "tc_1",
            l.base_known AND NOT l.forced AND t."day_of_month" IS DISTINCT FROM "b"."dayofmonth" AS "tc_2",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -6966,11 +7196,11 @@ WITH latest AS (
       JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -7105,6 +7335,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -7114,11 +7346,20 @@ WITH latest AS (
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'payment_day_lines'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -7258,7 +7499,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '69996e61086477ee58cea06d68304400b34ac157ebb22e1ac80ade82b2cb2a8b', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'f0132e6fcdaa38332b1f1f31f97b523c7a01c6e4eb19bd16a5c425ee4da5f9db', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7306,8 +7547,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.payment_schedule were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -7346,6 +7586,7 @@ WITH latest AS (
            "s"."schedule_name" AS "k_2",
            l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
            l.base_known AND NOT l.forced AND t."allocation" IS DISTINCT FROM CAST(CASE WHEN "b"."allocation" IS NULL THEN NULL WHEN "b"."allocation"::text = 'Percent' THEN 'percent' WHEN "b"."allocation"::text = 'Fixed' THEN 'fixed' ELSE NULL END AS "cds"."allocation_type") AS "tc_2",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -7362,11 +7603,11 @@ WITH latest AS (
       JOIN "cds"."payment_schedule" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."name" = "s"."schedule_name"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -7495,6 +7736,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -7504,11 +7747,20 @@ WITH latest AS (
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'payment_schedules'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'name', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -7647,7 +7899,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'd180b7efce339515d7033cbd6c1f59eea3f83f22ba43bb30f860522bf6202616', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '4d52db43626608371161d0efda98b9831f6ba3f7ebcaf1ae29b5c6cabb365232', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7695,8 +7947,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_schedules were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -7735,6 +7986,7 @@ WITH latest AS (
            "s"."name" AS "k_2",
            l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
            l.base_known AND NOT l.forced AND t."allocation" IS DISTINCT FROM CAST(CASE WHEN "b"."allocation" IS NULL THEN NULL WHEN "b"."allocation"::text = 'percent' THEN 'Percent' WHEN "b"."allocation"::text = 'fixed' THEN 'Fixed' ELSE NULL END AS character varying(10)) AS "tc_2",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -7751,11 +8003,11 @@ WITH latest AS (
       JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "s"."name"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -7884,6 +8136,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -7893,11 +8147,20 @@ WITH latest AS (
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'payment_schedules'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -8036,7 +8299,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'a9923ad4ddea0df48db20ee78d6e64e93ee482780b9bc1f4b9b5b5dbe3db42e9', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'a8b2c8182df5b1b8c7b3392d788ae148611560e2d8f2652982d8aac7f787b9e9', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8084,8 +8347,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.payment_schedule_line were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -8129,6 +8391,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."percentage" IS DISTINCT FROM "b"."percent" AS "tc_1",
            l.base_known AND NOT l.forced AND t."months" IS DISTINCT FROM "b"."due_months" AS "tc_2",
            l.base_known AND NOT l.forced AND t."days" IS DISTINCT FROM "b"."due_days" AS "tc_3",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -8149,11 +8412,11 @@ WITH latest AS (
       JOIN "cds"."payment_schedule_line" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."paymentscheduleid" = "l"."lookup_2" AND "t"."line_number" = "s"."line_num"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -8294,6 +8557,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -8307,11 +8572,20 @@ WITH latest AS (
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'payment_schedule_lines'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'paymentscheduleid', j."k_2", 'line_number', j."k_3")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -8458,7 +8732,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'ebf02b6f1b0b0f944d54962e37fa4f737c53f8e795e8b7193969464e4c8607b9', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '36b8446a3e587808f6230594f9041c51b34f2073254d26a4113862a02602492e', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8506,8 +8780,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_schedule_lines were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -8551,6 +8824,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."percent" IS DISTINCT FROM (CAST(ROUND("b"."percentage", 6) AS DECIMAL(32, 6))) AS "tc_1",
            l.base_known AND NOT l.forced AND t."due_months" IS DISTINCT FROM "b"."months" AS "tc_2",
            l.base_known AND NOT l.forced AND t."due_days" IS DISTINCT FROM "b"."days" AS "tc_3",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -8571,11 +8845,11 @@ WITH latest AS (
       JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -8716,6 +8990,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -8729,11 +9005,20 @@ WITH latest AS (
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'payment_schedule_lines'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -8880,7 +9165,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'd020a5c21df683435854af2956debf7c1fd793b6cb736536e4d842f880241781', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'd2c1a55175fdb987afef72ee0732ab45c06bb67efc20086205ea64be82925b5d', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8928,8 +9213,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.payment_term were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -8974,6 +9258,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."due_days" IS DISTINCT FROM "b"."net_days" AS "tc_2",
            l.base_known AND NOT l.forced AND t."paymentscheduleid" IS DISTINCT FROM "l"."base_lookup_2" AS "tc_3",
            l.base_known AND NOT l.forced AND t."paymentdayid" IS DISTINCT FROM "l"."base_lookup_3" AS "tc_4",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -8994,11 +9279,11 @@ WITH latest AS (
       JOIN "cds"."payment_term" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."code" = "s"."payment_term_id"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -9143,6 +9428,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -9160,11 +9447,20 @@ WITH latest AS (
                                            ELSE j."c_4" IS DISTINCT FROM j."b_4" END
                AS "tc_4",
            j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'payment_terms'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'code', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -9317,7 +9613,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'd5b1f047b0ebd0d67d7d4022c96a05e4d004fa12c323e6f456bee1acb9998744', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '4fb7eb79e113dc03913fbccecd7bab94a3fca40b4ccb777b66db5b40b57ca44b', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9365,8 +9661,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_terms were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -9411,6 +9706,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."net_days" IS DISTINCT FROM "b"."due_days" AS "tc_2",
            l.base_known AND NOT l.forced AND t."payment_schedule" IS DISTINCT FROM "l"."base_lookup_2" AS "tc_3",
            l.base_known AND NOT l.forced AND t."payment_day" IS DISTINCT FROM "l"."base_lookup_3" AS "tc_4",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -9431,11 +9727,11 @@ WITH latest AS (
       JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_term_id" = "s"."code"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -9580,6 +9876,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -9597,11 +9895,20 @@ WITH latest AS (
                                            ELSE j."c_4" IS DISTINCT FROM j."b_4" END
                AS "tc_4",
            j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'payment_terms'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -9754,7 +10061,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '196d84aca2cf18fdf7941cbce0ccd6f34defe78bf0f40e09a1e194e854bb1cb8', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'ad227ebbed012adaa132fc73c27e1a1e86afb113bdd8de177a86866f705fba0a', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9802,8 +10109,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.account were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -9854,6 +10160,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."creditlimit" IS DISTINCT FROM (CAST(ROUND("b"."credit_limit", 4) AS DECIMAL(38, 4))) AS "tc_6",
            l.base_known AND NOT l.forced AND t."credit_hold" IS DISTINCT FROM CAST(CASE WHEN "b"."blocked" IS NULL THEN NULL WHEN "b"."blocked"::text = 'No' THEN 'none' WHEN "b"."blocked"::text = 'Invoice' THEN 'invoice_hold' WHEN "b"."blocked"::text = 'All' THEN 'full_hold' ELSE NULL END AS "cds"."hold_status") AS "tc_7",
            l.base_known AND NOT l.forced AND t."relationship_type" IS DISTINCT FROM CAST('customer' AS character varying(20)) AS "tc_8",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -9880,11 +10187,11 @@ WITH latest AS (
       JOIN "cds"."account" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."accountnumber" = "s"."account_num"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5" OR j."tc_6" OR j."tc_7" OR j."tc_8") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5" OR j."tc_6" OR j."tc_7" OR j."tc_8") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -10053,6 +10360,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -10086,11 +10395,20 @@ WITH latest AS (
                                            ELSE j."c_8" IS DISTINCT FROM j."b_8" END
                AS "tc_8",
            j.fresh OR j."n_8" IS DISTINCT FROM j."b_8" AS "sc_8",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'customers_organization'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'accountnumber', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -10271,7 +10589,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '7e997840067940c466c0b9b02657c860d3b0b084a8b8c687e9aecc4d27835b83', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '0bca29a0b670abc461affcae12cbf05d17a6b3eeb4b6400873c73319807f5713', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10319,8 +10637,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customers were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -10371,6 +10688,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."credit_limit" IS DISTINCT FROM COALESCE((CAST("b"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))) AS "tc_6",
            l.base_known AND NOT l.forced AND t."blocked" IS DISTINCT FROM CAST(CASE WHEN "b"."credit_hold" IS NULL THEN NULL WHEN "b"."credit_hold"::text = 'none' THEN 'No' WHEN "b"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "b"."credit_hold"::text = 'full_hold' THEN 'All' ELSE NULL END AS character varying(10)) AS "tc_7",
            l.base_known AND NOT l.forced AND t."party_type" IS DISTINCT FROM CAST('Organization' AS "fno"."party_type") AS "tc_8",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -10397,11 +10715,11 @@ WITH latest AS (
       JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."accountnumber"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5" OR j."tc_6" OR j."tc_7" OR j."tc_8") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5" OR j."tc_6" OR j."tc_7" OR j."tc_8") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -10570,6 +10888,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -10603,11 +10923,20 @@ WITH latest AS (
                                            ELSE j."c_8" IS DISTINCT FROM j."b_8" END
                AS "tc_8",
            j.fresh OR j."n_8" IS DISTINCT FROM j."b_8" AS "sc_8",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'customers_organization'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -10788,7 +11117,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'bda9fbbaf02bd0e3fa5f4fde1c46e08b52c9dbf81c5a39b12cfba7780c709ef8', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '289a64cf6526c2c3cb00a9219de36dbcfbb988e71ffb66e349951aaa661c18d5', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16157,6 +16486,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1ab9d1a5bd01fe2562775a813e09d842250ef1b425a90fee4ed26890c0c59c29');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('0924d07091463d959b60b3b052905208807314ba90d25efa929b75ce7a4a24bb');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 1ab9d1a5bd01: 81 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '1ab9d1a5bd01fe2562775a813e09d842250ef1b425a90fee4ed26890c0c59c29'));
+VALUES ('deploy', 'deployed bundle 0924d0709146: 81 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '0924d07091463d959b60b3b052905208807314ba90d25efa929b75ce7a4a24bb'));

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 4f3cabbdc165f3010ad99c006ba6354e9f03c0128d27a4a4cff87a0a44dc0651: 42 to create, 0 to replace, 0 to drop
+-- bundle c625f85edd45fd4de12fceb79b7c4bf76964b2fa294f3a322cd3134ae1b5185a: 42 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -301,6 +301,40 @@ AS $$
                                'ms', round(extract(epoch FROM clock_timestamp() - p_started) * 1000, 1)))
 $$;
 
+-- Rows an application deleted here, kept after their delete is queued: a change
+-- from the other side that meets such a key missing here is judged against the
+-- delete if it was made before the delete crossed over (crossed_at, the other
+-- side's clock), instead of bringing the row back unseen. replicator purge
+-- removes crossed ones.
+CREATE TABLE IF NOT EXISTS replicator.tombstone (
+    direction  text        NOT NULL,  -- the delete's direction
+    change_id  bigint      NOT NULL,
+    map_name   text        NOT NULL,
+    image      jsonb       NOT NULL,  -- the deleted row
+    deleted_by xid         NOT NULL,  -- the deleting transaction (its commit time counts)
+    crossed_at timestamptz,
+    PRIMARY KEY (direction, change_id)
+);
+CREATE INDEX IF NOT EXISTS tombstone_row ON replicator.tombstone USING gin (image jsonb_path_ops);
+
+CREATE OR REPLACE FUNCTION replicator.keep_tombstone()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO replicator.tombstone (direction, change_id, map_name, image, deleted_by)
+    VALUES (NEW.direction, NEW.id, NEW.map_name, NEW.image, pg_current_xact_id()::xid);
+    RETURN NULL;
+END
+$$;
+
+-- Both captures queue through here; replicator resolve's forced deletes are no tombstones.
+CREATE OR REPLACE TRIGGER change_queue_tombstone
+AFTER INSERT ON replicator.change_queue
+FOR EACH ROW WHEN (NEW.op = 'D' AND NOT NEW.forced)
+EXECUTE FUNCTION replicator.keep_tombstone();
+
 -- When a change committed, for newest_wins: its transaction's commit timestamp
 -- (a WAL listener's queueing transaction carries the source's, through its
 -- replication origin). Null unless track_commit_timestamp is on.
@@ -347,6 +381,10 @@ BEGIN
       FROM batch;
     failed := 0;
     IF taken > 0 THEN
+        UPDATE replicator.tombstone AS d SET crossed_at = now()
+          FROM jsonb_array_elements(v_batch) AS c
+         WHERE d.direction = p_direction AND d.change_id = (c.value->>'id')::bigint
+           AND c.value->>'op' = 'D';
         failed := replicator.apply_batch(p_direction, v_batch);
         PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
         PERFORM replicator.caught_up(p_direction);
@@ -376,7 +414,10 @@ AS $$
 $$;
 
 -- Two servers, source side: forget changes the target has durably applied.
-CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[])
+-- p_crossed_at: when the target applied them (its clock), for the tombstones.
+DROP FUNCTION IF EXISTS replicator.ack_batch(text, bigint[]);
+CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[],
+                                                p_crossed_at timestamptz)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -386,6 +427,8 @@ DECLARE
 BEGIN
     DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids);
     GET DIAGNOSTICS v_gone = ROW_COUNT;
+    UPDATE replicator.tombstone SET crossed_at = p_crossed_at
+     WHERE direction = p_direction AND change_id = ANY (p_ids);
     PERFORM replicator.caught_up(p_direction);
     RETURN v_gone;
 END
@@ -540,7 +583,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '75c5ddfb5aa31107f509239e768ce6aef0dc57ab7115159cc560214b7f763f84', '')
+VALUES ('control', '6fed3bc9a730c39361095d7165cea7f2e8ba9e3481829e5911f27afb43a193a9', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -572,8 +615,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.company were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -602,6 +644,7 @@ WITH latest AS (
            NULL::timestamptz AS local_at,
            "s"."dataareaid" AS "k_1",
            l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM "b"."name" AS "tc_1",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM latest AS l
@@ -614,11 +657,11 @@ WITH latest AS (
       JOIN "cds"."company" AS t ON "t"."company_code" = "s"."dataareaid"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1") AS conflict,
+           j.fresh OR (j."tc_1") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -707,16 +750,27 @@ WITH latest AS (
      WHERE l.op <> 'D'
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'companies'
+              AND d.image @> jsonb_build_object('company_code', j."k_1")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -847,7 +901,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'c3ab501fc8dfcd9a7b5eb9afdb1aa99be0b8b5e60fa665b803c1873040f2bddf', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', '69251214949616d4fe2eab73dc879a9246de5c06e6658e4eac74cd829adba9e9', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -881,8 +935,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.contact were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -924,6 +977,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."emailaddress1" IS DISTINCT FROM "b"."email" AS "tc_3",
            l.base_known AND NOT l.forced AND t."parent_account_number" IS DISTINCT FROM "b"."customer_account" AS "tc_4",
            l.base_known AND NOT l.forced AND t."is_sellable" IS DISTINCT FROM CAST(false AS boolean) AS "tc_5",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -944,11 +998,11 @@ WITH latest AS (
       JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."contactpersonid" = "s"."contact_person_id"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -1093,6 +1147,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -1114,11 +1170,20 @@ WITH latest AS (
                                            ELSE j."c_5" IS DISTINCT FROM j."b_5" END
                AS "tc_5",
            j.fresh OR j."n_5" IS DISTINCT FROM j."b_5" AS "sc_5",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'contact_persons'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'contactpersonid', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -1278,7 +1343,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '198bc74a93745755bec8361cb31278120ddfadd031315e6bf6bf8f48d89bffbd', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'd789211e40c15ac5af67610e8be025619f0a30f7f1b0158dc438db38d903685d', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1326,8 +1391,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.customer_group were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -1365,6 +1429,7 @@ WITH latest AS (
            "l"."lookup_1" AS "k_1",
            "s"."customer_group" AS "k_2",
            l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM "b"."description" AS "tc_1",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -1379,11 +1444,11 @@ WITH latest AS (
       JOIN "cds"."customer_group" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."group_code" = "s"."customer_group"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1") AS conflict,
+           j.fresh OR (j."tc_1") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -1506,16 +1571,27 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'customer_groups'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'group_code', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -1647,7 +1723,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'c3c7e11e433242c8ef2c93358b075f8ff3f3bfc094deaa1a615481cfa977b103', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '7cdc51fb915d61c9100324fd21f45f5a4e8f01651296f00c1e5591ee47e884ac', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1695,8 +1771,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.customer_payment_method were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -1735,6 +1810,7 @@ WITH latest AS (
            "s"."payment_method" AS "k_2",
            l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM "b"."description" AS "tc_1",
            l.base_known AND NOT l.forced AND t."payment_type" IS DISTINCT FROM CAST(CASE WHEN "b"."payment_type" IS NULL THEN NULL WHEN "b"."payment_type"::text = 'Check' THEN 'check' WHEN "b"."payment_type"::text = 'Electronic' THEN 'electronic' WHEN "b"."payment_type"::text = 'Cash' THEN 'cash' ELSE NULL END AS "cds"."payment_type") AS "tc_2",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -1751,11 +1827,11 @@ WITH latest AS (
       JOIN "cds"."customer_payment_method" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."code" = "s"."payment_method"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -1884,6 +1960,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -1893,11 +1971,20 @@ WITH latest AS (
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'customer_payment_methods'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'code', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -2036,7 +2123,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '15a0c0f02dfee3ad0e5c7ad9ed6397065f98140e4a4391155145f036a3fde158', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'f7d138ac1fb4b2a468d80d0a4ce707128da01cada596cc7b0a8221b453b02ac8', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2084,8 +2171,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.contact were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -2127,6 +2213,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."lastname" IS DISTINCT FROM (CAST(CASE WHEN POSITION(' ' IN "b"."name") > 0 THEN REGEXP_REPLACE("b"."name", '^.* ', '') END AS VARCHAR(50))) AS "tc_3",
            l.base_known AND NOT l.forced AND t."emailaddress1" IS DISTINCT FROM "b"."email" AS "tc_4",
            l.base_known AND NOT l.forced AND t."is_sellable" IS DISTINCT FROM CAST(true AS boolean) AS "tc_5",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -2143,11 +2230,11 @@ WITH latest AS (
       JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."customer_number" = "s"."account_num"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -2288,6 +2375,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -2309,11 +2398,20 @@ WITH latest AS (
                                            ELSE j."c_5" IS DISTINCT FROM j."b_5" END
                AS "tc_5",
            j.fresh OR j."n_5" IS DISTINCT FROM j."b_5" AS "sc_5",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'customers_person'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'customer_number', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -2473,7 +2571,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '5c1ff581d8e2cd69ea2852d2859b4bd99e1091e9a9dd6b72d7f7faafb2deba87', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '23cc4e452447198060f50f12504477abda594a911d92f8000669972b198b7e62', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2521,8 +2619,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.loyalty_card were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -2553,6 +2650,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."tier" IS DISTINCT FROM "b"."tier" AS "tc_1",
            l.base_known AND NOT l.forced AND t."issued_on" IS DISTINCT FROM "b"."issued_on" AS "tc_2",
            l.base_known AND NOT l.forced AND t."is_blocked" IS DISTINCT FROM "b"."blocked" AS "tc_3",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM latest AS l
@@ -2569,11 +2667,11 @@ WITH latest AS (
       JOIN "cds"."loyalty_card" AS t ON "t"."card_number" = "s"."card_number"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -2674,6 +2772,8 @@ WITH latest AS (
      WHERE l.op <> 'D'
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -2687,11 +2787,20 @@ WITH latest AS (
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'loyalty_cards'
+              AND d.image @> jsonb_build_object('card_number', j."k_1")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -2836,7 +2945,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'b40b2f2d8a626cc5fc4a373b9b439bc4fdca6c74932ff1a267a82f1ccddf9cfc', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '1455258c6dec920af74772ea490622beaad0c42e1417746b12d1b13c92ce2ad0', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2870,8 +2979,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.name_affix were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -2902,6 +3010,7 @@ WITH latest AS (
            "s"."affix" AS "k_1",
            "s"."affix_type" AS "k_2",
            l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM latest AS l
@@ -2916,11 +3025,11 @@ WITH latest AS (
       JOIN "cds"."name_affix" AS t ON "t"."affix" = "s"."affix" AND "t"."affix_type" = "s"."affix_type"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1") AS conflict,
+           j.fresh OR (j."tc_1") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -3013,16 +3122,27 @@ WITH latest AS (
      WHERE l.op <> 'D'
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'name_affixes'
+              AND d.image @> jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -3154,7 +3274,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '751a76b39580b367d91334762b5c8c69e9a3e2ec7b3d90f62956ab56dae44a09', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'fb985fb77f1b3eaa5c55e574963d3e30fada7d0c188c83522b04c0ccaebcc469', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3188,8 +3308,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.payment_day were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -3227,6 +3346,7 @@ WITH latest AS (
            "l"."lookup_1" AS "k_1",
            "s"."payment_day_name" AS "k_2",
            l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -3241,11 +3361,11 @@ WITH latest AS (
       JOIN "cds"."payment_day" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."name" = "s"."payment_day_name"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1") AS conflict,
+           j.fresh OR (j."tc_1") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -3368,16 +3488,27 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'payment_days'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'name', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -3509,7 +3640,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'f7ddca306ed27b850d4be7dbda841cb4a780746ca20efc2da81d4c10b0646938', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '6c82305ca4e115591d28115320882ee5679267a34fc568e60744991c251ab342', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3557,8 +3688,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.payment_day_line were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -3601,6 +3731,7 @@ WITH latest AS (
            "s"."line_num" AS "k_3",
            l.base_known AND NOT l.forced AND t."weekday" IS DISTINCT FROM CAST(CASE WHEN "b"."week_day" IS NULL THEN NULL WHEN "b"."week_day"::text = 'None' THEN 'none' WHEN "b"."week_day"::text = 'Monday' THEN 'monday' WHEN "b"."week_day"::text = 'Tuesday' THEN 'tuesday' WHEN "b"."week_day"::text = 'Wednesday' THEN 'wednesday' WHEN "b"."week_day"::text = 'Thursday' THEN 'thursday' WHEN "b"."week_day"::text = 'Friday' THEN 'friday' WHEN "b"."week_day"::text = 'Saturday' THEN 'saturday' WHEN "b"."week_day"::text = 'Sunday' THEN 'sunday' ELSE NULL END AS "cds"."weekday") AS "tc_1",
            l.base_known AND NOT l.forced AND t."dayofmonth" IS DISTINCT FROM "b"."day_of_month" AS "tc_2",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -3619,11 +3750,11 @@ WITH latest AS (
       JOIN "cds"."payment_day_line" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."paymentdayid" = "l"."lookup_2" AND "t"."line_number" = "s"."line_num"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -3758,6 +3889,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -3767,11 +3900,20 @@ WITH latest AS (
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'payment_day_lines'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'paymentdayid', j."k_2", 'line_number', j."k_3")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -3911,7 +4053,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'a8fa294cca30ca1eb6423f15600f6224e838296919bc566ab363534010e9b738', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '14cfb8d0e1c9c9a5bfc6ac46c4d28ec6755181350050540db2ee93d742f72fa9', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3959,8 +4101,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.payment_schedule were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -3999,6 +4140,7 @@ WITH latest AS (
            "s"."schedule_name" AS "k_2",
            l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
            l.base_known AND NOT l.forced AND t."allocation" IS DISTINCT FROM CAST(CASE WHEN "b"."allocation" IS NULL THEN NULL WHEN "b"."allocation"::text = 'Percent' THEN 'percent' WHEN "b"."allocation"::text = 'Fixed' THEN 'fixed' ELSE NULL END AS "cds"."allocation_type") AS "tc_2",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -4015,11 +4157,11 @@ WITH latest AS (
       JOIN "cds"."payment_schedule" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."name" = "s"."schedule_name"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -4148,6 +4290,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -4157,11 +4301,20 @@ WITH latest AS (
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'payment_schedules'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'name', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -4300,7 +4453,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'd180b7efce339515d7033cbd6c1f59eea3f83f22ba43bb30f860522bf6202616', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '4d52db43626608371161d0efda98b9831f6ba3f7ebcaf1ae29b5c6cabb365232', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4348,8 +4501,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.payment_schedule_line were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -4393,6 +4545,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."percentage" IS DISTINCT FROM "b"."percent" AS "tc_1",
            l.base_known AND NOT l.forced AND t."months" IS DISTINCT FROM "b"."due_months" AS "tc_2",
            l.base_known AND NOT l.forced AND t."days" IS DISTINCT FROM "b"."due_days" AS "tc_3",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -4413,11 +4566,11 @@ WITH latest AS (
       JOIN "cds"."payment_schedule_line" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."paymentscheduleid" = "l"."lookup_2" AND "t"."line_number" = "s"."line_num"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -4558,6 +4711,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -4571,11 +4726,20 @@ WITH latest AS (
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'payment_schedule_lines'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'paymentscheduleid', j."k_2", 'line_number', j."k_3")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -4722,7 +4886,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'ebf02b6f1b0b0f944d54962e37fa4f737c53f8e795e8b7193969464e4c8607b9', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '36b8446a3e587808f6230594f9041c51b34f2073254d26a4113862a02602492e', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4770,8 +4934,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.payment_term were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -4816,6 +4979,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."due_days" IS DISTINCT FROM "b"."net_days" AS "tc_2",
            l.base_known AND NOT l.forced AND t."paymentscheduleid" IS DISTINCT FROM "l"."base_lookup_2" AS "tc_3",
            l.base_known AND NOT l.forced AND t."paymentdayid" IS DISTINCT FROM "l"."base_lookup_3" AS "tc_4",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -4836,11 +5000,11 @@ WITH latest AS (
       JOIN "cds"."payment_term" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."code" = "s"."payment_term_id"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -4985,6 +5149,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -5002,11 +5168,20 @@ WITH latest AS (
                                            ELSE j."c_4" IS DISTINCT FROM j."b_4" END
                AS "tc_4",
            j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'payment_terms'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'code', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -5159,7 +5334,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'd5b1f047b0ebd0d67d7d4022c96a05e4d004fa12c323e6f456bee1acb9998744', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '4fb7eb79e113dc03913fbccecd7bab94a3fca40b4ccb777b66db5b40b57ca44b', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5207,8 +5382,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.account were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -5259,6 +5433,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."creditlimit" IS DISTINCT FROM (CAST(ROUND("b"."credit_limit", 4) AS DECIMAL(38, 4))) AS "tc_6",
            l.base_known AND NOT l.forced AND t."credit_hold" IS DISTINCT FROM CAST(CASE WHEN "b"."blocked" IS NULL THEN NULL WHEN "b"."blocked"::text = 'No' THEN 'none' WHEN "b"."blocked"::text = 'Invoice' THEN 'invoice_hold' WHEN "b"."blocked"::text = 'All' THEN 'full_hold' ELSE NULL END AS "cds"."hold_status") AS "tc_7",
            l.base_known AND NOT l.forced AND t."relationship_type" IS DISTINCT FROM CAST('customer' AS character varying(20)) AS "tc_8",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -5285,11 +5460,11 @@ WITH latest AS (
       JOIN "cds"."account" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."accountnumber" = "s"."account_num"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5" OR j."tc_6" OR j."tc_7" OR j."tc_8") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5" OR j."tc_6" OR j."tc_7" OR j."tc_8") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM doomed AS j
@@ -5458,6 +5633,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -5491,11 +5668,20 @@ WITH latest AS (
                                            ELSE j."c_8" IS DISTINCT FROM j."b_8" END
                AS "tc_8",
            j.fresh OR j."n_8" IS DISTINCT FROM j."b_8" AS "sc_8",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_left' AND d.map_name = 'customers_organization'
+              AND d.image @> jsonb_build_object('companyid', j."k_1", 'accountnumber', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -5676,7 +5862,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '7e997840067940c466c0b9b02657c860d3b0b084a8b8c687e9aecc4d27835b83', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '0bca29a0b670abc461affcae12cbf05d17a6b3eeb4b6400873c73319807f5713', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8393,6 +8579,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('4f3cabbdc165f3010ad99c006ba6354e9f03c0128d27a4a4cff87a0a44dc0651');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('c625f85edd45fd4de12fceb79b7c4bf76964b2fa294f3a322cd3134ae1b5185a');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 4f3cabbdc165: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '4f3cabbdc165f3010ad99c006ba6354e9f03c0128d27a4a4cff87a0a44dc0651'));
+VALUES ('deploy', 'deployed bundle c625f85edd45: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'c625f85edd45fd4de12fceb79b7c4bf76964b2fa294f3a322cd3134ae1b5185a'));

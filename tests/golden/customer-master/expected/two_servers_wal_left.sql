@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle c97602f1555ec71054c0607ee299283f33ca0734cdcb167cde35812c9691fb68: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 13cd26b2adf83bc2f019063b23b88b097a39a4ca66f63621fea3f9b07bcfe275: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -311,6 +311,40 @@ AS $$
                                'ms', round(extract(epoch FROM clock_timestamp() - p_started) * 1000, 1)))
 $$;
 
+-- Rows an application deleted here, kept after their delete is queued: a change
+-- from the other side that meets such a key missing here is judged against the
+-- delete if it was made before the delete crossed over (crossed_at, the other
+-- side's clock), instead of bringing the row back unseen. replicator purge
+-- removes crossed ones.
+CREATE TABLE IF NOT EXISTS replicator.tombstone (
+    direction  text        NOT NULL,  -- the delete's direction
+    change_id  bigint      NOT NULL,
+    map_name   text        NOT NULL,
+    image      jsonb       NOT NULL,  -- the deleted row
+    deleted_by xid         NOT NULL,  -- the deleting transaction (its commit time counts)
+    crossed_at timestamptz,
+    PRIMARY KEY (direction, change_id)
+);
+CREATE INDEX IF NOT EXISTS tombstone_row ON replicator.tombstone USING gin (image jsonb_path_ops);
+
+CREATE OR REPLACE FUNCTION replicator.keep_tombstone()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO replicator.tombstone (direction, change_id, map_name, image, deleted_by)
+    VALUES (NEW.direction, NEW.id, NEW.map_name, NEW.image, pg_current_xact_id()::xid);
+    RETURN NULL;
+END
+$$;
+
+-- Both captures queue through here; replicator resolve's forced deletes are no tombstones.
+CREATE OR REPLACE TRIGGER change_queue_tombstone
+AFTER INSERT ON replicator.change_queue
+FOR EACH ROW WHEN (NEW.op = 'D' AND NOT NEW.forced)
+EXECUTE FUNCTION replicator.keep_tombstone();
+
 -- When a change committed, for newest_wins: its transaction's commit timestamp
 -- (a WAL listener's queueing transaction carries the source's, through its
 -- replication origin). Null unless track_commit_timestamp is on.
@@ -357,6 +391,10 @@ BEGIN
       FROM batch;
     failed := 0;
     IF taken > 0 THEN
+        UPDATE replicator.tombstone AS d SET crossed_at = now()
+          FROM jsonb_array_elements(v_batch) AS c
+         WHERE d.direction = p_direction AND d.change_id = (c.value->>'id')::bigint
+           AND c.value->>'op' = 'D';
         failed := replicator.apply_batch(p_direction, v_batch);
         PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
         PERFORM replicator.caught_up(p_direction);
@@ -386,7 +424,10 @@ AS $$
 $$;
 
 -- Two servers, source side: forget changes the target has durably applied.
-CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[])
+-- p_crossed_at: when the target applied them (its clock), for the tombstones.
+DROP FUNCTION IF EXISTS replicator.ack_batch(text, bigint[]);
+CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[],
+                                                p_crossed_at timestamptz)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -396,6 +437,8 @@ DECLARE
 BEGIN
     DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids);
     GET DIAGNOSTICS v_gone = ROW_COUNT;
+    UPDATE replicator.tombstone SET crossed_at = p_crossed_at
+     WHERE direction = p_direction AND change_id = ANY (p_ids);
     PERFORM replicator.caught_up(p_direction);
     RETURN v_gone;
 END
@@ -550,7 +593,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '75c5ddfb5aa31107f509239e768ce6aef0dc57ab7115159cc560214b7f763f84', '')
+VALUES ('control', '6fed3bc9a730c39361095d7165cea7f2e8ba9e3481829e5911f27afb43a193a9', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -582,8 +625,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.companies were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -612,6 +654,7 @@ WITH latest AS (
            NULL::timestamptz AS local_at,
            "s"."company_code" AS "k_1",
            l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM "b"."name" AS "tc_1",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM latest AS l
@@ -624,11 +667,11 @@ WITH latest AS (
       JOIN "fno"."companies" AS t ON "t"."dataareaid" = "s"."company_code"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1") AS conflict,
+           j.fresh OR (j."tc_1") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -717,16 +760,27 @@ WITH latest AS (
      WHERE l.op <> 'D'
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'companies'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -857,7 +911,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '6b675e07859084703a426e61fdaf3288afd392d9aa173c6252880a24bd9148b2', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', '1b0ee09c9c773fa6815a6cfa00640daf932be1c78acd3598034a7e41446da9a4', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -891,8 +945,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.contact_persons were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -933,6 +986,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."last_name" IS DISTINCT FROM COALESCE("b"."lastname", CAST('-' AS character varying(50))) AS "tc_2",
            l.base_known AND NOT l.forced AND t."email" IS DISTINCT FROM "b"."emailaddress1" AS "tc_3",
            l.base_known AND NOT l.forced AND t."customer_account" IS DISTINCT FROM "b"."parent_account_number" AS "tc_4",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -953,11 +1007,11 @@ WITH latest AS (
       JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."contact_person_id" = "s"."contactpersonid"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -1098,6 +1152,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -1115,11 +1171,20 @@ WITH latest AS (
                                            ELSE j."c_4" IS DISTINCT FROM j."b_4" END
                AS "tc_4",
            j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'contact_persons'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -1272,7 +1337,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '636fd66dadbe557931981a2e79536ddf42060596bb028cd56f182598c1aafb43', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'e54aa72d2f1e6a0cb9221a5cedd0996703407d7a17889c7cfcbfea7a5579f97a', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1320,8 +1385,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customer_groups were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -1359,6 +1423,7 @@ WITH latest AS (
            "l"."lookup_1" AS "k_1",
            "s"."group_code" AS "k_2",
            l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."name" AS "tc_1",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -1373,11 +1438,11 @@ WITH latest AS (
       JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."customer_group" = "s"."group_code"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1") AS conflict,
+           j.fresh OR (j."tc_1") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -1500,16 +1565,27 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'customer_groups'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -1641,7 +1717,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'e5b0c0388360c50061f085f5b4aced4b44a72765e9f1a893baa0009b3ee3a2d6', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '9d4147a944a61bf4ec1d8470a225503229aa46d160fb0df0174072a183fda8ed', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1689,8 +1765,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customer_payment_methods were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -1729,6 +1804,7 @@ WITH latest AS (
            "s"."code" AS "k_2",
            l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."name" AS "tc_1",
            l.base_known AND NOT l.forced AND t."payment_type" IS DISTINCT FROM CAST(CASE WHEN "b"."payment_type" IS NULL THEN NULL WHEN "b"."payment_type"::text = 'check' THEN 'Check' WHEN "b"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "b"."payment_type"::text = 'cash' THEN 'Cash' ELSE NULL END AS character varying(12)) AS "tc_2",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -1745,11 +1821,11 @@ WITH latest AS (
       JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_method" = "s"."code"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -1878,6 +1954,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -1887,11 +1965,20 @@ WITH latest AS (
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'customer_payment_methods'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -2030,7 +2117,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'ffbef36e0774ae86426e887c3d1fdf559bde828004a6e86ebab0f3ff66a33aa2', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '5213153632f1a8a8e8fd6dbb316b8f83b2247d185ace378cee1a64becc7c86a4', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2078,8 +2165,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customers were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -2119,6 +2205,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM (CAST(CONCAT_WS(' ', "b"."firstname", "b"."middlename", "b"."lastname") AS VARCHAR(100))) AS "tc_1",
            l.base_known AND NOT l.forced AND t."email" IS DISTINCT FROM "b"."emailaddress1" AS "tc_2",
            l.base_known AND NOT l.forced AND t."party_type" IS DISTINCT FROM CAST('Person' AS "fno"."party_type") AS "tc_3",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -2139,11 +2226,11 @@ WITH latest AS (
       JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."customer_number"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -2280,6 +2367,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -2293,11 +2382,20 @@ WITH latest AS (
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'customers_person'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -2443,7 +2541,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '4738c130bf06c754358ed46e55c1121c8d5dba73fd0ef65ff558d38aef2aa910', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '43a16b923582fa1b9bedd673514b1218ccdd3d40489b1ff76ada3f920a7cedc0', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2491,8 +2589,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.loyalty_cards were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -2523,6 +2620,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."tier" IS DISTINCT FROM COALESCE("b"."tier", CAST('Basic' AS character varying(10))) AS "tc_1",
            l.base_known AND NOT l.forced AND t."issued_on" IS DISTINCT FROM "b"."issued_on" AS "tc_2",
            l.base_known AND NOT l.forced AND t."blocked" IS DISTINCT FROM "b"."is_blocked" AS "tc_3",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM latest AS l
@@ -2539,11 +2637,11 @@ WITH latest AS (
       JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "s"."card_number"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -2644,6 +2742,8 @@ WITH latest AS (
      WHERE l.op <> 'D'
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -2657,11 +2757,20 @@ WITH latest AS (
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'loyalty_cards'
+              AND d.image @> jsonb_build_object('card_number', j."k_1")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -2806,7 +2915,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '0c2c49b83aad219aeb359b21d7c2edf5a9d0426f1ee60a8719618b519755049b', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'f994d4f72e98cb83cf6c1d38addb545d36d0ef1096ac9e954f1d4ab9bab4d03c', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -2840,8 +2949,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.name_affixes were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -2872,6 +2980,7 @@ WITH latest AS (
            "s"."affix" AS "k_1",
            "s"."affix_type" AS "k_2",
            l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM latest AS l
@@ -2886,11 +2995,11 @@ WITH latest AS (
       JOIN "fno"."name_affixes" AS t ON "t"."affix" = "s"."affix" AND "t"."affix_type" = "s"."affix_type"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1") AS conflict,
+           j.fresh OR (j."tc_1") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -2983,16 +3092,27 @@ WITH latest AS (
      WHERE l.op <> 'D'
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'name_affixes'
+              AND d.image @> jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -3124,7 +3244,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'ec964e60a2588ad7a1e2d6dc12644c43c05b30d1adb12a56ad76ad04f9735bec', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'cd3c041068be9fce22dfb29bae11fc5bb880bc00b4d3cd6fc742e39d9b8fdfea', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3158,8 +3278,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_days were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -3197,6 +3316,7 @@ WITH latest AS (
            "l"."lookup_1" AS "k_1",
            "s"."name" AS "k_2",
            l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -3211,11 +3331,11 @@ WITH latest AS (
       JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "s"."name"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1") AS conflict,
+           j.fresh OR (j."tc_1") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -3338,16 +3458,27 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'payment_days'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -3479,7 +3610,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'e0dfe7f64fc07ceb353066edb515674005d847d9ab5e23dc6f3953245d68706c', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '78eb9583db6c446e2aa7c509b2a00ee503c19687af066fd0b745748d93bb4bce', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3527,8 +3658,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_day_lines were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -3571,6 +3701,7 @@ WITH latest AS (
            "s"."line_number" AS "k_3",
            l.base_known AND NOT l.forced AND t."week_day" IS DISTINCT FROM CAST(CASE WHEN "b"."weekday" IS NULL THEN NULL WHEN "b"."weekday"::text = 'none' THEN 'None' WHEN "b"."weekday"::text = 'monday' THEN 'Monday' WHEN "b"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "b"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "b"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "b"."weekday"::text = 'friday' THEN 'Friday' WHEN "b"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "b"."weekday"::text = 'sunday' THEN 'Sunday' ELSE NULL END AS character varying(10)) AS "tc_1",
            l.base_known AND NOT l.forced AND t."day_of_month" IS DISTINCT FROM "b"."dayofmonth" AS "tc_2",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -3589,11 +3720,11 @@ WITH latest AS (
       JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -3728,6 +3859,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -3737,11 +3870,20 @@ WITH latest AS (
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'payment_day_lines'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -3881,7 +4023,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '69996e61086477ee58cea06d68304400b34ac157ebb22e1ac80ade82b2cb2a8b', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'f0132e6fcdaa38332b1f1f31f97b523c7a01c6e4eb19bd16a5c425ee4da5f9db', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3929,8 +4071,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_schedules were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -3969,6 +4110,7 @@ WITH latest AS (
            "s"."name" AS "k_2",
            l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
            l.base_known AND NOT l.forced AND t."allocation" IS DISTINCT FROM CAST(CASE WHEN "b"."allocation" IS NULL THEN NULL WHEN "b"."allocation"::text = 'percent' THEN 'Percent' WHEN "b"."allocation"::text = 'fixed' THEN 'Fixed' ELSE NULL END AS character varying(10)) AS "tc_2",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -3985,11 +4127,11 @@ WITH latest AS (
       JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "s"."name"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -4118,6 +4260,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -4127,11 +4271,20 @@ WITH latest AS (
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'payment_schedules'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -4270,7 +4423,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'a9923ad4ddea0df48db20ee78d6e64e93ee482780b9bc1f4b9b5b5dbe3db42e9', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'a8b2c8182df5b1b8c7b3392d788ae148611560e2d8f2652982d8aac7f787b9e9', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4318,8 +4471,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_schedule_lines were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -4363,6 +4515,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."percent" IS DISTINCT FROM (CAST(ROUND("b"."percentage", 6) AS DECIMAL(32, 6))) AS "tc_1",
            l.base_known AND NOT l.forced AND t."due_months" IS DISTINCT FROM "b"."months" AS "tc_2",
            l.base_known AND NOT l.forced AND t."due_days" IS DISTINCT FROM "b"."days" AS "tc_3",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -4383,11 +4536,11 @@ WITH latest AS (
       JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -4528,6 +4681,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -4541,11 +4696,20 @@ WITH latest AS (
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'payment_schedule_lines'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -4692,7 +4856,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'd020a5c21df683435854af2956debf7c1fd793b6cb736536e4d842f880241781', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'd2c1a55175fdb987afef72ee0732ab45c06bb67efc20086205ea64be82925b5d', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4740,8 +4904,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_terms were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -4786,6 +4949,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."net_days" IS DISTINCT FROM "b"."due_days" AS "tc_2",
            l.base_known AND NOT l.forced AND t."payment_schedule" IS DISTINCT FROM "l"."base_lookup_2" AS "tc_3",
            l.base_known AND NOT l.forced AND t."payment_day" IS DISTINCT FROM "l"."base_lookup_3" AS "tc_4",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -4806,11 +4970,11 @@ WITH latest AS (
       JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_term_id" = "s"."code"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -4955,6 +5119,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -4972,11 +5138,20 @@ WITH latest AS (
                                            ELSE j."c_4" IS DISTINCT FROM j."b_4" END
                AS "tc_4",
            j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'payment_terms'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -5129,7 +5304,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '196d84aca2cf18fdf7941cbce0ccd6f34defe78bf0f40e09a1e194e854bb1cb8', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'ad227ebbed012adaa132fc73c27e1a1e86afb113bdd8de177a86866f705fba0a', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5177,8 +5352,7 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customers were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete. Inserted and deleted within the batch,
--- nothing of it crossed: a row of that key here is this side's own.
+-- A key whose newest change is a delete.
 WITH latest AS (
     -- The newest change per key, and the key's row as it was before the batch's
     -- first change of it (base: null for a new row). A conflict is judged by it.
@@ -5229,6 +5403,7 @@ WITH latest AS (
            l.base_known AND NOT l.forced AND t."credit_limit" IS DISTINCT FROM COALESCE((CAST("b"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))) AS "tc_6",
            l.base_known AND NOT l.forced AND t."blocked" IS DISTINCT FROM CAST(CASE WHEN "b"."credit_hold" IS NULL THEN NULL WHEN "b"."credit_hold"::text = 'none' THEN 'No' WHEN "b"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "b"."credit_hold"::text = 'full_hold' THEN 'All' ELSE NULL END AS character varying(10)) AS "tc_7",
            l.base_known AND NOT l.forced AND t."party_type" IS DISTINCT FROM CAST('Organization' AS "fno"."party_type") AS "tc_8",
+           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
            false AS marked,
            l.forced
       FROM resolved AS l
@@ -5255,11 +5430,11 @@ WITH latest AS (
       JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."accountnumber"
 
      WHERE l.op = 'D'
-       AND (l.forced OR NOT l.base_known OR l.base IS NOT NULL)
 ), settled AS (
-    -- A delete meets a row changed here: delete against update.
+    -- A delete meets a row changed here (delete against update), or one made here
+    -- while the source inserted and deleted its own (a new key on both sides).
     SELECT j.*,
-           (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5" OR j."tc_6" OR j."tc_7" OR j."tc_8") AS conflict,
+           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5" OR j."tc_6" OR j."tc_7" OR j."tc_8") AS conflict,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM doomed AS j
@@ -5428,6 +5603,8 @@ WITH latest AS (
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
+    -- gone: the row was deleted here before this change could know (the delete had
+    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
            j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
@@ -5461,11 +5638,20 @@ WITH latest AS (
                                            ELSE j."c_8" IS DISTINCT FROM j."b_8" END
                AS "tc_8",
            j.fresh OR j."n_8" IS DISTINCT FROM j."b_8" AS "sc_8",
-           -- Changed here and at the source (update against delete): the row is gone here.
-           j.judge AND NOT j.present AND NOT j.fresh AS gone,
+           j.judge AND NOT j.present AND del.deleted AS gone,
+           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+                   AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
+     CROSS JOIN LATERAL (
+           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE NOT j.present AND j.judge
+              AND d.direction = 'to_right' AND d.map_name = 'customers_organization'
+              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")
+              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -5646,7 +5832,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'bda9fbbaf02bd0e3fa5f4fde1c46e08b52c9dbf81c5a39b12cfba7780c709ef8', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '289a64cf6526c2c3cb00a9219de36dbcfbb988e71ffb66e349951aaa661c18d5', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8231,6 +8417,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('c97602f1555ec71054c0607ee299283f33ca0734cdcb167cde35812c9691fb68');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('13cd26b2adf83bc2f019063b23b88b097a39a4ca66f63621fea3f9b07bcfe275');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle c97602f1555e: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'c97602f1555ec71054c0607ee299283f33ca0734cdcb167cde35812c9691fb68'));
+VALUES ('deploy', 'deployed bundle 13cd26b2adf8: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '13cd26b2adf83bc2f019063b23b88b097a39a4ca66f63621fea3f9b07bcfe275'));

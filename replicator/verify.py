@@ -21,12 +21,15 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, TextIO
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import TupleRow
 
 from replicator.compiler import AllTables, count_sql
@@ -108,9 +111,10 @@ class Verifier:
     leaf: int = LEAF
     connections: dict[Side, Connection] = field(default_factory=dict)
     found: list[Verified] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def connection(self, side: Side) -> Connection:
-        return self.connections[self.config.database_of(side)]
+        return self.connections[side]
 
     def differences(self, table_map: TableMap) -> Iterator[Difference]:
         """Every difference of one map; its summary is appended to ``found`` at the end."""
@@ -124,7 +128,14 @@ class Verifier:
             if self.progress is not None
             else None
         )
-        top = {side: self._first_pass(table_map, sides[side], length, bar) for side in SIDES}
+        # Both sides at once: each has its own connection (and the same snapshot when
+        # they share a database).
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            passes = {
+                side: pool.submit(self._first_pass, table_map, sides[side], length, bar)
+                for side in SIDES
+            }
+            top = {side: passes[side].result() for side in SIDES}
         if bar is not None:
             bar.finish()
         for difference in self._descend(verified, sides, _differing(top), length):
@@ -168,7 +179,8 @@ class Verifier:
                 buckets[bucket] = (before[0] + int(count), before[1] + int(checksum))
                 read += int(count)
             if bar is not None:
-                bar.advance(read)
+                with self.lock:
+                    bar.advance(read)
         return buckets
 
     def _buckets(
@@ -277,20 +289,27 @@ def opened(
     chunk: int = CHUNK,
     leaf: int = LEAF,
 ) -> Iterator[Verifier]:
-    """A Verifier with one REPEATABLE READ snapshot per database, rolled back at the end."""
+    """A Verifier with a connection per side in a REPEATABLE READ snapshot (one snapshot
+    for both when they share a database), rolled back at the end."""
     verifier = Verifier(config, maps, all_tables(maps, catalogs), progress, chunk, leaf)
     with contextlib.ExitStack() as stack:
-        for role in config.databases:
-            conn = stack.enter_context(connect(config, role))
+        exported: str | None = None
+        for side in SIDES:
+            conn = stack.enter_context(connect(config, config.database_of(side)))
             conn.execute("SET application_name = 'replicator verify'")
             stack.enter_context(conn.transaction(force_rollback=True))
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            if exported is not None:
+                conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(exported)))
+            elif config.same_database:
+                row = conn.execute("SELECT pg_export_snapshot()").fetchone()
+                exported = str(row[0]) if row else None
             # Values compare as text: the same settings on both sides.
             conn.execute("SET LOCAL TimeZone = 'UTC'")
             conn.execute("SET LOCAL DateStyle = 'ISO, YMD'")
             conn.execute("SET LOCAL IntervalStyle = 'postgres'")
             conn.execute("SET LOCAL extra_float_digits = 1")
-            verifier.connections[role] = conn
+            verifier.connections[side] = conn
         yield verifier
 
 

@@ -34,6 +34,7 @@ class Repaired:
     written: int = 0  # upserts handed to the apply function
     deleted: int = 0  # deletes handed to it (on_delete decides what they do)
     failed: int = 0  # in the error log
+    held: int = 0  # waiting for a parent the target lacks, like any held change
 
 
 def repairable(maps: MapSet, names: list[str], from_side: Side) -> list[TableMap]:
@@ -87,10 +88,15 @@ def repair(
                 target,
                 "repair",
                 f"repair from {config.side(from_side).name}: {done.written} rows written,"
-                f" {done.deleted} deleted, {done.failed} failed",
+                f" {done.deleted} deleted, {done.failed} failed, {done.held} held",
                 table_map.name,
                 direction,
-                {"written": done.written, "deleted": done.deleted, "failed": done.failed},
+                {
+                    "written": done.written,
+                    "deleted": done.deleted,
+                    "failed": done.failed,
+                    "held": done.held,
+                },
             )
             results.append(done)
     return results
@@ -148,7 +154,12 @@ def _apply(
             row = target.execute(
                 "SELECT replicator.apply_batch(%s, %s::jsonb)", (direction, json.dumps(batch))
             ).fetchone()
+            held = target.execute(
+                "SELECT count(*) FROM replicator.held_change WHERE direction = %s AND id = ANY (%s)",
+                (direction, [int(c["id"]) for c in batch]),
+            ).fetchone()
         done.failed += int(row[0]) if row else 0
+        done.held += int(held[0]) if held else 0
     done.written += len(changes)
     done.deleted += len(deletes)
 
@@ -218,7 +229,8 @@ def cmd_repair(
     for done in results:
         out.write(
             f"{done.map} ({config.arrow(done.direction)}): {done.written} rows written,"
-            f" {done.deleted} deleted, {done.failed} failed\n"
+            f" {done.deleted} deleted, {done.failed} failed"
+            + (f", {done.held} held until their parent arrives\n" if done.held else "\n")
         )
     failed = sum(r.failed for r in results)
     if failed:

@@ -23,10 +23,11 @@ import json
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal, TextIO
+from functools import partial
+from typing import Any, Literal, TextIO, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -38,15 +39,19 @@ from replicator.errors import ReplicatorError
 from replicator.model import SIDES, Config, MapSet, Side, TableMap
 from replicator.progress import Progress
 from replicator.quoting import ident
-from replicator.verifysql import Projection, all_tables, projection
+from replicator.verifysql import Projection, all_tables, kept_nulls, projection
 
 CHUNK = 1000  # rows per bucket of the first pass, about
-LEAF = 64  # a differing bucket of at most this many rows is compared row by row
+# A differing bucket of at most this many rows is compared row by row; a larger one
+# is split, which costs another read of both tables (md5 buckets have no index), so
+# reading a few hundred rows beats another level.
+LEAF = 256
 GROUP = 256  # buckets per query below the first pass
 SLICES = 20  # the first pass reads each table in this many slices of blocks
 LAST_TID = "(4294967294,0)"
 HEX_DIGITS = 32
 
+T = TypeVar("T")
 Kind = Literal["missing_left", "missing_right", "differs"]
 Connection = psycopg.Connection[TupleRow]
 Buckets = dict[str, tuple[int, int]]  # bucket → (rows, checksum)
@@ -130,12 +135,7 @@ class Verifier:
         )
         # Both sides at once: each has its own connection (and the same snapshot when
         # they share a database).
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            passes = {
-                side: pool.submit(self._first_pass, table_map, sides[side], length, bar)
-                for side in SIDES
-            }
-            top = {side: passes[side].result() for side in SIDES}
+        top = self._both(lambda side: self._first_pass(table_map, sides[side], length, bar))
         if bar is not None:
             bar.finish()
         for difference in self._descend(verified, sides, _differing(top), length):
@@ -143,6 +143,12 @@ class Verifier:
             yield difference
         verified.seconds = time.monotonic() - started
         self.found.append(verified)
+
+    def _both(self, work: Callable[[Side], T]) -> dict[Side, T]:
+        """``work`` for each side at once: each side has its own connection."""
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            running = {side: pool.submit(work, side) for side in SIDES}
+            return {side: running[side].result() for side in SIDES}
 
     def _count(self, table_map: TableMap, side: Side) -> int:
         schema = self.config.side(side).schema
@@ -183,10 +189,21 @@ class Verifier:
                     bar.advance(read)
         return buckets
 
+    def _split(
+        self,
+        verified: Verified,
+        sides: dict[Side, Projection],
+        within: list[str],
+        length: int,
+        side: Side,
+    ) -> Buckets:
+        return self._buckets(verified, sides[side], within, length)
+
     def _buckets(
         self, verified: Verified, side: Projection, within: list[str], length: int
     ) -> Buckets:
-        verified.queries += 1
+        with self.lock:
+            verified.queries += 1
         found = self.connection(side.side).execute(
             side.buckets.encode(),
             {
@@ -213,7 +230,7 @@ class Verifier:
             if small:
                 yield from self._compare_rows(verified, sides, small, length)
             if large:
-                split = {s: self._buckets(verified, sides[s], large, length) for s in SIDES}
+                split = self._both(partial(self._split, verified, sides, large, length))
                 yield from self._descend(verified, sides, _differing(split), length + 1)
 
     def _compare_rows(
@@ -223,17 +240,18 @@ class Verifier:
         within: list[str],
         length: int,
     ) -> Iterator[Difference]:
-        fetched: dict[Side, list[tuple[Any, ...]]] = {}
-        for side in SIDES:
-            verified.queries += 1
-            fetched[side] = [
+        fetched = self._both(
+            lambda side: [
                 tuple(r)
                 for r in self.connection(side)
                 .execute(sides[side].leaf.encode(), {"within": within, "within_length": length})
                 .fetchall()
             ]
-            verified.rows_read += len(fetched[side])
+        )
+        verified.queries += 2
+        verified.rows_read += len(fetched["left"]) + len(fetched["right"])
         table_map = self.maps.by_name(verified.map)
+        kept = kept_nulls(table_map)
         left, right = fetched["left"], fetched["right"]
         i = j = 0
         while i < len(left) or j < len(right):
@@ -246,11 +264,25 @@ class Verifier:
                 yield _difference(table_map, right[j][1], "missing_left", {"right": right[j][3]})
                 j += 1
             else:
-                if left[i][2] != right[j][2]:
+                if left[i][2] != right[j][2] and not _kept(kept, left[i][4], right[j][4]):
                     own: dict[Side, Any] = {"left": left[i][3], "right": right[j][3]}
                     yield _difference(table_map, left[i][1], "differs", own)
                 i += 1
                 j += 1
+
+
+def _kept(kept: dict[int, Side], left_text: str, right_text: str) -> bool:
+    """Whether two rows differ only where one side kept its value when the other sent
+    a null (on_null keep): equal under the map."""
+    if not kept:
+        return False
+    # Numbers as written: 1.50 and 1.5000 differ.
+    values: dict[Side, list[Any]] = {
+        "left": json.loads(left_text, parse_float=str, parse_int=str),
+        "right": json.loads(right_text, parse_float=str, parse_int=str),
+    }
+    differing = [p for p, (a, b) in enumerate(zip(*values.values(), strict=True)) if a != b]
+    return bool(differing) and all(p in kept and values[kept[p]][p] is None for p in differing)
 
 
 def _differing(buckets: dict[Side, Buckets]) -> list[tuple[str, int]]:

@@ -49,6 +49,7 @@ from replicator.model import (
     TableMap,
     lookup_scope,
     source_of,
+    target_of,
 )
 from replicator.quoting import Sql, ident, literal, sql_join
 
@@ -61,10 +62,10 @@ class Projection:
 
     map: str
     side: Side
-    rows: Sql  # key_md5, key_text, row_md5, own_key of every row; parameters: none
+    rows: Sql  # key_md5, key_text, row_md5, own_key, row_text of every row; no parameters
     sliced: Sql  # the same over a range of the table's ctids: %(first)s, %(last)s
     buckets: Sql  # bucket, rows, checksum; %(length)s, %(within)s, %(within_length)s
-    leaf: Sql  # key_md5, key_text, row_md5, own_key of buckets %(within)s
+    leaf: Sql  # key_md5, key_text, row_md5, own_key, row_text of buckets %(within)s
 
 
 def all_tables(maps: MapSet, catalogs: dict[Side, SchemaCatalog]) -> AllTables:
@@ -82,6 +83,18 @@ def compared_fields(table_map: TableMap) -> tuple[FieldMap, ...]:
         id(f): f for d in table_map.directions for f in table_map.carried_fields(d) if not f.key
     }
     return tuple(f for f in table_map.fields if id(f) in carried and not f.sticky)
+
+
+def kept_nulls(table_map: TableMap) -> dict[int, Side]:
+    """Compared fields (by position) that a side keeps when the other sends a null
+    (on_null keep): a null on that other side is no difference."""
+    kept: dict[int, Side] = {}
+    for position, field in enumerate(compared_fields(table_map)):
+        for direction in table_map.directions:
+            carried = field in table_map.carried_fields(direction)
+            if carried and field.null_policy(target_of(direction)) == "keep":
+                kept[position] = source_of(direction)
+    return kept
 
 
 def _both_ways(table_map: TableMap, field: FieldMap) -> bool:

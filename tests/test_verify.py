@@ -321,3 +321,35 @@ def test_repair_refuses_a_map_that_does_not_flow_from_that_side(
         "replicator: cannot repair --from right: map loyalty_cards flows to_right, never from"
         " the right side. Repair them --from the other side, or name the maps to repair\n"
     )
+
+
+def test_an_email_the_crm_kept_when_the_erp_cleared_it_is_no_difference(
+    project: Project,
+) -> None:
+    """on_null = { right = "keep" }: a null from the ERP leaves the CRM's email, so the
+    two sides hold different values and are still in step under the map."""
+    customer_master(project)
+    with project.right() as crm:
+        crm.execute(
+            "UPDATE cds.account SET emailaddress1 = 'crm@example.org' WHERE accountnumber = 'C2'"
+        )
+    project.drain()
+    with project.left() as erp:
+        erp.execute("UPDATE fno.customers SET email = NULL WHERE account_num = 'C2'")
+    project.drain()
+    assert rows(
+        project.right_url, "SELECT emailaddress1 FROM cds.account WHERE accountnumber = 'C2'"
+    ) == [("crm@example.org",)]
+    found, [summary] = verified(project, "customers_organization")
+    assert found == []
+    assert summary.rows_read == 2  # compared field by field, then found equal
+    # The other way round the email is written, null or not: a CRM null is a difference.
+    behind_the_back(
+        project.left_url,
+        "UPDATE fno.customers SET email = 'erp@example.org' WHERE account_num = 'C2'",
+    )
+    behind_the_back(
+        project.right_url, "UPDATE cds.account SET emailaddress1 = NULL WHERE accountnumber = 'C2'"
+    )
+    found, _ = verified(project, "customers_organization")
+    assert [(d.label, d.kind) for d in found] == [("dataareaid=usmf, account_num=C2", "differs")]

@@ -181,6 +181,8 @@ def projection(maps: MapSet, tables: AllTables, table_map: TableMap, side: Side)
         ),
         "filter": _params(_filter_sql(table_map, side, table, "s")),
     }
+    # Unsliced, the rows are not fenced either: the leaf query's bucket filter then
+    # runs before the fields are computed.
     rows = Sql(render_template("verify_rows.sql.j2", sliced=False, **context))
     sliced = Sql(render_template("verify_rows.sql.j2", sliced=True, **context))
     return Projection(

@@ -77,7 +77,7 @@ bench: postgres install
 
 # The same harness at toy sizes, so CI notices when it breaks (figures meaningless).
 bench-smoke: postgres install
-	BENCH_ROWS=200 BENCH_BIG_ROWS=1000 BENCH_WAL_ROWS=2000 BENCH_REPEAT=1 BENCH_LATENCY_SECONDS=1 \
+	BENCH_ROWS=200 BENCH_BIG_ROWS=1000 BENCH_WAL_ROWS=2000 BENCH_VERIFY_ROWS=2000 BENCH_REPEAT=1 BENCH_LATENCY_SECONDS=1 \
 	    BENCH_WRITER_SECONDS=1 BENCH_RESULTS=/tmp/replicator-bench-smoke.json $(BIN)/python -m bench.run
 
 lint: install

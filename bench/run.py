@@ -4,6 +4,7 @@ native logical replication measured in the same run, on throw-away servers.
     BENCH_ROWS=50000 BENCH_BIG_ROWS=200000 BENCH_REPEAT=3 \
         BENCH_WAL_ROWS=1000000 BENCH_WAL_REPEAT=1 .venv/bin/python -m bench.run
 
+BENCH_VERIFY_ROWS (1,000,000) the customers per side section 10 verifies.
 BENCH_WAL_ROWS is the size of the one source transaction section 9 decodes from
 a WAL slot, BENCH_WAL_REPEAT how often (once by default: a million rows take
 minutes). Writes bench/results.json and prints the table. Each figure is the median of
@@ -26,7 +27,7 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import TupleRow
 
-from bench import writer_cost
+from bench import verify_cost, writer_cost
 from bench.databases import (
     CARDS,
     CUSTOMERS,
@@ -72,6 +73,7 @@ class Bench:
         self.big = int(os.environ.get("BENCH_BIG_ROWS", "200000"))
         self.wal_rows = int(os.environ.get("BENCH_WAL_ROWS", "1000000"))
         self.wal_times = int(os.environ.get("BENCH_WAL_REPEAT", "1"))
+        self.verify_rows = int(os.environ.get("BENCH_VERIFY_ROWS", "1000000"))
         self.times = int(os.environ.get("BENCH_REPEAT", "3"))
         self.latency_seconds = float(os.environ.get("BENCH_LATENCY_SECONDS", "10"))
         self.writer_seconds = int(os.environ.get("BENCH_WRITER_SECONDS", "15"))
@@ -480,6 +482,24 @@ class Bench:
             Figure("messages", tuple(r[2] for r in runs)),
         )
 
+    # 10 -----------------------------------------------------------------------------
+    def verify(self) -> None:
+        section = f"10. replicator verify, {self.verify_rows} customers per side"
+        for two_servers in (False, True):
+            where = "two servers" if two_servers else "one database"
+            self.serial += 1
+            servers = self.servers if two_servers else self.servers[:1]
+            seconds = verify_cost.measure(
+                servers, self.work, self.verify_rows, f"bench_{self.serial}"
+            )
+            for label, value in seconds.items():
+                what = "equal sides" if label == "equal" else f"{verify_cost.CHANGED} rows differ"
+                self.report.add(
+                    section,
+                    f"{where}, {what}: rows per side",
+                    Figure("rows/s", (self.verify_rows / value,)),
+                )
+
 
 def _warm_up(left: str, right: str, target: str) -> None:
     """One row through, so the measurement starts with the replication running."""
@@ -515,6 +535,7 @@ def main() -> int:
         bench.bulk_load()
         bench.initial_sync()
         bench.memory()
+        bench.verify()
     results = {
         "machine": {
             "cpus": os.cpu_count(),
@@ -524,6 +545,7 @@ def main() -> int:
         "rows": bench.rows,
         "big_rows": bench.big,
         "wal_rows": bench.wal_rows,
+        "verify_rows": bench.verify_rows,
         "repetitions": bench.times,
         "wal_repetitions": bench.wal_times,
         "seconds": round(time.monotonic() - started, 1),

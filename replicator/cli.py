@@ -1,8 +1,8 @@
 """``replicator`` command line: a thin argparse shell over replicator.commands.
 
 Exit codes: 0 done (plan: nothing to do), 1 error (retry: a change still
-fails), 2 plan: changes pending, 3 deploy refused because it would lose
-queued or held changes.
+fails), 2 plan: changes pending (verify: the sides differ), 3 deploy refused
+because it would lose queued or held changes.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from pathlib import Path
 import psycopg
 
 from replicator import admin, commands
+from replicator import repair as repair_module
+from replicator import verify as verify_module
 from replicator.config import load_config, parse_duration
 from replicator.errors import ReplicatorError
 
@@ -87,6 +89,30 @@ def parser() -> argparse.ArgumentParser:
     sync.add_argument("--chunk", type=int, default=5000, help="rows per transaction (default 5000)")
     purge = sub.add_parser("purge", help="delete closed errors and activity older than a duration")
     purge.add_argument("--older-than", required=True, metavar="DURATION", help="e.g. 30d, 12h")
+    verify = sub.add_parser(
+        "verify", help="compare both sides under the maps; exit 2 if they differ"
+    )
+    repair = sub.add_parser("repair", help="rewrite the rows verify finds different")
+    repair.add_argument(
+        "--from",
+        dest="from_side",
+        required=True,
+        choices=["left", "right"],
+        help="the side that wins",
+    )
+    verify.add_argument("--json", action="store_true", help="machine-readable output")
+    for command in (verify, repair):
+        command.add_argument("maps", nargs="*", metavar="MAP", help="default: every map")
+        command.add_argument("--quiet", action="store_true", help="no progress bar")
+    verify.add_argument(
+        "--chunk",
+        type=int,
+        default=verify_module.CHUNK,
+        help="rows per hashed chunk (default 1000)",
+    )
+    repair.add_argument(
+        "--chunk", type=int, default=repair_module.CHUNK, help="rows per transaction (default 500)"
+    )
     return top
 
 
@@ -122,6 +148,14 @@ def main(argv: list[str] | None = None) -> int:
             return admin.cmd_sync(config, sys.stdout, args.maps, args.chunk)
         if args.command == "purge":
             return admin.cmd_purge(config, sys.stdout, parse_duration(args.older_than))
+        if args.command == "verify":
+            return verify_module.cmd_verify(
+                config, sys.stdout, sys.stderr, args.maps, args.chunk, args.json, args.quiet
+            )
+        if args.command == "repair":
+            return repair_module.cmd_repair(
+                config, sys.stdout, sys.stderr, args.maps, args.from_side, args.chunk, args.quiet
+            )
         return commands.cmd_status(config, sys.stdout, as_json=args.json)
     except ReplicatorError as exc:
         print(f"replicator: {exc}", file=sys.stderr)

@@ -124,6 +124,19 @@ def image_type_sql(column: Column) -> Sql:
     return type_sql(column) if column.builtin else Sql("text")
 
 
+# replicator verify's stand-in for a value the value map lacks: never a real target value.
+UNMAPPED = "replicator: no entry in the value_map"
+
+
+def verify_type_sql(field: FieldMap, column: Column) -> Sql:
+    """The type replicator verify compares a field's values in, on either database:
+    the column's builtin type, text for user types (the other server may not have
+    them) and for value maps (whose misses become UNMAPPED)."""
+    if field.value_map is not None:
+        return Sql("text")
+    return image_type_sql(column)
+
+
 def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCatalog]) -> Bundle:
     """Compile validated maps into the artifacts each database receives."""
     tables = {
@@ -205,30 +218,31 @@ def _value_sql(
     direction: Direction,
     tables: dict[Side, Table],
     table_map: TableMap,
+    *,
     row: str = "s",
     strict: bool = True,
+    verifying: bool = False,
 ) -> Sql:
     """The expression (over the image row ``row`` and the resolved row ``l``) that a
     target column receives. Not ``strict``: a value-map miss or a refused null gives
-    null instead of an error (what a row before a change would have written)."""
+    null instead of an error (what a row before a change would have written).
+    ``verifying`` (replicator verify, evaluated on the source database): the value in
+    the form verify compares (see verify_type_sql), and a value the value map lacks or
+    a refused null raise nothing; lookups are the caller's."""
     to_side, from_side = target_of(direction), source_of(direction)
     target = _column(tables[to_side], field.column(to_side))
+    target_type = verify_type_sql(field, target) if verifying else type_sql(target)
     default = field.default_for(to_side)
     source_name = field.column(from_side)
     expression = field.expression_for(direction)
     if expression is not None:
-        value = _over_row(
-            expression.text,
-            tables[from_side],
-            row,
-            Where(file=table_map.file, map=table_map.name),
-            repr(expression.text),
-        )
+        value = _expression_sql(table_map, expression.text, tables[from_side], row)
     elif field.lookup is not None:
+        assert not verifying, "verify compares lookups by the parent's key"
         value = _lookup_alias(table_map, direction, field)
     elif source_name is None:
         assert default is not None
-        return Sql(f"CAST({literal(default)} AS {type_sql(target)})")
+        return Sql(f"CAST({literal(default)} AS {target_type})")
     else:
         value = ident(row, source_name)
     if field.value_map is not None:
@@ -244,6 +258,8 @@ def _value_sql(
         otherwise = (
             text_literal(fallback)
             if fallback is not None
+            else text_literal(UNMAPPED)
+            if verifying
             else Sql("NULL")
             if not strict
             else Sql(
@@ -252,13 +268,13 @@ def _value_sql(
             )
         )
         value = Sql(
-            f"CAST(CASE WHEN {value} IS NULL THEN NULL {branches} ELSE {otherwise} END AS {type_sql(target)})"
+            f"CAST(CASE WHEN {value} IS NULL THEN NULL {branches} ELSE {otherwise} END AS {target_type})"
         )
-    elif not target.builtin:
-        value = Sql(f"CAST({value} AS {type_sql(target)})")
+    elif not target.builtin or verifying:
+        value = Sql(f"CAST({value} AS {target_type})")
     if default is not None:
-        value = Sql(f"COALESCE({value}, CAST({literal(default)} AS {type_sql(target)}))")
-    if field.null_policy(to_side) == "refuse" and strict:
+        value = Sql(f"COALESCE({value}, CAST({literal(default)} AS {target_type}))")
+    if field.null_policy(to_side) == "refuse" and strict and not verifying:
         refused = (
             f"{control_function('refused_null')}({literal(table_map.name)}, {literal(field.label)})"
         )
@@ -272,6 +288,10 @@ def _over_row(text: str, source: Table, row: str, where: Where, what: str) -> Sq
     """A user expression (filter, to_right/to_left) over ``source``'s columns of ``row``."""
     columns = [c.name for c in source.columns]
     return render(parse_expression(text, columns=columns, where=where, what=what), qualifier=row)
+
+
+def _expression_sql(table_map: TableMap, text: str, source: Table, row: str = "s") -> Sql:
+    return _over_row(text, source, row, Where(file=table_map.file, map=table_map.name), repr(text))
 
 
 def _updated_sql(field: FieldMap, new: Sql, old: Sql, to_side: Side) -> Sql:
@@ -299,13 +319,15 @@ def _parent_key_json(
     side: Side,
     matches: dict[str, Sql],
     depth: int,
+    neutral: bool = False,
 ) -> Sql:
     """At capture: the key of the parent row a reference points at, on the source side,
     as jsonb (a key that is itself a lookup nests the grandparent's key). ``matches``
     are the parent's columns the reference fixes. When they are the parent's whole key
     (an ERP code), the key is read from the row itself, so it is right even when the
     parent is gone (a cascaded delete) or not written yet; otherwise (a CRM uuid) the
-    parent row is read."""
+    parent row is read. ``neutral`` (replicator verify): the same key as both sides
+    spell it, an array of text values in the parent map's key order."""
     natural = all(key.column(side) in matches for key in parent.key_fields)
     alias = f"p{depth}"
     items: list[str] = []
@@ -322,9 +344,11 @@ def _parent_key_json(
                     if natural
                     else ident(alias, own_column)
                 )
-            value = _parent_key_json(maps, tables, grand, side, nested, depth + 1)
-        items.append(f"{literal(column)}, {value}")
-    built = Sql(f"jsonb_build_object({', '.join(items)})")
+            value = _parent_key_json(maps, tables, grand, side, nested, depth + 1, neutral)
+        elif neutral:
+            value = Sql(f"CAST({value} AS text)")
+        items.append(value if neutral else f"{literal(column)}, {value}")
+    built = Sql(f"jsonb_build_{'array' if neutral else 'object'}({', '.join(items)})")
     if natural:
         # A null reference stays null rather than becoming a key of nulls.
         present = " AND ".join(
@@ -584,9 +608,6 @@ def _apply_artifact(
         "log_error": control_function("log_error"),
         "supersede_errors": control_function("supersede_errors"),
         "insert_columns": sql_join([ident(f.column(to_side) or "") for f in carried]),
-        "insert_values": sql_join(
-            [_value_sql(f, direction, tables, table_map) for f in carried], LIST
-        ),
         "conflict_columns": sql_join([ident(c) for c in target_key.columns]),
         "judged": judged,
         "key_values": [

@@ -255,11 +255,16 @@ class Applier:
     # -- work ----------------------------------------------------------------------
 
     def _one_round(self) -> bool:
-        """Read the WAL slots, then one batch per direction; True if anything moved."""
+        """Read the WAL slots, then one batch per direction; True if anything moved.
+
+        A slot is read to the end first: a change from the other side is judged
+        against this side's deletes, which count only once they are queued."""
         moved = False
         for role, listener in list(self._listeners.items()):
             try:
                 moved |= listener.poll() > 0
+                while not listener.caught_up and not self.stopping:
+                    listener.poll()
             except SlotLost as exc:
                 self._slot_lost(role, exc)
         for direction in DIRECTIONS:

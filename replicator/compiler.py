@@ -471,14 +471,12 @@ def _judged_fields(
                 policy=literal(policy),
                 new=new,
                 base=base,
-                take=(
+                take=Sql(
                     # newest_wins decides whole rows: the newer version, field merge aside.
-                    Sql("NOT j.conflict OR j.newer")
+                    "NOT j.conflict OR j.newer"
                     if policy == "newest_wins"
-                    else Sql(
-                        f"NOT j.{ident(f'tc_{index}')} OR (j.{ident(f'x_{index}')}"
-                        f" AND {_wins_sql(policy, from_side, Sql('j.newer'))})"
-                    )
+                    else f"NOT j.{ident(f'tc_{index}')} OR (j.{ident(f'x_{index}')}"
+                    f" AND {_wins_sql(policy, from_side, Sql('j.newer'))})"
                 ),
                 manual=policy == "manual",
                 updated=_updated_sql(
@@ -535,6 +533,10 @@ def _apply_artifact(
     assert target_key is not None
     source_columns = table_map.source_columns(direction)
     judged = _judged_fields(table_map, direction, tables, non_keys)
+    key_values = [
+        (ident(f"k_{n}"), _value_sql(f, direction, tables, table_map))
+        for n, f in enumerate(keys, start=1)
+    ]
 
     def declare(names: tuple[str, ...] | list[str]) -> Sql:
         return sql_join(
@@ -610,21 +612,28 @@ def _apply_artifact(
         "insert_columns": sql_join([ident(f.column(to_side) or "") for f in carried]),
         "conflict_columns": sql_join([ident(c) for c in target_key.columns]),
         "judged": judged,
-        "key_values": [
-            (ident(f"k_{n}"), _value_sql(f, direction, tables, table_map))
-            for n, f in enumerate(keys, start=1)
-        ],
+        "key_values": key_values,
         "target_key": sql_join(
             [
                 Sql(f"{literal(f.column(to_side) or '')}, j.{ident(f'k_{n}')}")
                 for n, f in enumerate(keys, start=1)
             ]
         ),
+        "target_key_values": sql_join(
+            [
+                Sql(f"{literal(f.column(to_side) or '')}, {value}")
+                for f, (_, value) in zip(keys, key_values, strict=True)
+            ]
+        ),
         "insert_row": sql_join(
             [
                 Sql(f"j.{ident(f'k_{keys.index(f) + 1}')}")
                 if f.key
-                else Sql(f"j.{judged[non_keys.index(f)].alias('n')}")
+                # Brought back over a delete made here: as its fields were judged.
+                else Sql(
+                    f"CASE WHEN j.gone THEN j.{judged[non_keys.index(f)].alias('f')}"
+                    f" ELSE j.{judged[non_keys.index(f)].alias('n')} END"
+                )
                 for f in carried
             ],
             LIST,
@@ -648,6 +657,9 @@ def _apply_artifact(
                 f" WHEN j.{f.alias('tc')} THEN jsonb_build_object('policy', 'merge', 'took', 'local')"
             ),
         ),
+        # A delete that lost is judged again as an update: logged once, by the delete pass.
+        "upsert_logged": Sql("j.conflict AND j.op <> 'D'"),
+        "delete_logged": Sql("j.conflict"),
         "delete_outcome": Sql(
             "CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END"
         ),
@@ -681,6 +693,8 @@ def _apply_artifact(
         "revives": _wins_sql(table_map.conflict_policy, from_side, Sql("j.newer_than_delete")),
         "deletes": _wins_sql(table_map.conflict_policy, from_side, Sql("j.newer")),
         "tombstone": control_function("tombstone"),
+        "queue": control_function("change_queue"),
+        "queue_ids": literal("replicator.change_queue_id_seq"),
         "other_direction": literal(other_direction(direction)),
         "source_is_left": literal(from_side == "left"),
         "on_delete": Sql(table_map.on_delete),

@@ -83,6 +83,8 @@ class Listener:
     confirmed: int = 0  # where the slot stands
     last_report: float = 0.0
     peak_held: int = 0  # most decoded messages held in memory at once
+    # The last poll read everything committed (flushed) before it began.
+    caught_up: bool = False
 
     def open(self) -> None:
         self.read = psycopg.connect(self.conninfo)
@@ -198,7 +200,8 @@ class Listener:
                         queued += self._queue(held)
                         held = []
                         in_transaction = True
-        if behind_since is None and returned < self.limit:
+        self.caught_up = behind_since is None and returned < self.limit
+        if self.caught_up:
             advance_to = max(advance_to, flushed)
         if advance_to > self.confirmed:
             self.read.execute(

@@ -377,8 +377,7 @@ BEGIN
     IF taken > 0 THEN
         UPDATE replicator.tombstone AS d SET crossed_at = now()
           FROM jsonb_array_elements(v_batch) AS c
-         WHERE d.direction = p_direction AND d.change_id = (c.value->>'id')::bigint
-           AND c.value->>'op' = 'D';
+         WHERE d.direction = p_direction AND d.change_id = (c.value->>'id')::bigint;
         failed := replicator.apply_batch(p_direction, v_batch);
         PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
         PERFORM replicator.caught_up(p_direction);

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle c625f85edd45fd4de12fceb79b7c4bf76964b2fa294f3a322cd3134ae1b5185a: 42 to create, 0 to replace, 0 to drop
+-- bundle 992ce197bd6c80030d5b6170802270349727227ecd9725387572e6bf4541b43a: 42 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -383,8 +383,7 @@ BEGIN
     IF taken > 0 THEN
         UPDATE replicator.tombstone AS d SET crossed_at = now()
           FROM jsonb_array_elements(v_batch) AS c
-         WHERE d.direction = p_direction AND d.change_id = (c.value->>'id')::bigint
-           AND c.value->>'op' = 'D';
+         WHERE d.direction = p_direction AND d.change_id = (c.value->>'id')::bigint;
         failed := replicator.apply_batch(p_direction, v_batch);
         PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
         PERFORM replicator.caught_up(p_direction);
@@ -583,7 +582,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '6fed3bc9a730c39361095d7165cea7f2e8ba9e3481829e5911f27afb43a193a9', '')
+VALUES ('control', '2213cc9adc4e53817f0040fbb5be9a65e91b8834c762c9a441d12938e096b888', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -684,6 +683,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'companies',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_left' AND c.map_name = 'companies'
+                            AND c.image @> jsonb_build_object('company_code', j."k_1")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."company" AS t
      USING planned AS j
@@ -725,17 +737,20 @@ WITH latest AS (
      ORDER BY "k"."dataareaid", c.id DESC
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
            "s"."dataareaid" AS "k_1",
            "s"."name" AS "n_1",
            "b"."name" AS "b_1",
-           t."name" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."name" ELSE t."name" END AS "c_1",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM latest AS l
@@ -746,31 +761,36 @@ WITH latest AS (
        "dataareaid" character varying(4),
        "name" character varying(60)) ON true
       LEFT JOIN "cds"."company" AS t ON "t"."company_code" = "s"."dataareaid"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_left' AND d.map_name = 'companies'
+              AND d.image @> jsonb_build_object('company_code', "s"."dataareaid")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."company", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_left' AND d.map_name = 'companies'
-              AND d.image @> jsonb_build_object('company_code', j."k_1")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -802,7 +822,7 @@ WITH latest AS (
            jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -810,17 +830,17 @@ WITH latest AS (
 ), inserted AS (
     INSERT INTO "cds"."company" ("company_code", "name")
     SELECT j."k_1",
-       j."n_1"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("company_code") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "cds"."company" AS t
        SET "name" = j."f_1"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -901,7 +921,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '69251214949616d4fe2eab73dc879a9246de5c06e6658e4eac74cd829adba9e9', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', 'bc0b525623b7bbec415ea68ab640084f5a84fa4d7ae9906ae6f8b235d24c6ff0', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1029,6 +1049,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'contact_persons',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_left' AND c.map_name = 'contact_persons'
+                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'contactpersonid', j."k_2")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."contact" AS t
      USING planned AS j
@@ -1100,10 +1133,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -1111,19 +1147,19 @@ WITH latest AS (
            "s"."contact_person_id" AS "k_2",
            "s"."first_name" AS "n_1",
            "b"."first_name" AS "b_1",
-           t."firstname" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."firstname" ELSE t."firstname" END AS "c_1",
            "s"."last_name" AS "n_2",
            "b"."last_name" AS "b_2",
-           t."lastname" AS "c_2",
+           CASE WHEN t.ctid IS NULL THEN gone."lastname" ELSE t."lastname" END AS "c_2",
            "s"."email" AS "n_3",
            "b"."email" AS "b_3",
-           t."emailaddress1" AS "c_3",
+           CASE WHEN t.ctid IS NULL THEN gone."emailaddress1" ELSE t."emailaddress1" END AS "c_3",
            "s"."customer_account" AS "n_4",
            "b"."customer_account" AS "b_4",
-           t."parent_account_number" AS "c_4",
+           CASE WHEN t.ctid IS NULL THEN gone."parent_account_number" ELSE t."parent_account_number" END AS "c_4",
            CAST(false AS boolean) AS "n_5",
            CAST(false AS boolean) AS "b_5",
-           t."is_sellable" AS "c_5",
+           CASE WHEN t.ctid IS NULL THEN gone."is_sellable" ELSE t."is_sellable" END AS "c_5",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -1142,48 +1178,53 @@ WITH latest AS (
        "email" character varying(80),
        "customer_account" character varying(20)) ON true
       LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."contactpersonid" = "s"."contact_person_id"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_left' AND d.map_name = 'contact_persons'
+              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'contactpersonid', "s"."contact_person_id")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."contact", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
                                            ELSE j."c_4" IS DISTINCT FROM j."b_4" END
                AS "tc_4",
            j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_5" IS DISTINCT FROM j."n_5"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_5" IS DISTINCT FROM j."n_5"
                                            ELSE j."c_5" IS DISTINCT FROM j."b_5" END
                AS "tc_5",
            j.fresh OR j."n_5" IS DISTINCT FROM j."b_5" AS "sc_5",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_left' AND d.map_name = 'contact_persons'
-              AND d.image @> jsonb_build_object('companyid', j."k_1", 'contactpersonid', j."k_2")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -1235,7 +1276,7 @@ WITH latest AS (
                'is_sellable', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_5" THEN 'incoming' ELSE 'local' END) WHEN j."tc_5" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4") OR (j."tc_5" AND NOT j."take_5")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4") OR (j."take_5" AND j."c_5" IS DISTINCT FROM j."n_5")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -1244,15 +1285,15 @@ WITH latest AS (
     INSERT INTO "cds"."contact" ("companyid", "contactpersonid", "firstname", "lastname", "emailaddress1", "parent_account_number", "is_sellable")
     SELECT j."k_1",
        j."k_2",
-       j."n_1",
-       j."n_2",
-       j."n_3",
-       j."n_4",
-       j."n_5"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
+       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
+       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END,
+       CASE WHEN j.gone THEN j."f_4" ELSE j."n_4" END,
+       CASE WHEN j.gone THEN j."f_5" ELSE j."n_5" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("companyid", "contactpersonid") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "cds"."contact" AS t
        SET "firstname" = j."f_1",
@@ -1262,7 +1303,7 @@ WITH latest AS (
        "is_sellable" = j."f_5"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -1343,7 +1384,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'd789211e40c15ac5af67610e8be025619f0a30f7f1b0158dc438db38d903685d', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '39dfdcfb2bc3758df799620469df84e5e1a0722d4a38b2e80804135baf9ff011', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1471,6 +1512,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customer_groups',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_left' AND c.map_name = 'customer_groups'
+                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'group_code', j."k_2")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."customer_group" AS t
      USING planned AS j
@@ -1542,10 +1596,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -1553,7 +1610,7 @@ WITH latest AS (
            "s"."customer_group" AS "k_2",
            "s"."description" AS "n_1",
            "b"."description" AS "b_1",
-           t."name" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."name" ELSE t."name" END AS "c_1",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -1566,32 +1623,37 @@ WITH latest AS (
        "customer_group" character varying(10),
        "description" character varying(60)) ON true
       LEFT JOIN "cds"."customer_group" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."group_code" = "s"."customer_group"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_left' AND d.map_name = 'customer_groups'
+              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'group_code', "s"."customer_group")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."customer_group", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_left' AND d.map_name = 'customer_groups'
-              AND d.image @> jsonb_build_object('companyid', j."k_1", 'group_code', j."k_2")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -1623,7 +1685,7 @@ WITH latest AS (
            jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -1632,17 +1694,17 @@ WITH latest AS (
     INSERT INTO "cds"."customer_group" ("companyid", "group_code", "name")
     SELECT j."k_1",
        j."k_2",
-       j."n_1"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("companyid", "group_code") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "cds"."customer_group" AS t
        SET "name" = j."f_1"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -1723,7 +1785,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '7cdc51fb915d61c9100324fd21f45f5a4e8f01651296f00c1e5591ee47e884ac', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '3e4b0f2db495bee5b0a5f43acb0c330c8b0d9f2e797ea05fc6ea0d48f277ea8b', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1855,6 +1917,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customer_payment_methods',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_left' AND c.map_name = 'customer_payment_methods'
+                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'code', j."k_2")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."customer_payment_method" AS t
      USING planned AS j
@@ -1926,10 +2001,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -1937,10 +2015,10 @@ WITH latest AS (
            "s"."payment_method" AS "k_2",
            "s"."description" AS "n_1",
            "b"."description" AS "b_1",
-           t."name" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."name" ELSE t."name" END AS "c_1",
            CAST(CASE WHEN "s"."payment_type" IS NULL THEN NULL WHEN "s"."payment_type"::text = 'Check' THEN 'check' WHEN "s"."payment_type"::text = 'Electronic' THEN 'electronic' WHEN "s"."payment_type"::text = 'Cash' THEN 'cash' ELSE "replicator"."unmapped_value"('customer_payment_methods', 'payment_type', "s"."payment_type"::text) END AS "cds"."payment_type") AS "n_2",
            CAST(CASE WHEN "b"."payment_type" IS NULL THEN NULL WHEN "b"."payment_type"::text = 'Check' THEN 'check' WHEN "b"."payment_type"::text = 'Electronic' THEN 'electronic' WHEN "b"."payment_type"::text = 'Cash' THEN 'cash' ELSE NULL END AS "cds"."payment_type") AS "b_2",
-           t."payment_type" AS "c_2",
+           CASE WHEN t.ctid IS NULL THEN gone."payment_type" ELSE t."payment_type" END AS "c_2",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -1955,36 +2033,41 @@ WITH latest AS (
        "description" character varying(60),
        "payment_type" character varying(12)) ON true
       LEFT JOIN "cds"."customer_payment_method" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."code" = "s"."payment_method"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_left' AND d.map_name = 'customer_payment_methods'
+              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'code', "s"."payment_method")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."customer_payment_method", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_left' AND d.map_name = 'customer_payment_methods'
-              AND d.image @> jsonb_build_object('companyid', j."k_1", 'code', j."k_2")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -2021,7 +2104,7 @@ WITH latest AS (
                'payment_type', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -2030,19 +2113,19 @@ WITH latest AS (
     INSERT INTO "cds"."customer_payment_method" ("companyid", "code", "name", "payment_type")
     SELECT j."k_1",
        j."k_2",
-       j."n_1",
-       j."n_2"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
+       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("companyid", "code") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "cds"."customer_payment_method" AS t
        SET "name" = j."f_1",
        "payment_type" = j."f_2"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -2123,7 +2206,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', 'f7d138ac1fb4b2a468d80d0a4ce707128da01cada596cc7b0a8221b453b02ac8', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '1b51043cde54b48736716b9dd35c8070ac6d744210e49c274b81c84712ddda8d', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2261,6 +2344,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customers_person',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_left' AND c.map_name = 'customers_person'
+                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'customer_number', j."k_2")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."contact" AS t
      USING planned AS j
@@ -2332,10 +2428,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -2343,19 +2442,19 @@ WITH latest AS (
            "s"."account_num" AS "k_2",
            (CAST(SPLIT_PART("s"."name", ' ', 1) AS VARCHAR(50))) AS "n_1",
            (CAST(SPLIT_PART("b"."name", ' ', 1) AS VARCHAR(50))) AS "b_1",
-           t."firstname" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."firstname" ELSE t."firstname" END AS "c_1",
            (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("s"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))) AS "n_2",
            (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("b"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))) AS "b_2",
-           t."middlename" AS "c_2",
+           CASE WHEN t.ctid IS NULL THEN gone."middlename" ELSE t."middlename" END AS "c_2",
            (CAST(CASE WHEN POSITION(' ' IN "s"."name") > 0 THEN REGEXP_REPLACE("s"."name", '^.* ', '') END AS VARCHAR(50))) AS "n_3",
            (CAST(CASE WHEN POSITION(' ' IN "b"."name") > 0 THEN REGEXP_REPLACE("b"."name", '^.* ', '') END AS VARCHAR(50))) AS "b_3",
-           t."lastname" AS "c_3",
+           CASE WHEN t.ctid IS NULL THEN gone."lastname" ELSE t."lastname" END AS "c_3",
            "s"."email" AS "n_4",
            "b"."email" AS "b_4",
-           t."emailaddress1" AS "c_4",
+           CASE WHEN t.ctid IS NULL THEN gone."emailaddress1" ELSE t."emailaddress1" END AS "c_4",
            CAST(true AS boolean) AS "n_5",
            CAST(true AS boolean) AS "b_5",
-           t."is_sellable" AS "c_5",
+           CASE WHEN t.ctid IS NULL THEN gone."is_sellable" ELSE t."is_sellable" END AS "c_5",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -2370,48 +2469,53 @@ WITH latest AS (
        "name" character varying(100),
        "email" character varying(80)) ON true
       LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."customer_number" = "s"."account_num"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_left' AND d.map_name = 'customers_person'
+              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'customer_number', "s"."account_num")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."contact", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
                                            ELSE j."c_4" IS DISTINCT FROM j."b_4" END
                AS "tc_4",
            j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_5" IS DISTINCT FROM j."n_5"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_5" IS DISTINCT FROM j."n_5"
                                            ELSE j."c_5" IS DISTINCT FROM j."b_5" END
                AS "tc_5",
            j.fresh OR j."n_5" IS DISTINCT FROM j."b_5" AS "sc_5",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_left' AND d.map_name = 'customers_person'
-              AND d.image @> jsonb_build_object('companyid', j."k_1", 'customer_number', j."k_2")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -2463,7 +2567,7 @@ WITH latest AS (
                'is_sellable', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_5" THEN 'incoming' ELSE 'local' END) WHEN j."tc_5" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4") OR (j."tc_5" AND NOT j."take_5")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4") OR (j."take_5" AND j."c_5" IS DISTINCT FROM j."n_5")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -2472,15 +2576,15 @@ WITH latest AS (
     INSERT INTO "cds"."contact" ("companyid", "customer_number", "firstname", "middlename", "lastname", "emailaddress1", "is_sellable")
     SELECT j."k_1",
        j."k_2",
-       j."n_1",
-       j."n_2",
-       j."n_3",
-       j."n_4",
-       j."n_5"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
+       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
+       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END,
+       CASE WHEN j.gone THEN j."f_4" ELSE j."n_4" END,
+       CASE WHEN j.gone THEN j."f_5" ELSE j."n_5" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("companyid", "customer_number") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "cds"."contact" AS t
        SET "firstname" = j."f_1",
@@ -2490,7 +2594,7 @@ WITH latest AS (
        "is_sellable" = j."f_5"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -2571,7 +2675,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '23cc4e452447198060f50f12504477abda594a911d92f8000669972b198b7e62', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'f3f13b28521d2da3c5c52fd176ddb293b8c6f32ad409d14db341d346fdfde6a9', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2696,6 +2800,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'loyalty_cards',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_left' AND c.map_name = 'loyalty_cards'
+                            AND c.image @> jsonb_build_object('card_number', j."k_1")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."loyalty_card" AS t
      USING planned AS j
@@ -2737,23 +2854,26 @@ WITH latest AS (
      ORDER BY "k"."card_number", c.id DESC
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
            "s"."card_number" AS "k_1",
            "s"."tier" AS "n_1",
            "b"."tier" AS "b_1",
-           t."tier" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."tier" ELSE t."tier" END AS "c_1",
            "s"."issued_on" AS "n_2",
            "b"."issued_on" AS "b_2",
-           t."issued_on" AS "c_2",
+           CASE WHEN t.ctid IS NULL THEN gone."issued_on" ELSE t."issued_on" END AS "c_2",
            "s"."blocked" AS "n_3",
            "b"."blocked" AS "b_3",
-           t."is_blocked" AS "c_3",
+           CASE WHEN t.ctid IS NULL THEN gone."is_blocked" ELSE t."is_blocked" END AS "c_3",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM latest AS l
@@ -2768,39 +2888,44 @@ WITH latest AS (
        "issued_on" date,
        "blocked" boolean) ON true
       LEFT JOIN "cds"."loyalty_card" AS t ON "t"."card_number" = "s"."card_number"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_left' AND d.map_name = 'loyalty_cards'
+              AND d.image @> jsonb_build_object('card_number', "s"."card_number")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."loyalty_card", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_left' AND d.map_name = 'loyalty_cards'
-              AND d.image @> jsonb_build_object('card_number', j."k_1")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -2842,7 +2967,7 @@ WITH latest AS (
                'blocked', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -2850,13 +2975,13 @@ WITH latest AS (
 ), inserted AS (
     INSERT INTO "cds"."loyalty_card" ("card_number", "tier", "issued_on", "is_blocked")
     SELECT j."k_1",
-       j."n_1",
-       j."n_2",
-       j."n_3"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
+       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
+       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("card_number") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "cds"."loyalty_card" AS t
        SET "tier" = j."f_1",
@@ -2864,7 +2989,7 @@ WITH latest AS (
        "is_blocked" = j."f_3"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -2945,7 +3070,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '1455258c6dec920af74772ea490622beaad0c42e1417746b12d1b13c92ce2ad0', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'e51cd8aaeb981cffa43c07f0a0ce6b26084f32fe884c28cee559ed4c42cd845c', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3052,6 +3177,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'name_affixes',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_left' AND c.map_name = 'name_affixes'
+                            AND c.image @> jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."name_affix" AS t
      USING planned AS j
@@ -3094,10 +3232,13 @@ WITH latest AS (
      ORDER BY "k"."affix", "k"."affix_type", c.id DESC
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -3105,7 +3246,7 @@ WITH latest AS (
            "s"."affix_type" AS "k_2",
            "s"."description" AS "n_1",
            "b"."description" AS "b_1",
-           t."description" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM latest AS l
@@ -3118,31 +3259,36 @@ WITH latest AS (
        "affix_type" character varying(10),
        "description" character varying(60)) ON true
       LEFT JOIN "cds"."name_affix" AS t ON "t"."affix" = "s"."affix" AND "t"."affix_type" = "s"."affix_type"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_left' AND d.map_name = 'name_affixes'
+              AND d.image @> jsonb_build_object('affix', "s"."affix", 'affix_type', "s"."affix_type")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."name_affix", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_left' AND d.map_name = 'name_affixes'
-              AND d.image @> jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -3174,7 +3320,7 @@ WITH latest AS (
            jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -3183,17 +3329,17 @@ WITH latest AS (
     INSERT INTO "cds"."name_affix" ("affix", "affix_type", "description")
     SELECT j."k_1",
        j."k_2",
-       j."n_1"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("affix", "affix_type") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "cds"."name_affix" AS t
        SET "description" = j."f_1"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -3274,7 +3420,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', 'fb985fb77f1b3eaa5c55e574963d3e30fada7d0c188c83522b04c0ccaebcc469', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '9fa3d1a42aa98995b5e67c1563a8113c09eab4bf2fc816f864926e21507a5bd7', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3388,6 +3534,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_days',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_left' AND c.map_name = 'payment_days'
+                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'name', j."k_2")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."payment_day" AS t
      USING planned AS j
@@ -3459,10 +3618,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -3470,7 +3632,7 @@ WITH latest AS (
            "s"."payment_day_name" AS "k_2",
            "s"."description" AS "n_1",
            "b"."description" AS "b_1",
-           t."description" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -3483,32 +3645,37 @@ WITH latest AS (
        "payment_day_name" character varying(30),
        "description" character varying(60)) ON true
       LEFT JOIN "cds"."payment_day" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."name" = "s"."payment_day_name"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_left' AND d.map_name = 'payment_days'
+              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'name', "s"."payment_day_name")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_day", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_left' AND d.map_name = 'payment_days'
-              AND d.image @> jsonb_build_object('companyid', j."k_1", 'name', j."k_2")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -3540,7 +3707,7 @@ WITH latest AS (
            jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -3549,17 +3716,17 @@ WITH latest AS (
     INSERT INTO "cds"."payment_day" ("companyid", "name", "description")
     SELECT j."k_1",
        j."k_2",
-       j."n_1"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("companyid", "name") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "cds"."payment_day" AS t
        SET "description" = j."f_1"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -3640,7 +3807,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '6c82305ca4e115591d28115320882ee5679267a34fc568e60744991c251ab342', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '0bdd83b3d6fce33afd011580e8d474ff19ecef9b9f8334ad4133a538c51c3a8d', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3778,6 +3945,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_day_lines',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_left' AND c.map_name = 'payment_day_lines'
+                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'paymentdayid', j."k_2", 'line_number', j."k_3")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."payment_day_line" AS t
      USING planned AS j
@@ -3852,10 +4032,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -3864,10 +4047,10 @@ WITH latest AS (
            "s"."line_num" AS "k_3",
            CAST(CASE WHEN "s"."week_day" IS NULL THEN NULL WHEN "s"."week_day"::text = 'None' THEN 'none' WHEN "s"."week_day"::text = 'Monday' THEN 'monday' WHEN "s"."week_day"::text = 'Tuesday' THEN 'tuesday' WHEN "s"."week_day"::text = 'Wednesday' THEN 'wednesday' WHEN "s"."week_day"::text = 'Thursday' THEN 'thursday' WHEN "s"."week_day"::text = 'Friday' THEN 'friday' WHEN "s"."week_day"::text = 'Saturday' THEN 'saturday' WHEN "s"."week_day"::text = 'Sunday' THEN 'sunday' ELSE "replicator"."unmapped_value"('payment_day_lines', 'week_day', "s"."week_day"::text) END AS "cds"."weekday") AS "n_1",
            CAST(CASE WHEN "b"."week_day" IS NULL THEN NULL WHEN "b"."week_day"::text = 'None' THEN 'none' WHEN "b"."week_day"::text = 'Monday' THEN 'monday' WHEN "b"."week_day"::text = 'Tuesday' THEN 'tuesday' WHEN "b"."week_day"::text = 'Wednesday' THEN 'wednesday' WHEN "b"."week_day"::text = 'Thursday' THEN 'thursday' WHEN "b"."week_day"::text = 'Friday' THEN 'friday' WHEN "b"."week_day"::text = 'Saturday' THEN 'saturday' WHEN "b"."week_day"::text = 'Sunday' THEN 'sunday' ELSE NULL END AS "cds"."weekday") AS "b_1",
-           t."weekday" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."weekday" ELSE t."weekday" END AS "c_1",
            "s"."day_of_month" AS "n_2",
            "b"."day_of_month" AS "b_2",
-           t."dayofmonth" AS "c_2",
+           CASE WHEN t.ctid IS NULL THEN gone."dayofmonth" ELSE t."dayofmonth" END AS "c_2",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -3884,36 +4067,41 @@ WITH latest AS (
        "week_day" character varying(10),
        "day_of_month" integer) ON true
       LEFT JOIN "cds"."payment_day_line" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."paymentdayid" = "l"."lookup_2" AND "t"."line_number" = "s"."line_num"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_left' AND d.map_name = 'payment_day_lines'
+              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'paymentdayid', "l"."lookup_2", 'line_number', "s"."line_num")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_day_line", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_left' AND d.map_name = 'payment_day_lines'
-              AND d.image @> jsonb_build_object('companyid', j."k_1", 'paymentdayid', j."k_2", 'line_number', j."k_3")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -3950,7 +4138,7 @@ WITH latest AS (
                'day_of_month', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -3960,19 +4148,19 @@ WITH latest AS (
     SELECT j."k_1",
        j."k_2",
        j."k_3",
-       j."n_1",
-       j."n_2"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
+       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("companyid", "paymentdayid", "line_number") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "cds"."payment_day_line" AS t
        SET "weekday" = j."f_1",
        "dayofmonth" = j."f_2"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -4053,7 +4241,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '14cfb8d0e1c9c9a5bfc6ac46c4d28ec6755181350050540db2ee93d742f72fa9', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '500ec5c4e848bbfbc983f5fe4c855b5c04b8262727323b5db3511dac0728b0d0', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4185,6 +4373,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_schedules',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_left' AND c.map_name = 'payment_schedules'
+                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'name', j."k_2")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."payment_schedule" AS t
      USING planned AS j
@@ -4256,10 +4457,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -4267,10 +4471,10 @@ WITH latest AS (
            "s"."schedule_name" AS "k_2",
            "s"."description" AS "n_1",
            "b"."description" AS "b_1",
-           t."description" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
            CAST(CASE WHEN "s"."allocation" IS NULL THEN NULL WHEN "s"."allocation"::text = 'Percent' THEN 'percent' WHEN "s"."allocation"::text = 'Fixed' THEN 'fixed' ELSE "replicator"."unmapped_value"('payment_schedules', 'allocation', "s"."allocation"::text) END AS "cds"."allocation_type") AS "n_2",
            CAST(CASE WHEN "b"."allocation" IS NULL THEN NULL WHEN "b"."allocation"::text = 'Percent' THEN 'percent' WHEN "b"."allocation"::text = 'Fixed' THEN 'fixed' ELSE NULL END AS "cds"."allocation_type") AS "b_2",
-           t."allocation" AS "c_2",
+           CASE WHEN t.ctid IS NULL THEN gone."allocation" ELSE t."allocation" END AS "c_2",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -4285,36 +4489,41 @@ WITH latest AS (
        "description" character varying(60),
        "allocation" character varying(10)) ON true
       LEFT JOIN "cds"."payment_schedule" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."name" = "s"."schedule_name"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_left' AND d.map_name = 'payment_schedules'
+              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'name', "s"."schedule_name")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_schedule", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_left' AND d.map_name = 'payment_schedules'
-              AND d.image @> jsonb_build_object('companyid', j."k_1", 'name', j."k_2")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -4351,7 +4560,7 @@ WITH latest AS (
                'allocation', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -4360,19 +4569,19 @@ WITH latest AS (
     INSERT INTO "cds"."payment_schedule" ("companyid", "name", "description", "allocation")
     SELECT j."k_1",
        j."k_2",
-       j."n_1",
-       j."n_2"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
+       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("companyid", "name") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "cds"."payment_schedule" AS t
        SET "description" = j."f_1",
        "allocation" = j."f_2"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -4453,7 +4662,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '4d52db43626608371161d0efda98b9831f6ba3f7ebcaf1ae29b5c6cabb365232', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'cdf23dd009775338565b8f03678881bfc2d58f6af1db513b316b4f8695266026', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4595,6 +4804,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_schedule_lines',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_left' AND c.map_name = 'payment_schedule_lines'
+                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'paymentscheduleid', j."k_2", 'line_number', j."k_3")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."payment_schedule_line" AS t
      USING planned AS j
@@ -4669,10 +4891,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -4681,13 +4906,13 @@ WITH latest AS (
            "s"."line_num" AS "k_3",
            "s"."percent" AS "n_1",
            "b"."percent" AS "b_1",
-           t."percentage" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."percentage" ELSE t."percentage" END AS "c_1",
            "s"."due_months" AS "n_2",
            "b"."due_months" AS "b_2",
-           t."months" AS "c_2",
+           CASE WHEN t.ctid IS NULL THEN gone."months" ELSE t."months" END AS "c_2",
            "s"."due_days" AS "n_3",
            "b"."due_days" AS "b_3",
-           t."days" AS "c_3",
+           CASE WHEN t.ctid IS NULL THEN gone."days" ELSE t."days" END AS "c_3",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -4706,40 +4931,45 @@ WITH latest AS (
        "due_months" integer,
        "due_days" integer) ON true
       LEFT JOIN "cds"."payment_schedule_line" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."paymentscheduleid" = "l"."lookup_2" AND "t"."line_number" = "s"."line_num"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_left' AND d.map_name = 'payment_schedule_lines'
+              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'paymentscheduleid', "l"."lookup_2", 'line_number', "s"."line_num")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_schedule_line", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_left' AND d.map_name = 'payment_schedule_lines'
-              AND d.image @> jsonb_build_object('companyid', j."k_1", 'paymentscheduleid', j."k_2", 'line_number', j."k_3")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -4781,7 +5011,7 @@ WITH latest AS (
                'due_days', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -4791,13 +5021,13 @@ WITH latest AS (
     SELECT j."k_1",
        j."k_2",
        j."k_3",
-       j."n_1",
-       j."n_2",
-       j."n_3"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
+       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
+       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("companyid", "paymentscheduleid", "line_number") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "cds"."payment_schedule_line" AS t
        SET "percentage" = j."f_1",
@@ -4805,7 +5035,7 @@ WITH latest AS (
        "days" = j."f_3"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -4886,7 +5116,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '36b8446a3e587808f6230594f9041c51b34f2073254d26a4113862a02602492e', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'f4777ed593f0cd6a85bdf84d9ea82f8684855d49e4135a372009689c7c3e59a1', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5030,6 +5260,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_terms',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_left' AND c.map_name = 'payment_terms'
+                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'code', j."k_2")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."payment_term" AS t
      USING planned AS j
@@ -5105,10 +5348,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -5116,16 +5362,16 @@ WITH latest AS (
            "s"."payment_term_id" AS "k_2",
            "s"."description" AS "n_1",
            "b"."description" AS "b_1",
-           t."name" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."name" ELSE t."name" END AS "c_1",
            "s"."net_days" AS "n_2",
            "b"."net_days" AS "b_2",
-           t."due_days" AS "c_2",
+           CASE WHEN t.ctid IS NULL THEN gone."due_days" ELSE t."due_days" END AS "c_2",
            "l"."lookup_2" AS "n_3",
            "l"."base_lookup_2" AS "b_3",
-           t."paymentscheduleid" AS "c_3",
+           CASE WHEN t.ctid IS NULL THEN gone."paymentscheduleid" ELSE t."paymentscheduleid" END AS "c_3",
            "l"."lookup_3" AS "n_4",
            "l"."base_lookup_3" AS "b_4",
-           t."paymentdayid" AS "c_4",
+           CASE WHEN t.ctid IS NULL THEN gone."paymentdayid" ELSE t."paymentdayid" END AS "c_4",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -5144,44 +5390,49 @@ WITH latest AS (
        "payment_schedule" character varying(30),
        "payment_day" character varying(30)) ON true
       LEFT JOIN "cds"."payment_term" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."code" = "s"."payment_term_id"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_left' AND d.map_name = 'payment_terms'
+              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'code', "s"."payment_term_id")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_term", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
                                            ELSE j."c_4" IS DISTINCT FROM j."b_4" END
                AS "tc_4",
            j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_left' AND d.map_name = 'payment_terms'
-              AND d.image @> jsonb_build_object('companyid', j."k_1", 'code', j."k_2")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -5228,7 +5479,7 @@ WITH latest AS (
                'payment_day', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -5237,14 +5488,14 @@ WITH latest AS (
     INSERT INTO "cds"."payment_term" ("companyid", "code", "name", "due_days", "paymentscheduleid", "paymentdayid")
     SELECT j."k_1",
        j."k_2",
-       j."n_1",
-       j."n_2",
-       j."n_3",
-       j."n_4"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
+       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
+       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END,
+       CASE WHEN j.gone THEN j."f_4" ELSE j."n_4" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("companyid", "code") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "cds"."payment_term" AS t
        SET "name" = j."f_1",
@@ -5253,7 +5504,7 @@ WITH latest AS (
        "paymentdayid" = j."f_4"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -5334,7 +5585,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '4fb7eb79e113dc03913fbccecd7bab94a3fca40b4ccb777b66db5b40b57ca44b', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '0c546be548b0442b6ae5031aa24e5b5f0f7e3f426e1a305a7acae8e05640ef9d', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5494,6 +5745,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customers_organization',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_left' AND c.map_name = 'customers_organization'
+                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'accountnumber', j."k_2")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."account" AS t
      USING planned AS j
@@ -5571,10 +5835,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -5582,28 +5849,28 @@ WITH latest AS (
            "s"."account_num" AS "k_2",
            "s"."name" AS "n_1",
            "b"."name" AS "b_1",
-           t."name" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."name" ELSE t."name" END AS "c_1",
            "l"."lookup_2" AS "n_2",
            "l"."base_lookup_2" AS "b_2",
-           t."customergroupid" AS "c_2",
+           CASE WHEN t.ctid IS NULL THEN gone."customergroupid" ELSE t."customergroupid" END AS "c_2",
            "l"."lookup_3" AS "n_3",
            "l"."base_lookup_3" AS "b_3",
-           t."paymenttermid" AS "c_3",
+           CASE WHEN t.ctid IS NULL THEN gone."paymenttermid" ELSE t."paymenttermid" END AS "c_3",
            "l"."lookup_4" AS "n_4",
            "l"."base_lookup_4" AS "b_4",
-           t."customerpaymentmethodid" AS "c_4",
+           CASE WHEN t.ctid IS NULL THEN gone."customerpaymentmethodid" ELSE t."customerpaymentmethodid" END AS "c_4",
            "s"."email" AS "n_5",
            "b"."email" AS "b_5",
-           t."emailaddress1" AS "c_5",
+           CASE WHEN t.ctid IS NULL THEN gone."emailaddress1" ELSE t."emailaddress1" END AS "c_5",
            (CAST(ROUND("s"."credit_limit", 4) AS DECIMAL(38, 4))) AS "n_6",
            (CAST(ROUND("b"."credit_limit", 4) AS DECIMAL(38, 4))) AS "b_6",
-           t."creditlimit" AS "c_6",
+           CASE WHEN t.ctid IS NULL THEN gone."creditlimit" ELSE t."creditlimit" END AS "c_6",
            CAST(CASE WHEN "s"."blocked" IS NULL THEN NULL WHEN "s"."blocked"::text = 'No' THEN 'none' WHEN "s"."blocked"::text = 'Invoice' THEN 'invoice_hold' WHEN "s"."blocked"::text = 'All' THEN 'full_hold' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."blocked"::text) END AS "cds"."hold_status") AS "n_7",
            CAST(CASE WHEN "b"."blocked" IS NULL THEN NULL WHEN "b"."blocked"::text = 'No' THEN 'none' WHEN "b"."blocked"::text = 'Invoice' THEN 'invoice_hold' WHEN "b"."blocked"::text = 'All' THEN 'full_hold' ELSE NULL END AS "cds"."hold_status") AS "b_7",
-           t."credit_hold" AS "c_7",
+           CASE WHEN t.ctid IS NULL THEN gone."credit_hold" ELSE t."credit_hold" END AS "c_7",
            CAST('customer' AS character varying(20)) AS "n_8",
            CAST('customer' AS character varying(20)) AS "b_8",
-           t."relationship_type" AS "c_8",
+           CASE WHEN t.ctid IS NULL THEN gone."relationship_type" ELSE t."relationship_type" END AS "c_8",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -5628,60 +5895,65 @@ WITH latest AS (
        "credit_limit" numeric(32,6),
        "blocked" character varying(10)) ON true
       LEFT JOIN "cds"."account" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."accountnumber" = "s"."account_num"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_left' AND d.map_name = 'customers_organization'
+              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'accountnumber', "s"."account_num")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."account", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
                                            ELSE j."c_4" IS DISTINCT FROM j."b_4" END
                AS "tc_4",
            j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_5" IS DISTINCT FROM j."n_5"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_5" IS DISTINCT FROM j."n_5"
                                            ELSE j."c_5" IS DISTINCT FROM j."b_5" END
                AS "tc_5",
            j.fresh OR j."n_5" IS DISTINCT FROM j."b_5" AS "sc_5",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_6" IS DISTINCT FROM j."n_6"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_6" IS DISTINCT FROM j."n_6"
                                            ELSE j."c_6" IS DISTINCT FROM j."b_6" END
                AS "tc_6",
            j.fresh OR j."n_6" IS DISTINCT FROM j."b_6" AS "sc_6",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_7" IS DISTINCT FROM j."n_7"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_7" IS DISTINCT FROM j."n_7"
                                            ELSE j."c_7" IS DISTINCT FROM j."b_7" END
                AS "tc_7",
            j.fresh OR j."n_7" IS DISTINCT FROM j."b_7" AS "sc_7",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_8" IS DISTINCT FROM j."n_8"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_8" IS DISTINCT FROM j."n_8"
                                            ELSE j."c_8" IS DISTINCT FROM j."b_8" END
                AS "tc_8",
            j.fresh OR j."n_8" IS DISTINCT FROM j."b_8" AS "sc_8",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND true) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_left' AND d.map_name = 'customers_organization'
-              AND d.image @> jsonb_build_object('companyid', j."k_1", 'accountnumber', j."k_2")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -5748,7 +6020,7 @@ WITH latest AS (
                'relationship_type', CASE WHEN j."x_8" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_8" THEN 'incoming' ELSE 'local' END) WHEN j."tc_8" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4") OR (j."tc_5" AND NOT j."take_5") OR (j."tc_6" AND NOT j."take_6") OR (j."tc_7" AND NOT j."take_7") OR (j."tc_8" AND NOT j."take_8")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4") OR (j."take_5" AND j."c_5" IS DISTINCT FROM j."n_5") OR (j."take_6" AND j."c_6" IS DISTINCT FROM j."n_6") OR (j."take_7" AND j."c_7" IS DISTINCT FROM j."n_7") OR (j."take_8" AND j."c_8" IS DISTINCT FROM j."n_8")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -5757,18 +6029,18 @@ WITH latest AS (
     INSERT INTO "cds"."account" ("companyid", "accountnumber", "name", "customergroupid", "paymenttermid", "customerpaymentmethodid", "emailaddress1", "creditlimit", "credit_hold", "relationship_type")
     SELECT j."k_1",
        j."k_2",
-       j."n_1",
-       j."n_2",
-       j."n_3",
-       j."n_4",
-       j."n_5",
-       j."n_6",
-       j."n_7",
-       j."n_8"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
+       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
+       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END,
+       CASE WHEN j.gone THEN j."f_4" ELSE j."n_4" END,
+       CASE WHEN j.gone THEN j."f_5" ELSE j."n_5" END,
+       CASE WHEN j.gone THEN j."f_6" ELSE j."n_6" END,
+       CASE WHEN j.gone THEN j."f_7" ELSE j."n_7" END,
+       CASE WHEN j.gone THEN j."f_8" ELSE j."n_8" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("companyid", "accountnumber") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "cds"."account" AS t
        SET "name" = j."f_1",
@@ -5781,7 +6053,7 @@ WITH latest AS (
        "relationship_type" = j."f_8"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -5862,7 +6134,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '0bca29a0b670abc461affcae12cbf05d17a6b3eeb4b6400873c73319807f5713', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '1de866fb5d844f06965ae18359fb29bbc1a28249568ad2d5f29d14ca19343efc', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8579,6 +8851,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('c625f85edd45fd4de12fceb79b7c4bf76964b2fa294f3a322cd3134ae1b5185a');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('992ce197bd6c80030d5b6170802270349727227ecd9725387572e6bf4541b43a');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle c625f85edd45: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'c625f85edd45fd4de12fceb79b7c4bf76964b2fa294f3a322cd3134ae1b5185a'));
+VALUES ('deploy', 'deployed bundle 992ce197bd6c: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '992ce197bd6c80030d5b6170802270349727227ecd9725387572e6bf4541b43a'));

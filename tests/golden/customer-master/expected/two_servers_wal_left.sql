@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 13cd26b2adf83bc2f019063b23b88b097a39a4ca66f63621fea3f9b07bcfe275: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 2f500fd85f24e62cab40e2d563949f62a674b4472c9e8da1143fc161e6daeead: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -393,8 +393,7 @@ BEGIN
     IF taken > 0 THEN
         UPDATE replicator.tombstone AS d SET crossed_at = now()
           FROM jsonb_array_elements(v_batch) AS c
-         WHERE d.direction = p_direction AND d.change_id = (c.value->>'id')::bigint
-           AND c.value->>'op' = 'D';
+         WHERE d.direction = p_direction AND d.change_id = (c.value->>'id')::bigint;
         failed := replicator.apply_batch(p_direction, v_batch);
         PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
         PERFORM replicator.caught_up(p_direction);
@@ -593,7 +592,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '6fed3bc9a730c39361095d7165cea7f2e8ba9e3481829e5911f27afb43a193a9', '')
+VALUES ('control', '2213cc9adc4e53817f0040fbb5be9a65e91b8834c762c9a441d12938e096b888', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -694,6 +693,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'companies',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_right' AND c.map_name = 'companies'
+                            AND c.image @> jsonb_build_object('dataareaid', j."k_1")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."companies" AS t
      USING planned AS j
@@ -735,17 +747,20 @@ WITH latest AS (
      ORDER BY "k"."company_code", c.id DESC
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
            "s"."company_code" AS "k_1",
            "s"."name" AS "n_1",
            "b"."name" AS "b_1",
-           t."name" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."name" ELSE t."name" END AS "c_1",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM latest AS l
@@ -756,31 +771,36 @@ WITH latest AS (
        "company_code" character varying(4),
        "name" character varying(60)) ON true
       LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "s"."company_code"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_right' AND d.map_name = 'companies'
+              AND d.image @> jsonb_build_object('dataareaid', "s"."company_code")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."companies", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_right' AND d.map_name = 'companies'
-              AND d.image @> jsonb_build_object('dataareaid', j."k_1")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -812,7 +832,7 @@ WITH latest AS (
            jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -820,17 +840,17 @@ WITH latest AS (
 ), inserted AS (
     INSERT INTO "fno"."companies" ("dataareaid", "name")
     SELECT j."k_1",
-       j."n_1"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("dataareaid") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "fno"."companies" AS t
        SET "name" = j."f_1"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -911,7 +931,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '1b0ee09c9c773fa6815a6cfa00640daf932be1c78acd3598034a7e41446da9a4', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', 'ce5ec1cdbfcd643f799158776b2b40e5419b02288f14ba1882fe209304939ae5', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1037,6 +1057,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'contact_persons',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_right' AND c.map_name = 'contact_persons'
+                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."contact_persons" AS t
      USING planned AS j
@@ -1108,10 +1141,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -1119,16 +1155,16 @@ WITH latest AS (
            "s"."contactpersonid" AS "k_2",
            "s"."firstname" AS "n_1",
            "b"."firstname" AS "b_1",
-           t."first_name" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."first_name" ELSE t."first_name" END AS "c_1",
            COALESCE("s"."lastname", CAST('-' AS character varying(50))) AS "n_2",
            COALESCE("b"."lastname", CAST('-' AS character varying(50))) AS "b_2",
-           t."last_name" AS "c_2",
+           CASE WHEN t.ctid IS NULL THEN gone."last_name" ELSE t."last_name" END AS "c_2",
            "s"."emailaddress1" AS "n_3",
            "b"."emailaddress1" AS "b_3",
-           t."email" AS "c_3",
+           CASE WHEN t.ctid IS NULL THEN gone."email" ELSE t."email" END AS "c_3",
            "s"."parent_account_number" AS "n_4",
            "b"."parent_account_number" AS "b_4",
-           t."customer_account" AS "c_4",
+           CASE WHEN t.ctid IS NULL THEN gone."customer_account" ELSE t."customer_account" END AS "c_4",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -1147,44 +1183,49 @@ WITH latest AS (
        "emailaddress1" character varying(80),
        "parent_account_number" character varying(20)) ON true
       LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."contact_person_id" = "s"."contactpersonid"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_right' AND d.map_name = 'contact_persons'
+              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'contact_person_id', "s"."contactpersonid")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."contact_persons", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
                                            ELSE j."c_4" IS DISTINCT FROM j."b_4" END
                AS "tc_4",
            j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_right' AND d.map_name = 'contact_persons'
-              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -1231,7 +1272,7 @@ WITH latest AS (
                'customer_account', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -1240,14 +1281,14 @@ WITH latest AS (
     INSERT INTO "fno"."contact_persons" ("dataareaid", "contact_person_id", "first_name", "last_name", "email", "customer_account")
     SELECT j."k_1",
        j."k_2",
-       j."n_1",
-       j."n_2",
-       j."n_3",
-       j."n_4"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
+       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
+       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END,
+       CASE WHEN j.gone THEN j."f_4" ELSE j."n_4" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("dataareaid", "contact_person_id") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "fno"."contact_persons" AS t
        SET "first_name" = j."f_1",
@@ -1256,7 +1297,7 @@ WITH latest AS (
        "customer_account" = j."f_4"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -1337,7 +1378,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'e54aa72d2f1e6a0cb9221a5cedd0996703407d7a17889c7cfcbfea7a5579f97a', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '1fe1e7497fe673d858bb3b45fd860b69291d536e2cc1cd34a304e4c12d9f1034', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1465,6 +1506,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customer_groups',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_right' AND c.map_name = 'customer_groups'
+                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."customer_groups" AS t
      USING planned AS j
@@ -1536,10 +1590,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -1547,7 +1604,7 @@ WITH latest AS (
            "s"."group_code" AS "k_2",
            "s"."name" AS "n_1",
            "b"."name" AS "b_1",
-           t."description" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -1560,32 +1617,37 @@ WITH latest AS (
        "group_code" character varying(10),
        "name" character varying(60)) ON true
       LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."customer_group" = "s"."group_code"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_right' AND d.map_name = 'customer_groups'
+              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'customer_group', "s"."group_code")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_groups", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_right' AND d.map_name = 'customer_groups'
-              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -1617,7 +1679,7 @@ WITH latest AS (
            jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -1626,17 +1688,17 @@ WITH latest AS (
     INSERT INTO "fno"."customer_groups" ("dataareaid", "customer_group", "description")
     SELECT j."k_1",
        j."k_2",
-       j."n_1"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("dataareaid", "customer_group") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "fno"."customer_groups" AS t
        SET "description" = j."f_1"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -1717,7 +1779,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '9d4147a944a61bf4ec1d8470a225503229aa46d160fb0df0174072a183fda8ed', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '5aee60d9be796e78e07d7d06d2bb4be67bd741e0c538e14d00e24b84cfd17970', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1849,6 +1911,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customer_payment_methods',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_right' AND c.map_name = 'customer_payment_methods'
+                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."customer_payment_methods" AS t
      USING planned AS j
@@ -1920,10 +1995,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -1931,10 +2009,10 @@ WITH latest AS (
            "s"."code" AS "k_2",
            "s"."name" AS "n_1",
            "b"."name" AS "b_1",
-           t."description" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
            CAST(CASE WHEN "s"."payment_type" IS NULL THEN NULL WHEN "s"."payment_type"::text = 'check' THEN 'Check' WHEN "s"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "s"."payment_type"::text = 'cash' THEN 'Cash' ELSE "replicator"."unmapped_value"('customer_payment_methods', 'payment_type', "s"."payment_type"::text) END AS character varying(12)) AS "n_2",
            CAST(CASE WHEN "b"."payment_type" IS NULL THEN NULL WHEN "b"."payment_type"::text = 'check' THEN 'Check' WHEN "b"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "b"."payment_type"::text = 'cash' THEN 'Cash' ELSE NULL END AS character varying(12)) AS "b_2",
-           t."payment_type" AS "c_2",
+           CASE WHEN t.ctid IS NULL THEN gone."payment_type" ELSE t."payment_type" END AS "c_2",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -1949,36 +2027,41 @@ WITH latest AS (
        "name" character varying(60),
        "payment_type" text) ON true
       LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_method" = "s"."code"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_right' AND d.map_name = 'customer_payment_methods'
+              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'payment_method', "s"."code")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_payment_methods", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_right' AND d.map_name = 'customer_payment_methods'
-              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -2015,7 +2098,7 @@ WITH latest AS (
                'payment_type', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -2024,19 +2107,19 @@ WITH latest AS (
     INSERT INTO "fno"."customer_payment_methods" ("dataareaid", "payment_method", "description", "payment_type")
     SELECT j."k_1",
        j."k_2",
-       j."n_1",
-       j."n_2"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
+       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("dataareaid", "payment_method") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "fno"."customer_payment_methods" AS t
        SET "description" = j."f_1",
        "payment_type" = j."f_2"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -2117,7 +2200,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '5213153632f1a8a8e8fd6dbb316b8f83b2247d185ace378cee1a64becc7c86a4', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '85e8d8cc32427204950ef556db4916d8a58495489225be2748ae4418300328a6', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2255,6 +2338,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customers_person',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_right' AND c.map_name = 'customers_person'
+                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."customers" AS t
      USING planned AS j
@@ -2326,10 +2422,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -2337,13 +2436,13 @@ WITH latest AS (
            "s"."customer_number" AS "k_2",
            (CAST(CONCAT_WS(' ', "s"."firstname", "s"."middlename", "s"."lastname") AS VARCHAR(100))) AS "n_1",
            (CAST(CONCAT_WS(' ', "b"."firstname", "b"."middlename", "b"."lastname") AS VARCHAR(100))) AS "b_1",
-           t."name" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."name" ELSE t."name" END AS "c_1",
            "s"."emailaddress1" AS "n_2",
            "b"."emailaddress1" AS "b_2",
-           t."email" AS "c_2",
+           CASE WHEN t.ctid IS NULL THEN gone."email" ELSE t."email" END AS "c_2",
            CAST('Person' AS "fno"."party_type") AS "n_3",
            CAST('Person' AS "fno"."party_type") AS "b_3",
-           t."party_type" AS "c_3",
+           CASE WHEN t.ctid IS NULL THEN gone."party_type" ELSE t."party_type" END AS "c_3",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -2362,40 +2461,45 @@ WITH latest AS (
        "lastname" character varying(50),
        "emailaddress1" character varying(80)) ON true
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."customer_number"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_right' AND d.map_name = 'customers_person'
+              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'account_num', "s"."customer_number")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_right' AND d.map_name = 'customers_person'
-              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -2437,7 +2541,7 @@ WITH latest AS (
                'party_type', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -2446,13 +2550,13 @@ WITH latest AS (
     INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "email", "party_type")
     SELECT j."k_1",
        j."k_2",
-       j."n_1",
-       j."n_2",
-       j."n_3"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
+       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
+       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("dataareaid", "account_num") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "fno"."customers" AS t
        SET "name" = j."f_1",
@@ -2460,7 +2564,7 @@ WITH latest AS (
        "party_type" = j."f_3"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -2541,7 +2645,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '43a16b923582fa1b9bedd673514b1218ccdd3d40489b1ff76ada3f920a7cedc0', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'c4e5110f0d2c5b0f5458c2069df2bb34283cda22175ae87389957f721f32f318', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2666,6 +2770,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'loyalty_cards',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_right' AND c.map_name = 'loyalty_cards'
+                            AND c.image @> jsonb_build_object('card_number', j."k_1")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."loyalty_cards" AS t
      USING planned AS j
@@ -2707,23 +2824,26 @@ WITH latest AS (
      ORDER BY "k"."card_number", c.id DESC
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
            "s"."card_number" AS "k_1",
            COALESCE("s"."tier", CAST('Basic' AS character varying(10))) AS "n_1",
            COALESCE("b"."tier", CAST('Basic' AS character varying(10))) AS "b_1",
-           t."tier" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."tier" ELSE t."tier" END AS "c_1",
            "s"."issued_on" AS "n_2",
            "b"."issued_on" AS "b_2",
-           t."issued_on" AS "c_2",
+           CASE WHEN t.ctid IS NULL THEN gone."issued_on" ELSE t."issued_on" END AS "c_2",
            "s"."is_blocked" AS "n_3",
            "b"."is_blocked" AS "b_3",
-           t."blocked" AS "c_3",
+           CASE WHEN t.ctid IS NULL THEN gone."blocked" ELSE t."blocked" END AS "c_3",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM latest AS l
@@ -2738,39 +2858,44 @@ WITH latest AS (
        "issued_on" date,
        "is_blocked" boolean) ON true
       LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "s"."card_number"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_right' AND d.map_name = 'loyalty_cards'
+              AND d.image @> jsonb_build_object('card_number', "s"."card_number")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."loyalty_cards", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_right' AND d.map_name = 'loyalty_cards'
-              AND d.image @> jsonb_build_object('card_number', j."k_1")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -2812,7 +2937,7 @@ WITH latest AS (
                'blocked', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -2820,13 +2945,13 @@ WITH latest AS (
 ), inserted AS (
     INSERT INTO "fno"."loyalty_cards" ("card_number", "tier", "issued_on", "blocked")
     SELECT j."k_1",
-       j."n_1",
-       j."n_2",
-       j."n_3"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
+       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
+       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("card_number") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "fno"."loyalty_cards" AS t
        SET "tier" = j."f_1",
@@ -2834,7 +2959,7 @@ WITH latest AS (
        "blocked" = j."f_3"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -2915,7 +3040,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'f994d4f72e98cb83cf6c1d38addb545d36d0ef1096ac9e954f1d4ab9bab4d03c', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '2a0cdbe8cf6c0f8daac5721335b3869ff73a34401abb0b1373f6aa1f2a8799cb', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3022,6 +3147,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'name_affixes',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_right' AND c.map_name = 'name_affixes'
+                            AND c.image @> jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."name_affixes" AS t
      USING planned AS j
@@ -3064,10 +3202,13 @@ WITH latest AS (
      ORDER BY "k"."affix", "k"."affix_type", c.id DESC
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -3075,7 +3216,7 @@ WITH latest AS (
            "s"."affix_type" AS "k_2",
            "s"."description" AS "n_1",
            "b"."description" AS "b_1",
-           t."description" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM latest AS l
@@ -3088,31 +3229,36 @@ WITH latest AS (
        "affix_type" character varying(10),
        "description" character varying(60)) ON true
       LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "s"."affix" AND "t"."affix_type" = "s"."affix_type"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_right' AND d.map_name = 'name_affixes'
+              AND d.image @> jsonb_build_object('affix', "s"."affix", 'affix_type', "s"."affix_type")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."name_affixes", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_right' AND d.map_name = 'name_affixes'
-              AND d.image @> jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -3144,7 +3290,7 @@ WITH latest AS (
            jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -3153,17 +3299,17 @@ WITH latest AS (
     INSERT INTO "fno"."name_affixes" ("affix", "affix_type", "description")
     SELECT j."k_1",
        j."k_2",
-       j."n_1"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("affix", "affix_type") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "fno"."name_affixes" AS t
        SET "description" = j."f_1"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -3244,7 +3390,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'cd3c041068be9fce22dfb29bae11fc5bb880bc00b4d3cd6fc742e39d9b8fdfea', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'bb4b2c6c8e14c8351022779687333c5dd72cbe4fac90a3d39ff74e18d2488992', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3358,6 +3504,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_days',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_right' AND c.map_name = 'payment_days'
+                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."payment_days" AS t
      USING planned AS j
@@ -3429,10 +3588,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -3440,7 +3602,7 @@ WITH latest AS (
            "s"."name" AS "k_2",
            "s"."description" AS "n_1",
            "b"."description" AS "b_1",
-           t."description" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -3453,32 +3615,37 @@ WITH latest AS (
        "name" character varying(30),
        "description" character varying(60)) ON true
       LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "s"."name"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_right' AND d.map_name = 'payment_days'
+              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'payment_day_name', "s"."name")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_days", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_right' AND d.map_name = 'payment_days'
-              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -3510,7 +3677,7 @@ WITH latest AS (
            jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -3519,17 +3686,17 @@ WITH latest AS (
     INSERT INTO "fno"."payment_days" ("dataareaid", "payment_day_name", "description")
     SELECT j."k_1",
        j."k_2",
-       j."n_1"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("dataareaid", "payment_day_name") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "fno"."payment_days" AS t
        SET "description" = j."f_1"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -3610,7 +3777,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '78eb9583db6c446e2aa7c509b2a00ee503c19687af066fd0b745748d93bb4bce', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '4293f0f7a3ffb4f8ae2604875d3114994a7f45cb0581281f469722bfcb43c785', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3748,6 +3915,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_day_lines',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_right' AND c.map_name = 'payment_day_lines'
+                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."payment_day_lines" AS t
      USING planned AS j
@@ -3822,10 +4002,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -3834,10 +4017,10 @@ WITH latest AS (
            "s"."line_number" AS "k_3",
            CAST(CASE WHEN "s"."weekday" IS NULL THEN NULL WHEN "s"."weekday"::text = 'none' THEN 'None' WHEN "s"."weekday"::text = 'monday' THEN 'Monday' WHEN "s"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "s"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "s"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "s"."weekday"::text = 'friday' THEN 'Friday' WHEN "s"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "s"."weekday"::text = 'sunday' THEN 'Sunday' ELSE "replicator"."unmapped_value"('payment_day_lines', 'week_day', "s"."weekday"::text) END AS character varying(10)) AS "n_1",
            CAST(CASE WHEN "b"."weekday" IS NULL THEN NULL WHEN "b"."weekday"::text = 'none' THEN 'None' WHEN "b"."weekday"::text = 'monday' THEN 'Monday' WHEN "b"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "b"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "b"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "b"."weekday"::text = 'friday' THEN 'Friday' WHEN "b"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "b"."weekday"::text = 'sunday' THEN 'Sunday' ELSE NULL END AS character varying(10)) AS "b_1",
-           t."week_day" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."week_day" ELSE t."week_day" END AS "c_1",
            "s"."dayofmonth" AS "n_2",
            "b"."dayofmonth" AS "b_2",
-           t."day_of_month" AS "c_2",
+           CASE WHEN t.ctid IS NULL THEN gone."day_of_month" ELSE t."day_of_month" END AS "c_2",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -3854,36 +4037,41 @@ WITH latest AS (
        "weekday" text,
        "dayofmonth" integer) ON true
       LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_right' AND d.map_name = 'payment_day_lines'
+              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'payment_day_name', "l"."lookup_2", 'line_num', "s"."line_number")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_day_lines", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_right' AND d.map_name = 'payment_day_lines'
-              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -3920,7 +4108,7 @@ WITH latest AS (
                'day_of_month', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -3930,19 +4118,19 @@ WITH latest AS (
     SELECT j."k_1",
        j."k_2",
        j."k_3",
-       j."n_1",
-       j."n_2"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
+       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("dataareaid", "payment_day_name", "line_num") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "fno"."payment_day_lines" AS t
        SET "week_day" = j."f_1",
        "day_of_month" = j."f_2"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -4023,7 +4211,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'f0132e6fcdaa38332b1f1f31f97b523c7a01c6e4eb19bd16a5c425ee4da5f9db', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'b87bce0c25096ca747b549f02a45f724f4cb7ec5ffe2dff72722afe1539e0fc5', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4155,6 +4343,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_schedules',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_right' AND c.map_name = 'payment_schedules'
+                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."payment_schedules" AS t
      USING planned AS j
@@ -4226,10 +4427,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -4237,10 +4441,10 @@ WITH latest AS (
            "s"."name" AS "k_2",
            "s"."description" AS "n_1",
            "b"."description" AS "b_1",
-           t."description" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
            CAST(CASE WHEN "s"."allocation" IS NULL THEN NULL WHEN "s"."allocation"::text = 'percent' THEN 'Percent' WHEN "s"."allocation"::text = 'fixed' THEN 'Fixed' ELSE "replicator"."unmapped_value"('payment_schedules', 'allocation', "s"."allocation"::text) END AS character varying(10)) AS "n_2",
            CAST(CASE WHEN "b"."allocation" IS NULL THEN NULL WHEN "b"."allocation"::text = 'percent' THEN 'Percent' WHEN "b"."allocation"::text = 'fixed' THEN 'Fixed' ELSE NULL END AS character varying(10)) AS "b_2",
-           t."allocation" AS "c_2",
+           CASE WHEN t.ctid IS NULL THEN gone."allocation" ELSE t."allocation" END AS "c_2",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -4255,36 +4459,41 @@ WITH latest AS (
        "description" character varying(60),
        "allocation" text) ON true
       LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "s"."name"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_right' AND d.map_name = 'payment_schedules'
+              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'schedule_name', "s"."name")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedules", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_right' AND d.map_name = 'payment_schedules'
-              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -4321,7 +4530,7 @@ WITH latest AS (
                'allocation', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -4330,19 +4539,19 @@ WITH latest AS (
     INSERT INTO "fno"."payment_schedules" ("dataareaid", "schedule_name", "description", "allocation")
     SELECT j."k_1",
        j."k_2",
-       j."n_1",
-       j."n_2"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
+       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("dataareaid", "schedule_name") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "fno"."payment_schedules" AS t
        SET "description" = j."f_1",
        "allocation" = j."f_2"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -4423,7 +4632,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'a8b2c8182df5b1b8c7b3392d788ae148611560e2d8f2652982d8aac7f787b9e9', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '5ef2c9cdf2a84ac213e1941e26feebaeb6553966ff0f96c9fd754595f7ee0702', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4565,6 +4774,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_schedule_lines',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_right' AND c.map_name = 'payment_schedule_lines'
+                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."payment_schedule_lines" AS t
      USING planned AS j
@@ -4639,10 +4861,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -4651,13 +4876,13 @@ WITH latest AS (
            "s"."line_number" AS "k_3",
            (CAST(ROUND("s"."percentage", 6) AS DECIMAL(32, 6))) AS "n_1",
            (CAST(ROUND("b"."percentage", 6) AS DECIMAL(32, 6))) AS "b_1",
-           t."percent" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."percent" ELSE t."percent" END AS "c_1",
            "s"."months" AS "n_2",
            "b"."months" AS "b_2",
-           t."due_months" AS "c_2",
+           CASE WHEN t.ctid IS NULL THEN gone."due_months" ELSE t."due_months" END AS "c_2",
            "s"."days" AS "n_3",
            "b"."days" AS "b_3",
-           t."due_days" AS "c_3",
+           CASE WHEN t.ctid IS NULL THEN gone."due_days" ELSE t."due_days" END AS "c_3",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -4676,40 +4901,45 @@ WITH latest AS (
        "months" integer,
        "days" integer) ON true
       LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_right' AND d.map_name = 'payment_schedule_lines'
+              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'schedule_name', "l"."lookup_2", 'line_num', "s"."line_number")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedule_lines", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_right' AND d.map_name = 'payment_schedule_lines'
-              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -4751,7 +4981,7 @@ WITH latest AS (
                'due_days', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -4761,13 +4991,13 @@ WITH latest AS (
     SELECT j."k_1",
        j."k_2",
        j."k_3",
-       j."n_1",
-       j."n_2",
-       j."n_3"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
+       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
+       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("dataareaid", "schedule_name", "line_num") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "fno"."payment_schedule_lines" AS t
        SET "percent" = j."f_1",
@@ -4775,7 +5005,7 @@ WITH latest AS (
        "due_days" = j."f_3"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -4856,7 +5086,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'd2c1a55175fdb987afef72ee0732ab45c06bb67efc20086205ea64be82925b5d', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '414f69c40b59f8f53eec6784dba95e426706034e5fe0dd3988bba6da5dd1674f', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5000,6 +5230,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_terms',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_right' AND c.map_name = 'payment_terms'
+                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."payment_terms" AS t
      USING planned AS j
@@ -5075,10 +5318,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -5086,16 +5332,16 @@ WITH latest AS (
            "s"."code" AS "k_2",
            "s"."name" AS "n_1",
            "b"."name" AS "b_1",
-           t."description" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
            "s"."due_days" AS "n_2",
            "b"."due_days" AS "b_2",
-           t."net_days" AS "c_2",
+           CASE WHEN t.ctid IS NULL THEN gone."net_days" ELSE t."net_days" END AS "c_2",
            "l"."lookup_2" AS "n_3",
            "l"."base_lookup_2" AS "b_3",
-           t."payment_schedule" AS "c_3",
+           CASE WHEN t.ctid IS NULL THEN gone."payment_schedule" ELSE t."payment_schedule" END AS "c_3",
            "l"."lookup_3" AS "n_4",
            "l"."base_lookup_3" AS "b_4",
-           t."payment_day" AS "c_4",
+           CASE WHEN t.ctid IS NULL THEN gone."payment_day" ELSE t."payment_day" END AS "c_4",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -5114,44 +5360,49 @@ WITH latest AS (
        "paymentscheduleid" uuid,
        "paymentdayid" uuid) ON true
       LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_term_id" = "s"."code"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_right' AND d.map_name = 'payment_terms'
+              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'payment_term_id', "s"."code")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_terms", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
                                            ELSE j."c_4" IS DISTINCT FROM j."b_4" END
                AS "tc_4",
            j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_right' AND d.map_name = 'payment_terms'
-              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -5198,7 +5449,7 @@ WITH latest AS (
                'payment_day', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -5207,14 +5458,14 @@ WITH latest AS (
     INSERT INTO "fno"."payment_terms" ("dataareaid", "payment_term_id", "description", "net_days", "payment_schedule", "payment_day")
     SELECT j."k_1",
        j."k_2",
-       j."n_1",
-       j."n_2",
-       j."n_3",
-       j."n_4"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
+       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
+       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END,
+       CASE WHEN j.gone THEN j."f_4" ELSE j."n_4" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("dataareaid", "payment_term_id") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "fno"."payment_terms" AS t
        SET "description" = j."f_1",
@@ -5223,7 +5474,7 @@ WITH latest AS (
        "payment_day" = j."f_4"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -5304,7 +5555,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'ad227ebbed012adaa132fc73c27e1a1e86afb113bdd8de177a86866f705fba0a', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '4db1f318c06d6e9e11001c96148173e876bbfdc18281c69e055a603bfa24e126', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5464,6 +5715,19 @@ WITH latest AS (
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), buried AS (
+    -- A row changed here that a delete from there removes: its fields live on for
+    -- changes made there before this row's own changes crossed (a tombstone that
+    -- crosses when this side's newest change of the row is applied there).
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customers_organization',
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+      FROM planned AS j
+     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
+                          WHERE c.direction = 'to_right' AND c.map_name = 'customers_organization'
+                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")) AS q
+     WHERE j.conflict AND j.goes AND NOT j.waiting
+        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."customers" AS t
      USING planned AS j
@@ -5541,10 +5805,13 @@ WITH latest AS (
         ON CONFLICT (direction, id) DO NOTHING
 ), judged AS (
     -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_).
+    -- held when it last crossed (b_), what the row holds now (c_), or held when it
+    -- was deleted here (gone).
     SELECT l.id, l.op, l.image, l.at, l.forced,
            t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
            t.ctid IS NOT NULL AS present,
+           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
+           del.deleted_at,
            l.base_known AND NOT l.forced AS judge,
            l.base IS NULL AS fresh,
            NULL::timestamptz AS local_at,
@@ -5552,28 +5819,28 @@ WITH latest AS (
            "s"."accountnumber" AS "k_2",
            "s"."name" AS "n_1",
            "b"."name" AS "b_1",
-           t."name" AS "c_1",
+           CASE WHEN t.ctid IS NULL THEN gone."name" ELSE t."name" END AS "c_1",
            "l"."lookup_2" AS "n_2",
            "l"."base_lookup_2" AS "b_2",
-           t."customer_group" AS "c_2",
+           CASE WHEN t.ctid IS NULL THEN gone."customer_group" ELSE t."customer_group" END AS "c_2",
            "l"."lookup_3" AS "n_3",
            "l"."base_lookup_3" AS "b_3",
-           t."payment_terms" AS "c_3",
+           CASE WHEN t.ctid IS NULL THEN gone."payment_terms" ELSE t."payment_terms" END AS "c_3",
            "l"."lookup_4" AS "n_4",
            "l"."base_lookup_4" AS "b_4",
-           t."payment_method" AS "c_4",
+           CASE WHEN t.ctid IS NULL THEN gone."payment_method" ELSE t."payment_method" END AS "c_4",
            "s"."emailaddress1" AS "n_5",
            "b"."emailaddress1" AS "b_5",
-           t."email" AS "c_5",
+           CASE WHEN t.ctid IS NULL THEN gone."email" ELSE t."email" END AS "c_5",
            COALESCE((CAST("s"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))) AS "n_6",
            COALESCE((CAST("b"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))) AS "b_6",
-           t."credit_limit" AS "c_6",
+           CASE WHEN t.ctid IS NULL THEN gone."credit_limit" ELSE t."credit_limit" END AS "c_6",
            CAST(CASE WHEN "s"."credit_hold" IS NULL THEN NULL WHEN "s"."credit_hold"::text = 'none' THEN 'No' WHEN "s"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "s"."credit_hold"::text = 'full_hold' THEN 'All' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."credit_hold"::text) END AS character varying(10)) AS "n_7",
            CAST(CASE WHEN "b"."credit_hold" IS NULL THEN NULL WHEN "b"."credit_hold"::text = 'none' THEN 'No' WHEN "b"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "b"."credit_hold"::text = 'full_hold' THEN 'All' ELSE NULL END AS character varying(10)) AS "b_7",
-           t."blocked" AS "c_7",
+           CASE WHEN t.ctid IS NULL THEN gone."blocked" ELSE t."blocked" END AS "c_7",
            CAST('Organization' AS "fno"."party_type") AS "n_8",
            CAST('Organization' AS "fno"."party_type") AS "b_8",
-           t."party_type" AS "c_8",
+           CASE WHEN t.ctid IS NULL THEN gone."party_type" ELSE t."party_type" END AS "c_8",
            -- An initial sync from the side that is not master adds rows, never overwrites.
            current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
       FROM resolved AS l
@@ -5598,60 +5865,65 @@ WITH latest AS (
        "creditlimit" numeric(38,4),
        "credit_hold" text) ON true
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."accountnumber"
+      -- Deleted here before this change could know (the delete had not crossed over
+      -- when the change was made): the change meets the delete, and the fields the
+      -- deleted row held (gone).
+      LEFT JOIN LATERAL (
+           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+             FROM "replicator"."tombstone" AS d
+            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
+              AND d.direction = 'to_right' AND d.map_name = 'customers_organization'
+              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'account_num', "s"."accountnumber")
+              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
+            ORDER BY d.change_id DESC
+            LIMIT 1) AS del ON true
+      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", del.image) AS gone ON true
 
-     WHERE l.op <> 'D'
+     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
+     -- the deleted version is judged like an update, so its fields merge by policy.
+     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
        AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL))
 ), compared AS (
     -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    -- gone: the row was deleted here before this change could know (the delete had
-    -- not crossed over when the change was made): update or insert against delete.
     SELECT j.*,
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
                                            ELSE j."c_1" IS DISTINCT FROM j."b_1" END
                AS "tc_1",
            j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
                                            ELSE j."c_2" IS DISTINCT FROM j."b_2" END
                AS "tc_2",
            j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
                                            ELSE j."c_3" IS DISTINCT FROM j."b_3" END
                AS "tc_3",
            j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
                                            ELSE j."c_4" IS DISTINCT FROM j."b_4" END
                AS "tc_4",
            j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_5" IS DISTINCT FROM j."n_5"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_5" IS DISTINCT FROM j."n_5"
                                            ELSE j."c_5" IS DISTINCT FROM j."b_5" END
                AS "tc_5",
            j.fresh OR j."n_5" IS DISTINCT FROM j."b_5" AS "sc_5",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_6" IS DISTINCT FROM j."n_6"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_6" IS DISTINCT FROM j."n_6"
                                            ELSE j."c_6" IS DISTINCT FROM j."b_6" END
                AS "tc_6",
            j.fresh OR j."n_6" IS DISTINCT FROM j."b_6" AS "sc_6",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_7" IS DISTINCT FROM j."n_7"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_7" IS DISTINCT FROM j."n_7"
                                            ELSE j."c_7" IS DISTINCT FROM j."b_7" END
                AS "tc_7",
            j.fresh OR j."n_7" IS DISTINCT FROM j."b_7" AS "sc_7",
-           j.judge AND j.present AND CASE WHEN j.fresh THEN j."c_8" IS DISTINCT FROM j."n_8"
+           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_8" IS DISTINCT FROM j."n_8"
                                            ELSE j."c_8" IS DISTINCT FROM j."b_8" END
                AS "tc_8",
            j.fresh OR j."n_8" IS DISTINCT FROM j."b_8" AS "sc_8",
-           j.judge AND NOT j.present AND del.deleted AS gone,
-           coalesce(j.at, '-infinity') > coalesce(del.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(del.deleted_at, '-infinity')
+           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
+               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
                    AND false) AS newer_than_delete,
            coalesce(j.at, '-infinity') > j.local_at
                OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
       FROM judged AS j
-     CROSS JOIN LATERAL (
-           SELECT count(*) > 0 AS deleted, max("replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE NOT j.present AND j.judge
-              AND d.direction = 'to_right' AND d.map_name = 'customers_organization'
-              AND d.image @> jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")
-              AND (d.crossed_at IS NULL OR d.crossed_at > j.at)) AS del
 ), decided AS (
     -- x_: both changed the field, to different values: its policy decides (take_).
     SELECT j.*,
@@ -5718,7 +5990,7 @@ WITH latest AS (
                'party_type', CASE WHEN j."x_8" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_8" THEN 'incoming' ELSE 'local' END) WHEN j."tc_8" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
            'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4") OR (j."tc_5" AND NOT j."take_5") OR (j."tc_6" AND NOT j."take_6") OR (j."tc_7" AND NOT j."take_7") OR (j."tc_8" AND NOT j."take_8")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4") OR (j."take_5" AND j."c_5" IS DISTINCT FROM j."n_5") OR (j."take_6" AND j."c_6" IS DISTINCT FROM j."n_6") OR (j."take_7" AND j."c_7" IS DISTINCT FROM j."n_7") OR (j."take_8" AND j."c_8" IS DISTINCT FROM j."n_8")) THEN 'kept_local' ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.op <> 'D'
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -5727,18 +5999,18 @@ WITH latest AS (
     INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "payment_method", "email", "credit_limit", "blocked", "party_type")
     SELECT j."k_1",
        j."k_2",
-       j."n_1",
-       j."n_2",
-       j."n_3",
-       j."n_4",
-       j."n_5",
-       j."n_6",
-       j."n_7",
-       j."n_8"
+       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
+       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
+       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END,
+       CASE WHEN j.gone THEN j."f_4" ELSE j."n_4" END,
+       CASE WHEN j.gone THEN j."f_5" ELSE j."n_5" END,
+       CASE WHEN j.gone THEN j."f_6" ELSE j."n_6" END,
+       CASE WHEN j.gone THEN j."f_7" ELSE j."n_7" END,
+       CASE WHEN j.gone THEN j."f_8" ELSE j."n_8" END
       FROM planned AS j
      WHERE j.inserting
         ON CONFLICT ("dataareaid", "account_num") DO NOTHING
-    RETURNING 1
+    RETURNING xmin AS written_xid
 ), updated AS (
     UPDATE "fno"."customers" AS t
        SET "name" = j."f_1",
@@ -5751,7 +6023,7 @@ WITH latest AS (
        "party_type" = j."f_8"
       FROM planned AS j
      WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id
+    RETURNING j.id, t.xmin AS written_xid
 )
 SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
        (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
@@ -5832,7 +6104,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '289a64cf6526c2c3cb00a9219de36dbcfbb988e71ffb66e349951aaa661c18d5', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '9905fd14f0c02f29d5c6619f1884b7e575edaa3e9ce0d6d6f0638845f632d9a9', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8417,6 +8689,6 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('13cd26b2adf83bc2f019063b23b88b097a39a4ca66f63621fea3f9b07bcfe275');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('2f500fd85f24e62cab40e2d563949f62a674b4472c9e8da1143fc161e6daeead');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 13cd26b2adf8: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '13cd26b2adf83bc2f019063b23b88b097a39a4ca66f63621fea3f9b07bcfe275'));
+VALUES ('deploy', 'deployed bundle 2f500fd85f24: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '2f500fd85f24e62cab40e2d563949f62a674b4472c9e8da1143fc161e6daeead'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 00d11f65aa10155f6d6d3fae52e18994d496397abb72b99def7b086e6d5b3868: 42 to create, 0 to replace, 0 to drop
+-- bundle bdbecff2b4e34ea21c8d0420cfc606e9dc58b74b02075eea22330e00ce2504d1: 44 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -471,6 +471,250 @@ CREATE TABLE IF NOT EXISTS replicator.wal_stopped (
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
 VALUES ('control', 'faafc84ddac0feae48cbb8524da67fb81bf8046ff31d43111fea756a780c8c45', '')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create drift ====
+-- Drift: what each deployed map relies on in this database's catalog, recorded by
+-- deploy, and replicator.drift(), which compares that record with the catalog now.
+-- Tables and columns are kept by oid and attnum, so a rename is seen as a rename.
+-- Safe to run again: it only creates what is missing and replaces functions.
+CREATE TABLE IF NOT EXISTS replicator.map_dependency (
+    map_name     text     NOT NULL,
+    side         text     NOT NULL CHECK (side IN ('left', 'right')),
+    kind         text     NOT NULL CHECK (kind IN ('table', 'column', 'trigger')),
+    table_oid    oid      NOT NULL,
+    schema_name  text     NOT NULL,  -- the table as deployed
+    table_name   text     NOT NULL,
+    attnum       smallint NOT NULL DEFAULT 0,  -- column: its number; otherwise 0
+    name         text     NOT NULL DEFAULT '',  -- column or trigger name as deployed
+    type_oid     oid,
+    typmod       integer,
+    type_sql     text,
+    uses         text     NOT NULL DEFAULT '',  -- how the map uses it: "field credit_limit", "left_filter"
+    -- trigger: a capture trigger reads this column by name (key, filter, lookup), so
+    -- a change of it stops capture; wal: the slot routes the table's changes by name.
+    capture_reads boolean NOT NULL DEFAULT false,
+    capture      text,  -- this side's capture method, where the map's changes are captured here
+    PRIMARY KEY (map_name, side, kind, table_oid, attnum, name)
+);
+
+-- WAL capture: changes decoded for a map direction whose capture function failed
+-- because the table changed under it (a column renamed, dropped, retyped). Kept in
+-- stream order, never dropped; queued by replicator.unpark_wal once the map is fixed.
+CREATE TABLE IF NOT EXISTS replicator.wal_parked (
+    id        bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    map_name  text        NOT NULL,
+    direction text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
+    changes   jsonb       NOT NULL,  -- the capture function's argument
+    reason    text        NOT NULL,
+    parked_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS wal_parked_map ON replicator.wal_parked (map_name, direction, id);
+
+-- Trigger capture: changes of rows whose key, filter or lookup columns the capture
+-- trigger could no longer read (renamed or dropped under it). The application's write
+-- went through; the change was not queued, and replicator sync copies such rows.
+CREATE TABLE IF NOT EXISTS replicator.uncaptured (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    map_name    text        NOT NULL,
+    direction   text        NOT NULL,
+    op          text        NOT NULL,
+    image       jsonb       NOT NULL,
+    captured_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS uncaptured_map ON replicator.uncaptured (map_name, direction);
+
+-- Deploy: what one map uses of one table on one side, resolved to oids and attnums
+-- in the deploying transaction. p_columns: [{"column", "uses", "capture_reads"}].
+CREATE OR REPLACE FUNCTION replicator.record_dependency(p_map text, p_side text, p_schema text,
+                                                       p_table text, p_columns jsonb,
+                                                       p_triggers text[], p_capture text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_oid oid := to_regclass(format('%I.%I', p_schema, p_table));
+BEGIN
+    IF v_oid IS NULL THEN
+        RAISE EXCEPTION 'replicator: map %: table %.% does not exist', p_map, p_schema, p_table
+            USING ERRCODE = 'undefined_table';
+    END IF;
+    INSERT INTO replicator.map_dependency AS d
+           (map_name, side, kind, table_oid, schema_name, table_name, capture)
+    VALUES (p_map, p_side, 'table', v_oid, p_schema, p_table, p_capture)
+        ON CONFLICT (map_name, side, kind, table_oid, attnum, name)
+        DO UPDATE SET capture = coalesce(d.capture, EXCLUDED.capture);
+    INSERT INTO replicator.map_dependency AS d
+           (map_name, side, kind, table_oid, schema_name, table_name, attnum, name,
+            type_oid, typmod, type_sql, uses, capture_reads, capture)
+    SELECT p_map, p_side, 'column', v_oid, p_schema, p_table, a.attnum, a.attname,
+           a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod),
+           c.value->>'uses', (c.value->>'capture_reads')::boolean, p_capture
+      FROM jsonb_array_elements(p_columns) AS c
+      JOIN pg_attribute AS a
+        ON a.attrelid = v_oid AND a.attname = c.value->>'column' AND NOT a.attisdropped
+        ON CONFLICT (map_name, side, kind, table_oid, attnum, name)
+        DO UPDATE SET uses = d.uses || ', ' || EXCLUDED.uses,
+                      capture_reads = d.capture_reads OR EXCLUDED.capture_reads,
+                      capture = coalesce(d.capture, EXCLUDED.capture);
+    INSERT INTO replicator.map_dependency (map_name, side, kind, table_oid, schema_name,
+                                           table_name, name, capture)
+    SELECT p_map, p_side, 'trigger', v_oid, p_schema, p_table, t, p_capture
+      FROM unnest(p_triggers) AS t
+        ON CONFLICT DO NOTHING;
+END
+$$;
+
+-- What changed under the deployed maps since deploy: one row per table, column or
+-- capture trigger that is not what the map relies on, with a message naming it, what
+-- happens to the map's changes meanwhile, and the fix.
+CREATE OR REPLACE FUNCTION replicator.drift()
+RETURNS TABLE (map_name text, side text, table_name text, column_name text, change text,
+               message text)
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH found AS (
+        SELECT d.*, c.oid IS NOT NULL AS table_there, n.nspname AS now_schema,
+               c.relname AS now_table, a.attname AS now_column,
+               a.atttypid AS now_type, a.atttypmod AS now_typmod,
+               coalesce(a.attisdropped, true) AS column_gone,
+               d.schema_name || '.' || d.table_name AS label,
+               'map ' || d.map_name || ': ' || d.schema_name || '.' || d.table_name AS prefix,
+               CASE d.capture
+                    WHEN 'trigger' THEN 'changes of ' || d.schema_name || '.' || d.table_name
+                         || ' are not captured meanwhile (the capture trigger reads this column);'
+                         || ' after the fix run replicator sync ' || d.map_name
+                    WHEN 'wal' THEN 'changes of ' || d.schema_name || '.' || d.table_name
+                         || ' decoded meanwhile are kept in replicator.wal_parked and queued after the fix'
+               END AS capture_note,
+               EXISTS (SELECT FROM pg_trigger AS t
+                        WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_there
+          FROM replicator.map_dependency AS d
+          LEFT JOIN pg_class AS c ON c.oid = d.table_oid
+          LEFT JOIN pg_namespace AS n ON n.oid = c.relnamespace
+          LEFT JOIN pg_attribute AS a ON a.attrelid = d.table_oid AND a.attnum = d.attnum
+                                     AND d.kind = 'column'
+    ), drifted (map_name, side, table_name, column_name, change, message) AS (
+    SELECT f.map_name, f.side, f.label, NULL, 'table dropped',
+           f.prefix || CASE WHEN to_regclass(format('%I.%I', f.schema_name, f.table_name)) IS NULL
+               THEN ' was dropped; create it again, or remove the map, and run replicator deploy'
+               ELSE ' was dropped and created again; run replicator deploy (its capture and'
+                    || ' functions went with it), then replicator sync ' || f.map_name
+           END
+      FROM found AS f
+     WHERE f.kind = 'table' AND NOT f.table_there
+    UNION ALL
+    SELECT f.map_name, f.side, f.label, NULL, 'table renamed',
+           f.prefix || ' was renamed to ' || f.now_schema || '.' || f.now_table || '; '
+           || CASE WHEN f.now_schema = f.schema_name
+                   THEN 'edit the map (' || f.side || ' = "' || f.now_table || '")'
+                   ELSE 'move it back to schema ' || f.schema_name
+              END
+           || ' and run replicator deploy'
+           || CASE WHEN f.capture = 'wal'
+                   THEN '; changes made under the new name are not decoded (the slot reads tables'
+                        || ' by name): after the fix run replicator sync ' || f.map_name
+                   ELSE ''
+              END
+      FROM found AS f
+     WHERE f.kind = 'table' AND f.table_there
+       AND (f.now_schema, f.now_table) IS DISTINCT FROM (f.schema_name, f.table_name)
+    UNION ALL
+    SELECT f.map_name, f.side, f.label, f.name,
+           CASE WHEN f.column_gone THEN 'column dropped'
+                WHEN f.now_column <> f.name THEN 'column renamed'
+                ELSE 'column retyped'
+           END,
+           f.prefix || ' column "' || f.name || '" '
+           || CASE WHEN f.column_gone
+                   THEN 'was dropped; edit the map (' || f.uses || ') and run replicator deploy'
+                   WHEN f.now_column <> f.name
+                   THEN 'was renamed to "' || f.now_column || '"; edit the map (' || f.uses
+                        || ') and run replicator deploy'
+                   ELSE 'changed type from ' || f.type_sql || ' to '
+                        || format_type(f.now_type, f.now_typmod) || '; check the map ('
+                        || f.uses || ') with replicator validate and run replicator deploy'
+              END
+           || CASE WHEN f.capture = 'wal' OR (f.capture_reads AND (f.column_gone OR f.now_column <> f.name))
+                   THEN '; ' || f.capture_note
+                   ELSE ''
+              END
+      FROM found AS f
+     WHERE f.kind = 'column' AND f.table_there
+       AND (f.column_gone OR f.now_column <> f.name OR f.now_type <> f.type_oid
+            OR f.now_typmod <> f.typmod)
+    UNION ALL
+    SELECT f.map_name, f.side, f.label, NULL, 'trigger dropped',
+           f.prefix || ' capture trigger "' || f.name || '" is gone (DROP COLUMN ... CASCADE'
+           || ' drops it with a column it watches): '
+           || CASE WHEN f.name LIKE '%\_upd' THEN 'updates'
+                   WHEN f.name LIKE '%\_trunc' THEN 'truncates'
+                   ELSE 'inserts and deletes'
+              END
+           || ' of ' || f.label || ' are not captured; edit the map if a column it used is gone,'
+           || ' run replicator deploy (it creates the trigger again), then replicator sync '
+           || f.map_name
+      FROM found AS f
+     WHERE f.kind = 'trigger' AND f.table_there AND NOT f.trigger_there
+    )
+    SELECT * FROM drifted
+    UNION ALL
+    -- Parked for another reason than a change this record shows (say, a table that is
+    -- not the map's own): named here, so the map does not wait unnoticed.
+    SELECT p.map_name, NULL, NULL, NULL, 'changes parked',
+           'map ' || p.map_name || ': WAL capture could not queue its changes since '
+           || to_char(min(p.parked_at), 'YYYY-MM-DD HH24:MI:SS TZ') || ' (' || min(p.reason)
+           || '); they are kept in replicator.wal_parked and queued once the map is fixed'
+      FROM replicator.wal_parked AS p
+     WHERE p.map_name NOT IN (SELECT d.map_name FROM drifted AS d)
+     GROUP BY p.map_name
+     ORDER BY 1, 2, 3, 4
+$$;
+
+-- WAL capture: queue the changes parked for maps that can capture again (their
+-- function works, e.g. after the map was fixed and deployed), oldest first; a map
+-- whose function still fails keeps its changes. Returns how many were queued.
+CREATE OR REPLACE FUNCTION replicator.unpark_wal()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_route record;
+    v_parked record;
+    v_queued integer := 0;
+    v_count integer;
+    v_function regprocedure;
+BEGIN
+    FOR v_route IN SELECT DISTINCT p.map_name, p.direction FROM replicator.wal_parked AS p LOOP
+        v_function := to_regprocedure(format('replicator.%I(jsonb)',
+                                             'wal_' || v_route.map_name || '_' || v_route.direction));
+        CONTINUE WHEN v_function IS NULL;
+        BEGIN
+            FOR v_parked IN
+                SELECT p.id, p.changes FROM replicator.wal_parked AS p
+                 WHERE p.map_name = v_route.map_name AND p.direction = v_route.direction
+                 ORDER BY p.id
+            LOOP
+                EXECUTE format('SELECT %s($1)', v_function::regproc) INTO STRICT v_count
+                  USING v_parked.changes;
+                v_queued := v_queued + v_count;
+                DELETE FROM replicator.wal_parked WHERE id = v_parked.id;
+            END LOOP;
+        EXCEPTION
+            WHEN syntax_error_or_access_rule_violation OR data_exception THEN
+                NULL;  -- still does not fit the table: stays parked
+        END;
+    END LOOP;
+    RETURN v_queued;
+END
+$$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('drift', '61c87fefceee3d8ec084bd38ff6826c89224785d7a8a96661e3323af759b59e0', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -3350,6 +3594,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -3368,6 +3613,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['dataareaid']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('companies', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3413,7 +3667,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."name") IS DISTINCT FROM ("new"."dataareaid", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', '2140d28356c00bea198376782c716a1aa217e0aaaaf895f33d4e2294e3714a0b', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', '61c0c8253c9a7073ffa7794ffe330777df8f96b2342fcaec49c256d17a45f9a5', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3468,6 +3722,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -3486,6 +3741,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['dataareaid', 'contact_person_id']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('contact_persons', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3531,7 +3795,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account"))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', '3160784eef955de597a1cefa334fbc64645bc38c0f5cde6d21ca4ee51ae3c560', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', 'd0b66d83d05651d259931898db2b58b97b00866cb920b89e3713fb541a85230a', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3586,6 +3850,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -3604,6 +3869,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['dataareaid', 'customer_group']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('customer_groups', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3649,7 +3923,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', '34a7e7e42b69209eeb7fe8299663e7407789000e2892d680b927948edc93b30d', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', 'cdfa20eb4927eb6cdb0bca51a476ec6a31db0a28facdfcc0910ed7c29b9c4a5c', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3704,6 +3978,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -3722,6 +3997,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['dataareaid', 'payment_method']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('customer_payment_methods', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3767,7 +4051,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type"))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', 'c4a5dad19aaee48e23bdfa909a3c2c858e3b3a43488c43748b61fff4a5991e91', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', '85cf1476a0514394cee7b1e90a953ce07db8bb0609f3416d34075d6627e23baa', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3822,6 +4106,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -3840,6 +4125,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['dataareaid', 'account_num', 'party_type']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('customers_person', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3885,7 +4179,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', 'a47df2ab6fbcb226d44d64eb28f8bbfe5395f7f2e25c4b8bfadd39782ba5884d', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', '71d0a71e8cc423915b6d90070775887bd0439b149a303227610ce3ddeeb4adab', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3940,6 +4234,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -3958,6 +4253,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['card_number']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('loyalty_cards', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4003,7 +4307,7 @@ FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."blocked"))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', '4dea6447c4a5922546839989d2bd334c27052b2dcc89d6bae0f29b256397a0a8', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', '2fc575a5becf563b0241113d301132c4ce7db90f31adb989d0d713eaa6032bf5', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4058,6 +4362,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -4076,6 +4381,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['affix', 'affix_type']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('name_affixes', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4121,7 +4435,7 @@ FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', 'bbf469a93ea78c97a4c786ab99df31a0c4896536715b424d923140c40f940113', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', '6e65149096ea38f3a8013aae5484e983e9525c7c48e149d858510063548dc8c1', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4176,6 +4490,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -4194,6 +4509,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['dataareaid', 'payment_day_name']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('payment_days', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4239,7 +4563,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', '38d2f7919fd174416e772ac341f0be93ee035e3c7afaefcb813737529b431263', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', '761d2053b5c506ce570e2964d4abf769a53c05a695a65fc0ac2ec1082912b05e', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4294,6 +4618,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -4312,6 +4637,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['dataareaid', 'payment_day_name', 'line_num']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('payment_day_lines', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4359,7 +4693,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."week_day", "old"."day_of_month") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num", "new"."week_day", "new"."day_of_month"))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', 'ba147f532a793f5ad83de2f52e4dbc499a1e1cf7d130f453db4a811bcb19479d', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', 'e4cc57087c5d56afa994dadfe359f9e50852e8beaa1fde61a5bec1eb09318d38', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4415,6 +4749,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -4433,6 +4768,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['dataareaid', 'schedule_name']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('payment_schedules', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4478,7 +4822,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', '0d780063ae7a6cef806ab76c12d23fb3917d9930ced083bca543ee50cf915c9c', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', '672799cbd8b9cee3b437b73e99635536d9ff65e425a9d04970ecd949f6c04499', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4533,6 +4877,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -4551,6 +4896,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['dataareaid', 'schedule_name', 'line_num']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('payment_schedule_lines', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4598,7 +4952,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."percent", "old"."due_months", "old"."due_days") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num", "new"."percent", "new"."due_months", "new"."due_days"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', '35de56e0bc8debfbad17e978c4c90e36468ec7f1b6dfc7f72b38f8dcbd6b78d8', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', 'de83f4c005319f814bb0e7474c7035a8d9f73ccc6ba554b0dbff9dd8cd2d724a', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4654,6 +5008,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -4672,6 +5027,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['dataareaid', 'payment_term_id', 'payment_schedule', 'payment_day']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('payment_terms', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4721,7 +5085,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days", "old"."payment_schedule", "old"."payment_day") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days", "new"."payment_schedule", "new"."payment_day"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', 'bb086055e6684a236264eac8480934dd38afbe420d1518d46fecffaf2a0dcb0f', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', '7643b9917bc31fff6f2903ebd59f823228ac159b79a26006c82a946aa8aa7c8a', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4778,6 +5142,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -4796,6 +5161,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['dataareaid', 'account_num', 'party_type', 'customer_group', 'payment_terms', 'payment_method']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('customers_organization', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4847,7 +5221,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."payment_method", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."payment_method", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '9968f71699f589782926cad1c39dd6547583fe2010137b90096e95b04342dc32', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', 'db5b2740b2592cd7a10fef879d10939b67d02bbf06ad611fad19ada1481541b9', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4905,6 +5279,106 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('00d11f65aa10155f6d6d3fae52e18994d496397abb72b99def7b086e6d5b3868');
+-- ==== create dependencies ====
+-- What the maps rely on in this database, resolved to oids and attnums now, so that
+-- replicator.drift() can tell when a table or column they use is renamed, dropped or
+-- retyped, or a capture trigger is gone.
+DELETE FROM "replicator"."map_dependency";
+SELECT replicator.record_dependency('companies', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}]',
+       ARRAY['replicator_companies_to_right', 'replicator_companies_to_right_upd', 'replicator_companies_to_right_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'contact_persons',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contact_person_id", "uses": "field contact_person_id", "capture_reads": true}, {"column": "first_name", "uses": "field first_name", "capture_reads": false}, {"column": "last_name", "uses": "field last_name", "capture_reads": false}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "customer_account", "uses": "field customer_account", "capture_reads": false}]',
+       ARRAY['replicator_contact_persons_to_right', 'replicator_contact_persons_to_right_upd', 'replicator_contact_persons_to_right_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'customer_groups',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
+       ARRAY['replicator_customer_groups_to_right', 'replicator_customer_groups_to_right_upd', 'replicator_customer_groups_to_right_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'customer_payment_methods',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": false}]',
+       ARRAY['replicator_customer_payment_methods_to_right', 'replicator_customer_payment_methods_to_right_upd', 'replicator_customer_payment_methods_to_right_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'customers',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name, field firstname, field middlename, field lastname", "capture_reads": false}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
+       ARRAY['replicator_customers_person_to_right', 'replicator_customers_person_to_right_upd', 'replicator_customers_person_to_right_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('loyalty_cards', 'left', 'fno', 'loyalty_cards',
+       '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": false}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": false}, {"column": "blocked", "uses": "field blocked", "capture_reads": false}]',
+       ARRAY['replicator_loyalty_cards_to_right', 'replicator_loyalty_cards_to_right_upd', 'replicator_loyalty_cards_to_right_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('name_affixes', 'left', 'fno', 'name_affixes',
+       '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
+       ARRAY['replicator_name_affixes_to_right', 'replicator_name_affixes_to_right_upd', 'replicator_name_affixes_to_right_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'payment_days',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
+       ARRAY['replicator_payment_days_to_right', 'replicator_payment_days_to_right_upd', 'replicator_payment_days_to_right_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment_day_lines',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "week_day", "uses": "field week_day", "capture_reads": false}, {"column": "day_of_month", "uses": "field day_of_month", "capture_reads": false}]',
+       ARRAY['replicator_payment_day_lines_to_right', 'replicator_payment_day_lines_to_right_upd', 'replicator_payment_day_lines_to_right_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment_days',
+       '[{"column": "payment_day_name", "uses": "lookup payment_days", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_days", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'payment_schedules',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "allocation", "uses": "field allocation", "capture_reads": false}]',
+       ARRAY['replicator_payment_schedules_to_right', 'replicator_payment_schedules_to_right_upd', 'replicator_payment_schedules_to_right_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'payment_schedule_lines',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "percent", "uses": "field percent", "capture_reads": false}, {"column": "due_months", "uses": "field due_months", "capture_reads": false}, {"column": "due_days", "uses": "field due_days", "capture_reads": false}]',
+       ARRAY['replicator_payment_schedule_lines_to_right', 'replicator_payment_schedule_lines_to_right_upd', 'replicator_payment_schedule_lines_to_right_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'payment_schedules',
+       '[{"column": "schedule_name", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_schedules", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_terms',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_term_id", "uses": "field payment_term_id", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "net_days", "uses": "field net_days", "capture_reads": false}, {"column": "payment_schedule", "uses": "field payment_schedule", "capture_reads": true}, {"column": "payment_day", "uses": "field payment_day", "capture_reads": true}]',
+       ARRAY['replicator_payment_terms_to_right', 'replicator_payment_terms_to_right_upd', 'replicator_payment_terms_to_right_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_schedules',
+       '[{"column": "schedule_name", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_schedules", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_days',
+       '[{"column": "payment_day_name", "uses": "lookup payment_days", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_days", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customers',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "payment_terms", "uses": "field payment_terms", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "credit_limit", "uses": "field credit_limit", "capture_reads": false}, {"column": "blocked", "uses": "field blocked", "capture_reads": false}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
+       ARRAY['replicator_customers_organization_to_right', 'replicator_customers_organization_to_right_upd', 'replicator_customers_organization_to_right_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customer_groups',
+       '[{"column": "customer_group", "uses": "lookup customer_groups", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup customer_groups", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'payment_terms',
+       '[{"column": "payment_term_id", "uses": "lookup payment_terms", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_terms", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customer_payment_methods',
+       '[{"column": "payment_method", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('dependencies', '8ade33d2f50f511e29162fe6efc900ea6f4fb896a941862eeff94980afc29f90', '')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('bdbecff2b4e34ea21c8d0420cfc606e9dc58b74b02075eea22330e00ce2504d1');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 00d11f65aa10: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '00d11f65aa10155f6d6d3fae52e18994d496397abb72b99def7b086e6d5b3868'));
+VALUES ('deploy', 'deployed bundle bdbecff2b4e3: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'bdbecff2b4e34ea21c8d0420cfc606e9dc58b74b02075eea22330e00ce2504d1'));

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 00d11f65aa10155f6d6d3fae52e18994d496397abb72b99def7b086e6d5b3868: 42 to create, 0 to replace, 0 to drop
+-- bundle bdbecff2b4e34ea21c8d0420cfc606e9dc58b74b02075eea22330e00ce2504d1: 44 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -471,6 +471,250 @@ CREATE TABLE IF NOT EXISTS replicator.wal_stopped (
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
 VALUES ('control', 'faafc84ddac0feae48cbb8524da67fb81bf8046ff31d43111fea756a780c8c45', '')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create drift ====
+-- Drift: what each deployed map relies on in this database's catalog, recorded by
+-- deploy, and replicator.drift(), which compares that record with the catalog now.
+-- Tables and columns are kept by oid and attnum, so a rename is seen as a rename.
+-- Safe to run again: it only creates what is missing and replaces functions.
+CREATE TABLE IF NOT EXISTS replicator.map_dependency (
+    map_name     text     NOT NULL,
+    side         text     NOT NULL CHECK (side IN ('left', 'right')),
+    kind         text     NOT NULL CHECK (kind IN ('table', 'column', 'trigger')),
+    table_oid    oid      NOT NULL,
+    schema_name  text     NOT NULL,  -- the table as deployed
+    table_name   text     NOT NULL,
+    attnum       smallint NOT NULL DEFAULT 0,  -- column: its number; otherwise 0
+    name         text     NOT NULL DEFAULT '',  -- column or trigger name as deployed
+    type_oid     oid,
+    typmod       integer,
+    type_sql     text,
+    uses         text     NOT NULL DEFAULT '',  -- how the map uses it: "field credit_limit", "left_filter"
+    -- trigger: a capture trigger reads this column by name (key, filter, lookup), so
+    -- a change of it stops capture; wal: the slot routes the table's changes by name.
+    capture_reads boolean NOT NULL DEFAULT false,
+    capture      text,  -- this side's capture method, where the map's changes are captured here
+    PRIMARY KEY (map_name, side, kind, table_oid, attnum, name)
+);
+
+-- WAL capture: changes decoded for a map direction whose capture function failed
+-- because the table changed under it (a column renamed, dropped, retyped). Kept in
+-- stream order, never dropped; queued by replicator.unpark_wal once the map is fixed.
+CREATE TABLE IF NOT EXISTS replicator.wal_parked (
+    id        bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    map_name  text        NOT NULL,
+    direction text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
+    changes   jsonb       NOT NULL,  -- the capture function's argument
+    reason    text        NOT NULL,
+    parked_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS wal_parked_map ON replicator.wal_parked (map_name, direction, id);
+
+-- Trigger capture: changes of rows whose key, filter or lookup columns the capture
+-- trigger could no longer read (renamed or dropped under it). The application's write
+-- went through; the change was not queued, and replicator sync copies such rows.
+CREATE TABLE IF NOT EXISTS replicator.uncaptured (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    map_name    text        NOT NULL,
+    direction   text        NOT NULL,
+    op          text        NOT NULL,
+    image       jsonb       NOT NULL,
+    captured_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS uncaptured_map ON replicator.uncaptured (map_name, direction);
+
+-- Deploy: what one map uses of one table on one side, resolved to oids and attnums
+-- in the deploying transaction. p_columns: [{"column", "uses", "capture_reads"}].
+CREATE OR REPLACE FUNCTION replicator.record_dependency(p_map text, p_side text, p_schema text,
+                                                       p_table text, p_columns jsonb,
+                                                       p_triggers text[], p_capture text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_oid oid := to_regclass(format('%I.%I', p_schema, p_table));
+BEGIN
+    IF v_oid IS NULL THEN
+        RAISE EXCEPTION 'replicator: map %: table %.% does not exist', p_map, p_schema, p_table
+            USING ERRCODE = 'undefined_table';
+    END IF;
+    INSERT INTO replicator.map_dependency AS d
+           (map_name, side, kind, table_oid, schema_name, table_name, capture)
+    VALUES (p_map, p_side, 'table', v_oid, p_schema, p_table, p_capture)
+        ON CONFLICT (map_name, side, kind, table_oid, attnum, name)
+        DO UPDATE SET capture = coalesce(d.capture, EXCLUDED.capture);
+    INSERT INTO replicator.map_dependency AS d
+           (map_name, side, kind, table_oid, schema_name, table_name, attnum, name,
+            type_oid, typmod, type_sql, uses, capture_reads, capture)
+    SELECT p_map, p_side, 'column', v_oid, p_schema, p_table, a.attnum, a.attname,
+           a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod),
+           c.value->>'uses', (c.value->>'capture_reads')::boolean, p_capture
+      FROM jsonb_array_elements(p_columns) AS c
+      JOIN pg_attribute AS a
+        ON a.attrelid = v_oid AND a.attname = c.value->>'column' AND NOT a.attisdropped
+        ON CONFLICT (map_name, side, kind, table_oid, attnum, name)
+        DO UPDATE SET uses = d.uses || ', ' || EXCLUDED.uses,
+                      capture_reads = d.capture_reads OR EXCLUDED.capture_reads,
+                      capture = coalesce(d.capture, EXCLUDED.capture);
+    INSERT INTO replicator.map_dependency (map_name, side, kind, table_oid, schema_name,
+                                           table_name, name, capture)
+    SELECT p_map, p_side, 'trigger', v_oid, p_schema, p_table, t, p_capture
+      FROM unnest(p_triggers) AS t
+        ON CONFLICT DO NOTHING;
+END
+$$;
+
+-- What changed under the deployed maps since deploy: one row per table, column or
+-- capture trigger that is not what the map relies on, with a message naming it, what
+-- happens to the map's changes meanwhile, and the fix.
+CREATE OR REPLACE FUNCTION replicator.drift()
+RETURNS TABLE (map_name text, side text, table_name text, column_name text, change text,
+               message text)
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH found AS (
+        SELECT d.*, c.oid IS NOT NULL AS table_there, n.nspname AS now_schema,
+               c.relname AS now_table, a.attname AS now_column,
+               a.atttypid AS now_type, a.atttypmod AS now_typmod,
+               coalesce(a.attisdropped, true) AS column_gone,
+               d.schema_name || '.' || d.table_name AS label,
+               'map ' || d.map_name || ': ' || d.schema_name || '.' || d.table_name AS prefix,
+               CASE d.capture
+                    WHEN 'trigger' THEN 'changes of ' || d.schema_name || '.' || d.table_name
+                         || ' are not captured meanwhile (the capture trigger reads this column);'
+                         || ' after the fix run replicator sync ' || d.map_name
+                    WHEN 'wal' THEN 'changes of ' || d.schema_name || '.' || d.table_name
+                         || ' decoded meanwhile are kept in replicator.wal_parked and queued after the fix'
+               END AS capture_note,
+               EXISTS (SELECT FROM pg_trigger AS t
+                        WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_there
+          FROM replicator.map_dependency AS d
+          LEFT JOIN pg_class AS c ON c.oid = d.table_oid
+          LEFT JOIN pg_namespace AS n ON n.oid = c.relnamespace
+          LEFT JOIN pg_attribute AS a ON a.attrelid = d.table_oid AND a.attnum = d.attnum
+                                     AND d.kind = 'column'
+    ), drifted (map_name, side, table_name, column_name, change, message) AS (
+    SELECT f.map_name, f.side, f.label, NULL, 'table dropped',
+           f.prefix || CASE WHEN to_regclass(format('%I.%I', f.schema_name, f.table_name)) IS NULL
+               THEN ' was dropped; create it again, or remove the map, and run replicator deploy'
+               ELSE ' was dropped and created again; run replicator deploy (its capture and'
+                    || ' functions went with it), then replicator sync ' || f.map_name
+           END
+      FROM found AS f
+     WHERE f.kind = 'table' AND NOT f.table_there
+    UNION ALL
+    SELECT f.map_name, f.side, f.label, NULL, 'table renamed',
+           f.prefix || ' was renamed to ' || f.now_schema || '.' || f.now_table || '; '
+           || CASE WHEN f.now_schema = f.schema_name
+                   THEN 'edit the map (' || f.side || ' = "' || f.now_table || '")'
+                   ELSE 'move it back to schema ' || f.schema_name
+              END
+           || ' and run replicator deploy'
+           || CASE WHEN f.capture = 'wal'
+                   THEN '; changes made under the new name are not decoded (the slot reads tables'
+                        || ' by name): after the fix run replicator sync ' || f.map_name
+                   ELSE ''
+              END
+      FROM found AS f
+     WHERE f.kind = 'table' AND f.table_there
+       AND (f.now_schema, f.now_table) IS DISTINCT FROM (f.schema_name, f.table_name)
+    UNION ALL
+    SELECT f.map_name, f.side, f.label, f.name,
+           CASE WHEN f.column_gone THEN 'column dropped'
+                WHEN f.now_column <> f.name THEN 'column renamed'
+                ELSE 'column retyped'
+           END,
+           f.prefix || ' column "' || f.name || '" '
+           || CASE WHEN f.column_gone
+                   THEN 'was dropped; edit the map (' || f.uses || ') and run replicator deploy'
+                   WHEN f.now_column <> f.name
+                   THEN 'was renamed to "' || f.now_column || '"; edit the map (' || f.uses
+                        || ') and run replicator deploy'
+                   ELSE 'changed type from ' || f.type_sql || ' to '
+                        || format_type(f.now_type, f.now_typmod) || '; check the map ('
+                        || f.uses || ') with replicator validate and run replicator deploy'
+              END
+           || CASE WHEN f.capture = 'wal' OR (f.capture_reads AND (f.column_gone OR f.now_column <> f.name))
+                   THEN '; ' || f.capture_note
+                   ELSE ''
+              END
+      FROM found AS f
+     WHERE f.kind = 'column' AND f.table_there
+       AND (f.column_gone OR f.now_column <> f.name OR f.now_type <> f.type_oid
+            OR f.now_typmod <> f.typmod)
+    UNION ALL
+    SELECT f.map_name, f.side, f.label, NULL, 'trigger dropped',
+           f.prefix || ' capture trigger "' || f.name || '" is gone (DROP COLUMN ... CASCADE'
+           || ' drops it with a column it watches): '
+           || CASE WHEN f.name LIKE '%\_upd' THEN 'updates'
+                   WHEN f.name LIKE '%\_trunc' THEN 'truncates'
+                   ELSE 'inserts and deletes'
+              END
+           || ' of ' || f.label || ' are not captured; edit the map if a column it used is gone,'
+           || ' run replicator deploy (it creates the trigger again), then replicator sync '
+           || f.map_name
+      FROM found AS f
+     WHERE f.kind = 'trigger' AND f.table_there AND NOT f.trigger_there
+    )
+    SELECT * FROM drifted
+    UNION ALL
+    -- Parked for another reason than a change this record shows (say, a table that is
+    -- not the map's own): named here, so the map does not wait unnoticed.
+    SELECT p.map_name, NULL, NULL, NULL, 'changes parked',
+           'map ' || p.map_name || ': WAL capture could not queue its changes since '
+           || to_char(min(p.parked_at), 'YYYY-MM-DD HH24:MI:SS TZ') || ' (' || min(p.reason)
+           || '); they are kept in replicator.wal_parked and queued once the map is fixed'
+      FROM replicator.wal_parked AS p
+     WHERE p.map_name NOT IN (SELECT d.map_name FROM drifted AS d)
+     GROUP BY p.map_name
+     ORDER BY 1, 2, 3, 4
+$$;
+
+-- WAL capture: queue the changes parked for maps that can capture again (their
+-- function works, e.g. after the map was fixed and deployed), oldest first; a map
+-- whose function still fails keeps its changes. Returns how many were queued.
+CREATE OR REPLACE FUNCTION replicator.unpark_wal()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_route record;
+    v_parked record;
+    v_queued integer := 0;
+    v_count integer;
+    v_function regprocedure;
+BEGIN
+    FOR v_route IN SELECT DISTINCT p.map_name, p.direction FROM replicator.wal_parked AS p LOOP
+        v_function := to_regprocedure(format('replicator.%I(jsonb)',
+                                             'wal_' || v_route.map_name || '_' || v_route.direction));
+        CONTINUE WHEN v_function IS NULL;
+        BEGIN
+            FOR v_parked IN
+                SELECT p.id, p.changes FROM replicator.wal_parked AS p
+                 WHERE p.map_name = v_route.map_name AND p.direction = v_route.direction
+                 ORDER BY p.id
+            LOOP
+                EXECUTE format('SELECT %s($1)', v_function::regproc) INTO STRICT v_count
+                  USING v_parked.changes;
+                v_queued := v_queued + v_count;
+                DELETE FROM replicator.wal_parked WHERE id = v_parked.id;
+            END LOOP;
+        EXCEPTION
+            WHEN syntax_error_or_access_rule_violation OR data_exception THEN
+                NULL;  -- still does not fit the table: stays parked
+        END;
+    END LOOP;
+    RETURN v_queued;
+END
+$$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('drift', '61c87fefceee3d8ec084bd38ff6826c89224785d7a8a96661e3323af759b59e0', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -3354,6 +3598,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -3372,6 +3617,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['company_code']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('companies', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3417,7 +3671,7 @@ FOR EACH ROW
 WHEN (("old"."company_code", "old"."name") IS DISTINCT FROM ("new"."company_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', 'e3575fc043bbf02188792de2b11da5c05159a44652d2a8e663a804ec20b736c1', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', '8bf999ed28965c62714851f5392deb767645bc8e234c35e9036461f1f0fc721a', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3472,6 +3726,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -3490,6 +3745,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['companyid', 'contactpersonid']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('contact_persons', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3535,7 +3799,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."contactpersonid", "old"."firstname", "old"."lastname", "old"."emailaddress1", "old"."parent_account_number") IS DISTINCT FROM ("new"."companyid", "new"."contactpersonid", "new"."firstname", "new"."lastname", "new"."emailaddress1", "new"."parent_account_number"))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', 'e633ffa989f9b54985b0632e41de4406965dc5b5b2a8f491e063478c32f11e5b', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', '130677a40be7fc052628e3bdffec68448a24d47bfab9fb856324026e6a9fb58d', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3590,6 +3854,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -3608,6 +3873,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['companyid', 'group_code']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('customer_groups', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3653,7 +3927,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."group_code", "old"."name") IS DISTINCT FROM ("new"."companyid", "new"."group_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', 'c9af76e6f4d4c288174ced4e08e2be1e40bdb9e82c47b662f46d8a57f99fc537', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', '6f993c32127da57187d9640822836151e7aa7e2a276ce7ac5522e63d66fd25b6', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3708,6 +3982,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -3726,6 +4001,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['companyid', 'code']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('customer_payment_methods', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3771,7 +4055,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."payment_type") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."payment_type"))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', 'a044401ddb4537406782255b799597045700d02d304035b8c183f64a7ac897b9', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', '9d90e2440f3854606c75066695b2b3ebbaf1d4f42b6384e8a1c260d71512969e', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3826,6 +4110,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -3844,6 +4129,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['companyid', 'customer_number', 'is_sellable']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('customers_person', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -3889,7 +4183,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."customer_number", "old"."firstname", "old"."middlename", "old"."lastname", "old"."emailaddress1", "old"."is_sellable") IS DISTINCT FROM ("new"."companyid", "new"."customer_number", "new"."firstname", "new"."middlename", "new"."lastname", "new"."emailaddress1", "new"."is_sellable"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', 'a510e6e91eee6f25d3c246640c31b246a7e31cd2220d38b33a9377a7ae83b256', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', '5fd8da7f633086ba53608a3707ebd9f070d2e6204db1bb27112488e76ee57233', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3944,6 +4238,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -3962,6 +4257,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['card_number']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('loyalty_cards', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4007,7 +4311,7 @@ FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."is_blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."is_blocked"))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', '8f048e983dce4054bc3455d4ebef0328a3c51bc47294e590d2f00b65ca2fd8a1', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '9b89b420f469dcf69caa087639456ffb4ac4f76bef262cfdc9b9892eed45f864', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4062,6 +4366,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -4080,6 +4385,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['affix', 'affix_type']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('name_affixes', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4125,7 +4439,7 @@ FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', 'afd3aa1342b102e900aff67154f47f40be87d5501c3e9a593d9a8ef77a740201', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', '5fde95729fc235cd48e04372d3e878acc910ea260c88e0cdcc04ac09ae6bbaad', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4180,6 +4494,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -4198,6 +4513,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['companyid', 'name']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('payment_days', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4243,7 +4567,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', '04e32e099990171857d45a49c41f7c8f233fba3e70f110c1c2b3cfb6bae13e32', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', '5ed63145214e532fd348ab16d4b4727b6f43d2b4b66f745497a806eb27f8069a', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4298,6 +4622,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -4316,6 +4641,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['companyid', 'paymentdayid', 'line_number']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('payment_day_lines', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4363,7 +4697,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentdayid", "old"."line_number", "old"."weekday", "old"."dayofmonth") IS DISTINCT FROM ("new"."companyid", "new"."paymentdayid", "new"."line_number", "new"."weekday", "new"."dayofmonth"))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', '06de4e4e3b57fb414e53a1377b72b2011ee01e53580d88554def124fc2b29195', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', '54c40f77b1cd107f6410958fb67d95f100bd5cc710083efdbafe2e444437465d', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4419,6 +4753,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -4437,6 +4772,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['companyid', 'name']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('payment_schedules', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4482,7 +4826,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description", "new"."allocation"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', '8eb66f8064306683dd1a6ac0de5e5abd39600e981029aa11c54f9bd1d62fa82c', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', 'aca0ff3d9051f2574a4596c05f606b7b0d0ba91b7b712be6018a202a2152ca89', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4537,6 +4881,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -4555,6 +4900,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['companyid', 'paymentscheduleid', 'line_number']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('payment_schedule_lines', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4602,7 +4956,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentscheduleid", "old"."line_number", "old"."percentage", "old"."months", "old"."days") IS DISTINCT FROM ("new"."companyid", "new"."paymentscheduleid", "new"."line_number", "new"."percentage", "new"."months", "new"."days"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', '4baf1eb66485d2b863d56404b22bb6fd23608ba7003701d91c13d91668f81d67', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', '389721e1b90b7fe1dd9ede4644b7fa9842f7029b11070c43b3cca16245c8224c', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4658,6 +5012,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -4676,6 +5031,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['companyid', 'code', 'paymentscheduleid', 'paymentdayid']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('payment_terms', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4725,7 +5089,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."due_days", "old"."paymentscheduleid", "old"."paymentdayid") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."due_days", "new"."paymentscheduleid", "new"."paymentdayid"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', 'e8789aa757ae9dfa70037dcade7cd5e1035616f47e7d3fe9723f7c19800af79b', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', '5c5c2d16318d3852867d09908368af44b89a612c8e2eec4ed9f4a1b1e984235a', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4782,6 +5146,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -4800,6 +5165,15 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
+    -- under the map: the write goes through, and the change is noted, not queued
+    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT v_image ?& ARRAY['companyid', 'accountnumber', 'relationship_type', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid']::text[] THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('customers_organization', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -4851,7 +5225,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."accountnumber", "old"."name", "old"."customergroupid", "old"."paymenttermid", "old"."customerpaymentmethodid", "old"."emailaddress1", "old"."creditlimit", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."companyid", "new"."accountnumber", "new"."name", "new"."customergroupid", "new"."paymenttermid", "new"."customerpaymentmethodid", "new"."emailaddress1", "new"."creditlimit", "new"."credit_hold", "new"."relationship_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', 'befc410bed935adec22ec992fa46f3e243c28a5545adf5c3e0b841a1b6a8afb3', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', '9ffdde5e76d46ef61f2f71d4f5c33251595133b5c7658b604c9dedf9809f4892', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4909,6 +5283,106 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('00d11f65aa10155f6d6d3fae52e18994d496397abb72b99def7b086e6d5b3868');
+-- ==== create dependencies ====
+-- What the maps rely on in this database, resolved to oids and attnums now, so that
+-- replicator.drift() can tell when a table or column they use is renamed, dropped or
+-- retyped, or a capture trigger is gone.
+DELETE FROM "replicator"."map_dependency";
+SELECT replicator.record_dependency('companies', 'right', 'cds', 'company',
+       '[{"column": "company_code", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}]',
+       ARRAY['replicator_companies_to_left', 'replicator_companies_to_left_upd', 'replicator_companies_to_left_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('contact_persons', 'right', 'cds', 'contact',
+       '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contactpersonid", "uses": "field contact_person_id, right_filter", "capture_reads": true}, {"column": "firstname", "uses": "field first_name", "capture_reads": false}, {"column": "lastname", "uses": "field last_name", "capture_reads": false}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "parent_account_number", "uses": "field customer_account", "capture_reads": false}, {"column": "is_sellable", "uses": "field is_sellable", "capture_reads": false}]',
+       ARRAY['replicator_contact_persons_to_left', 'replicator_contact_persons_to_left_upd', 'replicator_contact_persons_to_left_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('contact_persons', 'right', 'cds', 'company',
+       '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('customer_groups', 'right', 'cds', 'customer_group',
+       '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "group_code", "uses": "field customer_group", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}]',
+       ARRAY['replicator_customer_groups_to_left', 'replicator_customer_groups_to_left_upd', 'replicator_customer_groups_to_left_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('customer_groups', 'right', 'cds', 'company',
+       '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('customer_payment_methods', 'right', 'cds', 'customer_payment_method',
+       '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "code", "uses": "field payment_method", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": false}]',
+       ARRAY['replicator_customer_payment_methods_to_left', 'replicator_customer_payment_methods_to_left_upd', 'replicator_customer_payment_methods_to_left_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('customer_payment_methods', 'right', 'cds', 'company',
+       '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('customers_person', 'right', 'cds', 'contact',
+       '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_number", "uses": "field account_num, right_filter", "capture_reads": true}, {"column": "firstname", "uses": "field firstname, field name", "capture_reads": false}, {"column": "middlename", "uses": "field middlename, field name", "capture_reads": false}, {"column": "lastname", "uses": "field lastname, field name", "capture_reads": false}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "is_sellable", "uses": "field is_sellable, right_filter", "capture_reads": true}]',
+       ARRAY['replicator_customers_person_to_left', 'replicator_customers_person_to_left_upd', 'replicator_customers_person_to_left_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('customers_person', 'right', 'cds', 'company',
+       '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('loyalty_cards', 'right', 'cds', 'loyalty_card',
+       '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": false}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": false}, {"column": "is_blocked", "uses": "field blocked", "capture_reads": false}]',
+       ARRAY['replicator_loyalty_cards_to_left', 'replicator_loyalty_cards_to_left_upd', 'replicator_loyalty_cards_to_left_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('name_affixes', 'right', 'cds', 'name_affix',
+       '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
+       ARRAY['replicator_name_affixes_to_left', 'replicator_name_affixes_to_left_upd', 'replicator_name_affixes_to_left_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('payment_days', 'right', 'cds', 'payment_day',
+       '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
+       ARRAY['replicator_payment_days_to_left', 'replicator_payment_days_to_left_upd', 'replicator_payment_days_to_left_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('payment_days', 'right', 'cds', 'company',
+       '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'payment_day_line',
+       '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "paymentdayid", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_number", "uses": "field line_num", "capture_reads": true}, {"column": "weekday", "uses": "field week_day", "capture_reads": false}, {"column": "dayofmonth", "uses": "field day_of_month", "capture_reads": false}]',
+       ARRAY['replicator_payment_day_lines_to_left', 'replicator_payment_day_lines_to_left_upd', 'replicator_payment_day_lines_to_left_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'company',
+       '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'payment_day',
+       '[{"column": "paymentdayid", "uses": "lookup payment_days", "capture_reads": false}, {"column": "companyid", "uses": "lookup payment_days", "capture_reads": false}, {"column": "name", "uses": "lookup payment_days", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('payment_schedules', 'right', 'cds', 'payment_schedule',
+       '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "allocation", "uses": "field allocation", "capture_reads": false}]',
+       ARRAY['replicator_payment_schedules_to_left', 'replicator_payment_schedules_to_left_upd', 'replicator_payment_schedules_to_left_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('payment_schedules', 'right', 'cds', 'company',
+       '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'payment_schedule_line',
+       '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "paymentscheduleid", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_number", "uses": "field line_num", "capture_reads": true}, {"column": "percentage", "uses": "field percent", "capture_reads": false}, {"column": "months", "uses": "field due_months", "capture_reads": false}, {"column": "days", "uses": "field due_days", "capture_reads": false}]',
+       ARRAY['replicator_payment_schedule_lines_to_left', 'replicator_payment_schedule_lines_to_left_upd', 'replicator_payment_schedule_lines_to_left_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'company',
+       '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'payment_schedule',
+       '[{"column": "paymentscheduleid", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "companyid", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "name", "uses": "lookup payment_schedules", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'payment_term',
+       '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "code", "uses": "field payment_term_id", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}, {"column": "due_days", "uses": "field net_days", "capture_reads": false}, {"column": "paymentscheduleid", "uses": "field payment_schedule", "capture_reads": true}, {"column": "paymentdayid", "uses": "field payment_day", "capture_reads": true}]',
+       ARRAY['replicator_payment_terms_to_left', 'replicator_payment_terms_to_left_upd', 'replicator_payment_terms_to_left_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'company',
+       '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'payment_schedule',
+       '[{"column": "paymentscheduleid", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "companyid", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "name", "uses": "lookup payment_schedules", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'payment_day',
+       '[{"column": "paymentdayid", "uses": "lookup payment_days", "capture_reads": false}, {"column": "companyid", "uses": "lookup payment_days", "capture_reads": false}, {"column": "name", "uses": "lookup payment_days", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'account',
+       '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "accountnumber", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}, {"column": "customergroupid", "uses": "field customer_group", "capture_reads": true}, {"column": "paymenttermid", "uses": "field payment_terms", "capture_reads": true}, {"column": "customerpaymentmethodid", "uses": "field payment_method", "capture_reads": true}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "creditlimit", "uses": "field credit_limit", "capture_reads": false}, {"column": "credit_hold", "uses": "field blocked", "capture_reads": false}, {"column": "relationship_type", "uses": "field relationship_type, right_filter", "capture_reads": true}]',
+       ARRAY['replicator_customers_organization_to_left', 'replicator_customers_organization_to_left_upd', 'replicator_customers_organization_to_left_trunc']::text[], 'trigger');
+SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'company',
+       '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'customer_group',
+       '[{"column": "customergroupid", "uses": "lookup customer_groups", "capture_reads": false}, {"column": "companyid", "uses": "lookup customer_groups", "capture_reads": false}, {"column": "group_code", "uses": "lookup customer_groups", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'payment_term',
+       '[{"column": "paymenttermid", "uses": "lookup payment_terms", "capture_reads": false}, {"column": "companyid", "uses": "lookup payment_terms", "capture_reads": false}, {"column": "code", "uses": "lookup payment_terms", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'customer_payment_method',
+       '[{"column": "customerpaymentmethodid", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "companyid", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "code", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
+       ARRAY[]::text[], NULL);
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('dependencies', 'cafae7258ce686d7101764055aa1c94b2ad3cb8307f35ef914ae85bca2528b02', '')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('bdbecff2b4e34ea21c8d0420cfc606e9dc58b74b02075eea22330e00ce2504d1');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 00d11f65aa10: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '00d11f65aa10155f6d6d3fae52e18994d496397abb72b99def7b086e6d5b3868'));
+VALUES ('deploy', 'deployed bundle bdbecff2b4e3: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'bdbecff2b4e34ea21c8d0420cfc606e9dc58b74b02075eea22330e00ce2504d1'));

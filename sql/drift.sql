@@ -90,6 +90,59 @@ BEGIN
 END
 $$;
 
+-- A row image with keys renamed ({"old name": "new name"}); anything but an object as it is.
+CREATE OR REPLACE FUNCTION replicator.renamed_keys(p_row jsonb, p_renames jsonb)
+RETURNS jsonb
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN jsonb_typeof(p_row) = 'object' THEN
+           (SELECT coalesce(jsonb_object_agg(coalesce(p_renames->>e.key, e.key), e.value), '{}')
+              FROM jsonb_each(p_row) AS e)
+           ELSE p_row
+           END
+$$;
+
+-- Deploy, before the record is made again: changes still waiting for a map whose
+-- source columns were renamed since the last deploy (queued, or parked by WAL
+-- capture) carry the columns under their old names; they follow the renames here,
+-- so the map edited to the new names reads their values rather than nulls.
+CREATE OR REPLACE FUNCTION replicator.follow_renames()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_map record;
+BEGIN
+    FOR v_map IN
+        SELECT d.map_name,
+               CASE d.side WHEN 'left' THEN 'to_right' ELSE 'to_left' END AS direction,
+               jsonb_object_agg(d.name, a.attname::text) AS renames
+          FROM replicator.map_dependency AS d
+          JOIN pg_attribute AS a
+            ON a.attrelid = d.table_oid AND a.attnum = d.attnum AND NOT a.attisdropped
+         WHERE d.kind = 'column' AND d.capture IS NOT NULL AND a.attname <> d.name
+         GROUP BY 1, 2
+    LOOP
+        UPDATE replicator.change_queue
+           SET image = replicator.renamed_keys(image, v_map.renames)
+         WHERE map_name = v_map.map_name AND direction = v_map.direction;
+        UPDATE replicator.wal_parked AS p
+           SET changes = (SELECT jsonb_agg(c.value || jsonb_build_object(
+                                     'old', replicator.renamed_keys(c.value->'old', v_map.renames),
+                                     'new', replicator.renamed_keys(c.value->'new', v_map.renames))
+                                 ORDER BY c.n)
+                            FROM jsonb_array_elements(p.changes) WITH ORDINALITY AS c(value, n))
+         WHERE p.map_name = v_map.map_name AND p.direction = v_map.direction;
+        INSERT INTO replicator.activity_log (kind, map_name, direction, message, detail)
+        VALUES ('drift', v_map.map_name, v_map.direction,
+                'changes waiting for the map follow its renamed columns', v_map.renames);
+    END LOOP;
+END
+$$;
+
 -- What changed under the deployed maps since deploy: one row per table, column or
 -- capture trigger that is not what the map relies on, with a message naming it, what
 -- happens to the map's changes meanwhile, and the fix.

@@ -90,6 +90,11 @@ def test_a_renamed_column_fails_its_maps_until_the_map_follows_and_nothing_is_lo
     project: Project, capture: str
 ) -> None:
     with project.left() as erp:
+        # Captured under the old name, not applied yet.
+        erp.execute(
+            "INSERT INTO fno.customers (dataareaid, account_num, name, credit_limit)"
+            " VALUES ('usmf', 'C-3', 'Litware', 300)"
+        )
         erp.execute("ALTER TABLE fno.customers RENAME COLUMN credit_limit TO credit_max")
         # The application's writes go on as before.
         erp.execute("UPDATE fno.customers SET credit_max = 500 WHERE account_num = 'C-1'")
@@ -118,7 +123,7 @@ def test_a_renamed_column_fails_its_maps_until_the_map_follows_and_nothing_is_lo
     assert rows(project.right_url, ACCOUNTS) == [("C-1", "Fabrikam", 100)]
     assert open_errors(project) == 0
     assert rows(project.right_url, CARDS_CRM) == [("LC-1", "Gold"), ("LC-2", "Basic")]
-    assert queued_for(project, "customers_organization") == 2
+    assert queued_for(project, "customers_organization") == 3
     status = json.loads(cli(project, "status", "--json").stdout)["maps"]
     shown = {(r["map"], r["direction"]): r for r in status}
     assert shown[("customers_organization", "fno→cds")]["state"] == "failed"
@@ -135,17 +140,21 @@ def test_a_renamed_column_fails_its_maps_until_the_map_follows_and_nothing_is_lo
     # Draining again takes nothing of the failed maps and logs nothing.
     project.drain()
     assert open_errors(project) == 0
-    assert queued_for(project, "customers_organization") == 2
+    assert queued_for(project, "customers_organization") == 3
 
     # The fix: the map follows the rename, deploy, resume.
     edit_map(project, "customers.toml", "credit_limit", "credit_max")
     project.deploy()
     project.drain()  # WAL capture: the parked changes are queued, the map still failed
     assert drift_messages(project) == []
-    assert queued_for(project, "customers_organization") == 2
+    assert queued_for(project, "customers_organization") == 3
     resume(project, "customers_organization")
     project.drain()
-    assert rows(project.right_url, ACCOUNTS) == [("C-1", "Fabrikam", 500), ("C-2", "Contoso", 7)]
+    assert rows(project.right_url, ACCOUNTS) == [
+        ("C-1", "Fabrikam", 500),
+        ("C-2", "Contoso", 7),
+        ("C-3", "Litware", 300),
+    ]
     assert state(project, "customers_organization")[0] == "running"
     assert open_errors(project) == 0
 

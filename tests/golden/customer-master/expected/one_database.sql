@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 56c56ceaa3f62670586afcd64d6aeabf88db7f4fecae5372c8b33e4d5de61564: 83 to create, 0 to replace, 0 to drop
+-- bundle 2055a27ff4f394b0fbf70d113db1418fdc68764ab35117c49c1f76d67ae90d1c: 83 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -567,6 +567,59 @@ BEGIN
 END
 $$;
 
+-- A row image with keys renamed ({"old name": "new name"}); anything but an object as it is.
+CREATE OR REPLACE FUNCTION replicator.renamed_keys(p_row jsonb, p_renames jsonb)
+RETURNS jsonb
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN jsonb_typeof(p_row) = 'object' THEN
+           (SELECT coalesce(jsonb_object_agg(coalesce(p_renames->>e.key, e.key), e.value), '{}')
+              FROM jsonb_each(p_row) AS e)
+           ELSE p_row
+           END
+$$;
+
+-- Deploy, before the record is made again: changes still waiting for a map whose
+-- source columns were renamed since the last deploy (queued, or parked by WAL
+-- capture) carry the columns under their old names; they follow the renames here,
+-- so the map edited to the new names reads their values rather than nulls.
+CREATE OR REPLACE FUNCTION replicator.follow_renames()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_map record;
+BEGIN
+    FOR v_map IN
+        SELECT d.map_name,
+               CASE d.side WHEN 'left' THEN 'to_right' ELSE 'to_left' END AS direction,
+               jsonb_object_agg(d.name, a.attname::text) AS renames
+          FROM replicator.map_dependency AS d
+          JOIN pg_attribute AS a
+            ON a.attrelid = d.table_oid AND a.attnum = d.attnum AND NOT a.attisdropped
+         WHERE d.kind = 'column' AND d.capture IS NOT NULL AND a.attname <> d.name
+         GROUP BY 1, 2
+    LOOP
+        UPDATE replicator.change_queue
+           SET image = replicator.renamed_keys(image, v_map.renames)
+         WHERE map_name = v_map.map_name AND direction = v_map.direction;
+        UPDATE replicator.wal_parked AS p
+           SET changes = (SELECT jsonb_agg(c.value || jsonb_build_object(
+                                     'old', replicator.renamed_keys(c.value->'old', v_map.renames),
+                                     'new', replicator.renamed_keys(c.value->'new', v_map.renames))
+                                 ORDER BY c.n)
+                            FROM jsonb_array_elements(p.changes) WITH ORDINALITY AS c(value, n))
+         WHERE p.map_name = v_map.map_name AND p.direction = v_map.direction;
+        INSERT INTO replicator.activity_log (kind, map_name, direction, message, detail)
+        VALUES ('drift', v_map.map_name, v_map.direction,
+                'changes waiting for the map follow its renamed columns', v_map.renames);
+    END LOOP;
+END
+$$;
+
 -- What changed under the deployed maps since deploy: one row per table, column or
 -- capture trigger that is not what the map relies on, with a message naming it, what
 -- happens to the map's changes meanwhile, and the fix.
@@ -714,7 +767,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', '61c87fefceee3d8ec084bd38ff6826c89224785d7a8a96661e3323af759b59e0', '')
+VALUES ('drift', '8417f5bf0c3106c62ef4081e46043a96d28cc5a1eba4d67a1cea66147727dd71', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9803,6 +9856,7 @@ ON CONFLICT (name) DO UPDATE
 -- What the maps rely on in this database, resolved to oids and attnums now, so that
 -- replicator.drift() can tell when a table or column they use is renamed, dropped or
 -- retyped, or a capture trigger is gone.
+SELECT replicator.follow_renames();
 DELETE FROM "replicator"."map_dependency";
 SELECT replicator.record_dependency('companies', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}]',
@@ -9985,10 +10039,10 @@ SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'c
        '[{"column": "customerpaymentmethodid", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "companyid", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "code", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
        ARRAY[]::text[], NULL);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dependencies', 'e2592686cda462784304827bd1bb387d9c903cfd3598b10ec7ca680e4137e126', '')
+VALUES ('dependencies', '18d2521bce95df3b32dc4f07128dd203eab9f2e2ce48c588a6df3901152faa61', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('56c56ceaa3f62670586afcd64d6aeabf88db7f4fecae5372c8b33e4d5de61564');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('2055a27ff4f394b0fbf70d113db1418fdc68764ab35117c49c1f76d67ae90d1c');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 56c56ceaa3f6: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '56c56ceaa3f62670586afcd64d6aeabf88db7f4fecae5372c8b33e4d5de61564'));
+VALUES ('deploy', 'deployed bundle 2055a27ff4f3: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '2055a27ff4f394b0fbf70d113db1418fdc68764ab35117c49c1f76d67ae90d1c'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle a79a8ed17d250084c26363cf8cfae5943f60fb5b3d8f1e5f98c3b94616c6fa39: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle be6eabe383d470c14d3a571eb7e6ff1788f1f7cafc8dcd8e55bf3e1ad0277e71: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -577,6 +577,59 @@ BEGIN
 END
 $$;
 
+-- A row image with keys renamed ({"old name": "new name"}); anything but an object as it is.
+CREATE OR REPLACE FUNCTION replicator.renamed_keys(p_row jsonb, p_renames jsonb)
+RETURNS jsonb
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN jsonb_typeof(p_row) = 'object' THEN
+           (SELECT coalesce(jsonb_object_agg(coalesce(p_renames->>e.key, e.key), e.value), '{}')
+              FROM jsonb_each(p_row) AS e)
+           ELSE p_row
+           END
+$$;
+
+-- Deploy, before the record is made again: changes still waiting for a map whose
+-- source columns were renamed since the last deploy (queued, or parked by WAL
+-- capture) carry the columns under their old names; they follow the renames here,
+-- so the map edited to the new names reads their values rather than nulls.
+CREATE OR REPLACE FUNCTION replicator.follow_renames()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_map record;
+BEGIN
+    FOR v_map IN
+        SELECT d.map_name,
+               CASE d.side WHEN 'left' THEN 'to_right' ELSE 'to_left' END AS direction,
+               jsonb_object_agg(d.name, a.attname::text) AS renames
+          FROM replicator.map_dependency AS d
+          JOIN pg_attribute AS a
+            ON a.attrelid = d.table_oid AND a.attnum = d.attnum AND NOT a.attisdropped
+         WHERE d.kind = 'column' AND d.capture IS NOT NULL AND a.attname <> d.name
+         GROUP BY 1, 2
+    LOOP
+        UPDATE replicator.change_queue
+           SET image = replicator.renamed_keys(image, v_map.renames)
+         WHERE map_name = v_map.map_name AND direction = v_map.direction;
+        UPDATE replicator.wal_parked AS p
+           SET changes = (SELECT jsonb_agg(c.value || jsonb_build_object(
+                                     'old', replicator.renamed_keys(c.value->'old', v_map.renames),
+                                     'new', replicator.renamed_keys(c.value->'new', v_map.renames))
+                                 ORDER BY c.n)
+                            FROM jsonb_array_elements(p.changes) WITH ORDINALITY AS c(value, n))
+         WHERE p.map_name = v_map.map_name AND p.direction = v_map.direction;
+        INSERT INTO replicator.activity_log (kind, map_name, direction, message, detail)
+        VALUES ('drift', v_map.map_name, v_map.direction,
+                'changes waiting for the map follow its renamed columns', v_map.renames);
+    END LOOP;
+END
+$$;
+
 -- What changed under the deployed maps since deploy: one row per table, column or
 -- capture trigger that is not what the map relies on, with a message naming it, what
 -- happens to the map's changes meanwhile, and the fix.
@@ -724,7 +777,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', '61c87fefceee3d8ec084bd38ff6826c89224785d7a8a96661e3323af759b59e0', '')
+VALUES ('drift', '8417f5bf0c3106c62ef4081e46043a96d28cc5a1eba4d67a1cea66147727dd71', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -5260,6 +5313,7 @@ ON CONFLICT (name) DO UPDATE
 -- What the maps rely on in this database, resolved to oids and attnums now, so that
 -- replicator.drift() can tell when a table or column they use is renamed, dropped or
 -- retyped, or a capture trigger is gone.
+SELECT replicator.follow_renames();
 DELETE FROM "replicator"."map_dependency";
 SELECT replicator.record_dependency('companies', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": false}, {"column": "name", "uses": "field name", "capture_reads": false}]',
@@ -5352,10 +5406,10 @@ SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'cu
        '[{"column": "payment_method", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
        ARRAY[]::text[], NULL);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dependencies', '6559ddf4e9225a249c1396c33569349aa5927993f48fd758a6cdf08090dd3e59', '')
+VALUES ('dependencies', 'bee3761a5ac6a0f4cf1097508bfec31f83ab5456ddddbc03e7a23d371a65bcd7', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('a79a8ed17d250084c26363cf8cfae5943f60fb5b3d8f1e5f98c3b94616c6fa39');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('be6eabe383d470c14d3a571eb7e6ff1788f1f7cafc8dcd8e55bf3e1ad0277e71');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle a79a8ed17d25: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'a79a8ed17d250084c26363cf8cfae5943f60fb5b3d8f1e5f98c3b94616c6fa39'));
+VALUES ('deploy', 'deployed bundle be6eabe383d4: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'be6eabe383d470c14d3a571eb7e6ff1788f1f7cafc8dcd8e55bf3e1ad0277e71'));

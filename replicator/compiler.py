@@ -776,7 +776,7 @@ class _Uses:
     """How a map uses one column of a table: for drift messages and capture."""
 
     uses: list[str]
-    capture_reads: bool = False  # a capture trigger reads it by name
+    capture_reads: bool = False  # the capture (trigger or WAL function) reads it by name
 
     def add(self, uses: str, capture_reads: bool = False) -> None:
         if uses and uses not in self.uses:
@@ -792,7 +792,7 @@ def _own_columns(
 
     def use(column: str | None, uses: str, reads: bool = False) -> None:
         if column:
-            used.setdefault(column, _Uses([])).add(uses, reads and capture == "trigger")
+            used.setdefault(column, _Uses([])).add(uses, reads)
 
     for field in table_map.fields:
         use(field.column(side), f"field {field.label}")
@@ -801,9 +801,14 @@ def _own_columns(
     for direction in table_map.directions:
         if source_of(direction) != side:
             continue
+        # A WAL capture function reads every column it watches by name; a capture
+        # trigger only its key, filter and lookup columns (the rest is to_jsonb(NEW)).
+        wal = capture == "wal"
         for field in table_map.carried_fields(direction):
             for column in field.reads(direction):
-                use(column, f"field {field.label}")
+                use(column, f"field {field.label}", reads=wal)
+        for column in referenced_columns_of(table_map.filter(side) or ""):
+            use(column, "", reads=wal)
         for column in capture_reads(maps, table_map, direction):
             use(column, "", reads=True)
     mark = table_map.mark_for(side)

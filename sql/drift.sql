@@ -15,8 +15,9 @@ CREATE TABLE IF NOT EXISTS replicator.map_dependency (
     typmod       integer,
     type_sql     text,
     uses         text     NOT NULL DEFAULT '',  -- how the map uses it: "field credit_limit", "left_filter"
-    -- trigger: a capture trigger reads this column by name (key, filter, lookup), so
-    -- a change of it stops capture; wal: the slot routes the table's changes by name.
+    -- The capture reads this column by name: a capture trigger its key, filter and
+    -- lookup columns; a WAL capture function every column it watches. Renamed or
+    -- dropped, the trigger cannot capture, and the WAL function's changes are parked.
     capture_reads boolean NOT NULL DEFAULT false,
     capture      text,  -- this side's capture method, where the map's changes are captured here
     PRIMARY KEY (map_name, side, kind, table_oid, attnum, name)
@@ -215,7 +216,7 @@ AS $$
                         || format_type(f.now_type, f.now_typmod) || '; check the map ('
                         || f.uses || ') with replicator validate and run replicator deploy'
               END
-           || CASE WHEN f.capture = 'wal' OR (f.capture_reads AND (f.column_gone OR f.now_column <> f.name))
+           || CASE WHEN f.capture_reads AND (f.column_gone OR f.now_column <> f.name)
                    THEN '; ' || f.capture_note
                    ELSE ''
               END

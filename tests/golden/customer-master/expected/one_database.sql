@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 2055a27ff4f394b0fbf70d113db1418fdc68764ab35117c49c1f76d67ae90d1c: 83 to create, 0 to replace, 0 to drop
+-- bundle 17f2b31d4c22dafd95efcaffbc78ea33805aac93656075699a2f68880cf9bca0: 83 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -492,8 +492,9 @@ CREATE TABLE IF NOT EXISTS replicator.map_dependency (
     typmod       integer,
     type_sql     text,
     uses         text     NOT NULL DEFAULT '',  -- how the map uses it: "field credit_limit", "left_filter"
-    -- trigger: a capture trigger reads this column by name (key, filter, lookup), so
-    -- a change of it stops capture; wal: the slot routes the table's changes by name.
+    -- The capture reads this column by name: a capture trigger its key, filter and
+    -- lookup columns; a WAL capture function every column it watches. Renamed or
+    -- dropped, the trigger cannot capture, and the WAL function's changes are parked.
     capture_reads boolean NOT NULL DEFAULT false,
     capture      text,  -- this side's capture method, where the map's changes are captured here
     PRIMARY KEY (map_name, side, kind, table_oid, attnum, name)
@@ -692,7 +693,7 @@ AS $$
                         || format_type(f.now_type, f.now_typmod) || '; check the map ('
                         || f.uses || ') with replicator validate and run replicator deploy'
               END
-           || CASE WHEN f.capture = 'wal' OR (f.capture_reads AND (f.column_gone OR f.now_column <> f.name))
+           || CASE WHEN f.capture_reads AND (f.column_gone OR f.now_column <> f.name)
                    THEN '; ' || f.capture_note
                    ELSE ''
               END
@@ -767,7 +768,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', '8417f5bf0c3106c62ef4081e46043a96d28cc5a1eba4d67a1cea66147727dd71', '')
+VALUES ('drift', 'c7ff7e7de5f9d15dda33666dd5153985b90bf3c29197af44e277b913129756a3', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -10043,6 +10044,6 @@ VALUES ('dependencies', '18d2521bce95df3b32dc4f07128dd203eab9f2e2ce48c588a6df390
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('2055a27ff4f394b0fbf70d113db1418fdc68764ab35117c49c1f76d67ae90d1c');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('17f2b31d4c22dafd95efcaffbc78ea33805aac93656075699a2f68880cf9bca0');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 2055a27ff4f3: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '2055a27ff4f394b0fbf70d113db1418fdc68764ab35117c49c1f76d67ae90d1c'));
+VALUES ('deploy', 'deployed bundle 17f2b31d4c22: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '17f2b31d4c22dafd95efcaffbc78ea33805aac93656075699a2f68880cf9bca0'));

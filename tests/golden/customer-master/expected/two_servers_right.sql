@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 6ad8a86d5ae8786ac4dc25b7319b6cb012326cce120f5b147b2c3b8766f00cb8: 44 to create, 0 to replace, 0 to drop
+-- bundle 9486441c3b678ec6c2ba02c0aadb24eeaa6aa4b9f75e8bbe06dcb04cf2a47497: 44 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -492,8 +492,9 @@ CREATE TABLE IF NOT EXISTS replicator.map_dependency (
     typmod       integer,
     type_sql     text,
     uses         text     NOT NULL DEFAULT '',  -- how the map uses it: "field credit_limit", "left_filter"
-    -- trigger: a capture trigger reads this column by name (key, filter, lookup), so
-    -- a change of it stops capture; wal: the slot routes the table's changes by name.
+    -- The capture reads this column by name: a capture trigger its key, filter and
+    -- lookup columns; a WAL capture function every column it watches. Renamed or
+    -- dropped, the trigger cannot capture, and the WAL function's changes are parked.
     capture_reads boolean NOT NULL DEFAULT false,
     capture      text,  -- this side's capture method, where the map's changes are captured here
     PRIMARY KEY (map_name, side, kind, table_oid, attnum, name)
@@ -692,7 +693,7 @@ AS $$
                         || format_type(f.now_type, f.now_typmod) || '; check the map ('
                         || f.uses || ') with replicator validate and run replicator deploy'
               END
-           || CASE WHEN f.capture = 'wal' OR (f.capture_reads AND (f.column_gone OR f.now_column <> f.name))
+           || CASE WHEN f.capture_reads AND (f.column_gone OR f.now_column <> f.name)
                    THEN '; ' || f.capture_note
                    ELSE ''
               END
@@ -767,7 +768,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', '8417f5bf0c3106c62ef4081e46043a96d28cc5a1eba4d67a1cea66147727dd71', '')
+VALUES ('drift', 'c7ff7e7de5f9d15dda33666dd5153985b90bf3c29197af44e277b913129756a3', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -5437,6 +5438,6 @@ VALUES ('dependencies', 'cfeaf9c3368db809bf7249616fc6d56887e4b60c09c31b86b2762d6
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('6ad8a86d5ae8786ac4dc25b7319b6cb012326cce120f5b147b2c3b8766f00cb8');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('9486441c3b678ec6c2ba02c0aadb24eeaa6aa4b9f75e8bbe06dcb04cf2a47497');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 6ad8a86d5ae8: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '6ad8a86d5ae8786ac4dc25b7319b6cb012326cce120f5b147b2c3b8766f00cb8'));
+VALUES ('deploy', 'deployed bundle 9486441c3b67: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '9486441c3b678ec6c2ba02c0aadb24eeaa6aa4b9f75e8bbe06dcb04cf2a47497'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle be6eabe383d470c14d3a571eb7e6ff1788f1f7cafc8dcd8e55bf3e1ad0277e71: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle cd9e51d6e5192660cf4769e51a887dde9d5cc785721709a1e6215ab5968fffea: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -502,8 +502,9 @@ CREATE TABLE IF NOT EXISTS replicator.map_dependency (
     typmod       integer,
     type_sql     text,
     uses         text     NOT NULL DEFAULT '',  -- how the map uses it: "field credit_limit", "left_filter"
-    -- trigger: a capture trigger reads this column by name (key, filter, lookup), so
-    -- a change of it stops capture; wal: the slot routes the table's changes by name.
+    -- The capture reads this column by name: a capture trigger its key, filter and
+    -- lookup columns; a WAL capture function every column it watches. Renamed or
+    -- dropped, the trigger cannot capture, and the WAL function's changes are parked.
     capture_reads boolean NOT NULL DEFAULT false,
     capture      text,  -- this side's capture method, where the map's changes are captured here
     PRIMARY KEY (map_name, side, kind, table_oid, attnum, name)
@@ -702,7 +703,7 @@ AS $$
                         || format_type(f.now_type, f.now_typmod) || '; check the map ('
                         || f.uses || ') with replicator validate and run replicator deploy'
               END
-           || CASE WHEN f.capture = 'wal' OR (f.capture_reads AND (f.column_gone OR f.now_column <> f.name))
+           || CASE WHEN f.capture_reads AND (f.column_gone OR f.now_column <> f.name)
                    THEN '; ' || f.capture_note
                    ELSE ''
               END
@@ -777,7 +778,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', '8417f5bf0c3106c62ef4081e46043a96d28cc5a1eba4d67a1cea66147727dd71', '')
+VALUES ('drift', 'c7ff7e7de5f9d15dda33666dd5153985b90bf3c29197af44e277b913129756a3', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -5316,46 +5317,46 @@ ON CONFLICT (name) DO UPDATE
 SELECT replicator.follow_renames();
 DELETE FROM "replicator"."map_dependency";
 SELECT replicator.record_dependency('companies', 'left', 'fno', 'companies',
-       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": false}, {"column": "name", "uses": "field name", "capture_reads": false}]',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": true}]',
        ARRAY[]::text[], 'wal');
 SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'contact_persons',
-       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": false}, {"column": "contact_person_id", "uses": "field contact_person_id", "capture_reads": false}, {"column": "first_name", "uses": "field first_name", "capture_reads": false}, {"column": "last_name", "uses": "field last_name", "capture_reads": false}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "customer_account", "uses": "field customer_account", "capture_reads": false}]',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contact_person_id", "uses": "field contact_person_id", "capture_reads": true}, {"column": "first_name", "uses": "field first_name", "capture_reads": true}, {"column": "last_name", "uses": "field last_name", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": true}, {"column": "customer_account", "uses": "field customer_account", "capture_reads": true}]',
        ARRAY[]::text[], 'wal');
 SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL);
 SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'customer_groups',
-       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": false}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": false}, {"column": "description", "uses": "field description", "capture_reads": false}]',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}]',
        ARRAY[]::text[], 'wal');
 SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL);
 SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'customer_payment_methods',
-       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": false}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": false}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": false}]',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": true}]',
        ARRAY[]::text[], 'wal');
 SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL);
 SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'customers',
-       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": false}, {"column": "account_num", "uses": "field account_num", "capture_reads": false}, {"column": "name", "uses": "field name, field firstname, field middlename, field lastname", "capture_reads": false}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": false}]',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name, field firstname, field middlename, field lastname", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": true}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
        ARRAY[]::text[], 'wal');
 SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL);
 SELECT replicator.record_dependency('loyalty_cards', 'left', 'fno', 'loyalty_cards',
-       '[{"column": "card_number", "uses": "field card_number", "capture_reads": false}, {"column": "tier", "uses": "field tier", "capture_reads": false}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": false}, {"column": "blocked", "uses": "field blocked", "capture_reads": false}]',
+       '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": true}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": true}, {"column": "blocked", "uses": "field blocked", "capture_reads": true}]',
        ARRAY[]::text[], 'wal');
 SELECT replicator.record_dependency('name_affixes', 'left', 'fno', 'name_affixes',
-       '[{"column": "affix", "uses": "field affix", "capture_reads": false}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": false}, {"column": "description", "uses": "field description", "capture_reads": false}]',
+       '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}]',
        ARRAY[]::text[], 'wal');
 SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'payment_days',
-       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": false}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": false}, {"column": "description", "uses": "field description", "capture_reads": false}]',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}]',
        ARRAY[]::text[], 'wal');
 SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL);
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment_day_lines',
-       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": false}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": false}, {"column": "line_num", "uses": "field line_num", "capture_reads": false}, {"column": "week_day", "uses": "field week_day", "capture_reads": false}, {"column": "day_of_month", "uses": "field day_of_month", "capture_reads": false}]',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "week_day", "uses": "field week_day", "capture_reads": true}, {"column": "day_of_month", "uses": "field day_of_month", "capture_reads": true}]',
        ARRAY[]::text[], 'wal');
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
@@ -5364,13 +5365,13 @@ SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment
        '[{"column": "payment_day_name", "uses": "lookup payment_days", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_days", "capture_reads": false}]',
        ARRAY[]::text[], NULL);
 SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'payment_schedules',
-       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": false}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": false}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "allocation", "uses": "field allocation", "capture_reads": false}]',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}, {"column": "allocation", "uses": "field allocation", "capture_reads": true}]',
        ARRAY[]::text[], 'wal');
 SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL);
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'payment_schedule_lines',
-       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": false}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": false}, {"column": "line_num", "uses": "field line_num", "capture_reads": false}, {"column": "percent", "uses": "field percent", "capture_reads": false}, {"column": "due_months", "uses": "field due_months", "capture_reads": false}, {"column": "due_days", "uses": "field due_days", "capture_reads": false}]',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "percent", "uses": "field percent", "capture_reads": true}, {"column": "due_months", "uses": "field due_months", "capture_reads": true}, {"column": "due_days", "uses": "field due_days", "capture_reads": true}]',
        ARRAY[]::text[], 'wal');
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
@@ -5379,7 +5380,7 @@ SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'pa
        '[{"column": "schedule_name", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_schedules", "capture_reads": false}]',
        ARRAY[]::text[], NULL);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_terms',
-       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": false}, {"column": "payment_term_id", "uses": "field payment_term_id", "capture_reads": false}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "net_days", "uses": "field net_days", "capture_reads": false}, {"column": "payment_schedule", "uses": "field payment_schedule", "capture_reads": false}, {"column": "payment_day", "uses": "field payment_day", "capture_reads": false}]',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_term_id", "uses": "field payment_term_id", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}, {"column": "net_days", "uses": "field net_days", "capture_reads": true}, {"column": "payment_schedule", "uses": "field payment_schedule", "capture_reads": true}, {"column": "payment_day", "uses": "field payment_day", "capture_reads": true}]',
        ARRAY[]::text[], 'wal');
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
@@ -5391,7 +5392,7 @@ SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_day
        '[{"column": "payment_day_name", "uses": "lookup payment_days", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_days", "capture_reads": false}]',
        ARRAY[]::text[], NULL);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customers',
-       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": false}, {"column": "account_num", "uses": "field account_num", "capture_reads": false}, {"column": "name", "uses": "field name", "capture_reads": false}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": false}, {"column": "payment_terms", "uses": "field payment_terms", "capture_reads": false}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": false}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "credit_limit", "uses": "field credit_limit", "capture_reads": false}, {"column": "blocked", "uses": "field blocked", "capture_reads": false}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": false}]',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": true}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "payment_terms", "uses": "field payment_terms", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": true}, {"column": "credit_limit", "uses": "field credit_limit", "capture_reads": true}, {"column": "blocked", "uses": "field blocked", "capture_reads": true}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
        ARRAY[]::text[], 'wal');
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
@@ -5406,10 +5407,10 @@ SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'cu
        '[{"column": "payment_method", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
        ARRAY[]::text[], NULL);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dependencies', 'bee3761a5ac6a0f4cf1097508bfec31f83ab5456ddddbc03e7a23d371a65bcd7', '')
+VALUES ('dependencies', 'c69f8396b029f4ff10a240097f590919c604ed244497be61fa2349a7be05be41', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('be6eabe383d470c14d3a571eb7e6ff1788f1f7cafc8dcd8e55bf3e1ad0277e71');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('cd9e51d6e5192660cf4769e51a887dde9d5cc785721709a1e6215ab5968fffea');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle be6eabe383d4: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'be6eabe383d470c14d3a571eb7e6ff1788f1f7cafc8dcd8e55bf3e1ad0277e71'));
+VALUES ('deploy', 'deployed bundle cd9e51d6e519: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'cd9e51d6e5192660cf4769e51a887dde9d5cc785721709a1e6215ab5968fffea'));

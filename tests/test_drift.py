@@ -416,3 +416,35 @@ def test_drift_met_by_a_failing_batch_fails_the_map_at_once(
         ("LC-2",),
         ("LC-3",),
     ]
+
+
+@pytest.mark.parametrize("capture", ["wal_left"], indirect=True)
+def test_a_renamed_table_under_wal_capture_says_to_sync_after_the_fix(project: Project) -> None:
+    """The slot reads tables by name: what is written under the new name before the map
+    follows is not decoded for it, and the message says so."""
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.loyalty_cards (card_number) VALUES ('LC-2')")
+        erp.execute("ALTER TABLE fno.loyalty_cards RENAME TO loyalty_card_list")
+        erp.execute("INSERT INTO fno.loyalty_card_list (card_number) VALUES ('LC-3')")
+    project.drain()
+    assert state(project, "loyalty_cards") == (
+        "failed",
+        "map loyalty_cards: fno.loyalty_cards was renamed to fno.loyalty_card_list; edit the map"
+        ' (left = "loyalty_card_list") and run replicator deploy; changes made under the new'
+        " name are not decoded (the slot reads tables by name): after the fix run replicator"
+        " sync loyalty_cards; then replicator resume loyalty_cards",
+    )
+    # Decoded under the old name: parked, not lost.
+    assert queued_for(project, "loyalty_cards") == 1
+    edit_map(project, "loyalty_cards.toml", 'left = "loyalty_cards"', 'left = "loyalty_card_list"')
+    project.deploy()
+    resume(project, "loyalty_cards")
+    project.drain()
+    assert rows(project.right_url, CARDS_CRM) == [("LC-1", "Gold"), ("LC-2", "Basic")]
+    assert cli(project, "sync", "loyalty_cards").returncode == 0
+    project.drain()
+    assert rows(project.right_url, CARDS_CRM) == [
+        ("LC-1", "Gold"),
+        ("LC-2", "Basic"),
+        ("LC-3", "Basic"),
+    ]

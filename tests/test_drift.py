@@ -448,3 +448,39 @@ def test_a_renamed_table_under_wal_capture_says_to_sync_after_the_fix(project: P
         ("LC-2", "Basic"),
         ("LC-3", "Basic"),
     ]
+
+
+@pytest.mark.parametrize("capture", ["trigger"], indirect=True)
+def test_a_target_column_renamed_on_either_topology_fails_both_ways_before_any_batch(
+    tmp_path: Path, two_sides: tuple[str, str], capture: str
+) -> None:
+    """The drift is on the CRM's database; the state of the way into it lives on the
+    ERP's. Nothing is tried, so nothing lands in the error log."""
+    left, right = two_sides
+    project = example_project(tmp_path, left, right, capture=capture)
+    project.deploy()
+    with project.right() as crm:
+        crm.execute("ALTER TABLE cds.loyalty_card RENAME COLUMN tier TO level")
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.loyalty_cards (card_number, tier) VALUES ('LC-1', 'Gold')")
+    project.drain()
+    reason = (
+        'map loyalty_cards: cds.loyalty_card column "tier" was renamed to "level"; edit the map'
+        " (field tier) and run replicator deploy; then replicator resume loyalty_cards"
+    )
+    assert state(project, "loyalty_cards") == ("failed", reason)
+    crm_state = rows(
+        right,
+        "SELECT state, state_reason FROM replicator.map_state"
+        " WHERE map_name = 'loyalty_cards' AND direction = 'to_left'",
+    )
+    assert crm_state == [("failed", reason)]
+    errors = rows(left, "SELECT count(*) FROM replicator.error_log") + rows(
+        right, "SELECT count(*) FROM replicator.error_log"
+    )
+    assert errors == [(0,), (0,)]
+    edit_map(project, "loyalty_cards.toml", 'right = "tier"', 'right = "level"')
+    project.deploy()
+    resume(project, "loyalty_cards")
+    project.drain()
+    assert rows(right, "SELECT card_number, level FROM cds.loyalty_card") == [("LC-1", "Gold")]

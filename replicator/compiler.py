@@ -837,7 +837,7 @@ def _dependencies_artifact(
             own = _own_columns(maps, table_map, side, capture)
             calls.append(
                 _dependency_call(
-                    table_map, side, tables[table_map.name][side], own, triggers, capture
+                    table_map, side, tables[table_map.name][side], own, triggers, capture, None
                 )
             )
             # Lookups read the parent's table on this side, by name.
@@ -855,7 +855,9 @@ def _dependencies_artifact(
                         columns.setdefault(column, _Uses([f"lookup {parent.name}"]))
             for parent_name, columns in parents.items():
                 calls.append(
-                    _dependency_call(table_map, side, tables[parent_name][side], columns, [], None)
+                    _dependency_call(
+                        table_map, side, tables[parent_name][side], columns, [], None, parent_name
+                    )
                 )
     sql = render_template(
         "dependencies.sql.j2", calls=calls, dependency=control_function("map_dependency")
@@ -870,6 +872,7 @@ def _dependency_call(
     used: dict[str, _Uses],
     triggers: list[str],
     capture: Capture | None,
+    lookup: str | None,
 ) -> dict[str, Sql]:
     columns = [
         {
@@ -887,4 +890,5 @@ def _dependency_call(
         "columns": literal(json.dumps(columns)),
         "triggers": Sql(f"ARRAY[{sql_join([literal(t) for t in triggers])}]::text[]"),
         "capture": literal(capture),
+        "lookup": literal(lookup),
     }

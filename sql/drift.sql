@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS replicator.map_dependency (
     -- dropped, the trigger cannot capture, and the WAL function's changes are parked.
     capture_reads boolean NOT NULL DEFAULT false,
     capture      text,  -- this side's capture method, where the map's changes are captured here
+    lookup       text,  -- a table the map reads through a lookup: the map that owns it
     PRIMARY KEY (map_name, side, kind, table_oid, attnum, name)
 );
 
@@ -53,7 +54,8 @@ CREATE INDEX IF NOT EXISTS uncaptured_map ON replicator.uncaptured (map_name, di
 -- in the deploying transaction. p_columns: [{"column", "uses", "capture_reads"}].
 CREATE OR REPLACE FUNCTION replicator.record_dependency(p_map text, p_side text, p_schema text,
                                                        p_table text, p_columns jsonb,
-                                                       p_triggers text[], p_capture text)
+                                                       p_triggers text[], p_capture text,
+                                                       p_lookup text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -66,10 +68,11 @@ BEGIN
             USING ERRCODE = 'undefined_table';
     END IF;
     INSERT INTO replicator.map_dependency AS d
-           (map_name, side, kind, table_oid, schema_name, table_name, capture)
-    VALUES (p_map, p_side, 'table', v_oid, p_schema, p_table, p_capture)
+           (map_name, side, kind, table_oid, schema_name, table_name, capture, lookup)
+    VALUES (p_map, p_side, 'table', v_oid, p_schema, p_table, p_capture, p_lookup)
         ON CONFLICT (map_name, side, kind, table_oid, attnum, name)
-        DO UPDATE SET capture = coalesce(d.capture, EXCLUDED.capture);
+        DO UPDATE SET capture = coalesce(d.capture, EXCLUDED.capture),
+                      lookup = CASE WHEN p_lookup IS NULL THEN NULL ELSE d.lookup END;
     INSERT INTO replicator.map_dependency AS d
            (map_name, side, kind, table_oid, schema_name, table_name, attnum, name,
             type_oid, typmod, type_sql, uses, capture_reads, capture)
@@ -186,9 +189,11 @@ AS $$
      WHERE f.kind = 'table' AND NOT f.table_there
     UNION ALL
     SELECT f.map_name, f.side, f.label, NULL, 'table renamed',
-           f.prefix || ' was renamed to ' || f.now_schema || '.' || f.now_table || '; '
+           f.prefix || coalesce(' (looked up through map ' || f.lookup || ')', '')
+           || ' was renamed to ' || f.now_schema || '.' || f.now_table || '; '
            || CASE WHEN f.now_schema = f.schema_name
-                   THEN 'edit the map (' || f.side || ' = "' || f.now_table || '")'
+                   THEN 'edit ' || coalesce('map ' || f.lookup, 'the map') || ' (' || f.side
+                        || ' = "' || f.now_table || '")'
                    ELSE 'move it back to schema ' || f.schema_name
               END
            || ' and run replicator deploy'

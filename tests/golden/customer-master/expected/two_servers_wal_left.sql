@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle cd9e51d6e5192660cf4769e51a887dde9d5cc785721709a1e6215ab5968fffea: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 2f9a98c793c7e23e67d96bb68660f80886acf5784b85534ee9c3ab9d88a084fa: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -507,6 +507,7 @@ CREATE TABLE IF NOT EXISTS replicator.map_dependency (
     -- dropped, the trigger cannot capture, and the WAL function's changes are parked.
     capture_reads boolean NOT NULL DEFAULT false,
     capture      text,  -- this side's capture method, where the map's changes are captured here
+    lookup       text,  -- a table the map reads through a lookup: the map that owns it
     PRIMARY KEY (map_name, side, kind, table_oid, attnum, name)
 );
 
@@ -540,7 +541,8 @@ CREATE INDEX IF NOT EXISTS uncaptured_map ON replicator.uncaptured (map_name, di
 -- in the deploying transaction. p_columns: [{"column", "uses", "capture_reads"}].
 CREATE OR REPLACE FUNCTION replicator.record_dependency(p_map text, p_side text, p_schema text,
                                                        p_table text, p_columns jsonb,
-                                                       p_triggers text[], p_capture text)
+                                                       p_triggers text[], p_capture text,
+                                                       p_lookup text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -553,10 +555,11 @@ BEGIN
             USING ERRCODE = 'undefined_table';
     END IF;
     INSERT INTO replicator.map_dependency AS d
-           (map_name, side, kind, table_oid, schema_name, table_name, capture)
-    VALUES (p_map, p_side, 'table', v_oid, p_schema, p_table, p_capture)
+           (map_name, side, kind, table_oid, schema_name, table_name, capture, lookup)
+    VALUES (p_map, p_side, 'table', v_oid, p_schema, p_table, p_capture, p_lookup)
         ON CONFLICT (map_name, side, kind, table_oid, attnum, name)
-        DO UPDATE SET capture = coalesce(d.capture, EXCLUDED.capture);
+        DO UPDATE SET capture = coalesce(d.capture, EXCLUDED.capture),
+                      lookup = CASE WHEN p_lookup IS NULL THEN NULL ELSE d.lookup END;
     INSERT INTO replicator.map_dependency AS d
            (map_name, side, kind, table_oid, schema_name, table_name, attnum, name,
             type_oid, typmod, type_sql, uses, capture_reads, capture)
@@ -673,9 +676,11 @@ AS $$
      WHERE f.kind = 'table' AND NOT f.table_there
     UNION ALL
     SELECT f.map_name, f.side, f.label, NULL, 'table renamed',
-           f.prefix || ' was renamed to ' || f.now_schema || '.' || f.now_table || '; '
+           f.prefix || coalesce(' (looked up through map ' || f.lookup || ')', '')
+           || ' was renamed to ' || f.now_schema || '.' || f.now_table || '; '
            || CASE WHEN f.now_schema = f.schema_name
-                   THEN 'edit the map (' || f.side || ' = "' || f.now_table || '")'
+                   THEN 'edit ' || coalesce('map ' || f.lookup, 'the map') || ' (' || f.side
+                        || ' = "' || f.now_table || '")'
                    ELSE 'move it back to schema ' || f.schema_name
               END
            || ' and run replicator deploy'
@@ -778,7 +783,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', 'c7ff7e7de5f9d15dda33666dd5153985b90bf3c29197af44e277b913129756a3', '')
+VALUES ('drift', 'f19c01174f3ea83f2cdf50fa7b36623f4ec8ec27606fd3981fc1a4b8f784a571', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -5318,99 +5323,99 @@ SELECT replicator.follow_renames();
 DELETE FROM "replicator"."map_dependency";
 SELECT replicator.record_dependency('companies', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal');
+       ARRAY[]::text[], 'wal', NULL);
 SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'contact_persons',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contact_person_id", "uses": "field contact_person_id", "capture_reads": true}, {"column": "first_name", "uses": "field first_name", "capture_reads": true}, {"column": "last_name", "uses": "field last_name", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": true}, {"column": "customer_account", "uses": "field customer_account", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal');
+       ARRAY[]::text[], 'wal', NULL);
 SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL);
+       ARRAY[]::text[], NULL, 'companies');
 SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'customer_groups',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal');
+       ARRAY[]::text[], 'wal', NULL);
 SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL);
+       ARRAY[]::text[], NULL, 'companies');
 SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'customer_payment_methods',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal');
+       ARRAY[]::text[], 'wal', NULL);
 SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL);
+       ARRAY[]::text[], NULL, 'companies');
 SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'customers',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name, field firstname, field middlename, field lastname", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": true}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal');
+       ARRAY[]::text[], 'wal', NULL);
 SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL);
+       ARRAY[]::text[], NULL, 'companies');
 SELECT replicator.record_dependency('loyalty_cards', 'left', 'fno', 'loyalty_cards',
        '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": true}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": true}, {"column": "blocked", "uses": "field blocked", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal');
+       ARRAY[]::text[], 'wal', NULL);
 SELECT replicator.record_dependency('name_affixes', 'left', 'fno', 'name_affixes',
        '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal');
+       ARRAY[]::text[], 'wal', NULL);
 SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'payment_days',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal');
+       ARRAY[]::text[], 'wal', NULL);
 SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL);
+       ARRAY[]::text[], NULL, 'companies');
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment_day_lines',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "week_day", "uses": "field week_day", "capture_reads": true}, {"column": "day_of_month", "uses": "field day_of_month", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal');
+       ARRAY[]::text[], 'wal', NULL);
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL);
+       ARRAY[]::text[], NULL, 'companies');
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment_days',
        '[{"column": "payment_day_name", "uses": "lookup payment_days", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_days", "capture_reads": false}]',
-       ARRAY[]::text[], NULL);
+       ARRAY[]::text[], NULL, 'payment_days');
 SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'payment_schedules',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}, {"column": "allocation", "uses": "field allocation", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal');
+       ARRAY[]::text[], 'wal', NULL);
 SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL);
+       ARRAY[]::text[], NULL, 'companies');
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'payment_schedule_lines',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "percent", "uses": "field percent", "capture_reads": true}, {"column": "due_months", "uses": "field due_months", "capture_reads": true}, {"column": "due_days", "uses": "field due_days", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal');
+       ARRAY[]::text[], 'wal', NULL);
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL);
+       ARRAY[]::text[], NULL, 'companies');
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'payment_schedules',
        '[{"column": "schedule_name", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_schedules", "capture_reads": false}]',
-       ARRAY[]::text[], NULL);
+       ARRAY[]::text[], NULL, 'payment_schedules');
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_terms',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_term_id", "uses": "field payment_term_id", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}, {"column": "net_days", "uses": "field net_days", "capture_reads": true}, {"column": "payment_schedule", "uses": "field payment_schedule", "capture_reads": true}, {"column": "payment_day", "uses": "field payment_day", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal');
+       ARRAY[]::text[], 'wal', NULL);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL);
+       ARRAY[]::text[], NULL, 'companies');
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_schedules',
        '[{"column": "schedule_name", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_schedules", "capture_reads": false}]',
-       ARRAY[]::text[], NULL);
+       ARRAY[]::text[], NULL, 'payment_schedules');
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_days',
        '[{"column": "payment_day_name", "uses": "lookup payment_days", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_days", "capture_reads": false}]',
-       ARRAY[]::text[], NULL);
+       ARRAY[]::text[], NULL, 'payment_days');
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customers',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": true}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "payment_terms", "uses": "field payment_terms", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": true}, {"column": "credit_limit", "uses": "field credit_limit", "capture_reads": true}, {"column": "blocked", "uses": "field blocked", "capture_reads": true}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal');
+       ARRAY[]::text[], 'wal', NULL);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL);
+       ARRAY[]::text[], NULL, 'companies');
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customer_groups',
        '[{"column": "customer_group", "uses": "lookup customer_groups", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup customer_groups", "capture_reads": false}]',
-       ARRAY[]::text[], NULL);
+       ARRAY[]::text[], NULL, 'customer_groups');
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'payment_terms',
        '[{"column": "payment_term_id", "uses": "lookup payment_terms", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_terms", "capture_reads": false}]',
-       ARRAY[]::text[], NULL);
+       ARRAY[]::text[], NULL, 'payment_terms');
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customer_payment_methods',
        '[{"column": "payment_method", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
-       ARRAY[]::text[], NULL);
+       ARRAY[]::text[], NULL, 'customer_payment_methods');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dependencies', 'c69f8396b029f4ff10a240097f590919c604ed244497be61fa2349a7be05be41', '')
+VALUES ('dependencies', '05b2f1cd490606fe9aed84361344b9a90b92bc65c4104d625bfe3eb6386cb23b', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('cd9e51d6e5192660cf4769e51a887dde9d5cc785721709a1e6215ab5968fffea');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('2f9a98c793c7e23e67d96bb68660f80886acf5784b85534ee9c3ab9d88a084fa');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle cd9e51d6e519: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'cd9e51d6e5192660cf4769e51a887dde9d5cc785721709a1e6215ab5968fffea'));
+VALUES ('deploy', 'deployed bundle 2f9a98c793c7: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '2f9a98c793c7e23e67d96bb68660f80886acf5784b85534ee9c3ab9d88a084fa'));

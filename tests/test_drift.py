@@ -484,3 +484,37 @@ def test_a_target_column_renamed_on_either_topology_fails_both_ways_before_any_b
     resume(project, "loyalty_cards")
     project.drain()
     assert rows(right, "SELECT card_number, level FROM cds.loyalty_card") == [("LC-1", "Gold")]
+
+
+@pytest.mark.parametrize("capture", ["trigger"], indirect=True)
+def test_a_renamed_parent_table_fails_the_maps_that_look_it_up_and_names_the_map_to_edit(
+    project: Project,
+) -> None:
+    with project.left() as erp:
+        erp.execute("ALTER TABLE fno.customer_groups RENAME TO customer_group_list")
+        erp.execute("INSERT INTO fno.customer_group_list VALUES ('usmf', '10', 'Retail')")
+        # The ERP's reference is read from the customer's own row: its writes go on.
+        erp.execute(
+            "INSERT INTO fno.customers (dataareaid, account_num, name, customer_group)"
+            " VALUES ('usmf', 'C-2', 'Contoso', '10')"
+        )
+    project.drain()
+    assert state(project, "customers_organization") == (
+        "failed",
+        "map customers_organization: fno.customer_groups (looked up through map"
+        " customer_groups) was renamed to fno.customer_group_list; edit map customer_groups"
+        ' (left = "customer_group_list") and run replicator deploy;'
+        " then replicator resume customers_organization",
+    )
+    assert state(project, "customer_groups")[0] == "failed"
+    edit_map(
+        project, "customer_groups.toml", 'left = "customer_groups"', 'left = "customer_group_list"'
+    )
+    project.deploy()
+    resume(project, "customer_groups", *CUSTOMERS)
+    project.drain()
+    assert rows(
+        project.right_url,
+        "SELECT a.accountnumber, g.group_code FROM cds.account AS a"
+        " LEFT JOIN cds.customer_group AS g ON g.customergroupid = a.customergroupid ORDER BY 1",
+    ) == [("C-1", None), ("C-2", "10")]

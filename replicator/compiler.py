@@ -359,6 +359,52 @@ def _resolve_sql(
     )
 
 
+def tables_read_by_refs(
+    maps: MapSet, tables: AllTables, table_map: TableMap, direction: Direction
+) -> tuple[Table, ...]:
+    """The parent tables a capture reads by name to find the key a reference points at
+    (those _parent_key_json cannot read from the row itself)."""
+    side = source_of(direction)
+    found: list[Table] = []
+
+    def walk(parent: TableMap, matches: set[str]) -> None:
+        if not all(key.column(side) in matches for key in parent.key_fields):
+            found.append(tables[parent.name][side])
+        for key in parent.key_fields:
+            if key.lookup is not None:
+                grand = maps.by_name(key.lookup.map)
+                walk(
+                    grand,
+                    {key.lookup.column(side)}
+                    | {g.column(side) or "" for g, _ in lookup_scope(parent, key, grand)},
+                )
+
+    for field in table_map.lookup_fields(direction):
+        assert field.lookup is not None
+        parent = maps.by_name(field.lookup.map)
+        walk(
+            parent,
+            {field.lookup.column(side)}
+            | {p.column(side) or "" for p, _ in lookup_scope(table_map, field, parent)},
+        )
+    return tuple(dict.fromkeys(found))
+
+
+def _capture_fits(
+    maps: MapSet, tables: AllTables, table_map: TableMap, direction: Direction
+) -> Sql:
+    """True while a capture trigger can read what it reads by name: the row's key,
+    filter and lookup columns (in its image ``v_image``) and the parent tables its
+    references are looked up in."""
+    names = sql_join([literal(n) for n in capture_reads(maps, table_map, direction)])
+    checks = [Sql(f"v_image ?& ARRAY[{names}]::text[]")]
+    checks += [
+        Sql(f"to_regclass({literal(ident(t.schema, t.name))}) IS NOT NULL")
+        for t in tables_read_by_refs(maps, tables, table_map, direction)
+    ]
+    return sql_join(checks, "\n       AND ")
+
+
 def _capture_refs(
     maps: MapSet, tables: AllTables, table_map: TableMap, direction: Direction, row: str
 ) -> Sql:
@@ -578,9 +624,7 @@ def _capture_artifact(
         "source_label": literal(source.label),
         "old_refs": _capture_refs(maps, all_tables, table_map, direction, "old"),
         "new_refs": _capture_refs(maps, all_tables, table_map, direction, "new"),
-        "capture_reads": Sql(
-            f"ARRAY[{sql_join([literal(n) for n in capture_reads(maps, table_map, direction)])}]::text[]"
-        ),
+        "capture_fits": _capture_fits(maps, all_tables, table_map, direction),
         "uncaptured": control_function("uncaptured"),
         "row_trigger": _triggers(table_map, direction)[0],
         "update_trigger": _triggers(table_map, direction)[1],
@@ -837,7 +881,7 @@ def _dependencies_artifact(
             own = _own_columns(maps, table_map, side, capture)
             calls.append(
                 _dependency_call(
-                    table_map, side, tables[table_map.name][side], own, triggers, capture, None
+                    table_map, side, tables[table_map.name][side], own, triggers, capture
                 )
             )
             # Lookups read the parent's table on this side, by name.
@@ -853,10 +897,26 @@ def _dependencies_artifact(
                 ):
                     if column:
                         columns.setdefault(column, _Uses([f"lookup {parent.name}"]))
+            # A capture trigger looking references up in a parent table cannot capture
+            # while that table is renamed or dropped.
+            looked_up = {
+                t.name
+                for direction in sources
+                if capture == "trigger"
+                for t in tables_read_by_refs(maps, tables, table_map, direction)
+            }
             for parent_name, columns in parents.items():
+                parent_table = tables[parent_name][side]
                 calls.append(
                     _dependency_call(
-                        table_map, side, tables[parent_name][side], columns, [], None, parent_name
+                        table_map,
+                        side,
+                        parent_table,
+                        columns,
+                        [],
+                        None,
+                        lookup=parent_name,
+                        reads=parent_table.name in looked_up,
                     )
                 )
     sql = render_template(
@@ -872,7 +932,8 @@ def _dependency_call(
     used: dict[str, _Uses],
     triggers: list[str],
     capture: Capture | None,
-    lookup: str | None,
+    lookup: str | None = None,
+    reads: bool = False,
 ) -> dict[str, Sql]:
     columns = [
         {
@@ -891,4 +952,5 @@ def _dependency_call(
         "triggers": Sql(f"ARRAY[{sql_join([literal(t) for t in triggers])}]::text[]"),
         "capture": literal(capture),
         "lookup": literal(lookup),
+        "reads": literal(reads),
     }

@@ -55,7 +55,7 @@ CREATE INDEX IF NOT EXISTS uncaptured_map ON replicator.uncaptured (map_name, di
 CREATE OR REPLACE FUNCTION replicator.record_dependency(p_map text, p_side text, p_schema text,
                                                        p_table text, p_columns jsonb,
                                                        p_triggers text[], p_capture text,
-                                                       p_lookup text)
+                                                       p_lookup text, p_reads boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -68,10 +68,12 @@ BEGIN
             USING ERRCODE = 'undefined_table';
     END IF;
     INSERT INTO replicator.map_dependency AS d
-           (map_name, side, kind, table_oid, schema_name, table_name, capture, lookup)
-    VALUES (p_map, p_side, 'table', v_oid, p_schema, p_table, p_capture, p_lookup)
+           (map_name, side, kind, table_oid, schema_name, table_name, capture, lookup,
+            capture_reads)
+    VALUES (p_map, p_side, 'table', v_oid, p_schema, p_table, p_capture, p_lookup, p_reads)
         ON CONFLICT (map_name, side, kind, table_oid, attnum, name)
         DO UPDATE SET capture = coalesce(d.capture, EXCLUDED.capture),
+                      capture_reads = d.capture_reads OR EXCLUDED.capture_reads,
                       lookup = CASE WHEN p_lookup IS NULL THEN NULL ELSE d.lookup END;
     INSERT INTO replicator.map_dependency AS d
            (map_name, side, kind, table_oid, schema_name, table_name, attnum, name,
@@ -127,7 +129,8 @@ BEGIN
           FROM replicator.map_dependency AS d
           JOIN pg_attribute AS a
             ON a.attrelid = d.table_oid AND a.attnum = d.attnum AND NOT a.attisdropped
-         WHERE d.kind = 'column' AND d.capture IS NOT NULL AND a.attname <> d.name
+         WHERE d.kind = 'column' AND d.capture IS NOT NULL AND d.lookup IS NULL
+           AND a.attname <> d.name
          GROUP BY 1, 2
     LOOP
         UPDATE replicator.change_queue
@@ -171,6 +174,12 @@ AS $$
                     WHEN 'wal' THEN 'changes of ' || d.schema_name || '.' || d.table_name
                          || ' decoded meanwhile are kept in replicator.wal_parked and queued after the fix'
                END AS capture_note,
+               CASE WHEN d.kind = 'table' AND d.capture_reads
+                    THEN '; changes of map ' || d.map_name || ' are not captured meanwhile (its'
+                         || ' capture trigger looks references up in this table); after the fix'
+                         || ' run replicator sync ' || d.map_name
+                    ELSE ''
+               END AS refs_note,
                EXISTS (SELECT FROM pg_trigger AS t
                         WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_there
           FROM replicator.map_dependency AS d
@@ -185,6 +194,7 @@ AS $$
                ELSE ' was dropped and created again; run replicator deploy (its capture and'
                     || ' functions went with it), then replicator sync ' || f.map_name
            END
+           || f.refs_note
       FROM found AS f
      WHERE f.kind = 'table' AND NOT f.table_there
     UNION ALL
@@ -202,6 +212,7 @@ AS $$
                         || ' by name): after the fix run replicator sync ' || f.map_name
                    ELSE ''
               END
+           || f.refs_note
       FROM found AS f
      WHERE f.kind = 'table' AND f.table_there
        AND (f.now_schema, f.now_table) IS DISTINCT FROM (f.schema_name, f.table_name)

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 6f8d946549c76cc0b037318d4d0353b73e5e6fbafb4245461c5ed7385adc4a7b: 83 to create, 0 to replace, 0 to drop
+-- bundle 59368a46ccf450984843af50278060ce0fe42770478ad00f5942425b780b19b2: 83 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -532,7 +532,7 @@ CREATE INDEX IF NOT EXISTS uncaptured_map ON replicator.uncaptured (map_name, di
 CREATE OR REPLACE FUNCTION replicator.record_dependency(p_map text, p_side text, p_schema text,
                                                        p_table text, p_columns jsonb,
                                                        p_triggers text[], p_capture text,
-                                                       p_lookup text)
+                                                       p_lookup text, p_reads boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -545,10 +545,12 @@ BEGIN
             USING ERRCODE = 'undefined_table';
     END IF;
     INSERT INTO replicator.map_dependency AS d
-           (map_name, side, kind, table_oid, schema_name, table_name, capture, lookup)
-    VALUES (p_map, p_side, 'table', v_oid, p_schema, p_table, p_capture, p_lookup)
+           (map_name, side, kind, table_oid, schema_name, table_name, capture, lookup,
+            capture_reads)
+    VALUES (p_map, p_side, 'table', v_oid, p_schema, p_table, p_capture, p_lookup, p_reads)
         ON CONFLICT (map_name, side, kind, table_oid, attnum, name)
         DO UPDATE SET capture = coalesce(d.capture, EXCLUDED.capture),
+                      capture_reads = d.capture_reads OR EXCLUDED.capture_reads,
                       lookup = CASE WHEN p_lookup IS NULL THEN NULL ELSE d.lookup END;
     INSERT INTO replicator.map_dependency AS d
            (map_name, side, kind, table_oid, schema_name, table_name, attnum, name,
@@ -604,7 +606,8 @@ BEGIN
           FROM replicator.map_dependency AS d
           JOIN pg_attribute AS a
             ON a.attrelid = d.table_oid AND a.attnum = d.attnum AND NOT a.attisdropped
-         WHERE d.kind = 'column' AND d.capture IS NOT NULL AND a.attname <> d.name
+         WHERE d.kind = 'column' AND d.capture IS NOT NULL AND d.lookup IS NULL
+           AND a.attname <> d.name
          GROUP BY 1, 2
     LOOP
         UPDATE replicator.change_queue
@@ -648,6 +651,12 @@ AS $$
                     WHEN 'wal' THEN 'changes of ' || d.schema_name || '.' || d.table_name
                          || ' decoded meanwhile are kept in replicator.wal_parked and queued after the fix'
                END AS capture_note,
+               CASE WHEN d.kind = 'table' AND d.capture_reads
+                    THEN '; changes of map ' || d.map_name || ' are not captured meanwhile (its'
+                         || ' capture trigger looks references up in this table); after the fix'
+                         || ' run replicator sync ' || d.map_name
+                    ELSE ''
+               END AS refs_note,
                EXISTS (SELECT FROM pg_trigger AS t
                         WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_there
           FROM replicator.map_dependency AS d
@@ -662,6 +671,7 @@ AS $$
                ELSE ' was dropped and created again; run replicator deploy (its capture and'
                     || ' functions went with it), then replicator sync ' || f.map_name
            END
+           || f.refs_note
       FROM found AS f
      WHERE f.kind = 'table' AND NOT f.table_there
     UNION ALL
@@ -679,6 +689,7 @@ AS $$
                         || ' by name): after the fix run replicator sync ' || f.map_name
                    ELSE ''
               END
+           || f.refs_note
       FROM found AS f
      WHERE f.kind = 'table' AND f.table_there
        AND (f.now_schema, f.now_table) IS DISTINCT FROM (f.schema_name, f.table_name)
@@ -773,7 +784,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', 'f19c01174f3ea83f2cdf50fa7b36623f4ec8ec27606fd3981fc1a4b8f784a571', '')
+VALUES ('drift', 'c55554e66c566cd6e9d425561092726a4a8329733e1faf2c9061eff7397ca4a3', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -6509,11 +6520,12 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['dataareaid']::text[] THEN
+    IF NOT (v_image ?& ARRAY['dataareaid']::text[]) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('companies', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -6561,7 +6573,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."name") IS DISTINCT FROM ("new"."dataareaid", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', '61c0c8253c9a7073ffa7794ffe330777df8f96b2342fcaec49c256d17a45f9a5', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', '8b83bda6831fe3eedf35c0e27a374c229e8db1d5f3e8ce97f00fc2ad82b29fed', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6637,11 +6649,12 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['company_code']::text[] THEN
+    IF NOT (v_image ?& ARRAY['company_code']::text[]) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('companies', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -6689,7 +6702,7 @@ FOR EACH ROW
 WHEN (("old"."company_code", "old"."name") IS DISTINCT FROM ("new"."company_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', '8bf999ed28965c62714851f5392deb767645bc8e234c35e9036461f1f0fc721a', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', '5fea17a17598402f741e942aab9640bb16fd4f636d76a9f586e3149a0123ce29', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6765,11 +6778,12 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['dataareaid', 'contact_person_id']::text[] THEN
+    IF NOT (v_image ?& ARRAY['dataareaid', 'contact_person_id']::text[]) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('contact_persons', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -6817,7 +6831,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account"))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', 'd0b66d83d05651d259931898db2b58b97b00866cb920b89e3713fb541a85230a', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', '2b0a8902b201f62cdd18fb240cc9268e5f6d76e3581d1a7bb7e33dbf831444b6', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -6893,11 +6907,13 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'contactpersonid']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'contactpersonid']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('contact_persons', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -6945,7 +6961,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."contactpersonid", "old"."firstname", "old"."lastname", "old"."emailaddress1", "old"."parent_account_number") IS DISTINCT FROM ("new"."companyid", "new"."contactpersonid", "new"."firstname", "new"."lastname", "new"."emailaddress1", "new"."parent_account_number"))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', '130677a40be7fc052628e3bdffec68448a24d47bfab9fb856324026e6a9fb58d', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', 'a1fb3b81da92784926192ad9ab91366de677e7c8e2ee73f671c95ef3c738ac8e', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7021,11 +7037,12 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['dataareaid', 'customer_group']::text[] THEN
+    IF NOT (v_image ?& ARRAY['dataareaid', 'customer_group']::text[]) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('customer_groups', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -7073,7 +7090,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', 'cdfa20eb4927eb6cdb0bca51a476ec6a31db0a28facdfcc0910ed7c29b9c4a5c', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', '1fbd807ff4a6bc03e437b17eb2d7a49322d3e83645a12cf9ec2a13ae5da5fb5b', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7149,11 +7166,13 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'group_code']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'group_code']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('customer_groups', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -7201,7 +7220,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."group_code", "old"."name") IS DISTINCT FROM ("new"."companyid", "new"."group_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', '6f993c32127da57187d9640822836151e7aa7e2a276ce7ac5522e63d66fd25b6', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', 'c733ec3f9dadc53402c58949cb949242425005038159ba8a40df068127fdd6ea', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7277,11 +7296,12 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['dataareaid', 'payment_method']::text[] THEN
+    IF NOT (v_image ?& ARRAY['dataareaid', 'payment_method']::text[]) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('customer_payment_methods', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -7329,7 +7349,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type"))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', '85cf1476a0514394cee7b1e90a953ce07db8bb0609f3416d34075d6627e23baa', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', '49df8aa5771e464eb87149df4b1025dab9a04832ae3946a93600e5a8c00f7cc1', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7405,11 +7425,13 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'code']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'code']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('customer_payment_methods', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -7457,7 +7479,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."payment_type") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."payment_type"))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', '9d90e2440f3854606c75066695b2b3ebbaf1d4f42b6384e8a1c260d71512969e', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', '10f85fe83750fc2b82799788e7dbc57aaa5179ee5aaa98fff85b55b0644e58f6', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7533,11 +7555,12 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['dataareaid', 'account_num', 'party_type']::text[] THEN
+    IF NOT (v_image ?& ARRAY['dataareaid', 'account_num', 'party_type']::text[]) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('customers_person', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -7585,7 +7608,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', '71d0a71e8cc423915b6d90070775887bd0439b149a303227610ce3ddeeb4adab', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', 'dde593fdaa4148592ed43a5d1e29e1d4816339aa2de53355f0cc685624411ac4', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7661,11 +7684,13 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'customer_number', 'is_sellable']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'customer_number', 'is_sellable']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('customers_person', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -7713,7 +7738,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."customer_number", "old"."firstname", "old"."middlename", "old"."lastname", "old"."emailaddress1", "old"."is_sellable") IS DISTINCT FROM ("new"."companyid", "new"."customer_number", "new"."firstname", "new"."middlename", "new"."lastname", "new"."emailaddress1", "new"."is_sellable"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', '5fd8da7f633086ba53608a3707ebd9f070d2e6204db1bb27112488e76ee57233', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', '03d8163e271afa9299f3f5dc7a12ce3919628d28ec0eb7fd7b7996f945e11f37', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7789,11 +7814,12 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['card_number']::text[] THEN
+    IF NOT (v_image ?& ARRAY['card_number']::text[]) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('loyalty_cards', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -7841,7 +7867,7 @@ FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."blocked"))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', '2fc575a5becf563b0241113d301132c4ce7db90f31adb989d0d713eaa6032bf5', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', '917b3dc9e95fb94cf55982f2d6e8238cd831cc4a05ae8f8f7732891f8173633d', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7917,11 +7943,12 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['card_number']::text[] THEN
+    IF NOT (v_image ?& ARRAY['card_number']::text[]) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('loyalty_cards', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -7969,7 +7996,7 @@ FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."is_blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."is_blocked"))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', '9b89b420f469dcf69caa087639456ffb4ac4f76bef262cfdc9b9892eed45f864', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '41e7d7bfa99278eef5f308f8c9282a7c671842e5ae571e969c677f760d4f23b4', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8045,11 +8072,12 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['affix', 'affix_type']::text[] THEN
+    IF NOT (v_image ?& ARRAY['affix', 'affix_type']::text[]) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('name_affixes', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -8097,7 +8125,7 @@ FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', '6e65149096ea38f3a8013aae5484e983e9525c7c48e149d858510063548dc8c1', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', 'ab34da85dfbb4fe81b8f493fb0b9e782aa323e27eaab7ab976d3e2a97288356b', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8173,11 +8201,12 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['affix', 'affix_type']::text[] THEN
+    IF NOT (v_image ?& ARRAY['affix', 'affix_type']::text[]) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('name_affixes', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -8225,7 +8254,7 @@ FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', '5fde95729fc235cd48e04372d3e878acc910ea260c88e0cdcc04ac09ae6bbaad', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', '6273da223b449dbddaee09cdb84a4fa2b3fd54e69e0733ec61d493c98e3c3be8', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8301,11 +8330,12 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['dataareaid', 'payment_day_name']::text[] THEN
+    IF NOT (v_image ?& ARRAY['dataareaid', 'payment_day_name']::text[]) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('payment_days', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -8353,7 +8383,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', '761d2053b5c506ce570e2964d4abf769a53c05a695a65fc0ac2ec1082912b05e', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', 'fce53aee88ff8e3c4d20e81e1e644708c660bf7b7171065ffdbe0569623696c7', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8429,11 +8459,13 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'name']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'name']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('payment_days', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -8481,7 +8513,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', '5ed63145214e532fd348ab16d4b4727b6f43d2b4b66f745497a806eb27f8069a', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', 'f3cfcd2e70c20fa3c6e5f1a9f7bb8e99e48d98a413791289e1720b7ddfeeb087', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8557,11 +8589,12 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['dataareaid', 'payment_day_name', 'line_num']::text[] THEN
+    IF NOT (v_image ?& ARRAY['dataareaid', 'payment_day_name', 'line_num']::text[]) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('payment_day_lines', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -8611,7 +8644,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."week_day", "old"."day_of_month") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num", "new"."week_day", "new"."day_of_month"))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', 'e4cc57087c5d56afa994dadfe359f9e50852e8beaa1fde61a5bec1eb09318d38', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', '3458a59ff06c322b442f475b99871273ea1fd74476ea0402fb72bce4c1945e81', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8688,11 +8721,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'paymentdayid', 'line_number']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'paymentdayid', 'line_number']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL
+       AND to_regclass('"cds"."payment_day"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('payment_day_lines', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -8742,7 +8778,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentdayid", "old"."line_number", "old"."weekday", "old"."dayofmonth") IS DISTINCT FROM ("new"."companyid", "new"."paymentdayid", "new"."line_number", "new"."weekday", "new"."dayofmonth"))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', '54c40f77b1cd107f6410958fb67d95f100bd5cc710083efdbafe2e444437465d', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', 'cd3696372a0d29cd81c5f16593bd35da3cd0986e705caf80655f0efbc37d85cc', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8819,11 +8855,12 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['dataareaid', 'schedule_name']::text[] THEN
+    IF NOT (v_image ?& ARRAY['dataareaid', 'schedule_name']::text[]) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('payment_schedules', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -8871,7 +8908,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', '672799cbd8b9cee3b437b73e99635536d9ff65e425a9d04970ecd949f6c04499', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', 'f121e212c8d420d65d1da7b1d37c17d058ba583a73b9d99352f6d2b5ba0e0374', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8947,11 +8984,13 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'name']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'name']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('payment_schedules', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -8999,7 +9038,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description", "new"."allocation"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', 'aca0ff3d9051f2574a4596c05f606b7b0d0ba91b7b712be6018a202a2152ca89', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', 'c3e8bcc3609dcfaf72ef55b4adf7b747b7650a94a8068790c5397accd484b53a', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9075,11 +9114,12 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['dataareaid', 'schedule_name', 'line_num']::text[] THEN
+    IF NOT (v_image ?& ARRAY['dataareaid', 'schedule_name', 'line_num']::text[]) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('payment_schedule_lines', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -9129,7 +9169,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."percent", "old"."due_months", "old"."due_days") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num", "new"."percent", "new"."due_months", "new"."due_days"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', 'de83f4c005319f814bb0e7474c7035a8d9f73ccc6ba554b0dbff9dd8cd2d724a', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', 'bb80b849386d4b109f319403ed59d68c7c4bfcd611425b213aaaa226afde9ff3', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9206,11 +9246,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'paymentscheduleid', 'line_number']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'paymentscheduleid', 'line_number']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL
+       AND to_regclass('"cds"."payment_schedule"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('payment_schedule_lines', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -9260,7 +9303,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentscheduleid", "old"."line_number", "old"."percentage", "old"."months", "old"."days") IS DISTINCT FROM ("new"."companyid", "new"."paymentscheduleid", "new"."line_number", "new"."percentage", "new"."months", "new"."days"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', '389721e1b90b7fe1dd9ede4644b7fa9842f7029b11070c43b3cca16245c8224c', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', '1e2e0d0eb91f5374c5939a488bc67a7ed02ffde367726ab76fd4b4c48701c6e5', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9337,11 +9380,12 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['dataareaid', 'payment_term_id', 'payment_schedule', 'payment_day']::text[] THEN
+    IF NOT (v_image ?& ARRAY['dataareaid', 'payment_term_id', 'payment_schedule', 'payment_day']::text[]) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('payment_terms', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -9393,7 +9437,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days", "old"."payment_schedule", "old"."payment_day") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days", "new"."payment_schedule", "new"."payment_day"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', '7643b9917bc31fff6f2903ebd59f823228ac159b79a26006c82a946aa8aa7c8a', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', '0af981b6e071ef21bff5c618f1cd1857ecfb6c71aca6c7dcba3e49087882dd6d', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9471,11 +9515,15 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'code', 'paymentscheduleid', 'paymentdayid']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'code', 'paymentscheduleid', 'paymentdayid']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL
+       AND to_regclass('"cds"."payment_schedule"') IS NOT NULL
+       AND to_regclass('"cds"."payment_day"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('payment_terms', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -9527,7 +9575,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."due_days", "old"."paymentscheduleid", "old"."paymentdayid") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."due_days", "new"."paymentscheduleid", "new"."paymentdayid"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', '5c5c2d16318d3852867d09908368af44b89a612c8e2eec4ed9f4a1b1e984235a', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', '9a7f3a26cb41531aa9fb74581d972d0e505af997e9f028c09155a6d3e69e274f', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9605,11 +9653,12 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['dataareaid', 'account_num', 'party_type', 'customer_group', 'payment_terms', 'payment_method']::text[] THEN
+    IF NOT (v_image ?& ARRAY['dataareaid', 'account_num', 'party_type', 'customer_group', 'payment_terms', 'payment_method']::text[]) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('customers_organization', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -9663,7 +9712,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."payment_method", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."payment_method", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', 'db5b2740b2592cd7a10fef879d10939b67d02bbf06ad611fad19ada1481541b9', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', 'a014cd94d1c394e81f4cb050205d26c92c31e13983bb9820e4b69fecab1066a6', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9742,11 +9791,16 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'accountnumber', 'relationship_type', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'accountnumber', 'relationship_type', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL
+       AND to_regclass('"cds"."customer_group"') IS NOT NULL
+       AND to_regclass('"cds"."payment_term"') IS NOT NULL
+       AND to_regclass('"cds"."customer_payment_method"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('customers_organization', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -9800,7 +9854,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."accountnumber", "old"."name", "old"."customergroupid", "old"."paymenttermid", "old"."customerpaymentmethodid", "old"."emailaddress1", "old"."creditlimit", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."companyid", "new"."accountnumber", "new"."name", "new"."customergroupid", "new"."paymenttermid", "new"."customerpaymentmethodid", "new"."emailaddress1", "new"."creditlimit", "new"."credit_hold", "new"."relationship_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', '9ffdde5e76d46ef61f2f71d4f5c33251595133b5c7658b604c9dedf9809f4892', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', '7d48b3f07f9d6dabda91756284048b0da92700351ee1295aee222463a6d1862a', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9866,189 +9920,189 @@ SELECT replicator.follow_renames();
 DELETE FROM "replicator"."map_dependency";
 SELECT replicator.record_dependency('companies', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}]',
-       ARRAY['replicator_companies_to_right', 'replicator_companies_to_right_upd', 'replicator_companies_to_right_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_companies_to_right', 'replicator_companies_to_right_upd', 'replicator_companies_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('companies', 'right', 'cds', 'company',
        '[{"column": "company_code", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}]',
-       ARRAY['replicator_companies_to_left', 'replicator_companies_to_left_upd', 'replicator_companies_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_companies_to_left', 'replicator_companies_to_left_upd', 'replicator_companies_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'contact_persons',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contact_person_id", "uses": "field contact_person_id", "capture_reads": true}, {"column": "first_name", "uses": "field first_name", "capture_reads": false}, {"column": "last_name", "uses": "field last_name", "capture_reads": false}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "customer_account", "uses": "field customer_account", "capture_reads": false}]',
-       ARRAY['replicator_contact_persons_to_right', 'replicator_contact_persons_to_right_upd', 'replicator_contact_persons_to_right_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_contact_persons_to_right', 'replicator_contact_persons_to_right_upd', 'replicator_contact_persons_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('contact_persons', 'right', 'cds', 'contact',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contactpersonid", "uses": "field contact_person_id, right_filter", "capture_reads": true}, {"column": "firstname", "uses": "field first_name", "capture_reads": false}, {"column": "lastname", "uses": "field last_name", "capture_reads": false}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "parent_account_number", "uses": "field customer_account", "capture_reads": false}, {"column": "is_sellable", "uses": "field is_sellable", "capture_reads": false}]',
-       ARRAY['replicator_contact_persons_to_left', 'replicator_contact_persons_to_left_upd', 'replicator_contact_persons_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_contact_persons_to_left', 'replicator_contact_persons_to_left_upd', 'replicator_contact_persons_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'customer_groups',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_customer_groups_to_right', 'replicator_customer_groups_to_right_upd', 'replicator_customer_groups_to_right_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_customer_groups_to_right', 'replicator_customer_groups_to_right_upd', 'replicator_customer_groups_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customer_groups', 'right', 'cds', 'customer_group',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "group_code", "uses": "field customer_group", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_customer_groups_to_left', 'replicator_customer_groups_to_left_upd', 'replicator_customer_groups_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_customer_groups_to_left', 'replicator_customer_groups_to_left_upd', 'replicator_customer_groups_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_groups', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'customer_payment_methods',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": false}]',
-       ARRAY['replicator_customer_payment_methods_to_right', 'replicator_customer_payment_methods_to_right_upd', 'replicator_customer_payment_methods_to_right_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_customer_payment_methods_to_right', 'replicator_customer_payment_methods_to_right_upd', 'replicator_customer_payment_methods_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customer_payment_methods', 'right', 'cds', 'customer_payment_method',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "code", "uses": "field payment_method", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": false}]',
-       ARRAY['replicator_customer_payment_methods_to_left', 'replicator_customer_payment_methods_to_left_upd', 'replicator_customer_payment_methods_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_customer_payment_methods_to_left', 'replicator_customer_payment_methods_to_left_upd', 'replicator_customer_payment_methods_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_payment_methods', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'customers',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name, field firstname, field middlename, field lastname", "capture_reads": false}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_person_to_right', 'replicator_customers_person_to_right_upd', 'replicator_customers_person_to_right_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_customers_person_to_right', 'replicator_customers_person_to_right_upd', 'replicator_customers_person_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customers_person', 'right', 'cds', 'contact',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_number", "uses": "field account_num, right_filter", "capture_reads": true}, {"column": "firstname", "uses": "field firstname, field name", "capture_reads": false}, {"column": "middlename", "uses": "field middlename, field name", "capture_reads": false}, {"column": "lastname", "uses": "field lastname, field name", "capture_reads": false}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "is_sellable", "uses": "field is_sellable, right_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_person_to_left', 'replicator_customers_person_to_left_upd', 'replicator_customers_person_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_customers_person_to_left', 'replicator_customers_person_to_left_upd', 'replicator_customers_person_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_person', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('loyalty_cards', 'left', 'fno', 'loyalty_cards',
        '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": false}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": false}, {"column": "blocked", "uses": "field blocked", "capture_reads": false}]',
-       ARRAY['replicator_loyalty_cards_to_right', 'replicator_loyalty_cards_to_right_upd', 'replicator_loyalty_cards_to_right_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_loyalty_cards_to_right', 'replicator_loyalty_cards_to_right_upd', 'replicator_loyalty_cards_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('loyalty_cards', 'right', 'cds', 'loyalty_card',
        '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": false}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": false}, {"column": "is_blocked", "uses": "field blocked", "capture_reads": false}]',
-       ARRAY['replicator_loyalty_cards_to_left', 'replicator_loyalty_cards_to_left_upd', 'replicator_loyalty_cards_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_loyalty_cards_to_left', 'replicator_loyalty_cards_to_left_upd', 'replicator_loyalty_cards_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('name_affixes', 'left', 'fno', 'name_affixes',
        '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_name_affixes_to_right', 'replicator_name_affixes_to_right_upd', 'replicator_name_affixes_to_right_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_name_affixes_to_right', 'replicator_name_affixes_to_right_upd', 'replicator_name_affixes_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('name_affixes', 'right', 'cds', 'name_affix',
        '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_name_affixes_to_left', 'replicator_name_affixes_to_left_upd', 'replicator_name_affixes_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_name_affixes_to_left', 'replicator_name_affixes_to_left_upd', 'replicator_name_affixes_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'payment_days',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_payment_days_to_right', 'replicator_payment_days_to_right_upd', 'replicator_payment_days_to_right_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_payment_days_to_right', 'replicator_payment_days_to_right_upd', 'replicator_payment_days_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_days', 'right', 'cds', 'payment_day',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_payment_days_to_left', 'replicator_payment_days_to_left_upd', 'replicator_payment_days_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_payment_days_to_left', 'replicator_payment_days_to_left_upd', 'replicator_payment_days_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment_day_lines',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "week_day", "uses": "field week_day", "capture_reads": false}, {"column": "day_of_month", "uses": "field day_of_month", "capture_reads": false}]',
-       ARRAY['replicator_payment_day_lines_to_right', 'replicator_payment_day_lines_to_right_upd', 'replicator_payment_day_lines_to_right_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_payment_day_lines_to_right', 'replicator_payment_day_lines_to_right_upd', 'replicator_payment_day_lines_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment_days',
        '[{"column": "payment_day_name", "uses": "lookup payment_days", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_days", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_days');
+       ARRAY[]::text[], NULL, 'payment_days', false);
 SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'payment_day_line',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "paymentdayid", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_number", "uses": "field line_num", "capture_reads": true}, {"column": "weekday", "uses": "field week_day", "capture_reads": false}, {"column": "dayofmonth", "uses": "field day_of_month", "capture_reads": false}]',
-       ARRAY['replicator_payment_day_lines_to_left', 'replicator_payment_day_lines_to_left_upd', 'replicator_payment_day_lines_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_payment_day_lines_to_left', 'replicator_payment_day_lines_to_left_upd', 'replicator_payment_day_lines_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'payment_day',
        '[{"column": "paymentdayid", "uses": "lookup payment_days", "capture_reads": false}, {"column": "companyid", "uses": "lookup payment_days", "capture_reads": false}, {"column": "name", "uses": "lookup payment_days", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_days');
+       ARRAY[]::text[], NULL, 'payment_days', true);
 SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'payment_schedules',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "allocation", "uses": "field allocation", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedules_to_right', 'replicator_payment_schedules_to_right_upd', 'replicator_payment_schedules_to_right_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_payment_schedules_to_right', 'replicator_payment_schedules_to_right_upd', 'replicator_payment_schedules_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_schedules', 'right', 'cds', 'payment_schedule',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "allocation", "uses": "field allocation", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedules_to_left', 'replicator_payment_schedules_to_left_upd', 'replicator_payment_schedules_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_payment_schedules_to_left', 'replicator_payment_schedules_to_left_upd', 'replicator_payment_schedules_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedules', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'payment_schedule_lines',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "percent", "uses": "field percent", "capture_reads": false}, {"column": "due_months", "uses": "field due_months", "capture_reads": false}, {"column": "due_days", "uses": "field due_days", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedule_lines_to_right', 'replicator_payment_schedule_lines_to_right_upd', 'replicator_payment_schedule_lines_to_right_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_payment_schedule_lines_to_right', 'replicator_payment_schedule_lines_to_right_upd', 'replicator_payment_schedule_lines_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'payment_schedules',
        '[{"column": "schedule_name", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_schedules", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_schedules');
+       ARRAY[]::text[], NULL, 'payment_schedules', false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'payment_schedule_line',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "paymentscheduleid", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_number", "uses": "field line_num", "capture_reads": true}, {"column": "percentage", "uses": "field percent", "capture_reads": false}, {"column": "months", "uses": "field due_months", "capture_reads": false}, {"column": "days", "uses": "field due_days", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedule_lines_to_left', 'replicator_payment_schedule_lines_to_left_upd', 'replicator_payment_schedule_lines_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_payment_schedule_lines_to_left', 'replicator_payment_schedule_lines_to_left_upd', 'replicator_payment_schedule_lines_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'payment_schedule',
        '[{"column": "paymentscheduleid", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "companyid", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "name", "uses": "lookup payment_schedules", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_schedules');
+       ARRAY[]::text[], NULL, 'payment_schedules', true);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_terms',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_term_id", "uses": "field payment_term_id", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "net_days", "uses": "field net_days", "capture_reads": false}, {"column": "payment_schedule", "uses": "field payment_schedule", "capture_reads": true}, {"column": "payment_day", "uses": "field payment_day", "capture_reads": true}]',
-       ARRAY['replicator_payment_terms_to_right', 'replicator_payment_terms_to_right_upd', 'replicator_payment_terms_to_right_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_payment_terms_to_right', 'replicator_payment_terms_to_right_upd', 'replicator_payment_terms_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_schedules',
        '[{"column": "schedule_name", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_schedules", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_schedules');
+       ARRAY[]::text[], NULL, 'payment_schedules', false);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_days',
        '[{"column": "payment_day_name", "uses": "lookup payment_days", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_days", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_days');
+       ARRAY[]::text[], NULL, 'payment_days', false);
 SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'payment_term',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "code", "uses": "field payment_term_id", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}, {"column": "due_days", "uses": "field net_days", "capture_reads": false}, {"column": "paymentscheduleid", "uses": "field payment_schedule", "capture_reads": true}, {"column": "paymentdayid", "uses": "field payment_day", "capture_reads": true}]',
-       ARRAY['replicator_payment_terms_to_left', 'replicator_payment_terms_to_left_upd', 'replicator_payment_terms_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_payment_terms_to_left', 'replicator_payment_terms_to_left_upd', 'replicator_payment_terms_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'payment_schedule',
        '[{"column": "paymentscheduleid", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "companyid", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "name", "uses": "lookup payment_schedules", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_schedules');
+       ARRAY[]::text[], NULL, 'payment_schedules', true);
 SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'payment_day',
        '[{"column": "paymentdayid", "uses": "lookup payment_days", "capture_reads": false}, {"column": "companyid", "uses": "lookup payment_days", "capture_reads": false}, {"column": "name", "uses": "lookup payment_days", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_days');
+       ARRAY[]::text[], NULL, 'payment_days', true);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customers',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "payment_terms", "uses": "field payment_terms", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "credit_limit", "uses": "field credit_limit", "capture_reads": false}, {"column": "blocked", "uses": "field blocked", "capture_reads": false}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_organization_to_right', 'replicator_customers_organization_to_right_upd', 'replicator_customers_organization_to_right_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_customers_organization_to_right', 'replicator_customers_organization_to_right_upd', 'replicator_customers_organization_to_right_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customer_groups',
        '[{"column": "customer_group", "uses": "lookup customer_groups", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup customer_groups", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'customer_groups');
+       ARRAY[]::text[], NULL, 'customer_groups', false);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'payment_terms',
        '[{"column": "payment_term_id", "uses": "lookup payment_terms", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_terms", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_terms');
+       ARRAY[]::text[], NULL, 'payment_terms', false);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customer_payment_methods',
        '[{"column": "payment_method", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'customer_payment_methods');
+       ARRAY[]::text[], NULL, 'customer_payment_methods', false);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'account',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "accountnumber", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}, {"column": "customergroupid", "uses": "field customer_group", "capture_reads": true}, {"column": "paymenttermid", "uses": "field payment_terms", "capture_reads": true}, {"column": "customerpaymentmethodid", "uses": "field payment_method", "capture_reads": true}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "creditlimit", "uses": "field credit_limit", "capture_reads": false}, {"column": "credit_hold", "uses": "field blocked", "capture_reads": false}, {"column": "relationship_type", "uses": "field relationship_type, right_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_organization_to_left', 'replicator_customers_organization_to_left_upd', 'replicator_customers_organization_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_customers_organization_to_left', 'replicator_customers_organization_to_left_upd', 'replicator_customers_organization_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'customer_group',
        '[{"column": "customergroupid", "uses": "lookup customer_groups", "capture_reads": false}, {"column": "companyid", "uses": "lookup customer_groups", "capture_reads": false}, {"column": "group_code", "uses": "lookup customer_groups", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'customer_groups');
+       ARRAY[]::text[], NULL, 'customer_groups', true);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'payment_term',
        '[{"column": "paymenttermid", "uses": "lookup payment_terms", "capture_reads": false}, {"column": "companyid", "uses": "lookup payment_terms", "capture_reads": false}, {"column": "code", "uses": "lookup payment_terms", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_terms');
+       ARRAY[]::text[], NULL, 'payment_terms', true);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'customer_payment_method',
        '[{"column": "customerpaymentmethodid", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "companyid", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "code", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'customer_payment_methods');
+       ARRAY[]::text[], NULL, 'customer_payment_methods', true);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dependencies', '2ba36e5187d858be28f1324ccc892965833551ddd2c713cf551f353c2af0d1c9', '')
+VALUES ('dependencies', '39e8361678e4d746a0c9784d35c88892357fd48dcc098f9e38a58a6aa6b7c129', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('6f8d946549c76cc0b037318d4d0353b73e5e6fbafb4245461c5ed7385adc4a7b');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('59368a46ccf450984843af50278060ce0fe42770478ad00f5942425b780b19b2');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 6f8d946549c7: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '6f8d946549c76cc0b037318d4d0353b73e5e6fbafb4245461c5ed7385adc4a7b'));
+VALUES ('deploy', 'deployed bundle 59368a46ccf4: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '59368a46ccf450984843af50278060ce0fe42770478ad00f5942425b780b19b2'));

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle aa38e81998c226279866118529d52d9b55fadfe6f97a24d79b5afff9b5e8c0a7: 44 to create, 0 to replace, 0 to drop
+-- bundle e00c5ee18be558cf943973717f095fdf39d46c609908a9759dfc182a244a8e6d: 44 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -532,7 +532,7 @@ CREATE INDEX IF NOT EXISTS uncaptured_map ON replicator.uncaptured (map_name, di
 CREATE OR REPLACE FUNCTION replicator.record_dependency(p_map text, p_side text, p_schema text,
                                                        p_table text, p_columns jsonb,
                                                        p_triggers text[], p_capture text,
-                                                       p_lookup text)
+                                                       p_lookup text, p_reads boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -545,10 +545,12 @@ BEGIN
             USING ERRCODE = 'undefined_table';
     END IF;
     INSERT INTO replicator.map_dependency AS d
-           (map_name, side, kind, table_oid, schema_name, table_name, capture, lookup)
-    VALUES (p_map, p_side, 'table', v_oid, p_schema, p_table, p_capture, p_lookup)
+           (map_name, side, kind, table_oid, schema_name, table_name, capture, lookup,
+            capture_reads)
+    VALUES (p_map, p_side, 'table', v_oid, p_schema, p_table, p_capture, p_lookup, p_reads)
         ON CONFLICT (map_name, side, kind, table_oid, attnum, name)
         DO UPDATE SET capture = coalesce(d.capture, EXCLUDED.capture),
+                      capture_reads = d.capture_reads OR EXCLUDED.capture_reads,
                       lookup = CASE WHEN p_lookup IS NULL THEN NULL ELSE d.lookup END;
     INSERT INTO replicator.map_dependency AS d
            (map_name, side, kind, table_oid, schema_name, table_name, attnum, name,
@@ -604,7 +606,8 @@ BEGIN
           FROM replicator.map_dependency AS d
           JOIN pg_attribute AS a
             ON a.attrelid = d.table_oid AND a.attnum = d.attnum AND NOT a.attisdropped
-         WHERE d.kind = 'column' AND d.capture IS NOT NULL AND a.attname <> d.name
+         WHERE d.kind = 'column' AND d.capture IS NOT NULL AND d.lookup IS NULL
+           AND a.attname <> d.name
          GROUP BY 1, 2
     LOOP
         UPDATE replicator.change_queue
@@ -648,6 +651,12 @@ AS $$
                     WHEN 'wal' THEN 'changes of ' || d.schema_name || '.' || d.table_name
                          || ' decoded meanwhile are kept in replicator.wal_parked and queued after the fix'
                END AS capture_note,
+               CASE WHEN d.kind = 'table' AND d.capture_reads
+                    THEN '; changes of map ' || d.map_name || ' are not captured meanwhile (its'
+                         || ' capture trigger looks references up in this table); after the fix'
+                         || ' run replicator sync ' || d.map_name
+                    ELSE ''
+               END AS refs_note,
                EXISTS (SELECT FROM pg_trigger AS t
                         WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_there
           FROM replicator.map_dependency AS d
@@ -662,6 +671,7 @@ AS $$
                ELSE ' was dropped and created again; run replicator deploy (its capture and'
                     || ' functions went with it), then replicator sync ' || f.map_name
            END
+           || f.refs_note
       FROM found AS f
      WHERE f.kind = 'table' AND NOT f.table_there
     UNION ALL
@@ -679,6 +689,7 @@ AS $$
                         || ' by name): after the fix run replicator sync ' || f.map_name
                    ELSE ''
               END
+           || f.refs_note
       FROM found AS f
      WHERE f.kind = 'table' AND f.table_there
        AND (f.now_schema, f.now_table) IS DISTINCT FROM (f.schema_name, f.table_name)
@@ -773,7 +784,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', 'f19c01174f3ea83f2cdf50fa7b36623f4ec8ec27606fd3981fc1a4b8f784a571', '')
+VALUES ('drift', 'c55554e66c566cd6e9d425561092726a4a8329733e1faf2c9061eff7397ca4a3', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -3678,11 +3689,12 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['company_code']::text[] THEN
+    IF NOT (v_image ?& ARRAY['company_code']::text[]) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('companies', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -3730,7 +3742,7 @@ FOR EACH ROW
 WHEN (("old"."company_code", "old"."name") IS DISTINCT FROM ("new"."company_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', '8bf999ed28965c62714851f5392deb767645bc8e234c35e9036461f1f0fc721a', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', '5fea17a17598402f741e942aab9640bb16fd4f636d76a9f586e3149a0123ce29', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3806,11 +3818,13 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'contactpersonid']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'contactpersonid']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('contact_persons', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -3858,7 +3872,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."contactpersonid", "old"."firstname", "old"."lastname", "old"."emailaddress1", "old"."parent_account_number") IS DISTINCT FROM ("new"."companyid", "new"."contactpersonid", "new"."firstname", "new"."lastname", "new"."emailaddress1", "new"."parent_account_number"))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', '130677a40be7fc052628e3bdffec68448a24d47bfab9fb856324026e6a9fb58d', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', 'a1fb3b81da92784926192ad9ab91366de677e7c8e2ee73f671c95ef3c738ac8e', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -3934,11 +3948,13 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'group_code']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'group_code']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('customer_groups', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -3986,7 +4002,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."group_code", "old"."name") IS DISTINCT FROM ("new"."companyid", "new"."group_code", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', '6f993c32127da57187d9640822836151e7aa7e2a276ce7ac5522e63d66fd25b6', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', 'c733ec3f9dadc53402c58949cb949242425005038159ba8a40df068127fdd6ea', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4062,11 +4078,13 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'code']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'code']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('customer_payment_methods', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -4114,7 +4132,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."payment_type") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."payment_type"))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', '9d90e2440f3854606c75066695b2b3ebbaf1d4f42b6384e8a1c260d71512969e', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', '10f85fe83750fc2b82799788e7dbc57aaa5179ee5aaa98fff85b55b0644e58f6', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4190,11 +4208,13 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'customer_number', 'is_sellable']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'customer_number', 'is_sellable']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('customers_person', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -4242,7 +4262,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."customer_number", "old"."firstname", "old"."middlename", "old"."lastname", "old"."emailaddress1", "old"."is_sellable") IS DISTINCT FROM ("new"."companyid", "new"."customer_number", "new"."firstname", "new"."middlename", "new"."lastname", "new"."emailaddress1", "new"."is_sellable"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', '5fd8da7f633086ba53608a3707ebd9f070d2e6204db1bb27112488e76ee57233', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', '03d8163e271afa9299f3f5dc7a12ce3919628d28ec0eb7fd7b7996f945e11f37', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4318,11 +4338,12 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['card_number']::text[] THEN
+    IF NOT (v_image ?& ARRAY['card_number']::text[]) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('loyalty_cards', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -4370,7 +4391,7 @@ FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."is_blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."is_blocked"))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', '9b89b420f469dcf69caa087639456ffb4ac4f76bef262cfdc9b9892eed45f864', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '41e7d7bfa99278eef5f308f8c9282a7c671842e5ae571e969c677f760d4f23b4', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4446,11 +4467,12 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['affix', 'affix_type']::text[] THEN
+    IF NOT (v_image ?& ARRAY['affix', 'affix_type']::text[]) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('name_affixes', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -4498,7 +4520,7 @@ FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', '5fde95729fc235cd48e04372d3e878acc910ea260c88e0cdcc04ac09ae6bbaad', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', '6273da223b449dbddaee09cdb84a4fa2b3fd54e69e0733ec61d493c98e3c3be8', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4574,11 +4596,13 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'name']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'name']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('payment_days', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -4626,7 +4650,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', '5ed63145214e532fd348ab16d4b4727b6f43d2b4b66f745497a806eb27f8069a', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', 'f3cfcd2e70c20fa3c6e5f1a9f7bb8e99e48d98a413791289e1720b7ddfeeb087', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4702,11 +4726,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'paymentdayid', 'line_number']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'paymentdayid', 'line_number']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL
+       AND to_regclass('"cds"."payment_day"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('payment_day_lines', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -4756,7 +4783,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentdayid", "old"."line_number", "old"."weekday", "old"."dayofmonth") IS DISTINCT FROM ("new"."companyid", "new"."paymentdayid", "new"."line_number", "new"."weekday", "new"."dayofmonth"))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', '54c40f77b1cd107f6410958fb67d95f100bd5cc710083efdbafe2e444437465d', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', 'cd3696372a0d29cd81c5f16593bd35da3cd0986e705caf80655f0efbc37d85cc', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4833,11 +4860,13 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'name']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'name']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('payment_schedules', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -4885,7 +4914,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description", "new"."allocation"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', 'aca0ff3d9051f2574a4596c05f606b7b0d0ba91b7b712be6018a202a2152ca89', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', 'c3e8bcc3609dcfaf72ef55b4adf7b747b7650a94a8068790c5397accd484b53a', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -4961,11 +4990,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'paymentscheduleid', 'line_number']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'paymentscheduleid', 'line_number']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL
+       AND to_regclass('"cds"."payment_schedule"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('payment_schedule_lines', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -5015,7 +5047,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."paymentscheduleid", "old"."line_number", "old"."percentage", "old"."months", "old"."days") IS DISTINCT FROM ("new"."companyid", "new"."paymentscheduleid", "new"."line_number", "new"."percentage", "new"."months", "new"."days"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', '389721e1b90b7fe1dd9ede4644b7fa9842f7029b11070c43b3cca16245c8224c', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', '1e2e0d0eb91f5374c5939a488bc67a7ed02ffde367726ab76fd4b4c48701c6e5', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -5092,11 +5124,15 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'code', 'paymentscheduleid', 'paymentdayid']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'code', 'paymentscheduleid', 'paymentdayid']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL
+       AND to_regclass('"cds"."payment_schedule"') IS NOT NULL
+       AND to_regclass('"cds"."payment_day"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('payment_terms', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -5148,7 +5184,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."code", "old"."name", "old"."due_days", "old"."paymentscheduleid", "old"."paymentdayid") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."due_days", "new"."paymentscheduleid", "new"."paymentdayid"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', '5c5c2d16318d3852867d09908368af44b89a612c8e2eec4ed9f4a1b1e984235a', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', '9a7f3a26cb41531aa9fb74581d972d0e505af997e9f028c09155a6d3e69e274f', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -5226,11 +5262,16 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- A column this function reads by name (key, filter, lookup) was renamed or dropped
-    -- under the map: the write goes through, and the change is noted, not queued
-    -- (replicator.drift() names the column; replicator sync copies the row after the fix).
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
     v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF NOT v_image ?& ARRAY['companyid', 'accountnumber', 'relationship_type', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid']::text[] THEN
+    IF NOT (v_image ?& ARRAY['companyid', 'accountnumber', 'relationship_type', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid']::text[]
+       AND to_regclass('"cds"."company"') IS NOT NULL
+       AND to_regclass('"cds"."customer_group"') IS NOT NULL
+       AND to_regclass('"cds"."payment_term"') IS NOT NULL
+       AND to_regclass('"cds"."customer_payment_method"') IS NOT NULL) THEN
         INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
         VALUES ('customers_organization', 'to_left', left(TG_OP, 1), v_image);
         RETURN NULL;
@@ -5284,7 +5325,7 @@ FOR EACH ROW
 WHEN (("old"."companyid", "old"."accountnumber", "old"."name", "old"."customergroupid", "old"."paymenttermid", "old"."customerpaymentmethodid", "old"."emailaddress1", "old"."creditlimit", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."companyid", "new"."accountnumber", "new"."name", "new"."customergroupid", "new"."paymenttermid", "new"."customerpaymentmethodid", "new"."emailaddress1", "new"."creditlimit", "new"."credit_hold", "new"."relationship_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', '9ffdde5e76d46ef61f2f71d4f5c33251595133b5c7658b604c9dedf9809f4892', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', '7d48b3f07f9d6dabda91756284048b0da92700351ee1295aee222463a6d1862a', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -5350,99 +5391,99 @@ SELECT replicator.follow_renames();
 DELETE FROM "replicator"."map_dependency";
 SELECT replicator.record_dependency('companies', 'right', 'cds', 'company',
        '[{"column": "company_code", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}]',
-       ARRAY['replicator_companies_to_left', 'replicator_companies_to_left_upd', 'replicator_companies_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_companies_to_left', 'replicator_companies_to_left_upd', 'replicator_companies_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'right', 'cds', 'contact',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contactpersonid", "uses": "field contact_person_id, right_filter", "capture_reads": true}, {"column": "firstname", "uses": "field first_name", "capture_reads": false}, {"column": "lastname", "uses": "field last_name", "capture_reads": false}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "parent_account_number", "uses": "field customer_account", "capture_reads": false}, {"column": "is_sellable", "uses": "field is_sellable", "capture_reads": false}]',
-       ARRAY['replicator_contact_persons_to_left', 'replicator_contact_persons_to_left_upd', 'replicator_contact_persons_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_contact_persons_to_left', 'replicator_contact_persons_to_left_upd', 'replicator_contact_persons_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customer_groups', 'right', 'cds', 'customer_group',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "group_code", "uses": "field customer_group", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_customer_groups_to_left', 'replicator_customer_groups_to_left_upd', 'replicator_customer_groups_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_customer_groups_to_left', 'replicator_customer_groups_to_left_upd', 'replicator_customer_groups_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_groups', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customer_payment_methods', 'right', 'cds', 'customer_payment_method',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "code", "uses": "field payment_method", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": false}]',
-       ARRAY['replicator_customer_payment_methods_to_left', 'replicator_customer_payment_methods_to_left_upd', 'replicator_customer_payment_methods_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_customer_payment_methods_to_left', 'replicator_customer_payment_methods_to_left_upd', 'replicator_customer_payment_methods_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_payment_methods', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customers_person', 'right', 'cds', 'contact',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_number", "uses": "field account_num, right_filter", "capture_reads": true}, {"column": "firstname", "uses": "field firstname, field name", "capture_reads": false}, {"column": "middlename", "uses": "field middlename, field name", "capture_reads": false}, {"column": "lastname", "uses": "field lastname, field name", "capture_reads": false}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "is_sellable", "uses": "field is_sellable, right_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_person_to_left', 'replicator_customers_person_to_left_upd', 'replicator_customers_person_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_customers_person_to_left', 'replicator_customers_person_to_left_upd', 'replicator_customers_person_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_person', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('loyalty_cards', 'right', 'cds', 'loyalty_card',
        '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": false}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": false}, {"column": "is_blocked", "uses": "field blocked", "capture_reads": false}]',
-       ARRAY['replicator_loyalty_cards_to_left', 'replicator_loyalty_cards_to_left_upd', 'replicator_loyalty_cards_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_loyalty_cards_to_left', 'replicator_loyalty_cards_to_left_upd', 'replicator_loyalty_cards_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('name_affixes', 'right', 'cds', 'name_affix',
        '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_name_affixes_to_left', 'replicator_name_affixes_to_left_upd', 'replicator_name_affixes_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_name_affixes_to_left', 'replicator_name_affixes_to_left_upd', 'replicator_name_affixes_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'right', 'cds', 'payment_day',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_payment_days_to_left', 'replicator_payment_days_to_left_upd', 'replicator_payment_days_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_payment_days_to_left', 'replicator_payment_days_to_left_upd', 'replicator_payment_days_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'payment_day_line',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "paymentdayid", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_number", "uses": "field line_num", "capture_reads": true}, {"column": "weekday", "uses": "field week_day", "capture_reads": false}, {"column": "dayofmonth", "uses": "field day_of_month", "capture_reads": false}]',
-       ARRAY['replicator_payment_day_lines_to_left', 'replicator_payment_day_lines_to_left_upd', 'replicator_payment_day_lines_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_payment_day_lines_to_left', 'replicator_payment_day_lines_to_left_upd', 'replicator_payment_day_lines_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'payment_day',
        '[{"column": "paymentdayid", "uses": "lookup payment_days", "capture_reads": false}, {"column": "companyid", "uses": "lookup payment_days", "capture_reads": false}, {"column": "name", "uses": "lookup payment_days", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_days');
+       ARRAY[]::text[], NULL, 'payment_days', true);
 SELECT replicator.record_dependency('payment_schedules', 'right', 'cds', 'payment_schedule',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "allocation", "uses": "field allocation", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedules_to_left', 'replicator_payment_schedules_to_left_upd', 'replicator_payment_schedules_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_payment_schedules_to_left', 'replicator_payment_schedules_to_left_upd', 'replicator_payment_schedules_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedules', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'payment_schedule_line',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "paymentscheduleid", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_number", "uses": "field line_num", "capture_reads": true}, {"column": "percentage", "uses": "field percent", "capture_reads": false}, {"column": "months", "uses": "field due_months", "capture_reads": false}, {"column": "days", "uses": "field due_days", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedule_lines_to_left', 'replicator_payment_schedule_lines_to_left_upd', 'replicator_payment_schedule_lines_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_payment_schedule_lines_to_left', 'replicator_payment_schedule_lines_to_left_upd', 'replicator_payment_schedule_lines_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'payment_schedule',
        '[{"column": "paymentscheduleid", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "companyid", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "name", "uses": "lookup payment_schedules", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_schedules');
+       ARRAY[]::text[], NULL, 'payment_schedules', true);
 SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'payment_term',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "code", "uses": "field payment_term_id", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}, {"column": "due_days", "uses": "field net_days", "capture_reads": false}, {"column": "paymentscheduleid", "uses": "field payment_schedule", "capture_reads": true}, {"column": "paymentdayid", "uses": "field payment_day", "capture_reads": true}]',
-       ARRAY['replicator_payment_terms_to_left', 'replicator_payment_terms_to_left_upd', 'replicator_payment_terms_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_payment_terms_to_left', 'replicator_payment_terms_to_left_upd', 'replicator_payment_terms_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'payment_schedule',
        '[{"column": "paymentscheduleid", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "companyid", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "name", "uses": "lookup payment_schedules", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_schedules');
+       ARRAY[]::text[], NULL, 'payment_schedules', true);
 SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'payment_day',
        '[{"column": "paymentdayid", "uses": "lookup payment_days", "capture_reads": false}, {"column": "companyid", "uses": "lookup payment_days", "capture_reads": false}, {"column": "name", "uses": "lookup payment_days", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_days');
+       ARRAY[]::text[], NULL, 'payment_days', true);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'account',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "accountnumber", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}, {"column": "customergroupid", "uses": "field customer_group", "capture_reads": true}, {"column": "paymenttermid", "uses": "field payment_terms", "capture_reads": true}, {"column": "customerpaymentmethodid", "uses": "field payment_method", "capture_reads": true}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "creditlimit", "uses": "field credit_limit", "capture_reads": false}, {"column": "credit_hold", "uses": "field blocked", "capture_reads": false}, {"column": "relationship_type", "uses": "field relationship_type, right_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_organization_to_left', 'replicator_customers_organization_to_left_upd', 'replicator_customers_organization_to_left_trunc']::text[], 'trigger', NULL);
+       ARRAY['replicator_customers_organization_to_left', 'replicator_customers_organization_to_left_upd', 'replicator_customers_organization_to_left_trunc']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'customer_group',
        '[{"column": "customergroupid", "uses": "lookup customer_groups", "capture_reads": false}, {"column": "companyid", "uses": "lookup customer_groups", "capture_reads": false}, {"column": "group_code", "uses": "lookup customer_groups", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'customer_groups');
+       ARRAY[]::text[], NULL, 'customer_groups', true);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'payment_term',
        '[{"column": "paymenttermid", "uses": "lookup payment_terms", "capture_reads": false}, {"column": "companyid", "uses": "lookup payment_terms", "capture_reads": false}, {"column": "code", "uses": "lookup payment_terms", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_terms');
+       ARRAY[]::text[], NULL, 'payment_terms', true);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'customer_payment_method',
        '[{"column": "customerpaymentmethodid", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "companyid", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "code", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'customer_payment_methods');
+       ARRAY[]::text[], NULL, 'customer_payment_methods', true);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dependencies', 'ab9d149c6e08196032b8e2d9a13e1e425f2981418eb5200e448f459fc5938526', '')
+VALUES ('dependencies', '2b8dc951126d9cde2ee12635f45c207ea1a27da3cf62427548ee0f84746f8e75', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('aa38e81998c226279866118529d52d9b55fadfe6f97a24d79b5afff9b5e8c0a7');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e00c5ee18be558cf943973717f095fdf39d46c609908a9759dfc182a244a8e6d');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle aa38e81998c2: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'aa38e81998c226279866118529d52d9b55fadfe6f97a24d79b5afff9b5e8c0a7'));
+VALUES ('deploy', 'deployed bundle e00c5ee18be5: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e00c5ee18be558cf943973717f095fdf39d46c609908a9759dfc182a244a8e6d'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 2f9a98c793c7e23e67d96bb68660f80886acf5784b85534ee9c3ab9d88a084fa: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 348cf93508e3870acff6d7409597edec42e7ac5055482aabcced9d0906de302d: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -542,7 +542,7 @@ CREATE INDEX IF NOT EXISTS uncaptured_map ON replicator.uncaptured (map_name, di
 CREATE OR REPLACE FUNCTION replicator.record_dependency(p_map text, p_side text, p_schema text,
                                                        p_table text, p_columns jsonb,
                                                        p_triggers text[], p_capture text,
-                                                       p_lookup text)
+                                                       p_lookup text, p_reads boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -555,10 +555,12 @@ BEGIN
             USING ERRCODE = 'undefined_table';
     END IF;
     INSERT INTO replicator.map_dependency AS d
-           (map_name, side, kind, table_oid, schema_name, table_name, capture, lookup)
-    VALUES (p_map, p_side, 'table', v_oid, p_schema, p_table, p_capture, p_lookup)
+           (map_name, side, kind, table_oid, schema_name, table_name, capture, lookup,
+            capture_reads)
+    VALUES (p_map, p_side, 'table', v_oid, p_schema, p_table, p_capture, p_lookup, p_reads)
         ON CONFLICT (map_name, side, kind, table_oid, attnum, name)
         DO UPDATE SET capture = coalesce(d.capture, EXCLUDED.capture),
+                      capture_reads = d.capture_reads OR EXCLUDED.capture_reads,
                       lookup = CASE WHEN p_lookup IS NULL THEN NULL ELSE d.lookup END;
     INSERT INTO replicator.map_dependency AS d
            (map_name, side, kind, table_oid, schema_name, table_name, attnum, name,
@@ -614,7 +616,8 @@ BEGIN
           FROM replicator.map_dependency AS d
           JOIN pg_attribute AS a
             ON a.attrelid = d.table_oid AND a.attnum = d.attnum AND NOT a.attisdropped
-         WHERE d.kind = 'column' AND d.capture IS NOT NULL AND a.attname <> d.name
+         WHERE d.kind = 'column' AND d.capture IS NOT NULL AND d.lookup IS NULL
+           AND a.attname <> d.name
          GROUP BY 1, 2
     LOOP
         UPDATE replicator.change_queue
@@ -658,6 +661,12 @@ AS $$
                     WHEN 'wal' THEN 'changes of ' || d.schema_name || '.' || d.table_name
                          || ' decoded meanwhile are kept in replicator.wal_parked and queued after the fix'
                END AS capture_note,
+               CASE WHEN d.kind = 'table' AND d.capture_reads
+                    THEN '; changes of map ' || d.map_name || ' are not captured meanwhile (its'
+                         || ' capture trigger looks references up in this table); after the fix'
+                         || ' run replicator sync ' || d.map_name
+                    ELSE ''
+               END AS refs_note,
                EXISTS (SELECT FROM pg_trigger AS t
                         WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_there
           FROM replicator.map_dependency AS d
@@ -672,6 +681,7 @@ AS $$
                ELSE ' was dropped and created again; run replicator deploy (its capture and'
                     || ' functions went with it), then replicator sync ' || f.map_name
            END
+           || f.refs_note
       FROM found AS f
      WHERE f.kind = 'table' AND NOT f.table_there
     UNION ALL
@@ -689,6 +699,7 @@ AS $$
                         || ' by name): after the fix run replicator sync ' || f.map_name
                    ELSE ''
               END
+           || f.refs_note
       FROM found AS f
      WHERE f.kind = 'table' AND f.table_there
        AND (f.now_schema, f.now_table) IS DISTINCT FROM (f.schema_name, f.table_name)
@@ -783,7 +794,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', 'f19c01174f3ea83f2cdf50fa7b36623f4ec8ec27606fd3981fc1a4b8f784a571', '')
+VALUES ('drift', 'c55554e66c566cd6e9d425561092726a4a8329733e1faf2c9061eff7397ca4a3', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -5323,99 +5334,99 @@ SELECT replicator.follow_renames();
 DELETE FROM "replicator"."map_dependency";
 SELECT replicator.record_dependency('companies', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal', NULL);
+       ARRAY[]::text[], 'wal', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'contact_persons',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contact_person_id", "uses": "field contact_person_id", "capture_reads": true}, {"column": "first_name", "uses": "field first_name", "capture_reads": true}, {"column": "last_name", "uses": "field last_name", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": true}, {"column": "customer_account", "uses": "field customer_account", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal', NULL);
+       ARRAY[]::text[], 'wal', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'customer_groups',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal', NULL);
+       ARRAY[]::text[], 'wal', NULL, false);
 SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'customer_payment_methods',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal', NULL);
+       ARRAY[]::text[], 'wal', NULL, false);
 SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'customers',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name, field firstname, field middlename, field lastname", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": true}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal', NULL);
+       ARRAY[]::text[], 'wal', NULL, false);
 SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('loyalty_cards', 'left', 'fno', 'loyalty_cards',
        '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": true}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": true}, {"column": "blocked", "uses": "field blocked", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal', NULL);
+       ARRAY[]::text[], 'wal', NULL, false);
 SELECT replicator.record_dependency('name_affixes', 'left', 'fno', 'name_affixes',
        '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal', NULL);
+       ARRAY[]::text[], 'wal', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'payment_days',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal', NULL);
+       ARRAY[]::text[], 'wal', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment_day_lines',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "week_day", "uses": "field week_day", "capture_reads": true}, {"column": "day_of_month", "uses": "field day_of_month", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal', NULL);
+       ARRAY[]::text[], 'wal', NULL, false);
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment_days',
        '[{"column": "payment_day_name", "uses": "lookup payment_days", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_days", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_days');
+       ARRAY[]::text[], NULL, 'payment_days', false);
 SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'payment_schedules',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}, {"column": "allocation", "uses": "field allocation", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal', NULL);
+       ARRAY[]::text[], 'wal', NULL, false);
 SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'payment_schedule_lines',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "percent", "uses": "field percent", "capture_reads": true}, {"column": "due_months", "uses": "field due_months", "capture_reads": true}, {"column": "due_days", "uses": "field due_days", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal', NULL);
+       ARRAY[]::text[], 'wal', NULL, false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'payment_schedules',
        '[{"column": "schedule_name", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_schedules", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_schedules');
+       ARRAY[]::text[], NULL, 'payment_schedules', false);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_terms',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_term_id", "uses": "field payment_term_id", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}, {"column": "net_days", "uses": "field net_days", "capture_reads": true}, {"column": "payment_schedule", "uses": "field payment_schedule", "capture_reads": true}, {"column": "payment_day", "uses": "field payment_day", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal', NULL);
+       ARRAY[]::text[], 'wal', NULL, false);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_schedules',
        '[{"column": "schedule_name", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_schedules", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_schedules');
+       ARRAY[]::text[], NULL, 'payment_schedules', false);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_days',
        '[{"column": "payment_day_name", "uses": "lookup payment_days", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_days", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_days');
+       ARRAY[]::text[], NULL, 'payment_days', false);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customers',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": true}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "payment_terms", "uses": "field payment_terms", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": true}, {"column": "credit_limit", "uses": "field credit_limit", "capture_reads": true}, {"column": "blocked", "uses": "field blocked", "capture_reads": true}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
-       ARRAY[]::text[], 'wal', NULL);
+       ARRAY[]::text[], 'wal', NULL, false);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'companies');
+       ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customer_groups',
        '[{"column": "customer_group", "uses": "lookup customer_groups", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup customer_groups", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'customer_groups');
+       ARRAY[]::text[], NULL, 'customer_groups', false);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'payment_terms',
        '[{"column": "payment_term_id", "uses": "lookup payment_terms", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_terms", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'payment_terms');
+       ARRAY[]::text[], NULL, 'payment_terms', false);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customer_payment_methods',
        '[{"column": "payment_method", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
-       ARRAY[]::text[], NULL, 'customer_payment_methods');
+       ARRAY[]::text[], NULL, 'customer_payment_methods', false);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dependencies', '05b2f1cd490606fe9aed84361344b9a90b92bc65c4104d625bfe3eb6386cb23b', '')
+VALUES ('dependencies', '8e32ac0be56cf75e05034913195ef66e99e1133f9a83012bd887e98f0013f227', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('2f9a98c793c7e23e67d96bb68660f80886acf5784b85534ee9c3ab9d88a084fa');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('348cf93508e3870acff6d7409597edec42e7ac5055482aabcced9d0906de302d');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 2f9a98c793c7: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '2f9a98c793c7e23e67d96bb68660f80886acf5784b85534ee9c3ab9d88a084fa'));
+VALUES ('deploy', 'deployed bundle 348cf93508e3: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '348cf93508e3870acff6d7409597edec42e7ac5055482aabcced9d0906de302d'));

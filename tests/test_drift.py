@@ -17,7 +17,7 @@ import pytest
 from replicator import applier as applier_module
 from replicator.applier import Applier
 from replicator.throwaway import ThrowawayServer
-from tests.support import Project, cli, example_project, rows
+from tests.support import USMF, Project, cli, example_project, rows
 
 CUSTOMERS = "customers_organization", "customers_person"
 ACCOUNTS = "SELECT accountnumber, name, creditlimit FROM cds.account ORDER BY 1"
@@ -518,3 +518,42 @@ def test_a_renamed_parent_table_fails_the_maps_that_look_it_up_and_names_the_map
         "SELECT a.accountnumber, g.group_code FROM cds.account AS a"
         " LEFT JOIN cds.customer_group AS g ON g.customergroupid = a.customergroupid ORDER BY 1",
     ) == [("C-1", None), ("C-2", "10")]
+
+
+@pytest.mark.parametrize("capture", ["trigger"], indirect=True)
+def test_a_renamed_parent_table_the_crm_capture_reads_does_not_fail_its_writes(
+    project: Project,
+) -> None:
+    """The CRM's reference is a uuid: its capture trigger reads the parent table to find
+    the group's key. Renamed, the write goes through and the change is noted."""
+    with project.right() as crm:
+        crm.execute("ALTER TABLE cds.customer_group RENAME TO customer_groups")
+        crm.execute(
+            "INSERT INTO cds.account (companyid, accountnumber, name, relationship_type)"
+            f" VALUES ({USMF}, 'A-1', 'Adatum', 'customer')"
+        )
+    assert rows(
+        project.right_url, "SELECT map_name, op FROM replicator.uncaptured ORDER BY id"
+    ) == [("customers_organization", "I")]
+    project.drain()
+    status, reason = state(project, "customers_organization", "to_left")
+    assert status == "failed"
+    assert reason == (
+        "map customers_organization: cds.customer_group (looked up through map"
+        " customer_groups) was renamed to cds.customer_groups; edit map customer_groups"
+        ' (right = "customer_groups") and run replicator deploy; changes of map'
+        " customers_organization are not captured meanwhile (its capture trigger looks"
+        " references up in this table); after the fix run replicator sync"
+        " customers_organization; then replicator resume customers_organization"
+    )
+    edit_map(
+        project, "customer_groups.toml", 'right = "customer_group"', 'right = "customer_groups"'
+    )
+    project.deploy()
+    resume(project, "customer_groups", *CUSTOMERS)
+    assert cli(project, "sync", "customers_organization").returncode == 0
+    project.drain()
+    assert rows(project.left_url, "SELECT account_num, name FROM fno.customers ORDER BY 1") == [
+        ("A-1", "Adatum"),
+        ("C-1", "Fabrikam"),
+    ]

@@ -37,9 +37,10 @@ CREATE TABLE IF NOT EXISTS replicator.wal_parked (
 );
 CREATE INDEX IF NOT EXISTS wal_parked_map ON replicator.wal_parked (map_name, direction, id);
 
--- Trigger capture: changes of rows whose key, filter or lookup columns the capture
--- trigger could no longer read (renamed or dropped under it). The application's write
--- went through; the change was not queued, and replicator sync copies such rows.
+-- Trigger capture: changes of rows whose key, filter or lookup columns, or the parent
+-- tables its references are looked up in, the capture trigger could no longer read
+-- (renamed or dropped under it). The application's write went through; the change was
+-- not queued, and replicator sync copies such rows after the fix.
 CREATE TABLE IF NOT EXISTS replicator.uncaptured (
     id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     map_name    text        NOT NULL,
@@ -77,17 +78,18 @@ BEGIN
                       lookup = CASE WHEN p_lookup IS NULL THEN NULL ELSE d.lookup END;
     INSERT INTO replicator.map_dependency AS d
            (map_name, side, kind, table_oid, schema_name, table_name, attnum, name,
-            type_oid, typmod, type_sql, uses, capture_reads, capture)
+            type_oid, typmod, type_sql, uses, capture_reads, capture, lookup)
     SELECT p_map, p_side, 'column', v_oid, p_schema, p_table, a.attnum, a.attname,
            a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod),
-           c.value->>'uses', (c.value->>'capture_reads')::boolean, p_capture
+           c.value->>'uses', (c.value->>'capture_reads')::boolean, p_capture, p_lookup
       FROM jsonb_array_elements(p_columns) AS c
       JOIN pg_attribute AS a
         ON a.attrelid = v_oid AND a.attname = c.value->>'column' AND NOT a.attisdropped
         ON CONFLICT (map_name, side, kind, table_oid, attnum, name)
         DO UPDATE SET uses = d.uses || ', ' || EXCLUDED.uses,
                       capture_reads = d.capture_reads OR EXCLUDED.capture_reads,
-                      capture = coalesce(d.capture, EXCLUDED.capture);
+                      capture = coalesce(d.capture, EXCLUDED.capture),
+                      lookup = CASE WHEN p_lookup IS NULL THEN NULL ELSE d.lookup END;
     INSERT INTO replicator.map_dependency (map_name, side, kind, table_oid, schema_name,
                                            table_name, name, capture)
     SELECT p_map, p_side, 'trigger', v_oid, p_schema, p_table, t, p_capture
@@ -280,6 +282,7 @@ DECLARE
     v_route record;
     v_parked record;
     v_queued integer := 0;
+    v_route_queued integer;
     v_count integer;
     v_function regprocedure;
 BEGIN
@@ -287,6 +290,7 @@ BEGIN
         v_function := to_regprocedure(format('replicator.%I(jsonb)',
                                              'wal_' || v_route.map_name || '_' || v_route.direction));
         CONTINUE WHEN v_function IS NULL;
+        v_route_queued := 0;
         BEGIN
             FOR v_parked IN
                 SELECT p.id, p.changes FROM replicator.wal_parked AS p
@@ -295,9 +299,10 @@ BEGIN
             LOOP
                 EXECUTE format('SELECT %s($1)', v_function::regproc) INTO STRICT v_count
                   USING v_parked.changes;
-                v_queued := v_queued + v_count;
+                v_route_queued := v_route_queued + v_count;
                 DELETE FROM replicator.wal_parked WHERE id = v_parked.id;
             END LOOP;
+            v_queued := v_queued + v_route_queued;
         EXCEPTION
             WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 NULL;  -- still does not fit the table: stays parked

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 59368a46ccf450984843af50278060ce0fe42770478ad00f5942425b780b19b2: 83 to create, 0 to replace, 0 to drop
+-- bundle 984546c34c8691f9ab6625577527dc29ac4b4f5bc9d9873f601263a30b5e9c0f: 83 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -514,9 +514,10 @@ CREATE TABLE IF NOT EXISTS replicator.wal_parked (
 );
 CREATE INDEX IF NOT EXISTS wal_parked_map ON replicator.wal_parked (map_name, direction, id);
 
--- Trigger capture: changes of rows whose key, filter or lookup columns the capture
--- trigger could no longer read (renamed or dropped under it). The application's write
--- went through; the change was not queued, and replicator sync copies such rows.
+-- Trigger capture: changes of rows whose key, filter or lookup columns, or the parent
+-- tables its references are looked up in, the capture trigger could no longer read
+-- (renamed or dropped under it). The application's write went through; the change was
+-- not queued, and replicator sync copies such rows after the fix.
 CREATE TABLE IF NOT EXISTS replicator.uncaptured (
     id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     map_name    text        NOT NULL,
@@ -554,17 +555,18 @@ BEGIN
                       lookup = CASE WHEN p_lookup IS NULL THEN NULL ELSE d.lookup END;
     INSERT INTO replicator.map_dependency AS d
            (map_name, side, kind, table_oid, schema_name, table_name, attnum, name,
-            type_oid, typmod, type_sql, uses, capture_reads, capture)
+            type_oid, typmod, type_sql, uses, capture_reads, capture, lookup)
     SELECT p_map, p_side, 'column', v_oid, p_schema, p_table, a.attnum, a.attname,
            a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod),
-           c.value->>'uses', (c.value->>'capture_reads')::boolean, p_capture
+           c.value->>'uses', (c.value->>'capture_reads')::boolean, p_capture, p_lookup
       FROM jsonb_array_elements(p_columns) AS c
       JOIN pg_attribute AS a
         ON a.attrelid = v_oid AND a.attname = c.value->>'column' AND NOT a.attisdropped
         ON CONFLICT (map_name, side, kind, table_oid, attnum, name)
         DO UPDATE SET uses = d.uses || ', ' || EXCLUDED.uses,
                       capture_reads = d.capture_reads OR EXCLUDED.capture_reads,
-                      capture = coalesce(d.capture, EXCLUDED.capture);
+                      capture = coalesce(d.capture, EXCLUDED.capture),
+                      lookup = CASE WHEN p_lookup IS NULL THEN NULL ELSE d.lookup END;
     INSERT INTO replicator.map_dependency (map_name, side, kind, table_oid, schema_name,
                                            table_name, name, capture)
     SELECT p_map, p_side, 'trigger', v_oid, p_schema, p_table, t, p_capture
@@ -757,6 +759,7 @@ DECLARE
     v_route record;
     v_parked record;
     v_queued integer := 0;
+    v_route_queued integer;
     v_count integer;
     v_function regprocedure;
 BEGIN
@@ -764,6 +767,7 @@ BEGIN
         v_function := to_regprocedure(format('replicator.%I(jsonb)',
                                              'wal_' || v_route.map_name || '_' || v_route.direction));
         CONTINUE WHEN v_function IS NULL;
+        v_route_queued := 0;
         BEGIN
             FOR v_parked IN
                 SELECT p.id, p.changes FROM replicator.wal_parked AS p
@@ -772,9 +776,10 @@ BEGIN
             LOOP
                 EXECUTE format('SELECT %s($1)', v_function::regproc) INTO STRICT v_count
                   USING v_parked.changes;
-                v_queued := v_queued + v_count;
+                v_route_queued := v_route_queued + v_count;
                 DELETE FROM replicator.wal_parked WHERE id = v_parked.id;
             END LOOP;
+            v_queued := v_queued + v_route_queued;
         EXCEPTION
             WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 NULL;  -- still does not fit the table: stays parked
@@ -784,7 +789,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', 'c55554e66c566cd6e9d425561092726a4a8329733e1faf2c9061eff7397ca4a3', '')
+VALUES ('drift', '211334ae101ba64ac56fc5f67918395909a2f174653ef0e7f4b6bf35586e44be', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -10103,6 +10108,6 @@ VALUES ('dependencies', '39e8361678e4d746a0c9784d35c88892357fd48dcc098f9e38a58a6
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('59368a46ccf450984843af50278060ce0fe42770478ad00f5942425b780b19b2');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('984546c34c8691f9ab6625577527dc29ac4b4f5bc9d9873f601263a30b5e9c0f');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 59368a46ccf4: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '59368a46ccf450984843af50278060ce0fe42770478ad00f5942425b780b19b2'));
+VALUES ('deploy', 'deployed bundle 984546c34c86: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '984546c34c8691f9ab6625577527dc29ac4b4f5bc9d9873f601263a30b5e9c0f'));

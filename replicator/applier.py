@@ -25,7 +25,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.rows import TupleRow
 
-from replicator import activity, alerts, locks, origins
+from replicator import activity, alerts, drift, locks, origins
 from replicator.connections import under_origin
 from replicator.errors import DatabaseError, ReplicatorError
 from replicator.listener import Listener, SlotLost
@@ -37,6 +37,9 @@ log = logging.getLogger("replicator.applier")
 BUSY_POLL = 0.05
 # Seconds between reads of a WAL slot while idle: a slot sends no wake-up.
 WAL_POLL = 0.1
+# Seconds between checks that the tables under the maps are still what they were
+# deployed against (a catalog query over a few rows per database).
+DRIFT_CHECK = 1.0
 # Transient failures: retried with backoff, never counted as errors. ObjectInUse:
 # the session of an applier killed a moment ago still holds its origin or slot.
 TRANSIENT = (
@@ -97,6 +100,7 @@ class Applier:
     _connections: dict[Side, psycopg.Connection[TupleRow]] = field(default_factory=dict)
     _listeners: dict[Side, Listener] = field(default_factory=dict)
     _lost_slots: set[Side] = field(default_factory=set)  # read no more until restarted
+    _drift_checked: float | None = None  # monotonic time of the last drift check
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -267,11 +271,28 @@ class Applier:
                     listener.poll()
             except SlotLost as exc:
                 self._slot_lost(role, exc)
+        self._check_drift()
         for direction in DIRECTIONS:
             if self.stopping:
                 break
             moved |= self._one_batch(direction)
         return moved
+
+    def _check_drift(self, now: bool = False) -> None:
+        """Before applying (at most every DRIFT_CHECK seconds, or ``now``): a map whose
+        tables changed under it goes failed, named and with the fix, on its directions'
+        source databases; its changes stay queued and the other maps go on."""
+        started = time.monotonic()
+        checked = self._drift_checked
+        if not now and checked is not None and started - checked < DRIFT_CHECK:
+            return
+        self._drift_checked = started
+        found = [d for conn in self._connections.values() for d in drift.read_drift(conn)]
+        for map_name, reason in drift.by_map(found).items():
+            for direction in DIRECTIONS:
+                before = drift.fail(self._conn(source_of(direction)), map_name, direction, reason)
+                if before is not None:
+                    log.error("%s: %s → failed: %s", self._label(direction), before, reason)
 
     def _one_batch(self, direction: Direction) -> bool:
         started = time.monotonic()
@@ -305,6 +326,10 @@ class Applier:
             taken, failed, skipped = len(ids), int(row[1]), int(row[2])
         if taken == 0:
             return False
+        if failed:
+            # A catalog-class failure (undefined column, table, type) may be drift the
+            # last check did not see yet: its map goes failed before the next batch.
+            self._check_drift(now=True)
         if failed and self.config.alerts:
             alerts.check(self.config, direction, self._conn(target_of(direction)))
         if self.on_batch is not None:

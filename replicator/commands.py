@@ -18,6 +18,7 @@ from replicator.connections import connect
 from replicator.deployer import (
     DatabasePlan,
     deploy,
+    drifted_maps,
     open_transactions,
     plan_database,
     read_deployed,
@@ -107,7 +108,13 @@ def cmd_plan(config: Config, out: TextIO, only: Side | None = None) -> int:
         if only is not None and database.role != only:
             continue
         with connect(config, database.role) as conn:
-            plan = plan_database(database, bundle, read_deployed(conn), slot_exists(conn, database))
+            plan = plan_database(
+                database,
+                bundle,
+                read_deployed(conn),
+                slot_exists(conn, database),
+                drifted_maps(conn),
+            )
         if plan.pending:
             pending = True
             out.write(plan.sql)
@@ -225,6 +232,11 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
         for r in rows
     ]
     write_table(out, headers, table)
+    failed = [r for r in rows if r.state == "failed" and r.state_reason]
+    if failed:
+        out.write("\n")
+        for r in failed:
+            out.write(f"{r.map} ({r.direction}) failed: {r.state_reason}\n")
     if slots:
         out.write("\n")
         write_table(

@@ -7,6 +7,7 @@ are made here in Python; the templates in templates/ only give them shape.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,6 +148,7 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
     for role in config.databases:
         hosted = config.hosted(role)
         artifacts = [Artifact("control", sql_file("control.sql"), "")]
+        artifacts.append(Artifact("drift", sql_file("drift.sql"), ""))
         artifacts += [
             _apply_artifact(maps, tables, table_map, direction)
             for table_map in maps.maps
@@ -185,6 +187,7 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
                 )
             )
         artifacts.append(_registry_artifact(maps))
+        artifacts.append(_dependencies_artifact(config, maps, tables, hosted))
         databases.append(
             DatabaseBundle(
                 role=role,
@@ -390,6 +393,52 @@ def _resolve_sql(
         f"(SELECT {ident(alias, want)} FROM {ident(table.schema, table.name)} AS {ident(alias)}"
         f" WHERE {' AND '.join(conditions)})"
     )
+
+
+def tables_read_by_refs(
+    maps: MapSet, tables: AllTables, table_map: TableMap, direction: Direction
+) -> tuple[Table, ...]:
+    """The parent tables a capture reads by name to find the key a reference points at
+    (those _parent_key_json cannot read from the row itself)."""
+    side = source_of(direction)
+    found: list[Table] = []
+
+    def walk(parent: TableMap, matches: set[str]) -> None:
+        if not all(key.column(side) in matches for key in parent.key_fields):
+            found.append(tables[parent.name][side])
+        for key in parent.key_fields:
+            if key.lookup is not None:
+                grand = maps.by_name(key.lookup.map)
+                walk(
+                    grand,
+                    {key.lookup.column(side)}
+                    | {g.column(side) or "" for g, _ in lookup_scope(parent, key, grand)},
+                )
+
+    for field in table_map.lookup_fields(direction):
+        assert field.lookup is not None
+        parent = maps.by_name(field.lookup.map)
+        walk(
+            parent,
+            {field.lookup.column(side)}
+            | {p.column(side) or "" for p, _ in lookup_scope(table_map, field, parent)},
+        )
+    return tuple(dict.fromkeys(found))
+
+
+def _capture_fits(
+    maps: MapSet, tables: AllTables, table_map: TableMap, direction: Direction
+) -> Sql:
+    """True while a capture trigger can read what it reads by name: the row's key,
+    filter and lookup columns (in its image ``v_image``) and the parent tables its
+    references are looked up in."""
+    names = sql_join([literal(n) for n in capture_reads(maps, table_map, direction)])
+    checks = [Sql(f"v_image ?& ARRAY[{names}]::text[]")]
+    checks += [
+        Sql(f"to_regclass({literal(ident(t.schema, t.name))}) IS NOT NULL")
+        for t in tables_read_by_refs(maps, tables, table_map, direction)
+    ]
+    return sql_join(checks, "\n       AND ")
 
 
 def _capture_refs(
@@ -798,6 +847,8 @@ def _capture_artifact(
         "source_label": literal(source.label),
         "old_refs": _capture_refs(maps, all_tables, table_map, direction, "old"),
         "new_refs": _capture_refs(maps, all_tables, table_map, direction, "new"),
+        "capture_fits": _capture_fits(maps, all_tables, table_map, direction),
+        "uncaptured": control_function("uncaptured"),
         "row_trigger": _triggers(table_map, direction)[0],
         "update_trigger": _triggers(table_map, direction)[1],
         "truncate_trigger": _triggers(table_map, direction)[2],
@@ -823,8 +874,14 @@ def _wal_artifact(
         "tables": Sql(f"ARRAY[{sql_join([literal(t) for t in tables])}]::text[]"),
         "origins": Sql(f"ARRAY[{sql_join([literal(o) for o in origins.ALL])}]::text[]"),
         "route_function": control_function("capture_wal"),
+        "parked": control_function("wal_parked"),
         "wal_routes": [
-            {"table": literal(table), "function": _function_name("wal", m, d)}
+            {
+                "table": literal(table),
+                "function": _function_name("wal", m, d),
+                "map_name": literal(m.name),
+                "direction": literal(d),
+            }
             for table, (m, d) in zip(tables_of_routes, routes, strict=True)
         ],
         "slot": literal(slot),
@@ -889,10 +946,15 @@ def snapshot_query(table_map: TableMap, direction: Direction) -> Sql:
     return Sql(f"SELECT {_function_name('snapshot', table_map, direction)}(%s::jsonb, %s)::text")
 
 
-def _triggers(table_map: TableMap, direction: Direction) -> tuple[Sql, Sql, Sql]:
+def _trigger_names(table_map: TableMap, direction: Direction) -> tuple[str, str, str]:
     """The capture triggers of a map direction: inserts and deletes, updates, truncates."""
     name = f"replicator_{table_map.name}_{direction}"
-    return ident(name), ident(f"{name}_upd"), ident(f"{name}_trunc")
+    return name, f"{name}_upd", f"{name}_trunc"
+
+
+def _triggers(table_map: TableMap, direction: Direction) -> tuple[Sql, Sql, Sql]:
+    rows, updates, truncates = _trigger_names(table_map, direction)
+    return ident(rows), ident(updates), ident(truncates)
 
 
 def capture_switch(table_map: TableMap, direction: Direction, schema: str, enable: bool) -> Sql:
@@ -973,3 +1035,158 @@ def _registry_artifact(maps: MapSet) -> Artifact:
         "registry.sql.j2", rows=sql_join(rows), map_state=control_function("map_state")
     )
     return Artifact("registry", sql, "")
+
+
+def capture_reads(maps: MapSet, table_map: TableMap, direction: Direction) -> tuple[str, ...]:
+    """The source columns a capture trigger reads by name (keys, filter, lookups): if one
+    is renamed or dropped under it, the trigger cannot tell what to queue."""
+    from_side = source_of(direction)
+    names = [f.column(from_side) or "" for f in table_map.key_fields]
+    names += referenced_columns_of(table_map.filter(from_side) or "")
+    for field in table_map.lookup_fields(direction):
+        assert field.lookup is not None
+        names.append(field.column(from_side) or "")
+        parent = maps.by_name(field.lookup.map)
+        names += [own.column(from_side) or "" for _, own in lookup_scope(table_map, field, parent)]
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+@dataclass
+class _Uses:
+    """How a map uses one column of a table: for drift messages and capture."""
+
+    uses: list[str]
+    capture_reads: bool = False  # the capture (trigger or WAL function) reads it by name
+
+    def add(self, uses: str, capture_reads: bool = False) -> None:
+        if uses and uses not in self.uses:
+            self.uses.append(uses)
+        self.capture_reads = self.capture_reads or capture_reads
+
+
+def _own_columns(
+    maps: MapSet, table_map: TableMap, side: Side, capture: Capture | None
+) -> dict[str, _Uses]:
+    """The columns of its own table on ``side`` a map names or reads."""
+    used: dict[str, _Uses] = {}
+
+    def use(column: str | None, uses: str, reads: bool = False) -> None:
+        if column:
+            used.setdefault(column, _Uses([])).add(uses, reads)
+
+    for field in table_map.fields:
+        use(field.column(side), f"field {field.label}")
+    for column in referenced_columns_of(table_map.filter(side) or ""):
+        use(column, f"{side}_filter")
+    for direction in table_map.directions:
+        if source_of(direction) != side:
+            continue
+        # A WAL capture function reads every column it watches by name; a capture
+        # trigger only its key, filter and lookup columns (the rest is to_jsonb(NEW)).
+        wal = capture == "wal"
+        for field in table_map.carried_fields(direction):
+            for column in field.reads(direction):
+                use(column, f"field {field.label}", reads=wal)
+        for column in referenced_columns_of(table_map.filter(side) or ""):
+            use(column, "", reads=wal)
+        for column in capture_reads(maps, table_map, direction):
+            use(column, "", reads=True)
+    mark = table_map.mark_for(side)
+    if mark is not None:
+        use(mark[0], "on_delete mark")
+    return used
+
+
+def _dependencies_artifact(
+    config: Config, maps: MapSet, tables: AllTables, hosted: tuple[Side, ...]
+) -> Artifact:
+    """What each map relies on in this database, recorded at deploy for replicator.drift():
+    per side, its table and the columns it names, the tables and columns its lookups
+    read, and its capture triggers."""
+    calls: list[dict[str, Sql]] = []
+    for table_map in maps.maps:
+        for side in hosted:
+            sources = [d for d in table_map.directions if source_of(d) == side]
+            capture = config.side(side).capture if sources else None
+            triggers = [
+                trigger
+                for direction in sources
+                if capture == "trigger"
+                for trigger in _trigger_names(table_map, direction)
+            ]
+            own = _own_columns(maps, table_map, side, capture)
+            calls.append(
+                _dependency_call(
+                    table_map, side, tables[table_map.name][side], own, triggers, capture
+                )
+            )
+            # Lookups read the parent's table on this side, by name.
+            parents: dict[str, dict[str, _Uses]] = {}
+            for field in table_map.fields:
+                if field.lookup is None:
+                    continue
+                parent = maps.by_name(field.lookup.map)
+                columns = parents.setdefault(parent.name, {})
+                for column in (
+                    field.lookup.column(side),
+                    *(k.column(side) for k in parent.key_fields),
+                ):
+                    if column:
+                        columns.setdefault(column, _Uses([f"lookup {parent.name}"]))
+            # A capture trigger looking references up in a parent table cannot capture
+            # while that table is renamed or dropped.
+            looked_up = {
+                t.name
+                for direction in sources
+                if capture == "trigger"
+                for t in tables_read_by_refs(maps, tables, table_map, direction)
+            }
+            for parent_name, columns in parents.items():
+                parent_table = tables[parent_name][side]
+                calls.append(
+                    _dependency_call(
+                        table_map,
+                        side,
+                        parent_table,
+                        columns,
+                        [],
+                        None,
+                        lookup=parent_name,
+                        reads=parent_table.name in looked_up,
+                    )
+                )
+    sql = render_template(
+        "dependencies.sql.j2", calls=calls, dependency=control_function("map_dependency")
+    )
+    return Artifact("dependencies", sql, "")
+
+
+def _dependency_call(
+    table_map: TableMap,
+    side: Side,
+    table: Table,
+    used: dict[str, _Uses],
+    triggers: list[str],
+    capture: Capture | None,
+    lookup: str | None = None,
+    reads: bool = False,
+) -> dict[str, Sql]:
+    columns = [
+        {
+            "column": column,
+            "uses": ", ".join(entry.uses) or "its capture",
+            "capture_reads": entry.capture_reads,
+        }
+        for column, entry in used.items()
+    ]
+    return {
+        "map_name": literal(table_map.name),
+        "side": literal(side),
+        "schema": literal(table.schema),
+        "table": literal(table.name),
+        "columns": literal(json.dumps(columns)),
+        "triggers": Sql(f"ARRAY[{sql_join([literal(t) for t in triggers])}]::text[]"),
+        "capture": literal(capture),
+        "lookup": literal(lookup),
+        "reads": literal(reads),
+    }

@@ -62,13 +62,37 @@ def slot_exists(conn: psycopg.Connection[TupleRow], database: DatabaseBundle) ->
     return bool(row and row[0])
 
 
+def drifted_maps(conn: psycopg.Connection[TupleRow]) -> frozenset[str]:
+    """Maps whose tables changed under them since they were deployed here (replicator.drift())."""
+    exists = conn.execute("SELECT to_regprocedure('replicator.drift()') IS NOT NULL").fetchone()
+    if not exists or not exists[0]:
+        return frozenset()
+    # Parked WAL changes alone need no deploy: the listener queues them once they fit.
+    rows = conn.execute(
+        "SELECT DISTINCT map_name FROM replicator.drift() WHERE change <> 'changes parked'"
+    ).fetchall()
+    return frozenset(str(r[0]) for r in rows)
+
+
 def plan_database(
     database: DatabaseBundle,
     bundle: Bundle,
     deployed: dict[str, DeployedArtifact],
     has_slot: bool = True,
+    drifted: frozenset[str] = frozenset(),
 ) -> DatabasePlan:
-    """Compare the bundle with what is deployed; render the SQL that closes the gap."""
+    """Compare the bundle with what is deployed; render the SQL that closes the gap.
+
+    A drifted map's artifacts are created again even when their text is the same: a
+    table dropped and created again, or a DROP COLUMN ... CASCADE, took its triggers."""
+    if drifted:
+        stale = tuple(f"map/{name}/" for name in drifted)
+        deployed = {
+            name: DeployedArtifact(name, "", d.drop_sql)
+            if name.startswith(stale) or name == "dependencies"
+            else d
+            for name, d in deployed.items()
+        }
     wanted = {artifact.name for artifact in database.artifacts}
     drops = [deployed[name] for name in reversed(list(deployed)) if name not in wanted]
     creates = [
@@ -147,7 +171,13 @@ def deploy(bundle: Bundle, connections: list[psycopg.Connection[TupleRow]]) -> l
     for database, conn in zip(bundle.databases, connections, strict=True):
         conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", locks.DEPLOY)
         plans.append(
-            plan_database(database, bundle, read_deployed(conn), slot_exists(conn, database))
+            plan_database(
+                database,
+                bundle,
+                read_deployed(conn),
+                slot_exists(conn, database),
+                drifted_maps(conn),
+            )
         )
     for plan, conn in zip(plans, connections, strict=True):
         if plan.slot_sql:

@@ -149,6 +149,10 @@ class Listener:
         # one busy only with what the slot leaves out, does not hold WAL back.
         self.confirmed, flushed = self._check_slot()
         returned = seen = queued = 0
+        # Changes parked while a map did not fit its table go first, once it does again.
+        unparked = self.write.execute("SELECT replicator.unpark_wal()").fetchone()
+        self.write.commit()
+        queued += int(unparked[0]) if unparked and unparked[0] else 0
         advance_to = 0
         behind_since: str | None = None
         consumed_at: str | None = None

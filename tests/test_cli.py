@@ -27,7 +27,7 @@ def test_plan_deploy_status_exit_codes(project: Project) -> None:
     planned = cli(project, "plan")
     assert planned.returncode == 2
     assert planned.stdout.startswith("-- replicator plan for database fno+cds")
-    assert cli(project, "deploy").stdout == "database fno+cds: 81 created\n"
+    assert cli(project, "deploy").stdout == "database fno+cds: 83 created\n"
     assert cli(project, "plan").returncode == 0
     status = cli(project, "status")
     assert status.returncode == 0
@@ -71,6 +71,7 @@ def test_status_counts_the_backlog_its_age_and_errors(project: Project) -> None:
         "errors": 1,
         "errors_last_hour": 1,
         "errors_logged": 1,
+        "state_reason": None,
     }
     assert after["fno→cds"]["last_applied_at"] is not None
     assert after["cds→fno"]["applied_total"] == 0
@@ -94,7 +95,7 @@ def test_connections_can_come_from_libpq_environment_variables(project: Project)
     }
     deployed = cli(project, "deploy", env=env)
     assert deployed.returncode == 0, deployed.stderr
-    assert deployed.stdout == "database fno+cds: 81 created\n"
+    assert deployed.stdout == "database fno+cds: 83 created\n"
 
 
 def test_a_missing_config_and_a_missing_variable_are_named(

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 992ce197bd6c80030d5b6170802270349727227ecd9725387572e6bf4541b43a: 42 to create, 0 to replace, 0 to drop
+-- bundle e884deb806ce49e1a33633f25c7b586ddd67209db5a1410ac34221e921082bcf: 44 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -583,6 +583,325 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
 VALUES ('control', '2213cc9adc4e53817f0040fbb5be9a65e91b8834c762c9a441d12938e096b888', '')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create drift ====
+-- Drift: what each deployed map relies on in this database's catalog, recorded by
+-- deploy, and replicator.drift(), which compares that record with the catalog now.
+-- Tables and columns are kept by oid and attnum, so a rename is seen as a rename.
+-- Safe to run again: it only creates what is missing and replaces functions.
+CREATE TABLE IF NOT EXISTS replicator.map_dependency (
+    map_name     text     NOT NULL,
+    side         text     NOT NULL CHECK (side IN ('left', 'right')),
+    kind         text     NOT NULL CHECK (kind IN ('table', 'column', 'trigger')),
+    table_oid    oid      NOT NULL,
+    schema_name  text     NOT NULL,  -- the table as deployed
+    table_name   text     NOT NULL,
+    attnum       smallint NOT NULL DEFAULT 0,  -- column: its number; otherwise 0
+    name         text     NOT NULL DEFAULT '',  -- column or trigger name as deployed
+    type_oid     oid,
+    typmod       integer,
+    type_sql     text,
+    uses         text     NOT NULL DEFAULT '',  -- how the map uses it: "field credit_limit", "left_filter"
+    -- The capture reads this column by name: a capture trigger its key, filter and
+    -- lookup columns; a WAL capture function every column it watches. Renamed or
+    -- dropped, the trigger cannot capture, and the WAL function's changes are parked.
+    capture_reads boolean NOT NULL DEFAULT false,
+    capture      text,  -- this side's capture method, where the map's changes are captured here
+    lookup       text,  -- a table the map reads through a lookup: the map that owns it
+    PRIMARY KEY (map_name, side, kind, table_oid, attnum, name)
+);
+
+-- WAL capture: changes decoded for a map direction whose capture function failed
+-- because the table changed under it (a column renamed, dropped, retyped). Kept in
+-- stream order, never dropped; queued by replicator.unpark_wal once the map is fixed.
+CREATE TABLE IF NOT EXISTS replicator.wal_parked (
+    id        bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    map_name  text        NOT NULL,
+    direction text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
+    changes   jsonb       NOT NULL,  -- the capture function's argument
+    reason    text        NOT NULL,
+    parked_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS wal_parked_map ON replicator.wal_parked (map_name, direction, id);
+
+-- Trigger capture: changes of rows whose key, filter or lookup columns, or the parent
+-- tables its references are looked up in, the capture trigger could no longer read
+-- (renamed or dropped under it). The application's write went through; the change was
+-- not queued, and replicator sync copies such rows after the fix.
+CREATE TABLE IF NOT EXISTS replicator.uncaptured (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    map_name    text        NOT NULL,
+    direction   text        NOT NULL,
+    op          text        NOT NULL,
+    image       jsonb       NOT NULL,
+    captured_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS uncaptured_map ON replicator.uncaptured (map_name, direction);
+
+-- Deploy: what one map uses of one table on one side, resolved to oids and attnums
+-- in the deploying transaction. p_columns: [{"column", "uses", "capture_reads"}].
+CREATE OR REPLACE FUNCTION replicator.record_dependency(p_map text, p_side text, p_schema text,
+                                                       p_table text, p_columns jsonb,
+                                                       p_triggers text[], p_capture text,
+                                                       p_lookup text, p_reads boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_oid oid := to_regclass(format('%I.%I', p_schema, p_table));
+BEGIN
+    IF v_oid IS NULL THEN
+        RAISE EXCEPTION 'replicator: map %: table %.% does not exist', p_map, p_schema, p_table
+            USING ERRCODE = 'undefined_table';
+    END IF;
+    INSERT INTO replicator.map_dependency AS d
+           (map_name, side, kind, table_oid, schema_name, table_name, capture, lookup,
+            capture_reads)
+    VALUES (p_map, p_side, 'table', v_oid, p_schema, p_table, p_capture, p_lookup, p_reads)
+        ON CONFLICT (map_name, side, kind, table_oid, attnum, name)
+        DO UPDATE SET capture = coalesce(d.capture, EXCLUDED.capture),
+                      capture_reads = d.capture_reads OR EXCLUDED.capture_reads,
+                      lookup = CASE WHEN p_lookup IS NULL THEN NULL ELSE d.lookup END;
+    INSERT INTO replicator.map_dependency AS d
+           (map_name, side, kind, table_oid, schema_name, table_name, attnum, name,
+            type_oid, typmod, type_sql, uses, capture_reads, capture, lookup)
+    SELECT p_map, p_side, 'column', v_oid, p_schema, p_table, a.attnum, a.attname,
+           a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod),
+           c.value->>'uses', (c.value->>'capture_reads')::boolean, p_capture, p_lookup
+      FROM jsonb_array_elements(p_columns) AS c
+      JOIN pg_attribute AS a
+        ON a.attrelid = v_oid AND a.attname = c.value->>'column' AND NOT a.attisdropped
+        ON CONFLICT (map_name, side, kind, table_oid, attnum, name)
+        DO UPDATE SET uses = d.uses || ', ' || EXCLUDED.uses,
+                      capture_reads = d.capture_reads OR EXCLUDED.capture_reads,
+                      capture = coalesce(d.capture, EXCLUDED.capture),
+                      lookup = CASE WHEN p_lookup IS NULL THEN NULL ELSE d.lookup END;
+    INSERT INTO replicator.map_dependency (map_name, side, kind, table_oid, schema_name,
+                                           table_name, name, capture)
+    SELECT p_map, p_side, 'trigger', v_oid, p_schema, p_table, t, p_capture
+      FROM unnest(p_triggers) AS t
+        ON CONFLICT DO NOTHING;
+END
+$$;
+
+-- A row image with keys renamed ({"old name": "new name"}); anything but an object as it is.
+CREATE OR REPLACE FUNCTION replicator.renamed_keys(p_row jsonb, p_renames jsonb)
+RETURNS jsonb
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN jsonb_typeof(p_row) = 'object' THEN
+           (SELECT coalesce(jsonb_object_agg(coalesce(p_renames->>e.key, e.key), e.value), '{}')
+              FROM jsonb_each(p_row) AS e)
+           ELSE p_row
+           END
+$$;
+
+-- Deploy, before the record is made again: changes still waiting for a map whose
+-- source columns were renamed since the last deploy (queued, or parked by WAL
+-- capture) carry the columns under their old names; they follow the renames here,
+-- so the map edited to the new names reads their values rather than nulls.
+CREATE OR REPLACE FUNCTION replicator.follow_renames()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_map record;
+BEGIN
+    FOR v_map IN
+        SELECT d.map_name,
+               CASE d.side WHEN 'left' THEN 'to_right' ELSE 'to_left' END AS direction,
+               jsonb_object_agg(d.name, a.attname::text) AS renames
+          FROM replicator.map_dependency AS d
+          JOIN pg_attribute AS a
+            ON a.attrelid = d.table_oid AND a.attnum = d.attnum AND NOT a.attisdropped
+         WHERE d.kind = 'column' AND d.capture IS NOT NULL AND d.lookup IS NULL
+           AND a.attname <> d.name
+         GROUP BY 1, 2
+    LOOP
+        UPDATE replicator.change_queue
+           SET image = replicator.renamed_keys(image, v_map.renames)
+         WHERE map_name = v_map.map_name AND direction = v_map.direction;
+        UPDATE replicator.wal_parked AS p
+           SET changes = (SELECT jsonb_agg(c.value || jsonb_build_object(
+                                     'old', replicator.renamed_keys(c.value->'old', v_map.renames),
+                                     'new', replicator.renamed_keys(c.value->'new', v_map.renames))
+                                 ORDER BY c.n)
+                            FROM jsonb_array_elements(p.changes) WITH ORDINALITY AS c(value, n))
+         WHERE p.map_name = v_map.map_name AND p.direction = v_map.direction;
+        INSERT INTO replicator.activity_log (kind, map_name, direction, message, detail)
+        VALUES ('drift', v_map.map_name, v_map.direction,
+                'changes waiting for the map follow its renamed columns', v_map.renames);
+    END LOOP;
+END
+$$;
+
+-- What changed under the deployed maps since deploy: one row per table, column or
+-- capture trigger that is not what the map relies on, with a message naming it, what
+-- happens to the map's changes meanwhile, and the fix.
+CREATE OR REPLACE FUNCTION replicator.drift()
+RETURNS TABLE (map_name text, side text, table_name text, column_name text, change text,
+               message text)
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH found AS (
+        SELECT d.*, c.oid IS NOT NULL AS table_there, n.nspname AS now_schema,
+               c.relname AS now_table, a.attname AS now_column,
+               a.atttypid AS now_type, a.atttypmod AS now_typmod,
+               coalesce(a.attisdropped, true) AS column_gone,
+               d.schema_name || '.' || d.table_name AS label,
+               'map ' || d.map_name || ': ' || d.schema_name || '.' || d.table_name AS prefix,
+               CASE d.capture
+                    WHEN 'trigger' THEN 'changes of ' || d.schema_name || '.' || d.table_name
+                         || ' are not captured meanwhile (the capture trigger reads this column);'
+                         || ' after the fix run replicator sync ' || d.map_name
+                    WHEN 'wal' THEN 'changes of ' || d.schema_name || '.' || d.table_name
+                         || ' decoded meanwhile are kept in replicator.wal_parked and queued after the fix'
+               END AS capture_note,
+               CASE WHEN d.kind = 'table' AND d.capture_reads
+                    THEN '; changes of map ' || d.map_name || ' are not captured meanwhile (its'
+                         || ' capture trigger looks references up in this table); after the fix'
+                         || ' run replicator sync ' || d.map_name
+                    ELSE ''
+               END AS refs_note,
+               EXISTS (SELECT FROM pg_trigger AS t
+                        WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_there
+          FROM replicator.map_dependency AS d
+          LEFT JOIN pg_class AS c ON c.oid = d.table_oid
+          LEFT JOIN pg_namespace AS n ON n.oid = c.relnamespace
+          LEFT JOIN pg_attribute AS a ON a.attrelid = d.table_oid AND a.attnum = d.attnum
+                                     AND d.kind = 'column'
+    ), drifted (map_name, side, table_name, column_name, change, message) AS (
+    SELECT f.map_name, f.side, f.label, NULL, 'table dropped',
+           f.prefix || CASE WHEN to_regclass(format('%I.%I', f.schema_name, f.table_name)) IS NULL
+               THEN ' was dropped; create it again, or remove the map, and run replicator deploy'
+               ELSE ' was dropped and created again; run replicator deploy (its capture and'
+                    || ' functions went with it), then replicator sync ' || f.map_name
+           END
+           || f.refs_note
+      FROM found AS f
+     WHERE f.kind = 'table' AND NOT f.table_there
+    UNION ALL
+    SELECT f.map_name, f.side, f.label, NULL, 'table renamed',
+           f.prefix || coalesce(' (looked up through map ' || f.lookup || ')', '')
+           || ' was renamed to ' || f.now_schema || '.' || f.now_table || '; '
+           || CASE WHEN f.now_schema = f.schema_name
+                   THEN 'edit ' || coalesce('map ' || f.lookup, 'the map') || ' (' || f.side
+                        || ' = "' || f.now_table || '")'
+                   ELSE 'move it back to schema ' || f.schema_name
+              END
+           || ' and run replicator deploy'
+           || CASE WHEN f.capture = 'wal'
+                   THEN '; changes made under the new name are not decoded (the slot reads tables'
+                        || ' by name): after the fix run replicator sync ' || f.map_name
+                   ELSE ''
+              END
+           || f.refs_note
+      FROM found AS f
+     WHERE f.kind = 'table' AND f.table_there
+       AND (f.now_schema, f.now_table) IS DISTINCT FROM (f.schema_name, f.table_name)
+    UNION ALL
+    SELECT f.map_name, f.side, f.label, f.name,
+           CASE WHEN f.column_gone THEN 'column dropped'
+                WHEN f.now_column <> f.name THEN 'column renamed'
+                ELSE 'column retyped'
+           END,
+           f.prefix || ' column "' || f.name || '" '
+           || CASE WHEN f.column_gone
+                   THEN 'was dropped; edit the map (' || f.uses || ') and run replicator deploy'
+                   WHEN f.now_column <> f.name
+                   THEN 'was renamed to "' || f.now_column || '"; edit the map (' || f.uses
+                        || ') and run replicator deploy'
+                   ELSE 'changed type from ' || f.type_sql || ' to '
+                        || format_type(f.now_type, f.now_typmod) || '; check the map ('
+                        || f.uses || ') with replicator validate and run replicator deploy'
+              END
+           || CASE WHEN f.capture_reads AND (f.column_gone OR f.now_column <> f.name)
+                   THEN '; ' || f.capture_note
+                   ELSE ''
+              END
+      FROM found AS f
+     WHERE f.kind = 'column' AND f.table_there
+       AND (f.column_gone OR f.now_column <> f.name OR f.now_type <> f.type_oid
+            OR f.now_typmod <> f.typmod)
+    UNION ALL
+    SELECT f.map_name, f.side, f.label, NULL, 'trigger dropped',
+           f.prefix || ' capture trigger "' || f.name || '" is gone (DROP COLUMN ... CASCADE'
+           || ' drops it with a column it watches): '
+           || CASE WHEN f.name LIKE '%\_upd' THEN 'updates'
+                   WHEN f.name LIKE '%\_trunc' THEN 'truncates'
+                   ELSE 'inserts and deletes'
+              END
+           || ' of ' || f.label || ' are not captured; edit the map if a column it used is gone,'
+           || ' run replicator deploy (it creates the trigger again), then replicator sync '
+           || f.map_name
+      FROM found AS f
+     WHERE f.kind = 'trigger' AND f.table_there AND NOT f.trigger_there
+    )
+    SELECT * FROM drifted
+    UNION ALL
+    -- Parked for another reason than a change this record shows (say, a table that is
+    -- not the map's own): named here, so the map does not wait unnoticed.
+    SELECT p.map_name, NULL, NULL, NULL, 'changes parked',
+           'map ' || p.map_name || ': WAL capture could not queue its changes since '
+           || to_char(min(p.parked_at), 'YYYY-MM-DD HH24:MI:SS TZ') || ' (' || min(p.reason)
+           || '); they are kept in replicator.wal_parked and queued once the map is fixed'
+      FROM replicator.wal_parked AS p
+     WHERE p.map_name NOT IN (SELECT d.map_name FROM drifted AS d)
+     GROUP BY p.map_name
+     ORDER BY 1, 2, 3, 4
+$$;
+
+-- WAL capture: queue the changes parked for maps that can capture again (their
+-- function works, e.g. after the map was fixed and deployed), oldest first; a map
+-- whose function still fails keeps its changes. Returns how many were queued.
+CREATE OR REPLACE FUNCTION replicator.unpark_wal()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_route record;
+    v_parked record;
+    v_queued integer := 0;
+    v_route_queued integer;
+    v_count integer;
+    v_function regprocedure;
+BEGIN
+    FOR v_route IN SELECT DISTINCT p.map_name, p.direction FROM replicator.wal_parked AS p LOOP
+        v_function := to_regprocedure(format('replicator.%I(jsonb)',
+                                             'wal_' || v_route.map_name || '_' || v_route.direction));
+        CONTINUE WHEN v_function IS NULL;
+        v_route_queued := 0;
+        BEGIN
+            FOR v_parked IN
+                SELECT p.id, p.changes FROM replicator.wal_parked AS p
+                 WHERE p.map_name = v_route.map_name AND p.direction = v_route.direction
+                 ORDER BY p.id
+            LOOP
+                EXECUTE format('SELECT %s($1)', v_function::regproc) INTO STRICT v_count
+                  USING v_parked.changes;
+                v_route_queued := v_route_queued + v_count;
+                DELETE FROM replicator.wal_parked WHERE id = v_parked.id;
+            END LOOP;
+            v_queued := v_queued + v_route_queued;
+        EXCEPTION
+            WHEN syntax_error_or_access_rule_violation OR data_exception THEN
+                NULL;  -- still does not fit the table: stays parked
+        END;
+    END LOOP;
+    RETURN v_queued;
+END
+$$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('drift', '211334ae101ba64ac56fc5f67918395909a2f174653ef0e7f4b6bf35586e44be', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -6852,6 +7171,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -6870,6 +7190,16 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT (v_image ?& ARRAY['dataareaid']::text[]) THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('companies', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -6918,7 +7248,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."name") IS DISTINCT FROM ("new"."dataareaid", "new"."name"))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', '988fc5c2be143e4806cdf702a716bf418118cae03932ba2c66dc831b1fd16d20', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', 'bedb5e5477c5d50747b40148d7658621b721443ca68f2e75fed918a97dbf715e', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7000,6 +7330,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -7018,6 +7349,16 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT (v_image ?& ARRAY['dataareaid', 'contact_person_id']::text[]) THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('contact_persons', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7066,7 +7407,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account"))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', 'b2bb8715da1513f7b092499406e5c33a70754d3ebe6c040ab25a2f69678a0ea0', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', '7868d18f3644792bc523c21e7ad8fef6c694575ae026e4f84e343c8390e970a4', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7148,6 +7489,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -7166,6 +7508,16 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT (v_image ?& ARRAY['dataareaid', 'customer_group']::text[]) THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('customer_groups', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7214,7 +7566,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', 'c7c12b19dd43f5294d79d33d114ac4904186f4d6b2a07130f3feed294d61f295', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', 'e0417dc1b906c49e77965a68a7d13a96a0b0afc9654846d072663d84c158b218', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7296,6 +7648,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -7314,6 +7667,16 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT (v_image ?& ARRAY['dataareaid', 'payment_method']::text[]) THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('customer_payment_methods', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7362,7 +7725,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type"))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', '1668beb9c914f256677df56fd57825159cf54f64f9b19432497b3a4c53135c5c', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', '92e520480f2d1365562559f6bd99cba609662747586acbf851c0cb09f7e6c261', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7444,6 +7807,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -7462,6 +7826,16 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT (v_image ?& ARRAY['dataareaid', 'account_num', 'party_type']::text[]) THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('customers_person', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7510,7 +7884,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', 'b9ead45ec9aceab3ecbe92a1826eaa985a22081092bd65011fb9d383dbd2c552', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', '248b5c0792c3e6576c20d127af97c449a02485e01f6afa20773e2dffcefd82fd', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7592,6 +7966,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -7610,6 +7985,16 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT (v_image ?& ARRAY['card_number']::text[]) THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('loyalty_cards', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7658,7 +8043,7 @@ FOR EACH ROW
 WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."blocked"))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', '2347e0c628780866b21ee4d34c8283c30b3755b51c4d6e212f415da0d351332e', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', '982eee781fe8d8af22c354fe4d63c373fb55e9e509c9271c91233933064cd690', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7740,6 +8125,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -7758,6 +8144,16 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT (v_image ?& ARRAY['affix', 'affix_type']::text[]) THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('name_affixes', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7806,7 +8202,7 @@ FOR EACH ROW
 WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', '803f597961c9f82fcd8a80f55c1aeb3c1d9347344c7dc84a04cb447acea96c11', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', '324cbc0e98728b0be89dd0765caa0cb7ba41d0d7050c332528f44440db347a35', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7888,6 +8284,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -7906,6 +8303,16 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT (v_image ?& ARRAY['dataareaid', 'payment_day_name']::text[]) THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('payment_days', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -7954,7 +8361,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description"))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', '626f5f8901e25fd391fbe919dfcd4c5f91b367892b76250577e98ede74b88f9f', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', '30fe4c94f15d89fec55c388dd541c51541bbf2f36b8028b94361ecefd86f2b89', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8036,6 +8443,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -8054,6 +8462,16 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT (v_image ?& ARRAY['dataareaid', 'payment_day_name', 'line_num']::text[]) THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('payment_day_lines', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -8105,7 +8523,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."week_day", "old"."day_of_month") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num", "new"."week_day", "new"."day_of_month"))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', '038b7243beb2f3685d233593385badefa637958887de32cde680ed7f7c39f70d', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', '7325d638eb5c7f6af28d8f474f1b21fb2c43f91272c164a06923fc73c725653b', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8189,6 +8607,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -8207,6 +8626,16 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT (v_image ?& ARRAY['dataareaid', 'schedule_name']::text[]) THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('payment_schedules', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -8255,7 +8684,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', 'd7b524e57ca0e16d92a68bc1f496e13b61a8efa2082165d5dfec650d94dbb94a', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', 'f1d61d0e6ddc0259cd3db4971512e6d7e7cb3f8418c05678828afc153eddf01c', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8337,6 +8766,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -8355,6 +8785,16 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT (v_image ?& ARRAY['dataareaid', 'schedule_name', 'line_num']::text[]) THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('payment_schedule_lines', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -8406,7 +8846,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."percent", "old"."due_months", "old"."due_days") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num", "new"."percent", "new"."due_months", "new"."due_days"))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', 'a592f57d8505f0585e82d2fa29cc91e5ba3d3906d68cc52e97c62c9b806c240f', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', '76ac20498e2c51ac5f134a16994226be3d1527592efdf4ec94ac75c9f81b1d3a', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8490,6 +8930,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -8508,6 +8949,16 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT (v_image ?& ARRAY['dataareaid', 'payment_term_id', 'payment_schedule', 'payment_day']::text[]) THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('payment_terms', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -8562,7 +9013,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days", "old"."payment_schedule", "old"."payment_day") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days", "new"."payment_schedule", "new"."payment_day"))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', 'dbb41271e611f147273810cbb4a062522bff7496e2fd928b339e3b6c42635bfb', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', 'aaff9939f13b64317163b2c8f5e97142b7bc76ffbe8f16ae25eb74ffd43c3ce6', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8648,6 +9099,7 @@ DECLARE
     v_old_in boolean := false;
     v_new_in boolean := false;
     v_same_key boolean := false;
+    v_image jsonb;
 BEGIN
     -- The replicator's own writes are never captured again (loop safety). An
     -- initial sync of this map notes what it overwrote here.
@@ -8666,6 +9118,16 @@ BEGIN
         IF NOT pg_try_advisory_xact_lock_shared(7501166, 1) THEN
             PERFORM pg_notify('replicator_wake', '');
         END IF;
+        RETURN NULL;
+    END IF;
+    -- A column this function reads by name (key, filter, lookup), or a parent table its
+    -- references are looked up in, was renamed or dropped under the map: the write goes
+    -- through, and the change is noted, not queued (replicator.drift() names what
+    -- changed; replicator sync copies the row after the fix).
+    v_image := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF NOT (v_image ?& ARRAY['dataareaid', 'account_num', 'party_type', 'customer_group', 'payment_terms', 'payment_method']::text[]) THEN
+        INSERT INTO "replicator"."uncaptured" (map_name, direction, op, image)
+        VALUES ('customers_organization', 'to_right', left(TG_OP, 1), v_image);
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -8723,7 +9185,7 @@ FOR EACH ROW
 WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."payment_method", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."payment_method", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type"))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '945b8ad5588c1acc9f3ed2bee0866dda38487a8fab327e42902a0d58b8491b58', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', 'f1632f9bc8cd229b580754b72d0afd61e05ee2a2cd368b3fdfe38d63ffb5b091', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8811,6 +9273,107 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('992ce197bd6c80030d5b6170802270349727227ecd9725387572e6bf4541b43a');
+-- ==== create dependencies ====
+-- What the maps rely on in this database, resolved to oids and attnums now, so that
+-- replicator.drift() can tell when a table or column they use is renamed, dropped or
+-- retyped, or a capture trigger is gone.
+SELECT replicator.follow_renames();
+DELETE FROM "replicator"."map_dependency";
+SELECT replicator.record_dependency('companies', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}]',
+       ARRAY['replicator_companies_to_right', 'replicator_companies_to_right_upd', 'replicator_companies_to_right_trunc']::text[], 'trigger', NULL, false);
+SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'contact_persons',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contact_person_id", "uses": "field contact_person_id", "capture_reads": true}, {"column": "first_name", "uses": "field first_name", "capture_reads": false}, {"column": "last_name", "uses": "field last_name", "capture_reads": false}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "customer_account", "uses": "field customer_account", "capture_reads": false}]',
+       ARRAY['replicator_contact_persons_to_right', 'replicator_contact_persons_to_right_upd', 'replicator_contact_persons_to_right_trunc']::text[], 'trigger', NULL, false);
+SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'customer_groups',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
+       ARRAY['replicator_customer_groups_to_right', 'replicator_customer_groups_to_right_upd', 'replicator_customer_groups_to_right_trunc']::text[], 'trigger', NULL, false);
+SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'customer_payment_methods',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": false}]',
+       ARRAY['replicator_customer_payment_methods_to_right', 'replicator_customer_payment_methods_to_right_upd', 'replicator_customer_payment_methods_to_right_trunc']::text[], 'trigger', NULL, false);
+SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'customers',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name, field firstname, field middlename, field lastname", "capture_reads": false}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
+       ARRAY['replicator_customers_person_to_right', 'replicator_customers_person_to_right_upd', 'replicator_customers_person_to_right_trunc']::text[], 'trigger', NULL, false);
+SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('loyalty_cards', 'left', 'fno', 'loyalty_cards',
+       '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": false}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": false}, {"column": "blocked", "uses": "field blocked", "capture_reads": false}]',
+       ARRAY['replicator_loyalty_cards_to_right', 'replicator_loyalty_cards_to_right_upd', 'replicator_loyalty_cards_to_right_trunc']::text[], 'trigger', NULL, false);
+SELECT replicator.record_dependency('name_affixes', 'left', 'fno', 'name_affixes',
+       '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
+       ARRAY['replicator_name_affixes_to_right', 'replicator_name_affixes_to_right_upd', 'replicator_name_affixes_to_right_trunc']::text[], 'trigger', NULL, false);
+SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'payment_days',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
+       ARRAY['replicator_payment_days_to_right', 'replicator_payment_days_to_right_upd', 'replicator_payment_days_to_right_trunc']::text[], 'trigger', NULL, false);
+SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment_day_lines',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "week_day", "uses": "field week_day", "capture_reads": false}, {"column": "day_of_month", "uses": "field day_of_month", "capture_reads": false}]',
+       ARRAY['replicator_payment_day_lines_to_right', 'replicator_payment_day_lines_to_right_upd', 'replicator_payment_day_lines_to_right_trunc']::text[], 'trigger', NULL, false);
+SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment_days',
+       '[{"column": "payment_day_name", "uses": "lookup payment_days", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_days", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'payment_days', false);
+SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'payment_schedules',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "allocation", "uses": "field allocation", "capture_reads": false}]',
+       ARRAY['replicator_payment_schedules_to_right', 'replicator_payment_schedules_to_right_upd', 'replicator_payment_schedules_to_right_trunc']::text[], 'trigger', NULL, false);
+SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'payment_schedule_lines',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "percent", "uses": "field percent", "capture_reads": false}, {"column": "due_months", "uses": "field due_months", "capture_reads": false}, {"column": "due_days", "uses": "field due_days", "capture_reads": false}]',
+       ARRAY['replicator_payment_schedule_lines_to_right', 'replicator_payment_schedule_lines_to_right_upd', 'replicator_payment_schedule_lines_to_right_trunc']::text[], 'trigger', NULL, false);
+SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'payment_schedules',
+       '[{"column": "schedule_name", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_schedules", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'payment_schedules', false);
+SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_terms',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_term_id", "uses": "field payment_term_id", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "net_days", "uses": "field net_days", "capture_reads": false}, {"column": "payment_schedule", "uses": "field payment_schedule", "capture_reads": true}, {"column": "payment_day", "uses": "field payment_day", "capture_reads": true}]',
+       ARRAY['replicator_payment_terms_to_right', 'replicator_payment_terms_to_right_upd', 'replicator_payment_terms_to_right_trunc']::text[], 'trigger', NULL, false);
+SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_schedules',
+       '[{"column": "schedule_name", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_schedules", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'payment_schedules', false);
+SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_days',
+       '[{"column": "payment_day_name", "uses": "lookup payment_days", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_days", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'payment_days', false);
+SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customers',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "payment_terms", "uses": "field payment_terms", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "credit_limit", "uses": "field credit_limit", "capture_reads": false}, {"column": "blocked", "uses": "field blocked", "capture_reads": false}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
+       ARRAY['replicator_customers_organization_to_right', 'replicator_customers_organization_to_right_upd', 'replicator_customers_organization_to_right_trunc']::text[], 'trigger', NULL, false);
+SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customer_groups',
+       '[{"column": "customer_group", "uses": "lookup customer_groups", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup customer_groups", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'customer_groups', false);
+SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'payment_terms',
+       '[{"column": "payment_term_id", "uses": "lookup payment_terms", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_terms", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'payment_terms', false);
+SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customer_payment_methods',
+       '[{"column": "payment_method", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'customer_payment_methods', false);
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('dependencies', 'dd3cf49fa9197b2f473baf9584266ea52c7098ef56b91fbeee4f457901f13454', '')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e884deb806ce49e1a33633f25c7b586ddd67209db5a1410ac34221e921082bcf');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 992ce197bd6c: 42 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '992ce197bd6c80030d5b6170802270349727227ecd9725387572e6bf4541b43a'));
+VALUES ('deploy', 'deployed bundle e884deb806ce: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e884deb806ce49e1a33633f25c7b586ddd67209db5a1410ac34221e921082bcf'));

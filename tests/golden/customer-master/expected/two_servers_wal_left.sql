@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 2f500fd85f24e62cab40e2d563949f62a674b4472c9e8da1143fc161e6daeead: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle de35a7ae6ada7c5974afb0624472b457bce59c58496ac347174bd617002634d0: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -593,6 +593,325 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
 VALUES ('control', '2213cc9adc4e53817f0040fbb5be9a65e91b8834c762c9a441d12938e096b888', '')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create drift ====
+-- Drift: what each deployed map relies on in this database's catalog, recorded by
+-- deploy, and replicator.drift(), which compares that record with the catalog now.
+-- Tables and columns are kept by oid and attnum, so a rename is seen as a rename.
+-- Safe to run again: it only creates what is missing and replaces functions.
+CREATE TABLE IF NOT EXISTS replicator.map_dependency (
+    map_name     text     NOT NULL,
+    side         text     NOT NULL CHECK (side IN ('left', 'right')),
+    kind         text     NOT NULL CHECK (kind IN ('table', 'column', 'trigger')),
+    table_oid    oid      NOT NULL,
+    schema_name  text     NOT NULL,  -- the table as deployed
+    table_name   text     NOT NULL,
+    attnum       smallint NOT NULL DEFAULT 0,  -- column: its number; otherwise 0
+    name         text     NOT NULL DEFAULT '',  -- column or trigger name as deployed
+    type_oid     oid,
+    typmod       integer,
+    type_sql     text,
+    uses         text     NOT NULL DEFAULT '',  -- how the map uses it: "field credit_limit", "left_filter"
+    -- The capture reads this column by name: a capture trigger its key, filter and
+    -- lookup columns; a WAL capture function every column it watches. Renamed or
+    -- dropped, the trigger cannot capture, and the WAL function's changes are parked.
+    capture_reads boolean NOT NULL DEFAULT false,
+    capture      text,  -- this side's capture method, where the map's changes are captured here
+    lookup       text,  -- a table the map reads through a lookup: the map that owns it
+    PRIMARY KEY (map_name, side, kind, table_oid, attnum, name)
+);
+
+-- WAL capture: changes decoded for a map direction whose capture function failed
+-- because the table changed under it (a column renamed, dropped, retyped). Kept in
+-- stream order, never dropped; queued by replicator.unpark_wal once the map is fixed.
+CREATE TABLE IF NOT EXISTS replicator.wal_parked (
+    id        bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    map_name  text        NOT NULL,
+    direction text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
+    changes   jsonb       NOT NULL,  -- the capture function's argument
+    reason    text        NOT NULL,
+    parked_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS wal_parked_map ON replicator.wal_parked (map_name, direction, id);
+
+-- Trigger capture: changes of rows whose key, filter or lookup columns, or the parent
+-- tables its references are looked up in, the capture trigger could no longer read
+-- (renamed or dropped under it). The application's write went through; the change was
+-- not queued, and replicator sync copies such rows after the fix.
+CREATE TABLE IF NOT EXISTS replicator.uncaptured (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    map_name    text        NOT NULL,
+    direction   text        NOT NULL,
+    op          text        NOT NULL,
+    image       jsonb       NOT NULL,
+    captured_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS uncaptured_map ON replicator.uncaptured (map_name, direction);
+
+-- Deploy: what one map uses of one table on one side, resolved to oids and attnums
+-- in the deploying transaction. p_columns: [{"column", "uses", "capture_reads"}].
+CREATE OR REPLACE FUNCTION replicator.record_dependency(p_map text, p_side text, p_schema text,
+                                                       p_table text, p_columns jsonb,
+                                                       p_triggers text[], p_capture text,
+                                                       p_lookup text, p_reads boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_oid oid := to_regclass(format('%I.%I', p_schema, p_table));
+BEGIN
+    IF v_oid IS NULL THEN
+        RAISE EXCEPTION 'replicator: map %: table %.% does not exist', p_map, p_schema, p_table
+            USING ERRCODE = 'undefined_table';
+    END IF;
+    INSERT INTO replicator.map_dependency AS d
+           (map_name, side, kind, table_oid, schema_name, table_name, capture, lookup,
+            capture_reads)
+    VALUES (p_map, p_side, 'table', v_oid, p_schema, p_table, p_capture, p_lookup, p_reads)
+        ON CONFLICT (map_name, side, kind, table_oid, attnum, name)
+        DO UPDATE SET capture = coalesce(d.capture, EXCLUDED.capture),
+                      capture_reads = d.capture_reads OR EXCLUDED.capture_reads,
+                      lookup = CASE WHEN p_lookup IS NULL THEN NULL ELSE d.lookup END;
+    INSERT INTO replicator.map_dependency AS d
+           (map_name, side, kind, table_oid, schema_name, table_name, attnum, name,
+            type_oid, typmod, type_sql, uses, capture_reads, capture, lookup)
+    SELECT p_map, p_side, 'column', v_oid, p_schema, p_table, a.attnum, a.attname,
+           a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod),
+           c.value->>'uses', (c.value->>'capture_reads')::boolean, p_capture, p_lookup
+      FROM jsonb_array_elements(p_columns) AS c
+      JOIN pg_attribute AS a
+        ON a.attrelid = v_oid AND a.attname = c.value->>'column' AND NOT a.attisdropped
+        ON CONFLICT (map_name, side, kind, table_oid, attnum, name)
+        DO UPDATE SET uses = d.uses || ', ' || EXCLUDED.uses,
+                      capture_reads = d.capture_reads OR EXCLUDED.capture_reads,
+                      capture = coalesce(d.capture, EXCLUDED.capture),
+                      lookup = CASE WHEN p_lookup IS NULL THEN NULL ELSE d.lookup END;
+    INSERT INTO replicator.map_dependency (map_name, side, kind, table_oid, schema_name,
+                                           table_name, name, capture)
+    SELECT p_map, p_side, 'trigger', v_oid, p_schema, p_table, t, p_capture
+      FROM unnest(p_triggers) AS t
+        ON CONFLICT DO NOTHING;
+END
+$$;
+
+-- A row image with keys renamed ({"old name": "new name"}); anything but an object as it is.
+CREATE OR REPLACE FUNCTION replicator.renamed_keys(p_row jsonb, p_renames jsonb)
+RETURNS jsonb
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN jsonb_typeof(p_row) = 'object' THEN
+           (SELECT coalesce(jsonb_object_agg(coalesce(p_renames->>e.key, e.key), e.value), '{}')
+              FROM jsonb_each(p_row) AS e)
+           ELSE p_row
+           END
+$$;
+
+-- Deploy, before the record is made again: changes still waiting for a map whose
+-- source columns were renamed since the last deploy (queued, or parked by WAL
+-- capture) carry the columns under their old names; they follow the renames here,
+-- so the map edited to the new names reads their values rather than nulls.
+CREATE OR REPLACE FUNCTION replicator.follow_renames()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_map record;
+BEGIN
+    FOR v_map IN
+        SELECT d.map_name,
+               CASE d.side WHEN 'left' THEN 'to_right' ELSE 'to_left' END AS direction,
+               jsonb_object_agg(d.name, a.attname::text) AS renames
+          FROM replicator.map_dependency AS d
+          JOIN pg_attribute AS a
+            ON a.attrelid = d.table_oid AND a.attnum = d.attnum AND NOT a.attisdropped
+         WHERE d.kind = 'column' AND d.capture IS NOT NULL AND d.lookup IS NULL
+           AND a.attname <> d.name
+         GROUP BY 1, 2
+    LOOP
+        UPDATE replicator.change_queue
+           SET image = replicator.renamed_keys(image, v_map.renames)
+         WHERE map_name = v_map.map_name AND direction = v_map.direction;
+        UPDATE replicator.wal_parked AS p
+           SET changes = (SELECT jsonb_agg(c.value || jsonb_build_object(
+                                     'old', replicator.renamed_keys(c.value->'old', v_map.renames),
+                                     'new', replicator.renamed_keys(c.value->'new', v_map.renames))
+                                 ORDER BY c.n)
+                            FROM jsonb_array_elements(p.changes) WITH ORDINALITY AS c(value, n))
+         WHERE p.map_name = v_map.map_name AND p.direction = v_map.direction;
+        INSERT INTO replicator.activity_log (kind, map_name, direction, message, detail)
+        VALUES ('drift', v_map.map_name, v_map.direction,
+                'changes waiting for the map follow its renamed columns', v_map.renames);
+    END LOOP;
+END
+$$;
+
+-- What changed under the deployed maps since deploy: one row per table, column or
+-- capture trigger that is not what the map relies on, with a message naming it, what
+-- happens to the map's changes meanwhile, and the fix.
+CREATE OR REPLACE FUNCTION replicator.drift()
+RETURNS TABLE (map_name text, side text, table_name text, column_name text, change text,
+               message text)
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH found AS (
+        SELECT d.*, c.oid IS NOT NULL AS table_there, n.nspname AS now_schema,
+               c.relname AS now_table, a.attname AS now_column,
+               a.atttypid AS now_type, a.atttypmod AS now_typmod,
+               coalesce(a.attisdropped, true) AS column_gone,
+               d.schema_name || '.' || d.table_name AS label,
+               'map ' || d.map_name || ': ' || d.schema_name || '.' || d.table_name AS prefix,
+               CASE d.capture
+                    WHEN 'trigger' THEN 'changes of ' || d.schema_name || '.' || d.table_name
+                         || ' are not captured meanwhile (the capture trigger reads this column);'
+                         || ' after the fix run replicator sync ' || d.map_name
+                    WHEN 'wal' THEN 'changes of ' || d.schema_name || '.' || d.table_name
+                         || ' decoded meanwhile are kept in replicator.wal_parked and queued after the fix'
+               END AS capture_note,
+               CASE WHEN d.kind = 'table' AND d.capture_reads
+                    THEN '; changes of map ' || d.map_name || ' are not captured meanwhile (its'
+                         || ' capture trigger looks references up in this table); after the fix'
+                         || ' run replicator sync ' || d.map_name
+                    ELSE ''
+               END AS refs_note,
+               EXISTS (SELECT FROM pg_trigger AS t
+                        WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_there
+          FROM replicator.map_dependency AS d
+          LEFT JOIN pg_class AS c ON c.oid = d.table_oid
+          LEFT JOIN pg_namespace AS n ON n.oid = c.relnamespace
+          LEFT JOIN pg_attribute AS a ON a.attrelid = d.table_oid AND a.attnum = d.attnum
+                                     AND d.kind = 'column'
+    ), drifted (map_name, side, table_name, column_name, change, message) AS (
+    SELECT f.map_name, f.side, f.label, NULL, 'table dropped',
+           f.prefix || CASE WHEN to_regclass(format('%I.%I', f.schema_name, f.table_name)) IS NULL
+               THEN ' was dropped; create it again, or remove the map, and run replicator deploy'
+               ELSE ' was dropped and created again; run replicator deploy (its capture and'
+                    || ' functions went with it), then replicator sync ' || f.map_name
+           END
+           || f.refs_note
+      FROM found AS f
+     WHERE f.kind = 'table' AND NOT f.table_there
+    UNION ALL
+    SELECT f.map_name, f.side, f.label, NULL, 'table renamed',
+           f.prefix || coalesce(' (looked up through map ' || f.lookup || ')', '')
+           || ' was renamed to ' || f.now_schema || '.' || f.now_table || '; '
+           || CASE WHEN f.now_schema = f.schema_name
+                   THEN 'edit ' || coalesce('map ' || f.lookup, 'the map') || ' (' || f.side
+                        || ' = "' || f.now_table || '")'
+                   ELSE 'move it back to schema ' || f.schema_name
+              END
+           || ' and run replicator deploy'
+           || CASE WHEN f.capture = 'wal'
+                   THEN '; changes made under the new name are not decoded (the slot reads tables'
+                        || ' by name): after the fix run replicator sync ' || f.map_name
+                   ELSE ''
+              END
+           || f.refs_note
+      FROM found AS f
+     WHERE f.kind = 'table' AND f.table_there
+       AND (f.now_schema, f.now_table) IS DISTINCT FROM (f.schema_name, f.table_name)
+    UNION ALL
+    SELECT f.map_name, f.side, f.label, f.name,
+           CASE WHEN f.column_gone THEN 'column dropped'
+                WHEN f.now_column <> f.name THEN 'column renamed'
+                ELSE 'column retyped'
+           END,
+           f.prefix || ' column "' || f.name || '" '
+           || CASE WHEN f.column_gone
+                   THEN 'was dropped; edit the map (' || f.uses || ') and run replicator deploy'
+                   WHEN f.now_column <> f.name
+                   THEN 'was renamed to "' || f.now_column || '"; edit the map (' || f.uses
+                        || ') and run replicator deploy'
+                   ELSE 'changed type from ' || f.type_sql || ' to '
+                        || format_type(f.now_type, f.now_typmod) || '; check the map ('
+                        || f.uses || ') with replicator validate and run replicator deploy'
+              END
+           || CASE WHEN f.capture_reads AND (f.column_gone OR f.now_column <> f.name)
+                   THEN '; ' || f.capture_note
+                   ELSE ''
+              END
+      FROM found AS f
+     WHERE f.kind = 'column' AND f.table_there
+       AND (f.column_gone OR f.now_column <> f.name OR f.now_type <> f.type_oid
+            OR f.now_typmod <> f.typmod)
+    UNION ALL
+    SELECT f.map_name, f.side, f.label, NULL, 'trigger dropped',
+           f.prefix || ' capture trigger "' || f.name || '" is gone (DROP COLUMN ... CASCADE'
+           || ' drops it with a column it watches): '
+           || CASE WHEN f.name LIKE '%\_upd' THEN 'updates'
+                   WHEN f.name LIKE '%\_trunc' THEN 'truncates'
+                   ELSE 'inserts and deletes'
+              END
+           || ' of ' || f.label || ' are not captured; edit the map if a column it used is gone,'
+           || ' run replicator deploy (it creates the trigger again), then replicator sync '
+           || f.map_name
+      FROM found AS f
+     WHERE f.kind = 'trigger' AND f.table_there AND NOT f.trigger_there
+    )
+    SELECT * FROM drifted
+    UNION ALL
+    -- Parked for another reason than a change this record shows (say, a table that is
+    -- not the map's own): named here, so the map does not wait unnoticed.
+    SELECT p.map_name, NULL, NULL, NULL, 'changes parked',
+           'map ' || p.map_name || ': WAL capture could not queue its changes since '
+           || to_char(min(p.parked_at), 'YYYY-MM-DD HH24:MI:SS TZ') || ' (' || min(p.reason)
+           || '); they are kept in replicator.wal_parked and queued once the map is fixed'
+      FROM replicator.wal_parked AS p
+     WHERE p.map_name NOT IN (SELECT d.map_name FROM drifted AS d)
+     GROUP BY p.map_name
+     ORDER BY 1, 2, 3, 4
+$$;
+
+-- WAL capture: queue the changes parked for maps that can capture again (their
+-- function works, e.g. after the map was fixed and deployed), oldest first; a map
+-- whose function still fails keeps its changes. Returns how many were queued.
+CREATE OR REPLACE FUNCTION replicator.unpark_wal()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_route record;
+    v_parked record;
+    v_queued integer := 0;
+    v_route_queued integer;
+    v_count integer;
+    v_function regprocedure;
+BEGIN
+    FOR v_route IN SELECT DISTINCT p.map_name, p.direction FROM replicator.wal_parked AS p LOOP
+        v_function := to_regprocedure(format('replicator.%I(jsonb)',
+                                             'wal_' || v_route.map_name || '_' || v_route.direction));
+        CONTINUE WHEN v_function IS NULL;
+        v_route_queued := 0;
+        BEGIN
+            FOR v_parked IN
+                SELECT p.id, p.changes FROM replicator.wal_parked AS p
+                 WHERE p.map_name = v_route.map_name AND p.direction = v_route.direction
+                 ORDER BY p.id
+            LOOP
+                EXECUTE format('SELECT %s($1)', v_function::regproc) INTO STRICT v_count
+                  USING v_parked.changes;
+                v_route_queued := v_route_queued + v_count;
+                DELETE FROM replicator.wal_parked WHERE id = v_parked.id;
+            END LOOP;
+            v_queued := v_queued + v_route_queued;
+        EXCEPTION
+            WHEN syntax_error_or_access_rule_violation OR data_exception THEN
+                NULL;  -- still does not fit the table: stays parked
+        END;
+    END LOOP;
+    RETURN v_queued;
+END
+$$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('drift', '211334ae101ba64ac56fc5f67918395909a2f174653ef0e7f4b6bf35586e44be', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8587,6 +8906,7 @@ AS $route$
 DECLARE
     v_by_table jsonb;
     v_queued integer := 0;
+    v_reason text;
 BEGIN
     -- Per table, its changes in order, in the shape the maps' functions take.
     SELECT jsonb_object_agg(t.name, t.changes)
@@ -8622,49 +8942,270 @@ BEGIN
             ON CONFLICT DO NOTHING;
     END IF;
     IF v_by_table ? 'fno.companies' THEN
-        v_queued := v_queued + "replicator"."wal_companies_to_right"(v_by_table->'fno.companies');
+        -- A map whose table changed under it (its function no longer fits the table)
+        -- has its changes parked, in order, and queued once it is fixed; the other
+        -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
+        IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'companies'
+                                            AND direction = 'to_right') THEN
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            VALUES ('companies', 'to_right', v_by_table->'fno.companies',
+                    'parked behind earlier parked changes');
+        ELSE
+            BEGIN
+                v_queued := v_queued + "replicator"."wal_companies_to_right"(v_by_table->'fno.companies');
+            EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                VALUES ('companies', 'to_right', v_by_table->'fno.companies',
+                        v_reason);
+            END;
+        END IF;
     END IF;
     IF v_by_table ? 'fno.contact_persons' THEN
-        v_queued := v_queued + "replicator"."wal_contact_persons_to_right"(v_by_table->'fno.contact_persons');
+        -- A map whose table changed under it (its function no longer fits the table)
+        -- has its changes parked, in order, and queued once it is fixed; the other
+        -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
+        IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'contact_persons'
+                                            AND direction = 'to_right') THEN
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            VALUES ('contact_persons', 'to_right', v_by_table->'fno.contact_persons',
+                    'parked behind earlier parked changes');
+        ELSE
+            BEGIN
+                v_queued := v_queued + "replicator"."wal_contact_persons_to_right"(v_by_table->'fno.contact_persons');
+            EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                VALUES ('contact_persons', 'to_right', v_by_table->'fno.contact_persons',
+                        v_reason);
+            END;
+        END IF;
     END IF;
     IF v_by_table ? 'fno.customer_groups' THEN
-        v_queued := v_queued + "replicator"."wal_customer_groups_to_right"(v_by_table->'fno.customer_groups');
+        -- A map whose table changed under it (its function no longer fits the table)
+        -- has its changes parked, in order, and queued once it is fixed; the other
+        -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
+        IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'customer_groups'
+                                            AND direction = 'to_right') THEN
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            VALUES ('customer_groups', 'to_right', v_by_table->'fno.customer_groups',
+                    'parked behind earlier parked changes');
+        ELSE
+            BEGIN
+                v_queued := v_queued + "replicator"."wal_customer_groups_to_right"(v_by_table->'fno.customer_groups');
+            EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                VALUES ('customer_groups', 'to_right', v_by_table->'fno.customer_groups',
+                        v_reason);
+            END;
+        END IF;
     END IF;
     IF v_by_table ? 'fno.customer_payment_methods' THEN
-        v_queued := v_queued + "replicator"."wal_customer_payment_methods_to_right"(v_by_table->'fno.customer_payment_methods');
+        -- A map whose table changed under it (its function no longer fits the table)
+        -- has its changes parked, in order, and queued once it is fixed; the other
+        -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
+        IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'customer_payment_methods'
+                                            AND direction = 'to_right') THEN
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            VALUES ('customer_payment_methods', 'to_right', v_by_table->'fno.customer_payment_methods',
+                    'parked behind earlier parked changes');
+        ELSE
+            BEGIN
+                v_queued := v_queued + "replicator"."wal_customer_payment_methods_to_right"(v_by_table->'fno.customer_payment_methods');
+            EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                VALUES ('customer_payment_methods', 'to_right', v_by_table->'fno.customer_payment_methods',
+                        v_reason);
+            END;
+        END IF;
     END IF;
     IF v_by_table ? 'fno.customers' THEN
-        v_queued := v_queued + "replicator"."wal_customers_person_to_right"(v_by_table->'fno.customers');
+        -- A map whose table changed under it (its function no longer fits the table)
+        -- has its changes parked, in order, and queued once it is fixed; the other
+        -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
+        IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'customers_person'
+                                            AND direction = 'to_right') THEN
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            VALUES ('customers_person', 'to_right', v_by_table->'fno.customers',
+                    'parked behind earlier parked changes');
+        ELSE
+            BEGIN
+                v_queued := v_queued + "replicator"."wal_customers_person_to_right"(v_by_table->'fno.customers');
+            EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                VALUES ('customers_person', 'to_right', v_by_table->'fno.customers',
+                        v_reason);
+            END;
+        END IF;
     END IF;
     IF v_by_table ? 'fno.loyalty_cards' THEN
-        v_queued := v_queued + "replicator"."wal_loyalty_cards_to_right"(v_by_table->'fno.loyalty_cards');
+        -- A map whose table changed under it (its function no longer fits the table)
+        -- has its changes parked, in order, and queued once it is fixed; the other
+        -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
+        IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'loyalty_cards'
+                                            AND direction = 'to_right') THEN
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            VALUES ('loyalty_cards', 'to_right', v_by_table->'fno.loyalty_cards',
+                    'parked behind earlier parked changes');
+        ELSE
+            BEGIN
+                v_queued := v_queued + "replicator"."wal_loyalty_cards_to_right"(v_by_table->'fno.loyalty_cards');
+            EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                VALUES ('loyalty_cards', 'to_right', v_by_table->'fno.loyalty_cards',
+                        v_reason);
+            END;
+        END IF;
     END IF;
     IF v_by_table ? 'fno.name_affixes' THEN
-        v_queued := v_queued + "replicator"."wal_name_affixes_to_right"(v_by_table->'fno.name_affixes');
+        -- A map whose table changed under it (its function no longer fits the table)
+        -- has its changes parked, in order, and queued once it is fixed; the other
+        -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
+        IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'name_affixes'
+                                            AND direction = 'to_right') THEN
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            VALUES ('name_affixes', 'to_right', v_by_table->'fno.name_affixes',
+                    'parked behind earlier parked changes');
+        ELSE
+            BEGIN
+                v_queued := v_queued + "replicator"."wal_name_affixes_to_right"(v_by_table->'fno.name_affixes');
+            EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                VALUES ('name_affixes', 'to_right', v_by_table->'fno.name_affixes',
+                        v_reason);
+            END;
+        END IF;
     END IF;
     IF v_by_table ? 'fno.payment_days' THEN
-        v_queued := v_queued + "replicator"."wal_payment_days_to_right"(v_by_table->'fno.payment_days');
+        -- A map whose table changed under it (its function no longer fits the table)
+        -- has its changes parked, in order, and queued once it is fixed; the other
+        -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
+        IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'payment_days'
+                                            AND direction = 'to_right') THEN
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            VALUES ('payment_days', 'to_right', v_by_table->'fno.payment_days',
+                    'parked behind earlier parked changes');
+        ELSE
+            BEGIN
+                v_queued := v_queued + "replicator"."wal_payment_days_to_right"(v_by_table->'fno.payment_days');
+            EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                VALUES ('payment_days', 'to_right', v_by_table->'fno.payment_days',
+                        v_reason);
+            END;
+        END IF;
     END IF;
     IF v_by_table ? 'fno.payment_day_lines' THEN
-        v_queued := v_queued + "replicator"."wal_payment_day_lines_to_right"(v_by_table->'fno.payment_day_lines');
+        -- A map whose table changed under it (its function no longer fits the table)
+        -- has its changes parked, in order, and queued once it is fixed; the other
+        -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
+        IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'payment_day_lines'
+                                            AND direction = 'to_right') THEN
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            VALUES ('payment_day_lines', 'to_right', v_by_table->'fno.payment_day_lines',
+                    'parked behind earlier parked changes');
+        ELSE
+            BEGIN
+                v_queued := v_queued + "replicator"."wal_payment_day_lines_to_right"(v_by_table->'fno.payment_day_lines');
+            EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                VALUES ('payment_day_lines', 'to_right', v_by_table->'fno.payment_day_lines',
+                        v_reason);
+            END;
+        END IF;
     END IF;
     IF v_by_table ? 'fno.payment_schedules' THEN
-        v_queued := v_queued + "replicator"."wal_payment_schedules_to_right"(v_by_table->'fno.payment_schedules');
+        -- A map whose table changed under it (its function no longer fits the table)
+        -- has its changes parked, in order, and queued once it is fixed; the other
+        -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
+        IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'payment_schedules'
+                                            AND direction = 'to_right') THEN
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            VALUES ('payment_schedules', 'to_right', v_by_table->'fno.payment_schedules',
+                    'parked behind earlier parked changes');
+        ELSE
+            BEGIN
+                v_queued := v_queued + "replicator"."wal_payment_schedules_to_right"(v_by_table->'fno.payment_schedules');
+            EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                VALUES ('payment_schedules', 'to_right', v_by_table->'fno.payment_schedules',
+                        v_reason);
+            END;
+        END IF;
     END IF;
     IF v_by_table ? 'fno.payment_schedule_lines' THEN
-        v_queued := v_queued + "replicator"."wal_payment_schedule_lines_to_right"(v_by_table->'fno.payment_schedule_lines');
+        -- A map whose table changed under it (its function no longer fits the table)
+        -- has its changes parked, in order, and queued once it is fixed; the other
+        -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
+        IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'payment_schedule_lines'
+                                            AND direction = 'to_right') THEN
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            VALUES ('payment_schedule_lines', 'to_right', v_by_table->'fno.payment_schedule_lines',
+                    'parked behind earlier parked changes');
+        ELSE
+            BEGIN
+                v_queued := v_queued + "replicator"."wal_payment_schedule_lines_to_right"(v_by_table->'fno.payment_schedule_lines');
+            EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                VALUES ('payment_schedule_lines', 'to_right', v_by_table->'fno.payment_schedule_lines',
+                        v_reason);
+            END;
+        END IF;
     END IF;
     IF v_by_table ? 'fno.payment_terms' THEN
-        v_queued := v_queued + "replicator"."wal_payment_terms_to_right"(v_by_table->'fno.payment_terms');
+        -- A map whose table changed under it (its function no longer fits the table)
+        -- has its changes parked, in order, and queued once it is fixed; the other
+        -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
+        IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'payment_terms'
+                                            AND direction = 'to_right') THEN
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            VALUES ('payment_terms', 'to_right', v_by_table->'fno.payment_terms',
+                    'parked behind earlier parked changes');
+        ELSE
+            BEGIN
+                v_queued := v_queued + "replicator"."wal_payment_terms_to_right"(v_by_table->'fno.payment_terms');
+            EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                VALUES ('payment_terms', 'to_right', v_by_table->'fno.payment_terms',
+                        v_reason);
+            END;
+        END IF;
     END IF;
     IF v_by_table ? 'fno.customers' THEN
-        v_queued := v_queued + "replicator"."wal_customers_organization_to_right"(v_by_table->'fno.customers');
+        -- A map whose table changed under it (its function no longer fits the table)
+        -- has its changes parked, in order, and queued once it is fixed; the other
+        -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
+        IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'customers_organization'
+                                            AND direction = 'to_right') THEN
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            VALUES ('customers_organization', 'to_right', v_by_table->'fno.customers',
+                    'parked behind earlier parked changes');
+        ELSE
+            BEGIN
+                v_queued := v_queued + "replicator"."wal_customers_organization_to_right"(v_by_table->'fno.customers');
+            EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                VALUES ('customers_organization', 'to_right', v_by_table->'fno.customers',
+                        v_reason);
+            END;
+        END IF;
     END IF;
     RETURN v_queued;
 END
 $route$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('wal', 'ade69fd5e9b661d269a463c0c9f14c3dd48948a92d2377099d9119105a7d61a3', '-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
+VALUES ('wal', '8044dcd9bef4a6f240dac94af642618fcec96364182285f312848721ec98a708', '-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
 DROP FUNCTION IF EXISTS "replicator"."capture_wal"(jsonb);
 DELETE FROM "replicator"."wal_listener" WHERE slot_name = ''replicator_fno'';
 DELETE FROM "replicator"."wal_stopped";
@@ -8689,6 +9230,107 @@ VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('2f500fd85f24e62cab40e2d563949f62a674b4472c9e8da1143fc161e6daeead');
+-- ==== create dependencies ====
+-- What the maps rely on in this database, resolved to oids and attnums now, so that
+-- replicator.drift() can tell when a table or column they use is renamed, dropped or
+-- retyped, or a capture trigger is gone.
+SELECT replicator.follow_renames();
+DELETE FROM "replicator"."map_dependency";
+SELECT replicator.record_dependency('companies', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": true}]',
+       ARRAY[]::text[], 'wal', NULL, false);
+SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'contact_persons',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contact_person_id", "uses": "field contact_person_id", "capture_reads": true}, {"column": "first_name", "uses": "field first_name", "capture_reads": true}, {"column": "last_name", "uses": "field last_name", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": true}, {"column": "customer_account", "uses": "field customer_account", "capture_reads": true}]',
+       ARRAY[]::text[], 'wal', NULL, false);
+SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'customer_groups',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}]',
+       ARRAY[]::text[], 'wal', NULL, false);
+SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'customer_payment_methods',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": true}]',
+       ARRAY[]::text[], 'wal', NULL, false);
+SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'customers',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name, field firstname, field middlename, field lastname", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": true}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
+       ARRAY[]::text[], 'wal', NULL, false);
+SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('loyalty_cards', 'left', 'fno', 'loyalty_cards',
+       '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": true}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": true}, {"column": "blocked", "uses": "field blocked", "capture_reads": true}]',
+       ARRAY[]::text[], 'wal', NULL, false);
+SELECT replicator.record_dependency('name_affixes', 'left', 'fno', 'name_affixes',
+       '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}]',
+       ARRAY[]::text[], 'wal', NULL, false);
+SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'payment_days',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}]',
+       ARRAY[]::text[], 'wal', NULL, false);
+SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment_day_lines',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "week_day", "uses": "field week_day", "capture_reads": true}, {"column": "day_of_month", "uses": "field day_of_month", "capture_reads": true}]',
+       ARRAY[]::text[], 'wal', NULL, false);
+SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment_days',
+       '[{"column": "payment_day_name", "uses": "lookup payment_days", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_days", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'payment_days', false);
+SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'payment_schedules',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}, {"column": "allocation", "uses": "field allocation", "capture_reads": true}]',
+       ARRAY[]::text[], 'wal', NULL, false);
+SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'payment_schedule_lines',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "percent", "uses": "field percent", "capture_reads": true}, {"column": "due_months", "uses": "field due_months", "capture_reads": true}, {"column": "due_days", "uses": "field due_days", "capture_reads": true}]',
+       ARRAY[]::text[], 'wal', NULL, false);
+SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'payment_schedules',
+       '[{"column": "schedule_name", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_schedules", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'payment_schedules', false);
+SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_terms',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_term_id", "uses": "field payment_term_id", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": true}, {"column": "net_days", "uses": "field net_days", "capture_reads": true}, {"column": "payment_schedule", "uses": "field payment_schedule", "capture_reads": true}, {"column": "payment_day", "uses": "field payment_day", "capture_reads": true}]',
+       ARRAY[]::text[], 'wal', NULL, false);
+SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_schedules',
+       '[{"column": "schedule_name", "uses": "lookup payment_schedules", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_schedules", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'payment_schedules', false);
+SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_days',
+       '[{"column": "payment_day_name", "uses": "lookup payment_days", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_days", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'payment_days', false);
+SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customers',
+       '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": true}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "payment_terms", "uses": "field payment_terms", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": true}, {"column": "credit_limit", "uses": "field credit_limit", "capture_reads": true}, {"column": "blocked", "uses": "field blocked", "capture_reads": true}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
+       ARRAY[]::text[], 'wal', NULL, false);
+SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'companies',
+       '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'companies', false);
+SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customer_groups',
+       '[{"column": "customer_group", "uses": "lookup customer_groups", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup customer_groups", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'customer_groups', false);
+SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'payment_terms',
+       '[{"column": "payment_term_id", "uses": "lookup payment_terms", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup payment_terms", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'payment_terms', false);
+SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customer_payment_methods',
+       '[{"column": "payment_method", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
+       ARRAY[]::text[], NULL, 'customer_payment_methods', false);
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('dependencies', '8e32ac0be56cf75e05034913195ef66e99e1133f9a83012bd887e98f0013f227', '')
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('de35a7ae6ada7c5974afb0624472b457bce59c58496ac347174bd617002634d0');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 2f500fd85f24: 43 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '2f500fd85f24e62cab40e2d563949f62a674b4472c9e8da1143fc161e6daeead'));
+VALUES ('deploy', 'deployed bundle de35a7ae6ada: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'de35a7ae6ada7c5974afb0624472b457bce59c58496ac347174bd617002634d0'));

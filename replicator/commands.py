@@ -216,6 +216,7 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
         "applied",
         "last applied",
         "errors",
+        "conflicts waiting",
     ]
     table = [
         [
@@ -228,6 +229,7 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
             str(r.applied_total),
             r.last_applied_at or "",
             f"{r.errors} ({r.errors_last_hour} last hour)" if r.errors else "0",
+            str(r.conflicts_waiting),
         ]
         for r in rows
     ]

@@ -86,6 +86,14 @@ class StatusCollector(Collector):
                 ),
                 lambda r: r.errors,
             ),
+            (
+                GaugeMetricFamily(
+                    "replicator_conflicts_waiting",
+                    "Manual conflicts waiting for replicator resolve.",
+                    labels=LABELS,
+                ),
+                lambda r: r.conflicts_waiting,
+            ),
         ]
         for family, value in families:
             for row in rows:

@@ -27,6 +27,7 @@ class StatusRow:
     errors: int  # open ones
     errors_last_hour: int
     errors_logged: int  # every error logged, closed ones included (until purged)
+    conflicts_waiting: int  # manual conflicts waiting for replicator resolve
     state_reason: str | None = None  # why it is paused or failed (drift: what changed, the fix)
 
 
@@ -60,6 +61,7 @@ def status_rows(config: Config) -> list[StatusRow]:
                 errors=int(target.get("errors", 0)),
                 errors_last_hour=int(target.get("errors_last_hour", 0)),
                 errors_logged=int(target.get("errors_logged", 0)),
+                conflicts_waiting=int(target.get("conflicts_waiting", 0)),
                 state_reason=source.get("state_reason"),
             )
         )

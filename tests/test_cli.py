@@ -71,6 +71,7 @@ def test_status_counts_the_backlog_its_age_and_errors(project: Project) -> None:
         "errors": 1,
         "errors_last_hour": 1,
         "errors_logged": 1,
+        "conflicts_waiting": 0,
         "state_reason": None,
     }
     assert after["fno→cds"]["last_applied_at"] is not None

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 41df0d004917938baec05693de36264192b592d6d4daefab99b5e5a742b286cc: 83 to create, 0 to replace, 0 to drop
+-- bundle 7dddc7947367a274200017ebf796b236dba1b969150e54883925468c976229ee: 83 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -471,9 +471,37 @@ BEGIN
 END
 $$;
 
+-- Changes that met a row the target's application had changed since the last
+-- value that crossed over: who won, per field, and what happened. A manual
+-- conflict waits (outcome 'waiting', one per key) until replicator resolve.
+CREATE TABLE IF NOT EXISTS replicator.conflict_log (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    map_name    text        NOT NULL,
+    direction   text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
+    change_id   bigint,
+    op          text        NOT NULL,
+    key         jsonb       NOT NULL,  -- the incoming change's key (source columns)
+    target_key  jsonb       NOT NULL,  -- the same row's key here (target columns)
+    incoming    jsonb       NOT NULL,  -- the source row the change carried
+    local       jsonb,                 -- the row here before (null: deleted here)
+    incoming_at timestamptz,
+    local_at    timestamptz,
+    fields      jsonb       NOT NULL,  -- per field in conflict: its policy and who won
+    policy      text        NOT NULL,
+    outcome     text        NOT NULL
+                CHECK (outcome IN ('took_incoming', 'kept_local', 'merged', 'waiting', 'resolved')),
+    logged_at   timestamptz NOT NULL DEFAULT now(),
+    resolved_by text,
+    resolved_at timestamptz,
+    taken       text        CHECK (taken IN ('left', 'right'))
+);
+CREATE INDEX IF NOT EXISTS conflict_log_map ON replicator.conflict_log (map_name, direction, logged_at);
+CREATE UNIQUE INDEX IF NOT EXISTS conflict_log_waiting
+    ON replicator.conflict_log (map_name, direction, key) WHERE outcome = 'waiting';
+
 -- Per map and direction as this database sees it: the state and backlog where
--- the direction's source lives; held changes, applied figures and errors where
--- its target lives. replicator status joins the two databases' views.
+-- the direction's source lives; held changes, applied figures, errors and waiting
+-- conflicts where its target lives. replicator status joins the two databases' views.
 CREATE OR REPLACE VIEW replicator.status AS
 SELECT s.map_name,
        s.direction,
@@ -488,7 +516,8 @@ SELECT s.map_name,
        s.last_applied_at,
        coalesce(e.open_errors, 0)                       AS errors,
        coalesce(e.errors_last_hour, 0)                  AS errors_last_hour,
-       coalesce(e.logged, 0)                            AS errors_logged
+       coalesce(e.logged, 0)                            AS errors_logged,
+       coalesce(c.waiting, 0)                           AS conflicts_waiting
   FROM replicator.map_state AS s
   LEFT JOIN (SELECT map_name, direction, count(*) AS queued, min(captured_at) AS oldest_captured_at
                FROM replicator.change_queue GROUP BY map_name, direction) AS q
@@ -501,6 +530,10 @@ SELECT s.map_name,
                     count(*) FILTER (WHERE state = 'open') AS open_errors,
                     count(*) FILTER (WHERE last_seen > now() - interval '1 hour') AS errors_last_hour
                FROM replicator.error_log GROUP BY map_name, direction) AS e
+         USING (map_name, direction)
+  LEFT JOIN (SELECT map_name, direction, count(*) AS waiting
+               FROM replicator.conflict_log WHERE outcome = 'waiting'
+              GROUP BY map_name, direction) AS c
          USING (map_name, direction);
 
 -- T: a TRUNCATE of the source table; its map's on_truncate decides what happens.
@@ -543,34 +576,6 @@ CREATE TABLE IF NOT EXISTS replicator.wal_stopped (
     PRIMARY KEY (map_name, direction)
 );
 
--- Changes that met a row the target's application had changed since the last
--- value that crossed over: who won, per field, and what happened. A manual
--- conflict waits (outcome 'waiting', one per key) until replicator resolve.
-CREATE TABLE IF NOT EXISTS replicator.conflict_log (
-    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    map_name    text        NOT NULL,
-    direction   text        NOT NULL CHECK (direction IN ('to_right', 'to_left')),
-    change_id   bigint,
-    op          text        NOT NULL,
-    key         jsonb       NOT NULL,  -- the incoming change's key (source columns)
-    target_key  jsonb       NOT NULL,  -- the same row's key here (target columns)
-    incoming    jsonb       NOT NULL,  -- the source row the change carried
-    local       jsonb,                 -- the row here before (null: deleted here)
-    incoming_at timestamptz,
-    local_at    timestamptz,
-    fields      jsonb       NOT NULL,  -- per field in conflict: its policy and who won
-    policy      text        NOT NULL,
-    outcome     text        NOT NULL
-                CHECK (outcome IN ('took_incoming', 'kept_local', 'merged', 'waiting', 'resolved')),
-    logged_at   timestamptz NOT NULL DEFAULT now(),
-    resolved_by text,
-    resolved_at timestamptz,
-    taken       text        CHECK (taken IN ('left', 'right'))
-);
-CREATE INDEX IF NOT EXISTS conflict_log_map ON replicator.conflict_log (map_name, direction, logged_at);
-CREATE UNIQUE INDEX IF NOT EXISTS conflict_log_waiting
-    ON replicator.conflict_log (map_name, direction, key) WHERE outcome = 'waiting';
-
 -- newest_wins: a row the replicator wrote here counts as changed when the changes it
 -- merged were made, not when it was written. Valid while the row's xmin is written_xid.
 CREATE TABLE IF NOT EXISTS replicator.row_clock (
@@ -582,7 +587,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '2213cc9adc4e53817f0040fbb5be9a65e91b8834c762c9a441d12938e096b888', '')
+VALUES ('control', 'd3036608bc6a2be7eacdb650bdc439f4baa591551943a5d7c501e7c8c3aee880', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -17844,6 +17849,6 @@ VALUES ('dependencies', '39e8361678e4d746a0c9784d35c88892357fd48dcc098f9e38a58a6
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('41df0d004917938baec05693de36264192b592d6d4daefab99b5e5a742b286cc');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('7dddc7947367a274200017ebf796b236dba1b969150e54883925468c976229ee');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 41df0d004917: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '41df0d004917938baec05693de36264192b592d6d4daefab99b5e5a742b286cc'));
+VALUES ('deploy', 'deployed bundle 7dddc7947367: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '7dddc7947367a274200017ebf796b236dba1b969150e54883925468c976229ee'));

@@ -21,7 +21,7 @@ import psycopg
 from replicator import applier, commands
 from replicator.config import load_config
 from replicator.listener import Listener
-from replicator.throwaway import ThrowawayServer
+from replicator.throwaway import ThrowawayServer, replica_identity_full
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "customer-master"
 
@@ -49,33 +49,6 @@ END $$;
 CREATE TRIGGER bench_arrived AFTER INSERT ON cds.account
 FOR EACH ROW EXECUTE FUNCTION public.bench_arrived();
 """
-
-# What validate asks of the example before its sides may use WAL capture: a replica
-# identity that carries each map's key (the natural-key unique index), and FULL
-# where a map's filter reads a column no such index holds.
-WAL_IDENTITIES = {
-    "fno": """
-ALTER TABLE fno.customers REPLICA IDENTITY FULL;
-""",
-    "cds": """
-ALTER TABLE cds.company REPLICA IDENTITY USING INDEX company_company_code_key;
-ALTER TABLE cds.customer_group
-    REPLICA IDENTITY USING INDEX customer_group_companyid_group_code_key;
-ALTER TABLE cds.payment_schedule REPLICA IDENTITY USING INDEX payment_schedule_companyid_name_key;
-ALTER TABLE cds.payment_schedule_line
-    REPLICA IDENTITY USING INDEX payment_schedule_line_companyid_paymentscheduleid_line_numb_key;
-ALTER TABLE cds.payment_day REPLICA IDENTITY USING INDEX payment_day_companyid_name_key;
-ALTER TABLE cds.payment_day_line
-    REPLICA IDENTITY USING INDEX payment_day_line_companyid_paymentdayid_line_number_key;
-ALTER TABLE cds.payment_term REPLICA IDENTITY USING INDEX payment_term_companyid_code_key;
-ALTER TABLE cds.customer_payment_method
-    REPLICA IDENTITY USING INDEX customer_payment_method_companyid_code_key;
-ALTER TABLE cds.loyalty_card REPLICA IDENTITY USING INDEX loyalty_card_card_number_key;
-ALTER TABLE cds.name_affix REPLICA IDENTITY USING INDEX name_affix_affix_affix_type_key;
-ALTER TABLE cds.account REPLICA IDENTITY FULL;
-ALTER TABLE cds.contact REPLICA IDENTITY FULL;
-""",
-}
 
 
 def example_databases(servers: tuple[ThrowawayServer, ...], name: str) -> tuple[str, str]:
@@ -139,8 +112,7 @@ def deploy(config_path: Path, left: str, right: str) -> None:
     config = load_config(config_path)
     for side, url in ((config.left, left), (config.right, right)):
         if side.capture == "wal":
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute(WAL_IDENTITIES[side.schema].encode())
+            replica_identity_full(url, side.schema)
     commands.cmd_deploy(config, io.StringIO())
 
 

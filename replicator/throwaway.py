@@ -317,3 +317,19 @@ class ThrowawayServer:
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"<ThrowawayServer 127.0.0.1:{self.port} {state} {self.base_dir}>"
+
+
+def replica_identity_full(url: str, schema: str) -> None:
+    """Every table of ``schema`` logs its whole old row on update and delete, as WAL
+    capture of a map flowing both ways needs (the tests' and benchmark's examples)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = conn.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = %s::regnamespace AND relkind = 'r'",
+            (schema,),
+        ).fetchall()
+        for (table,) in tables:
+            conn.execute(
+                sql.SQL("ALTER TABLE {} REPLICA IDENTITY FULL").format(
+                    sql.Identifier(schema, table)
+                )
+            )

@@ -25,6 +25,7 @@ from replicator import commands
 from replicator.applier import Applier, Totals
 from replicator.config import load_config
 from replicator.model import Config, Side
+from replicator.throwaway import replica_identity_full
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "customer-master"
 
@@ -130,21 +131,6 @@ def example_project(
         url, schema = (left_url, "fno") if side == "left" else (right_url, "cds")
         replica_identity_full(url, schema)
     return Project(root, left_url, right_url)
-
-
-def replica_identity_full(url: str, schema: str) -> None:
-    """Every table of ``schema`` logs its whole old row on update and delete."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        tables = conn.execute(
-            "SELECT relname FROM pg_class WHERE relnamespace = %s::regnamespace AND relkind = 'r'",
-            (schema,),
-        ).fetchall()
-        for (table,) in tables:
-            conn.execute(
-                psycopg.sql.SQL("ALTER TABLE {} REPLICA IDENTITY FULL").format(
-                    psycopg.sql.Identifier(schema, table)
-                )
-            )
 
 
 def wait_for_wal_flush(url: str) -> None:

@@ -307,6 +307,8 @@ CREATE TABLE IF NOT EXISTS replicator.tombstone (
     image      jsonb       NOT NULL,  -- the deleted row
     deleted_by xid         NOT NULL,  -- the deleting transaction (its commit time counts)
     crossed_at timestamptz,
+    -- A row changed here that a delete from there removed: that delete's time.
+    deleted_at timestamptz,
     PRIMARY KEY (direction, change_id)
 );
 CREATE INDEX IF NOT EXISTS tombstone_row ON replicator.tombstone USING gin (image jsonb_path_ops);

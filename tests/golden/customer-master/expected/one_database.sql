@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 7dddc7947367a274200017ebf796b236dba1b969150e54883925468c976229ee: 83 to create, 0 to replace, 0 to drop
+-- bundle 1f0fa8682695ccd37cbebd6d7ebf9aca0d380e3e70c7953ef6487e5507640b6f: 83 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -313,6 +313,8 @@ CREATE TABLE IF NOT EXISTS replicator.tombstone (
     image      jsonb       NOT NULL,  -- the deleted row
     deleted_by xid         NOT NULL,  -- the deleting transaction (its commit time counts)
     crossed_at timestamptz,
+    -- A row changed here that a delete from there removed: that delete's time.
+    deleted_at timestamptz,
     PRIMARY KEY (direction, change_id)
 );
 CREATE INDEX IF NOT EXISTS tombstone_row ON replicator.tombstone USING gin (image jsonb_path_ops);
@@ -587,7 +589,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'd3036608bc6a2be7eacdb650bdc439f4baa591551943a5d7c501e7c8c3aee880', '')
+VALUES ('control', '98b900d82876189827fb04a0d45eb1f8492f55ff59b388f56c3f7ebb586aeca3', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1011,9 +1013,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'companies',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'companies'
@@ -1089,7 +1092,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'companies'
@@ -1245,7 +1248,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'bc0b525623b7bbec415ea68ab640084f5a84fa4d7ae9906ae6f8b235d24c6ff0', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', '470b6190f8691a7f4db98d3b4862932010fad39bb577208107f889059fcbabd3', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1352,9 +1355,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'companies',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'companies'
@@ -1430,7 +1434,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'companies'
@@ -1586,7 +1590,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'ce5ec1cdbfcd643f799158776b2b40e5419b02288f14ba1882fe209304939ae5', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', 'efebf7c755fa22b9a02f324bc8df69f1d03513a61a883f9af95ab5804ac89575', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1718,9 +1722,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'contact_persons',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'contact_persons'
@@ -1847,7 +1852,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'contact_persons'
@@ -2049,7 +2054,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '39dfdcfb2bc3758df799620469df84e5e1a0722d4a38b2e80804135baf9ff011', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'e989e585bb4f88821c7e7d091a963596e573372ac1cd5c2dcf941981c56de2e7', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2193,9 +2198,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'contact_persons',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'contact_persons'
@@ -2319,7 +2325,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'contact_persons'
@@ -2510,7 +2516,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '1fe1e7497fe673d858bb3b45fd860b69291d536e2cc1cd34a304e4c12d9f1034', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'bff839ce5b6987df0b2a45d9190a1de253a5e6b9370ecfbbbe7ffdf00d3abe64', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2642,9 +2648,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customer_groups',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'customer_groups'
@@ -2753,7 +2760,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'customer_groups'
@@ -2911,7 +2918,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '3e4b0f2db495bee5b0a5f43acb0c330c8b0d9f2e797ea05fc6ea0d48f277ea8b', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '1a22959e7fc3b6c413e81e33a03843009e2e580fb3dae74cc3d9ae17f990c10e', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3043,9 +3050,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customer_groups',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'customer_groups'
@@ -3154,7 +3162,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'customer_groups'
@@ -3312,7 +3320,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '5aee60d9be796e78e07d7d06d2bb4be67bd741e0c538e14d00e24b84cfd17970', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '77b9204db1d1b89a7c6788b361f2f7f38e20002ed05daf78df017fe29538e476', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3448,9 +3456,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customer_payment_methods',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'customer_payment_methods'
@@ -3564,7 +3573,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'customer_payment_methods'
@@ -3733,7 +3742,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '1b51043cde54b48736716b9dd35c8070ac6d744210e49c274b81c84712ddda8d', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '20313f0f7b39540a6ad118ecee2755ffcb578e20f9178382fbda084e1c856607', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3869,9 +3878,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customer_payment_methods',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'customer_payment_methods'
@@ -3985,7 +3995,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'customer_payment_methods'
@@ -4154,7 +4164,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '85e8d8cc32427204950ef556db4916d8a58495489225be2748ae4418300328a6', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '464e928acb431ed63b98c83b50da9de421cfdf3e2171e05e780d22c123cfbb3f', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4296,9 +4306,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customers_person',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'customers_person'
@@ -4421,7 +4432,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'customers_person'
@@ -4623,7 +4634,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'f3f13b28521d2da3c5c52fd176ddb293b8c6f32ad409d14db341d346fdfde6a9', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '3596e087afca4b499c1bc05c00853a3d6c9fd4d8d34e0f85f4046cce83c5feaf', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4765,9 +4776,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customers_person',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'customers_person'
@@ -4888,7 +4900,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'customers_person'
@@ -5068,7 +5080,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'c4e5110f0d2c5b0f5458c2069df2bb34283cda22175ae87389957f721f32f318', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'f1fa03608061965f6e1cf08feabb51aa9af83ab6d7af26e38e6788cf4ca35a43', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5197,9 +5209,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'loyalty_cards',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'loyalty_cards'
@@ -5285,7 +5298,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'loyalty_cards'
@@ -5463,7 +5476,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'e51cd8aaeb981cffa43c07f0a0ce6b26084f32fe884c28cee559ed4c42cd845c', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '10c6b7c9e10343bfe0e665ecfe658a89f82c070ac612ad89ebe2c6fcd8704d3f', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -5578,9 +5591,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'loyalty_cards',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'loyalty_cards'
@@ -5666,7 +5680,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'loyalty_cards'
@@ -5844,7 +5858,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '2a0cdbe8cf6c0f8daac5721335b3869ff73a34401abb0b1373f6aa1f2a8799cb', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '3ff7791720bc606b4fd523e7851e43489f99749f68f227d46184f1e13f62c307', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -5955,9 +5969,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'name_affixes',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'name_affixes'
@@ -6037,7 +6052,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'name_affixes'
@@ -6194,7 +6209,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '9fa3d1a42aa98995b5e67c1563a8113c09eab4bf2fc816f864926e21507a5bd7', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '5d6c28d8a040590b0688a9be209acfb0ab9e707e4278187a85afe1062b78836d', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -6305,9 +6320,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'name_affixes',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'name_affixes'
@@ -6387,7 +6403,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'name_affixes'
@@ -6544,7 +6560,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'bb4b2c6c8e14c8351022779687333c5dd72cbe4fac90a3d39ff74e18d2488992', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', '092742621259372c427352eb7d896a8d60587210219d4ae112509f38cfdd21a2', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -6662,9 +6678,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_days',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'payment_days'
@@ -6773,7 +6790,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'payment_days'
@@ -6931,7 +6948,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '0bdd83b3d6fce33afd011580e8d474ff19ecef9b9f8334ad4133a538c51c3a8d', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'cdf9dd72f16ea30ecfcc1669d340269943ca2e2abd93efc5fc1401b46bb3f6f1', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7063,9 +7080,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_days',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'payment_days'
@@ -7174,7 +7192,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'payment_days'
@@ -7332,7 +7350,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '4293f0f7a3ffb4f8ae2604875d3114994a7f45cb0581281f469722bfcb43c785', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '32ecff754e3f65b0099a391f5071ebaaad122be53be214aa248e68eaef5df91e', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7474,9 +7492,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_day_lines',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'payment_day_lines'
@@ -7596,7 +7615,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'payment_day_lines'
@@ -7766,7 +7785,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '500ec5c4e848bbfbc983f5fe4c855b5c04b8262727323b5db3511dac0728b0d0', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '98e21f74f11837cfd4cb276a21222d8e6a3b822541a689fdf28139786f191f58', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7908,9 +7927,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_day_lines',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'payment_day_lines'
@@ -8030,7 +8050,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'payment_day_lines'
@@ -8200,7 +8220,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'b87bce0c25096ca747b549f02a45f724f4cb7ec5ffe2dff72722afe1539e0fc5', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'a00900c8dbe592bfc7ec0e31035a56955f76f7e6d394277fd3e8aa69e91a51f6', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8336,9 +8356,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_schedules',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'payment_schedules'
@@ -8452,7 +8473,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'payment_schedules'
@@ -8621,7 +8642,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'cdf23dd009775338565b8f03678881bfc2d58f6af1db513b316b4f8695266026', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '3b954aad9b17d2baf4a06689b0617d25e0c0aba19018ce831fe0dc38915c7ec5', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8757,9 +8778,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_schedules',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'payment_schedules'
@@ -8873,7 +8895,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'payment_schedules'
@@ -9042,7 +9064,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '5ef2c9cdf2a84ac213e1941e26feebaeb6553966ff0f96c9fd754595f7ee0702', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '384368a5421540685e3b02ac6e1df4766f93e4317c79cef763f08a4635b2c9bf', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9188,9 +9210,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_schedule_lines',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'payment_schedule_lines'
@@ -9315,7 +9338,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'payment_schedule_lines'
@@ -9496,7 +9519,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'f4777ed593f0cd6a85bdf84d9ea82f8684855d49e4135a372009689c7c3e59a1', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'f59c4f69676ab1aa317c0b3e03536252d404956f6995654e9daf9240759fec45', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9642,9 +9665,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_schedule_lines',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'payment_schedule_lines'
@@ -9769,7 +9793,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'payment_schedule_lines'
@@ -9950,7 +9974,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '414f69c40b59f8f53eec6784dba95e426706034e5fe0dd3988bba6da5dd1674f', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '5801929cd3728711651db316d4643195404af6f52671bfcd81bc3b25af567cb8', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10098,9 +10122,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_terms',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'payment_terms'
@@ -10228,7 +10253,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'payment_terms'
@@ -10419,7 +10444,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '0c546be548b0442b6ae5031aa24e5b5f0f7e3f426e1a305a7acae8e05640ef9d', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '4ea85726caf878dbe8ab7e94f403932abeef6b59e81c0269b17e63edd17bb332', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10567,9 +10592,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_terms',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'payment_terms'
@@ -10697,7 +10723,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'payment_terms'
@@ -10888,7 +10914,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '4db1f318c06d6e9e11001c96148173e876bbfdc18281c69e055a603bfa24e126', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '40b2362fefefa0f5b0e3901e10df00c91805669c1cc38aab0c604792eb338afc', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11052,9 +11078,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customers_organization',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'customers_organization'
@@ -11202,7 +11229,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'customers_organization'
@@ -11437,7 +11464,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '1de866fb5d844f06965ae18359fb29bbc1a28249568ad2d5f29d14ca19343efc', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'cbedaf107a8c76339868fd42eef8818cd6ed3015d753bc79a35aac7827b03de6', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11601,9 +11628,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customers_organization',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'customers_organization'
@@ -11751,7 +11779,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'customers_organization'
@@ -11986,7 +12014,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '9905fd14f0c02f29d5c6619f1884b7e575edaa3e9ce0d6d6f0638845f632d9a9', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '0d5e6d46d55df785c0f62948db3f54ffecf9b930b5f6d0d5a739b2ed7f44bccd', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17849,6 +17877,6 @@ VALUES ('dependencies', '39e8361678e4d746a0c9784d35c88892357fd48dcc098f9e38a58a6
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('7dddc7947367a274200017ebf796b236dba1b969150e54883925468c976229ee');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1f0fa8682695ccd37cbebd6d7ebf9aca0d380e3e70c7953ef6487e5507640b6f');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 7dddc7947367: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '7dddc7947367a274200017ebf796b236dba1b969150e54883925468c976229ee'));
+VALUES ('deploy', 'deployed bundle 1f0fa8682695: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '1f0fa8682695ccd37cbebd6d7ebf9aca0d380e3e70c7953ef6487e5507640b6f'));

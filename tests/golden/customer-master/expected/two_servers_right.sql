@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 4c06e9e86b1489afad8e188c9882d965785f068feab821ef413ad91350e182d5: 44 to create, 0 to replace, 0 to drop
+-- bundle aaea1485b6038ed8fe409465727294522f7398d7b3e0bcbff9d73098a92f0e28: 44 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -313,6 +313,8 @@ CREATE TABLE IF NOT EXISTS replicator.tombstone (
     image      jsonb       NOT NULL,  -- the deleted row
     deleted_by xid         NOT NULL,  -- the deleting transaction (its commit time counts)
     crossed_at timestamptz,
+    -- A row changed here that a delete from there removed: that delete's time.
+    deleted_at timestamptz,
     PRIMARY KEY (direction, change_id)
 );
 CREATE INDEX IF NOT EXISTS tombstone_row ON replicator.tombstone USING gin (image jsonb_path_ops);
@@ -587,7 +589,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'd3036608bc6a2be7eacdb650bdc439f4baa591551943a5d7c501e7c8c3aee880', '')
+VALUES ('control', '98b900d82876189827fb04a0d45eb1f8492f55ff59b388f56c3f7ebb586aeca3', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1011,9 +1013,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'companies',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'companies'
@@ -1089,7 +1092,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'companies'
@@ -1245,7 +1248,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'bc0b525623b7bbec415ea68ab640084f5a84fa4d7ae9906ae6f8b235d24c6ff0', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', '470b6190f8691a7f4db98d3b4862932010fad39bb577208107f889059fcbabd3', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1377,9 +1380,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'contact_persons',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'contact_persons'
@@ -1506,7 +1510,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'contact_persons'
@@ -1708,7 +1712,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '39dfdcfb2bc3758df799620469df84e5e1a0722d4a38b2e80804135baf9ff011', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'e989e585bb4f88821c7e7d091a963596e573372ac1cd5c2dcf941981c56de2e7', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1840,9 +1844,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customer_groups',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'customer_groups'
@@ -1951,7 +1956,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'customer_groups'
@@ -2109,7 +2114,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '3e4b0f2db495bee5b0a5f43acb0c330c8b0d9f2e797ea05fc6ea0d48f277ea8b', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '1a22959e7fc3b6c413e81e33a03843009e2e580fb3dae74cc3d9ae17f990c10e', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2245,9 +2250,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customer_payment_methods',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'customer_payment_methods'
@@ -2361,7 +2367,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'customer_payment_methods'
@@ -2530,7 +2536,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '1b51043cde54b48736716b9dd35c8070ac6d744210e49c274b81c84712ddda8d', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '20313f0f7b39540a6ad118ecee2755ffcb578e20f9178382fbda084e1c856607', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2672,9 +2678,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customers_person',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'customers_person'
@@ -2797,7 +2804,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'customers_person'
@@ -2999,7 +3006,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'f3f13b28521d2da3c5c52fd176ddb293b8c6f32ad409d14db341d346fdfde6a9', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '3596e087afca4b499c1bc05c00853a3d6c9fd4d8d34e0f85f4046cce83c5feaf', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3128,9 +3135,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'loyalty_cards',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'loyalty_cards'
@@ -3216,7 +3224,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'loyalty_cards'
@@ -3394,7 +3402,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'e51cd8aaeb981cffa43c07f0a0ce6b26084f32fe884c28cee559ed4c42cd845c', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '10c6b7c9e10343bfe0e665ecfe658a89f82c070ac612ad89ebe2c6fcd8704d3f', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3505,9 +3513,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'name_affixes',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'name_affixes'
@@ -3587,7 +3596,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'name_affixes'
@@ -3744,7 +3753,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '9fa3d1a42aa98995b5e67c1563a8113c09eab4bf2fc816f864926e21507a5bd7', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '5d6c28d8a040590b0688a9be209acfb0ab9e707e4278187a85afe1062b78836d', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3862,9 +3871,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_days',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'payment_days'
@@ -3973,7 +3983,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'payment_days'
@@ -4131,7 +4141,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '0bdd83b3d6fce33afd011580e8d474ff19ecef9b9f8334ad4133a538c51c3a8d', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'cdf9dd72f16ea30ecfcc1669d340269943ca2e2abd93efc5fc1401b46bb3f6f1', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4273,9 +4283,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_day_lines',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'payment_day_lines'
@@ -4395,7 +4406,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'payment_day_lines'
@@ -4565,7 +4576,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '500ec5c4e848bbfbc983f5fe4c855b5c04b8262727323b5db3511dac0728b0d0', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '98e21f74f11837cfd4cb276a21222d8e6a3b822541a689fdf28139786f191f58', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4701,9 +4712,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_schedules',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'payment_schedules'
@@ -4817,7 +4829,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'payment_schedules'
@@ -4986,7 +4998,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'cdf23dd009775338565b8f03678881bfc2d58f6af1db513b316b4f8695266026', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '3b954aad9b17d2baf4a06689b0617d25e0c0aba19018ce831fe0dc38915c7ec5', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5132,9 +5144,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_schedule_lines',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'payment_schedule_lines'
@@ -5259,7 +5272,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'payment_schedule_lines'
@@ -5440,7 +5453,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'f4777ed593f0cd6a85bdf84d9ea82f8684855d49e4135a372009689c7c3e59a1', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'f59c4f69676ab1aa317c0b3e03536252d404956f6995654e9daf9240759fec45', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5588,9 +5601,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_terms',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'payment_terms'
@@ -5718,7 +5732,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'payment_terms'
@@ -5909,7 +5923,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '0c546be548b0442b6ae5031aa24e5b5f0f7e3f426e1a305a7acae8e05640ef9d', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '4ea85726caf878dbe8ab7e94f403932abeef6b59e81c0269b17e63edd17bb332', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6073,9 +6087,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customers_organization',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_left' AND c.map_name = 'customers_organization'
@@ -6223,7 +6238,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_left' AND d.map_name = 'customers_organization'
@@ -6458,7 +6473,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '1de866fb5d844f06965ae18359fb29bbc1a28249568ad2d5f29d14ca19343efc', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'cbedaf107a8c76339868fd42eef8818cd6ed3015d753bc79a35aac7827b03de6', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9436,6 +9451,6 @@ VALUES ('dependencies', '2b8dc951126d9cde2ee12635f45c207ea1a27da3cf62427548ee0f8
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('4c06e9e86b1489afad8e188c9882d965785f068feab821ef413ad91350e182d5');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('aaea1485b6038ed8fe409465727294522f7398d7b3e0bcbff9d73098a92f0e28');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 4c06e9e86b14: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '4c06e9e86b1489afad8e188c9882d965785f068feab821ef413ad91350e182d5'));
+VALUES ('deploy', 'deployed bundle aaea1485b603: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'aaea1485b6038ed8fe409465727294522f7398d7b3e0bcbff9d73098a92f0e28'));

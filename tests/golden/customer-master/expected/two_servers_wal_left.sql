@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 64b49e16bbfe562e213728ef0997f3386c9852cab03b5b44a62e9a383492781b: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 6575fc67f9591320253e7f7aba6d6eef2437149e07e57bcf948822d3470050f6: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -323,6 +323,8 @@ CREATE TABLE IF NOT EXISTS replicator.tombstone (
     image      jsonb       NOT NULL,  -- the deleted row
     deleted_by xid         NOT NULL,  -- the deleting transaction (its commit time counts)
     crossed_at timestamptz,
+    -- A row changed here that a delete from there removed: that delete's time.
+    deleted_at timestamptz,
     PRIMARY KEY (direction, change_id)
 );
 CREATE INDEX IF NOT EXISTS tombstone_row ON replicator.tombstone USING gin (image jsonb_path_ops);
@@ -597,7 +599,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'd3036608bc6a2be7eacdb650bdc439f4baa591551943a5d7c501e7c8c3aee880', '')
+VALUES ('control', '98b900d82876189827fb04a0d45eb1f8492f55ff59b388f56c3f7ebb586aeca3', '')
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1021,9 +1023,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'companies',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'companies'
@@ -1099,7 +1102,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'companies'
@@ -1255,7 +1258,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'ce5ec1cdbfcd643f799158776b2b40e5419b02288f14ba1882fe209304939ae5', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', 'efebf7c755fa22b9a02f324bc8df69f1d03513a61a883f9af95ab5804ac89575', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1385,9 +1388,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'contact_persons',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'contact_persons'
@@ -1511,7 +1515,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'contact_persons'
@@ -1702,7 +1706,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '1fe1e7497fe673d858bb3b45fd860b69291d536e2cc1cd34a304e4c12d9f1034', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'bff839ce5b6987df0b2a45d9190a1de253a5e6b9370ecfbbbe7ffdf00d3abe64', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1834,9 +1838,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customer_groups',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'customer_groups'
@@ -1945,7 +1950,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'customer_groups'
@@ -2103,7 +2108,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '5aee60d9be796e78e07d7d06d2bb4be67bd741e0c538e14d00e24b84cfd17970', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '77b9204db1d1b89a7c6788b361f2f7f38e20002ed05daf78df017fe29538e476', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2239,9 +2244,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customer_payment_methods',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'customer_payment_methods'
@@ -2355,7 +2361,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'customer_payment_methods'
@@ -2524,7 +2530,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '85e8d8cc32427204950ef556db4916d8a58495489225be2748ae4418300328a6', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '464e928acb431ed63b98c83b50da9de421cfdf3e2171e05e780d22c123cfbb3f', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2666,9 +2672,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customers_person',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'customers_person'
@@ -2789,7 +2796,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'customers_person'
@@ -2969,7 +2976,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'c4e5110f0d2c5b0f5458c2069df2bb34283cda22175ae87389957f721f32f318', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'f1fa03608061965f6e1cf08feabb51aa9af83ab6d7af26e38e6788cf4ca35a43', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3098,9 +3105,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'loyalty_cards',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'loyalty_cards'
@@ -3186,7 +3194,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'loyalty_cards'
@@ -3364,7 +3372,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '2a0cdbe8cf6c0f8daac5721335b3869ff73a34401abb0b1373f6aa1f2a8799cb', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '3ff7791720bc606b4fd523e7851e43489f99749f68f227d46184f1e13f62c307', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3475,9 +3483,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'name_affixes',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'name_affixes'
@@ -3557,7 +3566,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'name_affixes'
@@ -3714,7 +3723,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'bb4b2c6c8e14c8351022779687333c5dd72cbe4fac90a3d39ff74e18d2488992', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', '092742621259372c427352eb7d896a8d60587210219d4ae112509f38cfdd21a2', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3832,9 +3841,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_days',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'payment_days'
@@ -3943,7 +3953,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'payment_days'
@@ -4101,7 +4111,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '4293f0f7a3ffb4f8ae2604875d3114994a7f45cb0581281f469722bfcb43c785', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '32ecff754e3f65b0099a391f5071ebaaad122be53be214aa248e68eaef5df91e', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4243,9 +4253,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_day_lines',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'payment_day_lines'
@@ -4365,7 +4376,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'payment_day_lines'
@@ -4535,7 +4546,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'b87bce0c25096ca747b549f02a45f724f4cb7ec5ffe2dff72722afe1539e0fc5', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'a00900c8dbe592bfc7ec0e31035a56955f76f7e6d394277fd3e8aa69e91a51f6', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4671,9 +4682,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_schedules',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'payment_schedules'
@@ -4787,7 +4799,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'payment_schedules'
@@ -4956,7 +4968,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '5ef2c9cdf2a84ac213e1941e26feebaeb6553966ff0f96c9fd754595f7ee0702', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '384368a5421540685e3b02ac6e1df4766f93e4317c79cef763f08a4635b2c9bf', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5102,9 +5114,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_schedule_lines',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'payment_schedule_lines'
@@ -5229,7 +5242,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'payment_schedule_lines'
@@ -5410,7 +5423,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '414f69c40b59f8f53eec6784dba95e426706034e5fe0dd3988bba6da5dd1674f', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '5801929cd3728711651db316d4643195404af6f52671bfcd81bc3b25af567cb8', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5558,9 +5571,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_terms',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'payment_terms'
@@ -5688,7 +5702,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'payment_terms'
@@ -5879,7 +5893,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '4db1f318c06d6e9e11001c96148173e876bbfdc18281c69e055a603bfa24e126', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '40b2362fefefa0f5b0e3901e10df00c91805669c1cc38aab0c604792eb338afc', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6043,9 +6057,10 @@ WITH latest AS (
     -- A row changed here that a delete from there removes: its fields live on for
     -- changes made there before this row's own changes crossed (a tombstone that
     -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at)
+    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
+                                 deleted_at)
     SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customers_organization',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END
+           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
       FROM planned AS j
      CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
                           WHERE c.direction = 'to_right' AND c.map_name = 'customers_organization'
@@ -6193,7 +6208,7 @@ WITH latest AS (
       -- when the change was made): the change meets the delete, and the fields the
       -- deleted row held (gone).
       LEFT JOIN LATERAL (
-           SELECT d.image, "replicator"."committed_at"(d.deleted_by) AS deleted_at
+           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
              FROM "replicator"."tombstone" AS d
             WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
               AND d.direction = 'to_right' AND d.map_name = 'customers_organization'
@@ -6428,7 +6443,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '9905fd14f0c02f29d5c6619f1884b7e575edaa3e9ce0d6d6f0638845f632d9a9', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '0d5e6d46d55df785c0f62948db3f54ffecf9b930b5f6d0d5a739b2ed7f44bccd', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9336,6 +9351,6 @@ VALUES ('dependencies', '8e32ac0be56cf75e05034913195ef66e99e1133f9a83012bd887e98
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('64b49e16bbfe562e213728ef0997f3386c9852cab03b5b44a62e9a383492781b');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('6575fc67f9591320253e7f7aba6d6eef2437149e07e57bcf948822d3470050f6');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 64b49e16bbfe: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '64b49e16bbfe562e213728ef0997f3386c9852cab03b5b44a62e9a383492781b'));
+VALUES ('deploy', 'deployed bundle 6575fc67f959: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '6575fc67f9591320253e7f7aba6d6eef2437149e07e57bcf948822d3470050f6'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 1f0fa8682695ccd37cbebd6d7ebf9aca0d380e3e70c7953ef6487e5507640b6f: 83 to create, 0 to replace, 0 to drop
+-- bundle 4e375a78706081e5710fbf5a7f8096f3027b65e2015f7daab3ed9aac508b04a5: 83 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -914,7 +914,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/companies/to_right/apply ====
 -- Map 'companies', 'to_right': write a batch of captured changes into "cds"."company".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -1248,7 +1248,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '470b6190f8691a7f4db98d3b4862932010fad39bb577208107f889059fcbabd3', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', 'a9fb4df6d0208f758d3a995677736de4a289580c4b2a22d546faaf321089c74f', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1256,7 +1256,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/companies/to_left/apply ====
 -- Map 'companies', 'to_left': write a batch of captured changes into "fno"."companies".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -1590,7 +1590,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'efebf7c755fa22b9a02f324bc8df69f1d03513a61a883f9af95ab5804ac89575', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', 'ef0a5225c8ee45794a1c3da776db3859f1d790d5be8101b7f7f9fa133b987585', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1598,7 +1598,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/contact_persons/to_right/apply ====
 -- Map 'contact_persons', 'to_right': write a batch of captured changes into "cds"."contact".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -2054,7 +2054,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'e989e585bb4f88821c7e7d091a963596e573372ac1cd5c2dcf941981c56de2e7', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '618e249c5babd0ae97d776036b17d2f23d880a719d2aad7fe22169447d19c7cd', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2076,7 +2076,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/contact_persons/to_left/apply ====
 -- Map 'contact_persons', 'to_left': write a batch of captured changes into "fno"."contact_persons".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -2516,7 +2516,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'bff839ce5b6987df0b2a45d9190a1de253a5e6b9370ecfbbbe7ffdf00d3abe64', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'f9620576808acf878f271afca616c4fd7c3798c4339637f4ef5c1f46c8da91a4', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2538,7 +2538,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customer_groups/to_right/apply ====
 -- Map 'customer_groups', 'to_right': write a batch of captured changes into "cds"."customer_group".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -2918,7 +2918,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '1a22959e7fc3b6c413e81e33a03843009e2e580fb3dae74cc3d9ae17f990c10e', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '8eda0a8a8f57b56968e4c0a288b8e0634779292c952c97b5a3b68a5b2018385e', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2940,7 +2940,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customer_groups/to_left/apply ====
 -- Map 'customer_groups', 'to_left': write a batch of captured changes into "fno"."customer_groups".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -3320,7 +3320,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '77b9204db1d1b89a7c6788b361f2f7f38e20002ed05daf78df017fe29538e476', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '982a379f9810d264031c2cc5d9e556ad686c9401d9fdacd583e1397cbb11650f', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3342,7 +3342,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customer_payment_methods/to_right/apply ====
 -- Map 'customer_payment_methods', 'to_right': write a batch of captured changes into "cds"."customer_payment_method".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -3742,7 +3742,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '20313f0f7b39540a6ad118ecee2755ffcb578e20f9178382fbda084e1c856607', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '8a02dba8c12d73e0ecd76ff4835b24d2de70af133905ef4b5f12341e0784deba', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3764,7 +3764,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customer_payment_methods/to_left/apply ====
 -- Map 'customer_payment_methods', 'to_left': write a batch of captured changes into "fno"."customer_payment_methods".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -4164,7 +4164,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '464e928acb431ed63b98c83b50da9de421cfdf3e2171e05e780d22c123cfbb3f', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'f186eb141923403e62dcbf651bec04b5b82951795ff5c38a38053ab922e33f29', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4186,7 +4186,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customers_person/to_right/apply ====
 -- Map 'customers_person', 'to_right': write a batch of captured changes into "cds"."contact".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -4634,7 +4634,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '3596e087afca4b499c1bc05c00853a3d6c9fd4d8d34e0f85f4046cce83c5feaf', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'ab453fc27d5b0b3c90d0ece1b8a37861560febb04114ba2f2b5efff9cec65336', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4656,7 +4656,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customers_person/to_left/apply ====
 -- Map 'customers_person', 'to_left': write a batch of captured changes into "fno"."customers".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -5080,7 +5080,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'f1fa03608061965f6e1cf08feabb51aa9af83ab6d7af26e38e6788cf4ca35a43', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '333381e00774b5c69dc988f9d1bb3ad2f49b8897fa822ee7a9a3db3a5db2b087', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5102,7 +5102,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/loyalty_cards/to_right/apply ====
 -- Map 'loyalty_cards', 'to_right': write a batch of captured changes into "cds"."loyalty_card".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -5476,7 +5476,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '10c6b7c9e10343bfe0e665ecfe658a89f82c070ac612ad89ebe2c6fcd8704d3f', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'bf20c0aab3854b0e959a6d6b76a2e3952f01aefb6e728937ac583dc0470272d7', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -5484,7 +5484,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/loyalty_cards/to_left/apply ====
 -- Map 'loyalty_cards', 'to_left': write a batch of captured changes into "fno"."loyalty_cards".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -5858,7 +5858,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '3ff7791720bc606b4fd523e7851e43489f99749f68f227d46184f1e13f62c307', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'b227dacaa8930ab304cfd00337538e3b1646a73e3c5999aa57e4cecc9b4621f2', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -5866,7 +5866,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/name_affixes/to_right/apply ====
 -- Map 'name_affixes', 'to_right': write a batch of captured changes into "cds"."name_affix".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -6209,7 +6209,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '5d6c28d8a040590b0688a9be209acfb0ab9e707e4278187a85afe1062b78836d', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '1ae49691071822cdacb4f5ff56e8173709ca3e61e10f6329311f132f335524e5', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -6217,7 +6217,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/name_affixes/to_left/apply ====
 -- Map 'name_affixes', 'to_left': write a batch of captured changes into "fno"."name_affixes".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -6560,7 +6560,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '092742621259372c427352eb7d896a8d60587210219d4ae112509f38cfdd21a2', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'e754312e90e21787a73305d6847d7a08702bae81b33bec794a4edeff20ee75a3', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -6568,7 +6568,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_days/to_right/apply ====
 -- Map 'payment_days', 'to_right': write a batch of captured changes into "cds"."payment_day".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -6948,7 +6948,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'cdf9dd72f16ea30ecfcc1669d340269943ca2e2abd93efc5fc1401b46bb3f6f1', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'a606e1eb14696fc2d1532a598de838c861698cdf9b44366e988de90817facdfc', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6970,7 +6970,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_days/to_left/apply ====
 -- Map 'payment_days', 'to_left': write a batch of captured changes into "fno"."payment_days".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -7350,7 +7350,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '32ecff754e3f65b0099a391f5071ebaaad122be53be214aa248e68eaef5df91e', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '5e0cccbe28f111901ce55a99559c6a4ff0798c343751d3a0718fbd3ac5524525', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7372,7 +7372,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_day_lines/to_right/apply ====
 -- Map 'payment_day_lines', 'to_right': write a batch of captured changes into "cds"."payment_day_line".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -7785,7 +7785,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '98e21f74f11837cfd4cb276a21222d8e6a3b822541a689fdf28139786f191f58', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '8cfb6e8b4c9a003fa32d82a354379fe2b4cec8aa0f5cb3b8a47dd3f88a98374c', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7807,7 +7807,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_day_lines/to_left/apply ====
 -- Map 'payment_day_lines', 'to_left': write a batch of captured changes into "fno"."payment_day_lines".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -8220,7 +8220,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'a00900c8dbe592bfc7ec0e31035a56955f76f7e6d394277fd3e8aa69e91a51f6', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '79e0eb6a9601845a8ac0acf92878541a5b2ed4ffd51fd6e93ae8f866cfbf5510', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8242,7 +8242,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_schedules/to_right/apply ====
 -- Map 'payment_schedules', 'to_right': write a batch of captured changes into "cds"."payment_schedule".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -8642,7 +8642,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '3b954aad9b17d2baf4a06689b0617d25e0c0aba19018ce831fe0dc38915c7ec5', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '18fd985a7859e0afa49b4c4b126ad683eda8c1fe68c09fd41d7f749321be374e', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8664,7 +8664,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_schedules/to_left/apply ====
 -- Map 'payment_schedules', 'to_left': write a batch of captured changes into "fno"."payment_schedules".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -9064,7 +9064,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '384368a5421540685e3b02ac6e1df4766f93e4317c79cef763f08a4635b2c9bf', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '999643c12593d1507f178d5175b1c352c99e5bf7afcc1c674b6d1a7f54bf19fd', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9086,7 +9086,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_schedule_lines/to_right/apply ====
 -- Map 'payment_schedule_lines', 'to_right': write a batch of captured changes into "cds"."payment_schedule_line".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -9519,7 +9519,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'f59c4f69676ab1aa317c0b3e03536252d404956f6995654e9daf9240759fec45', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '97619c1dfcf0ade283db609ea376f21c9a42e3397cc43b5d5da9eee62a91de0b', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9541,7 +9541,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_schedule_lines/to_left/apply ====
 -- Map 'payment_schedule_lines', 'to_left': write a batch of captured changes into "fno"."payment_schedule_lines".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -9974,7 +9974,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '5801929cd3728711651db316d4643195404af6f52671bfcd81bc3b25af567cb8', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '0e4e3abed4bd6a8e48c347bb381653d61bba9aec7e2f42199f5edf6c116ba453', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9996,7 +9996,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_terms/to_right/apply ====
 -- Map 'payment_terms', 'to_right': write a batch of captured changes into "cds"."payment_term".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -10444,7 +10444,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '4ea85726caf878dbe8ab7e94f403932abeef6b59e81c0269b17e63edd17bb332', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '757d569007a14e107f0b6fea8b614ab8e5fc150d37ad6419f99d289d570d4af0', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10466,7 +10466,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_terms/to_left/apply ====
 -- Map 'payment_terms', 'to_left': write a batch of captured changes into "fno"."payment_terms".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -10914,7 +10914,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '40b2362fefefa0f5b0e3901e10df00c91805669c1cc38aab0c604792eb338afc', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'ff05bf45270d4356dcb865d5a7d845e57115d2ce6bc2a20986600653f4c916bc', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10936,7 +10936,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customers_organization/to_right/apply ====
 -- Map 'customers_organization', 'to_right': write a batch of captured changes into "cds"."account".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -11464,7 +11464,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'cbedaf107a8c76339868fd42eef8818cd6ed3015d753bc79a35aac7827b03de6', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'eeec133782247323df2557f8aec6db4e885aa49c5e4dff3dac9ac30f63b004df', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11486,7 +11486,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customers_organization/to_left/apply ====
 -- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -12014,7 +12014,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '0d5e6d46d55df785c0f62948db3f54ffecf9b930b5f6d0d5a739b2ed7f44bccd', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '294df171498ba37b10971f0dcf31295a525d02c8a8183f490e091ed07b456703', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -17877,6 +17877,6 @@ VALUES ('dependencies', '39e8361678e4d746a0c9784d35c88892357fd48dcc098f9e38a58a6
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1f0fa8682695ccd37cbebd6d7ebf9aca0d380e3e70c7953ef6487e5507640b6f');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('4e375a78706081e5710fbf5a7f8096f3027b65e2015f7daab3ed9aac508b04a5');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 1f0fa8682695: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '1f0fa8682695ccd37cbebd6d7ebf9aca0d380e3e70c7953ef6487e5507640b6f'));
+VALUES ('deploy', 'deployed bundle 4e375a787060: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '4e375a78706081e5710fbf5a7f8096f3027b65e2015f7daab3ed9aac508b04a5'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle aaea1485b6038ed8fe409465727294522f7398d7b3e0bcbff9d73098a92f0e28: 44 to create, 0 to replace, 0 to drop
+-- bundle 06f207618ba3b871665bcefa25ba29c8073f2263acbf1a14110e46d36f3c24d0: 44 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -914,7 +914,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/companies/to_left/apply ====
 -- Map 'companies', 'to_left': write a batch of captured changes into "fno"."companies".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -1248,7 +1248,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'efebf7c755fa22b9a02f324bc8df69f1d03513a61a883f9af95ab5804ac89575', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', 'ef0a5225c8ee45794a1c3da776db3859f1d790d5be8101b7f7f9fa133b987585', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1256,7 +1256,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/contact_persons/to_left/apply ====
 -- Map 'contact_persons', 'to_left': write a batch of captured changes into "fno"."contact_persons".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -1696,7 +1696,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'bff839ce5b6987df0b2a45d9190a1de253a5e6b9370ecfbbbe7ffdf00d3abe64', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'f9620576808acf878f271afca616c4fd7c3798c4339637f4ef5c1f46c8da91a4', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1718,7 +1718,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customer_groups/to_left/apply ====
 -- Map 'customer_groups', 'to_left': write a batch of captured changes into "fno"."customer_groups".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -2098,7 +2098,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '77b9204db1d1b89a7c6788b361f2f7f38e20002ed05daf78df017fe29538e476', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '982a379f9810d264031c2cc5d9e556ad686c9401d9fdacd583e1397cbb11650f', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2120,7 +2120,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customer_payment_methods/to_left/apply ====
 -- Map 'customer_payment_methods', 'to_left': write a batch of captured changes into "fno"."customer_payment_methods".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -2520,7 +2520,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '464e928acb431ed63b98c83b50da9de421cfdf3e2171e05e780d22c123cfbb3f', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'f186eb141923403e62dcbf651bec04b5b82951795ff5c38a38053ab922e33f29', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2542,7 +2542,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customers_person/to_left/apply ====
 -- Map 'customers_person', 'to_left': write a batch of captured changes into "fno"."customers".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -2966,7 +2966,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'f1fa03608061965f6e1cf08feabb51aa9af83ab6d7af26e38e6788cf4ca35a43', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '333381e00774b5c69dc988f9d1bb3ad2f49b8897fa822ee7a9a3db3a5db2b087', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2988,7 +2988,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/loyalty_cards/to_left/apply ====
 -- Map 'loyalty_cards', 'to_left': write a batch of captured changes into "fno"."loyalty_cards".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -3362,7 +3362,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '3ff7791720bc606b4fd523e7851e43489f99749f68f227d46184f1e13f62c307', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'b227dacaa8930ab304cfd00337538e3b1646a73e3c5999aa57e4cecc9b4621f2', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3370,7 +3370,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/name_affixes/to_left/apply ====
 -- Map 'name_affixes', 'to_left': write a batch of captured changes into "fno"."name_affixes".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -3713,7 +3713,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '092742621259372c427352eb7d896a8d60587210219d4ae112509f38cfdd21a2', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'e754312e90e21787a73305d6847d7a08702bae81b33bec794a4edeff20ee75a3', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3721,7 +3721,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_days/to_left/apply ====
 -- Map 'payment_days', 'to_left': write a batch of captured changes into "fno"."payment_days".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -4101,7 +4101,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '32ecff754e3f65b0099a391f5071ebaaad122be53be214aa248e68eaef5df91e', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '5e0cccbe28f111901ce55a99559c6a4ff0798c343751d3a0718fbd3ac5524525', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4123,7 +4123,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_day_lines/to_left/apply ====
 -- Map 'payment_day_lines', 'to_left': write a batch of captured changes into "fno"."payment_day_lines".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -4536,7 +4536,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'a00900c8dbe592bfc7ec0e31035a56955f76f7e6d394277fd3e8aa69e91a51f6', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '79e0eb6a9601845a8ac0acf92878541a5b2ed4ffd51fd6e93ae8f866cfbf5510', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4558,7 +4558,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_schedules/to_left/apply ====
 -- Map 'payment_schedules', 'to_left': write a batch of captured changes into "fno"."payment_schedules".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -4958,7 +4958,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '384368a5421540685e3b02ac6e1df4766f93e4317c79cef763f08a4635b2c9bf', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '999643c12593d1507f178d5175b1c352c99e5bf7afcc1c674b6d1a7f54bf19fd', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4980,7 +4980,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_schedule_lines/to_left/apply ====
 -- Map 'payment_schedule_lines', 'to_left': write a batch of captured changes into "fno"."payment_schedule_lines".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -5413,7 +5413,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '5801929cd3728711651db316d4643195404af6f52671bfcd81bc3b25af567cb8', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '0e4e3abed4bd6a8e48c347bb381653d61bba9aec7e2f42199f5edf6c116ba453', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5435,7 +5435,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_terms/to_left/apply ====
 -- Map 'payment_terms', 'to_left': write a batch of captured changes into "fno"."payment_terms".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -5883,7 +5883,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '40b2362fefefa0f5b0e3901e10df00c91805669c1cc38aab0c604792eb338afc', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'ff05bf45270d4356dcb865d5a7d845e57115d2ce6bc2a20986600653f4c916bc', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5905,7 +5905,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customers_organization/to_left/apply ====
 -- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -6433,7 +6433,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '0d5e6d46d55df785c0f62948db3f54ffecf9b930b5f6d0d5a739b2ed7f44bccd', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '294df171498ba37b10971f0dcf31295a525d02c8a8183f490e091ed07b456703', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9394,6 +9394,6 @@ VALUES ('dependencies', 'dd3cf49fa9197b2f473baf9584266ea52c7098ef56b91fbeee4f457
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('aaea1485b6038ed8fe409465727294522f7398d7b3e0bcbff9d73098a92f0e28');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('06f207618ba3b871665bcefa25ba29c8073f2263acbf1a14110e46d36f3c24d0');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle aaea1485b603: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'aaea1485b6038ed8fe409465727294522f7398d7b3e0bcbff9d73098a92f0e28'));
+VALUES ('deploy', 'deployed bundle 06f207618ba3: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '06f207618ba3b871665bcefa25ba29c8073f2263acbf1a14110e46d36f3c24d0'));

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle aaea1485b6038ed8fe409465727294522f7398d7b3e0bcbff9d73098a92f0e28: 44 to create, 0 to replace, 0 to drop
+-- bundle 06f207618ba3b871665bcefa25ba29c8073f2263acbf1a14110e46d36f3c24d0: 44 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -914,7 +914,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/companies/to_right/apply ====
 -- Map 'companies', 'to_right': write a batch of captured changes into "cds"."company".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -1248,7 +1248,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '470b6190f8691a7f4db98d3b4862932010fad39bb577208107f889059fcbabd3', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', 'a9fb4df6d0208f758d3a995677736de4a289580c4b2a22d546faaf321089c74f', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -1256,7 +1256,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/contact_persons/to_right/apply ====
 -- Map 'contact_persons', 'to_right': write a batch of captured changes into "cds"."contact".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -1712,7 +1712,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'e989e585bb4f88821c7e7d091a963596e573372ac1cd5c2dcf941981c56de2e7', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '618e249c5babd0ae97d776036b17d2f23d880a719d2aad7fe22169447d19c7cd', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1734,7 +1734,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customer_groups/to_right/apply ====
 -- Map 'customer_groups', 'to_right': write a batch of captured changes into "cds"."customer_group".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -2114,7 +2114,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '1a22959e7fc3b6c413e81e33a03843009e2e580fb3dae74cc3d9ae17f990c10e', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '8eda0a8a8f57b56968e4c0a288b8e0634779292c952c97b5a3b68a5b2018385e', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2136,7 +2136,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customer_payment_methods/to_right/apply ====
 -- Map 'customer_payment_methods', 'to_right': write a batch of captured changes into "cds"."customer_payment_method".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -2536,7 +2536,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '20313f0f7b39540a6ad118ecee2755ffcb578e20f9178382fbda084e1c856607', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '8a02dba8c12d73e0ecd76ff4835b24d2de70af133905ef4b5f12341e0784deba', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2558,7 +2558,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customers_person/to_right/apply ====
 -- Map 'customers_person', 'to_right': write a batch of captured changes into "cds"."contact".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -3006,7 +3006,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '3596e087afca4b499c1bc05c00853a3d6c9fd4d8d34e0f85f4046cce83c5feaf', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'ab453fc27d5b0b3c90d0ece1b8a37861560febb04114ba2f2b5efff9cec65336', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3028,7 +3028,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/loyalty_cards/to_right/apply ====
 -- Map 'loyalty_cards', 'to_right': write a batch of captured changes into "cds"."loyalty_card".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -3402,7 +3402,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '10c6b7c9e10343bfe0e665ecfe658a89f82c070ac612ad89ebe2c6fcd8704d3f', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'bf20c0aab3854b0e959a6d6b76a2e3952f01aefb6e728937ac583dc0470272d7', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3410,7 +3410,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/name_affixes/to_right/apply ====
 -- Map 'name_affixes', 'to_right': write a batch of captured changes into "cds"."name_affix".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -3753,7 +3753,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '5d6c28d8a040590b0688a9be209acfb0ab9e707e4278187a85afe1062b78836d', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '1ae49691071822cdacb4f5ff56e8173709ca3e61e10f6329311f132f335524e5', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 ')
 ON CONFLICT (name) DO UPDATE
@@ -3761,7 +3761,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_days/to_right/apply ====
 -- Map 'payment_days', 'to_right': write a batch of captured changes into "cds"."payment_day".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -4141,7 +4141,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'cdf9dd72f16ea30ecfcc1669d340269943ca2e2abd93efc5fc1401b46bb3f6f1', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'a606e1eb14696fc2d1532a598de838c861698cdf9b44366e988de90817facdfc', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4163,7 +4163,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_day_lines/to_right/apply ====
 -- Map 'payment_day_lines', 'to_right': write a batch of captured changes into "cds"."payment_day_line".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -4576,7 +4576,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '98e21f74f11837cfd4cb276a21222d8e6a3b822541a689fdf28139786f191f58', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '8cfb6e8b4c9a003fa32d82a354379fe2b4cec8aa0f5cb3b8a47dd3f88a98374c', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4598,7 +4598,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_schedules/to_right/apply ====
 -- Map 'payment_schedules', 'to_right': write a batch of captured changes into "cds"."payment_schedule".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -4998,7 +4998,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '3b954aad9b17d2baf4a06689b0617d25e0c0aba19018ce831fe0dc38915c7ec5', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '18fd985a7859e0afa49b4c4b126ad683eda8c1fe68c09fd41d7f749321be374e', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5020,7 +5020,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_schedule_lines/to_right/apply ====
 -- Map 'payment_schedule_lines', 'to_right': write a batch of captured changes into "cds"."payment_schedule_line".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -5453,7 +5453,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'f59c4f69676ab1aa317c0b3e03536252d404956f6995654e9daf9240759fec45', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '97619c1dfcf0ade283db609ea376f21c9a42e3397cc43b5d5da9eee62a91de0b', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5475,7 +5475,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_terms/to_right/apply ====
 -- Map 'payment_terms', 'to_right': write a batch of captured changes into "cds"."payment_term".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -5923,7 +5923,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '4ea85726caf878dbe8ab7e94f403932abeef6b59e81c0269b17e63edd17bb332', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '757d569007a14e107f0b6fea8b614ab8e5fc150d37ad6419f99d289d570d4af0', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5945,7 +5945,7 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customers_organization/to_right/apply ====
 -- Map 'customers_organization', 'to_right': write a batch of captured changes into "cds"."account".
--- The newest change per key wins. Deletes and upserts run as two passes
+-- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
 -- (p_deletes), so a batch can delete children before parents and insert parents
 -- before children. plpgsql rather than sql: it keeps the statements' plans.
 --
@@ -6473,7 +6473,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'cbedaf107a8c76339868fd42eef8818cd6ed3015d753bc79a35aac7827b03de6', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'eeec133782247323df2557f8aec6db4e885aa49c5e4dff3dac9ac30f63b004df', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9451,6 +9451,6 @@ VALUES ('dependencies', '2b8dc951126d9cde2ee12635f45c207ea1a27da3cf62427548ee0f8
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('aaea1485b6038ed8fe409465727294522f7398d7b3e0bcbff9d73098a92f0e28');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('06f207618ba3b871665bcefa25ba29c8073f2263acbf1a14110e46d36f3c24d0');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle aaea1485b603: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'aaea1485b6038ed8fe409465727294522f7398d7b3e0bcbff9d73098a92f0e28'));
+VALUES ('deploy', 'deployed bundle 06f207618ba3: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '06f207618ba3b871665bcefa25ba29c8073f2263acbf1a14110e46d36f3c24d0'));

@@ -638,7 +638,8 @@ def _apply_artifact(
                     f" AS {ident(f'base_lookup_{n}')}"
                 )
                 for n, f in enumerate(lookup_fields, start=1)
-                if f.lookup is not None
+                # A key is not judged: its value before is never read.
+                if f.lookup is not None and not f.key
             ],
             ",\n           ",
         ),

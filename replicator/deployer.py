@@ -12,7 +12,7 @@ from psycopg.rows import TupleRow
 
 from replicator import locks
 from replicator.compiler import Bundle, DatabaseBundle, render_template
-from replicator.quoting import Sql, literal
+from replicator.quoting import Sql, dollar_quoted, ident, literal
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,8 @@ def plan_database(
         slot_sql=Sql(slot_sql.strip()),
         summary_literal=literal(f"deployed bundle {bundle.sha256[:12]}: {summary}"),
         deploy_lock=Sql(f"{locks.DEPLOY[0]}, {locks.DEPLOY[1]}"),
+        owner=ident(bundle.roles.owner) if bundle.roles else None,
+        runtime=ident(bundle.roles.runtime) if bundle.roles else None,
         drops=[
             {"name": Sql(d.name), "name_literal": literal(d.name), "sql": Sql(d.drop_sql.strip())}
             for d in drops
@@ -137,7 +139,7 @@ def plan_database(
                 "name_literal": literal(a.name),
                 "sql": Sql(a.sql.strip()),
                 "sha256": literal(a.sha256),
-                "drop_sql": literal(a.drop_sql),
+                "drop_sql": dollar_quoted(a.drop_sql),
             }
             for a in creates
         ],

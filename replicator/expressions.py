@@ -23,7 +23,7 @@ from sqlglot.errors import ErrorLevel, ParseError, TokenError
 from sqlglot.generators.postgres import PostgresGenerator
 
 from replicator.errors import ExpressionError, Where
-from replicator.quoting import Sql, ident
+from replicator.quoting import Sql, ident, literal
 
 # Operators and structure an expression over one row may use. Checked by exact
 # type, so a subclass (TryCast of Cast, say) is not allowed by its parent's entry.
@@ -189,6 +189,12 @@ class _RowGenerator(PostgresGenerator):
 
     def column_sql(self, expression: exp.Column) -> str:
         return ident(self._qualifier, _column_name(expression))
+
+    def literal_sql(self, expression: exp.Literal) -> str:
+        # Strings through quoting.literal, like every other value in generated SQL.
+        if expression.is_string:
+            return literal(expression.this)
+        return super().literal_sql(expression)
 
 
 def _parse(text: str) -> exp.Expression:

@@ -7,6 +7,7 @@ by the expression renderer); the jinja2 environment refuses plain strings.
 from __future__ import annotations
 
 import math
+import re
 
 from replicator.model import Scalar
 
@@ -20,7 +21,21 @@ def ident(*names: str) -> Sql:
     for name in names:
         if not name or "\x00" in name:
             raise ValueError(f"not a usable SQL identifier: {name!r}")
-    return Sql(".".join('"' + name.replace('"', '""') + '"' for name in names))
+    return Sql(".".join(_quoted(name, '"') for name in names))
+
+
+# Never printed as itself: a "$" could close the dollar quotes around a function body.
+_ESCAPED = re.compile(r"\$")
+
+
+def _quoted(text: str, quote: str) -> str:
+    """``text`` between ``quote``s; in PostgreSQL's U& form where it holds a character
+    that must not appear in generated SQL as it is."""
+    doubled = text.replace(quote, quote + quote)
+    if not _ESCAPED.search(text):
+        return quote + doubled + quote
+    escaped = _ESCAPED.sub(lambda m: f"\\{ord(m.group()):04x}", doubled.replace("\\", "\\\\"))
+    return "U&" + quote + escaped + quote
 
 
 def literal(value: Scalar | None) -> Sql:
@@ -37,7 +52,16 @@ def literal(value: Scalar | None) -> Sql:
         return Sql(repr(value))
     if "\x00" in value:
         raise ValueError("a SQL string literal cannot hold a NUL character")
-    return Sql("'" + value.replace("'", "''") + "'")
+    return Sql(_quoted(value, "'"))
+
+
+def dollar_quoted(text: str) -> Sql:
+    """Generated SQL text as a string literal that keeps its lines: between dollar
+    quotes whose tag the text does not hold."""
+    tag = "$sql$"
+    while tag in text:
+        tag = tag[:-1] + "_$"
+    return Sql(tag + text + tag)
 
 
 def text_literal(value: Scalar) -> Sql:

@@ -36,6 +36,11 @@ def parser() -> argparse.ArgumentParser:
         "plan", help="print the SQL deploy would run; exit 2 if anything is pending"
     )
     plan.add_argument("--side", choices=["left", "right"], help="only the database of this side")
+    plan.add_argument(
+        "--roles",
+        action="store_true",
+        help="print instead the one-time SQL a superuser runs: the [roles] and their rights",
+    )
     sub.add_parser("deploy", help="apply the plan, one transaction per database")
     run = sub.add_parser("run", help="run the applier until SIGTERM or SIGINT")
     run.add_argument("--once", action="store_true", help="stop when both queues are empty")
@@ -122,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
         if args.command == "validate":
             return commands.cmd_validate(config, sys.stdout)
+        if args.command == "plan" and args.roles:
+            return commands.cmd_plan_roles(config, sys.stdout, only=args.side)
         if args.command == "plan":
             return commands.cmd_plan(config, sys.stdout, only=args.side)
         if args.command == "deploy":

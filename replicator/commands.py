@@ -28,6 +28,8 @@ from replicator.errors import DeployRefused, ExpressionError
 from replicator.loader import load_maps
 from replicator.model import SIDES, Config, Direction, MapSet, Side, source_of
 from replicator.output import write_table
+from replicator.quoting import ident
+from replicator.roles import compile_roles
 from replicator.status import slot_rows, status_rows
 from replicator.validate import ExpressionTypes, validate
 from replicator.walcheck import read_server_problems
@@ -123,7 +125,17 @@ def cmd_plan(config: Config, out: TextIO, only: Side | None = None) -> int:
     return EXIT_PENDING if pending else EXIT_OK
 
 
+def cmd_plan_roles(config: Config, out: TextIO, only: Side | None = None) -> int:
+    """Print the roles SQL a superuser runs once per database (no connection needed)."""
+    maps = load_maps(config.maps_dir, config.path.parent)
+    for script in compile_roles(config, maps):
+        if only is None or script.role == only:
+            out.write(script.sql)
+    return EXIT_OK
+
+
 def cmd_deploy(config: Config, out: TextIO) -> int:
+    check_owner(config)
     bundle = compiled(config)
     conninfos = [config.side(database.role).conninfo for database in bundle.databases]
     missing = []
@@ -152,6 +164,34 @@ def cmd_deploy(config: Config, out: TextIO) -> int:
     for plan in plans:
         out.write(_deploy_summary(plan) + "\n")
     return EXIT_OK
+
+
+def check_owner(config: Config) -> None:
+    """Refuse a deploy whose connections may not act as the [roles] owner (its plan
+    sets that role), saying what to do; nothing to check without [roles]."""
+    if config.roles is None:
+        return
+    owner = config.roles.owner
+    for role in config.databases:
+        with connect(config, role) as conn:
+            row = conn.execute(
+                "SELECT current_user, (SELECT pg_has_role(current_user, oid, 'MEMBER')"
+                " FROM pg_roles WHERE rolname = %s)",
+                (owner,),
+            ).fetchone()
+        assert row is not None
+        user, member = str(row[0]), row[1]
+        if member is None:
+            raise DeployRefused(
+                f"deploy refused, nothing changed: the owner role {ident(owner)} does not"
+                " exist: run the SQL of replicator plan --roles as a superuser first"
+            )
+        if not member:
+            raise DeployRefused(
+                f"deploy refused, nothing changed: role {user} may not act as the owner role"
+                f" {owner}: deploy as {owner}, as a superuser, or as a member of {owner}"
+                f" (GRANT {ident(owner)} TO {ident(user)})"
+            )
 
 
 def _deploy_summary(plan: DatabasePlan) -> str:

@@ -27,6 +27,7 @@ from replicator.model import (
     Direction,
     FieldMap,
     MapSet,
+    Roles,
     Side,
     TableMap,
     lookup_scope,
@@ -38,6 +39,13 @@ from replicator.quoting import Sql, ident, literal, sql_join, text_literal
 from replicator.resources import sql_file, templates_dir
 
 CONTROL_SCHEMA = "replicator"
+# A trigger's WHEN: the write is not the replicator's own. Its apply functions set the
+# marker and run as the owner of its schema (SECURITY DEFINER); an application role
+# may set the marker too, but holds no CREATE on that schema, so its writes count.
+NOT_REPLICATOR = Sql(
+    "(current_setting('replicator.applying', true) IS DISTINCT FROM 'on'"
+    f" OR NOT has_schema_privilege({literal(CONTROL_SCHEMA)}, 'CREATE'))"
+)
 # Long lists in generated SQL: one item per line, so a DBA's diff shows what changed.
 LIST = ",\n       "
 
@@ -70,10 +78,14 @@ class DatabaseBundle:
 @dataclass(frozen=True)
 class Bundle:
     databases: tuple[DatabaseBundle, ...]
+    # Deploy acts as roles.owner, and grants roles.runtime what the applier calls.
+    roles: Roles | None = None
 
     @property
     def sha256(self) -> str:
         digest = hashlib.sha256()
+        if self.roles is not None:
+            digest.update(f"roles={self.roles.owner}/{self.roles.runtime}\n".encode())
         for database in self.databases:
             for artifact in database.artifacts:
                 digest.update(f"{database.role}/{artifact.name}={artifact.sha256}\n".encode())
@@ -196,7 +208,7 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
                 slot=config.slot_name(role) if wal_sides else None,
             )
         )
-    return Bundle(databases=tuple(databases))
+    return Bundle(databases=tuple(databases), roles=config.roles)
 
 
 def _table(catalogs: dict[Side, SchemaCatalog], table_map: TableMap, side: Side) -> Table:
@@ -853,6 +865,8 @@ def _capture_artifact(
         "row_trigger": _triggers(table_map, direction)[0],
         "update_trigger": _triggers(table_map, direction)[1],
         "truncate_trigger": _triggers(table_map, direction)[2],
+        "sync_trigger": _triggers(table_map, direction)[3],
+        "not_replicator": NOT_REPLICATOR,
     }
     sql = render_template(
         "capture.sql.j2" if kind == "capture" else "wal_capture.sql.j2", **context
@@ -947,15 +961,15 @@ def snapshot_query(table_map: TableMap, direction: Direction) -> Sql:
     return Sql(f"SELECT {_function_name('snapshot', table_map, direction)}(%s::jsonb, %s)::text")
 
 
-def _trigger_names(table_map: TableMap, direction: Direction) -> tuple[str, str, str]:
-    """The capture triggers of a map direction: inserts and deletes, updates, truncates."""
+def _trigger_names(table_map: TableMap, direction: Direction) -> tuple[str, str, str, str]:
+    """The capture triggers of a map direction: inserts and deletes, updates, truncates,
+    and the one noting what an initial sync overwrote."""
     name = f"replicator_{table_map.name}_{direction}"
-    return name, f"{name}_upd", f"{name}_trunc"
+    return name, f"{name}_upd", f"{name}_trunc", f"{name}_sync"
 
 
-def _triggers(table_map: TableMap, direction: Direction) -> tuple[Sql, Sql, Sql]:
-    rows, updates, truncates = _trigger_names(table_map, direction)
-    return ident(rows), ident(updates), ident(truncates)
+def _triggers(table_map: TableMap, direction: Direction) -> tuple[Sql, ...]:
+    return tuple(ident(name) for name in _trigger_names(table_map, direction))
 
 
 def capture_switch(table_map: TableMap, direction: Direction, schema: str, enable: bool) -> Sql:

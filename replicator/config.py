@@ -15,7 +15,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from replicator.errors import ConfigError
-from replicator.model import CAPTURES, AlertRule, Config, Side, SideConfig
+from replicator.model import CAPTURES, AlertRule, Config, Roles, Side, SideConfig
 
 SIDE_KEYS = {"name", "schema", "conninfo", "conninfo_env", "capture"}
 TOP_KEYS = {
@@ -26,7 +26,9 @@ TOP_KEYS = {
     "left",
     "right",
     "alert",
+    "roles",
 }
+ROLE_KEYS = ("owner", "runtime")
 ALERT_KEYS = {"name", "errors", "count", "window", "actions", "channel", "command"}
 ALERT_ACTIONS = ("notify", "pause", "stop")
 
@@ -58,7 +60,35 @@ def load_config(path: Path) -> Config:
         retained_wal_warning=parse_size(
             path, _typed(path, raw, "retained_wal_warning", str, "1GB"), "retained_wal_warning"
         ),
+        roles=_roles(path, raw.get("roles")),
     )
+
+
+def _roles(path: Path, raw: Any) -> Roles | None:
+    """[roles]: the owner and runtime role names, both required, and different."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: roles must be a table: [roles] with owner and runtime")
+    unknown = sorted(set(raw) - set(ROLE_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{path}: [roles]: unknown setting {unknown[0]!r} (known: owner, runtime)"
+        )
+    names = {}
+    for key in ROLE_KEYS:
+        value = raw.get(key)
+        if not isinstance(value, str) or not value or "\x00" in value:
+            raise ConfigError(f"{path}: [roles]: {key} must name a role")
+        if len(value.encode()) > 63:
+            raise ConfigError(f"{path}: [roles]: {key} = {value!r} is longer than 63 bytes")
+        names[key] = value
+    if names["owner"] == names["runtime"]:
+        raise ConfigError(
+            f"{path}: [roles]: owner and runtime must be different roles: the runtime role"
+            " must not own what it runs"
+        )
+    return Roles(owner=names["owner"], runtime=names["runtime"])
 
 
 def _alert(path: Path, position: int, raw: Any) -> AlertRule:

@@ -36,9 +36,11 @@ def under_origin(conn: psycopg.Connection[TupleRow], purpose: str) -> None:
     """Mark the session's writes as the replicator's own (``purpose``) where its database
     has WAL capture, so its slot's listener leaves them out (loop safety). A database
     without WAL capture has no such origin, and its triggers skip the writes anyway."""
-    conn.execute(
-        f"SELECT pg_replication_origin_session_setup(name)"
-        f" FROM (SELECT {origins.name_sql('%s')} AS name) AS o"
+    # Two statements: a role without WAL capture here may not call the setup at all.
+    row = conn.execute(
+        f"SELECT name FROM (SELECT {origins.name_sql('%s')} AS name) AS o"
         f" WHERE pg_replication_origin_oid(name) IS NOT NULL",
         (purpose,),
-    )
+    ).fetchone()
+    if row is not None:
+        conn.execute("SELECT pg_replication_origin_session_setup(%s)", (row[0],))

@@ -86,6 +86,14 @@ class AlertRule:
 
 
 @dataclass(frozen=True)
+class Roles:
+    """[roles] in replicator.toml: who owns what deploy creates, and who runs the applier."""
+
+    owner: str  # owns the control schema and every generated function; deploy acts as it
+    runtime: str  # the applier's login: the control schema and the apply functions, no more
+
+
+@dataclass(frozen=True)
 class Config:
     """replicator.toml, resolved."""
 
@@ -98,6 +106,8 @@ class Config:
     alerts: tuple[AlertRule, ...] = ()
     # Status warns when a slot retains more WAL than this.
     retained_wal_warning: int = 1024**3
+    # None: no role separation; whoever connects deploys and applies.
+    roles: Roles | None = None
 
     def side(self, role: Side) -> SideConfig:
         return self.left if role == "left" else self.right

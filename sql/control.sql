@@ -1,7 +1,15 @@
 -- The replicator's control schema: change queue, map registry and state,
 -- deployment record, error log, and the small functions the applier calls.
 -- Safe to run again: it only creates what is missing and replaces functions.
-CREATE SCHEMA IF NOT EXISTS replicator;
+-- Created by the first deploy, or beforehand for the owner role by replicator plan
+-- --roles (the owner then needs no CREATE on the database, which IF NOT EXISTS asks).
+DO $schema$
+BEGIN
+    IF to_regnamespace('replicator') IS NULL THEN
+        CREATE SCHEMA replicator;
+    END IF;
+END
+$schema$;
 REVOKE ALL ON SCHEMA replicator FROM PUBLIC;
 
 -- Changes captured on this database, waiting to cross to the other side.

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -24,7 +25,9 @@ from psycopg.rows import TupleRow
 from replicator import commands
 from replicator.applier import Applier, Totals
 from replicator.config import load_config
+from replicator.loader import load_maps
 from replicator.model import Config, Side
+from replicator.roles import compile_roles
 from replicator.throwaway import replica_identity_full
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "customer-master"
@@ -49,6 +52,9 @@ BEGIN
             coalesce(current_setting('replicator.applying', true), '') = 'on');
     RETURN NULL;
 END $$;
+-- Fired by whoever writes: the applications, and the replicator's owner role.
+GRANT USAGE ON SCHEMA audit TO PUBLIC;
+GRANT INSERT ON audit.writes TO PUBLIC;
 """
 
 
@@ -64,13 +70,35 @@ class Project:
     def config_path(self) -> Path:
         return self.root / "replicator.toml"
 
-    def config(self) -> Config:
-        os.environ["REPLICATOR_LEFT"] = self.left_url
-        os.environ["REPLICATOR_RIGHT"] = self.right_url
+    def config(self, user: str | None = None) -> Config:
+        """The project's config, connecting as the superuser (a DBA's commands), or as
+        ``user`` (``self.runtime``: the role the applier logs in as in production)."""
+        env = self.env(user)
+        os.environ["REPLICATOR_LEFT"] = env["REPLICATOR_LEFT"]
+        os.environ["REPLICATOR_RIGHT"] = env["REPLICATOR_RIGHT"]
         return load_config(self.config_path)
 
-    def env(self) -> dict[str, str]:
-        return {**os.environ, "REPLICATOR_LEFT": self.left_url, "REPLICATOR_RIGHT": self.right_url}
+    def env(self, user: str | None = None) -> dict[str, str]:
+        left, right = self.left_url, self.right_url
+        if user is not None:
+            left, right = as_role(left, user), as_role(right, user)
+        return {**os.environ, "REPLICATOR_LEFT": left, "REPLICATOR_RIGHT": right}
+
+    @property
+    def runtime(self) -> str | None:
+        """The [roles] runtime role, if the project names one."""
+        roles = load_config(self.config_path).roles
+        return roles.runtime if roles else None
+
+    def grant_roles(self) -> None:
+        """What the DBA runs once as a superuser (replicator plan --roles), if [roles] is set."""
+        config = self.config()
+        if config.roles is None:
+            return
+        maps = load_maps(config.maps_dir, config.path.parent)
+        for script in compile_roles(config, maps):
+            with psycopg.connect(config.side(script.role).conninfo) as conn:
+                conn.execute(script.sql.encode())
 
     def write_map(self, name: str, text: str) -> None:
         (self.root / "maps" / name).write_text(text)
@@ -79,6 +107,7 @@ class Project:
         (self.root / "maps" / name).unlink()
 
     def deploy(self) -> str:
+        self.grant_roles()
         out = io.StringIO()
         assert commands.cmd_deploy(self.config(), out) == 0
         return out.getvalue()
@@ -93,7 +122,7 @@ class Project:
 
         Everything committed before is applied, WAL capture included: test servers
         commit asynchronously, and a slot decodes a commit only once it is flushed."""
-        config = self.config()
+        config = self.config(self.runtime)
         for role in config.databases:
             if config.wal_sides(role):
                 wait_for_wal_flush(self.left_url if role == "left" else self.right_url)
@@ -131,6 +160,13 @@ def example_project(
         url, schema = (left_url, "fno") if side == "left" else (right_url, "cds")
         replica_identity_full(url, schema)
     return Project(root, left_url, right_url)
+
+
+def as_role(url: str, role: str) -> str:
+    """``url`` logging in as ``role`` instead (throw-away servers trust local logins)."""
+    parts = urlsplit(url)
+    netloc = f"{quote(role, safe='')}@{parts.hostname}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def wait_for_wal_flush(url: str) -> None:
@@ -216,7 +252,7 @@ def start_applier(project: Project, *extra: str) -> subprocess.Popen[bytes]:
             "run",
             *extra,
         ],
-        env=project.env(),
+        env=project.env(project.runtime),
         stdout=subprocess.DEVNULL,
         stderr=log,
     )

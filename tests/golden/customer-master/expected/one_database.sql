@@ -1,13 +1,23 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 29adead4ef53fd5b62e7e61dd45dce3acfb40e1c2d33d13defaa4b220e403767: 83 to create, 0 to replace, 0 to drop
+-- bundle 28552f39db449d2a568e00341721a22d985f0673b055baefea4ba552c2c4cc7f: 83 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
+-- Names below are qualified; built-in functions are found before anything else.
+SET LOCAL search_path = pg_catalog, pg_temp;
 SELECT pg_advisory_xact_lock(7501166, 0);
 
 -- ==== create control ====
 -- The replicator's control schema: change queue, map registry and state,
 -- deployment record, error log, and the small functions the applier calls.
 -- Safe to run again: it only creates what is missing and replaces functions.
-CREATE SCHEMA IF NOT EXISTS replicator;
+-- Created by the first deploy, or beforehand for the owner role by replicator plan
+-- --roles (the owner then needs no CREATE on the database, which IF NOT EXISTS asks).
+DO $schema$
+BEGIN
+    IF to_regnamespace('replicator') IS NULL THEN
+        CREATE SCHEMA replicator;
+    END IF;
+END
+$schema$;
 REVOKE ALL ON SCHEMA replicator FROM PUBLIC;
 
 -- Changes captured on this database, waiting to cross to the other side.
@@ -589,7 +599,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '98b900d82876189827fb04a0d45eb1f8492f55ff59b388f56c3f7ebb586aeca3', '')
+VALUES ('control', 'b39f8257960968e093c806509a42e75502f450e167804d120dfd8c973993e9f6', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -908,7 +918,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', '211334ae101ba64ac56fc5f67918395909a2f174653ef0e7f4b6bf35586e44be', '')
+VALUES ('drift', '211334ae101ba64ac56fc5f67918395909a2f174653ef0e7f4b6bf35586e44be', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -923,9 +933,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_companies_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -1248,9 +1264,9 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'a9fb4df6d0208f758d3a995677736de4a289580c4b2a22d546faaf321089c74f', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', '2466300d7415605eb6ba8ae958cec252b4073f907e7a4ff61864ea1f71103c67', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1265,9 +1281,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_companies_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -1590,9 +1612,9 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'ef0a5225c8ee45794a1c3da776db3859f1d790d5be8101b7f7f9fa133b987585', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', 'f6f24d62d78271471eb8fcd54014dfd530957163f37145c5fc9381caa8313546', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1607,9 +1629,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_contact_persons_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -2050,23 +2078,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'db22ef06e7280b204f2cf1d5c52f67cf8b630abac67891e07debf4a017070b3f', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '796e16320b2661d4da3544f1ba3ef673717d59348380b362f2df6972b34462b1', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''contact_persons'' AND direction = ''to_right'';
+     WHERE map_name = 'contact_persons' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''contact_persons'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'contact_persons', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -2081,9 +2109,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_contact_persons_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -2508,23 +2542,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '7ae555d2a830cb1385a353aac912a8d61dcf3092e374a9816d427850a84438b9', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '50e18b73e35e3454e24873b897b14e5f52a30acfb8f2a6f8559dac7535715a2c', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''contact_persons'' AND direction = ''to_left'';
+     WHERE map_name = 'contact_persons' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''contact_persons'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'contact_persons', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -2539,9 +2573,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -2906,23 +2946,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'e9dd6ee70a336bcdc23a0a89029163180fc97db1239f0a2b33ec6e708c6d9a5f', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', 'c8f019469600e14c151367a269947a3152dbb5d2f01e32292b322c75314906f5', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customer_groups'' AND direction = ''to_right'';
+     WHERE map_name = 'customer_groups' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customer_groups'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customer_groups', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -2937,9 +2977,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -3304,23 +3350,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '079df4d559bd8cde90bd299576da6d92e92fda6d0ced3a0ef6e2b716551f4d59', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'b989bf89f0c54dc7f317ffdf5a52f7decb482b4740e3be6fd1c2a31627600216', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customer_groups'' AND direction = ''to_left'';
+     WHERE map_name = 'customer_groups' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customer_groups'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customer_groups', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -3335,9 +3381,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_payment_methods_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -3722,23 +3774,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '876eddc993ede35798bda368ac5d0fbe3fabf555db18ef503355ecc1b492f981', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '701ea991c5c589632d6e7f32d5be7bb2897136f000219a34f48a0832c0e45c13', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customer_payment_methods'' AND direction = ''to_right'';
+     WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customer_payment_methods'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customer_payment_methods', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -3753,9 +3805,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -4140,23 +4198,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'bd6c3f78ae8934aa452b595bde20d10f07ca34d46f54b4abc21f97f112a52a31', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '7074d27e92ebfadc8f0cdb15d7557f1cca0427d85f8fdd70532b39da28a3ec97', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customer_payment_methods'' AND direction = ''to_left'';
+     WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customer_payment_methods'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customer_payment_methods', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -4171,9 +4229,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -4224,7 +4288,7 @@ WITH latest AS (
            "l"."lookup_1" AS "k_1",
            "s"."account_num" AS "k_2",
            l.base_known AND NOT l.forced AND t."firstname" IS DISTINCT FROM (CAST(SPLIT_PART("b"."name", ' ', 1) AS VARCHAR(50))) AS "tc_1",
-           l.base_known AND NOT l.forced AND t."middlename" IS DISTINCT FROM (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("b"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))) AS "tc_2",
+           l.base_known AND NOT l.forced AND t."middlename" IS DISTINCT FROM (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("b"."name", '^[^ ]* ?', ''), U&' ?[^ ]*\0024', ''), '') AS VARCHAR(50))) AS "tc_2",
            l.base_known AND NOT l.forced AND t."lastname" IS DISTINCT FROM (CAST(CASE WHEN POSITION(' ' IN "b"."name") > 0 THEN REGEXP_REPLACE("b"."name", '^.* ', '') END AS VARCHAR(50))) AS "tc_3",
            l.base_known AND NOT l.forced AND t."emailaddress1" IS DISTINCT FROM "b"."email" AS "tc_4",
            l.base_known AND NOT l.forced AND t."is_sellable" IS DISTINCT FROM CAST(true AS boolean) AS "tc_5",
@@ -4374,8 +4438,8 @@ WITH latest AS (
            (CAST(SPLIT_PART("s"."name", ' ', 1) AS VARCHAR(50))) AS "n_1",
            (CAST(SPLIT_PART("b"."name", ' ', 1) AS VARCHAR(50))) AS "b_1",
            CASE WHEN t.ctid IS NULL THEN gone."firstname" ELSE t."firstname" END AS "c_1",
-           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("s"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))) AS "n_2",
-           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("b"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))) AS "b_2",
+           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("s"."name", '^[^ ]* ?', ''), U&' ?[^ ]*\0024', ''), '') AS VARCHAR(50))) AS "n_2",
+           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("b"."name", '^[^ ]* ?', ''), U&' ?[^ ]*\0024', ''), '') AS VARCHAR(50))) AS "b_2",
            CASE WHEN t.ctid IS NULL THEN gone."middlename" ELSE t."middlename" END AS "c_2",
            (CAST(CASE WHEN POSITION(' ' IN "s"."name") > 0 THEN REGEXP_REPLACE("s"."name", '^.* ', '') END AS VARCHAR(50))) AS "n_3",
            (CAST(CASE WHEN POSITION(' ' IN "b"."name") > 0 THEN REGEXP_REPLACE("b"."name", '^.* ', '') END AS VARCHAR(50))) AS "b_3",
@@ -4606,23 +4670,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '27c9198676cb480c58b57b2e3942273061526ed687bce25cda2428625b27a114', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '6f94013623498c47b323009022276a61faade5660193dcf5821cf4d71cd1502b', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customers_person'' AND direction = ''to_right'';
+     WHERE map_name = 'customers_person' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customers_person'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customers_person', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -4637,9 +4701,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -5048,23 +5118,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '2906ea39d28b711b561d9390d36641b6ba9013c14f3179c409dd08974a01b35b', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '51672b7625300f1d87d722630434f7be26302ca3cb45b891388af3dc24c43edf', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customers_person'' AND direction = ''to_left'';
+     WHERE map_name = 'customers_person' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customers_person'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customers_person', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -5079,9 +5149,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_loyalty_cards_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -5444,9 +5520,9 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'bf20c0aab3854b0e959a6d6b76a2e3952f01aefb6e728937ac583dc0470272d7', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '3d5538b14280a2947f5a2e854a047b2c9f0ed8642f479fc8c1991dc5927665b4', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -5461,9 +5537,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -5826,9 +5908,9 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'b227dacaa8930ab304cfd00337538e3b1646a73e3c5999aa57e4cecc9b4621f2', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '5da440ddd580e52011e392a44d9f38c7c7d432fb75fd6c4d5fdf85c64a1b85b5', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -5843,9 +5925,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_name_affixes_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -6177,9 +6265,9 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '1ae49691071822cdacb4f5ff56e8173709ca3e61e10f6329311f132f335524e5', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '4d96e601adbc511af96812e93364ddd188b60bdc4276d67bcf4a7dd115af0c94', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -6194,9 +6282,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_name_affixes_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -6528,9 +6622,9 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'e754312e90e21787a73305d6847d7a08702bae81b33bec794a4edeff20ee75a3', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', '323bccf45357e1695ee500004f9d52ff7150b626f84f66754aefdebad4640777', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -6545,9 +6639,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_days_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -6912,23 +7012,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '9d99a2b015c28807ab3ee9031f11b06e0f5c2e121a186c34710f87945114458b', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'b0943db9f68f8888fc135ec74bc1c6c895762a910911a2502eb3a8d48ae4f2e1', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_days'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_days' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_days'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_days', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -6943,9 +7043,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_days_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -7310,23 +7416,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'ca686034947a212fcaab5a3f7560f21f5dd909258deadcf3241a6c7273acc077', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '2255e3e3b05264fe29c6ee5e2e676299f5d1ffab179864b78f1959c71b3f3e6a', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_days'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_days' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_days'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_days', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7341,9 +7447,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_day_lines_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -7739,23 +7851,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '1e5151c4e3bede7e5c08032d60ee17b69adc37bfcc9d206a842bd5489b647c62', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '990a29527303cd852945c203ffd381fde5c8def7d40188dd75d8c3fcb8e5a9f7', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_day_lines'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_day_lines'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_day_lines', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7770,9 +7882,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -8168,23 +8286,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '296c7f0c550630b10a6fa4d8da3df54605cebaf9fcc917c4af23c9f764533a13', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '8f58a58b11e231862345c0e1e54f4840324dd443e95a06d3a8d7c66c219ed7a9', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_day_lines'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_day_lines'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_day_lines', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8199,9 +8317,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedules_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -8586,23 +8710,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'e66ac0a3a9601e8744a014e8aebb059d0b9ff5acc7fd0ee6ba890a6e7f73e8d2', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '6922f040e007ce99f2a7aae3671e1fedaf7f09ebf7fee9f8213622eaaaa38b70', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_schedules'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_schedules' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_schedules'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_schedules', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8617,9 +8741,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -9004,23 +9134,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '1cf9aef647bfae693d91e2c73154b715d6703f9b71e64ab7d6e5b9a2c1586619', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '92844e942907b1aca45901e4a4e7a37c1df269b5729294a5d5e2dbc1888f216b', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_schedules'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_schedules' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_schedules'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_schedules', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9035,9 +9165,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedule_lines_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -9453,23 +9589,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '2614d3cca7967eb1cad8271e87decd59c7af33242f174d945d45e1f1b7bbf02b', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '65b5c55b2dd9de6dbce526e27e850dedea8f260493d5d6cdb29ac96c1e92ced1', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_schedule_lines'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_schedule_lines'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_schedule_lines', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9484,9 +9620,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -9902,23 +10044,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '1da37c958f4973f1c97bce7f0e8ff9590e1da69eab3316d08c959b942409e70c', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '132d32c05baf20465d31bd65a56da5a9e298445edd8e26238a846eb53f16e1fa', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_schedule_lines'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_schedule_lines'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_schedule_lines', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9933,9 +10075,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -10370,23 +10518,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'fee443dd35c0d0d6f95d9c9afbb838547267e89c45f92c94a6b0bbf0ce4e963b', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '6685c0e66b45279ef5f130d20fe4a8c0f425ac340c8b214bf1c9c0ea756088d9', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_terms'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_terms' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_terms'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_terms', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -10401,9 +10549,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -10838,23 +10992,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '575b8355c47c471b1ab2962e7416b77fb5c9164579e667e22d01b4d6ae8b43e9', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '62eec321d9c20470ebb3141679c55e5b25badc2b5939e907eb5ae0df4ae971b3', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_terms'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_terms' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_terms'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_terms', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -10869,9 +11023,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -11386,23 +11546,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '900f8f11fc61a880dc2be1f6d9c7ab53486a1dce7072612f7e58b182b1fe61fb', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'f331930207ab853891f5eb98952311522c200b7b8a2529a4105596d40933f800', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customers_organization'' AND direction = ''to_right'';
+     WHERE map_name = 'customers_organization' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customers_organization'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customers_organization', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -11417,9 +11577,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -11934,23 +12100,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'a050e196783ed7eb59adcff9e8e6fcff7ee48068cb63dcaaa716d775133b0139', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '5a6169cbcfca245f243a0e58071d6c7b38c01830fd5ed31492fc5749b0384d6b', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customers_organization'' AND direction = ''to_left'';
+     WHERE map_name = 'customers_organization' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customers_organization'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customers_organization', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -13369,16 +13535,19 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', 'a19004172de78ff85607434ea66904ee71f9b8c67e96f887665188dfe1491dc6', '')
+VALUES ('dispatch', 'a19004172de78ff85607434ea66904ee71f9b8c67e96f887665188dfe1491dc6', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/companies/to_right/capture ====
 -- Map 'companies', 'to_right': capture changes of "fno"."companies".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_companies_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -13387,15 +13556,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'companies' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'companies', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.companies',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'companies', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.companies',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -13446,38 +13612,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_right"
 AFTER INSERT OR DELETE ON "fno"."companies"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_right_trunc"
 AFTER TRUNCATE ON "fno"."companies"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_right_upd"
 AFTER UPDATE ON "fno"."companies"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."name") IS DISTINCT FROM ("new"."dataareaid", "new"."name"))
+WHEN (("old"."dataareaid", "old"."name") IS DISTINCT FROM ("new"."dataareaid", "new"."name")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_companies_to_right_sync"
+AFTER UPDATE ON "fno"."companies"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'companies'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_companies_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', 'bedb5e5477c5d50747b40148d7658621b721443ca68f2e75fed918a97dbf715e', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', '5b90db2f497c10c289eb81d06379dd7007cd8a86427e5bd561abd22c04ed0730', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''companies'' AND direction = ''to_right'';
+     WHERE map_name = 'companies' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''companies'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'companies', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_companies_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -13526,18 +13708,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/snapshot', 'd2ac4b0dd94c095bb8ba9f4abfd9a39f98f68eaaed8887ccafb9b03675f8e514', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
+VALUES ('map/companies/to_right/snapshot', 'd2ac4b0dd94c095bb8ba9f4abfd9a39f98f68eaaed8887ccafb9b03675f8e514', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_companies_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/companies/to_left/capture ====
 -- Map 'companies', 'to_left': capture changes of "cds"."company".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_companies_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -13546,15 +13731,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'companies' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'companies', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.company',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'companies', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.company',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -13605,38 +13787,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_left"
 AFTER INSERT OR DELETE ON "cds"."company"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_left_trunc"
 AFTER TRUNCATE ON "cds"."company"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_left_upd"
 AFTER UPDATE ON "cds"."company"
 FOR EACH ROW
-WHEN (("old"."company_code", "old"."name") IS DISTINCT FROM ("new"."company_code", "new"."name"))
+WHEN (("old"."company_code", "old"."name") IS DISTINCT FROM ("new"."company_code", "new"."name")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_companies_to_left_sync"
+AFTER UPDATE ON "cds"."company"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'companies'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_companies_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', '85e53f44e55a4518c8a551674789260bc3c45d74ac62400685842473c74030af', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', '86166a4991017b7b5fe5589bcc93a0ab77e69568ccee69e3e55d77eb14abb2ee', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''companies'' AND direction = ''to_left'';
+     WHERE map_name = 'companies' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''companies'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'companies', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_companies_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -13685,18 +13883,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/snapshot', 'df008c0437ef3948010aa36e07164cd1adc8c0fb2b18cc46d2f1cdaadc1fd76d', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_left"(jsonb, integer);
+VALUES ('map/companies/to_left/snapshot', 'df008c0437ef3948010aa36e07164cd1adc8c0fb2b18cc46d2f1cdaadc1fd76d', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_companies_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/contact_persons/to_right/capture ====
 -- Map 'contact_persons', 'to_right': capture changes of "fno"."contact_persons".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_contact_persons_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -13705,15 +13906,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'contact_persons' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'contact_persons', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.contact_persons',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'contact_persons', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.contact_persons',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -13764,38 +13962,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right"
 AFTER INSERT OR DELETE ON "fno"."contact_persons"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_trunc"
 AFTER TRUNCATE ON "fno"."contact_persons"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_upd"
 AFTER UPDATE ON "fno"."contact_persons"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account"))
+WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_sync"
+AFTER UPDATE ON "fno"."contact_persons"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'contact_persons'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', '7868d18f3644792bc523c21e7ad8fef6c694575ae026e4f84e343c8390e970a4', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', '6328284a6a787aa14f5dad5d6a2b7c8bd5063e66bd6de218319e13f2b6c8fbbc', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''contact_persons'' AND direction = ''to_right'';
+     WHERE map_name = 'contact_persons' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''contact_persons'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'contact_persons', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_contact_persons_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -13844,18 +14058,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/snapshot', '742f11f0772e1999ff7eb0df89623f6e295c3d09e1c60757828a495b7fd12e6a', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
+VALUES ('map/contact_persons/to_right/snapshot', '742f11f0772e1999ff7eb0df89623f6e295c3d09e1c60757828a495b7fd12e6a', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_contact_persons_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/contact_persons/to_left/capture ====
 -- Map 'contact_persons', 'to_left': capture changes of "cds"."contact".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_contact_persons_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -13864,15 +14081,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'contact_persons' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'contact_persons', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.contact',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'contact_persons', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.contact',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -13924,38 +14138,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left"
 AFTER INSERT OR DELETE ON "cds"."contact"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_trunc"
 AFTER TRUNCATE ON "cds"."contact"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_upd"
 AFTER UPDATE ON "cds"."contact"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."contactpersonid", "old"."firstname", "old"."lastname", "old"."emailaddress1", "old"."parent_account_number") IS DISTINCT FROM ("new"."companyid", "new"."contactpersonid", "new"."firstname", "new"."lastname", "new"."emailaddress1", "new"."parent_account_number"))
+WHEN (("old"."companyid", "old"."contactpersonid", "old"."firstname", "old"."lastname", "old"."emailaddress1", "old"."parent_account_number") IS DISTINCT FROM ("new"."companyid", "new"."contactpersonid", "new"."firstname", "new"."lastname", "new"."emailaddress1", "new"."parent_account_number")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_sync"
+AFTER UPDATE ON "cds"."contact"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'contact_persons'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', '6eff2cf022a648f5561e43398225ee5b23228ed6593bd69a84b83bb43303be05', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', '7572c8eeccf247f26a2d1202f13ee827c9b0a13aacab0bd456df9f531f8187ed', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''contact_persons'' AND direction = ''to_left'';
+     WHERE map_name = 'contact_persons' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''contact_persons'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'contact_persons', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_contact_persons_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -14004,18 +14234,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/snapshot', 'bfaba0ae3c6d72c07aeec8e73bce38e7fecab623379c118f0efdbc60eae8445e', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_left"(jsonb, integer);
+VALUES ('map/contact_persons/to_left/snapshot', 'bfaba0ae3c6d72c07aeec8e73bce38e7fecab623379c118f0efdbc60eae8445e', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_contact_persons_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_groups/to_right/capture ====
 -- Map 'customer_groups', 'to_right': capture changes of "fno"."customer_groups".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_customer_groups_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -14024,15 +14257,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customer_groups' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'customer_groups', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.customer_groups',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'customer_groups', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.customer_groups',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -14083,38 +14313,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right"
 AFTER INSERT OR DELETE ON "fno"."customer_groups"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_trunc"
 AFTER TRUNCATE ON "fno"."customer_groups"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_upd"
 AFTER UPDATE ON "fno"."customer_groups"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description"))
+WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_sync"
+AFTER UPDATE ON "fno"."customer_groups"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'customer_groups'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', 'e0417dc1b906c49e77965a68a7d13a96a0b0afc9654846d072663d84c158b218', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', '8f7d89bc8fd4b8a1b625ed0f352d8a1c8c3a1bc4c663547afd8291680ad1b9d6', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customer_groups'' AND direction = ''to_right'';
+     WHERE map_name = 'customer_groups' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customer_groups'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customer_groups', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customer_groups_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -14163,18 +14409,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/snapshot', '5af44e9f01dbb31c28fc4f435f408a4ca0cb9d335fff10ac6f0483bd439487e7', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
+VALUES ('map/customer_groups/to_right/snapshot', '5af44e9f01dbb31c28fc4f435f408a4ca0cb9d335fff10ac6f0483bd439487e7', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_groups_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_groups/to_left/capture ====
 -- Map 'customer_groups', 'to_left': capture changes of "cds"."customer_group".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_customer_groups_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -14183,15 +14432,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customer_groups' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'customer_groups', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.customer_group',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'customer_groups', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.customer_group',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -14243,38 +14489,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left"
 AFTER INSERT OR DELETE ON "cds"."customer_group"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_trunc"
 AFTER TRUNCATE ON "cds"."customer_group"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_upd"
 AFTER UPDATE ON "cds"."customer_group"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."group_code", "old"."name") IS DISTINCT FROM ("new"."companyid", "new"."group_code", "new"."name"))
+WHEN (("old"."companyid", "old"."group_code", "old"."name") IS DISTINCT FROM ("new"."companyid", "new"."group_code", "new"."name")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_sync"
+AFTER UPDATE ON "cds"."customer_group"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'customer_groups'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', 'c62b7cd1aa70eebad6e6de65cef8002e72a333c19e274bf2ecfdcd105aa315ba', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', '2156efb044e4763f9c9013caf2e1fb7a960f135b3db6a99b671a8adbbc04714e', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customer_groups'' AND direction = ''to_left'';
+     WHERE map_name = 'customer_groups' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customer_groups'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customer_groups', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customer_groups_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -14323,18 +14585,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/snapshot', 'cc7f265e9549a4414b78195a94046eedb1aa3d39bab058f04d0964b5a39612fb', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_left"(jsonb, integer);
+VALUES ('map/customer_groups/to_left/snapshot', 'cc7f265e9549a4414b78195a94046eedb1aa3d39bab058f04d0964b5a39612fb', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_groups_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_payment_methods/to_right/capture ====
 -- Map 'customer_payment_methods', 'to_right': capture changes of "fno"."customer_payment_methods".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_customer_payment_methods_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -14343,15 +14608,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customer_payment_methods' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'customer_payment_methods', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.customer_payment_methods',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'customer_payment_methods', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.customer_payment_methods',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -14402,38 +14664,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right"
 AFTER INSERT OR DELETE ON "fno"."customer_payment_methods"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_trunc"
 AFTER TRUNCATE ON "fno"."customer_payment_methods"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_upd"
 AFTER UPDATE ON "fno"."customer_payment_methods"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type"))
+WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_sync"
+AFTER UPDATE ON "fno"."customer_payment_methods"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'customer_payment_methods'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', '92e520480f2d1365562559f6bd99cba609662747586acbf851c0cb09f7e6c261', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', '9c471e536df259439ca283ae6895684f2ca7bd39f928e014b042a4b124d705cd', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customer_payment_methods'' AND direction = ''to_right'';
+     WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customer_payment_methods'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customer_payment_methods', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customer_payment_methods_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -14482,18 +14760,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/snapshot', 'ebd51f1b80e23604eb1e1ea3afde9f93106905b31aa70d6639115e0b4a1018b7', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
+VALUES ('map/customer_payment_methods/to_right/snapshot', 'ebd51f1b80e23604eb1e1ea3afde9f93106905b31aa70d6639115e0b4a1018b7', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_payment_methods_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_payment_methods/to_left/capture ====
 -- Map 'customer_payment_methods', 'to_left': capture changes of "cds"."customer_payment_method".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_customer_payment_methods_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -14502,15 +14783,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customer_payment_methods' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'customer_payment_methods', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.customer_payment_method',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'customer_payment_methods', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.customer_payment_method',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -14562,38 +14840,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left"
 AFTER INSERT OR DELETE ON "cds"."customer_payment_method"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_trunc"
 AFTER TRUNCATE ON "cds"."customer_payment_method"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_upd"
 AFTER UPDATE ON "cds"."customer_payment_method"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."code", "old"."name", "old"."payment_type") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."payment_type"))
+WHEN (("old"."companyid", "old"."code", "old"."name", "old"."payment_type") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."payment_type")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_sync"
+AFTER UPDATE ON "cds"."customer_payment_method"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'customer_payment_methods'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', '8ccf014c16582b597b811349fb6695e18c54050bf3e30b775fc0f62ac7dfb65f', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', 'c0a02422caba3ac5893d2b8b7231fa40e641598896ad6f5c0a0c40f50a4a7a27', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customer_payment_methods'' AND direction = ''to_left'';
+     WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customer_payment_methods'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customer_payment_methods', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customer_payment_methods_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -14642,18 +14936,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/snapshot', 'f46d5f1044cc686881538c1b50b0e9a7a4d8b2f3a323e098c1d23d7f5a171f82', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_left"(jsonb, integer);
+VALUES ('map/customer_payment_methods/to_left/snapshot', 'f46d5f1044cc686881538c1b50b0e9a7a4d8b2f3a323e098c1d23d7f5a171f82', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_payment_methods_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_person/to_right/capture ====
 -- Map 'customers_person', 'to_right': capture changes of "fno"."customers".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_customers_person_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -14662,15 +14959,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customers_person' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'customers_person', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.customers',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'customers_person', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.customers',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -14721,38 +15015,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right"
 AFTER INSERT OR DELETE ON "fno"."customers"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_trunc"
 AFTER TRUNCATE ON "fno"."customers"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_upd"
 AFTER UPDATE ON "fno"."customers"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type"))
+WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_sync"
+AFTER UPDATE ON "fno"."customers"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'customers_person'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', '248b5c0792c3e6576c20d127af97c449a02485e01f6afa20773e2dffcefd82fd', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', '533139da404f924a04e8025d0618c9a6f803a4289dbfe63c6c4327b43439a8d2', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customers_person'' AND direction = ''to_right'';
+     WHERE map_name = 'customers_person' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customers_person'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customers_person', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customers_person_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -14801,18 +15111,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/snapshot', '412d373a76e57c0a9f6c290f002b1d9beaab7ecc764323da15ddd9e42960e10a', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
+VALUES ('map/customers_person/to_right/snapshot', '412d373a76e57c0a9f6c290f002b1d9beaab7ecc764323da15ddd9e42960e10a', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_person_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_person/to_left/capture ====
 -- Map 'customers_person', 'to_left': capture changes of "cds"."contact".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_customers_person_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -14821,15 +15134,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customers_person' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'customers_person', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.contact',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'customers_person', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.contact',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -14881,38 +15191,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left"
 AFTER INSERT OR DELETE ON "cds"."contact"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_trunc"
 AFTER TRUNCATE ON "cds"."contact"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_upd"
 AFTER UPDATE ON "cds"."contact"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."customer_number", "old"."firstname", "old"."middlename", "old"."lastname", "old"."emailaddress1", "old"."is_sellable") IS DISTINCT FROM ("new"."companyid", "new"."customer_number", "new"."firstname", "new"."middlename", "new"."lastname", "new"."emailaddress1", "new"."is_sellable"))
+WHEN (("old"."companyid", "old"."customer_number", "old"."firstname", "old"."middlename", "old"."lastname", "old"."emailaddress1", "old"."is_sellable") IS DISTINCT FROM ("new"."companyid", "new"."customer_number", "new"."firstname", "new"."middlename", "new"."lastname", "new"."emailaddress1", "new"."is_sellable")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_sync"
+AFTER UPDATE ON "cds"."contact"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'customers_person'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', '48f002c512b0e755caaf57b55fc6d673cdc125f005631d2701786189eb9ed020', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', 'b7d0920519d0a409e86fc5d72cdea523d83649ccef8fcc8dfd43004b42575bec', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customers_person'' AND direction = ''to_left'';
+     WHERE map_name = 'customers_person' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customers_person'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customers_person', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customers_person_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -14961,18 +15287,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/snapshot', '380ca028509ebd2dd38b63715eaf891db9e51696bd8ffc8ccdef43b56ca29b2c', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_left"(jsonb, integer);
+VALUES ('map/customers_person/to_left/snapshot', '380ca028509ebd2dd38b63715eaf891db9e51696bd8ffc8ccdef43b56ca29b2c', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_person_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/loyalty_cards/to_right/capture ====
 -- Map 'loyalty_cards', 'to_right': capture changes of "fno"."loyalty_cards".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_loyalty_cards_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -14981,15 +15310,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'loyalty_cards' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'loyalty_cards', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.loyalty_cards',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'loyalty_cards', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.loyalty_cards',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -15040,38 +15366,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right"
 AFTER INSERT OR DELETE ON "fno"."loyalty_cards"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_trunc"
 AFTER TRUNCATE ON "fno"."loyalty_cards"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_upd"
 AFTER UPDATE ON "fno"."loyalty_cards"
 FOR EACH ROW
-WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."blocked"))
+WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."blocked")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_sync"
+AFTER UPDATE ON "fno"."loyalty_cards"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'loyalty_cards'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', '982eee781fe8d8af22c354fe4d63c373fb55e9e509c9271c91233933064cd690', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', 'f6fa35f509ffe5e2941f8f84937c4259cb6b01953675eae95cf04556ad74e7da', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''loyalty_cards'' AND direction = ''to_right'';
+     WHERE map_name = 'loyalty_cards' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''loyalty_cards'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'loyalty_cards', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_loyalty_cards_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -15120,18 +15462,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/snapshot', 'ad5155ae6a855af998edfef03904b585e5861db13c1d252920d4b274a3e73bb9', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
+VALUES ('map/loyalty_cards/to_right/snapshot', 'ad5155ae6a855af998edfef03904b585e5861db13c1d252920d4b274a3e73bb9', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_loyalty_cards_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/loyalty_cards/to_left/capture ====
 -- Map 'loyalty_cards', 'to_left': capture changes of "cds"."loyalty_card".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_loyalty_cards_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -15140,15 +15485,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'loyalty_cards' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'loyalty_cards', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.loyalty_card',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'loyalty_cards', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.loyalty_card',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -15199,38 +15541,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left"
 AFTER INSERT OR DELETE ON "cds"."loyalty_card"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_trunc"
 AFTER TRUNCATE ON "cds"."loyalty_card"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_upd"
 AFTER UPDATE ON "cds"."loyalty_card"
 FOR EACH ROW
-WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."is_blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."is_blocked"))
+WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."is_blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."is_blocked")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_sync"
+AFTER UPDATE ON "cds"."loyalty_card"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'loyalty_cards'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', 'f5d70c42310776a3694d2fb2577eab5297a37ea0d7caec6713f37e1f9c780f02', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '29ff94b4b1f37be26e77a6debe2f20c5af0e0aa3a2176b3d383bbd74b076635f', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''loyalty_cards'' AND direction = ''to_left'';
+     WHERE map_name = 'loyalty_cards' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''loyalty_cards'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'loyalty_cards', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_loyalty_cards_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -15279,18 +15637,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/snapshot', '8ac45b7614d331e07283be60226fd064b1d2e8400e4f181c2f11e5cc41839b55', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_left"(jsonb, integer);
+VALUES ('map/loyalty_cards/to_left/snapshot', '8ac45b7614d331e07283be60226fd064b1d2e8400e4f181c2f11e5cc41839b55', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_loyalty_cards_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/name_affixes/to_right/capture ====
 -- Map 'name_affixes', 'to_right': capture changes of "fno"."name_affixes".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_name_affixes_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -15299,15 +15660,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'name_affixes' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'name_affixes', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.name_affixes',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'name_affixes', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.name_affixes',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -15358,38 +15716,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right"
 AFTER INSERT OR DELETE ON "fno"."name_affixes"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_trunc"
 AFTER TRUNCATE ON "fno"."name_affixes"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_upd"
 AFTER UPDATE ON "fno"."name_affixes"
 FOR EACH ROW
-WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
+WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_sync"
+AFTER UPDATE ON "fno"."name_affixes"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'name_affixes'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', '324cbc0e98728b0be89dd0765caa0cb7ba41d0d7050c332528f44440db347a35', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', 'd7dc82c55e3ffe6ad75f5173cfabb710a8e7694fdc1996564375e9d11efa7e42', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''name_affixes'' AND direction = ''to_right'';
+     WHERE map_name = 'name_affixes' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''name_affixes'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'name_affixes', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_name_affixes_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -15438,18 +15812,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/snapshot', '9aa2e5b11688e6b10394808541202e3284b2f365120f7ad475ef59d125ad15b2', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
+VALUES ('map/name_affixes/to_right/snapshot', '9aa2e5b11688e6b10394808541202e3284b2f365120f7ad475ef59d125ad15b2', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_name_affixes_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/name_affixes/to_left/capture ====
 -- Map 'name_affixes', 'to_left': capture changes of "cds"."name_affix".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_name_affixes_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -15458,15 +15835,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'name_affixes' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'name_affixes', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.name_affix',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'name_affixes', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.name_affix',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -15517,38 +15891,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left"
 AFTER INSERT OR DELETE ON "cds"."name_affix"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_trunc"
 AFTER TRUNCATE ON "cds"."name_affix"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_upd"
 AFTER UPDATE ON "cds"."name_affix"
 FOR EACH ROW
-WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
+WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_sync"
+AFTER UPDATE ON "cds"."name_affix"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'name_affixes'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', 'fb473478d65bfca6d90c1298e1dcb60361fe4a0c0727db0f1dfe04a2549eaeab', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', 'c25c880f05a31f45899badbc7bb58e0425e1bc160619e27fd291c0596fccb596', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''name_affixes'' AND direction = ''to_left'';
+     WHERE map_name = 'name_affixes' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''name_affixes'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'name_affixes', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_name_affixes_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -15597,18 +15987,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/snapshot', 'a9036c3d6724b8f93bdc9c8493f74c71d8654643c7145258bc5860f5a35e99b0', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_left"(jsonb, integer);
+VALUES ('map/name_affixes/to_left/snapshot', 'a9036c3d6724b8f93bdc9c8493f74c71d8654643c7145258bc5860f5a35e99b0', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_name_affixes_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_days/to_right/capture ====
 -- Map 'payment_days', 'to_right': capture changes of "fno"."payment_days".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_days_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -15617,15 +16010,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_days' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_days', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.payment_days',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_days', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.payment_days',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -15676,38 +16066,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_days"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_days"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_upd"
 AFTER UPDATE ON "fno"."payment_days"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description"))
+WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_sync"
+AFTER UPDATE ON "fno"."payment_days"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_days'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', '30fe4c94f15d89fec55c388dd541c51541bbf2f36b8028b94361ecefd86f2b89', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', '1cd9d146864798c3db2d9b5850770906eeb8f43a6e0e51a3eb9e9508fc913932', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_days'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_days' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_days'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_days', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_days_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -15756,18 +16162,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/snapshot', 'f21d22789ce554617a53fd8a2c7164ab4831dce987c256d241bd020b7d06ff30', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
+VALUES ('map/payment_days/to_right/snapshot', 'f21d22789ce554617a53fd8a2c7164ab4831dce987c256d241bd020b7d06ff30', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_days_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_days/to_left/capture ====
 -- Map 'payment_days', 'to_left': capture changes of "cds"."payment_day".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_days_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -15776,15 +16185,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_days' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_days', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.payment_day',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_days', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.payment_day',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -15836,38 +16242,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_day"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_day"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_upd"
 AFTER UPDATE ON "cds"."payment_day"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."name", "old"."description") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description"))
+WHEN (("old"."companyid", "old"."name", "old"."description") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_sync"
+AFTER UPDATE ON "cds"."payment_day"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_days'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', 'ba55a0fc08b94c4237539f2e9cf295de19c4f770febcb00236c972399e68c890', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', '4a449e362cd5c478f1b52dea4c3a5f5730aa33a1fd38021ff18ba688e98778ac', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_days'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_days' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_days'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_days', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_days_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -15916,18 +16338,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/snapshot', '90bbc5134c2edae5d6b85a25edd73d9993a6c65310d884f7ac1404a175092480', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_left"(jsonb, integer);
+VALUES ('map/payment_days/to_left/snapshot', '90bbc5134c2edae5d6b85a25edd73d9993a6c65310d884f7ac1404a175092480', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_days_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_day_lines/to_right/capture ====
 -- Map 'payment_day_lines', 'to_right': capture changes of "fno"."payment_day_lines".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_day_lines_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -15936,15 +16361,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_day_lines' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_day_lines', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.payment_day_lines',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_day_lines', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.payment_day_lines',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -15998,38 +16420,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_day_lines"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_day_lines"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_upd"
 AFTER UPDATE ON "fno"."payment_day_lines"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."week_day", "old"."day_of_month") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num", "new"."week_day", "new"."day_of_month"))
+WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."week_day", "old"."day_of_month") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num", "new"."week_day", "new"."day_of_month")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_sync"
+AFTER UPDATE ON "fno"."payment_day_lines"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_day_lines'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', '7325d638eb5c7f6af28d8f474f1b21fb2c43f91272c164a06923fc73c725653b', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', 'f169e9580150f8ce96c724388677e43322ff561a8ff2106101585b3232c33868', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_day_lines'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_day_lines'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_day_lines', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_day_lines_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -16080,18 +16518,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/snapshot', 'b2a00382391d06dba5c71eba041cda8040af2a78af781dd237748799c8324036', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
+VALUES ('map/payment_day_lines/to_right/snapshot', 'b2a00382391d06dba5c71eba041cda8040af2a78af781dd237748799c8324036', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_day_lines_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_day_lines/to_left/capture ====
 -- Map 'payment_day_lines', 'to_left': capture changes of "cds"."payment_day_line".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_day_lines_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -16100,15 +16541,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_day_lines' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_day_lines', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.payment_day_line',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_day_lines', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.payment_day_line',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -16164,38 +16602,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_day_line"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_day_line"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_upd"
 AFTER UPDATE ON "cds"."payment_day_line"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."paymentdayid", "old"."line_number", "old"."weekday", "old"."dayofmonth") IS DISTINCT FROM ("new"."companyid", "new"."paymentdayid", "new"."line_number", "new"."weekday", "new"."dayofmonth"))
+WHEN (("old"."companyid", "old"."paymentdayid", "old"."line_number", "old"."weekday", "old"."dayofmonth") IS DISTINCT FROM ("new"."companyid", "new"."paymentdayid", "new"."line_number", "new"."weekday", "new"."dayofmonth")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_sync"
+AFTER UPDATE ON "cds"."payment_day_line"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_day_lines'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', 'b95c31457a6448152855479c0784b1f5f77ee4374f60bf87f845f74c4aa72601', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', 'ab59b6e3a6c96390d98e3134eda89cfd9a949b9d57428f26a4f16052a29382ee', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_day_lines'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_day_lines'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_day_lines', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_day_lines_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -16246,18 +16700,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/snapshot', 'b1bd0772932777ff96548f4d8d2940335c0edcc4f8f3198ed114c5f609fa38bd', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_left"(jsonb, integer);
+VALUES ('map/payment_day_lines/to_left/snapshot', 'b1bd0772932777ff96548f4d8d2940335c0edcc4f8f3198ed114c5f609fa38bd', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_day_lines_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_schedules/to_right/capture ====
 -- Map 'payment_schedules', 'to_right': capture changes of "fno"."payment_schedules".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_schedules_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -16266,15 +16723,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_schedules' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_schedules', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.payment_schedules',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_schedules', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.payment_schedules',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -16325,38 +16779,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_schedules"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_schedules"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_upd"
 AFTER UPDATE ON "fno"."payment_schedules"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation"))
+WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_sync"
+AFTER UPDATE ON "fno"."payment_schedules"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_schedules'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', 'f1d61d0e6ddc0259cd3db4971512e6d7e7cb3f8418c05678828afc153eddf01c', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', 'decc6db17673bca73043b41a0bab7197b314e73b7a4442f51fc0acb5bc205c66', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_schedules'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_schedules' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_schedules'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_schedules', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedules_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -16405,18 +16875,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/snapshot', '77554cfcebb9cbe79eaf118dbceb403e645cb2df279a27d62b202eebf34749f9', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
+VALUES ('map/payment_schedules/to_right/snapshot', '77554cfcebb9cbe79eaf118dbceb403e645cb2df279a27d62b202eebf34749f9', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedules_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_schedules/to_left/capture ====
 -- Map 'payment_schedules', 'to_left': capture changes of "cds"."payment_schedule".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_schedules_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -16425,15 +16898,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_schedules' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_schedules', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.payment_schedule',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_schedules', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.payment_schedule',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -16485,38 +16955,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_schedule"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_schedule"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_upd"
 AFTER UPDATE ON "cds"."payment_schedule"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description", "new"."allocation"))
+WHEN (("old"."companyid", "old"."name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description", "new"."allocation")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_sync"
+AFTER UPDATE ON "cds"."payment_schedule"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_schedules'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', '60fd198d90d2fd5dfcaf205fade4cd97a091a7330d7abb674145021b6a2210e2', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', '05bc6e7a4f1e69e61877cc3d981f4245267eb58c0eb83fb28bac458fac1fb7aa', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_schedules'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_schedules' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_schedules'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_schedules', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedules_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -16565,18 +17051,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/snapshot', '2ffabced172bd5c4a473d73526b666f634775d8ad5c09756bf28d10efa23c294', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_left"(jsonb, integer);
+VALUES ('map/payment_schedules/to_left/snapshot', '2ffabced172bd5c4a473d73526b666f634775d8ad5c09756bf28d10efa23c294', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedules_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_schedule_lines/to_right/capture ====
 -- Map 'payment_schedule_lines', 'to_right': capture changes of "fno"."payment_schedule_lines".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -16585,15 +17074,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_schedule_lines' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_schedule_lines', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.payment_schedule_lines',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_schedule_lines', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.payment_schedule_lines',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -16647,38 +17133,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_schedule_lines"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_schedule_lines"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_upd"
 AFTER UPDATE ON "fno"."payment_schedule_lines"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."percent", "old"."due_months", "old"."due_days") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num", "new"."percent", "new"."due_months", "new"."due_days"))
+WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."percent", "old"."due_months", "old"."due_days") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num", "new"."percent", "new"."due_months", "new"."due_days")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_sync"
+AFTER UPDATE ON "fno"."payment_schedule_lines"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_schedule_lines'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', '76ac20498e2c51ac5f134a16994226be3d1527592efdf4ec94ac75c9f81b1d3a', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', '6b9a9246988e3ccc8b7865ca7e35d821ce9b0f12d697392b81fb27a5a0a25d44', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_schedule_lines'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_schedule_lines'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_schedule_lines', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedule_lines_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -16729,18 +17231,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/snapshot', '7cc2a4e797836cae69dfeb24ce32849bcb260d4de723adc1e056f98135446885', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
+VALUES ('map/payment_schedule_lines/to_right/snapshot', '7cc2a4e797836cae69dfeb24ce32849bcb260d4de723adc1e056f98135446885', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedule_lines_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_schedule_lines/to_left/capture ====
 -- Map 'payment_schedule_lines', 'to_left': capture changes of "cds"."payment_schedule_line".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -16749,15 +17254,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_schedule_lines' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_schedule_lines', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.payment_schedule_line',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_schedule_lines', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.payment_schedule_line',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -16813,38 +17315,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_schedule_line"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_schedule_line"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_upd"
 AFTER UPDATE ON "cds"."payment_schedule_line"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."paymentscheduleid", "old"."line_number", "old"."percentage", "old"."months", "old"."days") IS DISTINCT FROM ("new"."companyid", "new"."paymentscheduleid", "new"."line_number", "new"."percentage", "new"."months", "new"."days"))
+WHEN (("old"."companyid", "old"."paymentscheduleid", "old"."line_number", "old"."percentage", "old"."months", "old"."days") IS DISTINCT FROM ("new"."companyid", "new"."paymentscheduleid", "new"."line_number", "new"."percentage", "new"."months", "new"."days")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_sync"
+AFTER UPDATE ON "cds"."payment_schedule_line"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_schedule_lines'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', '2d26a839153fa5f5e38eaeedd68f4dc147d1f1517a50c4e58a225d18146c8c85', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', '2507003e7129878dc6d4ebafb4ea9e2b3970fdb6a886b23b7d851919c7417aab', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_schedule_lines'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_schedule_lines'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_schedule_lines', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedule_lines_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -16895,18 +17413,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/snapshot', '68be787c687b34fba98d0cbb10e0d575ee9fd47b07b059059e049df491f16edf', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_left"(jsonb, integer);
+VALUES ('map/payment_schedule_lines/to_left/snapshot', '68be787c687b34fba98d0cbb10e0d575ee9fd47b07b059059e049df491f16edf', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedule_lines_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_terms/to_right/capture ====
 -- Map 'payment_terms', 'to_right': capture changes of "fno"."payment_terms".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_terms_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -16915,15 +17436,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_terms' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_terms', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.payment_terms',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_terms', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.payment_terms',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -16980,38 +17498,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_terms"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_terms"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_upd"
 AFTER UPDATE ON "fno"."payment_terms"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days", "old"."payment_schedule", "old"."payment_day") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days", "new"."payment_schedule", "new"."payment_day"))
+WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days", "old"."payment_schedule", "old"."payment_day") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days", "new"."payment_schedule", "new"."payment_day")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_sync"
+AFTER UPDATE ON "fno"."payment_terms"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_terms'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', 'aaff9939f13b64317163b2c8f5e97142b7bc76ffbe8f16ae25eb74ffd43c3ce6', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', 'e5b869d7a064a313ddcb22304c2e92f65a59213bf4df1ebe35c173382e5f5477', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_terms'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_terms' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_terms'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_terms', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_terms_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -17064,18 +17598,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/snapshot', 'b9956f52f45c258be91b071f2091ad4f432365c8d10ab30d7bba3d1100010f4d', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
+VALUES ('map/payment_terms/to_right/snapshot', 'b9956f52f45c258be91b071f2091ad4f432365c8d10ab30d7bba3d1100010f4d', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_terms_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_terms/to_left/capture ====
 -- Map 'payment_terms', 'to_left': capture changes of "cds"."payment_term".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_terms_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -17084,15 +17621,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_terms' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_terms', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.payment_term',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_terms', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.payment_term',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -17152,38 +17686,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_term"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_term"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_upd"
 AFTER UPDATE ON "cds"."payment_term"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."code", "old"."name", "old"."due_days", "old"."paymentscheduleid", "old"."paymentdayid") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."due_days", "new"."paymentscheduleid", "new"."paymentdayid"))
+WHEN (("old"."companyid", "old"."code", "old"."name", "old"."due_days", "old"."paymentscheduleid", "old"."paymentdayid") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."due_days", "new"."paymentscheduleid", "new"."paymentdayid")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_sync"
+AFTER UPDATE ON "cds"."payment_term"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_terms'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', 'e9a2639a4c2553d00d9b35c297a9acf384ed90edbf1be9afe9fc570de3fbfa97', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', 'b096f0bbbee922ed8a1c56cf96971d6227a5f1fe2e333f282a8d4f21f55b9611', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_terms'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_terms' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_terms'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_terms', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_terms_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -17236,18 +17786,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/snapshot', '696335bd71eef7003cc7adb311104a7dfbefa6e89259e6199cdb471168d2f0ad', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_left"(jsonb, integer);
+VALUES ('map/payment_terms/to_left/snapshot', '696335bd71eef7003cc7adb311104a7dfbefa6e89259e6199cdb471168d2f0ad', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_terms_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_organization/to_right/capture ====
 -- Map 'customers_organization', 'to_right': capture changes of "fno"."customers".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_customers_organization_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -17256,15 +17809,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customers_organization' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'customers_organization', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.customers',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'customers_organization', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.customers',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -17324,38 +17874,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right"
 AFTER INSERT OR DELETE ON "fno"."customers"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_trunc"
 AFTER TRUNCATE ON "fno"."customers"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_upd"
 AFTER UPDATE ON "fno"."customers"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."payment_method", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."payment_method", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type"))
+WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."payment_method", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."payment_method", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_sync"
+AFTER UPDATE ON "fno"."customers"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'customers_organization'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', 'f1632f9bc8cd229b580754b72d0afd61e05ee2a2cd368b3fdfe38d63ffb5b091', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', '378d94bb1fd078c8ef9b51ac47ed593703ed538d54632f7d59d3d7f210c2e074', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customers_organization'' AND direction = ''to_right'';
+     WHERE map_name = 'customers_organization' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customers_organization'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customers_organization', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customers_organization_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -17410,18 +17976,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/snapshot', 'e15e15c5e06c5171781d7326d418232059c25f98790db073362b9fe286e962d1', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
+VALUES ('map/customers_organization/to_right/snapshot', 'e15e15c5e06c5171781d7326d418232059c25f98790db073362b9fe286e962d1', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_organization_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_organization/to_left/capture ====
 -- Map 'customers_organization', 'to_left': capture changes of "cds"."account".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_customers_organization_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -17430,15 +17999,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customers_organization' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'customers_organization', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.account',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'customers_organization', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.account',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -17502,38 +18068,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left"
 AFTER INSERT OR DELETE ON "cds"."account"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_trunc"
 AFTER TRUNCATE ON "cds"."account"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_upd"
 AFTER UPDATE ON "cds"."account"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."accountnumber", "old"."name", "old"."customergroupid", "old"."paymenttermid", "old"."customerpaymentmethodid", "old"."emailaddress1", "old"."creditlimit", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."companyid", "new"."accountnumber", "new"."name", "new"."customergroupid", "new"."paymenttermid", "new"."customerpaymentmethodid", "new"."emailaddress1", "new"."creditlimit", "new"."credit_hold", "new"."relationship_type"))
+WHEN (("old"."companyid", "old"."accountnumber", "old"."name", "old"."customergroupid", "old"."paymenttermid", "old"."customerpaymentmethodid", "old"."emailaddress1", "old"."creditlimit", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."companyid", "new"."accountnumber", "new"."name", "new"."customergroupid", "new"."paymenttermid", "new"."customerpaymentmethodid", "new"."emailaddress1", "new"."creditlimit", "new"."credit_hold", "new"."relationship_type")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_sync"
+AFTER UPDATE ON "cds"."account"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'customers_organization'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', 'eeab532107f0d067505fad101d63b15395d27f25c46e2a3f0a60aec85d311b75', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', '495fd841a3101098ab85a1a4c1a24263466daa863a73882af7087cbe630af7ac', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customers_organization'' AND direction = ''to_left'';
+     WHERE map_name = 'customers_organization' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customers_organization'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customers_organization', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customers_organization_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -17588,9 +18170,9 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/snapshot', '0e4225cc28a9cd711d80e2ecb895eab8bde324b924051eedacf6eb4451f7f02a', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_left"(jsonb, integer);
+VALUES ('map/customers_organization/to_left/snapshot', '0e4225cc28a9cd711d80e2ecb895eab8bde324b924051eedacf6eb4451f7f02a', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_organization_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -17602,7 +18184,7 @@ ON CONFLICT (map_name, direction) DO NOTHING;
 DELETE FROM "replicator"."map_state"
  WHERE (map_name, direction) NOT IN (VALUES ('companies', 'to_right'), ('companies', 'to_left'), ('contact_persons', 'to_right'), ('contact_persons', 'to_left'), ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customer_payment_methods', 'to_right'), ('customer_payment_methods', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('loyalty_cards', 'to_right'), ('loyalty_cards', 'to_left'), ('name_affixes', 'to_right'), ('name_affixes', 'to_left'), ('payment_days', 'to_right'), ('payment_days', 'to_left'), ('payment_day_lines', 'to_right'), ('payment_day_lines', 'to_left'), ('payment_schedules', 'to_right'), ('payment_schedules', 'to_left'), ('payment_schedule_lines', 'to_right'), ('payment_schedule_lines', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left'));
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751100b9', '')
+VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751100b9', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -17614,85 +18196,85 @@ SELECT replicator.follow_renames();
 DELETE FROM "replicator"."map_dependency";
 SELECT replicator.record_dependency('companies', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}]',
-       ARRAY['replicator_companies_to_right', 'replicator_companies_to_right_upd', 'replicator_companies_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_companies_to_right', 'replicator_companies_to_right_upd', 'replicator_companies_to_right_trunc', 'replicator_companies_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('companies', 'right', 'cds', 'company',
        '[{"column": "company_code", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}]',
-       ARRAY['replicator_companies_to_left', 'replicator_companies_to_left_upd', 'replicator_companies_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_companies_to_left', 'replicator_companies_to_left_upd', 'replicator_companies_to_left_trunc', 'replicator_companies_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'contact_persons',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contact_person_id", "uses": "field contact_person_id", "capture_reads": true}, {"column": "first_name", "uses": "field first_name", "capture_reads": false}, {"column": "last_name", "uses": "field last_name", "capture_reads": false}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "customer_account", "uses": "field customer_account", "capture_reads": false}]',
-       ARRAY['replicator_contact_persons_to_right', 'replicator_contact_persons_to_right_upd', 'replicator_contact_persons_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_contact_persons_to_right', 'replicator_contact_persons_to_right_upd', 'replicator_contact_persons_to_right_trunc', 'replicator_contact_persons_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('contact_persons', 'right', 'cds', 'contact',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contactpersonid", "uses": "field contact_person_id, right_filter", "capture_reads": true}, {"column": "firstname", "uses": "field first_name", "capture_reads": false}, {"column": "lastname", "uses": "field last_name", "capture_reads": false}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "parent_account_number", "uses": "field customer_account", "capture_reads": false}, {"column": "is_sellable", "uses": "field is_sellable", "capture_reads": false}]',
-       ARRAY['replicator_contact_persons_to_left', 'replicator_contact_persons_to_left_upd', 'replicator_contact_persons_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_contact_persons_to_left', 'replicator_contact_persons_to_left_upd', 'replicator_contact_persons_to_left_trunc', 'replicator_contact_persons_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'customer_groups',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_customer_groups_to_right', 'replicator_customer_groups_to_right_upd', 'replicator_customer_groups_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_groups_to_right', 'replicator_customer_groups_to_right_upd', 'replicator_customer_groups_to_right_trunc', 'replicator_customer_groups_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customer_groups', 'right', 'cds', 'customer_group',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "group_code", "uses": "field customer_group", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_customer_groups_to_left', 'replicator_customer_groups_to_left_upd', 'replicator_customer_groups_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_groups_to_left', 'replicator_customer_groups_to_left_upd', 'replicator_customer_groups_to_left_trunc', 'replicator_customer_groups_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_groups', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'customer_payment_methods',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": false}]',
-       ARRAY['replicator_customer_payment_methods_to_right', 'replicator_customer_payment_methods_to_right_upd', 'replicator_customer_payment_methods_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_payment_methods_to_right', 'replicator_customer_payment_methods_to_right_upd', 'replicator_customer_payment_methods_to_right_trunc', 'replicator_customer_payment_methods_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customer_payment_methods', 'right', 'cds', 'customer_payment_method',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "code", "uses": "field payment_method", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": false}]',
-       ARRAY['replicator_customer_payment_methods_to_left', 'replicator_customer_payment_methods_to_left_upd', 'replicator_customer_payment_methods_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_payment_methods_to_left', 'replicator_customer_payment_methods_to_left_upd', 'replicator_customer_payment_methods_to_left_trunc', 'replicator_customer_payment_methods_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_payment_methods', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'customers',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name, field firstname, field middlename, field lastname", "capture_reads": false}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_person_to_right', 'replicator_customers_person_to_right_upd', 'replicator_customers_person_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_person_to_right', 'replicator_customers_person_to_right_upd', 'replicator_customers_person_to_right_trunc', 'replicator_customers_person_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customers_person', 'right', 'cds', 'contact',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_number", "uses": "field account_num, right_filter", "capture_reads": true}, {"column": "firstname", "uses": "field firstname, field name", "capture_reads": false}, {"column": "middlename", "uses": "field middlename, field name", "capture_reads": false}, {"column": "lastname", "uses": "field lastname, field name", "capture_reads": false}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "is_sellable", "uses": "field is_sellable, right_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_person_to_left', 'replicator_customers_person_to_left_upd', 'replicator_customers_person_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_person_to_left', 'replicator_customers_person_to_left_upd', 'replicator_customers_person_to_left_trunc', 'replicator_customers_person_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_person', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('loyalty_cards', 'left', 'fno', 'loyalty_cards',
        '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": false}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": false}, {"column": "blocked", "uses": "field blocked", "capture_reads": false}]',
-       ARRAY['replicator_loyalty_cards_to_right', 'replicator_loyalty_cards_to_right_upd', 'replicator_loyalty_cards_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_loyalty_cards_to_right', 'replicator_loyalty_cards_to_right_upd', 'replicator_loyalty_cards_to_right_trunc', 'replicator_loyalty_cards_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('loyalty_cards', 'right', 'cds', 'loyalty_card',
        '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": false}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": false}, {"column": "is_blocked", "uses": "field blocked", "capture_reads": false}]',
-       ARRAY['replicator_loyalty_cards_to_left', 'replicator_loyalty_cards_to_left_upd', 'replicator_loyalty_cards_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_loyalty_cards_to_left', 'replicator_loyalty_cards_to_left_upd', 'replicator_loyalty_cards_to_left_trunc', 'replicator_loyalty_cards_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('name_affixes', 'left', 'fno', 'name_affixes',
        '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_name_affixes_to_right', 'replicator_name_affixes_to_right_upd', 'replicator_name_affixes_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_name_affixes_to_right', 'replicator_name_affixes_to_right_upd', 'replicator_name_affixes_to_right_trunc', 'replicator_name_affixes_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('name_affixes', 'right', 'cds', 'name_affix',
        '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_name_affixes_to_left', 'replicator_name_affixes_to_left_upd', 'replicator_name_affixes_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_name_affixes_to_left', 'replicator_name_affixes_to_left_upd', 'replicator_name_affixes_to_left_trunc', 'replicator_name_affixes_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'payment_days',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_payment_days_to_right', 'replicator_payment_days_to_right_upd', 'replicator_payment_days_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_days_to_right', 'replicator_payment_days_to_right_upd', 'replicator_payment_days_to_right_trunc', 'replicator_payment_days_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_days', 'right', 'cds', 'payment_day',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_payment_days_to_left', 'replicator_payment_days_to_left_upd', 'replicator_payment_days_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_days_to_left', 'replicator_payment_days_to_left_upd', 'replicator_payment_days_to_left_trunc', 'replicator_payment_days_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment_day_lines',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "week_day", "uses": "field week_day", "capture_reads": false}, {"column": "day_of_month", "uses": "field day_of_month", "capture_reads": false}]',
-       ARRAY['replicator_payment_day_lines_to_right', 'replicator_payment_day_lines_to_right_upd', 'replicator_payment_day_lines_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_day_lines_to_right', 'replicator_payment_day_lines_to_right_upd', 'replicator_payment_day_lines_to_right_trunc', 'replicator_payment_day_lines_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -17701,7 +18283,7 @@ SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment
        ARRAY[]::text[], NULL, 'payment_days', false);
 SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'payment_day_line',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "paymentdayid", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_number", "uses": "field line_num", "capture_reads": true}, {"column": "weekday", "uses": "field week_day", "capture_reads": false}, {"column": "dayofmonth", "uses": "field day_of_month", "capture_reads": false}]',
-       ARRAY['replicator_payment_day_lines_to_left', 'replicator_payment_day_lines_to_left_upd', 'replicator_payment_day_lines_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_day_lines_to_left', 'replicator_payment_day_lines_to_left_upd', 'replicator_payment_day_lines_to_left_trunc', 'replicator_payment_day_lines_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -17710,19 +18292,19 @@ SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'paymen
        ARRAY[]::text[], NULL, 'payment_days', true);
 SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'payment_schedules',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "allocation", "uses": "field allocation", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedules_to_right', 'replicator_payment_schedules_to_right_upd', 'replicator_payment_schedules_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedules_to_right', 'replicator_payment_schedules_to_right_upd', 'replicator_payment_schedules_to_right_trunc', 'replicator_payment_schedules_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_schedules', 'right', 'cds', 'payment_schedule',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "allocation", "uses": "field allocation", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedules_to_left', 'replicator_payment_schedules_to_left_upd', 'replicator_payment_schedules_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedules_to_left', 'replicator_payment_schedules_to_left_upd', 'replicator_payment_schedules_to_left_trunc', 'replicator_payment_schedules_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedules', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'payment_schedule_lines',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "percent", "uses": "field percent", "capture_reads": false}, {"column": "due_months", "uses": "field due_months", "capture_reads": false}, {"column": "due_days", "uses": "field due_days", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedule_lines_to_right', 'replicator_payment_schedule_lines_to_right_upd', 'replicator_payment_schedule_lines_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedule_lines_to_right', 'replicator_payment_schedule_lines_to_right_upd', 'replicator_payment_schedule_lines_to_right_trunc', 'replicator_payment_schedule_lines_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -17731,7 +18313,7 @@ SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'pa
        ARRAY[]::text[], NULL, 'payment_schedules', false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'payment_schedule_line',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "paymentscheduleid", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_number", "uses": "field line_num", "capture_reads": true}, {"column": "percentage", "uses": "field percent", "capture_reads": false}, {"column": "months", "uses": "field due_months", "capture_reads": false}, {"column": "days", "uses": "field due_days", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedule_lines_to_left', 'replicator_payment_schedule_lines_to_left_upd', 'replicator_payment_schedule_lines_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedule_lines_to_left', 'replicator_payment_schedule_lines_to_left_upd', 'replicator_payment_schedule_lines_to_left_trunc', 'replicator_payment_schedule_lines_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -17740,7 +18322,7 @@ SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'p
        ARRAY[]::text[], NULL, 'payment_schedules', true);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_terms',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_term_id", "uses": "field payment_term_id", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "net_days", "uses": "field net_days", "capture_reads": false}, {"column": "payment_schedule", "uses": "field payment_schedule", "capture_reads": true}, {"column": "payment_day", "uses": "field payment_day", "capture_reads": true}]',
-       ARRAY['replicator_payment_terms_to_right', 'replicator_payment_terms_to_right_upd', 'replicator_payment_terms_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_terms_to_right', 'replicator_payment_terms_to_right_upd', 'replicator_payment_terms_to_right_trunc', 'replicator_payment_terms_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -17752,7 +18334,7 @@ SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_day
        ARRAY[]::text[], NULL, 'payment_days', false);
 SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'payment_term',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "code", "uses": "field payment_term_id", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}, {"column": "due_days", "uses": "field net_days", "capture_reads": false}, {"column": "paymentscheduleid", "uses": "field payment_schedule", "capture_reads": true}, {"column": "paymentdayid", "uses": "field payment_day", "capture_reads": true}]',
-       ARRAY['replicator_payment_terms_to_left', 'replicator_payment_terms_to_left_upd', 'replicator_payment_terms_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_terms_to_left', 'replicator_payment_terms_to_left_upd', 'replicator_payment_terms_to_left_trunc', 'replicator_payment_terms_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -17764,7 +18346,7 @@ SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'payment_da
        ARRAY[]::text[], NULL, 'payment_days', true);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customers',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "payment_terms", "uses": "field payment_terms", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "credit_limit", "uses": "field credit_limit", "capture_reads": false}, {"column": "blocked", "uses": "field blocked", "capture_reads": false}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_organization_to_right', 'replicator_customers_organization_to_right_upd', 'replicator_customers_organization_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_organization_to_right', 'replicator_customers_organization_to_right_upd', 'replicator_customers_organization_to_right_trunc', 'replicator_customers_organization_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -17779,7 +18361,7 @@ SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'cu
        ARRAY[]::text[], NULL, 'customer_payment_methods', false);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'account',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "accountnumber", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}, {"column": "customergroupid", "uses": "field customer_group", "capture_reads": true}, {"column": "paymenttermid", "uses": "field payment_terms", "capture_reads": true}, {"column": "customerpaymentmethodid", "uses": "field payment_method", "capture_reads": true}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "creditlimit", "uses": "field credit_limit", "capture_reads": false}, {"column": "credit_hold", "uses": "field blocked", "capture_reads": false}, {"column": "relationship_type", "uses": "field relationship_type, right_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_organization_to_left', 'replicator_customers_organization_to_left_upd', 'replicator_customers_organization_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_organization_to_left', 'replicator_customers_organization_to_left_upd', 'replicator_customers_organization_to_left_trunc', 'replicator_customers_organization_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -17793,10 +18375,13 @@ SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'c
        '[{"column": "customerpaymentmethodid", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "companyid", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "code", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'customer_payment_methods', true);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dependencies', '39e8361678e4d746a0c9784d35c88892357fd48dcc098f9e38a58a6aa6b7c129', '')
+VALUES ('dependencies', 'f59acf50b6157e46dedba25f94100b8dd9d3de69c44c195b503d08ccf52ee726', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('29adead4ef53fd5b62e7e61dd45dce3acfb40e1c2d33d13defaa4b220e403767');
+-- Functions are callable by their owner only ...
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA replicator FROM PUBLIC;
+
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('28552f39db449d2a568e00341721a22d985f0673b055baefea4ba552c2c4cc7f');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 29adead4ef53: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '29adead4ef53fd5b62e7e61dd45dce3acfb40e1c2d33d13defaa4b220e403767'));
+VALUES ('deploy', 'deployed bundle 28552f39db44: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '28552f39db449d2a568e00341721a22d985f0673b055baefea4ba552c2c4cc7f'));

@@ -1,13 +1,23 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 95dae4b1022a92251b1ba140866bcfd4bb6a2524092918305244a14b22b760d4: 44 to create, 0 to replace, 0 to drop
+-- bundle 82e8cecdc38ec7ca4b1a751940253e71facac3ea8c7ccaaf486cb557d5222e39: 44 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
+-- Names below are qualified; built-in functions are found before anything else.
+SET LOCAL search_path = pg_catalog, pg_temp;
 SELECT pg_advisory_xact_lock(7501166, 0);
 
 -- ==== create control ====
 -- The replicator's control schema: change queue, map registry and state,
 -- deployment record, error log, and the small functions the applier calls.
 -- Safe to run again: it only creates what is missing and replaces functions.
-CREATE SCHEMA IF NOT EXISTS replicator;
+-- Created by the first deploy, or beforehand for the owner role by replicator plan
+-- --roles (the owner then needs no CREATE on the database, which IF NOT EXISTS asks).
+DO $schema$
+BEGIN
+    IF to_regnamespace('replicator') IS NULL THEN
+        CREATE SCHEMA replicator;
+    END IF;
+END
+$schema$;
 REVOKE ALL ON SCHEMA replicator FROM PUBLIC;
 
 -- Changes captured on this database, waiting to cross to the other side.
@@ -589,7 +599,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '98b900d82876189827fb04a0d45eb1f8492f55ff59b388f56c3f7ebb586aeca3', '')
+VALUES ('control', 'b39f8257960968e093c806509a42e75502f450e167804d120dfd8c973993e9f6', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -908,7 +918,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', '211334ae101ba64ac56fc5f67918395909a2f174653ef0e7f4b6bf35586e44be', '')
+VALUES ('drift', '211334ae101ba64ac56fc5f67918395909a2f174653ef0e7f4b6bf35586e44be', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -923,9 +933,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_companies_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -1248,9 +1264,9 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'ef0a5225c8ee45794a1c3da776db3859f1d790d5be8101b7f7f9fa133b987585', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', 'f6f24d62d78271471eb8fcd54014dfd530957163f37145c5fc9381caa8313546', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1265,9 +1281,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_contact_persons_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -1692,23 +1714,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '7ae555d2a830cb1385a353aac912a8d61dcf3092e374a9816d427850a84438b9', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '50e18b73e35e3454e24873b897b14e5f52a30acfb8f2a6f8559dac7535715a2c', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''contact_persons'' AND direction = ''to_left'';
+     WHERE map_name = 'contact_persons' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''contact_persons'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'contact_persons', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1723,9 +1745,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -2090,23 +2118,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '079df4d559bd8cde90bd299576da6d92e92fda6d0ced3a0ef6e2b716551f4d59', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'b989bf89f0c54dc7f317ffdf5a52f7decb482b4740e3be6fd1c2a31627600216', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customer_groups'' AND direction = ''to_left'';
+     WHERE map_name = 'customer_groups' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customer_groups'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customer_groups', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -2121,9 +2149,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -2508,23 +2542,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'bd6c3f78ae8934aa452b595bde20d10f07ca34d46f54b4abc21f97f112a52a31', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '7074d27e92ebfadc8f0cdb15d7557f1cca0427d85f8fdd70532b39da28a3ec97', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customer_payment_methods'' AND direction = ''to_left'';
+     WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customer_payment_methods'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customer_payment_methods', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -2539,9 +2573,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -2950,23 +2990,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '2906ea39d28b711b561d9390d36641b6ba9013c14f3179c409dd08974a01b35b', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '51672b7625300f1d87d722630434f7be26302ca3cb45b891388af3dc24c43edf', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customers_person'' AND direction = ''to_left'';
+     WHERE map_name = 'customers_person' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customers_person'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customers_person', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -2981,9 +3021,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -3346,9 +3392,9 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'b227dacaa8930ab304cfd00337538e3b1646a73e3c5999aa57e4cecc9b4621f2', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '5da440ddd580e52011e392a44d9f38c7c7d432fb75fd6c4d5fdf85c64a1b85b5', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -3363,9 +3409,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_name_affixes_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -3697,9 +3749,9 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'e754312e90e21787a73305d6847d7a08702bae81b33bec794a4edeff20ee75a3', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', '323bccf45357e1695ee500004f9d52ff7150b626f84f66754aefdebad4640777', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -3714,9 +3766,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_days_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -4081,23 +4139,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'ca686034947a212fcaab5a3f7560f21f5dd909258deadcf3241a6c7273acc077', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '2255e3e3b05264fe29c6ee5e2e676299f5d1ffab179864b78f1959c71b3f3e6a', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_days'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_days' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_days'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_days', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -4112,9 +4170,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -4510,23 +4574,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '296c7f0c550630b10a6fa4d8da3df54605cebaf9fcc917c4af23c9f764533a13', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '8f58a58b11e231862345c0e1e54f4840324dd443e95a06d3a8d7c66c219ed7a9', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_day_lines'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_day_lines'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_day_lines', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -4541,9 +4605,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -4928,23 +4998,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '1cf9aef647bfae693d91e2c73154b715d6703f9b71e64ab7d6e5b9a2c1586619', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '92844e942907b1aca45901e4a4e7a37c1df269b5729294a5d5e2dbc1888f216b', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_schedules'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_schedules' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_schedules'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_schedules', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -4959,9 +5029,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -5377,23 +5453,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '1da37c958f4973f1c97bce7f0e8ff9590e1da69eab3316d08c959b942409e70c', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '132d32c05baf20465d31bd65a56da5a9e298445edd8e26238a846eb53f16e1fa', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_schedule_lines'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_schedule_lines'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_schedule_lines', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -5408,9 +5484,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -5845,23 +5927,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '575b8355c47c471b1ab2962e7416b77fb5c9164579e667e22d01b4d6ae8b43e9', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '62eec321d9c20470ebb3141679c55e5b25badc2b5939e907eb5ae0df4ae971b3', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_terms'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_terms' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_terms'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_terms', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -5876,9 +5958,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -6393,23 +6481,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'a050e196783ed7eb59adcff9e8e6fcff7ee48068cb63dcaaa716d775133b0139', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '5a6169cbcfca245f243a0e58071d6c7b38c01830fd5ed31492fc5749b0384d6b', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customers_organization'' AND direction = ''to_left'';
+     WHERE map_name = 'customers_organization' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customers_organization'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customers_organization', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7135,16 +7223,19 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', '536d6fc7ed803a73ed326f176cf8c8e672d2c21348f0309dd6dd18eb93066c1d', '')
+VALUES ('dispatch', '536d6fc7ed803a73ed326f176cf8c8e672d2c21348f0309dd6dd18eb93066c1d', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/companies/to_right/capture ====
 -- Map 'companies', 'to_right': capture changes of "fno"."companies".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_companies_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -7153,15 +7244,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'companies' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'companies', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.companies',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'companies', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.companies',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -7212,38 +7300,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_right"
 AFTER INSERT OR DELETE ON "fno"."companies"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_right_trunc"
 AFTER TRUNCATE ON "fno"."companies"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_right_upd"
 AFTER UPDATE ON "fno"."companies"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."name") IS DISTINCT FROM ("new"."dataareaid", "new"."name"))
+WHEN (("old"."dataareaid", "old"."name") IS DISTINCT FROM ("new"."dataareaid", "new"."name")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_companies_to_right_sync"
+AFTER UPDATE ON "fno"."companies"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'companies'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_companies_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', 'bedb5e5477c5d50747b40148d7658621b721443ca68f2e75fed918a97dbf715e', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', '5b90db2f497c10c289eb81d06379dd7007cd8a86427e5bd561abd22c04ed0730', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''companies'' AND direction = ''to_right'';
+     WHERE map_name = 'companies' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''companies'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'companies', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_companies_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7292,18 +7396,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/snapshot', 'd2ac4b0dd94c095bb8ba9f4abfd9a39f98f68eaaed8887ccafb9b03675f8e514', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
+VALUES ('map/companies/to_right/snapshot', 'd2ac4b0dd94c095bb8ba9f4abfd9a39f98f68eaaed8887ccafb9b03675f8e514', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_companies_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/contact_persons/to_right/capture ====
 -- Map 'contact_persons', 'to_right': capture changes of "fno"."contact_persons".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_contact_persons_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -7312,15 +7419,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'contact_persons' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'contact_persons', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.contact_persons',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'contact_persons', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.contact_persons',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -7371,38 +7475,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right"
 AFTER INSERT OR DELETE ON "fno"."contact_persons"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_trunc"
 AFTER TRUNCATE ON "fno"."contact_persons"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_upd"
 AFTER UPDATE ON "fno"."contact_persons"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account"))
+WHEN (("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_right_sync"
+AFTER UPDATE ON "fno"."contact_persons"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'contact_persons'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', '7868d18f3644792bc523c21e7ad8fef6c694575ae026e4f84e343c8390e970a4', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', '6328284a6a787aa14f5dad5d6a2b7c8bd5063e66bd6de218319e13f2b6c8fbbc', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''contact_persons'' AND direction = ''to_right'';
+     WHERE map_name = 'contact_persons' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''contact_persons'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'contact_persons', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_contact_persons_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7451,18 +7571,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/snapshot', '742f11f0772e1999ff7eb0df89623f6e295c3d09e1c60757828a495b7fd12e6a', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
+VALUES ('map/contact_persons/to_right/snapshot', '742f11f0772e1999ff7eb0df89623f6e295c3d09e1c60757828a495b7fd12e6a', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_contact_persons_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_groups/to_right/capture ====
 -- Map 'customer_groups', 'to_right': capture changes of "fno"."customer_groups".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_customer_groups_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -7471,15 +7594,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customer_groups' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'customer_groups', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.customer_groups',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'customer_groups', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.customer_groups',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -7530,38 +7650,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right"
 AFTER INSERT OR DELETE ON "fno"."customer_groups"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_trunc"
 AFTER TRUNCATE ON "fno"."customer_groups"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_upd"
 AFTER UPDATE ON "fno"."customer_groups"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description"))
+WHEN (("old"."dataareaid", "old"."customer_group", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_right_sync"
+AFTER UPDATE ON "fno"."customer_groups"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'customer_groups'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', 'e0417dc1b906c49e77965a68a7d13a96a0b0afc9654846d072663d84c158b218', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', '8f7d89bc8fd4b8a1b625ed0f352d8a1c8c3a1bc4c663547afd8291680ad1b9d6', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customer_groups'' AND direction = ''to_right'';
+     WHERE map_name = 'customer_groups' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customer_groups'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customer_groups', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customer_groups_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7610,18 +7746,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/snapshot', '5af44e9f01dbb31c28fc4f435f408a4ca0cb9d335fff10ac6f0483bd439487e7', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
+VALUES ('map/customer_groups/to_right/snapshot', '5af44e9f01dbb31c28fc4f435f408a4ca0cb9d335fff10ac6f0483bd439487e7', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_groups_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_payment_methods/to_right/capture ====
 -- Map 'customer_payment_methods', 'to_right': capture changes of "fno"."customer_payment_methods".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_customer_payment_methods_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -7630,15 +7769,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customer_payment_methods' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'customer_payment_methods', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.customer_payment_methods',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'customer_payment_methods', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.customer_payment_methods',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -7689,38 +7825,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right"
 AFTER INSERT OR DELETE ON "fno"."customer_payment_methods"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_trunc"
 AFTER TRUNCATE ON "fno"."customer_payment_methods"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_upd"
 AFTER UPDATE ON "fno"."customer_payment_methods"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type"))
+WHEN (("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_right_sync"
+AFTER UPDATE ON "fno"."customer_payment_methods"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'customer_payment_methods'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', '92e520480f2d1365562559f6bd99cba609662747586acbf851c0cb09f7e6c261', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', '9c471e536df259439ca283ae6895684f2ca7bd39f928e014b042a4b124d705cd', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customer_payment_methods'' AND direction = ''to_right'';
+     WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customer_payment_methods'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customer_payment_methods', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customer_payment_methods_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7769,18 +7921,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/snapshot', 'ebd51f1b80e23604eb1e1ea3afde9f93106905b31aa70d6639115e0b4a1018b7', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
+VALUES ('map/customer_payment_methods/to_right/snapshot', 'ebd51f1b80e23604eb1e1ea3afde9f93106905b31aa70d6639115e0b4a1018b7', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_payment_methods_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_person/to_right/capture ====
 -- Map 'customers_person', 'to_right': capture changes of "fno"."customers".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_customers_person_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -7789,15 +7944,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customers_person' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'customers_person', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.customers',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'customers_person', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.customers',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -7848,38 +8000,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right"
 AFTER INSERT OR DELETE ON "fno"."customers"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_trunc"
 AFTER TRUNCATE ON "fno"."customers"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_upd"
 AFTER UPDATE ON "fno"."customers"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type"))
+WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_customers_person_to_right_sync"
+AFTER UPDATE ON "fno"."customers"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'customers_person'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', '248b5c0792c3e6576c20d127af97c449a02485e01f6afa20773e2dffcefd82fd', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', '533139da404f924a04e8025d0618c9a6f803a4289dbfe63c6c4327b43439a8d2', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customers_person'' AND direction = ''to_right'';
+     WHERE map_name = 'customers_person' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customers_person'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customers_person', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customers_person_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7928,18 +8096,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/snapshot', '412d373a76e57c0a9f6c290f002b1d9beaab7ecc764323da15ddd9e42960e10a', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
+VALUES ('map/customers_person/to_right/snapshot', '412d373a76e57c0a9f6c290f002b1d9beaab7ecc764323da15ddd9e42960e10a', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_person_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/loyalty_cards/to_right/capture ====
 -- Map 'loyalty_cards', 'to_right': capture changes of "fno"."loyalty_cards".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_loyalty_cards_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -7948,15 +8119,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'loyalty_cards' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'loyalty_cards', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.loyalty_cards',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'loyalty_cards', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.loyalty_cards',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -8007,38 +8175,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right"
 AFTER INSERT OR DELETE ON "fno"."loyalty_cards"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_trunc"
 AFTER TRUNCATE ON "fno"."loyalty_cards"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_upd"
 AFTER UPDATE ON "fno"."loyalty_cards"
 FOR EACH ROW
-WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."blocked"))
+WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."blocked")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_right_sync"
+AFTER UPDATE ON "fno"."loyalty_cards"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'loyalty_cards'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', '982eee781fe8d8af22c354fe4d63c373fb55e9e509c9271c91233933064cd690', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', 'f6fa35f509ffe5e2941f8f84937c4259cb6b01953675eae95cf04556ad74e7da', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''loyalty_cards'' AND direction = ''to_right'';
+     WHERE map_name = 'loyalty_cards' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''loyalty_cards'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'loyalty_cards', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_loyalty_cards_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8087,18 +8271,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/snapshot', 'ad5155ae6a855af998edfef03904b585e5861db13c1d252920d4b274a3e73bb9', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
+VALUES ('map/loyalty_cards/to_right/snapshot', 'ad5155ae6a855af998edfef03904b585e5861db13c1d252920d4b274a3e73bb9', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_loyalty_cards_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/name_affixes/to_right/capture ====
 -- Map 'name_affixes', 'to_right': capture changes of "fno"."name_affixes".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_name_affixes_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -8107,15 +8294,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'name_affixes' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'name_affixes', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.name_affixes',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'name_affixes', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.name_affixes',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -8166,38 +8350,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right"
 AFTER INSERT OR DELETE ON "fno"."name_affixes"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_trunc"
 AFTER TRUNCATE ON "fno"."name_affixes"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_upd"
 AFTER UPDATE ON "fno"."name_affixes"
 FOR EACH ROW
-WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
+WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_right_sync"
+AFTER UPDATE ON "fno"."name_affixes"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'name_affixes'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', '324cbc0e98728b0be89dd0765caa0cb7ba41d0d7050c332528f44440db347a35', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', 'd7dc82c55e3ffe6ad75f5173cfabb710a8e7694fdc1996564375e9d11efa7e42', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''name_affixes'' AND direction = ''to_right'';
+     WHERE map_name = 'name_affixes' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''name_affixes'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'name_affixes', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_name_affixes_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8246,18 +8446,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/snapshot', '9aa2e5b11688e6b10394808541202e3284b2f365120f7ad475ef59d125ad15b2', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
+VALUES ('map/name_affixes/to_right/snapshot', '9aa2e5b11688e6b10394808541202e3284b2f365120f7ad475ef59d125ad15b2', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_name_affixes_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_days/to_right/capture ====
 -- Map 'payment_days', 'to_right': capture changes of "fno"."payment_days".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_days_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -8266,15 +8469,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_days' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_days', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.payment_days',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_days', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.payment_days',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -8325,38 +8525,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_days"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_days"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_upd"
 AFTER UPDATE ON "fno"."payment_days"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description"))
+WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."description") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_days_to_right_sync"
+AFTER UPDATE ON "fno"."payment_days"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_days'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', '30fe4c94f15d89fec55c388dd541c51541bbf2f36b8028b94361ecefd86f2b89', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', '1cd9d146864798c3db2d9b5850770906eeb8f43a6e0e51a3eb9e9508fc913932', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_days'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_days' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_days'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_days', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_days_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8405,18 +8621,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/snapshot', 'f21d22789ce554617a53fd8a2c7164ab4831dce987c256d241bd020b7d06ff30', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
+VALUES ('map/payment_days/to_right/snapshot', 'f21d22789ce554617a53fd8a2c7164ab4831dce987c256d241bd020b7d06ff30', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_days_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_day_lines/to_right/capture ====
 -- Map 'payment_day_lines', 'to_right': capture changes of "fno"."payment_day_lines".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_day_lines_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -8425,15 +8644,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_day_lines' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_day_lines', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.payment_day_lines',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_day_lines', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.payment_day_lines',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -8487,38 +8703,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_day_lines"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_day_lines"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_upd"
 AFTER UPDATE ON "fno"."payment_day_lines"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."week_day", "old"."day_of_month") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num", "new"."week_day", "new"."day_of_month"))
+WHEN (("old"."dataareaid", "old"."payment_day_name", "old"."line_num", "old"."week_day", "old"."day_of_month") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num", "new"."week_day", "new"."day_of_month")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_right_sync"
+AFTER UPDATE ON "fno"."payment_day_lines"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_day_lines'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', '7325d638eb5c7f6af28d8f474f1b21fb2c43f91272c164a06923fc73c725653b', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', 'f169e9580150f8ce96c724388677e43322ff561a8ff2106101585b3232c33868', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_day_lines'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_day_lines'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_day_lines', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_day_lines_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8569,18 +8801,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/snapshot', 'b2a00382391d06dba5c71eba041cda8040af2a78af781dd237748799c8324036', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
+VALUES ('map/payment_day_lines/to_right/snapshot', 'b2a00382391d06dba5c71eba041cda8040af2a78af781dd237748799c8324036', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_day_lines_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_schedules/to_right/capture ====
 -- Map 'payment_schedules', 'to_right': capture changes of "fno"."payment_schedules".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_schedules_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -8589,15 +8824,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_schedules' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_schedules', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.payment_schedules',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_schedules', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.payment_schedules',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -8648,38 +8880,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_schedules"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_schedules"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_upd"
 AFTER UPDATE ON "fno"."payment_schedules"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation"))
+WHEN (("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_right_sync"
+AFTER UPDATE ON "fno"."payment_schedules"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_schedules'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', 'f1d61d0e6ddc0259cd3db4971512e6d7e7cb3f8418c05678828afc153eddf01c', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', 'decc6db17673bca73043b41a0bab7197b314e73b7a4442f51fc0acb5bc205c66', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_schedules'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_schedules' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_schedules'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_schedules', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedules_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8728,18 +8976,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/snapshot', '77554cfcebb9cbe79eaf118dbceb403e645cb2df279a27d62b202eebf34749f9', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
+VALUES ('map/payment_schedules/to_right/snapshot', '77554cfcebb9cbe79eaf118dbceb403e645cb2df279a27d62b202eebf34749f9', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedules_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_schedule_lines/to_right/capture ====
 -- Map 'payment_schedule_lines', 'to_right': capture changes of "fno"."payment_schedule_lines".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -8748,15 +8999,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_schedule_lines' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_schedule_lines', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.payment_schedule_lines',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_schedule_lines', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.payment_schedule_lines',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -8810,38 +9058,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_schedule_lines"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_schedule_lines"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_upd"
 AFTER UPDATE ON "fno"."payment_schedule_lines"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."percent", "old"."due_months", "old"."due_days") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num", "new"."percent", "new"."due_months", "new"."due_days"))
+WHEN (("old"."dataareaid", "old"."schedule_name", "old"."line_num", "old"."percent", "old"."due_months", "old"."due_days") IS DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num", "new"."percent", "new"."due_months", "new"."due_days")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_right_sync"
+AFTER UPDATE ON "fno"."payment_schedule_lines"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_schedule_lines'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', '76ac20498e2c51ac5f134a16994226be3d1527592efdf4ec94ac75c9f81b1d3a', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', '6b9a9246988e3ccc8b7865ca7e35d821ce9b0f12d697392b81fb27a5a0a25d44', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_schedule_lines'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_schedule_lines'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_schedule_lines', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedule_lines_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8892,18 +9156,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/snapshot', '7cc2a4e797836cae69dfeb24ce32849bcb260d4de723adc1e056f98135446885', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
+VALUES ('map/payment_schedule_lines/to_right/snapshot', '7cc2a4e797836cae69dfeb24ce32849bcb260d4de723adc1e056f98135446885', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedule_lines_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_terms/to_right/capture ====
 -- Map 'payment_terms', 'to_right': capture changes of "fno"."payment_terms".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_terms_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -8912,15 +9179,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_terms' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_terms', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.payment_terms',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_terms', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.payment_terms',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -8977,38 +9241,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right"
 AFTER INSERT OR DELETE ON "fno"."payment_terms"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_trunc"
 AFTER TRUNCATE ON "fno"."payment_terms"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_upd"
 AFTER UPDATE ON "fno"."payment_terms"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days", "old"."payment_schedule", "old"."payment_day") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days", "new"."payment_schedule", "new"."payment_day"))
+WHEN (("old"."dataareaid", "old"."payment_term_id", "old"."description", "old"."net_days", "old"."payment_schedule", "old"."payment_day") IS DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id", "new"."description", "new"."net_days", "new"."payment_schedule", "new"."payment_day")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_right_sync"
+AFTER UPDATE ON "fno"."payment_terms"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_terms'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', 'aaff9939f13b64317163b2c8f5e97142b7bc76ffbe8f16ae25eb74ffd43c3ce6', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', 'e5b869d7a064a313ddcb22304c2e92f65a59213bf4df1ebe35c173382e5f5477', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_terms'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_terms' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_terms'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_terms', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_terms_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9061,18 +9341,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/snapshot', 'b9956f52f45c258be91b071f2091ad4f432365c8d10ab30d7bba3d1100010f4d', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
+VALUES ('map/payment_terms/to_right/snapshot', 'b9956f52f45c258be91b071f2091ad4f432365c8d10ab30d7bba3d1100010f4d', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_terms_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_organization/to_right/capture ====
 -- Map 'customers_organization', 'to_right': capture changes of "fno"."customers".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_customers_organization_to_right"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -9081,15 +9364,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customers_organization' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'customers_organization', 'to_left',
-                    'initial sync overwrote a differing row of ' || 'fno.customers',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'customers_organization', 'to_left',
+                'initial sync overwrote a differing row of ' || 'fno.customers',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -9149,38 +9429,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right"
 AFTER INSERT OR DELETE ON "fno"."customers"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_trunc"
 AFTER TRUNCATE ON "fno"."customers"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_upd"
 AFTER UPDATE ON "fno"."customers"
 FOR EACH ROW
-WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."payment_method", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."payment_method", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type"))
+WHEN (("old"."dataareaid", "old"."account_num", "old"."name", "old"."customer_group", "old"."payment_terms", "old"."payment_method", "old"."email", "old"."credit_limit", "old"."blocked", "old"."party_type") IS DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."customer_group", "new"."payment_terms", "new"."payment_method", "new"."email", "new"."credit_limit", "new"."blocked", "new"."party_type")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_right_sync"
+AFTER UPDATE ON "fno"."customers"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'customers_organization'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', 'f1632f9bc8cd229b580754b72d0afd61e05ee2a2cd368b3fdfe38d63ffb5b091', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', '378d94bb1fd078c8ef9b51ac47ed593703ed538d54632f7d59d3d7f210c2e074', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customers_organization'' AND direction = ''to_right'';
+     WHERE map_name = 'customers_organization' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customers_organization'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customers_organization', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customers_organization_to_right"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9235,9 +9531,9 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/snapshot', 'e15e15c5e06c5171781d7326d418232059c25f98790db073362b9fe286e962d1', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
+VALUES ('map/customers_organization/to_right/snapshot', 'e15e15c5e06c5171781d7326d418232059c25f98790db073362b9fe286e962d1', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_organization_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9249,7 +9545,7 @@ ON CONFLICT (map_name, direction) DO NOTHING;
 DELETE FROM "replicator"."map_state"
  WHERE (map_name, direction) NOT IN (VALUES ('companies', 'to_right'), ('companies', 'to_left'), ('contact_persons', 'to_right'), ('contact_persons', 'to_left'), ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customer_payment_methods', 'to_right'), ('customer_payment_methods', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('loyalty_cards', 'to_right'), ('loyalty_cards', 'to_left'), ('name_affixes', 'to_right'), ('name_affixes', 'to_left'), ('payment_days', 'to_right'), ('payment_days', 'to_left'), ('payment_day_lines', 'to_right'), ('payment_day_lines', 'to_left'), ('payment_schedules', 'to_right'), ('payment_schedules', 'to_left'), ('payment_schedule_lines', 'to_right'), ('payment_schedule_lines', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left'));
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751100b9', '')
+VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751100b9', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9261,46 +9557,46 @@ SELECT replicator.follow_renames();
 DELETE FROM "replicator"."map_dependency";
 SELECT replicator.record_dependency('companies', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}]',
-       ARRAY['replicator_companies_to_right', 'replicator_companies_to_right_upd', 'replicator_companies_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_companies_to_right', 'replicator_companies_to_right_upd', 'replicator_companies_to_right_trunc', 'replicator_companies_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'contact_persons',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contact_person_id", "uses": "field contact_person_id", "capture_reads": true}, {"column": "first_name", "uses": "field first_name", "capture_reads": false}, {"column": "last_name", "uses": "field last_name", "capture_reads": false}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "customer_account", "uses": "field customer_account", "capture_reads": false}]',
-       ARRAY['replicator_contact_persons_to_right', 'replicator_contact_persons_to_right_upd', 'replicator_contact_persons_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_contact_persons_to_right', 'replicator_contact_persons_to_right_upd', 'replicator_contact_persons_to_right_trunc', 'replicator_contact_persons_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'customer_groups',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_customer_groups_to_right', 'replicator_customer_groups_to_right_upd', 'replicator_customer_groups_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_groups_to_right', 'replicator_customer_groups_to_right_upd', 'replicator_customer_groups_to_right_trunc', 'replicator_customer_groups_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_groups', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'customer_payment_methods',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": false}]',
-       ARRAY['replicator_customer_payment_methods_to_right', 'replicator_customer_payment_methods_to_right_upd', 'replicator_customer_payment_methods_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_payment_methods_to_right', 'replicator_customer_payment_methods_to_right_upd', 'replicator_customer_payment_methods_to_right_trunc', 'replicator_customer_payment_methods_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_payment_methods', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'customers',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name, field firstname, field middlename, field lastname", "capture_reads": false}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_person_to_right', 'replicator_customers_person_to_right_upd', 'replicator_customers_person_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_person_to_right', 'replicator_customers_person_to_right_upd', 'replicator_customers_person_to_right_trunc', 'replicator_customers_person_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_person', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('loyalty_cards', 'left', 'fno', 'loyalty_cards',
        '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": false}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": false}, {"column": "blocked", "uses": "field blocked", "capture_reads": false}]',
-       ARRAY['replicator_loyalty_cards_to_right', 'replicator_loyalty_cards_to_right_upd', 'replicator_loyalty_cards_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_loyalty_cards_to_right', 'replicator_loyalty_cards_to_right_upd', 'replicator_loyalty_cards_to_right_trunc', 'replicator_loyalty_cards_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('name_affixes', 'left', 'fno', 'name_affixes',
        '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_name_affixes_to_right', 'replicator_name_affixes_to_right_upd', 'replicator_name_affixes_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_name_affixes_to_right', 'replicator_name_affixes_to_right_upd', 'replicator_name_affixes_to_right_trunc', 'replicator_name_affixes_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'payment_days',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_payment_days_to_right', 'replicator_payment_days_to_right_upd', 'replicator_payment_days_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_days_to_right', 'replicator_payment_days_to_right_upd', 'replicator_payment_days_to_right_trunc', 'replicator_payment_days_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment_day_lines',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_day_name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "week_day", "uses": "field week_day", "capture_reads": false}, {"column": "day_of_month", "uses": "field day_of_month", "capture_reads": false}]',
-       ARRAY['replicator_payment_day_lines_to_right', 'replicator_payment_day_lines_to_right_upd', 'replicator_payment_day_lines_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_day_lines_to_right', 'replicator_payment_day_lines_to_right_upd', 'replicator_payment_day_lines_to_right_trunc', 'replicator_payment_day_lines_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -9309,13 +9605,13 @@ SELECT replicator.record_dependency('payment_day_lines', 'left', 'fno', 'payment
        ARRAY[]::text[], NULL, 'payment_days', false);
 SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'payment_schedules',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "allocation", "uses": "field allocation", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedules_to_right', 'replicator_payment_schedules_to_right_upd', 'replicator_payment_schedules_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedules_to_right', 'replicator_payment_schedules_to_right_upd', 'replicator_payment_schedules_to_right_trunc', 'replicator_payment_schedules_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedules', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'payment_schedule_lines',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "schedule_name", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_num", "uses": "field line_num", "capture_reads": true}, {"column": "percent", "uses": "field percent", "capture_reads": false}, {"column": "due_months", "uses": "field due_months", "capture_reads": false}, {"column": "due_days", "uses": "field due_days", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedule_lines_to_right', 'replicator_payment_schedule_lines_to_right_upd', 'replicator_payment_schedule_lines_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedule_lines_to_right', 'replicator_payment_schedule_lines_to_right_upd', 'replicator_payment_schedule_lines_to_right_trunc', 'replicator_payment_schedule_lines_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -9324,7 +9620,7 @@ SELECT replicator.record_dependency('payment_schedule_lines', 'left', 'fno', 'pa
        ARRAY[]::text[], NULL, 'payment_schedules', false);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_terms',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "payment_term_id", "uses": "field payment_term_id", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "net_days", "uses": "field net_days", "capture_reads": false}, {"column": "payment_schedule", "uses": "field payment_schedule", "capture_reads": true}, {"column": "payment_day", "uses": "field payment_day", "capture_reads": true}]',
-       ARRAY['replicator_payment_terms_to_right', 'replicator_payment_terms_to_right_upd', 'replicator_payment_terms_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_terms_to_right', 'replicator_payment_terms_to_right_upd', 'replicator_payment_terms_to_right_trunc', 'replicator_payment_terms_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -9336,7 +9632,7 @@ SELECT replicator.record_dependency('payment_terms', 'left', 'fno', 'payment_day
        ARRAY[]::text[], NULL, 'payment_days', false);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'customers',
        '[{"column": "dataareaid", "uses": "field dataareaid", "capture_reads": true}, {"column": "account_num", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}, {"column": "customer_group", "uses": "field customer_group", "capture_reads": true}, {"column": "payment_terms", "uses": "field payment_terms", "capture_reads": true}, {"column": "payment_method", "uses": "field payment_method", "capture_reads": true}, {"column": "email", "uses": "field email", "capture_reads": false}, {"column": "credit_limit", "uses": "field credit_limit", "capture_reads": false}, {"column": "blocked", "uses": "field blocked", "capture_reads": false}, {"column": "party_type", "uses": "field party_type, left_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_organization_to_right', 'replicator_customers_organization_to_right_upd', 'replicator_customers_organization_to_right_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_organization_to_right', 'replicator_customers_organization_to_right_upd', 'replicator_customers_organization_to_right_trunc', 'replicator_customers_organization_to_right_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'companies',
        '[{"column": "dataareaid", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', false);
@@ -9350,10 +9646,13 @@ SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'cu
        '[{"column": "payment_method", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'customer_payment_methods', false);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dependencies', 'dd3cf49fa9197b2f473baf9584266ea52c7098ef56b91fbeee4f457901f13454', '')
+VALUES ('dependencies', 'e4bf1610fb3f48eced24c8e443640e80b79327da1e1ae54e95cb71dfd0a5da3c', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('95dae4b1022a92251b1ba140866bcfd4bb6a2524092918305244a14b22b760d4');
+-- Functions are callable by their owner only ...
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA replicator FROM PUBLIC;
+
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('82e8cecdc38ec7ca4b1a751940253e71facac3ea8c7ccaaf486cb557d5222e39');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 95dae4b1022a: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '95dae4b1022a92251b1ba140866bcfd4bb6a2524092918305244a14b22b760d4'));
+VALUES ('deploy', 'deployed bundle 82e8cecdc38e: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '82e8cecdc38ec7ca4b1a751940253e71facac3ea8c7ccaaf486cb557d5222e39'));

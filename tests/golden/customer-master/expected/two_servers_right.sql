@@ -1,13 +1,23 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 95dae4b1022a92251b1ba140866bcfd4bb6a2524092918305244a14b22b760d4: 44 to create, 0 to replace, 0 to drop
+-- bundle 82e8cecdc38ec7ca4b1a751940253e71facac3ea8c7ccaaf486cb557d5222e39: 44 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
+-- Names below are qualified; built-in functions are found before anything else.
+SET LOCAL search_path = pg_catalog, pg_temp;
 SELECT pg_advisory_xact_lock(7501166, 0);
 
 -- ==== create control ====
 -- The replicator's control schema: change queue, map registry and state,
 -- deployment record, error log, and the small functions the applier calls.
 -- Safe to run again: it only creates what is missing and replaces functions.
-CREATE SCHEMA IF NOT EXISTS replicator;
+-- Created by the first deploy, or beforehand for the owner role by replicator plan
+-- --roles (the owner then needs no CREATE on the database, which IF NOT EXISTS asks).
+DO $schema$
+BEGIN
+    IF to_regnamespace('replicator') IS NULL THEN
+        CREATE SCHEMA replicator;
+    END IF;
+END
+$schema$;
 REVOKE ALL ON SCHEMA replicator FROM PUBLIC;
 
 -- Changes captured on this database, waiting to cross to the other side.
@@ -589,7 +599,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '98b900d82876189827fb04a0d45eb1f8492f55ff59b388f56c3f7ebb586aeca3', '')
+VALUES ('control', 'b39f8257960968e093c806509a42e75502f450e167804d120dfd8c973993e9f6', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -908,7 +918,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', '211334ae101ba64ac56fc5f67918395909a2f174653ef0e7f4b6bf35586e44be', '')
+VALUES ('drift', '211334ae101ba64ac56fc5f67918395909a2f174653ef0e7f4b6bf35586e44be', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -923,9 +933,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_companies_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -1248,9 +1264,9 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'a9fb4df6d0208f758d3a995677736de4a289580c4b2a22d546faaf321089c74f', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', '2466300d7415605eb6ba8ae958cec252b4073f907e7a4ff61864ea1f71103c67', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1265,9 +1281,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_contact_persons_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -1708,23 +1730,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'db22ef06e7280b204f2cf1d5c52f67cf8b630abac67891e07debf4a017070b3f', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '796e16320b2661d4da3544f1ba3ef673717d59348380b362f2df6972b34462b1', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''contact_persons'' AND direction = ''to_right'';
+     WHERE map_name = 'contact_persons' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''contact_persons'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'contact_persons', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1739,9 +1761,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -2106,23 +2134,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'e9dd6ee70a336bcdc23a0a89029163180fc97db1239f0a2b33ec6e708c6d9a5f', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', 'c8f019469600e14c151367a269947a3152dbb5d2f01e32292b322c75314906f5', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customer_groups'' AND direction = ''to_right'';
+     WHERE map_name = 'customer_groups' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customer_groups'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customer_groups', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -2137,9 +2165,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_payment_methods_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -2524,23 +2558,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '876eddc993ede35798bda368ac5d0fbe3fabf555db18ef503355ecc1b492f981', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '701ea991c5c589632d6e7f32d5be7bb2897136f000219a34f48a0832c0e45c13', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customer_payment_methods'' AND direction = ''to_right'';
+     WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customer_payment_methods'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customer_payment_methods', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -2555,9 +2589,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -2608,7 +2648,7 @@ WITH latest AS (
            "l"."lookup_1" AS "k_1",
            "s"."account_num" AS "k_2",
            l.base_known AND NOT l.forced AND t."firstname" IS DISTINCT FROM (CAST(SPLIT_PART("b"."name", ' ', 1) AS VARCHAR(50))) AS "tc_1",
-           l.base_known AND NOT l.forced AND t."middlename" IS DISTINCT FROM (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("b"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))) AS "tc_2",
+           l.base_known AND NOT l.forced AND t."middlename" IS DISTINCT FROM (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("b"."name", '^[^ ]* ?', ''), U&' ?[^ ]*\0024', ''), '') AS VARCHAR(50))) AS "tc_2",
            l.base_known AND NOT l.forced AND t."lastname" IS DISTINCT FROM (CAST(CASE WHEN POSITION(' ' IN "b"."name") > 0 THEN REGEXP_REPLACE("b"."name", '^.* ', '') END AS VARCHAR(50))) AS "tc_3",
            l.base_known AND NOT l.forced AND t."emailaddress1" IS DISTINCT FROM "b"."email" AS "tc_4",
            l.base_known AND NOT l.forced AND t."is_sellable" IS DISTINCT FROM CAST(true AS boolean) AS "tc_5",
@@ -2758,8 +2798,8 @@ WITH latest AS (
            (CAST(SPLIT_PART("s"."name", ' ', 1) AS VARCHAR(50))) AS "n_1",
            (CAST(SPLIT_PART("b"."name", ' ', 1) AS VARCHAR(50))) AS "b_1",
            CASE WHEN t.ctid IS NULL THEN gone."firstname" ELSE t."firstname" END AS "c_1",
-           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("s"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))) AS "n_2",
-           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("b"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))) AS "b_2",
+           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("s"."name", '^[^ ]* ?', ''), U&' ?[^ ]*\0024', ''), '') AS VARCHAR(50))) AS "n_2",
+           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("b"."name", '^[^ ]* ?', ''), U&' ?[^ ]*\0024', ''), '') AS VARCHAR(50))) AS "b_2",
            CASE WHEN t.ctid IS NULL THEN gone."middlename" ELSE t."middlename" END AS "c_2",
            (CAST(CASE WHEN POSITION(' ' IN "s"."name") > 0 THEN REGEXP_REPLACE("s"."name", '^.* ', '') END AS VARCHAR(50))) AS "n_3",
            (CAST(CASE WHEN POSITION(' ' IN "b"."name") > 0 THEN REGEXP_REPLACE("b"."name", '^.* ', '') END AS VARCHAR(50))) AS "b_3",
@@ -2990,23 +3030,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '27c9198676cb480c58b57b2e3942273061526ed687bce25cda2428625b27a114', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '6f94013623498c47b323009022276a61faade5660193dcf5821cf4d71cd1502b', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customers_person'' AND direction = ''to_right'';
+     WHERE map_name = 'customers_person' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customers_person'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customers_person', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -3021,9 +3061,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_loyalty_cards_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -3386,9 +3432,9 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'bf20c0aab3854b0e959a6d6b76a2e3952f01aefb6e728937ac583dc0470272d7', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '3d5538b14280a2947f5a2e854a047b2c9f0ed8642f479fc8c1991dc5927665b4', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -3403,9 +3449,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_name_affixes_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -3737,9 +3789,9 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '1ae49691071822cdacb4f5ff56e8173709ca3e61e10f6329311f132f335524e5', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '4d96e601adbc511af96812e93364ddd188b60bdc4276d67bcf4a7dd115af0c94', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -3754,9 +3806,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_days_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -4121,23 +4179,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '9d99a2b015c28807ab3ee9031f11b06e0f5c2e121a186c34710f87945114458b', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'b0943db9f68f8888fc135ec74bc1c6c895762a910911a2502eb3a8d48ae4f2e1', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_days'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_days' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_days'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_days', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -4152,9 +4210,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_day_lines_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -4550,23 +4614,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '1e5151c4e3bede7e5c08032d60ee17b69adc37bfcc9d206a842bd5489b647c62', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', '990a29527303cd852945c203ffd381fde5c8def7d40188dd75d8c3fcb8e5a9f7', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_day_lines'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_day_lines'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_day_lines', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -4581,9 +4645,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedules_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -4968,23 +5038,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'e66ac0a3a9601e8744a014e8aebb059d0b9ff5acc7fd0ee6ba890a6e7f73e8d2', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '6922f040e007ce99f2a7aae3671e1fedaf7f09ebf7fee9f8213622eaaaa38b70', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_schedules'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_schedules' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_schedules'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_schedules', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -4999,9 +5069,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedule_lines_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -5417,23 +5493,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '2614d3cca7967eb1cad8271e87decd59c7af33242f174d945d45e1f1b7bbf02b', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '65b5c55b2dd9de6dbce526e27e850dedea8f260493d5d6cdb29ac96c1e92ced1', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_schedule_lines'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_schedule_lines'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_schedule_lines', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -5448,9 +5524,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -5885,23 +5967,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'fee443dd35c0d0d6f95d9c9afbb838547267e89c45f92c94a6b0bbf0ce4e963b', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '6685c0e66b45279ef5f130d20fe4a8c0f425ac340c8b214bf1c9c0ea756088d9', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_terms'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_terms' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_terms'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_terms', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -5916,9 +5998,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -6433,23 +6521,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '900f8f11fc61a880dc2be1f6d9c7ab53486a1dce7072612f7e58b182b1fe61fb', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'f331930207ab853891f5eb98952311522c200b7b8a2529a4105596d40933f800', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customers_organization'' AND direction = ''to_right'';
+     WHERE map_name = 'customers_organization' AND direction = 'to_right';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customers_organization'', ''to_right'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customers_organization', 'to_right', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7175,16 +7263,19 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', '404394049ea015f7aec25f4960b675d989132cb07a1785ecc069212118615f77', '')
+VALUES ('dispatch', '404394049ea015f7aec25f4960b675d989132cb07a1785ecc069212118615f77', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/companies/to_left/capture ====
 -- Map 'companies', 'to_left': capture changes of "cds"."company".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_companies_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -7193,15 +7284,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'companies' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'companies', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.company',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'companies', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.company',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -7252,38 +7340,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_left"
 AFTER INSERT OR DELETE ON "cds"."company"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_left_trunc"
 AFTER TRUNCATE ON "cds"."company"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_companies_to_left_upd"
 AFTER UPDATE ON "cds"."company"
 FOR EACH ROW
-WHEN (("old"."company_code", "old"."name") IS DISTINCT FROM ("new"."company_code", "new"."name"))
+WHEN (("old"."company_code", "old"."name") IS DISTINCT FROM ("new"."company_code", "new"."name")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_companies_to_left_sync"
+AFTER UPDATE ON "cds"."company"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'companies'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_companies_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', '85e53f44e55a4518c8a551674789260bc3c45d74ac62400685842473c74030af', '-- Removing map ''companies'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', '86166a4991017b7b5fe5589bcc93a0ab77e69568ccee69e3e55d77eb14abb2ee', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''companies'' AND direction = ''to_left'';
+     WHERE map_name = 'companies' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''companies'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'companies', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_companies_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7332,18 +7436,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/snapshot', 'df008c0437ef3948010aa36e07164cd1adc8c0fb2b18cc46d2f1cdaadc1fd76d', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_left"(jsonb, integer);
+VALUES ('map/companies/to_left/snapshot', 'df008c0437ef3948010aa36e07164cd1adc8c0fb2b18cc46d2f1cdaadc1fd76d', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_companies_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/contact_persons/to_left/capture ====
 -- Map 'contact_persons', 'to_left': capture changes of "cds"."contact".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_contact_persons_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -7352,15 +7459,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'contact_persons' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'contact_persons', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.contact',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'contact_persons', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.contact',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -7412,38 +7516,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left"
 AFTER INSERT OR DELETE ON "cds"."contact"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_trunc"
 AFTER TRUNCATE ON "cds"."contact"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_upd"
 AFTER UPDATE ON "cds"."contact"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."contactpersonid", "old"."firstname", "old"."lastname", "old"."emailaddress1", "old"."parent_account_number") IS DISTINCT FROM ("new"."companyid", "new"."contactpersonid", "new"."firstname", "new"."lastname", "new"."emailaddress1", "new"."parent_account_number"))
+WHEN (("old"."companyid", "old"."contactpersonid", "old"."firstname", "old"."lastname", "old"."emailaddress1", "old"."parent_account_number") IS DISTINCT FROM ("new"."companyid", "new"."contactpersonid", "new"."firstname", "new"."lastname", "new"."emailaddress1", "new"."parent_account_number")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_contact_persons_to_left_sync"
+AFTER UPDATE ON "cds"."contact"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'contact_persons'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', '6eff2cf022a648f5561e43398225ee5b23228ed6593bd69a84b83bb43303be05', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', '7572c8eeccf247f26a2d1202f13ee827c9b0a13aacab0bd456df9f531f8187ed', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''contact_persons'' AND direction = ''to_left'';
+     WHERE map_name = 'contact_persons' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''contact_persons'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'contact_persons', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_contact_persons_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7492,18 +7612,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/snapshot', 'bfaba0ae3c6d72c07aeec8e73bce38e7fecab623379c118f0efdbc60eae8445e', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_left"(jsonb, integer);
+VALUES ('map/contact_persons/to_left/snapshot', 'bfaba0ae3c6d72c07aeec8e73bce38e7fecab623379c118f0efdbc60eae8445e', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_contact_persons_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_groups/to_left/capture ====
 -- Map 'customer_groups', 'to_left': capture changes of "cds"."customer_group".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_customer_groups_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -7512,15 +7635,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customer_groups' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'customer_groups', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.customer_group',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'customer_groups', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.customer_group',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -7572,38 +7692,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left"
 AFTER INSERT OR DELETE ON "cds"."customer_group"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_trunc"
 AFTER TRUNCATE ON "cds"."customer_group"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_upd"
 AFTER UPDATE ON "cds"."customer_group"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."group_code", "old"."name") IS DISTINCT FROM ("new"."companyid", "new"."group_code", "new"."name"))
+WHEN (("old"."companyid", "old"."group_code", "old"."name") IS DISTINCT FROM ("new"."companyid", "new"."group_code", "new"."name")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_customer_groups_to_left_sync"
+AFTER UPDATE ON "cds"."customer_group"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'customer_groups'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', 'c62b7cd1aa70eebad6e6de65cef8002e72a333c19e274bf2ecfdcd105aa315ba', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', '2156efb044e4763f9c9013caf2e1fb7a960f135b3db6a99b671a8adbbc04714e', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customer_groups'' AND direction = ''to_left'';
+     WHERE map_name = 'customer_groups' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customer_groups'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customer_groups', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customer_groups_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7652,18 +7788,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/snapshot', 'cc7f265e9549a4414b78195a94046eedb1aa3d39bab058f04d0964b5a39612fb', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_left"(jsonb, integer);
+VALUES ('map/customer_groups/to_left/snapshot', 'cc7f265e9549a4414b78195a94046eedb1aa3d39bab058f04d0964b5a39612fb', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_groups_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customer_payment_methods/to_left/capture ====
 -- Map 'customer_payment_methods', 'to_left': capture changes of "cds"."customer_payment_method".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_customer_payment_methods_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -7672,15 +7811,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customer_payment_methods' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'customer_payment_methods', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.customer_payment_method',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'customer_payment_methods', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.customer_payment_method',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -7732,38 +7868,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left"
 AFTER INSERT OR DELETE ON "cds"."customer_payment_method"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_trunc"
 AFTER TRUNCATE ON "cds"."customer_payment_method"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_upd"
 AFTER UPDATE ON "cds"."customer_payment_method"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."code", "old"."name", "old"."payment_type") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."payment_type"))
+WHEN (("old"."companyid", "old"."code", "old"."name", "old"."payment_type") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."payment_type")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_customer_payment_methods_to_left_sync"
+AFTER UPDATE ON "cds"."customer_payment_method"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'customer_payment_methods'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', '8ccf014c16582b597b811349fb6695e18c54050bf3e30b775fc0f62ac7dfb65f', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', 'c0a02422caba3ac5893d2b8b7231fa40e641598896ad6f5c0a0c40f50a4a7a27', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customer_payment_methods'' AND direction = ''to_left'';
+     WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customer_payment_methods'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customer_payment_methods', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customer_payment_methods_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7812,18 +7964,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/snapshot', 'f46d5f1044cc686881538c1b50b0e9a7a4d8b2f3a323e098c1d23d7f5a171f82', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_left"(jsonb, integer);
+VALUES ('map/customer_payment_methods/to_left/snapshot', 'f46d5f1044cc686881538c1b50b0e9a7a4d8b2f3a323e098c1d23d7f5a171f82', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_payment_methods_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_person/to_left/capture ====
 -- Map 'customers_person', 'to_left': capture changes of "cds"."contact".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_customers_person_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -7832,15 +7987,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customers_person' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'customers_person', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.contact',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'customers_person', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.contact',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -7892,38 +8044,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left"
 AFTER INSERT OR DELETE ON "cds"."contact"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_trunc"
 AFTER TRUNCATE ON "cds"."contact"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_upd"
 AFTER UPDATE ON "cds"."contact"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."customer_number", "old"."firstname", "old"."middlename", "old"."lastname", "old"."emailaddress1", "old"."is_sellable") IS DISTINCT FROM ("new"."companyid", "new"."customer_number", "new"."firstname", "new"."middlename", "new"."lastname", "new"."emailaddress1", "new"."is_sellable"))
+WHEN (("old"."companyid", "old"."customer_number", "old"."firstname", "old"."middlename", "old"."lastname", "old"."emailaddress1", "old"."is_sellable") IS DISTINCT FROM ("new"."companyid", "new"."customer_number", "new"."firstname", "new"."middlename", "new"."lastname", "new"."emailaddress1", "new"."is_sellable")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_customers_person_to_left_sync"
+AFTER UPDATE ON "cds"."contact"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'customers_person'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', '48f002c512b0e755caaf57b55fc6d673cdc125f005631d2701786189eb9ed020', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', 'b7d0920519d0a409e86fc5d72cdea523d83649ccef8fcc8dfd43004b42575bec', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customers_person'' AND direction = ''to_left'';
+     WHERE map_name = 'customers_person' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customers_person'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customers_person', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customers_person_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7972,18 +8140,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/snapshot', '380ca028509ebd2dd38b63715eaf891db9e51696bd8ffc8ccdef43b56ca29b2c', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_left"(jsonb, integer);
+VALUES ('map/customers_person/to_left/snapshot', '380ca028509ebd2dd38b63715eaf891db9e51696bd8ffc8ccdef43b56ca29b2c', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_person_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/loyalty_cards/to_left/capture ====
 -- Map 'loyalty_cards', 'to_left': capture changes of "cds"."loyalty_card".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_loyalty_cards_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -7992,15 +8163,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'loyalty_cards' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'loyalty_cards', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.loyalty_card',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'loyalty_cards', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.loyalty_card',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -8051,38 +8219,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left"
 AFTER INSERT OR DELETE ON "cds"."loyalty_card"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_trunc"
 AFTER TRUNCATE ON "cds"."loyalty_card"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_upd"
 AFTER UPDATE ON "cds"."loyalty_card"
 FOR EACH ROW
-WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."is_blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."is_blocked"))
+WHEN (("old"."card_number", "old"."tier", "old"."issued_on", "old"."is_blocked") IS DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."is_blocked")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_loyalty_cards_to_left_sync"
+AFTER UPDATE ON "cds"."loyalty_card"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'loyalty_cards'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', 'f5d70c42310776a3694d2fb2577eab5297a37ea0d7caec6713f37e1f9c780f02', '-- Removing map ''loyalty_cards'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '29ff94b4b1f37be26e77a6debe2f20c5af0e0aa3a2176b3d383bbd74b076635f', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''loyalty_cards'' AND direction = ''to_left'';
+     WHERE map_name = 'loyalty_cards' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''loyalty_cards'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'loyalty_cards', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_loyalty_cards_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8131,18 +8315,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/snapshot', '8ac45b7614d331e07283be60226fd064b1d2e8400e4f181c2f11e5cc41839b55', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_left"(jsonb, integer);
+VALUES ('map/loyalty_cards/to_left/snapshot', '8ac45b7614d331e07283be60226fd064b1d2e8400e4f181c2f11e5cc41839b55', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_loyalty_cards_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/name_affixes/to_left/capture ====
 -- Map 'name_affixes', 'to_left': capture changes of "cds"."name_affix".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_name_affixes_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -8151,15 +8338,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'name_affixes' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'name_affixes', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.name_affix',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'name_affixes', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.name_affix',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -8210,38 +8394,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left"
 AFTER INSERT OR DELETE ON "cds"."name_affix"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_trunc"
 AFTER TRUNCATE ON "cds"."name_affix"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_upd"
 AFTER UPDATE ON "cds"."name_affix"
 FOR EACH ROW
-WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description"))
+WHEN (("old"."affix", "old"."affix_type", "old"."description") IS DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_name_affixes_to_left_sync"
+AFTER UPDATE ON "cds"."name_affix"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'name_affixes'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', 'fb473478d65bfca6d90c1298e1dcb60361fe4a0c0727db0f1dfe04a2549eaeab', '-- Removing map ''name_affixes'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', 'c25c880f05a31f45899badbc7bb58e0425e1bc160619e27fd291c0596fccb596', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''name_affixes'' AND direction = ''to_left'';
+     WHERE map_name = 'name_affixes' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''name_affixes'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'name_affixes', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_name_affixes_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8290,18 +8490,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/snapshot', 'a9036c3d6724b8f93bdc9c8493f74c71d8654643c7145258bc5860f5a35e99b0', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_left"(jsonb, integer);
+VALUES ('map/name_affixes/to_left/snapshot', 'a9036c3d6724b8f93bdc9c8493f74c71d8654643c7145258bc5860f5a35e99b0', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_name_affixes_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_days/to_left/capture ====
 -- Map 'payment_days', 'to_left': capture changes of "cds"."payment_day".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_days_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -8310,15 +8513,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_days' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_days', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.payment_day',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_days', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.payment_day',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -8370,38 +8570,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_day"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_day"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_upd"
 AFTER UPDATE ON "cds"."payment_day"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."name", "old"."description") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description"))
+WHEN (("old"."companyid", "old"."name", "old"."description") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_days_to_left_sync"
+AFTER UPDATE ON "cds"."payment_day"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_days'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', 'ba55a0fc08b94c4237539f2e9cf295de19c4f770febcb00236c972399e68c890', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', '4a449e362cd5c478f1b52dea4c3a5f5730aa33a1fd38021ff18ba688e98778ac', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_days'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_days' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_days'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_days', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_days_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8450,18 +8666,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/snapshot', '90bbc5134c2edae5d6b85a25edd73d9993a6c65310d884f7ac1404a175092480', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_left"(jsonb, integer);
+VALUES ('map/payment_days/to_left/snapshot', '90bbc5134c2edae5d6b85a25edd73d9993a6c65310d884f7ac1404a175092480', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_days_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_day_lines/to_left/capture ====
 -- Map 'payment_day_lines', 'to_left': capture changes of "cds"."payment_day_line".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_day_lines_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -8470,15 +8689,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_day_lines' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_day_lines', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.payment_day_line',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_day_lines', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.payment_day_line',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -8534,38 +8750,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_day_line"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_day_line"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_upd"
 AFTER UPDATE ON "cds"."payment_day_line"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."paymentdayid", "old"."line_number", "old"."weekday", "old"."dayofmonth") IS DISTINCT FROM ("new"."companyid", "new"."paymentdayid", "new"."line_number", "new"."weekday", "new"."dayofmonth"))
+WHEN (("old"."companyid", "old"."paymentdayid", "old"."line_number", "old"."weekday", "old"."dayofmonth") IS DISTINCT FROM ("new"."companyid", "new"."paymentdayid", "new"."line_number", "new"."weekday", "new"."dayofmonth")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_day_lines_to_left_sync"
+AFTER UPDATE ON "cds"."payment_day_line"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_day_lines'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', 'b95c31457a6448152855479c0784b1f5f77ee4374f60bf87f845f74c4aa72601', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', 'ab59b6e3a6c96390d98e3134eda89cfd9a949b9d57428f26a4f16052a29382ee', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_day_lines'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_day_lines'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_day_lines', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_day_lines_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8616,18 +8848,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/snapshot', 'b1bd0772932777ff96548f4d8d2940335c0edcc4f8f3198ed114c5f609fa38bd', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_left"(jsonb, integer);
+VALUES ('map/payment_day_lines/to_left/snapshot', 'b1bd0772932777ff96548f4d8d2940335c0edcc4f8f3198ed114c5f609fa38bd', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_day_lines_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_schedules/to_left/capture ====
 -- Map 'payment_schedules', 'to_left': capture changes of "cds"."payment_schedule".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_schedules_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -8636,15 +8871,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_schedules' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_schedules', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.payment_schedule',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_schedules', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.payment_schedule',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -8696,38 +8928,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_schedule"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_schedule"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_upd"
 AFTER UPDATE ON "cds"."payment_schedule"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description", "new"."allocation"))
+WHEN (("old"."companyid", "old"."name", "old"."description", "old"."allocation") IS DISTINCT FROM ("new"."companyid", "new"."name", "new"."description", "new"."allocation")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedules_to_left_sync"
+AFTER UPDATE ON "cds"."payment_schedule"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_schedules'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', '60fd198d90d2fd5dfcaf205fade4cd97a091a7330d7abb674145021b6a2210e2', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', '05bc6e7a4f1e69e61877cc3d981f4245267eb58c0eb83fb28bac458fac1fb7aa', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_schedules'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_schedules' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_schedules'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_schedules', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedules_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8776,18 +9024,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/snapshot', '2ffabced172bd5c4a473d73526b666f634775d8ad5c09756bf28d10efa23c294', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_left"(jsonb, integer);
+VALUES ('map/payment_schedules/to_left/snapshot', '2ffabced172bd5c4a473d73526b666f634775d8ad5c09756bf28d10efa23c294', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedules_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_schedule_lines/to_left/capture ====
 -- Map 'payment_schedule_lines', 'to_left': capture changes of "cds"."payment_schedule_line".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -8796,15 +9047,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_schedule_lines' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_schedule_lines', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.payment_schedule_line',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_schedule_lines', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.payment_schedule_line',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -8860,38 +9108,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_schedule_line"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_schedule_line"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_upd"
 AFTER UPDATE ON "cds"."payment_schedule_line"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."paymentscheduleid", "old"."line_number", "old"."percentage", "old"."months", "old"."days") IS DISTINCT FROM ("new"."companyid", "new"."paymentscheduleid", "new"."line_number", "new"."percentage", "new"."months", "new"."days"))
+WHEN (("old"."companyid", "old"."paymentscheduleid", "old"."line_number", "old"."percentage", "old"."months", "old"."days") IS DISTINCT FROM ("new"."companyid", "new"."paymentscheduleid", "new"."line_number", "new"."percentage", "new"."months", "new"."days")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_schedule_lines_to_left_sync"
+AFTER UPDATE ON "cds"."payment_schedule_line"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_schedule_lines'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', '2d26a839153fa5f5e38eaeedd68f4dc147d1f1517a50c4e58a225d18146c8c85', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', '2507003e7129878dc6d4ebafb4ea9e2b3970fdb6a886b23b7d851919c7417aab', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_schedule_lines'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_schedule_lines'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_schedule_lines', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_schedule_lines_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8942,18 +9206,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/snapshot', '68be787c687b34fba98d0cbb10e0d575ee9fd47b07b059059e049df491f16edf', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_left"(jsonb, integer);
+VALUES ('map/payment_schedule_lines/to_left/snapshot', '68be787c687b34fba98d0cbb10e0d575ee9fd47b07b059059e049df491f16edf', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedule_lines_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/payment_terms/to_left/capture ====
 -- Map 'payment_terms', 'to_left': capture changes of "cds"."payment_term".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_payment_terms_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -8962,15 +9229,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'payment_terms' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'payment_terms', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.payment_term',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'payment_terms', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.payment_term',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -9030,38 +9294,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left"
 AFTER INSERT OR DELETE ON "cds"."payment_term"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_trunc"
 AFTER TRUNCATE ON "cds"."payment_term"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_upd"
 AFTER UPDATE ON "cds"."payment_term"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."code", "old"."name", "old"."due_days", "old"."paymentscheduleid", "old"."paymentdayid") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."due_days", "new"."paymentscheduleid", "new"."paymentdayid"))
+WHEN (("old"."companyid", "old"."code", "old"."name", "old"."due_days", "old"."paymentscheduleid", "old"."paymentdayid") IS DISTINCT FROM ("new"."companyid", "new"."code", "new"."name", "new"."due_days", "new"."paymentscheduleid", "new"."paymentdayid")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_payment_terms_to_left_sync"
+AFTER UPDATE ON "cds"."payment_term"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'payment_terms'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', 'e9a2639a4c2553d00d9b35c297a9acf384ed90edbf1be9afe9fc570de3fbfa97', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', 'b096f0bbbee922ed8a1c56cf96971d6227a5f1fe2e333f282a8d4f21f55b9611', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_terms'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_terms' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_terms'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_terms', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_payment_terms_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9114,18 +9394,21 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/snapshot', '696335bd71eef7003cc7adb311104a7dfbefa6e89259e6199cdb471168d2f0ad', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_left"(jsonb, integer);
+VALUES ('map/payment_terms/to_left/snapshot', '696335bd71eef7003cc7adb311104a7dfbefa6e89259e6199cdb471168d2f0ad', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_terms_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/customers_organization/to_left/capture ====
 -- Map 'customers_organization', 'to_left': capture changes of "cds"."account".
 -- A row counts while it matches the filter: entering it is an insert, leaving it a delete.
+-- Runs as its owner (SECURITY DEFINER): the application's roles fire it, but may not
+-- read or write the queue themselves.
 CREATE OR REPLACE FUNCTION "replicator"."capture_customers_organization_to_left"()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $capture$
 DECLARE
@@ -9134,15 +9417,12 @@ DECLARE
     v_same_key boolean := false;
     v_image jsonb;
 BEGIN
-    -- The replicator's own writes are never captured again (loop safety). An
-    -- initial sync of this map notes what it overwrote here.
-    IF current_setting('replicator.applying', true) = 'on' THEN
-        IF TG_OP = 'UPDATE' AND current_setting('replicator.sync_log', true) = 'customers_organization' THEN
-            INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
-            VALUES ('overwrite', 'customers_organization', 'to_right',
-                    'initial sync overwrote a differing row of ' || 'cds.account',
-                    jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
-        END IF;
+    -- Fired by the sync trigger: an initial sync of this map overwrote this row.
+    IF TG_NARGS > 0 THEN
+        INSERT INTO "replicator"."activity_log" (kind, map_name, direction, message, detail)
+        VALUES ('overwrite', 'customers_organization', 'to_right',
+                'initial sync overwrote a differing row of ' || 'cds.account',
+                jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -9206,38 +9486,54 @@ BEGIN
 END
 $capture$;
 
+-- The replicator's own writes are never captured again (loop safety): its apply
+-- functions set replicator.applying, which counts only while the writing role
+-- owns the replicator's schema. An application session that sets it is captured.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left"
 AFTER INSERT OR DELETE ON "cds"."account"
-FOR EACH ROW EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
+FOR EACH ROW
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 
 -- A TRUNCATE fires no row trigger: it is captured whole, and on_truncate decides.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_trunc"
 AFTER TRUNCATE ON "cds"."account"
-FOR EACH STATEMENT EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
+FOR EACH STATEMENT
+WHEN ((current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
 
 -- Updates that touch no mapped or filtered column are not captured at all.
 CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_upd"
 AFTER UPDATE ON "cds"."account"
 FOR EACH ROW
-WHEN (("old"."companyid", "old"."accountnumber", "old"."name", "old"."customergroupid", "old"."paymenttermid", "old"."customerpaymentmethodid", "old"."emailaddress1", "old"."creditlimit", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."companyid", "new"."accountnumber", "new"."name", "new"."customergroupid", "new"."paymenttermid", "new"."customerpaymentmethodid", "new"."emailaddress1", "new"."creditlimit", "new"."credit_hold", "new"."relationship_type"))
+WHEN (("old"."companyid", "old"."accountnumber", "old"."name", "old"."customergroupid", "old"."paymenttermid", "old"."customerpaymentmethodid", "old"."emailaddress1", "old"."creditlimit", "old"."credit_hold", "old"."relationship_type") IS DISTINCT FROM ("new"."companyid", "new"."accountnumber", "new"."name", "new"."customergroupid", "new"."paymenttermid", "new"."customerpaymentmethodid", "new"."emailaddress1", "new"."creditlimit", "new"."credit_hold", "new"."relationship_type")
+      AND (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"();
+
+-- An initial sync of this map (replicator sync) notes each row it overwrote here.
+CREATE OR REPLACE TRIGGER "replicator_customers_organization_to_left_sync"
+AFTER UPDATE ON "cds"."account"
+FOR EACH ROW
+WHEN (current_setting('replicator.sync_log', true) = 'customers_organization'
+      AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
+EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', 'eeab532107f0d067505fad101d63b15395d27f25c46e2a3f0a60aec85d311b75', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', '495fd841a3101098ab85a1a4c1a24263466daa863a73882af7087cbe630af7ac', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customers_organization'' AND direction = ''to_left'';
+     WHERE map_name = 'customers_organization' AND direction = 'to_left';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customers_organization'', ''to_left'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customers_organization', 'to_left', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."capture_customers_organization_to_left"() CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9292,9 +9588,9 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/snapshot', '0e4225cc28a9cd711d80e2ecb895eab8bde324b924051eedacf6eb4451f7f02a', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_left"(jsonb, integer);
+VALUES ('map/customers_organization/to_left/snapshot', '0e4225cc28a9cd711d80e2ecb895eab8bde324b924051eedacf6eb4451f7f02a', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_organization_to_left"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9306,7 +9602,7 @@ ON CONFLICT (map_name, direction) DO NOTHING;
 DELETE FROM "replicator"."map_state"
  WHERE (map_name, direction) NOT IN (VALUES ('companies', 'to_right'), ('companies', 'to_left'), ('contact_persons', 'to_right'), ('contact_persons', 'to_left'), ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customer_payment_methods', 'to_right'), ('customer_payment_methods', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('loyalty_cards', 'to_right'), ('loyalty_cards', 'to_left'), ('name_affixes', 'to_right'), ('name_affixes', 'to_left'), ('payment_days', 'to_right'), ('payment_days', 'to_left'), ('payment_day_lines', 'to_right'), ('payment_day_lines', 'to_left'), ('payment_schedules', 'to_right'), ('payment_schedules', 'to_left'), ('payment_schedule_lines', 'to_right'), ('payment_schedule_lines', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left'));
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751100b9', '')
+VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751100b9', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9318,46 +9614,46 @@ SELECT replicator.follow_renames();
 DELETE FROM "replicator"."map_dependency";
 SELECT replicator.record_dependency('companies', 'right', 'cds', 'company',
        '[{"column": "company_code", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}]',
-       ARRAY['replicator_companies_to_left', 'replicator_companies_to_left_upd', 'replicator_companies_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_companies_to_left', 'replicator_companies_to_left_upd', 'replicator_companies_to_left_trunc', 'replicator_companies_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'right', 'cds', 'contact',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "contactpersonid", "uses": "field contact_person_id, right_filter", "capture_reads": true}, {"column": "firstname", "uses": "field first_name", "capture_reads": false}, {"column": "lastname", "uses": "field last_name", "capture_reads": false}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "parent_account_number", "uses": "field customer_account", "capture_reads": false}, {"column": "is_sellable", "uses": "field is_sellable", "capture_reads": false}]',
-       ARRAY['replicator_contact_persons_to_left', 'replicator_contact_persons_to_left_upd', 'replicator_contact_persons_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_contact_persons_to_left', 'replicator_contact_persons_to_left_upd', 'replicator_contact_persons_to_left_trunc', 'replicator_contact_persons_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('contact_persons', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customer_groups', 'right', 'cds', 'customer_group',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "group_code", "uses": "field customer_group", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_customer_groups_to_left', 'replicator_customer_groups_to_left_upd', 'replicator_customer_groups_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_groups_to_left', 'replicator_customer_groups_to_left_upd', 'replicator_customer_groups_to_left_trunc', 'replicator_customer_groups_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_groups', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customer_payment_methods', 'right', 'cds', 'customer_payment_method',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "code", "uses": "field payment_method", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}, {"column": "payment_type", "uses": "field payment_type", "capture_reads": false}]',
-       ARRAY['replicator_customer_payment_methods_to_left', 'replicator_customer_payment_methods_to_left_upd', 'replicator_customer_payment_methods_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customer_payment_methods_to_left', 'replicator_customer_payment_methods_to_left_upd', 'replicator_customer_payment_methods_to_left_trunc', 'replicator_customer_payment_methods_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customer_payment_methods', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('customers_person', 'right', 'cds', 'contact',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "customer_number", "uses": "field account_num, right_filter", "capture_reads": true}, {"column": "firstname", "uses": "field firstname, field name", "capture_reads": false}, {"column": "middlename", "uses": "field middlename, field name", "capture_reads": false}, {"column": "lastname", "uses": "field lastname, field name", "capture_reads": false}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "is_sellable", "uses": "field is_sellable, right_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_person_to_left', 'replicator_customers_person_to_left_upd', 'replicator_customers_person_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_person_to_left', 'replicator_customers_person_to_left_upd', 'replicator_customers_person_to_left_trunc', 'replicator_customers_person_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_person', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('loyalty_cards', 'right', 'cds', 'loyalty_card',
        '[{"column": "card_number", "uses": "field card_number", "capture_reads": true}, {"column": "tier", "uses": "field tier", "capture_reads": false}, {"column": "issued_on", "uses": "field issued_on", "capture_reads": false}, {"column": "is_blocked", "uses": "field blocked", "capture_reads": false}]',
-       ARRAY['replicator_loyalty_cards_to_left', 'replicator_loyalty_cards_to_left_upd', 'replicator_loyalty_cards_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_loyalty_cards_to_left', 'replicator_loyalty_cards_to_left_upd', 'replicator_loyalty_cards_to_left_trunc', 'replicator_loyalty_cards_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('name_affixes', 'right', 'cds', 'name_affix',
        '[{"column": "affix", "uses": "field affix", "capture_reads": true}, {"column": "affix_type", "uses": "field affix_type", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_name_affixes_to_left', 'replicator_name_affixes_to_left_upd', 'replicator_name_affixes_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_name_affixes_to_left', 'replicator_name_affixes_to_left_upd', 'replicator_name_affixes_to_left_trunc', 'replicator_name_affixes_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'right', 'cds', 'payment_day',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field payment_day_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}]',
-       ARRAY['replicator_payment_days_to_left', 'replicator_payment_days_to_left_upd', 'replicator_payment_days_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_days_to_left', 'replicator_payment_days_to_left_upd', 'replicator_payment_days_to_left_trunc', 'replicator_payment_days_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_days', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'payment_day_line',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "paymentdayid", "uses": "field payment_day_name", "capture_reads": true}, {"column": "line_number", "uses": "field line_num", "capture_reads": true}, {"column": "weekday", "uses": "field week_day", "capture_reads": false}, {"column": "dayofmonth", "uses": "field day_of_month", "capture_reads": false}]',
-       ARRAY['replicator_payment_day_lines_to_left', 'replicator_payment_day_lines_to_left_upd', 'replicator_payment_day_lines_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_day_lines_to_left', 'replicator_payment_day_lines_to_left_upd', 'replicator_payment_day_lines_to_left_trunc', 'replicator_payment_day_lines_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -9366,13 +9662,13 @@ SELECT replicator.record_dependency('payment_day_lines', 'right', 'cds', 'paymen
        ARRAY[]::text[], NULL, 'payment_days', true);
 SELECT replicator.record_dependency('payment_schedules', 'right', 'cds', 'payment_schedule',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "name", "uses": "field schedule_name", "capture_reads": true}, {"column": "description", "uses": "field description", "capture_reads": false}, {"column": "allocation", "uses": "field allocation", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedules_to_left', 'replicator_payment_schedules_to_left_upd', 'replicator_payment_schedules_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedules_to_left', 'replicator_payment_schedules_to_left_upd', 'replicator_payment_schedules_to_left_trunc', 'replicator_payment_schedules_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedules', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
 SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'payment_schedule_line',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "paymentscheduleid", "uses": "field schedule_name", "capture_reads": true}, {"column": "line_number", "uses": "field line_num", "capture_reads": true}, {"column": "percentage", "uses": "field percent", "capture_reads": false}, {"column": "months", "uses": "field due_months", "capture_reads": false}, {"column": "days", "uses": "field due_days", "capture_reads": false}]',
-       ARRAY['replicator_payment_schedule_lines_to_left', 'replicator_payment_schedule_lines_to_left_upd', 'replicator_payment_schedule_lines_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_schedule_lines_to_left', 'replicator_payment_schedule_lines_to_left_upd', 'replicator_payment_schedule_lines_to_left_trunc', 'replicator_payment_schedule_lines_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -9381,7 +9677,7 @@ SELECT replicator.record_dependency('payment_schedule_lines', 'right', 'cds', 'p
        ARRAY[]::text[], NULL, 'payment_schedules', true);
 SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'payment_term',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "code", "uses": "field payment_term_id", "capture_reads": true}, {"column": "name", "uses": "field description", "capture_reads": false}, {"column": "due_days", "uses": "field net_days", "capture_reads": false}, {"column": "paymentscheduleid", "uses": "field payment_schedule", "capture_reads": true}, {"column": "paymentdayid", "uses": "field payment_day", "capture_reads": true}]',
-       ARRAY['replicator_payment_terms_to_left', 'replicator_payment_terms_to_left_upd', 'replicator_payment_terms_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_payment_terms_to_left', 'replicator_payment_terms_to_left_upd', 'replicator_payment_terms_to_left_trunc', 'replicator_payment_terms_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -9393,7 +9689,7 @@ SELECT replicator.record_dependency('payment_terms', 'right', 'cds', 'payment_da
        ARRAY[]::text[], NULL, 'payment_days', true);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'account',
        '[{"column": "companyid", "uses": "field dataareaid", "capture_reads": true}, {"column": "accountnumber", "uses": "field account_num", "capture_reads": true}, {"column": "name", "uses": "field name", "capture_reads": false}, {"column": "customergroupid", "uses": "field customer_group", "capture_reads": true}, {"column": "paymenttermid", "uses": "field payment_terms", "capture_reads": true}, {"column": "customerpaymentmethodid", "uses": "field payment_method", "capture_reads": true}, {"column": "emailaddress1", "uses": "field email", "capture_reads": false}, {"column": "creditlimit", "uses": "field credit_limit", "capture_reads": false}, {"column": "credit_hold", "uses": "field blocked", "capture_reads": false}, {"column": "relationship_type", "uses": "field relationship_type, right_filter", "capture_reads": true}]',
-       ARRAY['replicator_customers_organization_to_left', 'replicator_customers_organization_to_left_upd', 'replicator_customers_organization_to_left_trunc']::text[], 'trigger', NULL, false);
+       ARRAY['replicator_customers_organization_to_left', 'replicator_customers_organization_to_left_upd', 'replicator_customers_organization_to_left_trunc', 'replicator_customers_organization_to_left_sync']::text[], 'trigger', NULL, false);
 SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'company',
        '[{"column": "companyid", "uses": "lookup companies", "capture_reads": false}, {"column": "company_code", "uses": "lookup companies", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'companies', true);
@@ -9407,10 +9703,13 @@ SELECT replicator.record_dependency('customers_organization', 'right', 'cds', 'c
        '[{"column": "customerpaymentmethodid", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "companyid", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "code", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'customer_payment_methods', true);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dependencies', '2b8dc951126d9cde2ee12635f45c207ea1a27da3cf62427548ee0f84746f8e75', '')
+VALUES ('dependencies', 'a0a8e12c3dfc05e4df3a2161b9969a2674bdd5db49d96741aaf8cb4a76464e8c', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('95dae4b1022a92251b1ba140866bcfd4bb6a2524092918305244a14b22b760d4');
+-- Functions are callable by their owner only ...
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA replicator FROM PUBLIC;
+
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('82e8cecdc38ec7ca4b1a751940253e71facac3ea8c7ccaaf486cb557d5222e39');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 95dae4b1022a: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '95dae4b1022a92251b1ba140866bcfd4bb6a2524092918305244a14b22b760d4'));
+VALUES ('deploy', 'deployed bundle 82e8cecdc38e: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '82e8cecdc38ec7ca4b1a751940253e71facac3ea8c7ccaaf486cb557d5222e39'));

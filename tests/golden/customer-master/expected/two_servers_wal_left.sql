@@ -1,6 +1,8 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle deb21dbd5d5eb17a0573bceeaeea043b1223613075089bdea27971d2eac98771: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle e1b44d751ed2bf5cb6f8a70db1d4a12522d25f347a3b6732cb572d152aea46e8: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
+-- Names below are qualified; built-in functions are found before anything else.
+SET LOCAL search_path = pg_catalog, pg_temp;
 SELECT pg_advisory_xact_lock(7501166, 0);
 
 -- ==== create the logical slot replicator_fno (wal2json) ====
@@ -17,7 +19,15 @@ SELECT pg_create_logical_replication_slot('replicator_fno', 'wal2json')
 -- The replicator's control schema: change queue, map registry and state,
 -- deployment record, error log, and the small functions the applier calls.
 -- Safe to run again: it only creates what is missing and replaces functions.
-CREATE SCHEMA IF NOT EXISTS replicator;
+-- Created by the first deploy, or beforehand for the owner role by replicator plan
+-- --roles (the owner then needs no CREATE on the database, which IF NOT EXISTS asks).
+DO $schema$
+BEGIN
+    IF to_regnamespace('replicator') IS NULL THEN
+        CREATE SCHEMA replicator;
+    END IF;
+END
+$schema$;
 REVOKE ALL ON SCHEMA replicator FROM PUBLIC;
 
 -- Changes captured on this database, waiting to cross to the other side.
@@ -599,7 +609,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '98b900d82876189827fb04a0d45eb1f8492f55ff59b388f56c3f7ebb586aeca3', '')
+VALUES ('control', 'b39f8257960968e093c806509a42e75502f450e167804d120dfd8c973993e9f6', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -918,7 +928,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', '211334ae101ba64ac56fc5f67918395909a2f174653ef0e7f4b6bf35586e44be', '')
+VALUES ('drift', '211334ae101ba64ac56fc5f67918395909a2f174653ef0e7f4b6bf35586e44be', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -933,9 +943,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_companies_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -1258,9 +1274,9 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'ef0a5225c8ee45794a1c3da776db3859f1d790d5be8101b7f7f9fa133b987585', 'DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', 'f6f24d62d78271471eb8fcd54014dfd530957163f37145c5fc9381caa8313546', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1275,9 +1291,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_contact_persons_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -1702,23 +1724,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '7ae555d2a830cb1385a353aac912a8d61dcf3092e374a9816d427850a84438b9', '-- Removing map ''contact_persons'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '50e18b73e35e3454e24873b897b14e5f52a30acfb8f2a6f8559dac7535715a2c', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''contact_persons'' AND direction = ''to_left'';
+     WHERE map_name = 'contact_persons' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''contact_persons'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'contact_persons', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1733,9 +1755,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_groups_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -2100,23 +2128,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', '079df4d559bd8cde90bd299576da6d92e92fda6d0ced3a0ef6e2b716551f4d59', '-- Removing map ''customer_groups'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'b989bf89f0c54dc7f317ffdf5a52f7decb482b4740e3be6fd1c2a31627600216', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customer_groups'' AND direction = ''to_left'';
+     WHERE map_name = 'customer_groups' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customer_groups'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customer_groups', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -2131,9 +2159,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -2518,23 +2552,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'bd6c3f78ae8934aa452b595bde20d10f07ca34d46f54b4abc21f97f112a52a31', '-- Removing map ''customer_payment_methods'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '7074d27e92ebfadc8f0cdb15d7557f1cca0427d85f8fdd70532b39da28a3ec97', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customer_payment_methods'' AND direction = ''to_left'';
+     WHERE map_name = 'customer_payment_methods' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customer_payment_methods'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customer_payment_methods', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -2549,9 +2583,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_person_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -2960,23 +3000,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '2906ea39d28b711b561d9390d36641b6ba9013c14f3179c409dd08974a01b35b', '-- Removing map ''customers_person'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '51672b7625300f1d87d722630434f7be26302ca3cb45b891388af3dc24c43edf', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customers_person'' AND direction = ''to_left'';
+     WHERE map_name = 'customers_person' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customers_person'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customers_person', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -2991,9 +3031,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -3356,9 +3402,9 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'b227dacaa8930ab304cfd00337538e3b1646a73e3c5999aa57e4cecc9b4621f2', 'DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '5da440ddd580e52011e392a44d9f38c7c7d432fb75fd6c4d5fdf85c64a1b85b5', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -3373,9 +3419,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_name_affixes_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -3707,9 +3759,9 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'e754312e90e21787a73305d6847d7a08702bae81b33bec794a4edeff20ee75a3', 'DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', '323bccf45357e1695ee500004f9d52ff7150b626f84f66754aefdebad4640777', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -3724,9 +3776,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_days_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -4091,23 +4149,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'ca686034947a212fcaab5a3f7560f21f5dd909258deadcf3241a6c7273acc077', '-- Removing map ''payment_days'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '2255e3e3b05264fe29c6ee5e2e676299f5d1ffab179864b78f1959c71b3f3e6a', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_days'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_days' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_days'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_days', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -4122,9 +4180,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -4520,23 +4584,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '296c7f0c550630b10a6fa4d8da3df54605cebaf9fcc917c4af23c9f764533a13', '-- Removing map ''payment_day_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '8f58a58b11e231862345c0e1e54f4840324dd443e95a06d3a8d7c66c219ed7a9', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_day_lines'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_day_lines' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_day_lines'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_day_lines', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -4551,9 +4615,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -4938,23 +5008,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '1cf9aef647bfae693d91e2c73154b715d6703f9b71e64ab7d6e5b9a2c1586619', '-- Removing map ''payment_schedules'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '92844e942907b1aca45901e4a4e7a37c1df269b5729294a5d5e2dbc1888f216b', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_schedules'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_schedules' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_schedules'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_schedules', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -4969,9 +5039,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -5387,23 +5463,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '1da37c958f4973f1c97bce7f0e8ff9590e1da69eab3316d08c959b942409e70c', '-- Removing map ''payment_schedule_lines'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '132d32c05baf20465d31bd65a56da5a9e298445edd8e26238a846eb53f16e1fa', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_schedule_lines'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_schedule_lines'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_schedule_lines', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -5418,9 +5494,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_payment_terms_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -5855,23 +5937,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '575b8355c47c471b1ab2962e7416b77fb5c9164579e667e22d01b4d6ae8b43e9', '-- Removing map ''payment_terms'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '62eec321d9c20470ebb3141679c55e5b25badc2b5939e907eb5ae0df4ae971b3', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''payment_terms'' AND direction = ''to_left'';
+     WHERE map_name = 'payment_terms' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''payment_terms'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'payment_terms', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -5886,9 +5968,15 @@ ON CONFLICT (name) DO UPDATE
 -- an edit made on one side only survives; a field both sides changed goes to
 -- the side its policy names; the conflict is logged. Rows are written only as
 -- they were judged (same xmin): one changed meanwhile makes the batch retry.
+--
+-- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
+-- the target table itself; it may only call this function. The capture
+-- triggers here skip what it writes (loop safety): the marker below counts only
+-- for a role that owns the replicator's schema.
 CREATE OR REPLACE FUNCTION "replicator"."write_customers_organization_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS void
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET replicator.applying = 'on'
 AS $write$
@@ -6403,23 +6491,23 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'a050e196783ed7eb59adcff9e8e6fcff7ee48068cb63dcaaa716d775133b0139', '-- Removing map ''customers_organization'' (''to_left'') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '5a6169cbcfca245f243a0e58071d6c7b38c01830fd5ed31492fc5749b0384d6b', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
 BEGIN
     SELECT count(*) INTO v_held FROM "replicator"."held_change"
-     WHERE map_name = ''customers_organization'' AND direction = ''to_left'';
+     WHERE map_name = 'customers_organization' AND direction = 'to_left';
     IF v_held > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again'',
-            ''customers_organization'', ''to_left'', v_held
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % held changes waiting for a parent (see replicator.held_change); let their parents arrive, or delete them there yourself, then deploy again',
+            'customers_organization', 'to_left', v_held
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7145,7 +7233,7 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', '536d6fc7ed803a73ed326f176cf8c8e672d2c21348f0309dd6dd18eb93066c1d', '')
+VALUES ('dispatch', '536d6fc7ed803a73ed326f176cf8c8e672d2c21348f0309dd6dd18eb93066c1d', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7155,10 +7243,12 @@ ON CONFLICT (name) DO UPDATE
 -- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
--- (it is unchanged), so the other side never receives a null for it.
+-- (it is unchanged), so the other side never receives a null for it. Runs as its
+-- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
 CREATE OR REPLACE FUNCTION "replicator"."wal_companies_to_right"(p_changes jsonb)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $wal$
 DECLARE
@@ -7208,22 +7298,22 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/wal', 'ad1bb637b34a638347fe10e9ff203cac84eeca40ab75ae6ebda162d1305c6792', '-- Removing map ''companies'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/wal', 'ce192db1e545fec0afdcf26db3e49d148118996309c73563df95b02a7673bf9d', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''companies'' AND direction = ''to_right'';
+     WHERE map_name = 'companies' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''companies'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'companies', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."wal_companies_to_right"(jsonb) CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7272,9 +7362,9 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/snapshot', 'd2ac4b0dd94c095bb8ba9f4abfd9a39f98f68eaaed8887ccafb9b03675f8e514', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
+VALUES ('map/companies/to_right/snapshot', 'd2ac4b0dd94c095bb8ba9f4abfd9a39f98f68eaaed8887ccafb9b03675f8e514', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_companies_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7284,10 +7374,12 @@ ON CONFLICT (name) DO UPDATE
 -- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
--- (it is unchanged), so the other side never receives a null for it.
+-- (it is unchanged), so the other side never receives a null for it. Runs as its
+-- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
 CREATE OR REPLACE FUNCTION "replicator"."wal_contact_persons_to_right"(p_changes jsonb)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $wal$
 DECLARE
@@ -7337,22 +7429,22 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/wal', '129fadc0433ef8a3dda920ab4959ba2d621db3efd10ed9164771191af9d0255d', '-- Removing map ''contact_persons'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/wal', '78b09ba87d2f8c2c340c01d450fb5d95ea0c87bd9bce5f9b810c4fd7fb3b6b7a', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''contact_persons'' AND direction = ''to_right'';
+     WHERE map_name = 'contact_persons' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''contact_persons'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'contact_persons', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."wal_contact_persons_to_right"(jsonb) CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7401,9 +7493,9 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/snapshot', '742f11f0772e1999ff7eb0df89623f6e295c3d09e1c60757828a495b7fd12e6a', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
+VALUES ('map/contact_persons/to_right/snapshot', '742f11f0772e1999ff7eb0df89623f6e295c3d09e1c60757828a495b7fd12e6a', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_contact_persons_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7413,10 +7505,12 @@ ON CONFLICT (name) DO UPDATE
 -- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
--- (it is unchanged), so the other side never receives a null for it.
+-- (it is unchanged), so the other side never receives a null for it. Runs as its
+-- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
 CREATE OR REPLACE FUNCTION "replicator"."wal_customer_groups_to_right"(p_changes jsonb)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $wal$
 DECLARE
@@ -7466,22 +7560,22 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/wal', 'ce53858ab119c59ff30d04a5143ef3eda9bdd7b4820d2a8f6a17e1d8b987108b', '-- Removing map ''customer_groups'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/wal', 'a7553c3e9e12decab0f838f73816fcda78e2fef36f9764580070cd4175ec514a', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customer_groups'' AND direction = ''to_right'';
+     WHERE map_name = 'customer_groups' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customer_groups'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customer_groups', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."wal_customer_groups_to_right"(jsonb) CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7530,9 +7624,9 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/snapshot', '5af44e9f01dbb31c28fc4f435f408a4ca0cb9d335fff10ac6f0483bd439487e7', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
+VALUES ('map/customer_groups/to_right/snapshot', '5af44e9f01dbb31c28fc4f435f408a4ca0cb9d335fff10ac6f0483bd439487e7', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_groups_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7542,10 +7636,12 @@ ON CONFLICT (name) DO UPDATE
 -- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
--- (it is unchanged), so the other side never receives a null for it.
+-- (it is unchanged), so the other side never receives a null for it. Runs as its
+-- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
 CREATE OR REPLACE FUNCTION "replicator"."wal_customer_payment_methods_to_right"(p_changes jsonb)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $wal$
 DECLARE
@@ -7595,22 +7691,22 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/wal', '758cead928a2f6ee56e953411e447faa004b780a57690ae3a27e21682fae7a35', '-- Removing map ''customer_payment_methods'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/wal', 'dbb9b49a2cb1d580814ae5d9df9509971c915f151fd7f733794bab93f2c5af29', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customer_payment_methods'' AND direction = ''to_right'';
+     WHERE map_name = 'customer_payment_methods' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customer_payment_methods'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customer_payment_methods', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."wal_customer_payment_methods_to_right"(jsonb) CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7659,9 +7755,9 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/snapshot', 'ebd51f1b80e23604eb1e1ea3afde9f93106905b31aa70d6639115e0b4a1018b7', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
+VALUES ('map/customer_payment_methods/to_right/snapshot', 'ebd51f1b80e23604eb1e1ea3afde9f93106905b31aa70d6639115e0b4a1018b7', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_payment_methods_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7671,10 +7767,12 @@ ON CONFLICT (name) DO UPDATE
 -- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
--- (it is unchanged), so the other side never receives a null for it.
+-- (it is unchanged), so the other side never receives a null for it. Runs as its
+-- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
 CREATE OR REPLACE FUNCTION "replicator"."wal_customers_person_to_right"(p_changes jsonb)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $wal$
 DECLARE
@@ -7724,22 +7822,22 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/wal', '66e8f0803d182275f9937c680dca061151eb838dc8260acc71d2be793e5ca28a', '-- Removing map ''customers_person'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/wal', 'de7ce311d18c2682f7e1e73ee88fc3ae925edfa72bf9ed25e969246c6cccf1a5', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customers_person'' AND direction = ''to_right'';
+     WHERE map_name = 'customers_person' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customers_person'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customers_person', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."wal_customers_person_to_right"(jsonb) CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7788,9 +7886,9 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/snapshot', '412d373a76e57c0a9f6c290f002b1d9beaab7ecc764323da15ddd9e42960e10a', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
+VALUES ('map/customers_person/to_right/snapshot', '412d373a76e57c0a9f6c290f002b1d9beaab7ecc764323da15ddd9e42960e10a', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_person_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7800,10 +7898,12 @@ ON CONFLICT (name) DO UPDATE
 -- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
--- (it is unchanged), so the other side never receives a null for it.
+-- (it is unchanged), so the other side never receives a null for it. Runs as its
+-- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
 CREATE OR REPLACE FUNCTION "replicator"."wal_loyalty_cards_to_right"(p_changes jsonb)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $wal$
 DECLARE
@@ -7853,22 +7953,22 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/wal', '4c9760fc2b76690888e7309eb5aa92108abb5a3db7d7e70ea985f2cbbbcaa0ed', '-- Removing map ''loyalty_cards'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/wal', 'dcdd3e3b120f17058d9f2706bccb979056c1b7a085099288f081d9b8db8587bf', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''loyalty_cards'' AND direction = ''to_right'';
+     WHERE map_name = 'loyalty_cards' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''loyalty_cards'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'loyalty_cards', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."wal_loyalty_cards_to_right"(jsonb) CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7917,9 +8017,9 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/snapshot', 'ad5155ae6a855af998edfef03904b585e5861db13c1d252920d4b274a3e73bb9', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
+VALUES ('map/loyalty_cards/to_right/snapshot', 'ad5155ae6a855af998edfef03904b585e5861db13c1d252920d4b274a3e73bb9', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_loyalty_cards_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7929,10 +8029,12 @@ ON CONFLICT (name) DO UPDATE
 -- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
--- (it is unchanged), so the other side never receives a null for it.
+-- (it is unchanged), so the other side never receives a null for it. Runs as its
+-- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
 CREATE OR REPLACE FUNCTION "replicator"."wal_name_affixes_to_right"(p_changes jsonb)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $wal$
 DECLARE
@@ -7982,22 +8084,22 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/wal', 'b851dd1857ff13d117dc6cb672dea22fd6e4abbc17a13f802b3efc647801c737', '-- Removing map ''name_affixes'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/wal', '08c825ab957e54f736c4878e452c987cded67258b7f304a62359e7f24da52d14', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''name_affixes'' AND direction = ''to_right'';
+     WHERE map_name = 'name_affixes' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''name_affixes'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'name_affixes', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."wal_name_affixes_to_right"(jsonb) CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8046,9 +8148,9 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/snapshot', '9aa2e5b11688e6b10394808541202e3284b2f365120f7ad475ef59d125ad15b2', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
+VALUES ('map/name_affixes/to_right/snapshot', '9aa2e5b11688e6b10394808541202e3284b2f365120f7ad475ef59d125ad15b2', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_name_affixes_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8058,10 +8160,12 @@ ON CONFLICT (name) DO UPDATE
 -- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
--- (it is unchanged), so the other side never receives a null for it.
+-- (it is unchanged), so the other side never receives a null for it. Runs as its
+-- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
 CREATE OR REPLACE FUNCTION "replicator"."wal_payment_days_to_right"(p_changes jsonb)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $wal$
 DECLARE
@@ -8111,22 +8215,22 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/wal', '5ad30a3bae52d3dce97906f0574dd24674d6045ff1b8cfa8d358301bf9f584e1', '-- Removing map ''payment_days'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/wal', '0c92c1667989dc540a511749eb1a877cadd1042d2b7e019985a61947eb31ccfd', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_days'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_days' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_days'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_days', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."wal_payment_days_to_right"(jsonb) CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8175,9 +8279,9 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/snapshot', 'f21d22789ce554617a53fd8a2c7164ab4831dce987c256d241bd020b7d06ff30', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
+VALUES ('map/payment_days/to_right/snapshot', 'f21d22789ce554617a53fd8a2c7164ab4831dce987c256d241bd020b7d06ff30', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_days_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8187,10 +8291,12 @@ ON CONFLICT (name) DO UPDATE
 -- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
--- (it is unchanged), so the other side never receives a null for it.
+-- (it is unchanged), so the other side never receives a null for it. Runs as its
+-- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
 CREATE OR REPLACE FUNCTION "replicator"."wal_payment_day_lines_to_right"(p_changes jsonb)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $wal$
 DECLARE
@@ -8242,22 +8348,22 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/wal', 'd5161f0b91706d5ea7eee56e37219048a347b244908c4a1826277f2cc6247893', '-- Removing map ''payment_day_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/wal', '319bb5c4eb1399fa24733e1f4dfd536c319a5c37c55dc34e9b49225435170878', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_day_lines'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_day_lines' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_day_lines'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_day_lines', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."wal_payment_day_lines_to_right"(jsonb) CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8308,9 +8414,9 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/snapshot', 'b2a00382391d06dba5c71eba041cda8040af2a78af781dd237748799c8324036', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
+VALUES ('map/payment_day_lines/to_right/snapshot', 'b2a00382391d06dba5c71eba041cda8040af2a78af781dd237748799c8324036', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_day_lines_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8320,10 +8426,12 @@ ON CONFLICT (name) DO UPDATE
 -- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
--- (it is unchanged), so the other side never receives a null for it.
+-- (it is unchanged), so the other side never receives a null for it. Runs as its
+-- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
 CREATE OR REPLACE FUNCTION "replicator"."wal_payment_schedules_to_right"(p_changes jsonb)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $wal$
 DECLARE
@@ -8373,22 +8481,22 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/wal', '57d90f0163ce98d2c66e7e80a4f217e23db0a8e5d08898c99f77c8194d96b531', '-- Removing map ''payment_schedules'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/wal', 'ee8fa33f7f7a91f58c5a13f23cedd8114f688a251d0a2a10f23498ecabad426d', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_schedules'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_schedules' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_schedules'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_schedules', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."wal_payment_schedules_to_right"(jsonb) CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8437,9 +8545,9 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/snapshot', '77554cfcebb9cbe79eaf118dbceb403e645cb2df279a27d62b202eebf34749f9', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
+VALUES ('map/payment_schedules/to_right/snapshot', '77554cfcebb9cbe79eaf118dbceb403e645cb2df279a27d62b202eebf34749f9', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedules_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8449,10 +8557,12 @@ ON CONFLICT (name) DO UPDATE
 -- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
--- (it is unchanged), so the other side never receives a null for it.
+-- (it is unchanged), so the other side never receives a null for it. Runs as its
+-- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
 CREATE OR REPLACE FUNCTION "replicator"."wal_payment_schedule_lines_to_right"(p_changes jsonb)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $wal$
 DECLARE
@@ -8504,22 +8614,22 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/wal', '5962b88c55bb8ca3a6dab313df9b3bfbf95e3cfd098e515eb32ad2a88960295f', '-- Removing map ''payment_schedule_lines'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/wal', '0c37a91060f1e4927e923bf3b67d283f9035b885b4596eae80dac4c08b21f5f2', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_schedule_lines'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_schedule_lines'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_schedule_lines', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."wal_payment_schedule_lines_to_right"(jsonb) CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8570,9 +8680,9 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/snapshot', '7cc2a4e797836cae69dfeb24ce32849bcb260d4de723adc1e056f98135446885', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
+VALUES ('map/payment_schedule_lines/to_right/snapshot', '7cc2a4e797836cae69dfeb24ce32849bcb260d4de723adc1e056f98135446885', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedule_lines_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8582,10 +8692,12 @@ ON CONFLICT (name) DO UPDATE
 -- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
--- (it is unchanged), so the other side never receives a null for it.
+-- (it is unchanged), so the other side never receives a null for it. Runs as its
+-- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
 CREATE OR REPLACE FUNCTION "replicator"."wal_payment_terms_to_right"(p_changes jsonb)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $wal$
 DECLARE
@@ -8639,22 +8751,22 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/wal', '3a78215f00c99121091c6de942e82b1ef72f46da14521105a2b463a571a301e4', '-- Removing map ''payment_terms'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/wal', 'b4467dbe8efc358c5dff80d3652bcfe3ab2b398aa269340186b906a67f736495', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''payment_terms'' AND direction = ''to_right'';
+     WHERE map_name = 'payment_terms' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''payment_terms'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'payment_terms', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."wal_payment_terms_to_right"(jsonb) CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8707,9 +8819,9 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/snapshot', 'b9956f52f45c258be91b071f2091ad4f432365c8d10ab30d7bba3d1100010f4d', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
+VALUES ('map/payment_terms/to_right/snapshot', 'b9956f52f45c258be91b071f2091ad4f432365c8d10ab30d7bba3d1100010f4d', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_terms_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8719,10 +8831,12 @@ ON CONFLICT (name) DO UPDATE
 -- trigger would queue them: a row counts while it matches the filter. The old row holds the replica identity's columns, which
 -- validate checked cover the key and the filter. An update leaves a TOASTed value
 -- it did not touch out of the decoded row: that value is read from the row here
--- (it is unchanged), so the other side never receives a null for it.
+-- (it is unchanged), so the other side never receives a null for it. Runs as its
+-- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
 CREATE OR REPLACE FUNCTION "replicator"."wal_customers_organization_to_right"(p_changes jsonb)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $wal$
 DECLARE
@@ -8778,22 +8892,22 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/wal', 'c368c96b57b4ccbf2b76d4ea6734fd973dc5ccd3f2d6e430e1ebcde7c3ad65c1', '-- Removing map ''customers_organization'' (''to_right'') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/wal', '7a71b0f981dd282b94da51b4cf57912bccbd1150fff4296ef28cae409ffd77d9', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
 BEGIN
     SELECT count(*) INTO v_queued FROM "replicator"."change_queue"
-     WHERE map_name = ''customers_organization'' AND direction = ''to_right'';
+     WHERE map_name = 'customers_organization' AND direction = 'to_right';
     IF v_queued > 0 THEN
-        RAISE EXCEPTION ''replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again'',
-            ''customers_organization'', ''to_right'', v_queued
-            USING ERRCODE = ''object_in_use'';
+        RAISE EXCEPTION 'replicator: map % (%) still has % queued changes; run the applier until they are applied, then deploy again',
+            'customers_organization', 'to_right', v_queued
+            USING ERRCODE = 'object_in_use';
     END IF;
 END
 $guard$;
 DROP FUNCTION IF EXISTS "replicator"."wal_customers_organization_to_right"(jsonb) CASCADE;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -8848,9 +8962,9 @@ BEGIN
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/snapshot', 'e15e15c5e06c5171781d7326d418232059c25f98790db073362b9fe286e962d1', 'DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
+VALUES ('map/customers_organization/to_right/snapshot', 'e15e15c5e06c5171781d7326d418232059c25f98790db073362b9fe286e962d1', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_organization_to_right"(jsonb);
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9185,16 +9299,16 @@ BEGIN
 END
 $route$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('wal', '8044dcd9bef4a6f240dac94af642618fcec96364182285f312848721ec98a708', '-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
+VALUES ('wal', '8044dcd9bef4a6f240dac94af642618fcec96364182285f312848721ec98a708', $sql$-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
 DROP FUNCTION IF EXISTS "replicator"."capture_wal"(jsonb);
-DELETE FROM "replicator"."wal_listener" WHERE slot_name = ''replicator_fno'';
+DELETE FROM "replicator"."wal_listener" WHERE slot_name = 'replicator_fno';
 DELETE FROM "replicator"."wal_stopped";
-SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ''replicator_fno'';
+SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'replicator_fno';
 SELECT pg_replication_origin_drop(name)
-  FROM unnest(ARRAY[''replicator_apply'', ''replicator_capture'', ''replicator_sync'', ''replicator_admin'']::text[]) AS purpose,
-       concat(purpose, ''/'', current_database()) AS name
+  FROM unnest(ARRAY['replicator_apply', 'replicator_capture', 'replicator_sync', 'replicator_admin']::text[]) AS purpose,
+       concat(purpose, '/', current_database()) AS name
  WHERE pg_replication_origin_oid(name) IS NOT NULL;
-')
+$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9206,7 +9320,7 @@ ON CONFLICT (map_name, direction) DO NOTHING;
 DELETE FROM "replicator"."map_state"
  WHERE (map_name, direction) NOT IN (VALUES ('companies', 'to_right'), ('companies', 'to_left'), ('contact_persons', 'to_right'), ('contact_persons', 'to_left'), ('customer_groups', 'to_right'), ('customer_groups', 'to_left'), ('customer_payment_methods', 'to_right'), ('customer_payment_methods', 'to_left'), ('customers_person', 'to_right'), ('customers_person', 'to_left'), ('loyalty_cards', 'to_right'), ('loyalty_cards', 'to_left'), ('name_affixes', 'to_right'), ('name_affixes', 'to_left'), ('payment_days', 'to_right'), ('payment_days', 'to_left'), ('payment_day_lines', 'to_right'), ('payment_day_lines', 'to_left'), ('payment_schedules', 'to_right'), ('payment_schedules', 'to_left'), ('payment_schedule_lines', 'to_right'), ('payment_schedule_lines', 'to_left'), ('payment_terms', 'to_right'), ('payment_terms', 'to_left'), ('customers_organization', 'to_right'), ('customers_organization', 'to_left'));
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751100b9', '')
+VALUES ('registry', '88f21506d694418358d47f74d68b36bb2c11e2aa03c963d8d64dac81751100b9', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9307,10 +9421,13 @@ SELECT replicator.record_dependency('customers_organization', 'left', 'fno', 'cu
        '[{"column": "payment_method", "uses": "lookup customer_payment_methods", "capture_reads": false}, {"column": "dataareaid", "uses": "lookup customer_payment_methods", "capture_reads": false}]',
        ARRAY[]::text[], NULL, 'customer_payment_methods', false);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dependencies', '8e32ac0be56cf75e05034913195ef66e99e1133f9a83012bd887e98f0013f227', '')
+VALUES ('dependencies', '8e32ac0be56cf75e05034913195ef66e99e1133f9a83012bd887e98f0013f227', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('deb21dbd5d5eb17a0573bceeaeea043b1223613075089bdea27971d2eac98771');
+-- Functions are callable by their owner only ...
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA replicator FROM PUBLIC;
+
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e1b44d751ed2bf5cb6f8a70db1d4a12522d25f347a3b6732cb572d152aea46e8');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle deb21dbd5d5e: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'deb21dbd5d5eb17a0573bceeaeea043b1223613075089bdea27971d2eac98771'));
+VALUES ('deploy', 'deployed bundle e1b44d751ed2: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'e1b44d751ed2bf5cb6f8a70db1d4a12522d25f347a3b6732cb572d152aea46e8'));

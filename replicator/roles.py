@@ -1,0 +1,90 @@
+"""The one-time SQL a superuser runs before the first deploy (``replicator plan --roles``):
+the owner and runtime roles, and what the owner may do to each mapped table. Pure: config
+and maps in, SQL text out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from replicator.compiler import LIST, render_template
+from replicator.errors import ConfigError
+from replicator.model import DIRECTIONS, SIDES, Config, MapSet, Roles, Side, source_of, target_of
+from replicator.quoting import Sql, ident, literal, sql_join
+
+# The order PostgreSQL prints privileges in, so a grant reads the same every time.
+PRIVILEGE_ORDER = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRIGGER")
+
+
+@dataclass(frozen=True)
+class RolesScript:
+    """The roles SQL of one database."""
+
+    role: Side  # the side whose connection reaches the database
+    label: str
+    sql: str
+
+
+def roles_of(config: Config) -> Roles:
+    """The configured roles, or a ConfigError saying how to name them."""
+    if config.roles is None:
+        raise ConfigError(
+            f"{config.path}: no [roles] section: name the owner and runtime roles"
+            ' ([roles] owner = "replicator_owner", runtime = "replicator_runtime")'
+        )
+    return config.roles
+
+
+def table_privileges(config: Config, maps: MapSet, hosted: tuple[Side, ...]) -> dict[Sql, set[str]]:
+    """Per mapped table of the hosted sides, what the owner's functions do to it: read it
+    (capture, snapshot, judging conflicts), fire triggers on it, write it, delete from it."""
+    privileges: dict[Sql, set[str]] = {}
+    for table_map in maps.maps:
+        for side in SIDES:
+            if side in hosted:
+                table = ident(config.side(side).schema, table_map.table(side))
+                privileges.setdefault(table, set()).add("SELECT")
+        for direction in DIRECTIONS:
+            if direction not in table_map.directions:
+                continue
+            source, target = source_of(direction), target_of(direction)
+            if source in hosted and config.side(source).capture == "trigger":
+                privileges[ident(config.side(source).schema, table_map.table(source))].add(
+                    "TRIGGER"
+                )
+            if target in hosted:
+                written = privileges[ident(config.side(target).schema, table_map.table(target))]
+                written |= {"INSERT", "UPDATE"}
+                if table_map.on_delete == "propagate" or table_map.on_truncate == "replicate":
+                    written.add("DELETE")
+    return privileges
+
+
+def compile_roles(config: Config, maps: MapSet) -> tuple[RolesScript, ...]:
+    """The roles SQL of each database the config reaches."""
+    roles = roles_of(config)
+    scripts = []
+    for role in config.databases:
+        hosted = config.hosted(role)
+        privileges = table_privileges(config, maps, hosted)
+        written = [table for table, granted in privileges.items() if "INSERT" in granted]
+        sql = render_template(
+            "roles.sql.j2",
+            label=Sql(config.label(role)),
+            side=Sql(role),
+            owner=ident(roles.owner),
+            runtime=ident(roles.runtime),
+            owner_literal=literal(roles.owner),
+            runtime_literal=literal(roles.runtime),
+            schemas=[ident(s) for s in dict.fromkeys(config.side(side).schema for side in hosted)],
+            tables=[
+                {
+                    "name": table,
+                    "privileges": Sql(", ".join(p for p in PRIVILEGE_ORDER if p in granted)),
+                }
+                for table, granted in sorted(privileges.items())
+            ],
+            written=sql_join([literal(table) for table in sorted(written)], LIST),
+            wal=bool(config.wal_sides(role)),
+        )
+        scripts.append(RolesScript(role, config.label(role), sql))
+    return tuple(scripts)

@@ -1,0 +1,239 @@
+"""Least privilege: the customer-master example deployed with its [roles] (the owner
+deploys, the runtime role applies), written to by an application role, as a DBA sets
+it up from the README's security chapter.
+
+The application may fire the capture triggers and nothing more: it cannot read or
+change the queue and the logs, call the apply functions, or hide a write from capture
+by setting the replicator's marker. Every generated function pins its search_path, so
+a function or table planted earlier on a writer's path is never used."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from replicator import commands
+from replicator.errors import DeployRefused
+from replicator.throwaway import ThrowawayServer
+from tests.support import Project, as_role, example_project, queued, rows
+
+APP = "erp_app"  # the ERP's own login: owns nothing of the replicator
+CUSTOMER = (
+    "INSERT INTO fno.customers (dataareaid, account_num, name, credit_limit, blocked, email)"
+    " VALUES ('usmf', %s, 'Contoso', 100, 'No', 'ap@contoso.example')"
+)
+
+
+@pytest.fixture
+def project(
+    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[[ThrowawayServer], str]
+) -> Project:
+    url = fresh_db(pg)
+    project = example_project(tmp_path, url, url)
+    with project.left() as conn:
+        conn.execute(
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP}')"
+            f" THEN CREATE ROLE {APP} LOGIN; END IF; END $$"
+        )
+        conn.execute(f"GRANT USAGE ON SCHEMA fno, cds TO {APP}")
+        conn.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA fno, cds TO {APP}")
+    project.deploy()
+    return project
+
+
+def app(project: Project) -> psycopg.Connection[psycopg.rows.TupleRow]:
+    return psycopg.connect(as_role(project.left_url, APP), autocommit=True)
+
+
+def crm_accounts(project: Project) -> list[tuple[object, ...]]:
+    return rows(project.right_url, "SELECT accountnumber FROM cds.account ORDER BY 1")
+
+
+# What an application session might try against the replicator's own objects.
+TAMPERING = [
+    "SELECT * FROM replicator.change_queue",
+    "UPDATE replicator.change_queue SET image = '{}'",
+    "DELETE FROM replicator.change_queue",
+    "INSERT INTO replicator.change_queue (map_name, direction, op, image)"
+    " VALUES ('customers', 'to_right', 'I', '{}')",
+    "SELECT * FROM replicator.error_log",
+    "DELETE FROM replicator.error_log",
+    "SELECT * FROM replicator.map_state",
+    "UPDATE replicator.map_state SET state = 'paused'",
+    "SELECT * FROM replicator.activity_log",
+    "SELECT * FROM replicator.conflict_log",
+    "DELETE FROM replicator.tombstone",
+    "SELECT replicator.apply_batch('to_left', '[]')",
+    "SELECT replicator.ack_batch('to_right', ARRAY[1]::bigint[], now())",
+    "SELECT pg_replication_origin_session_setup('replicator_apply')",
+]
+
+
+@pytest.mark.parametrize("statement", TAMPERING)
+def test_an_application_role_cannot_touch_the_queue_the_logs_or_the_apply_functions(
+    project: Project, statement: str
+) -> None:
+    with app(project) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute(statement.encode())
+
+
+def test_an_application_role_fires_the_capture_and_its_write_crosses(project: Project) -> None:
+    with app(project) as conn:
+        conn.execute(CUSTOMER, ("US-APP",))
+    assert queued(project.left_url) == 1
+    project.drain()
+    assert crm_accounts(project) == [("US-APP",)]
+
+
+def test_an_application_cannot_hide_a_write_behind_the_replicators_marker(
+    project: Project,
+) -> None:
+    with app(project) as conn:
+        # What the apply functions set, and what an initial sync adds.
+        conn.execute("SET replicator.applying = 'on'")
+        conn.execute("SET replicator.sync_log = 'customers'")
+        conn.execute(CUSTOMER, ("US-HIDDEN",))
+        conn.execute("UPDATE fno.customers SET name = 'Contoso (renamed)'")
+    assert queued(project.left_url) == 2
+    project.drain()
+    assert rows(project.right_url, "SELECT accountnumber, name FROM cds.account") == [
+        ("US-HIDDEN", "Contoso (renamed)")
+    ]
+    # Nor does it pass its update off as a row an initial sync overwrote.
+    assert rows(
+        project.left_url, "SELECT count(*) FROM replicator.activity_log WHERE kind = 'overwrite'"
+    ) == [(0,)]
+
+
+def test_the_applier_runs_as_the_runtime_role_which_holds_nothing_on_the_applications_tables(
+    project: Project,
+) -> None:
+    runtime = project.env(project.runtime)["REPLICATOR_LEFT"]
+    with psycopg.connect(runtime, autocommit=True) as conn:
+        [(superuser,)] = conn.execute(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+        ).fetchall()
+        assert superuser is False
+        for statement in (
+            "SELECT * FROM fno.customers",
+            "SELECT * FROM cds.account",
+            "DELETE FROM cds.account",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement.encode())
+    with app(project) as conn:
+        conn.execute(CUSTOMER, ("US-RUNTIME",))
+    totals = project.drain()  # as the runtime role
+    assert (totals.applied, totals.failed) == (1, 0)
+    assert crm_accounts(project) == [("US-RUNTIME",)]
+
+
+def test_every_generated_function_pins_its_search_path_and_only_capture_and_apply_run_as_owner(
+    project: Project,
+) -> None:
+    functions = rows(
+        project.left_url,
+        "SELECT p.proname, p.prosecdef, pg_get_userbyid(p.proowner),"
+        "       coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false),"
+        "       EXISTS (SELECT FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a"
+        "                WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')"
+        "  FROM pg_proc p WHERE p.pronamespace = 'replicator'::regnamespace ORDER BY 1",
+    )
+    assert len(functions) > 40
+    unpinned = [name for name, _, _, pinned, _ in functions if not pinned]
+    public = [name for name, _, _, _, executable in functions if executable]
+    owners = {owner for _, _, owner, _, _ in functions}
+    definers = {str(name).split("_")[0] for name, definer, _, _, _ in functions if definer}
+    assert (unpinned, public, owners) == ([], [], {"replicator_owner"})
+    # Those that act on the applications' tables for someone who may not: the capture
+    # triggers (fired by the applications), the apply functions (called by the applier).
+    assert definers == {"capture", "write"}
+
+
+# Same-named objects a hostile role could place before pg_catalog on a session's path:
+# each records that it was used; current_setting and has_schema_privilege would also
+# make the capture trigger take the write for the replicator's own.
+TRAP = """
+CREATE SCHEMA trap;
+CREATE TABLE trap.used (what text);
+CREATE TABLE trap.change_queue (LIKE replicator.change_queue);
+CREATE FUNCTION trap.current_setting(text, boolean) RETURNS text LANGUAGE plpgsql AS
+    $$ BEGIN INSERT INTO trap.used VALUES ('current_setting'); RETURN 'on'; END $$;
+CREATE FUNCTION trap.has_schema_privilege(text, text) RETURNS boolean LANGUAGE plpgsql AS
+    $$ BEGIN INSERT INTO trap.used VALUES ('has_schema_privilege'); RETURN true; END $$;
+CREATE FUNCTION trap.to_jsonb(anyelement) RETURNS jsonb LANGUAGE plpgsql AS
+    $$ BEGIN INSERT INTO trap.used VALUES ('to_jsonb'); RETURN '{}'; END $$;
+CREATE FUNCTION trap.now() RETURNS timestamptz LANGUAGE plpgsql AS
+    $$ BEGIN INSERT INTO trap.used VALUES ('now'); RETURN '2000-01-01'; END $$;
+CREATE FUNCTION trap.pg_notify(text, text) RETURNS void LANGUAGE plpgsql AS
+    $$ BEGIN INSERT INTO trap.used VALUES ('pg_notify'); END $$;
+GRANT USAGE ON SCHEMA trap TO PUBLIC;
+GRANT ALL ON ALL TABLES IN SCHEMA trap TO PUBLIC;
+"""
+
+
+def test_functions_and_tables_planted_earlier_on_the_search_path_are_not_used(
+    project: Project,
+) -> None:
+    with project.left() as conn:
+        conn.execute(TRAP.encode())
+        database = conn.info.dbname
+        for role in (APP, "replicator_runtime"):
+            conn.execute(
+                f"ALTER ROLE {role} IN DATABASE {database} SET search_path = trap, pg_catalog, public"
+            )
+    with app(project) as conn:
+        # The trap works: an unqualified call in this session finds it.
+        assert conn.execute("SELECT current_setting('replicator.applying', true)").fetchone() == (
+            "on",
+        )
+        conn.execute("DELETE FROM trap.used")
+        conn.execute(CUSTOMER, ("US-TRAP",))
+        conn.execute("UPDATE fno.customers SET credit_limit = 200")
+    project.drain()
+    assert crm_accounts(project) == [("US-TRAP",)]
+    assert rows(project.right_url, "SELECT creditlimit FROM cds.account") == [(200,)]
+    assert rows(project.left_url, "SELECT what FROM trap.used") == []
+    assert rows(project.left_url, "SELECT count(*) FROM trap.change_queue") == [(0,)]
+
+
+def test_deploy_acts_as_the_owner_whoever_connects_and_refuses_the_runtime_role(
+    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[[ThrowawayServer], str]
+) -> None:
+    url = fresh_db(pg)
+    project = example_project(tmp_path, url, url)
+    project.grant_roles()
+    with pytest.raises(DeployRefused) as refused:
+        commands.cmd_deploy(project.config("replicator_runtime"), io.StringIO())
+    assert str(refused.value) == (
+        "deploy refused, nothing changed: role replicator_runtime may not act as the owner"
+        " role replicator_owner: deploy as replicator_owner, as a superuser, or as a member"
+        ' of replicator_owner (GRANT "replicator_owner" TO "replicator_runtime")'
+    )
+    assert rows(url, "SELECT to_regclass('replicator.deployment') IS NULL") == [(True,)]
+    # The owner's own login deploys; a superuser's deploy (every other test) acts as it.
+    assert commands.cmd_deploy(project.config("replicator_owner"), io.StringIO()) == 0
+    assert rows(
+        url,
+        "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class"
+        " WHERE relnamespace = 'replicator'::regnamespace",
+    ) == [("replicator_owner",)]
+
+
+def test_deploy_before_the_roles_exist_says_what_to_run(
+    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[[ThrowawayServer], str]
+) -> None:
+    url = fresh_db(pg)
+    project = example_project(tmp_path, url, url)
+    config = project.root / "replicator.toml"
+    config.write_text(config.read_text().replace('"replicator_owner"', '"nobody_owns_this"'))
+    with pytest.raises(DeployRefused) as refused:
+        commands.cmd_deploy(project.config(), io.StringIO())
+    assert str(refused.value) == (
+        'deploy refused, nothing changed: the owner role "nobody_owns_this" does not exist:'
+        " run the SQL of replicator plan --roles as a superuser first"
+    )

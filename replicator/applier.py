@@ -26,8 +26,9 @@ from psycopg import errors as pg_errors
 from psycopg.rows import TupleRow
 
 from replicator import activity, alerts, drift, locks, origins
-from replicator.connections import under_origin
-from replicator.errors import DatabaseError, ReplicatorError
+from replicator.config import scrubbed
+from replicator.connections import connect, under_origin
+from replicator.errors import ConnectError, DatabaseError, ReplicatorError
 from replicator.listener import Listener, SlotLost
 from replicator.model import DIRECTIONS, Config, Direction, Side, source_of, target_of
 
@@ -114,6 +115,7 @@ class Applier:
     def run(self, until_idle: bool = False) -> Totals:
         """Apply batches until stopped (or, with ``until_idle``, until both queues are empty)."""
         while not self.stopping:
+            failure: str | None = None
             try:
                 self._connect()
                 moved = self._one_round()
@@ -128,10 +130,13 @@ class Applier:
             except pg_errors.ConfigurationLimitExceeded as exc:
                 # e.g. no replication origin state free: waiting will not make one.
                 raise DatabaseError(f"{_first_line(exc)} ({exc.diag.message_hint})") from None
-            except (psycopg.OperationalError, *TRANSIENT) as exc:
+            except (psycopg.OperationalError, ConnectError, *TRANSIENT) as exc:
+                # Only the message is kept: nothing raised later chains to this error.
+                failure = scrubbed(_first_line(exc), *self.config.conninfos)
+            if failure is not None:
                 self._close()
                 delay = self.backoff.failed(time.monotonic())
-                log.warning("%s; retrying in %.1f s", _first_line(exc), delay)
+                log.warning("%s; retrying in %.1f s", failure, delay)
                 self._pause(delay)
         self._close()
         return self.totals
@@ -153,7 +158,7 @@ class Applier:
             return
         self._close()
         for role in roles:
-            conn = psycopg.connect(self.config.side(role).conninfo, autocommit=True)
+            conn = connect(self.config, role)
             deployed = conn.execute("SELECT to_regproc('replicator.apply_batch')").fetchone()
             if not deployed or deployed[0] is None:
                 conn.close()

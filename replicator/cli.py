@@ -17,7 +17,7 @@ import psycopg
 from replicator import admin, commands
 from replicator import repair as repair_module
 from replicator import verify as verify_module
-from replicator.config import load_config, parse_duration
+from replicator.config import load_config, parse_duration, scrubbed
 from replicator.errors import ReplicatorError
 
 
@@ -123,8 +123,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    conninfos: tuple[str, ...] = ()
     try:
         config = load_config(args.config)
+        conninfos = config.conninfos
         if args.command == "validate":
             return commands.cmd_validate(config, sys.stdout)
         if args.command == "plan" and args.roles:
@@ -168,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"replicator: {exc}", file=sys.stderr)
         return exc.exit_code
     except psycopg.Error as exc:
-        print(f"replicator: database error: {exc.diag.message_primary or exc}", file=sys.stderr)
+        message = exc.diag.message_primary or str(exc)
+        print(f"replicator: database error: {scrubbed(message, *conninfos)}", file=sys.stderr)
         return 1
 
 

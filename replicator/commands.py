@@ -137,14 +137,13 @@ def cmd_plan_roles(config: Config, out: TextIO, only: Side | None = None) -> int
 def cmd_deploy(config: Config, out: TextIO) -> int:
     check_owner(config)
     bundle = compiled(config)
-    conninfos = [config.side(database.role).conninfo for database in bundle.databases]
     missing = []
     for database in bundle.databases:
         with connect(config, database.role) as conn:
             if not slot_exists(conn, database):
                 missing.append(database)
     try:
-        with open_transactions(conninfos) as connections:
+        with open_transactions(config, [d.role for d in bundle.databases]) as connections:
             plans = deploy(bundle, connections)
     except BaseException as exc:
         # A slot outlives the rolled-back transaction that made it; unused, it would

@@ -4,12 +4,14 @@ to sit in the file."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -162,10 +164,9 @@ def _side(path: Path, raw: dict[str, Any], role: Side) -> SideConfig:
         source = "conninfo in the config" if conninfo else "libpq environment defaults"
     if not isinstance(conninfo, str):
         raise ConfigError(f"{path}: [{role}]: conninfo must be a string")
-    try:
-        conninfo_to_dict(conninfo)
-    except psycopg.ProgrammingError as exc:
-        raise ConfigError(f"{path}: [{role}]: conninfo from {source} is not valid") from exc
+    problem = unparsable(conninfo)
+    if problem is not None:
+        raise ConfigError(f"{path}: [{role}]: conninfo from {source} is not valid: {problem}")
     capture = table.get("capture", "trigger")
     if capture not in CAPTURES:
         raise ConfigError(f'{path}: [{role}]: capture must be "trigger" or "wal", not {capture!r}')
@@ -187,6 +188,45 @@ def redacted(conninfo: str) -> str:
         return "(unparsable conninfo)"
     params.pop("password", None)
     return make_conninfo(**{k: str(v) for k, v in params.items()})
+
+
+def unparsable(conninfo: str) -> str | None:
+    """Why libpq cannot parse ``conninfo``, with its passwords hidden; None if it can.
+
+    libpq quotes what it tripped on, which may be the whole URI or its password; the
+    reason is taken out of the exception, so nothing chained to a later error holds it."""
+    try:
+        conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError as exc:
+        return scrubbed(str(exc).strip(), conninfo)
+    return None
+
+
+# Where a password may sit in a conninfo libpq might not parse: password='...' (quote
+# perhaps unclosed), password=... (keyword or URI query parameter), and a URI's
+# user:password@.
+_PASSWORD_SPELLINGS = (
+    re.compile(r"password\s*=\s*'((?:[^'\\]|\\.)*)'?"),
+    re.compile(r"password\s*=\s*([^\s'&]+)"),
+    re.compile(r"://[^/@:]*:([^/@]*)@"),
+)
+HIDDEN = "********"
+
+
+def scrubbed(text: str, *conninfos: str) -> str:
+    """``text`` (a message from libpq, psycopg or the server) with every password that
+    ``conninfos`` hold replaced by ********: the one way a message that may have seen a
+    conninfo becomes safe to show."""
+    secrets: set[str] = set()
+    for conninfo in conninfos:
+        with contextlib.suppress(psycopg.ProgrammingError):  # the spellings still find it
+            secrets.add(str(conninfo_to_dict(conninfo).get("password") or ""))
+        for spelling in _PASSWORD_SPELLINGS:
+            for found in spelling.findall(conninfo):
+                secrets |= {found, unquote(found), re.sub(r"\\(.)", r"\1", found)}
+    for secret in sorted(secrets - {""}, key=len, reverse=True):
+        text = text.replace(secret, HIDDEN)
+    return text
 
 
 _DURATION = re.compile(r"(\d+)\s*(s|m|h|d)")

@@ -9,20 +9,33 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from replicator import origins
-from replicator.config import redacted
-from replicator.errors import DatabaseError
+from replicator.config import redacted, scrubbed
+from replicator.errors import ConnectError
 from replicator.model import Config, Side
 
 
-def connect(config: Config, role: Side) -> psycopg.Connection[TupleRow]:
+def connect(config: Config, role: Side, autocommit: bool = True) -> psycopg.Connection[TupleRow]:
+    """A connection to the database of side ``role``; ConnectError names the side."""
     side = config.side(role)
+    return open_connection(
+        side.conninfo,
+        f"the {role} side {side.name!r} ({side.conninfo_source}, {redacted(side.conninfo)})",
+        autocommit=autocommit,
+    )
+
+
+def open_connection(
+    conninfo: str, what: str, autocommit: bool = True
+) -> psycopg.Connection[TupleRow]:
+    """Connect to ``conninfo``, or raise ConnectError saying it could not reach ``what``.
+
+    Every connection the replicator opens comes through here. The error keeps no
+    reference to psycopg's: that one carries the failed connection, password and all."""
     try:
-        return psycopg.connect(side.conninfo, autocommit=True)
+        return psycopg.connect(conninfo, autocommit=autocommit)
     except psycopg.OperationalError as exc:
-        raise DatabaseError(
-            f"cannot connect to the {role} side {side.name!r} ({side.conninfo_source},"
-            f" {redacted(side.conninfo)}): {str(exc).strip()}"
-        ) from None
+        reason = scrubbed(str(exc).strip(), conninfo)
+    raise ConnectError(f"cannot connect to {what}: {reason}")
 
 
 @contextlib.contextmanager

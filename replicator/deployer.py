@@ -12,6 +12,8 @@ from psycopg.rows import TupleRow
 
 from replicator import locks
 from replicator.compiler import Bundle, DatabaseBundle, render_template
+from replicator.connections import connect
+from replicator.model import Config, Side
 from replicator.quoting import Sql, dollar_quoted, ident, literal
 
 
@@ -148,11 +150,14 @@ def plan_database(
 
 
 @contextmanager
-def open_transactions(conninfos: list[str]) -> Iterator[list[psycopg.Connection[TupleRow]]]:
-    """One open transaction per database; all commit at the end, or none if anything fails."""
+def open_transactions(
+    config: Config, roles: list[Side]
+) -> Iterator[list[psycopg.Connection[TupleRow]]]:
+    """One open transaction per database (reached through the sides ``roles``); all
+    commit at the end, or none if anything fails."""
     with ExitStack() as stack:
         connections: list[psycopg.Connection[TupleRow]] = [
-            stack.enter_context(psycopg.connect(conninfo)) for conninfo in conninfos
+            stack.enter_context(connect(config, role, autocommit=False)) for role in roles
         ]
         try:
             yield connections

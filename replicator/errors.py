@@ -67,6 +67,11 @@ class DatabaseError(ReplicatorError):
     """The database refused something; the message says what and where."""
 
 
+class ConnectError(DatabaseError):
+    """A side's database could not be reached, or refused the login; the message names
+    the side and its connection without the password. The applier retries these."""
+
+
 class DeployRefused(ReplicatorError):
     """A deploy would lose data (queued changes of a removed map) and was refused."""
 

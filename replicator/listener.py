@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 from psycopg.rows import TupleRow
 
 from replicator import origins
-from replicator.connections import under_origin
+from replicator.config import redacted
+from replicator.connections import open_connection, under_origin
 from replicator.errors import ReplicatorError
 
 # Decoded messages of one transaction held in memory before they are handed to the
@@ -70,7 +71,7 @@ def _table_list(tables: list[str]) -> str:
 class Listener:
     """The listener of one database's slot; ``poll`` queues up to ``limit`` changes."""
 
-    conninfo: str
+    conninfo: str = field(repr=False)  # may hold a password: never printed
     label: str  # the database as the DBA knows it: "fno"
     limit: int
     chunk: int = CHUNK
@@ -87,10 +88,11 @@ class Listener:
     caught_up: bool = False
 
     def open(self) -> None:
-        self.read = psycopg.connect(self.conninfo)
+        what = f"database {self.label} to read its WAL slot ({redacted(self.conninfo)})"
+        self.read = open_connection(self.conninfo, what, autocommit=False)
         self.read.execute("SET application_name = 'replicator listener'")
         self.read.commit()
-        self.write = psycopg.connect(self.conninfo)
+        self.write = open_connection(self.conninfo, what, autocommit=False)
         self.write.execute("SET application_name = 'replicator listener'")
         under_origin(self.write, origins.CAPTURE)
         row = self.write.execute(

@@ -113,6 +113,11 @@ class Config:
         return self.left if role == "left" else self.right
 
     @property
+    def conninfos(self) -> tuple[str, str]:
+        """Both sides' conninfos, for replicator.config.scrubbed: never to be shown."""
+        return self.left.conninfo, self.right.conninfo
+
+    @property
     def same_database(self) -> bool:
         """Both sides in one database: apply and dequeue share a transaction."""
         return self.left.conninfo == self.right.conninfo

@@ -23,6 +23,7 @@ Nothing here depends on pytest; ``replicator.demo`` uses it as well.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import os
 import shutil
@@ -31,6 +32,7 @@ import subprocess
 import tempfile
 import time
 import weakref
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -294,10 +296,20 @@ class ThrowawayServer:
         For tests of what replication does across a server outage. Raises if
         the server does not answer queries afterwards.
         """
+        with self.down():
+            pass
+
+    @contextlib.contextmanager
+    def down(self) -> Iterator[None]:
+        """The server fast-shut-down (data kept) for the block, then started again on
+        the same port and data; raises if it does not answer queries afterwards."""
         _shutdown(self._pg, os.getpid())
-        self._pg.start()  # same settings, so the same port and base_dir
-        with self.connect() as conn:
-            conn.execute("SELECT 1")
+        try:
+            yield
+        finally:
+            self._pg.start()  # same settings, so the same port and base_dir
+            with self.connect() as conn:
+                conn.execute("SELECT 1")
 
     def stop(self) -> None:
         """Stop the server and delete its data directory. Idempotent."""

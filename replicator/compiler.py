@@ -34,7 +34,7 @@ from replicator.model import (
     source_of,
     target_of,
 )
-from replicator.quoting import Sql, ident, literal, sql_join, text_literal
+from replicator.quoting import Sql, comment, ident, literal, sql_join, text_literal
 from replicator.resources import sql_file, templates_dir
 
 CONTROL_SCHEMA = "replicator"
@@ -101,6 +101,8 @@ _ENVIRONMENT = jinja2.Environment(
 # A macro's output was printed through _finalize piece by piece; this filter lets the
 # template print it whole: {{ latest()|checked }}.
 _ENVIRONMENT.filters["checked"] = lambda text: Sql(text.rstrip("\n"))
+# Every value a template prints into a -- comment goes through {{ value|comment }}.
+_ENVIRONMENT.filters["comment"] = comment
 
 
 def render_template(name: str, **context: Any) -> str:

@@ -128,7 +128,7 @@ right_filter = {toml_string(f"{column} IS DISTINCT FROM '{STAYS}'")}
 """
 
 
-@pytest.fixture(scope="module", params=["trigger"])
+@pytest.fixture(scope="module", params=["trigger", "wal"])
 def hostile(
     request: pytest.FixtureRequest, pg: ThrowawayServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Hostile]:

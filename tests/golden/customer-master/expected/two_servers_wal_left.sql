@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle deb21dbd5d5eb17a0573bceeaeea043b1223613075089bdea27971d2eac98771: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 44d2ecbea05473e0ffff2bfae72d3b517e3d85f896c1fa6389df9fcd8a492bca: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 SELECT pg_advisory_xact_lock(7501166, 0);
 
@@ -8871,7 +8871,7 @@ SELECT map_name, direction FROM "replicator"."map_state"
    AND NOT EXISTS (SELECT FROM "replicator"."wal_listener" WHERE slot_name = 'replicator_fno')
     ON CONFLICT DO NOTHING;
 -- What the listener reads: this slot, for changes of these tables (and of
--- map_state, for stops and resumes in stream order).
+-- map_state, for stops and resumes in stream order), in wal2json's add-tables form.
 INSERT INTO "replicator"."wal_listener" (slot_name, tables)
 VALUES ('replicator_fno', ARRAY['fno.companies', 'fno.contact_persons', 'fno.customer_groups', 'fno.customer_payment_methods', 'fno.customers', 'fno.loyalty_cards', 'fno.name_affixes', 'fno.payment_days', 'fno.payment_day_lines', 'fno.payment_schedules', 'fno.payment_schedule_lines', 'fno.payment_terms', 'replicator.map_state']::text[])
     ON CONFLICT (slot_name) DO UPDATE SET tables = EXCLUDED.tables;
@@ -9185,7 +9185,7 @@ BEGIN
 END
 $route$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('wal', '8044dcd9bef4a6f240dac94af642618fcec96364182285f312848721ec98a708', '-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
+VALUES ('wal', 'ff2f8260a8472c9f40c7c7a907af5a818f416d3abd2a66ac2d519f3f7175daee', '-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
 DROP FUNCTION IF EXISTS "replicator"."capture_wal"(jsonb);
 DELETE FROM "replicator"."wal_listener" WHERE slot_name = ''replicator_fno'';
 DELETE FROM "replicator"."wal_stopped";
@@ -9311,6 +9311,6 @@ VALUES ('dependencies', '8e32ac0be56cf75e05034913195ef66e99e1133f9a83012bd887e98
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('deb21dbd5d5eb17a0573bceeaeea043b1223613075089bdea27971d2eac98771');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('44d2ecbea05473e0ffff2bfae72d3b517e3d85f896c1fa6389df9fcd8a492bca');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle deb21dbd5d5e: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'deb21dbd5d5eb17a0573bceeaeea043b1223613075089bdea27971d2eac98771'));
+VALUES ('deploy', 'deployed bundle 44d2ecbea054: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '44d2ecbea05473e0ffff2bfae72d3b517e3d85f896c1fa6389df9fcd8a492bca'));

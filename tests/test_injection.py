@@ -32,6 +32,7 @@ import pytest
 from psycopg import sql
 
 from replicator import commands
+from replicator.errors import MapError
 from replicator.resources import templates_dir
 from replicator.throwaway import ThrowawayServer
 from tests.support import Project, rows
@@ -261,3 +262,190 @@ def test_every_value_a_template_prints_into_a_comment_is_made_safe_for_it() -> N
         if not value.rstrip().endswith("|comment")
     ]
     assert unsafe == []
+
+
+# --- group 2: hostile expressions and filters are refused at validate ---------------
+
+ALLOWED = (
+    "(allowed: abs, coalesce, concat, concat_ws, greatest, least, left, length, lower, nullif,"
+    " regexp_replace, replace, right, round, split_part, strpos, substring, trim, upper)"
+)
+TYPES = (
+    "(bigint, boolean, char, date, double precision, integer, interval, numeric, real, smallint,"
+    " text, timestamp, timestamptz, uuid, varchar)"
+)
+SUBQUERY = (
+    "uses a subquery, which is not allowed: an expression may read only the columns of its own row"
+)
+MANY = (
+    "holds more than one statement (a ';' separates statements); write a single boolean expression"
+)
+
+
+def not_allowed(function: str) -> str:
+    return f"calls function {function}(), which is not on the allow-list {ALLOWED}"
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A filter (``left_filter``) or a to_right transform of the name field, and the
+    end of the line validate prints for it."""
+
+    where: str  # "left_filter" or "to_right"
+    text: str
+    reason: str
+
+
+# The ERP's items (code, name, price) and the CRM's (code, name, price, crm_only).
+EXPRESSIONS = {
+    "scalar_subquery_in_transform": Refused(
+        "to_right", "(SELECT max(name) FROM erp.items)", SUBQUERY
+    ),
+    "exists_subquery": Refused(
+        "left_filter", "EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolsuper)", SUBQUERY
+    ),
+    "separator_then_drop": Refused("left_filter", "1=1; DROP TABLE erp.items", MANY),
+    "separator_in_transform": Refused("to_right", "name; DELETE FROM crm.items", MANY),
+    "block_comment_before_statement": Refused(
+        "left_filter", "price > 0 /* only priced */; TRUNCATE erp.items", MANY
+    ),
+    "line_comment_in_transform": Refused(
+        "to_right", "name -- keep it\n; DROP SCHEMA crm CASCADE", MANY
+    ),
+    "dollar_quote_then_statement": Refused(
+        "left_filter", "name <> $$x$$; DROP TABLE erp.items", MANY
+    ),
+    "tagged_dollar_quote_then_statement": Refused(
+        "to_right", "$t$it's$t$ || name; DROP TABLE erp.items", MANY
+    ),
+    "pg_read_file": Refused("to_right", "pg_read_file('/etc/passwd')", not_allowed("pg_read_file")),
+    "set_config": Refused(
+        "left_filter",
+        "set_config('session_replication_role', 'replica', false) IS NOT NULL",
+        not_allowed("set_config"),
+    ),
+    "current_setting": Refused(
+        "to_right", "current_setting('replicator.applying')", not_allowed("current_setting")
+    ),
+    "dblink": Refused(
+        "left_filter",
+        "dblink('host=evil', 'DROP TABLE x') IS NULL",
+        not_allowed("dblink"),
+    ),
+    "lo_import": Refused("to_right", "lo_import('/etc/passwd')::text", not_allowed("lo_import")),
+    "nextval": Refused("to_right", "nextval('erp.seq')::text", not_allowed("nextval")),
+    "txid_current": Refused("left_filter", "txid_current() > 0", not_allowed("txid_current")),
+    "other_table_column": Refused(
+        "left_filter",
+        "erp.other.col = 1",
+        "names the qualified column erp.other.col, which is not allowed: only the row's own"
+        " columns may be used, unqualified",
+    ),
+    "own_column_qualified_with_its_table": Refused(
+        "to_right",
+        "items.name",
+        "names the qualified column items.name, which is not allowed: only the row's own"
+        " columns may be used, unqualified (write name)",
+    ),
+    "other_side_column": Refused(
+        "to_right",
+        "crm_only",
+        "names column 'crm_only' of crm.items, the table it writes; an expression reads only"
+        " the row it comes from (erp.items)",
+    ),
+    "copy_to_program": Refused(
+        "left_filter",
+        "COPY erp.items TO PROGRAM 'rm -rf /'",
+        "is a SQL statement (COPY erp.items TO PROGRAM WITH (rm -rf /)), not an expression;"
+        " write a single boolean expression",
+    ),
+    "cast_to_regclass": Refused(
+        "left_filter",
+        "'erp.items'::regclass IS NOT NULL",
+        f"casts to REGCLASS, which is not on the allow-list of built-in types {TYPES}",
+    ),
+    "cast_to_regproc": Refused(
+        "to_right",
+        "'pg_sleep'::regproc::text",
+        f"casts to REGPROC, which is not on the allow-list of built-in types {TYPES}",
+    ),
+    "escape_string": Refused(
+        "left_filter",
+        "name = E'\\''",
+        "uses e'''' (byte string), which is not allowed in an expression",
+    ),
+    # sqlglot reads U&"..." as U & "...": refused, under that name.
+    "unicode_escape_identifier": Refused(
+        "left_filter",
+        'U&"\\0061" = name',
+        'uses U & "\\0061" (bitwise and), which is not allowed in an expression',
+    ),
+}
+
+
+def expression_map(case: str, refused: Refused) -> str:
+    text = toml_string(refused.text)
+    return f"""
+[[map]]
+name = "{case}"
+left = "items"
+right = "items"
+direction = "to_right"
+# Each case writes its own rows of crm.items.
+right_filter = "code = '{case}'"
+{f"left_filter = {text}" if refused.where == "left_filter" else ""}
+
+  [[map.field]]
+  left = "code"
+  right = "code"
+  key = true
+
+  [[map.field]]
+  right = "name"
+  {f"to_right = {text}" if refused.where == "to_right" else 'left = "name"'}
+"""
+
+
+@pytest.fixture(scope="module")
+def printed(pg: ThrowawayServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    """What ``replicator validate`` prints for a project holding one map per case."""
+    name = f"inject_{uuid.uuid4().hex[:12]}"
+    url = pg.create_database(name, template="template0")
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                "CREATE SCHEMA erp; CREATE SCHEMA crm;"
+                " CREATE TABLE erp.items (code text PRIMARY KEY, name text, price numeric);"
+                " CREATE TABLE crm.items (code text PRIMARY KEY, name text, price numeric,"
+                " crm_only text);"
+            )
+        root = tmp_path_factory.mktemp("expressions")
+        (root / "maps").mkdir()
+        (root / "replicator.toml").write_text(
+            'maps = "maps"\n[left]\nschema = "erp"\nconninfo_env = "REPLICATOR_LEFT"\n'
+            '[right]\nschema = "crm"\nconninfo_env = "REPLICATOR_RIGHT"\n'
+        )
+        project = Project(root, url, url)
+        project.write_map(
+            "items.toml", "".join(expression_map(c, r) for c, r in EXPRESSIONS.items())
+        )
+        try:
+            commands.cmd_validate(project.config(), io.StringIO())
+        except MapError as refused:
+            yield [str(problem) for problem in refused.problems]
+        else:
+            yield []
+    finally:
+        if pg.running:
+            pg.drop_database(name)
+
+
+@pytest.mark.parametrize("case", list(EXPRESSIONS))
+def test_a_hostile_expression_is_refused_at_validate_naming_file_map_and_field(
+    printed: list[str], case: str
+) -> None:
+    refused = EXPRESSIONS[case]
+    what = "left_filter" if refused.where == "left_filter" else "field 'name': to_right"
+    expected = f"maps/items.toml: map '{case}': {what} {refused.text!r} {refused.reason}"
+    mine = [line for line in printed if line.startswith(f"maps/items.toml: map '{case}':")]
+    assert mine == [expected]

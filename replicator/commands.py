@@ -28,7 +28,7 @@ from replicator.errors import DeployRefused, ExpressionError
 from replicator.loader import load_maps
 from replicator.model import SIDES, Config, Direction, MapSet, Side, source_of
 from replicator.output import write_table
-from replicator.quoting import ident
+from replicator.quoting import comment, ident
 from replicator.roles import compile_roles
 from replicator.status import slot_rows, status_rows
 from replicator.validate import ExpressionTypes, validate
@@ -121,7 +121,9 @@ def cmd_plan(config: Config, out: TextIO, only: Side | None = None) -> int:
             pending = True
             out.write(plan.sql)
         else:
-            out.write(f"-- database {database.label}: nothing to do (bundle {bundle.sha256})\n")
+            out.write(
+                f"-- database {comment(database.label)}: nothing to do (bundle {bundle.sha256})\n"
+            )
     return EXIT_PENDING if pending else EXIT_OK
 
 

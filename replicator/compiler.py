@@ -35,7 +35,7 @@ from replicator.model import (
     source_of,
     target_of,
 )
-from replicator.quoting import Sql, ident, literal, sql_join, text_literal
+from replicator.quoting import Sql, comment, ident, literal, sql_join, text_literal
 from replicator.resources import sql_file, templates_dir
 
 CONTROL_SCHEMA = "replicator"
@@ -113,6 +113,8 @@ _ENVIRONMENT = jinja2.Environment(
 # A macro's output was printed through _finalize piece by piece; this filter lets the
 # template print it whole: {{ latest()|checked }}.
 _ENVIRONMENT.filters["checked"] = lambda text: Sql(text.rstrip("\n"))
+# Every value a template prints into a -- comment goes through {{ value|comment }}.
+_ENVIRONMENT.filters["comment"] = comment
 
 
 def render_template(name: str, **context: Any) -> str:
@@ -188,14 +190,15 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
             for direction in table_map.directions
             if source_of(direction) in wal_sides
         ]
-        route_tables = [tables[m.name][source_of(d)].label for m, d in wal_routes]
+        route_sources = [tables[m.name][source_of(d)] for m, d in wal_routes]
         if wal_sides:
+            read = [(t.schema, t.name) for t in route_sources] + [(CONTROL_SCHEMA, "map_state")]
             artifacts.append(
                 _wal_artifact(
                     config.slot_name(role),
-                    (*dict.fromkeys(route_tables), f"{CONTROL_SCHEMA}.map_state"),
+                    tuple(dict.fromkeys(wal2json_table(*pair) for pair in read)),
                     wal_routes,
-                    route_tables,
+                    [t.label for t in route_sources],
                 )
             )
         artifacts.append(_registry_artifact(maps))
@@ -873,6 +876,23 @@ def _capture_artifact(
     )
     drop_sql = render_template("drop_capture.sql.j2", **context)
     return Artifact(f"map/{table_map.name}/{direction}/{kind}", sql, drop_sql)
+
+
+def wal2json_table(schema: str, name: str) -> str:
+    """A table as wal2json's add-tables option names it: schema.table, each ASCII
+    character but letters, digits and _ escaped by a backslash (the option reads
+    ',' '.' '*' and unescaped white space, a line break too, as syntax; an escape
+    before any other character is simply dropped).
+
+    Built here, where schema and name are still apart: a '.' inside either would
+    split a joined "schema.table" label in the wrong place."""
+
+    def escaped(part: str) -> str:
+        return "".join(
+            "\\" + c if c.isascii() and not (c.isalnum() or c == "_") else c for c in part
+        )
+
+    return f"{escaped(schema)}.{escaped(name)}"
 
 
 def _wal_artifact(

@@ -14,7 +14,7 @@ from replicator import locks
 from replicator.compiler import Bundle, DatabaseBundle, render_template
 from replicator.connections import connect
 from replicator.model import Config, Side
-from replicator.quoting import Sql, dollar_quoted, ident, literal
+from replicator.quoting import Sql, comment, dollar_quoted, ident, literal
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def plan_database(
     )
     slot_sql = (
         render_template(
-            "create_slot.sql.j2", slot=literal(database.slot), slot_name=Sql(database.slot)
+            "create_slot.sql.j2", slot=literal(database.slot), slot_name=comment(database.slot)
         )
         if database.slot is not None and not has_slot
         else ""
@@ -120,11 +120,11 @@ def plan_database(
         summary += f", create slot {database.slot}"
     sql = render_template(
         "plan.sql.j2",
-        label=Sql(database.label),
+        label=comment(database.label),
         role=Sql(database.role),
         bundle_sha256=Sql(bundle.sha256),
         bundle_literal=literal(bundle.sha256),
-        summary=Sql(summary),
+        summary=comment(summary),
         slot_sql=Sql(slot_sql.strip()),
         summary_literal=literal(f"deployed bundle {bundle.sha256[:12]}: {summary}"),
         deploy_lock=Sql(f"{locks.DEPLOY[0]}, {locks.DEPLOY[1]}"),

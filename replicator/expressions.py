@@ -219,6 +219,8 @@ def _parse(text: str) -> exp.Expression:
             "holds more than one statement (a ';' separates statements);"
             " write a single boolean expression"
         )
+    if isinstance(trees[0], exp.Subquery):  # (SELECT ...) alone is a subquery, not a statement
+        raise _Refused(_SUBQUERY)
     if isinstance(trees[0], STATEMENTS):
         raise _Refused(
             f"is a SQL statement ({_snippet(trees[0])}), not an expression;"

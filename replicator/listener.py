@@ -58,15 +58,6 @@ def _lsn_text(value: int) -> str:
     return f"{value >> 32:X}/{value & 0xFFFFFFFF:X}"
 
 
-def _table_list(tables: list[str]) -> str:
-    """wal2json's add-tables: schema.table, comma-separated, with space ' , . * \\ escaped."""
-
-    def escaped(name: str) -> str:
-        return "".join("\\" + c if c in " ',.*\\" else c for c in name)
-
-    return ",".join(".".join(escaped(part) for part in t.split(".", 1)) for t in tables)
-
-
 @dataclass
 class Listener:
     """The listener of one database's slot; ``poll`` queues up to ``limit`` changes."""
@@ -102,7 +93,8 @@ class Listener:
             raise ReplicatorError(
                 f"{self.label}: WAL capture is not deployed; run replicator deploy"
             )
-        self.slot, self.tables = str(row[0]), _table_list(list(row[1]))
+        # Each entry is in add-tables form already (compiler.wal2json_table).
+        self.slot, self.tables = str(row[0]), ",".join(row[1])
         ids = self.write.execute(
             f"SELECT string_agg(roident::text, ',') FROM pg_replication_origin"
             f" WHERE roname IN (SELECT {origins.name_sql('purpose')} FROM unnest(%s::text[]) AS purpose)",

@@ -64,6 +64,12 @@ def dollar_quoted(text: str) -> Sql:
     return Sql(tag + text + tag)
 
 
+def comment(text: str) -> Sql:
+    """Text for a ``--`` comment: a line break would end the comment, and whatever
+    follows it in a name (legal in a quoted identifier) would run as SQL."""
+    return Sql(text.replace("\r", "\\r").replace("\n", "\\n"))
+
+
 def text_literal(value: Scalar) -> Sql:
     """A scalar as a text literal, e.g. a value-map entry compared against text."""
     if isinstance(value, bool):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from replicator.compiler import LIST, render_template
 from replicator.errors import ConfigError
 from replicator.model import DIRECTIONS, SIDES, Config, MapSet, Roles, Side, source_of, target_of
-from replicator.quoting import Sql, ident, literal, sql_join
+from replicator.quoting import Sql, comment, ident, literal, sql_join
 
 # The order PostgreSQL prints privileges in, so a grant reads the same every time.
 PRIVILEGE_ORDER = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRIGGER")
@@ -69,7 +69,7 @@ def compile_roles(config: Config, maps: MapSet) -> tuple[RolesScript, ...]:
         written = [table for table, granted in privileges.items() if "INSERT" in granted]
         sql = render_template(
             "roles.sql.j2",
-            label=Sql(config.label(role)),
+            label=comment(config.label(role)),
             side=Sql(role),
             owner=ident(roles.owner),
             runtime=ident(roles.runtime),

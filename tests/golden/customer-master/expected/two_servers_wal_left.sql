@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle e1b44d751ed2bf5cb6f8a70db1d4a12522d25f347a3b6732cb572d152aea46e8: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 7315cc037f66ea5a9411dbd87db26cd8f4618be0b06a32a2379c02feff95a8a7: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -8985,7 +8985,7 @@ SELECT map_name, direction FROM "replicator"."map_state"
    AND NOT EXISTS (SELECT FROM "replicator"."wal_listener" WHERE slot_name = 'replicator_fno')
     ON CONFLICT DO NOTHING;
 -- What the listener reads: this slot, for changes of these tables (and of
--- map_state, for stops and resumes in stream order).
+-- map_state, for stops and resumes in stream order), in wal2json's add-tables form.
 INSERT INTO "replicator"."wal_listener" (slot_name, tables)
 VALUES ('replicator_fno', ARRAY['fno.companies', 'fno.contact_persons', 'fno.customer_groups', 'fno.customer_payment_methods', 'fno.customers', 'fno.loyalty_cards', 'fno.name_affixes', 'fno.payment_days', 'fno.payment_day_lines', 'fno.payment_schedules', 'fno.payment_schedule_lines', 'fno.payment_terms', 'replicator.map_state']::text[])
     ON CONFLICT (slot_name) DO UPDATE SET tables = EXCLUDED.tables;
@@ -9299,7 +9299,7 @@ BEGIN
 END
 $route$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('wal', '8044dcd9bef4a6f240dac94af642618fcec96364182285f312848721ec98a708', $sql$-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
+VALUES ('wal', 'ff2f8260a8472c9f40c7c7a907af5a818f416d3abd2a66ac2d519f3f7175daee', $sql$-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
 DROP FUNCTION IF EXISTS "replicator"."capture_wal"(jsonb);
 DELETE FROM "replicator"."wal_listener" WHERE slot_name = 'replicator_fno';
 DELETE FROM "replicator"."wal_stopped";
@@ -9428,6 +9428,6 @@ ON CONFLICT (name) DO UPDATE
 -- Functions are callable by their owner only ...
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA replicator FROM PUBLIC;
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e1b44d751ed2bf5cb6f8a70db1d4a12522d25f347a3b6732cb572d152aea46e8');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('7315cc037f66ea5a9411dbd87db26cd8f4618be0b06a32a2379c02feff95a8a7');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle e1b44d751ed2: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'e1b44d751ed2bf5cb6f8a70db1d4a12522d25f347a3b6732cb572d152aea46e8'));
+VALUES ('deploy', 'deployed bundle 7315cc037f66: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '7315cc037f66ea5a9411dbd87db26cd8f4618be0b06a32a2379c02feff95a8a7'));

@@ -18,7 +18,8 @@ from collections.abc import Collection
 from typing import cast
 
 import sqlglot
-from sqlglot import exp
+from sqlglot import TokenType, exp
+from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ErrorLevel, ParseError, TokenError
 from sqlglot.generators.postgres import PostgresGenerator
 
@@ -221,6 +222,15 @@ def _parse(text: str) -> exp.Expression:
         )
     if isinstance(trees[0], exp.Subquery):  # (SELECT ...) alone is a subquery, not a statement
         raise _Refused(_SUBQUERY)
+    # Dollar quoting is how function bodies are quoted: none in a map, where it only hides.
+    heredoc = next(
+        (t for t in Postgres().tokenize(text) if t.token_type == TokenType.HEREDOC_STRING), None
+    )
+    if heredoc is not None:
+        raise _Refused(
+            f"uses dollar quoting (around {heredoc.text!r}), which is not allowed: write the"
+            " string between single quotes, doubling any ' inside"
+        )
     if isinstance(trees[0], STATEMENTS):
         raise _Refused(
             f"is a SQL statement ({_snippet(trees[0])}), not an expression;"

@@ -21,21 +21,16 @@ def ident(*names: str) -> Sql:
     for name in names:
         if not name or "\x00" in name:
             raise ValueError(f"not a usable SQL identifier: {name!r}")
-    return Sql(".".join(_quoted(name, '"') for name in names))
+        if DOLLAR_TAG.search(name):
+            # Validate refuses such names; this is the last line of defence.
+            raise ValueError(f"a name holding a dollar-quote tag cannot be printed: {name!r}")
+    return Sql(".".join('"' + name.replace('"', '""') + '"' for name in names))
 
 
-# Never printed as itself: a "$" could close the dollar quotes around a function body.
-_ESCAPED = re.compile(r"\$")
-
-
-def _quoted(text: str, quote: str) -> str:
-    """``text`` between ``quote``s; in PostgreSQL's U& form where it holds a character
-    that must not appear in generated SQL as it is."""
-    doubled = text.replace(quote, quote + quote)
-    if not _ESCAPED.search(text):
-        return quote + doubled + quote
-    escaped = _ESCAPED.sub(lambda m: f"\\{ord(m.group()):04x}", doubled.replace("\\", "\\\\"))
-    return "U&" + quote + escaped + quote
+# A dollar-quote tag ($body$): printed inside a function body quoted by the same tag,
+# it would end the body there, and the rest would run as SQL. ("$$" is no such risk:
+# templates quote bodies with named tags only.)
+DOLLAR_TAG = re.compile(r"\$[^\W\d]\w*\$")
 
 
 def literal(value: Scalar | None) -> Sql:
@@ -52,7 +47,11 @@ def literal(value: Scalar | None) -> Sql:
         return Sql(repr(value))
     if "\x00" in value:
         raise ValueError("a SQL string literal cannot hold a NUL character")
-    return Sql(_quoted(value, "'"))
+    quoted = "'" + value.replace("'", "''") + "'"
+    if DOLLAR_TAG.search(value):
+        # In PostgreSQL's U& form, where $ is \0024 (and a backslash is doubled).
+        return Sql("U&" + quoted.replace("\\", "\\\\").replace("$", "\\0024"))
+    return Sql(quoted)
 
 
 def dollar_quoted(text: str) -> Sql:

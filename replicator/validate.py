@@ -25,6 +25,7 @@ from replicator.model import (
     source_of,
     target_of,
 )
+from replicator.quoting import DOLLAR_TAG
 from replicator.typecheck import loss_reason
 
 # What each per-direction expression yields, as the source database typed it, or
@@ -66,6 +67,17 @@ def _check_map(
         where = Where(file=table_map.file, map=table_map.name, field=field.label if field else None)
         problems.append(Problem(where, message))
 
+    for side in SIDES:
+        if DOLLAR_TAG.search(table_map.table(side)):
+            problem(f"{side} table {table_map.table(side)!r} {HOLDS_A_TAG}")
+    for field in table_map.fields:
+        for side in SIDES:
+            named = field.column(side)
+            if named is not None and DOLLAR_TAG.search(named):
+                problem(f"{side} column {named!r} {HOLDS_A_TAG}", field)
+    for _side, marked, _value in table_map.marks:
+        if DOLLAR_TAG.search(marked):
+            problem(f"on_delete mark column {marked!r} {HOLDS_A_TAG}")
     if table_map.mode == "online" and not config.same_database:
         problem("mode online needs both sides in one database; these sides connect differently")
     wal = [config.side(side).name for side in SIDES if config.side(side).capture == "wal"]
@@ -447,6 +459,12 @@ def _shared_columns(config: Config, maps: MapSet) -> list[Problem]:
                     )
                 )
     return problems
+
+
+HOLDS_A_TAG = (
+    "holds a dollar-quote tag ($name$), which replicator does not support in names: the"
+    " generated functions are quoted with such tags; rename it"
+)
 
 
 def _arrow(direction: Direction) -> str:

@@ -135,9 +135,15 @@ def test_comments_are_accepted_but_never_rendered(text: str) -> None:
     assert sql.startswith('("new"."a" = 1')
 
 
-def test_dollar_quoted_text_is_accepted_as_an_ordinary_string_literal() -> None:
-    assert accept("$$abc$$ = a") == """('abc' = "new"."a")"""
-    assert accept("$q$it's; drop table x$q$ = name") == """('it''s; drop table x' = "new"."name")"""
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [("$$abc$$ = a", "abc"), ("$q$it's; drop table x$q$ = name", "it's; drop table x")],
+)
+def test_dollar_quoting_is_refused_for_single_quotes(text: str, quoted: str) -> None:
+    assert refusal(text) == (
+        f"uses dollar quoting (around {quoted!r}), which is not allowed: write the string"
+        " between single quotes, doubling any ' inside"
+    )
 
 
 def test_a_string_literal_keeps_its_value_through_rendering() -> None:

@@ -26,6 +26,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -318,6 +319,18 @@ EXPRESSIONS = {
     "tagged_dollar_quote_then_statement": Refused(
         "to_right", "$t$it's$t$ || name; DROP TABLE erp.items", MANY
     ),
+    "dollar_quoted_string": Refused(
+        "left_filter",
+        "name <> $$x$$",
+        "uses dollar quoting (around 'x'), which is not allowed: write the string between"
+        " single quotes, doubling any ' inside",
+    ),
+    "tagged_dollar_quoted_string": Refused(
+        "to_right",
+        "$capture$it's$capture$ || name",
+        'uses dollar quoting (around "it\'s"), which is not allowed: write the string'
+        " between single quotes, doubling any ' inside",
+    ),
     "pg_read_file": Refused("to_right", "pg_read_file('/etc/passwd')", not_allowed("pg_read_file")),
     "set_config": Refused(
         "left_filter",
@@ -449,3 +462,43 @@ def test_a_hostile_expression_is_refused_at_validate_naming_file_map_and_field(
     expected = f"maps/items.toml: map '{case}': {what} {refused.text!r} {refused.reason}"
     mine = [line for line in printed if line.startswith(f"maps/items.toml: map '{case}':")]
     assert mine == [expected]
+
+
+def test_a_name_holding_a_dollar_quote_tag_is_refused_at_validate(
+    pg: ThrowawayServer, tmp_path: Path
+) -> None:
+    """Function bodies are quoted with tags such as $capture$: a name holding one would
+    end the body where it is printed. Plain "$$" and single "$" names work (group 1)."""
+    name = f"inject_{uuid.uuid4().hex[:12]}"
+    url = pg.create_database(name, template="template0")
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                'CREATE SCHEMA erp; CREATE SCHEMA crm; CREATE TABLE erp."a$capture$b"'
+                ' (code text PRIMARY KEY, "x$t$" text); CREATE TABLE crm.items (code text'
+                " PRIMARY KEY, name text)"
+            )
+        (tmp_path / "maps").mkdir()
+        (tmp_path / "replicator.toml").write_text(
+            'maps = "maps"\n[left]\nschema = "erp"\nconninfo_env = "REPLICATOR_LEFT"\n'
+            '[right]\nschema = "crm"\nconninfo_env = "REPLICATOR_RIGHT"\n'
+        )
+        project = Project(tmp_path, url, url)
+        project.write_map(
+            "items.toml",
+            '[[map]]\nname = "items"\nleft = "a$capture$b"\nright = "items"\n'
+            '[[map.field]]\nleft = "code"\nright = "code"\nkey = true\n'
+            '[[map.field]]\nleft = "x$t$"\nright = "name"\n',
+        )
+        with pytest.raises(MapError) as refused:
+            commands.cmd_validate(project.config(), io.StringIO())
+        tag = (
+            "holds a dollar-quote tag ($name$), which replicator does not support in names:"
+            " the generated functions are quoted with such tags; rename it"
+        )
+        assert [str(p) for p in refused.value.problems] == [
+            f"maps/items.toml: map 'items': left table 'a$capture$b' {tag}",
+            f"maps/items.toml: map 'items': field 'x$t$': left column 'x$t$' {tag}",
+        ]
+    finally:
+        pg.drop_database(name)

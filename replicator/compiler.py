@@ -865,6 +865,7 @@ def _capture_artifact(
         "new_refs": _capture_refs(maps, all_tables, table_map, direction, "new"),
         "capture_fits": _capture_fits(maps, all_tables, table_map, direction),
         "uncaptured": control_function("uncaptured"),
+        "map_state": control_function("map_state"),
         "row_trigger": _triggers(table_map, direction)[0],
         "update_trigger": _triggers(table_map, direction)[1],
         "truncate_trigger": _triggers(table_map, direction)[2],
@@ -990,14 +991,6 @@ def _trigger_names(table_map: TableMap, direction: Direction) -> tuple[str, str,
 
 def _triggers(table_map: TableMap, direction: Direction) -> tuple[Sql, ...]:
     return tuple(ident(name) for name in _trigger_names(table_map, direction))
-
-
-def capture_switch(table_map: TableMap, direction: Direction, schema: str, enable: bool) -> Sql:
-    """Turn a map direction's capture triggers on or off (replicator stop / resume)."""
-    verb = "ENABLE" if enable else "DISABLE"
-    table = ident(schema, table_map.table(source_of(direction)))
-    switches = ", ".join(f"{verb} TRIGGER {t}" for t in _triggers(table_map, direction))
-    return Sql(f"ALTER TABLE {table} {switches}")
 
 
 def _dispatch_artifact(maps: MapSet, incoming: list[Direction]) -> Artifact:

@@ -18,9 +18,8 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from replicator import activity
-from replicator.compiler import capture_switch
 from replicator.errors import ReplicatorError
-from replicator.model import Config, Direction, MapSet, TableMap, source_of
+from replicator.model import Config, Direction, MapSet, TableMap
 
 Action = Literal["pause", "resume", "stop", "fail"]
 HALTED = ("paused", "failed")
@@ -79,24 +78,11 @@ def change_state(
         after, note = _next_state(table_map, before, action)
         if after == "catching_up" and not _backlog(conn, table_map.name, direction):
             after = "running"
-        # With WAL capture there are no triggers: its capture function reads the state.
-        triggers = config.side(source_of(direction)).capture == "trigger"
+        # The capture functions read the state (trigger and WAL capture alike).
         if before == "stopped" and after != "stopped":
-            if triggers:
-                conn.execute(
-                    capture_switch(
-                        table_map, direction, config.side(source_of(direction)).schema, enable=True
-                    ).encode()
-                )
             note = (
                 f"changes made while it was stopped (since {since:%Y-%m-%d %H:%M:%S %Z}) were not"
                 f" captured: run replicator sync {table_map.name} to copy them"
-            )
-        if after == "stopped" and before != "stopped" and triggers:
-            conn.execute(
-                capture_switch(
-                    table_map, direction, config.side(source_of(direction)).schema, enable=False
-                ).encode()
             )
         if after != before:
             conn.execute(

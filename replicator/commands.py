@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import TextIO
 
 import psycopg
+from psycopg.rows import TupleRow
 
 from replicator import metrics
 from replicator.applier import Applier, install_signal_handlers
@@ -29,7 +30,7 @@ from replicator.loader import load_maps
 from replicator.model import SIDES, Config, Direction, MapSet, Side, source_of
 from replicator.output import write_table
 from replicator.quoting import comment, ident
-from replicator.roles import compile_roles
+from replicator.roles import PRIVILEGE_ORDER, compile_roles, table_privileges
 from replicator.status import slot_rows, status_rows
 from replicator.validate import ExpressionTypes, validate
 from replicator.walcheck import read_server_problems
@@ -168,31 +169,61 @@ def cmd_deploy(config: Config, out: TextIO) -> int:
 
 
 def check_owner(config: Config) -> None:
-    """Refuse a deploy whose connections may not act as the [roles] owner (its plan
-    sets that role), saying what to do; nothing to check without [roles]."""
+    """Refuse a deploy the [roles] owner cannot carry out (its plan acts as that role):
+    a connection that may not act as it, a database the roles SQL has not prepared, a
+    mapped table the owner may not use; each says what to do. Nothing without [roles]."""
     if config.roles is None:
         return
     owner = config.roles.owner
+    maps = load_maps(config.maps_dir, config.path.parent)
     for role in config.databases:
         with connect(config, role) as conn:
-            row = conn.execute(
-                "SELECT current_user, (SELECT pg_has_role(current_user, oid, 'MEMBER')"
-                " FROM pg_roles WHERE rolname = %s)",
-                (owner,),
-            ).fetchone()
-        assert row is not None
-        user, member = str(row[0]), row[1]
-        if member is None:
-            raise DeployRefused(
-                f"deploy refused, nothing changed: the owner role {ident(owner)} does not"
-                " exist: run the SQL of replicator plan --roles as a superuser first"
-            )
-        if not member:
-            raise DeployRefused(
-                f"deploy refused, nothing changed: role {user} may not act as the owner role"
-                f" {owner}: deploy as {owner}, as a superuser, or as a member of {owner}"
-                f" (GRANT {ident(owner)} TO {ident(user)})"
-            )
+            problem = _owner_problem(conn, config, maps, role, owner)
+        if problem is not None:
+            raise DeployRefused(f"deploy refused, nothing changed: {problem}")
+
+
+def _owner_problem(
+    conn: psycopg.Connection[TupleRow], config: Config, maps: MapSet, role: Side, owner: str
+) -> str | None:
+    run_roles = "run the SQL of replicator plan --roles as a superuser"
+    row = conn.execute(
+        "SELECT current_user, (SELECT pg_has_role(current_user, oid, 'MEMBER')"
+        " FROM pg_roles WHERE rolname = %s),"
+        " (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'replicator')",
+        (owner,),
+    ).fetchone()
+    assert row is not None
+    user, member, schema_owner = str(row[0]), row[1], row[2]
+    if member is None:
+        return f"the owner role {ident(owner)} does not exist: {run_roles} first"
+    if not member:
+        return (
+            f"role {user} may not act as the owner role {owner}: deploy as {owner}, as a"
+            f" superuser, or as a member of {owner} (GRANT {ident(owner)} TO {ident(user)})"
+        )
+    database = config.label(role)
+    if schema_owner != owner:
+        held = "does not exist" if schema_owner is None else f"belongs to {schema_owner}"
+        return (
+            f"database {database}: the schema replicator {held}, not to {owner}: {run_roles} first"
+        )
+    missing = [
+        f"{privilege} on {table}"
+        for table, granted in table_privileges(config, maps, config.hosted(role)).items()
+        for (privilege,) in conn.execute(
+            "SELECT p FROM unnest(%s::text[]) AS p WHERE to_regclass(%s) IS NOT NULL"
+            " AND NOT has_table_privilege(%s, to_regclass(%s), p) ORDER BY p",
+            ([p for p in PRIVILEGE_ORDER if p in granted], table, owner, table),
+        ).fetchall()
+    ]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        return (
+            f"database {database}: the owner role {owner} lacks {missing[0]}{more}:"
+            f" {run_roles}; it grants what the maps need"
+        )
+    return None
 
 
 def _deploy_summary(plan: DatabasePlan) -> str:

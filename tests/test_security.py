@@ -18,8 +18,8 @@ import pytest
 
 from replicator import commands
 from replicator.errors import DeployRefused
-from replicator.throwaway import ThrowawayServer
-from tests.support import Project, as_role, example_project, queued, rows
+from replicator.throwaway import ThrowawayServer, as_role
+from tests.support import Project, example_project, queued, rows
 
 APP = "erp_app"  # the ERP's own login: owns nothing of the replicator
 CUSTOMER = (
@@ -237,3 +237,34 @@ def test_deploy_before_the_roles_exist_says_what_to_run(
         'deploy refused, nothing changed: the owner role "nobody_owns_this" does not exist:'
         " run the SQL of replicator plan --roles as a superuser first"
     )
+
+
+def test_deploy_before_the_roles_sql_ran_here_says_what_to_run(
+    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[[ThrowawayServer], str]
+) -> None:
+    url = fresh_db(pg)
+    project = example_project(tmp_path, url, url)
+    with project.left() as conn:
+        conn.execute("DROP SCHEMA replicator")  # as if the roles SQL never ran on this database
+    with pytest.raises(DeployRefused) as refused:
+        commands.cmd_deploy(project.config(), io.StringIO())
+    assert str(refused.value) == (
+        "deploy refused, nothing changed: database fno+cds: the schema replicator does not"
+        " exist, not to replicator_owner: run the SQL of replicator plan --roles as a"
+        " superuser first"
+    )
+
+
+def test_deploy_of_a_map_on_a_table_the_owner_may_not_use_says_what_to_run(
+    project: Project,
+) -> None:
+    with project.left() as conn:
+        conn.execute("REVOKE TRIGGER, UPDATE ON fno.loyalty_cards FROM replicator_owner")
+    with pytest.raises(DeployRefused) as refused:
+        commands.cmd_deploy(project.config(), io.StringIO())
+    assert str(refused.value) == (
+        "deploy refused, nothing changed: database fno+cds: the owner role replicator_owner"
+        ' lacks TRIGGER on "fno"."loyalty_cards" (and 1 more): run the SQL of replicator'
+        " plan --roles as a superuser; it grants what the maps need"
+    )
+    project.deploy()  # Project.deploy runs the roles SQL first, as the message says

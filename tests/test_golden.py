@@ -16,7 +16,8 @@ from replicator.catalog import read_schema
 from replicator.compiler import compile_bundle
 from replicator.deployer import plan_database
 from replicator.loader import load_maps
-from replicator.model import Capture, Config, SideConfig
+from replicator.model import Capture, Config, Roles, SideConfig
+from replicator.roles import compile_roles
 from replicator.validate import validate
 from tests.support import EXAMPLE
 
@@ -29,6 +30,7 @@ def example_config(left_url: str, right_url: str, left_capture: Capture = "trigg
         left=SideConfig("left", "fno", "fno", left_url, "test", left_capture),
         right=SideConfig("right", "cds", "cds", right_url, "test"),
         maps_dir=EXAMPLE / "maps",
+        roles=Roles("replicator_owner", "replicator_runtime"),
     )
 
 
@@ -64,11 +66,25 @@ def test_the_example_compiles_to_the_golden_sql(
         name = (
             "one_database.sql" if topology == "one_database" else f"{topology}_{database.role}.sql"
         )
-        path = GOLDEN / name
-        if os.environ.get("REPLICATOR_UPDATE_GOLDEN"):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-        assert path.exists(), f"{path} is missing: run make golden"
-        assert text == path.read_text(), (
-            f"{path} differs from the generated SQL: review, then make golden"
-        )
+        assert_golden(GOLDEN / name, text)
+
+
+@pytest.mark.parametrize("topology", ["one_database", "two_servers_wal"])
+def test_the_roles_sql_of_the_example_is_the_golden_sql(topology: str) -> None:
+    """What a DBA runs once as a superuser (replicator plan --roles); no database needed."""
+    right = "postgresql:///one" if topology == "one_database" else "postgresql:///two"
+    config = example_config("postgresql:///one", right, "wal" if "wal" in topology else "trigger")
+    maps = load_maps(config.maps_dir, EXAMPLE)
+    for script in compile_roles(config, maps):
+        suffix = "" if topology == "one_database" else f"_{script.role}"
+        assert_golden(GOLDEN / f"roles_{topology}{suffix}.sql", script.sql)
+
+
+def assert_golden(path: Path, text: str) -> None:
+    if os.environ.get("REPLICATOR_UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.exists(), f"{path} is missing: run make golden"
+    assert text == path.read_text(), (
+        f"{path} differs from the generated SQL: review, then make golden"
+    )

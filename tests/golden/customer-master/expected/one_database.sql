@@ -1,8 +1,10 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 28552f39db449d2a568e00341721a22d985f0673b055baefea4ba552c2c4cc7f: 83 to create, 0 to replace, 0 to drop
+-- bundle f03c422d21361795f0fc43e5a3449532d886ec088da6e3c6bb3a4f68ef8b05e1: 83 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
+-- Everything created here belongs to the owner role, whoever connects.
+SET LOCAL ROLE "replicator_owner";
 SELECT pg_advisory_xact_lock(7501166, 0);
 
 -- ==== create control ====
@@ -4288,7 +4290,7 @@ WITH latest AS (
            "l"."lookup_1" AS "k_1",
            "s"."account_num" AS "k_2",
            l.base_known AND NOT l.forced AND t."firstname" IS DISTINCT FROM (CAST(SPLIT_PART("b"."name", ' ', 1) AS VARCHAR(50))) AS "tc_1",
-           l.base_known AND NOT l.forced AND t."middlename" IS DISTINCT FROM (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("b"."name", '^[^ ]* ?', ''), U&' ?[^ ]*\0024', ''), '') AS VARCHAR(50))) AS "tc_2",
+           l.base_known AND NOT l.forced AND t."middlename" IS DISTINCT FROM (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("b"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))) AS "tc_2",
            l.base_known AND NOT l.forced AND t."lastname" IS DISTINCT FROM (CAST(CASE WHEN POSITION(' ' IN "b"."name") > 0 THEN REGEXP_REPLACE("b"."name", '^.* ', '') END AS VARCHAR(50))) AS "tc_3",
            l.base_known AND NOT l.forced AND t."emailaddress1" IS DISTINCT FROM "b"."email" AS "tc_4",
            l.base_known AND NOT l.forced AND t."is_sellable" IS DISTINCT FROM CAST(true AS boolean) AS "tc_5",
@@ -4438,8 +4440,8 @@ WITH latest AS (
            (CAST(SPLIT_PART("s"."name", ' ', 1) AS VARCHAR(50))) AS "n_1",
            (CAST(SPLIT_PART("b"."name", ' ', 1) AS VARCHAR(50))) AS "b_1",
            CASE WHEN t.ctid IS NULL THEN gone."firstname" ELSE t."firstname" END AS "c_1",
-           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("s"."name", '^[^ ]* ?', ''), U&' ?[^ ]*\0024', ''), '') AS VARCHAR(50))) AS "n_2",
-           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("b"."name", '^[^ ]* ?', ''), U&' ?[^ ]*\0024', ''), '') AS VARCHAR(50))) AS "b_2",
+           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("s"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))) AS "n_2",
+           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("b"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))) AS "b_2",
            CASE WHEN t.ctid IS NULL THEN gone."middlename" ELSE t."middlename" END AS "c_2",
            (CAST(CASE WHEN POSITION(' ' IN "s"."name") > 0 THEN REGEXP_REPLACE("s"."name", '^.* ', '') END AS VARCHAR(50))) AS "n_3",
            (CAST(CASE WHEN POSITION(' ' IN "b"."name") > 0 THEN REGEXP_REPLACE("b"."name", '^.* ', '') END AS VARCHAR(50))) AS "b_3",
@@ -4670,7 +4672,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '6f94013623498c47b323009022276a61faade5660193dcf5821cf4d71cd1502b', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '65accbfae95d6e7180e85f300eeb14e245c2aa7909ee5892761edfd9e9dd1a31', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13564,6 +13566,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'companies' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('companies', 'to_right', 'T', '{}');
@@ -13644,7 +13654,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'companies'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', '5b90db2f497c10c289eb81d06379dd7007cd8a86427e5bd561abd22c04ed0730', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', '262a49bfd3a7c2da793726c3683bb7808681a3d110f7d91075ea29de26cc42f1', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -13739,6 +13749,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'companies' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('companies', 'to_left', 'T', '{}');
@@ -13819,7 +13837,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'companies'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', '86166a4991017b7b5fe5589bcc93a0ab77e69568ccee69e3e55d77eb14abb2ee', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', '6ebc52c5b5d044840f92a5065f950f6e8c169603fcd46615b6c6d7cae95c6b2b', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -13914,6 +13932,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'contact_persons' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('contact_persons', 'to_right', 'T', '{}');
@@ -13994,7 +14020,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'contact_persons'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', '6328284a6a787aa14f5dad5d6a2b7c8bd5063e66bd6de218319e13f2b6c8fbbc', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', '22d69309442cb3a7a548f84b25050234a61265b08e219f5447fdcba1d1af804b', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14089,6 +14115,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'contact_persons' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('contact_persons', 'to_left', 'T', '{}');
@@ -14170,7 +14204,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'contact_persons'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', '7572c8eeccf247f26a2d1202f13ee827c9b0a13aacab0bd456df9f531f8187ed', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', 'f1e4ab6fbff3436bbb010638a9f57920f83b9f10618bf363ec3a60026ff2d43f', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14265,6 +14299,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customer_groups' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('customer_groups', 'to_right', 'T', '{}');
@@ -14345,7 +14387,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customer_groups'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', '8f7d89bc8fd4b8a1b625ed0f352d8a1c8c3a1bc4c663547afd8291680ad1b9d6', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', 'f9a1e7481c1f9def519a721d0b118977d6e678164376a0ea6158fd156d25e770', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14440,6 +14482,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customer_groups' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('customer_groups', 'to_left', 'T', '{}');
@@ -14521,7 +14571,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customer_groups'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', '2156efb044e4763f9c9013caf2e1fb7a960f135b3db6a99b671a8adbbc04714e', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', '2f24c60f7c6fa2e36d4cf1af3b1ef87d7a52c911b27f30751061299bec84ca58', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14616,6 +14666,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customer_payment_methods' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('customer_payment_methods', 'to_right', 'T', '{}');
@@ -14696,7 +14754,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customer_payment_methods'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', '9c471e536df259439ca283ae6895684f2ca7bd39f928e014b042a4b124d705cd', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', '854b4ab03ffc0b4b4ce88bece36d075e9f1d85932101a8c687a2ade1c00417c0', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14791,6 +14849,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customer_payment_methods' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('customer_payment_methods', 'to_left', 'T', '{}');
@@ -14872,7 +14938,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customer_payment_methods'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', 'c0a02422caba3ac5893d2b8b7231fa40e641598896ad6f5c0a0c40f50a4a7a27', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', 'c4826726dbb21fffc2ea29705016c7d7f411e51624fa4ca8288c81aeff837117', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -14967,6 +15033,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customers_person' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('customers_person', 'to_right', 'T', '{}');
@@ -15047,7 +15121,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customers_person'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', '533139da404f924a04e8025d0618c9a6f803a4289dbfe63c6c4327b43439a8d2', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', 'd7fe8100b8f69500b42004dbd217459a5948028f6a3bdef9c5791a539955c7cf', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15142,6 +15216,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customers_person' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('customers_person', 'to_left', 'T', '{}');
@@ -15223,7 +15305,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customers_person'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', 'b7d0920519d0a409e86fc5d72cdea523d83649ccef8fcc8dfd43004b42575bec', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', '2ace1977fd32b87373c659ed8f8c0e7bbec67a56a05910bf63e45d193c1816e6', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15318,6 +15400,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'loyalty_cards' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('loyalty_cards', 'to_right', 'T', '{}');
@@ -15398,7 +15488,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'loyalty_cards'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', 'f6fa35f509ffe5e2941f8f84937c4259cb6b01953675eae95cf04556ad74e7da', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', '0c800ba4b343451c49b0cd2fef346ffc077ceffd8e44e0729a02385f542f2c28', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15493,6 +15583,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'loyalty_cards' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('loyalty_cards', 'to_left', 'T', '{}');
@@ -15573,7 +15671,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'loyalty_cards'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', '29ff94b4b1f37be26e77a6debe2f20c5af0e0aa3a2176b3d383bbd74b076635f', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '2ca5620fb73e41d82a8b3c8cea8309c55ec29da778a17a2affed99bd7ab8908a', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15668,6 +15766,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'name_affixes' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('name_affixes', 'to_right', 'T', '{}');
@@ -15748,7 +15854,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'name_affixes'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', 'd7dc82c55e3ffe6ad75f5173cfabb710a8e7694fdc1996564375e9d11efa7e42', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', 'a80c52e1d7b764a4a6c36386c2ffbaf4c39ca4c88d3b2a3fe8966f92056e981b', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -15843,6 +15949,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'name_affixes' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('name_affixes', 'to_left', 'T', '{}');
@@ -15923,7 +16037,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'name_affixes'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', 'c25c880f05a31f45899badbc7bb58e0425e1bc160619e27fd291c0596fccb596', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', 'c2f6aaa0c2daee9e2ed171ed8e0dd5e7cd0a19e1954c13d0cb9de9e0f9aac847', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16018,6 +16132,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_days' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_days', 'to_right', 'T', '{}');
@@ -16098,7 +16220,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_days'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', '1cd9d146864798c3db2d9b5850770906eeb8f43a6e0e51a3eb9e9508fc913932', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', 'ce9a23ba33ce2b2582c34d08ea075ff9a9a7a9af4d7554b0ea60ba0074da4a11', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16193,6 +16315,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_days' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_days', 'to_left', 'T', '{}');
@@ -16274,7 +16404,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_days'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', '4a449e362cd5c478f1b52dea4c3a5f5730aa33a1fd38021ff18ba688e98778ac', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', '3a06ff8b151bdeb07985d733740b77bfc80e87025562f7d9e2688cfc0548ddcd', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16369,6 +16499,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_day_lines' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_day_lines', 'to_right', 'T', '{}');
@@ -16452,7 +16590,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_day_lines'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', 'f169e9580150f8ce96c724388677e43322ff561a8ff2106101585b3232c33868', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', 'a77b23d3ffab299c676ebab2d0f8f7ee05b48138cdd4612949f87236979993dd', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16549,6 +16687,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_day_lines' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_day_lines', 'to_left', 'T', '{}');
@@ -16634,7 +16780,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_day_lines'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', 'ab59b6e3a6c96390d98e3134eda89cfd9a949b9d57428f26a4f16052a29382ee', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', '3a8193326e8e906f94297fcd7859d852f720a994e0d7df102ab1d845740abef1', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16731,6 +16877,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_schedules' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_schedules', 'to_right', 'T', '{}');
@@ -16811,7 +16965,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_schedules'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', 'decc6db17673bca73043b41a0bab7197b314e73b7a4442f51fc0acb5bc205c66', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', '069bc3149f8d517eaff2dd30a67fc5e31457d97383f3625e4d454b423465ebf8', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -16906,6 +17060,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_schedules' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_schedules', 'to_left', 'T', '{}');
@@ -16987,7 +17149,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_schedules'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', '05bc6e7a4f1e69e61877cc3d981f4245267eb58c0eb83fb28bac458fac1fb7aa', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', 'cff92041b450f0e85c73fa535a9a0a4875d0eefb7f6f14f19f585cf900f168f4', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -17082,6 +17244,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_schedule_lines', 'to_right', 'T', '{}');
@@ -17165,7 +17335,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_schedule_lines'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', '6b9a9246988e3ccc8b7865ca7e35d821ce9b0f12d697392b81fb27a5a0a25d44', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', 'a899ef9a0dd790a36d9382f87ef92d7ce73bb90f258c64a2b9c6687426c35c51', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -17262,6 +17432,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_schedule_lines', 'to_left', 'T', '{}');
@@ -17347,7 +17525,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_schedule_lines'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', '2507003e7129878dc6d4ebafb4ea9e2b3970fdb6a886b23b7d851919c7417aab', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', '25f30213c95d6bcb711102f73172274e659000a43254b61da2462bcc451acbb3', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -17444,6 +17622,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_terms' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_terms', 'to_right', 'T', '{}');
@@ -17530,7 +17716,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_terms'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', 'e5b869d7a064a313ddcb22304c2e92f65a59213bf4df1ebe35c173382e5f5477', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', '92f0b2ffe37020df340f74212caabb8c5e35971c6d4229cdfa400b61d350e410', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -17629,6 +17815,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_terms' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_terms', 'to_left', 'T', '{}');
@@ -17718,7 +17912,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_terms'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', 'b096f0bbbee922ed8a1c56cf96971d6227a5f1fe2e333f282a8d4f21f55b9611', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', 'a5f919eba606338a199b44b3ed39532a65a38636e6ca480a536afcbee478d611', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -17817,6 +18011,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customers_organization' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('customers_organization', 'to_right', 'T', '{}');
@@ -17906,7 +18108,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customers_organization'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '378d94bb1fd078c8ef9b51ac47ed593703ed538d54632f7d59d3d7f210c2e074', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', '5b1e5b607364719286dab7d508b8e0718d813a04d7c7dc685205e388b965ba2e', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -18007,6 +18209,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customers_organization' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('customers_organization', 'to_left', 'T', '{}');
@@ -18100,7 +18310,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customers_organization'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', '495fd841a3101098ab85a1a4c1a24263466daa863a73882af7087cbe630af7ac', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', '69aca4f4be23a09e244b9b88309210ae0d1821a9a7dbe935f9b3f7d2934f4338', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -18381,7 +18591,12 @@ ON CONFLICT (name) DO UPDATE
 
 -- Functions are callable by their owner only ...
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA replicator FROM PUBLIC;
+-- ... and by the applier's runtime role, which also keeps the control tables. It holds
+-- nothing on the applications' tables: the apply functions write them as their owner.
+GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('28552f39db449d2a568e00341721a22d985f0673b055baefea4ba552c2c4cc7f');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('f03c422d21361795f0fc43e5a3449532d886ec088da6e3c6bb3a4f68ef8b05e1');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 28552f39db44: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '28552f39db449d2a568e00341721a22d985f0673b055baefea4ba552c2c4cc7f'));
+VALUES ('deploy', 'deployed bundle f03c422d2136: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'f03c422d21361795f0fc43e5a3449532d886ec088da6e3c6bb3a4f68ef8b05e1'));

@@ -1,8 +1,10 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 82e8cecdc38ec7ca4b1a751940253e71facac3ea8c7ccaaf486cb557d5222e39: 44 to create, 0 to replace, 0 to drop
+-- bundle 5d23032bffb5c264f603d8b72d8d9f23597e47610b0abc33936036580fe3cdd0: 44 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
+-- Everything created here belongs to the owner role, whoever connects.
+SET LOCAL ROLE "replicator_owner";
 SELECT pg_advisory_xact_lock(7501166, 0);
 
 -- ==== create control ====
@@ -7252,6 +7254,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'companies' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('companies', 'to_right', 'T', '{}');
@@ -7332,7 +7342,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'companies'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', '5b90db2f497c10c289eb81d06379dd7007cd8a86427e5bd561abd22c04ed0730', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', '262a49bfd3a7c2da793726c3683bb7808681a3d110f7d91075ea29de26cc42f1', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7427,6 +7437,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'contact_persons' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('contact_persons', 'to_right', 'T', '{}');
@@ -7507,7 +7525,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'contact_persons'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', '6328284a6a787aa14f5dad5d6a2b7c8bd5063e66bd6de218319e13f2b6c8fbbc', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', '22d69309442cb3a7a548f84b25050234a61265b08e219f5447fdcba1d1af804b', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7602,6 +7620,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customer_groups' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('customer_groups', 'to_right', 'T', '{}');
@@ -7682,7 +7708,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customer_groups'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', '8f7d89bc8fd4b8a1b625ed0f352d8a1c8c3a1bc4c663547afd8291680ad1b9d6', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', 'f9a1e7481c1f9def519a721d0b118977d6e678164376a0ea6158fd156d25e770', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7777,6 +7803,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customer_payment_methods' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('customer_payment_methods', 'to_right', 'T', '{}');
@@ -7857,7 +7891,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customer_payment_methods'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', '9c471e536df259439ca283ae6895684f2ca7bd39f928e014b042a4b124d705cd', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', '854b4ab03ffc0b4b4ce88bece36d075e9f1d85932101a8c687a2ade1c00417c0', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7952,6 +7986,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customers_person' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('customers_person', 'to_right', 'T', '{}');
@@ -8032,7 +8074,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customers_person'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', '533139da404f924a04e8025d0618c9a6f803a4289dbfe63c6c4327b43439a8d2', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', 'd7fe8100b8f69500b42004dbd217459a5948028f6a3bdef9c5791a539955c7cf', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8127,6 +8169,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'loyalty_cards' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('loyalty_cards', 'to_right', 'T', '{}');
@@ -8207,7 +8257,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'loyalty_cards'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', 'f6fa35f509ffe5e2941f8f84937c4259cb6b01953675eae95cf04556ad74e7da', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', '0c800ba4b343451c49b0cd2fef346ffc077ceffd8e44e0729a02385f542f2c28', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8302,6 +8352,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'name_affixes' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('name_affixes', 'to_right', 'T', '{}');
@@ -8382,7 +8440,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'name_affixes'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', 'd7dc82c55e3ffe6ad75f5173cfabb710a8e7694fdc1996564375e9d11efa7e42', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', 'a80c52e1d7b764a4a6c36386c2ffbaf4c39ca4c88d3b2a3fe8966f92056e981b', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8477,6 +8535,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_days' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_days', 'to_right', 'T', '{}');
@@ -8557,7 +8623,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_days'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', '1cd9d146864798c3db2d9b5850770906eeb8f43a6e0e51a3eb9e9508fc913932', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', 'ce9a23ba33ce2b2582c34d08ea075ff9a9a7a9af4d7554b0ea60ba0074da4a11', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8652,6 +8718,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_day_lines' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_day_lines', 'to_right', 'T', '{}');
@@ -8735,7 +8809,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_day_lines'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', 'f169e9580150f8ce96c724388677e43322ff561a8ff2106101585b3232c33868', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', 'a77b23d3ffab299c676ebab2d0f8f7ee05b48138cdd4612949f87236979993dd', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8832,6 +8906,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_schedules' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_schedules', 'to_right', 'T', '{}');
@@ -8912,7 +8994,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_schedules'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', 'decc6db17673bca73043b41a0bab7197b314e73b7a4442f51fc0acb5bc205c66', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', '069bc3149f8d517eaff2dd30a67fc5e31457d97383f3625e4d454b423465ebf8', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9007,6 +9089,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_schedule_lines' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_schedule_lines', 'to_right', 'T', '{}');
@@ -9090,7 +9180,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_schedule_lines'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', '6b9a9246988e3ccc8b7865ca7e35d821ce9b0f12d697392b81fb27a5a0a25d44', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', 'a899ef9a0dd790a36d9382f87ef92d7ce73bb90f258c64a2b9c6687426c35c51', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9187,6 +9277,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_terms' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_terms', 'to_right', 'T', '{}');
@@ -9273,7 +9371,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_terms'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', 'e5b869d7a064a313ddcb22304c2e92f65a59213bf4df1ebe35c173382e5f5477', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', '92f0b2ffe37020df340f74212caabb8c5e35971c6d4229cdfa400b61d350e410', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9372,6 +9470,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customers_organization' AND direction = 'to_right'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('customers_organization', 'to_right', 'T', '{}');
@@ -9461,7 +9567,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customers_organization'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '378d94bb1fd078c8ef9b51ac47ed593703ed538d54632f7d59d3d7f210c2e074', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', '5b1e5b607364719286dab7d508b8e0718d813a04d7c7dc685205e388b965ba2e', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9652,7 +9758,12 @@ ON CONFLICT (name) DO UPDATE
 
 -- Functions are callable by their owner only ...
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA replicator FROM PUBLIC;
+-- ... and by the applier's runtime role, which also keeps the control tables. It holds
+-- nothing on the applications' tables: the apply functions write them as their owner.
+GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('82e8cecdc38ec7ca4b1a751940253e71facac3ea8c7ccaaf486cb557d5222e39');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('5d23032bffb5c264f603d8b72d8d9f23597e47610b0abc33936036580fe3cdd0');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 82e8cecdc38e: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '82e8cecdc38ec7ca4b1a751940253e71facac3ea8c7ccaaf486cb557d5222e39'));
+VALUES ('deploy', 'deployed bundle 5d23032bffb5: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '5d23032bffb5c264f603d8b72d8d9f23597e47610b0abc33936036580fe3cdd0'));

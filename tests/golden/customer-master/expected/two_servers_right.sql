@@ -1,8 +1,10 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 82e8cecdc38ec7ca4b1a751940253e71facac3ea8c7ccaaf486cb557d5222e39: 44 to create, 0 to replace, 0 to drop
+-- bundle 5d23032bffb5c264f603d8b72d8d9f23597e47610b0abc33936036580fe3cdd0: 44 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
+-- Everything created here belongs to the owner role, whoever connects.
+SET LOCAL ROLE "replicator_owner";
 SELECT pg_advisory_xact_lock(7501166, 0);
 
 -- ==== create control ====
@@ -2648,7 +2650,7 @@ WITH latest AS (
            "l"."lookup_1" AS "k_1",
            "s"."account_num" AS "k_2",
            l.base_known AND NOT l.forced AND t."firstname" IS DISTINCT FROM (CAST(SPLIT_PART("b"."name", ' ', 1) AS VARCHAR(50))) AS "tc_1",
-           l.base_known AND NOT l.forced AND t."middlename" IS DISTINCT FROM (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("b"."name", '^[^ ]* ?', ''), U&' ?[^ ]*\0024', ''), '') AS VARCHAR(50))) AS "tc_2",
+           l.base_known AND NOT l.forced AND t."middlename" IS DISTINCT FROM (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("b"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))) AS "tc_2",
            l.base_known AND NOT l.forced AND t."lastname" IS DISTINCT FROM (CAST(CASE WHEN POSITION(' ' IN "b"."name") > 0 THEN REGEXP_REPLACE("b"."name", '^.* ', '') END AS VARCHAR(50))) AS "tc_3",
            l.base_known AND NOT l.forced AND t."emailaddress1" IS DISTINCT FROM "b"."email" AS "tc_4",
            l.base_known AND NOT l.forced AND t."is_sellable" IS DISTINCT FROM CAST(true AS boolean) AS "tc_5",
@@ -2798,8 +2800,8 @@ WITH latest AS (
            (CAST(SPLIT_PART("s"."name", ' ', 1) AS VARCHAR(50))) AS "n_1",
            (CAST(SPLIT_PART("b"."name", ' ', 1) AS VARCHAR(50))) AS "b_1",
            CASE WHEN t.ctid IS NULL THEN gone."firstname" ELSE t."firstname" END AS "c_1",
-           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("s"."name", '^[^ ]* ?', ''), U&' ?[^ ]*\0024', ''), '') AS VARCHAR(50))) AS "n_2",
-           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("b"."name", '^[^ ]* ?', ''), U&' ?[^ ]*\0024', ''), '') AS VARCHAR(50))) AS "b_2",
+           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("s"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))) AS "n_2",
+           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("b"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))) AS "b_2",
            CASE WHEN t.ctid IS NULL THEN gone."middlename" ELSE t."middlename" END AS "c_2",
            (CAST(CASE WHEN POSITION(' ' IN "s"."name") > 0 THEN REGEXP_REPLACE("s"."name", '^.* ', '') END AS VARCHAR(50))) AS "n_3",
            (CAST(CASE WHEN POSITION(' ' IN "b"."name") > 0 THEN REGEXP_REPLACE("b"."name", '^.* ', '') END AS VARCHAR(50))) AS "b_3",
@@ -3030,7 +3032,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '6f94013623498c47b323009022276a61faade5660193dcf5821cf4d71cd1502b', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '65accbfae95d6e7180e85f300eeb14e245c2aa7909ee5892761edfd9e9dd1a31', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7292,6 +7294,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'companies' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('companies', 'to_left', 'T', '{}');
@@ -7372,7 +7382,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'companies'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', '86166a4991017b7b5fe5589bcc93a0ab77e69568ccee69e3e55d77eb14abb2ee', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', '6ebc52c5b5d044840f92a5065f950f6e8c169603fcd46615b6c6d7cae95c6b2b', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7467,6 +7477,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'contact_persons' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('contact_persons', 'to_left', 'T', '{}');
@@ -7548,7 +7566,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'contact_persons'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', '7572c8eeccf247f26a2d1202f13ee827c9b0a13aacab0bd456df9f531f8187ed', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', 'f1e4ab6fbff3436bbb010638a9f57920f83b9f10618bf363ec3a60026ff2d43f', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7643,6 +7661,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customer_groups' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('customer_groups', 'to_left', 'T', '{}');
@@ -7724,7 +7750,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customer_groups'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', '2156efb044e4763f9c9013caf2e1fb7a960f135b3db6a99b671a8adbbc04714e', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', '2f24c60f7c6fa2e36d4cf1af3b1ef87d7a52c911b27f30751061299bec84ca58', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7819,6 +7845,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customer_payment_methods' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('customer_payment_methods', 'to_left', 'T', '{}');
@@ -7900,7 +7934,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customer_payment_methods'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', 'c0a02422caba3ac5893d2b8b7231fa40e641598896ad6f5c0a0c40f50a4a7a27', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', 'c4826726dbb21fffc2ea29705016c7d7f411e51624fa4ca8288c81aeff837117', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7995,6 +8029,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customers_person' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('customers_person', 'to_left', 'T', '{}');
@@ -8076,7 +8118,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customers_person'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', 'b7d0920519d0a409e86fc5d72cdea523d83649ccef8fcc8dfd43004b42575bec', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', '2ace1977fd32b87373c659ed8f8c0e7bbec67a56a05910bf63e45d193c1816e6', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8171,6 +8213,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'loyalty_cards' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('loyalty_cards', 'to_left', 'T', '{}');
@@ -8251,7 +8301,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'loyalty_cards'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', '29ff94b4b1f37be26e77a6debe2f20c5af0e0aa3a2176b3d383bbd74b076635f', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', '2ca5620fb73e41d82a8b3c8cea8309c55ec29da778a17a2affed99bd7ab8908a', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8346,6 +8396,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'name_affixes' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('name_affixes', 'to_left', 'T', '{}');
@@ -8426,7 +8484,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'name_affixes'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', 'c25c880f05a31f45899badbc7bb58e0425e1bc160619e27fd291c0596fccb596', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', 'c2f6aaa0c2daee9e2ed171ed8e0dd5e7cd0a19e1954c13d0cb9de9e0f9aac847', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8521,6 +8579,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_days' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_days', 'to_left', 'T', '{}');
@@ -8602,7 +8668,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_days'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', '4a449e362cd5c478f1b52dea4c3a5f5730aa33a1fd38021ff18ba688e98778ac', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', '3a06ff8b151bdeb07985d733740b77bfc80e87025562f7d9e2688cfc0548ddcd', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8697,6 +8763,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_day_lines' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_day_lines', 'to_left', 'T', '{}');
@@ -8782,7 +8856,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_day_lines'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', 'ab59b6e3a6c96390d98e3134eda89cfd9a949b9d57428f26a4f16052a29382ee', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', '3a8193326e8e906f94297fcd7859d852f720a994e0d7df102ab1d845740abef1', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8879,6 +8953,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_schedules' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_schedules', 'to_left', 'T', '{}');
@@ -8960,7 +9042,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_schedules'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', '05bc6e7a4f1e69e61877cc3d981f4245267eb58c0eb83fb28bac458fac1fb7aa', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', 'cff92041b450f0e85c73fa535a9a0a4875d0eefb7f6f14f19f585cf900f168f4', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9055,6 +9137,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_schedule_lines' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_schedule_lines', 'to_left', 'T', '{}');
@@ -9140,7 +9230,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_schedule_lines'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', '2507003e7129878dc6d4ebafb4ea9e2b3970fdb6a886b23b7d851919c7417aab', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', '25f30213c95d6bcb711102f73172274e659000a43254b61da2462bcc451acbb3', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9237,6 +9327,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'payment_terms' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('payment_terms', 'to_left', 'T', '{}');
@@ -9326,7 +9424,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_terms'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', 'b096f0bbbee922ed8a1c56cf96971d6227a5f1fe2e333f282a8d4f21f55b9611', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', 'a5f919eba606338a199b44b3ed39532a65a38636e6ca480a536afcbee478d611', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9425,6 +9523,14 @@ BEGIN
                 jsonb_build_object('before', to_jsonb(OLD), 'after', to_jsonb(NEW)));
         RETURN NULL;
     END IF;
+    -- replicator stop: what is written while the map direction is stopped is not
+    -- captured (a flag, read here, rather than disabled triggers: only the table's
+    -- owner may disable them, and that locks the table against its writers).
+    IF EXISTS (SELECT FROM "replicator"."map_state"
+                WHERE map_name = 'customers_organization' AND direction = 'to_left'
+                  AND state = 'stopped') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO "replicator"."change_queue" (map_name, direction, op, image)
         VALUES ('customers_organization', 'to_left', 'T', '{}');
@@ -9518,7 +9624,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customers_organization'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', '495fd841a3101098ab85a1a4c1a24263466daa863a73882af7087cbe630af7ac', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', '69aca4f4be23a09e244b9b88309210ae0d1821a9a7dbe935f9b3f7d2934f4338', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9709,7 +9815,12 @@ ON CONFLICT (name) DO UPDATE
 
 -- Functions are callable by their owner only ...
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA replicator FROM PUBLIC;
+-- ... and by the applier's runtime role, which also keeps the control tables. It holds
+-- nothing on the applications' tables: the apply functions write them as their owner.
+GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('82e8cecdc38ec7ca4b1a751940253e71facac3ea8c7ccaaf486cb557d5222e39');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('5d23032bffb5c264f603d8b72d8d9f23597e47610b0abc33936036580fe3cdd0');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 82e8cecdc38e: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '82e8cecdc38ec7ca4b1a751940253e71facac3ea8c7ccaaf486cb557d5222e39'));
+VALUES ('deploy', 'deployed bundle 5d23032bffb5: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '5d23032bffb5c264f603d8b72d8d9f23597e47610b0abc33936036580fe3cdd0'));

@@ -1,8 +1,10 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 7315cc037f66ea5a9411dbd87db26cd8f4618be0b06a32a2379c02feff95a8a7: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 82dee0f2a6536a73d32754df6adf1d95bf8ac501d02acd2c0c023f193470bef0: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
+-- Everything created here belongs to the owner role, whoever connects.
+SET LOCAL ROLE "replicator_owner";
 SELECT pg_advisory_xact_lock(7501166, 0);
 
 -- ==== create the logical slot replicator_fno (wal2json) ====
@@ -9427,7 +9429,12 @@ ON CONFLICT (name) DO UPDATE
 
 -- Functions are callable by their owner only ...
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA replicator FROM PUBLIC;
+-- ... and by the applier's runtime role, which also keeps the control tables. It holds
+-- nothing on the applications' tables: the apply functions write them as their owner.
+GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('7315cc037f66ea5a9411dbd87db26cd8f4618be0b06a32a2379c02feff95a8a7');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('82dee0f2a6536a73d32754df6adf1d95bf8ac501d02acd2c0c023f193470bef0');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 7315cc037f66: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '7315cc037f66ea5a9411dbd87db26cd8f4618be0b06a32a2379c02feff95a8a7'));
+VALUES ('deploy', 'deployed bundle 82dee0f2a653: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '82dee0f2a6536a73d32754df6adf1d95bf8ac501d02acd2c0c023f193470bef0'));

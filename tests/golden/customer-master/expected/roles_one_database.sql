@@ -1,0 +1,119 @@
+-- replicator roles for database fno+cds (reached through the left side's connection)
+-- Run as a superuser, once, and again whenever a map starts using another table
+-- (psql -1 -f this file); running it again changes nothing. Passwords are not set
+-- here: give each login one (\password in psql), or use certificates.
+SET LOCAL search_path = pg_catalog, pg_temp;
+
+-- The owner deploys: it owns the replicator's schema, every table and function in it.
+-- The runtime role is the applier's login: the control schema, nothing else.
+DO $roles$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'replicator_owner') THEN
+        CREATE ROLE "replicator_owner" LOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'replicator_runtime') THEN
+        CREATE ROLE "replicator_runtime" LOGIN;
+    END IF;
+END
+$roles$;
+
+CREATE SCHEMA IF NOT EXISTS replicator AUTHORIZATION "replicator_owner";
+-- A schema deployed before roles were set: it and everything in it go to the owner.
+DO $own$
+DECLARE
+    v_statement text;
+BEGIN
+    FOR v_statement IN
+        SELECT format('ALTER SCHEMA replicator OWNER TO %I', 'replicator_owner')
+        UNION ALL
+        SELECT format('ALTER %s %s OWNER TO %I',
+                      CASE c.relkind WHEN 'v' THEN 'VIEW' ELSE 'TABLE' END,
+                      c.oid::regclass, 'replicator_owner')
+          FROM pg_class AS c
+         WHERE c.relnamespace = 'replicator'::regnamespace AND c.relkind IN ('r', 'p', 'v')
+        UNION ALL
+        SELECT format('ALTER ROUTINE %s OWNER TO %I', p.oid::regprocedure, 'replicator_owner')
+          FROM pg_proc AS p
+         WHERE p.pronamespace = 'replicator'::regnamespace
+    LOOP
+        EXECUTE v_statement;
+    END LOOP;
+END
+$own$;
+REVOKE ALL ON SCHEMA replicator FROM PUBLIC;
+GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
+-- The apply functions mark their writes with this setting (SET clause); PostgreSQL
+-- lets only a superuser, or a role granted it, attach an extension-less setting.
+GRANT SET ON PARAMETER replicator.applying TO "replicator_owner";
+GRANT USAGE ON SCHEMA "fno" TO "replicator_owner";
+GRANT USAGE ON SCHEMA "cds" TO "replicator_owner";
+
+-- The owner's functions read and write the mapped tables (the capture triggers, as the
+-- application's roles fire them; the apply functions, as the applier calls them).
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."account" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."company" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."contact" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."customer_group" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."customer_payment_method" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."loyalty_card" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."name_affix" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."payment_day" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."payment_day_line" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."payment_schedule" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."payment_schedule_line" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."payment_term" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "fno"."companies" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "fno"."contact_persons" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "fno"."customer_groups" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "fno"."customer_payment_methods" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "fno"."customers" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "fno"."loyalty_cards" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "fno"."name_affixes" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "fno"."payment_day_lines" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "fno"."payment_days" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "fno"."payment_schedule_lines" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "fno"."payment_schedules" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "fno"."payment_terms" TO "replicator_owner";
+
+-- Serial columns of the tables the owner writes draw from their sequences.
+DO $sequences$
+DECLARE
+    v_sequence regclass;
+BEGIN
+    FOR v_sequence IN
+        SELECT d.objid::regclass
+          FROM pg_depend AS d
+          JOIN pg_class AS s ON s.oid = d.objid AND s.relkind = 'S'
+         WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'a'
+           AND d.refobjid = ANY (ARRAY['"cds"."account"',
+       '"cds"."company"',
+       '"cds"."contact"',
+       '"cds"."customer_group"',
+       '"cds"."customer_payment_method"',
+       '"cds"."loyalty_card"',
+       '"cds"."name_affix"',
+       '"cds"."payment_day"',
+       '"cds"."payment_day_line"',
+       '"cds"."payment_schedule"',
+       '"cds"."payment_schedule_line"',
+       '"cds"."payment_term"',
+       '"fno"."companies"',
+       '"fno"."contact_persons"',
+       '"fno"."customer_groups"',
+       '"fno"."customer_payment_methods"',
+       '"fno"."customers"',
+       '"fno"."loyalty_cards"',
+       '"fno"."name_affixes"',
+       '"fno"."payment_day_lines"',
+       '"fno"."payment_days"',
+       '"fno"."payment_schedule_lines"',
+       '"fno"."payment_schedules"',
+       '"fno"."payment_terms"']::regclass[])
+    LOOP
+        EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %I', v_sequence, 'replicator_owner');
+    END LOOP;
+END
+$sequences$;
+
+-- Without WAL capture here, the applier only asks whether a replication origin exists.
+GRANT EXECUTE ON FUNCTION pg_replication_origin_oid(text) TO "replicator_owner", "replicator_runtime";

@@ -1,0 +1,94 @@
+-- replicator roles for database cds (reached through the right side's connection)
+-- Run as a superuser, once, and again whenever a map starts using another table
+-- (psql -1 -f this file); running it again changes nothing. Passwords are not set
+-- here: give each login one (\password in psql), or use certificates.
+SET LOCAL search_path = pg_catalog, pg_temp;
+
+-- The owner deploys: it owns the replicator's schema, every table and function in it.
+-- The runtime role is the applier's login: the control schema, nothing else.
+DO $roles$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'replicator_owner') THEN
+        CREATE ROLE "replicator_owner" LOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'replicator_runtime') THEN
+        CREATE ROLE "replicator_runtime" LOGIN;
+    END IF;
+END
+$roles$;
+
+CREATE SCHEMA IF NOT EXISTS replicator AUTHORIZATION "replicator_owner";
+-- A schema deployed before roles were set: it and everything in it go to the owner.
+DO $own$
+DECLARE
+    v_statement text;
+BEGIN
+    FOR v_statement IN
+        SELECT format('ALTER SCHEMA replicator OWNER TO %I', 'replicator_owner')
+        UNION ALL
+        SELECT format('ALTER %s %s OWNER TO %I',
+                      CASE c.relkind WHEN 'v' THEN 'VIEW' ELSE 'TABLE' END,
+                      c.oid::regclass, 'replicator_owner')
+          FROM pg_class AS c
+         WHERE c.relnamespace = 'replicator'::regnamespace AND c.relkind IN ('r', 'p', 'v')
+        UNION ALL
+        SELECT format('ALTER ROUTINE %s OWNER TO %I', p.oid::regprocedure, 'replicator_owner')
+          FROM pg_proc AS p
+         WHERE p.pronamespace = 'replicator'::regnamespace
+    LOOP
+        EXECUTE v_statement;
+    END LOOP;
+END
+$own$;
+REVOKE ALL ON SCHEMA replicator FROM PUBLIC;
+GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
+-- The apply functions mark their writes with this setting (SET clause); PostgreSQL
+-- lets only a superuser, or a role granted it, attach an extension-less setting.
+GRANT SET ON PARAMETER replicator.applying TO "replicator_owner";
+GRANT USAGE ON SCHEMA "cds" TO "replicator_owner";
+
+-- The owner's functions read and write the mapped tables (the capture triggers, as the
+-- application's roles fire them; the apply functions, as the applier calls them).
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."account" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."company" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."contact" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."customer_group" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."customer_payment_method" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."loyalty_card" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."name_affix" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."payment_day" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."payment_day_line" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."payment_schedule" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."payment_schedule_line" TO "replicator_owner";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "cds"."payment_term" TO "replicator_owner";
+
+-- Serial columns of the tables the owner writes draw from their sequences.
+DO $sequences$
+DECLARE
+    v_sequence regclass;
+BEGIN
+    FOR v_sequence IN
+        SELECT d.objid::regclass
+          FROM pg_depend AS d
+          JOIN pg_class AS s ON s.oid = d.objid AND s.relkind = 'S'
+         WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'a'
+           AND d.refobjid = ANY (ARRAY['"cds"."account"',
+       '"cds"."company"',
+       '"cds"."contact"',
+       '"cds"."customer_group"',
+       '"cds"."customer_payment_method"',
+       '"cds"."loyalty_card"',
+       '"cds"."name_affix"',
+       '"cds"."payment_day"',
+       '"cds"."payment_day_line"',
+       '"cds"."payment_schedule"',
+       '"cds"."payment_schedule_line"',
+       '"cds"."payment_term"']::regclass[])
+    LOOP
+        EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %I', v_sequence, 'replicator_owner');
+    END LOOP;
+END
+$sequences$;
+
+-- Without WAL capture here, the applier only asks whether a replication origin exists.
+GRANT EXECUTE ON FUNCTION pg_replication_origin_oid(text) TO "replicator_owner", "replicator_runtime";

@@ -21,7 +21,7 @@ import psycopg
 from replicator import applier, commands
 from replicator.config import load_config
 from replicator.listener import Listener
-from replicator.throwaway import ThrowawayServer, replica_identity_full
+from replicator.throwaway import ThrowawayServer, as_role, create_roles, replica_identity_full
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "customer-master"
 
@@ -102,7 +102,12 @@ def project(
     return root / "replicator.toml"
 
 
-def environment(left: str, right: str) -> dict[str, str]:
+def environment(left: str, right: str, config_path: Path | None = None) -> dict[str, str]:
+    """The connections to the sides; with ``config_path``, as its [roles] runtime role, the
+    way the applier logs in in production."""
+    roles = load_config(config_path).roles if config_path else None
+    if roles is not None:
+        left, right = as_role(left, roles.runtime), as_role(right, roles.runtime)
     return {**os.environ, "REPLICATOR_LEFT": left, "REPLICATOR_RIGHT": right}
 
 
@@ -113,13 +118,15 @@ def deploy(config_path: Path, left: str, right: str) -> None:
     for side, url in ((config.left, left), (config.right, right)):
         if side.capture == "wal":
             replica_identity_full(url, side.schema)
+    if config.roles is not None:
+        create_roles(config)
     commands.cmd_deploy(config, io.StringIO())
 
 
 def start_applier(config_path: Path, left: str, right: str, *extra: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "replicator.cli", "--config", str(config_path), "run", *extra],
-        env=environment(left, right),
+        env=environment(left, right, config_path),
         stderr=subprocess.DEVNULL,
     )
 
@@ -166,7 +173,7 @@ def measured_applier(config_path: Path, left: str, right: str) -> subprocess.Pop
     return subprocess.Popen(
         [sys.executable, "-m", "bench.databases", str(config_path)],
         cwd=EXAMPLE.parent.parent,  # where the bench package is, wherever we were started
-        env=environment(left, right),
+        env=environment(left, right, config_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )

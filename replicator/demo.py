@@ -22,7 +22,7 @@ from replicator.config import load_config
 from replicator.loader import load_maps
 from replicator.model import SIDES, Config
 from replicator.status import status_rows
-from replicator.throwaway import ThrowawayServer
+from replicator.throwaway import ThrowawayServer, as_role, create_roles
 
 ERP_WRITES = """
 INSERT INTO fno.companies VALUES ('usmf', 'Contoso USA'), ('demf', 'Contoso Germany');
@@ -142,13 +142,18 @@ def main(argv: list[str]) -> int:
                 conn.execute((example / ddl).read_bytes())
         say(f"throw-away PostgreSQL on {url}; schemas fno and cds created")
         config = load_config(config_path)
+        say("replicator plan --roles, run by the superuser: the owner and runtime roles")
+        create_roles(config)
         say("replicator validate")
         commands.cmd_validate(config, sys.stdout)
-        say("replicator deploy")
+        say("replicator deploy (as the superuser, acting as the owner role)")
         commands.cmd_deploy(config, sys.stdout)
-        say("replicator run (in the background)")
+        assert config.roles is not None
+        runtime = as_role(url, config.roles.runtime)
+        say(f"replicator run (in the background), logged in as {config.roles.runtime}")
         applier = subprocess.Popen(
             [sys.executable, "-m", "replicator.cli", "--config", str(config_path), "run"],
+            env={**os.environ, "REPLICATOR_LEFT": runtime, "REPLICATOR_RIGHT": runtime},
         )
         try:
             with psycopg.connect(url, autocommit=True) as conn:

@@ -35,11 +35,15 @@ import weakref
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 import testing.postgresql  # type: ignore[import-untyped, unused-ignore]
 from psycopg import sql
+
+from replicator.loader import load_maps
+from replicator.model import Config
+from replicator.roles import compile_roles
 
 #: Where Debian's postgresql-15 package puts the server binaries.
 PG_BIN = os.environ.get("REPLICATOR_PG_BIN", "/usr/lib/postgresql/15/bin")
@@ -345,3 +349,20 @@ def replica_identity_full(url: str, schema: str) -> None:
                     sql.Identifier(schema, table)
                 )
             )
+
+
+def as_role(url: str, role: str) -> str:
+    """``url`` logging in as ``role`` instead (a throw-away server trusts local logins)."""
+    parts = urlsplit(url)
+    return urlunsplit(
+        parts._replace(netloc=f"{quote(role, safe='')}@{parts.hostname}:{parts.port}")
+    )
+
+
+def create_roles(config: Config) -> None:
+    """What a DBA runs once as a superuser before deploying with [roles] (``replicator
+    plan --roles``), run through the config's connections, which must be a superuser's."""
+    maps = load_maps(config.maps_dir, config.path.parent)
+    for script in compile_roles(config, maps):
+        with psycopg.connect(config.side(script.role).conninfo) as conn:
+            conn.execute(script.sql.encode())

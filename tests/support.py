@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -25,10 +24,8 @@ from psycopg.rows import TupleRow
 from replicator import commands
 from replicator.applier import Applier, Totals
 from replicator.config import load_config
-from replicator.loader import load_maps
 from replicator.model import Config, Side
-from replicator.roles import compile_roles
-from replicator.throwaway import replica_identity_full
+from replicator.throwaway import as_role, create_roles, replica_identity_full
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "customer-master"
 
@@ -93,12 +90,8 @@ class Project:
     def grant_roles(self) -> None:
         """What the DBA runs once as a superuser (replicator plan --roles), if [roles] is set."""
         config = self.config()
-        if config.roles is None:
-            return
-        maps = load_maps(config.maps_dir, config.path.parent)
-        for script in compile_roles(config, maps):
-            with psycopg.connect(config.side(script.role).conninfo) as conn:
-                conn.execute(script.sql.encode())
+        if config.roles is not None:
+            create_roles(config)
 
     def write_map(self, name: str, text: str) -> None:
         (self.root / "maps" / name).write_text(text)
@@ -159,14 +152,9 @@ def example_project(
     for side in CAPTURES[capture]:
         url, schema = (left_url, "fno") if side == "left" else (right_url, "cds")
         replica_identity_full(url, schema)
-    return Project(root, left_url, right_url)
-
-
-def as_role(url: str, role: str) -> str:
-    """``url`` logging in as ``role`` instead (throw-away servers trust local logins)."""
-    parts = urlsplit(url)
-    netloc = f"{quote(role, safe='')}@{parts.hostname}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
+    project = Project(root, left_url, right_url)
+    project.grant_roles()  # the DBA's one-time step, as a superuser
+    return project
 
 
 def wait_for_wal_flush(url: str) -> None:

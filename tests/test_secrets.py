@@ -130,6 +130,10 @@ def secured(tmp_path: Path, servers: dict[Side, ThrowawayServer]) -> Iterator[Se
         uri(servers["left"], dbnames["left"]),
         keywords(servers["right"], dbnames["right"]),
     )
+    # Every command here logs in as the password-checked role (tests/test_security.py
+    # covers the [roles] split).
+    config = project.config_path
+    config.write_text(config.read_text().split("\n[roles]")[0])
     project.deploy()
     yield Secured(project, servers, dbnames)
     for role, server in servers.items():

@@ -158,18 +158,14 @@ def example_project(
 
 
 def wait_for_wal_flush(url: str) -> None:
-    """Wait until the WAL written so far is flushed, so a slot can decode every commit
-    made before this call (the WAL writer flushes asynchronous commits shortly after)."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        [(written,)] = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchall()
-
-        def flushed() -> bool:
-            row = conn.execute(
-                "SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", (written,)
-            ).fetchone()
-            return bool(row and row[0])
-
-        wait_for(flushed, "the WAL to be flushed", timeout=10.0)
+    """Make the WAL written so far flushed, so a slot can decode every commit made
+    before this call. Test servers commit asynchronously, and their WAL writer flushes
+    only up to the last such commit, not what was inserted after it: a synchronous
+    commit of a transaction of its own flushes everything before its commit record."""
+    with psycopg.connect(url) as conn:
+        conn.execute("SET LOCAL synchronous_commit = on")
+        conn.execute("SELECT pg_current_xact_id()")
+        conn.commit()
 
 
 # The CRM's uuid of company usmf, for writing CRM rows in tests.

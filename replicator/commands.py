@@ -139,7 +139,9 @@ def cmd_plan_roles(config: Config, out: TextIO, only: Side | None = None) -> int
 
 def cmd_deploy(config: Config, out: TextIO) -> int:
     check_owner(config)
-    bundle = compiled(config)
+    maps, catalogs = check(config)
+    check_owner(config, maps)
+    bundle = compile_bundle(config, maps, catalogs)
     missing = []
     for database in bundle.databases:
         with connect(config, database.role) as conn:
@@ -168,45 +170,59 @@ def cmd_deploy(config: Config, out: TextIO) -> int:
     return EXIT_OK
 
 
-def check_owner(config: Config) -> None:
-    """Refuse a deploy the [roles] owner cannot carry out (its plan acts as that role):
-    a connection that may not act as it, a database the roles SQL has not prepared, a
-    mapped table the owner may not use; each says what to do. Nothing without [roles]."""
+def check_owner(config: Config, maps: MapSet | None = None) -> None:
+    """Refuse a deploy the [roles] owner cannot carry out (its plan acts as that role),
+    saying what to do. Without ``maps``: a missing owner, or a connection that may not
+    act as it (checked first: validating reads the tables as the connection). With the
+    validated ``maps``: a database the roles SQL has not prepared, a mapped table the
+    owner may not use. Nothing to check without [roles]."""
     if config.roles is None:
         return
-    owner = config.roles.owner
-    maps = load_maps(config.maps_dir, config.path.parent)
     for role in config.databases:
         with connect(config, role) as conn:
-            problem = _owner_problem(conn, config, maps, role, owner)
+            problem = (
+                _acting_problem(conn, config.roles.owner)
+                if maps is None
+                else _prepared_problem(conn, config, maps, role, config.roles.owner)
+            )
         if problem is not None:
             raise DeployRefused(f"deploy refused, nothing changed: {problem}")
 
 
-def _owner_problem(
-    conn: psycopg.Connection[TupleRow], config: Config, maps: MapSet, role: Side, owner: str
-) -> str | None:
-    run_roles = "run the SQL of replicator plan --roles as a superuser"
+RUN_ROLES = "run the SQL of replicator plan --roles as a superuser"
+
+
+def _acting_problem(conn: psycopg.Connection[TupleRow], owner: str) -> str | None:
     row = conn.execute(
         "SELECT current_user, (SELECT pg_has_role(current_user, oid, 'MEMBER')"
-        " FROM pg_roles WHERE rolname = %s),"
-        " (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'replicator')",
+        " FROM pg_roles WHERE rolname = %s)",
         (owner,),
     ).fetchone()
     assert row is not None
-    user, member, schema_owner = str(row[0]), row[1], row[2]
+    user, member = str(row[0]), row[1]
     if member is None:
-        return f"the owner role {ident(owner)} does not exist: {run_roles} first"
+        return f"the owner role {ident(owner)} does not exist: {RUN_ROLES} first"
     if not member:
         return (
             f"role {user} may not act as the owner role {owner}: deploy as {owner}, as a"
             f" superuser, or as a member of {owner} (GRANT {ident(owner)} TO {ident(user)})"
         )
+    return None
+
+
+def _prepared_problem(
+    conn: psycopg.Connection[TupleRow], config: Config, maps: MapSet, role: Side, owner: str
+) -> str | None:
     database = config.label(role)
-    if schema_owner != owner:
-        held = "does not exist" if schema_owner is None else f"belongs to {schema_owner}"
+    row = conn.execute(
+        "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'replicator'"
+    ).fetchone()
+    if row is None:
+        return f"database {database} has no schema replicator yet: {RUN_ROLES} first"
+    if row[0] != owner:
         return (
-            f"database {database}: the schema replicator {held}, not to {owner}: {run_roles} first"
+            f"database {database}: the schema replicator belongs to {row[0]}, not to {owner}:"
+            f" {RUN_ROLES} first"
         )
     missing = [
         f"{privilege} on {table}"
@@ -221,7 +237,7 @@ def _owner_problem(
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         return (
             f"database {database}: the owner role {owner} lacks {missing[0]}{more}:"
-            f" {run_roles}; it grants what the maps need"
+            f" {RUN_ROLES}; it grants what the maps need"
         )
     return None
 

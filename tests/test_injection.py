@@ -26,7 +26,6 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -37,6 +36,7 @@ from replicator.errors import MapError
 from replicator.resources import templates_dir
 from replicator.throwaway import ThrowawayServer
 from tests.support import Project, rows
+from tests.test_expressions import ALLOWED, MANY, SUBQUERY, TYPES
 
 # --- group 1: hostile identifiers work end to end ------------------------------------
 
@@ -267,21 +267,6 @@ def test_every_value_a_template_prints_into_a_comment_is_made_safe_for_it() -> N
 
 # --- group 2: hostile expressions and filters are refused at validate ---------------
 
-ALLOWED = (
-    "(allowed: abs, coalesce, concat, concat_ws, greatest, least, left, length, lower, nullif,"
-    " regexp_replace, replace, right, round, split_part, strpos, substring, trim, upper)"
-)
-TYPES = (
-    "(bigint, boolean, char, date, double precision, integer, interval, numeric, real, smallint,"
-    " text, timestamp, timestamptz, uuid, varchar)"
-)
-SUBQUERY = (
-    "uses a subquery, which is not allowed: an expression may read only the columns of its own row"
-)
-MANY = (
-    "holds more than one statement (a ';' separates statements); write a single boolean expression"
-)
-
 
 def not_allowed(function: str) -> str:
     return f"calls function {function}(), which is not on the allow-list {ALLOWED}"
@@ -431,6 +416,7 @@ def printed(pg: ThrowawayServer, tmp_path_factory: pytest.TempPathFactory) -> It
                 " CREATE TABLE erp.items (code text PRIMARY KEY, name text, price numeric);"
                 " CREATE TABLE crm.items (code text PRIMARY KEY, name text, price numeric,"
                 " crm_only text);"
+                ' CREATE TABLE erp."a$capture$b" (code text PRIMARY KEY, "x$t$" text);'
             )
         root = tmp_path_factory.mktemp("expressions")
         (root / "maps").mkdir()
@@ -440,7 +426,8 @@ def printed(pg: ThrowawayServer, tmp_path_factory: pytest.TempPathFactory) -> It
         )
         project = Project(root, url, url)
         project.write_map(
-            "items.toml", "".join(expression_map(c, r) for c, r in EXPRESSIONS.items())
+            "items.toml",
+            "".join(expression_map(c, r) for c, r in EXPRESSIONS.items()) + TAGGED_MAP,
         )
         try:
             commands.cmd_validate(project.config(), io.StringIO())
@@ -464,41 +451,34 @@ def test_a_hostile_expression_is_refused_at_validate_naming_file_map_and_field(
     assert mine == [expected]
 
 
-def test_a_name_holding_a_dollar_quote_tag_is_refused_at_validate(
-    pg: ThrowawayServer, tmp_path: Path
-) -> None:
-    """Function bodies are quoted with tags such as $capture$: a name holding one would
-    end the body where it is printed. Plain "$$" and single "$" names work (group 1)."""
-    name = f"inject_{uuid.uuid4().hex[:12]}"
-    url = pg.create_database(name, template="template0")
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(
-                'CREATE SCHEMA erp; CREATE SCHEMA crm; CREATE TABLE erp."a$capture$b"'
-                ' (code text PRIMARY KEY, "x$t$" text); CREATE TABLE crm.items (code text'
-                " PRIMARY KEY, name text)"
-            )
-        (tmp_path / "maps").mkdir()
-        (tmp_path / "replicator.toml").write_text(
-            'maps = "maps"\n[left]\nschema = "erp"\nconninfo_env = "REPLICATOR_LEFT"\n'
-            '[right]\nschema = "crm"\nconninfo_env = "REPLICATOR_RIGHT"\n'
-        )
-        project = Project(tmp_path, url, url)
-        project.write_map(
-            "items.toml",
-            '[[map]]\nname = "items"\nleft = "a$capture$b"\nright = "items"\n'
-            '[[map.field]]\nleft = "code"\nright = "code"\nkey = true\n'
-            '[[map.field]]\nleft = "x$t$"\nright = "name"\n',
-        )
-        with pytest.raises(MapError) as refused:
-            commands.cmd_validate(project.config(), io.StringIO())
-        tag = (
-            "holds a dollar-quote tag ($name$), which replicator does not support in names:"
-            " the generated functions are quoted with such tags; rename it"
-        )
-        assert [str(p) for p in refused.value.problems] == [
-            f"maps/items.toml: map 'items': left table 'a$capture$b' {tag}",
-            f"maps/items.toml: map 'items': field 'x$t$': left column 'x$t$' {tag}",
-        ]
-    finally:
-        pg.drop_database(name)
+# A name holding a dollar-quote tag such as $capture$ would end a generated function
+# body where it is printed; "$$" and a lone "$" work (group 1).
+TAGGED_MAP = """
+[[map]]
+name = "dollar_tag_name"
+left = "a$capture$b"
+right = "items"
+direction = "to_right"
+right_filter = "code = 'dollar_tag_name'"
+
+  [[map.field]]
+  left = "code"
+  right = "code"
+  key = true
+
+  [[map.field]]
+  left = "x$t$"
+  right = "name"
+"""
+
+
+def test_a_name_holding_a_dollar_quote_tag_is_refused_at_validate(printed: list[str]) -> None:
+    tag = (
+        "holds a dollar-quote tag ($name$), which replicator does not support in names:"
+        " the generated functions are quoted with such tags; rename it"
+    )
+    mine = [line for line in printed if line.startswith("maps/items.toml: map 'dollar_tag_name':")]
+    assert mine == [
+        f"maps/items.toml: map 'dollar_tag_name': left table 'a$capture$b' {tag}",
+        f"maps/items.toml: map 'dollar_tag_name': field 'x$t$': left column 'x$t$' {tag}",
+    ]

@@ -29,11 +29,17 @@ CUSTOMER = (
 
 
 @pytest.fixture
-def project(
+def undeployed(
     tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[[ThrowawayServer], str]
 ) -> Project:
+    """The example in one database, its roles created (plan --roles), not yet deployed."""
     url = fresh_db(pg)
-    project = example_project(tmp_path, url, url)
+    return example_project(tmp_path, url, url)
+
+
+@pytest.fixture
+def project(undeployed: Project) -> Project:
+    project = undeployed
     with project.left() as conn:
         conn.execute(
             f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP}')"
@@ -202,11 +208,9 @@ def test_functions_and_tables_planted_earlier_on_the_search_path_are_not_used(
 
 
 def test_deploy_acts_as_the_owner_whoever_connects_and_refuses_the_runtime_role(
-    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[[ThrowawayServer], str]
+    undeployed: Project,
 ) -> None:
-    url = fresh_db(pg)
-    project = example_project(tmp_path, url, url)
-    project.grant_roles()
+    project, url = undeployed, undeployed.left_url
     with pytest.raises(DeployRefused) as refused:
         commands.cmd_deploy(project.config("replicator_runtime"), io.StringIO())
     assert str(refused.value) == (
@@ -224,11 +228,8 @@ def test_deploy_acts_as_the_owner_whoever_connects_and_refuses_the_runtime_role(
     ) == [("replicator_owner",)]
 
 
-def test_deploy_before_the_roles_exist_says_what_to_run(
-    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[[ThrowawayServer], str]
-) -> None:
-    url = fresh_db(pg)
-    project = example_project(tmp_path, url, url)
+def test_deploy_before_the_roles_exist_says_what_to_run(undeployed: Project) -> None:
+    project = undeployed
     config = project.root / "replicator.toml"
     config.write_text(config.read_text().replace('"replicator_owner"', '"nobody_owns_this"'))
     with pytest.raises(DeployRefused) as refused:
@@ -239,19 +240,15 @@ def test_deploy_before_the_roles_exist_says_what_to_run(
     )
 
 
-def test_deploy_before_the_roles_sql_ran_here_says_what_to_run(
-    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[[ThrowawayServer], str]
-) -> None:
-    url = fresh_db(pg)
-    project = example_project(tmp_path, url, url)
+def test_deploy_before_the_roles_sql_ran_here_says_what_to_run(undeployed: Project) -> None:
+    project = undeployed
     with project.left() as conn:
         conn.execute("DROP SCHEMA replicator")  # as if the roles SQL never ran on this database
     with pytest.raises(DeployRefused) as refused:
         commands.cmd_deploy(project.config(), io.StringIO())
     assert str(refused.value) == (
-        "deploy refused, nothing changed: database fno+cds: the schema replicator does not"
-        " exist, not to replicator_owner: run the SQL of replicator plan --roles as a"
-        " superuser first"
+        "deploy refused, nothing changed: database fno+cds has no schema replicator yet:"
+        " run the SQL of replicator plan --roles as a superuser first"
     )
 
 

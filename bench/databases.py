@@ -48,6 +48,8 @@ BEGIN
 END $$;
 CREATE TRIGGER bench_arrived AFTER INSERT ON cds.account
 FOR EACH ROW EXECUTE FUNCTION public.bench_arrived();
+-- It fires for the replicator's writes, as the replicator's owner role.
+GRANT INSERT ON public.bench_arrival TO PUBLIC;
 """
 
 

@@ -19,7 +19,7 @@ import pytest
 from replicator import commands
 from replicator.errors import DeployRefused
 from replicator.throwaway import ThrowawayServer, as_role
-from tests.support import Project, example_project, queued, rows
+from tests.support import Project, cli, example_project, queued, rows
 
 APP = "erp_app"  # the ERP's own login: owns nothing of the replicator
 CUSTOMER = (
@@ -265,3 +265,22 @@ def test_deploy_of_a_map_on_a_table_the_owner_may_not_use_says_what_to_run(
         " plan --roles as a superuser; it grants what the maps need"
     )
     project.deploy()  # Project.deploy runs the roles SQL first, as the message says
+
+
+def test_plan_roles_prints_the_superuser_sql_and_asks_for_roles_when_none_are_named(
+    undeployed: Project,
+) -> None:
+    printed = cli(undeployed, "plan", "--roles")
+    assert printed.returncode == 0
+    assert printed.stdout.startswith(
+        "-- replicator roles for database fno+cds (reached through the left side's connection)"
+    )
+    assert 'GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON "fno"."customers"' in printed.stdout
+    config = undeployed.config_path
+    config.write_text(config.read_text().split("\n[roles]")[0])
+    refused = cli(undeployed, "plan", "--roles")
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr.strip().endswith(
+        "no [roles] section: name the owner and runtime roles"
+        ' ([roles] owner = "replicator_owner", runtime = "replicator_runtime")'
+    )

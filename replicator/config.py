@@ -18,7 +18,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from replicator.errors import ConfigError
 from replicator.model import CAPTURES, AlertRule, Config, Roles, Side, SideConfig
-from replicator.quoting import DOLLAR_TAG
+from replicator.quoting import DOLLAR_TAG, HOLDS_A_TAG
 
 SIDE_KEYS = {"name", "schema", "conninfo", "conninfo_env", "capture"}
 TOP_KEYS = {
@@ -152,11 +152,7 @@ def _side(path: Path, raw: dict[str, Any], role: Side) -> SideConfig:
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{path}: [{role}]: name must be a non-empty string")
     if DOLLAR_TAG.search(schema):
-        raise ConfigError(
-            f"{path}: [{role}]: schema {schema!r} holds a dollar-quote tag ($name$), which"
-            " replicator does not support in names: the generated functions are quoted"
-            " with such tags"
-        )
+        raise ConfigError(f"{path}: [{role}]: schema {schema!r} {HOLDS_A_TAG}")
     if "conninfo" in table and "conninfo_env" in table:
         raise ConfigError(f"{path}: [{role}]: give conninfo or conninfo_env, not both")
     if "conninfo_env" in table:

@@ -31,6 +31,11 @@ def ident(*names: str) -> Sql:
 # it would end the body there, and the rest would run as SQL. ("$$" is no such risk:
 # templates quote bodies with named tags only.)
 DOLLAR_TAG = re.compile(r"\$[^\W\d]\w*\$")
+# What validate and the config say of a name holding one.
+HOLDS_A_TAG = (
+    "holds a dollar-quote tag ($name$), which replicator does not support in names: the"
+    " generated functions are quoted with such tags; rename it"
+)
 
 
 def literal(value: Scalar | None) -> Sql:

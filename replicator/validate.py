@@ -25,7 +25,7 @@ from replicator.model import (
     source_of,
     target_of,
 )
-from replicator.quoting import DOLLAR_TAG
+from replicator.quoting import DOLLAR_TAG, HOLDS_A_TAG
 from replicator.typecheck import loss_reason
 
 # What each per-direction expression yields, as the source database typed it, or
@@ -459,12 +459,6 @@ def _shared_columns(config: Config, maps: MapSet) -> list[Problem]:
                     )
                 )
     return problems
-
-
-HOLDS_A_TAG = (
-    "holds a dollar-quote tag ($name$), which replicator does not support in names: the"
-    " generated functions are quoted with such tags; rename it"
-)
 
 
 def _arrow(direction: Direction) -> str:

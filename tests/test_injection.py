@@ -32,7 +32,8 @@ import pytest
 from psycopg import sql
 
 from replicator import commands
-from replicator.errors import MapError
+from replicator.config import load_config
+from replicator.errors import ConfigError, MapError
 from replicator.resources import templates_dir
 from replicator.throwaway import ThrowawayServer
 from tests.support import Project, rows
@@ -482,3 +483,17 @@ def test_a_name_holding_a_dollar_quote_tag_is_refused_at_validate(printed: list[
         f"maps/items.toml: map 'dollar_tag_name': left table 'a$capture$b' {tag}",
         f"maps/items.toml: map 'dollar_tag_name': field 'x$t$': left column 'x$t$' {tag}",
     ]
+
+
+def test_a_schema_holding_a_dollar_quote_tag_is_refused_when_the_config_is_read(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    config = tmp_path_factory.mktemp("tagged") / "replicator.toml"
+    config.write_text('[left]\nschema = "erp$x$"\nconninfo = "dbname=a"\n[right]\nschema = "crm"\n')
+    with pytest.raises(ConfigError) as refused:
+        load_config(config)
+    assert str(refused.value) == (
+        f"{config}: [left]: schema 'erp$x$' holds a dollar-quote tag ($name$), which replicator"
+        " does not support in names: the generated functions are quoted with such tags;"
+        " rename it"
+    )

@@ -104,6 +104,11 @@ def example_db(pg: ThrowawayServer) -> Iterator[str]:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute((EXAMPLE / "fno.sql").read_bytes())
             conn.execute((EXAMPLE / "cds.sql").read_bytes())
+            # The example's [roles] exist on the server (deploy checks that first); the
+            # database is left without a replicator schema, which deploy must not create.
+            for role in ("replicator_owner", "replicator_runtime"):
+                if not conn.execute("SELECT FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+                    conn.execute(f"CREATE ROLE {role} LOGIN".encode())
         yield name
     finally:
         if pg.running:

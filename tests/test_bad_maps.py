@@ -107,7 +107,9 @@ def example_db(pg: ThrowawayServer) -> Iterator[str]:
             # The example's [roles] exist on the server (deploy checks that first); the
             # database is left without a replicator schema, which deploy must not create.
             for role in ("replicator_owner", "replicator_runtime"):
-                if not conn.execute("SELECT FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+                if not conn.execute(
+                    "SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)
+                ).fetchone():
                     conn.execute(f"CREATE ROLE {role} LOGIN".encode())
         yield name
     finally:

@@ -161,10 +161,13 @@ def wait_for_wal_flush(url: str) -> None:
     """Make the WAL written so far flushed, so a slot can decode every commit made
     before this call. Test servers commit asynchronously, and their WAL writer flushes
     only up to the last such commit, not what was inserted after it: a synchronous
-    commit of a transaction of its own flushes everything before its commit record."""
+    commit of a transaction of its own flushes everything before its commit record.
+    PostgreSQL commits a transaction that wrote no WAL before its commit record
+    asynchronously whatever the setting, so this one writes a logical message (with a
+    prefix the listener does not read)."""
     with psycopg.connect(url) as conn:
         conn.execute("SET LOCAL synchronous_commit = on")
-        conn.execute("SELECT pg_current_xact_id()")
+        conn.execute("SELECT pg_logical_emit_message(true, 'replicator-tests', 'flush')")
         conn.commit()
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 
 from replicator.throwaway import ThrowawayServer, server_has_setting
+from tests.support import wait_for_wal_flush
 
 FreshDb = Callable[[ThrowawayServer], str]
 
@@ -64,6 +65,23 @@ def _peek_inserts(conn: psycopg.Connection[Any], slot: str) -> list[dict[str, An
         if inserts or time.monotonic() > deadline:
             return inserts
         time.sleep(0.01)
+
+
+def test_wait_for_wal_flush_flushes_every_commit_made_before_it(
+    pg: ThrowawayServer, fresh_db: FreshDb
+) -> None:
+    """Project.drain relies on it: a slot decodes only flushed WAL, and test servers
+    commit asynchronously. Repeated, since the WAL writer alone often flushes in time."""
+    url = fresh_db(pg)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (x int)")
+        for _ in range(100):
+            conn.execute("INSERT INTO t VALUES (1)")
+            [(written,)] = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchall()
+            wait_for_wal_flush(url)
+            assert conn.execute(
+                "SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", (written,)
+            ).fetchone() == (True,)
 
 
 def test_restart_keeps_data(fresh_db: FreshDb) -> None:

@@ -24,7 +24,7 @@ from sqlglot.errors import ErrorLevel, ParseError, TokenError
 from sqlglot.generators.postgres import PostgresGenerator
 
 from replicator.errors import ExpressionError, Where
-from replicator.quoting import Sql, ident, literal
+from replicator.quoting import DOLLAR_TAG, HOLDS_A_TAG, Sql, ident, literal
 
 # Operators and structure an expression over one row may use. Checked by exact
 # type, so a subclass (TryCast of Cast, say) is not allowed by its parent's entry.
@@ -281,6 +281,8 @@ def _check_column(column: exp.Column, columns: Collection[str]) -> None:
     name = _column_name(column)
     if not name:
         raise _Refused('names a column with an empty name ("")')
+    if DOLLAR_TAG.search(name):
+        raise _Refused(f"names column {name!r}: it {HOLDS_A_TAG}")
     if name not in columns:
         raise _Refused(
             f"names column {ident(name)}, which the table does not have{_hint(name, columns)}"

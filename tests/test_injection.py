@@ -470,6 +470,26 @@ right_filter = "code = 'dollar_tag_name'"
   [[map.field]]
   left = "x$t$"
   right = "name"
+
+  [[map.field]]
+  right = "price"
+  to_right = "length(code)"
+
+[[map]]
+name = "dollar_tag_read"
+left = "items"
+right = "items"
+direction = "to_right"
+right_filter = "code = 'dollar_tag_read'"
+
+  [[map.field]]
+  left = "code"
+  right = "code"
+  key = true
+
+  [[map.field]]
+  right = "name"
+  to_right = 'upper("y$u$")'
 """
 
 
@@ -482,6 +502,13 @@ def test_a_name_holding_a_dollar_quote_tag_is_refused_at_validate(printed: list[
     assert mine == [
         f"maps/items.toml: map 'dollar_tag_name': left table 'a$capture$b' {tag}",
         f"maps/items.toml: map 'dollar_tag_name': field 'x$t$': left column 'x$t$' {tag}",
+    ]
+    # An expression reading such a column (the probe of its type is not even built).
+    assert [
+        line for line in printed if line.startswith("maps/items.toml: map 'dollar_tag_read':")
+    ] == [
+        "maps/items.toml: map 'dollar_tag_read': field 'name': to_right 'upper(\"y$u$\")'"
+        f" names column 'y$u$': it {tag}"
     ]
 
 

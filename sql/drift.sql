@@ -182,8 +182,18 @@ AS $$
                          || ' run replicator sync ' || d.map_name
                     ELSE ''
                END AS refs_note,
-               EXISTS (SELECT FROM pg_trigger AS t
-                        WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_there
+               -- NULL when the trigger is gone; 'D' disabled, 'R' fires for replicas only.
+               (SELECT t.tgenabled FROM pg_trigger AS t
+                 WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_fires,
+               CASE WHEN d.name LIKE '%\_upd' THEN 'updates of ' || d.schema_name || '.'
+                         || d.table_name || ' are not captured'
+                    WHEN d.name LIKE '%\_trunc' THEN 'truncates of ' || d.schema_name || '.'
+                         || d.table_name || ' are not captured'
+                    WHEN d.name LIKE '%\_sync' THEN 'rows replicator sync overwrites in '
+                         || d.schema_name || '.' || d.table_name || ' are not noted'
+                    ELSE 'inserts and deletes of ' || d.schema_name || '.' || d.table_name
+                         || ' are not captured'
+               END AS trigger_loss
           FROM replicator.map_dependency AS d
           LEFT JOIN pg_class AS c ON c.oid = d.table_oid
           LEFT JOIN pg_namespace AS n ON n.oid = c.relnamespace
@@ -245,16 +255,23 @@ AS $$
     UNION ALL
     SELECT f.map_name, f.side, f.label, NULL, 'trigger dropped',
            f.prefix || ' capture trigger "' || f.name || '" is gone (DROP COLUMN ... CASCADE'
-           || ' drops it with a column it watches): '
-           || CASE WHEN f.name LIKE '%\_upd' THEN 'updates'
-                   WHEN f.name LIKE '%\_trunc' THEN 'truncates'
-                   ELSE 'inserts and deletes'
-              END
-           || ' of ' || f.label || ' are not captured; edit the map if a column it used is gone,'
-           || ' run replicator deploy (it creates the trigger again), then replicator sync '
-           || f.map_name
+           || ' drops it with a column it watches): ' || f.trigger_loss || '; edit the map if'
+           || ' a column it used is gone, run replicator deploy (it creates the trigger again),'
+           || ' then replicator sync ' || f.map_name
       FROM found AS f
-     WHERE f.kind = 'trigger' AND f.table_there AND NOT f.trigger_there
+     WHERE f.kind = 'trigger' AND f.table_there AND f.trigger_fires IS NULL
+    UNION ALL
+    SELECT f.map_name, f.side, f.label, NULL, 'trigger disabled',
+           f.prefix || ' capture trigger "' || f.name || '" '
+           || CASE f.trigger_fires WHEN 'D' THEN 'is disabled'
+                   ELSE 'fires only for replica sessions (ENABLE REPLICA TRIGGER)'
+              END
+           || ': ' || f.trigger_loss || '; run replicator deploy (it creates the trigger'
+           || ' again, enabled) or, as the table''s owner, '
+           || format('ALTER TABLE %I.%I ENABLE TRIGGER %I', f.schema_name, f.table_name, f.name)
+           || ', then replicator sync ' || f.map_name
+      FROM found AS f
+     WHERE f.kind = 'trigger' AND f.table_there AND f.trigger_fires IN ('D', 'R')
     )
     SELECT * FROM drifted
     UNION ALL

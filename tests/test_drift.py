@@ -276,6 +276,59 @@ def test_a_dropped_column_takes_the_update_trigger_with_it_and_deploy_brings_it_
     ]
 
 
+@pytest.mark.parametrize(
+    ("switch_off", "said", "fix"),
+    [
+        ("DISABLE TRIGGER", "is disabled", "deploy"),
+        (
+            "ENABLE REPLICA TRIGGER",
+            "fires only for replica sessions (ENABLE REPLICA TRIGGER)",
+            "ENABLE TRIGGER",
+        ),
+    ],
+    ids=["disabled", "replica_only"],
+)
+@pytest.mark.parametrize("capture", ["trigger"], indirect=True)
+def test_a_capture_trigger_switched_off_fails_its_map_until_it_fires_again(
+    project: Project, switch_off: str, said: str, fix: str
+) -> None:
+    """The application's owner may switch a capture trigger off (a superuser here); what
+    it would have captured is lost until then, so the map fails and says how to go on."""
+    trigger = "replicator_customers_organization_to_right_upd"
+    with project.left() as erp:
+        erp.execute(f"ALTER TABLE fno.customers {switch_off} {trigger}")
+        erp.execute("UPDATE fno.customers SET name = 'Fabrikam Inc' WHERE account_num = 'C-1'")
+        erp.execute("INSERT INTO fno.loyalty_cards (card_number) VALUES ('LC-2')")
+    project.drain()
+    assert state(project, "customers_organization") == (
+        "failed",
+        f'map customers_organization: fno.customers capture trigger "{trigger}" {said}:'
+        " updates of fno.customers are not captured; run replicator deploy (it creates the"
+        " trigger again, enabled) or, as the table's owner, ALTER TABLE fno.customers"
+        f" ENABLE TRIGGER {trigger}, then replicator sync customers_organization; then"
+        " replicator resume customers_organization",
+    )
+    # The other maps go on, the one sharing the table included; nothing is logged as failing.
+    assert state(project, "customers_person") == ("running", None)
+    assert rows(project.right_url, CARDS_CRM) == [("LC-1", "Gold"), ("LC-2", "Basic")]
+    assert open_errors(project) == 0
+    if fix == "deploy":
+        project.deploy()
+    else:
+        with project.left() as erp:
+            erp.execute(f"ALTER TABLE fno.customers {fix} {trigger}")
+    assert drift_messages(project) == []
+    resume(project, "customers_organization")
+    assert cli(project, "sync", "customers_organization").returncode == 0
+    project.drain()
+    assert rows(project.right_url, ACCOUNTS) == [("C-1", "Fabrikam Inc", 100)]
+    # Firing again: updates cross as before.
+    with project.left() as erp:
+        erp.execute("UPDATE fno.customers SET credit_limit = 250 WHERE account_num = 'C-1'")
+    project.drain()
+    assert rows(project.right_url, ACCOUNTS) == [("C-1", "Fabrikam Inc", 250)]
+
+
 @pytest.mark.parametrize("capture", ["wal_left"], indirect=True)
 def test_a_dropped_column_parks_wal_changes_until_the_map_is_fixed(project: Project) -> None:
     with project.left() as erp:

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 5d23032bffb5c264f603d8b72d8d9f23597e47610b0abc33936036580fe3cdd0: 44 to create, 0 to replace, 0 to drop
+-- bundle fb636c3f7b8b66a6e6643f8e0a4dc0b57b4ab1843df96029b1c5a877d38b0c13: 44 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -790,8 +790,18 @@ AS $$
                          || ' run replicator sync ' || d.map_name
                     ELSE ''
                END AS refs_note,
-               EXISTS (SELECT FROM pg_trigger AS t
-                        WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_there
+               -- NULL when the trigger is gone; 'D' disabled, 'R' fires for replicas only.
+               (SELECT t.tgenabled FROM pg_trigger AS t
+                 WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_fires,
+               CASE WHEN d.name LIKE '%\_upd' THEN 'updates of ' || d.schema_name || '.'
+                         || d.table_name || ' are not captured'
+                    WHEN d.name LIKE '%\_trunc' THEN 'truncates of ' || d.schema_name || '.'
+                         || d.table_name || ' are not captured'
+                    WHEN d.name LIKE '%\_sync' THEN 'rows replicator sync overwrites in '
+                         || d.schema_name || '.' || d.table_name || ' are not noted'
+                    ELSE 'inserts and deletes of ' || d.schema_name || '.' || d.table_name
+                         || ' are not captured'
+               END AS trigger_loss
           FROM replicator.map_dependency AS d
           LEFT JOIN pg_class AS c ON c.oid = d.table_oid
           LEFT JOIN pg_namespace AS n ON n.oid = c.relnamespace
@@ -853,16 +863,23 @@ AS $$
     UNION ALL
     SELECT f.map_name, f.side, f.label, NULL, 'trigger dropped',
            f.prefix || ' capture trigger "' || f.name || '" is gone (DROP COLUMN ... CASCADE'
-           || ' drops it with a column it watches): '
-           || CASE WHEN f.name LIKE '%\_upd' THEN 'updates'
-                   WHEN f.name LIKE '%\_trunc' THEN 'truncates'
-                   ELSE 'inserts and deletes'
-              END
-           || ' of ' || f.label || ' are not captured; edit the map if a column it used is gone,'
-           || ' run replicator deploy (it creates the trigger again), then replicator sync '
-           || f.map_name
+           || ' drops it with a column it watches): ' || f.trigger_loss || '; edit the map if'
+           || ' a column it used is gone, run replicator deploy (it creates the trigger again),'
+           || ' then replicator sync ' || f.map_name
       FROM found AS f
-     WHERE f.kind = 'trigger' AND f.table_there AND NOT f.trigger_there
+     WHERE f.kind = 'trigger' AND f.table_there AND f.trigger_fires IS NULL
+    UNION ALL
+    SELECT f.map_name, f.side, f.label, NULL, 'trigger disabled',
+           f.prefix || ' capture trigger "' || f.name || '" '
+           || CASE f.trigger_fires WHEN 'D' THEN 'is disabled'
+                   ELSE 'fires only for replica sessions (ENABLE REPLICA TRIGGER)'
+              END
+           || ': ' || f.trigger_loss || '; run replicator deploy (it creates the trigger'
+           || ' again, enabled) or, as the table''s owner, '
+           || format('ALTER TABLE %I.%I ENABLE TRIGGER %I', f.schema_name, f.table_name, f.name)
+           || ', then replicator sync ' || f.map_name
+      FROM found AS f
+     WHERE f.kind = 'trigger' AND f.table_there AND f.trigger_fires IN ('D', 'R')
     )
     SELECT * FROM drifted
     UNION ALL
@@ -920,7 +937,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', '211334ae101ba64ac56fc5f67918395909a2f174653ef0e7f4b6bf35586e44be', $sql$$sql$)
+VALUES ('drift', 'fe0ce3545d449567bdef3e1df7bd21303eb20696abff6a9e37a5c32e47d4f6ae', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9764,6 +9781,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('5d23032bffb5c264f603d8b72d8d9f23597e47610b0abc33936036580fe3cdd0');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('fb636c3f7b8b66a6e6643f8e0a4dc0b57b4ab1843df96029b1c5a877d38b0c13');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 5d23032bffb5: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '5d23032bffb5c264f603d8b72d8d9f23597e47610b0abc33936036580fe3cdd0'));
+VALUES ('deploy', 'deployed bundle fb636c3f7b8b: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'fb636c3f7b8b66a6e6643f8e0a4dc0b57b4ab1843df96029b1c5a877d38b0c13'));

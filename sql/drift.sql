@@ -185,15 +185,12 @@ AS $$
                -- NULL when the trigger is gone; 'D' disabled, 'R' fires for replicas only.
                (SELECT t.tgenabled FROM pg_trigger AS t
                  WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_fires,
-               CASE WHEN d.name LIKE '%\_upd' THEN 'updates of ' || d.schema_name || '.'
-                         || d.table_name || ' are not captured'
-                    WHEN d.name LIKE '%\_trunc' THEN 'truncates of ' || d.schema_name || '.'
-                         || d.table_name || ' are not captured'
-                    WHEN d.name LIKE '%\_sync' THEN 'rows replicator sync overwrites in '
-                         || d.schema_name || '.' || d.table_name || ' are not noted'
-                    ELSE 'inserts and deletes of ' || d.schema_name || '.' || d.table_name
-                         || ' are not captured'
-               END AS trigger_loss
+               format(CASE WHEN d.name LIKE '%\_upd' THEN 'updates of %s are not captured'
+                           WHEN d.name LIKE '%\_trunc' THEN 'truncates of %s are not captured'
+                           WHEN d.name LIKE '%\_sync'
+                           THEN 'rows replicator sync overwrites in %s are not noted'
+                           ELSE 'inserts and deletes of %s are not captured'
+                      END, d.schema_name || '.' || d.table_name) AS trigger_loss
           FROM replicator.map_dependency AS d
           LEFT JOIN pg_class AS c ON c.oid = d.table_oid
           LEFT JOIN pg_namespace AS n ON n.oid = c.relnamespace

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle fb636c3f7b8b66a6e6643f8e0a4dc0b57b4ab1843df96029b1c5a877d38b0c13: 44 to create, 0 to replace, 0 to drop
+-- bundle a8f1938324a138fa2d28458b9b35f7c1a7a3b8f7d71865ddb05e78649bb5d6c4: 44 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -793,15 +793,12 @@ AS $$
                -- NULL when the trigger is gone; 'D' disabled, 'R' fires for replicas only.
                (SELECT t.tgenabled FROM pg_trigger AS t
                  WHERE t.tgrelid = d.table_oid AND t.tgname = d.name) AS trigger_fires,
-               CASE WHEN d.name LIKE '%\_upd' THEN 'updates of ' || d.schema_name || '.'
-                         || d.table_name || ' are not captured'
-                    WHEN d.name LIKE '%\_trunc' THEN 'truncates of ' || d.schema_name || '.'
-                         || d.table_name || ' are not captured'
-                    WHEN d.name LIKE '%\_sync' THEN 'rows replicator sync overwrites in '
-                         || d.schema_name || '.' || d.table_name || ' are not noted'
-                    ELSE 'inserts and deletes of ' || d.schema_name || '.' || d.table_name
-                         || ' are not captured'
-               END AS trigger_loss
+               format(CASE WHEN d.name LIKE '%\_upd' THEN 'updates of %s are not captured'
+                           WHEN d.name LIKE '%\_trunc' THEN 'truncates of %s are not captured'
+                           WHEN d.name LIKE '%\_sync'
+                           THEN 'rows replicator sync overwrites in %s are not noted'
+                           ELSE 'inserts and deletes of %s are not captured'
+                      END, d.schema_name || '.' || d.table_name) AS trigger_loss
           FROM replicator.map_dependency AS d
           LEFT JOIN pg_class AS c ON c.oid = d.table_oid
           LEFT JOIN pg_namespace AS n ON n.oid = c.relnamespace
@@ -937,7 +934,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', 'fe0ce3545d449567bdef3e1df7bd21303eb20696abff6a9e37a5c32e47d4f6ae', $sql$$sql$)
+VALUES ('drift', '1b32028587a712021646fcec982ab7fef89c4af37c5467db17e6f71031c10664', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9781,6 +9778,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('fb636c3f7b8b66a6e6643f8e0a4dc0b57b4ab1843df96029b1c5a877d38b0c13');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('a8f1938324a138fa2d28458b9b35f7c1a7a3b8f7d71865ddb05e78649bb5d6c4');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle fb636c3f7b8b: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'fb636c3f7b8b66a6e6643f8e0a4dc0b57b4ab1843df96029b1c5a877d38b0c13'));
+VALUES ('deploy', 'deployed bundle a8f1938324a1: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'a8f1938324a138fa2d28458b9b35f7c1a7a3b8f7d71865ddb05e78649bb5d6c4'));

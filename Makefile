@@ -1,6 +1,7 @@
 # Build and test harness for replicator.
 #
-#   make test [PYTEST_ARGS=...]   run the test suite against throwaway servers
+#   make test [PYTEST_ARGS=...]   the test suite against throwaway servers, long runs aside
+#   make test-slow                the long fault and load runs (marker slow); CI runs both
 #   make demo                     run the end-to-end demo
 #   make bench                    the benchmark: table on stdout, bench/results.json
 #   make bench-smoke              the benchmark at toy sizes (CI)
@@ -21,7 +22,7 @@ PG_LIB := /usr/lib/postgresql/15/lib
 # apt needs root; CI runs as root, developers may not.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install postgres test demo bench bench-smoke lint golden clean
+.PHONY: install postgres test test-slow demo bench bench-smoke lint golden clean
 
 # The venv, rebuilt whenever pyproject.toml changes (the stamp file is what
 # make tracks; `make .venv` works as a shorthand).
@@ -60,12 +61,17 @@ postgres:
 
 # pytest exits 5 when it collected nothing (a typo in PYTEST_ARGS, a broken
 # conftest); that must be a loud failure, never a quiet "nothing to do".
-test: postgres install
-	@$(BIN)/pytest -q $(PYTEST_ARGS); rc=$$?; \
+PYTEST = rc=0; $(BIN)/pytest -q $(1) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then \
 	    echo "ERROR: pytest collected no tests (exit 5); treating as failure." >&2; \
 	fi; \
 	exit $$rc
+
+test: postgres install
+	@$(call PYTEST,-m "not slow")
+
+test-slow: postgres install
+	@$(call PYTEST,-m slow)
 
 demo: postgres install
 	$(BIN)/python -m replicator.demo

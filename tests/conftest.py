@@ -4,8 +4,10 @@ Servers are expensive (initdb), databases are cheap: tests share one server
 per session (``pg``, plus ``pg2`` for tests that need two distinct servers)
 and isolate themselves with ``fresh_db``.
 
-A test that takes ``two_sides`` runs once per topology; one that also takes
-``capture`` runs in the SPINE pairs of topology and capture.
+A test that takes ``topology`` (through ``two_sides``, or beside ``example``) runs
+once per topology; one that also takes ``capture`` runs in the SPINE pairs of
+topology and capture. ``example`` hands out the customer-master example already
+deployed, in copies of a template database built once per run and setting.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from __future__ import annotations
 import signal
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from replicator.throwaway import ThrowawayServer
-from tests.support import CAPTURES
+from tests.support import CAPTURES, ExampleTemplates, Project
 
 TOPOLOGIES = ("one_database", "two_servers")
 # (topology, capture) for tests that take both: triggers and WAL on both sides in
@@ -32,7 +35,10 @@ SPINE = (
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    config.addinivalue_line(
+        "markers",
+        "slow: a long fault or load run; make test-slow runs these, make test the rest",
+    )
     # A CI timeout sends SIGTERM, which by default kills Python without running
     # fixture teardown; treat it like Ctrl-C so servers and their directories
     # are cleaned up. (If we are SIGKILLed, the servers still shut themselves
@@ -55,15 +61,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         for name in (mark.args[0].split(",") if isinstance(mark.args[0], str) else mark.args[0])
     }
     wanted = [name for name in metafunc.fixturenames if name not in own]
-    if "two_sides" in wanted and "capture" in wanted:
+    if "topology" in wanted and "capture" in wanted:
         metafunc.parametrize(
-            ("two_sides", "capture"),
+            ("topology", "capture"),
             SPINE,
             indirect=True,
             ids=[f"{topology}-{capture}" for topology, capture in SPINE],
         )
-    elif "two_sides" in wanted:
-        metafunc.parametrize("two_sides", TOPOLOGIES, indirect=True)
+    elif "topology" in wanted:
+        metafunc.parametrize("topology", TOPOLOGIES, indirect=True)
     elif "capture" in wanted:
         metafunc.parametrize("capture", list(CAPTURES), indirect=True)
 
@@ -87,17 +93,18 @@ def pg2() -> Iterator[ThrowawayServer]:
 
 
 @pytest.fixture
-def fresh_db() -> Iterator[Callable[[ThrowawayServer], str]]:
-    """A factory: ``fresh_db(server)`` creates a new empty database and returns its URL.
+def fresh_db() -> Iterator[Callable[..., str]]:
+    """A factory: ``fresh_db(server)`` creates a new empty database and returns its URL;
+    ``fresh_db(server, template)`` a copy of the database ``template``.
 
     Every database made during the test is dropped afterwards, sessions and
     replication slots included.
     """
     made: list[tuple[ThrowawayServer, str]] = []
 
-    def make(server: ThrowawayServer) -> str:
+    def make(server: ThrowawayServer, template: str = "template0") -> str:
         name = f"t_{uuid.uuid4().hex[:12]}"
-        url = server.create_database(name, template="template0")
+        url = server.create_database(name, template=template)
         made.append((server, name))
         return url
 
@@ -108,17 +115,48 @@ def fresh_db() -> Iterator[Callable[[ThrowawayServer], str]]:
 
 
 @pytest.fixture
-def two_sides(
-    request: pytest.FixtureRequest, fresh_db: Callable[[ThrowawayServer], str]
-) -> tuple[str, str]:
-    """(left url, right url): one database for both sides, or one on each of two servers.
+def topology(request: pytest.FixtureRequest) -> str:
+    """Where the two sides live: "one_database", or "two_servers" (each side on a server
+    of its own). Tests that take it run once per topology."""
+    return str(request.param)
 
-    Tests that take it run once per topology.
-    """
+
+@pytest.fixture
+def two_sides(
+    request: pytest.FixtureRequest, topology: str, fresh_db: Callable[..., str]
+) -> tuple[str, str]:
+    """(left url, right url): empty databases, one for both sides or one on each of two
+    servers, as ``topology`` says."""
     left = fresh_db(request.getfixturevalue("pg"))
-    if request.param == "one_database":
+    if topology == "one_database":
         return left, left
     return left, fresh_db(request.getfixturevalue("pg2"))
+
+
+@pytest.fixture(scope="session")
+def example_templates(tmp_path_factory: pytest.TempPathFactory) -> ExampleTemplates:
+    """The customer-master example deployed once per setting, as template databases."""
+    return ExampleTemplates(tmp_path_factory.mktemp("example-templates"))
+
+
+@pytest.fixture
+def example(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    fresh_db: Callable[..., str],
+    example_templates: ExampleTemplates,
+) -> Callable[..., Project]:
+    """A factory: ``example(topology, capture)`` is the customer-master example deployed
+    (company usmf on both sides, nothing queued) in fresh copies of its template
+    databases, as ``example_project`` and ``Project.deploy`` would leave it. Servers
+    start on first use, the second one only for "two_servers"."""
+
+    def make(topology: str = "one_database", capture: str = "trigger") -> Project:
+        left = request.getfixturevalue("pg")
+        right = left if topology == "one_database" else request.getfixturevalue("pg2")
+        return example_templates.copy(tmp_path, left, right, capture, fresh_db)
+
+    return make
 
 
 @pytest.fixture

@@ -4,7 +4,9 @@ write audit for counting echoes."""
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import os
 import shutil
 import signal
@@ -12,8 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -21,11 +23,12 @@ from typing import IO
 import psycopg
 from psycopg.rows import TupleRow
 
-from replicator import commands
+from replicator import commands, origins
 from replicator.applier import Applier, Totals
+from replicator.cli import main
 from replicator.config import load_config
 from replicator.model import Config, Side
-from replicator.throwaway import as_role, create_roles, replica_identity_full
+from replicator.throwaway import ThrowawayServer, as_role, create_roles, replica_identity_full
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "customer-master"
 
@@ -157,6 +160,77 @@ def example_project(
     return project
 
 
+class ExampleTemplates:
+    """The customer-master example deployed once per pair of servers and capture, and
+    kept as template databases: a test gets copies of them (CREATE DATABASE ...
+    TEMPLATE costs a fraction of building and deploying the example). What belongs to
+    the server rather than the database, a copy cannot carry: its replication origins
+    and logical slot are made again for the copy."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        # (left port, right port, capture) -> (left template, right template)
+        self.templates: dict[tuple[int, int, str], tuple[str, str]] = {}
+
+    def copy(
+        self,
+        tmp_path: Path,
+        left: ThrowawayServer,
+        right: ThrowawayServer,
+        capture: str,
+        fresh_db: Callable[..., str],
+    ) -> Project:
+        key = (left.port, right.port, capture)
+        if key not in self.templates:
+            self.templates[key] = self._build(left, right, capture)
+        left_template, right_template = self.templates[key]
+        left_url = fresh_db(left, left_template)
+        right_url = left_url if right is left else fresh_db(right, right_template)
+        root = tmp_path / "project"
+        shutil.copytree(self.root / left_template / "project", root)
+        wal_databases = (left_url if side == "left" else right_url for side in CAPTURES[capture])
+        for url in dict.fromkeys(wal_databases):
+            remake_wal_capture(url)
+        return Project(root, left_url, right_url)
+
+    def _build(
+        self, left: ThrowawayServer, right: ThrowawayServer, capture: str
+    ) -> tuple[str, str]:
+        name = f"example_{len(self.templates)}"
+        left_name = right_name = f"{name}_left"
+        left_url = right_url = left.create_database(left_name, template="template0")
+        if right is not left:
+            right_name = f"{name}_right"
+            right_url = right.create_database(right_name, template="template0")
+        example_project(self.root / left_name, left_url, right_url, capture).deploy()
+        # A template's slot would hold WAL back and take the name its copies need.
+        for server, database in {(left, left_name), (right, right_name)}:
+            with server.connect() as conn:
+                conn.execute(
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                    " WHERE database = %s",
+                    (database,),
+                )
+        return left_name, right_name
+
+
+def remake_wal_capture(url: str) -> None:
+    """What a copy of a deployed database lacks for WAL capture: the replication origins
+    of its own name, and the logical slot its listener reads."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        for purpose in origins.ALL:
+            conn.execute(
+                f"SELECT pg_replication_origin_create(name)"
+                f" FROM (SELECT {origins.name_sql('%s')} AS name) AS o"
+                f" WHERE pg_replication_origin_oid(name) IS NULL",
+                (purpose,),
+            )
+        conn.execute(
+            "SELECT pg_create_logical_replication_slot(slot_name, 'wal2json')"
+            " FROM replicator.wal_listener"
+        )
+
+
 def wait_for_wal_flush(url: str) -> None:
     """Make the WAL written so far flushed, so a slot can decode every commit made
     before this call. Test servers commit asynchronously, and their WAL writer flushes
@@ -213,7 +287,32 @@ def rows(url: str, query: str) -> list[tuple[object, ...]]:
 def cli(
     project: Project, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``replicator --config <project> ARGS``, as a DBA runs it."""
+    """``replicator --config <project> ARGS``, as a DBA runs it, but in this process: the
+    console script's ``main`` with ``env`` as the whole environment and its output
+    captured. An exception it lets through is printed as the interpreter would print it,
+    exit code 1; a few tests (``cli_process``) prove the console script itself."""
+    argv = ["--config", str(project.config_path), *args]
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        _environment(env or project.env()),
+        _kept_process_state(),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        except Exception:
+            traceback.print_exc()
+            code = 1
+    return subprocess.CompletedProcess(["replicator", *argv], code, out.getvalue(), err.getvalue())
+
+
+def cli_process(
+    project: Project, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``replicator --config <project> ARGS`` in a process of its own."""
     return subprocess.run(
         [sys.executable, "-m", "replicator.cli", "--config", str(project.config_path), *args],
         env=env or project.env(),
@@ -222,6 +321,35 @@ def cli(
         timeout=300,
         check=False,
     )
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    """``env`` as the process environment (libpq reads it too) for the block."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@contextlib.contextmanager
+def _kept_process_state() -> Iterator[None]:
+    """What a command may change for its process and a test run must get back: the
+    signal handlers ``run`` installs, the log handlers it adds to the root logger."""
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    root = logging.getLogger()
+    log_handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        root.handlers[:] = log_handlers
+        root.setLevel(level)
 
 
 def start_applier(project: Project, *extra: str) -> subprocess.Popen[bytes]:
@@ -270,7 +398,7 @@ def count(url: str, table: str) -> int:
     return int(rows(url, f"SELECT count(*) FROM {table}")[0][0])  # type: ignore[call-overload]
 
 
-@contextmanager
+@contextlib.contextmanager
 def running_applier(project: Project) -> Iterator[subprocess.Popen[bytes]]:
     """``replicator run`` in the background; stopped with SIGTERM at the end of the block,
     where it must exit 0 (if the block itself failed, it is only stopped)."""

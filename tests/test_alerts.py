@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -13,7 +14,7 @@ import pytest
 from replicator.config import load_config
 from replicator.errors import ConfigError
 from replicator.status import status_rows
-from tests.support import Project, example_project, queued, rows
+from tests.support import Project, queued, rows
 
 RULE = """
 [[alert]]
@@ -29,10 +30,8 @@ WRITE_STDIN = "import sys\nopen(sys.argv[1], 'a').write(sys.stdin.read() + '\\n'
 
 
 @pytest.fixture
-def project(tmp_path: Path, two_sides: tuple[str, str]) -> Project:
-    left, right = two_sides
-    project = example_project(tmp_path, left, right)
-    project.deploy()
+def project(example: Callable[..., Project], topology: str) -> Project:
+    project = example(topology)
     with project.right() as crm:
         crm.execute(
             "ALTER TABLE cds.customer_group ADD CONSTRAINT no_poison CHECK (name <> 'poison')"

@@ -23,11 +23,9 @@ GROUP_OF_ACCOUNT = (
 
 
 @pytest.fixture
-def project(tmp_path: Path, two_sides: tuple[str, str], capture: str) -> Project:
-    left, right = two_sides
-    project = example_project(tmp_path, left, right, capture=capture)
-    audit(right, "cds.account")
-    project.deploy()
+def project(example: Callable[..., Project], topology: str, capture: str) -> Project:
+    project = example(topology, capture)
+    audit(project.right_url, "cds.account")
     return project
 
 

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from replicator import applier as applier_module
 from replicator.applier import Applier
-from replicator.throwaway import ThrowawayServer
-from tests.support import USMF, Project, cli, example_project, rows
+from tests.support import USMF, Project, cli, rows
 
 CUSTOMERS = "customers_organization", "customers_person"
 ACCOUNTS = "SELECT accountnumber, name, creditlimit FROM cds.account ORDER BY 1"
@@ -26,13 +24,9 @@ CARDS_ERP = "SELECT card_number, tier FROM fno.loyalty_cards ORDER BY 1"
 
 
 @pytest.fixture
-def project(
-    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[[ThrowawayServer], str], capture: str
-) -> Project:
+def project(example: Callable[..., Project], capture: str) -> Project:
     """The example in one database, deployed, with one customer and one card across."""
-    url = fresh_db(pg)
-    project = example_project(tmp_path, url, url, capture=capture)
-    project.deploy()
+    project = example("one_database", capture)
     with project.left() as erp:
         erp.execute(
             "INSERT INTO fno.customers (dataareaid, account_num, name, credit_limit)"
@@ -505,13 +499,11 @@ def test_a_renamed_table_under_wal_capture_says_to_sync_after_the_fix(project: P
 
 @pytest.mark.parametrize("capture", ["trigger"], indirect=True)
 def test_a_target_column_renamed_on_either_topology_fails_both_ways_before_any_batch(
-    tmp_path: Path, two_sides: tuple[str, str], capture: str
+    example: Callable[..., Project], topology: str, capture: str
 ) -> None:
     """The drift is on the CRM's database; the state of the way into it lives on the
     ERP's. Nothing is tried, so nothing lands in the error log."""
-    left, right = two_sides
-    project = example_project(tmp_path, left, right, capture=capture)
-    project.deploy()
+    project = example(topology, capture)
     with project.right() as crm:
         crm.execute("ALTER TABLE cds.loyalty_card RENAME COLUMN tier TO level")
     with project.left() as erp:
@@ -523,20 +515,22 @@ def test_a_target_column_renamed_on_either_topology_fails_both_ways_before_any_b
     )
     assert state(project, "loyalty_cards") == ("failed", reason)
     crm_state = rows(
-        right,
+        project.right_url,
         "SELECT state, state_reason FROM replicator.map_state"
         " WHERE map_name = 'loyalty_cards' AND direction = 'to_left'",
     )
     assert crm_state == [("failed", reason)]
-    errors = rows(left, "SELECT count(*) FROM replicator.error_log") + rows(
-        right, "SELECT count(*) FROM replicator.error_log"
+    errors = rows(project.left_url, "SELECT count(*) FROM replicator.error_log") + rows(
+        project.right_url, "SELECT count(*) FROM replicator.error_log"
     )
     assert errors == [(0,), (0,)]
     edit_map(project, "loyalty_cards.toml", 'right = "tier"', 'right = "level"')
     project.deploy()
     resume(project, "loyalty_cards")
     project.drain()
-    assert rows(right, "SELECT card_number, level FROM cds.loyalty_card") == [("LC-1", "Gold")]
+    assert rows(project.right_url, "SELECT card_number, level FROM cds.loyalty_card") == [
+        ("LC-1", "Gold")
+    ]
 
 
 @pytest.mark.parametrize("capture", ["trigger"], indirect=True)

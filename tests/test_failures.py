@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -45,11 +46,9 @@ def set_batch_size(project: Project, size: int) -> None:
 
 
 @pytest.fixture
-def project(tmp_path: Path, two_sides: tuple[str, str], capture: str) -> Project:
-    left, right = two_sides
-    project = example_project(tmp_path, left, right, capture=capture)
-    audit(right, "cds.customer_group")
-    project.deploy()
+def project(example: Callable[..., Project], topology: str, capture: str) -> Project:
+    project = example(topology, capture)
+    audit(project.right_url, "cds.customer_group")
     return project
 
 

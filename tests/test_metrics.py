@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import Project, cli, example_project, rows, start_applier, wait_for
+from tests.support import Project, cli, rows, start_applier, wait_for
 
 DASHBOARD = (
     Path(__file__).resolve().parent.parent / "examples" / "grafana" / "replicator-dashboard.json"
@@ -19,10 +19,8 @@ DASHBOARD = (
 
 
 @pytest.fixture
-def project(tmp_path: Path, pg: object, fresh_db: Callable[..., str]) -> Project:
-    url = fresh_db(pg)
-    project = example_project(tmp_path, url, url)
-    project.deploy()
+def project(example: Callable[..., Project]) -> Project:
+    project = example()
     return project
 
 

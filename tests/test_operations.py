@@ -19,11 +19,8 @@ GROUPS = "SELECT group_code, name FROM cds.customer_group ORDER BY 1"
 
 
 @pytest.fixture
-def project(tmp_path: Path, two_sides: tuple[str, str], capture: str) -> Project:
-    left, right = two_sides
-    project = example_project(tmp_path, left, right, capture=capture)
-    project.deploy()
-    return project
+def project(example: Callable[..., Project], topology: str, capture: str) -> Project:
+    return example(topology, capture)
 
 
 def status(project: Project, map_name: str, arrow: str) -> StatusRow:
@@ -200,12 +197,11 @@ def test_deploys_are_in_the_activity_log(project: Project) -> None:
     assert message.startswith("deployed bundle ") and "to create" in message
 
 
+@pytest.mark.slow
 def test_a_map_paused_for_100000_changes_applies_each_once_in_order_per_key(
-    tmp_path: Path, pg: object, fresh_db: Callable[..., str]
+    example: Callable[..., Project],
 ) -> None:
-    url = fresh_db(pg)
-    project = example_project(tmp_path, url, url)
-    project.deploy()
+    project = example()
     with project.right() as crm:
         # Every value each card takes on the CRM side, in the order written.
         crm.execute(
@@ -244,13 +240,11 @@ def test_a_map_paused_for_100000_changes_applies_each_once_in_order_per_key(
 
 
 def test_a_batch_looks_for_runnable_changes_once_however_long_the_queue(
-    tmp_path: Path, pg: object, fresh_db: Callable[..., str]
+    example: Callable[..., Project],
 ) -> None:
     # Called per queued row (a plan filtering the queue by a function call), a
     # batch took time in proportion to the whole backlog.
-    url = fresh_db(pg)
-    project = example_project(tmp_path, url, url)
-    project.deploy()
+    project = example()
     with project.left() as erp:
         erp.execute(
             "INSERT INTO fno.loyalty_cards (card_number) SELECT 'LC-' || g FROM generate_series(1, 3000) g"

@@ -3,21 +3,19 @@ captured by triggers or read from the WAL."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from tests.support import USMF, Project, audit, example_project, queued, rows, writes
+from tests.support import USMF, Project, audit, queued, rows, writes
 
 
 @pytest.fixture
-def project(tmp_path: Path, two_sides: tuple[str, str], capture: str) -> Project:
-    left, right = two_sides
-    project = example_project(tmp_path, left, right, capture=capture)
-    audit(left, "fno.customers", "fno.customer_groups")
-    audit(right, "cds.account", "cds.contact", "cds.customer_group")
-    project.deploy()
+def project(example: Callable[..., Project], topology: str, capture: str) -> Project:
+    project = example(topology, capture)
+    audit(project.left_url, "fno.customers", "fno.customer_groups")
+    audit(project.right_url, "cds.account", "cds.contact", "cds.customer_group")
     return project
 
 

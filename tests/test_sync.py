@@ -190,6 +190,7 @@ def progressed(url: str, rows_copied: int) -> bool:
     )
 
 
+@pytest.mark.slow
 def test_a_million_row_sync_killed_twice_copies_each_row_once(
     tmp_path: Path, pg: object, fresh_db: Callable[..., str]
 ) -> None:

@@ -28,10 +28,8 @@ from tests.support import (
 
 
 @pytest.fixture
-def project(tmp_path: Path, two_sides: tuple[str, str]) -> Project:
-    left, right = two_sides
-    project = example_project(tmp_path, left, right)
-    project.deploy()
+def project(example: Callable[..., Project], topology: str) -> Project:
+    project = example(topology)
     return project
 
 
@@ -230,10 +228,8 @@ def test_bisection_reads_only_the_rows_of_the_buckets_that_differ(project: Proje
 
 
 @pytest.fixture
-def captured(tmp_path: Path, two_sides: tuple[str, str], capture: str) -> Project:
-    left, right = two_sides
-    project = example_project(tmp_path, left, right, capture=capture)
-    project.deploy()
+def captured(example: Callable[..., Project], topology: str, capture: str) -> Project:
+    project = example(topology, capture)
     return project
 
 

@@ -310,6 +310,7 @@ def app_writes(url: str, table: str) -> int:
     return len([w for w in writes(url, table) if not w[1]])
 
 
+@pytest.mark.slow
 def test_sigkill_again_and_again_during_a_backlog_queues_and_applies_each_change_once(
     project: Project,
 ) -> None:
@@ -342,6 +343,7 @@ def test_sigkill_again_and_again_during_a_backlog_queues_and_applies_each_change
     assert Counter(writes(project.right_url, "crm.items")) == {("INSERT", True): BACKLOG}
 
 
+@pytest.mark.slow
 def test_restarting_either_server_under_load_repeats_and_loses_nothing(tmp_path: Path) -> None:
     with ThrowawayServer() as erp_server, ThrowawayServer() as crm_server:
         left = erp_server.create_database("erp")

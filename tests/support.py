@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -279,7 +279,8 @@ def queued(url: str) -> int:
     return int(row[0])
 
 
-def rows(url: str, query: str) -> list[tuple[object, ...]]:
+def rows(url: str, query: str) -> list[tuple[Any, ...]]:
+    """The rows ``query`` returns, each value as psycopg loads it."""
     with psycopg.connect(url) as conn:
         return [tuple(r) for r in conn.execute(query.encode()).fetchall()]
 
@@ -395,7 +396,7 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) ->
 
 
 def count(url: str, table: str) -> int:
-    return int(rows(url, f"SELECT count(*) FROM {table}")[0][0])  # type: ignore[call-overload]
+    return int(rows(url, f"SELECT count(*) FROM {table}")[0][0])
 
 
 @contextlib.contextmanager

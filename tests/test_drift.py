@@ -44,7 +44,7 @@ def state(project: Project, map_name: str, direction: str = "to_right") -> tuple
         "SELECT state, state_reason FROM replicator.map_state"
         f" WHERE map_name = '{map_name}' AND direction = '{direction}'",
     )
-    return found[0]  # type: ignore[return-value]
+    return found[0]
 
 
 def queued_for(project: Project, map_name: str, direction: str = "to_right") -> int:
@@ -56,11 +56,11 @@ def queued_for(project: Project, map_name: str, direction: str = "to_right") -> 
         " + (SELECT coalesce(sum(jsonb_array_length(changes)), 0) FROM replicator.wal_parked"
         f"    WHERE map_name = '{map_name}' AND direction = '{direction}')",
     )
-    return int(found[0][0])  # type: ignore[call-overload]
+    return int(found[0][0])
 
 
 def open_errors(project: Project) -> int:
-    return int(rows(project.left_url, "SELECT count(*) FROM replicator.error_log")[0][0])  # type: ignore[call-overload]
+    return int(rows(project.left_url, "SELECT count(*) FROM replicator.error_log")[0][0])
 
 
 def edit_map(project: Project, file: str, old: str, new: str) -> None:

@@ -12,11 +12,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from replicator.catalog import read_schema
+from replicator.catalog import SchemaCatalog, read_schema
 from replicator.compiler import compile_bundle
 from replicator.deployer import plan_database
 from replicator.loader import load_maps
-from replicator.model import Capture, Config, Roles, SideConfig
+from replicator.model import Capture, Config, Roles, Side, SideConfig
 from replicator.roles import compile_roles
 from replicator.validate import validate
 from tests.support import EXAMPLE
@@ -55,7 +55,10 @@ def test_the_example_compiles_to_the_golden_sql(
     config = example_config(left, right, "wal" if wal else "trigger")
     maps = load_maps(config.maps_dir, EXAMPLE)
     with psycopg.connect(left) as lc, psycopg.connect(right) as rc:
-        catalogs = {"left": read_schema(lc, "fno"), "right": read_schema(rc, "cds")}
+        catalogs: dict[Side, SchemaCatalog] = {
+            "left": read_schema(lc, "fno"),
+            "right": read_schema(rc, "cds"),
+        }
     validate(config, maps, catalogs)
     bundle = compile_bundle(config, maps, catalogs)
     assert compile_bundle(config, maps, catalogs) == bundle, "same input, same bytes"

@@ -89,7 +89,7 @@ class Hostile:
         # %s inside a quoted name as a placeholder.
         url = (self.project.left_url, self.project.right_url)[side]
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(statement)
+            conn.execute(sql.Composed([statement]))
 
     def contents(self, side: int, name: str) -> list[tuple[object, ...]]:
         url = (self.project.left_url, self.project.right_url)[side]
@@ -257,7 +257,10 @@ def test_every_value_a_template_prints_into_a_comment_is_made_safe_for_it() -> N
     """A line break in a quoted name ends a -- comment; the rest of the name would run."""
     unsafe = [
         f"{path.name}:{number}: {line.strip()}"
-        for path in sorted(templates_dir().glob("*.j2"))
+        for path in sorted(
+            (entry for entry in templates_dir().iterdir() if entry.name.endswith(".j2")),
+            key=lambda entry: entry.name,
+        )
         for number, line in enumerate(path.read_text().splitlines(), start=1)
         if line.lstrip().startswith("--")
         for value in re.findall(r"\{\{(.*?)\}\}", line)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from replicator import admin
+from replicator import admin, errorlog
 from replicator.connections import every_database
 from replicator.errors import ReplicatorError
 from replicator.status import StatusRow, status_rows
@@ -132,7 +132,7 @@ def test_an_error_is_retried_after_the_fix_and_counts_its_attempts(project: Proj
     assert "customer_groups | fno→cds" in listed.stdout and "| open  |" in listed.stdout
     assert listed.stdout.rstrip().endswith("(1 row)")
     with every_database(project.config()) as connections:
-        [error] = admin.errorlog.list_errors(connections, project.config())
+        [error] = errorlog.list_errors(connections, project.config())
     assert (error.key, error.attempts, error.sqlstate) == (
         '{"dataareaid": "usmf", "customer_group": "10"}',
         1,

@@ -243,7 +243,7 @@ def test_every_command_that_cannot_connect_names_the_side_but_not_the_password(
     env = secured.env(role, **changes)
     for command in COMMANDS:
         result = cli(secured.project, *command, env=env)
-        assert result.returncode != 0, command
+        assert result.returncode == 1, command
         assert_secret_free(
             result.stdout + result.stderr,
             f"cannot connect to the {role} side '{NAMES[role]}'",

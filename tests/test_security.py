@@ -18,10 +18,35 @@ import pytest
 
 from replicator import commands
 from replicator.errors import DeployRefused
+from replicator.loader import load_maps
 from replicator.throwaway import ThrowawayServer, as_role
 from tests.support import Project, cli, example_project, queued, rows
 
 APP = "erp_app"  # the ERP's own login: owns nothing of the replicator
+# The functions every database gets, whatever its maps: the control schema's, drift's and
+# the dispatcher (apply_batch).
+CONTROL_FUNCTIONS = {
+    "ack_batch",
+    "apply_batch",
+    "apply_queued",
+    "apply_remote",
+    "caught_up",
+    "committed_at",
+    "drift",
+    "follow_renames",
+    "keep_tombstone",
+    "log_batch",
+    "log_error",
+    "peek_batch",
+    "record_dependency",
+    "refused_null",
+    "renamed_keys",
+    "retry_error",
+    "runnable_ids",
+    "supersede_errors",
+    "unmapped_value",
+    "unpark_wal",
+}
 CUSTOMER = (
     "INSERT INTO fno.customers (dataareaid, account_num, name, credit_limit, blocked, email)"
     " VALUES ('usmf', %s, 'Contoso', 100, 'No', 'ap@contoso.example')"
@@ -149,7 +174,14 @@ def test_every_generated_function_pins_its_search_path_and_only_capture_and_appl
         "                WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')"
         "  FROM pg_proc p WHERE p.pronamespace = 'replicator'::regnamespace ORDER BY 1",
     )
-    assert len(functions) > 40
+    maps = load_maps(project.config().maps_dir, project.root)
+    per_map = {
+        f"{kind}_{table_map.name}_{direction}"
+        for table_map in maps.maps
+        for direction in table_map.directions
+        for kind in ("apply", "write", "capture", "snapshot", "resend")
+    }
+    assert {str(name) for name, *_ in functions} == per_map | CONTROL_FUNCTIONS
     unpinned = [name for name, _, _, pinned, _ in functions if not pinned]
     public = [name for name, _, _, _, executable in functions if executable]
     owners = {owner for _, _, owner, _, _ in functions}

@@ -18,7 +18,6 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from types import FrameType
 
 import psycopg
@@ -206,22 +205,23 @@ class Applier:
     def _reconcile(self, direction: Direction) -> None:
         """After a crash between the target's commit and the source's dequeue, dequeue
         what the target already applied."""
-        row = self._applied(direction)
-        if row and row[0]:
+        applied = self._applied(direction)
+        if applied:
             self._conn(source_of(direction)).execute(
-                "SELECT replicator.ack_batch(%s, %s, %s)", (direction, row[0], row[1])
+                "SELECT replicator.ack_batch(%s, %s)", (direction, applied)
             )
 
-    def _applied(self, direction: Direction) -> tuple[list[int], datetime] | None:
-        """The ids of the last batch the target applied in ``direction``, and when."""
-        return (
+    def _applied(self, direction: Direction) -> list[int]:
+        """The ids of the last batch the target applied in ``direction``."""
+        row = (
             self._conn(target_of(direction))
             .execute(
-                "SELECT change_ids, applied_at FROM replicator.applied_batch WHERE direction = %s",
+                "SELECT change_ids FROM replicator.applied_batch WHERE direction = %s",
                 (direction,),
             )
             .fetchone()
         )
+        return list(row[0]) if row else []
 
     def _close(self) -> None:
         for listener in self._listeners.values():
@@ -325,9 +325,7 @@ class Applier:
                 (direction, peeked[1]),
             ).fetchone()
             assert row is not None
-            applied = self._applied(direction)
-            assert applied is not None  # apply_remote records every batch
-            source.execute("SELECT replicator.ack_batch(%s, %s, %s)", (direction, ids, applied[1]))
+            source.execute("SELECT replicator.ack_batch(%s, %s)", (direction, ids))
             taken, failed, skipped = len(ids), int(row[1]), int(row[2])
         if taken == 0:
             return False

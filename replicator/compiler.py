@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import jinja2
@@ -164,18 +164,22 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
         artifacts = [Artifact("control", sql_file("control.sql"), "")]
         artifacts.append(Artifact("drift", sql_file("drift.sql"), ""))
         artifacts += [
-            _apply_artifact(maps, tables, table_map, direction)
+            _apply_artifact(config, maps, tables, table_map, direction)
             for table_map in maps.maps
             for direction in table_map.directions
             if target_of(direction) in hosted
         ]
         incoming = [d for d in DIRECTIONS if target_of(d) in hosted]
         artifacts.append(_dispatch_artifact(maps, incoming))
-        artifacts += [
-            artifact
+        sourced = [
+            (table_map, direction)
             for table_map in maps.maps
             for direction in table_map.directions
             if source_of(direction) in hosted
+        ]
+        artifacts += [
+            artifact
+            for table_map, direction in sourced
             for artifact in (
                 _capture_artifact(
                     maps, tables, table_map, direction, config.side(source_of(direction)).capture
@@ -183,6 +187,9 @@ def compile_bundle(config: Config, maps: MapSet, catalogs: dict[Side, SchemaCata
                 _snapshot_artifact(maps, tables, table_map, direction),
             )
         ]
+        absorbed = [(m, d) for m, d in sourced if m.mode == "queued"]
+        artifacts += [_absorb_artifact(tables, m, d) for m, d in absorbed]
+        artifacts.append(_absorb_batch_artifact(absorbed))
         wal_sides = config.wal_sides(role)
         wal_routes = [
             (table_map, direction)
@@ -485,108 +492,138 @@ def _mark_sql(table_map: TableMap, side: Side, target: Table) -> Sql | None:
     return Sql(f"CAST({literal(value)} AS {type_sql(_column(target, column))})")
 
 
-@dataclass(frozen=True)
-class JudgedField:
-    """A non-key field as the apply function judges a conflict over it: its values and
-    the names its per-row verdicts take in the generated SQL."""
-
-    column: Sql  # the target column
-    label: Sql  # the field's name in the conflict log
-    policy: Sql
-    new: Sql  # the value the change brings (over the image row s)
-    base: Sql  # the value the row had when it last crossed (over the base row b)
-    take: Sql  # whether the incoming value is written (over the verdicts of decided)
-    manual: bool
-    updated: Sql  # what an update sets the column to when the incoming value is taken
-    index: int
-
-    def alias(self, kind: str) -> Sql:
-        return ident(f"{kind}_{self.index}")
+# A row's clock entry, per field and for the row itself ("" in replicator.versions):
+# [newest left change, newest right change, their stamps]. Positions by side:
+CLOCK_ID = {"left": 0, "right": 1}
+CLOCK_STAMP = {"left": 2, "right": 3}
+ROW_ENTRY = ""
 
 
-def _wins_sql(policy: ConflictPolicy, from_side: Side, row_newer: Sql) -> Sql:
-    """Whether the incoming change wins a conflict under ``policy``."""
+def clock_entry(writer: Side, clock: Sql, label: Sql, change: Sql, stamp: Sql) -> Sql:
+    """The entry of ``label`` in ``clock`` once it holds ``change`` (with its ``stamp``)
+    written on side ``writer``: that side's id and stamp move to it, the other's stay."""
+    entry = Sql(f"{clock}->{label}")
+    parts: list[Sql] = []
+    for side in SIDES:
+        position = CLOCK_ID[side]
+        parts.append(
+            Sql(f"greatest(coalesce(({entry}->>{position})::bigint, 0), {change})")
+            if side == writer
+            else Sql(f"coalesce({entry}->{position}, to_jsonb(0))")
+        )
+    for side in SIDES:
+        parts.append(stamp if side == writer else Sql(f"{entry}->{CLOCK_STAMP[side]}"))
+    return Sql(f"jsonb_build_array({sql_join(parts)})")
+
+
+def _wins_sql(policy: ConflictPolicy, from_side: Side, stamps: tuple[Sql, Sql]) -> Sql:
+    """Whether an incoming write concurrent with this side's wins under ``policy``;
+    ``stamps`` are (incoming, here): newest_wins compares them, the left side taking a tie."""
     if policy == "newest_wins":
-        return row_newer
+        incoming, here = (Sql(f"coalesce({stamp}, 0)") for stamp in stamps)
+        return Sql(
+            f"({incoming} > {here} OR ({incoming} = {here} AND {literal(from_side == 'left')}))"
+        )
     if policy == "manual":
         return Sql("false")
     return literal(policy == f"{from_side}_wins")
 
 
-def _judged_fields(
+def _changed(columns: tuple[str, ...], row: str) -> Sql:
+    """Whether an update (``row``: a change with before and image) changed any of ``columns``."""
+    if not columns:
+        return Sql("false")
+    return sql_join(
+        [
+            Sql(f"{row}.before->{literal(c)} IS DISTINCT FROM {row}.image->{literal(c)}")
+            for c in columns
+        ],
+        " OR ",
+    )
+
+
+@dataclass(frozen=True)
+class ApplyField:
+    """A non-key field as the apply function decides it: what the change brings, which
+    writes count on each side, who wins, and the names its per-row values take."""
+
+    index: int
+    column: Sql  # the target column
+    label: Sql  # the field's name in the clock and the conflict log
+    policy: Sql
+    new: Sql  # the value the change brings (over the image row s and the resolved row l)
+    wins: Sql  # whether an incoming write concurrent with this side's wins
+    manual: bool
+    updated: Sql  # what the column becomes when the incoming value is taken
+    entry: Sql  # the field's clock entry once the incoming write is recorded
+    incoming_reads: tuple[str, ...]  # the source columns that make the field's value
+    own_reads: tuple[str, ...] | None  # the same here, where this side's writes count
+
+    @property
+    def own_counted(self) -> bool:
+        """Whether this side's own writes of the field count: it crosses from here too."""
+        return self.own_reads is not None
+
+    @property
+    def manual_sql(self) -> Sql:
+        return literal(self.manual)
+
+    def alias(self, kind: str) -> Sql:
+        return ident(f"{kind}_{self.index}")
+
+    def written_by(self, row: str) -> Sql:
+        """Whether the incoming update ``row`` wrote this field."""
+        return _changed(self.incoming_reads, row)
+
+    def written_here(self, row: str) -> Sql:
+        """Whether this side's queued update ``row`` wrote this field."""
+        return _changed(self.own_reads or (), row)
+
+
+def _apply_fields(
     table_map: TableMap, direction: Direction, tables: dict[Side, Table], fields: list[FieldMap]
-) -> list[JudgedField]:
+) -> list[ApplyField]:
     from_side, to_side = source_of(direction), target_of(direction)
-    judged: list[JudgedField] = []
+    reverse = other_direction(direction)
+    # Where the target's own writes are queued too, a field's count when it crosses back.
+    counted = table_map.mode == "queued" and reverse in table_map.directions
+    result: list[ApplyField] = []
     for index, field in enumerate(fields, start=1):
-        column = field.column(to_side) or ""
-        new = _value_sql(field, direction, tables, table_map)
-        if field.lookup is not None:
-            # The parent the row pointed at before, translated like the new one.
-            position = table_map.lookup_fields(direction).index(field) + 1
-            base = ident("l", f"base_lookup_{position}")
-        else:
-            base = _value_sql(field, direction, tables, table_map, row="b", strict=False)
+        label = literal(field.label)
         policy = table_map.field_policy(field)
-        judged.append(
-            JudgedField(
-                column=ident(column),
-                label=literal(field.label),
+        result.append(
+            ApplyField(
+                index=index,
+                column=ident(field.column(to_side) or ""),
+                label=label,
                 policy=literal(policy),
-                new=new,
-                base=base,
-                take=Sql(
-                    # newest_wins decides whole rows: the newer version, field merge aside.
-                    "NOT j.conflict OR j.newer"
-                    if policy == "newest_wins"
-                    else f"NOT j.{ident(f'tc_{index}')} OR (j.{ident(f'x_{index}')}"
-                    f" AND {_wins_sql(policy, from_side, Sql('j.newer'))})"
+                new=_value_sql(field, direction, tables, table_map),
+                wins=_wins_sql(
+                    policy, from_side, (ident("j", f"t_{index}"), ident("j", f"ot_{index}"))
                 ),
                 manual=policy == "manual",
                 updated=_updated_sql(
                     field, ident("j", f"n_{index}"), ident("j", f"c_{index}"), to_side
                 ),
-                index=index,
+                entry=clock_entry(
+                    from_side,
+                    Sql("j.clock"),
+                    label,
+                    ident("j", f"i_{index}"),
+                    ident("j", f"t_{index}"),
+                ),
+                incoming_reads=field.reads(direction),
+                own_reads=field.reads(reverse) if counted and field.carries(reverse) else None,
             )
         )
-    return judged
-
-
-def _any(conditions: list[Sql]) -> Sql:
-    """Conditions OR'ed (false when there are none)."""
-    return Sql(f"({' OR '.join(conditions)})") if conditions else Sql("false")
-
-
-def _upsert_outcome(judged: list[JudgedField]) -> Sql:
-    """What a conflict over an upsert came to: took_incoming when no edit made here
-    survived, kept_local when nothing the change brought was written, else merged."""
-    kept = _any([Sql(f"(j.{f.alias('tc')} AND NOT j.{f.alias('take')})") for f in judged])
-    brought = _any(
-        [
-            Sql(f"(j.{f.alias('take')} AND j.{f.alias('c')} IS DISTINCT FROM j.{f.alias('n')})")
-            for f in judged
-        ]
-    )
-    return Sql(
-        "CASE WHEN j.waiting THEN 'waiting'"
-        " WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END"
-        f" WHEN NOT {kept} THEN 'took_incoming'"
-        f" WHEN NOT {brought} THEN 'kept_local'"
-        " ELSE 'merged' END"
-    )
-
-
-def _field_verdicts(judged: list[JudgedField], branches: Any) -> Sql:
-    """jsonb_build_object arguments: per field, its name and a CASE of ``branches``."""
-    return sql_join(
-        [Sql(f"{f.label}, CASE {branches(f)} END") for f in judged], ",\n               "
-    )
+    return result
 
 
 def _apply_artifact(
-    maps: MapSet, all_tables: AllTables, table_map: TableMap, direction: Direction
+    config: Config, maps: MapSet, all_tables: AllTables, table_map: TableMap, direction: Direction
 ) -> Artifact:
     from_side, to_side = source_of(direction), target_of(direction)
+    reverse = other_direction(direction)
     tables = all_tables[table_map.name]
     source, target = tables[from_side], tables[to_side]
     lookup_fields = table_map.lookup_fields(direction)
@@ -595,8 +632,7 @@ def _apply_artifact(
     non_keys = [f for f in carried if not f.key]
     target_key = target.key_for(tuple(f.column(to_side) or "" for f in keys))
     assert target_key is not None
-    source_columns = table_map.source_columns(direction)
-    judged = _judged_fields(table_map, direction, tables, non_keys)
+    fields = _apply_fields(table_map, direction, tables, non_keys)
     key_values = [
         (ident(f"k_{n}"), _value_sql(f, direction, tables, table_map))
         for n, f in enumerate(keys, start=1)
@@ -608,6 +644,11 @@ def _apply_artifact(
         )
 
     key_sources = [f.column(from_side) or "" for f in keys]
+    target_keys = [(f.column(to_side) or "", ident("l", f"k_{n}")) for n, f in enumerate(keys, 1)]
+    versioned = table_map.mode == "queued"
+    own_queue = versioned and reverse in table_map.directions
+    policy = table_map.conflict_policy
+    by_field = {f.column(to_side): fields[n] for n, f in enumerate(non_keys)}
     context = {
         "map_name": literal(table_map.name),
         "direction": literal(direction),
@@ -615,29 +656,17 @@ def _apply_artifact(
         "apply_function": _function_name("apply", table_map, direction),
         "error_log": control_function("error_log"),
         "target_table": ident(target.schema, target.name),
-        "image_columns": declare(list(source_columns)),
+        "image_columns": declare(list(table_map.source_columns(direction))),
         "key_columns": declare(key_sources),
         "key_order": sql_join([ident("k", n) for n in key_sources]),
+        "source_key_of_c": _key_json(key_sources, Sql("c.image")),
+        "key_values": key_values,
         "key_match": sql_join(
-            [
-                Sql(
-                    f"{ident('t', f.column(to_side) or '')} = "
-                    + (
-                        _lookup_alias(table_map, direction, f)
-                        if f.lookup is not None
-                        else ident("s", f.column(from_side) or "")
-                    )
-                )
-                for f in keys
-            ],
-            " AND ",
+            [Sql(f"{ident('t', column)} = {value}") for column, value in target_keys], " AND "
         ),
+        "own_key": sql_join([Sql(f"{literal(column)}, {value}") for column, value in target_keys]),
         "rows": Sql("resolved") if lookup_fields else Sql("latest"),
         "held": control_function("held_change"),
-        "held_key_match": sql_join(
-            [Sql(f"h.image -> {literal(n)} = l.image -> {literal(n)}") for n in key_sources],
-            " AND ",
-        ),
         "lookups": sql_join(
             [
                 Sql(f"{_lookup_value(maps, all_tables, f, to_side)} AS {ident(f'lookup_{n}')}")
@@ -646,21 +675,11 @@ def _apply_artifact(
             ],
             ",\n           ",
         ),
-        "base_lookups": sql_join(
-            [
-                Sql(
-                    f"{_lookup_value(maps, all_tables, f, to_side, 'base_refs')}"
-                    f" AS {ident(f'base_lookup_{n}')}"
-                )
-                for n, f in enumerate(lookup_fields, start=1)
-                # A key is not judged: its value before is never read.
-                if f.lookup is not None and not f.key
-            ],
-            ",\n           ",
-        ),
         "unresolved": sql_join(
             [_unresolved(table_map, direction, f) for f in lookup_fields], " OR "
-        ),
+        )
+        if lookup_fields
+        else Sql("false"),
         "waiting_for": sql_join(
             [
                 Sql(
@@ -674,94 +693,53 @@ def _apply_artifact(
         "batch_key": _key_json(key_sources, Sql("c.value->'image'")),
         "log_error": control_function("log_error"),
         "supersede_errors": control_function("supersede_errors"),
+        "fields": fields,
         "insert_columns": sql_join([ident(f.column(to_side) or "") for f in carried]),
-        "conflict_columns": sql_join([ident(c) for c in target_key.columns]),
-        "judged": judged,
-        "key_values": key_values,
-        "target_key": sql_join(
-            [
-                Sql(f"{literal(f.column(to_side) or '')}, j.{ident(f'k_{n}')}")
-                for n, f in enumerate(keys, start=1)
-            ]
-        ),
-        "target_key_values": sql_join(
-            [
-                Sql(f"{literal(f.column(to_side) or '')}, {value}")
-                for f, (_, value) in zip(keys, key_values, strict=True)
-            ]
-        ),
         "insert_row": sql_join(
             [
                 Sql(f"j.{ident(f'k_{keys.index(f) + 1}')}")
                 if f.key
-                # Brought back over a delete made here: as its fields were judged.
-                else Sql(
-                    f"CASE WHEN j.gone THEN j.{judged[non_keys.index(f)].alias('f')}"
-                    f" ELSE j.{judged[non_keys.index(f)].alias('n')} END"
-                )
+                else Sql(f"j.{by_field[f.column(to_side)].alias('f')}")
                 for f in carried
             ],
             LIST,
         ),
-        "update_set": sql_join([Sql(f"{f.column} = j.{f.alias('f')}") for f in judged], LIST),
-        "final_values": sql_join([Sql(f"j.{f.alias('f')}") for f in judged]),
-        "current_values": sql_join([Sql(f"j.{f.alias('c')}") for f in judged]),
-        "any_changed": _any([Sql(f"j.{f.alias('tc')}") for f in judged]),
-        "waiting": _any(
-            [Sql(f"j.{f.alias('x')}") for f in judged if f.manual]
-            + ([Sql("j.gone")] if table_map.conflict_policy == "manual" else [])
+        "conflict_columns": sql_join([ident(c) for c in target_key.columns]),
+        "update_set": sql_join([Sql(f"{f.column} = j.{f.alias('f')}") for f in fields], LIST),
+        "final_values": sql_join([Sql(f"j.{f.alias('f')}") for f in fields]),
+        "current_values": sql_join([Sql(f"j.{f.alias('c')}") for f in fields]),
+        "gone_fields": sql_join(
+            [
+                Sql(f"{literal(column)}, j.{ident(f'k_{n}')}")
+                for n, (column, _) in enumerate(target_keys, start=1)
+            ]
+            + [
+                Sql(f"{literal(field.column(to_side) or '')}, j.{applied.alias('f')}")
+                for field, applied in zip(non_keys, fields, strict=True)
+            ]
         ),
-        "literal_manual": literal(table_map.conflict_policy == "manual"),
-        "upsert_outcome": _upsert_outcome(judged),
-        "upsert_fields": _field_verdicts(
-            judged,
-            lambda f: (
-                f"WHEN j.{f.alias('x')} THEN jsonb_build_object('policy', {f.policy}, 'took',"
-                f" CASE WHEN j.waiting THEN 'waiting' WHEN j.{f.alias('take')} THEN 'incoming'"
-                " ELSE 'local' END)"
-                f" WHEN j.{f.alias('tc')} THEN jsonb_build_object('policy', 'merge', 'took', 'local')"
-            ),
-        ),
-        # A delete that lost is judged again as an update: logged once, by the delete pass.
-        "upsert_logged": Sql("j.conflict AND j.op <> 'D'"),
-        "delete_logged": Sql("j.conflict"),
-        "delete_outcome": Sql(
-            "CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END"
-        ),
-        "delete_fields": _field_verdicts(
-            judged,
-            lambda f: (
-                f"WHEN j.{f.alias('tc')} THEN jsonb_build_object('policy',"
-                f" {literal(table_map.conflict_policy)}, 'took', CASE WHEN j.waiting THEN 'waiting'"
-                " WHEN j.goes THEN 'incoming' ELSE 'local' END)"
-            ),
-        ),
-        "committed_at": control_function("committed_at"),
-        "change_key_of_l": _key_json(key_sources, Sql("l.image")),
-        "target_label": literal(target.label),
-        "watched_names": Sql(
-            "ARRAY["
-            + ", ".join(
-                literal(c) for c in dict.fromkeys(c for f in non_keys for c in f.reads(direction))
-            )
-            + "]::text[]"
-        ),
-        "newest": "newest_wins" in table_map.policies,
-        "row_clock": control_function("row_clock"),
-        "conflict_log": control_function("conflict_log"),
-        "latest_key": _key_json(key_sources, Sql("j.image")),
-        "map_policy": literal(table_map.conflict_policy),
-        "map_manual": table_map.conflict_policy == "manual",
-        # A change meets a row deleted here: does it bring the row back? A delete meets
-        # a row changed here: does it go? newest_wins keeps the row (the replicator keeps
-        # no tombstones, so a delete's time is not known where the row is gone).
-        "revives": _wins_sql(table_map.conflict_policy, from_side, Sql("j.newer_than_delete")),
-        "deletes": _wins_sql(table_map.conflict_policy, from_side, Sql("j.newer")),
-        "tombstone": control_function("tombstone"),
+        "versioned": versioned,
+        # The rows each pass decides: those not to exist here, and those to exist.
+        "removing": Sql("j.present AND NOT j.exists_after AND NOT j.holding"),
+        "keeping": Sql("NOT (j.present AND NOT j.exists_after) AND NOT j.holding"),
+        "versions": control_function("versions"),
         "queue": control_function("change_queue"),
-        "queue_ids": literal("replicator.change_queue_id_seq"),
-        "other_direction": literal(other_direction(direction)),
-        "source_is_left": literal(from_side == "left"),
+        "commit_stamp": control_function("commit_stamp"),
+        "own_side": literal(to_side),
+        "own_direction": literal(reverse),
+        "own_queue": own_queue,
+        "own_capture": config.side(to_side).capture,
+        "own_id": Sql(str(CLOCK_ID[to_side])),
+        "other_id": Sql(str(CLOCK_ID[from_side])),
+        "own_stamp": Sql(str(CLOCK_STAMP[to_side])),
+        "row_wins": _wins_sql(policy, from_side, (Sql("j.t_0"), Sql("j.ot_0"))),
+        "row_manual": literal(policy == "manual"),
+        "row_entry": clock_entry(
+            from_side, Sql("j.clock"), literal(ROW_ENTRY), Sql("j.id"), Sql("j.t_0")
+        ),
+        "map_policy": literal(policy),
+        "conflict_log": control_function("conflict_log"),
+        "target_label": literal(target.label),
         "on_delete": Sql(table_map.on_delete),
         "on_truncate": Sql(table_map.on_truncate),
         "target_filter": _filter_sql(table_map, to_side, target, "t"),
@@ -786,6 +764,62 @@ def _apply_artifact(
         held=context["held"],
     )
     return Artifact(f"map/{table_map.name}/{direction}/apply", sql, drop_sql)
+
+
+def _absorb_artifact(all_tables: AllTables, table_map: TableMap, direction: Direction) -> Artifact:
+    """Where a map direction's changes are captured: recording them in the rows' clocks
+    once they crossed."""
+    from_side = source_of(direction)
+    tables = all_tables[table_map.name]
+    fields = _apply_fields(
+        table_map, direction, tables, [f for f in table_map.carried_fields(direction) if not f.key]
+    )
+    function = _function_name("absorb", table_map, direction)
+    sql = render_template(
+        "absorb.sql.j2",
+        map_name=literal(table_map.name),
+        direction=literal(direction),
+        source_table=ident(tables[from_side].schema, tables[from_side].name),
+        absorb_function=function,
+        versions=control_function("versions"),
+        own_side=literal(from_side),
+        fields=[
+            replace(
+                f,
+                entry=clock_entry(
+                    from_side,
+                    Sql("j.clock"),
+                    f.label,
+                    Sql(f"j.{f.alias('i')}"),
+                    Sql(f"j.{f.alias('t')}"),
+                ),
+            )
+            for f in fields
+        ],
+        row_entry=clock_entry(
+            from_side, Sql("j.clock"), literal(ROW_ENTRY), Sql("j.id"), Sql("j.t_0")
+        ),
+    )
+    drop_sql = render_template(
+        "drop_functions.sql.j2", functions=[Sql(f"{function}(jsonb)")], guard_held=False
+    )
+    return Artifact(f"map/{table_map.name}/{direction}/absorb", sql, drop_sql)
+
+
+def _absorb_batch_artifact(routes: list[tuple[TableMap, Direction]]) -> Artifact:
+    sql = render_template(
+        "absorb_batch.sql.j2",
+        absorb_batch=control_function("absorb_batch"),
+        routes=[
+            {
+                "map_name": literal(m.name),
+                "direction": literal(d),
+                "absorb_function": _function_name("absorb", m, d),
+            }
+            for m, d in routes
+        ],
+    )
+    return Artifact("absorb", sql, "")
 
 
 def _key_json(key_sources: list[str], image: Sql) -> Sql:
@@ -840,7 +874,9 @@ def _capture_artifact(
         "direction": literal(direction),
         "online": table_map.mode == "online",
         "capture_function": capture_function,
-        "capture_signature": Sql(f"{capture_function}({'' if kind == 'capture' else 'jsonb'})"),
+        "capture_signature": Sql(
+            f"{capture_function}({'' if kind == 'capture' else 'jsonb, pg_lsn'})"
+        ),
         "write_function": _function_name("write", table_map, direction),
         "queue": control_function("change_queue"),
         "wal_stopped": control_function("wal_stopped"),
@@ -851,6 +887,14 @@ def _capture_artifact(
         "new_filter": filters["new"],
         "old_key": sql_join([ident("old", n) for n in key_sources]),
         "new_key": sql_join([ident("new", n) for n in key_sources]),
+        "old_key_pairs": sql_join([Sql(f"{literal(n)}, {ident('old', n)}") for n in key_sources]),
+        "new_key_pairs": sql_join([Sql(f"{literal(n)}, {ident('new', n)}") for n in key_sources]),
+        "cur_key_pairs": sql_join([Sql(f"{literal(n)}, {ident('cur', n)}") for n in key_sources]),
+        "cur_refs": _capture_refs(maps, all_tables, table_map, direction, "cur"),
+        "versions": control_function("versions"),
+        "own_side": literal(from_side),
+        "other_id": Sql(str(CLOCK_ID[target_of(direction)])),
+        "filter_cur": _filter_sql(table_map, from_side, source, "cur"),
         "current_key": sql_join([ident("cur", n) for n in key_sources]),
         "old_key_text": sql_join([Sql(f"{ident('old', n)}::text") for n in key_sources]),
         "new_key_text": sql_join([Sql(f"{ident('new', n)}::text") for n in key_sources]),
@@ -960,6 +1004,7 @@ def _snapshot_artifact(
         filter=_filter_sql(table_map, from_side, source, "new"),
         refs=_capture_refs(maps, all_tables, table_map, direction, "new"),
         key_order=sql_join([ident("new", k) for k in keys]),
+        key_pairs=sql_join([Sql(f"{literal(k)}, {ident('new', k)}") for k in keys]),
         after_key=sql_join(
             [Sql(f"CAST(p_after ->> {literal(k)} AS {type_sql(_column(source, k))})") for k in keys]
         ),

@@ -166,9 +166,11 @@ def purge(conn: psycopg.Connection[TupleRow], older_than: timedelta) -> tuple[in
             " WHERE outcome <> 'waiting' AND coalesce(resolved_at, logged_at) < now() - %s",
             (older_than,),
         ).rowcount
-        # A delete that crossed that long ago has met every change made before it.
+        # A row deleted that long ago: a change made before the delete has crossed since,
+        # and met its clock.
         conn.execute(
-            "DELETE FROM replicator.tombstone WHERE crossed_at < now() - %s", (older_than,)
+            "DELETE FROM replicator.versions WHERE gone IS NOT NULL AND touched_at < now() - %s",
+            (older_than,),
         )
         deleted = conn.execute(
             "DELETE FROM replicator.activity_log WHERE at < now() - %s", (older_than,)

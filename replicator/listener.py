@@ -171,7 +171,7 @@ class Listener:
                 elif action == "C":
                     end = json.loads(data)
                     if in_transaction or held:
-                        queued += self._queue(held)
+                        queued += self._queue(held, commit)
                         held = []
                         self.write.execute(
                             "SELECT pg_replication_origin_xact_setup(%s, %s)",
@@ -186,8 +186,8 @@ class Listener:
                     # A stop or resume applies from here on: what came before is
                     # queued first, then it alone.
                     if held:
-                        queued += self._queue(held)
-                    queued += self._queue([data])
+                        queued += self._queue(held, commit)
+                    queued += self._queue([data], commit)
                     held = []
                     in_transaction = True
                 elif action in "IUDT" and not skip:
@@ -195,7 +195,7 @@ class Listener:
                     seen += 1
                     self.peak_held = max(self.peak_held, len(held))
                     if len(held) >= self.chunk:
-                        queued += self._queue(held)
+                        queued += self._queue(held, commit)
                         held = []
                         in_transaction = True
         self.caught_up = behind_since is None and returned < self.limit
@@ -218,10 +218,12 @@ class Listener:
             self.last_report = time.monotonic()
         return queued
 
-    def _queue(self, messages: list[str]) -> int:
-        """Hand decoded messages to the database, inside the transaction being built."""
+    def _queue(self, messages: list[str], commit: int) -> int:
+        """Hand decoded messages of the transaction that committed at ``commit`` to the
+        database, inside the transaction being built."""
         assert self.write is not None
         row = self.write.execute(
-            "SELECT replicator.capture_wal(%s::jsonb)", ("[" + ",".join(messages) + "]",)
+            "SELECT replicator.capture_wal(%s::jsonb, %s::pg_lsn)",
+            ("[" + ",".join(messages) + "]", _lsn_text(commit)),
         ).fetchone()
         return int(row[0]) if row else 0

@@ -63,8 +63,8 @@ FIELD_KEYS = {
     "conflict",
 }
 NULL_POLICIES = ("write", "keep", "refuse")
-# newest_wins decides whole rows (the replicator keeps one clock per row, not per field).
-FIELD_POLICIES = tuple(p for p in CONFLICT_POLICIES if p != "newest_wins")
+# A field may have a policy of its own: the replicator keeps a clock per field.
+FIELD_POLICIES = CONFLICT_POLICIES
 FLOW_DIRECTIONS = ("both", "to_right", "to_left")
 MODES = ("queued", "online")
 DELETE_POLICIES = ("propagate", "ignore", "mark")
@@ -244,14 +244,6 @@ def _load_map(
         for f in (_load_field(rf, direction or "both", where, problems) for rf in raw_fields)
         if f is not None
     ]
-    if conflict == "newest_wins":
-        for f in fields:
-            if f.conflict is not None:
-                problem(
-                    'conflict = "newest_wins" decides whole rows: a field cannot have'
-                    " a policy of its own",
-                    f.label,
-                )
     if fields and not any(f.key for f in fields):
         problem("no key: mark the field(s) that identify a row with key = true")
     for target_direction in DIRECTIONS:

@@ -217,6 +217,7 @@ def repair_images(
             source_table=ident(source.schema, source.name),
             refs=_params(_capture_refs(maps, tables, table_map, direction, "new")),
             key_columns=sql_join([Sql(f"{ident(c)} text") for c in columns]),
+            key_pairs=sql_join([Sql(f"{literal(c)}, {ident('new', c)}") for c in columns]),
             key_match=sql_join(
                 [
                     Sql(f"{ident('new', c)} = CAST({ident('k', c)} AS {key_type(c)})")

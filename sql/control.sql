@@ -30,13 +30,22 @@ ALTER TABLE replicator.change_queue ADD COLUMN IF NOT EXISTS refs jsonb;
 -- Per map: the backlog of a paused map is skipped, and a catching-up map's
 -- emptiness is checked, without scanning other maps' changes.
 CREATE INDEX IF NOT EXISTS change_queue_map ON replicator.change_queue (direction, map_name, id);
--- Conflict detection: an update's row before it (null: not known, e.g. WAL capture
--- without REPLICA IDENTITY FULL); forced changes (replicator resolve) are written
--- whatever the other side holds.
+-- Versions (see replicator.versions): an update's row before it, which says the
+-- fields it wrote (null: every field, e.g. WAL capture without REPLICA IDENTITY FULL);
+-- the row's key on this side; and the newest change of the row from the other side
+-- that was applied here before this one (null until known: set when an incoming
+-- change of the row is applied here, or when this one crosses).
+-- xid: the capturing transaction, whose commit time stamps the change (the row's own
+-- xmin moves when seen is set).
 ALTER TABLE replicator.change_queue
-    ADD COLUMN IF NOT EXISTS before      jsonb,
-    ADD COLUMN IF NOT EXISTS before_refs jsonb,  -- the refs of the row before
-    ADD COLUMN IF NOT EXISTS forced      boolean NOT NULL DEFAULT false;
+    ADD COLUMN IF NOT EXISTS before jsonb,
+    ADD COLUMN IF NOT EXISTS key    jsonb,
+    ADD COLUMN IF NOT EXISTS seen   bigint,
+    ADD COLUMN IF NOT EXISTS xid    xid    DEFAULT xid(pg_current_xact_id()),
+    DROP COLUMN IF EXISTS before_refs,
+    DROP COLUMN IF EXISTS forced;
+-- A row's changes not yet sent, found by key when a change of it arrives from there.
+CREATE INDEX IF NOT EXISTS change_queue_key ON replicator.change_queue (direction, map_name, key);
 
 -- Changes that arrived here before a parent they look up: held, never dropped,
 -- and retried when the parent's map applies a batch. Ids are the source's.
@@ -53,10 +62,14 @@ CREATE TABLE IF NOT EXISTS replicator.held_change (
 );
 CREATE INDEX IF NOT EXISTS held_change_map ON replicator.held_change (map_name, direction);
 ALTER TABLE replicator.held_change
-    ADD COLUMN IF NOT EXISTS before      jsonb,
-    ADD COLUMN IF NOT EXISTS before_refs jsonb,
-    ADD COLUMN IF NOT EXISTS at          timestamptz,
-    ADD COLUMN IF NOT EXISTS forced      boolean NOT NULL DEFAULT false;
+    ADD COLUMN IF NOT EXISTS before jsonb,
+    ADD COLUMN IF NOT EXISTS key    jsonb,
+    ADD COLUMN IF NOT EXISTS seen   bigint,
+    ADD COLUMN IF NOT EXISTS stamp  bigint,
+    ADD COLUMN IF NOT EXISTS forced boolean NOT NULL DEFAULT false,
+    DROP COLUMN IF EXISTS before_refs,
+    DROP COLUMN IF EXISTS at;
+CREATE INDEX IF NOT EXISTS held_change_key ON replicator.held_change (map_name, direction, key);
 
 -- Per map and direction: its state and what the applier did last. The state
 -- that counts is the one on the direction's source database, where its changes
@@ -105,8 +118,13 @@ CREATE TABLE IF NOT EXISTS replicator.error_log (
 CREATE INDEX IF NOT EXISTS error_log_map ON replicator.error_log (map_name, direction, logged_at);
 -- One open error per map, direction and key: a later failure of the same key
 -- counts an attempt. An error is open until it is retried successfully,
--- skipped by a DBA, or superseded by a later change of its key that applied.
+-- skipped by a DBA, or superseded: a later change of its key is applied together
+-- with it (its fields would otherwise be lost) and both apply.
 ALTER TABLE replicator.error_log
+    ADD COLUMN IF NOT EXISTS before      jsonb,
+    ADD COLUMN IF NOT EXISTS seen        bigint,
+    ADD COLUMN IF NOT EXISTS stamp       bigint,
+    ADD COLUMN IF NOT EXISTS forced      boolean     NOT NULL DEFAULT false,
     ADD COLUMN IF NOT EXISTS refs        jsonb,
     ADD COLUMN IF NOT EXISTS attempts    integer     NOT NULL DEFAULT 1,
     ADD COLUMN IF NOT EXISTS last_seen   timestamptz NOT NULL DEFAULT now(),
@@ -166,19 +184,25 @@ BEGIN
     UPDATE replicator.error_log
        SET attempts = attempts + 1, last_seen = now(), change_id = (p_change->>'id')::bigint,
            op = p_change->>'op', image = p_change->'image', refs = p_change->'refs',
+           before = p_change->'before', seen = (p_change->>'seen')::bigint,
+           stamp = (p_change->>'stamp')::bigint, forced = coalesce((p_change->>'force')::boolean, false),
            sqlstate = p_sqlstate, message = p_message, detail = NULLIF(p_detail, '')
      WHERE state = 'open' AND map_name = p_map AND direction = p_direction AND key = p_key;
     IF NOT FOUND THEN
         INSERT INTO replicator.error_log
-               (map_name, direction, change_id, op, key, image, refs, sqlstate, message, detail)
+               (map_name, direction, change_id, op, key, image, refs, before, seen, stamp, forced,
+                sqlstate, message, detail)
         VALUES (p_map, p_direction, (p_change->>'id')::bigint, p_change->>'op', p_key,
-                p_change->'image', p_change->'refs', p_sqlstate, p_message, NULLIF(p_detail, ''));
+                p_change->'image', p_change->'refs', p_change->'before',
+                (p_change->>'seen')::bigint, (p_change->>'stamp')::bigint,
+                coalesce((p_change->>'force')::boolean, false), p_sqlstate, p_message,
+                NULLIF(p_detail, ''));
     END IF;
 END
 $$;
 
--- A later change of a key applied: its open error is no longer the row's truth,
--- and retrying it would write an older version over a newer one.
+-- The open errors of a batch's keys applied with it (replicator.apply_batch hands them
+-- in): they are settled.
 CREATE OR REPLACE FUNCTION replicator.supersede_errors(p_map text, p_direction text, p_keys jsonb[])
 RETURNS void
 LANGUAGE sql
@@ -250,7 +274,9 @@ BEGIN
     END IF;
     IF replicator.apply_batch(v_error.direction, jsonb_build_array(jsonb_build_object(
            'id', v_error.change_id, 'map', v_error.map_name, 'op', v_error.op,
-           'image', v_error.image, 'refs', v_error.refs, 'force', true))) > 0 THEN
+           'image', v_error.image, 'refs', v_error.refs, 'before', v_error.before,
+           'key', v_error.key, 'seen', v_error.seen, 'stamp', v_error.stamp,
+           'force', v_error.forced))) > 0 THEN
         outcome := 'failed again';
     ELSE
         UPDATE replicator.error_log
@@ -303,53 +329,78 @@ AS $$
                                'ms', round(extract(epoch FROM clock_timestamp() - p_started) * 1000, 1)))
 $$;
 
--- Rows an application deleted here, kept after their delete is queued: a change
--- from the other side that meets such a key missing here is judged against the
--- delete if it was made before the delete crossed over (crossed_at, the other
--- side's clock), instead of bringing the row back unseen. replicator purge
--- removes crossed ones.
-CREATE TABLE IF NOT EXISTS replicator.tombstone (
-    direction  text        NOT NULL,  -- the delete's direction
-    change_id  bigint      NOT NULL,
-    map_name   text        NOT NULL,
-    image      jsonb       NOT NULL,  -- the deleted row
-    deleted_by xid         NOT NULL,  -- the deleting transaction (its commit time counts)
-    crossed_at timestamptz,
-    -- A row changed here that a delete from there removed: that delete's time.
-    deleted_at timestamptz,
-    PRIMARY KEY (direction, change_id)
+-- What this database knows of each row the replicator keeps in step, per map, side and
+-- key (the key columns of the row on that side): which writes of the row it holds.
+-- clock has one entry per field (named as messages name it) and "" for the row
+-- itself (inserted, updated or deleted: every change writes it):
+-- [newest left change, newest right change, their stamps]. A change is the
+-- capturing side's change id; its stamp is its commit time in microseconds, made
+-- to grow with the row's changes on that side. Two sides that hold the same writes
+-- hold equal clocks, and rows the maps make equal (see the Conflicts chapter).
+-- gone: the row as it was when deleted here (its fields live on for a change from
+-- the other side that had not seen the delete); applied_lsn: on a side whose WAL is
+-- captured, where the WAL stood when the replicator last wrote the row here.
+CREATE TABLE IF NOT EXISTS replicator.versions (
+    map_name    text        NOT NULL,
+    side        text        NOT NULL CHECK (side IN ('left', 'right')),
+    key         jsonb       NOT NULL,
+    clock       jsonb       NOT NULL DEFAULT '{}',
+    gone        jsonb,
+    applied_lsn pg_lsn,
+    touched_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (map_name, side, key)
 );
-CREATE INDEX IF NOT EXISTS tombstone_row ON replicator.tombstone USING gin (image jsonb_path_ops);
+-- replicator purge: versions of rows deleted long ago.
+CREATE INDEX IF NOT EXISTS versions_gone ON replicator.versions (touched_at) WHERE gone IS NOT NULL;
 
-CREATE OR REPLACE FUNCTION replicator.keep_tombstone()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    INSERT INTO replicator.tombstone (direction, change_id, map_name, image, deleted_by)
-    VALUES (NEW.direction, NEW.id, NEW.map_name, NEW.image, pg_current_xact_id()::xid);
-    RETURN NULL;
-END
-$$;
+-- The value-based conflict detection before versions kept these.
+DROP TRIGGER IF EXISTS change_queue_tombstone ON replicator.change_queue;
+DROP TABLE IF EXISTS replicator.tombstone;
+DROP FUNCTION IF EXISTS replicator.keep_tombstone();
+DROP TABLE IF EXISTS replicator.row_clock;
 
--- Both captures queue through here; replicator resolve's forced deletes are no tombstones.
-CREATE OR REPLACE TRIGGER change_queue_tombstone
-AFTER INSERT ON replicator.change_queue
-FOR EACH ROW WHEN (NEW.op = 'D' AND NOT NEW.forced)
-EXECUTE FUNCTION replicator.keep_tombstone();
-
--- When a change committed, for newest_wins: its transaction's commit timestamp
--- (a WAL listener's queueing transaction carries the source's, through its
--- replication origin). Null unless track_commit_timestamp is on.
-CREATE OR REPLACE FUNCTION replicator.committed_at(p_xid xid)
-RETURNS timestamptz
+-- A transaction's commit time in microseconds, the stamp newest_wins compares (a WAL
+-- listener's queueing transaction carries the source's, through its replication
+-- origin). Null unless track_commit_timestamp is on.
+CREATE OR REPLACE FUNCTION replicator.commit_stamp(p_xid xid)
+RETURNS bigint
 LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE WHEN current_setting('track_commit_timestamp')::boolean
-                THEN pg_xact_commit_timestamp(p_xid) END
+                THEN (extract(epoch FROM pg_xact_commit_timestamp(p_xid)) * 1000000)::bigint END
+$$;
+DROP FUNCTION IF EXISTS replicator.committed_at(xid);
+
+-- Changes of a direction as they cross, with what the other side judges them by:
+-- seen, the newest change of the row from there that was applied here before it
+-- (a capture leaves it open; then nothing has been applied to the row since, and the
+-- row's clock says it), and the stamp, its commit time raised to the row's stamp
+-- before it, so that a row's stamps on one side only grow.
+CREATE OR REPLACE FUNCTION replicator.outgoing(p_direction text, p_ids bigint[])
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', c.id, 'map', c.map_name, 'op', c.op, 'image', c.image, 'refs', c.refs,
+               'before', c.before, 'key', c.key, 'seen', c.seen, 'stamp', c.stamp)
+             ORDER BY c.id), '[]')
+      FROM (SELECT q.id, q.map_name, q.op, q.image, q.refs, q.before, q.key,
+                   coalesce(q.seen, (v.clock->''->>s.other)::bigint, 0) AS seen,
+                   greatest(max(replicator.commit_stamp(q.xid))
+                                OVER (PARTITION BY q.map_name, q.key ORDER BY q.id),
+                            (v.clock->''->>s.own_stamp)::bigint) AS stamp
+              FROM replicator.change_queue AS q
+             CROSS JOIN (SELECT CASE p_direction WHEN 'to_right' THEN 'left' ELSE 'right' END,
+                                CASE p_direction WHEN 'to_right' THEN 1 ELSE 0 END,
+                                CASE p_direction WHEN 'to_right' THEN 2 ELSE 3 END)
+                     AS s(side, other, own_stamp)
+              LEFT JOIN replicator.versions AS v
+                     ON v.map_name = q.map_name AND v.side = s.side AND v.key = q.key
+             WHERE q.direction = p_direction AND q.id = ANY (p_ids)) AS c
 $$;
 
 -- One database: take a batch off the queue, apply it, all in the caller's
@@ -363,31 +414,16 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
+    v_ids bigint[] := replicator.runnable_ids(p_direction, p_limit);
     v_batch jsonb;
     v_started timestamptz := clock_timestamp();
 BEGIN
-    WITH batch AS (
-        DELETE FROM replicator.change_queue AS q
-         WHERE q.direction = p_direction
-           -- An array computed once (ARRAY(subquery)), not IN (subquery) nor a
-           -- bare function call, which a sequential-scan plan would call per row:
-           -- the plan must stay a primary-key lookup however long the queue grows.
-           AND q.id = ANY (ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit))))
-        RETURNING q.id, q.map_name, q.op, q.image, q.refs, q.before, q.before_refs, q.forced,
-                  replicator.committed_at(q.xmin) AS at
-    )
-    SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
-                                        'refs', refs, 'before', before,
-                                        'before_refs', before_refs, 'at', at, 'force', forced)
-                     ORDER BY id),
-           count(*)
-      INTO v_batch, taken
-      FROM batch;
+    taken := cardinality(v_ids);
     failed := 0;
     IF taken > 0 THEN
-        UPDATE replicator.tombstone AS d SET crossed_at = now()
-          FROM jsonb_array_elements(v_batch) AS c
-         WHERE d.direction = p_direction AND d.change_id = (c.value->>'id')::bigint;
+        v_batch := replicator.outgoing(p_direction, v_ids);
+        DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (v_ids);
+        PERFORM replicator.absorb_batch(p_direction, v_batch);
         failed := replicator.apply_batch(p_direction, v_batch);
         PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
         PERFORM replicator.caught_up(p_direction);
@@ -395,32 +431,24 @@ BEGIN
 END
 $$;
 
--- Two servers, source side: the oldest changes of a direction, as one jsonb array
--- with their ids beside it.
+-- Two servers, source side: the oldest changes of a direction, as they cross, with
+-- their ids beside them.
 CREATE OR REPLACE FUNCTION replicator.peek_batch(p_direction text, p_limit integer,
                                                  OUT ids bigint[], OUT batch jsonb)
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce(array_agg(id ORDER BY id), '{}'),
-           coalesce(jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
-                                                 'refs', refs, 'before', before,
-                                                 'before_refs', before_refs, 'at', at,
-                                                 'force', forced)
-                              ORDER BY id), '[]')
-      FROM (SELECT id, map_name, op, image, refs, before, before_refs, forced,
-                   replicator.committed_at(xmin) AS at
-              FROM replicator.change_queue
-             WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit))))) AS oldest
+BEGIN
+    ids := ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit)) ORDER BY 1);
+    batch := replicator.outgoing(p_direction, ids);
+END
 $$;
 
--- Two servers, source side: forget changes the target has durably applied.
--- p_crossed_at: when the target applied them (its clock), for the tombstones.
-DROP FUNCTION IF EXISTS replicator.ack_batch(text, bigint[]);
-CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[],
-                                                p_crossed_at timestamptz)
+-- Two servers, source side: forget changes the target has durably applied, recording
+-- them in the rows' clocks here.
+DROP FUNCTION IF EXISTS replicator.ack_batch(text, bigint[], timestamptz);
+CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[])
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -428,10 +456,9 @@ AS $$
 DECLARE
     v_gone integer;
 BEGIN
+    PERFORM replicator.absorb_batch(p_direction, replicator.outgoing(p_direction, p_ids));
     DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids);
     GET DIAGNOSTICS v_gone = ROW_COUNT;
-    UPDATE replicator.tombstone SET crossed_at = p_crossed_at
-     WHERE direction = p_direction AND change_id = ANY (p_ids);
     PERFORM replicator.caught_up(p_direction);
     RETURN v_gone;
 END

@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS replicator.wal_parked (
     parked_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS wal_parked_map ON replicator.wal_parked (map_name, direction, id);
+-- The parked changes' commit position, which their capture function compares.
+ALTER TABLE replicator.wal_parked ADD COLUMN IF NOT EXISTS lsn pg_lsn;
 
 -- Trigger capture: changes of rows whose key, filter or lookup columns, or the parent
 -- tables its references are looked up in, the capture trigger could no longer read
@@ -301,18 +303,18 @@ DECLARE
     v_function regprocedure;
 BEGIN
     FOR v_route IN SELECT DISTINCT p.map_name, p.direction FROM replicator.wal_parked AS p LOOP
-        v_function := to_regprocedure(format('replicator.%I(jsonb)',
+        v_function := to_regprocedure(format('replicator.%I(jsonb, pg_lsn)',
                                              'wal_' || v_route.map_name || '_' || v_route.direction));
         CONTINUE WHEN v_function IS NULL;
         v_route_queued := 0;
         BEGIN
             FOR v_parked IN
-                SELECT p.id, p.changes FROM replicator.wal_parked AS p
+                SELECT p.id, p.changes, coalesce(p.lsn, '0/0') AS lsn FROM replicator.wal_parked AS p
                  WHERE p.map_name = v_route.map_name AND p.direction = v_route.direction
                  ORDER BY p.id
             LOOP
-                EXECUTE format('SELECT %s($1)', v_function::regproc) INTO STRICT v_count
-                  USING v_parked.changes;
+                EXECUTE format('SELECT %s($1, $2)', v_function::regproc) INTO STRICT v_count
+                  USING v_parked.changes, v_parked.lsn;
                 v_route_queued := v_route_queued + v_count;
                 DELETE FROM replicator.wal_parked WHERE id = v_parked.id;
             END LOOP;

@@ -160,10 +160,8 @@ def test_edits_of_different_fields_both_survive(make) -> None:  # type: ignore[n
     project.drain()
     left, right = both(project)
     assert left == right == [("A", "ERP anvil", "12.00")]
-    assert {(d, o) for d, _, o, _ in conflicts(project)} == {
-        ("to_left", "merged"),
-        ("to_right", "merged"),
-    }
+    # No field was written on both sides: nothing to decide, nothing to log.
+    assert conflicts(project) == []
 
 
 def test_newest_wins_takes_the_later_commit_on_both_sides(make) -> None:  # type: ignore[no-untyped-def]
@@ -179,19 +177,16 @@ def test_newest_wins_takes_the_later_commit_on_both_sides(make) -> None:  # type
     assert len(conflicts(project)) == 4
 
 
-def test_newest_wins_takes_the_newer_row_whole(make) -> None:  # type: ignore[no-untyped-def]
+def test_newest_wins_decides_per_field_and_keeps_an_older_edit_of_another_field(make) -> None:  # type: ignore[no-untyped-def]
     project = make("newest_wins")
     seeded(project, "('A', 'anvil', 10)")
     run(project.left_url, "UPDATE erp.items SET name = 'older ERP'")
     run(project.right_url, "UPDATE crm.items SET price = 12")
     project.drain()
-    # One clock per row: the CRM's newer row wins, the ERP's older edit of another field too.
+    # A clock per field: the newer edit of price does not overrule the older one of name.
     left, right = both(project)
-    assert left == right == [("A", "anvil", "12.00")]
-    assert {(d, o) for d, _, o, _ in conflicts(project)} == {
-        ("to_left", "took_incoming"),
-        ("to_right", "kept_local"),
-    }
+    assert left == right == [("A", "older ERP", "12.00")]
+    assert conflicts(project) == []
 
 
 def test_a_field_can_declare_its_own_policy(make) -> None:  # type: ignore[no-untyped-def]
@@ -345,18 +340,9 @@ def test_newest_wins_needs_commit_timestamps_and_validate_says_so(tmp_path: Path
                 "maps/items.toml: map 'items': conflict must be one of left_wins, right_wins,"
                 " newest_wins, manual (got 'first_wins')",
                 "maps/items.toml: map 'items': field 'price': conflict must be one of"
-                " left_wins, right_wins, manual (got 'loudest')",
+                " left_wins, right_wins, newest_wins, manual (got 'loudest')",
             ],
             id="unknown policies",
-        ),
-        pytest.param(
-            "newest_wins",
-            "left_wins",
-            [
-                "maps/items.toml: map 'items': field 'price': conflict = \"newest_wins\""
-                " decides whole rows: a field cannot have a policy of its own"
-            ],
-            id="a field policy under newest_wins",
         ),
     ],
 )

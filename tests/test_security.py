@@ -24,19 +24,20 @@ from tests.support import Project, cli, example_project, queued, rows
 
 APP = "erp_app"  # the ERP's own login: owns nothing of the replicator
 # The functions every database gets, whatever its maps: the control schema's, drift's and
-# the dispatcher (apply_batch).
+# the dispatchers (apply_batch, absorb_batch).
 CONTROL_FUNCTIONS = {
+    "absorb_batch",
     "ack_batch",
     "apply_batch",
     "apply_queued",
     "apply_remote",
     "caught_up",
-    "committed_at",
+    "commit_stamp",
     "drift",
     "follow_renames",
-    "keep_tombstone",
     "log_batch",
     "log_error",
+    "outgoing",
     "peek_batch",
     "record_dependency",
     "refused_null",
@@ -179,7 +180,7 @@ def test_every_generated_function_pins_its_search_path_and_only_capture_and_appl
         f"{kind}_{table_map.name}_{direction}"
         for table_map in maps.maps
         for direction in table_map.directions
-        for kind in ("apply", "write", "capture", "snapshot", "resend")
+        for kind in ("apply", "write", "capture", "snapshot", "resend", "absorb")
     }
     assert {str(name) for name, *_ in functions} == per_map | CONTROL_FUNCTIONS
     unpinned = [name for name, _, _, pinned, _ in functions if not pinned]

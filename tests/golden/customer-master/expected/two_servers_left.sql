@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle a8f1938324a138fa2d28458b9b35f7c1a7a3b8f7d71865ddb05e78649bb5d6c4: 44 to create, 0 to replace, 0 to drop
+-- bundle ad2652dc2c53b60ef55041afe284cae409f0a1bad1f3f1757036575fd937fd31: 58 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -40,13 +40,22 @@ ALTER TABLE replicator.change_queue ADD COLUMN IF NOT EXISTS refs jsonb;
 -- Per map: the backlog of a paused map is skipped, and a catching-up map's
 -- emptiness is checked, without scanning other maps' changes.
 CREATE INDEX IF NOT EXISTS change_queue_map ON replicator.change_queue (direction, map_name, id);
--- Conflict detection: an update's row before it (null: not known, e.g. WAL capture
--- without REPLICA IDENTITY FULL); forced changes (replicator resolve) are written
--- whatever the other side holds.
+-- Versions (see replicator.versions): an update's row before it, which says the
+-- fields it wrote (null: every field, e.g. WAL capture without REPLICA IDENTITY FULL);
+-- the row's key on this side; and the newest change of the row from the other side
+-- that was applied here before this one (null until known: set when an incoming
+-- change of the row is applied here, or when this one crosses).
+-- xid: the capturing transaction, whose commit time stamps the change (the row's own
+-- xmin moves when seen is set).
 ALTER TABLE replicator.change_queue
-    ADD COLUMN IF NOT EXISTS before      jsonb,
-    ADD COLUMN IF NOT EXISTS before_refs jsonb,  -- the refs of the row before
-    ADD COLUMN IF NOT EXISTS forced      boolean NOT NULL DEFAULT false;
+    ADD COLUMN IF NOT EXISTS before jsonb,
+    ADD COLUMN IF NOT EXISTS key    jsonb,
+    ADD COLUMN IF NOT EXISTS seen   bigint,
+    ADD COLUMN IF NOT EXISTS xid    xid    DEFAULT xid(pg_current_xact_id()),
+    DROP COLUMN IF EXISTS before_refs,
+    DROP COLUMN IF EXISTS forced;
+-- A row's changes not yet sent, found by key when a change of it arrives from there.
+CREATE INDEX IF NOT EXISTS change_queue_key ON replicator.change_queue (direction, map_name, key);
 
 -- Changes that arrived here before a parent they look up: held, never dropped,
 -- and retried when the parent's map applies a batch. Ids are the source's.
@@ -63,10 +72,14 @@ CREATE TABLE IF NOT EXISTS replicator.held_change (
 );
 CREATE INDEX IF NOT EXISTS held_change_map ON replicator.held_change (map_name, direction);
 ALTER TABLE replicator.held_change
-    ADD COLUMN IF NOT EXISTS before      jsonb,
-    ADD COLUMN IF NOT EXISTS before_refs jsonb,
-    ADD COLUMN IF NOT EXISTS at          timestamptz,
-    ADD COLUMN IF NOT EXISTS forced      boolean NOT NULL DEFAULT false;
+    ADD COLUMN IF NOT EXISTS before jsonb,
+    ADD COLUMN IF NOT EXISTS key    jsonb,
+    ADD COLUMN IF NOT EXISTS seen   bigint,
+    ADD COLUMN IF NOT EXISTS stamp  bigint,
+    ADD COLUMN IF NOT EXISTS forced boolean NOT NULL DEFAULT false,
+    DROP COLUMN IF EXISTS before_refs,
+    DROP COLUMN IF EXISTS at;
+CREATE INDEX IF NOT EXISTS held_change_key ON replicator.held_change (map_name, direction, key);
 
 -- Per map and direction: its state and what the applier did last. The state
 -- that counts is the one on the direction's source database, where its changes
@@ -115,8 +128,13 @@ CREATE TABLE IF NOT EXISTS replicator.error_log (
 CREATE INDEX IF NOT EXISTS error_log_map ON replicator.error_log (map_name, direction, logged_at);
 -- One open error per map, direction and key: a later failure of the same key
 -- counts an attempt. An error is open until it is retried successfully,
--- skipped by a DBA, or superseded by a later change of its key that applied.
+-- skipped by a DBA, or superseded: a later change of its key is applied together
+-- with it (its fields would otherwise be lost) and both apply.
 ALTER TABLE replicator.error_log
+    ADD COLUMN IF NOT EXISTS before      jsonb,
+    ADD COLUMN IF NOT EXISTS seen        bigint,
+    ADD COLUMN IF NOT EXISTS stamp       bigint,
+    ADD COLUMN IF NOT EXISTS forced      boolean     NOT NULL DEFAULT false,
     ADD COLUMN IF NOT EXISTS refs        jsonb,
     ADD COLUMN IF NOT EXISTS attempts    integer     NOT NULL DEFAULT 1,
     ADD COLUMN IF NOT EXISTS last_seen   timestamptz NOT NULL DEFAULT now(),
@@ -176,19 +194,25 @@ BEGIN
     UPDATE replicator.error_log
        SET attempts = attempts + 1, last_seen = now(), change_id = (p_change->>'id')::bigint,
            op = p_change->>'op', image = p_change->'image', refs = p_change->'refs',
+           before = p_change->'before', seen = (p_change->>'seen')::bigint,
+           stamp = (p_change->>'stamp')::bigint, forced = coalesce((p_change->>'force')::boolean, false),
            sqlstate = p_sqlstate, message = p_message, detail = NULLIF(p_detail, '')
      WHERE state = 'open' AND map_name = p_map AND direction = p_direction AND key = p_key;
     IF NOT FOUND THEN
         INSERT INTO replicator.error_log
-               (map_name, direction, change_id, op, key, image, refs, sqlstate, message, detail)
+               (map_name, direction, change_id, op, key, image, refs, before, seen, stamp, forced,
+                sqlstate, message, detail)
         VALUES (p_map, p_direction, (p_change->>'id')::bigint, p_change->>'op', p_key,
-                p_change->'image', p_change->'refs', p_sqlstate, p_message, NULLIF(p_detail, ''));
+                p_change->'image', p_change->'refs', p_change->'before',
+                (p_change->>'seen')::bigint, (p_change->>'stamp')::bigint,
+                coalesce((p_change->>'force')::boolean, false), p_sqlstate, p_message,
+                NULLIF(p_detail, ''));
     END IF;
 END
 $$;
 
--- A later change of a key applied: its open error is no longer the row's truth,
--- and retrying it would write an older version over a newer one.
+-- The open errors of a batch's keys applied with it (replicator.apply_batch hands them
+-- in): they are settled.
 CREATE OR REPLACE FUNCTION replicator.supersede_errors(p_map text, p_direction text, p_keys jsonb[])
 RETURNS void
 LANGUAGE sql
@@ -260,7 +284,9 @@ BEGIN
     END IF;
     IF replicator.apply_batch(v_error.direction, jsonb_build_array(jsonb_build_object(
            'id', v_error.change_id, 'map', v_error.map_name, 'op', v_error.op,
-           'image', v_error.image, 'refs', v_error.refs, 'force', true))) > 0 THEN
+           'image', v_error.image, 'refs', v_error.refs, 'before', v_error.before,
+           'key', v_error.key, 'seen', v_error.seen, 'stamp', v_error.stamp,
+           'force', v_error.forced))) > 0 THEN
         outcome := 'failed again';
     ELSE
         UPDATE replicator.error_log
@@ -313,53 +339,78 @@ AS $$
                                'ms', round(extract(epoch FROM clock_timestamp() - p_started) * 1000, 1)))
 $$;
 
--- Rows an application deleted here, kept after their delete is queued: a change
--- from the other side that meets such a key missing here is judged against the
--- delete if it was made before the delete crossed over (crossed_at, the other
--- side's clock), instead of bringing the row back unseen. replicator purge
--- removes crossed ones.
-CREATE TABLE IF NOT EXISTS replicator.tombstone (
-    direction  text        NOT NULL,  -- the delete's direction
-    change_id  bigint      NOT NULL,
-    map_name   text        NOT NULL,
-    image      jsonb       NOT NULL,  -- the deleted row
-    deleted_by xid         NOT NULL,  -- the deleting transaction (its commit time counts)
-    crossed_at timestamptz,
-    -- A row changed here that a delete from there removed: that delete's time.
-    deleted_at timestamptz,
-    PRIMARY KEY (direction, change_id)
+-- What this database knows of each row the replicator keeps in step, per map, side and
+-- key (the key columns of the row on that side): which writes of the row it holds.
+-- clock has one entry per field (named as messages name it) and "" for the row
+-- itself (inserted, updated or deleted: every change writes it):
+-- [newest left change, newest right change, their stamps]. A change is the
+-- capturing side's change id; its stamp is its commit time in microseconds, made
+-- to grow with the row's changes on that side. Two sides that hold the same writes
+-- hold equal clocks, and rows the maps make equal (see the Conflicts chapter).
+-- gone: the row as it was when deleted here (its fields live on for a change from
+-- the other side that had not seen the delete); applied_lsn: on a side whose WAL is
+-- captured, where the WAL stood when the replicator last wrote the row here.
+CREATE TABLE IF NOT EXISTS replicator.versions (
+    map_name    text        NOT NULL,
+    side        text        NOT NULL CHECK (side IN ('left', 'right')),
+    key         jsonb       NOT NULL,
+    clock       jsonb       NOT NULL DEFAULT '{}',
+    gone        jsonb,
+    applied_lsn pg_lsn,
+    touched_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (map_name, side, key)
 );
-CREATE INDEX IF NOT EXISTS tombstone_row ON replicator.tombstone USING gin (image jsonb_path_ops);
+-- replicator purge: versions of rows deleted long ago.
+CREATE INDEX IF NOT EXISTS versions_gone ON replicator.versions (touched_at) WHERE gone IS NOT NULL;
 
-CREATE OR REPLACE FUNCTION replicator.keep_tombstone()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    INSERT INTO replicator.tombstone (direction, change_id, map_name, image, deleted_by)
-    VALUES (NEW.direction, NEW.id, NEW.map_name, NEW.image, pg_current_xact_id()::xid);
-    RETURN NULL;
-END
-$$;
+-- The value-based conflict detection before versions kept these.
+DROP TRIGGER IF EXISTS change_queue_tombstone ON replicator.change_queue;
+DROP TABLE IF EXISTS replicator.tombstone;
+DROP FUNCTION IF EXISTS replicator.keep_tombstone();
+DROP TABLE IF EXISTS replicator.row_clock;
 
--- Both captures queue through here; replicator resolve's forced deletes are no tombstones.
-CREATE OR REPLACE TRIGGER change_queue_tombstone
-AFTER INSERT ON replicator.change_queue
-FOR EACH ROW WHEN (NEW.op = 'D' AND NOT NEW.forced)
-EXECUTE FUNCTION replicator.keep_tombstone();
-
--- When a change committed, for newest_wins: its transaction's commit timestamp
--- (a WAL listener's queueing transaction carries the source's, through its
--- replication origin). Null unless track_commit_timestamp is on.
-CREATE OR REPLACE FUNCTION replicator.committed_at(p_xid xid)
-RETURNS timestamptz
+-- A transaction's commit time in microseconds, the stamp newest_wins compares (a WAL
+-- listener's queueing transaction carries the source's, through its replication
+-- origin). Null unless track_commit_timestamp is on.
+CREATE OR REPLACE FUNCTION replicator.commit_stamp(p_xid xid)
+RETURNS bigint
 LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE WHEN current_setting('track_commit_timestamp')::boolean
-                THEN pg_xact_commit_timestamp(p_xid) END
+                THEN (extract(epoch FROM pg_xact_commit_timestamp(p_xid)) * 1000000)::bigint END
+$$;
+DROP FUNCTION IF EXISTS replicator.committed_at(xid);
+
+-- Changes of a direction as they cross, with what the other side judges them by:
+-- seen, the newest change of the row from there that was applied here before it
+-- (a capture leaves it open; then nothing has been applied to the row since, and the
+-- row's clock says it), and the stamp, its commit time raised to the row's stamp
+-- before it, so that a row's stamps on one side only grow.
+CREATE OR REPLACE FUNCTION replicator.outgoing(p_direction text, p_ids bigint[])
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', c.id, 'map', c.map_name, 'op', c.op, 'image', c.image, 'refs', c.refs,
+               'before', c.before, 'key', c.key, 'seen', c.seen, 'stamp', c.stamp)
+             ORDER BY c.id), '[]')
+      FROM (SELECT q.id, q.map_name, q.op, q.image, q.refs, q.before, q.key,
+                   coalesce(q.seen, (v.clock->''->>s.other)::bigint, 0) AS seen,
+                   greatest(max(replicator.commit_stamp(q.xid))
+                                OVER (PARTITION BY q.map_name, q.key ORDER BY q.id),
+                            (v.clock->''->>s.own_stamp)::bigint) AS stamp
+              FROM replicator.change_queue AS q
+             CROSS JOIN (SELECT CASE p_direction WHEN 'to_right' THEN 'left' ELSE 'right' END,
+                                CASE p_direction WHEN 'to_right' THEN 1 ELSE 0 END,
+                                CASE p_direction WHEN 'to_right' THEN 2 ELSE 3 END)
+                     AS s(side, other, own_stamp)
+              LEFT JOIN replicator.versions AS v
+                     ON v.map_name = q.map_name AND v.side = s.side AND v.key = q.key
+             WHERE q.direction = p_direction AND q.id = ANY (p_ids)) AS c
 $$;
 
 -- One database: take a batch off the queue, apply it, all in the caller's
@@ -373,31 +424,16 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
+    v_ids bigint[] := replicator.runnable_ids(p_direction, p_limit);
     v_batch jsonb;
     v_started timestamptz := clock_timestamp();
 BEGIN
-    WITH batch AS (
-        DELETE FROM replicator.change_queue AS q
-         WHERE q.direction = p_direction
-           -- An array computed once (ARRAY(subquery)), not IN (subquery) nor a
-           -- bare function call, which a sequential-scan plan would call per row:
-           -- the plan must stay a primary-key lookup however long the queue grows.
-           AND q.id = ANY (ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit))))
-        RETURNING q.id, q.map_name, q.op, q.image, q.refs, q.before, q.before_refs, q.forced,
-                  replicator.committed_at(q.xmin) AS at
-    )
-    SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
-                                        'refs', refs, 'before', before,
-                                        'before_refs', before_refs, 'at', at, 'force', forced)
-                     ORDER BY id),
-           count(*)
-      INTO v_batch, taken
-      FROM batch;
+    taken := cardinality(v_ids);
     failed := 0;
     IF taken > 0 THEN
-        UPDATE replicator.tombstone AS d SET crossed_at = now()
-          FROM jsonb_array_elements(v_batch) AS c
-         WHERE d.direction = p_direction AND d.change_id = (c.value->>'id')::bigint;
+        v_batch := replicator.outgoing(p_direction, v_ids);
+        DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (v_ids);
+        PERFORM replicator.absorb_batch(p_direction, v_batch);
         failed := replicator.apply_batch(p_direction, v_batch);
         PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
         PERFORM replicator.caught_up(p_direction);
@@ -405,32 +441,24 @@ BEGIN
 END
 $$;
 
--- Two servers, source side: the oldest changes of a direction, as one jsonb array
--- with their ids beside it.
+-- Two servers, source side: the oldest changes of a direction, as they cross, with
+-- their ids beside them.
 CREATE OR REPLACE FUNCTION replicator.peek_batch(p_direction text, p_limit integer,
                                                  OUT ids bigint[], OUT batch jsonb)
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce(array_agg(id ORDER BY id), '{}'),
-           coalesce(jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
-                                                 'refs', refs, 'before', before,
-                                                 'before_refs', before_refs, 'at', at,
-                                                 'force', forced)
-                              ORDER BY id), '[]')
-      FROM (SELECT id, map_name, op, image, refs, before, before_refs, forced,
-                   replicator.committed_at(xmin) AS at
-              FROM replicator.change_queue
-             WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit))))) AS oldest
+BEGIN
+    ids := ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit)) ORDER BY 1);
+    batch := replicator.outgoing(p_direction, ids);
+END
 $$;
 
--- Two servers, source side: forget changes the target has durably applied.
--- p_crossed_at: when the target applied them (its clock), for the tombstones.
-DROP FUNCTION IF EXISTS replicator.ack_batch(text, bigint[]);
-CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[],
-                                                p_crossed_at timestamptz)
+-- Two servers, source side: forget changes the target has durably applied, recording
+-- them in the rows' clocks here.
+DROP FUNCTION IF EXISTS replicator.ack_batch(text, bigint[], timestamptz);
+CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[])
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -438,10 +466,9 @@ AS $$
 DECLARE
     v_gone integer;
 BEGIN
+    PERFORM replicator.absorb_batch(p_direction, replicator.outgoing(p_direction, p_ids));
     DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids);
     GET DIAGNOSTICS v_gone = ROW_COUNT;
-    UPDATE replicator.tombstone SET crossed_at = p_crossed_at
-     WHERE direction = p_direction AND change_id = ANY (p_ids);
     PERFORM replicator.caught_up(p_direction);
     RETURN v_gone;
 END
@@ -601,7 +628,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'b39f8257960968e093c806509a42e75502f450e167804d120dfd8c973993e9f6', $sql$$sql$)
+VALUES ('control', '56251fdc0934261d66cc7ce9ac0d61fd1b5c82c098c38d47630b879c0903748d', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -644,6 +671,8 @@ CREATE TABLE IF NOT EXISTS replicator.wal_parked (
     parked_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS wal_parked_map ON replicator.wal_parked (map_name, direction, id);
+-- The parked changes' commit position, which their capture function compares.
+ALTER TABLE replicator.wal_parked ADD COLUMN IF NOT EXISTS lsn pg_lsn;
 
 -- Trigger capture: changes of rows whose key, filter or lookup columns, or the parent
 -- tables its references are looked up in, the capture trigger could no longer read
@@ -909,18 +938,18 @@ DECLARE
     v_function regprocedure;
 BEGIN
     FOR v_route IN SELECT DISTINCT p.map_name, p.direction FROM replicator.wal_parked AS p LOOP
-        v_function := to_regprocedure(format('replicator.%I(jsonb)',
+        v_function := to_regprocedure(format('replicator.%I(jsonb, pg_lsn)',
                                              'wal_' || v_route.map_name || '_' || v_route.direction));
         CONTINUE WHEN v_function IS NULL;
         v_route_queued := 0;
         BEGIN
             FOR v_parked IN
-                SELECT p.id, p.changes FROM replicator.wal_parked AS p
+                SELECT p.id, p.changes, coalesce(p.lsn, '0/0') AS lsn FROM replicator.wal_parked AS p
                  WHERE p.map_name = v_route.map_name AND p.direction = v_route.direction
                  ORDER BY p.id
             LOOP
-                EXECUTE format('SELECT %s($1)', v_function::regproc) INTO STRICT v_count
-                  USING v_parked.changes;
+                EXECUTE format('SELECT %s($1, $2)', v_function::regproc) INTO STRICT v_count
+                  USING v_parked.changes, v_parked.lsn;
                 v_route_queued := v_route_queued + v_count;
                 DELETE FROM replicator.wal_parked WHERE id = v_parked.id;
             END LOOP;
@@ -934,21 +963,23 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', '1b32028587a712021646fcec982ab7fef89c4af37c5467db17e6f71031c10664', $sql$$sql$)
+VALUES ('drift', '978200262c19ac2098f747dfb8307f49e372595711d6f08ba521611bade64f7b', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/companies/to_left/apply ====
 -- Map 'companies', 'to_left': write a batch of captured changes into "fno"."companies".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -964,6 +995,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -972,216 +1005,337 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.companies were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."company_code") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('company_code', c.image->'company_code') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."company_code") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "company_code" character varying(4))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."company_code" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."company_code")
      ORDER BY "k"."company_code", c.id DESC
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "s"."company_code" AS "k_1",
-           l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM "b"."name" AS "tc_1",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "company_code" character varying(4),
        "name" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'name'->>2)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'companies' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'companies'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."name" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "company_code" character varying(4),
-       "name" character varying(60)) ON true
-      JOIN "fno"."companies" AS t ON "t"."dataareaid" = "s"."company_code"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "name" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."companies",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'companies', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'companies'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'companies', 'to_left', j.id, j.op, jsonb_build_object('company_code', j.image->'company_code'), jsonb_build_object('dataareaid', j."k_1"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'companies', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'companies',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'companies'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."companies" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'companies', 'fno.companies'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."company_code") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('company_code', c.image->'company_code') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."company_code") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "company_code" character varying(4))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."company_code" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."company_code")
      ORDER BY "k"."company_code", c.id DESC
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "s"."company_code" AS "k_1",
-           "s"."name" AS "n_1",
-           "b"."name" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."name" ELSE t."name" END AS "c_1",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "company_code" character varying(4),
        "name" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
-       "company_code" character varying(4),
-       "name" character varying(60)) ON true
-      LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "s"."company_code"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'name'->>2)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'companies' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1")
       LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'companies'
-              AND d.image @> jsonb_build_object('dataareaid', "s"."company_code")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."companies", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'companies'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."name" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "name" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."companies",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j.gone OR (j."tc_1") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1") IS DISTINCT FROM (j."c_1") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'companies', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'companies'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'companies', 'to_left', j.id, j.op, jsonb_build_object('company_code', j.image->'company_code'), jsonb_build_object('dataareaid', j."k_1"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'companies', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -1189,21 +1343,25 @@ WITH latest AS (
 ), inserted AS (
     INSERT INTO "fno"."companies" ("dataareaid", "name")
     SELECT j."k_1",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
+       j."f_1"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."companies" AS t
        SET "name" = j."f_1"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -1211,13 +1369,24 @@ IF v_written < v_wanted THEN
         'companies', 'fno.companies'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_right' AND q.map_name = 'companies'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'companies', 'fno.companies'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1238,9 +1407,7 @@ BEGIN
         PERFORM "replicator"."write_companies_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('companies', 'to_left', ARRAY(
-                SELECT jsonb_build_object('company_code', c.value->'image'->'company_code')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('company_code', c.value->'image'->'company_code') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -1255,10 +1422,15 @@ BEGIN
          GROUP BY jsonb_build_object('company_code', c.value->'image'->'company_code')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_companies_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('companies', 'to_left', ARRAY[jsonb_build_object('company_code', v_change->'image'->'company_code')]);
             END IF;
         EXCEPTION
@@ -1271,16 +1443,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('companies', 'to_left', v_change, jsonb_build_object('company_code', v_change->'image'->'company_code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'f6f24d62d78271471eb8fcd54014dfd530957163f37145c5fc9381caa8313546', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', 'a8771232be1cfab03f8ecef39fbc61b0d01b756780f652b6a67be0ef6610a728', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1288,15 +1462,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/contact_persons/to_left/apply ====
 -- Map 'contact_persons', 'to_left': write a batch of captured changes into "fno"."contact_persons".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -1312,6 +1488,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1320,48 +1498,59 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.contact_persons were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['firstname', 'lastname', 'emailaddress1', 'parent_account_number']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['firstname', 'lastname', 'emailaddress1', 'parent_account_number']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'contactpersonid', c.image->'contactpersonid') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'lastname' IS DISTINCT FROM c.image->'lastname')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'emailaddress1' IS DISTINCT FROM c.image->'emailaddress1')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'parent_account_number' IS DISTINCT FROM c.image->'parent_account_number')) AS "w_4",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "contactpersonid" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."contactpersonid" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."contactpersonid")
      ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."contactpersonid" AS "k_2",
-           l.base_known AND NOT l.forced AND t."first_name" IS DISTINCT FROM "b"."firstname" AS "tc_1",
-           l.base_known AND NOT l.forced AND t."last_name" IS DISTINCT FROM COALESCE("b"."lastname", CAST('-' AS character varying(50))) AS "tc_2",
-           l.base_known AND NOT l.forced AND t."email" IS DISTINCT FROM "b"."emailaddress1" AS "tc_3",
-           l.base_known AND NOT l.forced AND t."customer_account" IS DISTINCT FROM "b"."parent_account_number" AS "tc_4",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -1370,155 +1559,256 @@ WITH latest AS (
        "lastname" character varying(50),
        "emailaddress1" character varying(80),
        "parent_account_number" character varying(20))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'first_name'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'first_name'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'last_name'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'last_name'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'email'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'email'->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((v.clock->'customer_account'->>0)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'customer_account'->>2)::bigint, q."ot_4") AS "ot_4",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'contact_persons' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "ot_3",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
+                      AS "ot_4",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'contact_persons'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."firstname" AS "n_1",
+           g."first_name" AS "c_1",
+           COALESCE("s"."lastname", CAST('-' AS character varying(50))) AS "n_2",
+           g."last_name" AS "c_2",
+           "s"."emailaddress1" AS "n_3",
+           g."email" AS "c_3",
+           "s"."parent_account_number" AS "n_4",
+           g."customer_account" AS "c_4",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "contactpersonid" character varying(20),
        "firstname" character varying(50),
        "lastname" character varying(50),
        "emailaddress1" character varying(80),
-       "parent_account_number" character varying(20)) ON true
-      JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."contact_person_id" = "s"."contactpersonid"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "parent_account_number" character varying(20))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."contact_persons",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR false) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2", 'first_name', j."f_1", 'last_name', j."f_2", 'email', j."f_3", 'customer_account', j."f_4") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'contact_persons', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'first_name', CASE WHEN j."i_1" IS NULL THEN j.clock->'first_name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'first_name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'first_name'->>1)::bigint, 0), "j"."i_1"), j.clock->'first_name'->2, "j"."t_1") END,
+               'last_name', CASE WHEN j."i_2" IS NULL THEN j.clock->'last_name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'last_name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'last_name'->>1)::bigint, 0), "j"."i_2"), j.clock->'last_name'->2, "j"."t_2") END,
+               'email', CASE WHEN j."i_3" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_3"), j.clock->'email'->2, "j"."t_3") END,
+               'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
+                    ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), "j"."i_4"), j.clock->'customer_account'->2, "j"."t_4") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'contact_persons'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'contact_persons', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'contactpersonid', j.image->'contactpersonid'), jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('first_name', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'last_name', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'email', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'customer_account', CASE WHEN j."tc_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'contact_persons', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'first_name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'last_name', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'email', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'customer_account', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'contact_persons',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'contact_persons'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."contact_persons" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'contact_persons', 'fno.contact_persons'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['firstname', 'lastname', 'emailaddress1', 'parent_account_number']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['firstname', 'lastname', 'emailaddress1', 'parent_account_number']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'contactpersonid', c.image->'contactpersonid') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'lastname' IS DISTINCT FROM c.image->'lastname')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'emailaddress1' IS DISTINCT FROM c.image->'emailaddress1')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'parent_account_number' IS DISTINCT FROM c.image->'parent_account_number')) AS "w_4",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "contactpersonid" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."contactpersonid" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."contactpersonid")
      ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'contact_persons'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'contactpersonid' = l.image -> 'contactpersonid'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'contact_persons',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."contactpersonid" AS "k_2",
-           "s"."firstname" AS "n_1",
-           "b"."firstname" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."first_name" ELSE t."first_name" END AS "c_1",
-           COALESCE("s"."lastname", CAST('-' AS character varying(50))) AS "n_2",
-           COALESCE("b"."lastname", CAST('-' AS character varying(50))) AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."last_name" ELSE t."last_name" END AS "c_2",
-           "s"."emailaddress1" AS "n_3",
-           "b"."emailaddress1" AS "b_3",
-           CASE WHEN t.ctid IS NULL THEN gone."email" ELSE t."email" END AS "c_3",
-           "s"."parent_account_number" AS "n_4",
-           "b"."parent_account_number" AS "b_4",
-           CASE WHEN t.ctid IS NULL THEN gone."customer_account" ELSE t."customer_account" END AS "c_4",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -1527,120 +1817,213 @@ WITH latest AS (
        "lastname" character varying(50),
        "emailaddress1" character varying(80),
        "parent_account_number" character varying(20))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'first_name'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'first_name'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'last_name'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'last_name'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'email'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'email'->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((v.clock->'customer_account'->>0)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'customer_account'->>2)::bigint, q."ot_4") AS "ot_4",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'contact_persons' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "ot_3",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
+                      AS "ot_4",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'contact_persons'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."firstname" AS "n_1",
+           g."first_name" AS "c_1",
+           COALESCE("s"."lastname", CAST('-' AS character varying(50))) AS "n_2",
+           g."last_name" AS "c_2",
+           "s"."emailaddress1" AS "n_3",
+           g."email" AS "c_3",
+           "s"."parent_account_number" AS "n_4",
+           g."customer_account" AS "c_4",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "contactpersonid" character varying(20),
        "firstname" character varying(50),
        "lastname" character varying(50),
        "emailaddress1" character varying(80),
-       "parent_account_number" character varying(20)) ON true
-      LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."contact_person_id" = "s"."contactpersonid"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'contact_persons'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'contact_person_id', "s"."contactpersonid")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."contact_persons", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
-                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
-               AS "tc_3",
-           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
-                                           ELSE j."c_4" IS DISTINCT FROM j."b_4" END
-               AS "tc_4",
-           j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "parent_account_number" character varying(20))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."contact_persons",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
-               AS "x_3",
-           j."tc_4" AND j."sc_4" AND j."c_4" IS DISTINCT FROM j."n_4"
-               AS "x_4",
-           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR false) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
-           NOT j."tc_3" OR (j."x_3" AND false) AS "take_3",
-           NOT j."tc_4" OR (j."x_4" AND false) AS "take_4",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
-           CASE WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2", 'first_name', j."f_1", 'last_name', j."f_2", 'email', j."f_3", 'customer_account', j."f_4") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'contact_persons', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'first_name', CASE WHEN j."i_1" IS NULL THEN j.clock->'first_name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'first_name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'first_name'->>1)::bigint, 0), "j"."i_1"), j.clock->'first_name'->2, "j"."t_1") END,
+               'last_name', CASE WHEN j."i_2" IS NULL THEN j.clock->'last_name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'last_name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'last_name'->>1)::bigint, 0), "j"."i_2"), j.clock->'last_name'->2, "j"."t_2") END,
+               'email', CASE WHEN j."i_3" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_3"), j.clock->'email'->2, "j"."t_3") END,
+               'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
+                    ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), "j"."i_4"), j.clock->'customer_account'->2, "j"."t_4") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'contact_persons'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'contact_persons', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'contactpersonid', j.image->'contactpersonid'), jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('first_name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'last_name', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'email', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'customer_account', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'contact_persons', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'first_name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'last_name', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'email', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'customer_account', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'contact_persons', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'contactpersonid', c.image->'contactpersonid') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."contact_persons" ("dataareaid", "contact_person_id", "first_name", "last_name", "email", "customer_account")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
-       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END,
-       CASE WHEN j.gone THEN j."f_4" ELSE j."n_4" END
+       j."f_1",
+       j."f_2",
+       j."f_3",
+       j."f_4"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "contact_person_id") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."contact_persons" AS t
        SET "first_name" = j."f_1",
@@ -1648,12 +2031,16 @@ WITH latest AS (
        "email" = j."f_3",
        "customer_account" = j."f_4"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -1661,13 +2048,24 @@ IF v_written < v_wanted THEN
         'contact_persons', 'fno.contact_persons'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_right' AND q.map_name = 'contact_persons'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'contact_persons', 'fno.contact_persons'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1688,9 +2086,7 @@ BEGIN
         PERFORM "replicator"."write_contact_persons_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('contact_persons', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'contactpersonid', c.value->'image'->'contactpersonid')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'contactpersonid', c.value->'image'->'contactpersonid') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -1705,10 +2101,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'contactpersonid', c.value->'image'->'contactpersonid')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_contact_persons_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('contact_persons', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid')]);
             END IF;
         EXCEPTION
@@ -1721,16 +2122,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('contact_persons', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '50e18b73e35e3454e24873b897b14e5f52a30acfb8f2a6f8559dac7535715a2c', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '0560cfb8d2eb8a0ba778622271ffaa012f28dd2fdf8cf202a72516283d353ce7', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1752,15 +2155,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customer_groups/to_left/apply ====
 -- Map 'customer_groups', 'to_left': write a batch of captured changes into "fno"."customer_groups".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -1776,6 +2181,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1784,280 +2191,399 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customer_groups were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'group_code', c.image->'group_code') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "group_code" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."group_code" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."group_code")
      ORDER BY "k"."companyid", "k"."group_code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."group_code" AS "k_2",
-           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."name" AS "tc_1",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "group_code" character varying(10),
        "name" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customer_groups' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'customer_groups'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."description" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "group_code" character varying(10),
-       "name" character varying(60)) ON true
-      JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."customer_group" = "s"."group_code"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "name" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_groups",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2", 'description', j."f_1") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customer_groups', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'customer_groups'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customer_groups', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'group_code', j.image->'group_code'), jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'customer_groups', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customer_groups',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'customer_groups'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."customer_groups" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_groups', 'fno.customer_groups'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'group_code', c.image->'group_code') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "group_code" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."group_code" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."group_code")
      ORDER BY "k"."companyid", "k"."group_code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'customer_groups'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'group_code' = l.image -> 'group_code'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'customer_groups',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."group_code" AS "k_2",
-           "s"."name" AS "n_1",
-           "b"."name" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "group_code" character varying(10),
        "name" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customer_groups' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'customer_groups'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."description" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "group_code" character varying(10),
-       "name" character varying(60)) ON true
-      LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."customer_group" = "s"."group_code"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'customer_groups'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'customer_group', "s"."group_code")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_groups", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "name" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_groups",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j.gone OR (j."tc_1") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1") IS DISTINCT FROM (j."c_1") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2", 'description', j."f_1") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customer_groups', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'customer_groups'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customer_groups', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'group_code', j.image->'group_code'), jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'customer_groups', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'customer_groups', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'group_code', c.image->'group_code') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."customer_groups" ("dataareaid", "customer_group", "description")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
+       j."f_1"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "customer_group") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."customer_groups" AS t
        SET "description" = j."f_1"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -2065,13 +2591,24 @@ IF v_written < v_wanted THEN
         'customer_groups', 'fno.customer_groups'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_right' AND q.map_name = 'customer_groups'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'customer_groups', 'fno.customer_groups'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2092,9 +2629,7 @@ BEGIN
         PERFORM "replicator"."write_customer_groups_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('customer_groups', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'group_code', c.value->'image'->'group_code')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'group_code', c.value->'image'->'group_code') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -2109,10 +2644,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'group_code', c.value->'image'->'group_code')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_customer_groups_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('customer_groups', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code')]);
             END IF;
         EXCEPTION
@@ -2125,16 +2665,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('customer_groups', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'b989bf89f0c54dc7f317ffdf5a52f7decb482b4740e3be6fd1c2a31627600216', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'f6f344b74f8de56b5f8bfe8991ca7d9f8a1023adf99610332dec075e70952577', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2156,15 +2698,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customer_payment_methods/to_left/apply ====
 -- Map 'customer_payment_methods', 'to_left': write a batch of captured changes into "fno"."customer_payment_methods".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -2180,6 +2724,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2188,300 +2734,449 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customer_payment_methods were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'payment_type']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name', 'payment_type']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'code', c.image->'code') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_type' IS DISTINCT FROM c.image->'payment_type')) AS "w_2",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."code" AS "k_2",
-           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."name" AS "tc_1",
-           l.base_known AND NOT l.forced AND t."payment_type" IS DISTINCT FROM CAST(CASE WHEN "b"."payment_type" IS NULL THEN NULL WHEN "b"."payment_type"::text = 'check' THEN 'Check' WHEN "b"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "b"."payment_type"::text = 'cash' THEN 'Cash' ELSE NULL END AS character varying(12)) AS "tc_2",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "code" character varying(10),
        "name" character varying(60),
        "payment_type" text)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'payment_type'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'payment_type'->>2)::bigint, q."ot_2") AS "ot_2",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customer_payment_methods' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."description" AS "c_1",
+           CAST(CASE WHEN "s"."payment_type" IS NULL THEN NULL WHEN "s"."payment_type"::text = 'check' THEN 'Check' WHEN "s"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "s"."payment_type"::text = 'cash' THEN 'Cash' ELSE "replicator"."unmapped_value"('customer_payment_methods', 'payment_type', "s"."payment_type"::text) END AS character varying(12)) AS "n_2",
+           g."payment_type" AS "c_2",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "code" character varying(10),
        "name" character varying(60),
-       "payment_type" text) ON true
-      JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_method" = "s"."code"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "payment_type" text)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_payment_methods",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           j.x_0 OR j."x_1" OR j."x_2" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2", 'description', j."f_1", 'payment_type', j."f_2") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customer_payment_methods', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
+               'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), "j"."i_2"), j.clock->'payment_type'->2, "j"."t_2") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customer_payment_methods', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'code', j.image->'code'), jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'payment_type', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'customer_payment_methods', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_type', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customer_payment_methods',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'customer_payment_methods'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."customer_payment_methods" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_payment_methods', 'fno.customer_payment_methods'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'payment_type']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name', 'payment_type']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'code', c.image->'code') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_type' IS DISTINCT FROM c.image->'payment_type')) AS "w_2",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'customer_payment_methods'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'code' = l.image -> 'code'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'customer_payment_methods',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."code" AS "k_2",
-           "s"."name" AS "n_1",
-           "b"."name" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
-           CAST(CASE WHEN "s"."payment_type" IS NULL THEN NULL WHEN "s"."payment_type"::text = 'check' THEN 'Check' WHEN "s"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "s"."payment_type"::text = 'cash' THEN 'Cash' ELSE "replicator"."unmapped_value"('customer_payment_methods', 'payment_type', "s"."payment_type"::text) END AS character varying(12)) AS "n_2",
-           CAST(CASE WHEN "b"."payment_type" IS NULL THEN NULL WHEN "b"."payment_type"::text = 'check' THEN 'Check' WHEN "b"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "b"."payment_type"::text = 'cash' THEN 'Cash' ELSE NULL END AS character varying(12)) AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."payment_type" ELSE t."payment_type" END AS "c_2",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "code" character varying(10),
        "name" character varying(60),
        "payment_type" text)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'payment_type'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'payment_type'->>2)::bigint, q."ot_2") AS "ot_2",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customer_payment_methods' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."description" AS "c_1",
+           CAST(CASE WHEN "s"."payment_type" IS NULL THEN NULL WHEN "s"."payment_type"::text = 'check' THEN 'Check' WHEN "s"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "s"."payment_type"::text = 'cash' THEN 'Cash' ELSE "replicator"."unmapped_value"('customer_payment_methods', 'payment_type', "s"."payment_type"::text) END AS character varying(12)) AS "n_2",
+           g."payment_type" AS "c_2",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "code" character varying(10),
        "name" character varying(60),
-       "payment_type" text) ON true
-      LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_method" = "s"."code"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'customer_payment_methods'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'payment_method', "s"."code")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_payment_methods", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "payment_type" text)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_payment_methods",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j.gone OR (j."tc_1" OR j."tc_2") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           j.x_0 OR j."x_1" OR j."x_2" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2", 'description', j."f_1", 'payment_type', j."f_2") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customer_payment_methods', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
+               'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), "j"."i_2"), j.clock->'payment_type'->2, "j"."t_2") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customer_payment_methods', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'code', j.image->'code'), jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'payment_type', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'customer_payment_methods', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_type', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'customer_payment_methods', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'code', c.image->'code') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."customer_payment_methods" ("dataareaid", "payment_method", "description", "payment_type")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END
+       j."f_1",
+       j."f_2"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "payment_method") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."customer_payment_methods" AS t
        SET "description" = j."f_1",
        "payment_type" = j."f_2"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -2489,13 +3184,24 @@ IF v_written < v_wanted THEN
         'customer_payment_methods', 'fno.customer_payment_methods'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'customer_payment_methods', 'fno.customer_payment_methods'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2516,9 +3222,7 @@ BEGIN
         PERFORM "replicator"."write_customer_payment_methods_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -2533,10 +3237,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_customer_payment_methods_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code')]);
             END IF;
         EXCEPTION
@@ -2549,16 +3258,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('customer_payment_methods', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '7074d27e92ebfadc8f0cdb15d7557f1cca0427d85f8fdd70532b39da28a3ec97', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '26531212489c4a4b207cbebea392ecaa1cfe7df2da17a3cf9d1b0af5fa6dd2f8', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2580,15 +3291,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customers_person/to_left/apply ====
 -- Map 'customers_person', 'to_left': write a batch of captured changes into "fno"."customers".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -2604,6 +3317,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2612,47 +3327,55 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customers were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['firstname', 'middlename', 'lastname', 'emailaddress1']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['firstname', 'middlename', 'lastname', 'emailaddress1']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'customer_number', c.image->'customer_number') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname' OR c.before->'middlename' IS DISTINCT FROM c.image->'middlename' OR c.before->'lastname' IS DISTINCT FROM c.image->'lastname')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'emailaddress1' IS DISTINCT FROM c.image->'emailaddress1')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)) AS "w_3",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "customer_number" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."customer_number" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."customer_number")
      ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."customer_number" AS "k_2",
-           l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM (CAST(CONCAT_WS(' ', "b"."firstname", "b"."middlename", "b"."lastname") AS VARCHAR(100))) AS "tc_1",
-           l.base_known AND NOT l.forced AND t."email" IS DISTINCT FROM "b"."emailaddress1" AS "tc_2",
-           l.base_known AND NOT l.forced AND t."party_type" IS DISTINCT FROM CAST('Person' AS "fno"."party_type") AS "tc_3",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -2661,151 +3384,224 @@ WITH latest AS (
        "middlename" character varying(50),
        "lastname" character varying(50),
        "emailaddress1" character varying(80))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           0::bigint AS "o_1", NULL::bigint AS "ot_1",
+           greatest((v.clock->'email'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'email'->>2)::bigint, q."ot_2") AS "ot_2",
+           0::bigint AS "o_3", NULL::bigint AS "ot_3",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customers_person' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'customers_person'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           (CAST(CONCAT_WS(' ', "s"."firstname", "s"."middlename", "s"."lastname") AS VARCHAR(100))) AS "n_1",
+           g."name" AS "c_1",
+           "s"."emailaddress1" AS "n_2",
+           g."email" AS "c_2",
+           CAST('Person' AS "fno"."party_type") AS "n_3",
+           g."party_type" AS "c_3",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "customer_number" character varying(20),
        "firstname" character varying(50),
        "middlename" character varying(50),
        "lastname" character varying(50),
-       "emailaddress1" character varying(80)) ON true
-      JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."customer_number"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "emailaddress1" character varying(80))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'email', j."f_2", 'party_type', j."f_3") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customers_person', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END,
+               'email', CASE WHEN j."i_2" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_2"), j.clock->'email'->2, "j"."t_2") END,
+               'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
+                    ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_3"), j.clock->'party_type'->2, "j"."t_3") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'customers_person'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customers_person', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'customer_number', j.image->'customer_number'), jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'email', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'party_type', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'customers_person', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'email', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'party_type', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customers_person',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'customers_person'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."customers" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_person', 'fno.customers'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['firstname', 'middlename', 'lastname', 'emailaddress1']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['firstname', 'middlename', 'lastname', 'emailaddress1']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'customer_number', c.image->'customer_number') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname' OR c.before->'middlename' IS DISTINCT FROM c.image->'middlename' OR c.before->'lastname' IS DISTINCT FROM c.image->'lastname')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'emailaddress1' IS DISTINCT FROM c.image->'emailaddress1')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)) AS "w_3",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "customer_number" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."customer_number" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."customer_number")
      ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'customers_person'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'customer_number' = l.image -> 'customer_number'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'customers_person',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."customer_number" AS "k_2",
-           (CAST(CONCAT_WS(' ', "s"."firstname", "s"."middlename", "s"."lastname") AS VARCHAR(100))) AS "n_1",
-           (CAST(CONCAT_WS(' ', "b"."firstname", "b"."middlename", "b"."lastname") AS VARCHAR(100))) AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."name" ELSE t."name" END AS "c_1",
-           "s"."emailaddress1" AS "n_2",
-           "b"."emailaddress1" AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."email" ELSE t."email" END AS "c_2",
-           CAST('Person' AS "fno"."party_type") AS "n_3",
-           CAST('Person' AS "fno"."party_type") AS "b_3",
-           CASE WHEN t.ctid IS NULL THEN gone."party_type" ELSE t."party_type" END AS "c_3",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -2814,122 +3610,200 @@ WITH latest AS (
        "middlename" character varying(50),
        "lastname" character varying(50),
        "emailaddress1" character varying(80))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           0::bigint AS "o_1", NULL::bigint AS "ot_1",
+           greatest((v.clock->'email'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'email'->>2)::bigint, q."ot_2") AS "ot_2",
+           0::bigint AS "o_3", NULL::bigint AS "ot_3",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customers_person' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'customers_person'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           (CAST(CONCAT_WS(' ', "s"."firstname", "s"."middlename", "s"."lastname") AS VARCHAR(100))) AS "n_1",
+           g."name" AS "c_1",
+           "s"."emailaddress1" AS "n_2",
+           g."email" AS "c_2",
+           CAST('Person' AS "fno"."party_type") AS "n_3",
+           g."party_type" AS "c_3",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "customer_number" character varying(20),
        "firstname" character varying(50),
        "middlename" character varying(50),
        "lastname" character varying(50),
-       "emailaddress1" character varying(80)) ON true
-      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."customer_number"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'customers_person'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'account_num', "s"."customer_number")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
-                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
-               AS "tc_3",
-           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "emailaddress1" character varying(80))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
-               AS "x_3",
-           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
-           NOT j."tc_3" OR (j."x_3" AND false) AS "take_3",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'email', j."f_2", 'party_type', j."f_3") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customers_person', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END,
+               'email', CASE WHEN j."i_2" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_2"), j.clock->'email'->2, "j"."t_2") END,
+               'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
+                    ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_3"), j.clock->'party_type'->2, "j"."t_3") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'customers_person'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customers_person', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'customer_number', j.image->'customer_number'), jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'email', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'party_type', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'customers_person', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'email', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'party_type', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'customers_person', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'customer_number', c.image->'customer_number') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "email", "party_type")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
-       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END
+       j."f_1",
+       j."f_2",
+       j."f_3"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "account_num") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."customers" AS t
        SET "name" = j."f_1",
        "email" = j."f_2",
        "party_type" = j."f_3"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -2937,13 +3811,24 @@ IF v_written < v_wanted THEN
         'customers_person', 'fno.customers'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_right' AND q.map_name = 'customers_person'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'customers_person', 'fno.customers'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2964,9 +3849,7 @@ BEGIN
         PERFORM "replicator"."write_customers_person_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('customers_person', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'customer_number', c.value->'image'->'customer_number')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'customer_number', c.value->'image'->'customer_number') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -2981,10 +3864,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'customer_number', c.value->'image'->'customer_number')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_customers_person_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('customers_person', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number')]);
             END IF;
         EXCEPTION
@@ -2997,16 +3885,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('customers_person', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '51672b7625300f1d87d722630434f7be26302ca3cb45b891388af3dc24c43edf', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'c1f7faf90b692928fecbfa3c585413fcb9108b5bbe5ac719f1cf47d883141afe', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3028,15 +3918,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/loyalty_cards/to_left/apply ====
 -- Map 'loyalty_cards', 'to_left': write a batch of captured changes into "fno"."loyalty_cards".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -3052,6 +3944,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -3060,252 +3954,433 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.loyalty_cards were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['tier', 'issued_on', 'is_blocked']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['tier', 'issued_on', 'is_blocked']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('card_number', c.image->'card_number') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'issued_on' IS DISTINCT FROM c.image->'issued_on')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'is_blocked' IS DISTINCT FROM c.image->'is_blocked')) AS "w_3",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."card_number" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."card_number")
      ORDER BY "k"."card_number", c.id DESC
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "s"."card_number" AS "k_1",
-           l.base_known AND NOT l.forced AND t."tier" IS DISTINCT FROM COALESCE("b"."tier", CAST('Basic' AS character varying(10))) AS "tc_1",
-           l.base_known AND NOT l.forced AND t."issued_on" IS DISTINCT FROM "b"."issued_on" AS "tc_2",
-           l.base_known AND NOT l.forced AND t."blocked" IS DISTINCT FROM "b"."is_blocked" AS "tc_3",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "card_number" character varying(20),
        "tier" character varying(10),
        "issued_on" date,
        "is_blocked" boolean)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'tier'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'tier'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'issued_on'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'issued_on'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'blocked'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'blocked'->>2)::bigint, q."ot_3") AS "ot_3",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'loyalty_cards' AND v.side = 'left'
+            AND v.key = jsonb_build_object('card_number', "l"."k_1")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                      AS "ot_3",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
+              AND q.key = jsonb_build_object('card_number', "l"."k_1")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           COALESCE("s"."tier", CAST('Basic' AS character varying(10))) AS "n_1",
+           g."tier" AS "c_1",
+           "s"."issued_on" AS "n_2",
+           g."issued_on" AS "c_2",
+           "s"."is_blocked" AS "n_3",
+           g."blocked" AS "c_3",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "card_number" character varying(20),
        "tier" character varying(10),
        "issued_on" date,
-       "is_blocked" boolean) ON true
-      JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "s"."card_number"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "is_blocked" boolean)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."loyalty_cards",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'loyalty_cards', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'tier', CASE WHEN j."i_1" IS NULL THEN j.clock->'tier'
+                    ELSE jsonb_build_array(coalesce(j.clock->'tier'->0, to_jsonb(0)), greatest(coalesce((j.clock->'tier'->>1)::bigint, 0), "j"."i_1"), j.clock->'tier'->2, "j"."t_1") END,
+               'issued_on', CASE WHEN j."i_2" IS NULL THEN j.clock->'issued_on'
+                    ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), "j"."i_2"), j.clock->'issued_on'->2, "j"."t_2") END,
+               'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
+                    ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_3"), j.clock->'blocked'->2, "j"."t_3") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'loyalty_cards', 'to_left', j.id, j.op, jsonb_build_object('card_number', j.image->'card_number'), jsonb_build_object('card_number', j."k_1"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('tier', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'issued_on', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'blocked', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'loyalty_cards', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'tier', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'issued_on', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'blocked', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'loyalty_cards',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'loyalty_cards'
-                            AND c.image @> jsonb_build_object('card_number', j."k_1")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."loyalty_cards" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'loyalty_cards', 'fno.loyalty_cards'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['tier', 'issued_on', 'is_blocked']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['tier', 'issued_on', 'is_blocked']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('card_number', c.image->'card_number') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'issued_on' IS DISTINCT FROM c.image->'issued_on')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'is_blocked' IS DISTINCT FROM c.image->'is_blocked')) AS "w_3",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."card_number" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."card_number")
      ORDER BY "k"."card_number", c.id DESC
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "s"."card_number" AS "k_1",
-           COALESCE("s"."tier", CAST('Basic' AS character varying(10))) AS "n_1",
-           COALESCE("b"."tier", CAST('Basic' AS character varying(10))) AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."tier" ELSE t."tier" END AS "c_1",
-           "s"."issued_on" AS "n_2",
-           "b"."issued_on" AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."issued_on" ELSE t."issued_on" END AS "c_2",
-           "s"."is_blocked" AS "n_3",
-           "b"."is_blocked" AS "b_3",
-           CASE WHEN t.ctid IS NULL THEN gone."blocked" ELSE t."blocked" END AS "c_3",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "card_number" character varying(20),
        "tier" character varying(10),
        "issued_on" date,
        "is_blocked" boolean)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'tier'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'tier'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'issued_on'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'issued_on'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'blocked'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'blocked'->>2)::bigint, q."ot_3") AS "ot_3",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'loyalty_cards' AND v.side = 'left'
+            AND v.key = jsonb_build_object('card_number', "l"."k_1")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                      AS "ot_3",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
+              AND q.key = jsonb_build_object('card_number', "l"."k_1")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           COALESCE("s"."tier", CAST('Basic' AS character varying(10))) AS "n_1",
+           g."tier" AS "c_1",
+           "s"."issued_on" AS "n_2",
+           g."issued_on" AS "c_2",
+           "s"."is_blocked" AS "n_3",
+           g."blocked" AS "c_3",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "card_number" character varying(20),
        "tier" character varying(10),
        "issued_on" date,
-       "is_blocked" boolean) ON true
-      LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "s"."card_number"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'loyalty_cards'
-              AND d.image @> jsonb_build_object('card_number', "s"."card_number")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."loyalty_cards", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
-                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
-               AS "tc_3",
-           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "is_blocked" boolean)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."loyalty_cards",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
-               AS "x_3",
-           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
-           NOT j."tc_3" OR (j."x_3" AND false) AS "take_3",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'loyalty_cards', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'tier', CASE WHEN j."i_1" IS NULL THEN j.clock->'tier'
+                    ELSE jsonb_build_array(coalesce(j.clock->'tier'->0, to_jsonb(0)), greatest(coalesce((j.clock->'tier'->>1)::bigint, 0), "j"."i_1"), j.clock->'tier'->2, "j"."t_1") END,
+               'issued_on', CASE WHEN j."i_2" IS NULL THEN j.clock->'issued_on'
+                    ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), "j"."i_2"), j.clock->'issued_on'->2, "j"."t_2") END,
+               'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
+                    ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_3"), j.clock->'blocked'->2, "j"."t_3") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'loyalty_cards', 'to_left', j.id, j.op, jsonb_build_object('card_number', j.image->'card_number'), jsonb_build_object('card_number', j."k_1"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('tier', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'issued_on', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'blocked', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'loyalty_cards', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'tier', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'issued_on', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'blocked', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -3313,25 +4388,29 @@ WITH latest AS (
 ), inserted AS (
     INSERT INTO "fno"."loyalty_cards" ("card_number", "tier", "issued_on", "blocked")
     SELECT j."k_1",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
-       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END
+       j."f_1",
+       j."f_2",
+       j."f_3"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("card_number") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."loyalty_cards" AS t
        SET "tier" = j."f_1",
        "issued_on" = j."f_2",
        "blocked" = j."f_3"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -3339,13 +4418,24 @@ IF v_written < v_wanted THEN
         'loyalty_cards', 'fno.loyalty_cards'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'loyalty_cards', 'fno.loyalty_cards'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -3366,9 +4456,7 @@ BEGIN
         PERFORM "replicator"."write_loyalty_cards_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_left', ARRAY(
-                SELECT jsonb_build_object('card_number', c.value->'image'->'card_number')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('card_number', c.value->'image'->'card_number') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -3383,10 +4471,15 @@ BEGIN
          GROUP BY jsonb_build_object('card_number', c.value->'image'->'card_number')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_loyalty_cards_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_left', ARRAY[jsonb_build_object('card_number', v_change->'image'->'card_number')]);
             END IF;
         EXCEPTION
@@ -3399,16 +4492,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('loyalty_cards', 'to_left', v_change, jsonb_build_object('card_number', v_change->'image'->'card_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '5da440ddd580e52011e392a44d9f38c7c7d432fb75fd6c4d5fdf85c64a1b85b5', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '240844df5e74f1402ec4684fca1760e6a4bb1ce52b33ba20216a5a8e2f7748b6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -3416,15 +4511,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/name_affixes/to_left/apply ====
 -- Map 'name_affixes', 'to_left': write a batch of captured changes into "fno"."name_affixes".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -3440,6 +4537,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -3448,224 +4547,345 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.name_affixes were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('affix', c.image->'affix', 'affix_type', c.image->'affix_type') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
        "affix_type" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."affix", "k"."affix_type" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."affix", "k"."affix_type")
      ORDER BY "k"."affix", "k"."affix_type", c.id DESC
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "s"."affix" AS "k_1",
            "s"."affix_type" AS "k_2",
-           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "affix" character varying(20),
        "affix_type" character varying(10),
        "description" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'name_affixes' AND v.side = 'left'
+            AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'name_affixes'
+              AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."description" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "affix" character varying(20),
        "affix_type" character varying(10),
-       "description" character varying(60)) ON true
-      JOIN "fno"."name_affixes" AS t ON "t"."affix" = "s"."affix" AND "t"."affix_type" = "s"."affix_type"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "description" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."name_affixes",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'name_affixes', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'name_affixes'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'name_affixes', 'to_left', j.id, j.op, jsonb_build_object('affix', j.image->'affix', 'affix_type', j.image->'affix_type'), jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'name_affixes', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'name_affixes',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'name_affixes'
-                            AND c.image @> jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."name_affixes" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'name_affixes', 'fno.name_affixes'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('affix', c.image->'affix', 'affix_type', c.image->'affix_type') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
        "affix_type" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."affix", "k"."affix_type" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."affix", "k"."affix_type")
      ORDER BY "k"."affix", "k"."affix_type", c.id DESC
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "s"."affix" AS "k_1",
            "s"."affix_type" AS "k_2",
-           "s"."description" AS "n_1",
-           "b"."description" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "affix" character varying(20),
        "affix_type" character varying(10),
        "description" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'name_affixes' AND v.side = 'left'
+            AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'name_affixes'
+              AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."description" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "affix" character varying(20),
        "affix_type" character varying(10),
-       "description" character varying(60)) ON true
-      LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "s"."affix" AND "t"."affix_type" = "s"."affix_type"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'name_affixes'
-              AND d.image @> jsonb_build_object('affix', "s"."affix", 'affix_type', "s"."affix_type")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."name_affixes", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "description" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."name_affixes",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j.gone OR (j."tc_1") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1") IS DISTINCT FROM (j."c_1") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'name_affixes', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'name_affixes'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'name_affixes', 'to_left', j.id, j.op, jsonb_build_object('affix', j.image->'affix', 'affix_type', j.image->'affix_type'), jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'name_affixes', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -3674,21 +4894,25 @@ WITH latest AS (
     INSERT INTO "fno"."name_affixes" ("affix", "affix_type", "description")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
+       j."f_1"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("affix", "affix_type") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."name_affixes" AS t
        SET "description" = j."f_1"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -3696,13 +4920,24 @@ IF v_written < v_wanted THEN
         'name_affixes', 'fno.name_affixes'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_right' AND q.map_name = 'name_affixes'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'name_affixes', 'fno.name_affixes'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -3723,9 +4958,7 @@ BEGIN
         PERFORM "replicator"."write_name_affixes_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('name_affixes', 'to_left', ARRAY(
-                SELECT jsonb_build_object('affix', c.value->'image'->'affix', 'affix_type', c.value->'image'->'affix_type')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('affix', c.value->'image'->'affix', 'affix_type', c.value->'image'->'affix_type') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -3740,10 +4973,15 @@ BEGIN
          GROUP BY jsonb_build_object('affix', c.value->'image'->'affix', 'affix_type', c.value->'image'->'affix_type')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_name_affixes_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('name_affixes', 'to_left', ARRAY[jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type')]);
             END IF;
         EXCEPTION
@@ -3756,16 +4994,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('name_affixes', 'to_left', v_change, jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '323bccf45357e1695ee500004f9d52ff7150b626f84f66754aefdebad4640777', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', '7885d3a43cb1daf144babd0b7c5fb1b8019313788bdb9d61ddd8a1eb257eb938', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -3773,15 +5013,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_days/to_left/apply ====
 -- Map 'payment_days', 'to_left': write a batch of captured changes into "fno"."payment_days".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -3797,6 +5039,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -3805,280 +5049,399 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_days were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'name', c.image->'name') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."name" AS "k_2",
-           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "name" character varying(30),
        "description" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_days' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_days'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."description" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "name" character varying(30),
-       "description" character varying(60)) ON true
-      JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "s"."name"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "description" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_days",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'description', j."f_1") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_days', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_days'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_days', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'name', j.image->'name'), jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'payment_days', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_days',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'payment_days'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."payment_days" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_days', 'fno.payment_days'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'name', c.image->'name') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'payment_days'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'name' = l.image -> 'name'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'payment_days',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."name" AS "k_2",
-           "s"."description" AS "n_1",
-           "b"."description" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "name" character varying(30),
        "description" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_days' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_days'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."description" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "name" character varying(30),
-       "description" character varying(60)) ON true
-      LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "s"."name"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'payment_days'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'payment_day_name', "s"."name")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_days", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "description" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_days",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j.gone OR (j."tc_1") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1") IS DISTINCT FROM (j."c_1") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'description', j."f_1") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_days', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_days'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_days', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'name', j.image->'name'), jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'payment_days', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'payment_days', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'name', c.image->'name') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."payment_days" ("dataareaid", "payment_day_name", "description")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
+       j."f_1"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "payment_day_name") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."payment_days" AS t
        SET "description" = j."f_1"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -4086,13 +5449,24 @@ IF v_written < v_wanted THEN
         'payment_days', 'fno.payment_days'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_right' AND q.map_name = 'payment_days'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_days', 'fno.payment_days'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -4113,9 +5487,7 @@ BEGIN
         PERFORM "replicator"."write_payment_days_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('payment_days', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -4130,10 +5502,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_payment_days_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('payment_days', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name')]);
             END IF;
         EXCEPTION
@@ -4146,16 +5523,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_days', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '2255e3e3b05264fe29c6ee5e2e676299f5d1ffab179864b78f1959c71b3f3e6a', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '7d9813a709707075d6552dfb247ec201e3c31fed33449d05b659f9a32986c246', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4177,15 +5556,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_day_lines/to_left/apply ====
 -- Map 'payment_day_lines', 'to_left': write a batch of captured changes into "fno"."payment_day_lines".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -4201,6 +5582,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4209,31 +5592,40 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_day_lines were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['weekday', 'dayofmonth']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['weekday', 'dayofmonth']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'paymentdayid', c.image->'paymentdayid', 'line_number', c.image->'line_number') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'weekday' IS DISTINCT FROM c.image->'weekday')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'dayofmonth' IS DISTINCT FROM c.image->'dayofmonth')) AS "w_2",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "paymentdayid" uuid,
        "line_number" integer)
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentdayid", "k"."line_number" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentdayid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -4241,17 +5633,13 @@ WITH latest AS (
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "l"."lookup_2" AS "k_2",
            "s"."line_number" AS "k_3",
-           l.base_known AND NOT l.forced AND t."week_day" IS DISTINCT FROM CAST(CASE WHEN "b"."weekday" IS NULL THEN NULL WHEN "b"."weekday"::text = 'none' THEN 'None' WHEN "b"."weekday"::text = 'monday' THEN 'Monday' WHEN "b"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "b"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "b"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "b"."weekday"::text = 'friday' THEN 'Friday' WHEN "b"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "b"."weekday"::text = 'sunday' THEN 'Sunday' ELSE NULL END AS character varying(10)) AS "tc_1",
-           l.base_known AND NOT l.forced AND t."day_of_month" IS DISTINCT FROM "b"."dayofmonth" AS "tc_2",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -4259,100 +5647,200 @@ WITH latest AS (
        "line_number" integer,
        "weekday" text,
        "dayofmonth" integer)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'week_day'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'week_day'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'day_of_month'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'day_of_month'->>2)::bigint, q."ot_2") AS "ot_2",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_day_lines' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           CAST(CASE WHEN "s"."weekday" IS NULL THEN NULL WHEN "s"."weekday"::text = 'none' THEN 'None' WHEN "s"."weekday"::text = 'monday' THEN 'Monday' WHEN "s"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "s"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "s"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "s"."weekday"::text = 'friday' THEN 'Friday' WHEN "s"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "s"."weekday"::text = 'sunday' THEN 'Sunday' ELSE "replicator"."unmapped_value"('payment_day_lines', 'week_day', "s"."weekday"::text) END AS character varying(10)) AS "n_1",
+           g."week_day" AS "c_1",
+           "s"."dayofmonth" AS "n_2",
+           g."day_of_month" AS "c_2",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "paymentdayid" uuid,
        "line_number" integer,
        "weekday" text,
-       "dayofmonth" integer) ON true
-      JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "dayofmonth" integer)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_day_lines",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           j.x_0 OR j."x_1" OR j."x_2" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3", 'week_day', j."f_1", 'day_of_month', j."f_2") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_day_lines', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'week_day', CASE WHEN j."i_1" IS NULL THEN j.clock->'week_day'
+                    ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), "j"."i_1"), j.clock->'week_day'->2, "j"."t_1") END,
+               'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
+                    ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), "j"."i_2"), j.clock->'day_of_month'->2, "j"."t_2") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_day_lines', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'paymentdayid', j.image->'paymentdayid', 'line_number', j.image->'line_number'), jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('week_day', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'day_of_month', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'payment_day_lines', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'week_day', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'day_of_month', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_day_lines',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'payment_day_lines'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."payment_day_lines" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_day_lines', 'fno.payment_day_lines'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['weekday', 'dayofmonth']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['weekday', 'dayofmonth']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'paymentdayid', c.image->'paymentdayid', 'line_number', c.image->'line_number') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'weekday' IS DISTINCT FROM c.image->'weekday')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'dayofmonth' IS DISTINCT FROM c.image->'dayofmonth')) AS "w_2",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "paymentdayid" uuid,
        "line_number" integer)
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentdayid", "k"."line_number" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentdayid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -4360,48 +5848,13 @@ WITH latest AS (
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'payment_day_lines'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'paymentdayid' = l.image -> 'paymentdayid' AND h.image -> 'line_number' = l.image -> 'line_number'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'payment_day_lines',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_days' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "l"."lookup_2" AS "k_2",
            "s"."line_number" AS "k_3",
-           CAST(CASE WHEN "s"."weekday" IS NULL THEN NULL WHEN "s"."weekday"::text = 'none' THEN 'None' WHEN "s"."weekday"::text = 'monday' THEN 'Monday' WHEN "s"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "s"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "s"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "s"."weekday"::text = 'friday' THEN 'Friday' WHEN "s"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "s"."weekday"::text = 'sunday' THEN 'Sunday' ELSE "replicator"."unmapped_value"('payment_day_lines', 'week_day', "s"."weekday"::text) END AS character varying(10)) AS "n_1",
-           CAST(CASE WHEN "b"."weekday" IS NULL THEN NULL WHEN "b"."weekday"::text = 'none' THEN 'None' WHEN "b"."weekday"::text = 'monday' THEN 'Monday' WHEN "b"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "b"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "b"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "b"."weekday"::text = 'friday' THEN 'Friday' WHEN "b"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "b"."weekday"::text = 'sunday' THEN 'Sunday' ELSE NULL END AS character varying(10)) AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."week_day" ELSE t."week_day" END AS "c_1",
-           "s"."dayofmonth" AS "n_2",
-           "b"."dayofmonth" AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."day_of_month" ELSE t."day_of_month" END AS "c_2",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -4409,111 +5862,190 @@ WITH latest AS (
        "line_number" integer,
        "weekday" text,
        "dayofmonth" integer)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'week_day'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'week_day'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'day_of_month'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'day_of_month'->>2)::bigint, q."ot_2") AS "ot_2",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_day_lines' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           CAST(CASE WHEN "s"."weekday" IS NULL THEN NULL WHEN "s"."weekday"::text = 'none' THEN 'None' WHEN "s"."weekday"::text = 'monday' THEN 'Monday' WHEN "s"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "s"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "s"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "s"."weekday"::text = 'friday' THEN 'Friday' WHEN "s"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "s"."weekday"::text = 'sunday' THEN 'Sunday' ELSE "replicator"."unmapped_value"('payment_day_lines', 'week_day', "s"."weekday"::text) END AS character varying(10)) AS "n_1",
+           g."week_day" AS "c_1",
+           "s"."dayofmonth" AS "n_2",
+           g."day_of_month" AS "c_2",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "paymentdayid" uuid,
        "line_number" integer,
        "weekday" text,
-       "dayofmonth" integer) ON true
-      LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'payment_day_lines'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'payment_day_name', "l"."lookup_2", 'line_num', "s"."line_number")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_day_lines", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "dayofmonth" integer)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_day_lines",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j.gone OR (j."tc_1" OR j."tc_2") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           j.x_0 OR j."x_1" OR j."x_2" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3", 'week_day', j."f_1", 'day_of_month', j."f_2") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_day_lines', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'week_day', CASE WHEN j."i_1" IS NULL THEN j.clock->'week_day'
+                    ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), "j"."i_1"), j.clock->'week_day'->2, "j"."t_1") END,
+               'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
+                    ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), "j"."i_2"), j.clock->'day_of_month'->2, "j"."t_2") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_day_lines', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'paymentdayid', j.image->'paymentdayid', 'line_number', j.image->'line_number'), jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('week_day', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'day_of_month', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'payment_day_lines', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'week_day', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'day_of_month', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'payment_day_lines', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_days' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'paymentdayid', c.image->'paymentdayid', 'line_number', c.image->'line_number') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."payment_day_lines" ("dataareaid", "payment_day_name", "line_num", "week_day", "day_of_month")
     SELECT j."k_1",
        j."k_2",
        j."k_3",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END
+       j."f_1",
+       j."f_2"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "payment_day_name", "line_num") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."payment_day_lines" AS t
        SET "week_day" = j."f_1",
        "day_of_month" = j."f_2"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -4521,13 +6053,24 @@ IF v_written < v_wanted THEN
         'payment_day_lines', 'fno.payment_day_lines'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_day_lines', 'fno.payment_day_lines'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -4548,9 +6091,7 @@ BEGIN
         PERFORM "replicator"."write_payment_day_lines_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentdayid', c.value->'image'->'paymentdayid', 'line_number', c.value->'image'->'line_number')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentdayid', c.value->'image'->'paymentdayid', 'line_number', c.value->'image'->'line_number') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -4565,10 +6106,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentdayid', c.value->'image'->'paymentdayid', 'line_number', c.value->'image'->'line_number')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_payment_day_lines_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number')]);
             END IF;
         EXCEPTION
@@ -4581,16 +6127,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_day_lines', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '8f58a58b11e231862345c0e1e54f4840324dd443e95a06d3a8d7c66c219ed7a9', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '205e5d5e58f3ecfa8427f2bc9d730a2e37f2fb6cfa479eb1439bb1a9aaf9e7d1', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4612,15 +6160,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_schedules/to_left/apply ====
 -- Map 'payment_schedules', 'to_left': write a batch of captured changes into "fno"."payment_schedules".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -4636,6 +6186,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4644,300 +6196,449 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_schedules were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description', 'allocation']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description', 'allocation']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'name', c.image->'name') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'allocation' IS DISTINCT FROM c.image->'allocation')) AS "w_2",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."name" AS "k_2",
-           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
-           l.base_known AND NOT l.forced AND t."allocation" IS DISTINCT FROM CAST(CASE WHEN "b"."allocation" IS NULL THEN NULL WHEN "b"."allocation"::text = 'percent' THEN 'Percent' WHEN "b"."allocation"::text = 'fixed' THEN 'Fixed' ELSE NULL END AS character varying(10)) AS "tc_2",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "name" character varying(30),
        "description" character varying(60),
        "allocation" text)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'allocation'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'allocation'->>2)::bigint, q."ot_2") AS "ot_2",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_schedules' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedules'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."description" AS "c_1",
+           CAST(CASE WHEN "s"."allocation" IS NULL THEN NULL WHEN "s"."allocation"::text = 'percent' THEN 'Percent' WHEN "s"."allocation"::text = 'fixed' THEN 'Fixed' ELSE "replicator"."unmapped_value"('payment_schedules', 'allocation', "s"."allocation"::text) END AS character varying(10)) AS "n_2",
+           g."allocation" AS "c_2",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "name" character varying(30),
        "description" character varying(60),
-       "allocation" text) ON true
-      JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "s"."name"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "allocation" text)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedules",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           j.x_0 OR j."x_1" OR j."x_2" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'description', j."f_1", 'allocation', j."f_2") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_schedules', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
+               'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
+                    ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), "j"."i_2"), j.clock->'allocation'->2, "j"."t_2") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_schedules'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_schedules', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'name', j.image->'name'), jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'allocation', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'payment_schedules', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'allocation', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_schedules',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'payment_schedules'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."payment_schedules" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedules', 'fno.payment_schedules'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description', 'allocation']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description', 'allocation']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'name', c.image->'name') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'allocation' IS DISTINCT FROM c.image->'allocation')) AS "w_2",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'payment_schedules'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'name' = l.image -> 'name'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'payment_schedules',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."name" AS "k_2",
-           "s"."description" AS "n_1",
-           "b"."description" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
-           CAST(CASE WHEN "s"."allocation" IS NULL THEN NULL WHEN "s"."allocation"::text = 'percent' THEN 'Percent' WHEN "s"."allocation"::text = 'fixed' THEN 'Fixed' ELSE "replicator"."unmapped_value"('payment_schedules', 'allocation', "s"."allocation"::text) END AS character varying(10)) AS "n_2",
-           CAST(CASE WHEN "b"."allocation" IS NULL THEN NULL WHEN "b"."allocation"::text = 'percent' THEN 'Percent' WHEN "b"."allocation"::text = 'fixed' THEN 'Fixed' ELSE NULL END AS character varying(10)) AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."allocation" ELSE t."allocation" END AS "c_2",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "name" character varying(30),
        "description" character varying(60),
        "allocation" text)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'allocation'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'allocation'->>2)::bigint, q."ot_2") AS "ot_2",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_schedules' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedules'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."description" AS "c_1",
+           CAST(CASE WHEN "s"."allocation" IS NULL THEN NULL WHEN "s"."allocation"::text = 'percent' THEN 'Percent' WHEN "s"."allocation"::text = 'fixed' THEN 'Fixed' ELSE "replicator"."unmapped_value"('payment_schedules', 'allocation', "s"."allocation"::text) END AS character varying(10)) AS "n_2",
+           g."allocation" AS "c_2",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "name" character varying(30),
        "description" character varying(60),
-       "allocation" text) ON true
-      LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "s"."name"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'payment_schedules'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'schedule_name', "s"."name")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedules", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "allocation" text)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedules",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j.gone OR (j."tc_1" OR j."tc_2") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           j.x_0 OR j."x_1" OR j."x_2" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'description', j."f_1", 'allocation', j."f_2") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_schedules', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
+               'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
+                    ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), "j"."i_2"), j.clock->'allocation'->2, "j"."t_2") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_schedules'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_schedules', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'name', j.image->'name'), jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'allocation', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'payment_schedules', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'allocation', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'payment_schedules', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'name', c.image->'name') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."payment_schedules" ("dataareaid", "schedule_name", "description", "allocation")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END
+       j."f_1",
+       j."f_2"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "schedule_name") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."payment_schedules" AS t
        SET "description" = j."f_1",
        "allocation" = j."f_2"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -4945,13 +6646,24 @@ IF v_written < v_wanted THEN
         'payment_schedules', 'fno.payment_schedules'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_right' AND q.map_name = 'payment_schedules'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_schedules', 'fno.payment_schedules'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -4972,9 +6684,7 @@ BEGIN
         PERFORM "replicator"."write_payment_schedules_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -4989,10 +6699,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_payment_schedules_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name')]);
             END IF;
         EXCEPTION
@@ -5005,16 +6720,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_schedules', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '92844e942907b1aca45901e4a4e7a37c1df269b5729294a5d5e2dbc1888f216b', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'd59e4996efd02aef3dd73b82e172721cae8653c6c1558c32dcc5eff8cfdd847c', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5036,15 +6753,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_schedule_lines/to_left/apply ====
 -- Map 'payment_schedule_lines', 'to_left': write a batch of captured changes into "fno"."payment_schedule_lines".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -5060,6 +6779,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -5068,31 +6789,44 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_schedule_lines were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['percentage', 'months', 'days']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['percentage', 'months', 'days']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'paymentscheduleid', c.image->'paymentscheduleid', 'line_number', c.image->'line_number') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percentage' IS DISTINCT FROM c.image->'percentage')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'months' IS DISTINCT FROM c.image->'months')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'days' IS DISTINCT FROM c.image->'days')) AS "w_3",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "paymentscheduleid" uuid,
        "line_number" integer)
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -5100,18 +6834,13 @@ WITH latest AS (
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "l"."lookup_2" AS "k_2",
            "s"."line_number" AS "k_3",
-           l.base_known AND NOT l.forced AND t."percent" IS DISTINCT FROM (CAST(ROUND("b"."percentage", 6) AS DECIMAL(32, 6))) AS "tc_1",
-           l.base_known AND NOT l.forced AND t."due_months" IS DISTINCT FROM "b"."months" AS "tc_2",
-           l.base_known AND NOT l.forced AND t."due_days" IS DISTINCT FROM "b"."days" AS "tc_3",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -5120,102 +6849,223 @@ WITH latest AS (
        "percentage" numeric(38,10),
        "months" integer,
        "days" integer)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'percent'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'percent'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'due_months'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'due_months'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'due_days'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'due_days'->>2)::bigint, q."ot_3") AS "ot_3",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                      AS "ot_3",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           (CAST(ROUND("s"."percentage", 6) AS DECIMAL(32, 6))) AS "n_1",
+           g."percent" AS "c_1",
+           "s"."months" AS "n_2",
+           g."due_months" AS "c_2",
+           "s"."days" AS "n_3",
+           g."due_days" AS "c_3",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "paymentscheduleid" uuid,
        "line_number" integer,
        "percentage" numeric(38,10),
        "months" integer,
-       "days" integer) ON true
-      JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "days" integer)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedule_lines",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3", 'percent', j."f_1", 'due_months', j."f_2", 'due_days', j."f_3") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_schedule_lines', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'percent', CASE WHEN j."i_1" IS NULL THEN j.clock->'percent'
+                    ELSE jsonb_build_array(coalesce(j.clock->'percent'->0, to_jsonb(0)), greatest(coalesce((j.clock->'percent'->>1)::bigint, 0), "j"."i_1"), j.clock->'percent'->2, "j"."t_1") END,
+               'due_months', CASE WHEN j."i_2" IS NULL THEN j.clock->'due_months'
+                    ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), "j"."i_2"), j.clock->'due_months'->2, "j"."t_2") END,
+               'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
+                    ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), "j"."i_3"), j.clock->'due_days'->2, "j"."t_3") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_schedule_lines', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'paymentscheduleid', j.image->'paymentscheduleid', 'line_number', j.image->'line_number'), jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('percent', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'due_months', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'due_days', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'payment_schedule_lines', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'percent', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'due_months', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'due_days', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_schedule_lines',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'payment_schedule_lines'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."payment_schedule_lines" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedule_lines', 'fno.payment_schedule_lines'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['percentage', 'months', 'days']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['percentage', 'months', 'days']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'paymentscheduleid', c.image->'paymentscheduleid', 'line_number', c.image->'line_number') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percentage' IS DISTINCT FROM c.image->'percentage')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'months' IS DISTINCT FROM c.image->'months')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'days' IS DISTINCT FROM c.image->'days')) AS "w_3",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "paymentscheduleid" uuid,
        "line_number" integer)
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -5223,51 +7073,13 @@ WITH latest AS (
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'payment_schedule_lines'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'paymentscheduleid' = l.image -> 'paymentscheduleid' AND h.image -> 'line_number' = l.image -> 'line_number'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'payment_schedule_lines',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "l"."lookup_2" AS "k_2",
            "s"."line_number" AS "k_3",
-           (CAST(ROUND("s"."percentage", 6) AS DECIMAL(32, 6))) AS "n_1",
-           (CAST(ROUND("b"."percentage", 6) AS DECIMAL(32, 6))) AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."percent" ELSE t."percent" END AS "c_1",
-           "s"."months" AS "n_2",
-           "b"."months" AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."due_months" ELSE t."due_months" END AS "c_2",
-           "s"."days" AS "n_3",
-           "b"."days" AS "b_3",
-           CASE WHEN t.ctid IS NULL THEN gone."due_days" ELSE t."due_days" END AS "c_3",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -5276,123 +7088,211 @@ WITH latest AS (
        "percentage" numeric(38,10),
        "months" integer,
        "days" integer)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'percent'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'percent'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'due_months'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'due_months'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'due_days'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'due_days'->>2)::bigint, q."ot_3") AS "ot_3",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                      AS "ot_3",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           (CAST(ROUND("s"."percentage", 6) AS DECIMAL(32, 6))) AS "n_1",
+           g."percent" AS "c_1",
+           "s"."months" AS "n_2",
+           g."due_months" AS "c_2",
+           "s"."days" AS "n_3",
+           g."due_days" AS "c_3",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "paymentscheduleid" uuid,
        "line_number" integer,
        "percentage" numeric(38,10),
        "months" integer,
-       "days" integer) ON true
-      LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'payment_schedule_lines'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'schedule_name', "l"."lookup_2", 'line_num', "s"."line_number")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedule_lines", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
-                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
-               AS "tc_3",
-           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "days" integer)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedule_lines",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
-               AS "x_3",
-           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
-           NOT j."tc_3" OR (j."x_3" AND false) AS "take_3",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3", 'percent', j."f_1", 'due_months', j."f_2", 'due_days', j."f_3") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_schedule_lines', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'percent', CASE WHEN j."i_1" IS NULL THEN j.clock->'percent'
+                    ELSE jsonb_build_array(coalesce(j.clock->'percent'->0, to_jsonb(0)), greatest(coalesce((j.clock->'percent'->>1)::bigint, 0), "j"."i_1"), j.clock->'percent'->2, "j"."t_1") END,
+               'due_months', CASE WHEN j."i_2" IS NULL THEN j.clock->'due_months'
+                    ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), "j"."i_2"), j.clock->'due_months'->2, "j"."t_2") END,
+               'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
+                    ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), "j"."i_3"), j.clock->'due_days'->2, "j"."t_3") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_schedule_lines', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'paymentscheduleid', j.image->'paymentscheduleid', 'line_number', j.image->'line_number'), jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('percent', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'due_months', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'due_days', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'payment_schedule_lines', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'percent', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'due_months', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'due_days', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'payment_schedule_lines', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'paymentscheduleid', c.image->'paymentscheduleid', 'line_number', c.image->'line_number') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."payment_schedule_lines" ("dataareaid", "schedule_name", "line_num", "percent", "due_months", "due_days")
     SELECT j."k_1",
        j."k_2",
        j."k_3",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
-       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END
+       j."f_1",
+       j."f_2",
+       j."f_3"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "schedule_name", "line_num") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."payment_schedule_lines" AS t
        SET "percent" = j."f_1",
        "due_months" = j."f_2",
        "due_days" = j."f_3"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -5400,13 +7300,24 @@ IF v_written < v_wanted THEN
         'payment_schedule_lines', 'fno.payment_schedule_lines'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_schedule_lines', 'fno.payment_schedule_lines'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -5427,9 +7338,7 @@ BEGIN
         PERFORM "replicator"."write_payment_schedule_lines_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentscheduleid', c.value->'image'->'paymentscheduleid', 'line_number', c.value->'image'->'line_number')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentscheduleid', c.value->'image'->'paymentscheduleid', 'line_number', c.value->'image'->'line_number') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -5444,10 +7353,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentscheduleid', c.value->'image'->'paymentscheduleid', 'line_number', c.value->'image'->'line_number')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_payment_schedule_lines_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number')]);
             END IF;
         EXCEPTION
@@ -5460,16 +7374,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_schedule_lines', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '132d32c05baf20465d31bd65a56da5a9e298445edd8e26238a846eb53f16e1fa', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '97a43379d290e0e9e5a859a0367bfc93e6725e5a3e5ea6bf5e37f855f0a2abfe', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5491,15 +7407,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_terms/to_left/apply ====
 -- Map 'payment_terms', 'to_left': write a batch of captured changes into "fno"."payment_terms".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -5515,6 +7433,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -5523,53 +7443,61 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_terms were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'due_days', 'paymentscheduleid', 'paymentdayid']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name', 'due_days', 'paymentscheduleid', 'paymentdayid']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'code', c.image->'code') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_days' IS DISTINCT FROM c.image->'due_days')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'paymentscheduleid' IS DISTINCT FROM c.image->'paymentscheduleid')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'paymentdayid' IS DISTINCT FROM c.image->'paymentdayid')) AS "w_4",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
-           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3",
-           -- and as the row was before the change (its base)
-           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.base_refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "base_lookup_2",
-           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.base_refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "base_lookup_3"
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."code" AS "k_2",
-           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."name" AS "tc_1",
-           l.base_known AND NOT l.forced AND t."net_days" IS DISTINCT FROM "b"."due_days" AS "tc_2",
-           l.base_known AND NOT l.forced AND t."payment_schedule" IS DISTINCT FROM "l"."base_lookup_2" AS "tc_3",
-           l.base_known AND NOT l.forced AND t."payment_day" IS DISTINCT FROM "l"."base_lookup_3" AS "tc_4",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -5578,160 +7506,258 @@ WITH latest AS (
        "due_days" integer,
        "paymentscheduleid" uuid,
        "paymentdayid" uuid)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'net_days'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'net_days'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'payment_schedule'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'payment_schedule'->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((v.clock->'payment_day'->>0)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'payment_day'->>2)::bigint, q."ot_4") AS "ot_4",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_terms' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
+                      AS "ot_3",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
+                      AS "ot_4",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_terms'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."description" AS "c_1",
+           "s"."due_days" AS "n_2",
+           g."net_days" AS "c_2",
+           "l"."lookup_2" AS "n_3",
+           g."payment_schedule" AS "c_3",
+           "l"."lookup_3" AS "n_4",
+           g."payment_day" AS "c_4",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "code" character varying(10),
        "name" character varying(60),
        "due_days" integer,
        "paymentscheduleid" uuid,
-       "paymentdayid" uuid) ON true
-      JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_term_id" = "s"."code"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "paymentdayid" uuid)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_terms",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR false) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2", 'description', j."f_1", 'net_days', j."f_2", 'payment_schedule', j."f_3", 'payment_day', j."f_4") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_terms', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
+               'net_days', CASE WHEN j."i_2" IS NULL THEN j.clock->'net_days'
+                    ELSE jsonb_build_array(coalesce(j.clock->'net_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'net_days'->>1)::bigint, 0), "j"."i_2"), j.clock->'net_days'->2, "j"."t_2") END,
+               'payment_schedule', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_schedule'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_schedule'->2, "j"."t_3") END,
+               'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_day'->2, "j"."t_4") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_terms'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_terms', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'code', j.image->'code'), jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'net_days', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'payment_schedule', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'payment_day', CASE WHEN j."tc_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'payment_terms', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'net_days', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_schedule', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_day', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_terms',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'payment_terms'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."payment_terms" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_terms', 'fno.payment_terms'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'due_days', 'paymentscheduleid', 'paymentdayid']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name', 'due_days', 'paymentscheduleid', 'paymentdayid']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'code', c.image->'code') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_days' IS DISTINCT FROM c.image->'due_days')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'paymentscheduleid' IS DISTINCT FROM c.image->'paymentscheduleid')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'paymentdayid' IS DISTINCT FROM c.image->'paymentdayid')) AS "w_4",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
-           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3",
-           -- and as the row was before the change (its base)
-           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.base_refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "base_lookup_2",
-           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.base_refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "base_lookup_3"
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'payment_terms'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'code' = l.image -> 'code'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'payment_terms',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_days' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."code" AS "k_2",
-           "s"."name" AS "n_1",
-           "b"."name" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
-           "s"."due_days" AS "n_2",
-           "b"."due_days" AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."net_days" ELSE t."net_days" END AS "c_2",
-           "l"."lookup_2" AS "n_3",
-           "l"."base_lookup_2" AS "b_3",
-           CASE WHEN t.ctid IS NULL THEN gone."payment_schedule" ELSE t."payment_schedule" END AS "c_3",
-           "l"."lookup_3" AS "n_4",
-           "l"."base_lookup_3" AS "b_4",
-           CASE WHEN t.ctid IS NULL THEN gone."payment_day" ELSE t."payment_day" END AS "c_4",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -5740,120 +7766,213 @@ WITH latest AS (
        "due_days" integer,
        "paymentscheduleid" uuid,
        "paymentdayid" uuid)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'net_days'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'net_days'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'payment_schedule'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'payment_schedule'->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((v.clock->'payment_day'->>0)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'payment_day'->>2)::bigint, q."ot_4") AS "ot_4",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_terms' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
+                      AS "ot_3",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
+                      AS "ot_4",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_terms'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."description" AS "c_1",
+           "s"."due_days" AS "n_2",
+           g."net_days" AS "c_2",
+           "l"."lookup_2" AS "n_3",
+           g."payment_schedule" AS "c_3",
+           "l"."lookup_3" AS "n_4",
+           g."payment_day" AS "c_4",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "code" character varying(10),
        "name" character varying(60),
        "due_days" integer,
        "paymentscheduleid" uuid,
-       "paymentdayid" uuid) ON true
-      LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_term_id" = "s"."code"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'payment_terms'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'payment_term_id', "s"."code")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_terms", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
-                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
-               AS "tc_3",
-           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
-                                           ELSE j."c_4" IS DISTINCT FROM j."b_4" END
-               AS "tc_4",
-           j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "paymentdayid" uuid)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_terms",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
-               AS "x_3",
-           j."tc_4" AND j."sc_4" AND j."c_4" IS DISTINCT FROM j."n_4"
-               AS "x_4",
-           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR false) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
-           NOT j."tc_3" OR (j."x_3" AND false) AS "take_3",
-           NOT j."tc_4" OR (j."x_4" AND false) AS "take_4",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
-           CASE WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2", 'description', j."f_1", 'net_days', j."f_2", 'payment_schedule', j."f_3", 'payment_day', j."f_4") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_terms', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
+               'net_days', CASE WHEN j."i_2" IS NULL THEN j.clock->'net_days'
+                    ELSE jsonb_build_array(coalesce(j.clock->'net_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'net_days'->>1)::bigint, 0), "j"."i_2"), j.clock->'net_days'->2, "j"."t_2") END,
+               'payment_schedule', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_schedule'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_schedule'->2, "j"."t_3") END,
+               'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_day'->2, "j"."t_4") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_terms'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_terms', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'code', j.image->'code'), jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'net_days', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'payment_schedule', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'payment_day', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'payment_terms', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'net_days', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_schedule', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_day', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'payment_terms', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_days' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'code', c.image->'code') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."payment_terms" ("dataareaid", "payment_term_id", "description", "net_days", "payment_schedule", "payment_day")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
-       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END,
-       CASE WHEN j.gone THEN j."f_4" ELSE j."n_4" END
+       j."f_1",
+       j."f_2",
+       j."f_3",
+       j."f_4"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "payment_term_id") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."payment_terms" AS t
        SET "description" = j."f_1",
@@ -5861,12 +7980,16 @@ WITH latest AS (
        "payment_schedule" = j."f_3",
        "payment_day" = j."f_4"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -5874,13 +7997,24 @@ IF v_written < v_wanted THEN
         'payment_terms', 'fno.payment_terms'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_right' AND q.map_name = 'payment_terms'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_terms', 'fno.payment_terms'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -5901,9 +8035,7 @@ BEGIN
         PERFORM "replicator"."write_payment_terms_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('payment_terms', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -5918,10 +8050,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_payment_terms_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('payment_terms', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code')]);
             END IF;
         EXCEPTION
@@ -5934,16 +8071,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_terms', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '62eec321d9c20470ebb3141679c55e5b25badc2b5939e907eb5ae0df4ae971b3', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '158d9df85c2558b36723f1c7a2ef287ddae82a42c8f313c5786fdab27a63aa70', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5965,15 +8104,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customers_organization/to_left/apply ====
 -- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -5989,6 +8130,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -5997,30 +8140,63 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customers were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid', 'emailaddress1', 'creditlimit', 'credit_hold']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid', 'emailaddress1', 'creditlimit', 'credit_hold']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'accountnumber', c.image->'accountnumber') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customergroupid' IS DISTINCT FROM c.image->'customergroupid')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'paymenttermid' IS DISTINCT FROM c.image->'paymenttermid')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customerpaymentmethodid' IS DISTINCT FROM c.image->'customerpaymentmethodid')) AS "w_4",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'emailaddress1' IS DISTINCT FROM c.image->'emailaddress1')) AS "w_5",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'creditlimit' IS DISTINCT FROM c.image->'creditlimit')) AS "w_6",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'credit_hold' IS DISTINCT FROM c.image->'credit_hold')) AS "w_7",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)) AS "w_8",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           max(c.id) FILTER (WHERE "w_5") OVER w AS "i_5",
+           max(c.seen) FILTER (WHERE "w_5") OVER w AS "s_5",
+           max(c.stamp) FILTER (WHERE "w_5") OVER w AS "t_5",
+           max(c.id) FILTER (WHERE "w_6") OVER w AS "i_6",
+           max(c.seen) FILTER (WHERE "w_6") OVER w AS "s_6",
+           max(c.stamp) FILTER (WHERE "w_6") OVER w AS "t_6",
+           max(c.id) FILTER (WHERE "w_7") OVER w AS "i_7",
+           max(c.seen) FILTER (WHERE "w_7") OVER w AS "s_7",
+           max(c.stamp) FILTER (WHERE "w_7") OVER w AS "t_7",
+           max(c.id) FILTER (WHERE "w_8") OVER w AS "i_8",
+           max(c.seen) FILTER (WHERE "w_8") OVER w AS "s_8",
+           max(c.stamp) FILTER (WHERE "w_8") OVER w AS "t_8",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "accountnumber" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."accountnumber" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."accountnumber")
      ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -6028,28 +8204,14 @@ WITH latest AS (
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
            (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "lookup_3",
-           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4",
-           -- and as the row was before the change (its base)
-           (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.base_refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "base_lookup_2",
-           (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.base_refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "base_lookup_3",
-           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.base_refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "base_lookup_4"
+           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."accountnumber" AS "k_2",
-           l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM "b"."name" AS "tc_1",
-           l.base_known AND NOT l.forced AND t."customer_group" IS DISTINCT FROM "l"."base_lookup_2" AS "tc_2",
-           l.base_known AND NOT l.forced AND t."payment_terms" IS DISTINCT FROM "l"."base_lookup_3" AS "tc_3",
-           l.base_known AND NOT l.forced AND t."payment_method" IS DISTINCT FROM "l"."base_lookup_4" AS "tc_4",
-           l.base_known AND NOT l.forced AND t."email" IS DISTINCT FROM "b"."emailaddress1" AS "tc_5",
-           l.base_known AND NOT l.forced AND t."credit_limit" IS DISTINCT FROM COALESCE((CAST("b"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))) AS "tc_6",
-           l.base_known AND NOT l.forced AND t."blocked" IS DISTINCT FROM CAST(CASE WHEN "b"."credit_hold" IS NULL THEN NULL WHEN "b"."credit_hold"::text = 'none' THEN 'No' WHEN "b"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "b"."credit_hold"::text = 'full_hold' THEN 'All' ELSE NULL END AS character varying(10)) AS "tc_7",
-           l.base_known AND NOT l.forced AND t."party_type" IS DISTINCT FROM CAST('Organization' AS "fno"."party_type") AS "tc_8",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -6061,7 +8223,96 @@ WITH latest AS (
        "emailaddress1" character varying(80),
        "creditlimit" numeric(38,4),
        "credit_hold" text)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'name'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'customer_group'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'customer_group'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'payment_terms'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'payment_terms'->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((v.clock->'payment_method'->>0)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'payment_method'->>2)::bigint, q."ot_4") AS "ot_4",
+           greatest((v.clock->'email'->>0)::bigint, q."o_5", 0) AS "o_5",
+           greatest((v.clock->'email'->>2)::bigint, q."ot_5") AS "ot_5",
+           greatest((v.clock->'credit_limit'->>0)::bigint, q."o_6", 0) AS "o_6",
+           greatest((v.clock->'credit_limit'->>2)::bigint, q."ot_6") AS "ot_6",
+           greatest((v.clock->'blocked'->>0)::bigint, q."o_7", 0) AS "o_7",
+           greatest((v.clock->'blocked'->>2)::bigint, q."ot_7") AS "ot_7",
+           0::bigint AS "o_8", NULL::bigint AS "ot_8",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customers_organization' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
+                      AS "ot_3",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
+                      AS "ot_4",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "o_5",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "ot_5",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
+                      AS "o_6",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
+                      AS "ot_6",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                      AS "o_7",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                      AS "ot_7",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'customers_organization'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."name" AS "c_1",
+           "l"."lookup_2" AS "n_2",
+           g."customer_group" AS "c_2",
+           "l"."lookup_3" AS "n_3",
+           g."payment_terms" AS "c_3",
+           "l"."lookup_4" AS "n_4",
+           g."payment_method" AS "c_4",
+           "s"."emailaddress1" AS "n_5",
+           g."email" AS "c_5",
+           COALESCE((CAST("s"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))) AS "n_6",
+           g."credit_limit" AS "c_6",
+           CAST(CASE WHEN "s"."credit_hold" IS NULL THEN NULL WHEN "s"."credit_hold"::text = 'none' THEN 'No' WHEN "s"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "s"."credit_hold"::text = 'full_hold' THEN 'All' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."credit_hold"::text) END AS character varying(10)) AS "n_7",
+           g."blocked" AS "c_7",
+           CAST('Organization' AS "fno"."party_type") AS "n_8",
+           g."party_type" AS "c_8",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "accountnumber" character varying(20),
        "name" character varying(100),
@@ -6070,100 +8321,232 @@ WITH latest AS (
        "customerpaymentmethodid" uuid,
        "emailaddress1" character varying(80),
        "creditlimit" numeric(38,4),
-       "credit_hold" text) ON true
-      JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."accountnumber"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "credit_hold" text)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5" OR j."tc_6" OR j."tc_7" OR j."tc_8") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR false) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           j."i_5" IS NOT NULL
+               AND (j.forced OR j."s_5" >= j."o_5" OR false) AS "take_5",
+           j."i_5" IS NOT NULL AND NOT j.forced AND j."s_5" < j."o_5"
+               AND j."n_5" IS DISTINCT FROM j."c_5" AS "x_5",
+           j."i_6" IS NOT NULL
+               AND (j.forced OR j."s_6" >= j."o_6" OR false) AS "take_6",
+           j."i_6" IS NOT NULL AND NOT j.forced AND j."s_6" < j."o_6"
+               AND j."n_6" IS DISTINCT FROM j."c_6" AS "x_6",
+           j."i_7" IS NOT NULL
+               AND (j.forced OR j."s_7" >= j."o_7" OR false) AS "take_7",
+           j."i_7" IS NOT NULL AND NOT j.forced AND j."s_7" < j."o_7"
+               AND j."n_7" IS DISTINCT FROM j."c_7" AS "x_7",
+           j."i_8" IS NOT NULL
+               AND (j.forced OR j."s_8" >= j."o_8" OR false) AS "take_8",
+           j."i_8" IS NOT NULL AND NOT j.forced AND j."s_8" < j."o_8"
+               AND j."n_8" IS DISTINCT FROM j."c_8" AS "x_8",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_5"
+                WHEN j."take_5" THEN "j"."n_5" ELSE j."c_5" END AS "f_5",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_6"
+                WHEN j."take_6" THEN "j"."n_6" ELSE j."c_6" END AS "f_6",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_7"
+                WHEN j."take_7" THEN "j"."n_7" ELSE j."c_7" END AS "f_7",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_8"
+                WHEN j."take_8" THEN "j"."n_8" ELSE j."c_8" END AS "f_8",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" OR j."x_5" OR j."x_6" OR j."x_7" OR j."x_8" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'customer_group', j."f_2", 'payment_terms', j."f_3", 'payment_method', j."f_4", 'email', j."f_5", 'credit_limit', j."f_6", 'blocked', j."f_7", 'party_type', j."f_8") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customers_organization', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END,
+               'customer_group', CASE WHEN j."i_2" IS NULL THEN j.clock->'customer_group'
+                    ELSE jsonb_build_array(coalesce(j.clock->'customer_group'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_group'->>1)::bigint, 0), "j"."i_2"), j.clock->'customer_group'->2, "j"."t_2") END,
+               'payment_terms', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_terms'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_terms'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_terms'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_terms'->2, "j"."t_3") END,
+               'payment_method', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_method'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_method'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_method'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_method'->2, "j"."t_4") END,
+               'email', CASE WHEN j."i_5" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_5"), j.clock->'email'->2, "j"."t_5") END,
+               'credit_limit', CASE WHEN j."i_6" IS NULL THEN j.clock->'credit_limit'
+                    ELSE jsonb_build_array(coalesce(j.clock->'credit_limit'->0, to_jsonb(0)), greatest(coalesce((j.clock->'credit_limit'->>1)::bigint, 0), "j"."i_6"), j.clock->'credit_limit'->2, "j"."t_6") END,
+               'blocked', CASE WHEN j."i_7" IS NULL THEN j.clock->'blocked'
+                    ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_7"), j.clock->'blocked'->2, "j"."t_7") END,
+               'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
+                    ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_8"), j.clock->'party_type'->2, "j"."t_8") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'customers_organization'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customers_organization', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'accountnumber', j.image->'accountnumber'), jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'customer_group', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'payment_terms', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'payment_method', CASE WHEN j."tc_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'email', CASE WHEN j."tc_5" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'credit_limit', CASE WHEN j."tc_6" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'blocked', CASE WHEN j."tc_7" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'party_type', CASE WHEN j."tc_8" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'customers_organization', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'customer_group', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_terms', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_method', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'email', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_5" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'credit_limit', CASE WHEN j."x_6" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_6" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'blocked', CASE WHEN j."x_7" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_7" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'party_type', CASE WHEN j."x_8" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_8" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") AND NOT (j."x_5" AND NOT j."take_5") AND NOT (j."x_6" AND NOT j."take_6") AND NOT (j."x_7" AND NOT j."take_7") AND NOT (j."x_8" AND NOT j."take_8") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") AND NOT (j."x_5" AND j."take_5") AND NOT (j."x_6" AND j."take_6") AND NOT (j."x_7" AND j."take_7") AND NOT (j."x_8" AND j."take_8") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customers_organization',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'customers_organization'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."customers" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_organization', 'fno.customers'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid', 'emailaddress1', 'creditlimit', 'credit_hold']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid', 'emailaddress1', 'creditlimit', 'credit_hold']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'accountnumber', c.image->'accountnumber') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customergroupid' IS DISTINCT FROM c.image->'customergroupid')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'paymenttermid' IS DISTINCT FROM c.image->'paymenttermid')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customerpaymentmethodid' IS DISTINCT FROM c.image->'customerpaymentmethodid')) AS "w_4",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'emailaddress1' IS DISTINCT FROM c.image->'emailaddress1')) AS "w_5",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'creditlimit' IS DISTINCT FROM c.image->'creditlimit')) AS "w_6",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'credit_hold' IS DISTINCT FROM c.image->'credit_hold')) AS "w_7",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)) AS "w_8",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           max(c.id) FILTER (WHERE "w_5") OVER w AS "i_5",
+           max(c.seen) FILTER (WHERE "w_5") OVER w AS "s_5",
+           max(c.stamp) FILTER (WHERE "w_5") OVER w AS "t_5",
+           max(c.id) FILTER (WHERE "w_6") OVER w AS "i_6",
+           max(c.seen) FILTER (WHERE "w_6") OVER w AS "s_6",
+           max(c.stamp) FILTER (WHERE "w_6") OVER w AS "t_6",
+           max(c.id) FILTER (WHERE "w_7") OVER w AS "i_7",
+           max(c.seen) FILTER (WHERE "w_7") OVER w AS "s_7",
+           max(c.stamp) FILTER (WHERE "w_7") OVER w AS "t_7",
+           max(c.id) FILTER (WHERE "w_8") OVER w AS "i_8",
+           max(c.seen) FILTER (WHERE "w_8") OVER w AS "s_8",
+           max(c.stamp) FILTER (WHERE "w_8") OVER w AS "t_8",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "accountnumber" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."accountnumber" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."accountnumber")
      ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -6171,71 +8554,14 @@ WITH latest AS (
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
            (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "lookup_3",
-           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4",
-           -- and as the row was before the change (its base)
-           (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.base_refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "base_lookup_2",
-           (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.base_refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "base_lookup_3",
-           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.base_refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "base_lookup_4"
+           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'customers_organization'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'accountnumber' = l.image -> 'accountnumber'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'customers_organization',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'customer_groups' END, CASE WHEN (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_terms' END, CASE WHEN (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) THEN 'customer_payment_methods' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."accountnumber" AS "k_2",
-           "s"."name" AS "n_1",
-           "b"."name" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."name" ELSE t."name" END AS "c_1",
-           "l"."lookup_2" AS "n_2",
-           "l"."base_lookup_2" AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."customer_group" ELSE t."customer_group" END AS "c_2",
-           "l"."lookup_3" AS "n_3",
-           "l"."base_lookup_3" AS "b_3",
-           CASE WHEN t.ctid IS NULL THEN gone."payment_terms" ELSE t."payment_terms" END AS "c_3",
-           "l"."lookup_4" AS "n_4",
-           "l"."base_lookup_4" AS "b_4",
-           CASE WHEN t.ctid IS NULL THEN gone."payment_method" ELSE t."payment_method" END AS "c_4",
-           "s"."emailaddress1" AS "n_5",
-           "b"."emailaddress1" AS "b_5",
-           CASE WHEN t.ctid IS NULL THEN gone."email" ELSE t."email" END AS "c_5",
-           COALESCE((CAST("s"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))) AS "n_6",
-           COALESCE((CAST("b"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))) AS "b_6",
-           CASE WHEN t.ctid IS NULL THEN gone."credit_limit" ELSE t."credit_limit" END AS "c_6",
-           CAST(CASE WHEN "s"."credit_hold" IS NULL THEN NULL WHEN "s"."credit_hold"::text = 'none' THEN 'No' WHEN "s"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "s"."credit_hold"::text = 'full_hold' THEN 'All' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."credit_hold"::text) END AS character varying(10)) AS "n_7",
-           CAST(CASE WHEN "b"."credit_hold" IS NULL THEN NULL WHEN "b"."credit_hold"::text = 'none' THEN 'No' WHEN "b"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "b"."credit_hold"::text = 'full_hold' THEN 'All' ELSE NULL END AS character varying(10)) AS "b_7",
-           CASE WHEN t.ctid IS NULL THEN gone."blocked" ELSE t."blocked" END AS "c_7",
-           CAST('Organization' AS "fno"."party_type") AS "n_8",
-           CAST('Organization' AS "fno"."party_type") AS "b_8",
-           CASE WHEN t.ctid IS NULL THEN gone."party_type" ELSE t."party_type" END AS "c_8",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -6247,7 +8573,96 @@ WITH latest AS (
        "emailaddress1" character varying(80),
        "creditlimit" numeric(38,4),
        "credit_hold" text)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'name'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'customer_group'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'customer_group'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'payment_terms'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'payment_terms'->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((v.clock->'payment_method'->>0)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'payment_method'->>2)::bigint, q."ot_4") AS "ot_4",
+           greatest((v.clock->'email'->>0)::bigint, q."o_5", 0) AS "o_5",
+           greatest((v.clock->'email'->>2)::bigint, q."ot_5") AS "ot_5",
+           greatest((v.clock->'credit_limit'->>0)::bigint, q."o_6", 0) AS "o_6",
+           greatest((v.clock->'credit_limit'->>2)::bigint, q."ot_6") AS "ot_6",
+           greatest((v.clock->'blocked'->>0)::bigint, q."o_7", 0) AS "o_7",
+           greatest((v.clock->'blocked'->>2)::bigint, q."ot_7") AS "ot_7",
+           0::bigint AS "o_8", NULL::bigint AS "ot_8",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customers_organization' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
+                      AS "ot_3",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
+                      AS "ot_4",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "o_5",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "ot_5",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
+                      AS "o_6",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
+                      AS "ot_6",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                      AS "o_7",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                      AS "ot_7",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'customers_organization'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."name" AS "c_1",
+           "l"."lookup_2" AS "n_2",
+           g."customer_group" AS "c_2",
+           "l"."lookup_3" AS "n_3",
+           g."payment_terms" AS "c_3",
+           "l"."lookup_4" AS "n_4",
+           g."payment_method" AS "c_4",
+           "s"."emailaddress1" AS "n_5",
+           g."email" AS "c_5",
+           COALESCE((CAST("s"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))) AS "n_6",
+           g."credit_limit" AS "c_6",
+           CAST(CASE WHEN "s"."credit_hold" IS NULL THEN NULL WHEN "s"."credit_hold"::text = 'none' THEN 'No' WHEN "s"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "s"."credit_hold"::text = 'full_hold' THEN 'All' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."credit_hold"::text) END AS character varying(10)) AS "n_7",
+           g."blocked" AS "c_7",
+           CAST('Organization' AS "fno"."party_type") AS "n_8",
+           g."party_type" AS "c_8",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "accountnumber" character varying(20),
        "name" character varying(100),
@@ -6256,154 +8671,189 @@ WITH latest AS (
        "customerpaymentmethodid" uuid,
        "emailaddress1" character varying(80),
        "creditlimit" numeric(38,4),
-       "credit_hold" text) ON true
-      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."accountnumber"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'customers_organization'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'account_num', "s"."accountnumber")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
-                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
-               AS "tc_3",
-           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
-                                           ELSE j."c_4" IS DISTINCT FROM j."b_4" END
-               AS "tc_4",
-           j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_5" IS DISTINCT FROM j."n_5"
-                                           ELSE j."c_5" IS DISTINCT FROM j."b_5" END
-               AS "tc_5",
-           j.fresh OR j."n_5" IS DISTINCT FROM j."b_5" AS "sc_5",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_6" IS DISTINCT FROM j."n_6"
-                                           ELSE j."c_6" IS DISTINCT FROM j."b_6" END
-               AS "tc_6",
-           j.fresh OR j."n_6" IS DISTINCT FROM j."b_6" AS "sc_6",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_7" IS DISTINCT FROM j."n_7"
-                                           ELSE j."c_7" IS DISTINCT FROM j."b_7" END
-               AS "tc_7",
-           j.fresh OR j."n_7" IS DISTINCT FROM j."b_7" AS "sc_7",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_8" IS DISTINCT FROM j."n_8"
-                                           ELSE j."c_8" IS DISTINCT FROM j."b_8" END
-               AS "tc_8",
-           j.fresh OR j."n_8" IS DISTINCT FROM j."b_8" AS "sc_8",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "credit_hold" text)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
-               AS "x_3",
-           j."tc_4" AND j."sc_4" AND j."c_4" IS DISTINCT FROM j."n_4"
-               AS "x_4",
-           j."tc_5" AND j."sc_5" AND j."c_5" IS DISTINCT FROM j."n_5"
-               AS "x_5",
-           j."tc_6" AND j."sc_6" AND j."c_6" IS DISTINCT FROM j."n_6"
-               AS "x_6",
-           j."tc_7" AND j."sc_7" AND j."c_7" IS DISTINCT FROM j."n_7"
-               AS "x_7",
-           j."tc_8" AND j."sc_8" AND j."c_8" IS DISTINCT FROM j."n_8"
-               AS "x_8",
-           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5" OR j."tc_6" OR j."tc_7" OR j."tc_8") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR false) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           j."i_5" IS NOT NULL
+               AND (j.forced OR j."s_5" >= j."o_5" OR false) AS "take_5",
+           j."i_5" IS NOT NULL AND NOT j.forced AND j."s_5" < j."o_5"
+               AND j."n_5" IS DISTINCT FROM j."c_5" AS "x_5",
+           j."i_6" IS NOT NULL
+               AND (j.forced OR j."s_6" >= j."o_6" OR false) AS "take_6",
+           j."i_6" IS NOT NULL AND NOT j.forced AND j."s_6" < j."o_6"
+               AND j."n_6" IS DISTINCT FROM j."c_6" AS "x_6",
+           j."i_7" IS NOT NULL
+               AND (j.forced OR j."s_7" >= j."o_7" OR false) AS "take_7",
+           j."i_7" IS NOT NULL AND NOT j.forced AND j."s_7" < j."o_7"
+               AND j."n_7" IS DISTINCT FROM j."c_7" AS "x_7",
+           j."i_8" IS NOT NULL
+               AND (j.forced OR j."s_8" >= j."o_8" OR false) AS "take_8",
+           j."i_8" IS NOT NULL AND NOT j.forced AND j."s_8" < j."o_8"
+               AND j."n_8" IS DISTINCT FROM j."c_8" AS "x_8",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
-           NOT j."tc_3" OR (j."x_3" AND false) AS "take_3",
-           NOT j."tc_4" OR (j."x_4" AND false) AS "take_4",
-           NOT j."tc_5" OR (j."x_5" AND false) AS "take_5",
-           NOT j."tc_6" OR (j."x_6" AND false) AS "take_6",
-           NOT j."tc_7" OR (j."x_7" AND false) AS "take_7",
-           NOT j."tc_8" OR (j."x_8" AND false) AS "take_8",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_5"
+                WHEN j."take_5" THEN "j"."n_5" ELSE j."c_5" END AS "f_5",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_6"
+                WHEN j."take_6" THEN "j"."n_6" ELSE j."c_6" END AS "f_6",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_7"
+                WHEN j."take_7" THEN "j"."n_7" ELSE j."c_7" END AS "f_7",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_8"
+                WHEN j."take_8" THEN "j"."n_8" ELSE j."c_8" END AS "f_8",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" OR j."x_5" OR j."x_6" OR j."x_7" OR j."x_8" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
-           CASE WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
-           CASE WHEN j."take_5" THEN "j"."n_5" ELSE j."c_5" END AS "f_5",
-           CASE WHEN j."take_6" THEN "j"."n_6" ELSE j."c_6" END AS "f_6",
-           CASE WHEN j."take_7" THEN "j"."n_7" ELSE j."c_7" END AS "f_7",
-           CASE WHEN j."take_8" THEN "j"."n_8" ELSE j."c_8" END AS "f_8",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'customer_group', j."f_2", 'payment_terms', j."f_3", 'payment_method', j."f_4", 'email', j."f_5", 'credit_limit', j."f_6", 'blocked', j."f_7", 'party_type', j."f_8") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customers_organization', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END,
+               'customer_group', CASE WHEN j."i_2" IS NULL THEN j.clock->'customer_group'
+                    ELSE jsonb_build_array(coalesce(j.clock->'customer_group'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_group'->>1)::bigint, 0), "j"."i_2"), j.clock->'customer_group'->2, "j"."t_2") END,
+               'payment_terms', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_terms'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_terms'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_terms'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_terms'->2, "j"."t_3") END,
+               'payment_method', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_method'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_method'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_method'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_method'->2, "j"."t_4") END,
+               'email', CASE WHEN j."i_5" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_5"), j.clock->'email'->2, "j"."t_5") END,
+               'credit_limit', CASE WHEN j."i_6" IS NULL THEN j.clock->'credit_limit'
+                    ELSE jsonb_build_array(coalesce(j.clock->'credit_limit'->0, to_jsonb(0)), greatest(coalesce((j.clock->'credit_limit'->>1)::bigint, 0), "j"."i_6"), j.clock->'credit_limit'->2, "j"."t_6") END,
+               'blocked', CASE WHEN j."i_7" IS NULL THEN j.clock->'blocked'
+                    ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_7"), j.clock->'blocked'->2, "j"."t_7") END,
+               'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
+                    ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_8"), j.clock->'party_type'->2, "j"."t_8") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'customers_organization'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customers_organization', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'accountnumber', j.image->'accountnumber'), jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'customer_group', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'payment_terms', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'payment_method', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'email', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_5" THEN 'incoming' ELSE 'local' END) WHEN j."tc_5" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'credit_limit', CASE WHEN j."x_6" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_6" THEN 'incoming' ELSE 'local' END) WHEN j."tc_6" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'blocked', CASE WHEN j."x_7" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_7" THEN 'incoming' ELSE 'local' END) WHEN j."tc_7" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'party_type', CASE WHEN j."x_8" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_8" THEN 'incoming' ELSE 'local' END) WHEN j."tc_8" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4") OR (j."tc_5" AND NOT j."take_5") OR (j."tc_6" AND NOT j."take_6") OR (j."tc_7" AND NOT j."take_7") OR (j."tc_8" AND NOT j."take_8")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4") OR (j."take_5" AND j."c_5" IS DISTINCT FROM j."n_5") OR (j."take_6" AND j."c_6" IS DISTINCT FROM j."n_6") OR (j."take_7" AND j."c_7" IS DISTINCT FROM j."n_7") OR (j."take_8" AND j."c_8" IS DISTINCT FROM j."n_8")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'customers_organization', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'customer_group', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_terms', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_method', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'email', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_5" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'credit_limit', CASE WHEN j."x_6" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_6" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'blocked', CASE WHEN j."x_7" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_7" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'party_type', CASE WHEN j."x_8" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_8" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") AND NOT (j."x_5" AND NOT j."take_5") AND NOT (j."x_6" AND NOT j."take_6") AND NOT (j."x_7" AND NOT j."take_7") AND NOT (j."x_8" AND NOT j."take_8") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") AND NOT (j."x_5" AND j."take_5") AND NOT (j."x_6" AND j."take_6") AND NOT (j."x_7" AND j."take_7") AND NOT (j."x_8" AND j."take_8") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'customers_organization', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'customer_groups' END, CASE WHEN (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_terms' END, CASE WHEN (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) THEN 'customer_payment_methods' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'accountnumber', c.image->'accountnumber') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "payment_method", "email", "credit_limit", "blocked", "party_type")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
-       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END,
-       CASE WHEN j.gone THEN j."f_4" ELSE j."n_4" END,
-       CASE WHEN j.gone THEN j."f_5" ELSE j."n_5" END,
-       CASE WHEN j.gone THEN j."f_6" ELSE j."n_6" END,
-       CASE WHEN j.gone THEN j."f_7" ELSE j."n_7" END,
-       CASE WHEN j.gone THEN j."f_8" ELSE j."n_8" END
+       j."f_1",
+       j."f_2",
+       j."f_3",
+       j."f_4",
+       j."f_5",
+       j."f_6",
+       j."f_7",
+       j."f_8"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "account_num") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."customers" AS t
        SET "name" = j."f_1",
@@ -6415,12 +8865,16 @@ WITH latest AS (
        "blocked" = j."f_7",
        "party_type" = j."f_8"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -6428,13 +8882,24 @@ IF v_written < v_wanted THEN
         'customers_organization', 'fno.customers'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_right' AND q.map_name = 'customers_organization'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'customers_organization', 'fno.customers'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -6455,9 +8920,7 @@ BEGIN
         PERFORM "replicator"."write_customers_organization_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('customers_organization', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'accountnumber', c.value->'image'->'accountnumber')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'accountnumber', c.value->'image'->'accountnumber') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -6472,10 +8935,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'accountnumber', c.value->'image'->'accountnumber')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_customers_organization_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('customers_organization', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber')]);
             END IF;
         EXCEPTION
@@ -6488,16 +8956,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('customers_organization', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '5a6169cbcfca245f243a0e58071d6c7b38c01830fd5ed31492fc5749b0384d6b', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '51bdfb94e0a95001d6755d6ef880c04089493ae8968e59e91a993fbb28060f24', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6534,14 +9004,43 @@ DECLARE
     v_failed integer := 0;
     v_delete_failed jsonb := '{}';
     v_applied text[] := '{}';  -- maps that wrote rows in this batch
+    v_earlier jsonb;  -- per map: the held changes and open errors of its keys in the batch
 BEGIN
+    -- A row's earlier changes that are waiting here (held for a parent, or in the error
+    -- log) are applied with its new ones: each may have written fields the new ones
+    -- did not, and coming later on their own they would overtake them.
+    WITH batch_keys AS (
+        SELECT DISTINCT c.value->>'map' AS map_name, c.value->'key' AS key
+          FROM jsonb_array_elements(p_batch) AS c
+    ), held AS (
+        DELETE FROM "replicator"."held_change" AS h
+         USING batch_keys AS b
+         WHERE h.direction = p_direction AND h.map_name = b.map_name AND h.key = b.key
+        RETURNING h.map_name, jsonb_build_object('id', h.id, 'map', h.map_name, 'op', h.op,
+                  'image', h.image, 'refs', h.refs, 'before', h.before, 'key', h.key,
+                  'seen', h.seen, 'stamp', h.stamp, 'force', h.forced, 'earlier', true) AS change
+    ), failed AS (
+        SELECT e.map_name, jsonb_build_object('id', e.change_id, 'map', e.map_name, 'op', e.op,
+               'image', e.image, 'refs', e.refs, 'before', e.before, 'key', e.key,
+               'seen', e.seen, 'stamp', e.stamp, 'force', e.forced, 'earlier', true) AS change
+          FROM "replicator"."error_log" AS e
+          JOIN batch_keys AS b ON e.map_name = b.map_name AND e.key = b.key
+         WHERE e.state = 'open' AND e.direction = p_direction AND e.op <> 'T'
+    )
+    SELECT coalesce(jsonb_object_agg(map_name, changes), '{}')
+      INTO v_earlier
+      FROM (SELECT map_name, jsonb_agg(change) AS changes
+              FROM (SELECT * FROM held UNION ALL SELECT * FROM failed) AS e
+             GROUP BY map_name) AS per_map;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_organization'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customers_organization'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_organization', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, true);
@@ -6550,12 +9049,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_terms'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_terms'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_terms', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, true);
@@ -6564,12 +9065,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedule_lines'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_schedule_lines'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedule_lines', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, true);
@@ -6578,12 +9081,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedules'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_schedules'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedules', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, true);
@@ -6592,12 +9097,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_day_lines'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_day_lines'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_day_lines', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, true);
@@ -6606,12 +9113,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_days'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_days'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_days', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, true);
@@ -6620,12 +9129,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'name_affixes'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'name_affixes'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'name_affixes', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, true);
@@ -6634,12 +9145,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'loyalty_cards'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'loyalty_cards'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'loyalty_cards', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, true);
@@ -6648,12 +9161,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_person'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customers_person'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_person', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, true);
@@ -6662,12 +9177,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_payment_methods'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customer_payment_methods'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_payment_methods', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, true);
@@ -6676,12 +9193,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_groups'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customer_groups'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_groups', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, true);
@@ -6690,12 +9209,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'contact_persons'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'contact_persons'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'contact_persons', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, true);
@@ -6704,12 +9225,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'companies'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'companies'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'companies', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_companies_to_left"(v_changes, true);
@@ -6718,10 +9241,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'companies';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'companies'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'companies', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_companies_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
@@ -6735,16 +9261,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'contact_persons';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'contact_persons'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'contact_persons', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'contact_persons')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -6757,11 +9287,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'contact_persons'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -6781,16 +9311,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_groups';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customer_groups'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_groups', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customer_groups')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -6803,11 +9337,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_groups'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -6827,16 +9361,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_payment_methods';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customer_payment_methods'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_payment_methods', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customer_payment_methods')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -6849,11 +9387,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_payment_methods'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -6873,16 +9411,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_person';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customers_person'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_person', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customers_person')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -6895,11 +9437,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_person'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -6919,10 +9461,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'loyalty_cards';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'loyalty_cards'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'loyalty_cards', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
@@ -6936,10 +9481,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'name_affixes';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'name_affixes'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'name_affixes', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
@@ -6953,16 +9501,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_days';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_days'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_days', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_days')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -6975,11 +9527,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_days'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -6999,16 +9551,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_day_lines';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_day_lines'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_day_lines', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_day_lines')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -7021,11 +9577,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_day_lines'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -7045,16 +9601,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedules';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_schedules'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedules', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_schedules')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -7067,11 +9627,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedules'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -7091,16 +9651,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedule_lines';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_schedule_lines'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedule_lines', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_schedule_lines')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -7113,11 +9677,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedule_lines'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -7137,16 +9701,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_terms';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_terms'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_terms', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_terms')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -7159,11 +9727,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_terms'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -7183,16 +9751,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_organization';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customers_organization'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_organization', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customers_organization')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -7205,11 +9777,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_organization'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -7239,7 +9811,7 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', '536d6fc7ed803a73ed326f176cf8c8e672d2c21348f0309dd6dd18eb93066c1d', $sql$$sql$)
+VALUES ('dispatch', '7ad5ad2f9f1d19468ad1d8782c61620bd6d7691f19d765c714b264e88768df52', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7304,16 +9876,17 @@ BEGIN
         v_same_key := ("old"."dataareaid") IS NOT DISTINCT FROM ("new"."dataareaid");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('companies', 'to_right', 'D', to_jsonb(OLD), NULL);
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        VALUES ('companies', 'to_right', 'D', to_jsonb(OLD), NULL,
+                jsonb_build_object('dataareaid', "old"."dataareaid"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('companies', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(NULL AS jsonb) END);
+                jsonb_build_object('dataareaid', "new"."dataareaid"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7356,7 +9929,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'companies'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/capture', '262a49bfd3a7c2da793726c3683bb7808681a3d110f7d91075ea29de26cc42f1', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/capture', '872302f88d2f0302ecf01eb67547bef283455c68094f617dd4f080e059e2b844', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7385,7 +9958,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'companies',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL, 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL,
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid"), 'force', true)
              ORDER BY "new"."dataareaid"), '[]')
       FROM (SELECT * FROM "fno"."companies" AS "new"
              WHERE coalesce(true, false)
@@ -7394,8 +9968,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_companies_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -7412,15 +9987,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."companies", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'companies', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), NULL, true
+           to_jsonb("new"), NULL, jsonb_build_object('dataareaid', "new"."dataareaid")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/snapshot', 'd2ac4b0dd94c095bb8ba9f4abfd9a39f98f68eaaed8887ccafb9b03675f8e514', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
+VALUES ('map/companies/to_right/snapshot', '390b964c6a09cd2d6b77a8e07e53f80e2214a348b218bf4cbee3229d043c4eeb', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_companies_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7487,16 +10062,17 @@ BEGIN
         v_same_key := ("old"."dataareaid", "old"."contact_person_id") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('contact_persons', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        VALUES ('contact_persons', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END),
+                jsonb_build_object('dataareaid', "old"."dataareaid", 'contact_person_id', "old"."contact_person_id"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('contact_persons', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) END);
+                jsonb_build_object('dataareaid', "new"."dataareaid", 'contact_person_id', "new"."contact_person_id"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7539,7 +10115,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'contact_persons'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/capture', '22d69309442cb3a7a548f84b25050234a61265b08e219f5447fdcba1d1af804b', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/capture', '5a83b7db876f016bc85baf0d5fd0eaa1e1fece617369184e800039d219d02502', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7568,7 +10144,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'contact_persons',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'contact_person_id', "new"."contact_person_id"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."contact_person_id"), '[]')
       FROM (SELECT * FROM "fno"."contact_persons" AS "new"
              WHERE coalesce(true, false)
@@ -7577,8 +10154,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_contact_persons_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -7595,15 +10173,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."contact_persons", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'contact_persons', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), true
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'contact_person_id', "new"."contact_person_id")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/snapshot', '742f11f0772e1999ff7eb0df89623f6e295c3d09e1c60757828a495b7fd12e6a', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
+VALUES ('map/contact_persons/to_right/snapshot', '4924892c47c62e343c110fbc1598a647f63184f3d5d9837f8492b5810818d634', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_contact_persons_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7670,16 +10248,17 @@ BEGIN
         v_same_key := ("old"."dataareaid", "old"."customer_group") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."customer_group");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('customer_groups', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        VALUES ('customer_groups', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END),
+                jsonb_build_object('dataareaid', "old"."dataareaid", 'customer_group', "old"."customer_group"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('customer_groups', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) END);
+                jsonb_build_object('dataareaid', "new"."dataareaid", 'customer_group', "new"."customer_group"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7722,7 +10301,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customer_groups'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/capture', 'f9a1e7481c1f9def519a721d0b118977d6e678164376a0ea6158fd156d25e770', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/capture', 'ccaf6a51010261b7e63b24f51ec3253d188a563de8176b0909a494b0dd7ae776', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7751,7 +10330,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_groups',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'customer_group', "new"."customer_group"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."customer_group"), '[]')
       FROM (SELECT * FROM "fno"."customer_groups" AS "new"
              WHERE coalesce(true, false)
@@ -7760,8 +10340,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_customer_groups_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -7778,15 +10359,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."customer_groups", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'customer_groups', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), true
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'customer_group', "new"."customer_group")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/snapshot', '5af44e9f01dbb31c28fc4f435f408a4ca0cb9d335fff10ac6f0483bd439487e7', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
+VALUES ('map/customer_groups/to_right/snapshot', '7d729287947d9a10d572d75e924a73cfdffea5b75b085a4f96497ee0cb35b3ac', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_groups_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7853,16 +10434,17 @@ BEGIN
         v_same_key := ("old"."dataareaid", "old"."payment_method") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_method");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('customer_payment_methods', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        VALUES ('customer_payment_methods', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END),
+                jsonb_build_object('dataareaid', "old"."dataareaid", 'payment_method', "old"."payment_method"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('customer_payment_methods', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) END);
+                jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_method', "new"."payment_method"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7905,7 +10487,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customer_payment_methods'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/capture', '854b4ab03ffc0b4b4ce88bece36d075e9f1d85932101a8c687a2ade1c00417c0', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/capture', 'ac36927cf797349b48e03fb35b123716972b232cf1dd2653805cf975710d2d40', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7934,7 +10516,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_payment_methods',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_method', "new"."payment_method"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."payment_method"), '[]')
       FROM (SELECT * FROM "fno"."customer_payment_methods" AS "new"
              WHERE coalesce(true, false)
@@ -7943,8 +10526,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_customer_payment_methods_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -7961,15 +10545,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."customer_payment_methods", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'customer_payment_methods', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), true
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_method', "new"."payment_method")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/snapshot', 'ebd51f1b80e23604eb1e1ea3afde9f93106905b31aa70d6639115e0b4a1018b7', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
+VALUES ('map/customer_payment_methods/to_right/snapshot', 'd94ad2d281de6ead974124db3e5639eca60231904eae4fbd1a701de47fa82e5f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_payment_methods_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8036,16 +10620,17 @@ BEGIN
         v_same_key := ("old"."dataareaid", "old"."account_num") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."account_num");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('customers_person', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        VALUES ('customers_person', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END),
+                jsonb_build_object('dataareaid', "old"."dataareaid", 'account_num', "old"."account_num"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('customers_person', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) END);
+                jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -8088,7 +10673,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customers_person'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/capture', 'd7fe8100b8f69500b42004dbd217459a5948028f6a3bdef9c5791a539955c7cf', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/capture', '8721ebc8263a1c02d95c43a3542b25a7712eec9f539a98cad16de6f55209efe8', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8117,7 +10702,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_person',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."account_num"), '[]')
       FROM (SELECT * FROM "fno"."customers" AS "new"
              WHERE coalesce(("new"."party_type" = 'Person'), false)
@@ -8126,8 +10712,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_customers_person_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -8144,15 +10731,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."customers", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'customers_person', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), true
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/snapshot', '412d373a76e57c0a9f6c290f002b1d9beaab7ecc764323da15ddd9e42960e10a', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
+VALUES ('map/customers_person/to_right/snapshot', '6a19f4965bc23a80bda701afb938c620554fa8dc4c4b4fe93d28e8dd286e166b', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_person_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8219,16 +10806,17 @@ BEGIN
         v_same_key := ("old"."card_number") IS NOT DISTINCT FROM ("new"."card_number");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('loyalty_cards', 'to_right', 'D', to_jsonb(OLD), NULL);
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        VALUES ('loyalty_cards', 'to_right', 'D', to_jsonb(OLD), NULL,
+                jsonb_build_object('card_number', "old"."card_number"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('loyalty_cards', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(NULL AS jsonb) END);
+                jsonb_build_object('card_number', "new"."card_number"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -8271,7 +10859,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'loyalty_cards'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/capture', '0c800ba4b343451c49b0cd2fef346ffc077ceffd8e44e0729a02385f542f2c28', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/capture', '45a2cec7f859e9a10158f73ed79a8fa213af1e7eecb743d7bb698f6ccc891472', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8300,7 +10888,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'loyalty_cards',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL, 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL,
+               'key', jsonb_build_object('card_number', "new"."card_number"), 'force', true)
              ORDER BY "new"."card_number"), '[]')
       FROM (SELECT * FROM "fno"."loyalty_cards" AS "new"
              WHERE coalesce(true, false)
@@ -8309,8 +10898,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_loyalty_cards_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -8327,15 +10917,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."loyalty_cards", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'loyalty_cards', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), NULL, true
+           to_jsonb("new"), NULL, jsonb_build_object('card_number', "new"."card_number")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/snapshot', 'ad5155ae6a855af998edfef03904b585e5861db13c1d252920d4b274a3e73bb9', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
+VALUES ('map/loyalty_cards/to_right/snapshot', 'af36a0d333c8ead714c1c0e0d7088bdd4e015b66339df6fb67e96c06b276a2b4', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_loyalty_cards_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8402,16 +10992,17 @@ BEGIN
         v_same_key := ("old"."affix", "old"."affix_type") IS NOT DISTINCT FROM ("new"."affix", "new"."affix_type");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('name_affixes', 'to_right', 'D', to_jsonb(OLD), NULL);
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        VALUES ('name_affixes', 'to_right', 'D', to_jsonb(OLD), NULL,
+                jsonb_build_object('affix', "old"."affix", 'affix_type', "old"."affix_type"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('name_affixes', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(NULL AS jsonb) END);
+                jsonb_build_object('affix', "new"."affix", 'affix_type', "new"."affix_type"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -8454,7 +11045,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'name_affixes'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/capture', 'a80c52e1d7b764a4a6c36386c2ffbaf4c39ca4c88d3b2a3fe8966f92056e981b', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/capture', '308f9686eb9ec4d36a5742e03c3e6d28d1dd47e2fe17e8a0f5b07e190ad4a58c', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8483,7 +11074,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'name_affixes',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL, 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL,
+               'key', jsonb_build_object('affix', "new"."affix", 'affix_type', "new"."affix_type"), 'force', true)
              ORDER BY "new"."affix", "new"."affix_type"), '[]')
       FROM (SELECT * FROM "fno"."name_affixes" AS "new"
              WHERE coalesce(true, false)
@@ -8492,8 +11084,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_name_affixes_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -8510,15 +11103,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."name_affixes", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'name_affixes', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), NULL, true
+           to_jsonb("new"), NULL, jsonb_build_object('affix', "new"."affix", 'affix_type', "new"."affix_type")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/snapshot', '9aa2e5b11688e6b10394808541202e3284b2f365120f7ad475ef59d125ad15b2', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
+VALUES ('map/name_affixes/to_right/snapshot', 'a09ec816355a3faeda724a0b679a26a8834994a43b6f425cd2838f5d3fe797be', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_name_affixes_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8585,16 +11178,17 @@ BEGIN
         v_same_key := ("old"."dataareaid", "old"."payment_day_name") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('payment_days', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        VALUES ('payment_days', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END),
+                jsonb_build_object('dataareaid', "old"."dataareaid", 'payment_day_name', "old"."payment_day_name"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_days', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) END);
+                jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -8637,7 +11231,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_days'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/capture', 'ce9a23ba33ce2b2582c34d08ea075ff9a9a7a9af4d7554b0ea60ba0074da4a11', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/capture', '8326ce7a51240f27d4491055da43c2df8dad500840dcae0876bc06d51e846bf4', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8666,7 +11260,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_days',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."payment_day_name"), '[]')
       FROM (SELECT * FROM "fno"."payment_days" AS "new"
              WHERE coalesce(true, false)
@@ -8675,8 +11270,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_payment_days_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -8693,15 +11289,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."payment_days", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'payment_days', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), true
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/snapshot', 'f21d22789ce554617a53fd8a2c7164ab4831dce987c256d241bd020b7d06ff30', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
+VALUES ('map/payment_days/to_right/snapshot', '028e2f4d73da0c80c8a96f563852a605d8e89b9d33ec361532e329777476c173', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_days_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8768,19 +11364,19 @@ BEGIN
         v_same_key := ("old"."dataareaid", "old"."payment_day_name", "old"."line_num") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."line_num");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
         VALUES ('payment_day_lines', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
-       'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day_name") END));
+       'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day_name") END),
+                jsonb_build_object('dataareaid', "old"."dataareaid", 'payment_day_name', "old"."payment_day_name", 'line_num', "old"."line_num"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_day_lines', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
-       'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day_name") END) AS jsonb) END);
+                jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name", 'line_num', "new"."line_num"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -8823,7 +11419,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_day_lines'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/capture', 'a77b23d3ffab299c676ebab2d0f8f7ee05b48138cdd4612949f87236979993dd', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/capture', 'b1ff205a4505d47692c16efdfd7f400f96719c2d8363f359498ab28003dc3cf8', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8853,7 +11449,8 @@ AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_day_lines',
                'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
-       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END), 'force', true)
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name", 'line_num', "new"."line_num"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."payment_day_name", "new"."line_num"), '[]')
       FROM (SELECT * FROM "fno"."payment_day_lines" AS "new"
              WHERE coalesce(true, false)
@@ -8862,8 +11459,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_payment_day_lines_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -8880,16 +11478,16 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."payment_day_lines", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'payment_day_lines', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
            to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
-       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END), true
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name", 'line_num', "new"."line_num")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/snapshot', 'b2a00382391d06dba5c71eba041cda8040af2a78af781dd237748799c8324036', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
+VALUES ('map/payment_day_lines/to_right/snapshot', '86afc503a2879d628a97335a9f6d1d6254b7005e61b1361ae60b1a829ee12b48', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_day_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8956,16 +11554,17 @@ BEGIN
         v_same_key := ("old"."dataareaid", "old"."schedule_name") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."schedule_name");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('payment_schedules', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        VALUES ('payment_schedules', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END),
+                jsonb_build_object('dataareaid', "old"."dataareaid", 'schedule_name', "old"."schedule_name"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_schedules', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) END);
+                jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -9008,7 +11607,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_schedules'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/capture', '069bc3149f8d517eaff2dd30a67fc5e31457d97383f3625e4d454b423465ebf8', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/capture', '95d0a7e6b55333bf09181c3be54387ca53f6c9c93336f42f02c1c7b4f0345231', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9037,7 +11636,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedules',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."schedule_name"), '[]')
       FROM (SELECT * FROM "fno"."payment_schedules" AS "new"
              WHERE coalesce(true, false)
@@ -9046,8 +11646,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_payment_schedules_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -9064,15 +11665,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."payment_schedules", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'payment_schedules', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), true
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/snapshot', '77554cfcebb9cbe79eaf118dbceb403e645cb2df279a27d62b202eebf34749f9', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
+VALUES ('map/payment_schedules/to_right/snapshot', 'a4e73a11f45a55ddb474f994cb508a463e15e657dd800641d506dba4cbc603a9', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedules_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9139,19 +11740,19 @@ BEGIN
         v_same_key := ("old"."dataareaid", "old"."schedule_name", "old"."line_num") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."line_num");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
         VALUES ('payment_schedule_lines', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
-       'paymentscheduleid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'schedule_name', "old"."schedule_name") END));
+       'paymentscheduleid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'schedule_name', "old"."schedule_name") END),
+                jsonb_build_object('dataareaid', "old"."dataareaid", 'schedule_name', "old"."schedule_name", 'line_num', "old"."line_num"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_schedule_lines', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
-       'paymentscheduleid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'schedule_name', "old"."schedule_name") END) AS jsonb) END);
+                jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name", 'line_num', "new"."line_num"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -9194,7 +11795,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_schedule_lines'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/capture', 'a899ef9a0dd790a36d9382f87ef92d7ce73bb90f258c64a2b9c6687426c35c51', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/capture', '2af3122d875312f3b46ce2b13aa16f423ca4e1522e4e2cf6f96f18b251c1b97d', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9224,7 +11825,8 @@ AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedule_lines',
                'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
-       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END), 'force', true)
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name", 'line_num', "new"."line_num"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."schedule_name", "new"."line_num"), '[]')
       FROM (SELECT * FROM "fno"."payment_schedule_lines" AS "new"
              WHERE coalesce(true, false)
@@ -9233,8 +11835,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_payment_schedule_lines_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -9251,16 +11854,16 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."payment_schedule_lines", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'payment_schedule_lines', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
            to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
-       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END), true
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name", 'line_num', "new"."line_num")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/snapshot', '7cc2a4e797836cae69dfeb24ce32849bcb260d4de723adc1e056f98135446885', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
+VALUES ('map/payment_schedule_lines/to_right/snapshot', 'e4557fd8bf9db1a9a512b1ca637cb59688ca321bd68b366ce60944a316741f1f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedule_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9327,22 +11930,21 @@ BEGIN
         v_same_key := ("old"."dataareaid", "old"."payment_term_id") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_term_id");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
         VALUES ('payment_terms', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'schedule_name', "old"."payment_schedule") END,
-       'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day") END));
+       'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day") END),
+                jsonb_build_object('dataareaid', "old"."dataareaid", 'payment_term_id', "old"."payment_term_id"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_terms', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."payment_schedule") END,
        'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
-       'paymentscheduleid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'schedule_name', "old"."payment_schedule") END,
-       'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day") END) AS jsonb) END);
+                jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_term_id', "new"."payment_term_id"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -9385,7 +11987,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_terms'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/capture', '92f0b2ffe37020df340f74212caabb8c5e35971c6d4229cdfa400b61d350e410', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/capture', '4adb51c1b8829b3a64dc5aa7f21b37dabb48bdd2c60347be15d2af661fdc8530', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9416,7 +12018,8 @@ AS $snapshot$
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_terms',
                'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."payment_schedule") END,
-       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END), 'force', true)
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_term_id', "new"."payment_term_id"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."payment_term_id"), '[]')
       FROM (SELECT * FROM "fno"."payment_terms" AS "new"
              WHERE coalesce(true, false)
@@ -9425,8 +12028,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_payment_terms_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -9443,17 +12047,17 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."payment_terms", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'payment_terms', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
            to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."payment_schedule") END,
-       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END), true
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_term_id', "new"."payment_term_id")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/snapshot', 'b9956f52f45c258be91b071f2091ad4f432365c8d10ab30d7bba3d1100010f4d', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
+VALUES ('map/payment_terms/to_right/snapshot', '7b7835504448e38c6434556a65a2bf5a82a554326ea5d9ff4b05e2bc480ef26f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_terms_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9520,25 +12124,23 @@ BEGIN
         v_same_key := ("old"."dataareaid", "old"."account_num") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."account_num");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
         VALUES ('customers_organization', 'to_right', 'D', to_jsonb(OLD), jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
        'customergroupid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'customer_group', "old"."customer_group") END,
        'paymenttermid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_term_id', "old"."payment_terms") END,
-       'customerpaymentmethodid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_method', "old"."payment_method") END));
+       'customerpaymentmethodid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_method', "old"."payment_method") END),
+                jsonb_build_object('dataareaid', "old"."dataareaid", 'account_num', "old"."account_num"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('customers_organization', 'to_right', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'customergroupid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'customer_group', "new"."customer_group") END,
        'paymenttermid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_term_id', "new"."payment_terms") END,
        'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
-       'customergroupid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'customer_group', "old"."customer_group") END,
-       'paymenttermid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_term_id', "old"."payment_terms") END,
-       'customerpaymentmethodid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_method', "old"."payment_method") END) AS jsonb) END);
+                jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -9581,7 +12183,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customers_organization'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_right"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/capture', '5b1e5b607364719286dab7d508b8e0718d813a04d7c7dc685205e388b965ba2e', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/capture', '7e2db269d6240a9784f4724415ec29afa4601a81d9451a43009771d131e52e35', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9613,7 +12215,8 @@ AS $snapshot$
                'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'customergroupid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'customer_group', "new"."customer_group") END,
        'paymenttermid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_term_id', "new"."payment_terms") END,
-       'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END), 'force', true)
+       'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."account_num"), '[]')
       FROM (SELECT * FROM "fno"."customers" AS "new"
              WHERE coalesce(("new"."party_type" = 'Organization'), false)
@@ -9622,8 +12225,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_customers_organization_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -9640,20 +12244,825 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."customers", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'customers_organization', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
            to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'customergroupid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'customer_group', "new"."customer_group") END,
        'paymenttermid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_term_id', "new"."payment_terms") END,
-       'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END), true
+       'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/snapshot', 'e15e15c5e06c5171781d7326d418232059c25f98790db073362b9fe286e962d1', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
+VALUES ('map/customers_organization/to_right/snapshot', '5bfe15ed42d38682ecc52a16d4397e3513bf388b72fd7fcf9c445134be75f5de', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_organization_to_right"(jsonb);
 $sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/companies/to_right/absorb ====
+-- Map 'companies', 'to_right': changes of "fno"."companies" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'companies', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), j."t_1", j.clock->'name'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "t_1",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'companies' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/companies/to_right/absorb', '3803c5c181db84eb5e655e0fcf3061e759383ec42cc54d82898e6f89d46660fd', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/contact_persons/to_right/absorb ====
+-- Map 'contact_persons', 'to_right': changes of "fno"."contact_persons" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'contact_persons', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'first_name', CASE WHEN j."i_1" IS NULL THEN j.clock->'first_name'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'first_name'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'first_name'->1, to_jsonb(0)), j."t_1", j.clock->'first_name'->3) END,
+               'last_name', CASE WHEN j."i_2" IS NULL THEN j.clock->'last_name'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'last_name'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'last_name'->1, to_jsonb(0)), j."t_2", j.clock->'last_name'->3) END,
+               'email', CASE WHEN j."i_3" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'email'->1, to_jsonb(0)), j."t_3", j.clock->'email'->3) END,
+               'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_account'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'customer_account'->1, to_jsonb(0)), j."t_4", j.clock->'customer_account'->3) END,
+               'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), j."t_5", j.clock->'is_sellable'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'first_name' IS DISTINCT FROM c.image->'first_name')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'first_name' IS DISTINCT FROM c.image->'first_name')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'last_name' IS DISTINCT FROM c.image->'last_name')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'last_name' IS DISTINCT FROM c.image->'last_name')))
+                       AS "t_2",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
+                       AS "i_3",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
+                       AS "t_3",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_account' IS DISTINCT FROM c.image->'customer_account')))
+                       AS "i_4",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_account' IS DISTINCT FROM c.image->'customer_account')))
+                       AS "t_4",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                       AS "i_5",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                       AS "t_5",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'contact_persons' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/contact_persons/to_right/absorb', '2e0961524b06de22114d1825ef912ec6a3de4e3984c17c5959a2cf87402fab93', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_groups/to_right/absorb ====
+-- Map 'customer_groups', 'to_right': changes of "fno"."customer_groups" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customer_groups', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "t_1",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'customer_groups' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_groups/to_right/absorb', 'eea84b3d3c355c1ece165c1160722cadcaf9247996e44e228136cece3fb7e3e6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_payment_methods/to_right/absorb ====
+-- Map 'customer_payment_methods', 'to_right': changes of "fno"."customer_payment_methods" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customer_payment_methods', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
+               'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_type'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'payment_type'->1, to_jsonb(0)), j."t_2", j.clock->'payment_type'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_type' IS DISTINCT FROM c.image->'payment_type')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_type' IS DISTINCT FROM c.image->'payment_type')))
+                       AS "t_2",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'customer_payment_methods' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_payment_methods/to_right/absorb', '21bc3b44bb3846df5128182f94638191d421f8d7277a59d41cbb0e188a6c84a2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_person/to_right/absorb ====
+-- Map 'customers_person', 'to_right': changes of "fno"."customers" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customers_person', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'firstname', CASE WHEN j."i_1" IS NULL THEN j.clock->'firstname'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'firstname'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'firstname'->1, to_jsonb(0)), j."t_1", j.clock->'firstname'->3) END,
+               'middlename', CASE WHEN j."i_2" IS NULL THEN j.clock->'middlename'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'middlename'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'middlename'->1, to_jsonb(0)), j."t_2", j.clock->'middlename'->3) END,
+               'lastname', CASE WHEN j."i_3" IS NULL THEN j.clock->'lastname'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'lastname'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'lastname'->1, to_jsonb(0)), j."t_3", j.clock->'lastname'->3) END,
+               'email', CASE WHEN j."i_4" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'email'->1, to_jsonb(0)), j."t_4", j.clock->'email'->3) END,
+               'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), j."t_5", j.clock->'is_sellable'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "t_2",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "i_3",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "t_3",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
+                       AS "i_4",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
+                       AS "t_4",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                       AS "i_5",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                       AS "t_5",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'customers_person' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_person/to_right/absorb', 'f608c6d2d29c08be4695935fee8c0755ab534ec369ddf5fc75ad154955af576b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/loyalty_cards/to_right/absorb ====
+-- Map 'loyalty_cards', 'to_right': changes of "fno"."loyalty_cards" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'loyalty_cards', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'tier', CASE WHEN j."i_1" IS NULL THEN j.clock->'tier'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'tier'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'tier'->1, to_jsonb(0)), j."t_1", j.clock->'tier'->3) END,
+               'issued_on', CASE WHEN j."i_2" IS NULL THEN j.clock->'issued_on'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'issued_on'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'issued_on'->1, to_jsonb(0)), j."t_2", j.clock->'issued_on'->3) END,
+               'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), j."t_3", j.clock->'blocked'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'issued_on' IS DISTINCT FROM c.image->'issued_on')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'issued_on' IS DISTINCT FROM c.image->'issued_on')))
+                       AS "t_2",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')))
+                       AS "i_3",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')))
+                       AS "t_3",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'loyalty_cards' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/loyalty_cards/to_right/absorb', '69541f4af76a0161a347643edd2ad1a766df726af06d0a07b6f24e4618f60d19', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/name_affixes/to_right/absorb ====
+-- Map 'name_affixes', 'to_right': changes of "fno"."name_affixes" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'name_affixes', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "t_1",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'name_affixes' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/name_affixes/to_right/absorb', '6921fac5033c1dec3d4f1a74be639d5d013cfae04b08b9d2e42819fecf63c187', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_days/to_right/absorb ====
+-- Map 'payment_days', 'to_right': changes of "fno"."payment_days" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_days', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "t_1",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'payment_days' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_days/to_right/absorb', '66769cab8ddb7932374097d6d7b0b78a6a82bab23e0c6bde6c65225544925f5c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_day_lines/to_right/absorb ====
+-- Map 'payment_day_lines', 'to_right': changes of "fno"."payment_day_lines" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_day_lines', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'week_day', CASE WHEN j."i_1" IS NULL THEN j.clock->'week_day'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'week_day'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'week_day'->1, to_jsonb(0)), j."t_1", j.clock->'week_day'->3) END,
+               'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'day_of_month'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'day_of_month'->1, to_jsonb(0)), j."t_2", j.clock->'day_of_month'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'week_day' IS DISTINCT FROM c.image->'week_day')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'week_day' IS DISTINCT FROM c.image->'week_day')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'day_of_month' IS DISTINCT FROM c.image->'day_of_month')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'day_of_month' IS DISTINCT FROM c.image->'day_of_month')))
+                       AS "t_2",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'payment_day_lines' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_day_lines/to_right/absorb', 'c6ad8ac6251c26ae1d26545e9007ef3ee7786137d819e1ac5d14d095a2f030b4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedules/to_right/absorb ====
+-- Map 'payment_schedules', 'to_right': changes of "fno"."payment_schedules" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_schedules', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
+               'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'allocation'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'allocation'->1, to_jsonb(0)), j."t_2", j.clock->'allocation'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'allocation' IS DISTINCT FROM c.image->'allocation')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'allocation' IS DISTINCT FROM c.image->'allocation')))
+                       AS "t_2",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'payment_schedules' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedules/to_right/absorb', 'd9553c4c813130c1a89ec2789344b0ce2d2bf5b2c60f85b6b39a471534ab80dc', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedule_lines/to_right/absorb ====
+-- Map 'payment_schedule_lines', 'to_right': changes of "fno"."payment_schedule_lines" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_schedule_lines', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'percent', CASE WHEN j."i_1" IS NULL THEN j.clock->'percent'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'percent'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'percent'->1, to_jsonb(0)), j."t_1", j.clock->'percent'->3) END,
+               'due_months', CASE WHEN j."i_2" IS NULL THEN j.clock->'due_months'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_months'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'due_months'->1, to_jsonb(0)), j."t_2", j.clock->'due_months'->3) END,
+               'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_days'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'due_days'->1, to_jsonb(0)), j."t_3", j.clock->'due_days'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percent' IS DISTINCT FROM c.image->'percent')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percent' IS DISTINCT FROM c.image->'percent')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_months' IS DISTINCT FROM c.image->'due_months')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_months' IS DISTINCT FROM c.image->'due_months')))
+                       AS "t_2",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_days' IS DISTINCT FROM c.image->'due_days')))
+                       AS "i_3",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_days' IS DISTINCT FROM c.image->'due_days')))
+                       AS "t_3",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'payment_schedule_lines' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedule_lines/to_right/absorb', '423511d7f3f6b10439504c94a8ee8aaa8012c73b90c0da41e97496a34a1113c8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_terms/to_right/absorb ====
+-- Map 'payment_terms', 'to_right': changes of "fno"."payment_terms" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_terms', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
+               'net_days', CASE WHEN j."i_2" IS NULL THEN j.clock->'net_days'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'net_days'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'net_days'->1, to_jsonb(0)), j."t_2", j.clock->'net_days'->3) END,
+               'payment_schedule', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_schedule'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_schedule'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'payment_schedule'->1, to_jsonb(0)), j."t_3", j.clock->'payment_schedule'->3) END,
+               'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_day'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'payment_day'->1, to_jsonb(0)), j."t_4", j.clock->'payment_day'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'net_days' IS DISTINCT FROM c.image->'net_days')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'net_days' IS DISTINCT FROM c.image->'net_days')))
+                       AS "t_2",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_schedule' IS DISTINCT FROM c.image->'payment_schedule')))
+                       AS "i_3",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_schedule' IS DISTINCT FROM c.image->'payment_schedule')))
+                       AS "t_3",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_day' IS DISTINCT FROM c.image->'payment_day')))
+                       AS "i_4",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_day' IS DISTINCT FROM c.image->'payment_day')))
+                       AS "t_4",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'payment_terms' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_terms/to_right/absorb', '552d87ceba5d20387809f6ce6e101538c53e1e84716016b263e4364d807cc19a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_organization/to_right/absorb ====
+-- Map 'customers_organization', 'to_right': changes of "fno"."customers" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customers_organization', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), j."t_1", j.clock->'name'->3) END,
+               'customer_group', CASE WHEN j."i_2" IS NULL THEN j.clock->'customer_group'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_group'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'customer_group'->1, to_jsonb(0)), j."t_2", j.clock->'customer_group'->3) END,
+               'payment_terms', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_terms'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_terms'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'payment_terms'->1, to_jsonb(0)), j."t_3", j.clock->'payment_terms'->3) END,
+               'payment_method', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_method'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_method'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'payment_method'->1, to_jsonb(0)), j."t_4", j.clock->'payment_method'->3) END,
+               'email', CASE WHEN j."i_5" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'email'->1, to_jsonb(0)), j."t_5", j.clock->'email'->3) END,
+               'credit_limit', CASE WHEN j."i_6" IS NULL THEN j.clock->'credit_limit'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'credit_limit'->>0)::bigint, 0), j."i_6"), coalesce(j.clock->'credit_limit'->1, to_jsonb(0)), j."t_6", j.clock->'credit_limit'->3) END,
+               'blocked', CASE WHEN j."i_7" IS NULL THEN j.clock->'blocked'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), j."i_7"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), j."t_7", j.clock->'blocked'->3) END,
+               'relationship_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'relationship_type'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'relationship_type'->>0)::bigint, 0), j."i_8"), coalesce(j.clock->'relationship_type'->1, to_jsonb(0)), j."t_8", j.clock->'relationship_type'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_group' IS DISTINCT FROM c.image->'customer_group')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_group' IS DISTINCT FROM c.image->'customer_group')))
+                       AS "t_2",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_terms' IS DISTINCT FROM c.image->'payment_terms')))
+                       AS "i_3",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_terms' IS DISTINCT FROM c.image->'payment_terms')))
+                       AS "t_3",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_method' IS DISTINCT FROM c.image->'payment_method')))
+                       AS "i_4",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_method' IS DISTINCT FROM c.image->'payment_method')))
+                       AS "t_4",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
+                       AS "i_5",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
+                       AS "t_5",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'credit_limit' IS DISTINCT FROM c.image->'credit_limit')))
+                       AS "i_6",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'credit_limit' IS DISTINCT FROM c.image->'credit_limit')))
+                       AS "t_6",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')))
+                       AS "i_7",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')))
+                       AS "t_7",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                       AS "i_8",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                       AS "t_8",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'customers_organization' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_organization/to_right/absorb', 'c053def0e3b3af2addc860c75f372db6ee41e6446ddf41d79b7acea63a568982', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create absorb ====
+-- Changes captured here that crossed (replicator.apply_queued, replicator.ack_batch):
+-- each map records them in its rows' clocks.
+CREATE OR REPLACE FUNCTION "replicator"."absorb_batch"(p_direction text, p_batch jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+DECLARE
+    v_changes jsonb;
+BEGIN
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'companies';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_companies_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'contact_persons';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_contact_persons_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customer_groups';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_customer_groups_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customer_payment_methods';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_customer_payment_methods_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_person';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_customers_person_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'loyalty_cards';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_loyalty_cards_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'name_affixes';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_name_affixes_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_days';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_payment_days_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_day_lines';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_payment_day_lines_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_schedules';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_payment_schedules_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_schedule_lines';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_payment_schedule_lines_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_terms';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_payment_terms_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_organization';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_customers_organization_to_right"(v_changes);
+        END IF;
+    END IF;
+END
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('absorb', '9d1d571708fd1a3fd95e8cf554839b1a6d5a48688410db34a4f79a0751ca69be', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9778,6 +13187,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('a8f1938324a138fa2d28458b9b35f7c1a7a3b8f7d71865ddb05e78649bb5d6c4');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('ad2652dc2c53b60ef55041afe284cae409f0a1bad1f3f1757036575fd937fd31');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle a8f1938324a1: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'a8f1938324a138fa2d28458b9b35f7c1a7a3b8f7d71865ddb05e78649bb5d6c4'));
+VALUES ('deploy', 'deployed bundle ad2652dc2c53: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'ad2652dc2c53b60ef55041afe284cae409f0a1bad1f3f1757036575fd937fd31'));

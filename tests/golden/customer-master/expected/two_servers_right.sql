@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle a8f1938324a138fa2d28458b9b35f7c1a7a3b8f7d71865ddb05e78649bb5d6c4: 44 to create, 0 to replace, 0 to drop
+-- bundle ad2652dc2c53b60ef55041afe284cae409f0a1bad1f3f1757036575fd937fd31: 58 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -40,13 +40,22 @@ ALTER TABLE replicator.change_queue ADD COLUMN IF NOT EXISTS refs jsonb;
 -- Per map: the backlog of a paused map is skipped, and a catching-up map's
 -- emptiness is checked, without scanning other maps' changes.
 CREATE INDEX IF NOT EXISTS change_queue_map ON replicator.change_queue (direction, map_name, id);
--- Conflict detection: an update's row before it (null: not known, e.g. WAL capture
--- without REPLICA IDENTITY FULL); forced changes (replicator resolve) are written
--- whatever the other side holds.
+-- Versions (see replicator.versions): an update's row before it, which says the
+-- fields it wrote (null: every field, e.g. WAL capture without REPLICA IDENTITY FULL);
+-- the row's key on this side; and the newest change of the row from the other side
+-- that was applied here before this one (null until known: set when an incoming
+-- change of the row is applied here, or when this one crosses).
+-- xid: the capturing transaction, whose commit time stamps the change (the row's own
+-- xmin moves when seen is set).
 ALTER TABLE replicator.change_queue
-    ADD COLUMN IF NOT EXISTS before      jsonb,
-    ADD COLUMN IF NOT EXISTS before_refs jsonb,  -- the refs of the row before
-    ADD COLUMN IF NOT EXISTS forced      boolean NOT NULL DEFAULT false;
+    ADD COLUMN IF NOT EXISTS before jsonb,
+    ADD COLUMN IF NOT EXISTS key    jsonb,
+    ADD COLUMN IF NOT EXISTS seen   bigint,
+    ADD COLUMN IF NOT EXISTS xid    xid    DEFAULT xid(pg_current_xact_id()),
+    DROP COLUMN IF EXISTS before_refs,
+    DROP COLUMN IF EXISTS forced;
+-- A row's changes not yet sent, found by key when a change of it arrives from there.
+CREATE INDEX IF NOT EXISTS change_queue_key ON replicator.change_queue (direction, map_name, key);
 
 -- Changes that arrived here before a parent they look up: held, never dropped,
 -- and retried when the parent's map applies a batch. Ids are the source's.
@@ -63,10 +72,14 @@ CREATE TABLE IF NOT EXISTS replicator.held_change (
 );
 CREATE INDEX IF NOT EXISTS held_change_map ON replicator.held_change (map_name, direction);
 ALTER TABLE replicator.held_change
-    ADD COLUMN IF NOT EXISTS before      jsonb,
-    ADD COLUMN IF NOT EXISTS before_refs jsonb,
-    ADD COLUMN IF NOT EXISTS at          timestamptz,
-    ADD COLUMN IF NOT EXISTS forced      boolean NOT NULL DEFAULT false;
+    ADD COLUMN IF NOT EXISTS before jsonb,
+    ADD COLUMN IF NOT EXISTS key    jsonb,
+    ADD COLUMN IF NOT EXISTS seen   bigint,
+    ADD COLUMN IF NOT EXISTS stamp  bigint,
+    ADD COLUMN IF NOT EXISTS forced boolean NOT NULL DEFAULT false,
+    DROP COLUMN IF EXISTS before_refs,
+    DROP COLUMN IF EXISTS at;
+CREATE INDEX IF NOT EXISTS held_change_key ON replicator.held_change (map_name, direction, key);
 
 -- Per map and direction: its state and what the applier did last. The state
 -- that counts is the one on the direction's source database, where its changes
@@ -115,8 +128,13 @@ CREATE TABLE IF NOT EXISTS replicator.error_log (
 CREATE INDEX IF NOT EXISTS error_log_map ON replicator.error_log (map_name, direction, logged_at);
 -- One open error per map, direction and key: a later failure of the same key
 -- counts an attempt. An error is open until it is retried successfully,
--- skipped by a DBA, or superseded by a later change of its key that applied.
+-- skipped by a DBA, or superseded: a later change of its key is applied together
+-- with it (its fields would otherwise be lost) and both apply.
 ALTER TABLE replicator.error_log
+    ADD COLUMN IF NOT EXISTS before      jsonb,
+    ADD COLUMN IF NOT EXISTS seen        bigint,
+    ADD COLUMN IF NOT EXISTS stamp       bigint,
+    ADD COLUMN IF NOT EXISTS forced      boolean     NOT NULL DEFAULT false,
     ADD COLUMN IF NOT EXISTS refs        jsonb,
     ADD COLUMN IF NOT EXISTS attempts    integer     NOT NULL DEFAULT 1,
     ADD COLUMN IF NOT EXISTS last_seen   timestamptz NOT NULL DEFAULT now(),
@@ -176,19 +194,25 @@ BEGIN
     UPDATE replicator.error_log
        SET attempts = attempts + 1, last_seen = now(), change_id = (p_change->>'id')::bigint,
            op = p_change->>'op', image = p_change->'image', refs = p_change->'refs',
+           before = p_change->'before', seen = (p_change->>'seen')::bigint,
+           stamp = (p_change->>'stamp')::bigint, forced = coalesce((p_change->>'force')::boolean, false),
            sqlstate = p_sqlstate, message = p_message, detail = NULLIF(p_detail, '')
      WHERE state = 'open' AND map_name = p_map AND direction = p_direction AND key = p_key;
     IF NOT FOUND THEN
         INSERT INTO replicator.error_log
-               (map_name, direction, change_id, op, key, image, refs, sqlstate, message, detail)
+               (map_name, direction, change_id, op, key, image, refs, before, seen, stamp, forced,
+                sqlstate, message, detail)
         VALUES (p_map, p_direction, (p_change->>'id')::bigint, p_change->>'op', p_key,
-                p_change->'image', p_change->'refs', p_sqlstate, p_message, NULLIF(p_detail, ''));
+                p_change->'image', p_change->'refs', p_change->'before',
+                (p_change->>'seen')::bigint, (p_change->>'stamp')::bigint,
+                coalesce((p_change->>'force')::boolean, false), p_sqlstate, p_message,
+                NULLIF(p_detail, ''));
     END IF;
 END
 $$;
 
--- A later change of a key applied: its open error is no longer the row's truth,
--- and retrying it would write an older version over a newer one.
+-- The open errors of a batch's keys applied with it (replicator.apply_batch hands them
+-- in): they are settled.
 CREATE OR REPLACE FUNCTION replicator.supersede_errors(p_map text, p_direction text, p_keys jsonb[])
 RETURNS void
 LANGUAGE sql
@@ -260,7 +284,9 @@ BEGIN
     END IF;
     IF replicator.apply_batch(v_error.direction, jsonb_build_array(jsonb_build_object(
            'id', v_error.change_id, 'map', v_error.map_name, 'op', v_error.op,
-           'image', v_error.image, 'refs', v_error.refs, 'force', true))) > 0 THEN
+           'image', v_error.image, 'refs', v_error.refs, 'before', v_error.before,
+           'key', v_error.key, 'seen', v_error.seen, 'stamp', v_error.stamp,
+           'force', v_error.forced))) > 0 THEN
         outcome := 'failed again';
     ELSE
         UPDATE replicator.error_log
@@ -313,53 +339,78 @@ AS $$
                                'ms', round(extract(epoch FROM clock_timestamp() - p_started) * 1000, 1)))
 $$;
 
--- Rows an application deleted here, kept after their delete is queued: a change
--- from the other side that meets such a key missing here is judged against the
--- delete if it was made before the delete crossed over (crossed_at, the other
--- side's clock), instead of bringing the row back unseen. replicator purge
--- removes crossed ones.
-CREATE TABLE IF NOT EXISTS replicator.tombstone (
-    direction  text        NOT NULL,  -- the delete's direction
-    change_id  bigint      NOT NULL,
-    map_name   text        NOT NULL,
-    image      jsonb       NOT NULL,  -- the deleted row
-    deleted_by xid         NOT NULL,  -- the deleting transaction (its commit time counts)
-    crossed_at timestamptz,
-    -- A row changed here that a delete from there removed: that delete's time.
-    deleted_at timestamptz,
-    PRIMARY KEY (direction, change_id)
+-- What this database knows of each row the replicator keeps in step, per map, side and
+-- key (the key columns of the row on that side): which writes of the row it holds.
+-- clock has one entry per field (named as messages name it) and "" for the row
+-- itself (inserted, updated or deleted: every change writes it):
+-- [newest left change, newest right change, their stamps]. A change is the
+-- capturing side's change id; its stamp is its commit time in microseconds, made
+-- to grow with the row's changes on that side. Two sides that hold the same writes
+-- hold equal clocks, and rows the maps make equal (see the Conflicts chapter).
+-- gone: the row as it was when deleted here (its fields live on for a change from
+-- the other side that had not seen the delete); applied_lsn: on a side whose WAL is
+-- captured, where the WAL stood when the replicator last wrote the row here.
+CREATE TABLE IF NOT EXISTS replicator.versions (
+    map_name    text        NOT NULL,
+    side        text        NOT NULL CHECK (side IN ('left', 'right')),
+    key         jsonb       NOT NULL,
+    clock       jsonb       NOT NULL DEFAULT '{}',
+    gone        jsonb,
+    applied_lsn pg_lsn,
+    touched_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (map_name, side, key)
 );
-CREATE INDEX IF NOT EXISTS tombstone_row ON replicator.tombstone USING gin (image jsonb_path_ops);
+-- replicator purge: versions of rows deleted long ago.
+CREATE INDEX IF NOT EXISTS versions_gone ON replicator.versions (touched_at) WHERE gone IS NOT NULL;
 
-CREATE OR REPLACE FUNCTION replicator.keep_tombstone()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    INSERT INTO replicator.tombstone (direction, change_id, map_name, image, deleted_by)
-    VALUES (NEW.direction, NEW.id, NEW.map_name, NEW.image, pg_current_xact_id()::xid);
-    RETURN NULL;
-END
-$$;
+-- The value-based conflict detection before versions kept these.
+DROP TRIGGER IF EXISTS change_queue_tombstone ON replicator.change_queue;
+DROP TABLE IF EXISTS replicator.tombstone;
+DROP FUNCTION IF EXISTS replicator.keep_tombstone();
+DROP TABLE IF EXISTS replicator.row_clock;
 
--- Both captures queue through here; replicator resolve's forced deletes are no tombstones.
-CREATE OR REPLACE TRIGGER change_queue_tombstone
-AFTER INSERT ON replicator.change_queue
-FOR EACH ROW WHEN (NEW.op = 'D' AND NOT NEW.forced)
-EXECUTE FUNCTION replicator.keep_tombstone();
-
--- When a change committed, for newest_wins: its transaction's commit timestamp
--- (a WAL listener's queueing transaction carries the source's, through its
--- replication origin). Null unless track_commit_timestamp is on.
-CREATE OR REPLACE FUNCTION replicator.committed_at(p_xid xid)
-RETURNS timestamptz
+-- A transaction's commit time in microseconds, the stamp newest_wins compares (a WAL
+-- listener's queueing transaction carries the source's, through its replication
+-- origin). Null unless track_commit_timestamp is on.
+CREATE OR REPLACE FUNCTION replicator.commit_stamp(p_xid xid)
+RETURNS bigint
 LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE WHEN current_setting('track_commit_timestamp')::boolean
-                THEN pg_xact_commit_timestamp(p_xid) END
+                THEN (extract(epoch FROM pg_xact_commit_timestamp(p_xid)) * 1000000)::bigint END
+$$;
+DROP FUNCTION IF EXISTS replicator.committed_at(xid);
+
+-- Changes of a direction as they cross, with what the other side judges them by:
+-- seen, the newest change of the row from there that was applied here before it
+-- (a capture leaves it open; then nothing has been applied to the row since, and the
+-- row's clock says it), and the stamp, its commit time raised to the row's stamp
+-- before it, so that a row's stamps on one side only grow.
+CREATE OR REPLACE FUNCTION replicator.outgoing(p_direction text, p_ids bigint[])
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', c.id, 'map', c.map_name, 'op', c.op, 'image', c.image, 'refs', c.refs,
+               'before', c.before, 'key', c.key, 'seen', c.seen, 'stamp', c.stamp)
+             ORDER BY c.id), '[]')
+      FROM (SELECT q.id, q.map_name, q.op, q.image, q.refs, q.before, q.key,
+                   coalesce(q.seen, (v.clock->''->>s.other)::bigint, 0) AS seen,
+                   greatest(max(replicator.commit_stamp(q.xid))
+                                OVER (PARTITION BY q.map_name, q.key ORDER BY q.id),
+                            (v.clock->''->>s.own_stamp)::bigint) AS stamp
+              FROM replicator.change_queue AS q
+             CROSS JOIN (SELECT CASE p_direction WHEN 'to_right' THEN 'left' ELSE 'right' END,
+                                CASE p_direction WHEN 'to_right' THEN 1 ELSE 0 END,
+                                CASE p_direction WHEN 'to_right' THEN 2 ELSE 3 END)
+                     AS s(side, other, own_stamp)
+              LEFT JOIN replicator.versions AS v
+                     ON v.map_name = q.map_name AND v.side = s.side AND v.key = q.key
+             WHERE q.direction = p_direction AND q.id = ANY (p_ids)) AS c
 $$;
 
 -- One database: take a batch off the queue, apply it, all in the caller's
@@ -373,31 +424,16 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
+    v_ids bigint[] := replicator.runnable_ids(p_direction, p_limit);
     v_batch jsonb;
     v_started timestamptz := clock_timestamp();
 BEGIN
-    WITH batch AS (
-        DELETE FROM replicator.change_queue AS q
-         WHERE q.direction = p_direction
-           -- An array computed once (ARRAY(subquery)), not IN (subquery) nor a
-           -- bare function call, which a sequential-scan plan would call per row:
-           -- the plan must stay a primary-key lookup however long the queue grows.
-           AND q.id = ANY (ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit))))
-        RETURNING q.id, q.map_name, q.op, q.image, q.refs, q.before, q.before_refs, q.forced,
-                  replicator.committed_at(q.xmin) AS at
-    )
-    SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
-                                        'refs', refs, 'before', before,
-                                        'before_refs', before_refs, 'at', at, 'force', forced)
-                     ORDER BY id),
-           count(*)
-      INTO v_batch, taken
-      FROM batch;
+    taken := cardinality(v_ids);
     failed := 0;
     IF taken > 0 THEN
-        UPDATE replicator.tombstone AS d SET crossed_at = now()
-          FROM jsonb_array_elements(v_batch) AS c
-         WHERE d.direction = p_direction AND d.change_id = (c.value->>'id')::bigint;
+        v_batch := replicator.outgoing(p_direction, v_ids);
+        DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (v_ids);
+        PERFORM replicator.absorb_batch(p_direction, v_batch);
         failed := replicator.apply_batch(p_direction, v_batch);
         PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
         PERFORM replicator.caught_up(p_direction);
@@ -405,32 +441,24 @@ BEGIN
 END
 $$;
 
--- Two servers, source side: the oldest changes of a direction, as one jsonb array
--- with their ids beside it.
+-- Two servers, source side: the oldest changes of a direction, as they cross, with
+-- their ids beside them.
 CREATE OR REPLACE FUNCTION replicator.peek_batch(p_direction text, p_limit integer,
                                                  OUT ids bigint[], OUT batch jsonb)
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce(array_agg(id ORDER BY id), '{}'),
-           coalesce(jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
-                                                 'refs', refs, 'before', before,
-                                                 'before_refs', before_refs, 'at', at,
-                                                 'force', forced)
-                              ORDER BY id), '[]')
-      FROM (SELECT id, map_name, op, image, refs, before, before_refs, forced,
-                   replicator.committed_at(xmin) AS at
-              FROM replicator.change_queue
-             WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit))))) AS oldest
+BEGIN
+    ids := ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit)) ORDER BY 1);
+    batch := replicator.outgoing(p_direction, ids);
+END
 $$;
 
--- Two servers, source side: forget changes the target has durably applied.
--- p_crossed_at: when the target applied them (its clock), for the tombstones.
-DROP FUNCTION IF EXISTS replicator.ack_batch(text, bigint[]);
-CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[],
-                                                p_crossed_at timestamptz)
+-- Two servers, source side: forget changes the target has durably applied, recording
+-- them in the rows' clocks here.
+DROP FUNCTION IF EXISTS replicator.ack_batch(text, bigint[], timestamptz);
+CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[])
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -438,10 +466,9 @@ AS $$
 DECLARE
     v_gone integer;
 BEGIN
+    PERFORM replicator.absorb_batch(p_direction, replicator.outgoing(p_direction, p_ids));
     DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids);
     GET DIAGNOSTICS v_gone = ROW_COUNT;
-    UPDATE replicator.tombstone SET crossed_at = p_crossed_at
-     WHERE direction = p_direction AND change_id = ANY (p_ids);
     PERFORM replicator.caught_up(p_direction);
     RETURN v_gone;
 END
@@ -601,7 +628,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'b39f8257960968e093c806509a42e75502f450e167804d120dfd8c973993e9f6', $sql$$sql$)
+VALUES ('control', '56251fdc0934261d66cc7ce9ac0d61fd1b5c82c098c38d47630b879c0903748d', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -644,6 +671,8 @@ CREATE TABLE IF NOT EXISTS replicator.wal_parked (
     parked_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS wal_parked_map ON replicator.wal_parked (map_name, direction, id);
+-- The parked changes' commit position, which their capture function compares.
+ALTER TABLE replicator.wal_parked ADD COLUMN IF NOT EXISTS lsn pg_lsn;
 
 -- Trigger capture: changes of rows whose key, filter or lookup columns, or the parent
 -- tables its references are looked up in, the capture trigger could no longer read
@@ -909,18 +938,18 @@ DECLARE
     v_function regprocedure;
 BEGIN
     FOR v_route IN SELECT DISTINCT p.map_name, p.direction FROM replicator.wal_parked AS p LOOP
-        v_function := to_regprocedure(format('replicator.%I(jsonb)',
+        v_function := to_regprocedure(format('replicator.%I(jsonb, pg_lsn)',
                                              'wal_' || v_route.map_name || '_' || v_route.direction));
         CONTINUE WHEN v_function IS NULL;
         v_route_queued := 0;
         BEGIN
             FOR v_parked IN
-                SELECT p.id, p.changes FROM replicator.wal_parked AS p
+                SELECT p.id, p.changes, coalesce(p.lsn, '0/0') AS lsn FROM replicator.wal_parked AS p
                  WHERE p.map_name = v_route.map_name AND p.direction = v_route.direction
                  ORDER BY p.id
             LOOP
-                EXECUTE format('SELECT %s($1)', v_function::regproc) INTO STRICT v_count
-                  USING v_parked.changes;
+                EXECUTE format('SELECT %s($1, $2)', v_function::regproc) INTO STRICT v_count
+                  USING v_parked.changes, v_parked.lsn;
                 v_route_queued := v_route_queued + v_count;
                 DELETE FROM replicator.wal_parked WHERE id = v_parked.id;
             END LOOP;
@@ -934,21 +963,23 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', '1b32028587a712021646fcec982ab7fef89c4af37c5467db17e6f71031c10664', $sql$$sql$)
+VALUES ('drift', '978200262c19ac2098f747dfb8307f49e372595711d6f08ba521611bade64f7b', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/companies/to_right/apply ====
 -- Map 'companies', 'to_right': write a batch of captured changes into "cds"."company".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -964,6 +995,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -972,216 +1005,337 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.company were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid")
      ORDER BY "k"."dataareaid", c.id DESC
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "s"."dataareaid" AS "k_1",
-           l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM "b"."name" AS "tc_1",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "name" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('company_code', "l"."k_1") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'name'->>3)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."company" AS t ON "t"."company_code" = "l"."k_1"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'companies' AND v.side = 'right'
+            AND v.key = jsonb_build_object('company_code', "l"."k_1")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'companies'
+              AND q.key = jsonb_build_object('company_code', "l"."k_1")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."name" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
-       "name" character varying(60)) ON true
-      JOIN "cds"."company" AS t ON "t"."company_code" = "s"."dataareaid"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "name" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."company",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR true AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('company_code', j."k_1", 'name', j."f_1") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'companies', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), "j"."t_1", j.clock->'name'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'companies'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'companies', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid'), jsonb_build_object('company_code', j."k_1"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'companies', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'companies',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_left' AND c.map_name = 'companies'
-                            AND c.image @> jsonb_build_object('company_code', j."k_1")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."company" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'companies', 'cds.company'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid")
      ORDER BY "k"."dataareaid", c.id DESC
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "s"."dataareaid" AS "k_1",
-           "s"."name" AS "n_1",
-           "b"."name" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."name" ELSE t."name" END AS "c_1",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "name" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
-       "dataareaid" character varying(4),
-       "name" character varying(60)) ON true
-      LEFT JOIN "cds"."company" AS t ON "t"."company_code" = "s"."dataareaid"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('company_code', "l"."k_1") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'name'->>3)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."company" AS t ON "t"."company_code" = "l"."k_1"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'companies' AND v.side = 'right'
+            AND v.key = jsonb_build_object('company_code', "l"."k_1")
       LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_left' AND d.map_name = 'companies'
-              AND d.image @> jsonb_build_object('company_code', "s"."dataareaid")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."company", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND true) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM judged AS j
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'companies'
+              AND q.key = jsonb_build_object('company_code', "l"."k_1")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."name" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "dataareaid" character varying(4),
+       "name" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."company",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j.gone OR (j."tc_1") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND true) AS "take_1",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR true) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1") IS DISTINCT FROM (j."c_1") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('company_code', j."k_1", 'name', j."f_1") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'companies', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), "j"."t_1", j.clock->'name'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'companies'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'companies', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid'), jsonb_build_object('company_code', j."k_1"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'companies', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -1189,21 +1343,25 @@ WITH latest AS (
 ), inserted AS (
     INSERT INTO "cds"."company" ("company_code", "name")
     SELECT j."k_1",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
+       j."f_1"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("company_code") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "cds"."company" AS t
        SET "name" = j."f_1"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -1211,13 +1369,24 @@ IF v_written < v_wanted THEN
         'companies', 'cds.company'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_left' AND q.map_name = 'companies'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'companies', 'cds.company'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1238,9 +1407,7 @@ BEGIN
         PERFORM "replicator"."write_companies_to_right"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('companies', 'to_right', ARRAY(
-                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -1255,10 +1422,15 @@ BEGIN
          GROUP BY jsonb_build_object('dataareaid', c.value->'image'->'dataareaid')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_companies_to_right"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('companies', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid')]);
             END IF;
         EXCEPTION
@@ -1271,16 +1443,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('companies', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '2466300d7415605eb6ba8ae958cec252b4073f907e7a4ff61864ea1f71103c67', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', 'e7c7ef846c4e94cabaed4563967d99c3ae9558294aae819835c47459adbb14a3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1288,15 +1462,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/contact_persons/to_right/apply ====
 -- Map 'contact_persons', 'to_right': write a batch of captured changes into "cds"."contact".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -1312,6 +1488,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1320,49 +1498,63 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.contact were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."contact_person_id") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['first_name', 'last_name', 'email', 'customer_account']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['first_name', 'last_name', 'email', 'customer_account']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'contact_person_id', c.image->'contact_person_id') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'first_name' IS DISTINCT FROM c.image->'first_name')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'last_name' IS DISTINCT FROM c.image->'last_name')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_account' IS DISTINCT FROM c.image->'customer_account')) AS "w_4",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)) AS "w_5",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."contact_person_id") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           max(c.id) FILTER (WHERE "w_5") OVER w AS "i_5",
+           max(c.seen) FILTER (WHERE "w_5") OVER w AS "s_5",
+           max(c.stamp) FILTER (WHERE "w_5") OVER w AS "t_5",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "contact_person_id" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."contact_person_id" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."contact_person_id")
      ORDER BY "k"."dataareaid", "k"."contact_person_id", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."contact_person_id" AS "k_2",
-           l.base_known AND NOT l.forced AND t."firstname" IS DISTINCT FROM "b"."first_name" AS "tc_1",
-           l.base_known AND NOT l.forced AND t."lastname" IS DISTINCT FROM "b"."last_name" AS "tc_2",
-           l.base_known AND NOT l.forced AND t."emailaddress1" IS DISTINCT FROM "b"."email" AS "tc_3",
-           l.base_known AND NOT l.forced AND t."parent_account_number" IS DISTINCT FROM "b"."customer_account" AS "tc_4",
-           l.base_known AND NOT l.forced AND t."is_sellable" IS DISTINCT FROM CAST(false AS boolean) AS "tc_5",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
@@ -1371,159 +1563,273 @@ WITH latest AS (
        "last_name" character varying(50),
        "email" character varying(80),
        "customer_account" character varying(20))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'first_name'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'first_name'->>3)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'last_name'->>1)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'last_name'->>3)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'email'->>1)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'email'->>3)::bigint, q."ot_3") AS "ot_3",
+           greatest((v.clock->'customer_account'->>1)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'customer_account'->>3)::bigint, q."ot_4") AS "ot_4",
+           0::bigint AS "o_5", NULL::bigint AS "ot_5",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'contact_persons' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'firstname' IS DISTINCT FROM q.image->'firstname')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'firstname' IS DISTINCT FROM q.image->'firstname')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'lastname' IS DISTINCT FROM q.image->'lastname')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'lastname' IS DISTINCT FROM q.image->'lastname')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                      AS "ot_3",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
+                      AS "ot_4",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'contact_persons'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."first_name" AS "n_1",
+           g."firstname" AS "c_1",
+           "s"."last_name" AS "n_2",
+           g."lastname" AS "c_2",
+           "s"."email" AS "n_3",
+           g."emailaddress1" AS "c_3",
+           "s"."customer_account" AS "n_4",
+           g."parent_account_number" AS "c_4",
+           CAST(false AS boolean) AS "n_5",
+           g."is_sellable" AS "c_5",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "contact_person_id" character varying(20),
        "first_name" character varying(50),
        "last_name" character varying(50),
        "email" character varying(80),
-       "customer_account" character varying(20)) ON true
-      JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."contactpersonid" = "s"."contact_person_id"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "customer_account" character varying(20))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."contact",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR true) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR true) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR true) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           j."i_5" IS NOT NULL
+               AND (j.forced OR j."s_5" >= j."o_5" OR true) AS "take_5",
+           j."i_5" IS NOT NULL AND NOT j.forced AND j."s_5" < j."o_5"
+               AND j."n_5" IS DISTINCT FROM j."c_5" AS "x_5",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_5"
+                WHEN j."take_5" THEN ("j"."c_5" OR "j"."n_5") ELSE j."c_5" END AS "f_5",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" OR j."x_5" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR true AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'contactpersonid', j."k_2", 'firstname', j."f_1", 'lastname', j."f_2", 'emailaddress1', j."f_3", 'parent_account_number', j."f_4", 'is_sellable', j."f_5") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'contact_persons', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'first_name', CASE WHEN j."i_1" IS NULL THEN j.clock->'first_name'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'first_name'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'first_name'->1, to_jsonb(0)), "j"."t_1", j.clock->'first_name'->3) END,
+               'last_name', CASE WHEN j."i_2" IS NULL THEN j.clock->'last_name'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'last_name'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'last_name'->1, to_jsonb(0)), "j"."t_2", j.clock->'last_name'->3) END,
+               'email', CASE WHEN j."i_3" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'email'->1, to_jsonb(0)), "j"."t_3", j.clock->'email'->3) END,
+               'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_account'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'customer_account'->1, to_jsonb(0)), "j"."t_4", j.clock->'customer_account'->3) END,
+               'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'contact_persons'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'contact_persons', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'contact_person_id', j.image->'contact_person_id'), jsonb_build_object('companyid', j."k_1", 'contactpersonid', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('first_name', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'last_name', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'email', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'customer_account', CASE WHEN j."tc_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'is_sellable', CASE WHEN j."tc_5" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'contact_persons', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'first_name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'last_name', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'email', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'customer_account', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'is_sellable', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_5" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") AND NOT (j."x_5" AND NOT j."take_5") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") AND NOT (j."x_5" AND j."take_5") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'contact_persons',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_left' AND c.map_name = 'contact_persons'
-                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'contactpersonid', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."contact" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'contact_persons', 'cds.contact'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."contact_person_id") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['first_name', 'last_name', 'email', 'customer_account']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['first_name', 'last_name', 'email', 'customer_account']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'contact_person_id', c.image->'contact_person_id') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'first_name' IS DISTINCT FROM c.image->'first_name')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'last_name' IS DISTINCT FROM c.image->'last_name')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_account' IS DISTINCT FROM c.image->'customer_account')) AS "w_4",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)) AS "w_5",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."contact_person_id") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           max(c.id) FILTER (WHERE "w_5") OVER w AS "i_5",
+           max(c.seen) FILTER (WHERE "w_5") OVER w AS "s_5",
+           max(c.stamp) FILTER (WHERE "w_5") OVER w AS "t_5",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "contact_person_id" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."contact_person_id" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."contact_person_id")
      ORDER BY "k"."dataareaid", "k"."contact_person_id", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_right'
-       AND h.map_name = 'contact_persons'
-       AND h.id < l.id
-       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'contact_person_id' = l.image -> 'contact_person_id'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_right', l.id, 'contact_persons',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."contact_person_id" AS "k_2",
-           "s"."first_name" AS "n_1",
-           "b"."first_name" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."firstname" ELSE t."firstname" END AS "c_1",
-           "s"."last_name" AS "n_2",
-           "b"."last_name" AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."lastname" ELSE t."lastname" END AS "c_2",
-           "s"."email" AS "n_3",
-           "b"."email" AS "b_3",
-           CASE WHEN t.ctid IS NULL THEN gone."emailaddress1" ELSE t."emailaddress1" END AS "c_3",
-           "s"."customer_account" AS "n_4",
-           "b"."customer_account" AS "b_4",
-           CASE WHEN t.ctid IS NULL THEN gone."parent_account_number" ELSE t."parent_account_number" END AS "c_4",
-           CAST(false AS boolean) AS "n_5",
-           CAST(false AS boolean) AS "b_5",
-           CASE WHEN t.ctid IS NULL THEN gone."is_sellable" ELSE t."is_sellable" END AS "c_5",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
@@ -1532,130 +1838,227 @@ WITH latest AS (
        "last_name" character varying(50),
        "email" character varying(80),
        "customer_account" character varying(20))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'first_name'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'first_name'->>3)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'last_name'->>1)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'last_name'->>3)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'email'->>1)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'email'->>3)::bigint, q."ot_3") AS "ot_3",
+           greatest((v.clock->'customer_account'->>1)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'customer_account'->>3)::bigint, q."ot_4") AS "ot_4",
+           0::bigint AS "o_5", NULL::bigint AS "ot_5",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'contact_persons' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'firstname' IS DISTINCT FROM q.image->'firstname')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'firstname' IS DISTINCT FROM q.image->'firstname')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'lastname' IS DISTINCT FROM q.image->'lastname')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'lastname' IS DISTINCT FROM q.image->'lastname')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                      AS "ot_3",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'parent_account_number' IS DISTINCT FROM q.image->'parent_account_number')))
+                      AS "ot_4",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'contact_persons'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."first_name" AS "n_1",
+           g."firstname" AS "c_1",
+           "s"."last_name" AS "n_2",
+           g."lastname" AS "c_2",
+           "s"."email" AS "n_3",
+           g."emailaddress1" AS "c_3",
+           "s"."customer_account" AS "n_4",
+           g."parent_account_number" AS "c_4",
+           CAST(false AS boolean) AS "n_5",
+           g."is_sellable" AS "c_5",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "contact_person_id" character varying(20),
        "first_name" character varying(50),
        "last_name" character varying(50),
        "email" character varying(80),
-       "customer_account" character varying(20)) ON true
-      LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."contactpersonid" = "s"."contact_person_id"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_left' AND d.map_name = 'contact_persons'
-              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'contactpersonid', "s"."contact_person_id")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."contact", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
-                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
-               AS "tc_3",
-           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
-                                           ELSE j."c_4" IS DISTINCT FROM j."b_4" END
-               AS "tc_4",
-           j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_5" IS DISTINCT FROM j."n_5"
-                                           ELSE j."c_5" IS DISTINCT FROM j."b_5" END
-               AS "tc_5",
-           j.fresh OR j."n_5" IS DISTINCT FROM j."b_5" AS "sc_5",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND true) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM judged AS j
+       "customer_account" character varying(20))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."contact",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
-               AS "x_3",
-           j."tc_4" AND j."sc_4" AND j."c_4" IS DISTINCT FROM j."n_4"
-               AS "x_4",
-           j."tc_5" AND j."sc_5" AND j."c_5" IS DISTINCT FROM j."n_5"
-               AS "x_5",
-           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR true) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR true) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR true) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           j."i_5" IS NOT NULL
+               AND (j.forced OR j."s_5" >= j."o_5" OR true) AS "take_5",
+           j."i_5" IS NOT NULL AND NOT j.forced AND j."s_5" < j."o_5"
+               AND j."n_5" IS DISTINCT FROM j."c_5" AS "x_5",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND true) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND true) AS "take_2",
-           NOT j."tc_3" OR (j."x_3" AND true) AS "take_3",
-           NOT j."tc_4" OR (j."x_4" AND true) AS "take_4",
-           NOT j."tc_5" OR (j."x_5" AND true) AS "take_5",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_5"
+                WHEN j."take_5" THEN ("j"."c_5" OR "j"."n_5") ELSE j."c_5" END AS "f_5",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" OR j."x_5" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
-           CASE WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
-           CASE WHEN j."take_5" THEN ("j"."c_5" OR "j"."n_5") ELSE j."c_5" END AS "f_5",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR true) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'contactpersonid', j."k_2", 'firstname', j."f_1", 'lastname', j."f_2", 'emailaddress1', j."f_3", 'parent_account_number', j."f_4", 'is_sellable', j."f_5") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'contact_persons', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'first_name', CASE WHEN j."i_1" IS NULL THEN j.clock->'first_name'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'first_name'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'first_name'->1, to_jsonb(0)), "j"."t_1", j.clock->'first_name'->3) END,
+               'last_name', CASE WHEN j."i_2" IS NULL THEN j.clock->'last_name'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'last_name'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'last_name'->1, to_jsonb(0)), "j"."t_2", j.clock->'last_name'->3) END,
+               'email', CASE WHEN j."i_3" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'email'->1, to_jsonb(0)), "j"."t_3", j.clock->'email'->3) END,
+               'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_account'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'customer_account'->1, to_jsonb(0)), "j"."t_4", j.clock->'customer_account'->3) END,
+               'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'contact_persons'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'contact_persons', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'contact_person_id', j.image->'contact_person_id'), jsonb_build_object('companyid', j."k_1", 'contactpersonid', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('first_name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'last_name', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'email', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'customer_account', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'is_sellable', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_5" THEN 'incoming' ELSE 'local' END) WHEN j."tc_5" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4") OR (j."tc_5" AND NOT j."take_5")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4") OR (j."take_5" AND j."c_5" IS DISTINCT FROM j."n_5")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'contact_persons', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'first_name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'last_name', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'email', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'customer_account', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'is_sellable', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_5" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") AND NOT (j."x_5" AND NOT j."take_5") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") AND NOT (j."x_5" AND j."take_5") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_right', c.id, 'contact_persons', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('dataareaid', c.image->'dataareaid', 'contact_person_id', c.image->'contact_person_id') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "cds"."contact" ("companyid", "contactpersonid", "firstname", "lastname", "emailaddress1", "parent_account_number", "is_sellable")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
-       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END,
-       CASE WHEN j.gone THEN j."f_4" ELSE j."n_4" END,
-       CASE WHEN j.gone THEN j."f_5" ELSE j."n_5" END
+       j."f_1",
+       j."f_2",
+       j."f_3",
+       j."f_4",
+       j."f_5"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("companyid", "contactpersonid") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "cds"."contact" AS t
        SET "firstname" = j."f_1",
@@ -1664,12 +2067,16 @@ WITH latest AS (
        "parent_account_number" = j."f_4",
        "is_sellable" = j."f_5"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -1677,13 +2084,24 @@ IF v_written < v_wanted THEN
         'contact_persons', 'cds.contact'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_left' AND q.map_name = 'contact_persons'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'contact_persons', 'cds.contact'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1704,9 +2122,7 @@ BEGIN
         PERFORM "replicator"."write_contact_persons_to_right"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('contact_persons', 'to_right', ARRAY(
-                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'contact_person_id', c.value->'image'->'contact_person_id')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'contact_person_id', c.value->'image'->'contact_person_id') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -1721,10 +2137,15 @@ BEGIN
          GROUP BY jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'contact_person_id', c.value->'image'->'contact_person_id')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_contact_persons_to_right"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('contact_persons', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'contact_person_id', v_change->'image'->'contact_person_id')]);
             END IF;
         EXCEPTION
@@ -1737,16 +2158,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('contact_persons', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'contact_person_id', v_change->'image'->'contact_person_id'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '796e16320b2661d4da3544f1ba3ef673717d59348380b362f2df6972b34462b1', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '688bc87447b88ce5acdc5bcedba292769173572fc8c15ef4ba467570d2d73fcf', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1768,15 +2191,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customer_groups/to_right/apply ====
 -- Map 'customer_groups', 'to_right': write a batch of captured changes into "cds"."customer_group".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -1792,6 +2217,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1800,280 +2227,399 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.customer_group were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'customer_group', c.image->'customer_group') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "customer_group" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."customer_group" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."customer_group")
      ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."customer_group" AS "k_2",
-           l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM "b"."description" AS "tc_1",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "customer_group" character varying(10),
        "description" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."customer_group" AS t ON "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customer_groups' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'customer_groups'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."name" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "customer_group" character varying(10),
-       "description" character varying(60)) ON true
-      JOIN "cds"."customer_group" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."group_code" = "s"."customer_group"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "description" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."customer_group",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR true AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'group_code', j."k_2", 'name', j."f_1") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customer_groups', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'customer_groups'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customer_groups', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'customer_group', j.image->'customer_group'), jsonb_build_object('companyid', j."k_1", 'group_code', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'customer_groups', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customer_groups',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_left' AND c.map_name = 'customer_groups'
-                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'group_code', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."customer_group" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_groups', 'cds.customer_group'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'customer_group', c.image->'customer_group') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."customer_group") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "customer_group" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."customer_group" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."customer_group")
      ORDER BY "k"."dataareaid", "k"."customer_group", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_right'
-       AND h.map_name = 'customer_groups'
-       AND h.id < l.id
-       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'customer_group' = l.image -> 'customer_group'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_right', l.id, 'customer_groups',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."customer_group" AS "k_2",
-           "s"."description" AS "n_1",
-           "b"."description" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."name" ELSE t."name" END AS "c_1",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "customer_group" character varying(10),
        "description" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."customer_group" AS t ON "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customer_groups' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'customer_groups'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."name" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "customer_group" character varying(10),
-       "description" character varying(60)) ON true
-      LEFT JOIN "cds"."customer_group" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."group_code" = "s"."customer_group"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_left' AND d.map_name = 'customer_groups'
-              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'group_code', "s"."customer_group")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."customer_group", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND true) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM judged AS j
+       "description" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."customer_group",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j.gone OR (j."tc_1") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND true) AS "take_1",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR true) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1") IS DISTINCT FROM (j."c_1") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'group_code', j."k_2", 'name', j."f_1") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customer_groups', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'customer_groups'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customer_groups', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'customer_group', j.image->'customer_group'), jsonb_build_object('companyid', j."k_1", 'group_code', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'customer_groups', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_right', c.id, 'customer_groups', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('dataareaid', c.image->'dataareaid', 'customer_group', c.image->'customer_group') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "cds"."customer_group" ("companyid", "group_code", "name")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
+       j."f_1"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("companyid", "group_code") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "cds"."customer_group" AS t
        SET "name" = j."f_1"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -2081,13 +2627,24 @@ IF v_written < v_wanted THEN
         'customer_groups', 'cds.customer_group'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_left' AND q.map_name = 'customer_groups'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'customer_groups', 'cds.customer_group'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2108,9 +2665,7 @@ BEGIN
         PERFORM "replicator"."write_customer_groups_to_right"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('customer_groups', 'to_right', ARRAY(
-                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'customer_group', c.value->'image'->'customer_group')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'customer_group', c.value->'image'->'customer_group') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -2125,10 +2680,15 @@ BEGIN
          GROUP BY jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'customer_group', c.value->'image'->'customer_group')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_customer_groups_to_right"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('customer_groups', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'customer_group', v_change->'image'->'customer_group')]);
             END IF;
         EXCEPTION
@@ -2141,16 +2701,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('customer_groups', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'customer_group', v_change->'image'->'customer_group'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'c8f019469600e14c151367a269947a3152dbb5d2f01e32292b322c75314906f5', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '52d7c1b3b2e91139c2fbcbb0e13b6c6b3c0ee28f0102507445e425c254b30f66', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2172,15 +2734,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customer_payment_methods/to_right/apply ====
 -- Map 'customer_payment_methods', 'to_right': write a batch of captured changes into "cds"."customer_payment_method".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -2196,6 +2760,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2204,300 +2770,449 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.customer_payment_method were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_method") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description', 'payment_type']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description', 'payment_type']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'payment_method', c.image->'payment_method') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_type' IS DISTINCT FROM c.image->'payment_type')) AS "w_2",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_method") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_method" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_method" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_method")
      ORDER BY "k"."dataareaid", "k"."payment_method", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."payment_method" AS "k_2",
-           l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM "b"."description" AS "tc_1",
-           l.base_known AND NOT l.forced AND t."payment_type" IS DISTINCT FROM CAST(CASE WHEN "b"."payment_type" IS NULL THEN NULL WHEN "b"."payment_type"::text = 'Check' THEN 'check' WHEN "b"."payment_type"::text = 'Electronic' THEN 'electronic' WHEN "b"."payment_type"::text = 'Cash' THEN 'cash' ELSE NULL END AS "cds"."payment_type") AS "tc_2",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "payment_method" character varying(10),
        "description" character varying(60),
        "payment_type" character varying(12))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'payment_type'->>1)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'payment_type'->>3)::bigint, q."ot_2") AS "ot_2",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."customer_payment_method" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customer_payment_methods' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'customer_payment_methods'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."name" AS "c_1",
+           CAST(CASE WHEN "s"."payment_type" IS NULL THEN NULL WHEN "s"."payment_type"::text = 'Check' THEN 'check' WHEN "s"."payment_type"::text = 'Electronic' THEN 'electronic' WHEN "s"."payment_type"::text = 'Cash' THEN 'cash' ELSE "replicator"."unmapped_value"('customer_payment_methods', 'payment_type', "s"."payment_type"::text) END AS "cds"."payment_type") AS "n_2",
+           g."payment_type" AS "c_2",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "payment_method" character varying(10),
        "description" character varying(60),
-       "payment_type" character varying(12)) ON true
-      JOIN "cds"."customer_payment_method" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."code" = "s"."payment_method"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "payment_type" character varying(12))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."customer_payment_method",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR true) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           j.x_0 OR j."x_1" OR j."x_2" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR true AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'code', j."k_2", 'name', j."f_1", 'payment_type', j."f_2") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customer_payment_methods', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
+               'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_type'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'payment_type'->1, to_jsonb(0)), "j"."t_2", j.clock->'payment_type'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'customer_payment_methods'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customer_payment_methods', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'payment_method', j.image->'payment_method'), jsonb_build_object('companyid', j."k_1", 'code', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'payment_type', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'customer_payment_methods', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_type', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customer_payment_methods',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_left' AND c.map_name = 'customer_payment_methods'
-                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'code', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."customer_payment_method" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_payment_methods', 'cds.customer_payment_method'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_method") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description', 'payment_type']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description', 'payment_type']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'payment_method', c.image->'payment_method') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_type' IS DISTINCT FROM c.image->'payment_type')) AS "w_2",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_method") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_method" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_method" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_method")
      ORDER BY "k"."dataareaid", "k"."payment_method", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_right'
-       AND h.map_name = 'customer_payment_methods'
-       AND h.id < l.id
-       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_method' = l.image -> 'payment_method'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_right', l.id, 'customer_payment_methods',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."payment_method" AS "k_2",
-           "s"."description" AS "n_1",
-           "b"."description" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."name" ELSE t."name" END AS "c_1",
-           CAST(CASE WHEN "s"."payment_type" IS NULL THEN NULL WHEN "s"."payment_type"::text = 'Check' THEN 'check' WHEN "s"."payment_type"::text = 'Electronic' THEN 'electronic' WHEN "s"."payment_type"::text = 'Cash' THEN 'cash' ELSE "replicator"."unmapped_value"('customer_payment_methods', 'payment_type', "s"."payment_type"::text) END AS "cds"."payment_type") AS "n_2",
-           CAST(CASE WHEN "b"."payment_type" IS NULL THEN NULL WHEN "b"."payment_type"::text = 'Check' THEN 'check' WHEN "b"."payment_type"::text = 'Electronic' THEN 'electronic' WHEN "b"."payment_type"::text = 'Cash' THEN 'cash' ELSE NULL END AS "cds"."payment_type") AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."payment_type" ELSE t."payment_type" END AS "c_2",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "payment_method" character varying(10),
        "description" character varying(60),
        "payment_type" character varying(12))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'payment_type'->>1)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'payment_type'->>3)::bigint, q."ot_2") AS "ot_2",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."customer_payment_method" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customer_payment_methods' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'customer_payment_methods'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."name" AS "c_1",
+           CAST(CASE WHEN "s"."payment_type" IS NULL THEN NULL WHEN "s"."payment_type"::text = 'Check' THEN 'check' WHEN "s"."payment_type"::text = 'Electronic' THEN 'electronic' WHEN "s"."payment_type"::text = 'Cash' THEN 'cash' ELSE "replicator"."unmapped_value"('customer_payment_methods', 'payment_type', "s"."payment_type"::text) END AS "cds"."payment_type") AS "n_2",
+           g."payment_type" AS "c_2",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "payment_method" character varying(10),
        "description" character varying(60),
-       "payment_type" character varying(12)) ON true
-      LEFT JOIN "cds"."customer_payment_method" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."code" = "s"."payment_method"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_left' AND d.map_name = 'customer_payment_methods'
-              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'code', "s"."payment_method")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."customer_payment_method", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND true) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM judged AS j
+       "payment_type" character varying(12))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."customer_payment_method",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j.gone OR (j."tc_1" OR j."tc_2") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR true) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND true) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND true) AS "take_2",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           j.x_0 OR j."x_1" OR j."x_2" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR true) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'code', j."k_2", 'name', j."f_1", 'payment_type', j."f_2") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customer_payment_methods', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
+               'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_type'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'payment_type'->1, to_jsonb(0)), "j"."t_2", j.clock->'payment_type'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'customer_payment_methods'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customer_payment_methods', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'payment_method', j.image->'payment_method'), jsonb_build_object('companyid', j."k_1", 'code', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'payment_type', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'customer_payment_methods', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_type', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_right', c.id, 'customer_payment_methods', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('dataareaid', c.image->'dataareaid', 'payment_method', c.image->'payment_method') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "cds"."customer_payment_method" ("companyid", "code", "name", "payment_type")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END
+       j."f_1",
+       j."f_2"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("companyid", "code") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "cds"."customer_payment_method" AS t
        SET "name" = j."f_1",
        "payment_type" = j."f_2"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -2505,13 +3220,24 @@ IF v_written < v_wanted THEN
         'customer_payment_methods', 'cds.customer_payment_method'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_left' AND q.map_name = 'customer_payment_methods'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'customer_payment_methods', 'cds.customer_payment_method'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2532,9 +3258,7 @@ BEGIN
         PERFORM "replicator"."write_customer_payment_methods_to_right"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_right', ARRAY(
-                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_method', c.value->'image'->'payment_method')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_method', c.value->'image'->'payment_method') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -2549,10 +3273,15 @@ BEGIN
          GROUP BY jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_method', c.value->'image'->'payment_method')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_customer_payment_methods_to_right"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_method', v_change->'image'->'payment_method')]);
             END IF;
         EXCEPTION
@@ -2565,16 +3294,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('customer_payment_methods', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_method', v_change->'image'->'payment_method'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '701ea991c5c589632d6e7f32d5be7bb2897136f000219a34f48a0832c0e45c13', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '0b35ecf65f1c08150a6df0041fef90311f378da510239371c817b35421fe2953', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2596,15 +3327,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customers_person/to_right/apply ====
 -- Map 'customers_person', 'to_right': write a batch of captured changes into "cds"."contact".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -2620,6 +3353,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2628,334 +3363,529 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.contact were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'email']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name', 'email']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'account_num', c.image->'account_num') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')) AS "w_4",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)) AS "w_5",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           max(c.id) FILTER (WHERE "w_5") OVER w AS "i_5",
+           max(c.seen) FILTER (WHERE "w_5") OVER w AS "s_5",
+           max(c.stamp) FILTER (WHERE "w_5") OVER w AS "t_5",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "account_num" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."account_num" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."account_num")
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."account_num" AS "k_2",
-           l.base_known AND NOT l.forced AND t."firstname" IS DISTINCT FROM (CAST(SPLIT_PART("b"."name", ' ', 1) AS VARCHAR(50))) AS "tc_1",
-           l.base_known AND NOT l.forced AND t."middlename" IS DISTINCT FROM (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("b"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))) AS "tc_2",
-           l.base_known AND NOT l.forced AND t."lastname" IS DISTINCT FROM (CAST(CASE WHEN POSITION(' ' IN "b"."name") > 0 THEN REGEXP_REPLACE("b"."name", '^.* ', '') END AS VARCHAR(50))) AS "tc_3",
-           l.base_known AND NOT l.forced AND t."emailaddress1" IS DISTINCT FROM "b"."email" AS "tc_4",
-           l.base_known AND NOT l.forced AND t."is_sellable" IS DISTINCT FROM CAST(true AS boolean) AS "tc_5",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "account_num" character varying(20),
        "name" character varying(100),
        "email" character varying(80))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           0::bigint AS "o_1", NULL::bigint AS "ot_1",
+           0::bigint AS "o_2", NULL::bigint AS "ot_2",
+           0::bigint AS "o_3", NULL::bigint AS "ot_3",
+           greatest((v.clock->'email'->>1)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'email'->>3)::bigint, q."ot_4") AS "ot_4",
+           0::bigint AS "o_5", NULL::bigint AS "ot_5",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customers_person' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                      AS "ot_4",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'customers_person'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           (CAST(SPLIT_PART("s"."name", ' ', 1) AS VARCHAR(50))) AS "n_1",
+           g."firstname" AS "c_1",
+           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("s"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))) AS "n_2",
+           g."middlename" AS "c_2",
+           (CAST(CASE WHEN POSITION(' ' IN "s"."name") > 0 THEN REGEXP_REPLACE("s"."name", '^.* ', '') END AS VARCHAR(50))) AS "n_3",
+           g."lastname" AS "c_3",
+           "s"."email" AS "n_4",
+           g."emailaddress1" AS "c_4",
+           CAST(true AS boolean) AS "n_5",
+           g."is_sellable" AS "c_5",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "account_num" character varying(20),
        "name" character varying(100),
-       "email" character varying(80)) ON true
-      JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."customer_number" = "s"."account_num"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "email" character varying(80))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."contact",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR true) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR true) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR true) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           j."i_5" IS NOT NULL
+               AND (j.forced OR j."s_5" >= j."o_5" OR true) AS "take_5",
+           j."i_5" IS NOT NULL AND NOT j.forced AND j."s_5" < j."o_5"
+               AND j."n_5" IS DISTINCT FROM j."c_5" AS "x_5",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_5"
+                WHEN j."take_5" THEN ("j"."c_5" OR "j"."n_5") ELSE j."c_5" END AS "f_5",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" OR j."x_5" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR true AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'customer_number', j."k_2", 'firstname', j."f_1", 'middlename', j."f_2", 'lastname', j."f_3", 'emailaddress1', j."f_4", 'is_sellable', j."f_5") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customers_person', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'firstname', CASE WHEN j."i_1" IS NULL THEN j.clock->'firstname'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'firstname'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'firstname'->1, to_jsonb(0)), "j"."t_1", j.clock->'firstname'->3) END,
+               'middlename', CASE WHEN j."i_2" IS NULL THEN j.clock->'middlename'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'middlename'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'middlename'->1, to_jsonb(0)), "j"."t_2", j.clock->'middlename'->3) END,
+               'lastname', CASE WHEN j."i_3" IS NULL THEN j.clock->'lastname'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'lastname'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'lastname'->1, to_jsonb(0)), "j"."t_3", j.clock->'lastname'->3) END,
+               'email', CASE WHEN j."i_4" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'email'->1, to_jsonb(0)), "j"."t_4", j.clock->'email'->3) END,
+               'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'customers_person'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customers_person', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'account_num', j.image->'account_num'), jsonb_build_object('companyid', j."k_1", 'customer_number', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('firstname', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'middlename', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'lastname', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'email', CASE WHEN j."tc_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'is_sellable', CASE WHEN j."tc_5" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'customers_person', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'firstname', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'middlename', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'lastname', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'email', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'is_sellable', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_5" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") AND NOT (j."x_5" AND NOT j."take_5") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") AND NOT (j."x_5" AND j."take_5") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customers_person',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_left' AND c.map_name = 'customers_person'
-                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'customer_number', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."contact" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_person', 'cds.contact'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'email']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name', 'email']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'account_num', c.image->'account_num') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')) AS "w_4",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)) AS "w_5",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           max(c.id) FILTER (WHERE "w_5") OVER w AS "i_5",
+           max(c.seen) FILTER (WHERE "w_5") OVER w AS "s_5",
+           max(c.stamp) FILTER (WHERE "w_5") OVER w AS "t_5",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "account_num" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."account_num" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."account_num")
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_right'
-       AND h.map_name = 'customers_person'
-       AND h.id < l.id
-       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'account_num' = l.image -> 'account_num'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_right', l.id, 'customers_person',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."account_num" AS "k_2",
-           (CAST(SPLIT_PART("s"."name", ' ', 1) AS VARCHAR(50))) AS "n_1",
-           (CAST(SPLIT_PART("b"."name", ' ', 1) AS VARCHAR(50))) AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."firstname" ELSE t."firstname" END AS "c_1",
-           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("s"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))) AS "n_2",
-           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("b"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))) AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."middlename" ELSE t."middlename" END AS "c_2",
-           (CAST(CASE WHEN POSITION(' ' IN "s"."name") > 0 THEN REGEXP_REPLACE("s"."name", '^.* ', '') END AS VARCHAR(50))) AS "n_3",
-           (CAST(CASE WHEN POSITION(' ' IN "b"."name") > 0 THEN REGEXP_REPLACE("b"."name", '^.* ', '') END AS VARCHAR(50))) AS "b_3",
-           CASE WHEN t.ctid IS NULL THEN gone."lastname" ELSE t."lastname" END AS "c_3",
-           "s"."email" AS "n_4",
-           "b"."email" AS "b_4",
-           CASE WHEN t.ctid IS NULL THEN gone."emailaddress1" ELSE t."emailaddress1" END AS "c_4",
-           CAST(true AS boolean) AS "n_5",
-           CAST(true AS boolean) AS "b_5",
-           CASE WHEN t.ctid IS NULL THEN gone."is_sellable" ELSE t."is_sellable" END AS "c_5",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "account_num" character varying(20),
        "name" character varying(100),
        "email" character varying(80))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           0::bigint AS "o_1", NULL::bigint AS "ot_1",
+           0::bigint AS "o_2", NULL::bigint AS "ot_2",
+           0::bigint AS "o_3", NULL::bigint AS "ot_3",
+           greatest((v.clock->'email'->>1)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'email'->>3)::bigint, q."ot_4") AS "ot_4",
+           0::bigint AS "o_5", NULL::bigint AS "ot_5",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customers_person' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                      AS "ot_4",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'customers_person'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           (CAST(SPLIT_PART("s"."name", ' ', 1) AS VARCHAR(50))) AS "n_1",
+           g."firstname" AS "c_1",
+           (CAST(NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("s"."name", '^[^ ]* ?', ''), ' ?[^ ]*$', ''), '') AS VARCHAR(50))) AS "n_2",
+           g."middlename" AS "c_2",
+           (CAST(CASE WHEN POSITION(' ' IN "s"."name") > 0 THEN REGEXP_REPLACE("s"."name", '^.* ', '') END AS VARCHAR(50))) AS "n_3",
+           g."lastname" AS "c_3",
+           "s"."email" AS "n_4",
+           g."emailaddress1" AS "c_4",
+           CAST(true AS boolean) AS "n_5",
+           g."is_sellable" AS "c_5",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "account_num" character varying(20),
        "name" character varying(100),
-       "email" character varying(80)) ON true
-      LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."customer_number" = "s"."account_num"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_left' AND d.map_name = 'customers_person'
-              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'customer_number', "s"."account_num")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."contact", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
-                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
-               AS "tc_3",
-           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
-                                           ELSE j."c_4" IS DISTINCT FROM j."b_4" END
-               AS "tc_4",
-           j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_5" IS DISTINCT FROM j."n_5"
-                                           ELSE j."c_5" IS DISTINCT FROM j."b_5" END
-               AS "tc_5",
-           j.fresh OR j."n_5" IS DISTINCT FROM j."b_5" AS "sc_5",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND true) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM judged AS j
+       "email" character varying(80))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."contact",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
-               AS "x_3",
-           j."tc_4" AND j."sc_4" AND j."c_4" IS DISTINCT FROM j."n_4"
-               AS "x_4",
-           j."tc_5" AND j."sc_5" AND j."c_5" IS DISTINCT FROM j."n_5"
-               AS "x_5",
-           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR true) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR true) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR true) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           j."i_5" IS NOT NULL
+               AND (j.forced OR j."s_5" >= j."o_5" OR true) AS "take_5",
+           j."i_5" IS NOT NULL AND NOT j.forced AND j."s_5" < j."o_5"
+               AND j."n_5" IS DISTINCT FROM j."c_5" AS "x_5",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND true) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND true) AS "take_2",
-           NOT j."tc_3" OR (j."x_3" AND true) AS "take_3",
-           NOT j."tc_4" OR (j."x_4" AND true) AS "take_4",
-           NOT j."tc_5" OR (j."x_5" AND true) AS "take_5",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_5"
+                WHEN j."take_5" THEN ("j"."c_5" OR "j"."n_5") ELSE j."c_5" END AS "f_5",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" OR j."x_5" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
-           CASE WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
-           CASE WHEN j."take_5" THEN ("j"."c_5" OR "j"."n_5") ELSE j."c_5" END AS "f_5",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR true) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'customer_number', j."k_2", 'firstname', j."f_1", 'middlename', j."f_2", 'lastname', j."f_3", 'emailaddress1', j."f_4", 'is_sellable', j."f_5") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customers_person', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'firstname', CASE WHEN j."i_1" IS NULL THEN j.clock->'firstname'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'firstname'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'firstname'->1, to_jsonb(0)), "j"."t_1", j.clock->'firstname'->3) END,
+               'middlename', CASE WHEN j."i_2" IS NULL THEN j.clock->'middlename'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'middlename'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'middlename'->1, to_jsonb(0)), "j"."t_2", j.clock->'middlename'->3) END,
+               'lastname', CASE WHEN j."i_3" IS NULL THEN j.clock->'lastname'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'lastname'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'lastname'->1, to_jsonb(0)), "j"."t_3", j.clock->'lastname'->3) END,
+               'email', CASE WHEN j."i_4" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'email'->1, to_jsonb(0)), "j"."t_4", j.clock->'email'->3) END,
+               'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), "j"."t_5", j.clock->'is_sellable'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'customers_person'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customers_person', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'account_num', j.image->'account_num'), jsonb_build_object('companyid', j."k_1", 'customer_number', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('firstname', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'middlename', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'lastname', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'email', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'is_sellable', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_5" THEN 'incoming' ELSE 'local' END) WHEN j."tc_5" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4") OR (j."tc_5" AND NOT j."take_5")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4") OR (j."take_5" AND j."c_5" IS DISTINCT FROM j."n_5")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'customers_person', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'firstname', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'middlename', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'lastname', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'email', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'is_sellable', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_5" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") AND NOT (j."x_5" AND NOT j."take_5") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") AND NOT (j."x_5" AND j."take_5") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_right', c.id, 'customers_person', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('dataareaid', c.image->'dataareaid', 'account_num', c.image->'account_num') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "cds"."contact" ("companyid", "customer_number", "firstname", "middlename", "lastname", "emailaddress1", "is_sellable")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
-       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END,
-       CASE WHEN j.gone THEN j."f_4" ELSE j."n_4" END,
-       CASE WHEN j.gone THEN j."f_5" ELSE j."n_5" END
+       j."f_1",
+       j."f_2",
+       j."f_3",
+       j."f_4",
+       j."f_5"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("companyid", "customer_number") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "cds"."contact" AS t
        SET "firstname" = j."f_1",
@@ -2964,12 +3894,16 @@ WITH latest AS (
        "emailaddress1" = j."f_4",
        "is_sellable" = j."f_5"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -2977,13 +3911,24 @@ IF v_written < v_wanted THEN
         'customers_person', 'cds.contact'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_left' AND q.map_name = 'customers_person'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'customers_person', 'cds.contact'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -3004,9 +3949,7 @@ BEGIN
         PERFORM "replicator"."write_customers_person_to_right"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('customers_person', 'to_right', ARRAY(
-                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'account_num', c.value->'image'->'account_num')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'account_num', c.value->'image'->'account_num') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -3021,10 +3964,15 @@ BEGIN
          GROUP BY jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'account_num', c.value->'image'->'account_num')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_customers_person_to_right"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('customers_person', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num')]);
             END IF;
         EXCEPTION
@@ -3037,16 +3985,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('customers_person', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '65accbfae95d6e7180e85f300eeb14e245c2aa7909ee5892761edfd9e9dd1a31', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '8164c85a5ee609c3db9c28cbd9fbaffcceec67cae8948ed165093bf7cb36d9af', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3068,15 +4018,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/loyalty_cards/to_right/apply ====
 -- Map 'loyalty_cards', 'to_right': write a batch of captured changes into "cds"."loyalty_card".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -3092,6 +4044,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -3100,252 +4054,433 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.loyalty_card were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['tier', 'issued_on', 'blocked']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['tier', 'issued_on', 'blocked']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('card_number', c.image->'card_number') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'issued_on' IS DISTINCT FROM c.image->'issued_on')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')) AS "w_3",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."card_number" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."card_number")
      ORDER BY "k"."card_number", c.id DESC
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "s"."card_number" AS "k_1",
-           l.base_known AND NOT l.forced AND t."tier" IS DISTINCT FROM "b"."tier" AS "tc_1",
-           l.base_known AND NOT l.forced AND t."issued_on" IS DISTINCT FROM "b"."issued_on" AS "tc_2",
-           l.base_known AND NOT l.forced AND t."is_blocked" IS DISTINCT FROM "b"."blocked" AS "tc_3",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "card_number" character varying(20),
        "tier" character varying(10),
        "issued_on" date,
        "blocked" boolean)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'tier'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'tier'->>3)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'issued_on'->>1)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'issued_on'->>3)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'blocked'->>1)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'blocked'->>3)::bigint, q."ot_3") AS "ot_3",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."loyalty_card" AS t ON "t"."card_number" = "l"."k_1"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'loyalty_cards' AND v.side = 'right'
+            AND v.key = jsonb_build_object('card_number', "l"."k_1")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
+                      AS "ot_3",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'loyalty_cards'
+              AND q.key = jsonb_build_object('card_number', "l"."k_1")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."tier" AS "n_1",
+           g."tier" AS "c_1",
+           "s"."issued_on" AS "n_2",
+           g."issued_on" AS "c_2",
+           "s"."blocked" AS "n_3",
+           g."is_blocked" AS "c_3",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "card_number" character varying(20),
        "tier" character varying(10),
        "issued_on" date,
-       "blocked" boolean) ON true
-      JOIN "cds"."loyalty_card" AS t ON "t"."card_number" = "s"."card_number"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "blocked" boolean)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."loyalty_card",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR true) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR true) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR true AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'is_blocked', j."f_3") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'loyalty_cards', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'tier', CASE WHEN j."i_1" IS NULL THEN j.clock->'tier'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'tier'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'tier'->1, to_jsonb(0)), "j"."t_1", j.clock->'tier'->3) END,
+               'issued_on', CASE WHEN j."i_2" IS NULL THEN j.clock->'issued_on'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'issued_on'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'issued_on'->1, to_jsonb(0)), "j"."t_2", j.clock->'issued_on'->3) END,
+               'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_3", j.clock->'blocked'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'loyalty_cards'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'loyalty_cards', 'to_right', j.id, j.op, jsonb_build_object('card_number', j.image->'card_number'), jsonb_build_object('card_number', j."k_1"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('tier', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'issued_on', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'blocked', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'loyalty_cards', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'tier', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'issued_on', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'blocked', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'loyalty_cards',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_left' AND c.map_name = 'loyalty_cards'
-                            AND c.image @> jsonb_build_object('card_number', j."k_1")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."loyalty_card" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'loyalty_cards', 'cds.loyalty_card'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['tier', 'issued_on', 'blocked']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['tier', 'issued_on', 'blocked']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('card_number', c.image->'card_number') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'issued_on' IS DISTINCT FROM c.image->'issued_on')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')) AS "w_3",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."card_number" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."card_number")
      ORDER BY "k"."card_number", c.id DESC
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "s"."card_number" AS "k_1",
-           "s"."tier" AS "n_1",
-           "b"."tier" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."tier" ELSE t."tier" END AS "c_1",
-           "s"."issued_on" AS "n_2",
-           "b"."issued_on" AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."issued_on" ELSE t."issued_on" END AS "c_2",
-           "s"."blocked" AS "n_3",
-           "b"."blocked" AS "b_3",
-           CASE WHEN t.ctid IS NULL THEN gone."is_blocked" ELSE t."is_blocked" END AS "c_3",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "card_number" character varying(20),
        "tier" character varying(10),
        "issued_on" date,
        "blocked" boolean)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'tier'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'tier'->>3)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'issued_on'->>1)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'issued_on'->>3)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'blocked'->>1)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'blocked'->>3)::bigint, q."ot_3") AS "ot_3",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."loyalty_card" AS t ON "t"."card_number" = "l"."k_1"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'loyalty_cards' AND v.side = 'right'
+            AND v.key = jsonb_build_object('card_number', "l"."k_1")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'is_blocked' IS DISTINCT FROM q.image->'is_blocked')))
+                      AS "ot_3",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'loyalty_cards'
+              AND q.key = jsonb_build_object('card_number', "l"."k_1")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."tier" AS "n_1",
+           g."tier" AS "c_1",
+           "s"."issued_on" AS "n_2",
+           g."issued_on" AS "c_2",
+           "s"."blocked" AS "n_3",
+           g."is_blocked" AS "c_3",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "card_number" character varying(20),
        "tier" character varying(10),
        "issued_on" date,
-       "blocked" boolean) ON true
-      LEFT JOIN "cds"."loyalty_card" AS t ON "t"."card_number" = "s"."card_number"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_left' AND d.map_name = 'loyalty_cards'
-              AND d.image @> jsonb_build_object('card_number', "s"."card_number")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."loyalty_card", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
-                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
-               AS "tc_3",
-           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND true) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM judged AS j
+       "blocked" boolean)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."loyalty_card",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
-               AS "x_3",
-           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR true) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR true) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND true) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND true) AS "take_2",
-           NOT j."tc_3" OR (j."x_3" AND true) AS "take_3",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR true) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'is_blocked', j."f_3") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'loyalty_cards', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'tier', CASE WHEN j."i_1" IS NULL THEN j.clock->'tier'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'tier'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'tier'->1, to_jsonb(0)), "j"."t_1", j.clock->'tier'->3) END,
+               'issued_on', CASE WHEN j."i_2" IS NULL THEN j.clock->'issued_on'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'issued_on'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'issued_on'->1, to_jsonb(0)), "j"."t_2", j.clock->'issued_on'->3) END,
+               'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_3", j.clock->'blocked'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'loyalty_cards'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'loyalty_cards', 'to_right', j.id, j.op, jsonb_build_object('card_number', j.image->'card_number'), jsonb_build_object('card_number', j."k_1"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('tier', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'issued_on', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'blocked', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'loyalty_cards', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'tier', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'issued_on', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'blocked', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -3353,25 +4488,29 @@ WITH latest AS (
 ), inserted AS (
     INSERT INTO "cds"."loyalty_card" ("card_number", "tier", "issued_on", "is_blocked")
     SELECT j."k_1",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
-       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END
+       j."f_1",
+       j."f_2",
+       j."f_3"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("card_number") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "cds"."loyalty_card" AS t
        SET "tier" = j."f_1",
        "issued_on" = j."f_2",
        "is_blocked" = j."f_3"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -3379,13 +4518,24 @@ IF v_written < v_wanted THEN
         'loyalty_cards', 'cds.loyalty_card'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_left' AND q.map_name = 'loyalty_cards'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'loyalty_cards', 'cds.loyalty_card'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -3406,9 +4556,7 @@ BEGIN
         PERFORM "replicator"."write_loyalty_cards_to_right"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_right', ARRAY(
-                SELECT jsonb_build_object('card_number', c.value->'image'->'card_number')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('card_number', c.value->'image'->'card_number') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -3423,10 +4571,15 @@ BEGIN
          GROUP BY jsonb_build_object('card_number', c.value->'image'->'card_number')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_loyalty_cards_to_right"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_right', ARRAY[jsonb_build_object('card_number', v_change->'image'->'card_number')]);
             END IF;
         EXCEPTION
@@ -3439,16 +4592,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('loyalty_cards', 'to_right', v_change, jsonb_build_object('card_number', v_change->'image'->'card_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '3d5538b14280a2947f5a2e854a047b2c9f0ed8642f479fc8c1991dc5927665b4', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'd1fa44288926e8f2c5c5b69cc3483b0ea22dbabadb0b1d9e699947a5ef6e59d9', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -3456,15 +4611,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/name_affixes/to_right/apply ====
 -- Map 'name_affixes', 'to_right': write a batch of captured changes into "cds"."name_affix".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -3480,6 +4637,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -3488,224 +4647,345 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.name_affix were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('affix', c.image->'affix', 'affix_type', c.image->'affix_type') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
        "affix_type" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."affix", "k"."affix_type" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."affix", "k"."affix_type")
      ORDER BY "k"."affix", "k"."affix_type", c.id DESC
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "s"."affix" AS "k_1",
            "s"."affix_type" AS "k_2",
-           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "affix" character varying(20),
        "affix_type" character varying(10),
        "description" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."name_affix" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'name_affixes' AND v.side = 'right'
+            AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'name_affixes'
+              AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."description" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "affix" character varying(20),
        "affix_type" character varying(10),
-       "description" character varying(60)) ON true
-      JOIN "cds"."name_affix" AS t ON "t"."affix" = "s"."affix" AND "t"."affix_type" = "s"."affix_type"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "description" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."name_affix",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR true AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'name_affixes', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'name_affixes'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'name_affixes', 'to_right', j.id, j.op, jsonb_build_object('affix', j.image->'affix', 'affix_type', j.image->'affix_type'), jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'name_affixes', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'name_affixes',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_left' AND c.map_name = 'name_affixes'
-                            AND c.image @> jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."name_affix" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'name_affixes', 'cds.name_affix'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('affix', c.image->'affix', 'affix_type', c.image->'affix_type') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
        "affix_type" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."affix", "k"."affix_type" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."affix", "k"."affix_type")
      ORDER BY "k"."affix", "k"."affix_type", c.id DESC
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "s"."affix" AS "k_1",
            "s"."affix_type" AS "k_2",
-           "s"."description" AS "n_1",
-           "b"."description" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "affix" character varying(20),
        "affix_type" character varying(10),
        "description" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."name_affix" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'name_affixes' AND v.side = 'right'
+            AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'name_affixes'
+              AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."description" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "affix" character varying(20),
        "affix_type" character varying(10),
-       "description" character varying(60)) ON true
-      LEFT JOIN "cds"."name_affix" AS t ON "t"."affix" = "s"."affix" AND "t"."affix_type" = "s"."affix_type"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_left' AND d.map_name = 'name_affixes'
-              AND d.image @> jsonb_build_object('affix', "s"."affix", 'affix_type', "s"."affix_type")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."name_affix", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND true) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM judged AS j
+       "description" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."name_affix",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j.gone OR (j."tc_1") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND true) AS "take_1",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR true) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1") IS DISTINCT FROM (j."c_1") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'name_affixes', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'name_affixes'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'name_affixes', 'to_right', j.id, j.op, jsonb_build_object('affix', j.image->'affix', 'affix_type', j.image->'affix_type'), jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'name_affixes', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -3714,21 +4994,25 @@ WITH latest AS (
     INSERT INTO "cds"."name_affix" ("affix", "affix_type", "description")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
+       j."f_1"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("affix", "affix_type") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "cds"."name_affix" AS t
        SET "description" = j."f_1"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -3736,13 +5020,24 @@ IF v_written < v_wanted THEN
         'name_affixes', 'cds.name_affix'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_left' AND q.map_name = 'name_affixes'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'name_affixes', 'cds.name_affix'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -3763,9 +5058,7 @@ BEGIN
         PERFORM "replicator"."write_name_affixes_to_right"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('name_affixes', 'to_right', ARRAY(
-                SELECT jsonb_build_object('affix', c.value->'image'->'affix', 'affix_type', c.value->'image'->'affix_type')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('affix', c.value->'image'->'affix', 'affix_type', c.value->'image'->'affix_type') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -3780,10 +5073,15 @@ BEGIN
          GROUP BY jsonb_build_object('affix', c.value->'image'->'affix', 'affix_type', c.value->'image'->'affix_type')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_name_affixes_to_right"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('name_affixes', 'to_right', ARRAY[jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type')]);
             END IF;
         EXCEPTION
@@ -3796,16 +5094,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('name_affixes', 'to_right', v_change, jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '4d96e601adbc511af96812e93364ddd188b60bdc4276d67bcf4a7dd115af0c94', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '822b01871cfd5b57d58d438f93c897144bc72d8e41c2702e580c8137909ab468', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -3813,15 +5113,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_days/to_right/apply ====
 -- Map 'payment_days', 'to_right': write a batch of captured changes into "cds"."payment_day".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -3837,6 +5139,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -3845,280 +5149,399 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.payment_day were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'payment_day_name', c.image->'payment_day_name') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_day_name" character varying(30))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_day_name" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_day_name")
      ORDER BY "k"."dataareaid", "k"."payment_day_name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."payment_day_name" AS "k_2",
-           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "payment_day_name" character varying(30),
        "description" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."payment_day" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_days' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'payment_days'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."description" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "payment_day_name" character varying(30),
-       "description" character varying(60)) ON true
-      JOIN "cds"."payment_day" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."name" = "s"."payment_day_name"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "description" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_day",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR true AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'name', j."k_2", 'description', j."f_1") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_days', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'payment_days'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_days', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'payment_day_name', j.image->'payment_day_name'), jsonb_build_object('companyid', j."k_1", 'name', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'payment_days', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_days',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_left' AND c.map_name = 'payment_days'
-                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'name', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."payment_day" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_days', 'cds.payment_day'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'payment_day_name', c.image->'payment_day_name') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_day_name" character varying(30))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_day_name" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_day_name")
      ORDER BY "k"."dataareaid", "k"."payment_day_name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_right'
-       AND h.map_name = 'payment_days'
-       AND h.id < l.id
-       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_day_name' = l.image -> 'payment_day_name'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_right', l.id, 'payment_days',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."payment_day_name" AS "k_2",
-           "s"."description" AS "n_1",
-           "b"."description" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "payment_day_name" character varying(30),
        "description" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."payment_day" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_days' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'payment_days'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."description" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "payment_day_name" character varying(30),
-       "description" character varying(60)) ON true
-      LEFT JOIN "cds"."payment_day" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."name" = "s"."payment_day_name"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_left' AND d.map_name = 'payment_days'
-              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'name', "s"."payment_day_name")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_day", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND true) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM judged AS j
+       "description" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_day",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j.gone OR (j."tc_1") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND true) AS "take_1",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR true) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1") IS DISTINCT FROM (j."c_1") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'name', j."k_2", 'description', j."f_1") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_days', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'payment_days'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_days', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'payment_day_name', j.image->'payment_day_name'), jsonb_build_object('companyid', j."k_1", 'name', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'payment_days', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_right', c.id, 'payment_days', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('dataareaid', c.image->'dataareaid', 'payment_day_name', c.image->'payment_day_name') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "cds"."payment_day" ("companyid", "name", "description")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
+       j."f_1"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("companyid", "name") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "cds"."payment_day" AS t
        SET "description" = j."f_1"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -4126,13 +5549,24 @@ IF v_written < v_wanted THEN
         'payment_days', 'cds.payment_day'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_left' AND q.map_name = 'payment_days'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_days', 'cds.payment_day'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -4153,9 +5587,7 @@ BEGIN
         PERFORM "replicator"."write_payment_days_to_right"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('payment_days', 'to_right', ARRAY(
-                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_day_name', c.value->'image'->'payment_day_name')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_day_name', c.value->'image'->'payment_day_name') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -4170,10 +5602,15 @@ BEGIN
          GROUP BY jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_day_name', c.value->'image'->'payment_day_name')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_payment_days_to_right"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('payment_days', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name')]);
             END IF;
         EXCEPTION
@@ -4186,16 +5623,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_days', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'b0943db9f68f8888fc135ec74bc1c6c895762a910911a2502eb3a8d48ae4f2e1', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', 'c57d06049e3074381abd060b8d3659db92499d30f9d29016228b332b0bec2b78', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4217,15 +5656,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_day_lines/to_right/apply ====
 -- Map 'payment_day_lines', 'to_right': write a batch of captured changes into "cds"."payment_day_line".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -4241,6 +5682,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4249,31 +5692,40 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.payment_day_line were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name", "k"."line_num") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['week_day', 'day_of_month']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['week_day', 'day_of_month']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'payment_day_name', c.image->'payment_day_name', 'line_num', c.image->'line_num') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'week_day' IS DISTINCT FROM c.image->'week_day')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'day_of_month' IS DISTINCT FROM c.image->'day_of_month')) AS "w_2",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name", "k"."line_num") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_day_name" character varying(30),
        "line_num" integer)
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num")
      ORDER BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -4281,17 +5733,13 @@ WITH latest AS (
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "l"."lookup_2" AS "k_2",
            "s"."line_num" AS "k_3",
-           l.base_known AND NOT l.forced AND t."weekday" IS DISTINCT FROM CAST(CASE WHEN "b"."week_day" IS NULL THEN NULL WHEN "b"."week_day"::text = 'None' THEN 'none' WHEN "b"."week_day"::text = 'Monday' THEN 'monday' WHEN "b"."week_day"::text = 'Tuesday' THEN 'tuesday' WHEN "b"."week_day"::text = 'Wednesday' THEN 'wednesday' WHEN "b"."week_day"::text = 'Thursday' THEN 'thursday' WHEN "b"."week_day"::text = 'Friday' THEN 'friday' WHEN "b"."week_day"::text = 'Saturday' THEN 'saturday' WHEN "b"."week_day"::text = 'Sunday' THEN 'sunday' ELSE NULL END AS "cds"."weekday") AS "tc_1",
-           l.base_known AND NOT l.forced AND t."dayofmonth" IS DISTINCT FROM "b"."day_of_month" AS "tc_2",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
@@ -4299,100 +5747,200 @@ WITH latest AS (
        "line_num" integer,
        "week_day" character varying(10),
        "day_of_month" integer)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'week_day'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'week_day'->>3)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'day_of_month'->>1)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'day_of_month'->>3)::bigint, q."ot_2") AS "ot_2",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."payment_day_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_day_lines' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'weekday' IS DISTINCT FROM q.image->'weekday')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'weekday' IS DISTINCT FROM q.image->'weekday')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'payment_day_lines'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           CAST(CASE WHEN "s"."week_day" IS NULL THEN NULL WHEN "s"."week_day"::text = 'None' THEN 'none' WHEN "s"."week_day"::text = 'Monday' THEN 'monday' WHEN "s"."week_day"::text = 'Tuesday' THEN 'tuesday' WHEN "s"."week_day"::text = 'Wednesday' THEN 'wednesday' WHEN "s"."week_day"::text = 'Thursday' THEN 'thursday' WHEN "s"."week_day"::text = 'Friday' THEN 'friday' WHEN "s"."week_day"::text = 'Saturday' THEN 'saturday' WHEN "s"."week_day"::text = 'Sunday' THEN 'sunday' ELSE "replicator"."unmapped_value"('payment_day_lines', 'week_day', "s"."week_day"::text) END AS "cds"."weekday") AS "n_1",
+           g."weekday" AS "c_1",
+           "s"."day_of_month" AS "n_2",
+           g."dayofmonth" AS "c_2",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "payment_day_name" character varying(30),
        "line_num" integer,
        "week_day" character varying(10),
-       "day_of_month" integer) ON true
-      JOIN "cds"."payment_day_line" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."paymentdayid" = "l"."lookup_2" AND "t"."line_number" = "s"."line_num"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "day_of_month" integer)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_day_line",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR true) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           j.x_0 OR j."x_1" OR j."x_2" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR true AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'paymentdayid', j."k_2", 'line_number', j."k_3", 'weekday', j."f_1", 'dayofmonth', j."f_2") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_day_lines', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'week_day', CASE WHEN j."i_1" IS NULL THEN j.clock->'week_day'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'week_day'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'week_day'->1, to_jsonb(0)), "j"."t_1", j.clock->'week_day'->3) END,
+               'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'day_of_month'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'day_of_month'->1, to_jsonb(0)), "j"."t_2", j.clock->'day_of_month'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'payment_day_lines'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_day_lines', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'payment_day_name', j.image->'payment_day_name', 'line_num', j.image->'line_num'), jsonb_build_object('companyid', j."k_1", 'paymentdayid', j."k_2", 'line_number', j."k_3"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('week_day', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'day_of_month', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'payment_day_lines', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'week_day', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'day_of_month', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_day_lines',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_left' AND c.map_name = 'payment_day_lines'
-                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'paymentdayid', j."k_2", 'line_number', j."k_3")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."payment_day_line" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_day_lines', 'cds.payment_day_line'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name", "k"."line_num") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['week_day', 'day_of_month']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['week_day', 'day_of_month']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'payment_day_name', c.image->'payment_day_name', 'line_num', c.image->'line_num') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'week_day' IS DISTINCT FROM c.image->'week_day')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'day_of_month' IS DISTINCT FROM c.image->'day_of_month')) AS "w_2",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_day_name", "k"."line_num") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_day_name" character varying(30),
        "line_num" integer)
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num")
      ORDER BY "k"."dataareaid", "k"."payment_day_name", "k"."line_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -4400,48 +5948,13 @@ WITH latest AS (
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_right'
-       AND h.map_name = 'payment_day_lines'
-       AND h.id < l.id
-       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_day_name' = l.image -> 'payment_day_name' AND h.image -> 'line_num' = l.image -> 'line_num'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_right', l.id, 'payment_day_lines',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_days' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "l"."lookup_2" AS "k_2",
            "s"."line_num" AS "k_3",
-           CAST(CASE WHEN "s"."week_day" IS NULL THEN NULL WHEN "s"."week_day"::text = 'None' THEN 'none' WHEN "s"."week_day"::text = 'Monday' THEN 'monday' WHEN "s"."week_day"::text = 'Tuesday' THEN 'tuesday' WHEN "s"."week_day"::text = 'Wednesday' THEN 'wednesday' WHEN "s"."week_day"::text = 'Thursday' THEN 'thursday' WHEN "s"."week_day"::text = 'Friday' THEN 'friday' WHEN "s"."week_day"::text = 'Saturday' THEN 'saturday' WHEN "s"."week_day"::text = 'Sunday' THEN 'sunday' ELSE "replicator"."unmapped_value"('payment_day_lines', 'week_day', "s"."week_day"::text) END AS "cds"."weekday") AS "n_1",
-           CAST(CASE WHEN "b"."week_day" IS NULL THEN NULL WHEN "b"."week_day"::text = 'None' THEN 'none' WHEN "b"."week_day"::text = 'Monday' THEN 'monday' WHEN "b"."week_day"::text = 'Tuesday' THEN 'tuesday' WHEN "b"."week_day"::text = 'Wednesday' THEN 'wednesday' WHEN "b"."week_day"::text = 'Thursday' THEN 'thursday' WHEN "b"."week_day"::text = 'Friday' THEN 'friday' WHEN "b"."week_day"::text = 'Saturday' THEN 'saturday' WHEN "b"."week_day"::text = 'Sunday' THEN 'sunday' ELSE NULL END AS "cds"."weekday") AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."weekday" ELSE t."weekday" END AS "c_1",
-           "s"."day_of_month" AS "n_2",
-           "b"."day_of_month" AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."dayofmonth" ELSE t."dayofmonth" END AS "c_2",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
@@ -4449,111 +5962,190 @@ WITH latest AS (
        "line_num" integer,
        "week_day" character varying(10),
        "day_of_month" integer)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'week_day'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'week_day'->>3)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'day_of_month'->>1)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'day_of_month'->>3)::bigint, q."ot_2") AS "ot_2",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."payment_day_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_day_lines' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'weekday' IS DISTINCT FROM q.image->'weekday')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'weekday' IS DISTINCT FROM q.image->'weekday')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'dayofmonth' IS DISTINCT FROM q.image->'dayofmonth')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'payment_day_lines'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           CAST(CASE WHEN "s"."week_day" IS NULL THEN NULL WHEN "s"."week_day"::text = 'None' THEN 'none' WHEN "s"."week_day"::text = 'Monday' THEN 'monday' WHEN "s"."week_day"::text = 'Tuesday' THEN 'tuesday' WHEN "s"."week_day"::text = 'Wednesday' THEN 'wednesday' WHEN "s"."week_day"::text = 'Thursday' THEN 'thursday' WHEN "s"."week_day"::text = 'Friday' THEN 'friday' WHEN "s"."week_day"::text = 'Saturday' THEN 'saturday' WHEN "s"."week_day"::text = 'Sunday' THEN 'sunday' ELSE "replicator"."unmapped_value"('payment_day_lines', 'week_day', "s"."week_day"::text) END AS "cds"."weekday") AS "n_1",
+           g."weekday" AS "c_1",
+           "s"."day_of_month" AS "n_2",
+           g."dayofmonth" AS "c_2",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "payment_day_name" character varying(30),
        "line_num" integer,
        "week_day" character varying(10),
-       "day_of_month" integer) ON true
-      LEFT JOIN "cds"."payment_day_line" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."paymentdayid" = "l"."lookup_2" AND "t"."line_number" = "s"."line_num"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_left' AND d.map_name = 'payment_day_lines'
-              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'paymentdayid', "l"."lookup_2", 'line_number', "s"."line_num")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_day_line", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND true) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM judged AS j
+       "day_of_month" integer)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_day_line",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j.gone OR (j."tc_1" OR j."tc_2") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR true) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND true) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND true) AS "take_2",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           j.x_0 OR j."x_1" OR j."x_2" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR true) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'paymentdayid', j."k_2", 'line_number', j."k_3", 'weekday', j."f_1", 'dayofmonth', j."f_2") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_day_lines', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'week_day', CASE WHEN j."i_1" IS NULL THEN j.clock->'week_day'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'week_day'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'week_day'->1, to_jsonb(0)), "j"."t_1", j.clock->'week_day'->3) END,
+               'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'day_of_month'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'day_of_month'->1, to_jsonb(0)), "j"."t_2", j.clock->'day_of_month'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'payment_day_lines'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_day_lines', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'payment_day_name', j.image->'payment_day_name', 'line_num', j.image->'line_num'), jsonb_build_object('companyid', j."k_1", 'paymentdayid', j."k_2", 'line_number', j."k_3"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('week_day', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'day_of_month', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'payment_day_lines', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'week_day', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'day_of_month', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_right', c.id, 'payment_day_lines', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_days' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('dataareaid', c.image->'dataareaid', 'payment_day_name', c.image->'payment_day_name', 'line_num', c.image->'line_num') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "cds"."payment_day_line" ("companyid", "paymentdayid", "line_number", "weekday", "dayofmonth")
     SELECT j."k_1",
        j."k_2",
        j."k_3",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END
+       j."f_1",
+       j."f_2"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("companyid", "paymentdayid", "line_number") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "cds"."payment_day_line" AS t
        SET "weekday" = j."f_1",
        "dayofmonth" = j."f_2"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -4561,13 +6153,24 @@ IF v_written < v_wanted THEN
         'payment_day_lines', 'cds.payment_day_line'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_left' AND q.map_name = 'payment_day_lines'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_day_lines', 'cds.payment_day_line'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -4588,9 +6191,7 @@ BEGIN
         PERFORM "replicator"."write_payment_day_lines_to_right"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_right', ARRAY(
-                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_day_name', c.value->'image'->'payment_day_name', 'line_num', c.value->'image'->'line_num')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_day_name', c.value->'image'->'payment_day_name', 'line_num', c.value->'image'->'line_num') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -4605,10 +6206,15 @@ BEGIN
          GROUP BY jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_day_name', c.value->'image'->'payment_day_name', 'line_num', c.value->'image'->'line_num')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_payment_day_lines_to_right"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name', 'line_num', v_change->'image'->'line_num')]);
             END IF;
         EXCEPTION
@@ -4621,16 +6227,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_day_lines', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name', 'line_num', v_change->'image'->'line_num'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '990a29527303cd852945c203ffd381fde5c8def7d40188dd75d8c3fcb8e5a9f7', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'fa029a984864bb591a3f9d7921b63dc6ea838cb7e414dbcc6af3d5c5324dec5f', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4652,15 +6260,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_schedules/to_right/apply ====
 -- Map 'payment_schedules', 'to_right': write a batch of captured changes into "cds"."payment_schedule".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -4676,6 +6286,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4684,300 +6296,449 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.payment_schedule were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description', 'allocation']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description', 'allocation']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'schedule_name', c.image->'schedule_name') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'allocation' IS DISTINCT FROM c.image->'allocation')) AS "w_2",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "schedule_name" character varying(30))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."schedule_name" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."schedule_name")
      ORDER BY "k"."dataareaid", "k"."schedule_name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."schedule_name" AS "k_2",
-           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
-           l.base_known AND NOT l.forced AND t."allocation" IS DISTINCT FROM CAST(CASE WHEN "b"."allocation" IS NULL THEN NULL WHEN "b"."allocation"::text = 'Percent' THEN 'percent' WHEN "b"."allocation"::text = 'Fixed' THEN 'fixed' ELSE NULL END AS "cds"."allocation_type") AS "tc_2",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "schedule_name" character varying(30),
        "description" character varying(60),
        "allocation" character varying(10))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'allocation'->>1)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'allocation'->>3)::bigint, q."ot_2") AS "ot_2",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."payment_schedule" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_schedules' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'payment_schedules'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."description" AS "c_1",
+           CAST(CASE WHEN "s"."allocation" IS NULL THEN NULL WHEN "s"."allocation"::text = 'Percent' THEN 'percent' WHEN "s"."allocation"::text = 'Fixed' THEN 'fixed' ELSE "replicator"."unmapped_value"('payment_schedules', 'allocation', "s"."allocation"::text) END AS "cds"."allocation_type") AS "n_2",
+           g."allocation" AS "c_2",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "schedule_name" character varying(30),
        "description" character varying(60),
-       "allocation" character varying(10)) ON true
-      JOIN "cds"."payment_schedule" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."name" = "s"."schedule_name"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "allocation" character varying(10))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_schedule",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR true) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           j.x_0 OR j."x_1" OR j."x_2" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR true AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'name', j."k_2", 'description', j."f_1", 'allocation', j."f_2") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_schedules', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
+               'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'allocation'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'allocation'->1, to_jsonb(0)), "j"."t_2", j.clock->'allocation'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'payment_schedules'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_schedules', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'schedule_name', j.image->'schedule_name'), jsonb_build_object('companyid', j."k_1", 'name', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'allocation', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'payment_schedules', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'allocation', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_schedules',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_left' AND c.map_name = 'payment_schedules'
-                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'name', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."payment_schedule" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedules', 'cds.payment_schedule'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description', 'allocation']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description', 'allocation']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'schedule_name', c.image->'schedule_name') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'allocation' IS DISTINCT FROM c.image->'allocation')) AS "w_2",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "schedule_name" character varying(30))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."schedule_name" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."schedule_name")
      ORDER BY "k"."dataareaid", "k"."schedule_name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_right'
-       AND h.map_name = 'payment_schedules'
-       AND h.id < l.id
-       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'schedule_name' = l.image -> 'schedule_name'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_right', l.id, 'payment_schedules',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."schedule_name" AS "k_2",
-           "s"."description" AS "n_1",
-           "b"."description" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
-           CAST(CASE WHEN "s"."allocation" IS NULL THEN NULL WHEN "s"."allocation"::text = 'Percent' THEN 'percent' WHEN "s"."allocation"::text = 'Fixed' THEN 'fixed' ELSE "replicator"."unmapped_value"('payment_schedules', 'allocation', "s"."allocation"::text) END AS "cds"."allocation_type") AS "n_2",
-           CAST(CASE WHEN "b"."allocation" IS NULL THEN NULL WHEN "b"."allocation"::text = 'Percent' THEN 'percent' WHEN "b"."allocation"::text = 'Fixed' THEN 'fixed' ELSE NULL END AS "cds"."allocation_type") AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."allocation" ELSE t."allocation" END AS "c_2",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "schedule_name" character varying(30),
        "description" character varying(60),
        "allocation" character varying(10))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'allocation'->>1)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'allocation'->>3)::bigint, q."ot_2") AS "ot_2",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."payment_schedule" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_schedules' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'payment_schedules'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."description" AS "c_1",
+           CAST(CASE WHEN "s"."allocation" IS NULL THEN NULL WHEN "s"."allocation"::text = 'Percent' THEN 'percent' WHEN "s"."allocation"::text = 'Fixed' THEN 'fixed' ELSE "replicator"."unmapped_value"('payment_schedules', 'allocation', "s"."allocation"::text) END AS "cds"."allocation_type") AS "n_2",
+           g."allocation" AS "c_2",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "schedule_name" character varying(30),
        "description" character varying(60),
-       "allocation" character varying(10)) ON true
-      LEFT JOIN "cds"."payment_schedule" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."name" = "s"."schedule_name"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_left' AND d.map_name = 'payment_schedules'
-              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'name', "s"."schedule_name")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_schedule", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND true) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM judged AS j
+       "allocation" character varying(10))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_schedule",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j.gone OR (j."tc_1" OR j."tc_2") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR true) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND true) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND true) AS "take_2",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           j.x_0 OR j."x_1" OR j."x_2" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR true) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'name', j."k_2", 'description', j."f_1", 'allocation', j."f_2") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_schedules', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
+               'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'allocation'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'allocation'->1, to_jsonb(0)), "j"."t_2", j.clock->'allocation'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'payment_schedules'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_schedules', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'schedule_name', j.image->'schedule_name'), jsonb_build_object('companyid', j."k_1", 'name', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'allocation', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'payment_schedules', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'allocation', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_right', c.id, 'payment_schedules', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('dataareaid', c.image->'dataareaid', 'schedule_name', c.image->'schedule_name') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "cds"."payment_schedule" ("companyid", "name", "description", "allocation")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END
+       j."f_1",
+       j."f_2"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("companyid", "name") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "cds"."payment_schedule" AS t
        SET "description" = j."f_1",
        "allocation" = j."f_2"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -4985,13 +6746,24 @@ IF v_written < v_wanted THEN
         'payment_schedules', 'cds.payment_schedule'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_left' AND q.map_name = 'payment_schedules'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_schedules', 'cds.payment_schedule'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -5012,9 +6784,7 @@ BEGIN
         PERFORM "replicator"."write_payment_schedules_to_right"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_right', ARRAY(
-                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'schedule_name', c.value->'image'->'schedule_name')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'schedule_name', c.value->'image'->'schedule_name') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -5029,10 +6799,15 @@ BEGIN
          GROUP BY jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'schedule_name', c.value->'image'->'schedule_name')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_payment_schedules_to_right"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name')]);
             END IF;
         EXCEPTION
@@ -5045,16 +6820,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_schedules', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '6922f040e007ce99f2a7aae3671e1fedaf7f09ebf7fee9f8213622eaaaa38b70', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'df005bedc8ca0d80ffd3c2fa11df4975de923bd0d05125f9d8759f4d5113e836', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5076,15 +6853,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_schedule_lines/to_right/apply ====
 -- Map 'payment_schedule_lines', 'to_right': write a batch of captured changes into "cds"."payment_schedule_line".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -5100,6 +6879,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -5108,31 +6889,44 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.payment_schedule_line were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name", "k"."line_num") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['percent', 'due_months', 'due_days']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['percent', 'due_months', 'due_days']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'schedule_name', c.image->'schedule_name', 'line_num', c.image->'line_num') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percent' IS DISTINCT FROM c.image->'percent')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_months' IS DISTINCT FROM c.image->'due_months')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_days' IS DISTINCT FROM c.image->'due_days')) AS "w_3",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name", "k"."line_num") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "schedule_name" character varying(30),
        "line_num" integer)
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."schedule_name", "k"."line_num" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."schedule_name", "k"."line_num")
      ORDER BY "k"."dataareaid", "k"."schedule_name", "k"."line_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -5140,18 +6934,13 @@ WITH latest AS (
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "l"."lookup_2" AS "k_2",
            "s"."line_num" AS "k_3",
-           l.base_known AND NOT l.forced AND t."percentage" IS DISTINCT FROM "b"."percent" AS "tc_1",
-           l.base_known AND NOT l.forced AND t."months" IS DISTINCT FROM "b"."due_months" AS "tc_2",
-           l.base_known AND NOT l.forced AND t."days" IS DISTINCT FROM "b"."due_days" AS "tc_3",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
@@ -5160,102 +6949,223 @@ WITH latest AS (
        "percent" numeric(32,6),
        "due_months" integer,
        "due_days" integer)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'percent'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'percent'->>3)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'due_months'->>1)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'due_months'->>3)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'due_days'->>1)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'due_days'->>3)::bigint, q."ot_3") AS "ot_3",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."payment_schedule_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_schedule_lines' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percentage' IS DISTINCT FROM q.image->'percentage')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percentage' IS DISTINCT FROM q.image->'percentage')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'months' IS DISTINCT FROM q.image->'months')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'months' IS DISTINCT FROM q.image->'months')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
+                      AS "ot_3",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'payment_schedule_lines'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."percent" AS "n_1",
+           g."percentage" AS "c_1",
+           "s"."due_months" AS "n_2",
+           g."months" AS "c_2",
+           "s"."due_days" AS "n_3",
+           g."days" AS "c_3",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "schedule_name" character varying(30),
        "line_num" integer,
        "percent" numeric(32,6),
        "due_months" integer,
-       "due_days" integer) ON true
-      JOIN "cds"."payment_schedule_line" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."paymentscheduleid" = "l"."lookup_2" AND "t"."line_number" = "s"."line_num"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "due_days" integer)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_schedule_line",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR true) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR true) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR true AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'paymentscheduleid', j."k_2", 'line_number', j."k_3", 'percentage', j."f_1", 'months', j."f_2", 'days', j."f_3") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_schedule_lines', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'percent', CASE WHEN j."i_1" IS NULL THEN j.clock->'percent'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'percent'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'percent'->1, to_jsonb(0)), "j"."t_1", j.clock->'percent'->3) END,
+               'due_months', CASE WHEN j."i_2" IS NULL THEN j.clock->'due_months'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_months'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'due_months'->1, to_jsonb(0)), "j"."t_2", j.clock->'due_months'->3) END,
+               'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_days'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'due_days'->1, to_jsonb(0)), "j"."t_3", j.clock->'due_days'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'payment_schedule_lines'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_schedule_lines', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'schedule_name', j.image->'schedule_name', 'line_num', j.image->'line_num'), jsonb_build_object('companyid', j."k_1", 'paymentscheduleid', j."k_2", 'line_number', j."k_3"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('percent', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'due_months', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'due_days', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'payment_schedule_lines', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'percent', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'due_months', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'due_days', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_schedule_lines',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_left' AND c.map_name = 'payment_schedule_lines'
-                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'paymentscheduleid', j."k_2", 'line_number', j."k_3")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."payment_schedule_line" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedule_lines', 'cds.payment_schedule_line'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name", "k"."line_num") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['percent', 'due_months', 'due_days']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['percent', 'due_months', 'due_days']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'schedule_name', c.image->'schedule_name', 'line_num', c.image->'line_num') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percent' IS DISTINCT FROM c.image->'percent')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_months' IS DISTINCT FROM c.image->'due_months')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_days' IS DISTINCT FROM c.image->'due_days')) AS "w_3",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."schedule_name", "k"."line_num") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "schedule_name" character varying(30),
        "line_num" integer)
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."schedule_name", "k"."line_num" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."schedule_name", "k"."line_num")
      ORDER BY "k"."dataareaid", "k"."schedule_name", "k"."line_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -5263,51 +7173,13 @@ WITH latest AS (
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_right'
-       AND h.map_name = 'payment_schedule_lines'
-       AND h.id < l.id
-       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'schedule_name' = l.image -> 'schedule_name' AND h.image -> 'line_num' = l.image -> 'line_num'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_right', l.id, 'payment_schedule_lines',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "l"."lookup_2" AS "k_2",
            "s"."line_num" AS "k_3",
-           "s"."percent" AS "n_1",
-           "b"."percent" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."percentage" ELSE t."percentage" END AS "c_1",
-           "s"."due_months" AS "n_2",
-           "b"."due_months" AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."months" ELSE t."months" END AS "c_2",
-           "s"."due_days" AS "n_3",
-           "b"."due_days" AS "b_3",
-           CASE WHEN t.ctid IS NULL THEN gone."days" ELSE t."days" END AS "c_3",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
@@ -5316,123 +7188,211 @@ WITH latest AS (
        "percent" numeric(32,6),
        "due_months" integer,
        "due_days" integer)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'percent'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'percent'->>3)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'due_months'->>1)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'due_months'->>3)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'due_days'->>1)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'due_days'->>3)::bigint, q."ot_3") AS "ot_3",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."payment_schedule_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_schedule_lines' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percentage' IS DISTINCT FROM q.image->'percentage')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percentage' IS DISTINCT FROM q.image->'percentage')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'months' IS DISTINCT FROM q.image->'months')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'months' IS DISTINCT FROM q.image->'months')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'days' IS DISTINCT FROM q.image->'days')))
+                      AS "ot_3",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'payment_schedule_lines'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."percent" AS "n_1",
+           g."percentage" AS "c_1",
+           "s"."due_months" AS "n_2",
+           g."months" AS "c_2",
+           "s"."due_days" AS "n_3",
+           g."days" AS "c_3",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "schedule_name" character varying(30),
        "line_num" integer,
        "percent" numeric(32,6),
        "due_months" integer,
-       "due_days" integer) ON true
-      LEFT JOIN "cds"."payment_schedule_line" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."paymentscheduleid" = "l"."lookup_2" AND "t"."line_number" = "s"."line_num"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_left' AND d.map_name = 'payment_schedule_lines'
-              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'paymentscheduleid', "l"."lookup_2", 'line_number', "s"."line_num")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_schedule_line", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
-                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
-               AS "tc_3",
-           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND true) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM judged AS j
+       "due_days" integer)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_schedule_line",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
-               AS "x_3",
-           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR true) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR true) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND true) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND true) AS "take_2",
-           NOT j."tc_3" OR (j."x_3" AND true) AS "take_3",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR true) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'paymentscheduleid', j."k_2", 'line_number', j."k_3", 'percentage', j."f_1", 'months', j."f_2", 'days', j."f_3") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_schedule_lines', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'percent', CASE WHEN j."i_1" IS NULL THEN j.clock->'percent'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'percent'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'percent'->1, to_jsonb(0)), "j"."t_1", j.clock->'percent'->3) END,
+               'due_months', CASE WHEN j."i_2" IS NULL THEN j.clock->'due_months'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_months'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'due_months'->1, to_jsonb(0)), "j"."t_2", j.clock->'due_months'->3) END,
+               'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_days'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'due_days'->1, to_jsonb(0)), "j"."t_3", j.clock->'due_days'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'payment_schedule_lines'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_schedule_lines', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'schedule_name', j.image->'schedule_name', 'line_num', j.image->'line_num'), jsonb_build_object('companyid', j."k_1", 'paymentscheduleid', j."k_2", 'line_number', j."k_3"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('percent', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'due_months', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'due_days', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'payment_schedule_lines', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'percent', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'due_months', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'due_days', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_right', c.id, 'payment_schedule_lines', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('dataareaid', c.image->'dataareaid', 'schedule_name', c.image->'schedule_name', 'line_num', c.image->'line_num') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "cds"."payment_schedule_line" ("companyid", "paymentscheduleid", "line_number", "percentage", "months", "days")
     SELECT j."k_1",
        j."k_2",
        j."k_3",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
-       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END
+       j."f_1",
+       j."f_2",
+       j."f_3"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("companyid", "paymentscheduleid", "line_number") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "cds"."payment_schedule_line" AS t
        SET "percentage" = j."f_1",
        "months" = j."f_2",
        "days" = j."f_3"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -5440,13 +7400,24 @@ IF v_written < v_wanted THEN
         'payment_schedule_lines', 'cds.payment_schedule_line'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_left' AND q.map_name = 'payment_schedule_lines'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_schedule_lines', 'cds.payment_schedule_line'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -5467,9 +7438,7 @@ BEGIN
         PERFORM "replicator"."write_payment_schedule_lines_to_right"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_right', ARRAY(
-                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'schedule_name', c.value->'image'->'schedule_name', 'line_num', c.value->'image'->'line_num')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'schedule_name', c.value->'image'->'schedule_name', 'line_num', c.value->'image'->'line_num') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -5484,10 +7453,15 @@ BEGIN
          GROUP BY jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'schedule_name', c.value->'image'->'schedule_name', 'line_num', c.value->'image'->'line_num')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_payment_schedule_lines_to_right"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name', 'line_num', v_change->'image'->'line_num')]);
             END IF;
         EXCEPTION
@@ -5500,16 +7474,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_schedule_lines', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name', 'line_num', v_change->'image'->'line_num'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '65b5c55b2dd9de6dbce526e27e850dedea8f260493d5d6cdb29ac96c1e92ced1', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '2a10d28ccbe92d238429976cc5fb29c56aaf4fea92c8e8cf2aa3a3fe9d795cd5', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5531,15 +7507,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_terms/to_right/apply ====
 -- Map 'payment_terms', 'to_right': write a batch of captured changes into "cds"."payment_term".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -5555,6 +7533,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -5563,53 +7543,61 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.payment_term were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description', 'net_days', 'payment_schedule', 'payment_day']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description', 'net_days', 'payment_schedule', 'payment_day']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'payment_term_id', c.image->'payment_term_id') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'net_days' IS DISTINCT FROM c.image->'net_days')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_schedule' IS DISTINCT FROM c.image->'payment_schedule')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_day' IS DISTINCT FROM c.image->'payment_day')) AS "w_4",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_term_id" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_term_id" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_term_id")
      ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2",
-           (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_3",
-           -- and as the row was before the change (its base)
-           (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.base_refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.base_refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "base_lookup_2",
-           (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.base_refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.base_refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "base_lookup_3"
+           (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_3"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."payment_term_id" AS "k_2",
-           l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM "b"."description" AS "tc_1",
-           l.base_known AND NOT l.forced AND t."due_days" IS DISTINCT FROM "b"."net_days" AS "tc_2",
-           l.base_known AND NOT l.forced AND t."paymentscheduleid" IS DISTINCT FROM "l"."base_lookup_2" AS "tc_3",
-           l.base_known AND NOT l.forced AND t."paymentdayid" IS DISTINCT FROM "l"."base_lookup_3" AS "tc_4",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
@@ -5618,160 +7606,258 @@ WITH latest AS (
        "net_days" integer,
        "payment_schedule" character varying(30),
        "payment_day" character varying(30))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'net_days'->>1)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'net_days'->>3)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'payment_schedule'->>1)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'payment_schedule'->>3)::bigint, q."ot_3") AS "ot_3",
+           greatest((v.clock->'payment_day'->>1)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'payment_day'->>3)::bigint, q."ot_4") AS "ot_4",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."payment_term" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_terms' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentscheduleid' IS DISTINCT FROM q.image->'paymentscheduleid')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentscheduleid' IS DISTINCT FROM q.image->'paymentscheduleid')))
+                      AS "ot_3",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
+                      AS "ot_4",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'payment_terms'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."name" AS "c_1",
+           "s"."net_days" AS "n_2",
+           g."due_days" AS "c_2",
+           "l"."lookup_2" AS "n_3",
+           g."paymentscheduleid" AS "c_3",
+           "l"."lookup_3" AS "n_4",
+           g."paymentdayid" AS "c_4",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "payment_term_id" character varying(10),
        "description" character varying(60),
        "net_days" integer,
        "payment_schedule" character varying(30),
-       "payment_day" character varying(30)) ON true
-      JOIN "cds"."payment_term" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."code" = "s"."payment_term_id"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "payment_day" character varying(30))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_term",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR true) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR true) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR true) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR true AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'code', j."k_2", 'name', j."f_1", 'due_days', j."f_2", 'paymentscheduleid', j."f_3", 'paymentdayid', j."f_4") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_terms', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
+               'net_days', CASE WHEN j."i_2" IS NULL THEN j.clock->'net_days'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'net_days'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'net_days'->1, to_jsonb(0)), "j"."t_2", j.clock->'net_days'->3) END,
+               'payment_schedule', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_schedule'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_schedule'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'payment_schedule'->1, to_jsonb(0)), "j"."t_3", j.clock->'payment_schedule'->3) END,
+               'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_day'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'payment_day'->1, to_jsonb(0)), "j"."t_4", j.clock->'payment_day'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'payment_terms'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_terms', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'payment_term_id', j.image->'payment_term_id'), jsonb_build_object('companyid', j."k_1", 'code', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'net_days', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'payment_schedule', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'payment_day', CASE WHEN j."tc_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'payment_terms', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'net_days', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_schedule', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_day', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_terms',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_left' AND c.map_name = 'payment_terms'
-                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'code', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."payment_term" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_terms', 'cds.payment_term'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description', 'net_days', 'payment_schedule', 'payment_day']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description', 'net_days', 'payment_schedule', 'payment_day']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'payment_term_id', c.image->'payment_term_id') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'net_days' IS DISTINCT FROM c.image->'net_days')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_schedule' IS DISTINCT FROM c.image->'payment_schedule')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_day' IS DISTINCT FROM c.image->'payment_day')) AS "w_4",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."payment_term_id") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "payment_term_id" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_term_id" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."payment_term_id")
      ORDER BY "k"."dataareaid", "k"."payment_term_id", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "lookup_2",
-           (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_3",
-           -- and as the row was before the change (its base)
-           (SELECT "p1"."paymentscheduleid" FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.base_refs -> 'paymentscheduleid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.base_refs -> 'paymentscheduleid') ->> 'schedule_name' AS character varying(30))) AS "base_lookup_2",
-           (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.base_refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.base_refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "base_lookup_3"
+           (SELECT "p1"."paymentdayid" FROM "cds"."payment_day" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymentdayid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."name" = CAST((l.refs -> 'paymentdayid') ->> 'payment_day_name' AS character varying(30))) AS "lookup_3"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_right'
-       AND h.map_name = 'payment_terms'
-       AND h.id < l.id
-       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'payment_term_id' = l.image -> 'payment_term_id'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_right', l.id, 'payment_terms',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END, CASE WHEN (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_days' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."payment_term_id" AS "k_2",
-           "s"."description" AS "n_1",
-           "b"."description" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."name" ELSE t."name" END AS "c_1",
-           "s"."net_days" AS "n_2",
-           "b"."net_days" AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."due_days" ELSE t."due_days" END AS "c_2",
-           "l"."lookup_2" AS "n_3",
-           "l"."base_lookup_2" AS "b_3",
-           CASE WHEN t.ctid IS NULL THEN gone."paymentscheduleid" ELSE t."paymentscheduleid" END AS "c_3",
-           "l"."lookup_3" AS "n_4",
-           "l"."base_lookup_3" AS "b_4",
-           CASE WHEN t.ctid IS NULL THEN gone."paymentdayid" ELSE t."paymentdayid" END AS "c_4",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
@@ -5780,120 +7866,213 @@ WITH latest AS (
        "net_days" integer,
        "payment_schedule" character varying(30),
        "payment_day" character varying(30))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>3)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'net_days'->>1)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'net_days'->>3)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'payment_schedule'->>1)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'payment_schedule'->>3)::bigint, q."ot_3") AS "ot_3",
+           greatest((v.clock->'payment_day'->>1)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'payment_day'->>3)::bigint, q."ot_4") AS "ot_4",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."payment_term" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_terms' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentscheduleid' IS DISTINCT FROM q.image->'paymentscheduleid')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentscheduleid' IS DISTINCT FROM q.image->'paymentscheduleid')))
+                      AS "ot_3",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymentdayid' IS DISTINCT FROM q.image->'paymentdayid')))
+                      AS "ot_4",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'payment_terms'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."name" AS "c_1",
+           "s"."net_days" AS "n_2",
+           g."due_days" AS "c_2",
+           "l"."lookup_2" AS "n_3",
+           g."paymentscheduleid" AS "c_3",
+           "l"."lookup_3" AS "n_4",
+           g."paymentdayid" AS "c_4",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "payment_term_id" character varying(10),
        "description" character varying(60),
        "net_days" integer,
        "payment_schedule" character varying(30),
-       "payment_day" character varying(30)) ON true
-      LEFT JOIN "cds"."payment_term" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."code" = "s"."payment_term_id"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_left' AND d.map_name = 'payment_terms'
-              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'code', "s"."payment_term_id")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_term", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
-                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
-               AS "tc_3",
-           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
-                                           ELSE j."c_4" IS DISTINCT FROM j."b_4" END
-               AS "tc_4",
-           j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND true) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM judged AS j
+       "payment_day" character varying(30))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."payment_term",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
-               AS "x_3",
-           j."tc_4" AND j."sc_4" AND j."c_4" IS DISTINCT FROM j."n_4"
-               AS "x_4",
-           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR true) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR true) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR true) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND true) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND true) AS "take_2",
-           NOT j."tc_3" OR (j."x_3" AND true) AS "take_3",
-           NOT j."tc_4" OR (j."x_4" AND true) AS "take_4",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
-           CASE WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR true) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'code', j."k_2", 'name', j."f_1", 'due_days', j."f_2", 'paymentscheduleid', j."f_3", 'paymentdayid', j."f_4") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_terms', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), "j"."t_1", j.clock->'description'->3) END,
+               'net_days', CASE WHEN j."i_2" IS NULL THEN j.clock->'net_days'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'net_days'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'net_days'->1, to_jsonb(0)), "j"."t_2", j.clock->'net_days'->3) END,
+               'payment_schedule', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_schedule'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_schedule'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'payment_schedule'->1, to_jsonb(0)), "j"."t_3", j.clock->'payment_schedule'->3) END,
+               'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_day'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'payment_day'->1, to_jsonb(0)), "j"."t_4", j.clock->'payment_day'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'payment_terms'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_terms', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'payment_term_id', j.image->'payment_term_id'), jsonb_build_object('companyid', j."k_1", 'code', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'net_days', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'payment_schedule', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'payment_day', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'payment_terms', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'net_days', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_schedule', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_day', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_right', c.id, 'payment_terms', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END, CASE WHEN (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_days' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('dataareaid', c.image->'dataareaid', 'payment_term_id', c.image->'payment_term_id') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "cds"."payment_term" ("companyid", "code", "name", "due_days", "paymentscheduleid", "paymentdayid")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
-       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END,
-       CASE WHEN j.gone THEN j."f_4" ELSE j."n_4" END
+       j."f_1",
+       j."f_2",
+       j."f_3",
+       j."f_4"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("companyid", "code") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "cds"."payment_term" AS t
        SET "name" = j."f_1",
@@ -5901,12 +8080,16 @@ WITH latest AS (
        "paymentscheduleid" = j."f_3",
        "paymentdayid" = j."f_4"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -5914,13 +8097,24 @@ IF v_written < v_wanted THEN
         'payment_terms', 'cds.payment_term'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_left' AND q.map_name = 'payment_terms'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'payment_terms', 'cds.payment_term'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -5941,9 +8135,7 @@ BEGIN
         PERFORM "replicator"."write_payment_terms_to_right"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('payment_terms', 'to_right', ARRAY(
-                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_term_id', c.value->'image'->'payment_term_id')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_term_id', c.value->'image'->'payment_term_id') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -5958,10 +8150,15 @@ BEGIN
          GROUP BY jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'payment_term_id', c.value->'image'->'payment_term_id')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_payment_terms_to_right"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('payment_terms', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_term_id', v_change->'image'->'payment_term_id')]);
             END IF;
         EXCEPTION
@@ -5974,16 +8171,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_terms', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_term_id', v_change->'image'->'payment_term_id'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '6685c0e66b45279ef5f130d20fe4a8c0f425ac340c8b214bf1c9c0ea756088d9', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '6b01539e2263c48aa6fb90d53e21cafdebacd20a22b2e77400e720d0a06f9068', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6005,15 +8204,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customers_organization/to_right/apply ====
 -- Map 'customers_organization', 'to_right': write a batch of captured changes into "cds"."account".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -6029,6 +8230,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -6037,30 +8240,63 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of cds.account were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'customer_group', 'payment_terms', 'payment_method', 'email', 'credit_limit', 'blocked']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name', 'customer_group', 'payment_terms', 'payment_method', 'email', 'credit_limit', 'blocked']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'account_num', c.image->'account_num') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_group' IS DISTINCT FROM c.image->'customer_group')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_terms' IS DISTINCT FROM c.image->'payment_terms')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_method' IS DISTINCT FROM c.image->'payment_method')) AS "w_4",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')) AS "w_5",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'credit_limit' IS DISTINCT FROM c.image->'credit_limit')) AS "w_6",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')) AS "w_7",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)) AS "w_8",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           max(c.id) FILTER (WHERE "w_5") OVER w AS "i_5",
+           max(c.seen) FILTER (WHERE "w_5") OVER w AS "s_5",
+           max(c.stamp) FILTER (WHERE "w_5") OVER w AS "t_5",
+           max(c.id) FILTER (WHERE "w_6") OVER w AS "i_6",
+           max(c.seen) FILTER (WHERE "w_6") OVER w AS "s_6",
+           max(c.stamp) FILTER (WHERE "w_6") OVER w AS "t_6",
+           max(c.id) FILTER (WHERE "w_7") OVER w AS "i_7",
+           max(c.seen) FILTER (WHERE "w_7") OVER w AS "s_7",
+           max(c.stamp) FILTER (WHERE "w_7") OVER w AS "t_7",
+           max(c.id) FILTER (WHERE "w_8") OVER w AS "i_8",
+           max(c.seen) FILTER (WHERE "w_8") OVER w AS "s_8",
+           max(c.stamp) FILTER (WHERE "w_8") OVER w AS "t_8",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "account_num" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."account_num" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."account_num")
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -6068,28 +8304,14 @@ WITH latest AS (
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."customergroupid" FROM "cds"."customer_group" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customergroupid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."group_code" = CAST((l.refs -> 'customergroupid') ->> 'customer_group' AS character varying(10))) AS "lookup_2",
            (SELECT "p1"."paymenttermid" FROM "cds"."payment_term" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymenttermid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'paymenttermid') ->> 'payment_term_id' AS character varying(10))) AS "lookup_3",
-           (SELECT "p1"."customerpaymentmethodid" FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customerpaymentmethodid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'customerpaymentmethodid') ->> 'payment_method' AS character varying(10))) AS "lookup_4",
-           -- and as the row was before the change (its base)
-           (SELECT "p1"."customergroupid" FROM "cds"."customer_group" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.base_refs -> 'customergroupid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."group_code" = CAST((l.base_refs -> 'customergroupid') ->> 'customer_group' AS character varying(10))) AS "base_lookup_2",
-           (SELECT "p1"."paymenttermid" FROM "cds"."payment_term" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.base_refs -> 'paymenttermid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.base_refs -> 'paymenttermid') ->> 'payment_term_id' AS character varying(10))) AS "base_lookup_3",
-           (SELECT "p1"."customerpaymentmethodid" FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.base_refs -> 'customerpaymentmethodid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.base_refs -> 'customerpaymentmethodid') ->> 'payment_method' AS character varying(10))) AS "base_lookup_4"
+           (SELECT "p1"."customerpaymentmethodid" FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customerpaymentmethodid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'customerpaymentmethodid') ->> 'payment_method' AS character varying(10))) AS "lookup_4"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."account_num" AS "k_2",
-           l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM "b"."name" AS "tc_1",
-           l.base_known AND NOT l.forced AND t."customergroupid" IS DISTINCT FROM "l"."base_lookup_2" AS "tc_2",
-           l.base_known AND NOT l.forced AND t."paymenttermid" IS DISTINCT FROM "l"."base_lookup_3" AS "tc_3",
-           l.base_known AND NOT l.forced AND t."customerpaymentmethodid" IS DISTINCT FROM "l"."base_lookup_4" AS "tc_4",
-           l.base_known AND NOT l.forced AND t."emailaddress1" IS DISTINCT FROM "b"."email" AS "tc_5",
-           l.base_known AND NOT l.forced AND t."creditlimit" IS DISTINCT FROM (CAST(ROUND("b"."credit_limit", 4) AS DECIMAL(38, 4))) AS "tc_6",
-           l.base_known AND NOT l.forced AND t."credit_hold" IS DISTINCT FROM CAST(CASE WHEN "b"."blocked" IS NULL THEN NULL WHEN "b"."blocked"::text = 'No' THEN 'none' WHEN "b"."blocked"::text = 'Invoice' THEN 'invoice_hold' WHEN "b"."blocked"::text = 'All' THEN 'full_hold' ELSE NULL END AS "cds"."hold_status") AS "tc_7",
-           l.base_known AND NOT l.forced AND t."relationship_type" IS DISTINCT FROM CAST('customer' AS character varying(20)) AS "tc_8",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
@@ -6101,7 +8323,96 @@ WITH latest AS (
        "email" character varying(80),
        "credit_limit" numeric(32,6),
        "blocked" character varying(10))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'name'->>3)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'customer_group'->>1)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'customer_group'->>3)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'payment_terms'->>1)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'payment_terms'->>3)::bigint, q."ot_3") AS "ot_3",
+           greatest((v.clock->'payment_method'->>1)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'payment_method'->>3)::bigint, q."ot_4") AS "ot_4",
+           greatest((v.clock->'email'->>1)::bigint, q."o_5", 0) AS "o_5",
+           greatest((v.clock->'email'->>3)::bigint, q."ot_5") AS "ot_5",
+           greatest((v.clock->'credit_limit'->>1)::bigint, q."o_6", 0) AS "o_6",
+           greatest((v.clock->'credit_limit'->>3)::bigint, q."ot_6") AS "ot_6",
+           greatest((v.clock->'blocked'->>1)::bigint, q."o_7", 0) AS "o_7",
+           greatest((v.clock->'blocked'->>3)::bigint, q."ot_7") AS "ot_7",
+           0::bigint AS "o_8", NULL::bigint AS "ot_8",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."account" AS t ON "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customers_organization' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customergroupid' IS DISTINCT FROM q.image->'customergroupid')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customergroupid' IS DISTINCT FROM q.image->'customergroupid')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymenttermid' IS DISTINCT FROM q.image->'paymenttermid')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymenttermid' IS DISTINCT FROM q.image->'paymenttermid')))
+                      AS "ot_3",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customerpaymentmethodid' IS DISTINCT FROM q.image->'customerpaymentmethodid')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customerpaymentmethodid' IS DISTINCT FROM q.image->'customerpaymentmethodid')))
+                      AS "ot_4",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                      AS "o_5",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                      AS "ot_5",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'creditlimit' IS DISTINCT FROM q.image->'creditlimit')))
+                      AS "o_6",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'creditlimit' IS DISTINCT FROM q.image->'creditlimit')))
+                      AS "ot_6",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
+                      AS "o_7",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
+                      AS "ot_7",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'customers_organization'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."name" AS "c_1",
+           "l"."lookup_2" AS "n_2",
+           g."customergroupid" AS "c_2",
+           "l"."lookup_3" AS "n_3",
+           g."paymenttermid" AS "c_3",
+           "l"."lookup_4" AS "n_4",
+           g."customerpaymentmethodid" AS "c_4",
+           "s"."email" AS "n_5",
+           g."emailaddress1" AS "c_5",
+           (CAST(ROUND("s"."credit_limit", 4) AS DECIMAL(38, 4))) AS "n_6",
+           g."creditlimit" AS "c_6",
+           CAST(CASE WHEN "s"."blocked" IS NULL THEN NULL WHEN "s"."blocked"::text = 'No' THEN 'none' WHEN "s"."blocked"::text = 'Invoice' THEN 'invoice_hold' WHEN "s"."blocked"::text = 'All' THEN 'full_hold' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."blocked"::text) END AS "cds"."hold_status") AS "n_7",
+           g."credit_hold" AS "c_7",
+           CAST('customer' AS character varying(20)) AS "n_8",
+           g."relationship_type" AS "c_8",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "account_num" character varying(20),
        "name" character varying(100),
@@ -6110,100 +8421,232 @@ WITH latest AS (
        "payment_method" character varying(10),
        "email" character varying(80),
        "credit_limit" numeric(32,6),
-       "blocked" character varying(10)) ON true
-      JOIN "cds"."account" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."accountnumber" = "s"."account_num"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "blocked" character varying(10))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."account",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5" OR j."tc_6" OR j."tc_7" OR j."tc_8") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR true) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR true) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR true) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           j."i_5" IS NOT NULL
+               AND (j.forced OR j."s_5" >= j."o_5" OR true) AS "take_5",
+           j."i_5" IS NOT NULL AND NOT j.forced AND j."s_5" < j."o_5"
+               AND j."n_5" IS DISTINCT FROM j."c_5" AS "x_5",
+           j."i_6" IS NOT NULL
+               AND (j.forced OR j."s_6" >= j."o_6" OR true) AS "take_6",
+           j."i_6" IS NOT NULL AND NOT j.forced AND j."s_6" < j."o_6"
+               AND j."n_6" IS DISTINCT FROM j."c_6" AS "x_6",
+           j."i_7" IS NOT NULL
+               AND (j.forced OR j."s_7" >= j."o_7" OR true) AS "take_7",
+           j."i_7" IS NOT NULL AND NOT j.forced AND j."s_7" < j."o_7"
+               AND j."n_7" IS DISTINCT FROM j."c_7" AS "x_7",
+           j."i_8" IS NOT NULL
+               AND (j.forced OR j."s_8" >= j."o_8" OR true) AS "take_8",
+           j."i_8" IS NOT NULL AND NOT j.forced AND j."s_8" < j."o_8"
+               AND j."n_8" IS DISTINCT FROM j."c_8" AS "x_8",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_5"
+                WHEN j."take_5" THEN COALESCE("j"."n_5", "j"."c_5") ELSE j."c_5" END AS "f_5",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_6"
+                WHEN j."take_6" THEN "j"."n_6" ELSE j."c_6" END AS "f_6",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_7"
+                WHEN j."take_7" THEN "j"."n_7" ELSE j."c_7" END AS "f_7",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_8"
+                WHEN j."take_8" THEN "j"."n_8" ELSE j."c_8" END AS "f_8",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" OR j."x_5" OR j."x_6" OR j."x_7" OR j."x_8" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR true AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'accountnumber', j."k_2", 'name', j."f_1", 'customergroupid', j."f_2", 'paymenttermid', j."f_3", 'customerpaymentmethodid', j."f_4", 'emailaddress1', j."f_5", 'creditlimit', j."f_6", 'credit_hold', j."f_7", 'relationship_type', j."f_8") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customers_organization', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), "j"."t_1", j.clock->'name'->3) END,
+               'customer_group', CASE WHEN j."i_2" IS NULL THEN j.clock->'customer_group'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_group'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'customer_group'->1, to_jsonb(0)), "j"."t_2", j.clock->'customer_group'->3) END,
+               'payment_terms', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_terms'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_terms'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'payment_terms'->1, to_jsonb(0)), "j"."t_3", j.clock->'payment_terms'->3) END,
+               'payment_method', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_method'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_method'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'payment_method'->1, to_jsonb(0)), "j"."t_4", j.clock->'payment_method'->3) END,
+               'email', CASE WHEN j."i_5" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'email'->1, to_jsonb(0)), "j"."t_5", j.clock->'email'->3) END,
+               'credit_limit', CASE WHEN j."i_6" IS NULL THEN j.clock->'credit_limit'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'credit_limit'->>0)::bigint, 0), "j"."i_6"), coalesce(j.clock->'credit_limit'->1, to_jsonb(0)), "j"."t_6", j.clock->'credit_limit'->3) END,
+               'blocked', CASE WHEN j."i_7" IS NULL THEN j.clock->'blocked'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_7"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_7", j.clock->'blocked'->3) END,
+               'relationship_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'relationship_type'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'relationship_type'->>0)::bigint, 0), "j"."i_8"), coalesce(j.clock->'relationship_type'->1, to_jsonb(0)), "j"."t_8", j.clock->'relationship_type'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'customers_organization'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customers_organization', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'account_num', j.image->'account_num'), jsonb_build_object('companyid', j."k_1", 'accountnumber', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'customer_group', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'payment_terms', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'payment_method', CASE WHEN j."tc_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'email', CASE WHEN j."tc_5" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'credit_limit', CASE WHEN j."tc_6" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'blocked', CASE WHEN j."tc_7" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'relationship_type', CASE WHEN j."tc_8" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'customers_organization', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'customer_group', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_terms', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_method', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'email', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_5" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'credit_limit', CASE WHEN j."x_6" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_6" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'blocked', CASE WHEN j."x_7" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_7" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'relationship_type', CASE WHEN j."x_8" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_8" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") AND NOT (j."x_5" AND NOT j."take_5") AND NOT (j."x_6" AND NOT j."take_6") AND NOT (j."x_7" AND NOT j."take_7") AND NOT (j."x_8" AND NOT j."take_8") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") AND NOT (j."x_5" AND j."take_5") AND NOT (j."x_6" AND j."take_6") AND NOT (j."x_7" AND j."take_7") AND NOT (j."x_8" AND j."take_8") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_left', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customers_organization',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_left' AND c.map_name = 'customers_organization'
-                            AND c.image @> jsonb_build_object('companyid', j."k_1", 'accountnumber', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "cds"."account" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_organization', 'cds.account'
         USING ERRCODE = 'serialization_failure';
 END IF;
+
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'customer_group', 'payment_terms', 'payment_method', 'email', 'credit_limit', 'blocked']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name', 'customer_group', 'payment_terms', 'payment_method', 'email', 'credit_limit', 'blocked']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('dataareaid', c.image->'dataareaid', 'account_num', c.image->'account_num') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_group' IS DISTINCT FROM c.image->'customer_group')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_terms' IS DISTINCT FROM c.image->'payment_terms')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_method' IS DISTINCT FROM c.image->'payment_method')) AS "w_4",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')) AS "w_5",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'credit_limit' IS DISTINCT FROM c.image->'credit_limit')) AS "w_6",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')) AS "w_7",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)) AS "w_8",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."dataareaid", "k"."account_num") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           max(c.id) FILTER (WHERE "w_5") OVER w AS "i_5",
+           max(c.seen) FILTER (WHERE "w_5") OVER w AS "s_5",
+           max(c.stamp) FILTER (WHERE "w_5") OVER w AS "t_5",
+           max(c.id) FILTER (WHERE "w_6") OVER w AS "i_6",
+           max(c.seen) FILTER (WHERE "w_6") OVER w AS "s_6",
+           max(c.stamp) FILTER (WHERE "w_6") OVER w AS "t_6",
+           max(c.id) FILTER (WHERE "w_7") OVER w AS "i_7",
+           max(c.seen) FILTER (WHERE "w_7") OVER w AS "s_7",
+           max(c.stamp) FILTER (WHERE "w_7") OVER w AS "t_7",
+           max(c.id) FILTER (WHERE "w_8") OVER w AS "i_8",
+           max(c.seen) FILTER (WHERE "w_8") OVER w AS "s_8",
+           max(c.stamp) FILTER (WHERE "w_8") OVER w AS "t_8",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "dataareaid" character varying(4),
        "account_num" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."account_num" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."dataareaid", "k"."account_num")
      ORDER BY "k"."dataareaid", "k"."account_num", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -6211,71 +8654,14 @@ WITH latest AS (
            (SELECT "p1"."companyid" FROM "cds"."company" AS "p1" WHERE "p1"."company_code" = CAST((l.refs -> 'companyid') ->> 'dataareaid' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."customergroupid" FROM "cds"."customer_group" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customergroupid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."group_code" = CAST((l.refs -> 'customergroupid') ->> 'customer_group' AS character varying(10))) AS "lookup_2",
            (SELECT "p1"."paymenttermid" FROM "cds"."payment_term" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'paymenttermid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'paymenttermid') ->> 'payment_term_id' AS character varying(10))) AS "lookup_3",
-           (SELECT "p1"."customerpaymentmethodid" FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customerpaymentmethodid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'customerpaymentmethodid') ->> 'payment_method' AS character varying(10))) AS "lookup_4",
-           -- and as the row was before the change (its base)
-           (SELECT "p1"."customergroupid" FROM "cds"."customer_group" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.base_refs -> 'customergroupid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."group_code" = CAST((l.base_refs -> 'customergroupid') ->> 'customer_group' AS character varying(10))) AS "base_lookup_2",
-           (SELECT "p1"."paymenttermid" FROM "cds"."payment_term" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.base_refs -> 'paymenttermid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.base_refs -> 'paymenttermid') ->> 'payment_term_id' AS character varying(10))) AS "base_lookup_3",
-           (SELECT "p1"."customerpaymentmethodid" FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.base_refs -> 'customerpaymentmethodid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.base_refs -> 'customerpaymentmethodid') ->> 'payment_method' AS character varying(10))) AS "base_lookup_4"
+           (SELECT "p1"."customerpaymentmethodid" FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."companyid" = (SELECT "p2"."companyid" FROM "cds"."company" AS "p2" WHERE "p2"."company_code" = CAST(((l.refs -> 'customerpaymentmethodid') -> 'dataareaid') ->> 'dataareaid' AS character varying(4))) AND "p1"."code" = CAST((l.refs -> 'customerpaymentmethodid') ->> 'payment_method' AS character varying(10))) AS "lookup_4"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_right'
-       AND h.map_name = 'customers_organization'
-       AND h.id < l.id
-       AND h.image -> 'dataareaid' = l.image -> 'dataareaid' AND h.image -> 'account_num' = l.image -> 'account_num'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_right', l.id, 'customers_organization',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'customer_groups' END, CASE WHEN (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_terms' END, CASE WHEN (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL) THEN 'customer_payment_methods' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."account_num" AS "k_2",
-           "s"."name" AS "n_1",
-           "b"."name" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."name" ELSE t."name" END AS "c_1",
-           "l"."lookup_2" AS "n_2",
-           "l"."base_lookup_2" AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."customergroupid" ELSE t."customergroupid" END AS "c_2",
-           "l"."lookup_3" AS "n_3",
-           "l"."base_lookup_3" AS "b_3",
-           CASE WHEN t.ctid IS NULL THEN gone."paymenttermid" ELSE t."paymenttermid" END AS "c_3",
-           "l"."lookup_4" AS "n_4",
-           "l"."base_lookup_4" AS "b_4",
-           CASE WHEN t.ctid IS NULL THEN gone."customerpaymentmethodid" ELSE t."customerpaymentmethodid" END AS "c_4",
-           "s"."email" AS "n_5",
-           "b"."email" AS "b_5",
-           CASE WHEN t.ctid IS NULL THEN gone."emailaddress1" ELSE t."emailaddress1" END AS "c_5",
-           (CAST(ROUND("s"."credit_limit", 4) AS DECIMAL(38, 4))) AS "n_6",
-           (CAST(ROUND("b"."credit_limit", 4) AS DECIMAL(38, 4))) AS "b_6",
-           CASE WHEN t.ctid IS NULL THEN gone."creditlimit" ELSE t."creditlimit" END AS "c_6",
-           CAST(CASE WHEN "s"."blocked" IS NULL THEN NULL WHEN "s"."blocked"::text = 'No' THEN 'none' WHEN "s"."blocked"::text = 'Invoice' THEN 'invoice_hold' WHEN "s"."blocked"::text = 'All' THEN 'full_hold' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."blocked"::text) END AS "cds"."hold_status") AS "n_7",
-           CAST(CASE WHEN "b"."blocked" IS NULL THEN NULL WHEN "b"."blocked"::text = 'No' THEN 'none' WHEN "b"."blocked"::text = 'Invoice' THEN 'invoice_hold' WHEN "b"."blocked"::text = 'All' THEN 'full_hold' ELSE NULL END AS "cds"."hold_status") AS "b_7",
-           CASE WHEN t.ctid IS NULL THEN gone."credit_hold" ELSE t."credit_hold" END AS "c_7",
-           CAST('customer' AS character varying(20)) AS "n_8",
-           CAST('customer' AS character varying(20)) AS "b_8",
-           CASE WHEN t.ctid IS NULL THEN gone."relationship_type" ELSE t."relationship_type" END AS "c_8",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
@@ -6287,7 +8673,96 @@ WITH latest AS (
        "email" character varying(80),
        "credit_limit" numeric(32,6),
        "blocked" character varying(10))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>0)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>0)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>1)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>3)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'name'->>1)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'name'->>3)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'customer_group'->>1)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'customer_group'->>3)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'payment_terms'->>1)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'payment_terms'->>3)::bigint, q."ot_3") AS "ot_3",
+           greatest((v.clock->'payment_method'->>1)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'payment_method'->>3)::bigint, q."ot_4") AS "ot_4",
+           greatest((v.clock->'email'->>1)::bigint, q."o_5", 0) AS "o_5",
+           greatest((v.clock->'email'->>3)::bigint, q."ot_5") AS "ot_5",
+           greatest((v.clock->'credit_limit'->>1)::bigint, q."o_6", 0) AS "o_6",
+           greatest((v.clock->'credit_limit'->>3)::bigint, q."ot_6") AS "ot_6",
+           greatest((v.clock->'blocked'->>1)::bigint, q."o_7", 0) AS "o_7",
+           greatest((v.clock->'blocked'->>3)::bigint, q."ot_7") AS "ot_7",
+           0::bigint AS "o_8", NULL::bigint AS "ot_8",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "cds"."account" AS t ON "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customers_organization' AND v.side = 'right'
+            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customergroupid' IS DISTINCT FROM q.image->'customergroupid')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customergroupid' IS DISTINCT FROM q.image->'customergroupid')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymenttermid' IS DISTINCT FROM q.image->'paymenttermid')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'paymenttermid' IS DISTINCT FROM q.image->'paymenttermid')))
+                      AS "ot_3",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customerpaymentmethodid' IS DISTINCT FROM q.image->'customerpaymentmethodid')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customerpaymentmethodid' IS DISTINCT FROM q.image->'customerpaymentmethodid')))
+                      AS "ot_4",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                      AS "o_5",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'emailaddress1' IS DISTINCT FROM q.image->'emailaddress1')))
+                      AS "ot_5",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'creditlimit' IS DISTINCT FROM q.image->'creditlimit')))
+                      AS "o_6",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'creditlimit' IS DISTINCT FROM q.image->'creditlimit')))
+                      AS "ot_6",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
+                      AS "o_7",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_hold' IS DISTINCT FROM q.image->'credit_hold')))
+                      AS "ot_7",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_left' AND q.map_name = 'customers_organization'
+              AND q.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."name" AS "c_1",
+           "l"."lookup_2" AS "n_2",
+           g."customergroupid" AS "c_2",
+           "l"."lookup_3" AS "n_3",
+           g."paymenttermid" AS "c_3",
+           "l"."lookup_4" AS "n_4",
+           g."customerpaymentmethodid" AS "c_4",
+           "s"."email" AS "n_5",
+           g."emailaddress1" AS "c_5",
+           (CAST(ROUND("s"."credit_limit", 4) AS DECIMAL(38, 4))) AS "n_6",
+           g."creditlimit" AS "c_6",
+           CAST(CASE WHEN "s"."blocked" IS NULL THEN NULL WHEN "s"."blocked"::text = 'No' THEN 'none' WHEN "s"."blocked"::text = 'Invoice' THEN 'invoice_hold' WHEN "s"."blocked"::text = 'All' THEN 'full_hold' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."blocked"::text) END AS "cds"."hold_status") AS "n_7",
+           g."credit_hold" AS "c_7",
+           CAST('customer' AS character varying(20)) AS "n_8",
+           g."relationship_type" AS "c_8",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "dataareaid" character varying(4),
        "account_num" character varying(20),
        "name" character varying(100),
@@ -6296,154 +8771,189 @@ WITH latest AS (
        "payment_method" character varying(10),
        "email" character varying(80),
        "credit_limit" numeric(32,6),
-       "blocked" character varying(10)) ON true
-      LEFT JOIN "cds"."account" AS t ON "t"."companyid" = "l"."lookup_1" AND "t"."accountnumber" = "s"."account_num"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_left' AND d.map_name = 'customers_organization'
-              AND d.image @> jsonb_build_object('companyid', "l"."lookup_1", 'accountnumber', "s"."account_num")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"cds"."account", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
-                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
-               AS "tc_3",
-           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
-                                           ELSE j."c_4" IS DISTINCT FROM j."b_4" END
-               AS "tc_4",
-           j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_5" IS DISTINCT FROM j."n_5"
-                                           ELSE j."c_5" IS DISTINCT FROM j."b_5" END
-               AS "tc_5",
-           j.fresh OR j."n_5" IS DISTINCT FROM j."b_5" AS "sc_5",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_6" IS DISTINCT FROM j."n_6"
-                                           ELSE j."c_6" IS DISTINCT FROM j."b_6" END
-               AS "tc_6",
-           j.fresh OR j."n_6" IS DISTINCT FROM j."b_6" AS "sc_6",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_7" IS DISTINCT FROM j."n_7"
-                                           ELSE j."c_7" IS DISTINCT FROM j."b_7" END
-               AS "tc_7",
-           j.fresh OR j."n_7" IS DISTINCT FROM j."b_7" AS "sc_7",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_8" IS DISTINCT FROM j."n_8"
-                                           ELSE j."c_8" IS DISTINCT FROM j."b_8" END
-               AS "tc_8",
-           j.fresh OR j."n_8" IS DISTINCT FROM j."b_8" AS "sc_8",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND true) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND true) AS newer
-      FROM judged AS j
+       "blocked" character varying(10))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"cds"."account",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
-               AS "x_3",
-           j."tc_4" AND j."sc_4" AND j."c_4" IS DISTINCT FROM j."n_4"
-               AS "x_4",
-           j."tc_5" AND j."sc_5" AND j."c_5" IS DISTINCT FROM j."n_5"
-               AS "x_5",
-           j."tc_6" AND j."sc_6" AND j."c_6" IS DISTINCT FROM j."n_6"
-               AS "x_6",
-           j."tc_7" AND j."sc_7" AND j."c_7" IS DISTINCT FROM j."n_7"
-               AS "x_7",
-           j."tc_8" AND j."sc_8" AND j."c_8" IS DISTINCT FROM j."n_8"
-               AS "x_8",
-           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5" OR j."tc_6" OR j."tc_7" OR j."tc_8") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR true AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR true) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR true) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR true) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR true) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           j."i_5" IS NOT NULL
+               AND (j.forced OR j."s_5" >= j."o_5" OR true) AS "take_5",
+           j."i_5" IS NOT NULL AND NOT j.forced AND j."s_5" < j."o_5"
+               AND j."n_5" IS DISTINCT FROM j."c_5" AS "x_5",
+           j."i_6" IS NOT NULL
+               AND (j.forced OR j."s_6" >= j."o_6" OR true) AS "take_6",
+           j."i_6" IS NOT NULL AND NOT j.forced AND j."s_6" < j."o_6"
+               AND j."n_6" IS DISTINCT FROM j."c_6" AS "x_6",
+           j."i_7" IS NOT NULL
+               AND (j.forced OR j."s_7" >= j."o_7" OR true) AS "take_7",
+           j."i_7" IS NOT NULL AND NOT j.forced AND j."s_7" < j."o_7"
+               AND j."n_7" IS DISTINCT FROM j."c_7" AS "x_7",
+           j."i_8" IS NOT NULL
+               AND (j.forced OR j."s_8" >= j."o_8" OR true) AS "take_8",
+           j."i_8" IS NOT NULL AND NOT j.forced AND j."s_8" < j."o_8"
+               AND j."n_8" IS DISTINCT FROM j."c_8" AS "x_8",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND true) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND true) AS "take_2",
-           NOT j."tc_3" OR (j."x_3" AND true) AS "take_3",
-           NOT j."tc_4" OR (j."x_4" AND true) AS "take_4",
-           NOT j."tc_5" OR (j."x_5" AND true) AS "take_5",
-           NOT j."tc_6" OR (j."x_6" AND true) AS "take_6",
-           NOT j."tc_7" OR (j."x_7" AND true) AS "take_7",
-           NOT j."tc_8" OR (j."x_8" AND true) AS "take_8",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_5"
+                WHEN j."take_5" THEN COALESCE("j"."n_5", "j"."c_5") ELSE j."c_5" END AS "f_5",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_6"
+                WHEN j."take_6" THEN "j"."n_6" ELSE j."c_6" END AS "f_6",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_7"
+                WHEN j."take_7" THEN "j"."n_7" ELSE j."c_7" END AS "f_7",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_8"
+                WHEN j."take_8" THEN "j"."n_8" ELSE j."c_8" END AS "f_8",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" OR j."x_5" OR j."x_6" OR j."x_7" OR j."x_8" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
-           CASE WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
-           CASE WHEN j."take_5" THEN COALESCE("j"."n_5", "j"."c_5") ELSE j."c_5" END AS "f_5",
-           CASE WHEN j."take_6" THEN "j"."n_6" ELSE j."c_6" END AS "f_6",
-           CASE WHEN j."take_7" THEN "j"."n_7" ELSE j."c_7" END AS "f_7",
-           CASE WHEN j."take_8" THEN "j"."n_8" ELSE j."c_8" END AS "f_8",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR true) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('companyid', j."k_1", 'accountnumber', j."k_2", 'name', j."f_1", 'customergroupid', j."f_2", 'paymenttermid', j."f_3", 'customerpaymentmethodid', j."f_4", 'emailaddress1', j."f_5", 'creditlimit', j."f_6", 'credit_hold', j."f_7", 'relationship_type', j."f_8") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customers_organization', 'right', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), "j"."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), "j"."t_1", j.clock->'name'->3) END,
+               'customer_group', CASE WHEN j."i_2" IS NULL THEN j.clock->'customer_group'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_group'->>0)::bigint, 0), "j"."i_2"), coalesce(j.clock->'customer_group'->1, to_jsonb(0)), "j"."t_2", j.clock->'customer_group'->3) END,
+               'payment_terms', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_terms'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_terms'->>0)::bigint, 0), "j"."i_3"), coalesce(j.clock->'payment_terms'->1, to_jsonb(0)), "j"."t_3", j.clock->'payment_terms'->3) END,
+               'payment_method', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_method'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_method'->>0)::bigint, 0), "j"."i_4"), coalesce(j.clock->'payment_method'->1, to_jsonb(0)), "j"."t_4", j.clock->'payment_method'->3) END,
+               'email', CASE WHEN j."i_5" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), "j"."i_5"), coalesce(j.clock->'email'->1, to_jsonb(0)), "j"."t_5", j.clock->'email'->3) END,
+               'credit_limit', CASE WHEN j."i_6" IS NULL THEN j.clock->'credit_limit'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'credit_limit'->>0)::bigint, 0), "j"."i_6"), coalesce(j.clock->'credit_limit'->1, to_jsonb(0)), "j"."t_6", j.clock->'credit_limit'->3) END,
+               'blocked', CASE WHEN j."i_7" IS NULL THEN j.clock->'blocked'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), "j"."i_7"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), "j"."t_7", j.clock->'blocked'->3) END,
+               'relationship_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'relationship_type'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'relationship_type'->>0)::bigint, 0), "j"."i_8"), coalesce(j.clock->'relationship_type'->1, to_jsonb(0)), "j"."t_8", j.clock->'relationship_type'->3) END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_left' AND q.map_name = 'customers_organization'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customers_organization', 'to_right', j.id, j.op, jsonb_build_object('dataareaid', j.image->'dataareaid', 'account_num', j.image->'account_num'), jsonb_build_object('companyid', j."k_1", 'accountnumber', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'customer_group', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'payment_terms', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'payment_method', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'email', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_5" THEN 'incoming' ELSE 'local' END) WHEN j."tc_5" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'credit_limit', CASE WHEN j."x_6" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_6" THEN 'incoming' ELSE 'local' END) WHEN j."tc_6" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'blocked', CASE WHEN j."x_7" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_7" THEN 'incoming' ELSE 'local' END) WHEN j."tc_7" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'relationship_type', CASE WHEN j."x_8" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_8" THEN 'incoming' ELSE 'local' END) WHEN j."tc_8" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4") OR (j."tc_5" AND NOT j."take_5") OR (j."tc_6" AND NOT j."take_6") OR (j."tc_7" AND NOT j."take_7") OR (j."tc_8" AND NOT j."take_8")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4") OR (j."take_5" AND j."c_5" IS DISTINCT FROM j."n_5") OR (j."take_6" AND j."c_6" IS DISTINCT FROM j."n_6") OR (j."take_7" AND j."c_7" IS DISTINCT FROM j."n_7") OR (j."take_8" AND j."c_8" IS DISTINCT FROM j."n_8")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'customers_organization', 'to_right', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'customer_group', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_terms', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_method', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'email', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_5" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'credit_limit', CASE WHEN j."x_6" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_6" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'blocked', CASE WHEN j."x_7" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_7" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'relationship_type', CASE WHEN j."x_8" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_8" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") AND NOT (j."x_5" AND NOT j."take_5") AND NOT (j."x_6" AND NOT j."take_6") AND NOT (j."x_7" AND NOT j."take_7") AND NOT (j."x_8" AND NOT j."take_8") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") AND NOT (j."x_5" AND j."take_5") AND NOT (j."x_6" AND j."take_6") AND NOT (j."x_7" AND j."take_7") AND NOT (j."x_8" AND j."take_8") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_right', c.id, 'customers_organization', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'customer_groups' END, CASE WHEN (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_terms' END, CASE WHEN (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL) THEN 'customer_payment_methods' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('dataareaid', c.image->'dataareaid', 'account_num', c.image->'account_num') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "cds"."account" ("companyid", "accountnumber", "name", "customergroupid", "paymenttermid", "customerpaymentmethodid", "emailaddress1", "creditlimit", "credit_hold", "relationship_type")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
-       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END,
-       CASE WHEN j.gone THEN j."f_4" ELSE j."n_4" END,
-       CASE WHEN j.gone THEN j."f_5" ELSE j."n_5" END,
-       CASE WHEN j.gone THEN j."f_6" ELSE j."n_6" END,
-       CASE WHEN j.gone THEN j."f_7" ELSE j."n_7" END,
-       CASE WHEN j.gone THEN j."f_8" ELSE j."n_8" END
+       j."f_1",
+       j."f_2",
+       j."f_3",
+       j."f_4",
+       j."f_5",
+       j."f_6",
+       j."f_7",
+       j."f_8"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("companyid", "accountnumber") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "cds"."account" AS t
        SET "name" = j."f_1",
@@ -6455,12 +8965,16 @@ WITH latest AS (
        "credit_hold" = j."f_7",
        "relationship_type" = j."f_8"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -6468,13 +8982,24 @@ IF v_written < v_wanted THEN
         'customers_organization', 'cds.account'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- A row this batch inserted may have been inserted and deleted here, and both queued,
+-- after it was judged: judge again, knowing them.
+IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
+             JOIN "replicator"."change_queue" AS q
+               ON q.direction = 'to_left' AND q.map_name = 'customers_organization'
+              AND q.key = i.key AND q.id > i.known) THEN
+    RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
+        'customers_organization', 'cds.account'
+        USING ERRCODE = 'serialization_failure';
+END IF;
+
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_right"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -6495,9 +9020,7 @@ BEGIN
         PERFORM "replicator"."write_customers_organization_to_right"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('customers_organization', 'to_right', ARRAY(
-                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'account_num', c.value->'image'->'account_num')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'account_num', c.value->'image'->'account_num') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -6512,10 +9035,15 @@ BEGIN
          GROUP BY jsonb_build_object('dataareaid', c.value->'image'->'dataareaid', 'account_num', c.value->'image'->'account_num')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_customers_organization_to_right"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('customers_organization', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num')]);
             END IF;
         EXCEPTION
@@ -6528,16 +9056,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('customers_organization', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'f331930207ab853891f5eb98952311522c200b7b8a2529a4105596d40933f800', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '8eef1ddba55078ec415374572bc2089615663000f9c7f45c9770be2ea194012b', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6574,14 +9104,43 @@ DECLARE
     v_failed integer := 0;
     v_delete_failed jsonb := '{}';
     v_applied text[] := '{}';  -- maps that wrote rows in this batch
+    v_earlier jsonb;  -- per map: the held changes and open errors of its keys in the batch
 BEGIN
+    -- A row's earlier changes that are waiting here (held for a parent, or in the error
+    -- log) are applied with its new ones: each may have written fields the new ones
+    -- did not, and coming later on their own they would overtake them.
+    WITH batch_keys AS (
+        SELECT DISTINCT c.value->>'map' AS map_name, c.value->'key' AS key
+          FROM jsonb_array_elements(p_batch) AS c
+    ), held AS (
+        DELETE FROM "replicator"."held_change" AS h
+         USING batch_keys AS b
+         WHERE h.direction = p_direction AND h.map_name = b.map_name AND h.key = b.key
+        RETURNING h.map_name, jsonb_build_object('id', h.id, 'map', h.map_name, 'op', h.op,
+                  'image', h.image, 'refs', h.refs, 'before', h.before, 'key', h.key,
+                  'seen', h.seen, 'stamp', h.stamp, 'force', h.forced, 'earlier', true) AS change
+    ), failed AS (
+        SELECT e.map_name, jsonb_build_object('id', e.change_id, 'map', e.map_name, 'op', e.op,
+               'image', e.image, 'refs', e.refs, 'before', e.before, 'key', e.key,
+               'seen', e.seen, 'stamp', e.stamp, 'force', e.forced, 'earlier', true) AS change
+          FROM "replicator"."error_log" AS e
+          JOIN batch_keys AS b ON e.map_name = b.map_name AND e.key = b.key
+         WHERE e.state = 'open' AND e.direction = p_direction AND e.op <> 'T'
+    )
+    SELECT coalesce(jsonb_object_agg(map_name, changes), '{}')
+      INTO v_earlier
+      FROM (SELECT map_name, jsonb_agg(change) AS changes
+              FROM (SELECT * FROM held UNION ALL SELECT * FROM failed) AS e
+             GROUP BY map_name) AS per_map;
     IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_organization'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customers_organization'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_organization', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, true);
@@ -6590,12 +9149,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_terms'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_terms'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_terms', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, true);
@@ -6604,12 +9165,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedule_lines'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_schedule_lines'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedule_lines', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, true);
@@ -6618,12 +9181,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedules'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_schedules'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedules', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, true);
@@ -6632,12 +9197,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_day_lines'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_day_lines'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_day_lines', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, true);
@@ -6646,12 +9213,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_days'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_days'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_days', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, true);
@@ -6660,12 +9229,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'name_affixes'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'name_affixes'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'name_affixes', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, true);
@@ -6674,12 +9245,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'loyalty_cards'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'loyalty_cards'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'loyalty_cards', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, true);
@@ -6688,12 +9261,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_person'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customers_person'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_person', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, true);
@@ -6702,12 +9277,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_payment_methods'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customer_payment_methods'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_payment_methods', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, true);
@@ -6716,12 +9293,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_groups'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customer_groups'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_groups', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, true);
@@ -6730,12 +9309,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'contact_persons'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'contact_persons'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'contact_persons', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, true);
@@ -6744,12 +9325,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'companies'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'companies'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'companies', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_companies_to_right"(v_changes, true);
@@ -6758,10 +9341,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'companies';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'companies'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'companies', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_companies_to_right"(v_changes, false);
             v_failed := v_failed + v_map_failed;
@@ -6775,16 +9361,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'contact_persons';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'contact_persons'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'contact_persons', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'contact_persons')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -6797,11 +9387,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'contact_persons'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -6821,16 +9411,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_groups';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customer_groups'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_groups', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customer_groups')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -6843,11 +9437,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_groups'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -6867,16 +9461,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_payment_methods';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customer_payment_methods'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_payment_methods', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customer_payment_methods')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -6889,11 +9487,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_payment_methods'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -6913,16 +9511,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_person';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customers_person'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_person', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customers_person')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -6935,11 +9537,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_person'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -6959,10 +9561,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'loyalty_cards';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'loyalty_cards'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'loyalty_cards', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, false);
             v_failed := v_failed + v_map_failed;
@@ -6976,10 +9581,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'name_affixes';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'name_affixes'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'name_affixes', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, false);
             v_failed := v_failed + v_map_failed;
@@ -6993,16 +9601,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_days';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_days'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_days', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_days')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -7015,11 +9627,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_days'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -7039,16 +9651,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_day_lines';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_day_lines'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_day_lines', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_day_lines')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -7061,11 +9677,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_day_lines'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -7085,16 +9701,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedules';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_schedules'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedules', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_schedules')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -7107,11 +9727,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedules'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -7131,16 +9751,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedule_lines';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_schedule_lines'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedule_lines', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_schedule_lines')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -7153,11 +9777,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedule_lines'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -7177,16 +9801,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_terms';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_terms'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_terms', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_terms')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -7199,11 +9827,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_terms'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -7223,16 +9851,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_right' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_organization';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customers_organization'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_organization', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customers_organization')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -7245,11 +9877,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_organization'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -7279,7 +9911,7 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', '404394049ea015f7aec25f4960b675d989132cb07a1785ecc069212118615f77', $sql$$sql$)
+VALUES ('dispatch', '4abf23e1023981fc0ba0da4decdf138ff7d72d0ba32eeb02ffdf394453425a8f', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7344,16 +9976,17 @@ BEGIN
         v_same_key := ("old"."company_code") IS NOT DISTINCT FROM ("new"."company_code");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('companies', 'to_left', 'D', to_jsonb(OLD), NULL);
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        VALUES ('companies', 'to_left', 'D', to_jsonb(OLD), NULL,
+                jsonb_build_object('company_code', "old"."company_code"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('companies', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(NULL AS jsonb) END);
+                jsonb_build_object('company_code', "new"."company_code"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7396,7 +10029,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'companies'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_companies_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/capture', '6ebc52c5b5d044840f92a5065f950f6e8c169603fcd46615b6c6d7cae95c6b2b', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/companies/to_left/capture', 'ffdc44d377d75e396e25491287359badc30b62d268d7bd3a232363265d4199ca', $sql$-- Removing map 'companies' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7425,7 +10058,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'companies',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL, 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL,
+               'key', jsonb_build_object('company_code', "new"."company_code"), 'force', true)
              ORDER BY "new"."company_code"), '[]')
       FROM (SELECT * FROM "cds"."company" AS "new"
              WHERE coalesce(true, false)
@@ -7434,8 +10068,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_companies_to_left"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -7452,15 +10087,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"cds"."company", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'companies', 'to_left', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), NULL, true
+           to_jsonb("new"), NULL, jsonb_build_object('company_code', "new"."company_code")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/snapshot', 'df008c0437ef3948010aa36e07164cd1adc8c0fb2b18cc46d2f1cdaadc1fd76d', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_left"(jsonb, integer);
+VALUES ('map/companies/to_left/snapshot', '09450fefcc32470c1f1f21bbcd098d6160adf0972d644156db373213108d6e32', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_companies_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7528,16 +10163,17 @@ BEGIN
         v_same_key := ("old"."companyid", "old"."contactpersonid") IS NOT DISTINCT FROM ("new"."companyid", "new"."contactpersonid");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('contact_persons', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        VALUES ('contact_persons', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")),
+                jsonb_build_object('companyid', "old"."companyid", 'contactpersonid', "old"."contactpersonid"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('contact_persons', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) AS jsonb) END);
+                jsonb_build_object('companyid', "new"."companyid", 'contactpersonid', "new"."contactpersonid"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7580,7 +10216,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'contact_persons'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_contact_persons_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/capture', 'f1e4ab6fbff3436bbb010638a9f57920f83b9f10618bf363ec3a60026ff2d43f', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_left/capture', '67577876fa25a1b473ad294bdaf8611a38ac1888f0061c288695e8801a7916e1', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7609,7 +10245,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'contact_persons',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")), 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
+               'key', jsonb_build_object('companyid', "new"."companyid", 'contactpersonid', "new"."contactpersonid"), 'force', true)
              ORDER BY "new"."companyid", "new"."contactpersonid"), '[]')
       FROM (SELECT * FROM "cds"."contact" AS "new"
              WHERE coalesce(("new"."contactpersonid" IS NOT NULL), false)
@@ -7618,8 +10255,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_contact_persons_to_left"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -7636,15 +10274,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"cds"."contact", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'contact_persons', 'to_left', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")), true
+           to_jsonb("new"), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")), jsonb_build_object('companyid', "new"."companyid", 'contactpersonid', "new"."contactpersonid")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/snapshot', 'bfaba0ae3c6d72c07aeec8e73bce38e7fecab623379c118f0efdbc60eae8445e', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_left"(jsonb, integer);
+VALUES ('map/contact_persons/to_left/snapshot', '957c057ff398fbefc7a16c189dbab681c00e75b0e9916a1a4bba392d349f8d73', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_contact_persons_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7712,16 +10350,17 @@ BEGIN
         v_same_key := ("old"."companyid", "old"."group_code") IS NOT DISTINCT FROM ("new"."companyid", "new"."group_code");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('customer_groups', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        VALUES ('customer_groups', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")),
+                jsonb_build_object('companyid', "old"."companyid", 'group_code', "old"."group_code"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('customer_groups', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) AS jsonb) END);
+                jsonb_build_object('companyid', "new"."companyid", 'group_code', "new"."group_code"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7764,7 +10403,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customer_groups'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_groups_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/capture', '2f24c60f7c6fa2e36d4cf1af3b1ef87d7a52c911b27f30751061299bec84ca58', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_left/capture', 'c25b970cc12e58e93b42354780d8ad864bc2d73d0c8e2ba5f5400da53714381d', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7793,7 +10432,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_groups',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")), 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
+               'key', jsonb_build_object('companyid', "new"."companyid", 'group_code', "new"."group_code"), 'force', true)
              ORDER BY "new"."companyid", "new"."group_code"), '[]')
       FROM (SELECT * FROM "cds"."customer_group" AS "new"
              WHERE coalesce(true, false)
@@ -7802,8 +10442,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_customer_groups_to_left"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -7820,15 +10461,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"cds"."customer_group", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'customer_groups', 'to_left', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")), true
+           to_jsonb("new"), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")), jsonb_build_object('companyid', "new"."companyid", 'group_code', "new"."group_code")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/snapshot', 'cc7f265e9549a4414b78195a94046eedb1aa3d39bab058f04d0964b5a39612fb', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_left"(jsonb, integer);
+VALUES ('map/customer_groups/to_left/snapshot', '5a45f22e27acca0e661ef245f1589b4b6685b3d3955956c6be295195516d1ebc', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_groups_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7896,16 +10537,17 @@ BEGIN
         v_same_key := ("old"."companyid", "old"."code") IS NOT DISTINCT FROM ("new"."companyid", "new"."code");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('customer_payment_methods', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        VALUES ('customer_payment_methods', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")),
+                jsonb_build_object('companyid', "old"."companyid", 'code', "old"."code"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('customer_payment_methods', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) AS jsonb) END);
+                jsonb_build_object('companyid', "new"."companyid", 'code', "new"."code"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -7948,7 +10590,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customer_payment_methods'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customer_payment_methods_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/capture', 'c4826726dbb21fffc2ea29705016c7d7f411e51624fa4ca8288c81aeff837117', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_left/capture', '0769e600b9c35b4baf2a6935a0515f4de8c16a619532a866e82c487483d6cdb0', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7977,7 +10619,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_payment_methods',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")), 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
+               'key', jsonb_build_object('companyid', "new"."companyid", 'code', "new"."code"), 'force', true)
              ORDER BY "new"."companyid", "new"."code"), '[]')
       FROM (SELECT * FROM "cds"."customer_payment_method" AS "new"
              WHERE coalesce(true, false)
@@ -7986,8 +10629,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_customer_payment_methods_to_left"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -8004,15 +10648,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"cds"."customer_payment_method", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'customer_payment_methods', 'to_left', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")), true
+           to_jsonb("new"), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")), jsonb_build_object('companyid', "new"."companyid", 'code', "new"."code")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/snapshot', 'f46d5f1044cc686881538c1b50b0e9a7a4d8b2f3a323e098c1d23d7f5a171f82', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_left"(jsonb, integer);
+VALUES ('map/customer_payment_methods/to_left/snapshot', 'a4c02ed4f4dd5aa6f61e831871bd6381fe522c8864f8608920267e671d008ed6', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_payment_methods_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8080,16 +10724,17 @@ BEGIN
         v_same_key := ("old"."companyid", "old"."customer_number") IS NOT DISTINCT FROM ("new"."companyid", "new"."customer_number");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('customers_person', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        VALUES ('customers_person', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")),
+                jsonb_build_object('companyid', "old"."companyid", 'customer_number', "old"."customer_number"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('customers_person', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) AS jsonb) END);
+                jsonb_build_object('companyid', "new"."companyid", 'customer_number', "new"."customer_number"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -8132,7 +10777,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customers_person'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_person_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/capture', '2ace1977fd32b87373c659ed8f8c0e7bbec67a56a05910bf63e45d193c1816e6', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_left/capture', 'c3224e0d8e9a28f36a5edd99b7c0c839ac4050a41d80faba70b672290dfc6222', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8161,7 +10806,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_person',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")), 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
+               'key', jsonb_build_object('companyid', "new"."companyid", 'customer_number', "new"."customer_number"), 'force', true)
              ORDER BY "new"."companyid", "new"."customer_number"), '[]')
       FROM (SELECT * FROM "cds"."contact" AS "new"
              WHERE coalesce(("new"."is_sellable" AND "new"."customer_number" IS NOT NULL), false)
@@ -8170,8 +10816,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_customers_person_to_left"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -8188,15 +10835,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"cds"."contact", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'customers_person', 'to_left', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")), true
+           to_jsonb("new"), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")), jsonb_build_object('companyid', "new"."companyid", 'customer_number', "new"."customer_number")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/snapshot', '380ca028509ebd2dd38b63715eaf891db9e51696bd8ffc8ccdef43b56ca29b2c', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_left"(jsonb, integer);
+VALUES ('map/customers_person/to_left/snapshot', '742faed9f3aea5c5d68c1652d565fb085fccc2d4540fac2cf42083ea212af32a', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_person_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8263,16 +10910,17 @@ BEGIN
         v_same_key := ("old"."card_number") IS NOT DISTINCT FROM ("new"."card_number");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('loyalty_cards', 'to_left', 'D', to_jsonb(OLD), NULL);
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        VALUES ('loyalty_cards', 'to_left', 'D', to_jsonb(OLD), NULL,
+                jsonb_build_object('card_number', "old"."card_number"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('loyalty_cards', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(NULL AS jsonb) END);
+                jsonb_build_object('card_number', "new"."card_number"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -8315,7 +10963,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'loyalty_cards'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_loyalty_cards_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/capture', '2ca5620fb73e41d82a8b3c8cea8309c55ec29da778a17a2affed99bd7ab8908a', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_left/capture', 'a084b2b812ecd6b7929f95781f5ef8ef5395c61fc27d877cdf8be0daf3672679', $sql$-- Removing map 'loyalty_cards' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8344,7 +10992,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'loyalty_cards',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL, 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL,
+               'key', jsonb_build_object('card_number', "new"."card_number"), 'force', true)
              ORDER BY "new"."card_number"), '[]')
       FROM (SELECT * FROM "cds"."loyalty_card" AS "new"
              WHERE coalesce(true, false)
@@ -8353,8 +11002,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_loyalty_cards_to_left"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -8371,15 +11021,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"cds"."loyalty_card", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'loyalty_cards', 'to_left', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), NULL, true
+           to_jsonb("new"), NULL, jsonb_build_object('card_number', "new"."card_number")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/snapshot', '8ac45b7614d331e07283be60226fd064b1d2e8400e4f181c2f11e5cc41839b55', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_left"(jsonb, integer);
+VALUES ('map/loyalty_cards/to_left/snapshot', '2015738974caab9357b20a08031c48c6e2711d44a7caff1e7a6690acf20f300c', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_loyalty_cards_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8446,16 +11096,17 @@ BEGIN
         v_same_key := ("old"."affix", "old"."affix_type") IS NOT DISTINCT FROM ("new"."affix", "new"."affix_type");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('name_affixes', 'to_left', 'D', to_jsonb(OLD), NULL);
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        VALUES ('name_affixes', 'to_left', 'D', to_jsonb(OLD), NULL,
+                jsonb_build_object('affix', "old"."affix", 'affix_type', "old"."affix_type"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('name_affixes', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), NULL,
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(NULL AS jsonb) END);
+                jsonb_build_object('affix', "new"."affix", 'affix_type', "new"."affix_type"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -8498,7 +11149,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'name_affixes'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_name_affixes_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/capture', 'c2f6aaa0c2daee9e2ed171ed8e0dd5e7cd0a19e1954c13d0cb9de9e0f9aac847', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_left/capture', '771751be87a8cafec31a3beaa4a9c7fa2041147a0f0177ec065cdcd2393f897c', $sql$-- Removing map 'name_affixes' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8527,7 +11178,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'name_affixes',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL, 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL,
+               'key', jsonb_build_object('affix', "new"."affix", 'affix_type', "new"."affix_type"), 'force', true)
              ORDER BY "new"."affix", "new"."affix_type"), '[]')
       FROM (SELECT * FROM "cds"."name_affix" AS "new"
              WHERE coalesce(true, false)
@@ -8536,8 +11188,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_name_affixes_to_left"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -8554,15 +11207,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"cds"."name_affix", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'name_affixes', 'to_left', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), NULL, true
+           to_jsonb("new"), NULL, jsonb_build_object('affix', "new"."affix", 'affix_type', "new"."affix_type")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/snapshot', 'a9036c3d6724b8f93bdc9c8493f74c71d8654643c7145258bc5860f5a35e99b0', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_left"(jsonb, integer);
+VALUES ('map/name_affixes/to_left/snapshot', '40267a97f410218c6c8f9b3dc527cbe496858ad04642e726aa2b5811dc8906f3', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_name_affixes_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8630,16 +11283,17 @@ BEGIN
         v_same_key := ("old"."companyid", "old"."name") IS NOT DISTINCT FROM ("new"."companyid", "new"."name");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('payment_days', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        VALUES ('payment_days', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")),
+                jsonb_build_object('companyid', "old"."companyid", 'name', "old"."name"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_days', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) AS jsonb) END);
+                jsonb_build_object('companyid', "new"."companyid", 'name', "new"."name"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -8682,7 +11336,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_days'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_days_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/capture', '3a06ff8b151bdeb07985d733740b77bfc80e87025562f7d9e2688cfc0548ddcd', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_left/capture', '58fd82865d2755a5fa817f112b2763110fd6ea4560c3755a647b777ec9e10644', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8711,7 +11365,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_days',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")), 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
+               'key', jsonb_build_object('companyid', "new"."companyid", 'name', "new"."name"), 'force', true)
              ORDER BY "new"."companyid", "new"."name"), '[]')
       FROM (SELECT * FROM "cds"."payment_day" AS "new"
              WHERE coalesce(true, false)
@@ -8720,8 +11375,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_payment_days_to_left"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -8738,15 +11394,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"cds"."payment_day", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'payment_days', 'to_left', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")), true
+           to_jsonb("new"), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")), jsonb_build_object('companyid', "new"."companyid", 'name', "new"."name")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/snapshot', '90bbc5134c2edae5d6b85a25edd73d9993a6c65310d884f7ac1404a175092480', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_left"(jsonb, integer);
+VALUES ('map/payment_days/to_left/snapshot', 'ec60cd935d6cc14cdb3a19d9e2f2d44d425eafc0c5f2957284ae20a515680fb5', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_days_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8815,19 +11471,19 @@ BEGIN
         v_same_key := ("old"."companyid", "old"."paymentdayid", "old"."line_number") IS NOT DISTINCT FROM ("new"."companyid", "new"."paymentdayid", "new"."line_number");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
         VALUES ('payment_day_lines', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
-       'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "old"."paymentdayid" AND "p1"."companyid" = "old"."companyid")));
+       'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "old"."paymentdayid" AND "p1"."companyid" = "old"."companyid")),
+                jsonb_build_object('companyid', "old"."companyid", 'paymentdayid', "old"."paymentdayid", 'line_number', "old"."line_number"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_day_lines', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
        'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
-       'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "old"."paymentdayid" AND "p1"."companyid" = "old"."companyid")) AS jsonb) END);
+                jsonb_build_object('companyid', "new"."companyid", 'paymentdayid', "new"."paymentdayid", 'line_number', "new"."line_number"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -8870,7 +11526,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_day_lines'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_day_lines_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/capture', '3a8193326e8e906f94297fcd7859d852f720a994e0d7df102ab1d845740abef1', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_left/capture', '88de99eb87d8c2a70a2527b9e577bcda65698c59a0598b47685b9878a3f1dfa0', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8900,7 +11556,8 @@ AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_day_lines',
                'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
-       'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")), 'force', true)
+       'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")),
+               'key', jsonb_build_object('companyid', "new"."companyid", 'paymentdayid', "new"."paymentdayid", 'line_number', "new"."line_number"), 'force', true)
              ORDER BY "new"."companyid", "new"."paymentdayid", "new"."line_number"), '[]')
       FROM (SELECT * FROM "cds"."payment_day_line" AS "new"
              WHERE coalesce(true, false)
@@ -8909,8 +11566,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_payment_day_lines_to_left"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -8927,16 +11585,16 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"cds"."payment_day_line", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'payment_day_lines', 'to_left', CASE WHEN v_found THEN 'U' ELSE 'D' END,
            to_jsonb("new"), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
-       'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")), true
+       'payment_day_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")), jsonb_build_object('companyid', "new"."companyid", 'paymentdayid', "new"."paymentdayid", 'line_number', "new"."line_number")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/snapshot', 'b1bd0772932777ff96548f4d8d2940335c0edcc4f8f3198ed114c5f609fa38bd', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_left"(jsonb, integer);
+VALUES ('map/payment_day_lines/to_left/snapshot', '167a13abb3451ed6c46e6136be444707da870ca170c97a1ef33b43b00c0f00c9', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_day_lines_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9004,16 +11662,17 @@ BEGIN
         v_same_key := ("old"."companyid", "old"."name") IS NOT DISTINCT FROM ("new"."companyid", "new"."name");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
-        VALUES ('payment_schedules', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")));
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
+        VALUES ('payment_schedules', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")),
+                jsonb_build_object('companyid', "old"."companyid", 'name', "old"."name"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_schedules', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid")) AS jsonb) END);
+                jsonb_build_object('companyid', "new"."companyid", 'name', "new"."name"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -9056,7 +11715,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_schedules'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedules_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/capture', 'cff92041b450f0e85c73fa535a9a0a4875d0eefb7f6f14f19f585cf900f168f4', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_left/capture', 'd4ab04f918d61da415deb54d7891e0fa94050fb6b10ac451948ec7072ec0e67f', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9085,7 +11744,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedules',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")), 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")),
+               'key', jsonb_build_object('companyid', "new"."companyid", 'name', "new"."name"), 'force', true)
              ORDER BY "new"."companyid", "new"."name"), '[]')
       FROM (SELECT * FROM "cds"."payment_schedule" AS "new"
              WHERE coalesce(true, false)
@@ -9094,8 +11754,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_payment_schedules_to_left"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -9112,15 +11773,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"cds"."payment_schedule", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'payment_schedules', 'to_left', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")), true
+           to_jsonb("new"), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid")), jsonb_build_object('companyid', "new"."companyid", 'name', "new"."name")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/snapshot', '2ffabced172bd5c4a473d73526b666f634775d8ad5c09756bf28d10efa23c294', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_left"(jsonb, integer);
+VALUES ('map/payment_schedules/to_left/snapshot', '008685c4c1353b7084e6a634ddee372a54422e54ac6f5e45ceccc9728409a7b6', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedules_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9189,19 +11850,19 @@ BEGIN
         v_same_key := ("old"."companyid", "old"."paymentscheduleid", "old"."line_number") IS NOT DISTINCT FROM ("new"."companyid", "new"."paymentscheduleid", "new"."line_number");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
         VALUES ('payment_schedule_lines', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
-       'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "old"."paymentscheduleid" AND "p1"."companyid" = "old"."companyid")));
+       'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "old"."paymentscheduleid" AND "p1"."companyid" = "old"."companyid")),
+                jsonb_build_object('companyid', "old"."companyid", 'paymentscheduleid', "old"."paymentscheduleid", 'line_number', "old"."line_number"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_schedule_lines', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
        'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
-       'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "old"."paymentscheduleid" AND "p1"."companyid" = "old"."companyid")) AS jsonb) END);
+                jsonb_build_object('companyid', "new"."companyid", 'paymentscheduleid', "new"."paymentscheduleid", 'line_number', "new"."line_number"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -9244,7 +11905,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_schedule_lines'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_schedule_lines_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/capture', '25f30213c95d6bcb711102f73172274e659000a43254b61da2462bcc451acbb3', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_left/capture', '428046d952b2a1b73564ecbc5dc5ba756d4597d2fc30b1519ab2a66f822d8bc7', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9274,7 +11935,8 @@ AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedule_lines',
                'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
-       'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid")), 'force', true)
+       'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid")),
+               'key', jsonb_build_object('companyid', "new"."companyid", 'paymentscheduleid', "new"."paymentscheduleid", 'line_number', "new"."line_number"), 'force', true)
              ORDER BY "new"."companyid", "new"."paymentscheduleid", "new"."line_number"), '[]')
       FROM (SELECT * FROM "cds"."payment_schedule_line" AS "new"
              WHERE coalesce(true, false)
@@ -9283,8 +11945,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_payment_schedule_lines_to_left"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -9301,16 +11964,16 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"cds"."payment_schedule_line", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'payment_schedule_lines', 'to_left', CASE WHEN v_found THEN 'U' ELSE 'D' END,
            to_jsonb("new"), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
-       'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid")), true
+       'schedule_name', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid")), jsonb_build_object('companyid', "new"."companyid", 'paymentscheduleid', "new"."paymentscheduleid", 'line_number', "new"."line_number")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/snapshot', '68be787c687b34fba98d0cbb10e0d575ee9fd47b07b059059e049df491f16edf', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_left"(jsonb, integer);
+VALUES ('map/payment_schedule_lines/to_left/snapshot', '70f5226dd0f458868f856c1ea71e3f128a3a11f9415a565d73810d7510974ee2', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedule_lines_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9380,22 +12043,21 @@ BEGIN
         v_same_key := ("old"."companyid", "old"."code") IS NOT DISTINCT FROM ("new"."companyid", "new"."code");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
         VALUES ('payment_terms', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
        'payment_schedule', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "old"."paymentscheduleid" AND "p1"."companyid" = "old"."companyid"),
-       'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "old"."paymentdayid" AND "p1"."companyid" = "old"."companyid")));
+       'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "old"."paymentdayid" AND "p1"."companyid" = "old"."companyid")),
+                jsonb_build_object('companyid', "old"."companyid", 'code', "old"."code"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('payment_terms', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
        'payment_schedule', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid"),
        'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
-       'payment_schedule', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "old"."paymentscheduleid" AND "p1"."companyid" = "old"."companyid"),
-       'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "old"."paymentdayid" AND "p1"."companyid" = "old"."companyid")) AS jsonb) END);
+                jsonb_build_object('companyid', "new"."companyid", 'code', "new"."code"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -9438,7 +12100,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'payment_terms'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_payment_terms_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/capture', 'a5f919eba606338a199b44b3ed39532a65a38636e6ca480a536afcbee478d611', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_left/capture', '15109f42c3c487ed8d2ac799973b4bfe2a3137a2943b29e8407285b0646d3f3d', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9469,7 +12131,8 @@ AS $snapshot$
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_terms',
                'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
        'payment_schedule', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid"),
-       'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")), 'force', true)
+       'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")),
+               'key', jsonb_build_object('companyid', "new"."companyid", 'code', "new"."code"), 'force', true)
              ORDER BY "new"."companyid", "new"."code"), '[]')
       FROM (SELECT * FROM "cds"."payment_term" AS "new"
              WHERE coalesce(true, false)
@@ -9478,8 +12141,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_payment_terms_to_left"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -9496,17 +12160,17 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"cds"."payment_term", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'payment_terms', 'to_left', CASE WHEN v_found THEN 'U' ELSE 'D' END,
            to_jsonb("new"), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
        'payment_schedule', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_schedule" AS "p1" WHERE "p1"."paymentscheduleid" = "new"."paymentscheduleid" AND "p1"."companyid" = "new"."companyid"),
-       'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")), true
+       'payment_day', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'name', "p1"."name") FROM "cds"."payment_day" AS "p1" WHERE "p1"."paymentdayid" = "new"."paymentdayid" AND "p1"."companyid" = "new"."companyid")), jsonb_build_object('companyid', "new"."companyid", 'code', "new"."code")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/snapshot', '696335bd71eef7003cc7adb311104a7dfbefa6e89259e6199cdb471168d2f0ad', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_left"(jsonb, integer);
+VALUES ('map/payment_terms/to_left/snapshot', '3d1e43e63f1a66df26ebca8cbaee7c2b2a08f4271eb1a9c5d4c90f338492c9f5', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_terms_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9577,25 +12241,23 @@ BEGIN
         v_same_key := ("old"."companyid", "old"."accountnumber") IS NOT DISTINCT FROM ("new"."companyid", "new"."accountnumber");
     END IF;
     IF v_old_in AND NOT (v_new_in AND v_same_key) THEN
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs)
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
         VALUES ('customers_organization', 'to_left', 'D', to_jsonb(OLD), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
        'customer_group', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'group_code', "p1"."group_code") FROM "cds"."customer_group" AS "p1" WHERE "p1"."customergroupid" = "old"."customergroupid" AND "p1"."companyid" = "old"."companyid"),
        'payment_terms', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."payment_term" AS "p1" WHERE "p1"."paymenttermid" = "old"."paymenttermid" AND "p1"."companyid" = "old"."companyid"),
-       'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "old"."customerpaymentmethodid" AND "p1"."companyid" = "old"."companyid")));
+       'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "old"."customerpaymentmethodid" AND "p1"."companyid" = "old"."companyid")),
+                jsonb_build_object('companyid', "old"."companyid", 'accountnumber', "old"."accountnumber"));
     END IF;
     IF v_new_in THEN
-        -- An update carries the row before it: the other side finds a conflict by it.
-        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
+        -- An update carries the row before it: it says which fields the update wrote.
+        INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key)
         VALUES ('customers_organization', 'to_left', CASE WHEN v_old_in AND v_same_key THEN 'U' ELSE 'I' END,
                 to_jsonb(NEW), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
        'customer_group', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'group_code', "p1"."group_code") FROM "cds"."customer_group" AS "p1" WHERE "p1"."customergroupid" = "new"."customergroupid" AND "p1"."companyid" = "new"."companyid"),
        'payment_terms', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."payment_term" AS "p1" WHERE "p1"."paymenttermid" = "new"."paymenttermid" AND "p1"."companyid" = "new"."companyid"),
        'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "new"."customerpaymentmethodid" AND "p1"."companyid" = "new"."companyid")),
                 CASE WHEN v_old_in AND v_same_key THEN to_jsonb(OLD) END,
-                CASE WHEN v_old_in AND v_same_key THEN CAST(jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "old"."companyid"),
-       'customer_group', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'group_code', "p1"."group_code") FROM "cds"."customer_group" AS "p1" WHERE "p1"."customergroupid" = "old"."customergroupid" AND "p1"."companyid" = "old"."companyid"),
-       'payment_terms', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."payment_term" AS "p1" WHERE "p1"."paymenttermid" = "old"."paymenttermid" AND "p1"."companyid" = "old"."companyid"),
-       'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "old"."customerpaymentmethodid" AND "p1"."companyid" = "old"."companyid")) AS jsonb) END);
+                jsonb_build_object('companyid', "new"."companyid", 'accountnumber', "new"."accountnumber"));
     END IF;
     -- Wake the applier only if it sleeps (it then holds this lock exclusively):
     -- a NOTIFY on every commit would serialise the writers' commits.
@@ -9638,7 +12300,7 @@ WHEN (current_setting('replicator.sync_log', true) = 'customers_organization'
       AND NOT (current_setting('replicator.applying', true) IS DISTINCT FROM 'on' OR NOT has_schema_privilege('replicator', 'CREATE')))
 EXECUTE FUNCTION "replicator"."capture_customers_organization_to_left"('sync');
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/capture', '69aca4f4be23a09e244b9b88309210ae0d1821a9a7dbe935f9b3f7d2934f4338', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_left/capture', '53d2dc202c0d3933206bc6b47445c7988877eb80f0876c34968426955d5e1091', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -9670,7 +12332,8 @@ AS $snapshot$
                'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
        'customer_group', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'group_code', "p1"."group_code") FROM "cds"."customer_group" AS "p1" WHERE "p1"."customergroupid" = "new"."customergroupid" AND "p1"."companyid" = "new"."companyid"),
        'payment_terms', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."payment_term" AS "p1" WHERE "p1"."paymenttermid" = "new"."paymenttermid" AND "p1"."companyid" = "new"."companyid"),
-       'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "new"."customerpaymentmethodid" AND "p1"."companyid" = "new"."companyid")), 'force', true)
+       'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "new"."customerpaymentmethodid" AND "p1"."companyid" = "new"."companyid")),
+               'key', jsonb_build_object('companyid', "new"."companyid", 'accountnumber', "new"."accountnumber"), 'force', true)
              ORDER BY "new"."companyid", "new"."accountnumber"), '[]')
       FROM (SELECT * FROM "cds"."account" AS "new"
              WHERE coalesce(("new"."relationship_type" = 'customer'), false)
@@ -9679,8 +12342,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_customers_organization_to_left"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -9697,20 +12361,807 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"cds"."account", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'customers_organization', 'to_left', CASE WHEN v_found THEN 'U' ELSE 'D' END,
            to_jsonb("new"), jsonb_build_object('dataareaid', (SELECT jsonb_build_object('company_code', "p1"."company_code") FROM "cds"."company" AS "p1" WHERE "p1"."companyid" = "new"."companyid"),
        'customer_group', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'group_code', "p1"."group_code") FROM "cds"."customer_group" AS "p1" WHERE "p1"."customergroupid" = "new"."customergroupid" AND "p1"."companyid" = "new"."companyid"),
        'payment_terms', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."payment_term" AS "p1" WHERE "p1"."paymenttermid" = "new"."paymenttermid" AND "p1"."companyid" = "new"."companyid"),
-       'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "new"."customerpaymentmethodid" AND "p1"."companyid" = "new"."companyid")), true
+       'payment_method', (SELECT jsonb_build_object('companyid', (SELECT jsonb_build_object('company_code', "p2"."company_code") FROM "cds"."company" AS "p2" WHERE "p2"."companyid" = "p1"."companyid"), 'code', "p1"."code") FROM "cds"."customer_payment_method" AS "p1" WHERE "p1"."customerpaymentmethodid" = "new"."customerpaymentmethodid" AND "p1"."companyid" = "new"."companyid")), jsonb_build_object('companyid', "new"."companyid", 'accountnumber', "new"."accountnumber")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/snapshot', '0e4225cc28a9cd711d80e2ecb895eab8bde324b924051eedacf6eb4451f7f02a', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_left"(jsonb, integer);
+VALUES ('map/customers_organization/to_left/snapshot', 'b2143d8f93975a8454baf06af53c402e9d12c044b25d420d25f8fd81f401d27c', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_left"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_organization_to_left"(jsonb);
 $sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/companies/to_left/absorb ====
+-- Map 'companies', 'to_left': changes of "cds"."company" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_left"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'companies', 'right', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), j."i_1"), j.clock->'name'->2, j."t_1") END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "t_1",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'companies' AND v.side = 'right' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/companies/to_left/absorb', '7079ead717261b98645549befb05a49f1c9eb3242d5668d568342494ac62758f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/contact_persons/to_left/absorb ====
+-- Map 'contact_persons', 'to_left': changes of "cds"."contact" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_left"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'contact_persons', 'right', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'first_name', CASE WHEN j."i_1" IS NULL THEN j.clock->'first_name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'first_name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'first_name'->>1)::bigint, 0), j."i_1"), j.clock->'first_name'->2, j."t_1") END,
+               'last_name', CASE WHEN j."i_2" IS NULL THEN j.clock->'last_name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'last_name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'last_name'->>1)::bigint, 0), j."i_2"), j.clock->'last_name'->2, j."t_2") END,
+               'email', CASE WHEN j."i_3" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), j."i_3"), j.clock->'email'->2, j."t_3") END,
+               'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
+                    ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), j."i_4"), j.clock->'customer_account'->2, j."t_4") END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'lastname' IS DISTINCT FROM c.image->'lastname')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'lastname' IS DISTINCT FROM c.image->'lastname')))
+                       AS "t_2",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'emailaddress1' IS DISTINCT FROM c.image->'emailaddress1')))
+                       AS "i_3",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'emailaddress1' IS DISTINCT FROM c.image->'emailaddress1')))
+                       AS "t_3",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'parent_account_number' IS DISTINCT FROM c.image->'parent_account_number')))
+                       AS "i_4",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'parent_account_number' IS DISTINCT FROM c.image->'parent_account_number')))
+                       AS "t_4",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'contact_persons' AND v.side = 'right' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/contact_persons/to_left/absorb', '30daa77018ee4810f6624a87912caaf631a55fa7bf8ae4c11df11c7138bb1204', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_groups/to_left/absorb ====
+-- Map 'customer_groups', 'to_left': changes of "cds"."customer_group" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_left"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customer_groups', 'right', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "t_1",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'customer_groups' AND v.side = 'right' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_groups/to_left/absorb', 'b7ccc6caa1bed157167ac37b0cb0f0a48b87219914807cea79cabaeb3fec6637', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_payment_methods/to_left/absorb ====
+-- Map 'customer_payment_methods', 'to_left': changes of "cds"."customer_payment_method" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_left"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customer_payment_methods', 'right', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END,
+               'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), j."i_2"), j.clock->'payment_type'->2, j."t_2") END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_type' IS DISTINCT FROM c.image->'payment_type')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_type' IS DISTINCT FROM c.image->'payment_type')))
+                       AS "t_2",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'customer_payment_methods' AND v.side = 'right' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_payment_methods/to_left/absorb', 'be8aa564801d1a3e1f754c938afa4330924724ef576985aff0738bd54605e190', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_person/to_left/absorb ====
+-- Map 'customers_person', 'to_left': changes of "cds"."contact" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_left"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customers_person', 'right', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), j."i_1"), j.clock->'name'->2, j."t_1") END,
+               'email', CASE WHEN j."i_2" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), j."i_2"), j.clock->'email'->2, j."t_2") END,
+               'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
+                    ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), j."i_3"), j.clock->'party_type'->2, j."t_3") END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname' OR c.before->'middlename' IS DISTINCT FROM c.image->'middlename' OR c.before->'lastname' IS DISTINCT FROM c.image->'lastname')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname' OR c.before->'middlename' IS DISTINCT FROM c.image->'middlename' OR c.before->'lastname' IS DISTINCT FROM c.image->'lastname')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'emailaddress1' IS DISTINCT FROM c.image->'emailaddress1')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'emailaddress1' IS DISTINCT FROM c.image->'emailaddress1')))
+                       AS "t_2",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                       AS "i_3",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                       AS "t_3",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'customers_person' AND v.side = 'right' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_person/to_left/absorb', 'b69bc791dc66549da87ffe5acfacb1fcd1f0020c50bc5b900165df6ef502d236', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/loyalty_cards/to_left/absorb ====
+-- Map 'loyalty_cards', 'to_left': changes of "cds"."loyalty_card" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_left"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'loyalty_cards', 'right', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'tier', CASE WHEN j."i_1" IS NULL THEN j.clock->'tier'
+                    ELSE jsonb_build_array(coalesce(j.clock->'tier'->0, to_jsonb(0)), greatest(coalesce((j.clock->'tier'->>1)::bigint, 0), j."i_1"), j.clock->'tier'->2, j."t_1") END,
+               'issued_on', CASE WHEN j."i_2" IS NULL THEN j.clock->'issued_on'
+                    ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), j."i_2"), j.clock->'issued_on'->2, j."t_2") END,
+               'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
+                    ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), j."i_3"), j.clock->'blocked'->2, j."t_3") END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'issued_on' IS DISTINCT FROM c.image->'issued_on')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'issued_on' IS DISTINCT FROM c.image->'issued_on')))
+                       AS "t_2",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'is_blocked' IS DISTINCT FROM c.image->'is_blocked')))
+                       AS "i_3",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'is_blocked' IS DISTINCT FROM c.image->'is_blocked')))
+                       AS "t_3",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'loyalty_cards' AND v.side = 'right' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/loyalty_cards/to_left/absorb', '1e97448a4c1c5095bd38b8d7628a93a75f2f924ada5297befa2f6f948b3af87f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/name_affixes/to_left/absorb ====
+-- Map 'name_affixes', 'to_left': changes of "cds"."name_affix" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_left"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'name_affixes', 'right', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "t_1",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'name_affixes' AND v.side = 'right' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/name_affixes/to_left/absorb', 'a906e87f9f4539de301c22a6034d6d6888005a82ce6528139788760713644f68', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_days/to_left/absorb ====
+-- Map 'payment_days', 'to_left': changes of "cds"."payment_day" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_left"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_days', 'right', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "t_1",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'payment_days' AND v.side = 'right' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_days/to_left/absorb', 'a36f0d61d3a56cfb649b0316ee00d55847dc238f4317920ccd2dd6504e7f5e0b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_day_lines/to_left/absorb ====
+-- Map 'payment_day_lines', 'to_left': changes of "cds"."payment_day_line" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_left"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_day_lines', 'right', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'week_day', CASE WHEN j."i_1" IS NULL THEN j.clock->'week_day'
+                    ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), j."i_1"), j.clock->'week_day'->2, j."t_1") END,
+               'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
+                    ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), j."i_2"), j.clock->'day_of_month'->2, j."t_2") END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'weekday' IS DISTINCT FROM c.image->'weekday')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'weekday' IS DISTINCT FROM c.image->'weekday')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'dayofmonth' IS DISTINCT FROM c.image->'dayofmonth')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'dayofmonth' IS DISTINCT FROM c.image->'dayofmonth')))
+                       AS "t_2",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'payment_day_lines' AND v.side = 'right' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_day_lines/to_left/absorb', '12c9642724bba60b552ffd63237b292ae61982a5f6afd418e2b87d6944908b22', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedules/to_left/absorb ====
+-- Map 'payment_schedules', 'to_left': changes of "cds"."payment_schedule" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_left"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_schedules', 'right', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END,
+               'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
+                    ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), j."i_2"), j.clock->'allocation'->2, j."t_2") END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'allocation' IS DISTINCT FROM c.image->'allocation')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'allocation' IS DISTINCT FROM c.image->'allocation')))
+                       AS "t_2",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'payment_schedules' AND v.side = 'right' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedules/to_left/absorb', '1d5e8528d57dcb1568f84550b3f93848fb4ce322745a7bc00c84bb73be52e78b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedule_lines/to_left/absorb ====
+-- Map 'payment_schedule_lines', 'to_left': changes of "cds"."payment_schedule_line" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_left"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_schedule_lines', 'right', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'percent', CASE WHEN j."i_1" IS NULL THEN j.clock->'percent'
+                    ELSE jsonb_build_array(coalesce(j.clock->'percent'->0, to_jsonb(0)), greatest(coalesce((j.clock->'percent'->>1)::bigint, 0), j."i_1"), j.clock->'percent'->2, j."t_1") END,
+               'due_months', CASE WHEN j."i_2" IS NULL THEN j.clock->'due_months'
+                    ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), j."i_2"), j.clock->'due_months'->2, j."t_2") END,
+               'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
+                    ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), j."i_3"), j.clock->'due_days'->2, j."t_3") END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percentage' IS DISTINCT FROM c.image->'percentage')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percentage' IS DISTINCT FROM c.image->'percentage')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'months' IS DISTINCT FROM c.image->'months')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'months' IS DISTINCT FROM c.image->'months')))
+                       AS "t_2",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'days' IS DISTINCT FROM c.image->'days')))
+                       AS "i_3",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'days' IS DISTINCT FROM c.image->'days')))
+                       AS "t_3",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'payment_schedule_lines' AND v.side = 'right' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedule_lines/to_left/absorb', 'ac37972b6bc54ed7af715e08f89cdcd72233a3bdd6f5dadda7a2923a40099225', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_terms/to_left/absorb ====
+-- Map 'payment_terms', 'to_left': changes of "cds"."payment_term" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_left"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_terms', 'right', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), j."i_1"), j.clock->'description'->2, j."t_1") END,
+               'net_days', CASE WHEN j."i_2" IS NULL THEN j.clock->'net_days'
+                    ELSE jsonb_build_array(coalesce(j.clock->'net_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'net_days'->>1)::bigint, 0), j."i_2"), j.clock->'net_days'->2, j."t_2") END,
+               'payment_schedule', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_schedule'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), j."i_3"), j.clock->'payment_schedule'->2, j."t_3") END,
+               'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), j."i_4"), j.clock->'payment_day'->2, j."t_4") END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_days' IS DISTINCT FROM c.image->'due_days')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_days' IS DISTINCT FROM c.image->'due_days')))
+                       AS "t_2",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'paymentscheduleid' IS DISTINCT FROM c.image->'paymentscheduleid')))
+                       AS "i_3",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'paymentscheduleid' IS DISTINCT FROM c.image->'paymentscheduleid')))
+                       AS "t_3",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'paymentdayid' IS DISTINCT FROM c.image->'paymentdayid')))
+                       AS "i_4",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'paymentdayid' IS DISTINCT FROM c.image->'paymentdayid')))
+                       AS "t_4",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'payment_terms' AND v.side = 'right' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_terms/to_left/absorb', '9150eee1d445dfc688890b7d93ea280a830bb407979b85b69d673f6ce1c7cfb1', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_organization/to_left/absorb ====
+-- Map 'customers_organization', 'to_left': changes of "cds"."account" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_left"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customers_organization', 'right', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), j."i_1"), j.clock->'name'->2, j."t_1") END,
+               'customer_group', CASE WHEN j."i_2" IS NULL THEN j.clock->'customer_group'
+                    ELSE jsonb_build_array(coalesce(j.clock->'customer_group'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_group'->>1)::bigint, 0), j."i_2"), j.clock->'customer_group'->2, j."t_2") END,
+               'payment_terms', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_terms'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_terms'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_terms'->>1)::bigint, 0), j."i_3"), j.clock->'payment_terms'->2, j."t_3") END,
+               'payment_method', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_method'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_method'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_method'->>1)::bigint, 0), j."i_4"), j.clock->'payment_method'->2, j."t_4") END,
+               'email', CASE WHEN j."i_5" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), j."i_5"), j.clock->'email'->2, j."t_5") END,
+               'credit_limit', CASE WHEN j."i_6" IS NULL THEN j.clock->'credit_limit'
+                    ELSE jsonb_build_array(coalesce(j.clock->'credit_limit'->0, to_jsonb(0)), greatest(coalesce((j.clock->'credit_limit'->>1)::bigint, 0), j."i_6"), j.clock->'credit_limit'->2, j."t_6") END,
+               'blocked', CASE WHEN j."i_7" IS NULL THEN j.clock->'blocked'
+                    ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), j."i_7"), j.clock->'blocked'->2, j."t_7") END,
+               'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
+                    ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), j."i_8"), j.clock->'party_type'->2, j."t_8") END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customergroupid' IS DISTINCT FROM c.image->'customergroupid')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customergroupid' IS DISTINCT FROM c.image->'customergroupid')))
+                       AS "t_2",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'paymenttermid' IS DISTINCT FROM c.image->'paymenttermid')))
+                       AS "i_3",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'paymenttermid' IS DISTINCT FROM c.image->'paymenttermid')))
+                       AS "t_3",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customerpaymentmethodid' IS DISTINCT FROM c.image->'customerpaymentmethodid')))
+                       AS "i_4",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customerpaymentmethodid' IS DISTINCT FROM c.image->'customerpaymentmethodid')))
+                       AS "t_4",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'emailaddress1' IS DISTINCT FROM c.image->'emailaddress1')))
+                       AS "i_5",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'emailaddress1' IS DISTINCT FROM c.image->'emailaddress1')))
+                       AS "t_5",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'creditlimit' IS DISTINCT FROM c.image->'creditlimit')))
+                       AS "i_6",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'creditlimit' IS DISTINCT FROM c.image->'creditlimit')))
+                       AS "t_6",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'credit_hold' IS DISTINCT FROM c.image->'credit_hold')))
+                       AS "i_7",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'credit_hold' IS DISTINCT FROM c.image->'credit_hold')))
+                       AS "t_7",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                       AS "i_8",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                       AS "t_8",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'customers_organization' AND v.side = 'right' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_organization/to_left/absorb', 'b575752a0204c0c6ac0e2b0d291d7df154aed1d9ba0a96b8f4b4ad6bd0c38974', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create absorb ====
+-- Changes captured here that crossed (replicator.apply_queued, replicator.ack_batch):
+-- each map records them in its rows' clocks.
+CREATE OR REPLACE FUNCTION "replicator"."absorb_batch"(p_direction text, p_batch jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+DECLARE
+    v_changes jsonb;
+BEGIN
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'companies';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_companies_to_left"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'contact_persons';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_contact_persons_to_left"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customer_groups';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_customer_groups_to_left"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customer_payment_methods';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_customer_payment_methods_to_left"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_person';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_customers_person_to_left"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'loyalty_cards';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_loyalty_cards_to_left"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'name_affixes';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_name_affixes_to_left"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_days';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_payment_days_to_left"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_day_lines';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_payment_day_lines_to_left"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_schedules';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_payment_schedules_to_left"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_schedule_lines';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_payment_schedule_lines_to_left"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_terms';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_payment_terms_to_left"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_left' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_organization';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_customers_organization_to_left"(v_changes);
+        END IF;
+    END IF;
+END
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('absorb', '81a0053affc432af06ee8a7dfd15c66f53e3539fb1a14b255fc4e7aa47bd431c', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9835,6 +13286,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('a8f1938324a138fa2d28458b9b35f7c1a7a3b8f7d71865ddb05e78649bb5d6c4');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('ad2652dc2c53b60ef55041afe284cae409f0a1bad1f3f1757036575fd937fd31');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle a8f1938324a1: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'a8f1938324a138fa2d28458b9b35f7c1a7a3b8f7d71865ddb05e78649bb5d6c4'));
+VALUES ('deploy', 'deployed bundle ad2652dc2c53: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'ad2652dc2c53b60ef55041afe284cae409f0a1bad1f3f1757036575fd937fd31'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle d437fd67746c7e81a8ccae9777763609b2d27232ccfc3236a5980389c28ca1cc: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 3d5a63989076ed6cc2b569de64cdc54fd73c23d529bb024804b135db9b79a0c4: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -50,13 +50,22 @@ ALTER TABLE replicator.change_queue ADD COLUMN IF NOT EXISTS refs jsonb;
 -- Per map: the backlog of a paused map is skipped, and a catching-up map's
 -- emptiness is checked, without scanning other maps' changes.
 CREATE INDEX IF NOT EXISTS change_queue_map ON replicator.change_queue (direction, map_name, id);
--- Conflict detection: an update's row before it (null: not known, e.g. WAL capture
--- without REPLICA IDENTITY FULL); forced changes (replicator resolve) are written
--- whatever the other side holds.
+-- Versions (see replicator.versions): an update's row before it, which says the
+-- fields it wrote (null: every field, e.g. WAL capture without REPLICA IDENTITY FULL);
+-- the row's key on this side; and the newest change of the row from the other side
+-- that was applied here before this one (null until known: set when an incoming
+-- change of the row is applied here, or when this one crosses).
+-- xid: the capturing transaction, whose commit time stamps the change (the row's own
+-- xmin moves when seen is set).
 ALTER TABLE replicator.change_queue
-    ADD COLUMN IF NOT EXISTS before      jsonb,
-    ADD COLUMN IF NOT EXISTS before_refs jsonb,  -- the refs of the row before
-    ADD COLUMN IF NOT EXISTS forced      boolean NOT NULL DEFAULT false;
+    ADD COLUMN IF NOT EXISTS before jsonb,
+    ADD COLUMN IF NOT EXISTS key    jsonb,
+    ADD COLUMN IF NOT EXISTS seen   bigint,
+    ADD COLUMN IF NOT EXISTS xid    xid    DEFAULT xid(pg_current_xact_id()),
+    DROP COLUMN IF EXISTS before_refs,
+    DROP COLUMN IF EXISTS forced;
+-- A row's changes not yet sent, found by key when a change of it arrives from there.
+CREATE INDEX IF NOT EXISTS change_queue_key ON replicator.change_queue (direction, map_name, key);
 
 -- Changes that arrived here before a parent they look up: held, never dropped,
 -- and retried when the parent's map applies a batch. Ids are the source's.
@@ -73,10 +82,14 @@ CREATE TABLE IF NOT EXISTS replicator.held_change (
 );
 CREATE INDEX IF NOT EXISTS held_change_map ON replicator.held_change (map_name, direction);
 ALTER TABLE replicator.held_change
-    ADD COLUMN IF NOT EXISTS before      jsonb,
-    ADD COLUMN IF NOT EXISTS before_refs jsonb,
-    ADD COLUMN IF NOT EXISTS at          timestamptz,
-    ADD COLUMN IF NOT EXISTS forced      boolean NOT NULL DEFAULT false;
+    ADD COLUMN IF NOT EXISTS before jsonb,
+    ADD COLUMN IF NOT EXISTS key    jsonb,
+    ADD COLUMN IF NOT EXISTS seen   bigint,
+    ADD COLUMN IF NOT EXISTS stamp  bigint,
+    ADD COLUMN IF NOT EXISTS forced boolean NOT NULL DEFAULT false,
+    DROP COLUMN IF EXISTS before_refs,
+    DROP COLUMN IF EXISTS at;
+CREATE INDEX IF NOT EXISTS held_change_key ON replicator.held_change (map_name, direction, key);
 
 -- Per map and direction: its state and what the applier did last. The state
 -- that counts is the one on the direction's source database, where its changes
@@ -125,8 +138,13 @@ CREATE TABLE IF NOT EXISTS replicator.error_log (
 CREATE INDEX IF NOT EXISTS error_log_map ON replicator.error_log (map_name, direction, logged_at);
 -- One open error per map, direction and key: a later failure of the same key
 -- counts an attempt. An error is open until it is retried successfully,
--- skipped by a DBA, or superseded by a later change of its key that applied.
+-- skipped by a DBA, or superseded: a later change of its key is applied together
+-- with it (its fields would otherwise be lost) and both apply.
 ALTER TABLE replicator.error_log
+    ADD COLUMN IF NOT EXISTS before      jsonb,
+    ADD COLUMN IF NOT EXISTS seen        bigint,
+    ADD COLUMN IF NOT EXISTS stamp       bigint,
+    ADD COLUMN IF NOT EXISTS forced      boolean     NOT NULL DEFAULT false,
     ADD COLUMN IF NOT EXISTS refs        jsonb,
     ADD COLUMN IF NOT EXISTS attempts    integer     NOT NULL DEFAULT 1,
     ADD COLUMN IF NOT EXISTS last_seen   timestamptz NOT NULL DEFAULT now(),
@@ -186,19 +204,25 @@ BEGIN
     UPDATE replicator.error_log
        SET attempts = attempts + 1, last_seen = now(), change_id = (p_change->>'id')::bigint,
            op = p_change->>'op', image = p_change->'image', refs = p_change->'refs',
+           before = p_change->'before', seen = (p_change->>'seen')::bigint,
+           stamp = (p_change->>'stamp')::bigint, forced = coalesce((p_change->>'force')::boolean, false),
            sqlstate = p_sqlstate, message = p_message, detail = NULLIF(p_detail, '')
      WHERE state = 'open' AND map_name = p_map AND direction = p_direction AND key = p_key;
     IF NOT FOUND THEN
         INSERT INTO replicator.error_log
-               (map_name, direction, change_id, op, key, image, refs, sqlstate, message, detail)
+               (map_name, direction, change_id, op, key, image, refs, before, seen, stamp, forced,
+                sqlstate, message, detail)
         VALUES (p_map, p_direction, (p_change->>'id')::bigint, p_change->>'op', p_key,
-                p_change->'image', p_change->'refs', p_sqlstate, p_message, NULLIF(p_detail, ''));
+                p_change->'image', p_change->'refs', p_change->'before',
+                (p_change->>'seen')::bigint, (p_change->>'stamp')::bigint,
+                coalesce((p_change->>'force')::boolean, false), p_sqlstate, p_message,
+                NULLIF(p_detail, ''));
     END IF;
 END
 $$;
 
--- A later change of a key applied: its open error is no longer the row's truth,
--- and retrying it would write an older version over a newer one.
+-- The open errors of a batch's keys applied with it (replicator.apply_batch hands them
+-- in): they are settled.
 CREATE OR REPLACE FUNCTION replicator.supersede_errors(p_map text, p_direction text, p_keys jsonb[])
 RETURNS void
 LANGUAGE sql
@@ -270,7 +294,9 @@ BEGIN
     END IF;
     IF replicator.apply_batch(v_error.direction, jsonb_build_array(jsonb_build_object(
            'id', v_error.change_id, 'map', v_error.map_name, 'op', v_error.op,
-           'image', v_error.image, 'refs', v_error.refs, 'force', true))) > 0 THEN
+           'image', v_error.image, 'refs', v_error.refs, 'before', v_error.before,
+           'key', v_error.key, 'seen', v_error.seen, 'stamp', v_error.stamp,
+           'force', v_error.forced))) > 0 THEN
         outcome := 'failed again';
     ELSE
         UPDATE replicator.error_log
@@ -323,53 +349,78 @@ AS $$
                                'ms', round(extract(epoch FROM clock_timestamp() - p_started) * 1000, 1)))
 $$;
 
--- Rows an application deleted here, kept after their delete is queued: a change
--- from the other side that meets such a key missing here is judged against the
--- delete if it was made before the delete crossed over (crossed_at, the other
--- side's clock), instead of bringing the row back unseen. replicator purge
--- removes crossed ones.
-CREATE TABLE IF NOT EXISTS replicator.tombstone (
-    direction  text        NOT NULL,  -- the delete's direction
-    change_id  bigint      NOT NULL,
-    map_name   text        NOT NULL,
-    image      jsonb       NOT NULL,  -- the deleted row
-    deleted_by xid         NOT NULL,  -- the deleting transaction (its commit time counts)
-    crossed_at timestamptz,
-    -- A row changed here that a delete from there removed: that delete's time.
-    deleted_at timestamptz,
-    PRIMARY KEY (direction, change_id)
+-- What this database knows of each row the replicator keeps in step, per map, side and
+-- key (the key columns of the row on that side): which writes of the row it holds.
+-- clock has one entry per field (named as messages name it) and "" for the row
+-- itself (inserted, updated or deleted: every change writes it):
+-- [newest left change, newest right change, their stamps]. A change is the
+-- capturing side's change id; its stamp is its commit time in microseconds, made
+-- to grow with the row's changes on that side. Two sides that hold the same writes
+-- hold equal clocks, and rows the maps make equal (see the Conflicts chapter).
+-- gone: the row as it was when deleted here (its fields live on for a change from
+-- the other side that had not seen the delete); applied_lsn: on a side whose WAL is
+-- captured, where the WAL stood when the replicator last wrote the row here.
+CREATE TABLE IF NOT EXISTS replicator.versions (
+    map_name    text        NOT NULL,
+    side        text        NOT NULL CHECK (side IN ('left', 'right')),
+    key         jsonb       NOT NULL,
+    clock       jsonb       NOT NULL DEFAULT '{}',
+    gone        jsonb,
+    applied_lsn pg_lsn,
+    touched_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (map_name, side, key)
 );
-CREATE INDEX IF NOT EXISTS tombstone_row ON replicator.tombstone USING gin (image jsonb_path_ops);
+-- replicator purge: versions of rows deleted long ago.
+CREATE INDEX IF NOT EXISTS versions_gone ON replicator.versions (touched_at) WHERE gone IS NOT NULL;
 
-CREATE OR REPLACE FUNCTION replicator.keep_tombstone()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    INSERT INTO replicator.tombstone (direction, change_id, map_name, image, deleted_by)
-    VALUES (NEW.direction, NEW.id, NEW.map_name, NEW.image, pg_current_xact_id()::xid);
-    RETURN NULL;
-END
-$$;
+-- The value-based conflict detection before versions kept these.
+DROP TRIGGER IF EXISTS change_queue_tombstone ON replicator.change_queue;
+DROP TABLE IF EXISTS replicator.tombstone;
+DROP FUNCTION IF EXISTS replicator.keep_tombstone();
+DROP TABLE IF EXISTS replicator.row_clock;
 
--- Both captures queue through here; replicator resolve's forced deletes are no tombstones.
-CREATE OR REPLACE TRIGGER change_queue_tombstone
-AFTER INSERT ON replicator.change_queue
-FOR EACH ROW WHEN (NEW.op = 'D' AND NOT NEW.forced)
-EXECUTE FUNCTION replicator.keep_tombstone();
-
--- When a change committed, for newest_wins: its transaction's commit timestamp
--- (a WAL listener's queueing transaction carries the source's, through its
--- replication origin). Null unless track_commit_timestamp is on.
-CREATE OR REPLACE FUNCTION replicator.committed_at(p_xid xid)
-RETURNS timestamptz
+-- A transaction's commit time in microseconds, the stamp newest_wins compares (a WAL
+-- listener's queueing transaction carries the source's, through its replication
+-- origin). Null unless track_commit_timestamp is on.
+CREATE OR REPLACE FUNCTION replicator.commit_stamp(p_xid xid)
+RETURNS bigint
 LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE WHEN current_setting('track_commit_timestamp')::boolean
-                THEN pg_xact_commit_timestamp(p_xid) END
+                THEN (extract(epoch FROM pg_xact_commit_timestamp(p_xid)) * 1000000)::bigint END
+$$;
+DROP FUNCTION IF EXISTS replicator.committed_at(xid);
+
+-- Changes of a direction as they cross, with what the other side judges them by:
+-- seen, the newest change of the row from there that was applied here before it
+-- (a capture leaves it open; then nothing has been applied to the row since, and the
+-- row's clock says it), and the stamp, its commit time raised to the row's stamp
+-- before it, so that a row's stamps on one side only grow.
+CREATE OR REPLACE FUNCTION replicator.outgoing(p_direction text, p_ids bigint[])
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', c.id, 'map', c.map_name, 'op', c.op, 'image', c.image, 'refs', c.refs,
+               'before', c.before, 'key', c.key, 'seen', c.seen, 'stamp', c.stamp)
+             ORDER BY c.id), '[]')
+      FROM (SELECT q.id, q.map_name, q.op, q.image, q.refs, q.before, q.key,
+                   coalesce(q.seen, (v.clock->''->>s.other)::bigint, 0) AS seen,
+                   greatest(max(replicator.commit_stamp(q.xid))
+                                OVER (PARTITION BY q.map_name, q.key ORDER BY q.id),
+                            (v.clock->''->>s.own_stamp)::bigint) AS stamp
+              FROM replicator.change_queue AS q
+             CROSS JOIN (SELECT CASE p_direction WHEN 'to_right' THEN 'left' ELSE 'right' END,
+                                CASE p_direction WHEN 'to_right' THEN 1 ELSE 0 END,
+                                CASE p_direction WHEN 'to_right' THEN 2 ELSE 3 END)
+                     AS s(side, other, own_stamp)
+              LEFT JOIN replicator.versions AS v
+                     ON v.map_name = q.map_name AND v.side = s.side AND v.key = q.key
+             WHERE q.direction = p_direction AND q.id = ANY (p_ids)) AS c
 $$;
 
 -- One database: take a batch off the queue, apply it, all in the caller's
@@ -383,31 +434,16 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
+    v_ids bigint[] := replicator.runnable_ids(p_direction, p_limit);
     v_batch jsonb;
     v_started timestamptz := clock_timestamp();
 BEGIN
-    WITH batch AS (
-        DELETE FROM replicator.change_queue AS q
-         WHERE q.direction = p_direction
-           -- An array computed once (ARRAY(subquery)), not IN (subquery) nor a
-           -- bare function call, which a sequential-scan plan would call per row:
-           -- the plan must stay a primary-key lookup however long the queue grows.
-           AND q.id = ANY (ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit))))
-        RETURNING q.id, q.map_name, q.op, q.image, q.refs, q.before, q.before_refs, q.forced,
-                  replicator.committed_at(q.xmin) AS at
-    )
-    SELECT jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
-                                        'refs', refs, 'before', before,
-                                        'before_refs', before_refs, 'at', at, 'force', forced)
-                     ORDER BY id),
-           count(*)
-      INTO v_batch, taken
-      FROM batch;
+    taken := cardinality(v_ids);
     failed := 0;
     IF taken > 0 THEN
-        UPDATE replicator.tombstone AS d SET crossed_at = now()
-          FROM jsonb_array_elements(v_batch) AS c
-         WHERE d.direction = p_direction AND d.change_id = (c.value->>'id')::bigint;
+        v_batch := replicator.outgoing(p_direction, v_ids);
+        DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (v_ids);
+        PERFORM replicator.absorb_batch(p_direction, v_batch);
         failed := replicator.apply_batch(p_direction, v_batch);
         PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
         PERFORM replicator.caught_up(p_direction);
@@ -415,32 +451,24 @@ BEGIN
 END
 $$;
 
--- Two servers, source side: the oldest changes of a direction, as one jsonb array
--- with their ids beside it.
+-- Two servers, source side: the oldest changes of a direction, as they cross, with
+-- their ids beside them.
 CREATE OR REPLACE FUNCTION replicator.peek_batch(p_direction text, p_limit integer,
                                                  OUT ids bigint[], OUT batch jsonb)
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce(array_agg(id ORDER BY id), '{}'),
-           coalesce(jsonb_agg(jsonb_build_object('id', id, 'map', map_name, 'op', op, 'image', image,
-                                                 'refs', refs, 'before', before,
-                                                 'before_refs', before_refs, 'at', at,
-                                                 'force', forced)
-                              ORDER BY id), '[]')
-      FROM (SELECT id, map_name, op, image, refs, before, before_refs, forced,
-                   replicator.committed_at(xmin) AS at
-              FROM replicator.change_queue
-             WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit))))) AS oldest
+BEGIN
+    ids := ARRAY(SELECT unnest(replicator.runnable_ids(p_direction, p_limit)) ORDER BY 1);
+    batch := replicator.outgoing(p_direction, ids);
+END
 $$;
 
--- Two servers, source side: forget changes the target has durably applied.
--- p_crossed_at: when the target applied them (its clock), for the tombstones.
-DROP FUNCTION IF EXISTS replicator.ack_batch(text, bigint[]);
-CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[],
-                                                p_crossed_at timestamptz)
+-- Two servers, source side: forget changes the target has durably applied, recording
+-- them in the rows' clocks here.
+DROP FUNCTION IF EXISTS replicator.ack_batch(text, bigint[], timestamptz);
+CREATE OR REPLACE FUNCTION replicator.ack_batch(p_direction text, p_ids bigint[])
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -448,10 +476,9 @@ AS $$
 DECLARE
     v_gone integer;
 BEGIN
+    PERFORM replicator.absorb_batch(p_direction, replicator.outgoing(p_direction, p_ids));
     DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (p_ids);
     GET DIAGNOSTICS v_gone = ROW_COUNT;
-    UPDATE replicator.tombstone SET crossed_at = p_crossed_at
-     WHERE direction = p_direction AND change_id = ANY (p_ids);
     PERFORM replicator.caught_up(p_direction);
     RETURN v_gone;
 END
@@ -611,7 +638,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'b39f8257960968e093c806509a42e75502f450e167804d120dfd8c973993e9f6', $sql$$sql$)
+VALUES ('control', '56251fdc0934261d66cc7ce9ac0d61fd1b5c82c098c38d47630b879c0903748d', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -654,6 +681,8 @@ CREATE TABLE IF NOT EXISTS replicator.wal_parked (
     parked_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS wal_parked_map ON replicator.wal_parked (map_name, direction, id);
+-- The parked changes' commit position, which their capture function compares.
+ALTER TABLE replicator.wal_parked ADD COLUMN IF NOT EXISTS lsn pg_lsn;
 
 -- Trigger capture: changes of rows whose key, filter or lookup columns, or the parent
 -- tables its references are looked up in, the capture trigger could no longer read
@@ -919,18 +948,18 @@ DECLARE
     v_function regprocedure;
 BEGIN
     FOR v_route IN SELECT DISTINCT p.map_name, p.direction FROM replicator.wal_parked AS p LOOP
-        v_function := to_regprocedure(format('replicator.%I(jsonb)',
+        v_function := to_regprocedure(format('replicator.%I(jsonb, pg_lsn)',
                                              'wal_' || v_route.map_name || '_' || v_route.direction));
         CONTINUE WHEN v_function IS NULL;
         v_route_queued := 0;
         BEGIN
             FOR v_parked IN
-                SELECT p.id, p.changes FROM replicator.wal_parked AS p
+                SELECT p.id, p.changes, coalesce(p.lsn, '0/0') AS lsn FROM replicator.wal_parked AS p
                  WHERE p.map_name = v_route.map_name AND p.direction = v_route.direction
                  ORDER BY p.id
             LOOP
-                EXECUTE format('SELECT %s($1)', v_function::regproc) INTO STRICT v_count
-                  USING v_parked.changes;
+                EXECUTE format('SELECT %s($1, $2)', v_function::regproc) INTO STRICT v_count
+                  USING v_parked.changes, v_parked.lsn;
                 v_route_queued := v_route_queued + v_count;
                 DELETE FROM replicator.wal_parked WHERE id = v_parked.id;
             END LOOP;
@@ -944,21 +973,23 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', '1b32028587a712021646fcec982ab7fef89c4af37c5467db17e6f71031c10664', $sql$$sql$)
+VALUES ('drift', '978200262c19ac2098f747dfb8307f49e372595711d6f08ba521611bade64f7b', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
 -- ==== create map/companies/to_left/apply ====
 -- Map 'companies', 'to_left': write a batch of captured changes into "fno"."companies".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -974,6 +1005,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -982,216 +1015,343 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.companies were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."company_code") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('company_code', c.image->'company_code') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."company_code") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "company_code" character varying(4))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."company_code" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."company_code")
      ORDER BY "k"."company_code", c.id DESC
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "s"."company_code" AS "k_1",
-           l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM "b"."name" AS "tc_1",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "company_code" character varying(4),
        "name" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'name'->>2)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'companies' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'companies'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."name" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "company_code" character varying(4),
-       "name" character varying(60)) ON true
-      JOIN "fno"."companies" AS t ON "t"."dataareaid" = "s"."company_code"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "name" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."companies",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'companies', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'companies'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'companies', 'to_left', j.id, j.op, jsonb_build_object('company_code', j.image->'company_code'), jsonb_build_object('dataareaid', j."k_1"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'companies', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'companies',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'companies'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."companies" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'companies', 'fno.companies'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'companies' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
     RETURN;
 END IF;
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."company_code") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('company_code', c.image->'company_code') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."company_code") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "company_code" character varying(4))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."company_code" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."company_code")
      ORDER BY "k"."company_code", c.id DESC
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "s"."company_code" AS "k_1",
-           "s"."name" AS "n_1",
-           "b"."name" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."name" ELSE t."name" END AS "c_1",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "company_code" character varying(4),
        "name" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
-       "company_code" character varying(4),
-       "name" character varying(60)) ON true
-      LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "s"."company_code"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'name'->>2)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'companies' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1")
       LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'companies'
-              AND d.image @> jsonb_build_object('dataareaid', "s"."company_code")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."companies", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'companies'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."name" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
+       "company_code" character varying(4),
+       "name" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."companies",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j.gone OR (j."tc_1") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1") IS DISTINCT FROM (j."c_1") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'name', j."f_1") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'companies', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'companies'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'companies', 'to_left', j.id, j.op, jsonb_build_object('company_code', j.image->'company_code'), jsonb_build_object('dataareaid', j."k_1"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'companies', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -1199,21 +1359,25 @@ WITH latest AS (
 ), inserted AS (
     INSERT INTO "fno"."companies" ("dataareaid", "name")
     SELECT j."k_1",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
+       j."f_1"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."companies" AS t
        SET "name" = j."f_1"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -1221,13 +1385,20 @@ IF v_written < v_wanted THEN
         'companies', 'fno.companies'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'companies' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1248,9 +1419,7 @@ BEGIN
         PERFORM "replicator"."write_companies_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('companies', 'to_left', ARRAY(
-                SELECT jsonb_build_object('company_code', c.value->'image'->'company_code')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('company_code', c.value->'image'->'company_code') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -1265,10 +1434,15 @@ BEGIN
          GROUP BY jsonb_build_object('company_code', c.value->'image'->'company_code')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_companies_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('companies', 'to_left', ARRAY[jsonb_build_object('company_code', v_change->'image'->'company_code')]);
             END IF;
         EXCEPTION
@@ -1281,16 +1455,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('companies', 'to_left', v_change, jsonb_build_object('company_code', v_change->'image'->'company_code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'f6f24d62d78271471eb8fcd54014dfd530957163f37145c5fc9381caa8313546', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', 'e66e8d7c5a4e4533f6e011699b849a2e32597e46cebbb17daf1068b47536626e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1298,15 +1474,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/contact_persons/to_left/apply ====
 -- Map 'contact_persons', 'to_left': write a batch of captured changes into "fno"."contact_persons".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -1322,6 +1500,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1330,48 +1510,59 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.contact_persons were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['firstname', 'lastname', 'emailaddress1', 'parent_account_number']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['firstname', 'lastname', 'emailaddress1', 'parent_account_number']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'contactpersonid', c.image->'contactpersonid') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'lastname' IS DISTINCT FROM c.image->'lastname')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'emailaddress1' IS DISTINCT FROM c.image->'emailaddress1')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'parent_account_number' IS DISTINCT FROM c.image->'parent_account_number')) AS "w_4",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "contactpersonid" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."contactpersonid" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."contactpersonid")
      ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."contactpersonid" AS "k_2",
-           l.base_known AND NOT l.forced AND t."first_name" IS DISTINCT FROM "b"."firstname" AS "tc_1",
-           l.base_known AND NOT l.forced AND t."last_name" IS DISTINCT FROM COALESCE("b"."lastname", CAST('-' AS character varying(50))) AS "tc_2",
-           l.base_known AND NOT l.forced AND t."email" IS DISTINCT FROM "b"."emailaddress1" AS "tc_3",
-           l.base_known AND NOT l.forced AND t."customer_account" IS DISTINCT FROM "b"."parent_account_number" AS "tc_4",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -1380,155 +1571,262 @@ WITH latest AS (
        "lastname" character varying(50),
        "emailaddress1" character varying(80),
        "parent_account_number" character varying(20))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'first_name'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'first_name'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'last_name'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'last_name'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'email'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'email'->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((v.clock->'customer_account'->>0)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'customer_account'->>2)::bigint, q."ot_4") AS "ot_4",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'contact_persons' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "ot_3",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
+                      AS "ot_4",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'contact_persons'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."firstname" AS "n_1",
+           g."first_name" AS "c_1",
+           COALESCE("s"."lastname", CAST('-' AS character varying(50))) AS "n_2",
+           g."last_name" AS "c_2",
+           "s"."emailaddress1" AS "n_3",
+           g."email" AS "c_3",
+           "s"."parent_account_number" AS "n_4",
+           g."customer_account" AS "c_4",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "contactpersonid" character varying(20),
        "firstname" character varying(50),
        "lastname" character varying(50),
        "emailaddress1" character varying(80),
-       "parent_account_number" character varying(20)) ON true
-      JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."contact_person_id" = "s"."contactpersonid"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "parent_account_number" character varying(20))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."contact_persons",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR false) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2", 'first_name', j."f_1", 'last_name', j."f_2", 'email', j."f_3", 'customer_account', j."f_4") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'contact_persons', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'first_name', CASE WHEN j."i_1" IS NULL THEN j.clock->'first_name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'first_name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'first_name'->>1)::bigint, 0), "j"."i_1"), j.clock->'first_name'->2, "j"."t_1") END,
+               'last_name', CASE WHEN j."i_2" IS NULL THEN j.clock->'last_name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'last_name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'last_name'->>1)::bigint, 0), "j"."i_2"), j.clock->'last_name'->2, "j"."t_2") END,
+               'email', CASE WHEN j."i_3" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_3"), j.clock->'email'->2, "j"."t_3") END,
+               'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
+                    ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), "j"."i_4"), j.clock->'customer_account'->2, "j"."t_4") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'contact_persons'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'contact_persons', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'contactpersonid', j.image->'contactpersonid'), jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('first_name', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'last_name', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'email', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'customer_account', CASE WHEN j."tc_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'contact_persons', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'first_name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'last_name', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'email', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'customer_account', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'contact_persons',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'contact_persons'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."contact_persons" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'contact_persons', 'fno.contact_persons'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'contact_persons' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['firstname', 'lastname', 'emailaddress1', 'parent_account_number']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['firstname', 'lastname', 'emailaddress1', 'parent_account_number']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'contactpersonid', c.image->'contactpersonid') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'lastname' IS DISTINCT FROM c.image->'lastname')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'emailaddress1' IS DISTINCT FROM c.image->'emailaddress1')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'parent_account_number' IS DISTINCT FROM c.image->'parent_account_number')) AS "w_4",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."contactpersonid") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "contactpersonid" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."contactpersonid" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."contactpersonid")
      ORDER BY "k"."companyid", "k"."contactpersonid", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'contact_persons'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'contactpersonid' = l.image -> 'contactpersonid'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'contact_persons',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."contactpersonid" AS "k_2",
-           "s"."firstname" AS "n_1",
-           "b"."firstname" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."first_name" ELSE t."first_name" END AS "c_1",
-           COALESCE("s"."lastname", CAST('-' AS character varying(50))) AS "n_2",
-           COALESCE("b"."lastname", CAST('-' AS character varying(50))) AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."last_name" ELSE t."last_name" END AS "c_2",
-           "s"."emailaddress1" AS "n_3",
-           "b"."emailaddress1" AS "b_3",
-           CASE WHEN t.ctid IS NULL THEN gone."email" ELSE t."email" END AS "c_3",
-           "s"."parent_account_number" AS "n_4",
-           "b"."parent_account_number" AS "b_4",
-           CASE WHEN t.ctid IS NULL THEN gone."customer_account" ELSE t."customer_account" END AS "c_4",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -1537,120 +1835,213 @@ WITH latest AS (
        "lastname" character varying(50),
        "emailaddress1" character varying(80),
        "parent_account_number" character varying(20))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'first_name'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'first_name'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'last_name'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'last_name'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'email'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'email'->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((v.clock->'customer_account'->>0)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'customer_account'->>2)::bigint, q."ot_4") AS "ot_4",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'contact_persons' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'first_name' IS DISTINCT FROM q.image->'first_name')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'last_name' IS DISTINCT FROM q.image->'last_name')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "ot_3",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_account' IS DISTINCT FROM q.image->'customer_account')))
+                      AS "ot_4",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'contact_persons'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."firstname" AS "n_1",
+           g."first_name" AS "c_1",
+           COALESCE("s"."lastname", CAST('-' AS character varying(50))) AS "n_2",
+           g."last_name" AS "c_2",
+           "s"."emailaddress1" AS "n_3",
+           g."email" AS "c_3",
+           "s"."parent_account_number" AS "n_4",
+           g."customer_account" AS "c_4",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "contactpersonid" character varying(20),
        "firstname" character varying(50),
        "lastname" character varying(50),
        "emailaddress1" character varying(80),
-       "parent_account_number" character varying(20)) ON true
-      LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."contact_person_id" = "s"."contactpersonid"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'contact_persons'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'contact_person_id', "s"."contactpersonid")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."contact_persons", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
-                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
-               AS "tc_3",
-           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
-                                           ELSE j."c_4" IS DISTINCT FROM j."b_4" END
-               AS "tc_4",
-           j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "parent_account_number" character varying(20))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."contact_persons",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
-               AS "x_3",
-           j."tc_4" AND j."sc_4" AND j."c_4" IS DISTINCT FROM j."n_4"
-               AS "x_4",
-           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR false) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
-           NOT j."tc_3" OR (j."x_3" AND false) AS "take_3",
-           NOT j."tc_4" OR (j."x_4" AND false) AS "take_4",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
-           CASE WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2", 'first_name', j."f_1", 'last_name', j."f_2", 'email', j."f_3", 'customer_account', j."f_4") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'contact_persons', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'first_name', CASE WHEN j."i_1" IS NULL THEN j.clock->'first_name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'first_name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'first_name'->>1)::bigint, 0), "j"."i_1"), j.clock->'first_name'->2, "j"."t_1") END,
+               'last_name', CASE WHEN j."i_2" IS NULL THEN j.clock->'last_name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'last_name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'last_name'->>1)::bigint, 0), "j"."i_2"), j.clock->'last_name'->2, "j"."t_2") END,
+               'email', CASE WHEN j."i_3" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_3"), j.clock->'email'->2, "j"."t_3") END,
+               'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
+                    ELSE jsonb_build_array(coalesce(j.clock->'customer_account'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_account'->>1)::bigint, 0), "j"."i_4"), j.clock->'customer_account'->2, "j"."t_4") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'contact_persons'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'contact_persons', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'contactpersonid', j.image->'contactpersonid'), jsonb_build_object('dataareaid', j."k_1", 'contact_person_id', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('first_name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'last_name', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'email', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'customer_account', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'contact_persons', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'first_name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'last_name', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'email', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'customer_account', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'contact_persons', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'contactpersonid', c.image->'contactpersonid') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."contact_persons" ("dataareaid", "contact_person_id", "first_name", "last_name", "email", "customer_account")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
-       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END,
-       CASE WHEN j.gone THEN j."f_4" ELSE j."n_4" END
+       j."f_1",
+       j."f_2",
+       j."f_3",
+       j."f_4"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "contact_person_id") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."contact_persons" AS t
        SET "first_name" = j."f_1",
@@ -1658,12 +2049,16 @@ WITH latest AS (
        "email" = j."f_3",
        "customer_account" = j."f_4"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -1671,13 +2066,20 @@ IF v_written < v_wanted THEN
         'contact_persons', 'fno.contact_persons'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'contact_persons' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1698,9 +2100,7 @@ BEGIN
         PERFORM "replicator"."write_contact_persons_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('contact_persons', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'contactpersonid', c.value->'image'->'contactpersonid')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'contactpersonid', c.value->'image'->'contactpersonid') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -1715,10 +2115,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'contactpersonid', c.value->'image'->'contactpersonid')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_contact_persons_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('contact_persons', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid')]);
             END IF;
         EXCEPTION
@@ -1731,16 +2136,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('contact_persons', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '50e18b73e35e3454e24873b897b14e5f52a30acfb8f2a6f8559dac7535715a2c', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '918e88c3747357ca35553b3df020fccf36789040c18a9bd36ce90bbf7dfe51da', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1762,15 +2169,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customer_groups/to_left/apply ====
 -- Map 'customer_groups', 'to_left': write a batch of captured changes into "fno"."customer_groups".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -1786,6 +2195,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -1794,280 +2205,405 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customer_groups were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'group_code', c.image->'group_code') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "group_code" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."group_code" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."group_code")
      ORDER BY "k"."companyid", "k"."group_code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."group_code" AS "k_2",
-           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."name" AS "tc_1",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "group_code" character varying(10),
        "name" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customer_groups' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'customer_groups'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."description" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "group_code" character varying(10),
-       "name" character varying(60)) ON true
-      JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."customer_group" = "s"."group_code"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "name" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_groups",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2", 'description', j."f_1") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customer_groups', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'customer_groups'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customer_groups', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'group_code', j.image->'group_code'), jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'customer_groups', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customer_groups',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'customer_groups'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."customer_groups" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_groups', 'fno.customer_groups'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'customer_groups' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'group_code', c.image->'group_code') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."group_code") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "group_code" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."group_code" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."group_code")
      ORDER BY "k"."companyid", "k"."group_code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'customer_groups'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'group_code' = l.image -> 'group_code'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'customer_groups',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."group_code" AS "k_2",
-           "s"."name" AS "n_1",
-           "b"."name" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "group_code" character varying(10),
        "name" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customer_groups' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'customer_groups'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."description" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "group_code" character varying(10),
-       "name" character varying(60)) ON true
-      LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."customer_group" = "s"."group_code"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'customer_groups'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'customer_group', "s"."group_code")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_groups", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "name" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_groups",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j.gone OR (j."tc_1") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1") IS DISTINCT FROM (j."c_1") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2", 'description', j."f_1") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customer_groups', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'customer_groups'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customer_groups', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'group_code', j.image->'group_code'), jsonb_build_object('dataareaid', j."k_1", 'customer_group', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'customer_groups', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'customer_groups', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'group_code', c.image->'group_code') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."customer_groups" ("dataareaid", "customer_group", "description")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
+       j."f_1"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "customer_group") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."customer_groups" AS t
        SET "description" = j."f_1"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -2075,13 +2611,20 @@ IF v_written < v_wanted THEN
         'customer_groups', 'fno.customer_groups'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'customer_groups' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2102,9 +2645,7 @@ BEGIN
         PERFORM "replicator"."write_customer_groups_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('customer_groups', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'group_code', c.value->'image'->'group_code')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'group_code', c.value->'image'->'group_code') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -2119,10 +2660,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'group_code', c.value->'image'->'group_code')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_customer_groups_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('customer_groups', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code')]);
             END IF;
         EXCEPTION
@@ -2135,16 +2681,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('customer_groups', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'b989bf89f0c54dc7f317ffdf5a52f7decb482b4740e3be6fd1c2a31627600216', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'ce8445e0583964eae3f2322280a692b9d62ac53612f67b54461c2037608316ba', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2166,15 +2714,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customer_payment_methods/to_left/apply ====
 -- Map 'customer_payment_methods', 'to_left': write a batch of captured changes into "fno"."customer_payment_methods".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -2190,6 +2740,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2198,300 +2750,455 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customer_payment_methods were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'payment_type']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name', 'payment_type']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'code', c.image->'code') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_type' IS DISTINCT FROM c.image->'payment_type')) AS "w_2",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."code" AS "k_2",
-           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."name" AS "tc_1",
-           l.base_known AND NOT l.forced AND t."payment_type" IS DISTINCT FROM CAST(CASE WHEN "b"."payment_type" IS NULL THEN NULL WHEN "b"."payment_type"::text = 'check' THEN 'Check' WHEN "b"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "b"."payment_type"::text = 'cash' THEN 'Cash' ELSE NULL END AS character varying(12)) AS "tc_2",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "code" character varying(10),
        "name" character varying(60),
        "payment_type" text)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'payment_type'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'payment_type'->>2)::bigint, q."ot_2") AS "ot_2",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customer_payment_methods' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."description" AS "c_1",
+           CAST(CASE WHEN "s"."payment_type" IS NULL THEN NULL WHEN "s"."payment_type"::text = 'check' THEN 'Check' WHEN "s"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "s"."payment_type"::text = 'cash' THEN 'Cash' ELSE "replicator"."unmapped_value"('customer_payment_methods', 'payment_type', "s"."payment_type"::text) END AS character varying(12)) AS "n_2",
+           g."payment_type" AS "c_2",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "code" character varying(10),
        "name" character varying(60),
-       "payment_type" text) ON true
-      JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_method" = "s"."code"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "payment_type" text)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_payment_methods",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           j.x_0 OR j."x_1" OR j."x_2" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2", 'description', j."f_1", 'payment_type', j."f_2") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customer_payment_methods', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
+               'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), "j"."i_2"), j.clock->'payment_type'->2, "j"."t_2") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customer_payment_methods', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'code', j.image->'code'), jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'payment_type', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'customer_payment_methods', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_type', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customer_payment_methods',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'customer_payment_methods'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."customer_payment_methods" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_payment_methods', 'fno.customer_payment_methods'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'customer_payment_methods' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'payment_type']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name', 'payment_type']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'code', c.image->'code') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_type' IS DISTINCT FROM c.image->'payment_type')) AS "w_2",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'customer_payment_methods'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'code' = l.image -> 'code'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'customer_payment_methods',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."code" AS "k_2",
-           "s"."name" AS "n_1",
-           "b"."name" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
-           CAST(CASE WHEN "s"."payment_type" IS NULL THEN NULL WHEN "s"."payment_type"::text = 'check' THEN 'Check' WHEN "s"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "s"."payment_type"::text = 'cash' THEN 'Cash' ELSE "replicator"."unmapped_value"('customer_payment_methods', 'payment_type', "s"."payment_type"::text) END AS character varying(12)) AS "n_2",
-           CAST(CASE WHEN "b"."payment_type" IS NULL THEN NULL WHEN "b"."payment_type"::text = 'check' THEN 'Check' WHEN "b"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "b"."payment_type"::text = 'cash' THEN 'Cash' ELSE NULL END AS character varying(12)) AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."payment_type" ELSE t."payment_type" END AS "c_2",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "code" character varying(10),
        "name" character varying(60),
        "payment_type" text)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'payment_type'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'payment_type'->>2)::bigint, q."ot_2") AS "ot_2",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customer_payment_methods' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_type' IS DISTINCT FROM q.image->'payment_type')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."description" AS "c_1",
+           CAST(CASE WHEN "s"."payment_type" IS NULL THEN NULL WHEN "s"."payment_type"::text = 'check' THEN 'Check' WHEN "s"."payment_type"::text = 'electronic' THEN 'Electronic' WHEN "s"."payment_type"::text = 'cash' THEN 'Cash' ELSE "replicator"."unmapped_value"('customer_payment_methods', 'payment_type', "s"."payment_type"::text) END AS character varying(12)) AS "n_2",
+           g."payment_type" AS "c_2",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "code" character varying(10),
        "name" character varying(60),
-       "payment_type" text) ON true
-      LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_method" = "s"."code"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'customer_payment_methods'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'payment_method', "s"."code")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_payment_methods", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "payment_type" text)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_payment_methods",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j.gone OR (j."tc_1" OR j."tc_2") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           j.x_0 OR j."x_1" OR j."x_2" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2", 'description', j."f_1", 'payment_type', j."f_2") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customer_payment_methods', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
+               'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_type'->>1)::bigint, 0), "j"."i_2"), j.clock->'payment_type'->2, "j"."t_2") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customer_payment_methods', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'code', j.image->'code'), jsonb_build_object('dataareaid', j."k_1", 'payment_method', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'payment_type', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'customer_payment_methods', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_type', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'customer_payment_methods', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'code', c.image->'code') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."customer_payment_methods" ("dataareaid", "payment_method", "description", "payment_type")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END
+       j."f_1",
+       j."f_2"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "payment_method") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."customer_payment_methods" AS t
        SET "description" = j."f_1",
        "payment_type" = j."f_2"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -2499,13 +3206,20 @@ IF v_written < v_wanted THEN
         'customer_payment_methods', 'fno.customer_payment_methods'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'customer_payment_methods' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2526,9 +3240,7 @@ BEGIN
         PERFORM "replicator"."write_customer_payment_methods_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -2543,10 +3255,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_customer_payment_methods_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code')]);
             END IF;
         EXCEPTION
@@ -2559,16 +3276,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('customer_payment_methods', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '7074d27e92ebfadc8f0cdb15d7557f1cca0427d85f8fdd70532b39da28a3ec97', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '8dcf1634f3bd17a8346d6c5cb1e8bc14cfe83983d3ff7ec5a40d33618adc1c8c', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2590,15 +3309,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customers_person/to_left/apply ====
 -- Map 'customers_person', 'to_left': write a batch of captured changes into "fno"."customers".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -2614,6 +3335,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -2622,47 +3345,55 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customers were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['firstname', 'middlename', 'lastname', 'emailaddress1']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['firstname', 'middlename', 'lastname', 'emailaddress1']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'customer_number', c.image->'customer_number') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname' OR c.before->'middlename' IS DISTINCT FROM c.image->'middlename' OR c.before->'lastname' IS DISTINCT FROM c.image->'lastname')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'emailaddress1' IS DISTINCT FROM c.image->'emailaddress1')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)) AS "w_3",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "customer_number" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."customer_number" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."customer_number")
      ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."customer_number" AS "k_2",
-           l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM (CAST(CONCAT_WS(' ', "b"."firstname", "b"."middlename", "b"."lastname") AS VARCHAR(100))) AS "tc_1",
-           l.base_known AND NOT l.forced AND t."email" IS DISTINCT FROM "b"."emailaddress1" AS "tc_2",
-           l.base_known AND NOT l.forced AND t."party_type" IS DISTINCT FROM CAST('Person' AS "fno"."party_type") AS "tc_3",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -2671,151 +3402,230 @@ WITH latest AS (
        "middlename" character varying(50),
        "lastname" character varying(50),
        "emailaddress1" character varying(80))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           0::bigint AS "o_1", NULL::bigint AS "ot_1",
+           greatest((v.clock->'email'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'email'->>2)::bigint, q."ot_2") AS "ot_2",
+           0::bigint AS "o_3", NULL::bigint AS "ot_3",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customers_person' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'customers_person'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           (CAST(CONCAT_WS(' ', "s"."firstname", "s"."middlename", "s"."lastname") AS VARCHAR(100))) AS "n_1",
+           g."name" AS "c_1",
+           "s"."emailaddress1" AS "n_2",
+           g."email" AS "c_2",
+           CAST('Person' AS "fno"."party_type") AS "n_3",
+           g."party_type" AS "c_3",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "customer_number" character varying(20),
        "firstname" character varying(50),
        "middlename" character varying(50),
        "lastname" character varying(50),
-       "emailaddress1" character varying(80)) ON true
-      JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."customer_number"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "emailaddress1" character varying(80))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'email', j."f_2", 'party_type', j."f_3") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customers_person', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END,
+               'email', CASE WHEN j."i_2" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_2"), j.clock->'email'->2, "j"."t_2") END,
+               'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
+                    ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_3"), j.clock->'party_type'->2, "j"."t_3") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'customers_person'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customers_person', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'customer_number', j.image->'customer_number'), jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'email', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'party_type', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'customers_person', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'email', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'party_type', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customers_person',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'customers_person'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."customers" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_person', 'fno.customers'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'customers_person' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['firstname', 'middlename', 'lastname', 'emailaddress1']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['firstname', 'middlename', 'lastname', 'emailaddress1']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'customer_number', c.image->'customer_number') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'firstname' IS DISTINCT FROM c.image->'firstname' OR c.before->'middlename' IS DISTINCT FROM c.image->'middlename' OR c.before->'lastname' IS DISTINCT FROM c.image->'lastname')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'emailaddress1' IS DISTINCT FROM c.image->'emailaddress1')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)) AS "w_3",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."customer_number") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "customer_number" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."customer_number" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."customer_number")
      ORDER BY "k"."companyid", "k"."customer_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'customers_person'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'customer_number' = l.image -> 'customer_number'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'customers_person',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."customer_number" AS "k_2",
-           (CAST(CONCAT_WS(' ', "s"."firstname", "s"."middlename", "s"."lastname") AS VARCHAR(100))) AS "n_1",
-           (CAST(CONCAT_WS(' ', "b"."firstname", "b"."middlename", "b"."lastname") AS VARCHAR(100))) AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."name" ELSE t."name" END AS "c_1",
-           "s"."emailaddress1" AS "n_2",
-           "b"."emailaddress1" AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."email" ELSE t."email" END AS "c_2",
-           CAST('Person' AS "fno"."party_type") AS "n_3",
-           CAST('Person' AS "fno"."party_type") AS "b_3",
-           CASE WHEN t.ctid IS NULL THEN gone."party_type" ELSE t."party_type" END AS "c_3",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -2824,122 +3634,200 @@ WITH latest AS (
        "middlename" character varying(50),
        "lastname" character varying(50),
        "emailaddress1" character varying(80))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           0::bigint AS "o_1", NULL::bigint AS "ot_1",
+           greatest((v.clock->'email'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'email'->>2)::bigint, q."ot_2") AS "ot_2",
+           0::bigint AS "o_3", NULL::bigint AS "ot_3",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customers_person' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'customers_person'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           (CAST(CONCAT_WS(' ', "s"."firstname", "s"."middlename", "s"."lastname") AS VARCHAR(100))) AS "n_1",
+           g."name" AS "c_1",
+           "s"."emailaddress1" AS "n_2",
+           g."email" AS "c_2",
+           CAST('Person' AS "fno"."party_type") AS "n_3",
+           g."party_type" AS "c_3",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "customer_number" character varying(20),
        "firstname" character varying(50),
        "middlename" character varying(50),
        "lastname" character varying(50),
-       "emailaddress1" character varying(80)) ON true
-      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."customer_number"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'customers_person'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'account_num', "s"."customer_number")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
-                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
-               AS "tc_3",
-           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "emailaddress1" character varying(80))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
-               AS "x_3",
-           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
-           NOT j."tc_3" OR (j."x_3" AND false) AS "take_3",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'email', j."f_2", 'party_type', j."f_3") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customers_person', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END,
+               'email', CASE WHEN j."i_2" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_2"), j.clock->'email'->2, "j"."t_2") END,
+               'party_type', CASE WHEN j."i_3" IS NULL THEN j.clock->'party_type'
+                    ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_3"), j.clock->'party_type'->2, "j"."t_3") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'customers_person'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customers_person', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'customer_number', j.image->'customer_number'), jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'email', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'party_type', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'customers_person', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'email', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'party_type', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'customers_person', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'customer_number', c.image->'customer_number') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "email", "party_type")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
-       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END
+       j."f_1",
+       j."f_2",
+       j."f_3"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "account_num") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."customers" AS t
        SET "name" = j."f_1",
        "email" = j."f_2",
        "party_type" = j."f_3"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -2947,13 +3835,20 @@ IF v_written < v_wanted THEN
         'customers_person', 'fno.customers'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'customers_person' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2974,9 +3869,7 @@ BEGIN
         PERFORM "replicator"."write_customers_person_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('customers_person', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'customer_number', c.value->'image'->'customer_number')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'customer_number', c.value->'image'->'customer_number') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -2991,10 +3884,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'customer_number', c.value->'image'->'customer_number')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_customers_person_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('customers_person', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number')]);
             END IF;
         EXCEPTION
@@ -3007,16 +3905,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('customers_person', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '51672b7625300f1d87d722630434f7be26302ca3cb45b891388af3dc24c43edf', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '920c86d728f65dd031cbcf86690312e9dab0913c613717e95f72d5ded1ef2793', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3038,15 +3938,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/loyalty_cards/to_left/apply ====
 -- Map 'loyalty_cards', 'to_left': write a batch of captured changes into "fno"."loyalty_cards".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -3062,6 +3964,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -3070,252 +3974,439 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.loyalty_cards were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['tier', 'issued_on', 'is_blocked']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['tier', 'issued_on', 'is_blocked']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('card_number', c.image->'card_number') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'issued_on' IS DISTINCT FROM c.image->'issued_on')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'is_blocked' IS DISTINCT FROM c.image->'is_blocked')) AS "w_3",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."card_number" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."card_number")
      ORDER BY "k"."card_number", c.id DESC
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "s"."card_number" AS "k_1",
-           l.base_known AND NOT l.forced AND t."tier" IS DISTINCT FROM COALESCE("b"."tier", CAST('Basic' AS character varying(10))) AS "tc_1",
-           l.base_known AND NOT l.forced AND t."issued_on" IS DISTINCT FROM "b"."issued_on" AS "tc_2",
-           l.base_known AND NOT l.forced AND t."blocked" IS DISTINCT FROM "b"."is_blocked" AS "tc_3",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "card_number" character varying(20),
        "tier" character varying(10),
        "issued_on" date,
        "is_blocked" boolean)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'tier'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'tier'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'issued_on'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'issued_on'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'blocked'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'blocked'->>2)::bigint, q."ot_3") AS "ot_3",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'loyalty_cards' AND v.side = 'left'
+            AND v.key = jsonb_build_object('card_number', "l"."k_1")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                      AS "ot_3",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
+              AND q.key = jsonb_build_object('card_number', "l"."k_1")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           COALESCE("s"."tier", CAST('Basic' AS character varying(10))) AS "n_1",
+           g."tier" AS "c_1",
+           "s"."issued_on" AS "n_2",
+           g."issued_on" AS "c_2",
+           "s"."is_blocked" AS "n_3",
+           g."blocked" AS "c_3",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "card_number" character varying(20),
        "tier" character varying(10),
        "issued_on" date,
-       "is_blocked" boolean) ON true
-      JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "s"."card_number"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "is_blocked" boolean)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."loyalty_cards",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'loyalty_cards', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'tier', CASE WHEN j."i_1" IS NULL THEN j.clock->'tier'
+                    ELSE jsonb_build_array(coalesce(j.clock->'tier'->0, to_jsonb(0)), greatest(coalesce((j.clock->'tier'->>1)::bigint, 0), "j"."i_1"), j.clock->'tier'->2, "j"."t_1") END,
+               'issued_on', CASE WHEN j."i_2" IS NULL THEN j.clock->'issued_on'
+                    ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), "j"."i_2"), j.clock->'issued_on'->2, "j"."t_2") END,
+               'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
+                    ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_3"), j.clock->'blocked'->2, "j"."t_3") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'loyalty_cards', 'to_left', j.id, j.op, jsonb_build_object('card_number', j.image->'card_number'), jsonb_build_object('card_number', j."k_1"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('tier', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'issued_on', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'blocked', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'loyalty_cards', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'tier', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'issued_on', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'blocked', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'loyalty_cards',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'loyalty_cards'
-                            AND c.image @> jsonb_build_object('card_number', j."k_1")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."loyalty_cards" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'loyalty_cards', 'fno.loyalty_cards'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'loyalty_cards' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
     RETURN;
 END IF;
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['tier', 'issued_on', 'is_blocked']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['tier', 'issued_on', 'is_blocked']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('card_number', c.image->'card_number') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'issued_on' IS DISTINCT FROM c.image->'issued_on')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'is_blocked' IS DISTINCT FROM c.image->'is_blocked')) AS "w_3",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."card_number") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "card_number" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."card_number" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."card_number")
      ORDER BY "k"."card_number", c.id DESC
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "s"."card_number" AS "k_1",
-           COALESCE("s"."tier", CAST('Basic' AS character varying(10))) AS "n_1",
-           COALESCE("b"."tier", CAST('Basic' AS character varying(10))) AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."tier" ELSE t."tier" END AS "c_1",
-           "s"."issued_on" AS "n_2",
-           "b"."issued_on" AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."issued_on" ELSE t."issued_on" END AS "c_2",
-           "s"."is_blocked" AS "n_3",
-           "b"."is_blocked" AS "b_3",
-           CASE WHEN t.ctid IS NULL THEN gone."blocked" ELSE t."blocked" END AS "c_3",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "card_number" character varying(20),
        "tier" character varying(10),
        "issued_on" date,
        "is_blocked" boolean)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('card_number', "l"."k_1") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'tier'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'tier'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'issued_on'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'issued_on'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'blocked'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'blocked'->>2)::bigint, q."ot_3") AS "ot_3",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'loyalty_cards' AND v.side = 'left'
+            AND v.key = jsonb_build_object('card_number', "l"."k_1")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'tier' IS DISTINCT FROM q.image->'tier')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'issued_on' IS DISTINCT FROM q.image->'issued_on')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                      AS "ot_3",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
+              AND q.key = jsonb_build_object('card_number', "l"."k_1")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           COALESCE("s"."tier", CAST('Basic' AS character varying(10))) AS "n_1",
+           g."tier" AS "c_1",
+           "s"."issued_on" AS "n_2",
+           g."issued_on" AS "c_2",
+           "s"."is_blocked" AS "n_3",
+           g."blocked" AS "c_3",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "card_number" character varying(20),
        "tier" character varying(10),
        "issued_on" date,
-       "is_blocked" boolean) ON true
-      LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "s"."card_number"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'loyalty_cards'
-              AND d.image @> jsonb_build_object('card_number', "s"."card_number")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."loyalty_cards", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
-                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
-               AS "tc_3",
-           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "is_blocked" boolean)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."loyalty_cards",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
-               AS "x_3",
-           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
-           NOT j."tc_3" OR (j."x_3" AND false) AS "take_3",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('card_number', j."k_1", 'tier', j."f_1", 'issued_on', j."f_2", 'blocked', j."f_3") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'loyalty_cards', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'tier', CASE WHEN j."i_1" IS NULL THEN j.clock->'tier'
+                    ELSE jsonb_build_array(coalesce(j.clock->'tier'->0, to_jsonb(0)), greatest(coalesce((j.clock->'tier'->>1)::bigint, 0), "j"."i_1"), j.clock->'tier'->2, "j"."t_1") END,
+               'issued_on', CASE WHEN j."i_2" IS NULL THEN j.clock->'issued_on'
+                    ELSE jsonb_build_array(coalesce(j.clock->'issued_on'->0, to_jsonb(0)), greatest(coalesce((j.clock->'issued_on'->>1)::bigint, 0), "j"."i_2"), j.clock->'issued_on'->2, "j"."t_2") END,
+               'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
+                    ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_3"), j.clock->'blocked'->2, "j"."t_3") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'loyalty_cards', 'to_left', j.id, j.op, jsonb_build_object('card_number', j.image->'card_number'), jsonb_build_object('card_number', j."k_1"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('tier', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'issued_on', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'blocked', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'loyalty_cards', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'tier', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'issued_on', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'blocked', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -3323,25 +4414,29 @@ WITH latest AS (
 ), inserted AS (
     INSERT INTO "fno"."loyalty_cards" ("card_number", "tier", "issued_on", "blocked")
     SELECT j."k_1",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
-       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END
+       j."f_1",
+       j."f_2",
+       j."f_3"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("card_number") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."loyalty_cards" AS t
        SET "tier" = j."f_1",
        "issued_on" = j."f_2",
        "blocked" = j."f_3"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -3349,13 +4444,20 @@ IF v_written < v_wanted THEN
         'loyalty_cards', 'fno.loyalty_cards'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'loyalty_cards' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -3376,9 +4478,7 @@ BEGIN
         PERFORM "replicator"."write_loyalty_cards_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_left', ARRAY(
-                SELECT jsonb_build_object('card_number', c.value->'image'->'card_number')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('card_number', c.value->'image'->'card_number') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -3393,10 +4493,15 @@ BEGIN
          GROUP BY jsonb_build_object('card_number', c.value->'image'->'card_number')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_loyalty_cards_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_left', ARRAY[jsonb_build_object('card_number', v_change->'image'->'card_number')]);
             END IF;
         EXCEPTION
@@ -3409,16 +4514,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('loyalty_cards', 'to_left', v_change, jsonb_build_object('card_number', v_change->'image'->'card_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '5da440ddd580e52011e392a44d9f38c7c7d432fb75fd6c4d5fdf85c64a1b85b5', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'db9b9de1e52e4dbc50c6e0af306b5e8b8375c98fa6b98f82c6deae57b0fd3df0', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -3426,15 +4533,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/name_affixes/to_left/apply ====
 -- Map 'name_affixes', 'to_left': write a batch of captured changes into "fno"."name_affixes".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -3450,6 +4559,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -3458,224 +4569,351 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.name_affixes were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('affix', c.image->'affix', 'affix_type', c.image->'affix_type') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
        "affix_type" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."affix", "k"."affix_type" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."affix", "k"."affix_type")
      ORDER BY "k"."affix", "k"."affix_type", c.id DESC
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "s"."affix" AS "k_1",
            "s"."affix_type" AS "k_2",
-           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "affix" character varying(20),
        "affix_type" character varying(10),
        "description" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'name_affixes' AND v.side = 'left'
+            AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'name_affixes'
+              AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."description" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "affix" character varying(20),
        "affix_type" character varying(10),
-       "description" character varying(60)) ON true
-      JOIN "fno"."name_affixes" AS t ON "t"."affix" = "s"."affix" AND "t"."affix_type" = "s"."affix_type"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "description" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."name_affixes",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'name_affixes', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'name_affixes'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'name_affixes', 'to_left', j.id, j.op, jsonb_build_object('affix', j.image->'affix', 'affix_type', j.image->'affix_type'), jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'name_affixes', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'name_affixes',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'name_affixes'
-                            AND c.image @> jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."name_affixes" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'name_affixes', 'fno.name_affixes'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'name_affixes' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
     RETURN;
 END IF;
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('affix', c.image->'affix', 'affix_type', c.image->'affix_type') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."affix", "k"."affix_type") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "affix" character varying(20),
        "affix_type" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."affix", "k"."affix_type" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."affix", "k"."affix_type")
      ORDER BY "k"."affix", "k"."affix_type", c.id DESC
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "s"."affix" AS "k_1",
            "s"."affix_type" AS "k_2",
-           "s"."description" AS "n_1",
-           "b"."description" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "affix" character varying(20),
        "affix_type" character varying(10),
        "description" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'name_affixes' AND v.side = 'left'
+            AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'name_affixes'
+              AND q.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."description" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "affix" character varying(20),
        "affix_type" character varying(10),
-       "description" character varying(60)) ON true
-      LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "s"."affix" AND "t"."affix_type" = "s"."affix_type"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'name_affixes'
-              AND d.image @> jsonb_build_object('affix', "s"."affix", 'affix_type', "s"."affix_type")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."name_affixes", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "description" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."name_affixes",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j.gone OR (j."tc_1") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1") IS DISTINCT FROM (j."c_1") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2", 'description', j."f_1") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'name_affixes', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'name_affixes'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'name_affixes', 'to_left', j.id, j.op, jsonb_build_object('affix', j.image->'affix', 'affix_type', j.image->'affix_type'), jsonb_build_object('affix', j."k_1", 'affix_type', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'name_affixes', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
@@ -3684,21 +4922,25 @@ WITH latest AS (
     INSERT INTO "fno"."name_affixes" ("affix", "affix_type", "description")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
+       j."f_1"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("affix", "affix_type") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."name_affixes" AS t
        SET "description" = j."f_1"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -3706,13 +4948,20 @@ IF v_written < v_wanted THEN
         'name_affixes', 'fno.name_affixes'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'name_affixes' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -3733,9 +4982,7 @@ BEGIN
         PERFORM "replicator"."write_name_affixes_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('name_affixes', 'to_left', ARRAY(
-                SELECT jsonb_build_object('affix', c.value->'image'->'affix', 'affix_type', c.value->'image'->'affix_type')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('affix', c.value->'image'->'affix', 'affix_type', c.value->'image'->'affix_type') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -3750,10 +4997,15 @@ BEGIN
          GROUP BY jsonb_build_object('affix', c.value->'image'->'affix', 'affix_type', c.value->'image'->'affix_type')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_name_affixes_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('name_affixes', 'to_left', ARRAY[jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type')]);
             END IF;
         EXCEPTION
@@ -3766,16 +5018,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('name_affixes', 'to_left', v_change, jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '323bccf45357e1695ee500004f9d52ff7150b626f84f66754aefdebad4640777', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', '71bd923c92e7dc3ec64248f69c20824354dced6809a3f527d097d2952507b2d3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -3783,15 +5037,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_days/to_left/apply ====
 -- Map 'payment_days', 'to_left': write a batch of captured changes into "fno"."payment_days".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -3807,6 +5063,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -3815,280 +5073,405 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_days were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'name', c.image->'name') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."name" AS "k_2",
-           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "name" character varying(30),
        "description" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_days' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_days'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."description" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "name" character varying(30),
-       "description" character varying(60)) ON true
-      JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "s"."name"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "description" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_days",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'description', j."f_1") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_days', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_days'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_days', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'name', j.image->'name'), jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'payment_days', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_days',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'payment_days'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."payment_days" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_days', 'fno.payment_days'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'payment_days' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'name', c.image->'name') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'payment_days'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'name' = l.image -> 'name'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'payment_days',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."name" AS "k_2",
-           "s"."description" AS "n_1",
-           "b"."description" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "name" character varying(30),
        "description" character varying(60))
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_days' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_days'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."description" AS "c_1",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "name" character varying(30),
-       "description" character varying(60)) ON true
-      LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "s"."name"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'payment_days'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'payment_day_name', "s"."name")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_days", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "description" character varying(60))
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_days",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j.gone OR (j."tc_1") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           j.x_0 OR j."x_1" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1") IS DISTINCT FROM (j."c_1") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'description', j."f_1") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_days', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_days'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_days', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'name', j.image->'name'), jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'payment_days', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'payment_days', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'name', c.image->'name') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."payment_days" ("dataareaid", "payment_day_name", "description")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END
+       j."f_1"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "payment_day_name") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."payment_days" AS t
        SET "description" = j."f_1"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1") IS DISTINCT FROM (j."c_1")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1") IS DISTINCT FROM (j."c_1"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -4096,13 +5479,20 @@ IF v_written < v_wanted THEN
         'payment_days', 'fno.payment_days'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'payment_days' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -4123,9 +5513,7 @@ BEGIN
         PERFORM "replicator"."write_payment_days_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('payment_days', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -4140,10 +5528,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_payment_days_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('payment_days', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name')]);
             END IF;
         EXCEPTION
@@ -4156,16 +5549,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_days', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '2255e3e3b05264fe29c6ee5e2e676299f5d1ffab179864b78f1959c71b3f3e6a', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '95a265075aac2116c1a485443071233d5bc0b9479e3002ba2be893cee1f3c8fb', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4187,15 +5582,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_day_lines/to_left/apply ====
 -- Map 'payment_day_lines', 'to_left': write a batch of captured changes into "fno"."payment_day_lines".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -4211,6 +5608,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4219,31 +5618,40 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_day_lines were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['weekday', 'dayofmonth']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['weekday', 'dayofmonth']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'paymentdayid', c.image->'paymentdayid', 'line_number', c.image->'line_number') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'weekday' IS DISTINCT FROM c.image->'weekday')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'dayofmonth' IS DISTINCT FROM c.image->'dayofmonth')) AS "w_2",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "paymentdayid" uuid,
        "line_number" integer)
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentdayid", "k"."line_number" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentdayid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -4251,17 +5659,13 @@ WITH latest AS (
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "l"."lookup_2" AS "k_2",
            "s"."line_number" AS "k_3",
-           l.base_known AND NOT l.forced AND t."week_day" IS DISTINCT FROM CAST(CASE WHEN "b"."weekday" IS NULL THEN NULL WHEN "b"."weekday"::text = 'none' THEN 'None' WHEN "b"."weekday"::text = 'monday' THEN 'Monday' WHEN "b"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "b"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "b"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "b"."weekday"::text = 'friday' THEN 'Friday' WHEN "b"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "b"."weekday"::text = 'sunday' THEN 'Sunday' ELSE NULL END AS character varying(10)) AS "tc_1",
-           l.base_known AND NOT l.forced AND t."day_of_month" IS DISTINCT FROM "b"."dayofmonth" AS "tc_2",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -4269,100 +5673,206 @@ WITH latest AS (
        "line_number" integer,
        "weekday" text,
        "dayofmonth" integer)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'week_day'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'week_day'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'day_of_month'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'day_of_month'->>2)::bigint, q."ot_2") AS "ot_2",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_day_lines' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           CAST(CASE WHEN "s"."weekday" IS NULL THEN NULL WHEN "s"."weekday"::text = 'none' THEN 'None' WHEN "s"."weekday"::text = 'monday' THEN 'Monday' WHEN "s"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "s"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "s"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "s"."weekday"::text = 'friday' THEN 'Friday' WHEN "s"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "s"."weekday"::text = 'sunday' THEN 'Sunday' ELSE "replicator"."unmapped_value"('payment_day_lines', 'week_day', "s"."weekday"::text) END AS character varying(10)) AS "n_1",
+           g."week_day" AS "c_1",
+           "s"."dayofmonth" AS "n_2",
+           g."day_of_month" AS "c_2",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "paymentdayid" uuid,
        "line_number" integer,
        "weekday" text,
-       "dayofmonth" integer) ON true
-      JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "dayofmonth" integer)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_day_lines",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           j.x_0 OR j."x_1" OR j."x_2" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3", 'week_day', j."f_1", 'day_of_month', j."f_2") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_day_lines', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'week_day', CASE WHEN j."i_1" IS NULL THEN j.clock->'week_day'
+                    ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), "j"."i_1"), j.clock->'week_day'->2, "j"."t_1") END,
+               'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
+                    ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), "j"."i_2"), j.clock->'day_of_month'->2, "j"."t_2") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_day_lines', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'paymentdayid', j.image->'paymentdayid', 'line_number', j.image->'line_number'), jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('week_day', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'day_of_month', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'payment_day_lines', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'week_day', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'day_of_month', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_day_lines',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'payment_day_lines'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."payment_day_lines" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_day_lines', 'fno.payment_day_lines'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'payment_day_lines' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['weekday', 'dayofmonth']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['weekday', 'dayofmonth']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'paymentdayid', c.image->'paymentdayid', 'line_number', c.image->'line_number') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'weekday' IS DISTINCT FROM c.image->'weekday')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'dayofmonth' IS DISTINCT FROM c.image->'dayofmonth')) AS "w_2",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentdayid", "k"."line_number") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "paymentdayid" uuid,
        "line_number" integer)
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentdayid", "k"."line_number" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentdayid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentdayid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -4370,48 +5880,13 @@ WITH latest AS (
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day_name') ->> 'name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'payment_day_lines'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'paymentdayid' = l.image -> 'paymentdayid' AND h.image -> 'line_number' = l.image -> 'line_number'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'payment_day_lines',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_days' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "l"."lookup_2" AS "k_2",
            "s"."line_number" AS "k_3",
-           CAST(CASE WHEN "s"."weekday" IS NULL THEN NULL WHEN "s"."weekday"::text = 'none' THEN 'None' WHEN "s"."weekday"::text = 'monday' THEN 'Monday' WHEN "s"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "s"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "s"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "s"."weekday"::text = 'friday' THEN 'Friday' WHEN "s"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "s"."weekday"::text = 'sunday' THEN 'Sunday' ELSE "replicator"."unmapped_value"('payment_day_lines', 'week_day', "s"."weekday"::text) END AS character varying(10)) AS "n_1",
-           CAST(CASE WHEN "b"."weekday" IS NULL THEN NULL WHEN "b"."weekday"::text = 'none' THEN 'None' WHEN "b"."weekday"::text = 'monday' THEN 'Monday' WHEN "b"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "b"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "b"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "b"."weekday"::text = 'friday' THEN 'Friday' WHEN "b"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "b"."weekday"::text = 'sunday' THEN 'Sunday' ELSE NULL END AS character varying(10)) AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."week_day" ELSE t."week_day" END AS "c_1",
-           "s"."dayofmonth" AS "n_2",
-           "b"."dayofmonth" AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."day_of_month" ELSE t."day_of_month" END AS "c_2",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -4419,111 +5894,190 @@ WITH latest AS (
        "line_number" integer,
        "weekday" text,
        "dayofmonth" integer)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'week_day'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'week_day'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'day_of_month'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'day_of_month'->>2)::bigint, q."ot_2") AS "ot_2",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_day_lines' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'week_day' IS DISTINCT FROM q.image->'week_day')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'day_of_month' IS DISTINCT FROM q.image->'day_of_month')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           CAST(CASE WHEN "s"."weekday" IS NULL THEN NULL WHEN "s"."weekday"::text = 'none' THEN 'None' WHEN "s"."weekday"::text = 'monday' THEN 'Monday' WHEN "s"."weekday"::text = 'tuesday' THEN 'Tuesday' WHEN "s"."weekday"::text = 'wednesday' THEN 'Wednesday' WHEN "s"."weekday"::text = 'thursday' THEN 'Thursday' WHEN "s"."weekday"::text = 'friday' THEN 'Friday' WHEN "s"."weekday"::text = 'saturday' THEN 'Saturday' WHEN "s"."weekday"::text = 'sunday' THEN 'Sunday' ELSE "replicator"."unmapped_value"('payment_day_lines', 'week_day', "s"."weekday"::text) END AS character varying(10)) AS "n_1",
+           g."week_day" AS "c_1",
+           "s"."dayofmonth" AS "n_2",
+           g."day_of_month" AS "c_2",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "paymentdayid" uuid,
        "line_number" integer,
        "weekday" text,
-       "dayofmonth" integer) ON true
-      LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_day_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'payment_day_lines'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'payment_day_name', "l"."lookup_2", 'line_num', "s"."line_number")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_day_lines", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "dayofmonth" integer)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_day_lines",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j.gone OR (j."tc_1" OR j."tc_2") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           j.x_0 OR j."x_1" OR j."x_2" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3", 'week_day', j."f_1", 'day_of_month', j."f_2") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_day_lines', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'week_day', CASE WHEN j."i_1" IS NULL THEN j.clock->'week_day'
+                    ELSE jsonb_build_array(coalesce(j.clock->'week_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'week_day'->>1)::bigint, 0), "j"."i_1"), j.clock->'week_day'->2, "j"."t_1") END,
+               'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
+                    ELSE jsonb_build_array(coalesce(j.clock->'day_of_month'->0, to_jsonb(0)), greatest(coalesce((j.clock->'day_of_month'->>1)::bigint, 0), "j"."i_2"), j.clock->'day_of_month'->2, "j"."t_2") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_day_lines', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'paymentdayid', j.image->'paymentdayid', 'line_number', j.image->'line_number'), jsonb_build_object('dataareaid', j."k_1", 'payment_day_name', j."k_2", 'line_num', j."k_3"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('week_day', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'day_of_month', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'payment_day_lines', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'week_day', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'day_of_month', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'payment_day_lines', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_days' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'paymentdayid', c.image->'paymentdayid', 'line_number', c.image->'line_number') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."payment_day_lines" ("dataareaid", "payment_day_name", "line_num", "week_day", "day_of_month")
     SELECT j."k_1",
        j."k_2",
        j."k_3",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END
+       j."f_1",
+       j."f_2"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "payment_day_name", "line_num") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."payment_day_lines" AS t
        SET "week_day" = j."f_1",
        "day_of_month" = j."f_2"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -4531,13 +6085,20 @@ IF v_written < v_wanted THEN
         'payment_day_lines', 'fno.payment_day_lines'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'payment_day_lines' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -4558,9 +6119,7 @@ BEGIN
         PERFORM "replicator"."write_payment_day_lines_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentdayid', c.value->'image'->'paymentdayid', 'line_number', c.value->'image'->'line_number')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentdayid', c.value->'image'->'paymentdayid', 'line_number', c.value->'image'->'line_number') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -4575,10 +6134,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentdayid', c.value->'image'->'paymentdayid', 'line_number', c.value->'image'->'line_number')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_payment_day_lines_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number')]);
             END IF;
         EXCEPTION
@@ -4591,16 +6155,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_day_lines', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '8f58a58b11e231862345c0e1e54f4840324dd443e95a06d3a8d7c66c219ed7a9', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'c2121f89384ab1ca1e7658a4ffe8c894e189190007cf3a6759944085fa69b28f', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4622,15 +6188,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_schedules/to_left/apply ====
 -- Map 'payment_schedules', 'to_left': write a batch of captured changes into "fno"."payment_schedules".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -4646,6 +6214,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -4654,300 +6224,455 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_schedules were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description', 'allocation']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description', 'allocation']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'name', c.image->'name') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'allocation' IS DISTINCT FROM c.image->'allocation')) AS "w_2",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."name" AS "k_2",
-           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."description" AS "tc_1",
-           l.base_known AND NOT l.forced AND t."allocation" IS DISTINCT FROM CAST(CASE WHEN "b"."allocation" IS NULL THEN NULL WHEN "b"."allocation"::text = 'percent' THEN 'Percent' WHEN "b"."allocation"::text = 'fixed' THEN 'Fixed' ELSE NULL END AS character varying(10)) AS "tc_2",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "name" character varying(30),
        "description" character varying(60),
        "allocation" text)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'allocation'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'allocation'->>2)::bigint, q."ot_2") AS "ot_2",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_schedules' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedules'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."description" AS "c_1",
+           CAST(CASE WHEN "s"."allocation" IS NULL THEN NULL WHEN "s"."allocation"::text = 'percent' THEN 'Percent' WHEN "s"."allocation"::text = 'fixed' THEN 'Fixed' ELSE "replicator"."unmapped_value"('payment_schedules', 'allocation', "s"."allocation"::text) END AS character varying(10)) AS "n_2",
+           g."allocation" AS "c_2",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "name" character varying(30),
        "description" character varying(60),
-       "allocation" text) ON true
-      JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "s"."name"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "allocation" text)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedules",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           j.x_0 OR j."x_1" OR j."x_2" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'description', j."f_1", 'allocation', j."f_2") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_schedules', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
+               'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
+                    ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), "j"."i_2"), j.clock->'allocation'->2, "j"."t_2") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_schedules'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_schedules', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'name', j.image->'name'), jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'allocation', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'payment_schedules', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'allocation', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_schedules',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'payment_schedules'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."payment_schedules" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedules', 'fno.payment_schedules'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'payment_schedules' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['description', 'allocation']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['description', 'allocation']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'name', c.image->'name') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'allocation' IS DISTINCT FROM c.image->'allocation')) AS "w_2",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."name") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "name" character varying(30))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."name")
      ORDER BY "k"."companyid", "k"."name", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'payment_schedules'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'name' = l.image -> 'name'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'payment_schedules',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."name" AS "k_2",
-           "s"."description" AS "n_1",
-           "b"."description" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
-           CAST(CASE WHEN "s"."allocation" IS NULL THEN NULL WHEN "s"."allocation"::text = 'percent' THEN 'Percent' WHEN "s"."allocation"::text = 'fixed' THEN 'Fixed' ELSE "replicator"."unmapped_value"('payment_schedules', 'allocation', "s"."allocation"::text) END AS character varying(10)) AS "n_2",
-           CAST(CASE WHEN "b"."allocation" IS NULL THEN NULL WHEN "b"."allocation"::text = 'percent' THEN 'Percent' WHEN "b"."allocation"::text = 'fixed' THEN 'Fixed' ELSE NULL END AS character varying(10)) AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."allocation" ELSE t."allocation" END AS "c_2",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "name" character varying(30),
        "description" character varying(60),
        "allocation" text)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'allocation'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'allocation'->>2)::bigint, q."ot_2") AS "ot_2",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_schedules' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'allocation' IS DISTINCT FROM q.image->'allocation')))
+                      AS "ot_2",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedules'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."description" AS "n_1",
+           g."description" AS "c_1",
+           CAST(CASE WHEN "s"."allocation" IS NULL THEN NULL WHEN "s"."allocation"::text = 'percent' THEN 'Percent' WHEN "s"."allocation"::text = 'fixed' THEN 'Fixed' ELSE "replicator"."unmapped_value"('payment_schedules', 'allocation', "s"."allocation"::text) END AS character varying(10)) AS "n_2",
+           g."allocation" AS "c_2",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "name" character varying(30),
        "description" character varying(60),
-       "allocation" text) ON true
-      LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "s"."name"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'payment_schedules'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'schedule_name', "s"."name")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedules", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "allocation" text)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedules",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j.gone OR (j."tc_1" OR j."tc_2") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           j.x_0 OR j."x_1" OR j."x_2" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'description', j."f_1", 'allocation', j."f_2") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_schedules', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
+               'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
+                    ELSE jsonb_build_array(coalesce(j.clock->'allocation'->0, to_jsonb(0)), greatest(coalesce((j.clock->'allocation'->>1)::bigint, 0), "j"."i_2"), j.clock->'allocation'->2, "j"."t_2") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_schedules'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_schedules', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'name', j.image->'name'), jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'allocation', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'payment_schedules', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'allocation', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'payment_schedules', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'name', c.image->'name') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."payment_schedules" ("dataareaid", "schedule_name", "description", "allocation")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END
+       j."f_1",
+       j."f_2"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "schedule_name") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."payment_schedules" AS t
        SET "description" = j."f_1",
        "allocation" = j."f_2"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2") IS DISTINCT FROM (j."c_1", j."c_2"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -4955,13 +6680,20 @@ IF v_written < v_wanted THEN
         'payment_schedules', 'fno.payment_schedules'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'payment_schedules' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -4982,9 +6714,7 @@ BEGIN
         PERFORM "replicator"."write_payment_schedules_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -4999,10 +6729,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'name', c.value->'image'->'name')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_payment_schedules_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name')]);
             END IF;
         EXCEPTION
@@ -5015,16 +6750,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_schedules', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '92844e942907b1aca45901e4a4e7a37c1df269b5729294a5d5e2dbc1888f216b', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'cbefd3ac76998b19befa751c84ef8756de4c95f5508b9b1ebc0eb0956a628b23', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5046,15 +6783,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_schedule_lines/to_left/apply ====
 -- Map 'payment_schedule_lines', 'to_left': write a batch of captured changes into "fno"."payment_schedule_lines".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -5070,6 +6809,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -5078,31 +6819,44 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_schedule_lines were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['percentage', 'months', 'days']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['percentage', 'months', 'days']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'paymentscheduleid', c.image->'paymentscheduleid', 'line_number', c.image->'line_number') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percentage' IS DISTINCT FROM c.image->'percentage')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'months' IS DISTINCT FROM c.image->'months')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'days' IS DISTINCT FROM c.image->'days')) AS "w_3",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "paymentscheduleid" uuid,
        "line_number" integer)
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -5110,18 +6864,13 @@ WITH latest AS (
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "l"."lookup_2" AS "k_2",
            "s"."line_number" AS "k_3",
-           l.base_known AND NOT l.forced AND t."percent" IS DISTINCT FROM (CAST(ROUND("b"."percentage", 6) AS DECIMAL(32, 6))) AS "tc_1",
-           l.base_known AND NOT l.forced AND t."due_months" IS DISTINCT FROM "b"."months" AS "tc_2",
-           l.base_known AND NOT l.forced AND t."due_days" IS DISTINCT FROM "b"."days" AS "tc_3",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -5130,102 +6879,229 @@ WITH latest AS (
        "percentage" numeric(38,10),
        "months" integer,
        "days" integer)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'percent'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'percent'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'due_months'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'due_months'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'due_days'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'due_days'->>2)::bigint, q."ot_3") AS "ot_3",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                      AS "ot_3",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           (CAST(ROUND("s"."percentage", 6) AS DECIMAL(32, 6))) AS "n_1",
+           g."percent" AS "c_1",
+           "s"."months" AS "n_2",
+           g."due_months" AS "c_2",
+           "s"."days" AS "n_3",
+           g."due_days" AS "c_3",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "paymentscheduleid" uuid,
        "line_number" integer,
        "percentage" numeric(38,10),
        "months" integer,
-       "days" integer) ON true
-      JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "days" integer)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedule_lines",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3", 'percent', j."f_1", 'due_months', j."f_2", 'due_days', j."f_3") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_schedule_lines', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'percent', CASE WHEN j."i_1" IS NULL THEN j.clock->'percent'
+                    ELSE jsonb_build_array(coalesce(j.clock->'percent'->0, to_jsonb(0)), greatest(coalesce((j.clock->'percent'->>1)::bigint, 0), "j"."i_1"), j.clock->'percent'->2, "j"."t_1") END,
+               'due_months', CASE WHEN j."i_2" IS NULL THEN j.clock->'due_months'
+                    ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), "j"."i_2"), j.clock->'due_months'->2, "j"."t_2") END,
+               'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
+                    ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), "j"."i_3"), j.clock->'due_days'->2, "j"."t_3") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_schedule_lines', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'paymentscheduleid', j.image->'paymentscheduleid', 'line_number', j.image->'line_number'), jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('percent', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'due_months', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'due_days', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'payment_schedule_lines', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'percent', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'due_months', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'due_days', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_schedule_lines',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'payment_schedule_lines'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."payment_schedule_lines" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedule_lines', 'fno.payment_schedule_lines'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['percentage', 'months', 'days']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['percentage', 'months', 'days']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'paymentscheduleid', c.image->'paymentscheduleid', 'line_number', c.image->'line_number') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percentage' IS DISTINCT FROM c.image->'percentage')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'months' IS DISTINCT FROM c.image->'months')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'days' IS DISTINCT FROM c.image->'days')) AS "w_3",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."paymentscheduleid", "k"."line_number") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "paymentscheduleid" uuid,
        "line_number" integer)
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number")
      ORDER BY "k"."companyid", "k"."paymentscheduleid", "k"."line_number", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -5233,51 +7109,13 @@ WITH latest AS (
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'schedule_name') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'schedule_name') ->> 'name' AS character varying(30))) AS "lookup_2"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'payment_schedule_lines'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'paymentscheduleid' = l.image -> 'paymentscheduleid' AND h.image -> 'line_number' = l.image -> 'line_number'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'payment_schedule_lines',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "l"."lookup_2" AS "k_2",
            "s"."line_number" AS "k_3",
-           (CAST(ROUND("s"."percentage", 6) AS DECIMAL(32, 6))) AS "n_1",
-           (CAST(ROUND("b"."percentage", 6) AS DECIMAL(32, 6))) AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."percent" ELSE t."percent" END AS "c_1",
-           "s"."months" AS "n_2",
-           "b"."months" AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."due_months" ELSE t."due_months" END AS "c_2",
-           "s"."days" AS "n_3",
-           "b"."days" AS "b_3",
-           CASE WHEN t.ctid IS NULL THEN gone."due_days" ELSE t."due_days" END AS "c_3",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -5286,123 +7124,211 @@ WITH latest AS (
        "percentage" numeric(38,10),
        "months" integer,
        "days" integer)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'percent'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'percent'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'due_months'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'due_months'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'due_days'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'due_days'->>2)::bigint, q."ot_3") AS "ot_3",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'percent' IS DISTINCT FROM q.image->'percent')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_months' IS DISTINCT FROM q.image->'due_months')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'due_days' IS DISTINCT FROM q.image->'due_days')))
+                      AS "ot_3",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           (CAST(ROUND("s"."percentage", 6) AS DECIMAL(32, 6))) AS "n_1",
+           g."percent" AS "c_1",
+           "s"."months" AS "n_2",
+           g."due_months" AS "c_2",
+           "s"."days" AS "n_3",
+           g."due_days" AS "c_3",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "paymentscheduleid" uuid,
        "line_number" integer,
        "percentage" numeric(38,10),
        "months" integer,
-       "days" integer) ON true
-      LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."schedule_name" = "l"."lookup_2" AND "t"."line_num" = "s"."line_number"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'payment_schedule_lines'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'schedule_name', "l"."lookup_2", 'line_num', "s"."line_number")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedule_lines", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
-                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
-               AS "tc_3",
-           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "days" integer)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedule_lines",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
-               AS "x_3",
-           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
-           NOT j."tc_3" OR (j."x_3" AND false) AS "take_3",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3", 'percent', j."f_1", 'due_months', j."f_2", 'due_days', j."f_3") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_schedule_lines', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'percent', CASE WHEN j."i_1" IS NULL THEN j.clock->'percent'
+                    ELSE jsonb_build_array(coalesce(j.clock->'percent'->0, to_jsonb(0)), greatest(coalesce((j.clock->'percent'->>1)::bigint, 0), "j"."i_1"), j.clock->'percent'->2, "j"."t_1") END,
+               'due_months', CASE WHEN j."i_2" IS NULL THEN j.clock->'due_months'
+                    ELSE jsonb_build_array(coalesce(j.clock->'due_months'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_months'->>1)::bigint, 0), "j"."i_2"), j.clock->'due_months'->2, "j"."t_2") END,
+               'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
+                    ELSE jsonb_build_array(coalesce(j.clock->'due_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'due_days'->>1)::bigint, 0), "j"."i_3"), j.clock->'due_days'->2, "j"."t_3") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_schedule_lines', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'paymentscheduleid', j.image->'paymentscheduleid', 'line_number', j.image->'line_number'), jsonb_build_object('dataareaid', j."k_1", 'schedule_name', j."k_2", 'line_num', j."k_3"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('percent', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'due_months', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'due_days', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'payment_schedule_lines', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'percent', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'due_months', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'due_days', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'payment_schedule_lines', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'paymentscheduleid', c.image->'paymentscheduleid', 'line_number', c.image->'line_number') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."payment_schedule_lines" ("dataareaid", "schedule_name", "line_num", "percent", "due_months", "due_days")
     SELECT j."k_1",
        j."k_2",
        j."k_3",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
-       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END
+       j."f_1",
+       j."f_2",
+       j."f_3"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "schedule_name", "line_num") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."payment_schedule_lines" AS t
        SET "percent" = j."f_1",
        "due_months" = j."f_2",
        "due_days" = j."f_3"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -5410,13 +7336,20 @@ IF v_written < v_wanted THEN
         'payment_schedule_lines', 'fno.payment_schedule_lines'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -5437,9 +7370,7 @@ BEGIN
         PERFORM "replicator"."write_payment_schedule_lines_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentscheduleid', c.value->'image'->'paymentscheduleid', 'line_number', c.value->'image'->'line_number')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentscheduleid', c.value->'image'->'paymentscheduleid', 'line_number', c.value->'image'->'line_number') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -5454,10 +7385,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'paymentscheduleid', c.value->'image'->'paymentscheduleid', 'line_number', c.value->'image'->'line_number')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_payment_schedule_lines_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number')]);
             END IF;
         EXCEPTION
@@ -5470,16 +7406,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_schedule_lines', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '132d32c05baf20465d31bd65a56da5a9e298445edd8e26238a846eb53f16e1fa', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'c1c6836fc4a8354a44232b802b19112de7b25fc2e0821dd4f6bd38efa6d68c16', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5501,15 +7439,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/payment_terms/to_left/apply ====
 -- Map 'payment_terms', 'to_left': write a batch of captured changes into "fno"."payment_terms".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -5525,6 +7465,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -5533,53 +7475,61 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.payment_terms were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'due_days', 'paymentscheduleid', 'paymentdayid']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name', 'due_days', 'paymentscheduleid', 'paymentdayid']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'code', c.image->'code') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_days' IS DISTINCT FROM c.image->'due_days')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'paymentscheduleid' IS DISTINCT FROM c.image->'paymentscheduleid')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'paymentdayid' IS DISTINCT FROM c.image->'paymentdayid')) AS "w_4",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
-           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3",
-           -- and as the row was before the change (its base)
-           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.base_refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "base_lookup_2",
-           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.base_refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "base_lookup_3"
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."code" AS "k_2",
-           l.base_known AND NOT l.forced AND t."description" IS DISTINCT FROM "b"."name" AS "tc_1",
-           l.base_known AND NOT l.forced AND t."net_days" IS DISTINCT FROM "b"."due_days" AS "tc_2",
-           l.base_known AND NOT l.forced AND t."payment_schedule" IS DISTINCT FROM "l"."base_lookup_2" AS "tc_3",
-           l.base_known AND NOT l.forced AND t."payment_day" IS DISTINCT FROM "l"."base_lookup_3" AS "tc_4",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -5588,160 +7538,264 @@ WITH latest AS (
        "due_days" integer,
        "paymentscheduleid" uuid,
        "paymentdayid" uuid)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'net_days'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'net_days'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'payment_schedule'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'payment_schedule'->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((v.clock->'payment_day'->>0)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'payment_day'->>2)::bigint, q."ot_4") AS "ot_4",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_terms' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
+                      AS "ot_3",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
+                      AS "ot_4",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_terms'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."description" AS "c_1",
+           "s"."due_days" AS "n_2",
+           g."net_days" AS "c_2",
+           "l"."lookup_2" AS "n_3",
+           g."payment_schedule" AS "c_3",
+           "l"."lookup_3" AS "n_4",
+           g."payment_day" AS "c_4",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "code" character varying(10),
        "name" character varying(60),
        "due_days" integer,
        "paymentscheduleid" uuid,
-       "paymentdayid" uuid) ON true
-      JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_term_id" = "s"."code"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "paymentdayid" uuid)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_terms",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR false) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2", 'description', j."f_1", 'net_days', j."f_2", 'payment_schedule', j."f_3", 'payment_day', j."f_4") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_terms', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
+               'net_days', CASE WHEN j."i_2" IS NULL THEN j.clock->'net_days'
+                    ELSE jsonb_build_array(coalesce(j.clock->'net_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'net_days'->>1)::bigint, 0), "j"."i_2"), j.clock->'net_days'->2, "j"."t_2") END,
+               'payment_schedule', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_schedule'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_schedule'->2, "j"."t_3") END,
+               'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_day'->2, "j"."t_4") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_terms'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_terms', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'code', j.image->'code'), jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'net_days', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'payment_schedule', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'payment_day', CASE WHEN j."tc_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'payment_terms', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'net_days', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_schedule', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_day', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'payment_terms',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'payment_terms'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."payment_terms" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_terms', 'fno.payment_terms'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'payment_terms' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'due_days', 'paymentscheduleid', 'paymentdayid']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name', 'due_days', 'paymentscheduleid', 'paymentdayid']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'code', c.image->'code') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_days' IS DISTINCT FROM c.image->'due_days')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'paymentscheduleid' IS DISTINCT FROM c.image->'paymentscheduleid')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'paymentdayid' IS DISTINCT FROM c.image->'paymentdayid')) AS "w_4",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."code") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "code" character varying(10))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."code")
      ORDER BY "k"."companyid", "k"."code", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
     SELECT l.*,
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "lookup_2",
-           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3",
-           -- and as the row was before the change (its base)
-           (SELECT "p1"."schedule_name" FROM "fno"."payment_schedules" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_schedule') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."schedule_name" = CAST((l.base_refs -> 'payment_schedule') ->> 'name' AS character varying(30))) AS "base_lookup_2",
-           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.base_refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "base_lookup_3"
+           (SELECT "p1"."payment_day_name" FROM "fno"."payment_days" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_day') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_day_name" = CAST((l.refs -> 'payment_day') ->> 'name' AS character varying(30))) AS "lookup_3"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'payment_terms'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'code' = l.image -> 'code'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'payment_terms',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_days' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."code" AS "k_2",
-           "s"."name" AS "n_1",
-           "b"."name" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."description" ELSE t."description" END AS "c_1",
-           "s"."due_days" AS "n_2",
-           "b"."due_days" AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."net_days" ELSE t."net_days" END AS "c_2",
-           "l"."lookup_2" AS "n_3",
-           "l"."base_lookup_2" AS "b_3",
-           CASE WHEN t.ctid IS NULL THEN gone."payment_schedule" ELSE t."payment_schedule" END AS "c_3",
-           "l"."lookup_3" AS "n_4",
-           "l"."base_lookup_3" AS "b_4",
-           CASE WHEN t.ctid IS NULL THEN gone."payment_day" ELSE t."payment_day" END AS "c_4",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -5750,120 +7804,213 @@ WITH latest AS (
        "due_days" integer,
        "paymentscheduleid" uuid,
        "paymentdayid" uuid)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'description'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'description'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'net_days'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'net_days'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'payment_schedule'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'payment_schedule'->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((v.clock->'payment_day'->>0)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'payment_day'->>2)::bigint, q."ot_4") AS "ot_4",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'payment_terms' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'description' IS DISTINCT FROM q.image->'description')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'net_days' IS DISTINCT FROM q.image->'net_days')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_schedule' IS DISTINCT FROM q.image->'payment_schedule')))
+                      AS "ot_3",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_day' IS DISTINCT FROM q.image->'payment_day')))
+                      AS "ot_4",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'payment_terms'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."description" AS "c_1",
+           "s"."due_days" AS "n_2",
+           g."net_days" AS "c_2",
+           "l"."lookup_2" AS "n_3",
+           g."payment_schedule" AS "c_3",
+           "l"."lookup_3" AS "n_4",
+           g."payment_day" AS "c_4",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "code" character varying(10),
        "name" character varying(60),
        "due_days" integer,
        "paymentscheduleid" uuid,
-       "paymentdayid" uuid) ON true
-      LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."payment_term_id" = "s"."code"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'payment_terms'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'payment_term_id', "s"."code")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_terms", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
-                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
-               AS "tc_3",
-           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
-                                           ELSE j."c_4" IS DISTINCT FROM j."b_4" END
-               AS "tc_4",
-           j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "paymentdayid" uuid)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_terms",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
-               AS "x_3",
-           j."tc_4" AND j."sc_4" AND j."c_4" IS DISTINCT FROM j."n_4"
-               AS "x_4",
-           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR false) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
-           NOT j."tc_3" OR (j."x_3" AND false) AS "take_3",
-           NOT j."tc_4" OR (j."x_4" AND false) AS "take_4",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
-           CASE WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2", 'description', j."f_1", 'net_days', j."f_2", 'payment_schedule', j."f_3", 'payment_day', j."f_4") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_terms', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(coalesce(j.clock->'description'->0, to_jsonb(0)), greatest(coalesce((j.clock->'description'->>1)::bigint, 0), "j"."i_1"), j.clock->'description'->2, "j"."t_1") END,
+               'net_days', CASE WHEN j."i_2" IS NULL THEN j.clock->'net_days'
+                    ELSE jsonb_build_array(coalesce(j.clock->'net_days'->0, to_jsonb(0)), greatest(coalesce((j.clock->'net_days'->>1)::bigint, 0), "j"."i_2"), j.clock->'net_days'->2, "j"."t_2") END,
+               'payment_schedule', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_schedule'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_schedule'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_schedule'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_schedule'->2, "j"."t_3") END,
+               'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_day'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_day'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_day'->2, "j"."t_4") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'payment_terms'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'payment_terms', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'code', j.image->'code'), jsonb_build_object('dataareaid', j."k_1", 'payment_term_id', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'net_days', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'payment_schedule', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'payment_day', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'payment_terms', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'description', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'net_days', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_schedule', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_day', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'payment_terms', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'payment_schedules' END, CASE WHEN (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_days' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'code', c.image->'code') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."payment_terms" ("dataareaid", "payment_term_id", "description", "net_days", "payment_schedule", "payment_day")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
-       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END,
-       CASE WHEN j.gone THEN j."f_4" ELSE j."n_4" END
+       j."f_1",
+       j."f_2",
+       j."f_3",
+       j."f_4"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "payment_term_id") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."payment_terms" AS t
        SET "description" = j."f_1",
@@ -5871,12 +8018,16 @@ WITH latest AS (
        "payment_schedule" = j."f_3",
        "payment_day" = j."f_4"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -5884,13 +8035,20 @@ IF v_written < v_wanted THEN
         'payment_terms', 'fno.payment_terms'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'payment_terms' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -5911,9 +8069,7 @@ BEGIN
         PERFORM "replicator"."write_payment_terms_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('payment_terms', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -5928,10 +8084,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'code', c.value->'image'->'code')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_payment_terms_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('payment_terms', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code')]);
             END IF;
         EXCEPTION
@@ -5944,16 +8105,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('payment_terms', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '62eec321d9c20470ebb3141679c55e5b25badc2b5939e907eb5ae0df4ae971b3', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '03f897b9accb1e28836ad8c37ec1a1c9859eb7034f0a4876c83d1130cf4b26af', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5975,15 +8138,17 @@ ON CONFLICT (name) DO UPDATE
 
 -- ==== create map/customers_organization/to_left/apply ====
 -- Map 'customers_organization', 'to_left': write a batch of captured changes into "fno"."customers".
--- Per key, the batch's newest change is applied. Deletes and upserts run as two passes
--- (p_deletes), so a batch can delete children before parents and insert parents
--- before children. plpgsql rather than sql: it keeps the statements' plans.
+-- Deletes and upserts run as two passes (p_deletes), so a batch can delete children
+-- before parents and insert parents before children.
 --
--- Conflicts: a change meets a row the application here changed since the last
--- value that crossed over (the row differs from the change's base). Per field,
--- an edit made on one side only survives; a field both sides changed goes to
--- the side its policy names; the conflict is logged. Rows are written only as
--- they were judged (same xmin): one changed meanwhile makes the batch retry.
+-- Versions (replicator.versions): every change carries what its side had seen of this
+-- one (seen: the newest change of the row from here applied there before it). Per
+-- field, and for the row itself, a change that had seen this side's newest write of
+-- it wins; one that had not is concurrent with it, and the policy decides
+-- ('left_wins' for the row). This side's newest write is in the row's clock, or still
+-- queued here. Both sides decide on the same writes the same way, so they end equal.
+-- Rows are written only as they were judged (same xmin): one changed meanwhile makes
+-- the batch retry. plpgsql rather than sql: it keeps the statements' plans.
 --
 -- Runs as its owner (SECURITY DEFINER): the applier's runtime role has no right on
 -- the target table itself; it may only call this function. The capture
@@ -5999,6 +8164,8 @@ AS $write$
 DECLARE
     v_wanted integer;
     v_written integer;
+    v_inserted jsonb;  -- the keys inserted here, with this side's newest queued change known then
+    v_touched jsonb;   -- the keys of the rows written here
 BEGIN
 IF p_deletes THEN
 IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op' = 'T') THEN
@@ -6007,30 +8174,63 @@ IF EXISTS (SELECT FROM jsonb_array_elements(p_changes) AS c WHERE c.value->>'op'
         USING ERRCODE = 'feature_not_supported',
               HINT = 'The rows of fno.customers were left as they are: delete them there if they should go, then close this error with replicator skip.';
 END IF;
--- A key whose newest change is a delete.
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid', 'emailaddress1', 'creditlimit', 'credit_hold']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid', 'emailaddress1', 'creditlimit', 'credit_hold']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are not to exist here: removed (propagate), or, gone already, their clock.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'accountnumber', c.image->'accountnumber') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customergroupid' IS DISTINCT FROM c.image->'customergroupid')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'paymenttermid' IS DISTINCT FROM c.image->'paymenttermid')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customerpaymentmethodid' IS DISTINCT FROM c.image->'customerpaymentmethodid')) AS "w_4",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'emailaddress1' IS DISTINCT FROM c.image->'emailaddress1')) AS "w_5",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'creditlimit' IS DISTINCT FROM c.image->'creditlimit')) AS "w_6",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'credit_hold' IS DISTINCT FROM c.image->'credit_hold')) AS "w_7",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)) AS "w_8",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           max(c.id) FILTER (WHERE "w_5") OVER w AS "i_5",
+           max(c.seen) FILTER (WHERE "w_5") OVER w AS "s_5",
+           max(c.stamp) FILTER (WHERE "w_5") OVER w AS "t_5",
+           max(c.id) FILTER (WHERE "w_6") OVER w AS "i_6",
+           max(c.seen) FILTER (WHERE "w_6") OVER w AS "s_6",
+           max(c.stamp) FILTER (WHERE "w_6") OVER w AS "t_6",
+           max(c.id) FILTER (WHERE "w_7") OVER w AS "i_7",
+           max(c.seen) FILTER (WHERE "w_7") OVER w AS "s_7",
+           max(c.stamp) FILTER (WHERE "w_7") OVER w AS "t_7",
+           max(c.id) FILTER (WHERE "w_8") OVER w AS "i_8",
+           max(c.seen) FILTER (WHERE "w_8") OVER w AS "s_8",
+           max(c.stamp) FILTER (WHERE "w_8") OVER w AS "t_8",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "accountnumber" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."accountnumber" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."accountnumber")
      ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -6038,28 +8238,14 @@ WITH latest AS (
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
            (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "lookup_3",
-           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4",
-           -- and as the row was before the change (its base)
-           (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.base_refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "base_lookup_2",
-           (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.base_refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "base_lookup_3",
-           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.base_refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "base_lookup_4"
+           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4"
       FROM latest AS l
-), doomed AS (
-    SELECT l.id, l.op, l.image, l.at, t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."accountnumber" AS "k_2",
-           l.base_known AND NOT l.forced AND t."name" IS DISTINCT FROM "b"."name" AS "tc_1",
-           l.base_known AND NOT l.forced AND t."customer_group" IS DISTINCT FROM "l"."base_lookup_2" AS "tc_2",
-           l.base_known AND NOT l.forced AND t."payment_terms" IS DISTINCT FROM "l"."base_lookup_3" AS "tc_3",
-           l.base_known AND NOT l.forced AND t."payment_method" IS DISTINCT FROM "l"."base_lookup_4" AS "tc_4",
-           l.base_known AND NOT l.forced AND t."email" IS DISTINCT FROM "b"."emailaddress1" AS "tc_5",
-           l.base_known AND NOT l.forced AND t."credit_limit" IS DISTINCT FROM COALESCE((CAST("b"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))) AS "tc_6",
-           l.base_known AND NOT l.forced AND t."blocked" IS DISTINCT FROM CAST(CASE WHEN "b"."credit_hold" IS NULL THEN NULL WHEN "b"."credit_hold"::text = 'none' THEN 'No' WHEN "b"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "b"."credit_hold"::text = 'full_hold' THEN 'All' ELSE NULL END AS character varying(10)) AS "tc_7",
-           l.base_known AND NOT l.forced AND t."party_type" IS DISTINCT FROM CAST('Organization' AS "fno"."party_type") AS "tc_8",
-           l.base_known AND NOT l.forced AND l.base IS NULL AS fresh,
-           false AS marked,
-           l.forced
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -6071,7 +8257,96 @@ WITH latest AS (
        "emailaddress1" character varying(80),
        "creditlimit" numeric(38,4),
        "credit_hold" text)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'name'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'customer_group'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'customer_group'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'payment_terms'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'payment_terms'->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((v.clock->'payment_method'->>0)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'payment_method'->>2)::bigint, q."ot_4") AS "ot_4",
+           greatest((v.clock->'email'->>0)::bigint, q."o_5", 0) AS "o_5",
+           greatest((v.clock->'email'->>2)::bigint, q."ot_5") AS "ot_5",
+           greatest((v.clock->'credit_limit'->>0)::bigint, q."o_6", 0) AS "o_6",
+           greatest((v.clock->'credit_limit'->>2)::bigint, q."ot_6") AS "ot_6",
+           greatest((v.clock->'blocked'->>0)::bigint, q."o_7", 0) AS "o_7",
+           greatest((v.clock->'blocked'->>2)::bigint, q."ot_7") AS "ot_7",
+           0::bigint AS "o_8", NULL::bigint AS "ot_8",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customers_organization' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
+                      AS "ot_3",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
+                      AS "ot_4",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "o_5",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "ot_5",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
+                      AS "o_6",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
+                      AS "ot_6",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                      AS "o_7",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                      AS "ot_7",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'customers_organization'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."name" AS "c_1",
+           "l"."lookup_2" AS "n_2",
+           g."customer_group" AS "c_2",
+           "l"."lookup_3" AS "n_3",
+           g."payment_terms" AS "c_3",
+           "l"."lookup_4" AS "n_4",
+           g."payment_method" AS "c_4",
+           "s"."emailaddress1" AS "n_5",
+           g."email" AS "c_5",
+           COALESCE((CAST("s"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))) AS "n_6",
+           g."credit_limit" AS "c_6",
+           CAST(CASE WHEN "s"."credit_hold" IS NULL THEN NULL WHEN "s"."credit_hold"::text = 'none' THEN 'No' WHEN "s"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "s"."credit_hold"::text = 'full_hold' THEN 'All' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."credit_hold"::text) END AS character varying(10)) AS "n_7",
+           g."blocked" AS "c_7",
+           CAST('Organization' AS "fno"."party_type") AS "n_8",
+           g."party_type" AS "c_8",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "accountnumber" character varying(20),
        "name" character varying(100),
@@ -6080,100 +8355,238 @@ WITH latest AS (
        "customerpaymentmethodid" uuid,
        "emailaddress1" character varying(80),
        "creditlimit" numeric(38,4),
-       "credit_hold" text) ON true
-      JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."accountnumber"
-
-     WHERE l.op = 'D'
-), settled AS (
-    -- A delete meets a row changed here (delete against update), or one made here
-    -- while the source inserted and deleted its own (a new key on both sides).
+       "credit_hold" text)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
+), decided AS (
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j.fresh OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5" OR j."tc_6" OR j."tc_7" OR j."tc_8") AS conflict,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM doomed AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR false) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           j."i_5" IS NOT NULL
+               AND (j.forced OR j."s_5" >= j."o_5" OR false) AS "take_5",
+           j."i_5" IS NOT NULL AND NOT j.forced AND j."s_5" < j."o_5"
+               AND j."n_5" IS DISTINCT FROM j."c_5" AS "x_5",
+           j."i_6" IS NOT NULL
+               AND (j.forced OR j."s_6" >= j."o_6" OR false) AS "take_6",
+           j."i_6" IS NOT NULL AND NOT j.forced AND j."s_6" < j."o_6"
+               AND j."n_6" IS DISTINCT FROM j."c_6" AS "x_6",
+           j."i_7" IS NOT NULL
+               AND (j.forced OR j."s_7" >= j."o_7" OR false) AS "take_7",
+           j."i_7" IS NOT NULL AND NOT j.forced AND j."s_7" < j."o_7"
+               AND j."n_7" IS DISTINCT FROM j."c_7" AS "x_7",
+           j."i_8" IS NOT NULL
+               AND (j.forced OR j."s_8" >= j."o_8" OR false) AS "take_8",
+           j."i_8" IS NOT NULL AND NOT j.forced AND j."s_8" < j."o_8"
+               AND j."n_8" IS DISTINCT FROM j."c_8" AS "x_8",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
+), settled AS (
+    SELECT j.*,
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_5"
+                WHEN j."take_5" THEN "j"."n_5" ELSE j."c_5" END AS "f_5",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_6"
+                WHEN j."take_6" THEN "j"."n_6" ELSE j."c_6" END AS "f_6",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_7"
+                WHEN j."take_7" THEN "j"."n_7" ELSE j."c_7" END AS "f_7",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_8"
+                WHEN j."take_8" THEN "j"."n_8" ELSE j."c_8" END AS "f_8",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" OR j."x_5" OR j."x_6" OR j."x_7" OR j."x_8" AS conflict
+      FROM decided AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.conflict AND false AS waiting,
-           NOT j.conflict OR false AS goes
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'customer_group', j."f_2", 'payment_terms', j."f_3", 'payment_method', j."f_4", 'email', j."f_5", 'credit_limit', j."f_6", 'blocked', j."f_7", 'party_type', j."f_8") END AS gone_after
       FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customers_organization', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END,
+               'customer_group', CASE WHEN j."i_2" IS NULL THEN j.clock->'customer_group'
+                    ELSE jsonb_build_array(coalesce(j.clock->'customer_group'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_group'->>1)::bigint, 0), "j"."i_2"), j.clock->'customer_group'->2, "j"."t_2") END,
+               'payment_terms', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_terms'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_terms'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_terms'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_terms'->2, "j"."t_3") END,
+               'payment_method', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_method'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_method'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_method'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_method'->2, "j"."t_4") END,
+               'email', CASE WHEN j."i_5" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_5"), j.clock->'email'->2, "j"."t_5") END,
+               'credit_limit', CASE WHEN j."i_6" IS NULL THEN j.clock->'credit_limit'
+                    ELSE jsonb_build_array(coalesce(j.clock->'credit_limit'->0, to_jsonb(0)), greatest(coalesce((j.clock->'credit_limit'->>1)::bigint, 0), "j"."i_6"), j.clock->'credit_limit'->2, "j"."t_6") END,
+               'blocked', CASE WHEN j."i_7" IS NULL THEN j.clock->'blocked'
+                    ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_7"), j.clock->'blocked'->2, "j"."t_7") END,
+               'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
+                    ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_8"), j.clock->'party_type'->2, "j"."t_8") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'customers_organization'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customers_organization', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'accountnumber', j.image->'accountnumber'), jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."tc_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'customer_group', CASE WHEN j."tc_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'payment_terms', CASE WHEN j."tc_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'payment_method', CASE WHEN j."tc_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'email', CASE WHEN j."tc_5" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'credit_limit', CASE WHEN j."tc_6" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'blocked', CASE WHEN j."tc_7" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END,
-               'party_type', CASE WHEN j."tc_8" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'incoming' ELSE 'local' END) END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.goes THEN 'took_incoming' ELSE 'kept_local' END
+    SELECT 'customers_organization', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'customer_group', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_terms', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_method', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'email', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_5" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'credit_limit', CASE WHEN j."x_6" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_6" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'blocked', CASE WHEN j."x_7" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_7" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'party_type', CASE WHEN j."x_8" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_8" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") AND NOT (j."x_5" AND NOT j."take_5") AND NOT (j."x_6" AND NOT j."take_6") AND NOT (j."x_7" AND NOT j."take_7") AND NOT (j."x_8" AND NOT j."take_8") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") AND NOT (j."x_5" AND j."take_5") AND NOT (j."x_6" AND j."take_6") AND NOT (j."x_7" AND j."take_7") AND NOT (j."x_8" AND j."take_8") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict
+     WHERE j.conflict AND j.present AND NOT j.exists_after AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
-), buried AS (
-    -- A row changed here that a delete from there removes: its fields live on for
-    -- changes made there before this row's own changes crossed (a tombstone that
-    -- crosses when this side's newest change of the row is applied there).
-    INSERT INTO "replicator"."tombstone" (direction, change_id, map_name, image, deleted_by, crossed_at,
-                                 deleted_at)
-    SELECT 'to_right', coalesce(q.id, nextval('replicator.change_queue_id_seq')), 'customers_organization',
-           j.local_row, pg_current_xact_id()::xid, CASE WHEN q.id IS NULL THEN now() END, j.at
-      FROM planned AS j
-     CROSS JOIN LATERAL (SELECT max(c.id) AS id FROM "replicator"."change_queue" AS c
-                          WHERE c.direction = 'to_right' AND c.map_name = 'customers_organization'
-                            AND c.image @> jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2")) AS q
-     WHERE j.conflict AND j.goes AND NOT j.waiting
-        ON CONFLICT DO NOTHING
 ), removed AS (
     DELETE FROM "fno"."customers" AS t
      USING planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.goes AND NOT j.waiting
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.present AND NOT j.exists_after AND NOT j.holding
     RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.goes AND NOT j.waiting AND NOT j.marked), (SELECT count(*) FROM removed)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding),
+       (SELECT count(*) FROM removed),
+       jsonb_agg(j.own_key) FILTER (WHERE j.present AND NOT j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_organization', 'fno.customers'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'customers_organization' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
     RETURN;
 END IF;
--- A held change that a newer change of its key overtakes is no longer wanted; a
--- change whose parent has not arrived on this side yet is held, not written with
--- a null reference (the applier retries it when the parent's map applies).
-WITH latest AS (
-    -- The newest change per key, and the key's row as it was before the batch's
-    -- first change of it (base: null for a new row). A conflict is judged by it.
-    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs, c.at,
-           first_value(CASE c.op WHEN 'U' THEN c.before_refs WHEN 'D' THEN c.refs END) OVER w
-               AS base_refs,
-           bool_or(coalesce(c.force, false)) OVER w AS forced,
-           first_value(CASE c.op WHEN 'U' THEN c.before WHEN 'D' THEN c.image END) OVER w AS base,
-           -- Known only from a whole row (WAL capture without REPLICA IDENTITY FULL
-           -- sends the key alone): without it the change is written as it comes.
-           first_value(CASE c.op WHEN 'I' THEN true
-                                 WHEN 'D' THEN c.image ?& ARRAY['name', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid', 'emailaddress1', 'creditlimit', 'credit_hold']::text[]
-                                 ELSE coalesce(c.before ?& ARRAY['name', 'customergroupid', 'paymenttermid', 'customerpaymentmethodid', 'emailaddress1', 'creditlimit', 'credit_hold']::text[], false) END) OVER w
-               AS base_known
+-- Rows that are to exist here: inserted or updated, or held for a parent.
+WITH incoming AS (
+    -- The batch's changes, and per field whether the change wrote it: an insert writes
+    -- every field, an update those whose source columns it changed (all of them when
+    -- its row before is not known), a delete none (it writes only the row itself).
+    SELECT c.id, c.op, c.image, c.refs, jsonb_build_object('companyid', c.image->'companyid', 'accountnumber', c.image->'accountnumber') AS key, coalesce(c.seen, 0) AS seen, c.stamp,
+           coalesce(c.force, false) AS force,
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')) AS "w_1",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customergroupid' IS DISTINCT FROM c.image->'customergroupid')) AS "w_2",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'paymenttermid' IS DISTINCT FROM c.image->'paymenttermid')) AS "w_3",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customerpaymentmethodid' IS DISTINCT FROM c.image->'customerpaymentmethodid')) AS "w_4",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'emailaddress1' IS DISTINCT FROM c.image->'emailaddress1')) AS "w_5",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'creditlimit' IS DISTINCT FROM c.image->'creditlimit')) AS "w_6",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'credit_hold' IS DISTINCT FROM c.image->'credit_hold')) AS "w_7",
+           c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)) AS "w_8",
+           c.id AS change_id
       FROM jsonb_to_recordset(p_changes)
-           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, before_refs jsonb,
-                at timestamptz, force boolean)
+           AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint, stamp bigint,
+                force boolean)
+     WHERE c.op <> 'T'
+), latest AS (
+    -- Per row, its newest change (what it brings: its image), and per field the newest
+    -- change that wrote it, with what that change had seen of this side and its stamp.
+    -- (A row's changes from one side only see more and stamp later, so max is the
+    -- newest's.)
+    SELECT DISTINCT ON ("k"."companyid", "k"."accountnumber") c.id, c.op, c.image, c.refs, c.key, c.force,
+           max(c.seen) OVER w AS s_0, max(c.stamp) OVER w AS t_0,
+           max(c.id) FILTER (WHERE "w_1") OVER w AS "i_1",
+           max(c.seen) FILTER (WHERE "w_1") OVER w AS "s_1",
+           max(c.stamp) FILTER (WHERE "w_1") OVER w AS "t_1",
+           max(c.id) FILTER (WHERE "w_2") OVER w AS "i_2",
+           max(c.seen) FILTER (WHERE "w_2") OVER w AS "s_2",
+           max(c.stamp) FILTER (WHERE "w_2") OVER w AS "t_2",
+           max(c.id) FILTER (WHERE "w_3") OVER w AS "i_3",
+           max(c.seen) FILTER (WHERE "w_3") OVER w AS "s_3",
+           max(c.stamp) FILTER (WHERE "w_3") OVER w AS "t_3",
+           max(c.id) FILTER (WHERE "w_4") OVER w AS "i_4",
+           max(c.seen) FILTER (WHERE "w_4") OVER w AS "s_4",
+           max(c.stamp) FILTER (WHERE "w_4") OVER w AS "t_4",
+           max(c.id) FILTER (WHERE "w_5") OVER w AS "i_5",
+           max(c.seen) FILTER (WHERE "w_5") OVER w AS "s_5",
+           max(c.stamp) FILTER (WHERE "w_5") OVER w AS "t_5",
+           max(c.id) FILTER (WHERE "w_6") OVER w AS "i_6",
+           max(c.seen) FILTER (WHERE "w_6") OVER w AS "s_6",
+           max(c.stamp) FILTER (WHERE "w_6") OVER w AS "t_6",
+           max(c.id) FILTER (WHERE "w_7") OVER w AS "i_7",
+           max(c.seen) FILTER (WHERE "w_7") OVER w AS "s_7",
+           max(c.stamp) FILTER (WHERE "w_7") OVER w AS "t_7",
+           max(c.id) FILTER (WHERE "w_8") OVER w AS "i_8",
+           max(c.seen) FILTER (WHERE "w_8") OVER w AS "s_8",
+           max(c.stamp) FILTER (WHERE "w_8") OVER w AS "t_8",
+           bool_or(c.force) OVER w AS forced
+      FROM incoming AS c
      CROSS JOIN LATERAL jsonb_to_record(c.image) AS k(
        "companyid" uuid,
        "accountnumber" character varying(20))
-     WHERE c.op <> 'T'
-    WINDOW w AS (PARTITION BY "k"."companyid", "k"."accountnumber" ORDER BY c.id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW w AS (PARTITION BY "k"."companyid", "k"."accountnumber")
      ORDER BY "k"."companyid", "k"."accountnumber", c.id DESC
 ), resolved AS (
     -- Lookups: each reference translated through its map's keys to this side's row.
@@ -6181,71 +8594,14 @@ WITH latest AS (
            (SELECT "p1"."dataareaid" FROM "fno"."companies" AS "p1" WHERE "p1"."dataareaid" = CAST((l.refs -> 'dataareaid') ->> 'company_code' AS character varying(4))) AS "lookup_1",
            (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "lookup_2",
            (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "lookup_3",
-           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4",
-           -- and as the row was before the change (its base)
-           (SELECT "p1"."customer_group" FROM "fno"."customer_groups" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'customer_group') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."customer_group" = CAST((l.base_refs -> 'customer_group') ->> 'group_code' AS character varying(10))) AS "base_lookup_2",
-           (SELECT "p1"."payment_term_id" FROM "fno"."payment_terms" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_terms') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_term_id" = CAST((l.base_refs -> 'payment_terms') ->> 'code' AS character varying(10))) AS "base_lookup_3",
-           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.base_refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.base_refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "base_lookup_4"
+           (SELECT "p1"."payment_method" FROM "fno"."customer_payment_methods" AS "p1" WHERE "p1"."dataareaid" = (SELECT "p2"."dataareaid" FROM "fno"."companies" AS "p2" WHERE "p2"."dataareaid" = CAST(((l.refs -> 'payment_method') -> 'companyid') ->> 'company_code' AS character varying(4))) AND "p1"."payment_method" = CAST((l.refs -> 'payment_method') ->> 'code' AS character varying(10))) AS "lookup_4"
       FROM latest AS l
-), superseded AS (
-    DELETE FROM "replicator"."held_change" AS h
-     USING latest AS l
-     WHERE h.direction = 'to_left'
-       AND h.map_name = 'customers_organization'
-       AND h.id < l.id
-       AND h.image -> 'companyid' = l.image -> 'companyid' AND h.image -> 'accountnumber' = l.image -> 'accountnumber'
-), held AS (
-    INSERT INTO "replicator"."held_change" AS h (direction, id, map_name, op, image, refs, before, before_refs, at,
-                                 forced, waiting_for)
-    SELECT 'to_left', l.id, 'customers_organization',
-           -- Held alone, it must still say what the batch said: new here, or changed.
-           CASE WHEN l.base_known AND l.base IS NULL THEN 'I' ELSE l.op END,
-           l.image, l.refs, CASE WHEN l.base_known THEN l.base END, l.base_refs, l.at, l.forced,
-           concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'customer_groups' END, CASE WHEN (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_terms' END, CASE WHEN (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) THEN 'customer_payment_methods' END)
-      FROM resolved AS l
-     WHERE l.op <> 'D'
-       AND ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL))
-        ON CONFLICT (direction, id) DO NOTHING
-), judged AS (
-    -- Each change beside the row it meets here: what it brings (n_), what the row
-    -- held when it last crossed (b_), what the row holds now (c_), or held when it
-    -- was deleted here (gone).
-    SELECT l.id, l.op, l.image, l.at, l.forced,
-           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row,
-           t.ctid IS NOT NULL AS present,
-           t.ctid IS NULL AND del.image IS NOT NULL AS gone,
-           del.deleted_at,
-           l.base_known AND NOT l.forced AS judge,
-           l.base IS NULL AS fresh,
-           NULL::timestamptz AS local_at,
+), keyed AS (
+    -- The row's key on this side, and its key as the clocks name it.
+    SELECT l.*,
            "l"."lookup_1" AS "k_1",
            "s"."accountnumber" AS "k_2",
-           "s"."name" AS "n_1",
-           "b"."name" AS "b_1",
-           CASE WHEN t.ctid IS NULL THEN gone."name" ELSE t."name" END AS "c_1",
-           "l"."lookup_2" AS "n_2",
-           "l"."base_lookup_2" AS "b_2",
-           CASE WHEN t.ctid IS NULL THEN gone."customer_group" ELSE t."customer_group" END AS "c_2",
-           "l"."lookup_3" AS "n_3",
-           "l"."base_lookup_3" AS "b_3",
-           CASE WHEN t.ctid IS NULL THEN gone."payment_terms" ELSE t."payment_terms" END AS "c_3",
-           "l"."lookup_4" AS "n_4",
-           "l"."base_lookup_4" AS "b_4",
-           CASE WHEN t.ctid IS NULL THEN gone."payment_method" ELSE t."payment_method" END AS "c_4",
-           "s"."emailaddress1" AS "n_5",
-           "b"."emailaddress1" AS "b_5",
-           CASE WHEN t.ctid IS NULL THEN gone."email" ELSE t."email" END AS "c_5",
-           COALESCE((CAST("s"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))) AS "n_6",
-           COALESCE((CAST("b"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))) AS "b_6",
-           CASE WHEN t.ctid IS NULL THEN gone."credit_limit" ELSE t."credit_limit" END AS "c_6",
-           CAST(CASE WHEN "s"."credit_hold" IS NULL THEN NULL WHEN "s"."credit_hold"::text = 'none' THEN 'No' WHEN "s"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "s"."credit_hold"::text = 'full_hold' THEN 'All' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."credit_hold"::text) END AS character varying(10)) AS "n_7",
-           CAST(CASE WHEN "b"."credit_hold" IS NULL THEN NULL WHEN "b"."credit_hold"::text = 'none' THEN 'No' WHEN "b"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "b"."credit_hold"::text = 'full_hold' THEN 'All' ELSE NULL END AS character varying(10)) AS "b_7",
-           CASE WHEN t.ctid IS NULL THEN gone."blocked" ELSE t."blocked" END AS "c_7",
-           CAST('Organization' AS "fno"."party_type") AS "n_8",
-           CAST('Organization' AS "fno"."party_type") AS "b_8",
-           CASE WHEN t.ctid IS NULL THEN gone."party_type" ELSE t."party_type" END AS "c_8",
-           -- An initial sync from the side that is not master adds rows, never overwrites.
-           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+           (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
@@ -6257,7 +8613,96 @@ WITH latest AS (
        "emailaddress1" character varying(80),
        "creditlimit" numeric(38,4),
        "credit_hold" text)
-      LEFT JOIN LATERAL jsonb_to_record(l.base) AS b(
+), here AS (
+    -- Each row beside what this side holds: the row (or, deleted here, its fields as
+    -- they were), its clock, and its changes captured here and not sent yet.
+    SELECT l.*, jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2") AS own_key,
+           t.ctid AS tid, t.xmin AS txmin, to_jsonb(t) AS local_row, t.ctid IS NOT NULL AS present,
+           coalesce(v.clock, '{}') AS clock,
+           coalesce((v.clock->''->>1)::bigint, 0) AS seen_before,
+           coalesce((v.clock->''->>1)::bigint, 0) >= l.id AS done,
+           CASE WHEN t.ctid IS NULL THEN coalesce(q.deleted, v.gone) END AS gone,
+           greatest((v.clock->''->>0)::bigint, q.o_0, 0) AS o_0,
+           greatest((v.clock->''->>2)::bigint, q.ot_0) AS ot_0,
+           greatest((v.clock->'name'->>0)::bigint, q."o_1", 0) AS "o_1",
+           greatest((v.clock->'name'->>2)::bigint, q."ot_1") AS "ot_1",
+           greatest((v.clock->'customer_group'->>0)::bigint, q."o_2", 0) AS "o_2",
+           greatest((v.clock->'customer_group'->>2)::bigint, q."ot_2") AS "ot_2",
+           greatest((v.clock->'payment_terms'->>0)::bigint, q."o_3", 0) AS "o_3",
+           greatest((v.clock->'payment_terms'->>2)::bigint, q."ot_3") AS "ot_3",
+           greatest((v.clock->'payment_method'->>0)::bigint, q."o_4", 0) AS "o_4",
+           greatest((v.clock->'payment_method'->>2)::bigint, q."ot_4") AS "ot_4",
+           greatest((v.clock->'email'->>0)::bigint, q."o_5", 0) AS "o_5",
+           greatest((v.clock->'email'->>2)::bigint, q."ot_5") AS "ot_5",
+           greatest((v.clock->'credit_limit'->>0)::bigint, q."o_6", 0) AS "o_6",
+           greatest((v.clock->'credit_limit'->>2)::bigint, q."ot_6") AS "ot_6",
+           greatest((v.clock->'blocked'->>0)::bigint, q."o_7", 0) AS "o_7",
+           greatest((v.clock->'blocked'->>2)::bigint, q."ot_7") AS "ot_7",
+           0::bigint AS "o_8", NULL::bigint AS "ot_8",
+           coalesce(q.o_0, 0) AS queued_upto
+      FROM keyed AS l
+      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
+      LEFT JOIN "replicator"."versions" AS v
+             ON v.map_name = 'customers_organization' AND v.side = 'left'
+            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+      LEFT JOIN LATERAL (
+           -- This side's own changes of the row still queued to cross: its newest
+           -- writes, not yet in its clock.
+           SELECT max(q.id) AS o_0, max("replicator"."commit_stamp"(q.xid)) AS ot_0,
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "o_1",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'name' IS DISTINCT FROM q.image->'name')))
+                      AS "ot_1",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
+                      AS "o_2",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'customer_group' IS DISTINCT FROM q.image->'customer_group')))
+                      AS "ot_2",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
+                      AS "o_3",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_terms' IS DISTINCT FROM q.image->'payment_terms')))
+                      AS "ot_3",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
+                      AS "o_4",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'payment_method' IS DISTINCT FROM q.image->'payment_method')))
+                      AS "ot_4",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "o_5",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'email' IS DISTINCT FROM q.image->'email')))
+                      AS "ot_5",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
+                      AS "o_6",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'credit_limit' IS DISTINCT FROM q.image->'credit_limit')))
+                      AS "ot_6",
+                  max(q.id) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                      AS "o_7",
+                  max("replicator"."commit_stamp"(q.xid)) FILTER (WHERE q.op = 'I' OR (q.op = 'U' AND (q.before IS NULL OR q.before->'blocked' IS DISTINCT FROM q.image->'blocked')))
+                      AS "ot_7",
+                  (array_agg(CASE WHEN q.op = 'D' THEN q.image END ORDER BY q.id DESC))[1] AS deleted
+             FROM "replicator"."change_queue" AS q
+            WHERE q.direction = 'to_right' AND q.map_name = 'customers_organization'
+              AND q.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")) AS q ON true
+), valued AS (
+    -- What the change brings (n_) and what this side holds (c_), per field.
+    SELECT l.*,
+           "s"."name" AS "n_1",
+           g."name" AS "c_1",
+           "l"."lookup_2" AS "n_2",
+           g."customer_group" AS "c_2",
+           "l"."lookup_3" AS "n_3",
+           g."payment_terms" AS "c_3",
+           "l"."lookup_4" AS "n_4",
+           g."payment_method" AS "c_4",
+           "s"."emailaddress1" AS "n_5",
+           g."email" AS "c_5",
+           COALESCE((CAST("s"."creditlimit" AS DECIMAL(32, 6))), CAST(0 AS numeric(32,6))) AS "n_6",
+           g."credit_limit" AS "c_6",
+           CAST(CASE WHEN "s"."credit_hold" IS NULL THEN NULL WHEN "s"."credit_hold"::text = 'none' THEN 'No' WHEN "s"."credit_hold"::text = 'invoice_hold' THEN 'Invoice' WHEN "s"."credit_hold"::text = 'full_hold' THEN 'All' ELSE "replicator"."unmapped_value"('customers_organization', 'blocked', "s"."credit_hold"::text) END AS character varying(10)) AS "n_7",
+           g."blocked" AS "c_7",
+           CAST('Organization' AS "fno"."party_type") AS "n_8",
+           g."party_type" AS "c_8",
+           l.op <> 'D' AS brings_row
+      FROM here AS l
+     CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
        "companyid" uuid,
        "accountnumber" character varying(20),
        "name" character varying(100),
@@ -6266,154 +8711,189 @@ WITH latest AS (
        "customerpaymentmethodid" uuid,
        "emailaddress1" character varying(80),
        "creditlimit" numeric(38,4),
-       "credit_hold" text) ON true
-      LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."lookup_1" AND "t"."account_num" = "s"."accountnumber"
-      -- Deleted here before this change could know (the delete had not crossed over
-      -- when the change was made): the change meets the delete, and the fields the
-      -- deleted row held (gone).
-      LEFT JOIN LATERAL (
-           SELECT d.image, coalesce(d.deleted_at, "replicator"."committed_at"(d.deleted_by)) AS deleted_at
-             FROM "replicator"."tombstone" AS d
-            WHERE t.ctid IS NULL AND l.base_known AND NOT l.forced
-              AND d.direction = 'to_right' AND d.map_name = 'customers_organization'
-              AND d.image @> jsonb_build_object('dataareaid', "l"."lookup_1", 'account_num', "s"."accountnumber")
-              AND (d.crossed_at IS NULL OR d.crossed_at > l.at)
-            ORDER BY d.change_id DESC
-            LIMIT 1) AS del ON true
-      LEFT JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", del.image) AS gone ON true
-
-     -- A delete whose row is still here lost its conflict (or marks, or is ignored):
-     -- the deleted version is judged like an update, so its fields merge by policy.
-     WHERE (l.op <> 'D' OR t.ctid IS NOT NULL)
-       AND NOT ((l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL))
-), compared AS (
-    -- tc_: the row here changed the field since it last crossed; sc_: the source did.
-    SELECT j.*,
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_1" IS DISTINCT FROM j."n_1"
-                                           ELSE j."c_1" IS DISTINCT FROM j."b_1" END
-               AS "tc_1",
-           j.fresh OR j."n_1" IS DISTINCT FROM j."b_1" AS "sc_1",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_2" IS DISTINCT FROM j."n_2"
-                                           ELSE j."c_2" IS DISTINCT FROM j."b_2" END
-               AS "tc_2",
-           j.fresh OR j."n_2" IS DISTINCT FROM j."b_2" AS "sc_2",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_3" IS DISTINCT FROM j."n_3"
-                                           ELSE j."c_3" IS DISTINCT FROM j."b_3" END
-               AS "tc_3",
-           j.fresh OR j."n_3" IS DISTINCT FROM j."b_3" AS "sc_3",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_4" IS DISTINCT FROM j."n_4"
-                                           ELSE j."c_4" IS DISTINCT FROM j."b_4" END
-               AS "tc_4",
-           j.fresh OR j."n_4" IS DISTINCT FROM j."b_4" AS "sc_4",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_5" IS DISTINCT FROM j."n_5"
-                                           ELSE j."c_5" IS DISTINCT FROM j."b_5" END
-               AS "tc_5",
-           j.fresh OR j."n_5" IS DISTINCT FROM j."b_5" AS "sc_5",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_6" IS DISTINCT FROM j."n_6"
-                                           ELSE j."c_6" IS DISTINCT FROM j."b_6" END
-               AS "tc_6",
-           j.fresh OR j."n_6" IS DISTINCT FROM j."b_6" AS "sc_6",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_7" IS DISTINCT FROM j."n_7"
-                                           ELSE j."c_7" IS DISTINCT FROM j."b_7" END
-               AS "tc_7",
-           j.fresh OR j."n_7" IS DISTINCT FROM j."b_7" AS "sc_7",
-           j.judge AND (j.present OR j.gone) AND CASE WHEN j.fresh THEN j."c_8" IS DISTINCT FROM j."n_8"
-                                           ELSE j."c_8" IS DISTINCT FROM j."b_8" END
-               AS "tc_8",
-           j.fresh OR j."n_8" IS DISTINCT FROM j."b_8" AS "sc_8",
-           coalesce(j.at, '-infinity') > coalesce(j.deleted_at, '-infinity')
-               OR (coalesce(j.at, '-infinity') = coalesce(j.deleted_at, '-infinity')
-                   AND false) AS newer_than_delete,
-           coalesce(j.at, '-infinity') > j.local_at
-               OR (coalesce(j.at, '-infinity') = j.local_at AND false) AS newer
-      FROM judged AS j
+       "credit_hold" text)
+     CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers",
+                                              CASE WHEN l.present THEN l.local_row ELSE l.gone END) AS g
 ), decided AS (
-    -- x_: both changed the field, to different values: its policy decides (take_).
+    -- Per field, and for the row itself: the change wins if it had seen this side's
+    -- newest write (ordered), or if the two are concurrent and the policy says so.
     SELECT j.*,
-           j."tc_1" AND j."sc_1" AND j."c_1" IS DISTINCT FROM j."n_1"
-               AS "x_1",
-           j."tc_2" AND j."sc_2" AND j."c_2" IS DISTINCT FROM j."n_2"
-               AS "x_2",
-           j."tc_3" AND j."sc_3" AND j."c_3" IS DISTINCT FROM j."n_3"
-               AS "x_3",
-           j."tc_4" AND j."sc_4" AND j."c_4" IS DISTINCT FROM j."n_4"
-               AS "x_4",
-           j."tc_5" AND j."sc_5" AND j."c_5" IS DISTINCT FROM j."n_5"
-               AS "x_5",
-           j."tc_6" AND j."sc_6" AND j."c_6" IS DISTINCT FROM j."n_6"
-               AS "x_6",
-           j."tc_7" AND j."sc_7" AND j."c_7" IS DISTINCT FROM j."n_7"
-               AS "x_7",
-           j."tc_8" AND j."sc_8" AND j."c_8" IS DISTINCT FROM j."n_8"
-               AS "x_8",
-           j.gone OR (j."tc_1" OR j."tc_2" OR j."tc_3" OR j."tc_4" OR j."tc_5" OR j."tc_6" OR j."tc_7" OR j."tc_8") AS conflict
-      FROM compared AS j
+           j.forced OR j.s_0 >= j.o_0 OR false AS take_0,
+           NOT j.forced AND j.s_0 < j.o_0 AND j.brings_row IS DISTINCT FROM j.present AS x_0,
+           j."i_1" IS NOT NULL
+               AND (j.forced OR j."s_1" >= j."o_1" OR false) AS "take_1",
+           j."i_1" IS NOT NULL AND NOT j.forced AND j."s_1" < j."o_1"
+               AND j."n_1" IS DISTINCT FROM j."c_1" AS "x_1",
+           j."i_2" IS NOT NULL
+               AND (j.forced OR j."s_2" >= j."o_2" OR false) AS "take_2",
+           j."i_2" IS NOT NULL AND NOT j.forced AND j."s_2" < j."o_2"
+               AND j."n_2" IS DISTINCT FROM j."c_2" AS "x_2",
+           j."i_3" IS NOT NULL
+               AND (j.forced OR j."s_3" >= j."o_3" OR false) AS "take_3",
+           j."i_3" IS NOT NULL AND NOT j.forced AND j."s_3" < j."o_3"
+               AND j."n_3" IS DISTINCT FROM j."c_3" AS "x_3",
+           j."i_4" IS NOT NULL
+               AND (j.forced OR j."s_4" >= j."o_4" OR false) AS "take_4",
+           j."i_4" IS NOT NULL AND NOT j.forced AND j."s_4" < j."o_4"
+               AND j."n_4" IS DISTINCT FROM j."c_4" AS "x_4",
+           j."i_5" IS NOT NULL
+               AND (j.forced OR j."s_5" >= j."o_5" OR false) AS "take_5",
+           j."i_5" IS NOT NULL AND NOT j.forced AND j."s_5" < j."o_5"
+               AND j."n_5" IS DISTINCT FROM j."c_5" AS "x_5",
+           j."i_6" IS NOT NULL
+               AND (j.forced OR j."s_6" >= j."o_6" OR false) AS "take_6",
+           j."i_6" IS NOT NULL AND NOT j.forced AND j."s_6" < j."o_6"
+               AND j."n_6" IS DISTINCT FROM j."c_6" AS "x_6",
+           j."i_7" IS NOT NULL
+               AND (j.forced OR j."s_7" >= j."o_7" OR false) AS "take_7",
+           j."i_7" IS NOT NULL AND NOT j.forced AND j."s_7" < j."o_7"
+               AND j."n_7" IS DISTINCT FROM j."c_7" AS "x_7",
+           j."i_8" IS NOT NULL
+               AND (j.forced OR j."s_8" >= j."o_8" OR false) AS "take_8",
+           j."i_8" IS NOT NULL AND NOT j.forced AND j."s_8" < j."o_8"
+               AND j."n_8" IS DISTINCT FROM j."c_8" AS "x_8",
+           -- An initial sync from the side that is not master adds rows, never overwrites.
+           current_setting('replicator.keep_existing', true) IS NOT DISTINCT FROM 'on' AS keep_existing
+      FROM valued AS j
 ), settled AS (
     SELECT j.*,
-           NOT j."tc_1" OR (j."x_1" AND false) AS "take_1",
-           NOT j."tc_2" OR (j."x_2" AND false) AS "take_2",
-           NOT j."tc_3" OR (j."x_3" AND false) AS "take_3",
-           NOT j."tc_4" OR (j."x_4" AND false) AS "take_4",
-           NOT j."tc_5" OR (j."x_5" AND false) AS "take_5",
-           NOT j."tc_6" OR (j."x_6" AND false) AS "take_6",
-           NOT j."tc_7" OR (j."x_7" AND false) AS "take_7",
-           NOT j."tc_8" OR (j."x_8" AND false) AS "take_8",
-           false AS waiting
+           CASE WHEN j.take_0 THEN j.brings_row ELSE j.present END AS exists_after,
+           j.x_0 AND false AS waiting,
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_1"
+                WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_2"
+                WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_3"
+                WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_4"
+                WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_5"
+                WHEN j."take_5" THEN "j"."n_5" ELSE j."c_5" END AS "f_5",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_6"
+                WHEN j."take_6" THEN "j"."n_6" ELSE j."c_6" END AS "f_6",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_7"
+                WHEN j."take_7" THEN "j"."n_7" ELSE j."c_7" END AS "f_7",
+           CASE WHEN NOT (j.present OR j.gone IS NOT NULL) THEN j."n_8"
+                WHEN j."take_8" THEN "j"."n_8" ELSE j."c_8" END AS "f_8",
+           j.x_0 OR j."x_1" OR j."x_2" OR j."x_3" OR j."x_4" OR j."x_5" OR j."x_6" OR j."x_7" OR j."x_8" AS conflict
       FROM decided AS j
-), final AS (
-    SELECT j.*,
-           CASE WHEN j."take_1" THEN "j"."n_1" ELSE j."c_1" END AS "f_1",
-           CASE WHEN j."take_2" THEN "j"."n_2" ELSE j."c_2" END AS "f_2",
-           CASE WHEN j."take_3" THEN "j"."n_3" ELSE j."c_3" END AS "f_3",
-           CASE WHEN j."take_4" THEN "j"."n_4" ELSE j."c_4" END AS "f_4",
-           CASE WHEN j."take_5" THEN "j"."n_5" ELSE j."c_5" END AS "f_5",
-           CASE WHEN j."take_6" THEN "j"."n_6" ELSE j."c_6" END AS "f_6",
-           CASE WHEN j."take_7" THEN "j"."n_7" ELSE j."c_7" END AS "f_7",
-           CASE WHEN j."take_8" THEN "j"."n_8" ELSE j."c_8" END AS "f_8",
-           NOT j.present AND NOT j.waiting AND (NOT j.gone OR false) AS inserting
-      FROM settled AS j
+     -- Rows the delete pass of this batch settled already; an initial sync's rows that exist.
+     WHERE NOT j.done AND NOT (j.keep_existing AND j.present)
 ), planned AS (
     SELECT j.*,
-           j.present AND NOT j.waiting AND NOT j.keep_existing
-               AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8") AS updating
-      FROM final AS j
+           -- Held: a row that is to exist here while a parent it points at has not arrived.
+           j.unresolved AND (j.exists_after OR j.brings_row) AS holding,
+           -- Deleted here now, or already: the row's fields as they end, for the clock.
+           CASE WHEN NOT j.exists_after
+                THEN coalesce(CASE WHEN j.present THEN j.local_row ELSE j.gone END, '{}')
+                     || jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2", 'name', j."f_1", 'customer_group', j."f_2", 'payment_terms', j."f_3", 'payment_method', j."f_4", 'email', j."f_5", 'credit_limit', j."f_6", 'blocked', j."f_7", 'party_type', j."f_8") END AS gone_after
+      FROM settled AS j
+), clocked AS (
+    -- The row's clock takes the changes' writes (their side's entries); a forced change
+    -- (an initial sync, a repair) leaves it as it was.
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customers_organization', 'left', j.own_key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(coalesce(j.clock->''->0, to_jsonb(0)), greatest(coalesce((j.clock->''->>1)::bigint, 0), j.id), j.clock->''->2, j.t_0),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(coalesce(j.clock->'name'->0, to_jsonb(0)), greatest(coalesce((j.clock->'name'->>1)::bigint, 0), "j"."i_1"), j.clock->'name'->2, "j"."t_1") END,
+               'customer_group', CASE WHEN j."i_2" IS NULL THEN j.clock->'customer_group'
+                    ELSE jsonb_build_array(coalesce(j.clock->'customer_group'->0, to_jsonb(0)), greatest(coalesce((j.clock->'customer_group'->>1)::bigint, 0), "j"."i_2"), j.clock->'customer_group'->2, "j"."t_2") END,
+               'payment_terms', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_terms'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_terms'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_terms'->>1)::bigint, 0), "j"."i_3"), j.clock->'payment_terms'->2, "j"."t_3") END,
+               'payment_method', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_method'
+                    ELSE jsonb_build_array(coalesce(j.clock->'payment_method'->0, to_jsonb(0)), greatest(coalesce((j.clock->'payment_method'->>1)::bigint, 0), "j"."i_4"), j.clock->'payment_method'->2, "j"."t_4") END,
+               'email', CASE WHEN j."i_5" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(coalesce(j.clock->'email'->0, to_jsonb(0)), greatest(coalesce((j.clock->'email'->>1)::bigint, 0), "j"."i_5"), j.clock->'email'->2, "j"."t_5") END,
+               'credit_limit', CASE WHEN j."i_6" IS NULL THEN j.clock->'credit_limit'
+                    ELSE jsonb_build_array(coalesce(j.clock->'credit_limit'->0, to_jsonb(0)), greatest(coalesce((j.clock->'credit_limit'->>1)::bigint, 0), "j"."i_6"), j.clock->'credit_limit'->2, "j"."t_6") END,
+               'blocked', CASE WHEN j."i_7" IS NULL THEN j.clock->'blocked'
+                    ELSE jsonb_build_array(coalesce(j.clock->'blocked'->0, to_jsonb(0)), greatest(coalesce((j.clock->'blocked'->>1)::bigint, 0), "j"."i_7"), j.clock->'blocked'->2, "j"."t_7") END,
+               'party_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'party_type'
+                    ELSE jsonb_build_array(coalesce(j.clock->'party_type'->0, to_jsonb(0)), greatest(coalesce((j.clock->'party_type'->>1)::bigint, 0), "j"."i_8"), j.clock->'party_type'->2, "j"."t_8") END),
+           j.gone_after, now()
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = EXCLUDED.gone, touched_at = now()
+), stamped AS (
+    -- This side's changes of these rows still queued had not seen the ones applied now.
+    UPDATE "replicator"."change_queue" AS q
+       SET seen = j.seen_before
+      FROM planned AS j
+     WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
+       AND q.direction = 'to_right' AND q.map_name = 'customers_organization'
+       AND q.key = j.own_key AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
                                         local, incoming_at, local_at, fields, policy, outcome)
-    SELECT 'customers_organization', 'to_left', j.id, j.op, jsonb_build_object('companyid', j.image->'companyid', 'accountnumber', j.image->'accountnumber'), jsonb_build_object('dataareaid', j."k_1", 'account_num', j."k_2"),
-           j.image, j.local_row, j.at, nullif(j.local_at, '-infinity'),
-           jsonb_strip_nulls(jsonb_build_object('name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_1" THEN 'incoming' ELSE 'local' END) WHEN j."tc_1" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'customer_group', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_2" THEN 'incoming' ELSE 'local' END) WHEN j."tc_2" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'payment_terms', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_3" THEN 'incoming' ELSE 'local' END) WHEN j."tc_3" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'payment_method', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_4" THEN 'incoming' ELSE 'local' END) WHEN j."tc_4" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'email', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_5" THEN 'incoming' ELSE 'local' END) WHEN j."tc_5" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'credit_limit', CASE WHEN j."x_6" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_6" THEN 'incoming' ELSE 'local' END) WHEN j."tc_6" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'blocked', CASE WHEN j."x_7" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_7" THEN 'incoming' ELSE 'local' END) WHEN j."tc_7" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END,
-               'party_type', CASE WHEN j."x_8" THEN jsonb_build_object('policy', 'left_wins', 'took', CASE WHEN j.waiting THEN 'waiting' WHEN j."take_8" THEN 'incoming' ELSE 'local' END) WHEN j."tc_8" THEN jsonb_build_object('policy', 'merge', 'took', 'local') END)),
-           'left_wins', CASE WHEN j.waiting THEN 'waiting' WHEN j.gone THEN CASE WHEN j.inserting THEN 'took_incoming' ELSE 'kept_local' END WHEN NOT ((j."tc_1" AND NOT j."take_1") OR (j."tc_2" AND NOT j."take_2") OR (j."tc_3" AND NOT j."take_3") OR (j."tc_4" AND NOT j."take_4") OR (j."tc_5" AND NOT j."take_5") OR (j."tc_6" AND NOT j."take_6") OR (j."tc_7" AND NOT j."take_7") OR (j."tc_8" AND NOT j."take_8")) THEN 'took_incoming' WHEN NOT ((j."take_1" AND j."c_1" IS DISTINCT FROM j."n_1") OR (j."take_2" AND j."c_2" IS DISTINCT FROM j."n_2") OR (j."take_3" AND j."c_3" IS DISTINCT FROM j."n_3") OR (j."take_4" AND j."c_4" IS DISTINCT FROM j."n_4") OR (j."take_5" AND j."c_5" IS DISTINCT FROM j."n_5") OR (j."take_6" AND j."c_6" IS DISTINCT FROM j."n_6") OR (j."take_7" AND j."c_7" IS DISTINCT FROM j."n_7") OR (j."take_8" AND j."c_8" IS DISTINCT FROM j."n_8")) THEN 'kept_local' ELSE 'merged' END
+    SELECT 'customers_organization', 'to_left', j.id, j.op, j.key, j.own_key, j.image,
+           CASE WHEN j.present THEN j.local_row ELSE j.gone END,
+           to_timestamp(j.t_0 / 1000000.0), to_timestamp(j.ot_0 / 1000000.0),
+           jsonb_strip_nulls(jsonb_build_object(
+               '(row)', CASE WHEN j.x_0 THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j.take_0 THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'name', CASE WHEN j."x_1" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_1" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'customer_group', CASE WHEN j."x_2" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_2" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_terms', CASE WHEN j."x_3" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_3" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'payment_method', CASE WHEN j."x_4" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_4" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'email', CASE WHEN j."x_5" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_5" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'credit_limit', CASE WHEN j."x_6" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_6" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'blocked', CASE WHEN j."x_7" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_7" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END,
+               'party_type', CASE WHEN j."x_8" THEN jsonb_build_object('policy', 'left_wins', 'took',
+                            CASE WHEN j."take_8" THEN 'incoming' WHEN false THEN 'waiting' ELSE 'local' END) END)),
+           'left_wins',
+           CASE WHEN j.waiting THEN 'waiting'
+                WHEN NOT (j.x_0 AND NOT j.take_0) AND NOT (j."x_1" AND NOT j."take_1") AND NOT (j."x_2" AND NOT j."take_2") AND NOT (j."x_3" AND NOT j."take_3") AND NOT (j."x_4" AND NOT j."take_4") AND NOT (j."x_5" AND NOT j."take_5") AND NOT (j."x_6" AND NOT j."take_6") AND NOT (j."x_7" AND NOT j."take_7") AND NOT (j."x_8" AND NOT j."take_8") THEN 'took_incoming'
+                WHEN NOT (j.x_0 AND j.take_0) AND NOT (j."x_1" AND j."take_1") AND NOT (j."x_2" AND j."take_2") AND NOT (j."x_3" AND j."take_3") AND NOT (j."x_4" AND j."take_4") AND NOT (j."x_5" AND j."take_5") AND NOT (j."x_6" AND j."take_6") AND NOT (j."x_7" AND j."take_7") AND NOT (j."x_8" AND j."take_8") THEN 'kept_local'
+                ELSE 'merged' END
       FROM planned AS j
-     WHERE j.conflict AND j.op <> 'D'
+     WHERE j.conflict AND NOT (j.present AND NOT j.exists_after) AND NOT j.holding
         ON CONFLICT (map_name, direction, key) WHERE outcome = 'waiting'
         DO UPDATE SET change_id = EXCLUDED.change_id, op = EXCLUDED.op, incoming = EXCLUDED.incoming,
                       local = EXCLUDED.local, incoming_at = EXCLUDED.incoming_at,
                       local_at = EXCLUDED.local_at, fields = EXCLUDED.fields, logged_at = now()
+), held AS (
+    -- A change whose parent has not arrived on this side yet is held, with the row's
+    -- other changes, not written with a null reference (the applier retries it when
+    -- the parent's map applies).
+    INSERT INTO "replicator"."held_change" (direction, id, map_name, op, image, refs, before, key, seen, stamp,
+                           forced, waiting_for)
+    SELECT 'to_left', c.id, 'customers_organization', c.op, c.image, c.refs, c.before, c.key, c.seen,
+           c.stamp, coalesce(c.force, false), concat_ws(', ', CASE WHEN (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) THEN 'companies' END, CASE WHEN (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) THEN 'customer_groups' END, CASE WHEN (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) THEN 'payment_terms' END, CASE WHEN (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) THEN 'customer_payment_methods' END)
+      FROM planned AS l
+      JOIN (SELECT c.*, jsonb_build_object('companyid', c.image->'companyid', 'accountnumber', c.image->'accountnumber') AS key
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, refs jsonb, before jsonb, seen bigint,
+                        stamp bigint, force boolean)
+             WHERE c.op <> 'T') AS c
+        ON c.key = l.key
+     WHERE l.holding
+        ON CONFLICT (direction, id) DO NOTHING
 ), inserted AS (
     INSERT INTO "fno"."customers" ("dataareaid", "account_num", "name", "customer_group", "payment_terms", "payment_method", "email", "credit_limit", "blocked", "party_type")
     SELECT j."k_1",
        j."k_2",
-       CASE WHEN j.gone THEN j."f_1" ELSE j."n_1" END,
-       CASE WHEN j.gone THEN j."f_2" ELSE j."n_2" END,
-       CASE WHEN j.gone THEN j."f_3" ELSE j."n_3" END,
-       CASE WHEN j.gone THEN j."f_4" ELSE j."n_4" END,
-       CASE WHEN j.gone THEN j."f_5" ELSE j."n_5" END,
-       CASE WHEN j.gone THEN j."f_6" ELSE j."n_6" END,
-       CASE WHEN j.gone THEN j."f_7" ELSE j."n_7" END,
-       CASE WHEN j.gone THEN j."f_8" ELSE j."n_8" END
+       j."f_1",
+       j."f_2",
+       j."f_3",
+       j."f_4",
+       j."f_5",
+       j."f_6",
+       j."f_7",
+       j."f_8"
       FROM planned AS j
-     WHERE j.inserting
+     WHERE j.exists_after AND NOT j.present AND NOT j.holding
         ON CONFLICT ("dataareaid", "account_num") DO NOTHING
-    RETURNING xmin AS written_xid
+    RETURNING 1
 ), updated AS (
     UPDATE "fno"."customers" AS t
        SET "name" = j."f_1",
@@ -6425,12 +8905,16 @@ WITH latest AS (
        "blocked" = j."f_7",
        "party_type" = j."f_8"
       FROM planned AS j
-     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.updating
-    RETURNING j.id, t.xmin AS written_xid
+     WHERE t.ctid = j.tid AND t.xmin = j.txmin AND j.exists_after AND j.present AND NOT j.holding
+       AND (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8")
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE j.inserting OR j.updating),
-       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
-  INTO v_wanted, v_written
+SELECT count(*) FILTER (WHERE j.exists_after AND NOT j.holding AND (NOT j.present                             OR (j."f_1", j."f_2", j."f_3", j."f_4", j."f_5", j."f_6", j."f_7", j."f_8") IS DISTINCT FROM (j."c_1", j."c_2", j."c_3", j."c_4", j."c_5", j."c_6", j."c_7", j."c_8"))),
+       (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+       jsonb_agg(jsonb_build_object('key', j.own_key, 'known', j.queued_upto))
+           FILTER (WHERE j.exists_after AND NOT j.present AND NOT j.holding),
+       jsonb_agg(j.own_key) FILTER (WHERE j.exists_after AND NOT j.holding)
+  INTO v_wanted, v_written, v_inserted, v_touched
   FROM planned AS j;
 IF v_written < v_wanted THEN
     -- A row inserted, changed or deleted here after it was judged: judge again.
@@ -6438,13 +8922,20 @@ IF v_written < v_wanted THEN
         'customers_organization', 'fno.customers'
         USING ERRCODE = 'serialization_failure';
 END IF;
+-- Where the WAL stands after these writes: a change of one of these rows that
+-- committed before it, and is read from the slot only later, was not known here when
+-- the row was written (the WAL capture function sends the row as it is then instead).
+UPDATE "replicator"."versions" AS v
+   SET applied_lsn = pg_current_wal_insert_lsn()
+ WHERE v.map_name = 'customers_organization' AND v.side = 'left'
+   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
 END
 $write$;
 
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
--- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
+-- error log and its neighbours still apply. A key that applies settles its open
+-- error (it was applied with the batch, see replicator.apply_batch).
 CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_left"(p_changes jsonb, p_deletes boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -6465,9 +8956,7 @@ BEGIN
         PERFORM "replicator"."write_customers_organization_to_left"(p_changes, p_deletes);
         IF v_errors THEN
             PERFORM "replicator"."supersede_errors"('customers_organization', 'to_left', ARRAY(
-                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'accountnumber', c.value->'image'->'accountnumber')
-                  FROM jsonb_array_elements(p_changes) AS c
-                 WHERE (c.value->>'op' = 'D') = p_deletes));
+                SELECT jsonb_build_object('companyid', c.value->'image'->'companyid', 'accountnumber', c.value->'image'->'accountnumber') FROM jsonb_array_elements(p_changes) AS c));
         END IF;
         RETURN 0;
     EXCEPTION
@@ -6482,10 +8971,15 @@ BEGIN
          GROUP BY jsonb_build_object('companyid', c.value->'image'->'companyid', 'accountnumber', c.value->'image'->'accountnumber')
          ORDER BY min((c.value->>'id')::bigint)
     LOOP
-        v_change := v_key_changes->-1;  -- the key's newest change stands for it in the log
+        -- The key's newest change stands for it in the log; for several, every field
+        -- counts as written (its image is the row after all of them).
+        v_change := v_key_changes->-1;
+        IF jsonb_array_length(v_key_changes) > 1 THEN
+            v_change := v_change || '{"before": null}';
+        END IF;
         BEGIN
             PERFORM "replicator"."write_customers_organization_to_left"(v_key_changes, p_deletes);
-            IF v_errors AND (v_change->>'op' = 'D') = p_deletes THEN
+            IF v_errors THEN
                 PERFORM "replicator"."supersede_errors"('customers_organization', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber')]);
             END IF;
         EXCEPTION
@@ -6498,16 +8992,18 @@ BEGIN
                 PERFORM "replicator"."log_error"('customers_organization', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
-                -- Each change counts once: deletes in the delete pass, the rest after.
+                -- Each change of this batch counts once: deletes in the delete pass, the
+                -- rest after; an earlier one applied with it counted when it came.
                 v_failed := v_failed + (SELECT count(*) FROM jsonb_array_elements(v_key_changes) AS c
-                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes);
+                                         WHERE (c.value->>'op' IN ('D', 'T')) = p_deletes
+                                           AND c.value->'earlier' IS NULL);
         END;
     END LOOP;
     RETURN v_failed;
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '5a6169cbcfca245f243a0e58071d6c7b38c01830fd5ed31492fc5749b0384d6b', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '0bc2fa4acf721516343743c5176bef3ebff4029cb2b84804e77bf117c1412a3c', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6544,14 +9040,43 @@ DECLARE
     v_failed integer := 0;
     v_delete_failed jsonb := '{}';
     v_applied text[] := '{}';  -- maps that wrote rows in this batch
+    v_earlier jsonb;  -- per map: the held changes and open errors of its keys in the batch
 BEGIN
+    -- A row's earlier changes that are waiting here (held for a parent, or in the error
+    -- log) are applied with its new ones: each may have written fields the new ones
+    -- did not, and coming later on their own they would overtake them.
+    WITH batch_keys AS (
+        SELECT DISTINCT c.value->>'map' AS map_name, c.value->'key' AS key
+          FROM jsonb_array_elements(p_batch) AS c
+    ), held AS (
+        DELETE FROM "replicator"."held_change" AS h
+         USING batch_keys AS b
+         WHERE h.direction = p_direction AND h.map_name = b.map_name AND h.key = b.key
+        RETURNING h.map_name, jsonb_build_object('id', h.id, 'map', h.map_name, 'op', h.op,
+                  'image', h.image, 'refs', h.refs, 'before', h.before, 'key', h.key,
+                  'seen', h.seen, 'stamp', h.stamp, 'force', h.forced, 'earlier', true) AS change
+    ), failed AS (
+        SELECT e.map_name, jsonb_build_object('id', e.change_id, 'map', e.map_name, 'op', e.op,
+               'image', e.image, 'refs', e.refs, 'before', e.before, 'key', e.key,
+               'seen', e.seen, 'stamp', e.stamp, 'force', e.forced, 'earlier', true) AS change
+          FROM "replicator"."error_log" AS e
+          JOIN batch_keys AS b ON e.map_name = b.map_name AND e.key = b.key
+         WHERE e.state = 'open' AND e.direction = p_direction AND e.op <> 'T'
+    )
+    SELECT coalesce(jsonb_object_agg(map_name, changes), '{}')
+      INTO v_earlier
+      FROM (SELECT map_name, jsonb_agg(change) AS changes
+              FROM (SELECT * FROM held UNION ALL SELECT * FROM failed) AS e
+             GROUP BY map_name) AS per_map;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_organization'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customers_organization'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_organization', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, true);
@@ -6560,12 +9085,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_terms'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_terms'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_terms', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, true);
@@ -6574,12 +9101,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedule_lines'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_schedule_lines'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedule_lines', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, true);
@@ -6588,12 +9117,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedules'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_schedules'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedules', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, true);
@@ -6602,12 +9133,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_day_lines'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_day_lines'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_day_lines', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, true);
@@ -6616,12 +9149,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_days'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_days'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_days', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, true);
@@ -6630,12 +9165,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'name_affixes'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'name_affixes'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'name_affixes', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, true);
@@ -6644,12 +9181,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'loyalty_cards'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'loyalty_cards'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'loyalty_cards', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, true);
@@ -6658,12 +9197,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_person'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customers_person'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_person', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, true);
@@ -6672,12 +9213,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_payment_methods'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customer_payment_methods'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_payment_methods', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, true);
@@ -6686,12 +9229,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_groups'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customer_groups'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_groups', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, true);
@@ -6700,12 +9245,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'contact_persons'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'contact_persons'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'contact_persons', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, true);
@@ -6714,12 +9261,14 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        -- All of the map's changes, if any deletes: a key's deletion is judged
-        -- against what the row was before the batch's first change of it.
+        -- All of the map's changes, if any deletes: each row's outcome is decided
+        -- from all of its changes.
         SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint)
           INTO v_changes
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'companies'
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'companies'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'companies', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
             v_map_failed := "replicator"."apply_companies_to_left"(v_changes, true);
@@ -6728,10 +9277,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'companies';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'companies'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'companies', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_companies_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
@@ -6745,16 +9297,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'contact_persons';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'contact_persons'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'contact_persons', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'contact_persons')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -6767,11 +9323,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'contact_persons'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -6791,16 +9347,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_groups';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customer_groups'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_groups', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customer_groups')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -6813,11 +9373,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_groups'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -6837,16 +9397,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customer_payment_methods';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customer_payment_methods'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_payment_methods', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customer_payment_methods')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -6859,11 +9423,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_payment_methods'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -6883,16 +9447,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_person';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customers_person'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_person', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customers_person')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -6905,11 +9473,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_person'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -6929,10 +9497,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'loyalty_cards';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'loyalty_cards'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'loyalty_cards', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
@@ -6946,10 +9517,13 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'name_affixes';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'name_affixes'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'name_affixes', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
@@ -6963,16 +9537,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_days';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_days'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_days', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_days')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -6985,11 +9563,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_days'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -7009,16 +9587,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_day_lines';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_day_lines'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_day_lines', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_day_lines')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -7031,11 +9613,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_day_lines'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -7055,16 +9637,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedules';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_schedules'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedules', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_schedules')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -7077,11 +9663,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedules'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -7101,16 +9687,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_schedule_lines';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_schedule_lines'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedule_lines', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_schedule_lines')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -7123,11 +9713,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedule_lines'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -7147,16 +9737,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'payment_terms';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'payment_terms'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_terms', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'payment_terms')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -7169,11 +9763,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_terms'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -7193,16 +9787,20 @@ BEGIN
         END IF;
     END IF;
     IF p_direction = 'to_left' THEN
-        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint), count(*)
+        SELECT jsonb_agg(c.value ORDER BY (c.value->>'id')::bigint),
+               count(*) FILTER (WHERE c.value->'earlier' IS NULL)
           INTO v_changes, v_count
-          FROM jsonb_array_elements(p_batch) AS c
-         WHERE c.value->>'map' = 'customers_organization';
+          FROM (SELECT value FROM jsonb_array_elements(p_batch)
+                 WHERE value->>'map' = 'customers_organization'
+                 UNION ALL
+                SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_organization', '[]'))) AS c;
         IF v_count > 0 THEN
             v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, false);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
-               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c));
+               AND id = ANY (ARRAY(SELECT (c.value->>'id')::bigint FROM jsonb_array_elements(v_changes) AS c
+                                    WHERE c.value->'earlier' IS NULL));
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'customers_organization')::integer, 0);
             UPDATE "replicator"."map_state"
                SET applied_total = applied_total + v_count - v_map_failed - v_held,
@@ -7215,11 +9813,11 @@ BEGIN
             WITH retried AS (
                 DELETE FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_organization'
-                RETURNING id, op, image, refs, before, before_refs, at, forced
+                RETURNING id, op, image, refs, before, key, seen, stamp, forced
             )
             SELECT jsonb_agg(jsonb_build_object('id', id, 'op', op, 'image', image, 'refs', refs,
-                                                'before', before, 'before_refs', before_refs,
-                                                'at', at, 'force', forced)
+                                                'before', before, 'key', key, 'seen', seen,
+                                                'stamp', stamp, 'force', forced)
                              ORDER BY id), count(*)
               INTO v_changes, v_count
               FROM retried;
@@ -7249,7 +9847,7 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', '536d6fc7ed803a73ed326f176cf8c8e672d2c21348f0309dd6dd18eb93066c1d', $sql$$sql$)
+VALUES ('dispatch', '7ad5ad2f9f1d19468ad1d8782c61620bd6d7691f19d765c714b264e88768df52', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -7261,7 +9859,15 @@ ON CONFLICT (name) DO UPDATE
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it. Runs as its
 -- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
-CREATE OR REPLACE FUNCTION "replicator"."wal_companies_to_right"(p_changes jsonb)
+--
+-- Each change takes what the row's clock here says of the other side (seen): read in
+-- commit order, nothing was applied to the row between the change and now, unless
+-- the replicator wrote the row after the change committed (p_lsn, its commit, is
+-- before the row's applied_lsn). Then the change was not known when the row was
+-- written: the row crosses as it is now instead, every field written, and both
+-- sides end with it.
+DROP FUNCTION IF EXISTS "replicator"."wal_companies_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."wal_companies_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -7291,30 +9897,58 @@ BEGIN
                c.op = 'U' AND coalesce(c.old ?& ARRAY['dataareaid', 'name']::text[], false)
                    AND ("old"."dataareaid", "old"."name") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."name") AS unchanged,
                CAST(NULL AS jsonb) AS old_refs,
-               CAST(NULL AS jsonb) AS new_refs
+               CAST(NULL AS jsonb) AS new_refs,
+               jsonb_build_object('dataareaid', "old"."dataareaid") AS old_key,
+               jsonb_build_object('dataareaid', "new"."dataareaid") AS new_key
           FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."companies", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."companies", coalesce(c.old, '{}') || c.new) AS new
+    ), queued AS (
+        -- An update carries the row before it (the old row: whole only with REPLICA
+        -- IDENTITY FULL): it says which fields the update wrote.
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+               CASE WHEN q.op = 'U' THEN d.old_image END AS before,
+               coalesce((v.clock->''->>1)::bigint, 0) AS seen,
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+          FROM decoded AS d
+         CROSS JOIN LATERAL (VALUES
+               (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
+               (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs,
+                   d.new_key, d.new_in),
+               (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
+               ) AS q(step, op, image, refs, key, wanted)
+          LEFT JOIN "replicator"."versions" AS v
+                 ON v.map_name = 'companies' AND v.side = 'left' AND v.key = q.key
+         WHERE q.wanted AND NOT d.unchanged
+    ), late AS (
+        -- A row the replicator wrote after these changes: it crosses once, as it is now
+        -- (a delete if it is gone or filtered out).
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+               q.image AS change_image, q.refs AS change_refs
+          FROM queued AS q
+          LEFT JOIN LATERAL (
+               SELECT to_jsonb(cur) AS image, CAST(NULL AS jsonb) AS refs
+                 FROM "fno"."companies" AS cur
+                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid") = q.key
+                  AND coalesce(true, false)) AS cur ON true
+         WHERE q.late
+         ORDER BY q.key, q.seq, q.step
     )
-    -- An update carries the row before it (the old row: whole only with REPLICA
-    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
-    SELECT 'companies', 'to_right', q.op, q.image, q.refs,
-           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
-      FROM decoded AS d
-     CROSS JOIN LATERAL (VALUES
-           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
-           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
-           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
-           ) AS q(step, op, image, refs, wanted)
-     WHERE q.wanted AND NOT d.unchanged
-     ORDER BY d.seq, q.step;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
+    SELECT 'companies', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
+      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+            UNION ALL
+            SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
+                   coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
+                   NULL, l.key, l.seen
+              FROM late AS l) AS c
+     ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
     RETURN v_queued;
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/wal', 'ce192db1e545fec0afdcf26db3e49d148118996309c73563df95b02a7673bf9d', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/wal', 'd890a16d548531b6e9689156cc29fd0cda04d1043fc2eaebce63a156e02c86da', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7328,7 +9962,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."wal_companies_to_right"(jsonb) CASCADE;
+DROP FUNCTION IF EXISTS "replicator"."wal_companies_to_right"(jsonb, pg_lsn) CASCADE;
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7343,7 +9977,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'companies',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL, 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL,
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid"), 'force', true)
              ORDER BY "new"."dataareaid"), '[]')
       FROM (SELECT * FROM "fno"."companies" AS "new"
              WHERE coalesce(true, false)
@@ -7352,8 +9987,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_companies_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -7370,15 +10006,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."companies", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'companies', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), NULL, true
+           to_jsonb("new"), NULL, jsonb_build_object('dataareaid', "new"."dataareaid")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/snapshot', 'd2ac4b0dd94c095bb8ba9f4abfd9a39f98f68eaaed8887ccafb9b03675f8e514', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
+VALUES ('map/companies/to_right/snapshot', '390b964c6a09cd2d6b77a8e07e53f80e2214a348b218bf4cbee3229d043c4eeb', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_companies_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_companies_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7392,7 +10028,15 @@ ON CONFLICT (name) DO UPDATE
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it. Runs as its
 -- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
-CREATE OR REPLACE FUNCTION "replicator"."wal_contact_persons_to_right"(p_changes jsonb)
+--
+-- Each change takes what the row's clock here says of the other side (seen): read in
+-- commit order, nothing was applied to the row between the change and now, unless
+-- the replicator wrote the row after the change committed (p_lsn, its commit, is
+-- before the row's applied_lsn). Then the change was not known when the row was
+-- written: the row crosses as it is now instead, every field written, and both
+-- sides end with it.
+DROP FUNCTION IF EXISTS "replicator"."wal_contact_persons_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."wal_contact_persons_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -7422,30 +10066,58 @@ BEGIN
                c.op = 'U' AND coalesce(c.old ?& ARRAY['dataareaid', 'contact_person_id', 'first_name', 'last_name', 'email', 'customer_account']::text[], false)
                    AND ("old"."dataareaid", "old"."contact_person_id", "old"."first_name", "old"."last_name", "old"."email", "old"."customer_account") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."contact_person_id", "new"."first_name", "new"."last_name", "new"."email", "new"."customer_account") AS unchanged,
                CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) AS old_refs,
-               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs
+               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs,
+               jsonb_build_object('dataareaid', "old"."dataareaid", 'contact_person_id', "old"."contact_person_id") AS old_key,
+               jsonb_build_object('dataareaid', "new"."dataareaid", 'contact_person_id', "new"."contact_person_id") AS new_key
           FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."contact_persons", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."contact_persons", coalesce(c.old, '{}') || c.new) AS new
+    ), queued AS (
+        -- An update carries the row before it (the old row: whole only with REPLICA
+        -- IDENTITY FULL): it says which fields the update wrote.
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+               CASE WHEN q.op = 'U' THEN d.old_image END AS before,
+               coalesce((v.clock->''->>1)::bigint, 0) AS seen,
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+          FROM decoded AS d
+         CROSS JOIN LATERAL (VALUES
+               (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
+               (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs,
+                   d.new_key, d.new_in),
+               (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
+               ) AS q(step, op, image, refs, key, wanted)
+          LEFT JOIN "replicator"."versions" AS v
+                 ON v.map_name = 'contact_persons' AND v.side = 'left' AND v.key = q.key
+         WHERE q.wanted AND NOT d.unchanged
+    ), late AS (
+        -- A row the replicator wrote after these changes: it crosses once, as it is now
+        -- (a delete if it is gone or filtered out).
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+               q.image AS change_image, q.refs AS change_refs
+          FROM queued AS q
+          LEFT JOIN LATERAL (
+               SELECT to_jsonb(cur) AS image, CAST(jsonb_build_object('companyid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END) AS jsonb) AS refs
+                 FROM "fno"."contact_persons" AS cur
+                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'contact_person_id', "cur"."contact_person_id") = q.key
+                  AND coalesce(true, false)) AS cur ON true
+         WHERE q.late
+         ORDER BY q.key, q.seq, q.step
     )
-    -- An update carries the row before it (the old row: whole only with REPLICA
-    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
-    SELECT 'contact_persons', 'to_right', q.op, q.image, q.refs,
-           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
-      FROM decoded AS d
-     CROSS JOIN LATERAL (VALUES
-           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
-           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
-           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
-           ) AS q(step, op, image, refs, wanted)
-     WHERE q.wanted AND NOT d.unchanged
-     ORDER BY d.seq, q.step;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
+    SELECT 'contact_persons', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
+      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+            UNION ALL
+            SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
+                   coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
+                   NULL, l.key, l.seen
+              FROM late AS l) AS c
+     ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
     RETURN v_queued;
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/wal', '78b09ba87d2f8c2c340c01d450fb5d95ea0c87bd9bce5f9b810c4fd7fb3b6b7a', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/wal', '19bd79fb91dc0ffb259895dc58d9468dc2a8ba6ea9dd7eaab289faae2722db96', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7459,7 +10131,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."wal_contact_persons_to_right"(jsonb) CASCADE;
+DROP FUNCTION IF EXISTS "replicator"."wal_contact_persons_to_right"(jsonb, pg_lsn) CASCADE;
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7474,7 +10146,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'contact_persons',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'contact_person_id', "new"."contact_person_id"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."contact_person_id"), '[]')
       FROM (SELECT * FROM "fno"."contact_persons" AS "new"
              WHERE coalesce(true, false)
@@ -7483,8 +10156,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_contact_persons_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -7501,15 +10175,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."contact_persons", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'contact_persons', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), true
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'contact_person_id', "new"."contact_person_id")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/snapshot', '742f11f0772e1999ff7eb0df89623f6e295c3d09e1c60757828a495b7fd12e6a', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
+VALUES ('map/contact_persons/to_right/snapshot', '4924892c47c62e343c110fbc1598a647f63184f3d5d9837f8492b5810818d634', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_contact_persons_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_contact_persons_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7523,7 +10197,15 @@ ON CONFLICT (name) DO UPDATE
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it. Runs as its
 -- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
-CREATE OR REPLACE FUNCTION "replicator"."wal_customer_groups_to_right"(p_changes jsonb)
+--
+-- Each change takes what the row's clock here says of the other side (seen): read in
+-- commit order, nothing was applied to the row between the change and now, unless
+-- the replicator wrote the row after the change committed (p_lsn, its commit, is
+-- before the row's applied_lsn). Then the change was not known when the row was
+-- written: the row crosses as it is now instead, every field written, and both
+-- sides end with it.
+DROP FUNCTION IF EXISTS "replicator"."wal_customer_groups_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."wal_customer_groups_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -7553,30 +10235,58 @@ BEGIN
                c.op = 'U' AND coalesce(c.old ?& ARRAY['dataareaid', 'customer_group', 'description']::text[], false)
                    AND ("old"."dataareaid", "old"."customer_group", "old"."description") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."customer_group", "new"."description") AS unchanged,
                CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) AS old_refs,
-               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs
+               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs,
+               jsonb_build_object('dataareaid', "old"."dataareaid", 'customer_group', "old"."customer_group") AS old_key,
+               jsonb_build_object('dataareaid', "new"."dataareaid", 'customer_group', "new"."customer_group") AS new_key
           FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_groups", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_groups", coalesce(c.old, '{}') || c.new) AS new
+    ), queued AS (
+        -- An update carries the row before it (the old row: whole only with REPLICA
+        -- IDENTITY FULL): it says which fields the update wrote.
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+               CASE WHEN q.op = 'U' THEN d.old_image END AS before,
+               coalesce((v.clock->''->>1)::bigint, 0) AS seen,
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+          FROM decoded AS d
+         CROSS JOIN LATERAL (VALUES
+               (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
+               (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs,
+                   d.new_key, d.new_in),
+               (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
+               ) AS q(step, op, image, refs, key, wanted)
+          LEFT JOIN "replicator"."versions" AS v
+                 ON v.map_name = 'customer_groups' AND v.side = 'left' AND v.key = q.key
+         WHERE q.wanted AND NOT d.unchanged
+    ), late AS (
+        -- A row the replicator wrote after these changes: it crosses once, as it is now
+        -- (a delete if it is gone or filtered out).
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+               q.image AS change_image, q.refs AS change_refs
+          FROM queued AS q
+          LEFT JOIN LATERAL (
+               SELECT to_jsonb(cur) AS image, CAST(jsonb_build_object('companyid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END) AS jsonb) AS refs
+                 FROM "fno"."customer_groups" AS cur
+                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'customer_group', "cur"."customer_group") = q.key
+                  AND coalesce(true, false)) AS cur ON true
+         WHERE q.late
+         ORDER BY q.key, q.seq, q.step
     )
-    -- An update carries the row before it (the old row: whole only with REPLICA
-    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
-    SELECT 'customer_groups', 'to_right', q.op, q.image, q.refs,
-           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
-      FROM decoded AS d
-     CROSS JOIN LATERAL (VALUES
-           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
-           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
-           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
-           ) AS q(step, op, image, refs, wanted)
-     WHERE q.wanted AND NOT d.unchanged
-     ORDER BY d.seq, q.step;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
+    SELECT 'customer_groups', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
+      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+            UNION ALL
+            SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
+                   coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
+                   NULL, l.key, l.seen
+              FROM late AS l) AS c
+     ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
     RETURN v_queued;
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/wal', 'a7553c3e9e12decab0f838f73816fcda78e2fef36f9764580070cd4175ec514a', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/wal', 'b196cca0d86517ea94e0e0a83bce70ed4962e50db104860f8ae1a1f275fe1ccd', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7590,7 +10300,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."wal_customer_groups_to_right"(jsonb) CASCADE;
+DROP FUNCTION IF EXISTS "replicator"."wal_customer_groups_to_right"(jsonb, pg_lsn) CASCADE;
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7605,7 +10315,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_groups',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'customer_group', "new"."customer_group"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."customer_group"), '[]')
       FROM (SELECT * FROM "fno"."customer_groups" AS "new"
              WHERE coalesce(true, false)
@@ -7614,8 +10325,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_customer_groups_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -7632,15 +10344,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."customer_groups", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'customer_groups', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), true
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'customer_group', "new"."customer_group")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/snapshot', '5af44e9f01dbb31c28fc4f435f408a4ca0cb9d335fff10ac6f0483bd439487e7', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
+VALUES ('map/customer_groups/to_right/snapshot', '7d729287947d9a10d572d75e924a73cfdffea5b75b085a4f96497ee0cb35b3ac', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_groups_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_groups_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7654,7 +10366,15 @@ ON CONFLICT (name) DO UPDATE
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it. Runs as its
 -- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
-CREATE OR REPLACE FUNCTION "replicator"."wal_customer_payment_methods_to_right"(p_changes jsonb)
+--
+-- Each change takes what the row's clock here says of the other side (seen): read in
+-- commit order, nothing was applied to the row between the change and now, unless
+-- the replicator wrote the row after the change committed (p_lsn, its commit, is
+-- before the row's applied_lsn). Then the change was not known when the row was
+-- written: the row crosses as it is now instead, every field written, and both
+-- sides end with it.
+DROP FUNCTION IF EXISTS "replicator"."wal_customer_payment_methods_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."wal_customer_payment_methods_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -7684,30 +10404,58 @@ BEGIN
                c.op = 'U' AND coalesce(c.old ?& ARRAY['dataareaid', 'payment_method', 'description', 'payment_type']::text[], false)
                    AND ("old"."dataareaid", "old"."payment_method", "old"."description", "old"."payment_type") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_method", "new"."description", "new"."payment_type") AS unchanged,
                CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) AS old_refs,
-               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs
+               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs,
+               jsonb_build_object('dataareaid', "old"."dataareaid", 'payment_method', "old"."payment_method") AS old_key,
+               jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_method', "new"."payment_method") AS new_key
           FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_payment_methods", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customer_payment_methods", coalesce(c.old, '{}') || c.new) AS new
+    ), queued AS (
+        -- An update carries the row before it (the old row: whole only with REPLICA
+        -- IDENTITY FULL): it says which fields the update wrote.
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+               CASE WHEN q.op = 'U' THEN d.old_image END AS before,
+               coalesce((v.clock->''->>1)::bigint, 0) AS seen,
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+          FROM decoded AS d
+         CROSS JOIN LATERAL (VALUES
+               (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
+               (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs,
+                   d.new_key, d.new_in),
+               (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
+               ) AS q(step, op, image, refs, key, wanted)
+          LEFT JOIN "replicator"."versions" AS v
+                 ON v.map_name = 'customer_payment_methods' AND v.side = 'left' AND v.key = q.key
+         WHERE q.wanted AND NOT d.unchanged
+    ), late AS (
+        -- A row the replicator wrote after these changes: it crosses once, as it is now
+        -- (a delete if it is gone or filtered out).
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+               q.image AS change_image, q.refs AS change_refs
+          FROM queued AS q
+          LEFT JOIN LATERAL (
+               SELECT to_jsonb(cur) AS image, CAST(jsonb_build_object('companyid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END) AS jsonb) AS refs
+                 FROM "fno"."customer_payment_methods" AS cur
+                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'payment_method', "cur"."payment_method") = q.key
+                  AND coalesce(true, false)) AS cur ON true
+         WHERE q.late
+         ORDER BY q.key, q.seq, q.step
     )
-    -- An update carries the row before it (the old row: whole only with REPLICA
-    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
-    SELECT 'customer_payment_methods', 'to_right', q.op, q.image, q.refs,
-           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
-      FROM decoded AS d
-     CROSS JOIN LATERAL (VALUES
-           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
-           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
-           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
-           ) AS q(step, op, image, refs, wanted)
-     WHERE q.wanted AND NOT d.unchanged
-     ORDER BY d.seq, q.step;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
+    SELECT 'customer_payment_methods', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
+      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+            UNION ALL
+            SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
+                   coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
+                   NULL, l.key, l.seen
+              FROM late AS l) AS c
+     ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
     RETURN v_queued;
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/wal', 'dbb9b49a2cb1d580814ae5d9df9509971c915f151fd7f733794bab93f2c5af29', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/wal', 'a55c199d511b4f51a1c89df80b7302cb29503e43f3bf6d8e8c03b1fd8e34e2ef', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7721,7 +10469,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."wal_customer_payment_methods_to_right"(jsonb) CASCADE;
+DROP FUNCTION IF EXISTS "replicator"."wal_customer_payment_methods_to_right"(jsonb, pg_lsn) CASCADE;
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7736,7 +10484,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customer_payment_methods',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_method', "new"."payment_method"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."payment_method"), '[]')
       FROM (SELECT * FROM "fno"."customer_payment_methods" AS "new"
              WHERE coalesce(true, false)
@@ -7745,8 +10494,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_customer_payment_methods_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -7763,15 +10513,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."customer_payment_methods", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'customer_payment_methods', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), true
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_method', "new"."payment_method")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/snapshot', 'ebd51f1b80e23604eb1e1ea3afde9f93106905b31aa70d6639115e0b4a1018b7', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
+VALUES ('map/customer_payment_methods/to_right/snapshot', 'd94ad2d281de6ead974124db3e5639eca60231904eae4fbd1a701de47fa82e5f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customer_payment_methods_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customer_payment_methods_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7785,7 +10535,15 @@ ON CONFLICT (name) DO UPDATE
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it. Runs as its
 -- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
-CREATE OR REPLACE FUNCTION "replicator"."wal_customers_person_to_right"(p_changes jsonb)
+--
+-- Each change takes what the row's clock here says of the other side (seen): read in
+-- commit order, nothing was applied to the row between the change and now, unless
+-- the replicator wrote the row after the change committed (p_lsn, its commit, is
+-- before the row's applied_lsn). Then the change was not known when the row was
+-- written: the row crosses as it is now instead, every field written, and both
+-- sides end with it.
+DROP FUNCTION IF EXISTS "replicator"."wal_customers_person_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."wal_customers_person_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -7815,30 +10573,58 @@ BEGIN
                c.op = 'U' AND coalesce(c.old ?& ARRAY['dataareaid', 'account_num', 'name', 'email', 'party_type']::text[], false)
                    AND ("old"."dataareaid", "old"."account_num", "old"."name", "old"."email", "old"."party_type") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."account_num", "new"."name", "new"."email", "new"."party_type") AS unchanged,
                CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) AS old_refs,
-               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs
+               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs,
+               jsonb_build_object('dataareaid', "old"."dataareaid", 'account_num', "old"."account_num") AS old_key,
+               jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num") AS new_key
           FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", coalesce(c.old, '{}') || c.new) AS new
+    ), queued AS (
+        -- An update carries the row before it (the old row: whole only with REPLICA
+        -- IDENTITY FULL): it says which fields the update wrote.
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+               CASE WHEN q.op = 'U' THEN d.old_image END AS before,
+               coalesce((v.clock->''->>1)::bigint, 0) AS seen,
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+          FROM decoded AS d
+         CROSS JOIN LATERAL (VALUES
+               (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
+               (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs,
+                   d.new_key, d.new_in),
+               (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
+               ) AS q(step, op, image, refs, key, wanted)
+          LEFT JOIN "replicator"."versions" AS v
+                 ON v.map_name = 'customers_person' AND v.side = 'left' AND v.key = q.key
+         WHERE q.wanted AND NOT d.unchanged
+    ), late AS (
+        -- A row the replicator wrote after these changes: it crosses once, as it is now
+        -- (a delete if it is gone or filtered out).
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+               q.image AS change_image, q.refs AS change_refs
+          FROM queued AS q
+          LEFT JOIN LATERAL (
+               SELECT to_jsonb(cur) AS image, CAST(jsonb_build_object('companyid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END) AS jsonb) AS refs
+                 FROM "fno"."customers" AS cur
+                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'account_num', "cur"."account_num") = q.key
+                  AND coalesce(("cur"."party_type" = 'Person'), false)) AS cur ON true
+         WHERE q.late
+         ORDER BY q.key, q.seq, q.step
     )
-    -- An update carries the row before it (the old row: whole only with REPLICA
-    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
-    SELECT 'customers_person', 'to_right', q.op, q.image, q.refs,
-           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
-      FROM decoded AS d
-     CROSS JOIN LATERAL (VALUES
-           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
-           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
-           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
-           ) AS q(step, op, image, refs, wanted)
-     WHERE q.wanted AND NOT d.unchanged
-     ORDER BY d.seq, q.step;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
+    SELECT 'customers_person', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
+      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+            UNION ALL
+            SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
+                   coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
+                   NULL, l.key, l.seen
+              FROM late AS l) AS c
+     ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
     RETURN v_queued;
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/wal', 'de7ce311d18c2682f7e1e73ee88fc3ae925edfa72bf9ed25e969246c6cccf1a5', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/wal', '79954b806e0b08160143c8e3c464123d0ffb29dd140126de0c43434b14f4744a', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7852,7 +10638,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."wal_customers_person_to_right"(jsonb) CASCADE;
+DROP FUNCTION IF EXISTS "replicator"."wal_customers_person_to_right"(jsonb, pg_lsn) CASCADE;
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7867,7 +10653,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'customers_person',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."account_num"), '[]')
       FROM (SELECT * FROM "fno"."customers" AS "new"
              WHERE coalesce(("new"."party_type" = 'Person'), false)
@@ -7876,8 +10663,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_customers_person_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -7894,15 +10682,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."customers", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'customers_person', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), true
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/snapshot', '412d373a76e57c0a9f6c290f002b1d9beaab7ecc764323da15ddd9e42960e10a', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
+VALUES ('map/customers_person/to_right/snapshot', '6a19f4965bc23a80bda701afb938c620554fa8dc4c4b4fe93d28e8dd286e166b', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_person_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_person_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7916,7 +10704,15 @@ ON CONFLICT (name) DO UPDATE
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it. Runs as its
 -- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
-CREATE OR REPLACE FUNCTION "replicator"."wal_loyalty_cards_to_right"(p_changes jsonb)
+--
+-- Each change takes what the row's clock here says of the other side (seen): read in
+-- commit order, nothing was applied to the row between the change and now, unless
+-- the replicator wrote the row after the change committed (p_lsn, its commit, is
+-- before the row's applied_lsn). Then the change was not known when the row was
+-- written: the row crosses as it is now instead, every field written, and both
+-- sides end with it.
+DROP FUNCTION IF EXISTS "replicator"."wal_loyalty_cards_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."wal_loyalty_cards_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -7946,30 +10742,58 @@ BEGIN
                c.op = 'U' AND coalesce(c.old ?& ARRAY['card_number', 'tier', 'issued_on', 'blocked']::text[], false)
                    AND ("old"."card_number", "old"."tier", "old"."issued_on", "old"."blocked") IS NOT DISTINCT FROM ("new"."card_number", "new"."tier", "new"."issued_on", "new"."blocked") AS unchanged,
                CAST(NULL AS jsonb) AS old_refs,
-               CAST(NULL AS jsonb) AS new_refs
+               CAST(NULL AS jsonb) AS new_refs,
+               jsonb_build_object('card_number', "old"."card_number") AS old_key,
+               jsonb_build_object('card_number', "new"."card_number") AS new_key
           FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."loyalty_cards", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."loyalty_cards", coalesce(c.old, '{}') || c.new) AS new
+    ), queued AS (
+        -- An update carries the row before it (the old row: whole only with REPLICA
+        -- IDENTITY FULL): it says which fields the update wrote.
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+               CASE WHEN q.op = 'U' THEN d.old_image END AS before,
+               coalesce((v.clock->''->>1)::bigint, 0) AS seen,
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+          FROM decoded AS d
+         CROSS JOIN LATERAL (VALUES
+               (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
+               (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs,
+                   d.new_key, d.new_in),
+               (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
+               ) AS q(step, op, image, refs, key, wanted)
+          LEFT JOIN "replicator"."versions" AS v
+                 ON v.map_name = 'loyalty_cards' AND v.side = 'left' AND v.key = q.key
+         WHERE q.wanted AND NOT d.unchanged
+    ), late AS (
+        -- A row the replicator wrote after these changes: it crosses once, as it is now
+        -- (a delete if it is gone or filtered out).
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+               q.image AS change_image, q.refs AS change_refs
+          FROM queued AS q
+          LEFT JOIN LATERAL (
+               SELECT to_jsonb(cur) AS image, CAST(NULL AS jsonb) AS refs
+                 FROM "fno"."loyalty_cards" AS cur
+                WHERE jsonb_build_object('card_number', "cur"."card_number") = q.key
+                  AND coalesce(true, false)) AS cur ON true
+         WHERE q.late
+         ORDER BY q.key, q.seq, q.step
     )
-    -- An update carries the row before it (the old row: whole only with REPLICA
-    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
-    SELECT 'loyalty_cards', 'to_right', q.op, q.image, q.refs,
-           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
-      FROM decoded AS d
-     CROSS JOIN LATERAL (VALUES
-           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
-           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
-           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
-           ) AS q(step, op, image, refs, wanted)
-     WHERE q.wanted AND NOT d.unchanged
-     ORDER BY d.seq, q.step;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
+    SELECT 'loyalty_cards', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
+      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+            UNION ALL
+            SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
+                   coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
+                   NULL, l.key, l.seen
+              FROM late AS l) AS c
+     ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
     RETURN v_queued;
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/wal', 'dcdd3e3b120f17058d9f2706bccb979056c1b7a085099288f081d9b8db8587bf', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/wal', '18d26ba3df6b535338f8c350146d058d4b8f14bdb57c64e4c504c1968dda035e', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -7983,7 +10807,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."wal_loyalty_cards_to_right"(jsonb) CASCADE;
+DROP FUNCTION IF EXISTS "replicator"."wal_loyalty_cards_to_right"(jsonb, pg_lsn) CASCADE;
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -7998,7 +10822,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'loyalty_cards',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL, 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL,
+               'key', jsonb_build_object('card_number', "new"."card_number"), 'force', true)
              ORDER BY "new"."card_number"), '[]')
       FROM (SELECT * FROM "fno"."loyalty_cards" AS "new"
              WHERE coalesce(true, false)
@@ -8007,8 +10832,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_loyalty_cards_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -8025,15 +10851,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."loyalty_cards", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'loyalty_cards', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), NULL, true
+           to_jsonb("new"), NULL, jsonb_build_object('card_number', "new"."card_number")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/snapshot', 'ad5155ae6a855af998edfef03904b585e5861db13c1d252920d4b274a3e73bb9', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
+VALUES ('map/loyalty_cards/to_right/snapshot', 'af36a0d333c8ead714c1c0e0d7088bdd4e015b66339df6fb67e96c06b276a2b4', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_loyalty_cards_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_loyalty_cards_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8047,7 +10873,15 @@ ON CONFLICT (name) DO UPDATE
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it. Runs as its
 -- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
-CREATE OR REPLACE FUNCTION "replicator"."wal_name_affixes_to_right"(p_changes jsonb)
+--
+-- Each change takes what the row's clock here says of the other side (seen): read in
+-- commit order, nothing was applied to the row between the change and now, unless
+-- the replicator wrote the row after the change committed (p_lsn, its commit, is
+-- before the row's applied_lsn). Then the change was not known when the row was
+-- written: the row crosses as it is now instead, every field written, and both
+-- sides end with it.
+DROP FUNCTION IF EXISTS "replicator"."wal_name_affixes_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."wal_name_affixes_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -8077,30 +10911,58 @@ BEGIN
                c.op = 'U' AND coalesce(c.old ?& ARRAY['affix', 'affix_type', 'description']::text[], false)
                    AND ("old"."affix", "old"."affix_type", "old"."description") IS NOT DISTINCT FROM ("new"."affix", "new"."affix_type", "new"."description") AS unchanged,
                CAST(NULL AS jsonb) AS old_refs,
-               CAST(NULL AS jsonb) AS new_refs
+               CAST(NULL AS jsonb) AS new_refs,
+               jsonb_build_object('affix', "old"."affix", 'affix_type', "old"."affix_type") AS old_key,
+               jsonb_build_object('affix', "new"."affix", 'affix_type', "new"."affix_type") AS new_key
           FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."name_affixes", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."name_affixes", coalesce(c.old, '{}') || c.new) AS new
+    ), queued AS (
+        -- An update carries the row before it (the old row: whole only with REPLICA
+        -- IDENTITY FULL): it says which fields the update wrote.
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+               CASE WHEN q.op = 'U' THEN d.old_image END AS before,
+               coalesce((v.clock->''->>1)::bigint, 0) AS seen,
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+          FROM decoded AS d
+         CROSS JOIN LATERAL (VALUES
+               (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
+               (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs,
+                   d.new_key, d.new_in),
+               (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
+               ) AS q(step, op, image, refs, key, wanted)
+          LEFT JOIN "replicator"."versions" AS v
+                 ON v.map_name = 'name_affixes' AND v.side = 'left' AND v.key = q.key
+         WHERE q.wanted AND NOT d.unchanged
+    ), late AS (
+        -- A row the replicator wrote after these changes: it crosses once, as it is now
+        -- (a delete if it is gone or filtered out).
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+               q.image AS change_image, q.refs AS change_refs
+          FROM queued AS q
+          LEFT JOIN LATERAL (
+               SELECT to_jsonb(cur) AS image, CAST(NULL AS jsonb) AS refs
+                 FROM "fno"."name_affixes" AS cur
+                WHERE jsonb_build_object('affix', "cur"."affix", 'affix_type', "cur"."affix_type") = q.key
+                  AND coalesce(true, false)) AS cur ON true
+         WHERE q.late
+         ORDER BY q.key, q.seq, q.step
     )
-    -- An update carries the row before it (the old row: whole only with REPLICA
-    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
-    SELECT 'name_affixes', 'to_right', q.op, q.image, q.refs,
-           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
-      FROM decoded AS d
-     CROSS JOIN LATERAL (VALUES
-           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
-           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
-           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
-           ) AS q(step, op, image, refs, wanted)
-     WHERE q.wanted AND NOT d.unchanged
-     ORDER BY d.seq, q.step;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
+    SELECT 'name_affixes', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
+      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+            UNION ALL
+            SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
+                   coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
+                   NULL, l.key, l.seen
+              FROM late AS l) AS c
+     ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
     RETURN v_queued;
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/wal', '08c825ab957e54f736c4878e452c987cded67258b7f304a62359e7f24da52d14', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/wal', '363d4ecdd9e71257cea838475ba70a6d31fbbb0440cf2682f46d3c51201aae59', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8114,7 +10976,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."wal_name_affixes_to_right"(jsonb) CASCADE;
+DROP FUNCTION IF EXISTS "replicator"."wal_name_affixes_to_right"(jsonb, pg_lsn) CASCADE;
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -8129,7 +10991,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'name_affixes',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL, 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', NULL,
+               'key', jsonb_build_object('affix', "new"."affix", 'affix_type', "new"."affix_type"), 'force', true)
              ORDER BY "new"."affix", "new"."affix_type"), '[]')
       FROM (SELECT * FROM "fno"."name_affixes" AS "new"
              WHERE coalesce(true, false)
@@ -8138,8 +11001,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_name_affixes_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -8156,15 +11020,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."name_affixes", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'name_affixes', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), NULL, true
+           to_jsonb("new"), NULL, jsonb_build_object('affix', "new"."affix", 'affix_type', "new"."affix_type")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/snapshot', '9aa2e5b11688e6b10394808541202e3284b2f365120f7ad475ef59d125ad15b2', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
+VALUES ('map/name_affixes/to_right/snapshot', 'a09ec816355a3faeda724a0b679a26a8834994a43b6f425cd2838f5d3fe797be', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_name_affixes_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_name_affixes_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8178,7 +11042,15 @@ ON CONFLICT (name) DO UPDATE
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it. Runs as its
 -- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
-CREATE OR REPLACE FUNCTION "replicator"."wal_payment_days_to_right"(p_changes jsonb)
+--
+-- Each change takes what the row's clock here says of the other side (seen): read in
+-- commit order, nothing was applied to the row between the change and now, unless
+-- the replicator wrote the row after the change committed (p_lsn, its commit, is
+-- before the row's applied_lsn). Then the change was not known when the row was
+-- written: the row crosses as it is now instead, every field written, and both
+-- sides end with it.
+DROP FUNCTION IF EXISTS "replicator"."wal_payment_days_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."wal_payment_days_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -8208,30 +11080,58 @@ BEGIN
                c.op = 'U' AND coalesce(c.old ?& ARRAY['dataareaid', 'payment_day_name', 'description']::text[], false)
                    AND ("old"."dataareaid", "old"."payment_day_name", "old"."description") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."payment_day_name", "new"."description") AS unchanged,
                CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) AS old_refs,
-               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs
+               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs,
+               jsonb_build_object('dataareaid', "old"."dataareaid", 'payment_day_name', "old"."payment_day_name") AS old_key,
+               jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name") AS new_key
           FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_days", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_days", coalesce(c.old, '{}') || c.new) AS new
+    ), queued AS (
+        -- An update carries the row before it (the old row: whole only with REPLICA
+        -- IDENTITY FULL): it says which fields the update wrote.
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+               CASE WHEN q.op = 'U' THEN d.old_image END AS before,
+               coalesce((v.clock->''->>1)::bigint, 0) AS seen,
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+          FROM decoded AS d
+         CROSS JOIN LATERAL (VALUES
+               (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
+               (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs,
+                   d.new_key, d.new_in),
+               (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
+               ) AS q(step, op, image, refs, key, wanted)
+          LEFT JOIN "replicator"."versions" AS v
+                 ON v.map_name = 'payment_days' AND v.side = 'left' AND v.key = q.key
+         WHERE q.wanted AND NOT d.unchanged
+    ), late AS (
+        -- A row the replicator wrote after these changes: it crosses once, as it is now
+        -- (a delete if it is gone or filtered out).
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+               q.image AS change_image, q.refs AS change_refs
+          FROM queued AS q
+          LEFT JOIN LATERAL (
+               SELECT to_jsonb(cur) AS image, CAST(jsonb_build_object('companyid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END) AS jsonb) AS refs
+                 FROM "fno"."payment_days" AS cur
+                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'payment_day_name', "cur"."payment_day_name") = q.key
+                  AND coalesce(true, false)) AS cur ON true
+         WHERE q.late
+         ORDER BY q.key, q.seq, q.step
     )
-    -- An update carries the row before it (the old row: whole only with REPLICA
-    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
-    SELECT 'payment_days', 'to_right', q.op, q.image, q.refs,
-           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
-      FROM decoded AS d
-     CROSS JOIN LATERAL (VALUES
-           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
-           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
-           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
-           ) AS q(step, op, image, refs, wanted)
-     WHERE q.wanted AND NOT d.unchanged
-     ORDER BY d.seq, q.step;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
+    SELECT 'payment_days', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
+      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+            UNION ALL
+            SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
+                   coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
+                   NULL, l.key, l.seen
+              FROM late AS l) AS c
+     ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
     RETURN v_queued;
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/wal', '0c92c1667989dc540a511749eb1a877cadd1042d2b7e019985a61947eb31ccfd', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/wal', '102dfcd253c81c8d001b9d47824bb1ec51a3c76196e5868fa40e6d4a9c995c76', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8245,7 +11145,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."wal_payment_days_to_right"(jsonb) CASCADE;
+DROP FUNCTION IF EXISTS "replicator"."wal_payment_days_to_right"(jsonb, pg_lsn) CASCADE;
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -8260,7 +11160,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_days',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."payment_day_name"), '[]')
       FROM (SELECT * FROM "fno"."payment_days" AS "new"
              WHERE coalesce(true, false)
@@ -8269,8 +11170,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_payment_days_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -8287,15 +11189,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."payment_days", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'payment_days', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), true
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/snapshot', 'f21d22789ce554617a53fd8a2c7164ab4831dce987c256d241bd020b7d06ff30', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
+VALUES ('map/payment_days/to_right/snapshot', '028e2f4d73da0c80c8a96f563852a605d8e89b9d33ec361532e329777476c173', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_days_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_days_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8309,7 +11211,15 @@ ON CONFLICT (name) DO UPDATE
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it. Runs as its
 -- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
-CREATE OR REPLACE FUNCTION "replicator"."wal_payment_day_lines_to_right"(p_changes jsonb)
+--
+-- Each change takes what the row's clock here says of the other side (seen): read in
+-- commit order, nothing was applied to the row between the change and now, unless
+-- the replicator wrote the row after the change committed (p_lsn, its commit, is
+-- before the row's applied_lsn). Then the change was not known when the row was
+-- written: the row crosses as it is now instead, every field written, and both
+-- sides end with it.
+DROP FUNCTION IF EXISTS "replicator"."wal_payment_day_lines_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."wal_payment_day_lines_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -8341,30 +11251,59 @@ BEGIN
                CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
        'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day_name") END) AS jsonb) AS old_refs,
                CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
-       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END) AS jsonb) AS new_refs
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END) AS jsonb) AS new_refs,
+               jsonb_build_object('dataareaid', "old"."dataareaid", 'payment_day_name', "old"."payment_day_name", 'line_num', "old"."line_num") AS old_key,
+               jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name", 'line_num', "new"."line_num") AS new_key
           FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_day_lines", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_day_lines", coalesce(c.old, '{}') || c.new) AS new
+    ), queued AS (
+        -- An update carries the row before it (the old row: whole only with REPLICA
+        -- IDENTITY FULL): it says which fields the update wrote.
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+               CASE WHEN q.op = 'U' THEN d.old_image END AS before,
+               coalesce((v.clock->''->>1)::bigint, 0) AS seen,
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+          FROM decoded AS d
+         CROSS JOIN LATERAL (VALUES
+               (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
+               (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs,
+                   d.new_key, d.new_in),
+               (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
+               ) AS q(step, op, image, refs, key, wanted)
+          LEFT JOIN "replicator"."versions" AS v
+                 ON v.map_name = 'payment_day_lines' AND v.side = 'left' AND v.key = q.key
+         WHERE q.wanted AND NOT d.unchanged
+    ), late AS (
+        -- A row the replicator wrote after these changes: it crosses once, as it is now
+        -- (a delete if it is gone or filtered out).
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+               q.image AS change_image, q.refs AS change_refs
+          FROM queued AS q
+          LEFT JOIN LATERAL (
+               SELECT to_jsonb(cur) AS image, CAST(jsonb_build_object('companyid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END,
+       'paymentdayid', CASE WHEN "cur"."dataareaid" IS NOT NULL AND "cur"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END, 'payment_day_name', "cur"."payment_day_name") END) AS jsonb) AS refs
+                 FROM "fno"."payment_day_lines" AS cur
+                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'payment_day_name', "cur"."payment_day_name", 'line_num', "cur"."line_num") = q.key
+                  AND coalesce(true, false)) AS cur ON true
+         WHERE q.late
+         ORDER BY q.key, q.seq, q.step
     )
-    -- An update carries the row before it (the old row: whole only with REPLICA
-    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
-    SELECT 'payment_day_lines', 'to_right', q.op, q.image, q.refs,
-           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
-      FROM decoded AS d
-     CROSS JOIN LATERAL (VALUES
-           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
-           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
-           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
-           ) AS q(step, op, image, refs, wanted)
-     WHERE q.wanted AND NOT d.unchanged
-     ORDER BY d.seq, q.step;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
+    SELECT 'payment_day_lines', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
+      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+            UNION ALL
+            SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
+                   coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
+                   NULL, l.key, l.seen
+              FROM late AS l) AS c
+     ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
     RETURN v_queued;
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/wal', '319bb5c4eb1399fa24733e1f4dfd536c319a5c37c55dc34e9b49225435170878', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/wal', '217d709505888f183b506b256aaa35427644c0dd78c17ba08281b3b268c2d103', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8378,7 +11317,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."wal_payment_day_lines_to_right"(jsonb) CASCADE;
+DROP FUNCTION IF EXISTS "replicator"."wal_payment_day_lines_to_right"(jsonb, pg_lsn) CASCADE;
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -8394,7 +11333,8 @@ AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_day_lines',
                'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
-       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END), 'force', true)
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name", 'line_num', "new"."line_num"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."payment_day_name", "new"."line_num"), '[]')
       FROM (SELECT * FROM "fno"."payment_day_lines" AS "new"
              WHERE coalesce(true, false)
@@ -8403,8 +11343,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_payment_day_lines_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -8421,16 +11362,16 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."payment_day_lines", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'payment_day_lines', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
            to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
-       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END), true
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day_name") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_day_name', "new"."payment_day_name", 'line_num', "new"."line_num")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/snapshot', 'b2a00382391d06dba5c71eba041cda8040af2a78af781dd237748799c8324036', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
+VALUES ('map/payment_day_lines/to_right/snapshot', '86afc503a2879d628a97335a9f6d1d6254b7005e61b1361ae60b1a829ee12b48', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_day_lines_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_day_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8444,7 +11385,15 @@ ON CONFLICT (name) DO UPDATE
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it. Runs as its
 -- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
-CREATE OR REPLACE FUNCTION "replicator"."wal_payment_schedules_to_right"(p_changes jsonb)
+--
+-- Each change takes what the row's clock here says of the other side (seen): read in
+-- commit order, nothing was applied to the row between the change and now, unless
+-- the replicator wrote the row after the change committed (p_lsn, its commit, is
+-- before the row's applied_lsn). Then the change was not known when the row was
+-- written: the row crosses as it is now instead, every field written, and both
+-- sides end with it.
+DROP FUNCTION IF EXISTS "replicator"."wal_payment_schedules_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."wal_payment_schedules_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -8474,30 +11423,58 @@ BEGIN
                c.op = 'U' AND coalesce(c.old ?& ARRAY['dataareaid', 'schedule_name', 'description', 'allocation']::text[], false)
                    AND ("old"."dataareaid", "old"."schedule_name", "old"."description", "old"."allocation") IS NOT DISTINCT FROM ("new"."dataareaid", "new"."schedule_name", "new"."description", "new"."allocation") AS unchanged,
                CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END) AS jsonb) AS old_refs,
-               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs
+               CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END) AS jsonb) AS new_refs,
+               jsonb_build_object('dataareaid', "old"."dataareaid", 'schedule_name', "old"."schedule_name") AS old_key,
+               jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name") AS new_key
           FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedules", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedules", coalesce(c.old, '{}') || c.new) AS new
+    ), queued AS (
+        -- An update carries the row before it (the old row: whole only with REPLICA
+        -- IDENTITY FULL): it says which fields the update wrote.
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+               CASE WHEN q.op = 'U' THEN d.old_image END AS before,
+               coalesce((v.clock->''->>1)::bigint, 0) AS seen,
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+          FROM decoded AS d
+         CROSS JOIN LATERAL (VALUES
+               (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
+               (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs,
+                   d.new_key, d.new_in),
+               (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
+               ) AS q(step, op, image, refs, key, wanted)
+          LEFT JOIN "replicator"."versions" AS v
+                 ON v.map_name = 'payment_schedules' AND v.side = 'left' AND v.key = q.key
+         WHERE q.wanted AND NOT d.unchanged
+    ), late AS (
+        -- A row the replicator wrote after these changes: it crosses once, as it is now
+        -- (a delete if it is gone or filtered out).
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+               q.image AS change_image, q.refs AS change_refs
+          FROM queued AS q
+          LEFT JOIN LATERAL (
+               SELECT to_jsonb(cur) AS image, CAST(jsonb_build_object('companyid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END) AS jsonb) AS refs
+                 FROM "fno"."payment_schedules" AS cur
+                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'schedule_name', "cur"."schedule_name") = q.key
+                  AND coalesce(true, false)) AS cur ON true
+         WHERE q.late
+         ORDER BY q.key, q.seq, q.step
     )
-    -- An update carries the row before it (the old row: whole only with REPLICA
-    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
-    SELECT 'payment_schedules', 'to_right', q.op, q.image, q.refs,
-           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
-      FROM decoded AS d
-     CROSS JOIN LATERAL (VALUES
-           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
-           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
-           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
-           ) AS q(step, op, image, refs, wanted)
-     WHERE q.wanted AND NOT d.unchanged
-     ORDER BY d.seq, q.step;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
+    SELECT 'payment_schedules', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
+      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+            UNION ALL
+            SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
+                   coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
+                   NULL, l.key, l.seen
+              FROM late AS l) AS c
+     ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
     RETURN v_queued;
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/wal', 'ee8fa33f7f7a91f58c5a13f23cedd8114f688a251d0a2a10f23498ecabad426d', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/wal', '71d5cea40de4f09433dd465f672b330d6d301990a84d20f1c5742a7ee0e11172', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8511,7 +11488,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."wal_payment_schedules_to_right"(jsonb) CASCADE;
+DROP FUNCTION IF EXISTS "replicator"."wal_payment_schedules_to_right"(jsonb, pg_lsn) CASCADE;
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -8526,7 +11503,8 @@ SET search_path = pg_catalog, pg_temp
 AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedules',
-               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), 'force', true)
+               'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."schedule_name"), '[]')
       FROM (SELECT * FROM "fno"."payment_schedules" AS "new"
              WHERE coalesce(true, false)
@@ -8535,8 +11513,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_payment_schedules_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -8553,15 +11532,15 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."payment_schedules", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'payment_schedules', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
-           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), true
+           to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/snapshot', '77554cfcebb9cbe79eaf118dbceb403e645cb2df279a27d62b202eebf34749f9', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
+VALUES ('map/payment_schedules/to_right/snapshot', 'a4e73a11f45a55ddb474f994cb508a463e15e657dd800641d506dba4cbc603a9', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedules_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedules_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8575,7 +11554,15 @@ ON CONFLICT (name) DO UPDATE
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it. Runs as its
 -- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
-CREATE OR REPLACE FUNCTION "replicator"."wal_payment_schedule_lines_to_right"(p_changes jsonb)
+--
+-- Each change takes what the row's clock here says of the other side (seen): read in
+-- commit order, nothing was applied to the row between the change and now, unless
+-- the replicator wrote the row after the change committed (p_lsn, its commit, is
+-- before the row's applied_lsn). Then the change was not known when the row was
+-- written: the row crosses as it is now instead, every field written, and both
+-- sides end with it.
+DROP FUNCTION IF EXISTS "replicator"."wal_payment_schedule_lines_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."wal_payment_schedule_lines_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -8607,30 +11594,59 @@ BEGIN
                CAST(jsonb_build_object('companyid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'schedule_name', "old"."schedule_name") END) AS jsonb) AS old_refs,
                CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
-       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END) AS jsonb) AS new_refs
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END) AS jsonb) AS new_refs,
+               jsonb_build_object('dataareaid', "old"."dataareaid", 'schedule_name', "old"."schedule_name", 'line_num', "old"."line_num") AS old_key,
+               jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name", 'line_num', "new"."line_num") AS new_key
           FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedule_lines", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_schedule_lines", coalesce(c.old, '{}') || c.new) AS new
+    ), queued AS (
+        -- An update carries the row before it (the old row: whole only with REPLICA
+        -- IDENTITY FULL): it says which fields the update wrote.
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+               CASE WHEN q.op = 'U' THEN d.old_image END AS before,
+               coalesce((v.clock->''->>1)::bigint, 0) AS seen,
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+          FROM decoded AS d
+         CROSS JOIN LATERAL (VALUES
+               (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
+               (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs,
+                   d.new_key, d.new_in),
+               (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
+               ) AS q(step, op, image, refs, key, wanted)
+          LEFT JOIN "replicator"."versions" AS v
+                 ON v.map_name = 'payment_schedule_lines' AND v.side = 'left' AND v.key = q.key
+         WHERE q.wanted AND NOT d.unchanged
+    ), late AS (
+        -- A row the replicator wrote after these changes: it crosses once, as it is now
+        -- (a delete if it is gone or filtered out).
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+               q.image AS change_image, q.refs AS change_refs
+          FROM queued AS q
+          LEFT JOIN LATERAL (
+               SELECT to_jsonb(cur) AS image, CAST(jsonb_build_object('companyid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "cur"."dataareaid" IS NOT NULL AND "cur"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END, 'schedule_name', "cur"."schedule_name") END) AS jsonb) AS refs
+                 FROM "fno"."payment_schedule_lines" AS cur
+                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'schedule_name', "cur"."schedule_name", 'line_num', "cur"."line_num") = q.key
+                  AND coalesce(true, false)) AS cur ON true
+         WHERE q.late
+         ORDER BY q.key, q.seq, q.step
     )
-    -- An update carries the row before it (the old row: whole only with REPLICA
-    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
-    SELECT 'payment_schedule_lines', 'to_right', q.op, q.image, q.refs,
-           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
-      FROM decoded AS d
-     CROSS JOIN LATERAL (VALUES
-           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
-           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
-           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
-           ) AS q(step, op, image, refs, wanted)
-     WHERE q.wanted AND NOT d.unchanged
-     ORDER BY d.seq, q.step;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
+    SELECT 'payment_schedule_lines', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
+      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+            UNION ALL
+            SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
+                   coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
+                   NULL, l.key, l.seen
+              FROM late AS l) AS c
+     ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
     RETURN v_queued;
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/wal', '0c37a91060f1e4927e923bf3b67d283f9035b885b4596eae80dac4c08b21f5f2', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/wal', 'bb049d9b44a0867d45abe81ec31ec1a843adb536f81f7ee582a103576ad2ecd0', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8644,7 +11660,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."wal_payment_schedule_lines_to_right"(jsonb) CASCADE;
+DROP FUNCTION IF EXISTS "replicator"."wal_payment_schedule_lines_to_right"(jsonb, pg_lsn) CASCADE;
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -8660,7 +11676,8 @@ AS $snapshot$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_schedule_lines',
                'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
-       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END), 'force', true)
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name", 'line_num', "new"."line_num"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."schedule_name", "new"."line_num"), '[]')
       FROM (SELECT * FROM "fno"."payment_schedule_lines" AS "new"
              WHERE coalesce(true, false)
@@ -8669,8 +11686,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_payment_schedule_lines_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -8687,16 +11705,16 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."payment_schedule_lines", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'payment_schedule_lines', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
            to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
-       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END), true
+       'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."schedule_name") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'schedule_name', "new"."schedule_name", 'line_num', "new"."line_num")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/snapshot', '7cc2a4e797836cae69dfeb24ce32849bcb260d4de723adc1e056f98135446885', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
+VALUES ('map/payment_schedule_lines/to_right/snapshot', 'e4557fd8bf9db1a9a512b1ca637cb59688ca321bd68b366ce60944a316741f1f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_schedule_lines_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_schedule_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8710,7 +11728,15 @@ ON CONFLICT (name) DO UPDATE
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it. Runs as its
 -- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
-CREATE OR REPLACE FUNCTION "replicator"."wal_payment_terms_to_right"(p_changes jsonb)
+--
+-- Each change takes what the row's clock here says of the other side (seen): read in
+-- commit order, nothing was applied to the row between the change and now, unless
+-- the replicator wrote the row after the change committed (p_lsn, its commit, is
+-- before the row's applied_lsn). Then the change was not known when the row was
+-- written: the row crosses as it is now instead, every field written, and both
+-- sides end with it.
+DROP FUNCTION IF EXISTS "replicator"."wal_payment_terms_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."wal_payment_terms_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -8744,30 +11770,60 @@ BEGIN
        'paymentdayid', CASE WHEN "old"."dataareaid" IS NOT NULL AND "old"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "old"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "old"."dataareaid") END, 'payment_day_name', "old"."payment_day") END) AS jsonb) AS old_refs,
                CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."payment_schedule") END,
-       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END) AS jsonb) AS new_refs
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END) AS jsonb) AS new_refs,
+               jsonb_build_object('dataareaid', "old"."dataareaid", 'payment_term_id', "old"."payment_term_id") AS old_key,
+               jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_term_id', "new"."payment_term_id") AS new_key
           FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_terms", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."payment_terms", coalesce(c.old, '{}') || c.new) AS new
+    ), queued AS (
+        -- An update carries the row before it (the old row: whole only with REPLICA
+        -- IDENTITY FULL): it says which fields the update wrote.
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+               CASE WHEN q.op = 'U' THEN d.old_image END AS before,
+               coalesce((v.clock->''->>1)::bigint, 0) AS seen,
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+          FROM decoded AS d
+         CROSS JOIN LATERAL (VALUES
+               (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
+               (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs,
+                   d.new_key, d.new_in),
+               (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
+               ) AS q(step, op, image, refs, key, wanted)
+          LEFT JOIN "replicator"."versions" AS v
+                 ON v.map_name = 'payment_terms' AND v.side = 'left' AND v.key = q.key
+         WHERE q.wanted AND NOT d.unchanged
+    ), late AS (
+        -- A row the replicator wrote after these changes: it crosses once, as it is now
+        -- (a delete if it is gone or filtered out).
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+               q.image AS change_image, q.refs AS change_refs
+          FROM queued AS q
+          LEFT JOIN LATERAL (
+               SELECT to_jsonb(cur) AS image, CAST(jsonb_build_object('companyid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END,
+       'paymentscheduleid', CASE WHEN "cur"."dataareaid" IS NOT NULL AND "cur"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END, 'schedule_name', "cur"."payment_schedule") END,
+       'paymentdayid', CASE WHEN "cur"."dataareaid" IS NOT NULL AND "cur"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END, 'payment_day_name', "cur"."payment_day") END) AS jsonb) AS refs
+                 FROM "fno"."payment_terms" AS cur
+                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'payment_term_id', "cur"."payment_term_id") = q.key
+                  AND coalesce(true, false)) AS cur ON true
+         WHERE q.late
+         ORDER BY q.key, q.seq, q.step
     )
-    -- An update carries the row before it (the old row: whole only with REPLICA
-    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
-    SELECT 'payment_terms', 'to_right', q.op, q.image, q.refs,
-           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
-      FROM decoded AS d
-     CROSS JOIN LATERAL (VALUES
-           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
-           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
-           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
-           ) AS q(step, op, image, refs, wanted)
-     WHERE q.wanted AND NOT d.unchanged
-     ORDER BY d.seq, q.step;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
+    SELECT 'payment_terms', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
+      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+            UNION ALL
+            SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
+                   coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
+                   NULL, l.key, l.seen
+              FROM late AS l) AS c
+     ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
     RETURN v_queued;
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/wal', 'b4467dbe8efc358c5dff80d3652bcfe3ab2b398aa269340186b906a67f736495', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/wal', 'ca48aa5d4727dc437eb7d292b8094a0f3f400a111f6610b562a7de23de213cee', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8781,7 +11837,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."wal_payment_terms_to_right"(jsonb) CASCADE;
+DROP FUNCTION IF EXISTS "replicator"."wal_payment_terms_to_right"(jsonb, pg_lsn) CASCADE;
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -8798,7 +11854,8 @@ AS $snapshot$
                'id', nextval('replicator.change_queue_id_seq'::regclass), 'map', 'payment_terms',
                'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."payment_schedule") END,
-       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END), 'force', true)
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_term_id', "new"."payment_term_id"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."payment_term_id"), '[]')
       FROM (SELECT * FROM "fno"."payment_terms" AS "new"
              WHERE coalesce(true, false)
@@ -8807,8 +11864,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_payment_terms_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -8825,17 +11883,17 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."payment_terms", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'payment_terms', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
            to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'schedule_name', "new"."payment_schedule") END,
-       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END), true
+       'paymentdayid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_day_name', "new"."payment_day") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'payment_term_id', "new"."payment_term_id")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/snapshot', 'b9956f52f45c258be91b071f2091ad4f432365c8d10ab30d7bba3d1100010f4d', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
+VALUES ('map/payment_terms/to_right/snapshot', '7b7835504448e38c6434556a65a2bf5a82a554326ea5d9ff4b05e2bc480ef26f', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_payment_terms_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_payment_terms_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8849,7 +11907,15 @@ ON CONFLICT (name) DO UPDATE
 -- it did not touch out of the decoded row: that value is read from the row here
 -- (it is unchanged), so the other side never receives a null for it. Runs as its
 -- owner (SECURITY DEFINER): the listener's runtime role may not read the table.
-CREATE OR REPLACE FUNCTION "replicator"."wal_customers_organization_to_right"(p_changes jsonb)
+--
+-- Each change takes what the row's clock here says of the other side (seen): read in
+-- commit order, nothing was applied to the row between the change and now, unless
+-- the replicator wrote the row after the change committed (p_lsn, its commit, is
+-- before the row's applied_lsn). Then the change was not known when the row was
+-- written: the row crosses as it is now instead, every field written, and both
+-- sides end with it.
+DROP FUNCTION IF EXISTS "replicator"."wal_customers_organization_to_right"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."wal_customers_organization_to_right"(p_changes jsonb, p_lsn pg_lsn)
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -8885,30 +11951,61 @@ BEGIN
                CAST(jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'customergroupid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'customer_group', "new"."customer_group") END,
        'paymenttermid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_term_id', "new"."payment_terms") END,
-       'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END) AS jsonb) AS new_refs
+       'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END) AS jsonb) AS new_refs,
+               jsonb_build_object('dataareaid', "old"."dataareaid", 'account_num', "old"."account_num") AS old_key,
+               jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num") AS new_key
           FROM jsonb_to_recordset(p_changes) AS c(seq bigint, op text, old jsonb, new jsonb)
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", c.old) AS old
          CROSS JOIN LATERAL jsonb_populate_record(NULL::"fno"."customers", coalesce(c.old, '{}') || c.new) AS new
+    ), queued AS (
+        -- An update carries the row before it (the old row: whole only with REPLICA
+        -- IDENTITY FULL): it says which fields the update wrote.
+        SELECT d.seq, q.step, q.op, q.image, q.refs, q.key,
+               CASE WHEN q.op = 'U' THEN d.old_image END AS before,
+               coalesce((v.clock->''->>1)::bigint, 0) AS seen,
+               q.op <> 'T' AND v.applied_lsn IS NOT NULL AND p_lsn < v.applied_lsn AS late
+          FROM decoded AS d
+         CROSS JOIN LATERAL (VALUES
+               (1, 'D', d.old_image, d.old_refs, d.old_key, d.old_in AND NOT (d.new_in AND d.same_key)),
+               (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs,
+                   d.new_key, d.new_in),
+               (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
+               ) AS q(step, op, image, refs, key, wanted)
+          LEFT JOIN "replicator"."versions" AS v
+                 ON v.map_name = 'customers_organization' AND v.side = 'left' AND v.key = q.key
+         WHERE q.wanted AND NOT d.unchanged
+    ), late AS (
+        -- A row the replicator wrote after these changes: it crosses once, as it is now
+        -- (a delete if it is gone or filtered out).
+        SELECT DISTINCT ON (q.key) q.seq, q.step, q.key, q.seen, cur.image, cur.refs,
+               q.image AS change_image, q.refs AS change_refs
+          FROM queued AS q
+          LEFT JOIN LATERAL (
+               SELECT to_jsonb(cur) AS image, CAST(jsonb_build_object('companyid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END,
+       'customergroupid', CASE WHEN "cur"."dataareaid" IS NOT NULL AND "cur"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END, 'customer_group', "cur"."customer_group") END,
+       'paymenttermid', CASE WHEN "cur"."dataareaid" IS NOT NULL AND "cur"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END, 'payment_term_id', "cur"."payment_terms") END,
+       'customerpaymentmethodid', CASE WHEN "cur"."dataareaid" IS NOT NULL AND "cur"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END, 'payment_method', "cur"."payment_method") END) AS jsonb) AS refs
+                 FROM "fno"."customers" AS cur
+                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'account_num', "cur"."account_num") = q.key
+                  AND coalesce(("cur"."party_type" = 'Organization'), false)) AS cur ON true
+         WHERE q.late
+         ORDER BY q.key, q.seq, q.step
     )
-    -- An update carries the row before it (the old row: whole only with REPLICA
-    -- IDENTITY FULL; the other side judges conflicts only by a whole one).
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, before_refs)
-    SELECT 'customers_organization', 'to_right', q.op, q.image, q.refs,
-           CASE WHEN q.op = 'U' THEN d.old_image END, CASE WHEN q.op = 'U' THEN d.old_refs END
-      FROM decoded AS d
-     CROSS JOIN LATERAL (VALUES
-           (1, 'D', d.old_image, d.old_refs, d.old_in AND NOT (d.new_in AND d.same_key)),
-           (2, CASE WHEN d.old_in AND d.same_key THEN 'U' ELSE 'I' END, d.new_image, d.new_refs, d.new_in),
-           (3, 'T', '{}'::jsonb, NULL::jsonb, d.op = 'T')
-           ) AS q(step, op, image, refs, wanted)
-     WHERE q.wanted AND NOT d.unchanged
-     ORDER BY d.seq, q.step;
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, before, key, seen)
+    SELECT 'customers_organization', 'to_right', c.op, c.image, c.refs, c.before, c.key, c.seen
+      FROM (SELECT seq, step, op, image, refs, before, key, seen FROM queued WHERE NOT late
+            UNION ALL
+            SELECT l.seq, l.step, CASE WHEN l.image IS NULL THEN 'D' ELSE 'U' END,
+                   coalesce(l.image, l.change_image), CASE WHEN l.image IS NULL THEN l.change_refs ELSE l.refs END,
+                   NULL, l.key, l.seen
+              FROM late AS l) AS c
+     ORDER BY c.seq, c.step;
     GET DIAGNOSTICS v_queued = ROW_COUNT;
     RETURN v_queued;
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/wal', '7a71b0f981dd282b94da51b4cf57912bccbd1150fff4296ef28cae409ffd77d9', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/wal', '4e0af432be8e733578f4932dd6b2917fdf2f1ad748cb41b1b31f5db3ce5a4e37', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -8922,7 +12019,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."wal_customers_organization_to_right"(jsonb) CASCADE;
+DROP FUNCTION IF EXISTS "replicator"."wal_customers_organization_to_right"(jsonb, pg_lsn) CASCADE;
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -8940,7 +12037,8 @@ AS $snapshot$
                'op', 'I', 'image', to_jsonb("new"), 'refs', jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'customergroupid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'customer_group', "new"."customer_group") END,
        'paymenttermid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_term_id', "new"."payment_terms") END,
-       'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END), 'force', true)
+       'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END),
+               'key', jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num"), 'force', true)
              ORDER BY "new"."dataareaid", "new"."account_num"), '[]')
       FROM (SELECT * FROM "fno"."customers" AS "new"
              WHERE coalesce(("new"."party_type" = 'Organization'), false)
@@ -8949,8 +12047,9 @@ AS $snapshot$
              LIMIT p_limit) AS "new"
 $snapshot$;
 
--- replicator resolve: queue the row of this key as it is now (a delete if it is
--- gone or filtered out), to be written over there whatever that side holds.
+-- replicator resolve: queue the row of this key as it is now (a delete if it is gone
+-- or filtered out), as a write of every field made here: it has seen what the other
+-- side wrote to the row, so it wins there.
 CREATE OR REPLACE FUNCTION "replicator"."resend_customers_organization_to_right"(p_key jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -8967,20 +12066,825 @@ BEGIN
     IF NOT v_found THEN
         v_row := jsonb_populate_record(NULL::"fno"."customers", p_key);
     END IF;
-    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, forced)
+    INSERT INTO "replicator"."change_queue" (map_name, direction, op, image, refs, key)
     SELECT 'customers_organization', 'to_right', CASE WHEN v_found THEN 'U' ELSE 'D' END,
            to_jsonb("new"), jsonb_build_object('companyid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END,
        'customergroupid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."customer_group" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'customer_group', "new"."customer_group") END,
        'paymenttermid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_term_id', "new"."payment_terms") END,
-       'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END), true
+       'customerpaymentmethodid', CASE WHEN "new"."dataareaid" IS NOT NULL AND "new"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "new"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "new"."dataareaid") END, 'payment_method', "new"."payment_method") END), jsonb_build_object('dataareaid', "new"."dataareaid", 'account_num', "new"."account_num")
       FROM (SELECT v_row.*) AS "new";
     PERFORM pg_notify('replicator_wake', '');
 END
 $resend$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/snapshot', 'e15e15c5e06c5171781d7326d418232059c25f98790db073362b9fe286e962d1', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
+VALUES ('map/customers_organization/to_right/snapshot', '5bfe15ed42d38682ecc52a16d4397e3513bf388b72fd7fcf9c445134be75f5de', $sql$DROP FUNCTION IF EXISTS "replicator"."snapshot_customers_organization_to_right"(jsonb, integer);
 DROP FUNCTION IF EXISTS "replicator"."resend_customers_organization_to_right"(jsonb);
 $sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/companies/to_right/absorb ====
+-- Map 'companies', 'to_right': changes of "fno"."companies" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_companies_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'companies', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), j."t_1", j.clock->'name'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "t_1",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'companies' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/companies/to_right/absorb', '3803c5c181db84eb5e655e0fcf3061e759383ec42cc54d82898e6f89d46660fd', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/contact_persons/to_right/absorb ====
+-- Map 'contact_persons', 'to_right': changes of "fno"."contact_persons" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_contact_persons_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'contact_persons', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'first_name', CASE WHEN j."i_1" IS NULL THEN j.clock->'first_name'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'first_name'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'first_name'->1, to_jsonb(0)), j."t_1", j.clock->'first_name'->3) END,
+               'last_name', CASE WHEN j."i_2" IS NULL THEN j.clock->'last_name'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'last_name'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'last_name'->1, to_jsonb(0)), j."t_2", j.clock->'last_name'->3) END,
+               'email', CASE WHEN j."i_3" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'email'->1, to_jsonb(0)), j."t_3", j.clock->'email'->3) END,
+               'customer_account', CASE WHEN j."i_4" IS NULL THEN j.clock->'customer_account'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_account'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'customer_account'->1, to_jsonb(0)), j."t_4", j.clock->'customer_account'->3) END,
+               'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), j."t_5", j.clock->'is_sellable'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'first_name' IS DISTINCT FROM c.image->'first_name')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'first_name' IS DISTINCT FROM c.image->'first_name')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'last_name' IS DISTINCT FROM c.image->'last_name')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'last_name' IS DISTINCT FROM c.image->'last_name')))
+                       AS "t_2",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
+                       AS "i_3",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
+                       AS "t_3",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_account' IS DISTINCT FROM c.image->'customer_account')))
+                       AS "i_4",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_account' IS DISTINCT FROM c.image->'customer_account')))
+                       AS "t_4",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                       AS "i_5",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                       AS "t_5",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'contact_persons' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/contact_persons/to_right/absorb', '2e0961524b06de22114d1825ef912ec6a3de4e3984c17c5959a2cf87402fab93', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_groups/to_right/absorb ====
+-- Map 'customer_groups', 'to_right': changes of "fno"."customer_groups" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_groups_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customer_groups', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "t_1",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'customer_groups' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_groups/to_right/absorb', 'eea84b3d3c355c1ece165c1160722cadcaf9247996e44e228136cece3fb7e3e6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customer_payment_methods/to_right/absorb ====
+-- Map 'customer_payment_methods', 'to_right': changes of "fno"."customer_payment_methods" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customer_payment_methods_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customer_payment_methods', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
+               'payment_type', CASE WHEN j."i_2" IS NULL THEN j.clock->'payment_type'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_type'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'payment_type'->1, to_jsonb(0)), j."t_2", j.clock->'payment_type'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_type' IS DISTINCT FROM c.image->'payment_type')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_type' IS DISTINCT FROM c.image->'payment_type')))
+                       AS "t_2",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'customer_payment_methods' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customer_payment_methods/to_right/absorb', '21bc3b44bb3846df5128182f94638191d421f8d7277a59d41cbb0e188a6c84a2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_person/to_right/absorb ====
+-- Map 'customers_person', 'to_right': changes of "fno"."customers" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_person_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customers_person', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'firstname', CASE WHEN j."i_1" IS NULL THEN j.clock->'firstname'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'firstname'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'firstname'->1, to_jsonb(0)), j."t_1", j.clock->'firstname'->3) END,
+               'middlename', CASE WHEN j."i_2" IS NULL THEN j.clock->'middlename'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'middlename'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'middlename'->1, to_jsonb(0)), j."t_2", j.clock->'middlename'->3) END,
+               'lastname', CASE WHEN j."i_3" IS NULL THEN j.clock->'lastname'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'lastname'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'lastname'->1, to_jsonb(0)), j."t_3", j.clock->'lastname'->3) END,
+               'email', CASE WHEN j."i_4" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'email'->1, to_jsonb(0)), j."t_4", j.clock->'email'->3) END,
+               'is_sellable', CASE WHEN j."i_5" IS NULL THEN j.clock->'is_sellable'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'is_sellable'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'is_sellable'->1, to_jsonb(0)), j."t_5", j.clock->'is_sellable'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "t_2",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "i_3",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "t_3",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
+                       AS "i_4",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
+                       AS "t_4",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                       AS "i_5",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                       AS "t_5",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'customers_person' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_person/to_right/absorb', 'f608c6d2d29c08be4695935fee8c0755ab534ec369ddf5fc75ad154955af576b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/loyalty_cards/to_right/absorb ====
+-- Map 'loyalty_cards', 'to_right': changes of "fno"."loyalty_cards" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_loyalty_cards_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'loyalty_cards', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'tier', CASE WHEN j."i_1" IS NULL THEN j.clock->'tier'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'tier'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'tier'->1, to_jsonb(0)), j."t_1", j.clock->'tier'->3) END,
+               'issued_on', CASE WHEN j."i_2" IS NULL THEN j.clock->'issued_on'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'issued_on'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'issued_on'->1, to_jsonb(0)), j."t_2", j.clock->'issued_on'->3) END,
+               'blocked', CASE WHEN j."i_3" IS NULL THEN j.clock->'blocked'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), j."t_3", j.clock->'blocked'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'tier' IS DISTINCT FROM c.image->'tier')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'issued_on' IS DISTINCT FROM c.image->'issued_on')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'issued_on' IS DISTINCT FROM c.image->'issued_on')))
+                       AS "t_2",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')))
+                       AS "i_3",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')))
+                       AS "t_3",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'loyalty_cards' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/loyalty_cards/to_right/absorb', '69541f4af76a0161a347643edd2ad1a766df726af06d0a07b6f24e4618f60d19', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/name_affixes/to_right/absorb ====
+-- Map 'name_affixes', 'to_right': changes of "fno"."name_affixes" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_name_affixes_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'name_affixes', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "t_1",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'name_affixes' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/name_affixes/to_right/absorb', '6921fac5033c1dec3d4f1a74be639d5d013cfae04b08b9d2e42819fecf63c187', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_days/to_right/absorb ====
+-- Map 'payment_days', 'to_right': changes of "fno"."payment_days" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_days_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_days', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "t_1",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'payment_days' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_days/to_right/absorb', '66769cab8ddb7932374097d6d7b0b78a6a82bab23e0c6bde6c65225544925f5c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_day_lines/to_right/absorb ====
+-- Map 'payment_day_lines', 'to_right': changes of "fno"."payment_day_lines" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_day_lines_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_day_lines', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'week_day', CASE WHEN j."i_1" IS NULL THEN j.clock->'week_day'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'week_day'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'week_day'->1, to_jsonb(0)), j."t_1", j.clock->'week_day'->3) END,
+               'day_of_month', CASE WHEN j."i_2" IS NULL THEN j.clock->'day_of_month'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'day_of_month'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'day_of_month'->1, to_jsonb(0)), j."t_2", j.clock->'day_of_month'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'week_day' IS DISTINCT FROM c.image->'week_day')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'week_day' IS DISTINCT FROM c.image->'week_day')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'day_of_month' IS DISTINCT FROM c.image->'day_of_month')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'day_of_month' IS DISTINCT FROM c.image->'day_of_month')))
+                       AS "t_2",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'payment_day_lines' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_day_lines/to_right/absorb', 'c6ad8ac6251c26ae1d26545e9007ef3ee7786137d819e1ac5d14d095a2f030b4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedules/to_right/absorb ====
+-- Map 'payment_schedules', 'to_right': changes of "fno"."payment_schedules" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedules_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_schedules', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
+               'allocation', CASE WHEN j."i_2" IS NULL THEN j.clock->'allocation'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'allocation'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'allocation'->1, to_jsonb(0)), j."t_2", j.clock->'allocation'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'allocation' IS DISTINCT FROM c.image->'allocation')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'allocation' IS DISTINCT FROM c.image->'allocation')))
+                       AS "t_2",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'payment_schedules' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedules/to_right/absorb', 'd9553c4c813130c1a89ec2789344b0ce2d2bf5b2c60f85b6b39a471534ab80dc', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_schedule_lines/to_right/absorb ====
+-- Map 'payment_schedule_lines', 'to_right': changes of "fno"."payment_schedule_lines" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_schedule_lines_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_schedule_lines', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'percent', CASE WHEN j."i_1" IS NULL THEN j.clock->'percent'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'percent'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'percent'->1, to_jsonb(0)), j."t_1", j.clock->'percent'->3) END,
+               'due_months', CASE WHEN j."i_2" IS NULL THEN j.clock->'due_months'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_months'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'due_months'->1, to_jsonb(0)), j."t_2", j.clock->'due_months'->3) END,
+               'due_days', CASE WHEN j."i_3" IS NULL THEN j.clock->'due_days'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'due_days'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'due_days'->1, to_jsonb(0)), j."t_3", j.clock->'due_days'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percent' IS DISTINCT FROM c.image->'percent')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'percent' IS DISTINCT FROM c.image->'percent')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_months' IS DISTINCT FROM c.image->'due_months')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_months' IS DISTINCT FROM c.image->'due_months')))
+                       AS "t_2",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_days' IS DISTINCT FROM c.image->'due_days')))
+                       AS "i_3",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'due_days' IS DISTINCT FROM c.image->'due_days')))
+                       AS "t_3",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'payment_schedule_lines' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_schedule_lines/to_right/absorb', '423511d7f3f6b10439504c94a8ee8aaa8012c73b90c0da41e97496a34a1113c8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/payment_terms/to_right/absorb ====
+-- Map 'payment_terms', 'to_right': changes of "fno"."payment_terms" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_payment_terms_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'payment_terms', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'description', CASE WHEN j."i_1" IS NULL THEN j.clock->'description'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'description'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'description'->1, to_jsonb(0)), j."t_1", j.clock->'description'->3) END,
+               'net_days', CASE WHEN j."i_2" IS NULL THEN j.clock->'net_days'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'net_days'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'net_days'->1, to_jsonb(0)), j."t_2", j.clock->'net_days'->3) END,
+               'payment_schedule', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_schedule'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_schedule'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'payment_schedule'->1, to_jsonb(0)), j."t_3", j.clock->'payment_schedule'->3) END,
+               'payment_day', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_day'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_day'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'payment_day'->1, to_jsonb(0)), j."t_4", j.clock->'payment_day'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'description' IS DISTINCT FROM c.image->'description')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'net_days' IS DISTINCT FROM c.image->'net_days')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'net_days' IS DISTINCT FROM c.image->'net_days')))
+                       AS "t_2",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_schedule' IS DISTINCT FROM c.image->'payment_schedule')))
+                       AS "i_3",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_schedule' IS DISTINCT FROM c.image->'payment_schedule')))
+                       AS "t_3",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_day' IS DISTINCT FROM c.image->'payment_day')))
+                       AS "i_4",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_day' IS DISTINCT FROM c.image->'payment_day')))
+                       AS "t_4",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'payment_terms' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/payment_terms/to_right/absorb', '552d87ceba5d20387809f6ce6e101538c53e1e84716016b263e4364d807cc19a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create map/customers_organization/to_right/absorb ====
+-- Map 'customers_organization', 'to_right': changes of "fno"."customers" that crossed, recorded in their rows'
+-- clocks here: per field and for the row itself, this side's newest change of it, and
+-- the row as it was deleted, if its newest change deleted it. (A newer insert or update
+-- leaves the deleted row there: the replicator may have deleted the row since, and a row
+-- that exists is never judged by it.)
+CREATE OR REPLACE FUNCTION "replicator"."absorb_customers_organization_to_right"(p_changes jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+    INSERT INTO "replicator"."versions" AS v (map_name, side, key, clock, gone, touched_at)
+    SELECT 'customers_organization', 'left', j.key,
+           j.clock || jsonb_build_object(
+               '', jsonb_build_array(greatest(coalesce((j.clock->''->>0)::bigint, 0), j.id), coalesce(j.clock->''->1, to_jsonb(0)), j.t_0, j.clock->''->3),
+               'name', CASE WHEN j."i_1" IS NULL THEN j.clock->'name'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'name'->>0)::bigint, 0), j."i_1"), coalesce(j.clock->'name'->1, to_jsonb(0)), j."t_1", j.clock->'name'->3) END,
+               'customer_group', CASE WHEN j."i_2" IS NULL THEN j.clock->'customer_group'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'customer_group'->>0)::bigint, 0), j."i_2"), coalesce(j.clock->'customer_group'->1, to_jsonb(0)), j."t_2", j.clock->'customer_group'->3) END,
+               'payment_terms', CASE WHEN j."i_3" IS NULL THEN j.clock->'payment_terms'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_terms'->>0)::bigint, 0), j."i_3"), coalesce(j.clock->'payment_terms'->1, to_jsonb(0)), j."t_3", j.clock->'payment_terms'->3) END,
+               'payment_method', CASE WHEN j."i_4" IS NULL THEN j.clock->'payment_method'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'payment_method'->>0)::bigint, 0), j."i_4"), coalesce(j.clock->'payment_method'->1, to_jsonb(0)), j."t_4", j.clock->'payment_method'->3) END,
+               'email', CASE WHEN j."i_5" IS NULL THEN j.clock->'email'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'email'->>0)::bigint, 0), j."i_5"), coalesce(j.clock->'email'->1, to_jsonb(0)), j."t_5", j.clock->'email'->3) END,
+               'credit_limit', CASE WHEN j."i_6" IS NULL THEN j.clock->'credit_limit'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'credit_limit'->>0)::bigint, 0), j."i_6"), coalesce(j.clock->'credit_limit'->1, to_jsonb(0)), j."t_6", j.clock->'credit_limit'->3) END,
+               'blocked', CASE WHEN j."i_7" IS NULL THEN j.clock->'blocked'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'blocked'->>0)::bigint, 0), j."i_7"), coalesce(j.clock->'blocked'->1, to_jsonb(0)), j."t_7", j.clock->'blocked'->3) END,
+               'relationship_type', CASE WHEN j."i_8" IS NULL THEN j.clock->'relationship_type'
+                    ELSE jsonb_build_array(greatest(coalesce((j.clock->'relationship_type'->>0)::bigint, 0), j."i_8"), coalesce(j.clock->'relationship_type'->1, to_jsonb(0)), j."t_8", j.clock->'relationship_type'->3) END),
+           CASE WHEN j.newest_op = 'D' THEN j.newest_image END, now()
+      FROM (SELECT c.key, coalesce(v.clock, '{}') AS clock,
+                   max(c.id) AS id, max(c.stamp) AS t_0,
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "i_1",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'name' IS DISTINCT FROM c.image->'name')))
+                       AS "t_1",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_group' IS DISTINCT FROM c.image->'customer_group')))
+                       AS "i_2",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'customer_group' IS DISTINCT FROM c.image->'customer_group')))
+                       AS "t_2",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_terms' IS DISTINCT FROM c.image->'payment_terms')))
+                       AS "i_3",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_terms' IS DISTINCT FROM c.image->'payment_terms')))
+                       AS "t_3",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_method' IS DISTINCT FROM c.image->'payment_method')))
+                       AS "i_4",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'payment_method' IS DISTINCT FROM c.image->'payment_method')))
+                       AS "t_4",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
+                       AS "i_5",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'email' IS DISTINCT FROM c.image->'email')))
+                       AS "t_5",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'credit_limit' IS DISTINCT FROM c.image->'credit_limit')))
+                       AS "i_6",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'credit_limit' IS DISTINCT FROM c.image->'credit_limit')))
+                       AS "t_6",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')))
+                       AS "i_7",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR c.before->'blocked' IS DISTINCT FROM c.image->'blocked')))
+                       AS "t_7",
+                   max(c.id) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                       AS "i_8",
+                   max(c.stamp) FILTER (WHERE c.op = 'I' OR (c.op = 'U' AND (c.before IS NULL OR false)))
+                       AS "t_8",
+                   (array_agg(c.op ORDER BY c.id DESC))[1] AS newest_op,
+                   (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
+              FROM jsonb_to_recordset(p_changes)
+                   AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
+              LEFT JOIN "replicator"."versions" AS v
+                     ON v.map_name = 'customers_organization' AND v.side = 'left' AND v.key = c.key
+             WHERE c.op <> 'T' AND c.key IS NOT NULL
+             GROUP BY c.key, v.clock) AS j
+        ON CONFLICT (map_name, side, key)
+        DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('map/customers_organization/to_right/absorb', 'c053def0e3b3af2addc860c75f372db6ee41e6446ddf41d79b7acea63a568982', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
+$sql$)
+ON CONFLICT (name) DO UPDATE
+   SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
+
+-- ==== create absorb ====
+-- Changes captured here that crossed (replicator.apply_queued, replicator.ack_batch):
+-- each map records them in its rows' clocks.
+CREATE OR REPLACE FUNCTION "replicator"."absorb_batch"(p_direction text, p_batch jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $absorb$
+DECLARE
+    v_changes jsonb;
+BEGIN
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'companies';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_companies_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'contact_persons';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_contact_persons_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customer_groups';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_customer_groups_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customer_payment_methods';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_customer_payment_methods_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_person';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_customers_person_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'loyalty_cards';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_loyalty_cards_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'name_affixes';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_name_affixes_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_days';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_payment_days_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_day_lines';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_payment_day_lines_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_schedules';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_payment_schedules_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_schedule_lines';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_payment_schedule_lines_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'payment_terms';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_payment_terms_to_right"(v_changes);
+        END IF;
+    END IF;
+    IF p_direction = 'to_right' THEN
+        SELECT jsonb_agg(c.value) INTO v_changes
+          FROM jsonb_array_elements(p_batch) AS c
+         WHERE c.value->>'map' = 'customers_organization';
+        IF v_changes IS NOT NULL THEN
+            PERFORM "replicator"."absorb_customers_organization_to_right"(v_changes);
+        END IF;
+    END IF;
+END
+$absorb$;
+INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
+VALUES ('absorb', '9d1d571708fd1a3fd95e8cf554839b1a6d5a48688410db34a4f79a0751ca69be', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9008,7 +12912,10 @@ VALUES ('replicator_fno', ARRAY['fno.companies', 'fno.contact_persons', 'fno.cus
 
 -- The listener's entry point: wal2json (format 2) messages of one source
 -- transaction, in order, turned into queued changes by each map's function.
-CREATE OR REPLACE FUNCTION "replicator"."capture_wal"(p_messages jsonb)
+-- p_lsn: the transaction's commit position (the maps' functions compare it with where
+-- the replicator last wrote each row).
+DROP FUNCTION IF EXISTS "replicator"."capture_wal"(jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."capture_wal"(p_messages jsonb, p_lsn pg_lsn)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -9057,17 +12964,17 @@ BEGIN
         -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
         IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'companies'
                                             AND direction = 'to_right') THEN
-            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('companies', 'to_right', v_by_table->'fno.companies',
-                    'parked behind earlier parked changes');
+                    'parked behind earlier parked changes', p_lsn);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_companies_to_right"(v_by_table->'fno.companies');
+                v_queued := v_queued + "replicator"."wal_companies_to_right"(v_by_table->'fno.companies', p_lsn);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
-                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('companies', 'to_right', v_by_table->'fno.companies',
-                        v_reason);
+                        v_reason, p_lsn);
             END;
         END IF;
     END IF;
@@ -9077,17 +12984,17 @@ BEGIN
         -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
         IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'contact_persons'
                                             AND direction = 'to_right') THEN
-            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('contact_persons', 'to_right', v_by_table->'fno.contact_persons',
-                    'parked behind earlier parked changes');
+                    'parked behind earlier parked changes', p_lsn);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_contact_persons_to_right"(v_by_table->'fno.contact_persons');
+                v_queued := v_queued + "replicator"."wal_contact_persons_to_right"(v_by_table->'fno.contact_persons', p_lsn);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
-                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('contact_persons', 'to_right', v_by_table->'fno.contact_persons',
-                        v_reason);
+                        v_reason, p_lsn);
             END;
         END IF;
     END IF;
@@ -9097,17 +13004,17 @@ BEGIN
         -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
         IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'customer_groups'
                                             AND direction = 'to_right') THEN
-            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('customer_groups', 'to_right', v_by_table->'fno.customer_groups',
-                    'parked behind earlier parked changes');
+                    'parked behind earlier parked changes', p_lsn);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_customer_groups_to_right"(v_by_table->'fno.customer_groups');
+                v_queued := v_queued + "replicator"."wal_customer_groups_to_right"(v_by_table->'fno.customer_groups', p_lsn);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
-                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('customer_groups', 'to_right', v_by_table->'fno.customer_groups',
-                        v_reason);
+                        v_reason, p_lsn);
             END;
         END IF;
     END IF;
@@ -9117,17 +13024,17 @@ BEGIN
         -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
         IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'customer_payment_methods'
                                             AND direction = 'to_right') THEN
-            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('customer_payment_methods', 'to_right', v_by_table->'fno.customer_payment_methods',
-                    'parked behind earlier parked changes');
+                    'parked behind earlier parked changes', p_lsn);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_customer_payment_methods_to_right"(v_by_table->'fno.customer_payment_methods');
+                v_queued := v_queued + "replicator"."wal_customer_payment_methods_to_right"(v_by_table->'fno.customer_payment_methods', p_lsn);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
-                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('customer_payment_methods', 'to_right', v_by_table->'fno.customer_payment_methods',
-                        v_reason);
+                        v_reason, p_lsn);
             END;
         END IF;
     END IF;
@@ -9137,17 +13044,17 @@ BEGIN
         -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
         IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'customers_person'
                                             AND direction = 'to_right') THEN
-            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('customers_person', 'to_right', v_by_table->'fno.customers',
-                    'parked behind earlier parked changes');
+                    'parked behind earlier parked changes', p_lsn);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_customers_person_to_right"(v_by_table->'fno.customers');
+                v_queued := v_queued + "replicator"."wal_customers_person_to_right"(v_by_table->'fno.customers', p_lsn);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
-                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('customers_person', 'to_right', v_by_table->'fno.customers',
-                        v_reason);
+                        v_reason, p_lsn);
             END;
         END IF;
     END IF;
@@ -9157,17 +13064,17 @@ BEGIN
         -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
         IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'loyalty_cards'
                                             AND direction = 'to_right') THEN
-            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('loyalty_cards', 'to_right', v_by_table->'fno.loyalty_cards',
-                    'parked behind earlier parked changes');
+                    'parked behind earlier parked changes', p_lsn);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_loyalty_cards_to_right"(v_by_table->'fno.loyalty_cards');
+                v_queued := v_queued + "replicator"."wal_loyalty_cards_to_right"(v_by_table->'fno.loyalty_cards', p_lsn);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
-                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('loyalty_cards', 'to_right', v_by_table->'fno.loyalty_cards',
-                        v_reason);
+                        v_reason, p_lsn);
             END;
         END IF;
     END IF;
@@ -9177,17 +13084,17 @@ BEGIN
         -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
         IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'name_affixes'
                                             AND direction = 'to_right') THEN
-            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('name_affixes', 'to_right', v_by_table->'fno.name_affixes',
-                    'parked behind earlier parked changes');
+                    'parked behind earlier parked changes', p_lsn);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_name_affixes_to_right"(v_by_table->'fno.name_affixes');
+                v_queued := v_queued + "replicator"."wal_name_affixes_to_right"(v_by_table->'fno.name_affixes', p_lsn);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
-                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('name_affixes', 'to_right', v_by_table->'fno.name_affixes',
-                        v_reason);
+                        v_reason, p_lsn);
             END;
         END IF;
     END IF;
@@ -9197,17 +13104,17 @@ BEGIN
         -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
         IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'payment_days'
                                             AND direction = 'to_right') THEN
-            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('payment_days', 'to_right', v_by_table->'fno.payment_days',
-                    'parked behind earlier parked changes');
+                    'parked behind earlier parked changes', p_lsn);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_payment_days_to_right"(v_by_table->'fno.payment_days');
+                v_queued := v_queued + "replicator"."wal_payment_days_to_right"(v_by_table->'fno.payment_days', p_lsn);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
-                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('payment_days', 'to_right', v_by_table->'fno.payment_days',
-                        v_reason);
+                        v_reason, p_lsn);
             END;
         END IF;
     END IF;
@@ -9217,17 +13124,17 @@ BEGIN
         -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
         IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'payment_day_lines'
                                             AND direction = 'to_right') THEN
-            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('payment_day_lines', 'to_right', v_by_table->'fno.payment_day_lines',
-                    'parked behind earlier parked changes');
+                    'parked behind earlier parked changes', p_lsn);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_payment_day_lines_to_right"(v_by_table->'fno.payment_day_lines');
+                v_queued := v_queued + "replicator"."wal_payment_day_lines_to_right"(v_by_table->'fno.payment_day_lines', p_lsn);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
-                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('payment_day_lines', 'to_right', v_by_table->'fno.payment_day_lines',
-                        v_reason);
+                        v_reason, p_lsn);
             END;
         END IF;
     END IF;
@@ -9237,17 +13144,17 @@ BEGIN
         -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
         IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'payment_schedules'
                                             AND direction = 'to_right') THEN
-            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('payment_schedules', 'to_right', v_by_table->'fno.payment_schedules',
-                    'parked behind earlier parked changes');
+                    'parked behind earlier parked changes', p_lsn);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_payment_schedules_to_right"(v_by_table->'fno.payment_schedules');
+                v_queued := v_queued + "replicator"."wal_payment_schedules_to_right"(v_by_table->'fno.payment_schedules', p_lsn);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
-                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('payment_schedules', 'to_right', v_by_table->'fno.payment_schedules',
-                        v_reason);
+                        v_reason, p_lsn);
             END;
         END IF;
     END IF;
@@ -9257,17 +13164,17 @@ BEGIN
         -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
         IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'payment_schedule_lines'
                                             AND direction = 'to_right') THEN
-            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('payment_schedule_lines', 'to_right', v_by_table->'fno.payment_schedule_lines',
-                    'parked behind earlier parked changes');
+                    'parked behind earlier parked changes', p_lsn);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_payment_schedule_lines_to_right"(v_by_table->'fno.payment_schedule_lines');
+                v_queued := v_queued + "replicator"."wal_payment_schedule_lines_to_right"(v_by_table->'fno.payment_schedule_lines', p_lsn);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
-                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('payment_schedule_lines', 'to_right', v_by_table->'fno.payment_schedule_lines',
-                        v_reason);
+                        v_reason, p_lsn);
             END;
         END IF;
     END IF;
@@ -9277,17 +13184,17 @@ BEGIN
         -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
         IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'payment_terms'
                                             AND direction = 'to_right') THEN
-            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('payment_terms', 'to_right', v_by_table->'fno.payment_terms',
-                    'parked behind earlier parked changes');
+                    'parked behind earlier parked changes', p_lsn);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_payment_terms_to_right"(v_by_table->'fno.payment_terms');
+                v_queued := v_queued + "replicator"."wal_payment_terms_to_right"(v_by_table->'fno.payment_terms', p_lsn);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
-                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('payment_terms', 'to_right', v_by_table->'fno.payment_terms',
-                        v_reason);
+                        v_reason, p_lsn);
             END;
         END IF;
     END IF;
@@ -9297,17 +13204,17 @@ BEGIN
         -- maps and the slot go on (see replicator.drift() and replicator.unpark_wal()).
         IF EXISTS (SELECT FROM "replicator"."wal_parked" WHERE map_name = 'customers_organization'
                                             AND direction = 'to_right') THEN
-            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+            INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
             VALUES ('customers_organization', 'to_right', v_by_table->'fno.customers',
-                    'parked behind earlier parked changes');
+                    'parked behind earlier parked changes', p_lsn);
         ELSE
             BEGIN
-                v_queued := v_queued + "replicator"."wal_customers_organization_to_right"(v_by_table->'fno.customers');
+                v_queued := v_queued + "replicator"."wal_customers_organization_to_right"(v_by_table->'fno.customers', p_lsn);
             EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
                 GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
-                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason)
+                INSERT INTO "replicator"."wal_parked" (map_name, direction, changes, reason, lsn)
                 VALUES ('customers_organization', 'to_right', v_by_table->'fno.customers',
-                        v_reason);
+                        v_reason, p_lsn);
             END;
         END IF;
     END IF;
@@ -9315,7 +13222,7 @@ BEGIN
 END
 $route$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('wal', 'ff2f8260a8472c9f40c7c7a907af5a818f416d3abd2a66ac2d519f3f7175daee', $sql$-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
+VALUES ('wal', 'be8dad200005a4da10e9f084b6db720fca1a380804cc92fe42ba5de3f566167a', $sql$-- WAL capture leaves this database: its slot (and any change it still holds) and origins go.
 DROP FUNCTION IF EXISTS "replicator"."capture_wal"(jsonb);
 DELETE FROM "replicator"."wal_listener" WHERE slot_name = 'replicator_fno';
 DELETE FROM "replicator"."wal_stopped";
@@ -9449,6 +13356,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('d437fd67746c7e81a8ccae9777763609b2d27232ccfc3236a5980389c28ca1cc');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('3d5a63989076ed6cc2b569de64cdc54fd73c23d529bb024804b135db9b79a0c4');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle d437fd67746c: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'd437fd67746c7e81a8ccae9777763609b2d27232ccfc3236a5980389c28ca1cc'));
+VALUES ('deploy', 'deployed bundle 3d5a63989076: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '3d5a63989076ed6cc2b569de64cdc54fd73c23d529bb024804b135db9b79a0c4'));

@@ -1,0 +1,197 @@
+"""The five histories that diverged when conflicts were judged by comparing values with
+a before-image (issue "Convergence by construction"), each played through the CLI as
+the trial played it: one server, databases l and r, t(id, a, b) on each, one map t
+both ways. "pause" is ``replicator pause t --direction to_right``, "run" is
+``replicator run --once``. Each ends equal on both sides, with the policy's winner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from replicator.throwaway import ThrowawayServer
+from tests.support import Project, cli, rows, wait_for_wal_flush
+
+MAP = """
+[[map]]
+name = "t"
+left = "t"
+right = "t"
+direction = "both"
+{conflict}
+
+  [[map.field]]
+  left = "id"
+  right = "id"
+  key = true
+
+  [[map.field]]
+  left = "a"
+  right = "a"
+
+  [[map.field]]
+  left = "b"
+  right = "b"
+"""
+
+
+@pytest.fixture(params=["trigger", "wal"])
+def make(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    pg: ThrowawayServer,
+    fresh_db: Callable[..., str],
+) -> Callable[..., Project]:
+    """make(policy): the project on two databases of one server, capturing both sides by
+    triggers or from the WAL."""
+
+    def build(policy: str | None = None) -> Project:
+        capture = str(request.param)
+        left, right = fresh_db(pg), fresh_db(pg)
+        for url, schema in ((left, "l"), (right, "r")):
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(
+                    f"CREATE SCHEMA {schema};"
+                    f" CREATE TABLE {schema}.t (id int PRIMARY KEY, a int, b text);"
+                    f" ALTER TABLE {schema}.t REPLICA IDENTITY FULL".encode()
+                )
+        root = tmp_path / "project"
+        (root / "maps").mkdir(parents=True)
+        (root / "replicator.toml").write_text(
+            'maps = "maps"\n'
+            f'[left]\nname = "l"\nschema = "l"\nconninfo_env = "REPLICATOR_LEFT"\ncapture = "{capture}"\n'
+            f'[right]\nname = "r"\nschema = "r"\nconninfo_env = "REPLICATOR_RIGHT"\ncapture = "{capture}"\n'
+        )
+        (root / "maps" / "t.toml").write_text(
+            MAP.format(conflict=f'conflict = "{policy}"' if policy else "")
+        )
+        project = Project(root, left, right)
+        assert cli(project, "deploy").returncode == 0
+        return project
+
+    return build
+
+
+def sql(project: Project, side: str, statement: str) -> None:
+    url = project.left_url if side == "l" else project.right_url
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(statement.encode())
+    wait_for_wal_flush(url)  # as a DBA's psql would have it durable before the next step
+
+
+def pause(project: Project) -> None:
+    assert cli(project, "pause", "t", "--direction", "to_right").returncode == 0
+
+
+def resume(project: Project) -> None:
+    assert cli(project, "resume", "t", "--direction", "to_right").returncode == 0
+
+
+def run(project: Project) -> None:
+    done = cli(project, "run", "--once")
+    assert done.returncode == 0, done.stderr
+
+
+def both(project: Project) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    return (
+        rows(project.left_url, "SELECT id, a, b FROM l.t ORDER BY id"),
+        rows(project.right_url, "SELECT id, a, b FROM r.t ORDER BY id"),
+    )
+
+
+def seeded(project: Project) -> None:
+    """Both hold (1, 0, 'x')."""
+    sql(project, "l", "INSERT INTO l.t VALUES (1, 0, 'x')")
+    run(project)
+    assert both(project) == ([(1, 0, "x")], [(1, 0, "x")])
+
+
+def test_a_merged_row_ends_the_same_on_both_sides(make: Callable[..., Project]) -> None:
+    project = make()
+    pause(project)
+    sql(project, "l", "INSERT INTO l.t VALUES (1, 0, 'L')")
+    sql(project, "r", "INSERT INTO r.t VALUES (1, 0, 'R')")
+    run(project)  # the right's insert meets the left's row
+    sql(project, "r", "UPDATE r.t SET a = 138")
+    resume(project)
+    run(project)
+    run(project)
+    # Both inserts are concurrent in every field, and so is the right's a = 138 (it had
+    # not seen the left's insert): the left wins each.
+    assert both(project) == ([(1, 0, "L")], [(1, 0, "L")])
+
+
+def test_the_same_value_written_on_both_sides_is_still_two_writes(
+    make: Callable[..., Project],
+) -> None:
+    project = make()
+    seeded(project)
+    pause(project)
+    sql(project, "l", "UPDATE l.t SET a = 5")
+    sql(project, "r", "UPDATE r.t SET a = 5")
+    run(project)
+    sql(project, "r", "UPDATE r.t SET a = 9")  # it had not seen the left's a = 5
+    run(project)
+    resume(project)
+    run(project)
+    run(project)
+    assert both(project) == ([(1, 5, "x")], [(1, 5, "x")])
+
+
+def test_a_stale_delete_loses_to_the_update_it_had_not_seen(
+    make: Callable[..., Project],
+) -> None:
+    project = make()
+    seeded(project)
+    pause(project)
+    sql(project, "l", "UPDATE l.t SET a = 5")
+    sql(project, "l", "UPDATE l.t SET a = 0")
+    sql(project, "r", "DELETE FROM r.t")
+    run(project)
+    resume(project)
+    run(project)
+    run(project)
+    # The left wins: its updates stand, the row stays on both sides.
+    assert both(project) == ([(1, 0, "x")], [(1, 0, "x")])
+
+
+@pytest.mark.parametrize("policy", [None, "newest_wins"])
+def test_a_b_a_on_one_side_is_still_its_newest_write(
+    make: Callable[..., Project], policy: str | None
+) -> None:
+    project = make(policy)
+    seeded(project)
+    pause(project)
+    sql(project, "r", "UPDATE r.t SET a = 5")
+    run(project)
+    sql(project, "r", "UPDATE r.t SET a = 9")
+    sql(project, "l", "UPDATE l.t SET a = 7")
+    sql(project, "l", "UPDATE l.t SET a = 5")
+    run(project)
+    resume(project)
+    run(project)
+    run(project)
+    # The left's a = 5 had seen the right's a = 5, not its a = 9: concurrent, and the left
+    # wins (by default: it is the master side; newest_wins: it wrote last).
+    assert both(project) == ([(1, 5, "x")], [(1, 5, "x")])
+
+
+def test_a_delete_against_an_update_goes_to_the_policy_on_both_sides(
+    make: Callable[..., Project],
+) -> None:
+    project = make()
+    sql(project, "l", "INSERT INTO l.t VALUES (1, NULL, 'a')")
+    run(project)
+    sql(project, "l", "DELETE FROM l.t")
+    sql(project, "r", "UPDATE r.t SET b = 'edited right'")
+    run(project)
+    run(project)
+    assert both(project) == ([], [])
+    conflicts = rows(
+        project.left_url, "SELECT direction, outcome FROM replicator.conflict_log"
+    ) + rows(project.right_url, "SELECT direction, outcome FROM replicator.conflict_log")
+    # The right's update met the left's delete, and the delete met the right's update.
+    assert sorted(conflicts) == [("to_left", "kept_local"), ("to_right", "took_incoming")]

@@ -19,6 +19,7 @@ from replicator.errors import Where
 from replicator.expressions import columns_read as referenced_columns_of
 from replicator.expressions import parse_expression, render
 from replicator.model import (
+    CONTROL_SCHEMA,
     DIRECTIONS,
     SIDES,
     Capture,
@@ -38,7 +39,6 @@ from replicator.model import (
 from replicator.quoting import Sql, comment, ident, literal, sql_join, text_literal
 from replicator.resources import sql_file, templates_dir
 
-CONTROL_SCHEMA = "replicator"
 # A trigger's WHEN: the write is not the replicator's own. Its apply functions set the
 # marker and run as the owner of its schema (SECURITY DEFINER); an application role
 # may set the marker too, but holds no CREATE on that schema, so its writes count.

@@ -121,12 +121,35 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+# Verbs that read or call what deploy creates; before any deploy they say to deploy.
+NEED_A_DEPLOY = frozenset(
+    {
+        "run",
+        "status",
+        "pause",
+        "resume",
+        "stop",
+        "errors",
+        "retry",
+        "skip",
+        "conflicts",
+        "resolve",
+        "sync",
+        "purge",
+        "verify",
+        "repair",
+    }
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     conninfos: tuple[str, ...] = ()
     try:
         config = load_config(args.config)
         conninfos = config.conninfos
+        if args.command in NEED_A_DEPLOY:
+            commands.check_deployed(config)
         if args.command == "validate":
             return commands.cmd_validate(config, sys.stdout)
         if args.command == "plan" and args.roles:

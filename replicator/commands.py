@@ -15,7 +15,7 @@ from replicator.applier import Applier, install_signal_handlers
 from replicator.catalog import SchemaCatalog, probe_types, read_schema
 from replicator.clockcheck import clock_problems
 from replicator.compiler import Bundle, compile_bundle, expression_probe
-from replicator.connections import connect
+from replicator.connections import connect, require_deployed
 from replicator.deployer import (
     DatabasePlan,
     deploy,
@@ -45,6 +45,13 @@ def read_catalogs(config: Config) -> dict[Side, SchemaCatalog]:
         with connect(config, role) as conn:
             catalogs[role] = read_schema(conn, config.side(role).schema)
     return catalogs
+
+
+def check_deployed(config: Config) -> None:
+    """Raise DatabaseError, saying to deploy, unless every database has been deployed to."""
+    for role in config.databases:
+        with connect(config, role) as conn:
+            require_deployed(conn, config, role)
 
 
 def probe_expressions(

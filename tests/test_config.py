@@ -50,8 +50,7 @@ def project(
     (root / "maps" / "items.toml").write_text(MAP)
     config = root / "replicator.toml"
     config.write_text(
-        top
-        + SIDES.format(left_name=left_name, left_extra=left_extra, right_schema=right_schema)
+        top + SIDES.format(left_name=left_name, left_extra=left_extra, right_schema=right_schema)
     )
     return config
 

@@ -65,6 +65,8 @@ class Table:
     # pg_class.relreplident: what an UPDATE or DELETE writes of the old row to the
     # WAL: d the primary key, i the replica identity index, f every column, n nothing.
     replica_identity: str = "d"
+    # pg_class.relkind: r a table; the others (KINDS) cannot be mapped.
+    kind: str = "r"
 
     @property
     def label(self) -> str:
@@ -149,10 +151,22 @@ def allowed_values_of(check_definition: str) -> tuple[str, ...] | None:
     return tuple(values)
 
 
+# Relations a map may name by mistake, by pg_class.relkind; validate refuses all but
+# ordinary tables, saying what the relation is.
+KINDS = {
+    "r": "table",
+    "p": "partitioned table",
+    "v": "view",
+    "m": "materialized view",
+    "f": "foreign table",
+}
+
+
 def read_schema(
-    conn: psycopg.Connection[TupleRow], schema: str, kinds: tuple[str, ...] = ("r", "p")
+    conn: psycopg.Connection[TupleRow], schema: str, kinds: tuple[str, ...] = tuple(KINDS)
 ) -> SchemaCatalog:
-    """Snapshot one schema's tables (or, with ``kinds``, other relations) from the live catalog."""
+    """Snapshot one schema's tables, and the other relations a map might name, from
+    the live catalog (or, with ``kinds``, relations of those kinds only)."""
     params = {"schema": schema, "kinds": list(kinds)}
     # With only pg_catalog on the path, format_type() schema-qualifies every user type.
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
@@ -174,8 +188,10 @@ def read_schema(
 
     columns: dict[str, list[Column]] = {}
     identities: dict[str, str] = {}
+    relkinds: dict[str, str] = {}
     for row in column_rows:
         identities[row["table_name"]] = row["replica_identity"]
+        relkinds[row["table_name"]] = row["kind"]
         labels = row["enum_labels"]
         columns.setdefault(row["table_name"], []).append(
             Column(
@@ -213,6 +229,7 @@ def read_schema(
                 columns=tuple(cols),
                 unique_keys=tuple(keys.get(name, ())),
                 replica_identity=identities[name],
+                kind=relkinds[name],
             )
             for name, cols in sorted(columns.items())
         ),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from replicator.catalog import Column, SchemaCatalog, Table
+from replicator.catalog import KINDS, Column, SchemaCatalog, Table
 from replicator.errors import ExpressionError, MapError, Problem, Where
 from replicator.expressions import columns_read, parse_expression
 from replicator.model import (
@@ -28,6 +28,26 @@ from replicator.model import (
 from replicator.quoting import DOLLAR_TAG, HOLDS_A_TAG
 from replicator.typecheck import loss_reason
 
+# Why a relation that is not a table cannot be mapped, and what to map instead.
+UNMAPPABLE = {
+    "p": (
+        "the replicator cannot map one yet (its apply functions find the rows they write by"
+        " ctid and xmin, which PostgreSQL does not return for a partitioned table); map each"
+        " partition as a map of its own, or an ordinary table"
+    ),
+    "v": (
+        "a view holds no rows of its own for capture triggers to watch or for the apply"
+        " functions to upsert into; map the table it reads"
+    ),
+    "m": (
+        "its rows change only when it is refreshed, and it cannot be written; map the table"
+        " it is built from"
+    ),
+    "f": (
+        "its rows live on another server, whose own writes no trigger here sees; map the"
+        " table on the server that holds it"
+    ),
+}
 # What each per-direction expression yields, as the source database typed it, or
 # the database's reason for refusing it; keyed by (map, direction, expression).
 ExpressionTypes = dict[tuple[str, Direction, str], Column | str]
@@ -101,6 +121,10 @@ def _check_map(
         table = catalog.table(table_map.table(side))
         if table is None:
             problem(_missing_table(side, table_map.table(side), catalog))
+        elif table.kind != "r":
+            problem(
+                f"{side} table {table.label} is a {KINDS[table.kind]}: {UNMAPPABLE[table.kind]}"
+            )
         else:
             tables[side] = table
     if len(tables) < 2:
@@ -392,7 +416,13 @@ def _lookup_problems(
             child_table = catalogs[side].table(table_map.table(side))
             parent_table = catalogs[side].table(parent.table(side))
             child_column = child_table.column(field.column(side) or "") if child_table else None
-            if parent_table is None or child_column is None or child_table is None:
+            if (
+                parent_table is None
+                or child_table is None
+                or child_column is None
+                or parent_table.kind != "r"
+                or child_table.kind != "r"
+            ):
                 continue  # reported with the map that names them
             ref = field.lookup.column(side)
             parent_column = parent_table.column(ref)

@@ -34,6 +34,8 @@ class Column:
     enum_labels: tuple[str, ...] | None = None
     # Values a single-column CHECK (col IN (...)) restricts the column to.
     allowed_values: tuple[str, ...] | None = None
+    # pg_attribute.attidentity: "a" GENERATED ALWAYS AS IDENTITY, "d" BY DEFAULT, "" none.
+    identity: str = ""
 
     @property
     def builtin(self) -> bool:
@@ -208,6 +210,7 @@ def read_schema(
                 generated=row["generated"],
                 enum_labels=tuple(labels) if labels is not None else None,
                 allowed_values=allowed.get((row["table_name"], row["column_name"])),
+                identity=row["identity"],
             )
         )
     keys: dict[str, list[UniqueKey]] = {}

@@ -20,6 +20,7 @@ SELECT c.relname                                       AS table_name,
        a.atthasdef OR a.attidentity <> '' OR (t.typtype = 'd' AND t.typdefault IS NOT NULL)
                                                        AS has_default,
        a.attgenerated <> ''                            AS generated,
+       a.attidentity::text                             AS identity,
        CASE WHEN t.typtype = 'e' THEN
             ARRAY(SELECT e.enumlabel::text FROM pg_enum e
                   WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)

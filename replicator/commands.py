@@ -27,7 +27,7 @@ from replicator.deployer import (
 )
 from replicator.errors import DeployRefused, ExpressionError
 from replicator.loader import load_maps
-from replicator.model import SIDES, Config, Direction, MapSet, Side, source_of
+from replicator.model import SIDES, Config, MapSet, Side, source_of
 from replicator.output import write_table
 from replicator.quoting import DOLLAR_TAG, comment, ident
 from replicator.roles import PRIVILEGE_ORDER, compile_roles, table_privileges
@@ -57,23 +57,33 @@ def check_deployed(config: Config) -> None:
 def probe_expressions(
     config: Config, maps: MapSet, catalogs: dict[Side, SchemaCatalog]
 ) -> ExpressionTypes:
-    """The type of every to_right/to_left expression, as its source database sees it."""
+    """The type of every to_right/to_left expression and every filter, as the database
+    of the table it reads sees it."""
     views: dict[Side, list[tuple[str, str]]] = {side: [] for side in SIDES}
-    spots: dict[str, tuple[str, Direction, str]] = {}
+    spots: dict[str, tuple[str, str, str]] = {}
     for table_map in maps.maps:
-        for direction in table_map.directions:
-            source = catalogs[source_of(direction)].table(table_map.table(source_of(direction)))
-            for field in table_map.carried_fields(direction):
-                expression = field.expression_for(direction)
-                if source is None or expression is None or DOLLAR_TAG.search(source.name):
-                    continue  # validate reports them
-                view = f"replicator_probe_{len(spots)}"
-                try:
-                    statement = expression_probe(view, source, expression.text)
-                except ExpressionError:
-                    continue  # validate reports it
-                spots[view] = (table_map.name, direction, expression.text)
-                views[source_of(direction)].append((view, statement))
+        read: list[tuple[Side, str, str]] = [  # (side read, the map key holding it, text)
+            (source_of(direction), direction, expression.text)
+            for direction in table_map.directions
+            for field in table_map.carried_fields(direction)
+            if (expression := field.expression_for(direction)) is not None
+        ]
+        read += [
+            (side, f"{side}_filter", text)
+            for side in SIDES
+            if (text := table_map.filter(side)) is not None
+        ]
+        for side, key, text in read:
+            table = catalogs[side].table(table_map.table(side))
+            if table is None or DOLLAR_TAG.search(table.name):
+                continue  # validate reports it
+            view = f"replicator_probe_{len(spots)}"
+            try:
+                statement = expression_probe(view, table, text)
+            except ExpressionError:
+                continue  # validate reports it
+            spots[view] = (table_map.name, key, text)
+            views[side].append((view, statement))
     found: ExpressionTypes = {}
     for side in SIDES:
         if views[side]:

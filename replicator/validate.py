@@ -48,9 +48,10 @@ UNMAPPABLE = {
         " table on the server that holds it"
     ),
 }
-# What each per-direction expression yields, as the source database typed it, or
-# the database's reason for refusing it; keyed by (map, direction, expression).
-ExpressionTypes = dict[tuple[str, Direction, str], Column | str]
+# What each per-direction expression and each filter yields, as the database of the
+# table it reads typed it, or the database's reason for refusing it; keyed by (map,
+# the map key holding it: to_right, to_left, left_filter or right_filter, its text).
+ExpressionTypes = dict[tuple[str, str, str], Column | str]
 
 
 def validate(
@@ -151,6 +152,11 @@ def _check_map(
                 )
             except ExpressionError as exc:
                 problems.append(Problem(Where(), str(exc)))
+            else:
+                typed = expression_types.get((table_map.name, f"{side}_filter", text))
+                message = _filter_type_problem(f"{side}_filter {text!r}", tables[side], typed)
+                if message is not None:
+                    problem(message)
         if key_broken:
             continue
         key_columns = tuple(f.column(side) or "" for f in table_map.key_fields)
@@ -227,6 +233,19 @@ def _check_map(
                 )
             )
     return problems
+
+
+def _filter_type_problem(what: str, table: Table, typed: Column | str | None) -> str | None:
+    """A filter must say true or false of a row: boolean, and accepted by PostgreSQL
+    (the capture's WHEN clause and the apply functions test it)."""
+    if isinstance(typed, str):
+        return f"{what} is refused by PostgreSQL over {table.label}: {typed}"
+    if typed is None or typed.base_type == "bool":
+        return None  # not probed (validate called without a database), or boolean
+    return (
+        f"{what} is of type {typed.type_sql}, not boolean: a filter says whether a row"
+        " flows; write a condition, e.g. a comparison"
+    )
 
 
 def _identity_problem(table_map: TableMap, side: Side, table: Table) -> str | None:

@@ -14,7 +14,7 @@ from replicator import metrics
 from replicator.applier import Applier, install_signal_handlers
 from replicator.catalog import SchemaCatalog, probe_types, read_schema
 from replicator.clockcheck import clock_problems
-from replicator.compiler import Bundle, compile_bundle, expression_probe
+from replicator.compiler import Bundle, compile_bundle, expression_probe, key_match_probe
 from replicator.connections import connect, require_deployed
 from replicator.deployer import (
     DatabasePlan,
@@ -27,7 +27,7 @@ from replicator.deployer import (
 )
 from replicator.errors import DeployRefused, ExpressionError
 from replicator.loader import load_maps
-from replicator.model import SIDES, Config, MapSet, Side, source_of
+from replicator.model import SIDES, Config, MapSet, Side, source_of, target_of
 from replicator.output import write_table
 from replicator.quoting import DOLLAR_TAG, comment, ident
 from replicator.roles import PRIVILEGE_ORDER, compile_roles, table_privileges
@@ -58,7 +58,8 @@ def probe_expressions(
     config: Config, maps: MapSet, catalogs: dict[Side, SchemaCatalog]
 ) -> ExpressionTypes:
     """The type of every to_right/to_left expression and every filter, as the database
-    of the table it reads sees it."""
+    of the table it reads sees it; and whether each target database can match a key
+    as it arrives."""
     views: dict[Side, list[tuple[str, str]]] = {side: [] for side in SIDES}
     spots: dict[str, tuple[str, str, str]] = {}
     for table_map in maps.maps:
@@ -73,6 +74,21 @@ def probe_expressions(
             for side in SIDES
             if (text := table_map.filter(side)) is not None
         ]
+        for direction in table_map.directions:
+            source = catalogs[source_of(direction)].table(table_map.table(source_of(direction)))
+            target = catalogs[target_of(direction)].table(table_map.table(target_of(direction)))
+            for field in table_map.key_fields:
+                if source is None or target is None or field.lookup is not None:
+                    continue  # validate reports a missing table; a lookup matches the parent's key
+                source_column = source.column(field.column(source_of(direction)) or "")
+                target_column = target.column(field.column(target_of(direction)) or "")
+                if source_column is None or target_column is None:
+                    continue  # validate reports it
+                view = f"replicator_probe_{len(spots)}"
+                spots[view] = (table_map.name, f"{direction} key", field.label)
+                views[target_of(direction)].append(
+                    (view, key_match_probe(view, target_column, source_column))
+                )
         for side, key, text in read:
             table = catalogs[side].table(table_map.table(side))
             if table is None or DOLLAR_TAG.search(table.name):

@@ -1043,6 +1043,16 @@ def expression_probe(view: str, source: Table, text: str) -> Sql:
     )
 
 
+def key_match_probe(view: str, target: Column, source: Column) -> Sql:
+    """A temporary view of the comparison an apply function matches a key with (the
+    target's column = the source's column as the captured image declares it), so
+    validate can ask the target database whether it has such an operator."""
+    return Sql(
+        f"CREATE TEMP VIEW {ident(view)} AS SELECT"
+        f" CAST(NULL AS {type_sql(target)}) = CAST(NULL AS {image_type_sql(source)}) AS value"
+    )
+
+
 def count_sql(table_map: TableMap, side: Side, schema: str) -> Sql:
     """How many rows one side holds under the map's filter on that side."""
     text = table_map.filter(side)

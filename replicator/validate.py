@@ -51,6 +51,8 @@ UNMAPPABLE = {
 # What each per-direction expression and each filter yields, as the database of the
 # table it reads typed it, or the database's reason for refusing it; keyed by (map,
 # the map key holding it: to_right, to_left, left_filter or right_filter, its text).
+# Likewise each key's match on its target database, keyed by (map, "<direction> key",
+# the field).
 ExpressionTypes = dict[tuple[str, str, str], Column | str]
 
 
@@ -168,6 +170,10 @@ def _check_map(
             )
 
     for direction in table_map.directions:
+        for field in table_map.key_fields:
+            matched = expression_types.get((table_map.name, f"{direction} key", field.label))
+            if isinstance(matched, str) and not key_broken:
+                problem(_key_match_problem(field, direction, tables, matched), field)
         side = source_of(direction)
         if config.side(side).capture == "wal" and not key_broken:
             message = _identity_problem(table_map, side, tables[side])
@@ -233,6 +239,24 @@ def _check_map(
                 )
             )
     return problems
+
+
+def _key_match_problem(
+    field: FieldMap,
+    direction: Direction,
+    tables: dict[Side, Table],
+    reason: str,
+) -> str:
+    """The apply function finds a key's row by comparing the target's column with the
+    key as the captured image carries it (user types as text), which the target
+    database could not do."""
+    source, target = tables[source_of(direction)], tables[target_of(direction)]
+    return (
+        f"{_arrow(direction)}: key {target.label}.{field.column(target_of(direction))} cannot"
+        f" be matched with the key arriving from {source.label}."
+        f"{field.column(source_of(direction))} ({reason}); use key columns of one built-in"
+        " type on both sides"
+    )
 
 
 def _filter_type_problem(what: str, table: Table, typed: Column | str | None) -> str | None:

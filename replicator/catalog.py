@@ -116,6 +116,8 @@ class SchemaCatalog:
 
     schema: str
     tables: tuple[Table, ...]
+    # The database it was read from (sql/catalog/database.sql); "" when not read.
+    database: str = ""
 
     def table(self, name: str) -> Table | None:
         for table in self.tables:
@@ -176,6 +178,7 @@ def read_schema(
         column_rows = cur.execute(sql_file("catalog", "columns.sql"), params).fetchall()
         key_rows = cur.execute(sql_file("catalog", "unique_keys.sql"), params).fetchall()
         check_rows = cur.execute(sql_file("catalog", "check_constraints.sql"), params).fetchall()
+        database = cur.execute(sql_file("catalog", "database.sql")).fetchone()
 
     allowed: dict[tuple[str, str], tuple[str, ...]] = {}
     for row in check_rows:
@@ -225,6 +228,7 @@ def read_schema(
         )
     return SchemaCatalog(
         schema=schema,
+        database=database["database"] if database else "",
         tables=tuple(
             Table(
                 schema=schema,

@@ -69,6 +69,20 @@ def validate(
     (``walcheck.read_server_problems``), each already naming its database; they are
     reported first, as nothing can be captured until they are fixed."""
     problems: list[Problem] = [Problem(Where(), message) for message in server_problems]
+    left, right = catalogs["left"], catalogs["right"]
+    if left.database and (left.database, left.schema) == (right.database, right.schema):
+        # Every map would capture its own writes on both sides of one table.
+        raise MapError(
+            [
+                Problem(
+                    Where(file=str(config.path)),
+                    f"[left] and [right] are the same schema {left.schema} of one database:"
+                    " a side is one application's own schema, and a table mapped onto itself"
+                    " would have each write applied back onto itself; name the other"
+                    " application's schema",
+                )
+            ]
+        )
     problems.extend(maps.unresolved)
     for table_map in maps.maps:
         problems.extend(_check_map(config, table_map, catalogs, expression_types or {}))

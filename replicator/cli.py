@@ -19,6 +19,7 @@ from replicator import repair as repair_module
 from replicator import verify as verify_module
 from replicator.config import load_config, parse_duration, scrubbed
 from replicator.errors import ReplicatorError
+from replicator.interrupts import Interrupted, interruptible
 
 
 def parser() -> argparse.ArgumentParser:
@@ -144,6 +145,17 @@ NEED_A_DEPLOY = frozenset(
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "run":
+        return _dispatch(args)  # the applier finishes its batch on a signal, then exits 0
+    try:
+        with interruptible():
+            return _dispatch(args)
+    except Interrupted as exc:
+        print(f"replicator: {args.command} was interrupted ({exc.signal_name})", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     conninfos: tuple[str, ...] = ()
     try:
         config = load_config(args.config)

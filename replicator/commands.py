@@ -18,6 +18,7 @@ from replicator.compiler import Bundle, compile_bundle, expression_probe, key_ma
 from replicator.connections import connect, require_deployed
 from replicator.deployer import (
     DatabasePlan,
+    commit_all,
     deploy,
     drifted_maps,
     open_transactions,
@@ -25,7 +26,8 @@ from replicator.deployer import (
     read_deployed,
     slot_exists,
 )
-from replicator.errors import DeployRefused, ExpressionError
+from replicator.errors import DeployRefused, ExpressionError, ReplicatorError
+from replicator.interrupts import Interrupted, uninterrupted
 from replicator.loader import load_maps
 from replicator.model import SIDES, Config, MapSet, Side, source_of, target_of
 from replicator.output import write_table
@@ -171,33 +173,49 @@ def cmd_plan_roles(config: Config, out: TextIO, only: Side | None = None) -> int
 
 
 def cmd_deploy(config: Config, out: TextIO) -> int:
-    check_owner(config)
-    maps, catalogs = check(config)
-    check_owner(config, maps)
-    bundle = compile_bundle(config, maps, catalogs)
-    missing = []
-    for database in bundle.databases:
-        with connect(config, database.role) as conn:
-            if not slot_exists(conn, database):
-                missing.append(database)
+    committed = False
     try:
-        with open_transactions(config, [d.role for d in bundle.databases]) as connections:
-            plans = deploy(bundle, connections)
-    except BaseException as exc:
-        # A slot outlives the rolled-back transaction that made it; unused, it would
-        # hold WAL back for ever.
-        for database in missing:
+        check_owner(config)
+        maps, catalogs = check(config)
+        check_owner(config, maps)
+        bundle = compile_bundle(config, maps, catalogs)
+        missing = []
+        for database in bundle.databases:
             with connect(config, database.role) as conn:
-                conn.execute(
-                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
-                    " WHERE slot_name = %s AND NOT active",
-                    (database.slot,),
-                )
-        if isinstance(exc, psycopg.errors.ObjectInUse):
-            raise DeployRefused(
-                f"deploy refused, nothing changed: {exc.diag.message_primary}"
-            ) from None
-        raise
+                if not slot_exists(conn, database):
+                    missing.append(database)
+        try:
+            with open_transactions(config, [d.role for d in bundle.databases]) as connections:
+                plans = deploy(bundle, connections)
+                # All commit or none: a signal now would stop between two databases.
+                with uninterrupted():
+                    commit_all(connections)
+                    committed = True
+        except BaseException as exc:
+            if committed:
+                raise
+            # A slot outlives the rolled-back transaction that made it; unused, it would
+            # hold WAL back for ever.
+            for database in missing:
+                with connect(config, database.role) as conn:
+                    conn.execute(
+                        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                        " WHERE slot_name = %s AND NOT active",
+                        (database.slot,),
+                    )
+            if isinstance(exc, psycopg.errors.ObjectInUse):
+                raise DeployRefused(
+                    f"deploy refused, nothing changed: {exc.diag.message_primary}"
+                ) from None
+            raise
+    except Interrupted as exc:
+        if committed:
+            raise
+        # psycopg cancelled the statement in flight (a lock wait too) and the
+        # transactions rolled back.
+        raise ReplicatorError(
+            f"deploy was interrupted ({exc.signal_name}): nothing was applied"
+        ) from None
     for plan in plans:
         out.write(_deploy_summary(plan) + "\n")
     return EXIT_OK

@@ -152,8 +152,12 @@ def _alert(path: Path, position: int, raw: Any) -> AlertRule:
     count = raw.get("count")
     if not isinstance(count, int) or isinstance(count, bool) or count < 1:
         raise ConfigError(f"{where}: count must be a whole number of errors, at least 1")
+    name = raw.get("name", f"alert {position}")
+    if not isinstance(name, str):
+        raise ConfigError(f"{where}: name must be a string")
     window = raw.get("window")
-    if not isinstance(window, str) or not _DURATION.fullmatch(window.strip()):
+    duration = _duration(window) if isinstance(window, str) else None
+    if duration is None:
         raise ConfigError(f'{where}: window must be a duration such as "15m"')
     actions = raw.get("actions")
     if not isinstance(actions, list) or not actions or any(a not in ALERT_ACTIONS for a in actions):
@@ -170,10 +174,10 @@ def _alert(path: Path, position: int, raw: Any) -> AlertRule:
             f"{where}: channel must name a NOTIFY channel (at most {NAME_BYTES} bytes)"
         )
     return AlertRule(
-        name=str(raw.get("name", f"alert {position}")),
+        name=name,
         sqlstate=None if errors == "any" else errors,
         count=count,
-        window=parse_duration(window),
+        window=duration,
         actions=tuple(actions),
         channel=channel,
         command=command,
@@ -238,8 +242,9 @@ def _side(path: Path, raw: dict[str, Any], role: Side) -> SideConfig:
     else:
         conninfo = table.get("conninfo", "")
         source = "conninfo in the config" if conninfo else "libpq environment defaults"
-    if not isinstance(conninfo, str):
-        raise ConfigError(f"{path}: [{role}]: conninfo must be a string")
+    if not isinstance(conninfo, str) or "\x00" in conninfo:
+        # libpq would read a conninfo only up to a NUL: another database than written.
+        raise ConfigError(f"{path}: [{role}]: conninfo must be a string without NUL characters")
     problem = unparsable(conninfo)
     if problem is not None:
         raise ConfigError(f"{path}: [{role}]: conninfo from {source} is not valid: {problem}")
@@ -311,10 +316,20 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 def parse_duration(text: str) -> timedelta:
     """ "90s", "15m", "12h", "30d" as a timedelta."""
+    duration = _duration(text)
+    if duration is None:
+        raise ConfigError(f"{text!r} is not a duration; write e.g. 90s, 15m, 12h or 30d")
+    return duration
+
+
+def _duration(text: str) -> timedelta | None:
     match = _DURATION.fullmatch(text.strip())
     if not match:
-        raise ConfigError(f"{text!r} is not a duration; write e.g. 90s, 15m, 12h or 30d")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        return None
+    try:
+        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:  # more than timedelta holds (about a million days)
+        return None
 
 
 _SIZE = re.compile(r"(\d+)\s*(kB|MB|GB|TB)?")

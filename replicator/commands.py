@@ -14,7 +14,13 @@ from replicator import metrics
 from replicator.applier import Applier, install_signal_handlers
 from replicator.catalog import SchemaCatalog, probe_types, read_schema
 from replicator.clockcheck import clock_problems
-from replicator.compiler import Bundle, compile_bundle, expression_probe, key_match_probe
+from replicator.compiler import (
+    Bundle,
+    compile_bundle,
+    constant_probe,
+    expression_probe,
+    key_match_probe,
+)
 from replicator.connections import connect, require_deployed
 from replicator.deployer import (
     DatabasePlan,
@@ -34,7 +40,7 @@ from replicator.output import write_table
 from replicator.quoting import DOLLAR_TAG, comment, ident
 from replicator.roles import PRIVILEGE_ORDER, compile_roles, table_privileges
 from replicator.status import slot_rows, status_rows
-from replicator.validate import ExpressionTypes, validate
+from replicator.validate import ExpressionTypes, constants, validate
 from replicator.walcheck import read_server_problems
 
 EXIT_OK = 0
@@ -91,6 +97,16 @@ def probe_expressions(
                 views[target_of(direction)].append(
                     (view, key_match_probe(view, target_column, source_column))
                 )
+        for constant in constants(table_map):
+            table = catalogs[constant.side].table(table_map.table(constant.side))
+            column = table.column(constant.column) if table is not None else None
+            if column is None:
+                continue  # validate reports a missing table or column
+            view = f"replicator_probe_{len(spots)}"
+            spots[view] = constant.key
+            views[constant.side].append(
+                (view, constant_probe(view, constant.value, constant.from_text, column))
+            )
         for side, key, text in read:
             table = catalogs[side].table(table_map.table(side))
             if table is None or DOLLAR_TAG.search(table.name):

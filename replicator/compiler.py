@@ -29,6 +29,7 @@ from replicator.model import (
     FieldMap,
     MapSet,
     Roles,
+    Scalar,
     Side,
     TableMap,
     lookup_scope,
@@ -1050,6 +1051,16 @@ def key_match_probe(view: str, target: Column, source: Column) -> Sql:
     return Sql(
         f"CREATE TEMP VIEW {ident(view)} AS SELECT"
         f" CAST(NULL AS {type_sql(target)}) = CAST(NULL AS {image_type_sql(source)}) AS value"
+    )
+
+
+def constant_probe(view: str, value: Scalar, from_text: bool, column: Column) -> Sql:
+    """A temporary view of a map's constant cast to the column it is written into, as an
+    apply function writes it (a value-map output from its text form), so validate can
+    ask the target database whether the column's type takes it."""
+    written = text_literal(value) if from_text else literal(value)
+    return Sql(
+        f"CREATE TEMP VIEW {ident(view)} AS SELECT CAST({written} AS {type_sql(column)}) AS value"
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from replicator.catalog import KINDS, Column, SchemaCatalog, Table
 from replicator.errors import ExpressionError, MapError, Problem, Where
@@ -19,6 +20,7 @@ from replicator.model import (
     Expression,
     FieldMap,
     MapSet,
+    Scalar,
     Side,
     TableMap,
     lookup_scope,
@@ -54,6 +56,57 @@ UNMAPPABLE = {
 # Likewise each key's match on its target database, keyed by (map, "<direction> key",
 # the field).
 ExpressionTypes = dict[tuple[str, str, str], Column | str]
+
+
+@dataclass(frozen=True)
+class Constant:
+    """A value from a map file that an apply function writes into a target column: a
+    default, a value-map output or fallback (written from text), an on_delete mark."""
+
+    map: str
+    field: FieldMap | None  # None for a mark
+    side: Side
+    column: str
+    what: str  # "default", "value_map entry", "fallback", "mark"
+    value: Scalar
+    from_text: bool  # written as a text value (value maps), else as a literal
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Its entry in ExpressionTypes."""
+        return (self.map, "constant", f"{self.side} {self.column} {self.what} {self.value!r}")
+
+
+def constants(table_map: TableMap) -> list[Constant]:
+    """Every constant the map writes, once per target column."""
+    found: list[Constant] = []
+    for direction in table_map.directions:
+        to_side = target_of(direction)
+        for field in table_map.carried_fields(direction):
+            column = field.column(to_side)
+            if column is None:
+                continue
+            default = field.default_for(to_side)
+            if default is not None:
+                found.append(
+                    Constant(table_map.name, field, to_side, column, "default", default, False)
+                )
+            if field.value_map is not None:
+                outputs = [b if direction == "to_right" else a for a, b in field.value_map]
+                found += [
+                    Constant(table_map.name, field, to_side, column, "value_map entry", v, True)
+                    for v in outputs
+                ]
+            fallback = field.fallback_for(to_side)
+            if fallback is not None:
+                found.append(
+                    Constant(table_map.name, field, to_side, column, "fallback", fallback, True)
+                )
+    found += [
+        Constant(table_map.name, None, side, column, "mark", value, False)
+        for side, column, value in table_map.marks
+    ]
+    return list({c.key: c for c in found}.values())
 
 
 def validate(
@@ -183,6 +236,22 @@ def _check_map(
                 " the key"
             )
 
+    for constant in constants(table_map):
+        written = tables[constant.side].column(constant.column)
+        refused = expression_types.get(constant.key)
+        # Values outside an enum are judged with the value maps (typecheck, _field_problems).
+        if isinstance(refused, str) and written is not None and written.enum_labels is None:
+            where = Where(
+                table_map.file, table_map.name, constant.field.label if constant.field else None
+            )
+            problems.append(
+                Problem(
+                    where,
+                    f"{constant.what} {constant.value!r} cannot be written into"
+                    f" {tables[constant.side].label}.{constant.column} ({written.type_sql}):"
+                    f" {refused}",
+                )
+            )
     for direction in table_map.directions:
         for field in table_map.key_fields:
             matched = expression_types.get((table_map.name, f"{direction} key", field.label))

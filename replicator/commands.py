@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import asdict
+from functools import partial
 from typing import TextIO
 
 import psycopg
@@ -35,9 +37,9 @@ from replicator.deployer import (
 from replicator.errors import DeployRefused, ExpressionError, ReplicatorError
 from replicator.interrupts import Interrupted, uninterrupted
 from replicator.loader import load_maps
-from replicator.model import SIDES, Config, MapSet, Side, source_of, target_of
+from replicator.model import SIDES, Config, MapSet, Side, TableMap, source_of, target_of
 from replicator.output import write_table
-from replicator.quoting import DOLLAR_TAG, comment, ident
+from replicator.quoting import DOLLAR_TAG, Sql, comment, ident
 from replicator.roles import PRIVILEGE_ORDER, compile_roles, table_privileges
 from replicator.status import slot_rows, status_rows
 from replicator.validate import ExpressionTypes, constants, validate
@@ -62,62 +64,31 @@ def check_deployed(config: Config) -> None:
             require_deployed(conn, config, role)
 
 
+# A probe: the database it runs on (through that side), its key in ExpressionTypes,
+# and the CREATE TEMP VIEW statement for a view of a given name.
+Probe = tuple[Side, tuple[str, str, str], Callable[[str], Sql]]
+
+
 def probe_expressions(
     config: Config, maps: MapSet, catalogs: dict[Side, SchemaCatalog]
 ) -> ExpressionTypes:
-    """The type of every to_right/to_left expression and every filter, as the database
-    of the table it reads sees it; and whether each target database can match a key
-    as it arrives."""
+    """What each database says of what the maps will make it do: the type of every
+    to_right/to_left expression and every filter, whether a key arriving from the
+    other side can be matched, whether each constant fits its column."""
     views: dict[Side, list[tuple[str, str]]] = {side: [] for side in SIDES}
     spots: dict[str, tuple[str, str, str]] = {}
     for table_map in maps.maps:
-        read: list[tuple[Side, str, str]] = [  # (side read, the map key holding it, text)
-            (source_of(direction), direction, expression.text)
-            for direction in table_map.directions
-            for field in table_map.carried_fields(direction)
-            if (expression := field.expression_for(direction)) is not None
-        ]
-        read += [
-            (side, f"{side}_filter", text)
-            for side in SIDES
-            if (text := table_map.filter(side)) is not None
-        ]
-        for direction in table_map.directions:
-            source = catalogs[source_of(direction)].table(table_map.table(source_of(direction)))
-            target = catalogs[target_of(direction)].table(table_map.table(target_of(direction)))
-            for field in table_map.key_fields:
-                if source is None or target is None or field.lookup is not None:
-                    continue  # validate reports a missing table; a lookup matches the parent's key
-                source_column = source.column(field.column(source_of(direction)) or "")
-                target_column = target.column(field.column(target_of(direction)) or "")
-                if source_column is None or target_column is None:
-                    continue  # validate reports it
-                view = f"replicator_probe_{len(spots)}"
-                spots[view] = (table_map.name, f"{direction} key", field.label)
-                views[target_of(direction)].append(
-                    (view, key_match_probe(view, target_column, source_column))
-                )
-        for constant in constants(table_map):
-            table = catalogs[constant.side].table(table_map.table(constant.side))
-            column = table.column(constant.column) if table is not None else None
-            if column is None:
-                continue  # validate reports a missing table or column
-            view = f"replicator_probe_{len(spots)}"
-            spots[view] = constant.key
-            views[constant.side].append(
-                (view, constant_probe(view, constant.value, constant.from_text, column))
-            )
-        for side, key, text in read:
-            table = catalogs[side].table(table_map.table(side))
-            if table is None or DOLLAR_TAG.search(table.name):
-                continue  # validate reports it
+        for side, key, statement in (
+            *_expression_probes(table_map, catalogs),
+            *_key_probes(table_map, catalogs),
+            *_constant_probes(table_map, catalogs),
+        ):
             view = f"replicator_probe_{len(spots)}"
             try:
-                statement = expression_probe(view, table, text)
+                views[side].append((view, statement(view)))
             except ExpressionError:
                 continue  # validate reports it
-            spots[view] = (table_map.name, key, text)
-            views[side].append((view, statement))
+            spots[view] = key
     found: ExpressionTypes = {}
     for side in SIDES:
         if views[side]:
@@ -125,6 +96,77 @@ def probe_expressions(
                 for view, typed in probe_types(conn, views[side]).items():
                     found[spots[view]] = typed
     return found
+
+
+def _expression_probes(table_map: TableMap, catalogs: dict[Side, SchemaCatalog]) -> list[Probe]:
+    """Each to_right/to_left expression and filter, over the table it reads."""
+    read: list[tuple[Side, str, str]] = [  # (side read, the map key holding it, text)
+        (source_of(direction), direction, expression.text)
+        for direction in table_map.directions
+        for field in table_map.carried_fields(direction)
+        if (expression := field.expression_for(direction)) is not None
+    ]
+    read += [
+        (side, f"{side}_filter", text)
+        for side in SIDES
+        if (text := table_map.filter(side)) is not None
+    ]
+    probes: list[Probe] = []
+    for side, key, text in read:
+        table = catalogs[side].table(table_map.table(side))
+        if table is not None and not DOLLAR_TAG.search(table.name):  # else validate says why
+            probes.append(
+                (
+                    side,
+                    (table_map.name, key, text),
+                    partial(expression_probe, source=table, text=text),
+                )
+            )
+    return probes
+
+
+def _key_probes(table_map: TableMap, catalogs: dict[Side, SchemaCatalog]) -> list[Probe]:
+    """Each key as its direction's apply function matches it on the target."""
+    probes: list[Probe] = []
+    for direction in table_map.directions:
+        source = catalogs[source_of(direction)].table(table_map.table(source_of(direction)))
+        target = catalogs[target_of(direction)].table(table_map.table(target_of(direction)))
+        for field in table_map.key_fields:
+            if source is None or target is None or field.lookup is not None:
+                continue  # validate reports a missing table; a lookup matches the parent's key
+            source_column = source.column(field.column(source_of(direction)) or "")
+            target_column = target.column(field.column(target_of(direction)) or "")
+            if source_column is not None and target_column is not None:
+                probes.append(
+                    (
+                        target_of(direction),
+                        (table_map.name, f"{direction} key", field.label),
+                        partial(key_match_probe, target=target_column, source=source_column),
+                    )
+                )
+    return probes
+
+
+def _constant_probes(table_map: TableMap, catalogs: dict[Side, SchemaCatalog]) -> list[Probe]:
+    """Each constant the map writes, cast to its column."""
+    probes: list[Probe] = []
+    for constant in constants(table_map):
+        table = catalogs[constant.side].table(table_map.table(constant.side))
+        column = table.column(constant.column) if table is not None else None
+        if column is not None:  # else validate reports a missing table or column
+            probes.append(
+                (
+                    constant.side,
+                    constant.key,
+                    partial(
+                        constant_probe,
+                        value=constant.value,
+                        from_text=constant.from_text,
+                        column=column,
+                    ),
+                )
+            )
+    return probes
 
 
 def check(config: Config) -> tuple[MapSet, dict[Side, SchemaCatalog]]:

@@ -48,7 +48,7 @@ MAX_BATCH = 2**31 - 1
 MAX_POLL_INTERVAL = 86400  # a day
 # What PostgreSQL accepts as a replication slot name (NAMEDATALEN - 1 bytes at most).
 SLOT_NAME = re.compile(r"[a-z0-9_]{1,63}")
-# LISTEN/NOTIFY channels are identifiers: at most NAMEDATALEN - 1 bytes.
+# Identifiers (a schema, a NOTIFY channel) hold at most NAMEDATALEN - 1 bytes.
 NAME_BYTES = 63
 
 

@@ -54,7 +54,7 @@ UNMAPPABLE = {
 # table it reads typed it, or the database's reason for refusing it; keyed by (map,
 # the map key holding it: to_right, to_left, left_filter or right_filter, its text).
 # Likewise each key's match on its target database, keyed by (map, "<direction> key",
-# the field).
+# the field), and each constant a map writes (Constant.key).
 ExpressionTypes = dict[tuple[str, str, str], Column | str]
 
 
@@ -236,27 +236,11 @@ def _check_map(
                 " the key"
             )
 
-    for constant in constants(table_map):
-        written = tables[constant.side].column(constant.column)
-        refused = expression_types.get(constant.key)
-        # Values outside an enum are judged with the value maps (typecheck, _field_problems).
-        if isinstance(refused, str) and written is not None and written.enum_labels is None:
-            where = Where(
-                table_map.file, table_map.name, constant.field.label if constant.field else None
-            )
-            problems.append(
-                Problem(
-                    where,
-                    f"{constant.what} {constant.value!r} cannot be written into"
-                    f" {tables[constant.side].label}.{constant.column} ({written.type_sql}):"
-                    f" {refused}",
-                )
-            )
+    for refusal, refused_field in _refused_by_the_database(
+        table_map, tables, expression_types, key_broken
+    ):
+        problem(refusal, refused_field)
     for direction in table_map.directions:
-        for field in table_map.key_fields:
-            matched = expression_types.get((table_map.name, f"{direction} key", field.label))
-            if isinstance(matched, str) and not key_broken:
-                problem(_key_match_problem(field, direction, tables, matched), field)
         side = source_of(direction)
         if config.side(side).capture == "wal" and not key_broken:
             message = _identity_problem(table_map, side, tables[side])
@@ -324,22 +308,44 @@ def _check_map(
     return problems
 
 
-def _key_match_problem(
-    field: FieldMap,
-    direction: Direction,
+def _refused_by_the_database(
+    table_map: TableMap,
     tables: dict[Side, Table],
-    reason: str,
-) -> str:
-    """The apply function finds a key's row by comparing the target's column with the
-    key as the captured image carries it (user types as text), which the target
-    database could not do."""
-    source, target = tables[source_of(direction)], tables[target_of(direction)]
-    return (
-        f"{_arrow(direction)}: key {target.label}.{field.column(target_of(direction))} cannot"
-        f" be matched with the key arriving from {source.label}."
-        f"{field.column(source_of(direction))} ({reason}); use key columns of one built-in"
-        " type on both sides"
-    )
+    expression_types: ExpressionTypes,
+    key_broken: bool,
+) -> list[tuple[str, FieldMap | None]]:
+    """What a target database refused when asked (commands.probe_expressions): a key its
+    apply function could not match as it arrives (the image carries user types as
+    text), a constant its column cannot hold."""
+    refused: list[tuple[str, FieldMap | None]] = []
+    for direction in table_map.directions if not key_broken else ():
+        source, target = tables[source_of(direction)], tables[target_of(direction)]
+        for field in table_map.key_fields:
+            reason = expression_types.get((table_map.name, f"{direction} key", field.label))
+            if isinstance(reason, str):
+                refused.append(
+                    (
+                        f"{_arrow(direction)}: key {target.label}.{field.column(target_of(direction))}"
+                        f" cannot be matched with the key arriving from {source.label}."
+                        f"{field.column(source_of(direction))} ({reason}); use key columns of one"
+                        " built-in type on both sides",
+                        field,
+                    )
+                )
+    for constant in constants(table_map):
+        written = tables[constant.side].column(constant.column)
+        reason = expression_types.get(constant.key)
+        # Values outside an enum are judged with the value maps (typecheck, _field_problems).
+        if isinstance(reason, str) and written is not None and written.enum_labels is None:
+            refused.append(
+                (
+                    f"{constant.what} {constant.value!r} cannot be written into"
+                    f" {tables[constant.side].label}.{constant.column} ({written.type_sql}):"
+                    f" {reason}",
+                    constant.field,
+                )
+            )
+    return refused
 
 
 def _filter_type_problem(what: str, table: Table, typed: Column | str | None) -> str | None:

@@ -26,7 +26,7 @@ from psycopg.rows import TupleRow
 
 from replicator import activity, alerts, drift, locks, origins
 from replicator.config import scrubbed
-from replicator.connections import connect, under_origin
+from replicator.connections import connect, require_deployed, under_origin
 from replicator.errors import ConnectError, DatabaseError, ReplicatorError
 from replicator.listener import Listener, SlotLost
 from replicator.model import DIRECTIONS, Config, Direction, Side, source_of, target_of
@@ -158,13 +158,11 @@ class Applier:
         self._close()
         for role in roles:
             conn = connect(self.config, role)
-            deployed = conn.execute("SELECT to_regproc('replicator.apply_batch')").fetchone()
-            if not deployed or deployed[0] is None:
+            try:
+                require_deployed(conn, self.config, role)
+            except DatabaseError:
                 conn.close()
-                raise DatabaseError(
-                    f"nothing is deployed on the {self.config.side(role).name} database:"
-                    " run replicator deploy first"
-                )
+                raise
             conn.execute("SET application_name = 'replicator applier'")
             conn.add_notify_handler(lambda notify: None)  # wake-ups only interrupt the wait
             conn.execute("LISTEN replicator_wake")

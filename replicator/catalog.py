@@ -34,6 +34,8 @@ class Column:
     enum_labels: tuple[str, ...] | None = None
     # Values a single-column CHECK (col IN (...)) restricts the column to.
     allowed_values: tuple[str, ...] | None = None
+    # pg_attribute.attidentity: "a" GENERATED ALWAYS AS IDENTITY, "d" BY DEFAULT, "" none.
+    identity: str = ""
 
     @property
     def builtin(self) -> bool:
@@ -65,6 +67,8 @@ class Table:
     # pg_class.relreplident: what an UPDATE or DELETE writes of the old row to the
     # WAL: d the primary key, i the replica identity index, f every column, n nothing.
     replica_identity: str = "d"
+    # pg_class.relkind: r a table; the others (KINDS) cannot be mapped.
+    kind: str = "r"
 
     @property
     def label(self) -> str:
@@ -112,6 +116,8 @@ class SchemaCatalog:
 
     schema: str
     tables: tuple[Table, ...]
+    # The database it was read from (sql/catalog/database.sql); "" when not read.
+    database: str = ""
 
     def table(self, name: str) -> Table | None:
         for table in self.tables:
@@ -149,10 +155,22 @@ def allowed_values_of(check_definition: str) -> tuple[str, ...] | None:
     return tuple(values)
 
 
+# Relations a map may name by mistake, by pg_class.relkind; validate refuses all but
+# ordinary tables, saying what the relation is.
+KINDS = {
+    "r": "table",
+    "p": "partitioned table",
+    "v": "view",
+    "m": "materialized view",
+    "f": "foreign table",
+}
+
+
 def read_schema(
-    conn: psycopg.Connection[TupleRow], schema: str, kinds: tuple[str, ...] = ("r", "p")
+    conn: psycopg.Connection[TupleRow], schema: str, kinds: tuple[str, ...] = tuple(KINDS)
 ) -> SchemaCatalog:
-    """Snapshot one schema's tables (or, with ``kinds``, other relations) from the live catalog."""
+    """Snapshot one schema's tables, and the other relations a map might name, from
+    the live catalog (or, with ``kinds``, relations of those kinds only)."""
     params = {"schema": schema, "kinds": list(kinds)}
     # With only pg_catalog on the path, format_type() schema-qualifies every user type.
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
@@ -160,6 +178,7 @@ def read_schema(
         column_rows = cur.execute(sql_file("catalog", "columns.sql"), params).fetchall()
         key_rows = cur.execute(sql_file("catalog", "unique_keys.sql"), params).fetchall()
         check_rows = cur.execute(sql_file("catalog", "check_constraints.sql"), params).fetchall()
+        database = cur.execute(sql_file("catalog", "database.sql")).fetchone()
 
     allowed: dict[tuple[str, str], tuple[str, ...]] = {}
     for row in check_rows:
@@ -174,8 +193,10 @@ def read_schema(
 
     columns: dict[str, list[Column]] = {}
     identities: dict[str, str] = {}
+    relkinds: dict[str, str] = {}
     for row in column_rows:
         identities[row["table_name"]] = row["replica_identity"]
+        relkinds[row["table_name"]] = row["kind"]
         labels = row["enum_labels"]
         columns.setdefault(row["table_name"], []).append(
             Column(
@@ -192,6 +213,7 @@ def read_schema(
                 generated=row["generated"],
                 enum_labels=tuple(labels) if labels is not None else None,
                 allowed_values=allowed.get((row["table_name"], row["column_name"])),
+                identity=row["identity"],
             )
         )
     keys: dict[str, list[UniqueKey]] = {}
@@ -206,6 +228,7 @@ def read_schema(
         )
     return SchemaCatalog(
         schema=schema,
+        database=database["database"] if database else "",
         tables=tuple(
             Table(
                 schema=schema,
@@ -213,6 +236,7 @@ def read_schema(
                 columns=tuple(cols),
                 unique_keys=tuple(keys.get(name, ())),
                 replica_identity=identities[name],
+                kind=relkinds[name],
             )
             for name, cols in sorted(columns.items())
         ),

@@ -19,6 +19,7 @@ from replicator import repair as repair_module
 from replicator import verify as verify_module
 from replicator.config import load_config, parse_duration, scrubbed
 from replicator.errors import ReplicatorError
+from replicator.interrupts import Interrupted, interruptible
 
 
 def parser() -> argparse.ArgumentParser:
@@ -121,12 +122,46 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+# Verbs that read or call what deploy creates; before any deploy they say to deploy.
+NEED_A_DEPLOY = frozenset(
+    {
+        "run",
+        "status",
+        "pause",
+        "resume",
+        "stop",
+        "errors",
+        "retry",
+        "skip",
+        "conflicts",
+        "resolve",
+        "sync",
+        "purge",
+        "verify",
+        "repair",
+    }
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "run":
+        return _dispatch(args)  # the applier finishes its batch on a signal, then exits 0
+    try:
+        with interruptible():
+            return _dispatch(args)
+    except Interrupted as exc:
+        print(f"replicator: {args.command} was interrupted ({exc.signal_name})", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     conninfos: tuple[str, ...] = ()
     try:
         config = load_config(args.config)
         conninfos = config.conninfos
+        if args.command in NEED_A_DEPLOY:
+            commands.check_deployed(config)
         if args.command == "validate":
             return commands.cmd_validate(config, sys.stdout)
         if args.command == "plan" and args.roles:

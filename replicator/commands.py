@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import asdict
+from functools import partial
 from typing import TextIO
 
 import psycopg
@@ -14,10 +16,17 @@ from replicator import metrics
 from replicator.applier import Applier, install_signal_handlers
 from replicator.catalog import SchemaCatalog, probe_types, read_schema
 from replicator.clockcheck import clock_problems
-from replicator.compiler import Bundle, compile_bundle, expression_probe
-from replicator.connections import connect
+from replicator.compiler import (
+    Bundle,
+    compile_bundle,
+    constant_probe,
+    expression_probe,
+    key_match_probe,
+)
+from replicator.connections import connect, require_deployed
 from replicator.deployer import (
     DatabasePlan,
+    commit_all,
     deploy,
     drifted_maps,
     open_transactions,
@@ -25,14 +34,15 @@ from replicator.deployer import (
     read_deployed,
     slot_exists,
 )
-from replicator.errors import DeployRefused, ExpressionError
+from replicator.errors import DeployRefused, ExpressionError, ReplicatorError
+from replicator.interrupts import Interrupted, uninterrupted
 from replicator.loader import load_maps
-from replicator.model import SIDES, Config, Direction, MapSet, Side, source_of
+from replicator.model import SIDES, Config, MapSet, Side, TableMap, source_of, target_of
 from replicator.output import write_table
-from replicator.quoting import DOLLAR_TAG, comment, ident
+from replicator.quoting import DOLLAR_TAG, Sql, comment, ident
 from replicator.roles import PRIVILEGE_ORDER, compile_roles, table_privileges
 from replicator.status import slot_rows, status_rows
-from replicator.validate import ExpressionTypes, validate
+from replicator.validate import ExpressionTypes, constants, validate
 from replicator.walcheck import read_server_problems
 
 EXIT_OK = 0
@@ -47,26 +57,38 @@ def read_catalogs(config: Config) -> dict[Side, SchemaCatalog]:
     return catalogs
 
 
+def check_deployed(config: Config) -> None:
+    """Raise DatabaseError, saying to deploy, unless every database has been deployed to."""
+    for role in config.databases:
+        with connect(config, role) as conn:
+            require_deployed(conn, config, role)
+
+
+# A probe: the database it runs on (through that side), its key in ExpressionTypes,
+# and the CREATE TEMP VIEW statement for a view of a given name.
+Probe = tuple[Side, tuple[str, str, str], Callable[[str], Sql]]
+
+
 def probe_expressions(
     config: Config, maps: MapSet, catalogs: dict[Side, SchemaCatalog]
 ) -> ExpressionTypes:
-    """The type of every to_right/to_left expression, as its source database sees it."""
+    """What each database says of what the maps will make it do: the type of every
+    to_right/to_left expression and every filter, whether a key arriving from the
+    other side can be matched, whether each constant fits its column."""
     views: dict[Side, list[tuple[str, str]]] = {side: [] for side in SIDES}
-    spots: dict[str, tuple[str, Direction, str]] = {}
+    spots: dict[str, tuple[str, str, str]] = {}
     for table_map in maps.maps:
-        for direction in table_map.directions:
-            source = catalogs[source_of(direction)].table(table_map.table(source_of(direction)))
-            for field in table_map.carried_fields(direction):
-                expression = field.expression_for(direction)
-                if source is None or expression is None or DOLLAR_TAG.search(source.name):
-                    continue  # validate reports them
-                view = f"replicator_probe_{len(spots)}"
-                try:
-                    statement = expression_probe(view, source, expression.text)
-                except ExpressionError:
-                    continue  # validate reports it
-                spots[view] = (table_map.name, direction, expression.text)
-                views[source_of(direction)].append((view, statement))
+        for side, key, statement in (
+            *_expression_probes(table_map, catalogs),
+            *_key_probes(table_map, catalogs),
+            *_constant_probes(table_map, catalogs),
+        ):
+            view = f"replicator_probe_{len(spots)}"
+            try:
+                views[side].append((view, statement(view)))
+            except ExpressionError:
+                continue  # validate reports it
+            spots[view] = key
     found: ExpressionTypes = {}
     for side in SIDES:
         if views[side]:
@@ -74,6 +96,77 @@ def probe_expressions(
                 for view, typed in probe_types(conn, views[side]).items():
                     found[spots[view]] = typed
     return found
+
+
+def _expression_probes(table_map: TableMap, catalogs: dict[Side, SchemaCatalog]) -> list[Probe]:
+    """Each to_right/to_left expression and filter, over the table it reads."""
+    read: list[tuple[Side, str, str]] = [  # (side read, the map key holding it, text)
+        (source_of(direction), direction, expression.text)
+        for direction in table_map.directions
+        for field in table_map.carried_fields(direction)
+        if (expression := field.expression_for(direction)) is not None
+    ]
+    read += [
+        (side, f"{side}_filter", text)
+        for side in SIDES
+        if (text := table_map.filter(side)) is not None
+    ]
+    probes: list[Probe] = []
+    for side, key, text in read:
+        table = catalogs[side].table(table_map.table(side))
+        if table is not None and not DOLLAR_TAG.search(table.name):  # else validate says why
+            probes.append(
+                (
+                    side,
+                    (table_map.name, key, text),
+                    partial(expression_probe, source=table, text=text),
+                )
+            )
+    return probes
+
+
+def _key_probes(table_map: TableMap, catalogs: dict[Side, SchemaCatalog]) -> list[Probe]:
+    """Each key as its direction's apply function matches it on the target."""
+    probes: list[Probe] = []
+    for direction in table_map.directions:
+        source = catalogs[source_of(direction)].table(table_map.table(source_of(direction)))
+        target = catalogs[target_of(direction)].table(table_map.table(target_of(direction)))
+        for field in table_map.key_fields:
+            if source is None or target is None or field.lookup is not None:
+                continue  # validate reports a missing table; a lookup matches the parent's key
+            source_column = source.column(field.column(source_of(direction)) or "")
+            target_column = target.column(field.column(target_of(direction)) or "")
+            if source_column is not None and target_column is not None:
+                probes.append(
+                    (
+                        target_of(direction),
+                        (table_map.name, f"{direction} key", field.label),
+                        partial(key_match_probe, target=target_column, source=source_column),
+                    )
+                )
+    return probes
+
+
+def _constant_probes(table_map: TableMap, catalogs: dict[Side, SchemaCatalog]) -> list[Probe]:
+    """Each constant the map writes, cast to its column."""
+    probes: list[Probe] = []
+    for constant in constants(table_map):
+        table = catalogs[constant.side].table(table_map.table(constant.side))
+        column = table.column(constant.column) if table is not None else None
+        if column is not None:  # else validate reports a missing table or column
+            probes.append(
+                (
+                    constant.side,
+                    constant.key,
+                    partial(
+                        constant_probe,
+                        value=constant.value,
+                        from_text=constant.from_text,
+                        column=column,
+                    ),
+                )
+            )
+    return probes
 
 
 def check(config: Config) -> tuple[MapSet, dict[Side, SchemaCatalog]]:
@@ -138,33 +231,49 @@ def cmd_plan_roles(config: Config, out: TextIO, only: Side | None = None) -> int
 
 
 def cmd_deploy(config: Config, out: TextIO) -> int:
-    check_owner(config)
-    maps, catalogs = check(config)
-    check_owner(config, maps)
-    bundle = compile_bundle(config, maps, catalogs)
-    missing = []
-    for database in bundle.databases:
-        with connect(config, database.role) as conn:
-            if not slot_exists(conn, database):
-                missing.append(database)
+    committed = False
     try:
-        with open_transactions(config, [d.role for d in bundle.databases]) as connections:
-            plans = deploy(bundle, connections)
-    except BaseException as exc:
-        # A slot outlives the rolled-back transaction that made it; unused, it would
-        # hold WAL back for ever.
-        for database in missing:
+        check_owner(config)
+        maps, catalogs = check(config)
+        check_owner(config, maps)
+        bundle = compile_bundle(config, maps, catalogs)
+        missing = []
+        for database in bundle.databases:
             with connect(config, database.role) as conn:
-                conn.execute(
-                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
-                    " WHERE slot_name = %s AND NOT active",
-                    (database.slot,),
-                )
-        if isinstance(exc, psycopg.errors.ObjectInUse):
-            raise DeployRefused(
-                f"deploy refused, nothing changed: {exc.diag.message_primary}"
-            ) from None
-        raise
+                if not slot_exists(conn, database):
+                    missing.append(database)
+        try:
+            with open_transactions(config, [d.role for d in bundle.databases]) as connections:
+                plans = deploy(bundle, connections)
+                # All commit or none: a signal now would stop between two databases.
+                with uninterrupted():
+                    commit_all(connections)
+                    committed = True
+        except BaseException as exc:
+            if committed:
+                raise
+            # A slot outlives the rolled-back transaction that made it; unused, it would
+            # hold WAL back for ever.
+            for database in missing:
+                with connect(config, database.role) as conn:
+                    conn.execute(
+                        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                        " WHERE slot_name = %s AND NOT active",
+                        (database.slot,),
+                    )
+            if isinstance(exc, psycopg.errors.ObjectInUse):
+                raise DeployRefused(
+                    f"deploy refused, nothing changed: {exc.diag.message_primary}"
+                ) from None
+            raise
+    except Interrupted as exc:
+        if committed:
+            raise
+        # psycopg cancelled the statement in flight (a lock wait too) and the
+        # transactions rolled back.
+        raise ReplicatorError(
+            f"deploy was interrupted ({exc.signal_name}): nothing was applied"
+        ) from None
     for plan in plans:
         out.write(_deploy_summary(plan) + "\n")
     return EXIT_OK

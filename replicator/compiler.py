@@ -19,6 +19,7 @@ from replicator.errors import Where
 from replicator.expressions import columns_read as referenced_columns_of
 from replicator.expressions import parse_expression, render
 from replicator.model import (
+    CONTROL_SCHEMA,
     DIRECTIONS,
     SIDES,
     Capture,
@@ -28,6 +29,7 @@ from replicator.model import (
     FieldMap,
     MapSet,
     Roles,
+    Scalar,
     Side,
     TableMap,
     lookup_scope,
@@ -38,7 +40,6 @@ from replicator.model import (
 from replicator.quoting import Sql, comment, ident, literal, sql_join, text_literal
 from replicator.resources import sql_file, templates_dir
 
-CONTROL_SCHEMA = "replicator"
 # A trigger's WHEN: the write is not the replicator's own. Its apply functions set the
 # marker and run as the owner of its schema (SECURITY DEFINER); an application role
 # may set the marker too, but holds no CREATE on that schema, so its writes count.
@@ -1085,6 +1086,26 @@ def expression_probe(view: str, source: Table, text: str) -> Sql:
     return Sql(
         f"CREATE TEMP VIEW {ident(view)} AS SELECT {_over_row(text, source, 's', Where(), text)} AS value"
         f" FROM {ident(source.schema, source.name)} AS s"
+    )
+
+
+def key_match_probe(view: str, target: Column, source: Column) -> Sql:
+    """A temporary view of the comparison an apply function matches a key with (the
+    target's column = the source's column as the captured image declares it), so
+    validate can ask the target database whether it has such an operator."""
+    return Sql(
+        f"CREATE TEMP VIEW {ident(view)} AS SELECT"
+        f" CAST(NULL AS {type_sql(target)}) = CAST(NULL AS {image_type_sql(source)}) AS value"
+    )
+
+
+def constant_probe(view: str, value: Scalar, from_text: bool, column: Column) -> Sql:
+    """A temporary view of a map's constant cast to the column it is written into, as an
+    apply function writes it (a value-map output from its text form), so validate can
+    ask the target database whether the column's type takes it."""
+    written = text_literal(value) if from_text else literal(value)
+    return Sql(
+        f"CREATE TEMP VIEW {ident(view)} AS SELECT CAST({written} AS {type_sql(column)}) AS value"
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tomllib
+import shlex
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,17 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from replicator.errors import ConfigError
-from replicator.model import CAPTURES, AlertRule, Config, Roles, Side, SideConfig
+from replicator.model import (
+    CAPTURES,
+    CONTROL_SCHEMA,
+    AlertRule,
+    Config,
+    Roles,
+    Side,
+    SideConfig,
+)
 from replicator.quoting import DOLLAR_TAG, HOLDS_A_TAG
+from replicator.tomlfile import read_toml
 
 SIDE_KEYS = {"name", "schema", "conninfo", "conninfo_env", "capture"}
 TOP_KEYS = {
@@ -34,16 +43,22 @@ TOP_KEYS = {
 ROLE_KEYS = ("owner", "runtime")
 ALERT_KEYS = {"name", "errors", "count", "window", "actions", "channel", "command"}
 ALERT_ACTIONS = ("notify", "pause", "stop")
+# The queue functions take the batch size as a PostgreSQL integer.
+MAX_BATCH = 2**31 - 1
+MAX_POLL_INTERVAL = 86400  # a day
+# What PostgreSQL accepts as a replication slot name (NAMEDATALEN - 1 bytes at most).
+SLOT_NAME = re.compile(r"[a-z0-9_]{1,63}")
+# Identifiers (a schema, a NOTIFY channel) hold at most NAMEDATALEN - 1 bytes.
+NAME_BYTES = 63
 
 
 def load_config(path: Path) -> Config:
     """Read and resolve replicator.toml; every problem raises ConfigError naming the file."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file; pass --config or set REPLICATOR_CONFIG") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    if not path.exists() and not path.is_symlink():
+        raise ConfigError(f"{path}: no such file; pass --config or set REPLICATOR_CONFIG")
+    problem, raw = read_toml(path)
+    if problem is not None:
+        raise ConfigError(f"{path}: {problem}")
     unknown = sorted(set(raw) - TOP_KEYS)
     if unknown:
         raise ConfigError(f"{path}: unknown setting {unknown[0]!r} (known: {sorted(TOP_KEYS)})")
@@ -51,20 +66,47 @@ def load_config(path: Path) -> Config:
     right = _side(path, raw, "right")
     if left.name == right.name:
         raise ConfigError(f"{path}: [left] and [right] must have different names")
-    maps_dir = path.parent / _typed(path, raw, "maps", str, "maps")
-    return Config(
+    maps = _typed(path, raw, "maps", str, "maps")
+    if not maps or "\x00" in maps:
+        raise ConfigError(f"{path}: maps must name the folder of map files")
+    batch_size = _typed(path, raw, "batch_size", int, 1000)
+    if not 1 <= batch_size <= MAX_BATCH:
+        # 0 would apply nothing and report success; the queue functions take an integer.
+        raise ConfigError(
+            f"{path}: batch_size = {batch_size} is not a number of changes per transaction:"
+            f" write a whole number from 1 to {MAX_BATCH}"
+        )
+    poll_interval = float(_typed(path, raw, "poll_interval", (int, float), 1.0))
+    if not 0 < poll_interval <= MAX_POLL_INTERVAL:  # also refuses nan
+        raise ConfigError(
+            f"{path}: poll_interval = {poll_interval} is not a number of seconds between"
+            f" polls: write a number greater than 0 and at most {MAX_POLL_INTERVAL} (a day)"
+        )
+    alerts = raw.get("alert", [])
+    if not isinstance(alerts, list):
+        raise ConfigError(f"{path}: alert must be a list of tables: write each rule as [[alert]]")
+    config = Config(
         path=path,
         left=left,
         right=right,
-        maps_dir=maps_dir,
-        batch_size=_typed(path, raw, "batch_size", int, 1000),
-        poll_interval=float(_typed(path, raw, "poll_interval", (int, float), 1.0)),
-        alerts=tuple(_alert(path, n, entry) for n, entry in enumerate(raw.get("alert", []), 1)),
+        maps_dir=path.parent / maps,
+        batch_size=batch_size,
+        poll_interval=poll_interval,
+        alerts=tuple(_alert(path, n, entry) for n, entry in enumerate(alerts, 1)),
         retained_wal_warning=parse_size(
             path, _typed(path, raw, "retained_wal_warning", str, "1GB"), "retained_wal_warning"
         ),
         roles=_roles(path, raw.get("roles")),
     )
+    for role in config.databases:
+        slot = config.slot_name(role)
+        if config.wal_sides(role) and not SLOT_NAME.fullmatch(slot):
+            raise ConfigError(
+                f"{path}: [{role}]: name {config.side(role).name!r} cannot name the WAL capture"
+                f" slot {slot!r}: a slot name holds only lower-case letters, digits and _, at"
+                " most 63 of them; choose such a name"
+            )
+    return config
 
 
 def _roles(path: Path, raw: Any) -> Roles | None:
@@ -110,31 +152,53 @@ def _alert(path: Path, position: int, raw: Any) -> AlertRule:
     count = raw.get("count")
     if not isinstance(count, int) or isinstance(count, bool) or count < 1:
         raise ConfigError(f"{where}: count must be a whole number of errors, at least 1")
+    name = raw.get("name", f"alert {position}")
+    if not isinstance(name, str):
+        raise ConfigError(f"{where}: name must be a string")
     window = raw.get("window")
-    if not isinstance(window, str):
+    duration = _duration(window) if isinstance(window, str) else None
+    if duration is None:
         raise ConfigError(f'{where}: window must be a duration such as "15m"')
     actions = raw.get("actions")
     if not isinstance(actions, list) or not actions or any(a not in ALERT_ACTIONS for a in actions):
         raise ConfigError(f"{where}: actions must be a list of {', '.join(ALERT_ACTIONS)}")
     command = raw.get("command")
-    if command is not None and not isinstance(command, str):
-        raise ConfigError(f"{where}: command must be a string")
+    if command is not None and not (isinstance(command, str) and _program(command)):
+        raise ConfigError(
+            f"{where}: command must be a program and its arguments, as a shell would split them"
+        )
     channel = raw.get("channel", "replicator_alert")
+    if not isinstance(channel, str) or not channel or len(channel.encode()) > NAME_BYTES:
+        # NOTIFY refuses an empty or a longer channel name when the alert fires.
+        raise ConfigError(
+            f"{where}: channel must name a NOTIFY channel (at most {NAME_BYTES} bytes)"
+        )
     return AlertRule(
-        name=str(raw.get("name", f"alert {position}")),
+        name=name,
         sqlstate=None if errors == "any" else errors,
         count=count,
-        window=parse_duration(window),
+        window=duration,
         actions=tuple(actions),
-        channel=str(channel),
+        channel=channel,
         command=command,
     )
+
+
+def _program(command: str) -> bool:
+    """Whether ``command`` splits into a program and its arguments (no unclosed quote)."""
+    try:
+        return bool(shlex.split(command)) and "\x00" not in command
+    except ValueError:
+        return False
 
 
 def _typed(path: Path, table: dict[str, Any], key: str, kind: Any, default: Any) -> Any:
     value = table.get(key, default)
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise ConfigError(f"{path}: {key} has the wrong type ({type(value).__name__})")
+        wanted = {str: "a string", int: "a whole number"}.get(kind, "a number")
+        raise ConfigError(
+            f"{path}: {key} has the wrong type ({type(value).__name__}): write {wanted}"
+        )
     return value
 
 
@@ -148,8 +212,19 @@ def _side(path: Path, raw: dict[str, Any], role: Side) -> SideConfig:
     schema = table.get("schema")
     if not isinstance(schema, str) or not schema:
         raise ConfigError(f"{path}: [{role}]: schema is required")
+    if "\x00" in schema or len(schema.encode()) > NAME_BYTES:
+        raise ConfigError(
+            f"{path}: [{role}]: schema {schema!r} cannot name a PostgreSQL schema"
+            f" (at most {NAME_BYTES} bytes, no NUL character)"
+        )
+    if schema == CONTROL_SCHEMA:
+        raise ConfigError(
+            f"{path}: [{role}]: schema {schema!r} is the replicator's own control schema (its"
+            " queue, logs and generated functions go there); an application's tables cannot"
+            " live in it: rename the application's schema"
+        )
     name = table.get("name", schema)
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str) or not name or "\x00" in name:
         raise ConfigError(f"{path}: [{role}]: name must be a non-empty string")
     if DOLLAR_TAG.search(schema):
         raise ConfigError(f"{path}: [{role}]: schema {schema!r} {HOLDS_A_TAG}")
@@ -157,6 +232,8 @@ def _side(path: Path, raw: dict[str, Any], role: Side) -> SideConfig:
         raise ConfigError(f"{path}: [{role}]: give conninfo or conninfo_env, not both")
     if "conninfo_env" in table:
         variable = table["conninfo_env"]
+        if not isinstance(variable, str) or not variable or "\x00" in variable or "=" in variable:
+            raise ConfigError(f"{path}: [{role}]: conninfo_env must name an environment variable")
         if variable not in os.environ:
             raise ConfigError(
                 f"{path}: [{role}]: environment variable {variable} (conninfo_env) is not set"
@@ -165,8 +242,9 @@ def _side(path: Path, raw: dict[str, Any], role: Side) -> SideConfig:
     else:
         conninfo = table.get("conninfo", "")
         source = "conninfo in the config" if conninfo else "libpq environment defaults"
-    if not isinstance(conninfo, str):
-        raise ConfigError(f"{path}: [{role}]: conninfo must be a string")
+    if not isinstance(conninfo, str) or "\x00" in conninfo:
+        # libpq would read a conninfo only up to a NUL: another database than written.
+        raise ConfigError(f"{path}: [{role}]: conninfo must be a string without NUL characters")
     problem = unparsable(conninfo)
     if problem is not None:
         raise ConfigError(f"{path}: [{role}]: conninfo from {source} is not valid: {problem}")
@@ -238,10 +316,20 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 def parse_duration(text: str) -> timedelta:
     """ "90s", "15m", "12h", "30d" as a timedelta."""
+    duration = _duration(text)
+    if duration is None:
+        raise ConfigError(f"{text!r} is not a duration; write e.g. 90s, 15m, 12h or 30d")
+    return duration
+
+
+def _duration(text: str) -> timedelta | None:
     match = _DURATION.fullmatch(text.strip())
     if not match:
-        raise ConfigError(f"{text!r} is not a duration; write e.g. 90s, 15m, 12h or 30d")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        return None
+    try:
+        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:  # more than timedelta holds (about a million days)
+        return None
 
 
 _SIZE = re.compile(r"(\d+)\s*(kB|MB|GB|TB)?")

@@ -10,7 +10,7 @@ from psycopg.rows import TupleRow
 
 from replicator import origins
 from replicator.config import redacted, scrubbed
-from replicator.errors import ConnectError
+from replicator.errors import ConnectError, DatabaseError
 from replicator.model import Config, Side
 
 
@@ -36,6 +36,18 @@ def open_connection(
     except psycopg.OperationalError as exc:
         reason = scrubbed(str(exc).strip(), conninfo)
     raise ConnectError(f"cannot connect to {what}: {reason}")
+
+
+def require_deployed(conn: psycopg.Connection[TupleRow], config: Config, role: Side) -> None:
+    """Raise DatabaseError, saying to deploy, unless a deploy has prepared the database
+    that side ``role`` reaches: every command but validate, plan and deploy reads or
+    calls what deploy creates there."""
+    row = conn.execute("SELECT to_regproc('replicator.apply_batch')").fetchone()
+    if row is None or row[0] is None:
+        raise DatabaseError(
+            f"nothing is deployed on the {config.side(role).name} database:"
+            " run replicator deploy first"
+        )
 
 
 @contextlib.contextmanager

@@ -153,8 +153,8 @@ def plan_database(
 def open_transactions(
     config: Config, roles: list[Side]
 ) -> Iterator[list[psycopg.Connection[TupleRow]]]:
-    """One open transaction per database (reached through the sides ``roles``); all
-    commit at the end, or none if anything fails."""
+    """One open transaction per database (reached through the sides ``roles``), rolled
+    back if anything fails before commit_all commits them."""
     with ExitStack() as stack:
         connections: list[psycopg.Connection[TupleRow]] = [
             stack.enter_context(connect(config, role, autocommit=False)) for role in roles
@@ -165,8 +165,13 @@ def open_transactions(
             for conn in connections:
                 conn.rollback()
             raise
-        for conn in connections:
-            conn.commit()
+
+
+def commit_all(connections: list[psycopg.Connection[TupleRow]]) -> None:
+    """Commit the transactions of open_transactions, one after the other: call it where
+    no signal can stop it halfway (interrupts.uninterrupted)."""
+    for conn in connections:
+        conn.commit()
 
 
 def deploy(bundle: Bundle, connections: list[psycopg.Connection[TupleRow]]) -> list[DatabasePlan]:

@@ -354,11 +354,39 @@ def _spelling(function: type[exp.Func]) -> str:
 
 
 def _written_name(node: exp.Expr, text: str) -> str | None:
-    """A function's name as written (now, not current_timestamp), where sqlglot kept its place."""
+    """A function's name as written (now, not current_timestamp; string_agg, not
+    group_concat): where sqlglot kept its place, else the call written around the
+    arguments it kept places for (some functions have parsers of their own)."""
     start, end = node.meta.get("start"), node.meta.get("end")
     if isinstance(start, int) and isinstance(end, int):
         return text[start : end + 1]
-    return None
+    inside = [
+        (n.meta["start"], n.meta["end"])
+        for n in node.walk()
+        if n is not node and isinstance(n.meta.get("start"), int)
+    ]
+    if not inside:
+        return None
+    first, last = min(s for s, _ in inside), max(e for _, e in inside)
+    around = [call for call in _calls(text) if call[1] < first and call[2] > last]
+    return around[-1][0] if around else None
+
+
+def _calls(text: str) -> list[tuple[str, int, int]]:
+    """Each function call written in ``text``: its name, and where its parentheses open
+    and close; outer calls before the calls inside them."""
+    tokens = Postgres().tokenize(text)
+    calls: list[tuple[str, int, int]] = []
+    opened: list[tuple[str | None, int]] = []
+    for before, token in zip([None, *tokens], tokens, strict=False):
+        if token.token_type == TokenType.L_PAREN:
+            named = before is not None and before.token_type == TokenType.VAR
+            opened.append((before.text if named and before else None, token.start))
+        elif token.token_type == TokenType.R_PAREN and opened:
+            name, start = opened.pop()
+            if name is not None:
+                calls.append((name, start, token.start))
+    return sorted(calls, key=lambda call: call[1])
 
 
 def _column_name(column: exp.Column) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any, cast
@@ -30,6 +29,7 @@ from replicator.model import (
     flows,
     target_of,
 )
+from replicator.tomlfile import read_toml
 
 MAP_KEYS = {
     "name",
@@ -75,7 +75,8 @@ MAP_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 def load_maps(maps_dir: Path, display_root: Path | None = None) -> MapSet:
     """Load every ``*.toml`` under ``maps_dir`` (sorted by name)."""
     if not maps_dir.is_dir():
-        raise MapError([Problem(Where(file=str(maps_dir)), "maps directory does not exist")])
+        problem = "is not a directory" if maps_dir.exists() else "maps directory does not exist"
+        raise MapError([Problem(Where(file=str(maps_dir)), problem)])
     root = display_root or maps_dir.parent
     problems: list[Problem] = []
     maps: list[TableMap] = []
@@ -168,10 +169,9 @@ def _cycle(unplaced: list[TableMap], by_name: dict[str, TableMap]) -> list[str]:
 
 
 def _load_file(path: Path, shown: str, problems: list[Problem]) -> list[TableMap]:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        problems.append(Problem(Where(file=shown), f"not valid TOML: {exc}"))
+    unreadable, raw = read_toml(path)
+    if unreadable is not None:
+        problems.append(Problem(Where(file=shown), unreadable))
         return []
     unknown = sorted(set(raw) - {"map"})
     if unknown:
@@ -184,6 +184,11 @@ def _load_file(path: Path, shown: str, problems: list[Problem]) -> list[TableMap
         return []
     maps: list[TableMap] = []
     for position, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            problems.append(
+                Problem(Where(file=shown, map=f"#{position}"), "must be a [[map]] table")
+            )
+            continue
         table_map = _load_map(entry, shown, position, problems)
         if table_map is not None:
             maps.append(table_map)

@@ -20,6 +20,8 @@ NullPolicy = Literal["write", "keep", "refuse"]
 Scalar = str | int | float | bool
 
 SIDES: tuple[Side, Side] = ("left", "right")
+# The replicator's own schema in each database: queue, logs, generated functions.
+CONTROL_SCHEMA = "replicator"
 DIRECTIONS: tuple[Direction, Direction] = ("to_right", "to_left")
 
 

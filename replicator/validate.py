@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from replicator.catalog import Column, SchemaCatalog, Table
+from replicator.catalog import KINDS, Column, SchemaCatalog, Table
 from replicator.errors import ExpressionError, MapError, Problem, Where
 from replicator.expressions import columns_read, parse_expression
 from replicator.model import (
@@ -19,6 +20,7 @@ from replicator.model import (
     Expression,
     FieldMap,
     MapSet,
+    Scalar,
     Side,
     TableMap,
     lookup_scope,
@@ -28,9 +30,83 @@ from replicator.model import (
 from replicator.quoting import DOLLAR_TAG, HOLDS_A_TAG
 from replicator.typecheck import loss_reason
 
-# What each per-direction expression yields, as the source database typed it, or
-# the database's reason for refusing it; keyed by (map, direction, expression).
-ExpressionTypes = dict[tuple[str, Direction, str], Column | str]
+# Why a relation that is not a table cannot be mapped, and what to map instead.
+UNMAPPABLE = {
+    "p": (
+        "the replicator cannot map one yet (its apply functions find the rows they write by"
+        " ctid and xmin, which PostgreSQL does not return for a partitioned table); map each"
+        " partition as a map of its own, or an ordinary table"
+    ),
+    "v": (
+        "a view holds no rows of its own for capture triggers to watch or for the apply"
+        " functions to upsert into; map the table it reads"
+    ),
+    "m": (
+        "its rows change only when it is refreshed, and it cannot be written; map the table"
+        " it is built from"
+    ),
+    "f": (
+        "its rows live on another server, whose own writes no trigger here sees; map the"
+        " table on the server that holds it"
+    ),
+}
+# What each per-direction expression and each filter yields, as the database of the
+# table it reads typed it, or the database's reason for refusing it; keyed by (map,
+# the map key holding it: to_right, to_left, left_filter or right_filter, its text).
+# Likewise each key's match on its target database, keyed by (map, "<direction> key",
+# the field), and each constant a map writes (Constant.key).
+ExpressionTypes = dict[tuple[str, str, str], Column | str]
+
+
+@dataclass(frozen=True)
+class Constant:
+    """A value from a map file that an apply function writes into a target column: a
+    default, a value-map output or fallback (written from text), an on_delete mark."""
+
+    map: str
+    field: FieldMap | None  # None for a mark
+    side: Side
+    column: str
+    what: str  # "default", "value_map entry", "fallback", "mark"
+    value: Scalar
+    from_text: bool  # written as a text value (value maps), else as a literal
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Its entry in ExpressionTypes."""
+        return (self.map, "constant", f"{self.side} {self.column} {self.what} {self.value!r}")
+
+
+def constants(table_map: TableMap) -> list[Constant]:
+    """Every constant the map writes, once per target column."""
+    found: list[Constant] = []
+    for direction in table_map.directions:
+        to_side = target_of(direction)
+        for field in table_map.carried_fields(direction):
+            column = field.column(to_side)
+            if column is None:
+                continue
+            default = field.default_for(to_side)
+            if default is not None:
+                found.append(
+                    Constant(table_map.name, field, to_side, column, "default", default, False)
+                )
+            if field.value_map is not None:
+                outputs = [b if direction == "to_right" else a for a, b in field.value_map]
+                found += [
+                    Constant(table_map.name, field, to_side, column, "value_map entry", v, True)
+                    for v in outputs
+                ]
+            fallback = field.fallback_for(to_side)
+            if fallback is not None:
+                found.append(
+                    Constant(table_map.name, field, to_side, column, "fallback", fallback, True)
+                )
+    found += [
+        Constant(table_map.name, None, side, column, "mark", value, False)
+        for side, column, value in table_map.marks
+    ]
+    return list({c.key: c for c in found}.values())
 
 
 def validate(
@@ -46,6 +122,20 @@ def validate(
     (``walcheck.read_server_problems``), each already naming its database; they are
     reported first, as nothing can be captured until they are fixed."""
     problems: list[Problem] = [Problem(Where(), message) for message in server_problems]
+    left, right = catalogs["left"], catalogs["right"]
+    if left.database and (left.database, left.schema) == (right.database, right.schema):
+        # Every map would capture its own writes on both sides of one table.
+        raise MapError(
+            [
+                Problem(
+                    Where(file=str(config.path)),
+                    f"[left] and [right] are the same schema {left.schema} of one database:"
+                    " a side is one application's own schema, and a table mapped onto itself"
+                    " would have each write applied back onto itself; name the other"
+                    " application's schema",
+                )
+            ]
+        )
     problems.extend(maps.unresolved)
     for table_map in maps.maps:
         problems.extend(_check_map(config, table_map, catalogs, expression_types or {}))
@@ -101,6 +191,10 @@ def _check_map(
         table = catalog.table(table_map.table(side))
         if table is None:
             problem(_missing_table(side, table_map.table(side), catalog))
+        elif table.kind != "r":
+            problem(
+                f"{side} table {table.label} is a {KINDS[table.kind]}: {UNMAPPABLE[table.kind]}"
+            )
         else:
             tables[side] = table
     if len(tables) < 2:
@@ -127,6 +221,11 @@ def _check_map(
                 )
             except ExpressionError as exc:
                 problems.append(Problem(Where(), str(exc)))
+            else:
+                typed = expression_types.get((table_map.name, f"{side}_filter", text))
+                message = _filter_type_problem(f"{side}_filter {text!r}", tables[side], typed)
+                if message is not None:
+                    problem(message)
         if key_broken:
             continue
         key_columns = tuple(f.column(side) or "" for f in table_map.key_fields)
@@ -137,6 +236,10 @@ def _check_map(
                 " the key"
             )
 
+    for refusal, refused_field in _refused_by_the_database(
+        table_map, tables, expression_types, key_broken
+    ):
+        problem(refusal, refused_field)
     for direction in table_map.directions:
         side = source_of(direction)
         if config.side(side).capture == "wal" and not key_broken:
@@ -153,6 +256,8 @@ def _check_map(
             problem(f"mark: {side} column {column_name!r} does not exist in {tables[side].label}")
         elif mark_column.generated:
             problem(f"mark: {spot} is a generated column; it cannot be written")
+        elif mark_column.identity == "a":
+            problem(f"mark: {spot} is GENERATED ALWAYS AS IDENTITY; it cannot be written")
         elif mark_column.domain_values is not None and str(value) not in mark_column.domain_values:
             problem(
                 f"mark: {value!r} is not a value {spot} accepts ({_listing(mark_column.domain_values)})"
@@ -167,6 +272,18 @@ def _check_map(
                     f"{target.label}.{column.name} is a generated column; it cannot be"
                     f" written ({_arrow(direction)}): remove the field or make it flow the other"
                     " way only",
+                    writers[column.name],
+                )
+            if column.name in writers and column.identity == "a":
+                problem(
+                    f"{target.label}.{column.name} is GENERATED ALWAYS AS IDENTITY, so PostgreSQL"
+                    f" refuses the values the map writes into it ({_arrow(direction)}): ALTER"
+                    f" TABLE {target.label} ALTER COLUMN {column.name} SET GENERATED BY DEFAULT"
+                    + (
+                        ""
+                        if writers[column.name].key
+                        else ", or make the field flow the other way only"
+                    ),
                     writers[column.name],
                 )
             if (
@@ -189,6 +306,59 @@ def _check_map(
                 )
             )
     return problems
+
+
+def _refused_by_the_database(
+    table_map: TableMap,
+    tables: dict[Side, Table],
+    expression_types: ExpressionTypes,
+    key_broken: bool,
+) -> list[tuple[str, FieldMap | None]]:
+    """What a target database refused when asked (commands.probe_expressions): a key its
+    apply function could not match as it arrives (the image carries user types as
+    text), a constant its column cannot hold."""
+    refused: list[tuple[str, FieldMap | None]] = []
+    for direction in table_map.directions if not key_broken else ():
+        source, target = tables[source_of(direction)], tables[target_of(direction)]
+        for field in table_map.key_fields:
+            reason = expression_types.get((table_map.name, f"{direction} key", field.label))
+            if isinstance(reason, str):
+                refused.append(
+                    (
+                        f"{_arrow(direction)}: key {target.label}.{field.column(target_of(direction))}"
+                        f" cannot be matched with the key arriving from {source.label}."
+                        f"{field.column(source_of(direction))} ({reason}); use key columns of one"
+                        " built-in type on both sides",
+                        field,
+                    )
+                )
+    for constant in constants(table_map):
+        written = tables[constant.side].column(constant.column)
+        reason = expression_types.get(constant.key)
+        # Values outside an enum are judged with the value maps (typecheck, _field_problems).
+        if isinstance(reason, str) and written is not None and written.enum_labels is None:
+            refused.append(
+                (
+                    f"{constant.what} {constant.value!r} cannot be written into"
+                    f" {tables[constant.side].label}.{constant.column} ({written.type_sql}):"
+                    f" {reason}",
+                    constant.field,
+                )
+            )
+    return refused
+
+
+def _filter_type_problem(what: str, table: Table, typed: Column | str | None) -> str | None:
+    """A filter must say true or false of a row: boolean, and accepted by PostgreSQL
+    (the capture's WHEN clause and the apply functions test it)."""
+    if isinstance(typed, str):
+        return f"{what} is refused by PostgreSQL over {table.label}: {typed}"
+    if typed is None or typed.base_type == "bool":
+        return None  # not probed (validate called without a database), or boolean
+    return (
+        f"{what} is of type {typed.type_sql}, not boolean: a filter says whether a row"
+        " flows; write a condition, e.g. a comparison"
+    )
 
 
 def _identity_problem(table_map: TableMap, side: Side, table: Table) -> str | None:
@@ -392,7 +562,13 @@ def _lookup_problems(
             child_table = catalogs[side].table(table_map.table(side))
             parent_table = catalogs[side].table(parent.table(side))
             child_column = child_table.column(field.column(side) or "") if child_table else None
-            if parent_table is None or child_column is None or child_table is None:
+            if (
+                parent_table is None
+                or child_table is None
+                or child_column is None
+                or parent_table.kind != "r"
+                or child_table.kind != "r"
+            ):
                 continue  # reported with the map that names them
             ref = field.lookup.column(side)
             parent_column = parent_table.column(ref)

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from replicator import cli as cli_module
 from replicator import locks
 from tests.support import Project, cli, count, example_project, rows, running_applier, wait_for
 
@@ -154,3 +155,45 @@ def test_running_before_deploying_says_what_to_do(project: Project) -> None:
     assert ran.stderr.splitlines()[-1] == (
         "replicator: nothing is deployed on the fno database: run replicator deploy first"
     )
+
+
+# Every verb that reads or calls what deploy creates, with the arguments it needs.
+NEED_A_DEPLOY = [
+    ["status"],
+    ["status", "--json"],
+    ["errors"],
+    ["conflicts"],
+    ["sync"],
+    ["pause", "customers_organization"],
+    ["resume", "customers_organization"],
+    ["stop", "customers_organization"],
+    ["retry", "--all"],
+    ["retry", "1"],
+    ["skip", "1"],
+    ["resolve", "1", "--take", "left"],
+    ["purge", "--older-than", "30d"],
+    ["verify"],
+    ["repair", "--from", "left"],
+    ["run", "--once"],
+]
+
+
+def test_every_command_before_any_deploy_says_to_deploy_first(
+    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in project.env().items():
+        monkeypatch.setenv(name, value)
+    assert {tuple(v[:1]) for v in NEED_A_DEPLOY} == {(v,) for v in cli_module.NEED_A_DEPLOY}
+    for verb in NEED_A_DEPLOY:
+        code = cli_module.main(["--config", str(project.config_path), *verb])
+        printed = capsys.readouterr()
+        assert (code, printed.out, printed.err) == (
+            1,
+            "",
+            "replicator: nothing is deployed on the fno database: run replicator deploy first\n",
+        ), verb
+    # The roles SQL made the schema replicator; no command created anything in it.
+    assert rows(
+        project.left_url,
+        "SELECT count(*) FROM pg_class WHERE relnamespace = 'replicator'::regnamespace",
+    ) == [(0,)]

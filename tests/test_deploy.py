@@ -3,14 +3,17 @@ and removed maps are replaced and dropped without losing queued changes."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from replicator.errors import DeployRefused
-from tests.support import Project, example_project, queued, rows
+from tests.support import Project, example_project, queued, rows, wait_for
 
 GROUPS_MAP = """
 [[map]]
@@ -142,3 +145,38 @@ def test_a_removed_map_with_queued_changes_is_refused_until_they_are_applied(
     with project.left() as erp:
         erp.execute("INSERT INTO fno.loyalty_cards (card_number) VALUES ('LC-3')")
     assert queued(project.left_url) == 0
+
+
+def test_sigterm_during_deploy_says_nothing_was_applied_and_leaves_no_session_waiting(
+    project: Project,
+) -> None:
+    # An application's open transaction holds a lock the capture trigger needs.
+    application = psycopg.connect(project.left_url)
+    application.execute("INSERT INTO fno.customer_groups VALUES ('usmf', 'W', 'Wholesale')")
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock'"
+    )
+    deploying = subprocess.Popen(
+        [sys.executable, "-m", "replicator.cli", "--config", str(project.config_path), "deploy"],
+        env=project.env(),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: rows(project.left_url, waiting) == [(1,)], "deploy to wait on the lock")
+        deploying.send_signal(signal.SIGTERM)
+        _, stderr = deploying.communicate(timeout=60)
+    finally:
+        deploying.kill()
+    assert (deploying.returncode, stderr) == (
+        1,
+        "replicator: deploy was interrupted (SIGTERM): nothing was applied\n",
+    )
+    # Its server session stopped waiting the moment it was told: the application's
+    # transaction still holds the lock.
+    assert rows(project.left_url, waiting) == [(0,)]
+    application.commit()
+    application.close()
+    assert rows(project.left_url, "SELECT to_regclass('replicator.deployed_artifact')") == [(None,)]
+    assert "database fno+cds: 83 created" in project.deploy()

@@ -3,6 +3,8 @@ reaches the database is re-rendered from the parsed tree, never the user's text.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlglot
 from sqlglot import exp
@@ -410,3 +412,38 @@ def test_a_long_chain_of_conditions_is_checked_without_recursion() -> None:
 def test_referenced_columns_are_the_row_columns_read_in_order() -> None:
     tree = parse("b > 1 AND (NAME = 'x' OR b < 0) AND \"Mixed Case\" IS NULL")
     assert referenced_columns(tree) == ("b", "name", "Mixed Case")
+
+
+# Aggregates and other functions sqlglot reads into nodes of its own, often under
+# another name (string_agg is its group_concat), each called as the map would.
+WRITTEN_CALLS = [
+    "string_agg(name, ',')",
+    "STRING_AGG(DISTINCT name, ',' ORDER BY a)",
+    "upper(string_agg(name, ','))",
+    "string_agg(upper(name), ',')",
+    "coalesce(a, 1) + string_agg(name, name) IS NULL",
+    "json_agg(name)",
+    "jsonb_agg(name)",
+    "json_object_agg(name, a)",
+    "array_agg(a)",
+    "xmlagg(name)",
+    "bool_and(blocked)",
+    "every(blocked)",
+    "avg(a)",
+    "stddev(a)",
+    "count(*)",
+    "now()",
+    "md5(name)",
+    "to_char(a, name)",
+    "date_trunc(name, d)",
+    "array_to_string(array_agg(a), ',')",
+]
+
+
+@pytest.mark.parametrize("text", WRITTEN_CALLS)
+def test_a_refused_function_is_named_as_the_map_wrote_it(text: str) -> None:
+    with pytest.raises(ExpressionError) as refused:
+        parse(text)
+    named = re.search(r"function (\w+)\(\)", str(refused.value))
+    assert named is not None, refused.value
+    assert named.group(1) in re.findall(r"(\w+)\s*\(", text), refused.value

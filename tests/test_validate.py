@@ -13,7 +13,7 @@ import pytest
 
 from replicator import commands
 from replicator.errors import MapError
-from tests.support import Project
+from tests.support import Project, rows
 
 DDL = """
 CREATE SCHEMA erp;
@@ -265,3 +265,23 @@ def test_online_mode_across_two_servers_is_refused(
         "maps/items.toml: map 'items': mode online needs both sides in one database;"
         " these sides connect differently"
     ]
+
+
+def test_both_sides_the_same_schema_of_one_database_are_refused_however_it_is_reached(
+    project: Project,
+) -> None:
+    # The right side reaches the same database through another connection string.
+    config = project.config_path.read_text().replace('schema = "crm"', 'schema = "erp"')
+    project.config_path.write_text(
+        config.replace('conninfo_env = "REPLICATOR_RIGHT"', f'conninfo = "{project.left_url}?"')
+    )
+    project.write_map("items.toml", HEAD.format(left="item", key="id", extra=""))
+    for command in (commands.cmd_validate, commands.cmd_deploy):
+        with pytest.raises(MapError) as caught:
+            command(project.config(), io.StringIO())
+        assert [str(p) for p in caught.value.problems] == [
+            f"{project.config_path}: [left] and [right] are the same schema erp of one database:"
+            " a side is one application's own schema, and a table mapped onto itself would have"
+            " each write applied back onto itself; name the other application's schema"
+        ]
+    assert rows(project.left_url, "SELECT to_regnamespace('replicator') IS NULL") == [(True,)]

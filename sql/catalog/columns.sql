@@ -1,8 +1,8 @@
--- Columns of every ordinary or partitioned table in one schema, with what
+-- Columns of every relation of the kinds asked for in one schema, with what
 -- validation needs to judge a type pair: the base type behind a domain, its
 -- length, precision and scale, and the labels of an enum; and, repeated on
--- each of a table's rows, its replica identity (what WAL capture sees of an
--- updated or deleted row).
+-- each of a table's rows, its kind and replica identity (what WAL capture sees
+-- of an updated or deleted row).
 SELECT c.relname                                       AS table_name,
        a.attname                                       AS column_name,
        a.attnum                                        AS position,
@@ -20,11 +20,13 @@ SELECT c.relname                                       AS table_name,
        a.atthasdef OR a.attidentity <> '' OR (t.typtype = 'd' AND t.typdefault IS NOT NULL)
                                                        AS has_default,
        a.attgenerated <> ''                            AS generated,
+       a.attidentity::text                             AS identity,
        CASE WHEN t.typtype = 'e' THEN
             ARRAY(SELECT e.enumlabel::text FROM pg_enum e
                   WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)
        END                                             AS enum_labels,
-       c.relreplident                                  AS replica_identity
+       c.relreplident                                  AS replica_identity,
+       c.relkind                                       AS kind
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped

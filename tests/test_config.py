@@ -1,0 +1,209 @@
+"""replicator.toml and the map files as a file system can hold them: a setting that
+would fail later, a file that is not text, not a file, or not there. Each is one
+line naming the file and what is wrong, exit code 1, before any database is
+reached (the conninfo here points nowhere)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from replicator import cli
+
+SIDES = """
+[left]
+name = "{left_name}"
+schema = "erp"
+conninfo = "host=/nonexistent dbname=nowhere"
+{left_extra}
+
+[right]
+name = "crm"
+schema = "{right_schema}"
+conninfo = "host=/nonexistent dbname=nowhere"
+"""
+
+MAP = """
+[[map]]
+name = "items"
+left = "item"
+right = "item"
+
+  [[map.field]]
+  left = "id"
+  right = "id"
+  key = true
+"""
+
+
+def project(
+    root: Path,
+    top: str = "",
+    left_name: str = "erp",
+    left_extra: str = "",
+    right_schema: str = "crm",
+) -> Path:
+    """A replicator.toml (with ``top`` settings first) and one good map file."""
+    (root / "maps").mkdir(parents=True)
+    (root / "maps" / "items.toml").write_text(MAP)
+    config = root / "replicator.toml"
+    config.write_text(
+        top + SIDES.format(left_name=left_name, left_extra=left_extra, right_schema=right_schema)
+    )
+    return config
+
+
+def refused(capsys: pytest.CaptureFixture[str], config: Path, *verb: str) -> list[str]:
+    """What ``replicator --config CONFIG VERB`` prints on stderr; it must exit 1 and
+    print nothing on stdout."""
+    code = cli.main(["--config", str(config), *verb])
+    printed = capsys.readouterr()
+    assert (code, printed.out) == (1, ""), printed.err
+    return printed.err.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            "batch_size = 0",
+            "batch_size = 0 is not a number of changes per transaction: write a whole number"
+            " from 1 to 2147483647",
+        ),
+        (
+            "batch_size = -5",
+            "batch_size = -5 is not a number of changes per transaction: write a whole number"
+            " from 1 to 2147483647",
+        ),
+        (
+            "batch_size = 2147483648",
+            "batch_size = 2147483648 is not a number of changes per transaction: write a whole"
+            " number from 1 to 2147483647",
+        ),
+        (
+            'batch_size = "1000"',
+            "batch_size has the wrong type (str): write a whole number",
+        ),
+        *(
+            (
+                f"poll_interval = {spelled}",
+                f"poll_interval = {shown} is not a number of seconds between polls: write a"
+                " number greater than 0 and at most 86400 (a day)",
+            )
+            for spelled, shown in (
+                ("nan", "nan"),
+                ("-1.0", "-1.0"),
+                ("inf", "inf"),
+                ("0", "0.0"),
+                ("1e300", "1e+300"),
+            )
+        ),
+    ],
+)
+def test_a_batch_size_or_poll_interval_that_would_fail_later_is_refused_when_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], setting: str, message: str
+) -> None:
+    config = project(tmp_path, top=setting + "\n")
+    assert refused(capsys, config, "run", "--once") == [f"replicator: {config}: {message}"]
+
+
+def test_a_side_name_that_cannot_name_its_wal_slot_is_refused_when_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = project(tmp_path, left_name="ERP-1 prod", left_extra='capture = "wal"')
+    assert refused(capsys, config, "validate") == [
+        f"replicator: {config}: [left]: name 'ERP-1 prod' cannot name the WAL capture slot"
+        " 'replicator_ERP-1 prod': a slot name holds only lower-case letters, digits and _,"
+        " at most 63 of them; choose such a name"
+    ]
+
+
+def test_the_same_name_is_fine_for_a_side_captured_by_triggers(tmp_path: Path) -> None:
+    config = project(tmp_path, left_name="ERP-1 prod")
+    assert cli.load_config(config).left.name == "ERP-1 prod"
+
+
+def test_an_application_schema_named_replicator_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = project(tmp_path, right_schema="replicator")
+    assert refused(capsys, config, "validate") == [
+        f"replicator: {config}: [right]: schema 'replicator' is the replicator's own control"
+        " schema (its queue, logs and generated functions go there); an application's tables"
+        " cannot live in it: rename the application's schema"
+    ]
+
+
+def test_a_config_that_is_no_readable_toml_file_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = project(tmp_path)
+    config.write_bytes(bytes(range(128, 256)) + b"\x00\x01")
+    assert refused(capsys, config, "status") == [
+        f"replicator: {config}: is not UTF-8 text: byte 0x80 on line 1; save the file as UTF-8"
+    ]
+    config.unlink()
+    config.mkdir()
+    assert refused(capsys, config, "status") == [
+        f"replicator: {config}: is a directory, not a TOML file"
+    ]
+    config.rmdir()
+    config.symlink_to(tmp_path / "gone.toml")
+    assert refused(capsys, config, "status") == [
+        f"replicator: {config}: is a symbolic link to {tmp_path / 'gone.toml'}, which does not exist"
+    ]
+    config.unlink()
+    config.symlink_to(config)
+    assert refused(capsys, config, "status") == [
+        f"replicator: {config}: cannot be read: Too many levels of symbolic links"
+    ]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_a_config_without_read_permission_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = project(tmp_path)
+    config.chmod(0)
+    assert refused(capsys, config, "status") == [
+        f"replicator: {config}: cannot be read: permission denied"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("make", "problem"),
+    [
+        (
+            lambda path: path.symlink_to(path.parent / "elsewhere.toml"),
+            "is a symbolic link to {maps}/elsewhere.toml, which does not exist",
+        ),
+        (lambda path: path.symlink_to(path), "cannot be read: Too many levels of symbolic links"),
+        (
+            lambda path: path.write_bytes(b"# caf\xe9 au lait\n" + MAP.encode()),
+            "is not UTF-8 text: byte 0xe9 on line 1; save the file as UTF-8",
+        ),
+        (lambda path: path.mkdir(), "is a directory, not a TOML file"),
+        (
+            lambda path: path.write_text("map = [1, 2]\n"),
+            "map '#1': must be a [[map]] table\n  maps/broken.toml: map '#2': must be a [[map]]"
+            " table",
+        ),
+    ],
+    ids=["dangling symlink", "symlink loop", "latin-1 comment", "directory", "map not a table"],
+)
+def test_a_map_file_that_cannot_be_read_is_named_by_every_command_that_reads_maps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: object, problem: str
+) -> None:
+    config = project(tmp_path)
+    maps = tmp_path / "maps"
+    make(maps / "broken.toml")  # type: ignore[operator]
+    shown = problem.format(maps=maps)
+    count = 2 if "#2" in shown else 1
+    expected = [
+        f"replicator: {count} problem{'s' if count > 1 else ''} in the maps; nothing was deployed",
+        *(f"  maps/broken.toml: {line}" for line in shown.split("\n  maps/broken.toml: ")),
+    ]
+    for verb in (["validate"], ["plan"], ["plan", "--roles"], ["deploy"]):
+        assert refused(capsys, config, *verb) == expected, verb

@@ -21,7 +21,6 @@ from replicator.compiler import (
     compile_bundle,
     constant_probe,
     expression_probe,
-    key_match_probe,
 )
 from replicator.connections import connect, require_deployed
 from replicator.deployer import (
@@ -37,7 +36,7 @@ from replicator.deployer import (
 from replicator.errors import DeployRefused, ExpressionError, ReplicatorError
 from replicator.interrupts import Interrupted, uninterrupted
 from replicator.loader import load_maps
-from replicator.model import SIDES, Config, MapSet, Side, TableMap, source_of, target_of
+from replicator.model import SIDES, Config, MapSet, Side, TableMap, source_of
 from replicator.output import write_table
 from replicator.quoting import DOLLAR_TAG, Sql, comment, ident
 from replicator.roles import PRIVILEGE_ORDER, compile_roles, table_privileges
@@ -73,14 +72,12 @@ def probe_expressions(
     config: Config, maps: MapSet, catalogs: dict[Side, SchemaCatalog]
 ) -> ExpressionTypes:
     """What each database says of what the maps will make it do: the type of every
-    to_right/to_left expression and every filter, whether a key arriving from the
-    other side can be matched, whether each constant fits its column."""
+    to_right/to_left expression and every filter, whether each constant fits its column."""
     views: dict[Side, list[tuple[str, str]]] = {side: [] for side in SIDES}
     spots: dict[str, tuple[str, str, str]] = {}
     for table_map in maps.maps:
         for side, key, statement in (
             *_expression_probes(table_map, catalogs),
-            *_key_probes(table_map, catalogs),
             *_constant_probes(table_map, catalogs),
         ):
             view = f"replicator_probe_{len(spots)}"
@@ -122,28 +119,6 @@ def _expression_probes(table_map: TableMap, catalogs: dict[Side, SchemaCatalog])
                     partial(expression_probe, source=table, text=text),
                 )
             )
-    return probes
-
-
-def _key_probes(table_map: TableMap, catalogs: dict[Side, SchemaCatalog]) -> list[Probe]:
-    """Each key as its direction's apply function matches it on the target."""
-    probes: list[Probe] = []
-    for direction in table_map.directions:
-        source = catalogs[source_of(direction)].table(table_map.table(source_of(direction)))
-        target = catalogs[target_of(direction)].table(table_map.table(target_of(direction)))
-        for field in table_map.key_fields:
-            if source is None or target is None or field.lookup is not None:
-                continue  # validate reports a missing table; a lookup matches the parent's key
-            source_column = source.column(field.column(source_of(direction)) or "")
-            target_column = target.column(field.column(target_of(direction)) or "")
-            if source_column is not None and target_column is not None:
-                probes.append(
-                    (
-                        target_of(direction),
-                        (table_map.name, f"{direction} key", field.label),
-                        partial(key_match_probe, target=target_column, source=source_column),
-                    )
-                )
     return probes
 
 

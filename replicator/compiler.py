@@ -634,8 +634,15 @@ def _apply_artifact(
     target_key = target.key_for(tuple(f.column(to_side) or "" for f in keys))
     assert target_key is not None
     fields = _apply_fields(table_map, direction, tables, non_keys)
+    # In the target's type, whatever the image declares (a user type arrives as text).
     key_values = [
-        (ident(f"k_{n}"), _value_sql(f, direction, tables, table_map))
+        (
+            ident(f"k_{n}"),
+            Sql(
+                f"CAST({_value_sql(f, direction, tables, table_map)}"
+                f" AS {type_sql(_column(target, f.column(to_side)))})"
+            ),
+        )
         for n, f in enumerate(keys, start=1)
     ]
 
@@ -1086,16 +1093,6 @@ def expression_probe(view: str, source: Table, text: str) -> Sql:
     return Sql(
         f"CREATE TEMP VIEW {ident(view)} AS SELECT {_over_row(text, source, 's', Where(), text)} AS value"
         f" FROM {ident(source.schema, source.name)} AS s"
-    )
-
-
-def key_match_probe(view: str, target: Column, source: Column) -> Sql:
-    """A temporary view of the comparison an apply function matches a key with (the
-    target's column = the source's column as the captured image declares it), so
-    validate can ask the target database whether it has such an operator."""
-    return Sql(
-        f"CREATE TEMP VIEW {ident(view)} AS SELECT"
-        f" CAST(NULL AS {type_sql(target)}) = CAST(NULL AS {image_type_sql(source)}) AS value"
     )
 
 

@@ -236,9 +236,7 @@ def _check_map(
                 " the key"
             )
 
-    for refusal, refused_field in _refused_by_the_database(
-        table_map, tables, expression_types, key_broken
-    ):
+    for refusal, refused_field in _refused_by_the_database(table_map, tables, expression_types):
         problem(refusal, refused_field)
     for direction in table_map.directions:
         side = source_of(direction)
@@ -312,26 +310,10 @@ def _refused_by_the_database(
     table_map: TableMap,
     tables: dict[Side, Table],
     expression_types: ExpressionTypes,
-    key_broken: bool,
 ) -> list[tuple[str, FieldMap | None]]:
-    """What a target database refused when asked (commands.probe_expressions): a key its
-    apply function could not match as it arrives (the image carries user types as
-    text), a constant its column cannot hold."""
+    """What a target database refused when asked (commands.probe_expressions): a constant
+    its column cannot hold."""
     refused: list[tuple[str, FieldMap | None]] = []
-    for direction in table_map.directions if not key_broken else ():
-        source, target = tables[source_of(direction)], tables[target_of(direction)]
-        for field in table_map.key_fields:
-            reason = expression_types.get((table_map.name, f"{direction} key", field.label))
-            if isinstance(reason, str):
-                refused.append(
-                    (
-                        f"{_arrow(direction)}: key {target.label}.{field.column(target_of(direction))}"
-                        f" cannot be matched with the key arriving from {source.label}."
-                        f"{field.column(source_of(direction))} ({reason}); use key columns of one"
-                        " built-in type on both sides",
-                        field,
-                    )
-                )
     for constant in constants(table_map):
         written = tables[constant.side].column(constant.column)
         reason = expression_types.get(constant.key)

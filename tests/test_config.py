@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from replicator import cli
+from replicator.config import load_config
 
 SIDES = """
 [left]
@@ -122,7 +123,7 @@ def test_a_side_name_that_cannot_name_its_wal_slot_is_refused_when_read(
 
 def test_the_same_name_is_fine_for_a_side_captured_by_triggers(tmp_path: Path) -> None:
     config = project(tmp_path, left_name="ERP-1 prod")
-    assert cli.load_config(config).left.name == "ERP-1 prod"
+    assert load_config(config).left.name == "ERP-1 prod"
 
 
 def test_an_application_schema_named_replicator_is_refused(

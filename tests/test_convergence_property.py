@@ -31,6 +31,7 @@ from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_a
 from replicator import admin
 from replicator.applier import Applier
 from replicator.model import DIRECTIONS, Direction, source_of, target_of
+from replicator.states import Action
 from replicator.throwaway import ThrowawayServer
 from tests.convergence_model import Model, Policy, Row, Side
 from tests.support import Project, remake_wal_capture, rows, wait_for_wal_flush
@@ -307,7 +308,7 @@ class History(RuleBasedStateMachine):
             self.state("resume", direction)
             self.paused.discard(direction)
 
-    def state(self, action: str, direction: Direction) -> None:
+    def state(self, action: Action, direction: Direction) -> None:
         admin.cmd_state(self.project.config(), io.StringIO(), action, ["t"], direction, "")
 
     # -- the end -------------------------------------------------------------------------

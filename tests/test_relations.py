@@ -8,9 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
-import pytest
 
-from replicator.errors import MapError
 from tests.support import Project, rows
 
 MAP = """
@@ -83,13 +81,6 @@ def test_a_partitioned_table_replicates_partition_by_partition(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=MapError,
-    reason="the apply functions match a key as the image carries it (an enum as text):"
-    " key_match in compiler._apply_artifact must cast it to the target's type; then"
-    " validate's key probe (compiler.key_match_probe) goes too",
-)
 def test_a_key_of_an_enum_type_replicates_both_ways(
     tmp_path: Path, pg: object, fresh_db: Callable[..., str]
 ) -> None:

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle e17e93c6425aec071cc0fe1b5b22d0709d056753aa2df1a09d6cf6fd9253c7fe: 110 to create, 0 to replace, 0 to drop
+-- bundle 9bfae541290e909195b8ebf244167e34c31ed93926f1956d3380afe314efd1e9: 110 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1037,7 +1037,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."dataareaid" AS "k_1",
+           CAST("s"."dataareaid" AS character varying(4)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -1214,7 +1214,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."dataareaid" AS "k_1",
+           CAST("s"."dataareaid" AS character varying(4)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -1454,7 +1454,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'e7c7ef846c4e94cabaed4563967d99c3ae9558294aae819835c47459adbb14a3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', '48bec5150cf6f8ad5082c0820f133a4960aaa8cb42667bfbf6ca4b1170f0cd47', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1530,7 +1530,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."company_code" AS "k_1",
+           CAST("s"."company_code" AS character varying(4)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -1707,7 +1707,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."company_code" AS "k_1",
+           CAST("s"."company_code" AS character varying(4)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -1947,7 +1947,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'a8771232be1cfab03f8ecef39fbc61b0d01b756780f652b6a67be0ef6610a728', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', '9cadb1258b36bad59151caaa3e40fcea004bf902b13fd002f382a96b3e81fc86', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2045,8 +2045,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."contact_person_id" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."contact_person_id" AS character varying(20)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -2320,8 +2320,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."contact_person_id" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."contact_person_id" AS character varying(20)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -2662,7 +2662,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '688bc87447b88ce5acdc5bcedba292769173572fc8c15ef4ba467570d2d73fcf', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'fab5163c12fd9c059aa8a6b534b60e55d38edbbb76050bc3bc5d37509de684a6', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2770,8 +2770,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."contactpersonid" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."contactpersonid" AS character varying(20)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -3028,8 +3028,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."contactpersonid" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."contactpersonid" AS character varying(20)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -3355,7 +3355,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '0560cfb8d2eb8a0ba778622271ffaa012f28dd2fdf8cf202a72516283d353ce7', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'fb35cfbabe5abf0dc4a7c4f063ee12f918383c46508b56dabf6a1081a3723457', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3451,8 +3451,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."customer_group" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."customer_group" AS character varying(10)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -3637,8 +3637,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."customer_group" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."customer_group" AS character varying(10)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -3898,7 +3898,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '52d7c1b3b2e91139c2fbcbb0e13b6c6b3c0ee28f0102507445e425c254b30f66', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', 'f95b9319506221be321a399910b1a614191eb7e3d3f90cbfc22bea5191a31237', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3994,8 +3994,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."group_code" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."group_code" AS character varying(10)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -4180,8 +4180,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."group_code" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."group_code" AS character varying(10)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -4441,7 +4441,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'f6f344b74f8de56b5f8bfe8991ca7d9f8a1023adf99610332dec075e70952577', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '59fc70b6fc41475e2b92fdfa787166c52649124d8944a3459c67003972d8d6dd', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4541,8 +4541,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."payment_method" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."payment_method" AS character varying(10)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -4751,8 +4751,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."payment_method" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."payment_method" AS character varying(10)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -5034,7 +5034,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '0b35ecf65f1c08150a6df0041fef90311f378da510239371c817b35421fe2953', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '8f2af2b7acc05d7cf80cb81b0b357afbd857412f986d258f5eecd07b5b4aa18a', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5134,8 +5134,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."code" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."code" AS character varying(10)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -5344,8 +5344,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."code" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."code" AS character varying(10)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -5627,7 +5627,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '26531212489c4a4b207cbebea392ecaa1cfe7df2da17a3cf9d1b0af5fa6dd2f8', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'cefeca00d70bfcdf0acf334ea858e1ca093dd5cb803eb76d8e01788ee7e33161', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5739,8 +5739,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."account_num" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."account_num" AS character varying(20)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -5995,8 +5995,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."account_num" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."account_num" AS character varying(20)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -6318,7 +6318,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '8164c85a5ee609c3db9c28cbd9fbaffcceec67cae8948ed165093bf7cb36d9af', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '55c30b3cf5044490a60dd0170d8000c5f2b92ef913652241b93754fb691da4af', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6422,8 +6422,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."customer_number" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."customer_number" AS character varying(20)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -6648,8 +6648,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."customer_number" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."customer_number" AS character varying(20)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -6945,7 +6945,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'c1f7faf90b692928fecbfa3c585413fcb9108b5bbe5ac719f1cf47d883141afe', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '922df5e453ebb4b269d92e625d6b225a9f4234ec2073784621a242cfb3d1026e', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7043,7 +7043,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."card_number" AS "k_1",
+           CAST("s"."card_number" AS character varying(20)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -7268,7 +7268,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."card_number" AS "k_1",
+           CAST("s"."card_number" AS character varying(20)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -7552,7 +7552,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'd1fa44288926e8f2c5c5b69cc3483b0ea22dbabadb0b1d9e699947a5ef6e59d9', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '40ab015dfe954fbb84ace8fddc12c2edb57c0ea6814d84772c5142a938cbae80', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7636,7 +7636,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."card_number" AS "k_1",
+           CAST("s"."card_number" AS character varying(20)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -7861,7 +7861,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."card_number" AS "k_1",
+           CAST("s"."card_number" AS character varying(20)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -8145,7 +8145,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '240844df5e74f1402ec4684fca1760e6a4bb1ce52b33ba20216a5a8e2f7748b6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '13f302251c33d7b796fb231480496f70ceac05fc744be1dd3b4daa5eedd80c0f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8222,8 +8222,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."affix" AS "k_1",
-           "s"."affix_type" AS "k_2",
+           CAST("s"."affix" AS character varying(20)) AS "k_1",
+           CAST("s"."affix_type" AS character varying(10)) AS "k_2",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -8403,8 +8403,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."affix" AS "k_1",
-           "s"."affix_type" AS "k_2",
+           CAST("s"."affix" AS character varying(20)) AS "k_1",
+           CAST("s"."affix_type" AS character varying(10)) AS "k_2",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -8647,7 +8647,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '822b01871cfd5b57d58d438f93c897144bc72d8e41c2702e580c8137909ab468', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '26f45f8c8e7388a8b96d882d6fcce0bc4e87e114fb597e41518118f5456bd7fe', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8724,8 +8724,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."affix" AS "k_1",
-           "s"."affix_type" AS "k_2",
+           CAST("s"."affix" AS character varying(20)) AS "k_1",
+           CAST("s"."affix_type" AS character varying(10)) AS "k_2",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -8905,8 +8905,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."affix" AS "k_1",
-           "s"."affix_type" AS "k_2",
+           CAST("s"."affix" AS character varying(20)) AS "k_1",
+           CAST("s"."affix_type" AS character varying(10)) AS "k_2",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -9149,7 +9149,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '7885d3a43cb1daf144babd0b7c5fb1b8019313788bdb9d61ddd8a1eb257eb938', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', '4f72633c0b79bd5abac8fe373ceb9427f7815ef97edc88a442634bc66ea681b0', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9231,8 +9231,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."payment_day_name" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."payment_day_name" AS character varying(30)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -9417,8 +9417,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."payment_day_name" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."payment_day_name" AS character varying(30)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -9678,7 +9678,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'c57d06049e3074381abd060b8d3659db92499d30f9d29016228b332b0bec2b78', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '5134d412e7d6d31a46098b0b5c3d3da8ec2c0ef9affe8e871884314b8fed814a', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9774,8 +9774,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."name" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."name" AS character varying(30)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -9960,8 +9960,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."name" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."name" AS character varying(30)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -10221,7 +10221,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '7d9813a709707075d6552dfb247ec201e3c31fed33449d05b659f9a32986c246', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '81a01f1307ce90f7f2d6dc49158f16594746aaacea7ea8531acc143ae95ef462', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10323,9 +10323,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_num" AS "k_3",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("l"."lookup_2" AS uuid) AS "k_2",
+           CAST("s"."line_num" AS integer) AS "k_3",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -10538,9 +10538,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_num" AS "k_3",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("l"."lookup_2" AS uuid) AS "k_2",
+           CAST("s"."line_num" AS integer) AS "k_3",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -10825,7 +10825,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'fa029a984864bb591a3f9d7921b63dc6ea838cb7e414dbcc6af3d5c5324dec5f', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'c85ab1eda2e1ceada2dd0dbc342766dc61c280ae7c25bf7f72bf933db7c7976f', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10927,9 +10927,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_number" AS "k_3",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("l"."lookup_2" AS character varying(30)) AS "k_2",
+           CAST("s"."line_number" AS integer) AS "k_3",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -11142,9 +11142,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_number" AS "k_3",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("l"."lookup_2" AS character varying(30)) AS "k_2",
+           CAST("s"."line_number" AS integer) AS "k_3",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -11429,7 +11429,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '205e5d5e58f3ecfa8427f2bc9d730a2e37f2fb6cfa479eb1439bb1a9aaf9e7d1', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'e4831a54bc66457c07a602dfc32fc4e2cef316c5220eef61ae2899dc8a14d570', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11529,8 +11529,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."schedule_name" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."schedule_name" AS character varying(30)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -11739,8 +11739,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."schedule_name" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."schedule_name" AS character varying(30)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -12022,7 +12022,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'df005bedc8ca0d80ffd3c2fa11df4975de923bd0d05125f9d8759f4d5113e836', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'f503f7efa74f2442aedb05da9c063baca5e81c3bb33f36f66ce9a7be5f0e8a08', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12122,8 +12122,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."name" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."name" AS character varying(30)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -12332,8 +12332,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."name" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."name" AS character varying(30)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -12615,7 +12615,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'd59e4996efd02aef3dd73b82e172721cae8653c6c1558c32dcc5eff8cfdd847c', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'a64acd78e7ab9e83ef67b2360fddf638629ea0d42004bfda2621e87dba2ba424', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12721,9 +12721,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_num" AS "k_3",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("l"."lookup_2" AS uuid) AS "k_2",
+           CAST("s"."line_num" AS integer) AS "k_3",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -12960,9 +12960,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_num" AS "k_3",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("l"."lookup_2" AS uuid) AS "k_2",
+           CAST("s"."line_num" AS integer) AS "k_3",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -13269,7 +13269,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '2a10d28ccbe92d238429976cc5fb29c56aaf4fea92c8e8cf2aa3a3fe9d795cd5', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'bb26eaf451ba12f994512e4df487d240f6a75d5a1d82c597611521e593509725', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13375,9 +13375,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_number" AS "k_3",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("l"."lookup_2" AS character varying(30)) AS "k_2",
+           CAST("s"."line_number" AS integer) AS "k_3",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -13614,9 +13614,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_number" AS "k_3",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("l"."lookup_2" AS character varying(30)) AS "k_2",
+           CAST("s"."line_number" AS integer) AS "k_3",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -13923,7 +13923,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '97a43379d290e0e9e5a859a0367bfc93e6725e5a3e5ea6bf5e37f855f0a2abfe', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '6962b0e449c7c5833ef79d9ddffd13c77af26cd1a797c86d9e0d618e80d98917', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14033,8 +14033,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."payment_term_id" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."payment_term_id" AS character varying(10)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -14293,8 +14293,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."payment_term_id" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."payment_term_id" AS character varying(10)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -14620,7 +14620,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '6b01539e2263c48aa6fb90d53e21cafdebacd20a22b2e77400e720d0a06f9068', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'b33f169d6a3c4eeabac75189f39bc9a584d1da6a921274ef2d4ba8bf906d85ba', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14730,8 +14730,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."code" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."code" AS character varying(10)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -14990,8 +14990,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."code" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."code" AS character varying(10)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -15317,7 +15317,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '158d9df85c2558b36723f1c7a2ef287ddae82a42c8f313c5786fdab27a63aa70', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '3276361e877c10b0c9c0b4c418c6f83c1f3f52ee4ebe3d66091ba5733d8a2a50', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15444,8 +15444,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."account_num" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."account_num" AS character varying(20)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -15794,8 +15794,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."account_num" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."account_num" AS character varying(20)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -16202,7 +16202,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '8eef1ddba55078ec415374572bc2089615663000f9c7f45c9770be2ea194012b', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '31a5e19fe7c86a4cc24e2d863db9d6a6776d992f4e045ee2d90f05ea44552ce5', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16329,8 +16329,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."accountnumber" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."accountnumber" AS character varying(20)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -16679,8 +16679,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."accountnumber" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."accountnumber" AS character varying(20)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -17087,7 +17087,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '51bdfb94e0a95001d6755d6ef880c04089493ae8968e59e91a993fbb28060f24', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '83c467a220a811756f0a4d4b1eaff9632627816b026f337768fa95b078f06f4b', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -25397,6 +25397,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e17e93c6425aec071cc0fe1b5b22d0709d056753aa2df1a09d6cf6fd9253c7fe');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('9bfae541290e909195b8ebf244167e34c31ed93926f1956d3380afe314efd1e9');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle e17e93c6425a: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e17e93c6425aec071cc0fe1b5b22d0709d056753aa2df1a09d6cf6fd9253c7fe'));
+VALUES ('deploy', 'deployed bundle 9bfae541290e: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '9bfae541290e909195b8ebf244167e34c31ed93926f1956d3380afe314efd1e9'));

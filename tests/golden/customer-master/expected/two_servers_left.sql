@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle ad2652dc2c53b60ef55041afe284cae409f0a1bad1f3f1757036575fd937fd31: 58 to create, 0 to replace, 0 to drop
+-- bundle 74e18c06894ec8bc65d5d25b146462b3334d2cc4dadd11c10c7eab2fdb16a97b: 58 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1037,7 +1037,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."company_code" AS "k_1",
+           CAST("s"."company_code" AS character varying(4)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -1214,7 +1214,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."company_code" AS "k_1",
+           CAST("s"."company_code" AS character varying(4)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -1454,7 +1454,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'a8771232be1cfab03f8ecef39fbc61b0d01b756780f652b6a67be0ef6610a728', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', '9cadb1258b36bad59151caaa3e40fcea004bf902b13fd002f382a96b3e81fc86', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1548,8 +1548,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."contactpersonid" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."contactpersonid" AS character varying(20)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -1806,8 +1806,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."contactpersonid" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."contactpersonid" AS character varying(20)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -2133,7 +2133,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '0560cfb8d2eb8a0ba778622271ffaa012f28dd2fdf8cf202a72516283d353ce7', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'fb35cfbabe5abf0dc4a7c4f063ee12f918383c46508b56dabf6a1081a3723457', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2229,8 +2229,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."group_code" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."group_code" AS character varying(10)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -2415,8 +2415,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."group_code" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."group_code" AS character varying(10)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -2676,7 +2676,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'f6f344b74f8de56b5f8bfe8991ca7d9f8a1023adf99610332dec075e70952577', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '59fc70b6fc41475e2b92fdfa787166c52649124d8944a3459c67003972d8d6dd', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2776,8 +2776,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."code" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."code" AS character varying(10)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -2986,8 +2986,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."code" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."code" AS character varying(10)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -3269,7 +3269,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '26531212489c4a4b207cbebea392ecaa1cfe7df2da17a3cf9d1b0af5fa6dd2f8', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'cefeca00d70bfcdf0acf334ea858e1ca093dd5cb803eb76d8e01788ee7e33161', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3373,8 +3373,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."customer_number" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."customer_number" AS character varying(20)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -3599,8 +3599,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."customer_number" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."customer_number" AS character varying(20)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -3896,7 +3896,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'c1f7faf90b692928fecbfa3c585413fcb9108b5bbe5ac719f1cf47d883141afe', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '922df5e453ebb4b269d92e625d6b225a9f4234ec2073784621a242cfb3d1026e', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3994,7 +3994,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."card_number" AS "k_1",
+           CAST("s"."card_number" AS character varying(20)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -4219,7 +4219,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."card_number" AS "k_1",
+           CAST("s"."card_number" AS character varying(20)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -4503,7 +4503,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '240844df5e74f1402ec4684fca1760e6a4bb1ce52b33ba20216a5a8e2f7748b6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '13f302251c33d7b796fb231480496f70ceac05fc744be1dd3b4daa5eedd80c0f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4580,8 +4580,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."affix" AS "k_1",
-           "s"."affix_type" AS "k_2",
+           CAST("s"."affix" AS character varying(20)) AS "k_1",
+           CAST("s"."affix_type" AS character varying(10)) AS "k_2",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -4761,8 +4761,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."affix" AS "k_1",
-           "s"."affix_type" AS "k_2",
+           CAST("s"."affix" AS character varying(20)) AS "k_1",
+           CAST("s"."affix_type" AS character varying(10)) AS "k_2",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -5005,7 +5005,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '7885d3a43cb1daf144babd0b7c5fb1b8019313788bdb9d61ddd8a1eb257eb938', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', '4f72633c0b79bd5abac8fe373ceb9427f7815ef97edc88a442634bc66ea681b0', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5087,8 +5087,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."name" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."name" AS character varying(30)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -5273,8 +5273,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."name" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."name" AS character varying(30)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -5534,7 +5534,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '7d9813a709707075d6552dfb247ec201e3c31fed33449d05b659f9a32986c246', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '81a01f1307ce90f7f2d6dc49158f16594746aaacea7ea8531acc143ae95ef462', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5636,9 +5636,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_number" AS "k_3",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("l"."lookup_2" AS character varying(30)) AS "k_2",
+           CAST("s"."line_number" AS integer) AS "k_3",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -5851,9 +5851,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_number" AS "k_3",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("l"."lookup_2" AS character varying(30)) AS "k_2",
+           CAST("s"."line_number" AS integer) AS "k_3",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -6138,7 +6138,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '205e5d5e58f3ecfa8427f2bc9d730a2e37f2fb6cfa479eb1439bb1a9aaf9e7d1', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', 'e4831a54bc66457c07a602dfc32fc4e2cef316c5220eef61ae2899dc8a14d570', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6238,8 +6238,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."name" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."name" AS character varying(30)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -6448,8 +6448,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."name" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."name" AS character varying(30)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -6731,7 +6731,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'd59e4996efd02aef3dd73b82e172721cae8653c6c1558c32dcc5eff8cfdd847c', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'a64acd78e7ab9e83ef67b2360fddf638629ea0d42004bfda2621e87dba2ba424', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6837,9 +6837,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_number" AS "k_3",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("l"."lookup_2" AS character varying(30)) AS "k_2",
+           CAST("s"."line_number" AS integer) AS "k_3",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -7076,9 +7076,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_number" AS "k_3",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("l"."lookup_2" AS character varying(30)) AS "k_2",
+           CAST("s"."line_number" AS integer) AS "k_3",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -7385,7 +7385,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '97a43379d290e0e9e5a859a0367bfc93e6725e5a3e5ea6bf5e37f855f0a2abfe', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '6962b0e449c7c5833ef79d9ddffd13c77af26cd1a797c86d9e0d618e80d98917', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7495,8 +7495,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."code" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."code" AS character varying(10)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -7755,8 +7755,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."code" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."code" AS character varying(10)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -8082,7 +8082,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '158d9df85c2558b36723f1c7a2ef287ddae82a42c8f313c5786fdab27a63aa70', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '3276361e877c10b0c9c0b4c418c6f83c1f3f52ee4ebe3d66091ba5733d8a2a50', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8209,8 +8209,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."accountnumber" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."accountnumber" AS character varying(20)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -8559,8 +8559,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."accountnumber" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."accountnumber" AS character varying(20)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -8967,7 +8967,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '51bdfb94e0a95001d6755d6ef880c04089493ae8968e59e91a993fbb28060f24', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '83c467a220a811756f0a4d4b1eaff9632627816b026f337768fa95b078f06f4b', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13187,6 +13187,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('ad2652dc2c53b60ef55041afe284cae409f0a1bad1f3f1757036575fd937fd31');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('74e18c06894ec8bc65d5d25b146462b3334d2cc4dadd11c10c7eab2fdb16a97b');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle ad2652dc2c53: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'ad2652dc2c53b60ef55041afe284cae409f0a1bad1f3f1757036575fd937fd31'));
+VALUES ('deploy', 'deployed bundle 74e18c06894e: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '74e18c06894ec8bc65d5d25b146462b3334d2cc4dadd11c10c7eab2fdb16a97b'));

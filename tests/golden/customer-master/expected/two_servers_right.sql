@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle ad2652dc2c53b60ef55041afe284cae409f0a1bad1f3f1757036575fd937fd31: 58 to create, 0 to replace, 0 to drop
+-- bundle 74e18c06894ec8bc65d5d25b146462b3334d2cc4dadd11c10c7eab2fdb16a97b: 58 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1037,7 +1037,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."dataareaid" AS "k_1",
+           CAST("s"."dataareaid" AS character varying(4)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -1214,7 +1214,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."dataareaid" AS "k_1",
+           CAST("s"."dataareaid" AS character varying(4)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -1454,7 +1454,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'e7c7ef846c4e94cabaed4563967d99c3ae9558294aae819835c47459adbb14a3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', '48bec5150cf6f8ad5082c0820f133a4960aaa8cb42667bfbf6ca4b1170f0cd47', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1552,8 +1552,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."contact_person_id" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."contact_person_id" AS character varying(20)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -1827,8 +1827,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."contact_person_id" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."contact_person_id" AS character varying(20)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -2169,7 +2169,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '688bc87447b88ce5acdc5bcedba292769173572fc8c15ef4ba467570d2d73fcf', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'fab5163c12fd9c059aa8a6b534b60e55d38edbbb76050bc3bc5d37509de684a6', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2265,8 +2265,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."customer_group" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."customer_group" AS character varying(10)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -2451,8 +2451,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."customer_group" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."customer_group" AS character varying(10)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -2712,7 +2712,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '52d7c1b3b2e91139c2fbcbb0e13b6c6b3c0ee28f0102507445e425c254b30f66', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', 'f95b9319506221be321a399910b1a614191eb7e3d3f90cbfc22bea5191a31237', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2812,8 +2812,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."payment_method" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."payment_method" AS character varying(10)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -3022,8 +3022,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."payment_method" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."payment_method" AS character varying(10)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -3305,7 +3305,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '0b35ecf65f1c08150a6df0041fef90311f378da510239371c817b35421fe2953', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '8f2af2b7acc05d7cf80cb81b0b357afbd857412f986d258f5eecd07b5b4aa18a', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3417,8 +3417,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."account_num" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."account_num" AS character varying(20)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -3673,8 +3673,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."account_num" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."account_num" AS character varying(20)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -3996,7 +3996,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '8164c85a5ee609c3db9c28cbd9fbaffcceec67cae8948ed165093bf7cb36d9af', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '55c30b3cf5044490a60dd0170d8000c5f2b92ef913652241b93754fb691da4af', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4094,7 +4094,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."card_number" AS "k_1",
+           CAST("s"."card_number" AS character varying(20)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -4319,7 +4319,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."card_number" AS "k_1",
+           CAST("s"."card_number" AS character varying(20)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -4603,7 +4603,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'd1fa44288926e8f2c5c5b69cc3483b0ea22dbabadb0b1d9e699947a5ef6e59d9', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '40ab015dfe954fbb84ace8fddc12c2edb57c0ea6814d84772c5142a938cbae80', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4680,8 +4680,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."affix" AS "k_1",
-           "s"."affix_type" AS "k_2",
+           CAST("s"."affix" AS character varying(20)) AS "k_1",
+           CAST("s"."affix_type" AS character varying(10)) AS "k_2",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -4861,8 +4861,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."affix" AS "k_1",
-           "s"."affix_type" AS "k_2",
+           CAST("s"."affix" AS character varying(20)) AS "k_1",
+           CAST("s"."affix_type" AS character varying(10)) AS "k_2",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -5105,7 +5105,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '822b01871cfd5b57d58d438f93c897144bc72d8e41c2702e580c8137909ab468', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '26f45f8c8e7388a8b96d882d6fcce0bc4e87e114fb597e41518118f5456bd7fe', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5187,8 +5187,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."payment_day_name" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."payment_day_name" AS character varying(30)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -5373,8 +5373,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."payment_day_name" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."payment_day_name" AS character varying(30)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -5634,7 +5634,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'c57d06049e3074381abd060b8d3659db92499d30f9d29016228b332b0bec2b78', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '5134d412e7d6d31a46098b0b5c3d3da8ec2c0ef9affe8e871884314b8fed814a', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5736,9 +5736,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_num" AS "k_3",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("l"."lookup_2" AS uuid) AS "k_2",
+           CAST("s"."line_num" AS integer) AS "k_3",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -5951,9 +5951,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_num" AS "k_3",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("l"."lookup_2" AS uuid) AS "k_2",
+           CAST("s"."line_num" AS integer) AS "k_3",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_day_name' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -6238,7 +6238,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'fa029a984864bb591a3f9d7921b63dc6ea838cb7e414dbcc6af3d5c5324dec5f', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'c85ab1eda2e1ceada2dd0dbc342766dc61c280ae7c25bf7f72bf933db7c7976f', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6338,8 +6338,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."schedule_name" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."schedule_name" AS character varying(30)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -6548,8 +6548,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."schedule_name" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."schedule_name" AS character varying(30)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -6831,7 +6831,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'df005bedc8ca0d80ffd3c2fa11df4975de923bd0d05125f9d8759f4d5113e836', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'f503f7efa74f2442aedb05da9c063baca5e81c3bb33f36f66ce9a7be5f0e8a08', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6937,9 +6937,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_num" AS "k_3",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("l"."lookup_2" AS uuid) AS "k_2",
+           CAST("s"."line_num" AS integer) AS "k_3",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -7176,9 +7176,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_num" AS "k_3",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("l"."lookup_2" AS uuid) AS "k_2",
+           CAST("s"."line_num" AS integer) AS "k_3",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'schedule_name' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -7485,7 +7485,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '2a10d28ccbe92d238429976cc5fb29c56aaf4fea92c8e8cf2aa3a3fe9d795cd5', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'bb26eaf451ba12f994512e4df487d240f6a75d5a1d82c597611521e593509725', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7595,8 +7595,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."payment_term_id" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."payment_term_id" AS character varying(10)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -7855,8 +7855,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."payment_term_id" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."payment_term_id" AS character varying(10)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'payment_schedule' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_day' IS NOT NULL AND "l"."lookup_3" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -8182,7 +8182,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '6b01539e2263c48aa6fb90d53e21cafdebacd20a22b2e77400e720d0a06f9068', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'b33f169d6a3c4eeabac75189f39bc9a584d1da6a921274ef2d4ba8bf906d85ba', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8309,8 +8309,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."account_num" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."account_num" AS character varying(20)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -8659,8 +8659,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."account_num" AS "k_2",
+           CAST("l"."lookup_1" AS uuid) AS "k_1",
+           CAST("s"."account_num" AS character varying(20)) AS "k_2",
            (l.image ->> 'dataareaid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customer_group' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'payment_terms' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'payment_method' IS NOT NULL AND "l"."lookup_4" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -9067,7 +9067,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '8eef1ddba55078ec415374572bc2089615663000f9c7f45c9770be2ea194012b', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '31a5e19fe7c86a4cc24e2d863db9d6a6776d992f4e045ee2d90f05ea44552ce5', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13286,6 +13286,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('ad2652dc2c53b60ef55041afe284cae409f0a1bad1f3f1757036575fd937fd31');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('74e18c06894ec8bc65d5d25b146462b3334d2cc4dadd11c10c7eab2fdb16a97b');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle ad2652dc2c53: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'ad2652dc2c53b60ef55041afe284cae409f0a1bad1f3f1757036575fd937fd31'));
+VALUES ('deploy', 'deployed bundle 74e18c06894e: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '74e18c06894ec8bc65d5d25b146462b3334d2cc4dadd11c10c7eab2fdb16a97b'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 3d5a63989076ed6cc2b569de64cdc54fd73c23d529bb024804b135db9b79a0c4: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle ee9b847230f89656ee05481fda3a2e12987a73626da310d35baf9167f9c78b12: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1047,7 +1047,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."company_code" AS "k_1",
+           CAST("s"."company_code" AS character varying(4)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -1230,7 +1230,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."company_code" AS "k_1",
+           CAST("s"."company_code" AS character varying(4)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -1466,7 +1466,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'e66e8d7c5a4e4533f6e011699b849a2e32597e46cebbb17daf1068b47536626e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', '5985c0fab16d9cc053f9921d8a53909ae5ad9c93397154981038d95224fd7285', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1560,8 +1560,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."contactpersonid" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."contactpersonid" AS character varying(20)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -1824,8 +1824,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."contactpersonid" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."contactpersonid" AS character varying(20)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -2147,7 +2147,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '918e88c3747357ca35553b3df020fccf36789040c18a9bd36ce90bbf7dfe51da', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '43f80f6dfd14a449ddeaa9f59f521186dab5238b6bd0d47bdfff251118d55d56', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2243,8 +2243,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."group_code" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."group_code" AS character varying(10)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -2435,8 +2435,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."group_code" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."group_code" AS character varying(10)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -2692,7 +2692,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'ce8445e0583964eae3f2322280a692b9d62ac53612f67b54461c2037608316ba', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'baae788fc0b474a89e4bb1259db0656498209532c5a2eff647fb2979bbfd386f', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2792,8 +2792,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."code" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."code" AS character varying(10)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -3008,8 +3008,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."code" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."code" AS character varying(10)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -3287,7 +3287,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '8dcf1634f3bd17a8346d6c5cb1e8bc14cfe83983d3ff7ec5a40d33618adc1c8c', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '5b7bf4a778ee6b911a4c6154a788157f59ade07ab50c0ff543375730e5f5244c', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3391,8 +3391,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."customer_number" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."customer_number" AS character varying(20)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -3623,8 +3623,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."customer_number" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."customer_number" AS character varying(20)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -3916,7 +3916,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '920c86d728f65dd031cbcf86690312e9dab0913c613717e95f72d5ded1ef2793', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', 'c9814ebae009cf6a1754b88fd1f214b2809a5d3fbbb67d101efc214d98a2320d', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4014,7 +4014,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."card_number" AS "k_1",
+           CAST("s"."card_number" AS character varying(20)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -4245,7 +4245,7 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."card_number" AS "k_1",
+           CAST("s"."card_number" AS character varying(20)) AS "k_1",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -4525,7 +4525,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'db9b9de1e52e4dbc50c6e0af306b5e8b8375c98fa6b98f82c6deae57b0fd3df0', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '6b11b2f1f78cbcd5001923ebd14410bbaeaf040a1c94ed7548c8b1a5c3fbdc1b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4602,8 +4602,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."affix" AS "k_1",
-           "s"."affix_type" AS "k_2",
+           CAST("s"."affix" AS character varying(20)) AS "k_1",
+           CAST("s"."affix_type" AS character varying(10)) AS "k_2",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -4789,8 +4789,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "s"."affix" AS "k_1",
-           "s"."affix_type" AS "k_2",
+           CAST("s"."affix" AS character varying(20)) AS "k_1",
+           CAST("s"."affix_type" AS character varying(10)) AS "k_2",
            false AS unresolved
       FROM latest AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -5029,7 +5029,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '71bd923c92e7dc3ec64248f69c20824354dced6809a3f527d097d2952507b2d3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', '7b8d594f4a43a28f3d5275c3d9bfe310f7c0047c80d20ffe841f1ef46cf10f10', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5111,8 +5111,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."name" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."name" AS character varying(30)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -5303,8 +5303,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."name" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."name" AS character varying(30)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -5560,7 +5560,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '95a265075aac2116c1a485443071233d5bc0b9479e3002ba2be893cee1f3c8fb', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'a5add3bc9549f4749d60cfbf283ae0b6ad66684e62bae366e1dd5c650b42f603', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5662,9 +5662,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_number" AS "k_3",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("l"."lookup_2" AS character varying(30)) AS "k_2",
+           CAST("s"."line_number" AS integer) AS "k_3",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -5883,9 +5883,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_number" AS "k_3",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("l"."lookup_2" AS character varying(30)) AS "k_2",
+           CAST("s"."line_number" AS integer) AS "k_3",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -6166,7 +6166,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'c2121f89384ab1ca1e7658a4ffe8c894e189190007cf3a6759944085fa69b28f', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '29808fc5b417899836d93cddbb492bd22bcac549f413e458688e2976b5cc7646', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6266,8 +6266,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."name" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."name" AS character varying(30)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -6482,8 +6482,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."name" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."name" AS character varying(30)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -6761,7 +6761,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'cbefd3ac76998b19befa751c84ef8756de4c95f5508b9b1ebc0eb0956a628b23', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '4ec56ac20a39fc2c94f3ce2733f81674a529c31427c48891911cc5e38c7cff5e', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6867,9 +6867,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_number" AS "k_3",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("l"."lookup_2" AS character varying(30)) AS "k_2",
+           CAST("s"."line_number" AS integer) AS "k_3",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -7112,9 +7112,9 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "l"."lookup_2" AS "k_2",
-           "s"."line_number" AS "k_3",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("l"."lookup_2" AS character varying(30)) AS "k_2",
+           CAST("s"."line_number" AS integer) AS "k_3",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -7417,7 +7417,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'c1c6836fc4a8354a44232b802b19112de7b25fc2e0821dd4f6bd38efa6d68c16', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '85dc59a2ba74a4270a2407e38b214f2d9fa645b621f960d7c3b4caad55170c21', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7527,8 +7527,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."code" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."code" AS character varying(10)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -7793,8 +7793,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."code" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."code" AS character varying(10)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'paymentscheduleid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymentdayid' IS NOT NULL AND "l"."lookup_3" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -8116,7 +8116,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '03f897b9accb1e28836ad8c37ec1a1c9859eb7034f0a4876c83d1130cf4b26af', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'b7a3807203d05716e400b0b594936c0da965b12445abf30b9bfce7bd8c8577a1', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8243,8 +8243,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."accountnumber" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."accountnumber" AS character varying(20)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -8599,8 +8599,8 @@ WITH incoming AS (
 ), keyed AS (
     -- The row's key on this side, and its key as the clocks name it.
     SELECT l.*,
-           "l"."lookup_1" AS "k_1",
-           "s"."accountnumber" AS "k_2",
+           CAST("l"."lookup_1" AS character varying(4)) AS "k_1",
+           CAST("s"."accountnumber" AS character varying(20)) AS "k_2",
            (l.image ->> 'companyid' IS NOT NULL AND "l"."lookup_1" IS NULL) OR (l.image ->> 'customergroupid' IS NOT NULL AND "l"."lookup_2" IS NULL) OR (l.image ->> 'paymenttermid' IS NOT NULL AND "l"."lookup_3" IS NULL) OR (l.image ->> 'customerpaymentmethodid' IS NOT NULL AND "l"."lookup_4" IS NULL) AS unresolved
       FROM resolved AS l
      CROSS JOIN LATERAL jsonb_to_record(l.image) AS s(
@@ -9003,7 +9003,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '0bc2fa4acf721516343743c5176bef3ebff4029cb2b84804e77bf117c1412a3c', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'd28ae811ead9adbfbe8200c058a4823e0b0a67b2bb433894091c27476d5e4233', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13356,6 +13356,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('3d5a63989076ed6cc2b569de64cdc54fd73c23d529bb024804b135db9b79a0c4');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('ee9b847230f89656ee05481fda3a2e12987a73626da310d35baf9167f9c78b12');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 3d5a63989076: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '3d5a63989076ed6cc2b569de64cdc54fd73c23d529bb024804b135db9b79a0c4'));
+VALUES ('deploy', 'deployed bundle ee9b847230f8: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'ee9b847230f89656ee05481fda3a2e12987a73626da310d35baf9167f9c78b12'));

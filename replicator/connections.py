@@ -13,6 +13,10 @@ from replicator.config import redacted, scrubbed
 from replicator.errors import ConnectError
 from replicator.model import Config, Side
 
+# Built-ins first, and nothing an application may create in: every generated
+# function says the same (SET search_path = pg_catalog, pg_temp).
+SAFE_SEARCH_PATH = "pg_catalog, pg_temp"
+
 
 def connect(config: Config, role: Side, autocommit: bool = True) -> psycopg.Connection[TupleRow]:
     """A connection to the database of side ``role``; ConnectError names the side."""
@@ -30,11 +34,22 @@ def open_connection(
     """Connect to ``conninfo``, or raise ConnectError saying it could not reach ``what``.
 
     Every connection the replicator opens comes through here. The error keeps no
-    reference to psycopg's: that one carries the failed connection, password and all."""
+    reference to psycopg's: that one carries the failed connection, password and all.
+
+    The session's search_path is pinned to the built-ins (SAFE_SEARCH_PATH) whatever
+    the role, the database or the conninfo set: the SQL the replicator runs names
+    every table with its schema, and a function planted in a schema the path would
+    otherwise hold (``public.upper(character varying)``, an exact match that beats
+    the built-in ``upper(text)``) is never called by sync, verify or repair."""
     try:
-        return psycopg.connect(conninfo, autocommit=autocommit)
+        conn = psycopg.connect(conninfo, autocommit=autocommit)
     except psycopg.OperationalError as exc:
         reason = scrubbed(str(exc).strip(), conninfo)
+    else:
+        conn.execute("SELECT pg_catalog.set_config('search_path', %s, false)", (SAFE_SEARCH_PATH,))
+        if not autocommit:
+            conn.commit()
+        return conn
     raise ConnectError(f"cannot connect to {what}: {reason}")
 
 

@@ -284,3 +284,80 @@ def test_plan_roles_prints_the_superuser_sql_and_asks_for_roles_when_none_are_na
         "no [roles] section: name the owner and runtime roles"
         ' ([roles] owner = "replicator_owner", runtime = "replicator_runtime")'
     )
+
+
+# An application role that may create in public (every role could before PostgreSQL 15)
+# plants upper(character varying): an exact match for a varchar column, so a session
+# whose path holds public calls it instead of the built-in upper(text). Each call is
+# counted by a sequence, which no rollback undoes.
+PLANTED_UPPER = """
+CREATE SEQUENCE public.upper_calls;
+GRANT USAGE ON SEQUENCE public.upper_calls TO PUBLIC;
+CREATE FUNCTION public.upper(character varying) RETURNS text LANGUAGE plpgsql AS
+    $$ BEGIN PERFORM nextval('public.upper_calls'); RETURN pg_catalog.upper($1::text); END $$;
+"""
+UPPER_ITEMS = """
+[[map]]
+name = "items"
+left = "items"
+right = "items"
+direction = "to_right"
+left_filter = "upper(name) <> 'SKIP'"
+
+  [[map.field]]
+  left = "id"
+  right = "id"
+  key = true
+
+  [[map.field]]
+  left = "name"
+  right = "name"
+  to_right = "upper(name)"
+"""
+
+
+def test_sync_verify_and_repair_never_call_a_function_planted_in_public(
+    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[[ThrowawayServer], str]
+) -> None:
+    url = fresh_db(pg)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE SCHEMA l; CREATE SCHEMA r;"
+            " CREATE TABLE l.items (id int PRIMARY KEY, name varchar(50));"
+            " CREATE TABLE r.items (id int PRIMARY KEY, name text);"
+            " INSERT INTO l.items SELECT g, 'item ' || g FROM generate_series(1, 20) AS g;"
+        )
+        conn.execute(PLANTED_UPPER.encode())
+    root = tmp_path / "project"
+    (root / "maps").mkdir(parents=True)
+    (root / "replicator.toml").write_text(
+        'maps = "maps"\n[left]\nschema = "l"\nconninfo_env = "REPLICATOR_LEFT"\n'
+        '[right]\nschema = "r"\nconninfo_env = "REPLICATOR_RIGHT"\n'
+    )
+    project = Project(root, url, url)
+    project.write_map("items.toml", UPPER_ITEMS)
+    project.deploy()
+
+    def calls() -> int:
+        [(last, called)] = rows(url, "SELECT last_value, is_called FROM public.upper_calls")
+        return int(last) if called else 0  # type: ignore[call-overload]
+
+    # The trap works: a session on the default path calls it for a varchar.
+    assert rows(url, "SELECT upper(name) FROM l.items WHERE id = 1") == [("ITEM 1",)]
+    assert calls() == 1
+    # As a superuser, as the issue ran them: calls made by each command.
+    made: dict[str, int] = {}
+    before = calls()
+    assert cli(project, "sync").returncode == 0
+    made["sync"], before = calls() - before, calls()
+    assert rows(url, "SELECT count(*) FROM r.items WHERE name LIKE 'ITEM %'") == [(20,)]
+    with project.right() as conn:
+        conn.execute("UPDATE r.items SET name = 'changed' WHERE id <= 3")
+    verified = cli(project, "verify", "--quiet")
+    assert verified.returncode == 2, verified.stderr
+    made["verify"], before = calls() - before, calls()
+    repaired = cli(project, "repair", "--from", "left", "--quiet")
+    assert repaired.returncode == 0, repaired.stderr
+    made["repair"] = calls() - before
+    assert rows(url, "SELECT count(*) FROM r.items WHERE name = 'changed'") == [(0,)]
+    assert made == {"sync": 0, "verify": 0, "repair": 0}

@@ -57,6 +57,22 @@ class UniqueKey:
 
 
 @dataclass(frozen=True)
+class RowSecurity:
+    """Row level security on a table, as it meets the role the replicator reads and
+    writes the table as (the [roles] owner, else whoever deploys)."""
+
+    forced: bool  # FORCE ROW LEVEL SECURITY: it binds the table's owner too
+    writer: str
+    applies: bool  # the writer is neither superuser, BYPASSRLS, nor (unforced) the owner
+    open_to_writer: bool  # a policy for every command shows the writer every row
+
+    @property
+    def hides_rows(self) -> bool:
+        """Whether a policy may hide rows from the writer (or forbid writing them)."""
+        return self.applies and not self.open_to_writer
+
+
+@dataclass(frozen=True)
 class Table:
     schema: str
     name: str
@@ -65,6 +81,9 @@ class Table:
     # pg_class.relreplident: what an UPDATE or DELETE writes of the old row to the
     # WAL: d the primary key, i the replica identity index, f every column, n nothing.
     replica_identity: str = "d"
+    # pg_class.relpersistence: p permanent, u UNLOGGED (writes no WAL), t temporary.
+    persistence: str = "p"
+    row_security: RowSecurity | None = None  # None: row level security is off
 
     @property
     def label(self) -> str:
@@ -150,16 +169,21 @@ def allowed_values_of(check_definition: str) -> tuple[str, ...] | None:
 
 
 def read_schema(
-    conn: psycopg.Connection[TupleRow], schema: str, kinds: tuple[str, ...] = ("r", "p")
+    conn: psycopg.Connection[TupleRow],
+    schema: str,
+    kinds: tuple[str, ...] = ("r", "p"),
+    writer: str | None = None,
 ) -> SchemaCatalog:
-    """Snapshot one schema's tables (or, with ``kinds``, other relations) from the live catalog."""
-    params = {"schema": schema, "kinds": list(kinds)}
+    """Snapshot one schema's tables (or, with ``kinds``, other relations) from the live
+    catalog; row level security as it meets ``writer`` (default: the session's role)."""
+    params = {"schema": schema, "kinds": list(kinds), "writer": writer}
     # With only pg_catalog on the path, format_type() schema-qualifies every user type.
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         cur.execute("SET LOCAL search_path = pg_catalog, pg_temp")
         column_rows = cur.execute(sql_file("catalog", "columns.sql"), params).fetchall()
         key_rows = cur.execute(sql_file("catalog", "unique_keys.sql"), params).fetchall()
         check_rows = cur.execute(sql_file("catalog", "check_constraints.sql"), params).fetchall()
+        security_rows = cur.execute(sql_file("catalog", "row_security.sql"), params).fetchall()
 
     allowed: dict[tuple[str, str], tuple[str, ...]] = {}
     for row in check_rows:
@@ -174,8 +198,10 @@ def read_schema(
 
     columns: dict[str, list[Column]] = {}
     identities: dict[str, str] = {}
+    persistences: dict[str, str] = {}
     for row in column_rows:
         identities[row["table_name"]] = row["replica_identity"]
+        persistences[row["table_name"]] = row["persistence"]
         labels = row["enum_labels"]
         columns.setdefault(row["table_name"], []).append(
             Column(
@@ -204,6 +230,15 @@ def read_schema(
                 replica_identity=row["is_replica_identity"],
             )
         )
+    security = {
+        row["table_name"]: RowSecurity(
+            forced=row["forced"],
+            writer=row["writer"],
+            applies=row["applies"],
+            open_to_writer=row["open_to_writer"],
+        )
+        for row in security_rows
+    }
     return SchemaCatalog(
         schema=schema,
         tables=tuple(
@@ -213,6 +248,8 @@ def read_schema(
                 columns=tuple(cols),
                 unique_keys=tuple(keys.get(name, ())),
                 replica_identity=identities[name],
+                persistence=persistences[name],
+                row_security=security.get(name),
             )
             for name, cols in sorted(columns.items())
         ),

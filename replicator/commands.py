@@ -40,10 +40,13 @@ EXIT_PENDING = 2
 
 
 def read_catalogs(config: Config) -> dict[Side, SchemaCatalog]:
+    """Both sides' schemas; row level security as it meets the role the generated
+    functions will run as (the [roles] owner, else whoever connects to deploy)."""
+    writer = config.roles.owner if config.roles else None
     catalogs: dict[Side, SchemaCatalog] = {}
     for role in SIDES:
         with connect(config, role) as conn:
-            catalogs[role] = read_schema(conn, config.side(role).schema)
+            catalogs[role] = read_schema(conn, config.side(role).schema, writer=writer)
     return catalogs
 
 

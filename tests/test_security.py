@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from replicator import commands
-from replicator.errors import DeployRefused
+from replicator.errors import DeployRefused, MapError
 from replicator.throwaway import ThrowawayServer, as_role
 from tests.support import Project, cli, example_project, queued, rows
 
@@ -361,3 +361,38 @@ def test_sync_verify_and_repair_never_call_a_function_planted_in_public(
     made["repair"] = calls() - before
     assert rows(url, "SELECT count(*) FROM r.items WHERE name = 'changed'") == [(0,)]
     assert made == {"sync": 0, "verify": 0, "repair": 0}
+
+
+ROW_SECURITY = (
+    "maps/customers.toml: map 'customers_organization': cds.account has row level security"
+    " forced and it applies to role replicator_owner, which the replicator reads and writes"
+    " the table as: rows its policies hide would be neither copied nor replicated. Let"
+    ' replicator_owner bypass it (ALTER ROLE "replicator_owner" BYPASSRLS, as a superuser) or'
+    ' give it a policy that shows it every row (CREATE POLICY replicator ON "cds"."account"'
+    ' TO "replicator_owner" USING (true) WITH CHECK (true))'
+)
+
+
+def test_row_level_security_binding_the_owner_is_refused_until_it_sees_every_row(
+    project: Project,
+) -> None:
+    with project.left() as conn:
+        conn.execute("ALTER TABLE cds.account ENABLE ROW LEVEL SECURITY")
+        conn.execute("ALTER TABLE cds.account FORCE ROW LEVEL SECURITY")
+        conn.execute("CREATE POLICY hide ON cds.account USING (accountnumber NOT LIKE 'X%')")
+    with pytest.raises(MapError) as refused:
+        commands.cmd_validate(project.config(), io.StringIO())
+    assert [str(p) for p in refused.value.problems] == [ROW_SECURITY]
+    # The policy the message names lets it through; so would BYPASSRLS.
+    statement = ROW_SECURITY.split("every row (", 1)[1].removesuffix(")")
+    with project.left() as conn:
+        conn.execute(statement.encode())
+    assert commands.cmd_validate(project.config(), io.StringIO()) == 0
+    with project.left() as conn:
+        conn.execute("DROP POLICY replicator ON cds.account")
+        conn.execute("ALTER ROLE replicator_owner BYPASSRLS")
+    try:
+        assert commands.cmd_validate(project.config(), io.StringIO()) == 0
+    finally:
+        with project.left() as conn:
+            conn.execute("ALTER ROLE replicator_owner NOBYPASSRLS")  # roles are per server

@@ -423,3 +423,41 @@ def test_an_online_map_is_refused_when_a_side_uses_wal_capture(
         " the write made inside the application's transaction carries no replicator origin,"
         " so the slot would capture it and send it back"
     ) in validate_problems(project)
+
+
+# --- unlogged tables --------------------------------------------------------------
+
+UNLOGGED = (
+    WHERE + "erp.item is UNLOGGED: its changes are not written to the WAL, so WAL capture"
+    ' never sees them: make it logged (ALTER TABLE "erp"."item" SET LOGGED), or capture the'
+    ' left side with triggers (capture = "trigger" in [left])'
+)
+
+
+def test_an_unlogged_table_under_wal_capture_is_refused_with_both_fixes(
+    fresh: Callable[..., Project],
+) -> None:
+    project = fresh()
+    run_sql(project, "ALTER TABLE erp.item REPLICA IDENTITY USING INDEX item_code_key")
+    run_sql(project, "ALTER TABLE erp.item SET UNLOGGED")
+    assert validate_problems(project) == [UNLOGGED]
+    deployed = cli(project, "deploy")
+    assert deployed.returncode == 1
+    assert UNLOGGED in deployed.stderr
+    run_sql(project, 'ALTER TABLE "erp"."item" SET LOGGED')
+    assert validate_problems(project) == []
+
+
+@pytest.mark.parametrize(
+    ("left", "direction"),
+    [
+        pytest.param("trigger", "to_right", id="trigger capture"),
+        pytest.param("wal", "to_left", id="the WAL side only receives"),
+    ],
+)
+def test_an_unlogged_table_is_fine_under_trigger_capture_or_as_a_target_only(
+    fresh: Callable[..., Project], left: str, direction: str
+) -> None:
+    project = fresh(left=left, direction=direction)
+    run_sql(project, "ALTER TABLE erp.item SET UNLOGGED")
+    assert validate_problems(project) == []

@@ -5,6 +5,8 @@ slots, and replica identities that carry the columns an update or delete needs."
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -461,3 +463,53 @@ def test_an_unlogged_table_is_fine_under_trigger_capture_or_as_a_target_only(
     project = fresh(left=left, direction=direction)
     run_sql(project, "ALTER TABLE erp.item SET UNLOGGED")
     assert validate_problems(project) == []
+
+
+# --- slot names are per server ----------------------------------------------------
+
+
+def test_a_slot_name_another_database_of_the_server_holds_is_refused_and_run_says_so(
+    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[..., str]
+) -> None:
+    """Two databases of one server, each with its own replicator, whose WAL sides share
+    the name erp: both would read the slot replicator_erp, which only one can hold."""
+    first = wal_project(tmp_path / "first", fresh_db(pg))
+    second = wal_project(tmp_path / "second", fresh_db(pg))
+    for project in (first, second):
+        run_sql(project, "ALTER TABLE erp.item REPLICA IDENTITY USING INDEX item_code_key")
+    # The second database was deployed while the name was free (an earlier release
+    # deployed it anyway); then its slot went, and the first database took the name.
+    second.deploy()
+    run_sql(second, "SELECT pg_drop_replication_slot('replicator_erp')")
+    first.deploy()
+    holder = psycopg.conninfo.conninfo_to_dict(first.left_url)["dbname"]
+    taken = (
+        f"erp+crm: the slot replicator_erp that WAL capture needs here is taken by database"
+        f" {holder} of the same server (slot names are per server; this one is named after"
+        " the left side, 'erp'): give the left side another name in replicator.toml"
+        ' ([left] name = "..."), which names its slot replicator_<name>'
+    )
+    assert validate_problems(second) == [taken]
+    deployed = cli(second, "deploy")
+    assert deployed.returncode == 1
+    assert taken in deployed.stderr
+    # The applier of the second database stops at once, saying why, instead of
+    # retrying a slot it can never read.
+    ran = subprocess.run(
+        [sys.executable, "-m", "replicator.cli", "--config", str(second.config_path), "run"],
+        env=second.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert ran.returncode == 1
+    assert ran.stderr.strip().splitlines()[-1] == (
+        f"replicator: slot replicator_erp, which WAL capture of erp+crm reads, belongs to"
+        f" database {holder} of the same server: give this side another name in"
+        " replicator.toml and run replicator deploy (validate says the same)"
+    )
+    # Named apart, the second database gets a slot of its own.
+    config = second.config_path
+    config.write_text(config.read_text().replace('name = "erp"', 'name = "erp_two"'))
+    assert validate_problems(second) == []

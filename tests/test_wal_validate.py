@@ -175,7 +175,9 @@ def test_a_server_whose_sides_use_triggers_is_not_asked_for_wal(
 
 
 def test_our_own_slot_needs_no_free_one(tmp_path: Path, replica_server: ThrowawayServer) -> None:
-    """Deployed once, the slot exists: a full server is no longer a problem."""
+    """Deployed once, the slot exists: a full server is no longer a problem. (A physical
+    slot stands in for it, as this server cannot make logical ones; validate also says
+    that a physical slot holds the name.)"""
     name = "slot_exists"
     replica_server.create_database(name)
     try:
@@ -188,7 +190,13 @@ def test_our_own_slot_needs_no_free_one(tmp_path: Path, replica_server: Throwawa
             finally:
                 conn.execute("SELECT pg_drop_replication_slot('replicator_erp')")
                 conn.execute("SELECT pg_create_physical_replication_slot('standby_1')")
-        assert found == [WAL_LEVEL]
+        assert found == [
+            WAL_LEVEL,
+            "erp+crm: the slot replicator_erp that WAL capture needs here is taken by a"
+            " physical slot of the same server (slot names are per server; this one is named"
+            " after the left side, 'erp'): give the left side another name in"
+            ' replicator.toml ([left] name = "..."), which names its slot replicator_<name>',
+        ]
     finally:
         replica_server.drop_database(name)
 

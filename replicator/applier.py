@@ -17,7 +17,7 @@ import select
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import FrameType
 
@@ -27,7 +27,7 @@ from psycopg.rows import TupleRow
 
 from replicator import activity, alerts, drift, locks, origins
 from replicator.config import scrubbed
-from replicator.connections import connect, under_origin
+from replicator.connections import connect, shares_database, under_origin
 from replicator.errors import ConnectError, DatabaseError, ReplicatorError
 from replicator.listener import Listener, SlotLost
 from replicator.model import DIRECTIONS, Config, Direction, Side, source_of, target_of
@@ -153,6 +153,9 @@ class Applier:
     # -- connections -------------------------------------------------------------
 
     def _connect(self) -> None:
+        if self.config.shared_database is None:
+            # Asked here, not at start: the servers may be down when the applier starts.
+            self.config = replace(self.config, shared_database=shares_database(self.config))
         roles = self.config.databases
         if all(role in self._connections and not self._connections[role].closed for role in roles):
             return

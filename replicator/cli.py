@@ -18,6 +18,7 @@ from replicator import admin, commands
 from replicator import repair as repair_module
 from replicator import verify as verify_module
 from replicator.config import load_config, parse_duration, scrubbed
+from replicator.connections import identified
 from replicator.errors import ReplicatorError
 
 
@@ -127,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         conninfos = config.conninfos
+        if not (args.command == "plan" and args.roles):  # that one needs no connection
+            config = identified(config)
         if args.command == "validate":
             return commands.cmd_validate(config, sys.stdout)
         if args.command == "plan" and args.roles:

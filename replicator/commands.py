@@ -14,16 +14,24 @@ from replicator import metrics
 from replicator.applier import Applier, install_signal_handlers
 from replicator.catalog import SchemaCatalog, probe_types, read_schema
 from replicator.clockcheck import clock_problems
-from replicator.compiler import Bundle, compile_bundle, expression_probe
+from replicator.compiler import (
+    CONTROL_SCHEMA,
+    Bundle,
+    compile_bundle,
+    expression_probe,
+)
 from replicator.connections import connect
 from replicator.deployer import (
     DatabasePlan,
+    LockTimeout,
     deploy,
     drifted_maps,
+    lock_holders,
     open_transactions,
     plan_database,
     read_deployed,
     slot_exists,
+    writing_sessions,
 )
 from replicator.errors import DeployRefused, ExpressionError
 from replicator.loader import load_maps
@@ -167,10 +175,39 @@ def cmd_deploy(config: Config, out: TextIO) -> int:
             raise DeployRefused(
                 f"deploy refused, nothing changed: {exc.diag.message_primary}"
             ) from None
+        if isinstance(exc, LockTimeout):
+            raise DeployRefused(_lock_timeout_message(config, exc)) from None
         raise
     for plan in plans:
         out.write(_deploy_summary(plan) + "\n")
     return EXIT_OK
+
+
+def _lock_timeout_message(config: Config, timeout: LockTimeout) -> str:
+    """Deploy waited too long for a lock: who holds what it waited for."""
+    database = timeout.database
+    schemas = [config.side(side).schema for side in config.hosted(database.role)]
+    with connect(config, database.role) as conn:
+        if timeout.slot:
+            holders = writing_sessions(conn)
+            waited = (
+                f"creating the slot {database.slot} waited {timeout.seconds} s (lock_timeout)"
+                " for the server's transactions that have written to end"
+            )
+        else:
+            holders = lock_holders(conn, [*dict.fromkeys(schemas), CONTROL_SCHEMA])
+            waited = (
+                f"no lock within {timeout.seconds} s (lock_timeout) on the tables deploy changes"
+            )
+    head = f"deploy refused, nothing changed: database {database.label}: {waited}"
+    if not holders:
+        return f"{head}; whoever held it has finished since: deploy again"
+    more = f" (and {len(holders) - 3} more)" if len(holders) > 3 else ""
+    return (
+        f"{head}: {'; '.join(str(h) for h in holders[:3])}{more}. End or commit that"
+        f" transaction (SELECT pg_terminate_backend({holders[0].pid}) ends the session),"
+        " then deploy again"
+    )
 
 
 def check_owner(config: Config, maps: MapSet | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 
 import psycopg
@@ -11,7 +12,7 @@ from psycopg.rows import TupleRow
 from replicator import origins
 from replicator.config import redacted, scrubbed
 from replicator.errors import ConnectError
-from replicator.model import Config, Side
+from replicator.model import SIDES, Config, Side
 
 # Built-ins first, and nothing an application may create in: every generated
 # function says the same (SET search_path = pg_catalog, pg_temp).
@@ -51,6 +52,38 @@ def open_connection(
             conn.commit()
         return conn
     raise ConnectError(f"cannot connect to {what}: {reason}")
+
+
+# A database as its server knows it: the cluster's system identifier (set by initdb,
+# the same on a physical standby) and the database's oid.
+IDENTITY = (
+    "SELECT (SELECT system_identifier FROM pg_control_system()),"
+    " (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
+
+def shares_database(config: Config) -> bool:
+    """Whether both sides reach one database, as the servers say (ConnectError if a
+    side cannot be reached)."""
+    if config.left.conninfo == config.right.conninfo:
+        return True
+    seen = []
+    for role in SIDES:
+        with connect(config, role) as conn:
+            seen.append(conn.execute(IDENTITY).fetchone())
+    return seen[0] == seen[1]
+
+
+def identified(config: Config) -> Config:
+    """``config`` knowing whether both sides share a database by what the servers say,
+    not by the conninfo strings. Left as it is when a side cannot be reached: the
+    command's own connection then says so (and the applier asks once it connects)."""
+    if config.shared_database is not None:
+        return config
+    try:
+        return dataclasses.replace(config, shared_database=shares_database(config))
+    except ConnectError:
+        return config
 
 
 @contextlib.contextmanager

@@ -108,6 +108,9 @@ class Config:
     retained_wal_warning: int = 1024**3
     # None: no role separation; whoever connects deploys and applies.
     roles: Roles | None = None
+    # What the servers said (connections.identified): both sides reach one database,
+    # whatever their conninfo strings. None: not asked; equal strings decide.
+    shared_database: bool | None = None
 
     def side(self, role: Side) -> SideConfig:
         return self.left if role == "left" else self.right
@@ -119,7 +122,11 @@ class Config:
 
     @property
     def same_database(self) -> bool:
-        """Both sides in one database: apply and dequeue share a transaction."""
+        """Both sides in one database: apply and dequeue share a transaction. The
+        servers decide where they were asked (a socket and a TCP address may reach one
+        database); otherwise the conninfo strings, of which equal ones surely do."""
+        if self.shared_database is not None:
+            return self.shared_database
         return self.left.conninfo == self.right.conninfo
 
     @property

@@ -5,6 +5,7 @@ slots, and replica identities that carry the columns an update or delete needs."
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -13,11 +14,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from replicator import commands
-from replicator.errors import MapError
+from replicator import commands, deployer
+from replicator.errors import DeployRefused, MapError
 from replicator.throwaway import ThrowawayServer
 from replicator.walcheck import server_problems
-from tests.support import Project, cli
+from tests.support import Project, cli, rows
 
 DDL = """
 CREATE SCHEMA erp;
@@ -521,3 +522,31 @@ def test_a_slot_name_another_database_of_the_server_holds_is_refused_and_run_say
     config = second.config_path
     config.write_text(config.read_text().replace('name = "erp"', 'name = "erp_two"'))
     assert validate_problems(second) == []
+
+
+def test_deploy_creating_the_slot_waits_only_so_long_for_open_transactions(
+    fresh: Callable[..., Project], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A logical slot is made once every transaction of the server that has written
+    has ended: deploy gives up after its lock_timeout and names them."""
+    monkeypatch.setattr(deployer, "LOCK_TIMEOUT_SECONDS", 1)
+    project = fresh()
+    run_sql(project, "ALTER TABLE erp.item REPLICA IDENTITY USING INDEX item_code_key")
+    with psycopg.connect(project.left_url, application_name="erp batch job") as batch:
+        batch.execute("INSERT INTO crm.item (code) VALUES ('open')")  # and then it idles
+        with pytest.raises(DeployRefused) as refused:
+            project.deploy()
+        pid = batch.info.backend_pid
+    database = psycopg.conninfo.conninfo_to_dict(project.left_url)["dbname"]
+    message = re.sub(r"for \d+ s\)", "for N s)", str(refused.value))
+    assert message == (
+        "deploy refused, nothing changed: database erp+crm: creating the slot replicator_erp"
+        " waited 1 s (lock_timeout) for the server's transactions that have written to end:"
+        f" pid {pid} (role postgres, database {database}, application 'erp batch job', idle"
+        " in transaction for N s) holds a transaction id. End or commit that transaction"
+        f" (SELECT pg_terminate_backend({pid}) ends the session), then deploy again"
+    )
+    assert rows(
+        project.left_url,
+        "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'replicator_erp'",
+    ) == [(0,)]

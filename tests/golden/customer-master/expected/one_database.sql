@@ -3,6 +3,9 @@
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
+-- Waiting for a lock (an open transaction on a mapped table) fails after this long
+-- rather than hanging, and holds up the table's writers no longer.
+SET LOCAL lock_timeout = '10s';
 -- Everything created here belongs to the owner role, whoever connects.
 SET LOCAL ROLE "replicator_owner";
 SELECT pg_advisory_xact_lock(7501166, 0);

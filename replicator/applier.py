@@ -41,6 +41,11 @@ WAL_POLL = 0.1
 # Seconds between checks that the tables under the maps are still what they were
 # deployed against (a catalog query over a few rows per database).
 DRIFT_CHECK = 1.0
+# A batch that meets a serialization failure is tried again this many times, the
+# pauses doubling from BATCH_RETRY_PAUSE seconds; then once more as its last try, in
+# which a change that still fails so goes to the error log (the rest applies).
+BATCH_RETRIES = 5
+BATCH_RETRY_PAUSE = 0.1
 # Transient failures: retried with backoff, never counted as errors. ObjectInUse:
 # the session of an applier killed a moment ago still holds its origin or slot.
 TRANSIENT = (
@@ -102,6 +107,8 @@ class Applier:
     _listeners: dict[Side, Listener] = field(default_factory=dict)
     _lost_slots: set[Side] = field(default_factory=set)  # read no more until restarted
     _drift_checked: float | None = None  # monotonic time of the last drift check
+    # Per direction: serialization failures of its batch in a row (see _one_batch).
+    _retries: dict[Direction, int] = field(default_factory=dict)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -303,12 +310,40 @@ class Applier:
                     log.error("%s: %s → failed: %s", self._label(direction), before, reason)
 
     def _one_batch(self, direction: Direction) -> bool:
+        """Apply one batch of ``direction``; True if it took any changes. A batch that
+        meets a serialization failure (a row changed under it) is tried again, with a
+        pause, BATCH_RETRIES times; the next try is its last: a key that still fails
+        so goes to the error log, and the rest applies."""
+        retries = self._retries.get(direction, 0)
+        try:
+            moved = self._apply_batch(direction, final=retries >= BATCH_RETRIES)
+        except pg_errors.SerializationFailure as exc:
+            self._retries[direction] = retries + 1
+            delay = min(BATCH_RETRY_PAUSE * 2**retries, self.backoff.cap)
+            attempt = (
+                f"retry {retries + 1} of {BATCH_RETRIES}"
+                if retries + 1 < BATCH_RETRIES
+                else "its last try: a change that still fails so goes to the error log"
+            )
+            log.warning(
+                "%s: %s; retrying the batch in %.1f s (%s)",
+                self._label(direction),
+                _first_line(exc),
+                delay,
+                attempt,
+            )
+            self._pause(delay)
+            return True
+        self._retries.pop(direction, None)
+        return moved
+
+    def _apply_batch(self, direction: Direction, final: bool) -> bool:
         started = time.monotonic()
         if self.config.same_database:
             conn = self._conn("left")
             row = conn.execute(
-                "SELECT taken, failed FROM replicator.apply_queued(%s, %s)",
-                (direction, self.batch_size),
+                "SELECT taken, failed FROM replicator.apply_queued(%s, %s, %s)",
+                (direction, self.batch_size, final),
             ).fetchone()
             assert row is not None
             taken, failed, skipped = int(row[0]), int(row[1]), 0
@@ -324,8 +359,8 @@ class Applier:
             if not ids:
                 return False
             row = target.execute(
-                "SELECT applied, failed, skipped FROM replicator.apply_remote(%s, %s::jsonb)",
-                (direction, peeked[1]),
+                "SELECT applied, failed, skipped FROM replicator.apply_remote(%s, %s::jsonb, %s)",
+                (direction, peeked[1], final),
             ).fetchone()
             assert row is not None
             applied = self._applied(direction)

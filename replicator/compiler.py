@@ -777,7 +777,7 @@ def _apply_artifact(
     drop_sql = render_template(
         "drop_functions.sql.j2",
         functions=[
-            Sql(f"{context['apply_function']}(jsonb, boolean)"),
+            Sql(f"{context['apply_function']}(jsonb, boolean, boolean)"),
             Sql(f"{context['write_function']}(jsonb, boolean)"),
         ],
         guard_held=bool(lookup_fields),  # only maps with lookups hold changes

@@ -354,7 +354,11 @@ $$;
 
 -- One database: take a batch off the queue, apply it, all in the caller's
 -- transaction, so apply and dequeue commit together. Returns (taken, failed).
+-- p_final: the applier's last try at a batch that kept meeting serialization
+-- failures; changes that still meet one are logged as errors (see apply_batch).
+DROP FUNCTION IF EXISTS replicator.apply_queued(text, integer);
 CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
+                                                   p_final boolean DEFAULT false,
                                                    OUT taken integer, OUT failed integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -388,7 +392,7 @@ BEGIN
         UPDATE replicator.tombstone AS d SET crossed_at = now()
           FROM jsonb_array_elements(v_batch) AS c
          WHERE d.direction = p_direction AND d.change_id = (c.value->>'id')::bigint;
-        failed := replicator.apply_batch(p_direction, v_batch);
+        failed := replicator.apply_batch(p_direction, v_batch, p_final);
         PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
         PERFORM replicator.caught_up(p_direction);
     END IF;
@@ -439,8 +443,10 @@ $$;
 
 -- Two servers, target side: apply a batch from the other server unless it was
 -- already applied (a replay after a crash), and record its ids in the same
--- transaction. Returns (applied, failed, skipped).
+-- transaction. Returns (applied, failed, skipped). p_final: as for apply_queued.
+DROP FUNCTION IF EXISTS replicator.apply_remote(text, jsonb);
 CREATE OR REPLACE FUNCTION replicator.apply_remote(p_direction text, p_batch jsonb,
+                                                   p_final boolean DEFAULT false,
                                                    OUT applied integer, OUT failed integer,
                                                    OUT skipped integer)
 LANGUAGE plpgsql
@@ -463,7 +469,7 @@ BEGIN
     skipped := jsonb_array_length(p_batch) - applied;
     failed := 0;
     IF applied > 0 THEN
-        failed := replicator.apply_batch(p_direction, v_fresh);
+        failed := replicator.apply_batch(p_direction, v_fresh, p_final);
     END IF;
     applied := applied - failed;
     PERFORM replicator.log_batch(p_direction, applied + failed + skipped, failed, skipped, v_started);

@@ -203,3 +203,47 @@ def test_the_applier_survives_its_connections_being_terminated(project: Project)
         with project.left() as erp:
             erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '2', 'after')")
         wait_for(lambda: count(project.right_url, "cds.customer_group") == 2, "the change after")
+
+
+def test_a_change_that_keeps_meeting_serialization_failures_goes_to_the_error_log(
+    tmp_path: Path, two_sides: tuple[str, str]
+) -> None:
+    """The CRM hides card LC-7 from the replicator's updates (row level security that
+    binds its owner role, added after deploy). The update of LC-7 can never be written:
+    the batch is retried a few times, then its last try logs LC-7 and applies the rest."""
+    left, right = two_sides
+    project = example_project(tmp_path, left, right)
+    project.deploy()
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.loyalty_cards (card_number) VALUES ('LC-1'), ('LC-7')")
+    project.drain()
+    with project.right() as crm:
+        crm.execute(
+            "ALTER TABLE cds.loyalty_card ENABLE ROW LEVEL SECURITY;"
+            " ALTER TABLE cds.loyalty_card FORCE ROW LEVEL SECURITY;"
+            " CREATE POLICY seen ON cds.loyalty_card FOR SELECT USING (true);"
+            " CREATE POLICY added ON cds.loyalty_card FOR INSERT WITH CHECK (true);"
+            " CREATE POLICY removed ON cds.loyalty_card FOR DELETE USING (true);"
+            " CREATE POLICY changed ON cds.loyalty_card FOR UPDATE USING (card_number <> 'LC-7')"
+        )
+    with project.left() as erp:
+        erp.execute("UPDATE fno.loyalty_cards SET tier = 'Gold'")
+    totals = project.drain()  # ends: before, it retried for as long as it ran
+    assert (totals.applied, totals.failed) == (1, 1)
+    assert rows(right, "SELECT card_number, tier FROM cds.loyalty_card ORDER BY 1") == [
+        ("LC-1", "Gold"),
+        ("LC-7", "Basic"),
+    ]
+    assert rows(
+        right, "SELECT map_name, op, key::text, sqlstate, message FROM replicator.error_log"
+    ) == [
+        (
+            "loyalty_cards",
+            "U",
+            '{"card_number": "LC-7"}',
+            "40001",
+            "replicator: map loyalty_cards: a row of cds.loyalty_card changed while a batch"
+            " was applied to it",
+        )
+    ]
+    assert queued(left) == 0

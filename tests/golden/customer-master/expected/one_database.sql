@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle f05109486a718c2cf0912185c5b4a3f97177368bef898ff6c0af71609251b141: 83 to create, 0 to replace, 0 to drop
+-- bundle 4a56086ebf2df003be9be4457f4df48802fa45ae58fa0cc192dc3b00fdbf9f4d: 83 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -367,7 +367,11 @@ $$;
 
 -- One database: take a batch off the queue, apply it, all in the caller's
 -- transaction, so apply and dequeue commit together. Returns (taken, failed).
+-- p_final: the applier's last try at a batch that kept meeting serialization
+-- failures; changes that still meet one are logged as errors (see apply_batch).
+DROP FUNCTION IF EXISTS replicator.apply_queued(text, integer);
 CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
+                                                   p_final boolean DEFAULT false,
                                                    OUT taken integer, OUT failed integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -401,7 +405,7 @@ BEGIN
         UPDATE replicator.tombstone AS d SET crossed_at = now()
           FROM jsonb_array_elements(v_batch) AS c
          WHERE d.direction = p_direction AND d.change_id = (c.value->>'id')::bigint;
-        failed := replicator.apply_batch(p_direction, v_batch);
+        failed := replicator.apply_batch(p_direction, v_batch, p_final);
         PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
         PERFORM replicator.caught_up(p_direction);
     END IF;
@@ -452,8 +456,10 @@ $$;
 
 -- Two servers, target side: apply a batch from the other server unless it was
 -- already applied (a replay after a crash), and record its ids in the same
--- transaction. Returns (applied, failed, skipped).
+-- transaction. Returns (applied, failed, skipped). p_final: as for apply_queued.
+DROP FUNCTION IF EXISTS replicator.apply_remote(text, jsonb);
 CREATE OR REPLACE FUNCTION replicator.apply_remote(p_direction text, p_batch jsonb,
+                                                   p_final boolean DEFAULT false,
                                                    OUT applied integer, OUT failed integer,
                                                    OUT skipped integer)
 LANGUAGE plpgsql
@@ -476,7 +482,7 @@ BEGIN
     skipped := jsonb_array_length(p_batch) - applied;
     failed := 0;
     IF applied > 0 THEN
-        failed := replicator.apply_batch(p_direction, v_fresh);
+        failed := replicator.apply_batch(p_direction, v_fresh, p_final);
     END IF;
     applied := applied - failed;
     PERFORM replicator.log_batch(p_direction, applied + failed + skipped, failed, skipped, v_started);
@@ -604,7 +610,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'b39f8257960968e093c806509a42e75502f450e167804d120dfd8c973993e9f6', $sql$$sql$)
+VALUES ('control', '2ee49d01a79782f811f70d4fcfbb567ec0e779a81c996d33b4ada7a1c7435e94', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1220,8 +1226,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1247,8 +1256,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -1265,12 +1278,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('companies', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('companies', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -1283,7 +1299,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '2466300d7415605eb6ba8ae958cec252b4073f907e7a4ff61864ea1f71103c67', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', '630f8dda1329a85f4e4d6f56ccaf54889ee139345a816c000214dcbde7f2a50d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1568,8 +1584,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1595,8 +1614,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -1613,12 +1636,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('companies', 'to_left', ARRAY[jsonb_build_object('company_code', v_change->'image'->'company_code')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('companies', 'to_left', v_change, jsonb_build_object('company_code', v_change->'image'->'company_code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -1631,7 +1657,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'f6f24d62d78271471eb8fcd54014dfd530957163f37145c5fc9381caa8313546', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', 'f901f7e1e16aa0970fb2b9b5805dfa2225f5917ef3e167483cbd72273e363723', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2034,8 +2060,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2061,8 +2090,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -2079,12 +2112,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('contact_persons', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'contact_person_id', v_change->'image'->'contact_person_id')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('contact_persons', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'contact_person_id', v_change->'image'->'contact_person_id'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -2097,7 +2133,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '796e16320b2661d4da3544f1ba3ef673717d59348380b362f2df6972b34462b1', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '1b4201f86e9d3ba2d7408af6f1614ffb897d6228e77fd090504914ef0f2a1eb9', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2111,7 +2147,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2498,8 +2534,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2525,8 +2564,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -2543,12 +2586,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('contact_persons', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('contact_persons', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -2561,7 +2607,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '50e18b73e35e3454e24873b897b14e5f52a30acfb8f2a6f8559dac7535715a2c', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'b3b6bf1c360a014b84b6ac2f6c1d58aa974b77816a46ac073603fcbea1c84c8a', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2575,7 +2621,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2902,8 +2948,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2929,8 +2978,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -2947,12 +3000,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customer_groups', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'customer_group', v_change->'image'->'customer_group')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customer_groups', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'customer_group', v_change->'image'->'customer_group'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -2965,7 +3021,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'c8f019469600e14c151367a269947a3152dbb5d2f01e32292b322c75314906f5', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '046b2ab9de7a903ddaa99990f8429a8b02d2a08449d1178c709124c0e3054a01', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2979,7 +3035,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -3306,8 +3362,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -3333,8 +3392,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -3351,12 +3414,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customer_groups', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customer_groups', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -3369,7 +3435,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'b989bf89f0c54dc7f317ffdf5a52f7decb482b4740e3be6fd1c2a31627600216', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '94877071d71b83fdab5038c55af9fcded68739c496b31023b6a1344b82f09bb7', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3383,7 +3449,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -3730,8 +3796,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -3757,8 +3826,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -3775,12 +3848,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_method', v_change->'image'->'payment_method')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customer_payment_methods', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_method', v_change->'image'->'payment_method'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -3793,7 +3869,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '701ea991c5c589632d6e7f32d5be7bb2897136f000219a34f48a0832c0e45c13', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '637bfffdd299bcccd44922230c1f6c6a37a59745e494c1da91dc36c627b21710', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3807,7 +3883,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4154,8 +4230,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -4181,8 +4260,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -4199,12 +4282,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customer_payment_methods', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -4217,7 +4303,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '7074d27e92ebfadc8f0cdb15d7557f1cca0427d85f8fdd70532b39da28a3ec97', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'ad1cd220795ce933ee9811b5e7d64c501ae6790ebf2119b276d30df40dfa2d5d', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4231,7 +4317,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4626,8 +4712,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -4653,8 +4742,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -4671,12 +4764,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customers_person', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customers_person', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -4689,7 +4785,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '65accbfae95d6e7180e85f300eeb14e245c2aa7909ee5892761edfd9e9dd1a31', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '100e8b162f1f8e1c7764d55696dedd51d9af69a68ee995266f8ce1d9382310bd', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4703,7 +4799,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5074,8 +5170,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -5101,8 +5200,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -5119,12 +5222,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customers_person', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customers_person', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -5137,7 +5243,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '51672b7625300f1d87d722630434f7be26302ca3cb45b891388af3dc24c43edf', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '2ffaf25ea9d258ca0273164285538934693343d096050da8cfe6fa6bbea6b614', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5151,7 +5257,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5476,8 +5582,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -5503,8 +5612,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -5521,12 +5634,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_right', ARRAY[jsonb_build_object('card_number', v_change->'image'->'card_number')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('loyalty_cards', 'to_right', v_change, jsonb_build_object('card_number', v_change->'image'->'card_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -5539,7 +5655,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '3d5538b14280a2947f5a2e854a047b2c9f0ed8642f479fc8c1991dc5927665b4', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'c6183b83f3eb17201e759754134fc1c514243c7c0fbfa0e35d624a71cdf1eda4', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5864,8 +5980,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -5891,8 +6010,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -5909,12 +6032,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_left', ARRAY[jsonb_build_object('card_number', v_change->'image'->'card_number')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('loyalty_cards', 'to_left', v_change, jsonb_build_object('card_number', v_change->'image'->'card_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -5927,7 +6053,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '5da440ddd580e52011e392a44d9f38c7c7d432fb75fd6c4d5fdf85c64a1b85b5', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'aa69dc279f3dcb92e843ef8d750d76d3716e19b18f873e30375d3f8728d39639', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -6221,8 +6347,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -6248,8 +6377,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -6266,12 +6399,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('name_affixes', 'to_right', ARRAY[jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('name_affixes', 'to_right', v_change, jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -6284,7 +6420,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '4d96e601adbc511af96812e93364ddd188b60bdc4276d67bcf4a7dd115af0c94', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '62f7d4bc493774bb03d1a1a3752e6e97ffee7f892687e2288710bbaa317cb371', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -6578,8 +6714,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -6605,8 +6744,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -6623,12 +6766,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('name_affixes', 'to_left', ARRAY[jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('name_affixes', 'to_left', v_change, jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -6641,7 +6787,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '323bccf45357e1695ee500004f9d52ff7150b626f84f66754aefdebad4640777', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'cb4a51f05b66f57418270849424cd138d8e78905253b91ee0728f4318826217e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -6968,8 +7114,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -6995,8 +7144,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -7013,12 +7166,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_days', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_days', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -7031,7 +7187,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'b0943db9f68f8888fc135ec74bc1c6c895762a910911a2502eb3a8d48ae4f2e1', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '585a8f53cd3b0e3cd5f968ac85de3163e21c57423d0e8ddf216e7f156c9ae1db', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7045,7 +7201,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7372,8 +7528,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -7399,8 +7558,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -7417,12 +7580,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_days', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_days', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -7435,7 +7601,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '2255e3e3b05264fe29c6ee5e2e676299f5d1ffab179864b78f1959c71b3f3e6a', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '476cb57fe620ace8c4a779d42000d4d61f6da479a714e0506f80f65cca05a7f3', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7449,7 +7615,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7807,8 +7973,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -7834,8 +8003,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -7852,12 +8025,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name', 'line_num', v_change->'image'->'line_num')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_day_lines', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name', 'line_num', v_change->'image'->'line_num'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -7870,7 +8046,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '990a29527303cd852945c203ffd381fde5c8def7d40188dd75d8c3fcb8e5a9f7', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'ea7e8b67450091fccaab5c1303e0ea2ff6d17f6e7e1b64a2015edb63b6b151fd', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7884,7 +8060,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8242,8 +8418,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -8269,8 +8448,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -8287,12 +8470,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_day_lines', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -8305,7 +8491,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '8f58a58b11e231862345c0e1e54f4840324dd443e95a06d3a8d7c66c219ed7a9', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '75ee52034ae464799986bc0617de08dd5265e65873cc9b670429d292990cf641', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8319,7 +8505,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8666,8 +8852,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -8693,8 +8882,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -8711,12 +8904,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_schedules', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -8729,7 +8925,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '6922f040e007ce99f2a7aae3671e1fedaf7f09ebf7fee9f8213622eaaaa38b70', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'e74896a36fcbdb6aca5fdfa4053b1ca2745ce8741b2c7d6da0cfbdeeb092e3ec', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8743,7 +8939,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9090,8 +9286,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -9117,8 +9316,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -9135,12 +9338,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_schedules', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -9153,7 +9359,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '92844e942907b1aca45901e4a4e7a37c1df269b5729294a5d5e2dbc1888f216b', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '47792c7ef761bc66a14843837cee914862af762e49e4a94302d48c27184f2ef4', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9167,7 +9373,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9545,8 +9751,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -9572,8 +9781,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -9590,12 +9803,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name', 'line_num', v_change->'image'->'line_num')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_schedule_lines', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name', 'line_num', v_change->'image'->'line_num'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -9608,7 +9824,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '65b5c55b2dd9de6dbce526e27e850dedea8f260493d5d6cdb29ac96c1e92ced1', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'b9cca7d5b28f915902da4301dc4a4a8354f34e91eda7f1b04b4e9b616c4dd2bd', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9622,7 +9838,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -10000,8 +10216,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -10027,8 +10246,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -10045,12 +10268,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_schedule_lines', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -10063,7 +10289,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '132d32c05baf20465d31bd65a56da5a9e298445edd8e26238a846eb53f16e1fa', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'fd34a76c63e9753b8652b3c943489006dbf755dfe52618b7ed07b94b67bfef9a', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10077,7 +10303,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -10474,8 +10700,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -10501,8 +10730,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -10519,12 +10752,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_terms', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_term_id', v_change->'image'->'payment_term_id')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_terms', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_term_id', v_change->'image'->'payment_term_id'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -10537,7 +10773,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '6685c0e66b45279ef5f130d20fe4a8c0f425ac340c8b214bf1c9c0ea756088d9', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'aee8917725e6ebd58fb452b183b9da2b891d08df244332e4f815c3f849803c69', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10551,7 +10787,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -10948,8 +11184,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -10975,8 +11214,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -10993,12 +11236,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_terms', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_terms', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -11011,7 +11257,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '62eec321d9c20470ebb3141679c55e5b25badc2b5939e907eb5ae0df4ae971b3', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '3481f62a5ed7fb5ccf2d3a435d7f31aa44a85a3c37621c0dc98318931d25871b', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11025,7 +11271,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -11502,8 +11748,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -11529,8 +11778,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -11547,12 +11800,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customers_organization', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customers_organization', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -11565,7 +11821,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'f331930207ab853891f5eb98952311522c200b7b8a2529a4105596d40933f800', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '0f5f5139b9f8b16f086ef0e43e9a8f99b1a804a81853d2d344c63440207eef96', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11579,7 +11835,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -12056,8 +12312,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -12083,8 +12342,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -12101,12 +12364,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customers_organization', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customers_organization', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -12119,7 +12385,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '5a6169cbcfca245f243a0e58071d6c7b38c01830fd5ed31492fc5749b0384d6b', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '1f3af77eacc0215e7e39b1c54b26ae261ccd1346ecabc223306cf6a7e38fe41a', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12133,7 +12399,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -12143,7 +12409,10 @@ ON CONFLICT (name) DO UPDATE
 -- Hands each change of a batch to the apply function of its map: deletes and
 -- truncates first, children before parents; then inserts and updates, parents before children,
 -- each map followed by a retry of its held changes if a parent it waits for applied.
-CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch jsonb)
+-- p_final: the applier's last try at this batch (see the apply functions).
+DROP FUNCTION IF EXISTS "replicator"."apply_batch"(text, jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch jsonb,
+                                                   p_final boolean DEFAULT false)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -12166,7 +12435,7 @@ BEGIN
          WHERE c.value->>'map' = 'customers_organization'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customers_organization', v_map_failed);
         END IF;
@@ -12180,7 +12449,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_terms'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_terms', v_map_failed);
         END IF;
@@ -12194,7 +12463,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_schedule_lines'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedule_lines', v_map_failed);
         END IF;
@@ -12208,7 +12477,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_schedules'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedules', v_map_failed);
         END IF;
@@ -12222,7 +12491,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_day_lines'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_day_lines', v_map_failed);
         END IF;
@@ -12236,7 +12505,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_days'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_days', v_map_failed);
         END IF;
@@ -12250,7 +12519,7 @@ BEGIN
          WHERE c.value->>'map' = 'name_affixes'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('name_affixes', v_map_failed);
         END IF;
@@ -12264,7 +12533,7 @@ BEGIN
          WHERE c.value->>'map' = 'loyalty_cards'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('loyalty_cards', v_map_failed);
         END IF;
@@ -12278,7 +12547,7 @@ BEGIN
          WHERE c.value->>'map' = 'customers_person'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customers_person', v_map_failed);
         END IF;
@@ -12292,7 +12561,7 @@ BEGIN
          WHERE c.value->>'map' = 'customer_payment_methods'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customer_payment_methods', v_map_failed);
         END IF;
@@ -12306,7 +12575,7 @@ BEGIN
          WHERE c.value->>'map' = 'customer_groups'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customer_groups', v_map_failed);
         END IF;
@@ -12320,7 +12589,7 @@ BEGIN
          WHERE c.value->>'map' = 'contact_persons'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('contact_persons', v_map_failed);
         END IF;
@@ -12334,7 +12603,7 @@ BEGIN
          WHERE c.value->>'map' = 'companies'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_companies_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_companies_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('companies', v_map_failed);
         END IF;
@@ -12348,7 +12617,7 @@ BEGIN
          WHERE c.value->>'map' = 'customers_organization'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customers_organization', v_map_failed);
         END IF;
@@ -12362,7 +12631,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_terms'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_terms', v_map_failed);
         END IF;
@@ -12376,7 +12645,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_schedule_lines'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedule_lines', v_map_failed);
         END IF;
@@ -12390,7 +12659,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_schedules'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedules', v_map_failed);
         END IF;
@@ -12404,7 +12673,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_day_lines'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_day_lines', v_map_failed);
         END IF;
@@ -12418,7 +12687,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_days'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_days', v_map_failed);
         END IF;
@@ -12432,7 +12701,7 @@ BEGIN
          WHERE c.value->>'map' = 'name_affixes'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('name_affixes', v_map_failed);
         END IF;
@@ -12446,7 +12715,7 @@ BEGIN
          WHERE c.value->>'map' = 'loyalty_cards'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('loyalty_cards', v_map_failed);
         END IF;
@@ -12460,7 +12729,7 @@ BEGIN
          WHERE c.value->>'map' = 'customers_person'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customers_person', v_map_failed);
         END IF;
@@ -12474,7 +12743,7 @@ BEGIN
          WHERE c.value->>'map' = 'customer_payment_methods'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customer_payment_methods', v_map_failed);
         END IF;
@@ -12488,7 +12757,7 @@ BEGIN
          WHERE c.value->>'map' = 'customer_groups'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customer_groups', v_map_failed);
         END IF;
@@ -12502,7 +12771,7 @@ BEGIN
          WHERE c.value->>'map' = 'contact_persons'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('contact_persons', v_map_failed);
         END IF;
@@ -12516,7 +12785,7 @@ BEGIN
          WHERE c.value->>'map' = 'companies'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_companies_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_companies_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('companies', v_map_failed);
         END IF;
@@ -12527,7 +12796,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'companies';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_companies_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_companies_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             v_held := 0;
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'companies')::integer, 0);
@@ -12544,7 +12813,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'contact_persons';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -12570,7 +12839,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'contact_persons';
@@ -12590,7 +12859,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customer_groups';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -12616,7 +12885,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_groups';
@@ -12636,7 +12905,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customer_payment_methods';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -12662,7 +12931,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_payment_methods';
@@ -12682,7 +12951,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customers_person';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -12708,7 +12977,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_person';
@@ -12728,7 +12997,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'loyalty_cards';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             v_held := 0;
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'loyalty_cards')::integer, 0);
@@ -12745,7 +13014,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'name_affixes';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             v_held := 0;
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'name_affixes')::integer, 0);
@@ -12762,7 +13031,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_days';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -12788,7 +13057,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_days';
@@ -12808,7 +13077,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_day_lines';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -12834,7 +13103,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_day_lines';
@@ -12854,7 +13123,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_schedules';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -12880,7 +13149,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedules';
@@ -12900,7 +13169,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_schedule_lines';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -12926,7 +13195,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedule_lines';
@@ -12946,7 +13215,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_terms';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -12972,7 +13241,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_terms';
@@ -12992,7 +13261,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customers_organization';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -13018,7 +13287,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_organization';
@@ -13038,7 +13307,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'companies';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_companies_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_companies_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             v_held := 0;
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'companies')::integer, 0);
@@ -13055,7 +13324,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'contact_persons';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -13081,7 +13350,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'contact_persons';
@@ -13101,7 +13370,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customer_groups';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -13127,7 +13396,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_groups';
@@ -13147,7 +13416,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customer_payment_methods';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -13173,7 +13442,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_payment_methods';
@@ -13193,7 +13462,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customers_person';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -13219,7 +13488,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_person';
@@ -13239,7 +13508,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'loyalty_cards';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             v_held := 0;
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'loyalty_cards')::integer, 0);
@@ -13256,7 +13525,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'name_affixes';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             v_held := 0;
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'name_affixes')::integer, 0);
@@ -13273,7 +13542,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_days';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -13299,7 +13568,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_days';
@@ -13319,7 +13588,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_day_lines';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -13345,7 +13614,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_day_lines';
@@ -13365,7 +13634,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_schedules';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -13391,7 +13660,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedules';
@@ -13411,7 +13680,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_schedule_lines';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -13437,7 +13706,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedule_lines';
@@ -13457,7 +13726,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_terms';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -13483,7 +13752,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_terms';
@@ -13503,7 +13772,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customers_organization';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -13529,7 +13798,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_organization';
@@ -13554,7 +13823,7 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', 'a19004172de78ff85607434ea66904ee71f9b8c67e96f887665188dfe1491dc6', $sql$$sql$)
+VALUES ('dispatch', '4a19adbf8bc6a11e5fd388a65199ece3dcffaebdb29c075f2e26a0ff97f4b362', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -18614,6 +18883,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('f05109486a718c2cf0912185c5b4a3f97177368bef898ff6c0af71609251b141');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('4a56086ebf2df003be9be4457f4df48802fa45ae58fa0cc192dc3b00fdbf9f4d');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle f05109486a71: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'f05109486a718c2cf0912185c5b4a3f97177368bef898ff6c0af71609251b141'));
+VALUES ('deploy', 'deployed bundle 4a56086ebf2d: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '4a56086ebf2df003be9be4457f4df48802fa45ae58fa0cc192dc3b00fdbf9f4d'));

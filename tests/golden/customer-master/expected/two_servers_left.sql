@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle a8f1938324a138fa2d28458b9b35f7c1a7a3b8f7d71865ddb05e78649bb5d6c4: 44 to create, 0 to replace, 0 to drop
+-- bundle 64f5b74a2975f1ff7c4902062f201461d7e8691ab3254f3bef0c347979a5b625: 44 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -367,7 +367,11 @@ $$;
 
 -- One database: take a batch off the queue, apply it, all in the caller's
 -- transaction, so apply and dequeue commit together. Returns (taken, failed).
+-- p_final: the applier's last try at a batch that kept meeting serialization
+-- failures; changes that still meet one are logged as errors (see apply_batch).
+DROP FUNCTION IF EXISTS replicator.apply_queued(text, integer);
 CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
+                                                   p_final boolean DEFAULT false,
                                                    OUT taken integer, OUT failed integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -401,7 +405,7 @@ BEGIN
         UPDATE replicator.tombstone AS d SET crossed_at = now()
           FROM jsonb_array_elements(v_batch) AS c
          WHERE d.direction = p_direction AND d.change_id = (c.value->>'id')::bigint;
-        failed := replicator.apply_batch(p_direction, v_batch);
+        failed := replicator.apply_batch(p_direction, v_batch, p_final);
         PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
         PERFORM replicator.caught_up(p_direction);
     END IF;
@@ -452,8 +456,10 @@ $$;
 
 -- Two servers, target side: apply a batch from the other server unless it was
 -- already applied (a replay after a crash), and record its ids in the same
--- transaction. Returns (applied, failed, skipped).
+-- transaction. Returns (applied, failed, skipped). p_final: as for apply_queued.
+DROP FUNCTION IF EXISTS replicator.apply_remote(text, jsonb);
 CREATE OR REPLACE FUNCTION replicator.apply_remote(p_direction text, p_batch jsonb,
+                                                   p_final boolean DEFAULT false,
                                                    OUT applied integer, OUT failed integer,
                                                    OUT skipped integer)
 LANGUAGE plpgsql
@@ -476,7 +482,7 @@ BEGIN
     skipped := jsonb_array_length(p_batch) - applied;
     failed := 0;
     IF applied > 0 THEN
-        failed := replicator.apply_batch(p_direction, v_fresh);
+        failed := replicator.apply_batch(p_direction, v_fresh, p_final);
     END IF;
     applied := applied - failed;
     PERFORM replicator.log_batch(p_direction, applied + failed + skipped, failed, skipped, v_started);
@@ -604,7 +610,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'b39f8257960968e093c806509a42e75502f450e167804d120dfd8c973993e9f6', $sql$$sql$)
+VALUES ('control', '2ee49d01a79782f811f70d4fcfbb567ec0e779a81c996d33b4ada7a1c7435e94', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1220,8 +1226,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1247,8 +1256,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -1265,12 +1278,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('companies', 'to_left', ARRAY[jsonb_build_object('company_code', v_change->'image'->'company_code')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('companies', 'to_left', v_change, jsonb_build_object('company_code', v_change->'image'->'company_code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -1283,7 +1299,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'f6f24d62d78271471eb8fcd54014dfd530957163f37145c5fc9381caa8313546', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', 'f901f7e1e16aa0970fb2b9b5805dfa2225f5917ef3e167483cbd72273e363723', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1670,8 +1686,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1697,8 +1716,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -1715,12 +1738,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('contact_persons', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('contact_persons', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -1733,7 +1759,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '50e18b73e35e3454e24873b897b14e5f52a30acfb8f2a6f8559dac7535715a2c', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'b3b6bf1c360a014b84b6ac2f6c1d58aa974b77816a46ac073603fcbea1c84c8a', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1747,7 +1773,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2074,8 +2100,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2101,8 +2130,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -2119,12 +2152,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customer_groups', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customer_groups', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -2137,7 +2173,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'b989bf89f0c54dc7f317ffdf5a52f7decb482b4740e3be6fd1c2a31627600216', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '94877071d71b83fdab5038c55af9fcded68739c496b31023b6a1344b82f09bb7', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2151,7 +2187,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2498,8 +2534,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2525,8 +2564,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -2543,12 +2586,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customer_payment_methods', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -2561,7 +2607,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '7074d27e92ebfadc8f0cdb15d7557f1cca0427d85f8fdd70532b39da28a3ec97', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'ad1cd220795ce933ee9811b5e7d64c501ae6790ebf2119b276d30df40dfa2d5d', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2575,7 +2621,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2946,8 +2992,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2973,8 +3022,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -2991,12 +3044,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customers_person', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customers_person', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -3009,7 +3065,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '51672b7625300f1d87d722630434f7be26302ca3cb45b891388af3dc24c43edf', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '2ffaf25ea9d258ca0273164285538934693343d096050da8cfe6fa6bbea6b614', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3023,7 +3079,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -3348,8 +3404,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -3375,8 +3434,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -3393,12 +3456,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_left', ARRAY[jsonb_build_object('card_number', v_change->'image'->'card_number')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('loyalty_cards', 'to_left', v_change, jsonb_build_object('card_number', v_change->'image'->'card_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -3411,7 +3477,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '5da440ddd580e52011e392a44d9f38c7c7d432fb75fd6c4d5fdf85c64a1b85b5', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'aa69dc279f3dcb92e843ef8d750d76d3716e19b18f873e30375d3f8728d39639', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -3705,8 +3771,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -3732,8 +3801,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -3750,12 +3823,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('name_affixes', 'to_left', ARRAY[jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('name_affixes', 'to_left', v_change, jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -3768,7 +3844,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '323bccf45357e1695ee500004f9d52ff7150b626f84f66754aefdebad4640777', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'cb4a51f05b66f57418270849424cd138d8e78905253b91ee0728f4318826217e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4095,8 +4171,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -4122,8 +4201,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -4140,12 +4223,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_days', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_days', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -4158,7 +4244,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '2255e3e3b05264fe29c6ee5e2e676299f5d1ffab179864b78f1959c71b3f3e6a', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '476cb57fe620ace8c4a779d42000d4d61f6da479a714e0506f80f65cca05a7f3', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4172,7 +4258,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4530,8 +4616,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -4557,8 +4646,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -4575,12 +4668,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_day_lines', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -4593,7 +4689,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '8f58a58b11e231862345c0e1e54f4840324dd443e95a06d3a8d7c66c219ed7a9', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '75ee52034ae464799986bc0617de08dd5265e65873cc9b670429d292990cf641', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4607,7 +4703,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4954,8 +5050,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -4981,8 +5080,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -4999,12 +5102,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_schedules', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -5017,7 +5123,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '92844e942907b1aca45901e4a4e7a37c1df269b5729294a5d5e2dbc1888f216b', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '47792c7ef761bc66a14843837cee914862af762e49e4a94302d48c27184f2ef4', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5031,7 +5137,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5409,8 +5515,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -5436,8 +5545,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -5454,12 +5567,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_schedule_lines', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -5472,7 +5588,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '132d32c05baf20465d31bd65a56da5a9e298445edd8e26238a846eb53f16e1fa', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'fd34a76c63e9753b8652b3c943489006dbf755dfe52618b7ed07b94b67bfef9a', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5486,7 +5602,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5883,8 +5999,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -5910,8 +6029,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -5928,12 +6051,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_terms', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_terms', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -5946,7 +6072,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '62eec321d9c20470ebb3141679c55e5b25badc2b5939e907eb5ae0df4ae971b3', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '3481f62a5ed7fb5ccf2d3a435d7f31aa44a85a3c37621c0dc98318931d25871b', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5960,7 +6086,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -6437,8 +6563,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -6464,8 +6593,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -6482,12 +6615,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customers_organization', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customers_organization', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -6500,7 +6636,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '5a6169cbcfca245f243a0e58071d6c7b38c01830fd5ed31492fc5749b0384d6b', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '1f3af77eacc0215e7e39b1c54b26ae261ccd1346ecabc223306cf6a7e38fe41a', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6514,7 +6650,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -6524,7 +6660,10 @@ ON CONFLICT (name) DO UPDATE
 -- Hands each change of a batch to the apply function of its map: deletes and
 -- truncates first, children before parents; then inserts and updates, parents before children,
 -- each map followed by a retry of its held changes if a parent it waits for applied.
-CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch jsonb)
+-- p_final: the applier's last try at this batch (see the apply functions).
+DROP FUNCTION IF EXISTS "replicator"."apply_batch"(text, jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch jsonb,
+                                                   p_final boolean DEFAULT false)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -6547,7 +6686,7 @@ BEGIN
          WHERE c.value->>'map' = 'customers_organization'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customers_organization', v_map_failed);
         END IF;
@@ -6561,7 +6700,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_terms'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_terms', v_map_failed);
         END IF;
@@ -6575,7 +6714,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_schedule_lines'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedule_lines', v_map_failed);
         END IF;
@@ -6589,7 +6728,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_schedules'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedules', v_map_failed);
         END IF;
@@ -6603,7 +6742,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_day_lines'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_day_lines', v_map_failed);
         END IF;
@@ -6617,7 +6756,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_days'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_days', v_map_failed);
         END IF;
@@ -6631,7 +6770,7 @@ BEGIN
          WHERE c.value->>'map' = 'name_affixes'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('name_affixes', v_map_failed);
         END IF;
@@ -6645,7 +6784,7 @@ BEGIN
          WHERE c.value->>'map' = 'loyalty_cards'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('loyalty_cards', v_map_failed);
         END IF;
@@ -6659,7 +6798,7 @@ BEGIN
          WHERE c.value->>'map' = 'customers_person'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customers_person', v_map_failed);
         END IF;
@@ -6673,7 +6812,7 @@ BEGIN
          WHERE c.value->>'map' = 'customer_payment_methods'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customer_payment_methods', v_map_failed);
         END IF;
@@ -6687,7 +6826,7 @@ BEGIN
          WHERE c.value->>'map' = 'customer_groups'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customer_groups', v_map_failed);
         END IF;
@@ -6701,7 +6840,7 @@ BEGIN
          WHERE c.value->>'map' = 'contact_persons'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('contact_persons', v_map_failed);
         END IF;
@@ -6715,7 +6854,7 @@ BEGIN
          WHERE c.value->>'map' = 'companies'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_companies_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_companies_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('companies', v_map_failed);
         END IF;
@@ -6726,7 +6865,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'companies';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_companies_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_companies_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             v_held := 0;
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'companies')::integer, 0);
@@ -6743,7 +6882,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'contact_persons';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -6769,7 +6908,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'contact_persons';
@@ -6789,7 +6928,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customer_groups';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -6815,7 +6954,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_groups';
@@ -6835,7 +6974,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customer_payment_methods';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -6861,7 +7000,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_payment_methods';
@@ -6881,7 +7020,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customers_person';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -6907,7 +7046,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_person';
@@ -6927,7 +7066,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'loyalty_cards';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             v_held := 0;
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'loyalty_cards')::integer, 0);
@@ -6944,7 +7083,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'name_affixes';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             v_held := 0;
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'name_affixes')::integer, 0);
@@ -6961,7 +7100,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_days';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -6987,7 +7126,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_days';
@@ -7007,7 +7146,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_day_lines';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -7033,7 +7172,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_day_lines';
@@ -7053,7 +7192,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_schedules';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -7079,7 +7218,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedules';
@@ -7099,7 +7238,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_schedule_lines';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -7125,7 +7264,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedule_lines';
@@ -7145,7 +7284,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_terms';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -7171,7 +7310,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_terms';
@@ -7191,7 +7330,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customers_organization';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -7217,7 +7356,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_organization';
@@ -7242,7 +7381,7 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', '536d6fc7ed803a73ed326f176cf8c8e672d2c21348f0309dd6dd18eb93066c1d', $sql$$sql$)
+VALUES ('dispatch', 'b7e8ad2740c20414d850c8ae20077b51fb403b5011cc602eae4f20d33a2fd375', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9781,6 +9920,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('a8f1938324a138fa2d28458b9b35f7c1a7a3b8f7d71865ddb05e78649bb5d6c4');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('64f5b74a2975f1ff7c4902062f201461d7e8691ab3254f3bef0c347979a5b625');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle a8f1938324a1: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'a8f1938324a138fa2d28458b9b35f7c1a7a3b8f7d71865ddb05e78649bb5d6c4'));
+VALUES ('deploy', 'deployed bundle 64f5b74a2975: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '64f5b74a2975f1ff7c4902062f201461d7e8691ab3254f3bef0c347979a5b625'));

@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle a8f1938324a138fa2d28458b9b35f7c1a7a3b8f7d71865ddb05e78649bb5d6c4: 44 to create, 0 to replace, 0 to drop
+-- bundle 64f5b74a2975f1ff7c4902062f201461d7e8691ab3254f3bef0c347979a5b625: 44 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -367,7 +367,11 @@ $$;
 
 -- One database: take a batch off the queue, apply it, all in the caller's
 -- transaction, so apply and dequeue commit together. Returns (taken, failed).
+-- p_final: the applier's last try at a batch that kept meeting serialization
+-- failures; changes that still meet one are logged as errors (see apply_batch).
+DROP FUNCTION IF EXISTS replicator.apply_queued(text, integer);
 CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
+                                                   p_final boolean DEFAULT false,
                                                    OUT taken integer, OUT failed integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -401,7 +405,7 @@ BEGIN
         UPDATE replicator.tombstone AS d SET crossed_at = now()
           FROM jsonb_array_elements(v_batch) AS c
          WHERE d.direction = p_direction AND d.change_id = (c.value->>'id')::bigint;
-        failed := replicator.apply_batch(p_direction, v_batch);
+        failed := replicator.apply_batch(p_direction, v_batch, p_final);
         PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
         PERFORM replicator.caught_up(p_direction);
     END IF;
@@ -452,8 +456,10 @@ $$;
 
 -- Two servers, target side: apply a batch from the other server unless it was
 -- already applied (a replay after a crash), and record its ids in the same
--- transaction. Returns (applied, failed, skipped).
+-- transaction. Returns (applied, failed, skipped). p_final: as for apply_queued.
+DROP FUNCTION IF EXISTS replicator.apply_remote(text, jsonb);
 CREATE OR REPLACE FUNCTION replicator.apply_remote(p_direction text, p_batch jsonb,
+                                                   p_final boolean DEFAULT false,
                                                    OUT applied integer, OUT failed integer,
                                                    OUT skipped integer)
 LANGUAGE plpgsql
@@ -476,7 +482,7 @@ BEGIN
     skipped := jsonb_array_length(p_batch) - applied;
     failed := 0;
     IF applied > 0 THEN
-        failed := replicator.apply_batch(p_direction, v_fresh);
+        failed := replicator.apply_batch(p_direction, v_fresh, p_final);
     END IF;
     applied := applied - failed;
     PERFORM replicator.log_batch(p_direction, applied + failed + skipped, failed, skipped, v_started);
@@ -604,7 +610,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'b39f8257960968e093c806509a42e75502f450e167804d120dfd8c973993e9f6', $sql$$sql$)
+VALUES ('control', '2ee49d01a79782f811f70d4fcfbb567ec0e779a81c996d33b4ada7a1c7435e94', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1220,8 +1226,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1247,8 +1256,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -1265,12 +1278,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('companies', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('companies', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -1283,7 +1299,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '2466300d7415605eb6ba8ae958cec252b4073f907e7a4ff61864ea1f71103c67', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', '630f8dda1329a85f4e4d6f56ccaf54889ee139345a816c000214dcbde7f2a50d', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1686,8 +1702,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1713,8 +1732,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -1731,12 +1754,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('contact_persons', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'contact_person_id', v_change->'image'->'contact_person_id')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('contact_persons', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'contact_person_id', v_change->'image'->'contact_person_id'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -1749,7 +1775,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '796e16320b2661d4da3544f1ba3ef673717d59348380b362f2df6972b34462b1', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '1b4201f86e9d3ba2d7408af6f1614ffb897d6228e77fd090504914ef0f2a1eb9', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1763,7 +1789,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2090,8 +2116,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2117,8 +2146,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -2135,12 +2168,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customer_groups', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'customer_group', v_change->'image'->'customer_group')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customer_groups', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'customer_group', v_change->'image'->'customer_group'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -2153,7 +2189,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'c8f019469600e14c151367a269947a3152dbb5d2f01e32292b322c75314906f5', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '046b2ab9de7a903ddaa99990f8429a8b02d2a08449d1178c709124c0e3054a01', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2167,7 +2203,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2514,8 +2550,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2541,8 +2580,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -2559,12 +2602,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_method', v_change->'image'->'payment_method')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customer_payment_methods', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_method', v_change->'image'->'payment_method'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -2577,7 +2623,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '701ea991c5c589632d6e7f32d5be7bb2897136f000219a34f48a0832c0e45c13', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '637bfffdd299bcccd44922230c1f6c6a37a59745e494c1da91dc36c627b21710', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2591,7 +2637,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2986,8 +3032,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -3013,8 +3062,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -3031,12 +3084,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customers_person', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customers_person', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -3049,7 +3105,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '65accbfae95d6e7180e85f300eeb14e245c2aa7909ee5892761edfd9e9dd1a31', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '100e8b162f1f8e1c7764d55696dedd51d9af69a68ee995266f8ce1d9382310bd', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3063,7 +3119,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -3388,8 +3444,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -3415,8 +3474,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -3433,12 +3496,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_right', ARRAY[jsonb_build_object('card_number', v_change->'image'->'card_number')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('loyalty_cards', 'to_right', v_change, jsonb_build_object('card_number', v_change->'image'->'card_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -3451,7 +3517,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '3d5538b14280a2947f5a2e854a047b2c9f0ed8642f479fc8c1991dc5927665b4', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'c6183b83f3eb17201e759754134fc1c514243c7c0fbfa0e35d624a71cdf1eda4', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -3745,8 +3811,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -3772,8 +3841,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -3790,12 +3863,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('name_affixes', 'to_right', ARRAY[jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('name_affixes', 'to_right', v_change, jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -3808,7 +3884,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '4d96e601adbc511af96812e93364ddd188b60bdc4276d67bcf4a7dd115af0c94', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '62f7d4bc493774bb03d1a1a3752e6e97ffee7f892687e2288710bbaa317cb371', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4135,8 +4211,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -4162,8 +4241,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -4180,12 +4263,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_days', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_days', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -4198,7 +4284,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', 'b0943db9f68f8888fc135ec74bc1c6c895762a910911a2502eb3a8d48ae4f2e1', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '585a8f53cd3b0e3cd5f968ac85de3163e21c57423d0e8ddf216e7f156c9ae1db', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4212,7 +4298,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4570,8 +4656,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -4597,8 +4686,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -4615,12 +4708,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name', 'line_num', v_change->'image'->'line_num')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_day_lines', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name', 'line_num', v_change->'image'->'line_num'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -4633,7 +4729,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', '990a29527303cd852945c203ffd381fde5c8def7d40188dd75d8c3fcb8e5a9f7', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'ea7e8b67450091fccaab5c1303e0ea2ff6d17f6e7e1b64a2015edb63b6b151fd', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4647,7 +4743,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4994,8 +5090,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -5021,8 +5120,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -5039,12 +5142,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_schedules', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -5057,7 +5163,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '6922f040e007ce99f2a7aae3671e1fedaf7f09ebf7fee9f8213622eaaaa38b70', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'e74896a36fcbdb6aca5fdfa4053b1ca2745ce8741b2c7d6da0cfbdeeb092e3ec', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5071,7 +5177,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5449,8 +5555,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -5476,8 +5585,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -5494,12 +5607,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name', 'line_num', v_change->'image'->'line_num')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_schedule_lines', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name', 'line_num', v_change->'image'->'line_num'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -5512,7 +5628,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '65b5c55b2dd9de6dbce526e27e850dedea8f260493d5d6cdb29ac96c1e92ced1', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', 'b9cca7d5b28f915902da4301dc4a4a8354f34e91eda7f1b04b4e9b616c4dd2bd', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5526,7 +5642,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5923,8 +6039,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -5950,8 +6069,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -5968,12 +6091,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_terms', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_term_id', v_change->'image'->'payment_term_id')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_terms', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_term_id', v_change->'image'->'payment_term_id'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -5986,7 +6112,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '6685c0e66b45279ef5f130d20fe4a8c0f425ac340c8b214bf1c9c0ea756088d9', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'aee8917725e6ebd58fb452b183b9da2b891d08df244332e4f815c3f849803c69', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6000,7 +6126,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -6477,8 +6603,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_right"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -6504,8 +6633,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -6522,12 +6655,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customers_organization', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customers_organization', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -6540,7 +6676,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'f331930207ab853891f5eb98952311522c200b7b8a2529a4105596d40933f800', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '0f5f5139b9f8b16f086ef0e43e9a8f99b1a804a81853d2d344c63440207eef96', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6554,7 +6690,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -6564,7 +6700,10 @@ ON CONFLICT (name) DO UPDATE
 -- Hands each change of a batch to the apply function of its map: deletes and
 -- truncates first, children before parents; then inserts and updates, parents before children,
 -- each map followed by a retry of its held changes if a parent it waits for applied.
-CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch jsonb)
+-- p_final: the applier's last try at this batch (see the apply functions).
+DROP FUNCTION IF EXISTS "replicator"."apply_batch"(text, jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch jsonb,
+                                                   p_final boolean DEFAULT false)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -6587,7 +6726,7 @@ BEGIN
          WHERE c.value->>'map' = 'customers_organization'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customers_organization', v_map_failed);
         END IF;
@@ -6601,7 +6740,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_terms'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_terms', v_map_failed);
         END IF;
@@ -6615,7 +6754,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_schedule_lines'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedule_lines', v_map_failed);
         END IF;
@@ -6629,7 +6768,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_schedules'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedules', v_map_failed);
         END IF;
@@ -6643,7 +6782,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_day_lines'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_day_lines', v_map_failed);
         END IF;
@@ -6657,7 +6796,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_days'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_days', v_map_failed);
         END IF;
@@ -6671,7 +6810,7 @@ BEGIN
          WHERE c.value->>'map' = 'name_affixes'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('name_affixes', v_map_failed);
         END IF;
@@ -6685,7 +6824,7 @@ BEGIN
          WHERE c.value->>'map' = 'loyalty_cards'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('loyalty_cards', v_map_failed);
         END IF;
@@ -6699,7 +6838,7 @@ BEGIN
          WHERE c.value->>'map' = 'customers_person'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customers_person', v_map_failed);
         END IF;
@@ -6713,7 +6852,7 @@ BEGIN
          WHERE c.value->>'map' = 'customer_payment_methods'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customer_payment_methods', v_map_failed);
         END IF;
@@ -6727,7 +6866,7 @@ BEGIN
          WHERE c.value->>'map' = 'customer_groups'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customer_groups', v_map_failed);
         END IF;
@@ -6741,7 +6880,7 @@ BEGIN
          WHERE c.value->>'map' = 'contact_persons'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('contact_persons', v_map_failed);
         END IF;
@@ -6755,7 +6894,7 @@ BEGIN
          WHERE c.value->>'map' = 'companies'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_companies_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_companies_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('companies', v_map_failed);
         END IF;
@@ -6766,7 +6905,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'companies';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_companies_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_companies_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             v_held := 0;
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'companies')::integer, 0);
@@ -6783,7 +6922,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'contact_persons';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -6809,7 +6948,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'contact_persons';
@@ -6829,7 +6968,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customer_groups';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -6855,7 +6994,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_groups';
@@ -6875,7 +7014,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customer_payment_methods';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -6901,7 +7040,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_payment_methods';
@@ -6921,7 +7060,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customers_person';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -6947,7 +7086,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_person';
@@ -6967,7 +7106,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'loyalty_cards';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             v_held := 0;
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'loyalty_cards')::integer, 0);
@@ -6984,7 +7123,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'name_affixes';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             v_held := 0;
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'name_affixes')::integer, 0);
@@ -7001,7 +7140,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_days';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -7027,7 +7166,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_days';
@@ -7047,7 +7186,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_day_lines';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -7073,7 +7212,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_day_lines';
@@ -7093,7 +7232,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_schedules';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -7119,7 +7258,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedules';
@@ -7139,7 +7278,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_schedule_lines';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -7165,7 +7304,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedule_lines';
@@ -7185,7 +7324,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_terms';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -7211,7 +7350,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_terms';
@@ -7231,7 +7370,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customers_organization';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -7257,7 +7396,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_organization';
@@ -7282,7 +7421,7 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', '404394049ea015f7aec25f4960b675d989132cb07a1785ecc069212118615f77', $sql$$sql$)
+VALUES ('dispatch', '1eb4a7b4f147cf2143607d125f2b89d5c517807699cfe0805c7a03c74ac56328', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9838,6 +9977,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('a8f1938324a138fa2d28458b9b35f7c1a7a3b8f7d71865ddb05e78649bb5d6c4');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('64f5b74a2975f1ff7c4902062f201461d7e8691ab3254f3bef0c347979a5b625');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle a8f1938324a1: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'a8f1938324a138fa2d28458b9b35f7c1a7a3b8f7d71865ddb05e78649bb5d6c4'));
+VALUES ('deploy', 'deployed bundle 64f5b74a2975: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '64f5b74a2975f1ff7c4902062f201461d7e8691ab3254f3bef0c347979a5b625'));

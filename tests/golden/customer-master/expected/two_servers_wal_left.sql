@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle d437fd67746c7e81a8ccae9777763609b2d27232ccfc3236a5980389c28ca1cc: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 79e9ec0965127a4b7604b8fc34be3cbdbc585f5fa095934cd9d4124524a90697: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -377,7 +377,11 @@ $$;
 
 -- One database: take a batch off the queue, apply it, all in the caller's
 -- transaction, so apply and dequeue commit together. Returns (taken, failed).
+-- p_final: the applier's last try at a batch that kept meeting serialization
+-- failures; changes that still meet one are logged as errors (see apply_batch).
+DROP FUNCTION IF EXISTS replicator.apply_queued(text, integer);
 CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
+                                                   p_final boolean DEFAULT false,
                                                    OUT taken integer, OUT failed integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -411,7 +415,7 @@ BEGIN
         UPDATE replicator.tombstone AS d SET crossed_at = now()
           FROM jsonb_array_elements(v_batch) AS c
          WHERE d.direction = p_direction AND d.change_id = (c.value->>'id')::bigint;
-        failed := replicator.apply_batch(p_direction, v_batch);
+        failed := replicator.apply_batch(p_direction, v_batch, p_final);
         PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
         PERFORM replicator.caught_up(p_direction);
     END IF;
@@ -462,8 +466,10 @@ $$;
 
 -- Two servers, target side: apply a batch from the other server unless it was
 -- already applied (a replay after a crash), and record its ids in the same
--- transaction. Returns (applied, failed, skipped).
+-- transaction. Returns (applied, failed, skipped). p_final: as for apply_queued.
+DROP FUNCTION IF EXISTS replicator.apply_remote(text, jsonb);
 CREATE OR REPLACE FUNCTION replicator.apply_remote(p_direction text, p_batch jsonb,
+                                                   p_final boolean DEFAULT false,
                                                    OUT applied integer, OUT failed integer,
                                                    OUT skipped integer)
 LANGUAGE plpgsql
@@ -486,7 +492,7 @@ BEGIN
     skipped := jsonb_array_length(p_batch) - applied;
     failed := 0;
     IF applied > 0 THEN
-        failed := replicator.apply_batch(p_direction, v_fresh);
+        failed := replicator.apply_batch(p_direction, v_fresh, p_final);
     END IF;
     applied := applied - failed;
     PERFORM replicator.log_batch(p_direction, applied + failed + skipped, failed, skipped, v_started);
@@ -614,7 +620,7 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     PRIMARY KEY (map_name, direction, key)
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', 'b39f8257960968e093c806509a42e75502f450e167804d120dfd8c973993e9f6', $sql$$sql$)
+VALUES ('control', '2ee49d01a79782f811f70d4fcfbb567ec0e779a81c996d33b4ada7a1c7435e94', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1230,8 +1236,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1257,8 +1266,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -1275,12 +1288,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('companies', 'to_left', ARRAY[jsonb_build_object('company_code', v_change->'image'->'company_code')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('companies', 'to_left', v_change, jsonb_build_object('company_code', v_change->'image'->'company_code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -1293,7 +1309,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'f6f24d62d78271471eb8fcd54014dfd530957163f37145c5fc9381caa8313546', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean);
+VALUES ('map/companies/to_left/apply', 'f901f7e1e16aa0970fb2b9b5805dfa2225f5917ef3e167483cbd72273e363723', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1680,8 +1696,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1707,8 +1726,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -1725,12 +1748,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('contact_persons', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('contact_persons', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'contactpersonid', v_change->'image'->'contactpersonid'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -1743,7 +1769,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '50e18b73e35e3454e24873b897b14e5f52a30acfb8f2a6f8559dac7535715a2c', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'b3b6bf1c360a014b84b6ac2f6c1d58aa974b77816a46ac073603fcbea1c84c8a', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -1757,7 +1783,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2084,8 +2110,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2111,8 +2140,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -2129,12 +2162,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customer_groups', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customer_groups', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'group_code', v_change->'image'->'group_code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -2147,7 +2183,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'b989bf89f0c54dc7f317ffdf5a52f7decb482b4740e3be6fd1c2a31627600216', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '94877071d71b83fdab5038c55af9fcded68739c496b31023b6a1344b82f09bb7', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2161,7 +2197,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2508,8 +2544,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2535,8 +2574,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -2553,12 +2596,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customer_payment_methods', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -2571,7 +2617,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '7074d27e92ebfadc8f0cdb15d7557f1cca0427d85f8fdd70532b39da28a3ec97', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'ad1cd220795ce933ee9811b5e7d64c501ae6790ebf2119b276d30df40dfa2d5d', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2585,7 +2631,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2956,8 +3002,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2983,8 +3032,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -3001,12 +3054,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customers_person', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customers_person', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'customer_number', v_change->'image'->'customer_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -3019,7 +3075,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '51672b7625300f1d87d722630434f7be26302ca3cb45b891388af3dc24c43edf', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '2ffaf25ea9d258ca0273164285538934693343d096050da8cfe6fa6bbea6b614', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3033,7 +3089,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -3358,8 +3414,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -3385,8 +3444,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -3403,12 +3466,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_left', ARRAY[jsonb_build_object('card_number', v_change->'image'->'card_number')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('loyalty_cards', 'to_left', v_change, jsonb_build_object('card_number', v_change->'image'->'card_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -3421,7 +3487,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '5da440ddd580e52011e392a44d9f38c7c7d432fb75fd6c4d5fdf85c64a1b85b5', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'aa69dc279f3dcb92e843ef8d750d76d3716e19b18f873e30375d3f8728d39639', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -3715,8 +3781,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -3742,8 +3811,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -3760,12 +3833,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('name_affixes', 'to_left', ARRAY[jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('name_affixes', 'to_left', v_change, jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -3778,7 +3854,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '323bccf45357e1695ee500004f9d52ff7150b626f84f66754aefdebad4640777', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'cb4a51f05b66f57418270849424cd138d8e78905253b91ee0728f4318826217e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4105,8 +4181,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -4132,8 +4211,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -4150,12 +4233,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_days', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_days', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -4168,7 +4254,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '2255e3e3b05264fe29c6ee5e2e676299f5d1ffab179864b78f1959c71b3f3e6a', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '476cb57fe620ace8c4a779d42000d4d61f6da479a714e0506f80f65cca05a7f3', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4182,7 +4268,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4540,8 +4626,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -4567,8 +4656,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -4585,12 +4678,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_day_lines', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentdayid', v_change->'image'->'paymentdayid', 'line_number', v_change->'image'->'line_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -4603,7 +4699,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '8f58a58b11e231862345c0e1e54f4840324dd443e95a06d3a8d7c66c219ed7a9', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '75ee52034ae464799986bc0617de08dd5265e65873cc9b670429d292990cf641', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4617,7 +4713,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4964,8 +5060,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -4991,8 +5090,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -5009,12 +5112,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_schedules', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'name', v_change->'image'->'name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -5027,7 +5133,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '92844e942907b1aca45901e4a4e7a37c1df269b5729294a5d5e2dbc1888f216b', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '47792c7ef761bc66a14843837cee914862af762e49e4a94302d48c27184f2ef4', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5041,7 +5147,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5419,8 +5525,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -5446,8 +5555,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -5464,12 +5577,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_schedule_lines', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'paymentscheduleid', v_change->'image'->'paymentscheduleid', 'line_number', v_change->'image'->'line_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -5482,7 +5598,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '132d32c05baf20465d31bd65a56da5a9e298445edd8e26238a846eb53f16e1fa', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'fd34a76c63e9753b8652b3c943489006dbf755dfe52618b7ed07b94b67bfef9a', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5496,7 +5612,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5893,8 +6009,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -5920,8 +6039,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -5938,12 +6061,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_terms', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_terms', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'code', v_change->'image'->'code'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -5956,7 +6082,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '62eec321d9c20470ebb3141679c55e5b25badc2b5939e907eb5ae0df4ae971b3', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '3481f62a5ed7fb5ccf2d3a435d7f31aa44a85a3c37621c0dc98318931d25871b', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5970,7 +6096,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -6447,8 +6573,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A change that applies settles the
--- open error of its key (see replicator.supersede_errors).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_left"(p_changes jsonb, p_deletes boolean)
+-- open error of its key (see replicator.supersede_errors). p_final: the applier's
+-- last try at this batch after repeated serialization failures; a key that still
+-- fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_left"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -6474,8 +6603,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -6492,12 +6625,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customers_organization', 'to_left', ARRAY[jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customers_organization', 'to_left', v_change, jsonb_build_object('companyid', v_change->'image'->'companyid', 'accountnumber', v_change->'image'->'accountnumber'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -6510,7 +6646,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '5a6169cbcfca245f243a0e58071d6c7b38c01830fd5ed31492fc5749b0384d6b', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '1f3af77eacc0215e7e39b1c54b26ae261ccd1346ecabc223306cf6a7e38fe41a', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6524,7 +6660,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -6534,7 +6670,10 @@ ON CONFLICT (name) DO UPDATE
 -- Hands each change of a batch to the apply function of its map: deletes and
 -- truncates first, children before parents; then inserts and updates, parents before children,
 -- each map followed by a retry of its held changes if a parent it waits for applied.
-CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch jsonb)
+-- p_final: the applier's last try at this batch (see the apply functions).
+DROP FUNCTION IF EXISTS "replicator"."apply_batch"(text, jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch jsonb,
+                                                   p_final boolean DEFAULT false)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -6557,7 +6696,7 @@ BEGIN
          WHERE c.value->>'map' = 'customers_organization'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customers_organization', v_map_failed);
         END IF;
@@ -6571,7 +6710,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_terms'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_terms', v_map_failed);
         END IF;
@@ -6585,7 +6724,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_schedule_lines'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedule_lines', v_map_failed);
         END IF;
@@ -6599,7 +6738,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_schedules'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedules', v_map_failed);
         END IF;
@@ -6613,7 +6752,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_day_lines'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_day_lines', v_map_failed);
         END IF;
@@ -6627,7 +6766,7 @@ BEGIN
          WHERE c.value->>'map' = 'payment_days'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_days', v_map_failed);
         END IF;
@@ -6641,7 +6780,7 @@ BEGIN
          WHERE c.value->>'map' = 'name_affixes'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('name_affixes', v_map_failed);
         END IF;
@@ -6655,7 +6794,7 @@ BEGIN
          WHERE c.value->>'map' = 'loyalty_cards'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('loyalty_cards', v_map_failed);
         END IF;
@@ -6669,7 +6808,7 @@ BEGIN
          WHERE c.value->>'map' = 'customers_person'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customers_person', v_map_failed);
         END IF;
@@ -6683,7 +6822,7 @@ BEGIN
          WHERE c.value->>'map' = 'customer_payment_methods'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customer_payment_methods', v_map_failed);
         END IF;
@@ -6697,7 +6836,7 @@ BEGIN
          WHERE c.value->>'map' = 'customer_groups'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customer_groups', v_map_failed);
         END IF;
@@ -6711,7 +6850,7 @@ BEGIN
          WHERE c.value->>'map' = 'contact_persons'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('contact_persons', v_map_failed);
         END IF;
@@ -6725,7 +6864,7 @@ BEGIN
          WHERE c.value->>'map' = 'companies'
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_companies_to_left"(v_changes, true);
+            v_map_failed := "replicator"."apply_companies_to_left"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('companies', v_map_failed);
         END IF;
@@ -6736,7 +6875,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'companies';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_companies_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_companies_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             v_held := 0;
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'companies')::integer, 0);
@@ -6753,7 +6892,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'contact_persons';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -6779,7 +6918,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_contact_persons_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'contact_persons';
@@ -6799,7 +6938,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customer_groups';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -6825,7 +6964,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_customer_groups_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_groups';
@@ -6845,7 +6984,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customer_payment_methods';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -6871,7 +7010,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_customer_payment_methods_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_payment_methods';
@@ -6891,7 +7030,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customers_person';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -6917,7 +7056,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_customers_person_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_person';
@@ -6937,7 +7076,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'loyalty_cards';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_loyalty_cards_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             v_held := 0;
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'loyalty_cards')::integer, 0);
@@ -6954,7 +7093,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'name_affixes';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_name_affixes_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             v_held := 0;
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'name_affixes')::integer, 0);
@@ -6971,7 +7110,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_days';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -6997,7 +7136,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_days_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_days';
@@ -7017,7 +7156,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_day_lines';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -7043,7 +7182,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_day_lines_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_day_lines';
@@ -7063,7 +7202,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_schedules';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -7089,7 +7228,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_schedules_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedules';
@@ -7109,7 +7248,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_schedule_lines';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -7135,7 +7274,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_schedule_lines_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedule_lines';
@@ -7155,7 +7294,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'payment_terms';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -7181,7 +7320,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_terms_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_terms';
@@ -7201,7 +7340,7 @@ BEGIN
           FROM jsonb_array_elements(p_batch) AS c
          WHERE c.value->>'map' = 'customers_organization';
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, false);
+            v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -7227,7 +7366,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, false);
+                v_map_failed := "replicator"."apply_customers_organization_to_left"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_organization';
@@ -7252,7 +7391,7 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', '536d6fc7ed803a73ed326f176cf8c8e672d2c21348f0309dd6dd18eb93066c1d', $sql$$sql$)
+VALUES ('dispatch', 'b7e8ad2740c20414d850c8ae20077b51fb403b5011cc602eae4f20d33a2fd375', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9452,6 +9591,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('d437fd67746c7e81a8ccae9777763609b2d27232ccfc3236a5980389c28ca1cc');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('79e9ec0965127a4b7604b8fc34be3cbdbc585f5fa095934cd9d4124524a90697');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle d437fd67746c: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'd437fd67746c7e81a8ccae9777763609b2d27232ccfc3236a5980389c28ca1cc'));
+VALUES ('deploy', 'deployed bundle 79e9ec096512: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '79e9ec0965127a4b7604b8fc34be3cbdbc585f5fa095934cd9d4124524a90697'));

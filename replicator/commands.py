@@ -367,6 +367,15 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
         out.write("\n")
         for r in failed:
             out.write(f"{r.map} ({r.direction}) failed: {r.state_reason}\n")
+    uncaptured = [r for r in rows if r.uncaptured]
+    if uncaptured:
+        out.write("\n")
+        for r in uncaptured:
+            out.write(
+                f"{r.map} ({r.direction}): {r.uncaptured} change(s) not captured"
+                + (f", the latest because its {r.uncaptured_reason}" if r.uncaptured_reason else "")
+                + f" (rows in replicator.uncaptured); after the fix, replicator sync {r.map}\n"
+            )
     if slots:
         out.write("\n")
         write_table(

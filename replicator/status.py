@@ -29,6 +29,10 @@ class StatusRow:
     errors_logged: int  # every error logged, closed ones included (until purged)
     conflicts_waiting: int  # manual conflicts waiting for replicator resolve
     state_reason: str | None = None  # why it is paused or failed (drift: what changed, the fix)
+    # Changes its capture noted instead of queueing (replicator.uncaptured): a filter
+    # that raised for the row, or a column it reads renamed or dropped (drift).
+    uncaptured: int = 0
+    uncaptured_reason: str | None = None  # the latest one's error; None: drift
 
 
 def status_rows(config: Config) -> list[StatusRow]:
@@ -63,6 +67,8 @@ def status_rows(config: Config) -> list[StatusRow]:
                 errors_logged=int(target.get("errors_logged", 0)),
                 conflicts_waiting=int(target.get("conflicts_waiting", 0)),
                 state_reason=source.get("state_reason"),
+                uncaptured=int(source.get("uncaptured", 0)),
+                uncaptured_reason=source.get("uncaptured_reason"),
             )
         )
     return result

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 4a56086ebf2df003be9be4457f4df48802fa45ae58fa0cc192dc3b00fdbf9f4d: 83 to create, 0 to replace, 0 to drop
+-- bundle 1c9d013753e5dff7940037000ba5b68a16c09ef877df98a78e3c543e23bf2d0d: 83 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -667,6 +667,11 @@ CREATE TABLE IF NOT EXISTS replicator.uncaptured (
     captured_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS uncaptured_map ON replicator.uncaptured (map_name, direction);
+-- Also changes whose filter raised for the row (a division by zero, a cast): the
+-- database's error, and which filter. Null for a change the drift above kept out.
+ALTER TABLE replicator.uncaptured
+    ADD COLUMN IF NOT EXISTS sqlstate text,
+    ADD COLUMN IF NOT EXISTS reason   text;
 
 -- Deploy: what one map uses of one table on one side, resolved to oids and attnums
 -- in the deploying transaction. p_columns: [{"column", "uses", "capture_reads"}].
@@ -943,7 +948,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', '1b32028587a712021646fcec982ab7fef89c4af37c5467db17e6f71031c10664', $sql$$sql$)
+VALUES ('drift', '100242cd2a11104d3249a8800e34dbe39b3ce5359284117c199b2570b603881e', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -18883,6 +18888,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('4a56086ebf2df003be9be4457f4df48802fa45ae58fa0cc192dc3b00fdbf9f4d');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1c9d013753e5dff7940037000ba5b68a16c09ef877df98a78e3c543e23bf2d0d');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 4a56086ebf2d: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '4a56086ebf2df003be9be4457f4df48802fa45ae58fa0cc192dc3b00fdbf9f4d'));
+VALUES ('deploy', 'deployed bundle 1c9d013753e5: 83 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '1c9d013753e5dff7940037000ba5b68a16c09ef877df98a78e3c543e23bf2d0d'));

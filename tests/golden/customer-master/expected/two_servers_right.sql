@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 64f5b74a2975f1ff7c4902062f201461d7e8691ab3254f3bef0c347979a5b625: 44 to create, 0 to replace, 0 to drop
+-- bundle 6d61b23729f2c84513dd2d74926ec216c2904e9baf2f5961b8a6dd535be90587: 44 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -667,6 +667,11 @@ CREATE TABLE IF NOT EXISTS replicator.uncaptured (
     captured_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS uncaptured_map ON replicator.uncaptured (map_name, direction);
+-- Also changes whose filter raised for the row (a division by zero, a cast): the
+-- database's error, and which filter. Null for a change the drift above kept out.
+ALTER TABLE replicator.uncaptured
+    ADD COLUMN IF NOT EXISTS sqlstate text,
+    ADD COLUMN IF NOT EXISTS reason   text;
 
 -- Deploy: what one map uses of one table on one side, resolved to oids and attnums
 -- in the deploying transaction. p_columns: [{"column", "uses", "capture_reads"}].
@@ -943,7 +948,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', '1b32028587a712021646fcec982ab7fef89c4af37c5467db17e6f71031c10664', $sql$$sql$)
+VALUES ('drift', '100242cd2a11104d3249a8800e34dbe39b3ce5359284117c199b2570b603881e', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9977,6 +9982,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('64f5b74a2975f1ff7c4902062f201461d7e8691ab3254f3bef0c347979a5b625');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('6d61b23729f2c84513dd2d74926ec216c2904e9baf2f5961b8a6dd535be90587');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 64f5b74a2975: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '64f5b74a2975f1ff7c4902062f201461d7e8691ab3254f3bef0c347979a5b625'));
+VALUES ('deploy', 'deployed bundle 6d61b23729f2: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '6d61b23729f2c84513dd2d74926ec216c2904e9baf2f5961b8a6dd535be90587'));

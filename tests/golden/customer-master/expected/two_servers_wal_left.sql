@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 79e9ec0965127a4b7604b8fc34be3cbdbc585f5fa095934cd9d4124524a90697: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 5d7e2bd7b74c45f35561ba8d8ff802c8a5e6c5123d6734f5cee8479e1a62c82a: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -677,6 +677,11 @@ CREATE TABLE IF NOT EXISTS replicator.uncaptured (
     captured_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS uncaptured_map ON replicator.uncaptured (map_name, direction);
+-- Also changes whose filter raised for the row (a division by zero, a cast): the
+-- database's error, and which filter. Null for a change the drift above kept out.
+ALTER TABLE replicator.uncaptured
+    ADD COLUMN IF NOT EXISTS sqlstate text,
+    ADD COLUMN IF NOT EXISTS reason   text;
 
 -- Deploy: what one map uses of one table on one side, resolved to oids and attnums
 -- in the deploying transaction. p_columns: [{"column", "uses", "capture_reads"}].
@@ -953,7 +958,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', '1b32028587a712021646fcec982ab7fef89c4af37c5467db17e6f71031c10664', $sql$$sql$)
+VALUES ('drift', '100242cd2a11104d3249a8800e34dbe39b3ce5359284117c199b2570b603881e', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9591,6 +9596,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('79e9ec0965127a4b7604b8fc34be3cbdbc585f5fa095934cd9d4124524a90697');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('5d7e2bd7b74c45f35561ba8d8ff802c8a5e6c5123d6734f5cee8479e1a62c82a');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 79e9ec096512: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '79e9ec0965127a4b7604b8fc34be3cbdbc585f5fa095934cd9d4124524a90697'));
+VALUES ('deploy', 'deployed bundle 5d7e2bd7b74c: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '5d7e2bd7b74c45f35561ba8d8ff802c8a5e6c5123d6734f5cee8479e1a62c82a'));

@@ -18,7 +18,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 import psycopg
@@ -31,6 +31,7 @@ from replicator.connections import connect, shares_database, under_origin
 from replicator.errors import ConnectError, DatabaseError, ReplicatorError
 from replicator.listener import Listener, SlotLost
 from replicator.model import DIRECTIONS, Config, Direction, Side, source_of, target_of
+from replicator.output import duration
 
 log = logging.getLogger("replicator.applier")
 
@@ -41,6 +42,9 @@ WAL_POLL = 0.1
 # Seconds between checks that the tables under the maps are still what they were
 # deployed against (a catalog query over a few rows per database).
 DRIFT_CHECK = 1.0
+# Seconds a note to a database (replicator.applier_retry) may take to connect: the
+# applier is retrying already, and that database may be the unreachable one.
+NOTE_TIMEOUT = 3
 # A batch that meets a serialization failure is tried again this many times, the
 # pauses doubling from BATCH_RETRY_PAUSE seconds; then once more as its last try, in
 # which a change that still fails so goes to the error log (the rest applies).
@@ -62,27 +66,36 @@ class Interrupted(Exception):
 
 @dataclass
 class Backoff:
-    """Doubling delays with a cap, and a deadline after which the applier gives up."""
+    """Doubling delays with a cap, and a deadline: the applier gives up once the
+    databases have failed it for ``give_up_after`` seconds, counted from the start of
+    the first try that failed (a connection attempt may itself take its timeout)."""
 
     first: float = 0.1
     cap: float = 10.0
     give_up_after: float = 300.0
     delay: float = 0.0
-    failing_since: float | None = None
+    failing_since: float | None = None  # monotonic time
 
-    def failed(self, now: float) -> float:
+    def failed(self, now: float, began: float) -> float | None:
+        """The pause before the next try (never past the deadline), or None: give up."""
         if self.failing_since is None:
-            self.failing_since = now
-        if now - self.failing_since > self.give_up_after:
-            raise DatabaseError(
-                f"gave up: the databases were unreachable for more than {self.give_up_after:.0f} s"
-            )
+            self.failing_since = began
+        left = self.failing_since + self.give_up_after - now
+        if left <= 0:
+            return None
         self.delay = min(self.cap, self.delay * 2 if self.delay else self.first)
-        return self.delay
+        return min(self.delay, left)
 
     def succeeded(self) -> None:
         self.delay = 0.0
         self.failing_since = None
+
+    def failing_for(self, now: float) -> float:
+        return now - self.failing_since if self.failing_since is not None else 0.0
+
+    def left(self, now: float) -> float:
+        """Seconds until the applier gives up."""
+        return max(0.0, self.give_up_after - self.failing_for(now))
 
 
 @dataclass
@@ -123,9 +136,16 @@ class Applier:
         """Apply batches until stopped (or, with ``until_idle``, until both queues are empty)."""
         while not self.stopping:
             failure: str | None = None
+            began = time.monotonic()
             try:
                 self._connect()
                 moved = self._one_round()
+                if self.backoff.failing_since is not None:
+                    self._clear_retry_notes()
+                    log.info(
+                        "through again after %s of retrying",
+                        duration(self.backoff.failing_for(time.monotonic())),
+                    )
                 self.backoff.succeeded()
                 if moved:
                     continue
@@ -142,11 +162,58 @@ class Applier:
                 failure = scrubbed(_first_line(exc), *self.config.conninfos)
             if failure is not None:
                 self._close()
-                delay = self.backoff.failed(time.monotonic())
-                log.warning("%s; retrying in %.1f s", failure, delay)
-                self._pause(delay)
+                self._retry_after(failure, began)
         self._close()
         return self.totals
+
+    def _retry_after(self, failure: str, began: float) -> None:
+        """Log the failure with how long the applier has been retrying and when it gives
+        up, note the same in each database it can reach (replicator status shows it),
+        and pause; past the deadline, raise DatabaseError."""
+        now = time.monotonic()
+        delay = self.backoff.failed(now, began)
+        failing_for = self.backoff.failing_for(now)
+        since = datetime.now(UTC) - timedelta(seconds=failing_for)
+        gives_up = since + timedelta(seconds=self.backoff.give_up_after)
+        if delay is None:
+            self._note_retry(since, gives_up, f"gave up: {failure}")
+            raise DatabaseError(
+                f"gave up after {duration(failing_for)} of retrying (the limit is"
+                f" {duration(self.backoff.give_up_after)}): {failure}"
+            )
+        log.warning(
+            "%s; retrying in %.1f s (retrying for %s, since %s; gives up in %s, at %s)",
+            failure,
+            delay,
+            duration(failing_for),
+            _clock(since),
+            duration(self.backoff.left(now)),
+            _clock(gives_up),
+        )
+        self._note_retry(since, gives_up, failure)
+        self._pause(delay)
+
+    def _note_retry(self, since: datetime, gives_up: datetime, reason: str) -> None:
+        """Note in replicator.applier_retry of each database reachable now that the
+        applier is retrying (or gave up); a database it cannot reach is skipped."""
+        for role in self.config.databases:
+            with (
+                contextlib.suppress(ReplicatorError, psycopg.Error),
+                connect(self.config, role, timeout=NOTE_TIMEOUT) as conn,
+            ):
+                conn.execute(
+                    "INSERT INTO replicator.applier_retry AS r"
+                    " (failing_since, gives_up_at, reason) VALUES (%s, %s, %s)"
+                    " ON CONFLICT (only_one) DO UPDATE SET failing_since ="
+                    " EXCLUDED.failing_since, gives_up_at = EXCLUDED.gives_up_at,"
+                    " reason = EXCLUDED.reason, noted_at = now()",
+                    (since, gives_up, reason),
+                )
+
+    def _clear_retry_notes(self) -> None:
+        for conn in self._connections.values():
+            with contextlib.suppress(pg_errors.UndefinedTable):  # deployed by an older release
+                conn.execute("DELETE FROM replicator.applier_retry")
 
     def _pause(self, seconds: float) -> None:
         self.sleeping = True
@@ -428,6 +495,10 @@ class Applier:
 
     def _label(self, direction: Direction) -> str:
         return self.config.arrow(direction)
+
+
+def _clock(moment: datetime) -> str:
+    return moment.astimezone().isoformat(sep=" ", timespec="seconds")
 
 
 def _first_line(exc: BaseException) -> str:

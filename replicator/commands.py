@@ -11,7 +11,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from replicator import metrics
-from replicator.applier import Applier, install_signal_handlers
+from replicator.applier import Applier, Backoff, install_signal_handlers
 from replicator.catalog import SchemaCatalog, probe_types, read_schema
 from replicator.clockcheck import clock_problems
 from replicator.compiler import (
@@ -39,7 +39,7 @@ from replicator.model import SIDES, Config, Direction, MapSet, Side, source_of
 from replicator.output import write_table
 from replicator.quoting import DOLLAR_TAG, comment, ident
 from replicator.roles import PRIVILEGE_ORDER, compile_roles, table_privileges
-from replicator.status import slot_rows, status_rows
+from replicator.status import applier_notes, slot_rows, status_rows
 from replicator.validate import ExpressionTypes, validate
 from replicator.walcheck import read_server_problems
 
@@ -308,6 +308,7 @@ def cmd_run(config: Config, once: bool = False, metrics_address: str | None = No
         config,
         batch_size=config.batch_size,
         poll_interval=config.poll_interval,
+        backoff=Backoff(give_up_after=config.give_up_after),
         on_batch=lambda direction, seconds: measured.batch(config.arrow(direction), seconds),
     )
     if metrics_address:
@@ -328,10 +329,22 @@ def cmd_run(config: Config, once: bool = False, metrics_address: str | None = No
 
 
 def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
+    # First what the applier noted where it could: a database it cannot reach makes
+    # the rest of status fail, but whoever asks learns how long it has been retrying.
+    notes = applier_notes(config)
+    if not as_json:
+        for note in notes:
+            out.write(f"{note}\n")
+        if notes:
+            out.write("\n")
     rows = status_rows(config)
     slots = slot_rows(config)
     if as_json:
-        document = {"maps": [asdict(r) for r in rows], "slots": [asdict(s) for s in slots]}
+        document = {
+            "maps": [asdict(r) for r in rows],
+            "slots": [asdict(s) for s in slots],
+            "applier": [asdict(n) for n in notes],
+        }
         out.write(json.dumps(document, indent=2) + "\n")
         return EXIT_OK
     headers = [

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 from collections.abc import Iterator
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import TupleRow
 
 from replicator import origins
@@ -19,18 +21,47 @@ from replicator.model import SIDES, Config, Side
 SAFE_SEARCH_PATH = "pg_catalog, pg_temp"
 
 
-def connect(config: Config, role: Side, autocommit: bool = True) -> psycopg.Connection[TupleRow]:
-    """A connection to the database of side ``role``; ConnectError names the side."""
+# Where the DBA's conninfo (or a service it names, or PGCONNECT_TIMEOUT) says nothing
+# else: a connection attempt gives up after CONNECT_TIMEOUT seconds rather than
+# psycopg's 130, and TCP keepalives find a server that vanished (a host down, a
+# network cut) within about a minute rather than the system's two hours, so the
+# applier notices, retries and, past its deadline, gives up on time.
+CONNECT_TIMEOUT = 10
+KEEPALIVES = {"keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+
+
+def connect(
+    config: Config, role: Side, autocommit: bool = True, timeout: int | None = None
+) -> psycopg.Connection[TupleRow]:
+    """A connection to the database of side ``role``; ConnectError names the side.
+    ``timeout``: seconds the attempt may take, whatever the conninfo says."""
     side = config.side(role)
     return open_connection(
         side.conninfo,
         f"the {role} side {side.name!r} ({side.conninfo_source}, {redacted(side.conninfo)})",
         autocommit=autocommit,
+        timeout=timeout,
     )
 
 
+def _unless_set(conninfo: str, timeout: int | None) -> dict[str, int]:
+    """Connection parameters the replicator adds (see CONNECT_TIMEOUT) to ``conninfo``."""
+    if timeout is not None:
+        return {"connect_timeout": timeout}
+    try:
+        given = conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return {}  # connecting says what is wrong with it
+    if "service" in given or "PGSERVICE" in os.environ:
+        return {}  # a service file may set them: libpq would let ours win
+    added = {k: v for k, v in KEEPALIVES.items() if k not in given}
+    if "connect_timeout" not in given and "PGCONNECT_TIMEOUT" not in os.environ:
+        added["connect_timeout"] = CONNECT_TIMEOUT
+    return added
+
+
 def open_connection(
-    conninfo: str, what: str, autocommit: bool = True
+    conninfo: str, what: str, autocommit: bool = True, timeout: int | None = None
 ) -> psycopg.Connection[TupleRow]:
     """Connect to ``conninfo``, or raise ConnectError saying it could not reach ``what``.
 
@@ -43,7 +74,9 @@ def open_connection(
     otherwise hold (``public.upper(character varying)``, an exact match that beats
     the built-in ``upper(text)``) is never called by sync, verify or repair."""
     try:
-        conn = psycopg.connect(conninfo, autocommit=autocommit)
+        conn = psycopg.connect(
+            make_conninfo(conninfo, **_unless_set(conninfo, timeout)), autocommit=autocommit
+        )
     except psycopg.OperationalError as exc:
         reason = scrubbed(str(exc).strip(), conninfo)
     else:

@@ -103,6 +103,8 @@ class Config:
     maps_dir: Path
     batch_size: int = 1000
     poll_interval: float = 1.0
+    # Seconds replicator run retries databases it cannot reach before it exits 1.
+    give_up_after: float = 300.0
     alerts: tuple[AlertRule, ...] = ()
     # Status warns when a slot retains more WAL than this.
     retained_wal_warning: int = 1024**3

@@ -596,3 +596,15 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     at          timestamptz,
     PRIMARY KEY (map_name, direction, key)
 );
+
+-- replicator run, while it cannot reach a database (this one or the other): since
+-- when it has been retrying, why, and when it gives up (reason 'gave up: ...' once
+-- it has). Written to each database it can reach, removed once it is through again;
+-- replicator status shows it.
+CREATE TABLE IF NOT EXISTS replicator.applier_retry (
+    only_one      boolean     PRIMARY KEY DEFAULT true CHECK (only_one),
+    failing_since timestamptz NOT NULL,
+    gives_up_at   timestamptz NOT NULL,
+    reason        text        NOT NULL,
+    noted_at      timestamptz NOT NULL DEFAULT now()
+);

@@ -4,10 +4,13 @@ capture triggers and with WAL capture."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -19,6 +22,7 @@ from tests.support import (
     Project,
     applier_log,
     audit,
+    cli,
     count,
     example_project,
     queued,
@@ -247,3 +251,48 @@ def test_a_change_that_keeps_meeting_serialization_failures_goes_to_the_error_lo
         )
     ]
     assert queued(left) == 0
+
+
+def test_an_unreachable_database_is_retried_until_the_deadline_the_log_and_status_give(
+    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[..., str]
+) -> None:
+    """The CRM's server is gone (its address refuses connections). The applier retries
+    for give_up_after ("5m" unless set), saying in its log, and in the status of the
+    ERP's database, how long it has been retrying and when it gives up; then it exits 1."""
+    left = fresh_db(pg)
+    project = example_project(tmp_path, left, fresh_db(pg))
+    project.deploy()
+    config = project.config_path
+    config.write_text(
+        config.read_text().replace("batch_size = 1000", 'batch_size = 1000\ngive_up_after = "10s"')
+    )
+    gone = Project(project.root, left, "postgresql://postgres@127.0.0.1:1/cds")
+    started = time.monotonic()
+    applier = start_applier(gone)
+    wait_for(
+        lambda: rows(left, "SELECT count(*) FROM replicator.applier_retry") == [(1,)],
+        "the applier's note",
+    )
+    status = cli(gone, "status")
+    assert status.returncode == 1
+    assert re.fullmatch(
+        r"applier: retrying for \d+ s \(since [-\d :+]+\); it gives up in \d+ s \(at [-\d :+]+\):"
+        r" cannot connect to the right side 'cds' \(environment variable REPLICATOR_RIGHT, .*\):"
+        r" .*Connection refused \(noted in fno \d+ s ago\)\n\n",
+        status.stdout,
+    ), status.stdout
+    assert "replicator: cannot connect to the right side 'cds'" in status.stderr
+    assert applier.wait(timeout=60) == 1
+    assert 10 <= time.monotonic() - started < 30
+    log = applier_log(applier).decode()
+    assert re.search(
+        r"Connection refused; retrying in [\d.]+ s \(retrying for \d+ s, since [-\d :+T]+;"
+        r" gives up in \d+ s, at [-\d :+T]+\)",
+        log,
+    ), log
+    assert re.search(
+        r"replicator: gave up after 1\d s of retrying \(the limit is 10 s\): cannot connect to"
+        r" the right side 'cds'",
+        log,
+    ), log
+    assert cli(gone, "status").stdout.startswith("applier: gave up at ")

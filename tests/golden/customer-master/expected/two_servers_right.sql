@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 6d61b23729f2c84513dd2d74926ec216c2904e9baf2f5961b8a6dd535be90587: 44 to create, 0 to replace, 0 to drop
+-- bundle cd069943017da857381d8a7137af8752d1f9ec3059373f323da20ec996f94173: 44 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -609,8 +609,20 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     at          timestamptz,
     PRIMARY KEY (map_name, direction, key)
 );
+
+-- replicator run, while it cannot reach a database (this one or the other): since
+-- when it has been retrying, why, and when it gives up (reason 'gave up: ...' once
+-- it has). Written to each database it can reach, removed once it is through again;
+-- replicator status shows it.
+CREATE TABLE IF NOT EXISTS replicator.applier_retry (
+    only_one      boolean     PRIMARY KEY DEFAULT true CHECK (only_one),
+    failing_since timestamptz NOT NULL,
+    gives_up_at   timestamptz NOT NULL,
+    reason        text        NOT NULL,
+    noted_at      timestamptz NOT NULL DEFAULT now()
+);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '2ee49d01a79782f811f70d4fcfbb567ec0e779a81c996d33b4ada7a1c7435e94', $sql$$sql$)
+VALUES ('control', '0ec3f2decdfff3680d81f4e2f86d702ff2387a0d850ea232c7643f148ce75980', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9982,6 +9994,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('6d61b23729f2c84513dd2d74926ec216c2904e9baf2f5961b8a6dd535be90587');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('cd069943017da857381d8a7137af8752d1f9ec3059373f323da20ec996f94173');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 6d61b23729f2: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '6d61b23729f2c84513dd2d74926ec216c2904e9baf2f5961b8a6dd535be90587'));
+VALUES ('deploy', 'deployed bundle cd069943017d: 44 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'cd069943017da857381d8a7137af8752d1f9ec3059373f323da20ec996f94173'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 5d7e2bd7b74c45f35561ba8d8ff802c8a5e6c5123d6734f5cee8479e1a62c82a: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle a981a92cc89324b03f97a7c6e8e3a0e0c61e136afe32b548e173997f55b94a23: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -619,8 +619,20 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     at          timestamptz,
     PRIMARY KEY (map_name, direction, key)
 );
+
+-- replicator run, while it cannot reach a database (this one or the other): since
+-- when it has been retrying, why, and when it gives up (reason 'gave up: ...' once
+-- it has). Written to each database it can reach, removed once it is through again;
+-- replicator status shows it.
+CREATE TABLE IF NOT EXISTS replicator.applier_retry (
+    only_one      boolean     PRIMARY KEY DEFAULT true CHECK (only_one),
+    failing_since timestamptz NOT NULL,
+    gives_up_at   timestamptz NOT NULL,
+    reason        text        NOT NULL,
+    noted_at      timestamptz NOT NULL DEFAULT now()
+);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '2ee49d01a79782f811f70d4fcfbb567ec0e779a81c996d33b4ada7a1c7435e94', $sql$$sql$)
+VALUES ('control', '0ec3f2decdfff3680d81f4e2f86d702ff2387a0d850ea232c7643f148ce75980', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -9596,6 +9608,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('5d7e2bd7b74c45f35561ba8d8ff802c8a5e6c5123d6734f5cee8479e1a62c82a');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('a981a92cc89324b03f97a7c6e8e3a0e0c61e136afe32b548e173997f55b94a23');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 5d7e2bd7b74c: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '5d7e2bd7b74c45f35561ba8d8ff802c8a5e6c5123d6734f5cee8479e1a62c82a'));
+VALUES ('deploy', 'deployed bundle a981a92cc893: 45 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', 'a981a92cc89324b03f97a7c6e8e3a0e0c61e136afe32b548e173997f55b94a23'));

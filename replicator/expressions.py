@@ -85,52 +85,27 @@ FUNCTIONS: tuple[type[exp.Func], ...] = (
     exp.StrPosition,
     exp.RegexpReplace,
 )
-# What evaluates without raising whatever the row holds (types and literals are
-# resolved when the statement is planned, the same for every row). Everything
-# else on the allow-list can raise for some rows: / and % (by zero), + - * and
-# negation (out of range), casts (a value that does not convert), abs and round
-# (out of range), substring (a negative length), split_part (field zero),
-# regexp_replace (a pattern read from the row), LIKE against a pattern read from
-# the row (one ending in the escape character).
-NEVER_RAISE: frozenset[type[exp.Expr]] = frozenset(
+# What on the allow-list can raise an error for some rows: / and % (by zero), + -
+# * and negation (out of range), casts (a value that does not convert), abs and
+# round (out of range), substring (a negative length), split_part (field zero),
+# regexp_replace (a pattern read from the row), ESCAPE; LIKE and ILIKE too, against
+# a pattern read from the row (one ending in the escape character). The rest
+# cannot: types and literals are resolved when the statement is planned.
+MAY_RAISE: frozenset[type[exp.Expr]] = frozenset(
     {
-        exp.Column,
-        exp.Literal,
-        exp.RawString,
-        exp.Boolean,
-        exp.Null,
-        exp.Paren,
-        exp.And,
-        exp.Or,
-        exp.Not,
-        exp.EQ,
-        exp.NEQ,
-        exp.GT,
-        exp.GTE,
-        exp.LT,
-        exp.LTE,
-        exp.NullSafeEQ,
-        exp.NullSafeNEQ,
-        exp.Is,
-        exp.In,
-        exp.Between,
-        exp.Case,
-        exp.If,
-        exp.DPipe,
-        exp.Lower,
-        exp.Upper,
-        exp.Trim,
-        exp.Length,
-        exp.Left,
-        exp.Right,
-        exp.Concat,
-        exp.ConcatWs,
-        exp.Coalesce,
-        exp.Nullif,
-        exp.Greatest,
-        exp.Least,
-        exp.Replace,
-        exp.StrPosition,
+        exp.Div,
+        exp.Mod,
+        exp.Add,
+        exp.Sub,
+        exp.Mul,
+        exp.Neg,
+        exp.Cast,
+        exp.Escape,
+        exp.Abs,
+        exp.Round,
+        exp.Substring,
+        exp.SplitPart,
+        exp.RegexpReplace,
     }
 )
 # Casts only to types every PostgreSQL database has, by PostgreSQL's name for them.
@@ -210,21 +185,20 @@ def render(tree: exp.Expression, *, qualifier: str) -> Sql:
 
 
 def may_raise(tree: exp.Expression) -> bool:
-    """Whether an accepted expression can raise an error for some row (see NEVER_RAISE),
+    """Whether an accepted expression can raise an error for some row (MAY_RAISE),
     decided from its tree alone: a capture trigger guards only such a filter."""
     pending: list[exp.Expr] = [tree]
     while pending:
         node = pending.pop()
-        if type(node) is exp.Column:
-            continue  # its children are the parts of its name
-        if type(node) is exp.Neg and type(node.this) is exp.Literal:
-            continue  # a negative number
-        if type(node) in (exp.Like, exp.ILike):
+        kind = type(node)
+        if kind is exp.Column or (kind is exp.Neg and type(node.this) is exp.Literal):
+            continue  # a column's children spell its name; -5 is a number
+        if kind in MAY_RAISE:
+            return True
+        if kind in (exp.Like, exp.ILike):
             pattern = node.args.get("expression")
             if not (type(pattern) is exp.Literal and pattern.is_string):
                 return True
-        elif type(node) not in NEVER_RAISE:
-            return True
         pending.extend(node.iter_expressions())
     return False
 

@@ -9,55 +9,26 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from replicator import commands
 from replicator.errors import Where
 from replicator.expressions import may_raise, parse_expression
 from replicator.throwaway import ThrowawayServer
-from tests.support import Project, queued, rows
-
-ITEMS = """
-[[map]]
-name = "items"
-left = "items"
-right = "items"
-direction = "to_right"
-left_filter = "{left_filter}"
-
-  [[map.field]]
-  left = "id"
-  right = "id"
-  key = true
-
-  [[map.field]]
-  left = "name"
-  right = "name"
-
-  [[map.field]]
-  left = "n"
-  right = "n"
-"""
+from tests.support import Project, items_map, queued, rows, schemas_project
 
 DIVIDES = "100 / (n - 5) > 0"
 
 
 def items_project(root: Path, url: str, left_filter: str) -> Project:
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            "CREATE SCHEMA l; CREATE SCHEMA r;"
-            " CREATE TABLE l.items (id int PRIMARY KEY, name varchar(50), n int);"
-            " CREATE TABLE r.items (id int PRIMARY KEY, name varchar(50), n int);"
-        )
-    (root / "maps").mkdir(parents=True)
-    (root / "replicator.toml").write_text(
-        'maps = "maps"\n[left]\nschema = "l"\nconninfo_env = "REPLICATOR_LEFT"\n'
-        '[right]\nschema = "r"\nconninfo_env = "REPLICATOR_RIGHT"\n'
+    return schemas_project(
+        root,
+        url,
+        "CREATE SCHEMA l; CREATE SCHEMA r;"
+        " CREATE TABLE l.items (id int PRIMARY KEY, name varchar(50), n int);"
+        " CREATE TABLE r.items (id int PRIMARY KEY, name varchar(50), n int);",
+        {"items.toml": items_map(left_filter, None, "n")},
     )
-    project = Project(root, url, url)
-    project.write_map("items.toml", ITEMS.format(left_filter=left_filter))
-    return project
 
 
 @pytest.fixture

@@ -19,7 +19,15 @@ import pytest
 from replicator import commands
 from replicator.errors import DeployRefused, MapError
 from replicator.throwaway import ThrowawayServer, as_role
-from tests.support import Project, cli, example_project, queued, rows
+from tests.support import (
+    Project,
+    cli,
+    example_project,
+    items_map,
+    queued,
+    rows,
+    schemas_project,
+)
 
 APP = "erp_app"  # the ERP's own login: owns nothing of the replicator
 CUSTOMER = (
@@ -296,46 +304,22 @@ GRANT USAGE ON SEQUENCE public.upper_calls TO PUBLIC;
 CREATE FUNCTION public.upper(character varying) RETURNS text LANGUAGE plpgsql AS
     $$ BEGIN PERFORM nextval('public.upper_calls'); RETURN pg_catalog.upper($1::text); END $$;
 """
-UPPER_ITEMS = """
-[[map]]
-name = "items"
-left = "items"
-right = "items"
-direction = "to_right"
-left_filter = "upper(name) <> 'SKIP'"
-
-  [[map.field]]
-  left = "id"
-  right = "id"
-  key = true
-
-  [[map.field]]
-  left = "name"
-  right = "name"
-  to_right = "upper(name)"
-"""
 
 
 def test_sync_verify_and_repair_never_call_a_function_planted_in_public(
     tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[[ThrowawayServer], str]
 ) -> None:
     url = fresh_db(pg)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            "CREATE SCHEMA l; CREATE SCHEMA r;"
-            " CREATE TABLE l.items (id int PRIMARY KEY, name varchar(50));"
-            " CREATE TABLE r.items (id int PRIMARY KEY, name text);"
-            " INSERT INTO l.items SELECT g, 'item ' || g FROM generate_series(1, 20) AS g;"
-        )
-        conn.execute(PLANTED_UPPER.encode())
-    root = tmp_path / "project"
-    (root / "maps").mkdir(parents=True)
-    (root / "replicator.toml").write_text(
-        'maps = "maps"\n[left]\nschema = "l"\nconninfo_env = "REPLICATOR_LEFT"\n'
-        '[right]\nschema = "r"\nconninfo_env = "REPLICATOR_RIGHT"\n'
+    project = schemas_project(
+        tmp_path / "project",
+        url,
+        "CREATE SCHEMA l; CREATE SCHEMA r;"
+        " CREATE TABLE l.items (id int PRIMARY KEY, name varchar(50));"
+        " CREATE TABLE r.items (id int PRIMARY KEY, name text);"
+        " INSERT INTO l.items SELECT g, 'item ' || g FROM generate_series(1, 20) AS g;"
+        + PLANTED_UPPER,
+        {"items.toml": items_map("upper(name) <> 'SKIP'", "upper(name)")},
     )
-    project = Project(root, url, url)
-    project.write_map("items.toml", UPPER_ITEMS)
     project.deploy()
 
     def calls() -> int:

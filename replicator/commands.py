@@ -35,7 +35,7 @@ from replicator.deployer import (
 )
 from replicator.errors import DeployRefused, ExpressionError
 from replicator.loader import load_maps
-from replicator.model import SIDES, Config, Direction, MapSet, Side, source_of
+from replicator.model import SIDES, Config, MapSet, Side, source_of
 from replicator.output import write_table
 from replicator.quoting import DOLLAR_TAG, comment, ident
 from replicator.roles import PRIVILEGE_ORDER, compile_roles, table_privileges
@@ -61,23 +61,34 @@ def read_catalogs(config: Config) -> dict[Side, SchemaCatalog]:
 def probe_expressions(
     config: Config, maps: MapSet, catalogs: dict[Side, SchemaCatalog]
 ) -> ExpressionTypes:
-    """The type of every to_right/to_left expression, as its source database sees it."""
+    """The type of every to_right/to_left expression, and of every filter, as its
+    source database sees it (or the database's reason for refusing it)."""
     views: dict[Side, list[tuple[str, str]]] = {side: [] for side in SIDES}
-    spots: dict[str, tuple[str, Direction, str]] = {}
+    spots: dict[str, tuple[str, str, str]] = {}
+
+    def probe(side: Side, table_name: str, spot: tuple[str, str, str]) -> None:
+        source = catalogs[side].table(table_name)
+        if source is None or DOLLAR_TAG.search(source.name):
+            return  # validate reports it
+        view = f"replicator_probe_{len(spots)}"
+        try:
+            statement = expression_probe(view, source, spot[2])
+        except ExpressionError:
+            return  # validate reports it
+        spots[view] = spot
+        views[side].append((view, statement))
+
     for table_map in maps.maps:
         for direction in table_map.directions:
-            source = catalogs[source_of(direction)].table(table_map.table(source_of(direction)))
             for field in table_map.carried_fields(direction):
                 expression = field.expression_for(direction)
-                if source is None or expression is None or DOLLAR_TAG.search(source.name):
-                    continue  # validate reports them
-                view = f"replicator_probe_{len(spots)}"
-                try:
-                    statement = expression_probe(view, source, expression.text)
-                except ExpressionError:
-                    continue  # validate reports it
-                spots[view] = (table_map.name, direction, expression.text)
-                views[source_of(direction)].append((view, statement))
+                if expression is not None:
+                    side = source_of(direction)
+                    probe(side, table_map.table(side), (table_map.name, direction, expression.text))
+        for side in SIDES:
+            text = table_map.filter(side)
+            if text is not None:
+                probe(side, table_map.table(side), (table_map.name, f"{side}_filter", text))
     found: ExpressionTypes = {}
     for side in SIDES:
         if views[side]:

@@ -28,9 +28,10 @@ from replicator.model import (
 from replicator.quoting import DOLLAR_TAG, HOLDS_A_TAG, ident
 from replicator.typecheck import loss_reason
 
-# What each per-direction expression yields, as the source database typed it, or
-# the database's reason for refusing it; keyed by (map, direction, expression).
-ExpressionTypes = dict[tuple[str, Direction, str], Column | str]
+# What each per-direction expression and each filter yields, as the source database
+# typed it, or the database's reason for refusing it; keyed by (map, direction or
+# "left_filter"/"right_filter", expression).
+ExpressionTypes = dict[tuple[str, str, str], Column | str]
 
 
 def validate(
@@ -127,6 +128,15 @@ def _check_map(
                 )
             except ExpressionError as exc:
                 problems.append(Problem(Where(), str(exc)))
+            else:
+                message = _filter_type_problem(
+                    side,
+                    text,
+                    tables[side],
+                    expression_types.get((table_map.name, f"{side}_filter", text)),
+                )
+                if message is not None:
+                    problem(message)
         if key_broken:
             continue
         key_columns = tuple(f.column(side) or "" for f in table_map.key_fields)
@@ -220,6 +230,19 @@ def _identity_problem(table_map: TableMap, side: Side, table: Table) -> str | No
         f" include {lacking} that WAL capture needs for updates and deletes:"
         f" {_identity_fix(table, keys + filtered)}"
     )
+
+
+def _filter_type_problem(
+    side: Side, text: str, table: Table, typed: Column | str | None
+) -> str | None:
+    """A filter PostgreSQL refuses, or that is not boolean, would fail every write the
+    capture trigger sees: the type of its operands does not depend on the row."""
+    what = f"{side}_filter {text!r}"
+    if isinstance(typed, str):
+        return f"{what} is refused by PostgreSQL over {table.label}: {typed}"
+    if typed is not None and typed.base_type != "bool":
+        return f"{what} is of type {typed.type_sql}, not boolean: write a condition"
+    return None
 
 
 def _unlogged_problem(table: Table, side: Side) -> str:

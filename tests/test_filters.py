@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from replicator import commands
-from replicator.errors import Where
+from replicator.errors import MapError, Where
 from replicator.expressions import may_raise, parse_expression
 from replicator.throwaway import ThrowawayServer
 from tests.support import Project, items_map, queued, rows, schemas_project
@@ -115,3 +115,32 @@ def test_only_a_filter_that_can_raise_is_guarded(
 def test_what_can_raise_is_decided_from_the_parsed_filter(text: str, raises: bool) -> None:
     tree = parse_expression(text, columns=["n", "name", "kind"], where=Where(), what=text)
     assert may_raise(tree) is raises
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "name > 5",
+            "is refused by PostgreSQL over l.items: operator does not exist: character"
+            " varying > integer (No operator matches the given name and argument types. You"
+            " might need to add explicit type casts.)",
+        ),
+        (
+            "n = 'five'",
+            'is refused by PostgreSQL over l.items: invalid input syntax for type integer: "five"',
+        ),
+        ("n + 1", "is of type integer, not boolean: write a condition"),
+    ],
+)
+def test_a_filter_that_would_raise_for_every_row_is_refused_at_validate(
+    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[..., str], text: str, problem: str
+) -> None:
+    """What does not depend on the row (operand types, literals) is PostgreSQL's to
+    judge before anything is deployed: such a filter would fail every write."""
+    project = items_project(tmp_path / "project", fresh_db(pg), text)
+    with pytest.raises(MapError) as refused:
+        commands.cmd_validate(project.config(), io.StringIO())
+    assert [str(p) for p in refused.value.problems] == [
+        f"maps/items.toml: map 'items': left_filter {text!r} {problem}"
+    ]

@@ -17,7 +17,8 @@ import select
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 import psycopg
@@ -26,10 +27,11 @@ from psycopg.rows import TupleRow
 
 from replicator import activity, alerts, drift, locks, origins
 from replicator.config import scrubbed
-from replicator.connections import connect, require_deployed, under_origin
+from replicator.connections import connect, require_deployed, shares_database, under_origin
 from replicator.errors import ConnectError, DatabaseError, ReplicatorError
 from replicator.listener import Listener, SlotLost
 from replicator.model import DIRECTIONS, Config, Direction, Side, source_of, target_of
+from replicator.output import duration
 
 log = logging.getLogger("replicator.applier")
 
@@ -40,6 +42,14 @@ WAL_POLL = 0.1
 # Seconds between checks that the tables under the maps are still what they were
 # deployed against (a catalog query over a few rows per database).
 DRIFT_CHECK = 1.0
+# Seconds a note to a database (replicator.applier_retry) may take to connect: the
+# applier is retrying already, and that database may be the unreachable one.
+NOTE_TIMEOUT = 3
+# A batch that meets a serialization failure is tried again this many times, the
+# pauses doubling from BATCH_RETRY_PAUSE seconds; then once more as its last try, in
+# which a change that still fails so goes to the error log (the rest applies).
+BATCH_RETRIES = 5
+BATCH_RETRY_PAUSE = 0.1
 # Transient failures: retried with backoff, never counted as errors. ObjectInUse:
 # the session of an applier killed a moment ago still holds its origin or slot.
 TRANSIENT = (
@@ -56,27 +66,36 @@ class Interrupted(Exception):
 
 @dataclass
 class Backoff:
-    """Doubling delays with a cap, and a deadline after which the applier gives up."""
+    """Doubling delays with a cap, and a deadline: the applier gives up once the
+    databases have failed it for ``give_up_after`` seconds, counted from the start of
+    the first try that failed (a connection attempt may itself take its timeout)."""
 
     first: float = 0.1
     cap: float = 10.0
     give_up_after: float = 300.0
     delay: float = 0.0
-    failing_since: float | None = None
+    failing_since: float | None = None  # monotonic time
 
-    def failed(self, now: float) -> float:
+    def failed(self, now: float, began: float) -> float | None:
+        """The pause before the next try (never past the deadline), or None: give up."""
         if self.failing_since is None:
-            self.failing_since = now
-        if now - self.failing_since > self.give_up_after:
-            raise DatabaseError(
-                f"gave up: the databases were unreachable for more than {self.give_up_after:.0f} s"
-            )
+            self.failing_since = began
+        left = self.failing_since + self.give_up_after - now
+        if left <= 0:
+            return None
         self.delay = min(self.cap, self.delay * 2 if self.delay else self.first)
-        return self.delay
+        return min(self.delay, left)
 
     def succeeded(self) -> None:
         self.delay = 0.0
         self.failing_since = None
+
+    def failing_for(self, now: float) -> float:
+        return now - self.failing_since if self.failing_since is not None else 0.0
+
+    def left(self, now: float) -> float:
+        """Seconds until the applier gives up."""
+        return max(0.0, self.give_up_after - self.failing_for(now))
 
 
 @dataclass
@@ -101,6 +120,8 @@ class Applier:
     _listeners: dict[Side, Listener] = field(default_factory=dict)
     _lost_slots: set[Side] = field(default_factory=set)  # read no more until restarted
     _drift_checked: float | None = None  # monotonic time of the last drift check
+    # Per direction: serialization failures of its batch in a row (see _one_batch).
+    _retries: dict[Direction, int] = field(default_factory=dict)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -115,9 +136,16 @@ class Applier:
         """Apply batches until stopped (or, with ``until_idle``, until both queues are empty)."""
         while not self.stopping:
             failure: str | None = None
+            began = time.monotonic()
             try:
                 self._connect()
                 moved = self._one_round()
+                if self.backoff.failing_since is not None:
+                    self._clear_retry_notes()
+                    log.info(
+                        "through again after %s of retrying",
+                        duration(self.backoff.failing_for(time.monotonic())),
+                    )
                 self.backoff.succeeded()
                 if moved:
                     continue
@@ -134,11 +162,58 @@ class Applier:
                 failure = scrubbed(_first_line(exc), *self.config.conninfos)
             if failure is not None:
                 self._close()
-                delay = self.backoff.failed(time.monotonic())
-                log.warning("%s; retrying in %.1f s", failure, delay)
-                self._pause(delay)
+                self._retry_after(failure, began)
         self._close()
         return self.totals
+
+    def _retry_after(self, failure: str, began: float) -> None:
+        """Log the failure with how long the applier has been retrying and when it gives
+        up, note the same in each database it can reach (replicator status shows it),
+        and pause; past the deadline, raise DatabaseError."""
+        now = time.monotonic()
+        delay = self.backoff.failed(now, began)
+        failing_for = self.backoff.failing_for(now)
+        since = datetime.now(UTC) - timedelta(seconds=failing_for)
+        gives_up = since + timedelta(seconds=self.backoff.give_up_after)
+        if delay is None:
+            self._note_retry(since, gives_up, f"gave up: {failure}")
+            raise DatabaseError(
+                f"gave up after {duration(failing_for)} of retrying (the limit is"
+                f" {duration(self.backoff.give_up_after)}): {failure}"
+            )
+        log.warning(
+            "%s; retrying in %.1f s (retrying for %s, since %s; gives up in %s, at %s)",
+            failure,
+            delay,
+            duration(failing_for),
+            _clock(since),
+            duration(self.backoff.left(now)),
+            _clock(gives_up),
+        )
+        self._note_retry(since, gives_up, failure)
+        self._pause(delay)
+
+    def _note_retry(self, since: datetime, gives_up: datetime, reason: str) -> None:
+        """Note in replicator.applier_retry of each database reachable now that the
+        applier is retrying (or gave up); a database it cannot reach is skipped."""
+        for role in self.config.databases:
+            with (
+                contextlib.suppress(ReplicatorError, psycopg.Error),
+                connect(self.config, role, timeout=NOTE_TIMEOUT) as conn,
+            ):
+                conn.execute(
+                    "INSERT INTO replicator.applier_retry AS r"
+                    " (failing_since, gives_up_at, reason) VALUES (%s, %s, %s)"
+                    " ON CONFLICT (only_one) DO UPDATE SET failing_since ="
+                    " EXCLUDED.failing_since, gives_up_at = EXCLUDED.gives_up_at,"
+                    " reason = EXCLUDED.reason, noted_at = now()",
+                    (since, gives_up, reason),
+                )
+
+    def _clear_retry_notes(self) -> None:
+        for conn in self._connections.values():
+            with contextlib.suppress(pg_errors.UndefinedTable):  # deployed by an older release
+                conn.execute("DELETE FROM replicator.applier_retry")
 
     def _pause(self, seconds: float) -> None:
         self.sleeping = True
@@ -152,6 +227,9 @@ class Applier:
     # -- connections -------------------------------------------------------------
 
     def _connect(self) -> None:
+        if self.config.shared_database is None:
+            # Asked here, not at start: the servers may be down when the applier starts.
+            self.config = replace(self.config, shared_database=shares_database(self.config))
         roles = self.config.databases
         if all(role in self._connections and not self._connections[role].closed for role in roles):
             return
@@ -298,12 +376,40 @@ class Applier:
                     log.error("%s: %s → failed: %s", self._label(direction), before, reason)
 
     def _one_batch(self, direction: Direction) -> bool:
+        """Apply one batch of ``direction``; True if it took any changes. A batch that
+        meets a serialization failure (a row changed under it) is tried again, with a
+        pause, BATCH_RETRIES times; the next try is its last: a key that still fails
+        so goes to the error log, and the rest applies."""
+        retries = self._retries.get(direction, 0)
+        try:
+            moved = self._apply_batch(direction, final=retries >= BATCH_RETRIES)
+        except pg_errors.SerializationFailure as exc:
+            self._retries[direction] = retries + 1
+            delay = min(BATCH_RETRY_PAUSE * 2**retries, self.backoff.cap)
+            attempt = (
+                f"retry {retries + 1} of {BATCH_RETRIES}"
+                if retries + 1 < BATCH_RETRIES
+                else "its last try: a change that still fails so goes to the error log"
+            )
+            log.warning(
+                "%s: %s; retrying the batch in %.1f s (%s)",
+                self._label(direction),
+                _first_line(exc),
+                delay,
+                attempt,
+            )
+            self._pause(delay)
+            return True
+        self._retries.pop(direction, None)
+        return moved
+
+    def _apply_batch(self, direction: Direction, final: bool) -> bool:
         started = time.monotonic()
         if self.config.same_database:
             conn = self._conn("left")
             row = conn.execute(
-                "SELECT taken, failed FROM replicator.apply_queued(%s, %s)",
-                (direction, self.batch_size),
+                "SELECT taken, failed FROM replicator.apply_queued(%s, %s, %s)",
+                (direction, self.batch_size, final),
             ).fetchone()
             assert row is not None
             taken, failed, skipped = int(row[0]), int(row[1]), 0
@@ -319,8 +425,8 @@ class Applier:
             if not ids:
                 return False
             row = target.execute(
-                "SELECT applied, failed, skipped FROM replicator.apply_remote(%s, %s::jsonb)",
-                (direction, peeked[1]),
+                "SELECT applied, failed, skipped FROM replicator.apply_remote(%s, %s::jsonb, %s)",
+                (direction, peeked[1], final),
             ).fetchone()
             assert row is not None
             source.execute("SELECT replicator.ack_batch(%s, %s)", (direction, ids))
@@ -386,6 +492,10 @@ class Applier:
 
     def _label(self, direction: Direction) -> str:
         return self.config.arrow(direction)
+
+
+def _clock(moment: datetime) -> str:
+    return moment.astimezone().isoformat(sep=" ", timespec="seconds")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -59,6 +59,22 @@ class UniqueKey:
 
 
 @dataclass(frozen=True)
+class RowSecurity:
+    """Row level security on a table, as it meets the role the replicator reads and
+    writes the table as (the [roles] owner, else whoever deploys)."""
+
+    forced: bool  # FORCE ROW LEVEL SECURITY: it binds the table's owner too
+    writer: str
+    applies: bool  # the writer is neither superuser, BYPASSRLS, nor (unforced) the owner
+    open_to_writer: bool  # a policy for every command shows the writer every row
+
+    @property
+    def hides_rows(self) -> bool:
+        """Whether a policy may hide rows from the writer (or forbid writing them)."""
+        return self.applies and not self.open_to_writer
+
+
+@dataclass(frozen=True)
 class Table:
     schema: str
     name: str
@@ -69,6 +85,9 @@ class Table:
     replica_identity: str = "d"
     # pg_class.relkind: r a table; the others (KINDS) cannot be mapped.
     kind: str = "r"
+    # pg_class.relpersistence: p permanent, u UNLOGGED (writes no WAL), t temporary.
+    persistence: str = "p"
+    row_security: RowSecurity | None = None  # None: row level security is off
 
     @property
     def label(self) -> str:
@@ -167,11 +186,15 @@ KINDS = {
 
 
 def read_schema(
-    conn: psycopg.Connection[TupleRow], schema: str, kinds: tuple[str, ...] = tuple(KINDS)
+    conn: psycopg.Connection[TupleRow],
+    schema: str,
+    kinds: tuple[str, ...] = tuple(KINDS),
+    writer: str | None = None,
 ) -> SchemaCatalog:
     """Snapshot one schema's tables, and the other relations a map might name, from
-    the live catalog (or, with ``kinds``, relations of those kinds only)."""
-    params = {"schema": schema, "kinds": list(kinds)}
+    the live catalog (or, with ``kinds``, relations of those kinds only); row level
+    security as it meets ``writer`` (default: the session's role)."""
+    params = {"schema": schema, "kinds": list(kinds), "writer": writer}
     # With only pg_catalog on the path, format_type() schema-qualifies every user type.
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         cur.execute("SET LOCAL search_path = pg_catalog, pg_temp")
@@ -179,6 +202,7 @@ def read_schema(
         key_rows = cur.execute(sql_file("catalog", "unique_keys.sql"), params).fetchall()
         check_rows = cur.execute(sql_file("catalog", "check_constraints.sql"), params).fetchall()
         database = cur.execute(sql_file("catalog", "database.sql")).fetchone()
+        security_rows = cur.execute(sql_file("catalog", "row_security.sql"), params).fetchall()
 
     allowed: dict[tuple[str, str], tuple[str, ...]] = {}
     for row in check_rows:
@@ -194,9 +218,11 @@ def read_schema(
     columns: dict[str, list[Column]] = {}
     identities: dict[str, str] = {}
     relkinds: dict[str, str] = {}
+    persistences: dict[str, str] = {}
     for row in column_rows:
         identities[row["table_name"]] = row["replica_identity"]
         relkinds[row["table_name"]] = row["kind"]
+        persistences[row["table_name"]] = row["persistence"]
         labels = row["enum_labels"]
         columns.setdefault(row["table_name"], []).append(
             Column(
@@ -226,6 +252,15 @@ def read_schema(
                 replica_identity=row["is_replica_identity"],
             )
         )
+    security = {
+        row["table_name"]: RowSecurity(
+            forced=row["forced"],
+            writer=row["writer"],
+            applies=row["applies"],
+            open_to_writer=row["open_to_writer"],
+        )
+        for row in security_rows
+    }
     return SchemaCatalog(
         schema=schema,
         database=database["database"] if database else "",
@@ -237,6 +272,8 @@ def read_schema(
                 unique_keys=tuple(keys.get(name, ())),
                 replica_identity=identities[name],
                 kind=relkinds[name],
+                persistence=persistences[name],
+                row_security=security.get(name),
             )
             for name, cols in sorted(columns.items())
         ),

@@ -18,6 +18,7 @@ from replicator import admin, commands
 from replicator import repair as repair_module
 from replicator import verify as verify_module
 from replicator.config import load_config, parse_duration, scrubbed
+from replicator.connections import identified
 from replicator.errors import ReplicatorError
 from replicator.interrupts import Interrupted, interruptible
 
@@ -160,6 +161,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
         conninfos = config.conninfos
+        if not (args.command == "plan" and args.roles):  # that one needs no connection
+            config = identified(config)
         if args.command in NEED_A_DEPLOY:
             commands.check_deployed(config)
         if args.command == "validate":

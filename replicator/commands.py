@@ -13,7 +13,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from replicator import metrics
-from replicator.applier import Applier, install_signal_handlers
+from replicator.applier import Applier, Backoff, install_signal_handlers
 from replicator.catalog import SchemaCatalog, probe_types, read_schema
 from replicator.clockcheck import clock_problems
 from replicator.compiler import (
@@ -25,22 +25,25 @@ from replicator.compiler import (
 from replicator.connections import connect, require_deployed
 from replicator.deployer import (
     DatabasePlan,
+    LockTimeout,
     commit_all,
     deploy,
     drifted_maps,
+    lock_holders,
     open_transactions,
     plan_database,
     read_deployed,
     slot_exists,
+    writing_sessions,
 )
 from replicator.errors import DeployRefused, ExpressionError, ReplicatorError
 from replicator.interrupts import Interrupted, uninterrupted
 from replicator.loader import load_maps
-from replicator.model import SIDES, Config, MapSet, Side, TableMap, source_of
+from replicator.model import CONTROL_SCHEMA, SIDES, Config, MapSet, Side, TableMap, source_of
 from replicator.output import write_table
 from replicator.quoting import DOLLAR_TAG, Sql, comment, ident
 from replicator.roles import PRIVILEGE_ORDER, compile_roles, table_privileges
-from replicator.status import slot_rows, status_rows
+from replicator.status import applier_notes, slot_rows, status_rows
 from replicator.validate import ExpressionTypes, constants, validate
 from replicator.walcheck import read_server_problems
 
@@ -49,10 +52,13 @@ EXIT_PENDING = 2
 
 
 def read_catalogs(config: Config) -> dict[Side, SchemaCatalog]:
+    """Both sides' schemas; row level security as it meets the role the generated
+    functions will run as (the [roles] owner, else whoever connects to deploy)."""
+    writer = config.roles.owner if config.roles else None
     catalogs: dict[Side, SchemaCatalog] = {}
     for role in SIDES:
         with connect(config, role) as conn:
-            catalogs[role] = read_schema(conn, config.side(role).schema)
+            catalogs[role] = read_schema(conn, config.side(role).schema, writer=writer)
     return catalogs
 
 
@@ -240,6 +246,8 @@ def cmd_deploy(config: Config, out: TextIO) -> int:
                 raise DeployRefused(
                     f"deploy refused, nothing changed: {exc.diag.message_primary}"
                 ) from None
+            if isinstance(exc, LockTimeout):
+                raise DeployRefused(_lock_timeout_message(config, exc)) from None
             raise
     except Interrupted as exc:
         if committed:
@@ -252,6 +260,33 @@ def cmd_deploy(config: Config, out: TextIO) -> int:
     for plan in plans:
         out.write(_deploy_summary(plan) + "\n")
     return EXIT_OK
+
+
+def _lock_timeout_message(config: Config, timeout: LockTimeout) -> str:
+    """Deploy waited too long for a lock: who holds what it waited for."""
+    database = timeout.database
+    schemas = [config.side(side).schema for side in config.hosted(database.role)]
+    with connect(config, database.role) as conn:
+        if timeout.slot:
+            holders = writing_sessions(conn)
+            waited = (
+                f"creating the slot {database.slot} waited {timeout.seconds} s (lock_timeout)"
+                " for the server's transactions that have written to end"
+            )
+        else:
+            holders = lock_holders(conn, [*dict.fromkeys(schemas), CONTROL_SCHEMA])
+            waited = (
+                f"no lock within {timeout.seconds} s (lock_timeout) on the tables deploy changes"
+            )
+    head = f"deploy refused, nothing changed: database {database.label}: {waited}"
+    if not holders:
+        return f"{head}; whoever held it has finished since: deploy again"
+    more = f" (and {len(holders) - 3} more)" if len(holders) > 3 else ""
+    return (
+        f"{head}: {'; '.join(str(h) for h in holders[:3])}{more}. End or commit that"
+        f" transaction (SELECT pg_terminate_backend({holders[0].pid}) ends the session),"
+        " then deploy again"
+    )
 
 
 def check_owner(config: Config, maps: MapSet | None = None) -> None:
@@ -352,6 +387,7 @@ def cmd_run(config: Config, once: bool = False, metrics_address: str | None = No
         config,
         batch_size=config.batch_size,
         poll_interval=config.poll_interval,
+        backoff=Backoff(give_up_after=config.give_up_after),
         on_batch=lambda direction, seconds: measured.batch(config.arrow(direction), seconds),
     )
     if metrics_address:
@@ -372,10 +408,22 @@ def cmd_run(config: Config, once: bool = False, metrics_address: str | None = No
 
 
 def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
+    # First what the applier noted where it could: a database it cannot reach makes
+    # the rest of status fail, but whoever asks learns how long it has been retrying.
+    notes = applier_notes(config)
+    if not as_json:
+        for note in notes:
+            out.write(f"{note}\n")
+        if notes:
+            out.write("\n")
     rows = status_rows(config)
     slots = slot_rows(config)
     if as_json:
-        document = {"maps": [asdict(r) for r in rows], "slots": [asdict(s) for s in slots]}
+        document = {
+            "maps": [asdict(r) for r in rows],
+            "slots": [asdict(s) for s in slots],
+            "applier": [asdict(n) for n in notes],
+        }
         out.write(json.dumps(document, indent=2) + "\n")
         return EXIT_OK
     headers = [
@@ -411,6 +459,15 @@ def cmd_status(config: Config, out: TextIO, as_json: bool = False) -> int:
         out.write("\n")
         for r in failed:
             out.write(f"{r.map} ({r.direction}) failed: {r.state_reason}\n")
+    uncaptured = [r for r in rows if r.uncaptured]
+    if uncaptured:
+        out.write("\n")
+        for r in uncaptured:
+            out.write(
+                f"{r.map} ({r.direction}): {r.uncaptured} change(s) not captured"
+                + (f", the latest because its {r.uncaptured_reason}" if r.uncaptured_reason else "")
+                + f" (rows in replicator.uncaptured); after the fix, replicator sync {r.map}\n"
+            )
     if slots:
         out.write("\n")
         write_table(

@@ -17,7 +17,7 @@ from replicator import locks, origins
 from replicator.catalog import Column, SchemaCatalog, Table
 from replicator.errors import Where
 from replicator.expressions import columns_read as referenced_columns_of
-from replicator.expressions import parse_expression, render
+from replicator.expressions import may_raise, parse_expression, render
 from replicator.model import (
     CONTROL_SCHEMA,
     DIRECTIONS,
@@ -763,7 +763,7 @@ def _apply_artifact(
     drop_sql = render_template(
         "drop_functions.sql.j2",
         functions=[
-            Sql(f"{context['apply_function']}(jsonb, boolean)"),
+            Sql(f"{context['apply_function']}(jsonb, boolean, boolean)"),
             Sql(f"{context['write_function']}(jsonb, boolean)"),
         ],
         guard_held=bool(lookup_fields),  # only maps with lookups hold changes
@@ -870,6 +870,17 @@ def _capture_artifact(
     source = tables[from_side]
     text = table_map.filter(from_side)
     filters = {row: _filter_sql(table_map, from_side, source, row) for row in ("old", "new")}
+    # Queued: a filter that can raise for some rows must not fail the application's
+    # write, so it runs in a block of its own (a subtransaction: only such maps pay).
+    guard_filter = (
+        table_map.mode == "queued"
+        and text is not None
+        and may_raise(
+            parse_expression(
+                text, columns=[c.name for c in source.columns], where=Where(), what=text
+            )
+        )
+    )
     # Watched by the update trigger: what crosses, and what decides whether a row counts.
     source_columns = list(
         dict.fromkeys((*table_map.source_columns(direction), *referenced_columns_of(text or "")))
@@ -917,6 +928,8 @@ def _capture_artifact(
         "new_refs": _capture_refs(maps, all_tables, table_map, direction, "new"),
         "capture_fits": _capture_fits(maps, all_tables, table_map, direction),
         "uncaptured": control_function("uncaptured"),
+        "guard_filter": guard_filter,
+        "filter_raised": literal(f"{from_side}_filter {text!r} raised: "),
         "map_state": control_function("map_state"),
         "row_trigger": _triggers(table_map, direction)[0],
         "update_trigger": _triggers(table_map, direction)[1],

@@ -34,6 +34,7 @@ TOP_KEYS = {
     "maps",
     "batch_size",
     "poll_interval",
+    "give_up_after",
     "retained_wal_warning",
     "left",
     "right",
@@ -92,6 +93,7 @@ def load_config(path: Path) -> Config:
         maps_dir=path.parent / maps,
         batch_size=batch_size,
         poll_interval=poll_interval,
+        give_up_after=_give_up_after(path, _typed(path, raw, "give_up_after", str, "5m")),
         alerts=tuple(_alert(path, n, entry) for n, entry in enumerate(alerts, 1)),
         retained_wal_warning=parse_size(
             path, _typed(path, raw, "retained_wal_warning", str, "1GB"), "retained_wal_warning"
@@ -107,6 +109,17 @@ def load_config(path: Path) -> Config:
                 " most 63 of them; choose such a name"
             )
     return config
+
+
+def _give_up_after(path: Path, text: str) -> float:
+    """give_up_after: how long replicator run retries databases it cannot reach."""
+    try:
+        seconds = parse_duration(text).total_seconds()
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: give_up_after: {exc}") from None
+    if seconds <= 0:
+        raise ConfigError(f"{path}: give_up_after must be longer than 0s, e.g. 5m")
+    return seconds
 
 
 def _roles(path: Path, raw: Any) -> Roles | None:

@@ -15,6 +15,63 @@ from replicator.compiler import Bundle, DatabaseBundle, render_template
 from replicator.connections import connect
 from replicator.model import Config, Side
 from replicator.quoting import Sql, comment, dollar_quoted, ident, literal
+from replicator.resources import sql_file
+
+# How long deploy waits for a lock (an application's open transaction on a mapped
+# table, another deploy) before it gives up: meanwhile the table's writers queue
+# behind it, so it must not wait long, and it must never hang.
+LOCK_TIMEOUT_SECONDS = 10
+
+
+class LockTimeout(Exception):
+    """Deploy waited ``seconds`` for a lock on ``database`` (and rolled back); with
+    ``slot``, while creating its logical slot."""
+
+    def __init__(self, database: DatabaseBundle, seconds: int, slot: bool = False) -> None:
+        super().__init__(database.label)
+        self.database = database
+        self.seconds = seconds
+        self.slot = slot
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """A session holding a lock deploy may have waited for."""
+
+    locked: str | None  # schema.table; None: the deploy lock, or a transaction id
+    mode: str
+    pid: int
+    role: str
+    application: str
+    state: str | None  # None: hidden from this role
+    seconds: int
+    database: str | None = None  # named when it may be another database of the server
+
+    def __str__(self) -> str:
+        where = f", database {self.database}" if self.database else ""
+        application = f", application {self.application!r}" if self.application else ""
+        state = f", {self.state} for {self.seconds} s" if self.state else ""
+        what = (
+            f"{self.mode} on {self.locked}"
+            if self.locked
+            else self.mode
+            if self.database
+            else "the deploy lock"
+        )
+        return f"pid {self.pid} (role {self.role}{where}{application}{state}) holds {what}"
+
+
+def lock_holders(conn: psycopg.Connection[TupleRow], schemas: list[str]) -> list[LockHolder]:
+    """Other sessions' locks on the tables of ``schemas`` and on the deploy lock,
+    strongest first."""
+    params = {"schemas": schemas, "deploy_1": locks.DEPLOY[0], "deploy_2": locks.DEPLOY[1]}
+    return [LockHolder(*r) for r in conn.execute(sql_file("lock_holders.sql"), params).fetchall()]
+
+
+def writing_sessions(conn: psycopg.Connection[TupleRow]) -> list[LockHolder]:
+    """Sessions of the server in a transaction that has written, which creating a
+    logical slot waits for, longest first."""
+    return [LockHolder(*r) for r in conn.execute(sql_file("writing_sessions.sql")).fetchall()]
 
 
 @dataclass(frozen=True)
@@ -128,6 +185,7 @@ def plan_database(
         slot_sql=Sql(slot_sql.strip()),
         summary_literal=literal(f"deployed bundle {bundle.sha256[:12]}: {summary}"),
         deploy_lock=Sql(f"{locks.DEPLOY[0]}, {locks.DEPLOY[1]}"),
+        lock_timeout=literal(_lock_timeout_text()),
         owner=ident(bundle.roles.owner) if bundle.roles else None,
         runtime=ident(bundle.roles.runtime) if bundle.roles else None,
         drops=[
@@ -181,7 +239,9 @@ def deploy(bundle: Bundle, connections: list[psycopg.Connection[TupleRow]]) -> l
     anywhere: creating one waits for every transaction of its server that has written."""
     plans: list[DatabasePlan] = []
     for database, conn in zip(bundle.databases, connections, strict=True):
-        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", locks.DEPLOY)
+        with _lock_timeout(database):
+            conn.execute("SELECT set_config('lock_timeout', %s, true)", (_lock_timeout_text(),))
+            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", locks.DEPLOY)
         plans.append(
             plan_database(
                 database,
@@ -193,8 +253,23 @@ def deploy(bundle: Bundle, connections: list[psycopg.Connection[TupleRow]]) -> l
         )
     for plan, conn in zip(plans, connections, strict=True):
         if plan.slot_sql:
-            conn.execute(plan.slot_sql.encode())
+            with _lock_timeout(plan.database, slot=True):
+                conn.execute(plan.slot_sql.encode())
     for plan, conn in zip(plans, connections, strict=True):
         if plan.pending:
-            conn.execute(plan.sql.encode())
+            with _lock_timeout(plan.database):
+                conn.execute(plan.sql.encode())
     return plans
+
+
+def _lock_timeout_text() -> str:
+    return f"{LOCK_TIMEOUT_SECONDS}s"
+
+
+@contextmanager
+def _lock_timeout(database: DatabaseBundle, slot: bool = False) -> Iterator[None]:
+    """A lock wait that timed out becomes LockTimeout, naming the database."""
+    try:
+        yield
+    except psycopg.errors.LockNotAvailable:
+        raise LockTimeout(database, LOCK_TIMEOUT_SECONDS, slot) from None

@@ -85,6 +85,29 @@ FUNCTIONS: tuple[type[exp.Func], ...] = (
     exp.StrPosition,
     exp.RegexpReplace,
 )
+# What on the allow-list can raise an error for some rows: / and % (by zero), + -
+# * and negation (out of range), casts (a value that does not convert), abs and
+# round (out of range), substring (a negative length), split_part (field zero),
+# regexp_replace (a pattern read from the row), ESCAPE; LIKE and ILIKE too, against
+# a pattern read from the row (one ending in the escape character). The rest
+# cannot: types and literals are resolved when the statement is planned.
+MAY_RAISE: frozenset[type[exp.Expr]] = frozenset(
+    {
+        exp.Div,
+        exp.Mod,
+        exp.Add,
+        exp.Sub,
+        exp.Mul,
+        exp.Neg,
+        exp.Cast,
+        exp.Escape,
+        exp.Abs,
+        exp.Round,
+        exp.Substring,
+        exp.SplitPart,
+        exp.RegexpReplace,
+    }
+)
 # Casts only to types every PostgreSQL database has, by PostgreSQL's name for them.
 CAST_TYPES: dict[exp.DType, str] = {
     exp.DType.TEXT: "text",
@@ -159,6 +182,25 @@ def render(tree: exp.Expression, *, qualifier: str) -> Sql:
     """
     generator = _RowGenerator(qualifier)
     return Sql(f"({generator.generate(tree, copy=True)})")
+
+
+def may_raise(tree: exp.Expression) -> bool:
+    """Whether an accepted expression can raise an error for some row (MAY_RAISE),
+    decided from its tree alone: a capture trigger guards only such a filter."""
+    pending: list[exp.Expr] = [tree]
+    while pending:
+        node = pending.pop()
+        kind = type(node)
+        if kind is exp.Column or (kind is exp.Neg and type(node.this) is exp.Literal):
+            continue  # a column's children spell its name; -5 is a number
+        if kind in MAY_RAISE:
+            return True
+        if kind in (exp.Like, exp.ILike):
+            pattern = node.args.get("expression")
+            if not (type(pattern) is exp.Literal and pattern.is_string):
+                return True
+        pending.extend(node.iter_expressions())
+    return False
 
 
 def referenced_columns(tree: exp.Expression) -> tuple[str, ...]:

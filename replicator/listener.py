@@ -120,11 +120,21 @@ class Listener:
         invalidated the slot."""
         assert self.write is not None
         row = self.write.execute(
-            "SELECT wal_status, confirmed_flush_lsn::text, pg_current_wal_flush_lsn()::text"
+            "SELECT wal_status, confirmed_flush_lsn::text, pg_current_wal_flush_lsn()::text,"
+            "       database IS NOT DISTINCT FROM current_database(), coalesce(database, '')"
             " FROM pg_replication_slots WHERE slot_name = %s",
             (self.slot,),
         ).fetchone()
         self.write.commit()
+        if row is not None and not row[3]:
+            # Slot names are per server: reading another database's slot fails every
+            # time ("was not created in this database"), so retrying cannot help.
+            holder = f"database {row[4]}" if row[4] else "a physical slot"
+            raise ReplicatorError(
+                f"slot {self.slot}, which WAL capture of {self.label} reads, belongs to"
+                f" {holder} of the same server: give this side another name in"
+                " replicator.toml and run replicator deploy (validate says the same)"
+            )
         if row is None or row[0] == "lost":
             raise SlotLost(
                 f"slot {self.slot} on {self.label} "

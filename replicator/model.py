@@ -105,11 +105,16 @@ class Config:
     maps_dir: Path
     batch_size: int = 1000
     poll_interval: float = 1.0
+    # Seconds replicator run retries databases it cannot reach before it exits 1.
+    give_up_after: float = 300.0
     alerts: tuple[AlertRule, ...] = ()
     # Status warns when a slot retains more WAL than this.
     retained_wal_warning: int = 1024**3
     # None: no role separation; whoever connects deploys and applies.
     roles: Roles | None = None
+    # What the servers said (connections.identified): both sides reach one database,
+    # whatever their conninfo strings. None: not asked; equal strings decide.
+    shared_database: bool | None = None
 
     def side(self, role: Side) -> SideConfig:
         return self.left if role == "left" else self.right
@@ -121,7 +126,11 @@ class Config:
 
     @property
     def same_database(self) -> bool:
-        """Both sides in one database: apply and dequeue share a transaction."""
+        """Both sides in one database: apply and dequeue share a transaction. The
+        servers decide where they were asked (a socket and a TCP address may reach one
+        database); otherwise the conninfo strings, of which equal ones surely do."""
+        if self.shared_database is not None:
+            return self.shared_database
         return self.left.conninfo == self.right.conninfo
 
     @property

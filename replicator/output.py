@@ -15,3 +15,9 @@ def write_table(out: TextIO, headers: list[str], rows: list[list[str]]) -> None:
     for row in rows:
         out.write(" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
     out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
+
+
+def duration(seconds: float) -> str:
+    """Seconds as people read them: "42 s", "4 min 18 s"."""
+    whole = round(seconds)
+    return f"{whole // 60} min {whole % 60} s" if whole >= 60 else f"{whole} s"

@@ -10,7 +10,9 @@ from typing import Any, cast
 from psycopg.rows import dict_row
 
 from replicator.connections import connect
+from replicator.errors import ConnectError
 from replicator.model import Config, Direction, Side, source_of, target_of
+from replicator.output import duration
 from replicator.resources import sql_file
 
 
@@ -29,6 +31,10 @@ class StatusRow:
     errors_logged: int  # every error logged, closed ones included (until purged)
     conflicts_waiting: int  # manual conflicts waiting for replicator resolve
     state_reason: str | None = None  # why it is paused or failed (drift: what changed, the fix)
+    # Changes its capture noted instead of queueing (replicator.uncaptured): a filter
+    # that raised for the row, or a column it reads renamed or dropped (drift).
+    uncaptured: int = 0
+    uncaptured_reason: str | None = None  # the latest one's error; None: drift
 
 
 def status_rows(config: Config) -> list[StatusRow]:
@@ -63,6 +69,8 @@ def status_rows(config: Config) -> list[StatusRow]:
                 errors_logged=int(target.get("errors_logged", 0)),
                 conflicts_waiting=int(target.get("conflicts_waiting", 0)),
                 state_reason=source.get("state_reason"),
+                uncaptured=int(source.get("uncaptured", 0)),
+                uncaptured_reason=source.get("uncaptured_reason"),
             )
         )
     return result
@@ -117,3 +125,65 @@ def slot_rows(config: Config) -> list[SlotRow]:
             SlotRow.describe(r, config.label(role), config.retained_wal_warning) for r in found
         ]
     return result
+
+
+@dataclass(frozen=True)
+class ApplierNote:
+    """What replicator run noted while it could not reach a database."""
+
+    database: str  # where it was read
+    failing_since: str
+    gives_up_at: str
+    retrying_seconds: float  # as of now
+    gives_up_in_seconds: float  # 0: it gave up
+    reason: str  # "gave up: ..." once it has
+    noted_seconds_ago: float
+
+    def __str__(self) -> str:
+        gave_up = self.reason.startswith("gave up: ")
+        if gave_up:
+            head = (
+                f"applier: gave up at {self.gives_up_at}, after retrying since"
+                f" {self.failing_since}: {self.reason.removeprefix('gave up: ')}"
+            )
+        else:
+            head = (
+                f"applier: retrying for {duration(self.retrying_seconds)} (since"
+                f" {self.failing_since}); it gives up in {duration(self.gives_up_in_seconds)}"
+                f" (at {self.gives_up_at}): {self.reason}"
+            )
+        return f"{head} (noted in {self.database} {duration(self.noted_seconds_ago)} ago)"
+
+
+def applier_notes(config: Config) -> list[ApplierNote]:
+    """replicator.applier_retry of each database that can be reached (and has one)."""
+    found: list[ApplierNote] = []
+    for role in config.databases:
+        try:
+            with connect(config, role) as conn:
+                if conn.execute("SELECT to_regclass('replicator.applier_retry')").fetchone() == (
+                    None,
+                ):
+                    continue
+                row = conn.execute(
+                    "SELECT failing_since, gives_up_at, reason,"
+                    " extract(epoch FROM now() - failing_since)::float8,"
+                    " greatest(extract(epoch FROM gives_up_at - now()), 0)::float8,"
+                    " extract(epoch FROM now() - noted_at)::float8"
+                    " FROM replicator.applier_retry"
+                ).fetchone()
+        except ConnectError:
+            continue
+        if row is not None:
+            found.append(
+                ApplierNote(
+                    database=config.label(role),
+                    failing_since=row[0].isoformat(sep=" ", timespec="seconds"),
+                    gives_up_at=row[1].isoformat(sep=" ", timespec="seconds"),
+                    retrying_seconds=float(row[3]),
+                    gives_up_in_seconds=float(row[4]),
+                    reason=str(row[2]),
+                    noted_seconds_ago=float(row[5]),
+                )
+            )
+    return found

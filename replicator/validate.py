@@ -27,7 +27,7 @@ from replicator.model import (
     source_of,
     target_of,
 )
-from replicator.quoting import DOLLAR_TAG, HOLDS_A_TAG
+from replicator.quoting import DOLLAR_TAG, HOLDS_A_TAG, ident
 from replicator.typecheck import loss_reason
 
 # Why a relation that is not a table cannot be mapped, and what to map instead.
@@ -53,8 +53,7 @@ UNMAPPABLE = {
 # What each per-direction expression and each filter yields, as the database of the
 # table it reads typed it, or the database's reason for refusing it; keyed by (map,
 # the map key holding it: to_right, to_left, left_filter or right_filter, its text).
-# Likewise each key's match on its target database, keyed by (map, "<direction> key",
-# the field), and each constant a map writes (Constant.key).
+# Likewise each constant a map writes (Constant.key).
 ExpressionTypes = dict[tuple[str, str, str], Column | str]
 
 
@@ -238,8 +237,14 @@ def _check_map(
 
     for refusal, refused_field in _refused_by_the_database(table_map, tables, expression_types):
         problem(refusal, refused_field)
+    for side in SIDES:
+        message = _row_security_problem(tables[side])
+        if message is not None:
+            problem(message)
     for direction in table_map.directions:
         side = source_of(direction)
+        if config.side(side).capture == "wal" and tables[side].persistence == "u":
+            problem(_unlogged_problem(tables[side], side))
         if config.side(side).capture == "wal" and not key_broken:
             message = _identity_problem(table_map, side, tables[side])
             if message is None and table_map.direction == "both":
@@ -364,6 +369,34 @@ def _identity_problem(table_map: TableMap, side: Side, table: Table) -> str | No
         f"{table.label}: replica identity ({_identity_description(table)}) does not"
         f" include {lacking} that WAL capture needs for updates and deletes:"
         f" {_identity_fix(table, keys + filtered)}"
+    )
+
+
+def _unlogged_problem(table: Table, side: Side) -> str:
+    """An UNLOGGED table writes nothing to the WAL: a slot never sees its changes."""
+    return (
+        f"{table.label} is UNLOGGED: its changes are not written to the WAL, so WAL capture"
+        f" never sees them: make it logged (ALTER TABLE {ident(table.schema, table.name)}"
+        f' SET LOGGED), or capture the {side} side with triggers (capture = "trigger" in'
+        f" [{side}])"
+    )
+
+
+def _row_security_problem(table: Table) -> str | None:
+    """Row level security that binds the role the replicator reads and writes a table
+    as: rows a policy hides would be missed by sync and verify, and a row hidden in
+    the way of an insert can be neither seen nor written."""
+    security = table.row_security
+    if security is None or not security.hides_rows:
+        return None
+    name, writer = ident(table.schema, table.name), ident(security.writer)
+    return (
+        f"{table.label} has row level security {'forced' if security.forced else 'enabled'}"
+        f" and it applies to role {security.writer}, which the replicator reads and writes"
+        f" the table as: rows its policies hide would be neither copied nor replicated."
+        f" Let {security.writer} bypass it (ALTER ROLE {writer} BYPASSRLS, as a superuser)"
+        f" or give it a policy that shows it every row (CREATE POLICY replicator ON {name}"
+        f" TO {writer} USING (true) WITH CHECK (true))"
     )
 
 

@@ -57,6 +57,17 @@ def server_problems(conn: psycopg.Connection[TupleRow], config: Config, role: Si
             f" {_then(wal_level['context'])}"
         )
 
+    elsewhere: str | None = facts["slot_elsewhere"]
+    if elsewhere is not None:
+        holder = f"database {elsewhere}" if elsewhere else "a physical slot"
+        problems.append(
+            f"{database}: the slot {slot} that WAL capture needs here is taken by {holder} of"
+            f" the same server (slot names are per server; this one is named after the"
+            f" {role} side, {config.side(role).name!r}): give the {role} side another name in"
+            f' {config.path.name} ([{role}] name = "..."), which names its slot'
+            " replicator_<name>"
+        )
+
     slots = settings["max_replication_slots"]
     in_use: int = facts["slots_in_use"]
     others = _other_origin_states(conn)

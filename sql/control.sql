@@ -405,7 +405,11 @@ $$;
 
 -- One database: take a batch off the queue, apply it, all in the caller's
 -- transaction, so apply and dequeue commit together. Returns (taken, failed).
+-- p_final: the applier's last try at a batch that kept meeting serialization
+-- failures; changes that still meet one are logged as errors (see apply_batch).
+DROP FUNCTION IF EXISTS replicator.apply_queued(text, integer);
 CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
+                                                   p_final boolean DEFAULT false,
                                                    OUT taken integer, OUT failed integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -424,7 +428,7 @@ BEGIN
         v_batch := replicator.outgoing(p_direction, v_ids);
         DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (v_ids);
         PERFORM replicator.absorb_batch(p_direction, v_batch);
-        failed := replicator.apply_batch(p_direction, v_batch);
+        failed := replicator.apply_batch(p_direction, v_batch, p_final);
         PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
         PERFORM replicator.caught_up(p_direction);
     END IF;
@@ -466,8 +470,10 @@ $$;
 
 -- Two servers, target side: apply a batch from the other server unless it was
 -- already applied (a replay after a crash), and record its ids in the same
--- transaction. Returns (applied, failed, skipped).
+-- transaction. Returns (applied, failed, skipped). p_final: as for apply_queued.
+DROP FUNCTION IF EXISTS replicator.apply_remote(text, jsonb);
 CREATE OR REPLACE FUNCTION replicator.apply_remote(p_direction text, p_batch jsonb,
+                                                   p_final boolean DEFAULT false,
                                                    OUT applied integer, OUT failed integer,
                                                    OUT skipped integer)
 LANGUAGE plpgsql
@@ -490,7 +496,7 @@ BEGIN
     skipped := jsonb_array_length(p_batch) - applied;
     failed := 0;
     IF applied > 0 THEN
-        failed := replicator.apply_batch(p_direction, v_fresh);
+        failed := replicator.apply_batch(p_direction, v_fresh, p_final);
     END IF;
     applied := applied - failed;
     PERFORM replicator.log_batch(p_direction, applied + failed + skipped, failed, skipped, v_started);
@@ -616,4 +622,16 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     written_xid xid         NOT NULL,
     at          timestamptz,
     PRIMARY KEY (map_name, direction, key)
+);
+
+-- replicator run, while it cannot reach a database (this one or the other): since
+-- when it has been retrying, why, and when it gives up (reason 'gave up: ...' once
+-- it has). Written to each database it can reach, removed once it is through again;
+-- replicator status shows it.
+CREATE TABLE IF NOT EXISTS replicator.applier_retry (
+    only_one      boolean     PRIMARY KEY DEFAULT true CHECK (only_one),
+    failing_since timestamptz NOT NULL,
+    gives_up_at   timestamptz NOT NULL,
+    reason        text        NOT NULL,
+    noted_at      timestamptz NOT NULL DEFAULT now()
 );

@@ -52,6 +52,11 @@ CREATE TABLE IF NOT EXISTS replicator.uncaptured (
     captured_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS uncaptured_map ON replicator.uncaptured (map_name, direction);
+-- Also changes whose filter raised for the row (a division by zero, a cast): the
+-- database's error, and which filter. Null for a change the drift above kept out.
+ALTER TABLE replicator.uncaptured
+    ADD COLUMN IF NOT EXISTS sqlstate text,
+    ADD COLUMN IF NOT EXISTS reason   text;
 
 -- Deploy: what one map uses of one table on one side, resolved to oids and attnums
 -- in the deploying transaction. p_columns: [{"column", "uses", "capture_reads"}].

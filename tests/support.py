@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import os
 import shutil
@@ -229,6 +230,42 @@ def remake_wal_capture(url: str) -> None:
             "SELECT pg_create_logical_replication_slot(slot_name, 'wal2json')"
             " FROM replicator.wal_listener"
         )
+
+
+def items_map(left_filter: str, name_to_right: str | None = None, *more: str) -> str:
+    """The issues' map "items": l.items to r.items by id, the rows ``left_filter``
+    admits, with their name (computed by ``name_to_right`` if given) and ``more`` columns."""
+    fields = [
+        ("id", "key = true"),
+        ("name", f"to_right = {json.dumps(name_to_right)}" if name_to_right else ""),
+    ]
+    fields += [(column, "") for column in more]
+    return (
+        '[[map]]\nname = "items"\nleft = "items"\nright = "items"\ndirection = "to_right"\n'
+        f"left_filter = {json.dumps(left_filter)}\n"
+        + "".join(
+            f'\n  [[map.field]]\n  left = "{column}"\n  right = "{column}"\n'
+            + (f"  {extra}\n" if extra else "")
+            for column, extra in fields
+        )
+    )
+
+
+def schemas_project(root: Path, url: str, ddl: str, maps: dict[str, str]) -> Project:
+    """A project whose sides are the schemas l and r of one database, as the issues'
+    reproductions set it up: ``ddl`` (run as the superuser) creates them and their
+    tables, ``maps`` are the map files by name. Not deployed."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(ddl.encode())
+    (root / "maps").mkdir(parents=True)
+    (root / "replicator.toml").write_text(
+        'maps = "maps"\n[left]\nschema = "l"\nconninfo_env = "REPLICATOR_LEFT"\n'
+        '[right]\nschema = "r"\nconninfo_env = "REPLICATOR_RIGHT"\n'
+    )
+    project = Project(root, url, url)
+    for name, text in maps.items():
+        project.write_map(name, text)
+    return project
 
 
 def wait_for_wal_flush(url: str) -> None:

@@ -74,6 +74,8 @@ def test_status_counts_the_backlog_its_age_and_errors(project: Project) -> None:
         "errors_logged": 1,
         "conflicts_waiting": 0,
         "state_reason": None,
+        "uncaptured": 0,
+        "uncaptured_reason": None,
     }
     assert after["fno→cds"]["last_applied_at"] is not None
     assert after["cds→fno"]["applied_total"] == 0

@@ -3,6 +3,7 @@ and removed maps are replaced and dropped without losing queued changes."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from replicator import deployer
+from replicator.cli import main as cli_main
 from replicator.errors import DeployRefused
 from tests.support import Project, example_project, queued, rows, wait_for
 
@@ -179,4 +182,45 @@ def test_sigterm_during_deploy_says_nothing_was_applied_and_leaves_no_session_wa
     application.commit()
     application.close()
     assert rows(project.left_url, "SELECT to_regclass('replicator.deployed_artifact')") == [(None,)]
-    assert "database fno+cds: 83 created" in project.deploy()
+    assert "database fno+cds: 110 created" in project.deploy()
+
+
+def test_one_database_behind_two_connection_strings_is_deployed_once(
+    tmp_path: Path, pg: object, fresh_db: Callable[..., str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CRM's connection names an application, the ERP's does not: what the server
+    says (its system identifier, the database's oid) decides that both are one database."""
+    url = fresh_db(pg)
+    project = example_project(tmp_path, url, url + "?application_name=crm")
+    assert cli_main(["--config", str(project.config_path), "deploy"]) == 0
+    assert capsys.readouterr().out.startswith("database fno+cds: ")
+    assert cli_main(["--config", str(project.config_path), "plan"]) == 0
+    assert "database fno+cds: nothing to do" in capsys.readouterr().out
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.loyalty_cards (card_number) VALUES ('LC-1')")
+    totals = project.drain()  # the applier asks the servers too: one transaction per batch
+    assert (totals.applied, totals.failed) == (1, 0)
+    assert rows(url, "SELECT card_number FROM cds.loyalty_card") == [("LC-1",)]
+
+
+def test_deploy_waits_for_a_lock_only_so_long_and_names_who_holds_it(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deployer, "LOCK_TIMEOUT_SECONDS", 1)
+    with psycopg.connect(project.left_url, application_name="erp batch job") as batch:
+        batch.execute("UPDATE fno.customers SET name = name")  # and then it idles
+        pid = batch.info.backend_pid
+        with pytest.raises(DeployRefused) as refused:
+            project.deploy()
+    message = str(refused.value)
+    assert re.fullmatch(
+        "deploy refused, nothing changed: database fno\\+cds: no lock within 1 s"
+        " \\(lock_timeout\\) on the tables deploy changes: pid (\\d+) \\(role postgres,"
+        " application 'erp batch job', idle in transaction for \\d+ s\\) holds"
+        " RowExclusiveLock on fno.customers. End or commit that transaction"
+        " \\(SELECT pg_terminate_backend\\(\\1\\) ends the session\\), then deploy again",
+        message,
+    ), message
+    assert f"pid {pid} " in message
+    assert rows(project.left_url, "SELECT to_regclass('replicator.deployment')") == [(None,)]
+    project.deploy()  # the batch job has ended

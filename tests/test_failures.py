@@ -4,9 +4,11 @@ capture triggers and with WAL capture."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +22,7 @@ from tests.support import (
     Project,
     applier_log,
     audit,
+    cli,
     count,
     example_project,
     queued,
@@ -205,3 +208,92 @@ def test_the_applier_survives_its_connections_being_terminated(project: Project)
         with project.left() as erp:
             erp.execute("INSERT INTO fno.customer_groups VALUES ('usmf', '2', 'after')")
         wait_for(lambda: count(project.right_url, "cds.customer_group") == 2, "the change after")
+
+
+def test_a_change_that_keeps_meeting_serialization_failures_goes_to_the_error_log(
+    tmp_path: Path, two_sides: tuple[str, str]
+) -> None:
+    """The CRM hides card LC-7 from the replicator's updates (row level security that
+    binds its owner role, added after deploy). The update of LC-7 can never be written:
+    the batch is retried a few times, then its last try logs LC-7 and applies the rest."""
+    left, right = two_sides
+    project = example_project(tmp_path, left, right)
+    project.deploy()
+    with project.left() as erp:
+        erp.execute("INSERT INTO fno.loyalty_cards (card_number) VALUES ('LC-1'), ('LC-7')")
+    project.drain()
+    with project.right() as crm:
+        crm.execute(
+            "ALTER TABLE cds.loyalty_card ENABLE ROW LEVEL SECURITY;"
+            " ALTER TABLE cds.loyalty_card FORCE ROW LEVEL SECURITY;"
+            " CREATE POLICY seen ON cds.loyalty_card FOR SELECT USING (true);"
+            " CREATE POLICY added ON cds.loyalty_card FOR INSERT WITH CHECK (true);"
+            " CREATE POLICY removed ON cds.loyalty_card FOR DELETE USING (true);"
+            " CREATE POLICY changed ON cds.loyalty_card FOR UPDATE USING (card_number <> 'LC-7')"
+        )
+    with project.left() as erp:
+        erp.execute("UPDATE fno.loyalty_cards SET tier = 'Gold'")
+    totals = project.drain()  # ends: before, it retried for as long as it ran
+    assert (totals.applied, totals.failed) == (1, 1)
+    assert rows(right, "SELECT card_number, tier FROM cds.loyalty_card ORDER BY 1") == [
+        ("LC-1", "Gold"),
+        ("LC-7", "Basic"),
+    ]
+    assert rows(
+        right, "SELECT map_name, op, key::text, sqlstate, message FROM replicator.error_log"
+    ) == [
+        (
+            "loyalty_cards",
+            "U",
+            '{"card_number": "LC-7"}',
+            "40001",
+            "replicator: map loyalty_cards: a row of cds.loyalty_card changed while a batch"
+            " was applied to it",
+        )
+    ]
+    assert queued(left) == 0
+
+
+def test_an_unreachable_database_is_retried_until_the_deadline_the_log_and_status_give(
+    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[..., str]
+) -> None:
+    """The CRM's server is gone (its address refuses connections). The applier retries
+    for give_up_after ("5m" unless set), saying in its log, and in the status of the
+    ERP's database, how long it has been retrying and when it gives up; then it exits 1."""
+    left = fresh_db(pg)
+    project = example_project(tmp_path, left, fresh_db(pg))
+    project.deploy()
+    config = project.config_path
+    config.write_text(
+        config.read_text().replace("batch_size = 1000", 'batch_size = 1000\ngive_up_after = "10s"')
+    )
+    gone = Project(project.root, left, "postgresql://postgres@127.0.0.1:1/cds")
+    started = time.monotonic()
+    applier = start_applier(gone)
+    wait_for(
+        lambda: rows(left, "SELECT count(*) FROM replicator.applier_retry") == [(1,)],
+        "the applier's note",
+    )
+    status = cli(gone, "status")
+    assert status.returncode == 1
+    assert re.fullmatch(
+        r"applier: retrying for \d+ s \(since [-\d :+]+\); it gives up in \d+ s \(at [-\d :+]+\):"
+        r" cannot connect to the right side 'cds' \(environment variable REPLICATOR_RIGHT, .*\):"
+        r" .*Connection refused \(noted in fno \d+ s ago\)\n\n",
+        status.stdout,
+    ), status.stdout
+    assert "replicator: cannot connect to the right side 'cds'" in status.stderr
+    assert applier.wait(timeout=60) == 1
+    assert 10 <= time.monotonic() - started < 30
+    log = applier_log(applier).decode()
+    assert re.search(
+        r"Connection refused; retrying in [\d.]+ s \(retrying for \d+ s, since [-\d :+T]+;"
+        r" gives up in \d+ s, at [-\d :+T]+\)",
+        log,
+    ), log
+    assert re.search(
+        r"replicator: gave up after 1\d s of retrying \(the limit is 10 s\): cannot connect to"
+        r" the right side 'cds'",
+        log,
+    ), log
+    assert cli(gone, "status").stdout.startswith("applier: gave up at ")

@@ -17,10 +17,18 @@ import psycopg
 import pytest
 
 from replicator import commands
-from replicator.errors import DeployRefused
+from replicator.errors import DeployRefused, MapError
 from replicator.loader import load_maps
 from replicator.throwaway import ThrowawayServer, as_role
-from tests.support import Project, cli, example_project, queued, rows
+from tests.support import (
+    Project,
+    cli,
+    example_project,
+    items_map,
+    queued,
+    rows,
+    schemas_project,
+)
 
 APP = "erp_app"  # the ERP's own login: owns nothing of the replicator
 # The functions every database gets, whatever its maps: the control schema's, drift's and
@@ -317,3 +325,91 @@ def test_plan_roles_prints_the_superuser_sql_and_asks_for_roles_when_none_are_na
         "no [roles] section: name the owner and runtime roles"
         ' ([roles] owner = "replicator_owner", runtime = "replicator_runtime")'
     )
+
+
+# An application role that may create in public (every role could before PostgreSQL 15)
+# plants upper(character varying): an exact match for a varchar column, so a session
+# whose path holds public calls it instead of the built-in upper(text). Each call is
+# counted by a sequence, which no rollback undoes.
+PLANTED_UPPER = """
+CREATE SEQUENCE public.upper_calls;
+GRANT USAGE ON SEQUENCE public.upper_calls TO PUBLIC;
+CREATE FUNCTION public.upper(character varying) RETURNS text LANGUAGE plpgsql AS
+    $$ BEGIN PERFORM nextval('public.upper_calls'); RETURN pg_catalog.upper($1::text); END $$;
+"""
+
+
+def test_sync_verify_and_repair_never_call_a_function_planted_in_public(
+    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[[ThrowawayServer], str]
+) -> None:
+    url = fresh_db(pg)
+    project = schemas_project(
+        tmp_path / "project",
+        url,
+        "CREATE SCHEMA l; CREATE SCHEMA r;"
+        " CREATE TABLE l.items (id int PRIMARY KEY, name varchar(50));"
+        " CREATE TABLE r.items (id int PRIMARY KEY, name text);"
+        " INSERT INTO l.items SELECT g, 'item ' || g FROM generate_series(1, 20) AS g;"
+        + PLANTED_UPPER,
+        {"items.toml": items_map("upper(name) <> 'SKIP'", "upper(name)")},
+    )
+    project.deploy()
+
+    def calls() -> int:
+        [(last, called)] = rows(url, "SELECT last_value, is_called FROM public.upper_calls")
+        return int(last) if called else 0
+
+    # The trap works: a session on the default path calls it for a varchar.
+    assert rows(url, "SELECT upper(name) FROM l.items WHERE id = 1") == [("ITEM 1",)]
+    assert calls() == 1
+    # As a superuser, as the issue ran them: calls made by each command.
+    made: dict[str, int] = {}
+    before = calls()
+    assert cli(project, "sync").returncode == 0
+    made["sync"], before = calls() - before, calls()
+    assert rows(url, "SELECT count(*) FROM r.items WHERE name LIKE 'ITEM %'") == [(20,)]
+    with project.right() as conn:
+        conn.execute("UPDATE r.items SET name = 'changed' WHERE id <= 3")
+    verified = cli(project, "verify", "--quiet")
+    assert verified.returncode == 2, verified.stderr
+    made["verify"], before = calls() - before, calls()
+    repaired = cli(project, "repair", "--from", "left", "--quiet")
+    assert repaired.returncode == 0, repaired.stderr
+    made["repair"] = calls() - before
+    assert rows(url, "SELECT count(*) FROM r.items WHERE name = 'changed'") == [(0,)]
+    assert made == {"sync": 0, "verify": 0, "repair": 0}
+
+
+ROW_SECURITY = (
+    "maps/customers.toml: map 'customers_organization': cds.account has row level security"
+    " forced and it applies to role replicator_owner, which the replicator reads and writes"
+    " the table as: rows its policies hide would be neither copied nor replicated. Let"
+    ' replicator_owner bypass it (ALTER ROLE "replicator_owner" BYPASSRLS, as a superuser) or'
+    ' give it a policy that shows it every row (CREATE POLICY replicator ON "cds"."account"'
+    ' TO "replicator_owner" USING (true) WITH CHECK (true))'
+)
+
+
+def test_row_level_security_binding_the_owner_is_refused_until_it_sees_every_row(
+    project: Project,
+) -> None:
+    with project.left() as conn:
+        conn.execute("ALTER TABLE cds.account ENABLE ROW LEVEL SECURITY")
+        conn.execute("ALTER TABLE cds.account FORCE ROW LEVEL SECURITY")
+        conn.execute("CREATE POLICY hide ON cds.account USING (accountnumber NOT LIKE 'X%')")
+    with pytest.raises(MapError) as refused:
+        commands.cmd_validate(project.config(), io.StringIO())
+    assert [str(p) for p in refused.value.problems] == [ROW_SECURITY]
+    # The policy the message names lets it through; so would BYPASSRLS.
+    statement = ROW_SECURITY.split("every row (", 1)[1].removesuffix(")")
+    with project.left() as conn:
+        conn.execute(statement.encode())
+    assert commands.cmd_validate(project.config(), io.StringIO()) == 0
+    with project.left() as conn:
+        conn.execute("DROP POLICY replicator ON cds.account")
+        conn.execute("ALTER ROLE replicator_owner BYPASSRLS")
+    try:
+        assert commands.cmd_validate(project.config(), io.StringIO()) == 0
+    finally:
+        with project.left() as conn:
+            conn.execute("ALTER ROLE replicator_owner NOBYPASSRLS")  # roles are per server

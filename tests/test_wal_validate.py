@@ -5,17 +5,18 @@ slots, and replica identities that carry the columns an update or delete needs."
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from replicator import commands
-from replicator.errors import MapError
+from replicator import commands, deployer
+from replicator.errors import DeployRefused, MapError
 from replicator.throwaway import ThrowawayServer
 from replicator.walcheck import server_problems
-from tests.support import Project, cli
+from tests.support import Project, cli, rows
 
 DDL = """
 CREATE SCHEMA erp;
@@ -173,7 +174,9 @@ def test_a_server_whose_sides_use_triggers_is_not_asked_for_wal(
 
 
 def test_our_own_slot_needs_no_free_one(tmp_path: Path, replica_server: ThrowawayServer) -> None:
-    """Deployed once, the slot exists: a full server is no longer a problem."""
+    """Deployed once, the slot exists: a full server is no longer a problem. (A physical
+    slot stands in for it, as this server cannot make logical ones; validate also says
+    that a physical slot holds the name.)"""
     name = "slot_exists"
     replica_server.create_database(name)
     try:
@@ -186,7 +189,13 @@ def test_our_own_slot_needs_no_free_one(tmp_path: Path, replica_server: Throwawa
             finally:
                 conn.execute("SELECT pg_drop_replication_slot('replicator_erp')")
                 conn.execute("SELECT pg_create_physical_replication_slot('standby_1')")
-        assert found == [WAL_LEVEL]
+        assert found == [
+            WAL_LEVEL,
+            "erp+crm: the slot replicator_erp that WAL capture needs here is taken by a"
+            " physical slot of the same server (slot names are per server; this one is named"
+            " after the left side, 'erp'): give the left side another name in"
+            ' replicator.toml ([left] name = "..."), which names its slot replicator_<name>',
+        ]
     finally:
         replica_server.drop_database(name)
 
@@ -411,6 +420,7 @@ def test_tables_that_wal_capture_does_not_read_are_not_checked(
     project = fresh(left=left, direction=direction)
     run_sql(project, "ALTER TABLE erp.item REPLICA IDENTITY NOTHING")
     run_sql(project, "ALTER TABLE crm.item REPLICA IDENTITY NOTHING")
+    run_sql(project, "ALTER TABLE erp.item SET UNLOGGED")
     assert validate_problems(project) == []
 
 
@@ -423,3 +433,97 @@ def test_an_online_map_is_refused_when_a_side_uses_wal_capture(
         " the write made inside the application's transaction carries no replicator origin,"
         " so the slot would capture it and send it back"
     ) in validate_problems(project)
+
+
+# --- unlogged tables --------------------------------------------------------------
+
+UNLOGGED = (
+    WHERE + "erp.item is UNLOGGED: its changes are not written to the WAL, so WAL capture"
+    ' never sees them: make it logged (ALTER TABLE "erp"."item" SET LOGGED), or capture the'
+    ' left side with triggers (capture = "trigger" in [left])'
+)
+
+
+def test_an_unlogged_table_under_wal_capture_is_refused_with_both_fixes(
+    fresh: Callable[..., Project],
+) -> None:
+    project = fresh()
+    run_sql(project, "ALTER TABLE erp.item REPLICA IDENTITY USING INDEX item_code_key")
+    run_sql(project, "ALTER TABLE erp.item SET UNLOGGED")
+    assert validate_problems(project) == [UNLOGGED]
+    deployed = cli(project, "deploy")
+    assert deployed.returncode == 1
+    assert UNLOGGED in deployed.stderr
+    run_sql(project, 'ALTER TABLE "erp"."item" SET LOGGED')
+    assert validate_problems(project) == []
+
+
+# --- slot names are per server ----------------------------------------------------
+
+
+def test_a_slot_name_another_database_of_the_server_holds_is_refused_and_run_says_so(
+    tmp_path: Path, pg: ThrowawayServer, fresh_db: Callable[..., str]
+) -> None:
+    """Two databases of one server, each with its own replicator, whose WAL sides share
+    the name erp: both would read the slot replicator_erp, which only one can hold."""
+    first = wal_project(tmp_path / "first", fresh_db(pg))
+    second = wal_project(tmp_path / "second", fresh_db(pg))
+    for project in (first, second):
+        run_sql(project, "ALTER TABLE erp.item REPLICA IDENTITY USING INDEX item_code_key")
+    # The second database was deployed while the name was free (an earlier release
+    # deployed it anyway); then its slot went, and the first database took the name.
+    second.deploy()
+    run_sql(second, "SELECT pg_drop_replication_slot('replicator_erp')")
+    first.deploy()
+    holder = psycopg.conninfo.conninfo_to_dict(first.left_url)["dbname"]
+    taken = (
+        f"erp+crm: the slot replicator_erp that WAL capture needs here is taken by database"
+        f" {holder} of the same server (slot names are per server; this one is named after"
+        " the left side, 'erp'): give the left side another name in replicator.toml"
+        ' ([left] name = "..."), which names its slot replicator_<name>'
+    )
+    assert validate_problems(second) == [taken]
+    deployed = cli(second, "deploy")
+    assert deployed.returncode == 1
+    assert taken in deployed.stderr
+    # The applier of the second database stops at once, saying why, instead of
+    # retrying a slot it can never read.
+    ran = cli(second, "run")
+    assert ran.returncode == 1
+    assert ran.stderr.strip().splitlines()[-1] == (
+        f"replicator: slot replicator_erp, which WAL capture of erp+crm reads, belongs to"
+        f" database {holder} of the same server: give this side another name in"
+        " replicator.toml and run replicator deploy (validate says the same)"
+    )
+    # Named apart, the second database gets a slot of its own.
+    config = second.config_path
+    config.write_text(config.read_text().replace('name = "erp"', 'name = "erp_two"'))
+    assert validate_problems(second) == []
+
+
+def test_deploy_creating_the_slot_waits_only_so_long_for_open_transactions(
+    fresh: Callable[..., Project], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A logical slot is made once every transaction of the server that has written
+    has ended: deploy gives up after its lock_timeout and names them."""
+    monkeypatch.setattr(deployer, "LOCK_TIMEOUT_SECONDS", 1)
+    project = fresh()
+    run_sql(project, "ALTER TABLE erp.item REPLICA IDENTITY USING INDEX item_code_key")
+    with psycopg.connect(project.left_url, application_name="erp batch job") as batch:
+        batch.execute("INSERT INTO crm.item (code) VALUES ('open')")  # and then it idles
+        with pytest.raises(DeployRefused) as refused:
+            project.deploy()
+        pid = batch.info.backend_pid
+    database = psycopg.conninfo.conninfo_to_dict(project.left_url)["dbname"]
+    message = re.sub(r"for \d+ s\)", "for N s)", str(refused.value))
+    assert message == (
+        "deploy refused, nothing changed: database erp+crm: creating the slot replicator_erp"
+        " waited 1 s (lock_timeout) for the server's transactions that have written to end:"
+        f" pid {pid} (role postgres, database {database}, application 'erp batch job', idle"
+        " in transaction for N s) holds a transaction id. End or commit that transaction"
+        f" (SELECT pg_terminate_backend({pid}) ends the session), then deploy again"
+    )
+    assert rows(
+        project.left_url,
+        "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'replicator_erp'",
+    ) == [(0,)]

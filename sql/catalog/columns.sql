@@ -1,8 +1,8 @@
 -- Columns of every relation of the kinds asked for in one schema, with what
 -- validation needs to judge a type pair: the base type behind a domain, its
 -- length, precision and scale, and the labels of an enum; and, repeated on
--- each of a table's rows, its kind and replica identity (what WAL capture sees
--- of an updated or deleted row).
+-- each of a table's rows, its kind, its replica identity (what WAL capture sees of
+-- an updated or deleted row) and its persistence (an UNLOGGED table writes no WAL).
 SELECT c.relname                                       AS table_name,
        a.attname                                       AS column_name,
        a.attnum                                        AS position,
@@ -26,7 +26,8 @@ SELECT c.relname                                       AS table_name,
                   WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)
        END                                             AS enum_labels,
        c.relreplident                                  AS replica_identity,
-       c.relkind                                       AS kind
+       c.relkind                                       AS kind,
+       c.relpersistence                                AS persistence
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped

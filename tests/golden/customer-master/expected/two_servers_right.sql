@@ -1,8 +1,11 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 74e18c06894ec8bc65d5d25b146462b3334d2cc4dadd11c10c7eab2fdb16a97b: 58 to create, 0 to replace, 0 to drop
+-- bundle 5c8a16cef031a66e01a6d95b92259d6b2c19d0a4b839cb952d2feba683671050: 58 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
+-- Waiting for a lock (an open transaction on a mapped table) fails after this long
+-- rather than hanging, and holds up the table's writers no longer.
+SET LOCAL lock_timeout = '10s';
 -- Everything created here belongs to the owner role, whoever connects.
 SET LOCAL ROLE "replicator_owner";
 SELECT pg_advisory_xact_lock(7501166, 0);
@@ -415,7 +418,11 @@ $$;
 
 -- One database: take a batch off the queue, apply it, all in the caller's
 -- transaction, so apply and dequeue commit together. Returns (taken, failed).
+-- p_final: the applier's last try at a batch that kept meeting serialization
+-- failures; changes that still meet one are logged as errors (see apply_batch).
+DROP FUNCTION IF EXISTS replicator.apply_queued(text, integer);
 CREATE OR REPLACE FUNCTION replicator.apply_queued(p_direction text, p_limit integer,
+                                                   p_final boolean DEFAULT false,
                                                    OUT taken integer, OUT failed integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -434,7 +441,7 @@ BEGIN
         v_batch := replicator.outgoing(p_direction, v_ids);
         DELETE FROM replicator.change_queue WHERE direction = p_direction AND id = ANY (v_ids);
         PERFORM replicator.absorb_batch(p_direction, v_batch);
-        failed := replicator.apply_batch(p_direction, v_batch);
+        failed := replicator.apply_batch(p_direction, v_batch, p_final);
         PERFORM replicator.log_batch(p_direction, taken, failed, 0, v_started);
         PERFORM replicator.caught_up(p_direction);
     END IF;
@@ -476,8 +483,10 @@ $$;
 
 -- Two servers, target side: apply a batch from the other server unless it was
 -- already applied (a replay after a crash), and record its ids in the same
--- transaction. Returns (applied, failed, skipped).
+-- transaction. Returns (applied, failed, skipped). p_final: as for apply_queued.
+DROP FUNCTION IF EXISTS replicator.apply_remote(text, jsonb);
 CREATE OR REPLACE FUNCTION replicator.apply_remote(p_direction text, p_batch jsonb,
+                                                   p_final boolean DEFAULT false,
                                                    OUT applied integer, OUT failed integer,
                                                    OUT skipped integer)
 LANGUAGE plpgsql
@@ -500,7 +509,7 @@ BEGIN
     skipped := jsonb_array_length(p_batch) - applied;
     failed := 0;
     IF applied > 0 THEN
-        failed := replicator.apply_batch(p_direction, v_fresh);
+        failed := replicator.apply_batch(p_direction, v_fresh, p_final);
     END IF;
     applied := applied - failed;
     PERFORM replicator.log_batch(p_direction, applied + failed + skipped, failed, skipped, v_started);
@@ -627,8 +636,20 @@ CREATE TABLE IF NOT EXISTS replicator.row_clock (
     at          timestamptz,
     PRIMARY KEY (map_name, direction, key)
 );
+
+-- replicator run, while it cannot reach a database (this one or the other): since
+-- when it has been retrying, why, and when it gives up (reason 'gave up: ...' once
+-- it has). Written to each database it can reach, removed once it is through again;
+-- replicator status shows it.
+CREATE TABLE IF NOT EXISTS replicator.applier_retry (
+    only_one      boolean     PRIMARY KEY DEFAULT true CHECK (only_one),
+    failing_since timestamptz NOT NULL,
+    gives_up_at   timestamptz NOT NULL,
+    reason        text        NOT NULL,
+    noted_at      timestamptz NOT NULL DEFAULT now()
+);
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '56251fdc0934261d66cc7ce9ac0d61fd1b5c82c098c38d47630b879c0903748d', $sql$$sql$)
+VALUES ('control', '5c26132cce78bc5c1870b5ab03a8257a8bc655211d0990eac84487e558035e96', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -687,6 +708,11 @@ CREATE TABLE IF NOT EXISTS replicator.uncaptured (
     captured_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS uncaptured_map ON replicator.uncaptured (map_name, direction);
+-- Also changes whose filter raised for the row (a division by zero, a cast): the
+-- database's error, and which filter. Null for a change the drift above kept out.
+ALTER TABLE replicator.uncaptured
+    ADD COLUMN IF NOT EXISTS sqlstate text,
+    ADD COLUMN IF NOT EXISTS reason   text;
 
 -- Deploy: what one map uses of one table on one side, resolved to oids and attnums
 -- in the deploying transaction. p_columns: [{"column", "uses", "capture_reads"}].
@@ -963,7 +989,7 @@ BEGIN
 END
 $$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('drift', '978200262c19ac2098f747dfb8307f49e372595711d6f08ba521611bade64f7b', $sql$$sql$)
+VALUES ('drift', 'f8b6a45e0b69fc09679f4796b243a97ad55e82836af44eb4dbb68da5740482dd', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1386,8 +1412,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A key that applies settles its open
--- error (it was applied with the batch, see replicator.apply_batch).
-CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_right"(p_changes jsonb, p_deletes boolean)
+-- error (it was applied with the batch, see replicator.apply_batch). p_final: the
+-- applier's last try at this batch after repeated serialization failures; a key that
+-- still fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_companies_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1411,8 +1440,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -1434,12 +1467,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('companies', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('companies', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -1454,7 +1490,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '48bec5150cf6f8ad5082c0820f133a4960aaa8cb42667bfbf6ca4b1170f0cd47', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean);
+VALUES ('map/companies/to_right/apply', '754a6cf05d9b20c84d547d1f933a1cfd4c6b8f2f473d664358d34d6059353ae8', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2101,8 +2137,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A key that applies settles its open
--- error (it was applied with the batch, see replicator.apply_batch).
-CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_right"(p_changes jsonb, p_deletes boolean)
+-- error (it was applied with the batch, see replicator.apply_batch). p_final: the
+-- applier's last try at this batch after repeated serialization failures; a key that
+-- still fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_contact_persons_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2126,8 +2165,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -2149,12 +2192,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('contact_persons', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'contact_person_id', v_change->'image'->'contact_person_id')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('contact_persons', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'contact_person_id', v_change->'image'->'contact_person_id'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -2169,7 +2215,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'fab5163c12fd9c059aa8a6b534b60e55d38edbbb76050bc3bc5d37509de684a6', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', 'd8e6ff8a4990acbb3c2d273aca738feb3d830b193c515197d939ac409143c0d8', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2183,7 +2229,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_contact_persons_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_contact_persons_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2644,8 +2690,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A key that applies settles its open
--- error (it was applied with the batch, see replicator.apply_batch).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_right"(p_changes jsonb, p_deletes boolean)
+-- error (it was applied with the batch, see replicator.apply_batch). p_final: the
+-- applier's last try at this batch after repeated serialization failures; a key that
+-- still fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_groups_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2669,8 +2718,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -2692,12 +2745,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customer_groups', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'customer_group', v_change->'image'->'customer_group')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customer_groups', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'customer_group', v_change->'image'->'customer_group'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -2712,7 +2768,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', 'f95b9319506221be321a399910b1a614191eb7e3d3f90cbfc22bea5191a31237', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '10eb3f6fcdbe68ade6ecc98817e4a3d9dc321345cec8dde1e80b6162f2f33d91', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2726,7 +2782,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_groups_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_groups_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -3237,8 +3293,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A key that applies settles its open
--- error (it was applied with the batch, see replicator.apply_batch).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_right"(p_changes jsonb, p_deletes boolean)
+-- error (it was applied with the batch, see replicator.apply_batch). p_final: the
+-- applier's last try at this batch after repeated serialization failures; a key that
+-- still fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customer_payment_methods_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -3262,8 +3321,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -3285,12 +3348,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customer_payment_methods', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_method', v_change->'image'->'payment_method')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customer_payment_methods', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_method', v_change->'image'->'payment_method'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -3305,7 +3371,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '8f2af2b7acc05d7cf80cb81b0b357afbd857412f986d258f5eecd07b5b4aa18a', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '2bdcbf4589314c08639657f2e469853a8f49e7de24d6291f57a0980f2b8c1a4c', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3319,7 +3385,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customer_payment_methods_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customer_payment_methods_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -3928,8 +3994,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A key that applies settles its open
--- error (it was applied with the batch, see replicator.apply_batch).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_right"(p_changes jsonb, p_deletes boolean)
+-- error (it was applied with the batch, see replicator.apply_batch). p_final: the
+-- applier's last try at this batch after repeated serialization failures; a key that
+-- still fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_person_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -3953,8 +4022,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -3976,12 +4049,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customers_person', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customers_person', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -3996,7 +4072,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', '55c30b3cf5044490a60dd0170d8000c5f2b92ef913652241b93754fb691da4af', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'b17f37e588e912e30f1d60f913670275c307a344765644dbeaa5f70b51b16c58', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4010,7 +4086,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_person_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_person_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4535,8 +4611,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A key that applies settles its open
--- error (it was applied with the batch, see replicator.apply_batch).
-CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_right"(p_changes jsonb, p_deletes boolean)
+-- error (it was applied with the batch, see replicator.apply_batch). p_final: the
+-- applier's last try at this batch after repeated serialization failures; a key that
+-- still fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_loyalty_cards_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -4560,8 +4639,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -4583,12 +4666,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('loyalty_cards', 'to_right', ARRAY[jsonb_build_object('card_number', v_change->'image'->'card_number')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('loyalty_cards', 'to_right', v_change, jsonb_build_object('card_number', v_change->'image'->'card_number'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -4603,7 +4689,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '40ab015dfe954fbb84ace8fddc12c2edb57c0ea6814d84772c5142a938cbae80', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', 'ffc77b2aef4e1e43495557e41cea4edb9a7649cf5f3939979a4eab9d230c0c5e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5037,8 +5123,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A key that applies settles its open
--- error (it was applied with the batch, see replicator.apply_batch).
-CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_right"(p_changes jsonb, p_deletes boolean)
+-- error (it was applied with the batch, see replicator.apply_batch). p_final: the
+-- applier's last try at this batch after repeated serialization failures; a key that
+-- still fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_name_affixes_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -5062,8 +5151,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -5085,12 +5178,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('name_affixes', 'to_right', ARRAY[jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('name_affixes', 'to_right', v_change, jsonb_build_object('affix', v_change->'image'->'affix', 'affix_type', v_change->'image'->'affix_type'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -5105,7 +5201,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '26f45f8c8e7388a8b96d882d6fcce0bc4e87e114fb597e41518118f5456bd7fe', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean);
+VALUES ('map/name_affixes/to_right/apply', '5e1055e607f993d6a371f5339b782d9af2dc51f2ff1f6e1f5c1232523e31098f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5566,8 +5662,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A key that applies settles its open
--- error (it was applied with the batch, see replicator.apply_batch).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_right"(p_changes jsonb, p_deletes boolean)
+-- error (it was applied with the batch, see replicator.apply_batch). p_final: the
+-- applier's last try at this batch after repeated serialization failures; a key that
+-- still fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_days_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -5591,8 +5690,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -5614,12 +5717,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_days', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_days', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -5634,7 +5740,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '5134d412e7d6d31a46098b0b5c3d3da8ec2c0ef9affe8e871884314b8fed814a', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '9409f19d75512c8a51d6e5657fc6f5a337140fc5277410d23733f1c0dd8bd8ea', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5648,7 +5754,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_days_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_days_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -6170,8 +6276,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A key that applies settles its open
--- error (it was applied with the batch, see replicator.apply_batch).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_right"(p_changes jsonb, p_deletes boolean)
+-- error (it was applied with the batch, see replicator.apply_batch). p_final: the
+-- applier's last try at this batch after repeated serialization failures; a key that
+-- still fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_day_lines_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -6195,8 +6304,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -6218,12 +6331,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_day_lines', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name', 'line_num', v_change->'image'->'line_num')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_day_lines', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_day_name', v_change->'image'->'payment_day_name', 'line_num', v_change->'image'->'line_num'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -6238,7 +6354,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'c85ab1eda2e1ceada2dd0dbc342766dc61c280ae7c25bf7f72bf933db7c7976f', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'f5d30a7da458532116a94a2536c818322d31a4b6d49dac2529069b9e0873f96f', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6252,7 +6368,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_day_lines_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_day_lines_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -6763,8 +6879,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A key that applies settles its open
--- error (it was applied with the batch, see replicator.apply_batch).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_right"(p_changes jsonb, p_deletes boolean)
+-- error (it was applied with the batch, see replicator.apply_batch). p_final: the
+-- applier's last try at this batch after repeated serialization failures; a key that
+-- still fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedules_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -6788,8 +6907,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -6811,12 +6934,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_schedules', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_schedules', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -6831,7 +6957,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'f503f7efa74f2442aedb05da9c063baca5e81c3bb33f36f66ce9a7be5f0e8a08', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'd3ab3725a42f6a6e5b4ee646cb5fc99aa646cf97b7e48063e5b40ab79c1698b1', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6845,7 +6971,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedules_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedules_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7417,8 +7543,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A key that applies settles its open
--- error (it was applied with the batch, see replicator.apply_batch).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_right"(p_changes jsonb, p_deletes boolean)
+-- error (it was applied with the batch, see replicator.apply_batch). p_final: the
+-- applier's last try at this batch after repeated serialization failures; a key that
+-- still fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_schedule_lines_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -7442,8 +7571,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -7465,12 +7598,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_schedule_lines', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name', 'line_num', v_change->'image'->'line_num')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_schedule_lines', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'schedule_name', v_change->'image'->'schedule_name', 'line_num', v_change->'image'->'line_num'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -7485,7 +7621,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', 'bb26eaf451ba12f994512e4df487d240f6a75d5a1d82c597611521e593509725', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '9482d131e392b8a0aac052562c20f68c71a86a7462593016f31fc947a34fc514', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7499,7 +7635,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_schedule_lines_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_schedule_lines_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8114,8 +8250,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A key that applies settles its open
--- error (it was applied with the batch, see replicator.apply_batch).
-CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_right"(p_changes jsonb, p_deletes boolean)
+-- error (it was applied with the batch, see replicator.apply_batch). p_final: the
+-- applier's last try at this batch after repeated serialization failures; a key that
+-- still fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_payment_terms_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -8139,8 +8278,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -8162,12 +8305,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('payment_terms', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_term_id', v_change->'image'->'payment_term_id')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('payment_terms', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'payment_term_id', v_change->'image'->'payment_term_id'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -8182,7 +8328,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'b33f169d6a3c4eeabac75189f39bc9a584d1da6a921274ef2d4ba8bf906d85ba', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '9f914a8f2cc82f6107b42c3cc358b608da9e34624e5851f82a1da5811cc446f0', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8196,7 +8342,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_payment_terms_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_payment_terms_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8999,8 +9145,11 @@ $write$;
 -- The queued path: the whole batch at once; if that fails, one key at a time
 -- (its changes together, as the batch held them) so a bad change goes to the
 -- error log and its neighbours still apply. A key that applies settles its open
--- error (it was applied with the batch, see replicator.apply_batch).
-CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_right"(p_changes jsonb, p_deletes boolean)
+-- error (it was applied with the batch, see replicator.apply_batch). p_final: the
+-- applier's last try at this batch after repeated serialization failures; a key that
+-- still fails so is logged like any error, so the rest applies and no retry is endless.
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean);
+CREATE OR REPLACE FUNCTION "replicator"."apply_customers_organization_to_right"(p_changes jsonb, p_deletes boolean, p_final boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -9024,8 +9173,12 @@ BEGIN
         END IF;
         RETURN 0;
     EXCEPTION
-        WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+        WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
             RAISE;  -- transient: the applier retries the whole batch
+        WHEN serialization_failure THEN
+            IF NOT p_final THEN
+                RAISE;  -- transient: the applier retries the whole batch
+            END IF;     -- its last try: find the key(s) that keep failing below
         WHEN OTHERS THEN
             NULL;   -- find the bad key(s) below
     END;
@@ -9047,12 +9200,15 @@ BEGIN
                 PERFORM "replicator"."supersede_errors"('customers_organization', 'to_right', ARRAY[jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num')]);
             END IF;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected OR lock_not_available OR query_canceled THEN
+            WHEN deadlock_detected OR lock_not_available OR query_canceled THEN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
                                         v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL;
+                IF v_sqlstate = '40001' AND NOT p_final THEN
+                    RAISE;  -- serialization_failure: transient until the last try
+                END IF;
                 PERFORM "replicator"."log_error"('customers_organization', 'to_right', v_change, jsonb_build_object('dataareaid', v_change->'image'->'dataareaid', 'account_num', v_change->'image'->'account_num'),
                                         v_sqlstate, v_message, v_detail);
                 v_errors := true;
@@ -9067,7 +9223,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '31a5e19fe7c86a4cc24e2d863db9d6a6776d992f4e045ee2d90f05ea44552ce5', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'aa5896828eb664666587c9b7a3bb22996289c6d523ad7382bbebce9d201cc39d', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9081,7 +9237,7 @@ BEGIN
     END IF;
 END
 $guard$;
-DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean);
+DROP FUNCTION IF EXISTS "replicator"."apply_customers_organization_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_customers_organization_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9091,7 +9247,10 @@ ON CONFLICT (name) DO UPDATE
 -- Hands each change of a batch to the apply function of its map: deletes and
 -- truncates first, children before parents; then inserts and updates, parents before children,
 -- each map followed by a retry of its held changes if a parent it waits for applied.
-CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch jsonb)
+-- p_final: the applier's last try at this batch (see the apply functions).
+DROP FUNCTION IF EXISTS "replicator"."apply_batch"(text, jsonb);
+CREATE OR REPLACE FUNCTION "replicator"."apply_batch"(p_direction text, p_batch jsonb,
+                                                   p_final boolean DEFAULT false)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -9143,7 +9302,7 @@ BEGIN
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_organization', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customers_organization', v_map_failed);
         END IF;
@@ -9159,7 +9318,7 @@ BEGIN
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_terms', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_terms', v_map_failed);
         END IF;
@@ -9175,7 +9334,7 @@ BEGIN
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedule_lines', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedule_lines', v_map_failed);
         END IF;
@@ -9191,7 +9350,7 @@ BEGIN
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedules', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_schedules', v_map_failed);
         END IF;
@@ -9207,7 +9366,7 @@ BEGIN
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_day_lines', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_day_lines', v_map_failed);
         END IF;
@@ -9223,7 +9382,7 @@ BEGIN
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_days', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('payment_days', v_map_failed);
         END IF;
@@ -9239,7 +9398,7 @@ BEGIN
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'name_affixes', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('name_affixes', v_map_failed);
         END IF;
@@ -9255,7 +9414,7 @@ BEGIN
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'loyalty_cards', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('loyalty_cards', v_map_failed);
         END IF;
@@ -9271,7 +9430,7 @@ BEGIN
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_person', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customers_person', v_map_failed);
         END IF;
@@ -9287,7 +9446,7 @@ BEGIN
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_payment_methods', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customer_payment_methods', v_map_failed);
         END IF;
@@ -9303,7 +9462,7 @@ BEGIN
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_groups', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('customer_groups', v_map_failed);
         END IF;
@@ -9319,7 +9478,7 @@ BEGIN
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'contact_persons', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('contact_persons', v_map_failed);
         END IF;
@@ -9335,7 +9494,7 @@ BEGIN
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'companies', '[]'))) AS c
         HAVING bool_or(c.value->>'op' IN ('D', 'T'));
         IF v_changes IS NOT NULL THEN
-            v_map_failed := "replicator"."apply_companies_to_right"(v_changes, true);
+            v_map_failed := "replicator"."apply_companies_to_right"(v_changes, true, p_final);
             v_failed := v_failed + v_map_failed;
             v_delete_failed := v_delete_failed || jsonb_build_object('companies', v_map_failed);
         END IF;
@@ -9349,7 +9508,7 @@ BEGIN
                  UNION ALL
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'companies', '[]'))) AS c;
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_companies_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_companies_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             v_held := 0;
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'companies')::integer, 0);
@@ -9369,7 +9528,7 @@ BEGIN
                  UNION ALL
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'contact_persons', '[]'))) AS c;
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -9396,7 +9555,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_contact_persons_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'contact_persons';
@@ -9419,7 +9578,7 @@ BEGIN
                  UNION ALL
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_groups', '[]'))) AS c;
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -9446,7 +9605,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_customer_groups_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_groups';
@@ -9469,7 +9628,7 @@ BEGIN
                  UNION ALL
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customer_payment_methods', '[]'))) AS c;
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -9496,7 +9655,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_customer_payment_methods_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customer_payment_methods';
@@ -9519,7 +9678,7 @@ BEGIN
                  UNION ALL
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_person', '[]'))) AS c;
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -9546,7 +9705,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_customers_person_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_person';
@@ -9569,7 +9728,7 @@ BEGIN
                  UNION ALL
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'loyalty_cards', '[]'))) AS c;
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_loyalty_cards_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             v_held := 0;
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'loyalty_cards')::integer, 0);
@@ -9589,7 +9748,7 @@ BEGIN
                  UNION ALL
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'name_affixes', '[]'))) AS c;
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_name_affixes_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             v_held := 0;
             v_map_failed := v_map_failed + coalesce((v_delete_failed->>'name_affixes')::integer, 0);
@@ -9609,7 +9768,7 @@ BEGIN
                  UNION ALL
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_days', '[]'))) AS c;
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -9636,7 +9795,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_days_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_days';
@@ -9659,7 +9818,7 @@ BEGIN
                  UNION ALL
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_day_lines', '[]'))) AS c;
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -9686,7 +9845,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_day_lines_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_day_lines';
@@ -9709,7 +9868,7 @@ BEGIN
                  UNION ALL
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedules', '[]'))) AS c;
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -9736,7 +9895,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_schedules_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedules';
@@ -9759,7 +9918,7 @@ BEGIN
                  UNION ALL
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_schedule_lines', '[]'))) AS c;
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -9786,7 +9945,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_schedule_lines_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_schedule_lines';
@@ -9809,7 +9968,7 @@ BEGIN
                  UNION ALL
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'payment_terms', '[]'))) AS c;
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -9836,7 +9995,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_payment_terms_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'payment_terms';
@@ -9859,7 +10018,7 @@ BEGIN
                  UNION ALL
                 SELECT value FROM jsonb_array_elements(coalesce(v_earlier->'customers_organization', '[]'))) AS c;
         IF v_count > 0 THEN
-            v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, false);
+            v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, false, p_final);
             v_failed := v_failed + v_map_failed;
             SELECT count(*) INTO v_held FROM "replicator"."held_change"
              WHERE direction = p_direction
@@ -9886,7 +10045,7 @@ BEGIN
               INTO v_changes, v_count
               FROM retried;
             IF v_count > 0 THEN
-                v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, false);
+                v_map_failed := "replicator"."apply_customers_organization_to_right"(v_changes, false, p_final);
                 v_failed := v_failed + v_map_failed;
                 SELECT count(*) INTO v_held FROM "replicator"."held_change"
                  WHERE direction = p_direction AND map_name = 'customers_organization';
@@ -9911,7 +10070,7 @@ BEGIN
 END
 $dispatch$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('dispatch', '4abf23e1023981fc0ba0da4decdf138ff7d72d0ba32eeb02ffdf394453425a8f', $sql$$sql$)
+VALUES ('dispatch', '558561424a417c8e82d63c654d64dc30eb72466405ecde770abaf0cdf6a11c36', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -13286,6 +13445,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('74e18c06894ec8bc65d5d25b146462b3334d2cc4dadd11c10c7eab2fdb16a97b');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('5c8a16cef031a66e01a6d95b92259d6b2c19d0a4b839cb952d2feba683671050');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 74e18c06894e: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '74e18c06894ec8bc65d5d25b146462b3334d2cc4dadd11c10c7eab2fdb16a97b'));
+VALUES ('deploy', 'deployed bundle 5c8a16cef031: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '5c8a16cef031a66e01a6d95b92259d6b2c19d0a4b839cb952d2feba683671050'));

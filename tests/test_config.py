@@ -6,6 +6,10 @@ reached (the conninfo here points nowhere)."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -162,15 +166,25 @@ def test_a_config_that_is_no_readable_toml_file_is_named(
     ]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
-def test_a_config_without_read_permission_is_named(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    config = project(tmp_path)
-    config.chmod(0)
-    assert refused(capsys, config, "status") == [
-        f"replicator: {config}: cannot be read: permission denied"
-    ]
+def test_a_config_without_read_permission_is_named() -> None:
+    """Run by a role that may not read it: root reads every file, so as root the command
+    runs as the postgres OS user (which the test servers run as too)."""
+    home = Path(tempfile.mkdtemp(prefix="replicator-unreadable-"))
+    try:
+        home.chmod(0o711)  # whoever runs the command may look inside, not list it
+        config = project(home)
+        config.chmod(0)
+        command = [sys.executable, "-m", "replicator.cli", "--config", str(config), "status"]
+        if os.geteuid() == 0:
+            command = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", *command]
+        done = subprocess.run(command, capture_output=True, text=True, cwd="/", check=False)
+    finally:
+        shutil.rmtree(home)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        1,
+        "",
+        f"replicator: {config}: cannot be read: permission denied\n",
+    )
 
 
 @pytest.mark.parametrize(

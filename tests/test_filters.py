@@ -130,7 +130,11 @@ def test_what_can_raise_is_decided_from_the_parsed_filter(text: str, raises: boo
             "n = 'five'",
             'is refused by PostgreSQL over l.items: invalid input syntax for type integer: "five"',
         ),
-        ("n + 1", "is of type integer, not boolean: write a condition"),
+        (
+            "n + 1",
+            "is of type integer, not boolean: a filter says whether a row flows; write a"
+            " condition, e.g. a comparison",
+        ),
     ],
 )
 def test_a_filter_that_would_raise_for_every_row_is_refused_at_validate(

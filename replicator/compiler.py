@@ -908,7 +908,12 @@ def _capture_artifact(
         "new_key": sql_join([ident("new", n) for n in key_sources]),
         "old_key_pairs": sql_join([Sql(f"{literal(n)}, {ident('old', n)}") for n in key_sources]),
         "new_key_pairs": sql_join([Sql(f"{literal(n)}, {ident('new', n)}") for n in key_sources]),
-        "cur_key_pairs": sql_join([Sql(f"{literal(n)}, {ident('cur', n)}") for n in key_sources]),
+        "key_of_q": sql_join(
+            [
+                Sql(f"CAST(q.key ->> {literal(n)} AS {type_sql(_column(source, n))})")
+                for n in key_sources
+            ]
+        ),
         "cur_refs": _capture_refs(maps, all_tables, table_map, direction, "cur"),
         "versions": control_function("versions"),
         "own_side": literal(from_side),

@@ -45,7 +45,9 @@ ALTER TABLE replicator.change_queue
     DROP COLUMN IF EXISTS before_refs,
     DROP COLUMN IF EXISTS forced;
 -- A row's changes not yet sent, found by key when a change of it arrives from there.
-CREATE INDEX IF NOT EXISTS change_queue_key ON replicator.change_queue (direction, map_name, key);
+-- The key leads: a plan made while the queue looked small would otherwise read every
+-- queued change of the map for each row.
+CREATE INDEX IF NOT EXISTS change_queue_row ON replicator.change_queue (key, map_name, direction);
 
 -- Changes that arrived here before a parent they look up: held, never dropped,
 -- and retried when the parent's map applies a batch. Ids are the source's.
@@ -348,7 +350,9 @@ CREATE TABLE IF NOT EXISTS replicator.versions (
     gone        jsonb,
     applied_lsn pg_lsn,
     touched_at  timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (map_name, side, key)
+    -- The key leads: a plan made while the table looked small would otherwise read
+    -- every clock of the map for each row.
+    PRIMARY KEY (key, map_name, side)
 );
 -- replicator purge: versions of rows deleted long ago.
 CREATE INDEX IF NOT EXISTS versions_gone ON replicator.versions (touched_at) WHERE gone IS NOT NULL;

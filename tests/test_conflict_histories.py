@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from replicator.applier import Applier
 from replicator.throwaway import ThrowawayServer
 from tests.support import Project, cli, rows, wait_for_wal_flush
 
@@ -195,3 +196,29 @@ def test_a_delete_against_an_update_goes_to_the_policy_on_both_sides(
     ) + rows(project.right_url, "SELECT direction, outcome FROM replicator.conflict_log")
     # The right's update met the left's delete, and the delete met the right's update.
     assert sorted(conflicts) == [("to_left", "kept_local"), ("to_right", "took_incoming")]
+
+
+@pytest.mark.parametrize("make", ["wal"], indirect=True)
+def test_a_wal_change_read_after_the_replicator_wrote_its_row_sends_the_row_as_it_ends(
+    make: Callable[..., Project],
+) -> None:
+    """The left's write commits, then a change of the same row from the right is applied
+    there before the left's slot is read (the applier reads slots first in each round;
+    here it is made to apply without reading, as happens when a write commits between
+    the two). The left's change was not known when the row was judged: the left sends
+    the row as it then is, and both sides end with it."""
+    project = make("right_wins")
+    seeded(project)
+    sql(project, "r", "UPDATE r.t SET a = 1")
+    sql(project, "l", "UPDATE l.t SET a = 5")  # concurrent with the right's a = 1
+    applier = Applier(project.config(), batch_size=100, poll_interval=0.05)
+    applier._connect()
+    try:
+        applier._listeners["right"].poll()  # the right's a = 1 is queued
+        applier._one_batch("to_left")  # and lands on the left, whose slot is unread
+    finally:
+        applier._close()
+    assert both(project)[0] == [(1, 1, "x")]
+    run(project)
+    run(project)
+    assert both(project) == ([(1, 1, "x")], [(1, 1, "x")])

@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle d16cc4f391fb58e8d792def75e297ca959e764668f94303ee7f1a58eddd2e264: 110 to create, 0 to replace, 0 to drop
+-- bundle 1611572bc68d80b95974f811c29cf836b56a15e7fc46b087c90aef1a5f61a1e6: 110 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -58,7 +58,9 @@ ALTER TABLE replicator.change_queue
     DROP COLUMN IF EXISTS before_refs,
     DROP COLUMN IF EXISTS forced;
 -- A row's changes not yet sent, found by key when a change of it arrives from there.
-CREATE INDEX IF NOT EXISTS change_queue_key ON replicator.change_queue (direction, map_name, key);
+-- The key leads: a plan made while the queue looked small would otherwise read every
+-- queued change of the map for each row.
+CREATE INDEX IF NOT EXISTS change_queue_row ON replicator.change_queue (key, map_name, direction);
 
 -- Changes that arrived here before a parent they look up: held, never dropped,
 -- and retried when the parent's map applies a batch. Ids are the source's.
@@ -361,7 +363,9 @@ CREATE TABLE IF NOT EXISTS replicator.versions (
     gone        jsonb,
     applied_lsn pg_lsn,
     touched_at  timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (map_name, side, key)
+    -- The key leads: a plan made while the table looked small would otherwise read
+    -- every clock of the map for each row.
+    PRIMARY KEY (key, map_name, side)
 );
 -- replicator purge: versions of rows deleted long ago.
 CREATE INDEX IF NOT EXISTS versions_gone ON replicator.versions (touched_at) WHERE gone IS NOT NULL;
@@ -649,7 +653,7 @@ CREATE TABLE IF NOT EXISTS replicator.applier_retry (
     noted_at      timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '5c26132cce78bc5c1870b5ab03a8257a8bc655211d0990eac84487e558035e96', $sql$$sql$)
+VALUES ('control', '77855d9fb4f98a15694d1e922dfce3bf90f992b8fb96120978663937be7bb692', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1086,8 +1090,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."company" AS t ON "t"."company_code" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'companies' AND v.side = 'right'
-            AND v.key = jsonb_build_object('company_code', "l"."k_1")
+             ON v.key = jsonb_build_object('company_code', "l"."k_1")
+            AND v.map_name = 'companies' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1263,8 +1267,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."company" AS t ON "t"."company_code" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'companies' AND v.side = 'right'
-            AND v.key = jsonb_build_object('company_code', "l"."k_1")
+             ON v.key = jsonb_build_object('company_code', "l"."k_1")
+            AND v.map_name = 'companies' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1490,7 +1494,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '754a6cf05d9b20c84d547d1f933a1cfd4c6b8f2f473d664358d34d6059353ae8', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', 'a59891a4b78f0c1db4edbc3997ab385e98510380ace1548db022a5568246fb0e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1589,8 +1593,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'companies' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1")
+            AND v.map_name = 'companies' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1766,8 +1770,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'companies' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1")
+            AND v.map_name = 'companies' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1993,7 +1997,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'e29a036f9bbd2fcdd267514a94c95cd9806f8ba46150307fabedd6c825d5c5f6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'b800b772315fed359cc9631e24529cf230627b9b37c53e3b63fff17c881fc75b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2126,8 +2130,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'contact_persons' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
+            AND v.map_name = 'contact_persons' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2401,8 +2405,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'contact_persons' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
+            AND v.map_name = 'contact_persons' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2718,7 +2722,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'd8e6ff8a4990acbb3c2d273aca738feb3d830b193c515197d939ac409143c0d8', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '143e4fbd5021dcc146abafb7c85b621b14fe9aa1e9a808ea397eb106fb3bd3ca', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2860,8 +2864,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'contact_persons' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+            AND v.map_name = 'contact_persons' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3118,8 +3122,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'contact_persons' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+            AND v.map_name = 'contact_persons' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3421,7 +3425,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'e7f002858bb9eba52b6dab5330f247092948d4e302cab493bf5cae0aebd3e1f8', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '0f98dd6b030b555b1feb761d615fe40fcac15a31a5a43fbb75142326cedf6926', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3542,8 +3546,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."customer_group" AS t ON "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_groups' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
+            AND v.map_name = 'customer_groups' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3728,8 +3732,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."customer_group" AS t ON "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_groups' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
+            AND v.map_name = 'customer_groups' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3974,7 +3978,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '10eb3f6fcdbe68ade6ecc98817e4a3d9dc321345cec8dde1e80b6162f2f33d91', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '48424a772540b97739d427ec271e961c5063b125e5d4caf57a251c1c7591548b', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4095,8 +4099,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_groups' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+            AND v.map_name = 'customer_groups' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4281,8 +4285,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_groups' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+            AND v.map_name = 'customer_groups' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4527,7 +4531,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'c7ba285200a98a2897d4e1c150244ddaea0443511505b50d8a2eacfdd93f0913', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'd683216966f6b66e1c6599a104c3968a94c2b768e2c885287264c9ef08404969', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4655,8 +4659,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."customer_payment_method" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_payment_methods' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+            AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4865,8 +4869,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."customer_payment_method" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_payment_methods' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+            AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5130,7 +5134,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '2bdcbf4589314c08639657f2e469853a8f49e7de24d6291f57a0980f2b8c1a4c', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '7ba0c41aeaf7342c39b69700f8db23e7e9e28d552db933c5f313461be3b93d32', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5258,8 +5262,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_payment_methods' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+            AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5468,8 +5472,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_payment_methods' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+            AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5733,7 +5737,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '1f04a94e4f6238fc47901362c250a901fe6088c2ba58712d62a89fc713349812', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '597a453b962ff029039e52067a3869228198aa1fabb4cb09288d07d8cb6ba141', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5875,8 +5879,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_person' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
+            AND v.map_name = 'customers_person' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6131,8 +6135,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_person' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
+            AND v.map_name = 'customers_person' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6434,7 +6438,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'b17f37e588e912e30f1d60f913670275c307a344765644dbeaa5f70b51b16c58', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'dcce7af4615c32a1db30af253100db6ab9264e64a321f88cc137519d100fd27b', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6568,8 +6572,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_person' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+            AND v.map_name = 'customers_person' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6794,8 +6798,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_person' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+            AND v.map_name = 'customers_person' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7071,7 +7075,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'ad884011422382279eb7adcf74d761b0a28d36e3db167ef267653f56fad7b182', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '19650414d6b028fd10154ea5949597730c0ab0b89c73d75ada465e6e25ff94ad', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7198,8 +7202,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."loyalty_card" AS t ON "t"."card_number" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'loyalty_cards' AND v.side = 'right'
-            AND v.key = jsonb_build_object('card_number', "l"."k_1")
+             ON v.key = jsonb_build_object('card_number', "l"."k_1")
+            AND v.map_name = 'loyalty_cards' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7423,8 +7427,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."loyalty_card" AS t ON "t"."card_number" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'loyalty_cards' AND v.side = 'right'
-            AND v.key = jsonb_build_object('card_number', "l"."k_1")
+             ON v.key = jsonb_build_object('card_number', "l"."k_1")
+            AND v.map_name = 'loyalty_cards' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7688,7 +7692,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'ffc77b2aef4e1e43495557e41cea4edb9a7649cf5f3939979a4eab9d230c0c5e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '69cca5d6f05a9baf9d1b21ab8e678a2db21032b1629333991845686670d5aed0', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7801,8 +7805,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'loyalty_cards' AND v.side = 'left'
-            AND v.key = jsonb_build_object('card_number', "l"."k_1")
+             ON v.key = jsonb_build_object('card_number', "l"."k_1")
+            AND v.map_name = 'loyalty_cards' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8026,8 +8030,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'loyalty_cards' AND v.side = 'left'
-            AND v.key = jsonb_build_object('card_number', "l"."k_1")
+             ON v.key = jsonb_build_object('card_number', "l"."k_1")
+            AND v.map_name = 'loyalty_cards' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8291,7 +8295,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'c8da5a92157f1df232e99c27f2541b480c1dcf19f7fb074694e5d20e6311067c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'b18a75fe4a52e49e6e9ab4cf40e1b316bd7246b4da967ef507f949ff6342b601', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8393,8 +8397,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."name_affix" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'name_affixes' AND v.side = 'right'
-            AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+            AND v.map_name = 'name_affixes' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8574,8 +8578,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."name_affix" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'name_affixes' AND v.side = 'right'
-            AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+            AND v.map_name = 'name_affixes' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8803,7 +8807,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '5e1055e607f993d6a371f5339b782d9af2dc51f2ff1f6e1f5c1232523e31098f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '86a29c0cb2aa70f0e151f43300666659d9601a27d8a80dc682af5e2e9a5b1b4e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8905,8 +8909,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'name_affixes' AND v.side = 'left'
-            AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+            AND v.map_name = 'name_affixes' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -9086,8 +9090,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'name_affixes' AND v.side = 'left'
-            AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+            AND v.map_name = 'name_affixes' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -9315,7 +9319,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'b0e6a05d838c10c2ba6a14d6cf1087474ffc1be71e584c85dccd3f889a710307', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'cd50ebbf55ff4bc98d61c541cd3da4c958f1b137ac3a7e688af780b4a5dbcd6b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9422,8 +9426,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_day" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_days' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+            AND v.map_name = 'payment_days' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -9608,8 +9612,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_day" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_days' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+            AND v.map_name = 'payment_days' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -9854,7 +9858,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '9409f19d75512c8a51d6e5657fc6f5a337140fc5277410d23733f1c0dd8bd8ea', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '365076ff5611a0455017097891dd950ec3314e807ce2784e4f18ffc27d78f2ec', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9975,8 +9979,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_days' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+            AND v.map_name = 'payment_days' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -10161,8 +10165,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_days' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+            AND v.map_name = 'payment_days' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -10407,7 +10411,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'bcc9218e4e4f9ae8caea1f957869a67243e342686f0b8d43d5c473ec494629e3', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'b513dcd26029efb896691029f1fd57c9ff36f09e249478eebcd9a3f26ae715d2', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10539,8 +10543,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_day_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_day_lines' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
+            AND v.map_name = 'payment_day_lines' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -10754,8 +10758,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_day_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_day_lines' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
+            AND v.map_name = 'payment_day_lines' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -11021,7 +11025,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'f5d30a7da458532116a94a2536c818322d31a4b6d49dac2529069b9e0873f96f', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'cc8b0cf39a22aff39a72307ab848d186a7bf9f7a14dd6c2fa162b8d33aed4f80', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11153,8 +11157,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_day_lines' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+            AND v.map_name = 'payment_day_lines' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -11368,8 +11372,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_day_lines' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+            AND v.map_name = 'payment_day_lines' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -11635,7 +11639,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'c5c53394821c7a0e6490f5882a12ba1d22b1099ea083778ff9c3a7e79c0d895f', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '670da44e30421e17f389a3f261a55bbd35d0149fade28247bc01cd4dadbf7f19', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11763,8 +11767,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_schedule" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedules' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+            AND v.map_name = 'payment_schedules' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -11973,8 +11977,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_schedule" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedules' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+            AND v.map_name = 'payment_schedules' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -12238,7 +12242,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'd3ab3725a42f6a6e5b4ee646cb5fc99aa646cf97b7e48063e5b40ab79c1698b1', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '0170806c71776cfe98ac8c7fce859d83915a3af505cea2d3f31657be06f186ff', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12366,8 +12370,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedules' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+            AND v.map_name = 'payment_schedules' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -12576,8 +12580,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedules' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+            AND v.map_name = 'payment_schedules' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -12841,7 +12845,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '1dd4c250da3f49b3cd32951c8fac58c0d2ca4d9bc98bc4a1951d9ceb9a657c6e', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '190f315e191a2670235e01de1f572bcbec5ecd63e22a0aa0efbd3b76beccf7b4', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12980,8 +12984,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_schedule_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedule_lines' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
+            AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -13219,8 +13223,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_schedule_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedule_lines' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
+            AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -13505,7 +13509,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '9482d131e392b8a0aac052562c20f68c71a86a7462593016f31fc947a34fc514', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '9fb929f4cfa8d96220bf447d5daadc601ca99fbcce9d29990d76d201a17feb57', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13644,8 +13648,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedule_lines' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+            AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -13883,8 +13887,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedule_lines' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+            AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -14169,7 +14173,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '341941e2ed647c1b7a48e2b829cdbf826e52d11b1919f7691aaf3d036bbb61d8', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '41865171b93c45df14582120e0e59dee54796de8ad9aa3a1b26cd6a2a7899bd4', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14313,8 +14317,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_term" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_terms' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+            AND v.map_name = 'payment_terms' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -14573,8 +14577,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_term" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_terms' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+            AND v.map_name = 'payment_terms' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -14876,7 +14880,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '9f914a8f2cc82f6107b42c3cc358b608da9e34624e5851f82a1da5811cc446f0', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'e34e39a6f69ef4bd7799a02b2c3fa74f82c530466266bfdaf4def3bb416e9348', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15020,8 +15024,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_terms' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+            AND v.map_name = 'payment_terms' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -15280,8 +15284,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_terms' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+            AND v.map_name = 'payment_terms' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -15583,7 +15587,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '96ac19383ed1091b4df6e54911008c57a575e131af0a9256b3d8628bad616b1e', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '0e7827de597f934c6f28a98c84d2e1797589fdd548ab7ddcc06606720349f41a', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15754,8 +15758,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."account" AS t ON "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_organization' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
+            AND v.map_name = 'customers_organization' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -16104,8 +16108,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."account" AS t ON "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_organization' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
+            AND v.map_name = 'customers_organization' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -16478,7 +16482,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'aa5896828eb664666587c9b7a3bb22996289c6d523ad7382bbebce9d201cc39d', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '2b589bbf2a06a3dfccbe6ced7082a982110a8a597d972372d4f7621cca3644bb', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16649,8 +16653,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_organization' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+            AND v.map_name = 'customers_organization' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -16999,8 +17003,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_organization' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+            AND v.map_name = 'customers_organization' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -17373,7 +17377,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '0ef758cc9c3f88fe9e5ca58d5551b32c29ace8e9e8f994eeef8e14c74e34bcbf', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'bfdc97a53c2e82a106ecdb799da21dbb9fdcd1c11d620fa36ad66f1a66ae56f7', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -25686,6 +25690,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('d16cc4f391fb58e8d792def75e297ca959e764668f94303ee7f1a58eddd2e264');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1611572bc68d80b95974f811c29cf836b56a15e7fc46b087c90aef1a5f61a1e6');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle d16cc4f391fb: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'd16cc4f391fb58e8d792def75e297ca959e764668f94303ee7f1a58eddd2e264'));
+VALUES ('deploy', 'deployed bundle 1611572bc68d: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '1611572bc68d80b95974f811c29cf836b56a15e7fc46b087c90aef1a5f61a1e6'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 5c8a16cef031a66e01a6d95b92259d6b2c19d0a4b839cb952d2feba683671050: 58 to create, 0 to replace, 0 to drop
+-- bundle 30570cfe556d51bc4a853291ddd2c68d71e050294ccf2e305ba8c5d9e373b329: 58 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -58,7 +58,9 @@ ALTER TABLE replicator.change_queue
     DROP COLUMN IF EXISTS before_refs,
     DROP COLUMN IF EXISTS forced;
 -- A row's changes not yet sent, found by key when a change of it arrives from there.
-CREATE INDEX IF NOT EXISTS change_queue_key ON replicator.change_queue (direction, map_name, key);
+-- The key leads: a plan made while the queue looked small would otherwise read every
+-- queued change of the map for each row.
+CREATE INDEX IF NOT EXISTS change_queue_row ON replicator.change_queue (key, map_name, direction);
 
 -- Changes that arrived here before a parent they look up: held, never dropped,
 -- and retried when the parent's map applies a batch. Ids are the source's.
@@ -361,7 +363,9 @@ CREATE TABLE IF NOT EXISTS replicator.versions (
     gone        jsonb,
     applied_lsn pg_lsn,
     touched_at  timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (map_name, side, key)
+    -- The key leads: a plan made while the table looked small would otherwise read
+    -- every clock of the map for each row.
+    PRIMARY KEY (key, map_name, side)
 );
 -- replicator purge: versions of rows deleted long ago.
 CREATE INDEX IF NOT EXISTS versions_gone ON replicator.versions (touched_at) WHERE gone IS NOT NULL;
@@ -649,7 +653,7 @@ CREATE TABLE IF NOT EXISTS replicator.applier_retry (
     noted_at      timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '5c26132cce78bc5c1870b5ab03a8257a8bc655211d0990eac84487e558035e96', $sql$$sql$)
+VALUES ('control', '77855d9fb4f98a15694d1e922dfce3bf90f992b8fb96120978663937be7bb692', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1086,8 +1090,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'companies' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1")
+            AND v.map_name = 'companies' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1263,8 +1267,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'companies' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1")
+            AND v.map_name = 'companies' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1490,7 +1494,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'e29a036f9bbd2fcdd267514a94c95cd9806f8ba46150307fabedd6c825d5c5f6', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'b800b772315fed359cc9631e24529cf230627b9b37c53e3b63fff17c881fc75b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1618,8 +1622,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'contact_persons' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+            AND v.map_name = 'contact_persons' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1876,8 +1880,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'contact_persons' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+            AND v.map_name = 'contact_persons' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2179,7 +2183,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'e7f002858bb9eba52b6dab5330f247092948d4e302cab493bf5cae0aebd3e1f8', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '0f98dd6b030b555b1feb761d615fe40fcac15a31a5a43fbb75142326cedf6926', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2300,8 +2304,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_groups' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+            AND v.map_name = 'customer_groups' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2486,8 +2490,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_groups' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+            AND v.map_name = 'customer_groups' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2732,7 +2736,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'c7ba285200a98a2897d4e1c150244ddaea0443511505b50d8a2eacfdd93f0913', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'd683216966f6b66e1c6599a104c3968a94c2b768e2c885287264c9ef08404969', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2860,8 +2864,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_payment_methods' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+            AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3070,8 +3074,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_payment_methods' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+            AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3335,7 +3339,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '1f04a94e4f6238fc47901362c250a901fe6088c2ba58712d62a89fc713349812', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '597a453b962ff029039e52067a3869228198aa1fabb4cb09288d07d8cb6ba141', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3469,8 +3473,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_person' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+            AND v.map_name = 'customers_person' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3695,8 +3699,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_person' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+            AND v.map_name = 'customers_person' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3972,7 +3976,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', 'ad884011422382279eb7adcf74d761b0a28d36e3db167ef267653f56fad7b182', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '19650414d6b028fd10154ea5949597730c0ab0b89c73d75ada465e6e25ff94ad', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4099,8 +4103,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'loyalty_cards' AND v.side = 'left'
-            AND v.key = jsonb_build_object('card_number', "l"."k_1")
+             ON v.key = jsonb_build_object('card_number', "l"."k_1")
+            AND v.map_name = 'loyalty_cards' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4324,8 +4328,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'loyalty_cards' AND v.side = 'left'
-            AND v.key = jsonb_build_object('card_number', "l"."k_1")
+             ON v.key = jsonb_build_object('card_number', "l"."k_1")
+            AND v.map_name = 'loyalty_cards' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4589,7 +4593,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'c8da5a92157f1df232e99c27f2541b480c1dcf19f7fb074694e5d20e6311067c', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', 'b18a75fe4a52e49e6e9ab4cf40e1b316bd7246b4da967ef507f949ff6342b601', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4691,8 +4695,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'name_affixes' AND v.side = 'left'
-            AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+            AND v.map_name = 'name_affixes' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4872,8 +4876,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'name_affixes' AND v.side = 'left'
-            AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+            AND v.map_name = 'name_affixes' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5101,7 +5105,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'b0e6a05d838c10c2ba6a14d6cf1087474ffc1be71e584c85dccd3f889a710307', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', 'cd50ebbf55ff4bc98d61c541cd3da4c958f1b137ac3a7e688af780b4a5dbcd6b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5208,8 +5212,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_days' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+            AND v.map_name = 'payment_days' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5394,8 +5398,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_days' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+            AND v.map_name = 'payment_days' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5640,7 +5644,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'bcc9218e4e4f9ae8caea1f957869a67243e342686f0b8d43d5c473ec494629e3', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'b513dcd26029efb896691029f1fd57c9ff36f09e249478eebcd9a3f26ae715d2', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5772,8 +5776,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_day_lines' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+            AND v.map_name = 'payment_day_lines' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5987,8 +5991,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_day_lines' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+            AND v.map_name = 'payment_day_lines' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6254,7 +6258,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', 'c5c53394821c7a0e6490f5882a12ba1d22b1099ea083778ff9c3a7e79c0d895f', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '670da44e30421e17f389a3f261a55bbd35d0149fade28247bc01cd4dadbf7f19', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6382,8 +6386,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedules' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+            AND v.map_name = 'payment_schedules' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6592,8 +6596,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedules' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+            AND v.map_name = 'payment_schedules' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6857,7 +6861,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '1dd4c250da3f49b3cd32951c8fac58c0d2ca4d9bc98bc4a1951d9ceb9a657c6e', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '190f315e191a2670235e01de1f572bcbec5ecd63e22a0aa0efbd3b76beccf7b4', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6996,8 +7000,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedule_lines' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+            AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7235,8 +7239,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedule_lines' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+            AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7521,7 +7525,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '341941e2ed647c1b7a48e2b829cdbf826e52d11b1919f7691aaf3d036bbb61d8', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '41865171b93c45df14582120e0e59dee54796de8ad9aa3a1b26cd6a2a7899bd4', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7665,8 +7669,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_terms' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+            AND v.map_name = 'payment_terms' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7925,8 +7929,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_terms' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+            AND v.map_name = 'payment_terms' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8228,7 +8232,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '96ac19383ed1091b4df6e54911008c57a575e131af0a9256b3d8628bad616b1e', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '0e7827de597f934c6f28a98c84d2e1797589fdd548ab7ddcc06606720349f41a', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8399,8 +8403,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_organization' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+            AND v.map_name = 'customers_organization' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8749,8 +8753,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_organization' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+            AND v.map_name = 'customers_organization' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -9123,7 +9127,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '0ef758cc9c3f88fe9e5ca58d5551b32c29ace8e9e8f994eeef8e14c74e34bcbf', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'bfdc97a53c2e82a106ecdb799da21dbb9fdcd1c11d620fa36ad66f1a66ae56f7', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13346,6 +13350,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('5c8a16cef031a66e01a6d95b92259d6b2c19d0a4b839cb952d2feba683671050');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('30570cfe556d51bc4a853291ddd2c68d71e050294ccf2e305ba8c5d9e373b329');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 5c8a16cef031: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '5c8a16cef031a66e01a6d95b92259d6b2c19d0a4b839cb952d2feba683671050'));
+VALUES ('deploy', 'deployed bundle 30570cfe556d: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '30570cfe556d51bc4a853291ddd2c68d71e050294ccf2e305ba8c5d9e373b329'));

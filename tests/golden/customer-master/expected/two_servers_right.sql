@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 5c8a16cef031a66e01a6d95b92259d6b2c19d0a4b839cb952d2feba683671050: 58 to create, 0 to replace, 0 to drop
+-- bundle 30570cfe556d51bc4a853291ddd2c68d71e050294ccf2e305ba8c5d9e373b329: 58 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -58,7 +58,9 @@ ALTER TABLE replicator.change_queue
     DROP COLUMN IF EXISTS before_refs,
     DROP COLUMN IF EXISTS forced;
 -- A row's changes not yet sent, found by key when a change of it arrives from there.
-CREATE INDEX IF NOT EXISTS change_queue_key ON replicator.change_queue (direction, map_name, key);
+-- The key leads: a plan made while the queue looked small would otherwise read every
+-- queued change of the map for each row.
+CREATE INDEX IF NOT EXISTS change_queue_row ON replicator.change_queue (key, map_name, direction);
 
 -- Changes that arrived here before a parent they look up: held, never dropped,
 -- and retried when the parent's map applies a batch. Ids are the source's.
@@ -361,7 +363,9 @@ CREATE TABLE IF NOT EXISTS replicator.versions (
     gone        jsonb,
     applied_lsn pg_lsn,
     touched_at  timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (map_name, side, key)
+    -- The key leads: a plan made while the table looked small would otherwise read
+    -- every clock of the map for each row.
+    PRIMARY KEY (key, map_name, side)
 );
 -- replicator purge: versions of rows deleted long ago.
 CREATE INDEX IF NOT EXISTS versions_gone ON replicator.versions (touched_at) WHERE gone IS NOT NULL;
@@ -649,7 +653,7 @@ CREATE TABLE IF NOT EXISTS replicator.applier_retry (
     noted_at      timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '5c26132cce78bc5c1870b5ab03a8257a8bc655211d0990eac84487e558035e96', $sql$$sql$)
+VALUES ('control', '77855d9fb4f98a15694d1e922dfce3bf90f992b8fb96120978663937be7bb692', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1086,8 +1090,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."company" AS t ON "t"."company_code" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'companies' AND v.side = 'right'
-            AND v.key = jsonb_build_object('company_code', "l"."k_1")
+             ON v.key = jsonb_build_object('company_code', "l"."k_1")
+            AND v.map_name = 'companies' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1263,8 +1267,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."company" AS t ON "t"."company_code" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'companies' AND v.side = 'right'
-            AND v.key = jsonb_build_object('company_code', "l"."k_1")
+             ON v.key = jsonb_build_object('company_code', "l"."k_1")
+            AND v.map_name = 'companies' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1490,7 +1494,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', '754a6cf05d9b20c84d547d1f933a1cfd4c6b8f2f473d664358d34d6059353ae8', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', 'a59891a4b78f0c1db4edbc3997ab385e98510380ace1548db022a5568246fb0e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1623,8 +1627,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'contact_persons' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
+            AND v.map_name = 'contact_persons' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1898,8 +1902,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'contact_persons' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
+            AND v.map_name = 'contact_persons' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2215,7 +2219,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', 'd8e6ff8a4990acbb3c2d273aca738feb3d830b193c515197d939ac409143c0d8', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '143e4fbd5021dcc146abafb7c85b621b14fe9aa1e9a808ea397eb106fb3bd3ca', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2336,8 +2340,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."customer_group" AS t ON "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_groups' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
+            AND v.map_name = 'customer_groups' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2522,8 +2526,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."customer_group" AS t ON "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_groups' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
+            AND v.map_name = 'customer_groups' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2768,7 +2772,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '10eb3f6fcdbe68ade6ecc98817e4a3d9dc321345cec8dde1e80b6162f2f33d91', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '48424a772540b97739d427ec271e961c5063b125e5d4caf57a251c1c7591548b', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2896,8 +2900,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."customer_payment_method" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_payment_methods' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+            AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3106,8 +3110,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."customer_payment_method" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_payment_methods' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+            AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3371,7 +3375,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '2bdcbf4589314c08639657f2e469853a8f49e7de24d6291f57a0980f2b8c1a4c', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', '7ba0c41aeaf7342c39b69700f8db23e7e9e28d552db933c5f313461be3b93d32', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3513,8 +3517,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_person' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
+            AND v.map_name = 'customers_person' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3769,8 +3773,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_person' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
+            AND v.map_name = 'customers_person' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4072,7 +4076,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'b17f37e588e912e30f1d60f913670275c307a344765644dbeaa5f70b51b16c58', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', 'dcce7af4615c32a1db30af253100db6ab9264e64a321f88cc137519d100fd27b', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4199,8 +4203,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."loyalty_card" AS t ON "t"."card_number" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'loyalty_cards' AND v.side = 'right'
-            AND v.key = jsonb_build_object('card_number', "l"."k_1")
+             ON v.key = jsonb_build_object('card_number', "l"."k_1")
+            AND v.map_name = 'loyalty_cards' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4424,8 +4428,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."loyalty_card" AS t ON "t"."card_number" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'loyalty_cards' AND v.side = 'right'
-            AND v.key = jsonb_build_object('card_number', "l"."k_1")
+             ON v.key = jsonb_build_object('card_number', "l"."k_1")
+            AND v.map_name = 'loyalty_cards' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4689,7 +4693,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', 'ffc77b2aef4e1e43495557e41cea4edb9a7649cf5f3939979a4eab9d230c0c5e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '69cca5d6f05a9baf9d1b21ab8e678a2db21032b1629333991845686670d5aed0', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4791,8 +4795,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."name_affix" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'name_affixes' AND v.side = 'right'
-            AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+            AND v.map_name = 'name_affixes' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4972,8 +4976,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."name_affix" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'name_affixes' AND v.side = 'right'
-            AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+            AND v.map_name = 'name_affixes' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5201,7 +5205,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '5e1055e607f993d6a371f5339b782d9af2dc51f2ff1f6e1f5c1232523e31098f', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', '86a29c0cb2aa70f0e151f43300666659d9601a27d8a80dc682af5e2e9a5b1b4e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5308,8 +5312,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_day" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_days' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+            AND v.map_name = 'payment_days' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5494,8 +5498,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_day" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_days' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+            AND v.map_name = 'payment_days' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5740,7 +5744,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '9409f19d75512c8a51d6e5657fc6f5a337140fc5277410d23733f1c0dd8bd8ea', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '365076ff5611a0455017097891dd950ec3314e807ce2784e4f18ffc27d78f2ec', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5872,8 +5876,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_day_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_day_lines' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
+            AND v.map_name = 'payment_day_lines' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6087,8 +6091,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_day_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_day_lines' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
+            AND v.map_name = 'payment_day_lines' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6354,7 +6358,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'f5d30a7da458532116a94a2536c818322d31a4b6d49dac2529069b9e0873f96f', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'cc8b0cf39a22aff39a72307ab848d186a7bf9f7a14dd6c2fa162b8d33aed4f80', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6482,8 +6486,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_schedule" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedules' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+            AND v.map_name = 'payment_schedules' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6692,8 +6696,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_schedule" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedules' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+            AND v.map_name = 'payment_schedules' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6957,7 +6961,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', 'd3ab3725a42f6a6e5b4ee646cb5fc99aa646cf97b7e48063e5b40ab79c1698b1', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', '0170806c71776cfe98ac8c7fce859d83915a3af505cea2d3f31657be06f186ff', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7096,8 +7100,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_schedule_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedule_lines' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
+            AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7335,8 +7339,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_schedule_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedule_lines' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
+            AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7621,7 +7625,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '9482d131e392b8a0aac052562c20f68c71a86a7462593016f31fc947a34fc514', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '9fb929f4cfa8d96220bf447d5daadc601ca99fbcce9d29990d76d201a17feb57', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7765,8 +7769,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_term" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_terms' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+            AND v.map_name = 'payment_terms' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8025,8 +8029,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."payment_term" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_terms' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+            AND v.map_name = 'payment_terms' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8328,7 +8332,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', '9f914a8f2cc82f6107b42c3cc358b608da9e34624e5851f82a1da5811cc446f0', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', 'e34e39a6f69ef4bd7799a02b2c3fa74f82c530466266bfdaf4def3bb416e9348', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8499,8 +8503,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."account" AS t ON "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_organization' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
+            AND v.map_name = 'customers_organization' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8849,8 +8853,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "cds"."account" AS t ON "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_organization' AND v.side = 'right'
-            AND v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
+             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
+            AND v.map_name = 'customers_organization' AND v.side = 'right'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -9223,7 +9227,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', 'aa5896828eb664666587c9b7a3bb22996289c6d523ad7382bbebce9d201cc39d', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', '2b589bbf2a06a3dfccbe6ced7082a982110a8a597d972372d4f7621cca3644bb', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13445,6 +13449,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('5c8a16cef031a66e01a6d95b92259d6b2c19d0a4b839cb952d2feba683671050');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('30570cfe556d51bc4a853291ddd2c68d71e050294ccf2e305ba8c5d9e373b329');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 5c8a16cef031: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '5c8a16cef031a66e01a6d95b92259d6b2c19d0a4b839cb952d2feba683671050'));
+VALUES ('deploy', 'deployed bundle 30570cfe556d: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '30570cfe556d51bc4a853291ddd2c68d71e050294ccf2e305ba8c5d9e373b329'));

@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 1d42b59103b31639c39220f7f0e62fb371770954bac909fd203d9dc19d1a8a07: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 8a0c3bf2866a8a910fcf96d1fb4358d89f0ae15002eb9cdaf07459f787dcbde6: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -68,7 +68,9 @@ ALTER TABLE replicator.change_queue
     DROP COLUMN IF EXISTS before_refs,
     DROP COLUMN IF EXISTS forced;
 -- A row's changes not yet sent, found by key when a change of it arrives from there.
-CREATE INDEX IF NOT EXISTS change_queue_key ON replicator.change_queue (direction, map_name, key);
+-- The key leads: a plan made while the queue looked small would otherwise read every
+-- queued change of the map for each row.
+CREATE INDEX IF NOT EXISTS change_queue_row ON replicator.change_queue (key, map_name, direction);
 
 -- Changes that arrived here before a parent they look up: held, never dropped,
 -- and retried when the parent's map applies a batch. Ids are the source's.
@@ -371,7 +373,9 @@ CREATE TABLE IF NOT EXISTS replicator.versions (
     gone        jsonb,
     applied_lsn pg_lsn,
     touched_at  timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (map_name, side, key)
+    -- The key leads: a plan made while the table looked small would otherwise read
+    -- every clock of the map for each row.
+    PRIMARY KEY (key, map_name, side)
 );
 -- replicator purge: versions of rows deleted long ago.
 CREATE INDEX IF NOT EXISTS versions_gone ON replicator.versions (touched_at) WHERE gone IS NOT NULL;
@@ -659,7 +663,7 @@ CREATE TABLE IF NOT EXISTS replicator.applier_retry (
     noted_at      timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '5c26132cce78bc5c1870b5ab03a8257a8bc655211d0990eac84487e558035e96', $sql$$sql$)
+VALUES ('control', '77855d9fb4f98a15694d1e922dfce3bf90f992b8fb96120978663937be7bb692', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1096,8 +1100,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'companies' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1")
+            AND v.map_name = 'companies' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1220,8 +1224,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'companies' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'companies' AND v.side = 'left';
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -1279,8 +1283,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'companies' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1")
+            AND v.map_name = 'companies' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1416,8 +1420,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'companies' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'companies' AND v.side = 'left';
 END
 $write$;
 
@@ -1502,7 +1506,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', '9b3caabfb5737dd529060902085ed3458d1b6daf14aa3b8ac2684b580b30a069', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'a2d5b069f47c162bb74ccd2f7f004ae075290e97522f75edadc59a437cf7465a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1630,8 +1634,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'contact_persons' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+            AND v.map_name = 'contact_persons' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1806,8 +1810,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'contact_persons' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'contact_persons' AND v.side = 'left';
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -1894,8 +1898,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'contact_persons' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+            AND v.map_name = 'contact_persons' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2107,8 +2111,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'contact_persons' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'contact_persons' AND v.side = 'left';
 END
 $write$;
 
@@ -2193,7 +2197,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '78e76faf3fde6bb898915aee1114c3f6443ccb44617013be9955fd9263bb3bde', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'b55bc8cd5faefe56625636e8bd299a0e110d0523bc05190d5497cb65ebe895f7', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2314,8 +2318,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_groups' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+            AND v.map_name = 'customer_groups' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2439,8 +2443,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'customer_groups' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'customer_groups' AND v.side = 'left';
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -2506,8 +2510,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_groups' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+            AND v.map_name = 'customer_groups' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2662,8 +2666,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'customer_groups' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'customer_groups' AND v.side = 'left';
 END
 $write$;
 
@@ -2748,7 +2752,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'ac19d6a863caa9ba4d6177b3c4bc8b9847a25cd6afcddde9ce4e9ad4978e0da1', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'e5e46b7425d412ced42ccf0c827b9a5e54de7f06c69c03971b357f72f7ec6b9c', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2876,8 +2880,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_payment_methods' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+            AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3018,8 +3022,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'customer_payment_methods' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'customer_payment_methods' AND v.side = 'left';
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -3092,8 +3096,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customer_payment_methods' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+            AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3267,8 +3271,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'customer_payment_methods' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'customer_payment_methods' AND v.side = 'left';
 END
 $write$;
 
@@ -3353,7 +3357,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'f04beb4e615ef8f98c696bc2c48f89e3166c3773af97d04280c05076d62a1b14', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', 'cfa09cafc3823763d18c94fd85df6c034caf63b3a952ce77664eb896e0c81e8d', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3487,8 +3491,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_person' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+            AND v.map_name = 'customers_person' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3639,8 +3643,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'customers_person' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'customers_person' AND v.side = 'left';
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -3719,8 +3723,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_person' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+            AND v.map_name = 'customers_person' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3906,8 +3910,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'customers_person' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'customers_person' AND v.side = 'left';
 END
 $write$;
 
@@ -3992,7 +3996,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '38c00a1e87693a4da88befb28414ba93bd8b059571ff30cef7a81d1d6629e1a5', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '6deccdc961eadd0b4899f93f64077b9654f7f1fca63e15806cf12e5619e0dd4c', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4119,8 +4123,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'loyalty_cards' AND v.side = 'left'
-            AND v.key = jsonb_build_object('card_number', "l"."k_1")
+             ON v.key = jsonb_build_object('card_number', "l"."k_1")
+            AND v.map_name = 'loyalty_cards' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4277,8 +4281,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'loyalty_cards' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'loyalty_cards' AND v.side = 'left';
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -4350,8 +4354,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'loyalty_cards' AND v.side = 'left'
-            AND v.key = jsonb_build_object('card_number', "l"."k_1")
+             ON v.key = jsonb_build_object('card_number', "l"."k_1")
+            AND v.map_name = 'loyalty_cards' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4525,8 +4529,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'loyalty_cards' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'loyalty_cards' AND v.side = 'left';
 END
 $write$;
 
@@ -4611,7 +4615,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'e69b3006c5199a12f3418f6131899a376a1a8211b9d963f5e2463be99c9ddede', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '5b8c4963bd858ce4b207ea270cd7367c668c584752138861e7f6e69430286c1b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4713,8 +4717,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'name_affixes' AND v.side = 'left'
-            AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+            AND v.map_name = 'name_affixes' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4838,8 +4842,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'name_affixes' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'name_affixes' AND v.side = 'left';
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -4900,8 +4904,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'name_affixes' AND v.side = 'left'
-            AND v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+            AND v.map_name = 'name_affixes' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5039,8 +5043,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'name_affixes' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'name_affixes' AND v.side = 'left';
 END
 $write$;
 
@@ -5125,7 +5129,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '9793f1dce12460649ea2078ea5bd12ad5cb708ca8dbc3e7e3f468578518470ad', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '6d87bbd0b48228c0e2b804d0bb203fde302c750127ea9d785cb58f44bea9133e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5232,8 +5236,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_days' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+            AND v.map_name = 'payment_days' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5357,8 +5361,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'payment_days' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'payment_days' AND v.side = 'left';
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -5424,8 +5428,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_days' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+            AND v.map_name = 'payment_days' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5580,8 +5584,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'payment_days' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'payment_days' AND v.side = 'left';
 END
 $write$;
 
@@ -5666,7 +5670,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '9fc5da5303350a15c33f7d6a4473b0c872c18bd929814548d588ec58b8f6d582', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '812685ec7a07e01bcd2bf1658e69830813c52c03d77e4734043592a3279a1838', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5798,8 +5802,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_day_lines' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+            AND v.map_name = 'payment_day_lines' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5941,8 +5945,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'payment_day_lines' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'payment_day_lines' AND v.side = 'left';
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -6019,8 +6023,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_day_lines' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+            AND v.map_name = 'payment_day_lines' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6196,8 +6200,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'payment_day_lines' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'payment_day_lines' AND v.side = 'left';
 END
 $write$;
 
@@ -6282,7 +6286,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '4d255f42822a87e53ee68ac9bee2d1110f2fd5328724225c6ca273ae523d2905', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '1c06e832fa947652cb88411edd9098e77e670a7a8e980d732f72caeb3999f2a9', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6410,8 +6414,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedules' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+            AND v.map_name = 'payment_schedules' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6552,8 +6556,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'payment_schedules' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'payment_schedules' AND v.side = 'left';
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -6626,8 +6630,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedules' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+            AND v.map_name = 'payment_schedules' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6801,8 +6805,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'payment_schedules' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'payment_schedules' AND v.side = 'left';
 END
 $write$;
 
@@ -6887,7 +6891,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'bce4423b79936268c8a6451cedaefe4844ac2d396f141edf24f039303481935d', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'cc2bd91e57aa1015b6786f1cd0823506230a9b0eb25bab1a873df4db555939d4', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7026,8 +7030,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedule_lines' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+            AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7186,8 +7190,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'payment_schedule_lines' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'payment_schedule_lines' AND v.side = 'left';
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -7271,8 +7275,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_schedule_lines' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+            AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7467,8 +7471,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'payment_schedule_lines' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'payment_schedule_lines' AND v.side = 'left';
 END
 $write$;
 
@@ -7553,7 +7557,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', 'a476378427c12a0db7fa48315cd6f4b97073e7125d7a875c6c5da501b091ed71', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '6a59f653b5980193a0ca7e941055b06dd7704e69b4656d1d8ddb082b41e60826', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7697,8 +7701,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_terms' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+            AND v.map_name = 'payment_terms' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7873,8 +7877,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'payment_terms' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'payment_terms' AND v.side = 'left';
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -7963,8 +7967,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'payment_terms' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+            AND v.map_name = 'payment_terms' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8176,8 +8180,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'payment_terms' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'payment_terms' AND v.side = 'left';
 END
 $write$;
 
@@ -8262,7 +8266,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', 'bebaf4a6c4165fb2b6cb4b2520f679d2bac7e8e7869b6bc5f34606a35c09fd71', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '9c755286e0dbca3c96318fcc0ecbc07760be0e9834d3d7b788b9212eea45f2dd', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8433,8 +8437,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_organization' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+            AND v.map_name = 'customers_organization' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8672,8 +8676,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'customers_organization' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'customers_organization' AND v.side = 'left';
     RETURN;
 END IF;
 -- Rows that are to exist here: inserted or updated, or held for a parent.
@@ -8789,8 +8793,8 @@ WITH incoming AS (
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
       LEFT JOIN "replicator"."versions" AS v
-             ON v.map_name = 'customers_organization' AND v.side = 'left'
-            AND v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+            AND v.map_name = 'customers_organization' AND v.side = 'left'
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -9073,8 +9077,8 @@ END IF;
 -- the row was written (the WAL capture function sends the row as it is then instead).
 UPDATE "replicator"."versions" AS v
    SET applied_lsn = pg_current_wal_insert_lsn()
- WHERE v.map_name = 'customers_organization' AND v.side = 'left'
-   AND v.key IN (SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x);
+ WHERE v.key = ANY (ARRAY(SELECT x.value FROM jsonb_array_elements(coalesce(v_touched, '[]')) AS x))
+   AND v.map_name = 'customers_organization' AND v.side = 'left';
 END
 $write$;
 
@@ -9159,7 +9163,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', '7c16fb59fcff28515e640d0da71a6aa17a3badc6ef25714964a424374a4a57fe', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'c04b0c2fe75b32314d16a74c8a2138efa0b3acd07d52eab100950adf99731522', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10088,7 +10092,7 @@ BEGIN
           LEFT JOIN LATERAL (
                SELECT to_jsonb(cur) AS image, CAST(NULL AS jsonb) AS refs
                  FROM "fno"."companies" AS cur
-                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid") = q.key
+                WHERE ("cur"."dataareaid") = (CAST(q.key ->> 'dataareaid' AS character varying(4)))
                   AND coalesce(true, false)) AS cur ON true
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
@@ -10107,7 +10111,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/wal', 'd890a16d548531b6e9689156cc29fd0cda04d1043fc2eaebce63a156e02c86da', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/wal', '1ad7d882d92efee62090280e9adb18c1d55d87fe20f9e8f537cc02f4480d67e5', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -10257,7 +10261,7 @@ BEGIN
           LEFT JOIN LATERAL (
                SELECT to_jsonb(cur) AS image, CAST(jsonb_build_object('companyid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END) AS jsonb) AS refs
                  FROM "fno"."contact_persons" AS cur
-                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'contact_person_id', "cur"."contact_person_id") = q.key
+                WHERE ("cur"."dataareaid", "cur"."contact_person_id") = (CAST(q.key ->> 'dataareaid' AS character varying(4)), CAST(q.key ->> 'contact_person_id' AS character varying(20)))
                   AND coalesce(true, false)) AS cur ON true
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
@@ -10276,7 +10280,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/wal', '19bd79fb91dc0ffb259895dc58d9468dc2a8ba6ea9dd7eaab289faae2722db96', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/wal', 'dc2c2067370a6e6b7e4f78256dcf44651db4bb1f8b25a349539456f62f3e174a', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -10426,7 +10430,7 @@ BEGIN
           LEFT JOIN LATERAL (
                SELECT to_jsonb(cur) AS image, CAST(jsonb_build_object('companyid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END) AS jsonb) AS refs
                  FROM "fno"."customer_groups" AS cur
-                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'customer_group', "cur"."customer_group") = q.key
+                WHERE ("cur"."dataareaid", "cur"."customer_group") = (CAST(q.key ->> 'dataareaid' AS character varying(4)), CAST(q.key ->> 'customer_group' AS character varying(10)))
                   AND coalesce(true, false)) AS cur ON true
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
@@ -10445,7 +10449,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/wal', 'b196cca0d86517ea94e0e0a83bce70ed4962e50db104860f8ae1a1f275fe1ccd', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/wal', '328bad8eeafc399dfca3a9a89a01c7dfe635de21176fac84fe9870a91f0cb55c', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -10595,7 +10599,7 @@ BEGIN
           LEFT JOIN LATERAL (
                SELECT to_jsonb(cur) AS image, CAST(jsonb_build_object('companyid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END) AS jsonb) AS refs
                  FROM "fno"."customer_payment_methods" AS cur
-                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'payment_method', "cur"."payment_method") = q.key
+                WHERE ("cur"."dataareaid", "cur"."payment_method") = (CAST(q.key ->> 'dataareaid' AS character varying(4)), CAST(q.key ->> 'payment_method' AS character varying(10)))
                   AND coalesce(true, false)) AS cur ON true
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
@@ -10614,7 +10618,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/wal', 'a55c199d511b4f51a1c89df80b7302cb29503e43f3bf6d8e8c03b1fd8e34e2ef', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/wal', '88cc732bcc4617a9a7c68ff76afaaba59baa70aa66ccc8a02ed29e69b38c5cbc', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -10764,7 +10768,7 @@ BEGIN
           LEFT JOIN LATERAL (
                SELECT to_jsonb(cur) AS image, CAST(jsonb_build_object('companyid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END) AS jsonb) AS refs
                  FROM "fno"."customers" AS cur
-                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'account_num', "cur"."account_num") = q.key
+                WHERE ("cur"."dataareaid", "cur"."account_num") = (CAST(q.key ->> 'dataareaid' AS character varying(4)), CAST(q.key ->> 'account_num' AS character varying(20)))
                   AND coalesce(("cur"."party_type" = 'Person'), false)) AS cur ON true
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
@@ -10783,7 +10787,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/wal', '79954b806e0b08160143c8e3c464123d0ffb29dd140126de0c43434b14f4744a', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/wal', 'f348b51b466a79f65f705dea91087433a6c3fa9913142af4e699ea4668227af3', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -10933,7 +10937,7 @@ BEGIN
           LEFT JOIN LATERAL (
                SELECT to_jsonb(cur) AS image, CAST(NULL AS jsonb) AS refs
                  FROM "fno"."loyalty_cards" AS cur
-                WHERE jsonb_build_object('card_number', "cur"."card_number") = q.key
+                WHERE ("cur"."card_number") = (CAST(q.key ->> 'card_number' AS character varying(20)))
                   AND coalesce(true, false)) AS cur ON true
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
@@ -10952,7 +10956,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/wal', '18d26ba3df6b535338f8c350146d058d4b8f14bdb57c64e4c504c1968dda035e', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/wal', '5756cc9e2141f4de27f7768eeb7eba6408947bf22eb6baddbf3bc5f5f6103da7', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11102,7 +11106,7 @@ BEGIN
           LEFT JOIN LATERAL (
                SELECT to_jsonb(cur) AS image, CAST(NULL AS jsonb) AS refs
                  FROM "fno"."name_affixes" AS cur
-                WHERE jsonb_build_object('affix', "cur"."affix", 'affix_type', "cur"."affix_type") = q.key
+                WHERE ("cur"."affix", "cur"."affix_type") = (CAST(q.key ->> 'affix' AS character varying(20)), CAST(q.key ->> 'affix_type' AS character varying(10)))
                   AND coalesce(true, false)) AS cur ON true
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
@@ -11121,7 +11125,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/wal', '363d4ecdd9e71257cea838475ba70a6d31fbbb0440cf2682f46d3c51201aae59', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/wal', 'fa575ce8b3e811020f8ac8b9256f52e84b10fc1ddb3c75336928da036f9bed38', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11271,7 +11275,7 @@ BEGIN
           LEFT JOIN LATERAL (
                SELECT to_jsonb(cur) AS image, CAST(jsonb_build_object('companyid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END) AS jsonb) AS refs
                  FROM "fno"."payment_days" AS cur
-                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'payment_day_name', "cur"."payment_day_name") = q.key
+                WHERE ("cur"."dataareaid", "cur"."payment_day_name") = (CAST(q.key ->> 'dataareaid' AS character varying(4)), CAST(q.key ->> 'payment_day_name' AS character varying(30)))
                   AND coalesce(true, false)) AS cur ON true
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
@@ -11290,7 +11294,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/wal', '102dfcd253c81c8d001b9d47824bb1ec51a3c76196e5868fa40e6d4a9c995c76', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/wal', '8dd0fb9604dcf9dfefcf660c41f889d8c44750bfaae08e6f04e1bb127dbb48ec', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11443,7 +11447,7 @@ BEGIN
                SELECT to_jsonb(cur) AS image, CAST(jsonb_build_object('companyid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END,
        'paymentdayid', CASE WHEN "cur"."dataareaid" IS NOT NULL AND "cur"."payment_day_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END, 'payment_day_name', "cur"."payment_day_name") END) AS jsonb) AS refs
                  FROM "fno"."payment_day_lines" AS cur
-                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'payment_day_name', "cur"."payment_day_name", 'line_num', "cur"."line_num") = q.key
+                WHERE ("cur"."dataareaid", "cur"."payment_day_name", "cur"."line_num") = (CAST(q.key ->> 'dataareaid' AS character varying(4)), CAST(q.key ->> 'payment_day_name' AS character varying(30)), CAST(q.key ->> 'line_num' AS integer))
                   AND coalesce(true, false)) AS cur ON true
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
@@ -11462,7 +11466,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/wal', '217d709505888f183b506b256aaa35427644c0dd78c17ba08281b3b268c2d103', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/wal', '02e2317545a3a355d15fd4d4989d8b2c2328e22b17627ca833c33f78115e52c8', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11614,7 +11618,7 @@ BEGIN
           LEFT JOIN LATERAL (
                SELECT to_jsonb(cur) AS image, CAST(jsonb_build_object('companyid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END) AS jsonb) AS refs
                  FROM "fno"."payment_schedules" AS cur
-                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'schedule_name', "cur"."schedule_name") = q.key
+                WHERE ("cur"."dataareaid", "cur"."schedule_name") = (CAST(q.key ->> 'dataareaid' AS character varying(4)), CAST(q.key ->> 'schedule_name' AS character varying(30)))
                   AND coalesce(true, false)) AS cur ON true
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
@@ -11633,7 +11637,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/wal', '71d5cea40de4f09433dd465f672b330d6d301990a84d20f1c5742a7ee0e11172', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/wal', 'dfc9b6b85d66798976544dfce84a449f786b165aa58d8f5aec32abcad4c93e3d', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11786,7 +11790,7 @@ BEGIN
                SELECT to_jsonb(cur) AS image, CAST(jsonb_build_object('companyid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END,
        'paymentscheduleid', CASE WHEN "cur"."dataareaid" IS NOT NULL AND "cur"."schedule_name" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END, 'schedule_name', "cur"."schedule_name") END) AS jsonb) AS refs
                  FROM "fno"."payment_schedule_lines" AS cur
-                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'schedule_name', "cur"."schedule_name", 'line_num', "cur"."line_num") = q.key
+                WHERE ("cur"."dataareaid", "cur"."schedule_name", "cur"."line_num") = (CAST(q.key ->> 'dataareaid' AS character varying(4)), CAST(q.key ->> 'schedule_name' AS character varying(30)), CAST(q.key ->> 'line_num' AS integer))
                   AND coalesce(true, false)) AS cur ON true
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
@@ -11805,7 +11809,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/wal', 'bb049d9b44a0867d45abe81ec31ec1a843adb536f81f7ee582a103576ad2ecd0', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/wal', '643f4cbc91d1e9e49ec6a59a714b1dea498602d2d110ab29cb00051870da9503', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11963,7 +11967,7 @@ BEGIN
        'paymentscheduleid', CASE WHEN "cur"."dataareaid" IS NOT NULL AND "cur"."payment_schedule" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END, 'schedule_name', "cur"."payment_schedule") END,
        'paymentdayid', CASE WHEN "cur"."dataareaid" IS NOT NULL AND "cur"."payment_day" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END, 'payment_day_name', "cur"."payment_day") END) AS jsonb) AS refs
                  FROM "fno"."payment_terms" AS cur
-                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'payment_term_id', "cur"."payment_term_id") = q.key
+                WHERE ("cur"."dataareaid", "cur"."payment_term_id") = (CAST(q.key ->> 'dataareaid' AS character varying(4)), CAST(q.key ->> 'payment_term_id' AS character varying(10)))
                   AND coalesce(true, false)) AS cur ON true
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
@@ -11982,7 +11986,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/wal', 'ca48aa5d4727dc437eb7d292b8094a0f3f400a111f6610b562a7de23de213cee', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/wal', '74c60ec276b43f9fc0ec917e8e3d224dca32eac6260f41d12e5a200c9ba80552', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -12145,7 +12149,7 @@ BEGIN
        'paymenttermid', CASE WHEN "cur"."dataareaid" IS NOT NULL AND "cur"."payment_terms" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END, 'payment_term_id', "cur"."payment_terms") END,
        'customerpaymentmethodid', CASE WHEN "cur"."dataareaid" IS NOT NULL AND "cur"."payment_method" IS NOT NULL THEN jsonb_build_object('dataareaid', CASE WHEN "cur"."dataareaid" IS NOT NULL THEN jsonb_build_object('dataareaid', "cur"."dataareaid") END, 'payment_method', "cur"."payment_method") END) AS jsonb) AS refs
                  FROM "fno"."customers" AS cur
-                WHERE jsonb_build_object('dataareaid', "cur"."dataareaid", 'account_num', "cur"."account_num") = q.key
+                WHERE ("cur"."dataareaid", "cur"."account_num") = (CAST(q.key ->> 'dataareaid' AS character varying(4)), CAST(q.key ->> 'account_num' AS character varying(20)))
                   AND coalesce(("cur"."party_type" = 'Organization'), false)) AS cur ON true
          WHERE q.late
          ORDER BY q.key, q.seq, q.step
@@ -12164,7 +12168,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/wal', '4e0af432be8e733578f4932dd6b2917fdf2f1ad748cb41b1b31f5db3ce5a4e37', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/wal', 'f7b5a9de396593fc27b17de08d5e6986ff87447ebd11617aecddb95c35c7d4b0', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -13515,6 +13519,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1d42b59103b31639c39220f7f0e62fb371770954bac909fd203d9dc19d1a8a07');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('8a0c3bf2866a8a910fcf96d1fb4358d89f0ae15002eb9cdaf07459f787dcbde6');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 1d42b59103b3: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '1d42b59103b31639c39220f7f0e62fb371770954bac909fd203d9dc19d1a8a07'));
+VALUES ('deploy', 'deployed bundle 8a0c3bf2866a: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '8a0c3bf2866a8a910fcf96d1fb4358d89f0ae15002eb9cdaf07459f787dcbde6'));

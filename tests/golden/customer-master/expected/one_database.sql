@@ -1,5 +1,5 @@
 -- replicator plan for database fno+cds (reached through the left side's connection)
--- bundle 1611572bc68d80b95974f811c29cf836b56a15e7fc46b087c90aef1a5f61a1e6: 110 to create, 0 to replace, 0 to drop
+-- bundle e3ecae2b5437c1bc87e26eebcc40238c930e10e566a9e8082026cbf803cc372c: 110 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -415,8 +415,12 @@ AS $$
                                 CASE p_direction WHEN 'to_right' THEN 1 ELSE 0 END,
                                 CASE p_direction WHEN 'to_right' THEN 2 ELSE 3 END)
                      AS s(side, other, own_stamp)
-              LEFT JOIN replicator.versions AS v
-                     ON v.map_name = q.map_name AND v.side = s.side AND v.key = q.key
+              -- By primary key (LIMIT: a plan made while the table looked small would
+              -- otherwise read every clock for each change).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM replicator.versions AS v
+                    WHERE v.key = q.key AND v.map_name = q.map_name AND v.side = s.side
+                    LIMIT 1) AS v ON true
              WHERE q.direction = p_direction AND q.id = ANY (p_ids)) AS c
 $$;
 
@@ -653,7 +657,7 @@ CREATE TABLE IF NOT EXISTS replicator.applier_retry (
     noted_at      timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '77855d9fb4f98a15694d1e922dfce3bf90f992b8fb96120978663937be7bb692', $sql$$sql$)
+VALUES ('control', 'a812c29723a5517670ce9820a3fb79056300dff5417601d62515096def0db8f2', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1089,9 +1093,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."company" AS t ON "t"."company_code" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('company_code', "l"."k_1")
-            AND v.map_name = 'companies' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('company_code', "l"."k_1")
+              AND v.map_name = 'companies' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1168,8 +1176,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'companies'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -1266,9 +1275,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."company" AS t ON "t"."company_code" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('company_code', "l"."k_1")
-            AND v.map_name = 'companies' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('company_code', "l"."k_1")
+              AND v.map_name = 'companies' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1345,8 +1358,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'companies'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -1402,9 +1416,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'companies'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'companies'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'companies', 'cds.company'
         USING ERRCODE = 'serialization_failure';
@@ -1494,7 +1508,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'a59891a4b78f0c1db4edbc3997ab385e98510380ace1548db022a5568246fb0e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', 'b701475a8e6d0d38b70c1297e35b6a1b58afcd635caece4bcf20bbded568ca80', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1592,9 +1606,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1")
-            AND v.map_name = 'companies' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1")
+              AND v.map_name = 'companies' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1671,8 +1689,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'companies'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -1769,9 +1788,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1")
-            AND v.map_name = 'companies' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1")
+              AND v.map_name = 'companies' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1848,8 +1871,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'companies'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -1905,9 +1929,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'companies'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'companies'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'companies', 'fno.companies'
         USING ERRCODE = 'serialization_failure';
@@ -1997,7 +2021,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'b800b772315fed359cc9631e24529cf230627b9b37c53e3b63fff17c881fc75b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'dd4ddc50e601b9c7aea83a8316b0c6f283d6aeb183336911b3bfc480798c0dc1', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -2129,9 +2153,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
-            AND v.map_name = 'contact_persons' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
+              AND v.map_name = 'contact_persons' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2264,8 +2292,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'contact_persons'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -2404,9 +2433,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
-            AND v.map_name = 'contact_persons' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
+              AND v.map_name = 'contact_persons' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2539,8 +2572,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'contact_persons'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -2630,9 +2664,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'contact_persons'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'contact_persons'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'contact_persons', 'cds.contact'
         USING ERRCODE = 'serialization_failure';
@@ -2722,7 +2756,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '143e4fbd5021dcc146abafb7c85b621b14fe9aa1e9a808ea397eb106fb3bd3ca', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '8d30cba114b0fdd876eacea745a1b2d8c41a48a05ca82b12423c53c3e3a42315', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2863,9 +2897,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
-            AND v.map_name = 'contact_persons' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+              AND v.map_name = 'contact_persons' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2988,8 +3026,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'contact_persons'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -3121,9 +3160,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
-            AND v.map_name = 'contact_persons' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+              AND v.map_name = 'contact_persons' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3246,8 +3289,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'contact_persons'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -3333,9 +3377,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'contact_persons'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'contact_persons'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'contact_persons', 'fno.contact_persons'
         USING ERRCODE = 'serialization_failure';
@@ -3425,7 +3469,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '0f98dd6b030b555b1feb761d615fe40fcac15a31a5a43fbb75142326cedf6926', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '8f81b1547671975f05da13b8d4ed63123ec6b402fc8fe8da19900f7a9a58e197', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3545,9 +3589,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."customer_group" AS t ON "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
-            AND v.map_name = 'customer_groups' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
+              AND v.map_name = 'customer_groups' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3625,8 +3673,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'customer_groups'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -3731,9 +3780,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."customer_group" AS t ON "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
-            AND v.map_name = 'customer_groups' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
+              AND v.map_name = 'customer_groups' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3811,8 +3864,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'customer_groups'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -3886,9 +3940,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'customer_groups'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_groups'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_groups', 'cds.customer_group'
         USING ERRCODE = 'serialization_failure';
@@ -3978,7 +4032,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '48424a772540b97739d427ec271e961c5063b125e5d4caf57a251c1c7591548b', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '6cc6aade0f4ce0f355a978da42c3412050fb221bb14253839b6f73a6cb02ea92', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4098,9 +4152,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
-            AND v.map_name = 'customer_groups' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+              AND v.map_name = 'customer_groups' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4178,8 +4236,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customer_groups'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -4284,9 +4343,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
-            AND v.map_name = 'customer_groups' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+              AND v.map_name = 'customer_groups' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4364,8 +4427,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customer_groups'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -4439,9 +4503,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'customer_groups'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_groups'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_groups', 'fno.customer_groups'
         USING ERRCODE = 'serialization_failure';
@@ -4531,7 +4595,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'd683216966f6b66e1c6599a104c3968a94c2b768e2c885287264c9ef08404969', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'b1afa3ffe2fe626273f11b7c754fe9fc0d35c83d9ca8251f3f5399fb85d281df', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4658,9 +4722,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."customer_payment_method" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
-            AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+              AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4753,8 +4821,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'customer_payment_methods'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -4868,9 +4937,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."customer_payment_method" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
-            AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+              AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4963,8 +5036,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'customer_payment_methods'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -5042,9 +5116,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'customer_payment_methods'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_payment_methods', 'cds.customer_payment_method'
         USING ERRCODE = 'serialization_failure';
@@ -5134,7 +5208,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '7ba0c41aeaf7342c39b69700f8db23e7e9e28d552db933c5f313461be3b93d32', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'a8bf5652604cfaf9a15755e3ee89690570695632e1e030a7d5721a6d2bf3b103', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5261,9 +5335,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
-            AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+              AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5356,8 +5434,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -5471,9 +5550,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
-            AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+              AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5566,8 +5649,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -5645,9 +5729,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_payment_methods', 'fno.customer_payment_methods'
         USING ERRCODE = 'serialization_failure';
@@ -5737,7 +5821,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '597a453b962ff029039e52067a3869228198aa1fabb4cb09288d07d8cb6ba141', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '397a83fed10d3c616197e5461711d2a16bdf4c02cf933b5872ade7d4f582dd90', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5878,9 +5962,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
-            AND v.map_name = 'customers_person' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
+              AND v.map_name = 'customers_person' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5999,8 +6087,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'customers_person'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -6134,9 +6223,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
-            AND v.map_name = 'customers_person' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
+              AND v.map_name = 'customers_person' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6255,8 +6348,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'customers_person'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -6346,9 +6440,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'customers_person'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_person'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_person', 'cds.contact'
         USING ERRCODE = 'serialization_failure';
@@ -6438,7 +6532,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'dcce7af4615c32a1db30af253100db6ab9264e64a321f88cc137519d100fd27b', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '31978cce285e1dfa1302f45f074f5efaa08fed8520f6edd2993bfc10b0ccbe1c', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6571,9 +6665,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
-            AND v.map_name = 'customers_person' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+              AND v.map_name = 'customers_person' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6674,8 +6772,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customers_person'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -6797,9 +6896,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
-            AND v.map_name = 'customers_person' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+              AND v.map_name = 'customers_person' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6900,8 +7003,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customers_person'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -6983,9 +7087,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'customers_person'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_person'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_person', 'fno.customers'
         USING ERRCODE = 'serialization_failure';
@@ -7075,7 +7179,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '19650414d6b028fd10154ea5949597730c0ab0b89c73d75ada465e6e25ff94ad', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '8a3a39e434186a42b0c45066798cab230d7ba235340c3827a1cb7237385b297b', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7201,9 +7305,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."loyalty_card" AS t ON "t"."card_number" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('card_number', "l"."k_1")
-            AND v.map_name = 'loyalty_cards' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
+              AND v.map_name = 'loyalty_cards' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7310,8 +7418,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'loyalty_cards'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -7426,9 +7535,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."loyalty_card" AS t ON "t"."card_number" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('card_number', "l"."k_1")
-            AND v.map_name = 'loyalty_cards' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
+              AND v.map_name = 'loyalty_cards' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7535,8 +7648,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'loyalty_cards'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -7600,9 +7714,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'loyalty_cards'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'loyalty_cards', 'cds.loyalty_card'
         USING ERRCODE = 'serialization_failure';
@@ -7692,7 +7806,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '69cca5d6f05a9baf9d1b21ab8e678a2db21032b1629333991845686670d5aed0', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '00bb1b3c617b9f69597580476c8e09bcf61b79ceeb23d85e03b0a4a6dcb5b6eb', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -7804,9 +7918,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('card_number', "l"."k_1")
-            AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
+              AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7913,8 +8031,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -8029,9 +8148,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('card_number', "l"."k_1")
-            AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
+              AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8138,8 +8261,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -8203,9 +8327,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'loyalty_cards', 'fno.loyalty_cards'
         USING ERRCODE = 'serialization_failure';
@@ -8295,7 +8419,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'b18a75fe4a52e49e6e9ab4cf40e1b316bd7246b4da967ef507f949ff6342b601', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '6b44a28eb3acfcc9894727c62eca2e69c552aff3019aaa3689bb16a4cddad9b3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8396,9 +8520,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."name_affix" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
-            AND v.map_name = 'name_affixes' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+              AND v.map_name = 'name_affixes' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8476,8 +8604,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'name_affixes'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -8577,9 +8706,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."name_affix" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
-            AND v.map_name = 'name_affixes' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+              AND v.map_name = 'name_affixes' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8657,8 +8790,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'name_affixes'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -8715,9 +8849,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'name_affixes'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'name_affixes'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'name_affixes', 'cds.name_affix'
         USING ERRCODE = 'serialization_failure';
@@ -8807,7 +8941,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '86a29c0cb2aa70f0e151f43300666659d9601a27d8a80dc682af5e2e9a5b1b4e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'da02efe34a54b7c603ec899d9d50bf9df32c311008537bba337b97568e59dc40', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -8908,9 +9042,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
-            AND v.map_name = 'name_affixes' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+              AND v.map_name = 'name_affixes' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8988,8 +9126,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'name_affixes'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -9089,9 +9228,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
-            AND v.map_name = 'name_affixes' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+              AND v.map_name = 'name_affixes' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -9169,8 +9312,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'name_affixes'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -9227,9 +9371,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'name_affixes'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'name_affixes'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'name_affixes', 'fno.name_affixes'
         USING ERRCODE = 'serialization_failure';
@@ -9319,7 +9463,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'cd50ebbf55ff4bc98d61c541cd3da4c958f1b137ac3a7e688af780b4a5dbcd6b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '8aaf9b1ca25511e70993b054006f9958b2f2bdb85d8fab8c6ba1a9697b3eb1c2', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -9425,9 +9569,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_day" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
-            AND v.map_name = 'payment_days' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+              AND v.map_name = 'payment_days' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -9505,8 +9653,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_days'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -9611,9 +9760,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_day" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
-            AND v.map_name = 'payment_days' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+              AND v.map_name = 'payment_days' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -9691,8 +9844,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_days'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -9766,9 +9920,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'payment_days'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_days'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_days', 'cds.payment_day'
         USING ERRCODE = 'serialization_failure';
@@ -9858,7 +10012,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '365076ff5611a0455017097891dd950ec3314e807ce2784e4f18ffc27d78f2ec', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '3871545163cbaa2b765d47e5806c22227c3bc1ba535ed88bf29c24c8b0e56564', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -9978,9 +10132,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
-            AND v.map_name = 'payment_days' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+              AND v.map_name = 'payment_days' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -10058,8 +10216,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_days'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -10164,9 +10323,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
-            AND v.map_name = 'payment_days' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+              AND v.map_name = 'payment_days' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -10244,8 +10407,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_days'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -10319,9 +10483,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'payment_days'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_days'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_days', 'fno.payment_days'
         USING ERRCODE = 'serialization_failure';
@@ -10411,7 +10575,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'b513dcd26029efb896691029f1fd57c9ff36f09e249478eebcd9a3f26ae715d2', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'e47cb3b57b76d68c7c553a581855f5549c1ea91b4c2430a46602d059b9f6cdef', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10542,9 +10706,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_day_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
-            AND v.map_name = 'payment_day_lines' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
+              AND v.map_name = 'payment_day_lines' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -10638,8 +10806,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_day_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -10757,9 +10926,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_day_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
-            AND v.map_name = 'payment_day_lines' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
+              AND v.map_name = 'payment_day_lines' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -10853,8 +11026,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_day_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -10933,9 +11107,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'payment_day_lines'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_day_lines', 'cds.payment_day_line'
         USING ERRCODE = 'serialization_failure';
@@ -11025,7 +11199,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'cc8b0cf39a22aff39a72307ab848d186a7bf9f7a14dd6c2fa162b8d33aed4f80', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'b30546ce91f7fa311b49fa77e7517a72a434bf290e26f7790343b90e32e5a787', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11156,9 +11330,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
-            AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+              AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -11252,8 +11430,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -11371,9 +11550,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
-            AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+              AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -11467,8 +11650,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -11547,9 +11731,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_day_lines', 'fno.payment_day_lines'
         USING ERRCODE = 'serialization_failure';
@@ -11639,7 +11823,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '670da44e30421e17f389a3f261a55bbd35d0149fade28247bc01cd4dadbf7f19', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '70358c3a1ee69d8540900375942802f7496264c0fab833d3ed2b3c7187a92ace', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -11766,9 +11950,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_schedule" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
-            AND v.map_name = 'payment_schedules' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+              AND v.map_name = 'payment_schedules' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -11861,8 +12049,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_schedules'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -11976,9 +12165,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_schedule" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
-            AND v.map_name = 'payment_schedules' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+              AND v.map_name = 'payment_schedules' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -12071,8 +12264,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_schedules'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -12150,9 +12344,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'payment_schedules'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedules'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedules', 'cds.payment_schedule'
         USING ERRCODE = 'serialization_failure';
@@ -12242,7 +12436,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '0170806c71776cfe98ac8c7fce859d83915a3af505cea2d3f31657be06f186ff', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'b34267c3757195bd0fdf85cf96cc2539e76c1bace13ce9a7a023bae43b25eede', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12369,9 +12563,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
-            AND v.map_name = 'payment_schedules' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+              AND v.map_name = 'payment_schedules' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -12464,8 +12662,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_schedules'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -12579,9 +12778,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
-            AND v.map_name = 'payment_schedules' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+              AND v.map_name = 'payment_schedules' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -12674,8 +12877,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_schedules'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -12753,9 +12957,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'payment_schedules'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedules'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedules', 'fno.payment_schedules'
         USING ERRCODE = 'serialization_failure';
@@ -12845,7 +13049,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '190f315e191a2670235e01de1f572bcbec5ecd63e22a0aa0efbd3b76beccf7b4', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'eb492062634452f66bc062fb83e50820ae5a1ea328e35ba059bf572934a11956', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12983,9 +13187,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_schedule_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
-            AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
+              AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -13094,8 +13302,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_schedule_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -13222,9 +13431,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_schedule_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
-            AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
+              AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -13333,8 +13546,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_schedule_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -13417,9 +13631,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'payment_schedule_lines'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedule_lines', 'cds.payment_schedule_line'
         USING ERRCODE = 'serialization_failure';
@@ -13509,7 +13723,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '9fb929f4cfa8d96220bf447d5daadc601ca99fbcce9d29990d76d201a17feb57', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '2739cecd35662648e03fcfe7ffadfabd9ffc1a8a2668377a1eeca88bc2d89e02', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -13647,9 +13861,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
-            AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+              AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -13758,8 +13976,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -13886,9 +14105,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
-            AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+              AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -13997,8 +14220,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -14081,9 +14305,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedule_lines', 'fno.payment_schedule_lines'
         USING ERRCODE = 'serialization_failure';
@@ -14173,7 +14397,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '41865171b93c45df14582120e0e59dee54796de8ad9aa3a1b26cd6a2a7899bd4', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '2384f6bc66e0230186c22b20ed18738ff2aba703f509711a11779ccf9784e56e', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -14316,9 +14540,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_term" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
-            AND v.map_name = 'payment_terms' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+              AND v.map_name = 'payment_terms' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -14441,8 +14669,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_terms'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -14576,9 +14805,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_term" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
-            AND v.map_name = 'payment_terms' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+              AND v.map_name = 'payment_terms' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -14701,8 +14934,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_terms'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -14788,9 +15022,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'payment_terms'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_terms'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_terms', 'cds.payment_term'
         USING ERRCODE = 'serialization_failure';
@@ -14880,7 +15114,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'e34e39a6f69ef4bd7799a02b2c3fa74f82c530466266bfdaf4def3bb416e9348', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '4d9115363837d83b5b199542809674ff1aecdf2abf06172e7e32c0c1d2809a17', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15023,9 +15257,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
-            AND v.map_name = 'payment_terms' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+              AND v.map_name = 'payment_terms' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -15148,8 +15386,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_terms'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -15283,9 +15522,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
-            AND v.map_name = 'payment_terms' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+              AND v.map_name = 'payment_terms' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -15408,8 +15651,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_terms'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -15495,9 +15739,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'payment_terms'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_terms'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_terms', 'fno.payment_terms'
         USING ERRCODE = 'serialization_failure';
@@ -15587,7 +15831,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '0e7827de597f934c6f28a98c84d2e1797589fdd548ab7ddcc06606720349f41a', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '6568efe406d9dee109bd3d0d3e0dd1e9b4d79c45384b0eee3af2c164420a090c', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -15757,9 +16001,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."account" AS t ON "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
-            AND v.map_name = 'customers_organization' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
+              AND v.map_name = 'customers_organization' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -15937,8 +16185,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'customers_organization'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -16107,9 +16356,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."account" AS t ON "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
-            AND v.map_name = 'customers_organization' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
+              AND v.map_name = 'customers_organization' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -16287,8 +16540,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'customers_organization'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -16390,9 +16644,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'customers_organization'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_organization'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_organization', 'cds.account'
         USING ERRCODE = 'serialization_failure';
@@ -16482,7 +16736,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '2b589bbf2a06a3dfccbe6ced7082a982110a8a597d972372d4f7621cca3644bb', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'b5421e32a982a9eb41db30da2d66d178c0a02463ccb5022371cb592283c9b55c', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -16652,9 +16906,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
-            AND v.map_name = 'customers_organization' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+              AND v.map_name = 'customers_organization' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -16832,8 +17090,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customers_organization'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -17002,9 +17261,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
-            AND v.map_name = 'customers_organization' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+              AND v.map_name = 'customers_organization' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -17182,8 +17445,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customers_organization'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -17285,9 +17549,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'customers_organization'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_organization'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_organization', 'fno.customers'
         USING ERRCODE = 'serialization_failure';
@@ -17377,7 +17641,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'bfdc97a53c2e82a106ecdb799da21dbb9fdcd1c11d620fa36ad66f1a66ae56f7', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'f9d9d6274c965d03866bd3512437c7262281f73b1ca4ad20273ae1419aaad919', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -23933,15 +24197,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'companies' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'companies' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', '3803c5c181db84eb5e655e0fcf3061e759383ec42cc54d82898e6f89d46660fd', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
+VALUES ('map/companies/to_right/absorb', 'c5435dd8c2e828f2ae43db93bcb5a3aa9368fed5f807237ca089fd8cd8885a9e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -23974,15 +24242,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'companies' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'companies' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/absorb', '7079ead717261b98645549befb05a49f1c9eb3242d5668d568342494ac62758f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(jsonb);
+VALUES ('map/companies/to_left/absorb', '92691d03441d40b438fe7314f2c492536940b6838b9dd5d845fc4d5e21bc421b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24039,15 +24311,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'contact_persons' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'contact_persons' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', '2e0961524b06de22114d1825ef912ec6a3de4e3984c17c5959a2cf87402fab93', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
+VALUES ('map/contact_persons/to_right/absorb', 'fb67660e5d44084c068593c0d04810216e62d3b896cc6847c2b0b43dc1bf4b54', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24098,15 +24374,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'contact_persons' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'contact_persons' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/absorb', '30daa77018ee4810f6624a87912caaf631a55fa7bf8ae4c11df11c7138bb1204', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(jsonb);
+VALUES ('map/contact_persons/to_left/absorb', 'd09f7fe976b12beb1fd78cccd618c1e975aa6b22d9b8e4d46ec8334b9548c47a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24139,15 +24419,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customer_groups' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customer_groups' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', 'eea84b3d3c355c1ece165c1160722cadcaf9247996e44e228136cece3fb7e3e6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
+VALUES ('map/customer_groups/to_right/absorb', '55a3d7c6b482793214a11c88c21c06e63762cd6c27ec5119686a9b2c0c9e1947', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24180,15 +24464,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customer_groups' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customer_groups' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/absorb', 'b7ccc6caa1bed157167ac37b0cb0f0a48b87219914807cea79cabaeb3fec6637', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(jsonb);
+VALUES ('map/customer_groups/to_left/absorb', '55b753e244f942f786d0cb4221623212243d1e03ca2f5611af2ce86a1d8d6b76', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24227,15 +24515,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customer_payment_methods' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '21bc3b44bb3846df5128182f94638191d421f8d7277a59d41cbb0e188a6c84a2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
+VALUES ('map/customer_payment_methods/to_right/absorb', '72fc93ec897b15998ac4c6afce6e928066975833c7e89cd2d900006b83388273', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24274,15 +24566,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customer_payment_methods' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/absorb', 'be8aa564801d1a3e1f754c938afa4330924724ef576985aff0738bd54605e190', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(jsonb);
+VALUES ('map/customer_payment_methods/to_left/absorb', 'c02bf61a23ef5998ad31d0be22697f6f3c0ad56e5fccd49b35f4297c59e2a1b8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24339,15 +24635,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customers_person' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customers_person' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', 'f608c6d2d29c08be4695935fee8c0755ab534ec369ddf5fc75ad154955af576b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
+VALUES ('map/customers_person/to_right/absorb', '602ec9253b8887c16dc79d3f90bcfb616784d646370cafa060f494e36903dc43', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24392,15 +24692,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customers_person' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customers_person' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/absorb', 'b69bc791dc66549da87ffe5acfacb1fcd1f0020c50bc5b900165df6ef502d236', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(jsonb);
+VALUES ('map/customers_person/to_left/absorb', '1281686828167ea0f9589991cffbc759d6ff3da14a70ad2300d626466bcf8bc0', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24445,15 +24749,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'loyalty_cards' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', '69541f4af76a0161a347643edd2ad1a766df726af06d0a07b6f24e4618f60d19', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
+VALUES ('map/loyalty_cards/to_right/absorb', '9e6b44c5d8b78f50ed472a5123aafd4f99a0eb195ed3568b522464ef28c3fe6e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24498,15 +24806,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'loyalty_cards' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'loyalty_cards' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/absorb', '1e97448a4c1c5095bd38b8d7628a93a75f2f924ada5297befa2f6f948b3af87f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(jsonb);
+VALUES ('map/loyalty_cards/to_left/absorb', '73b54dd1ac01a22eb1b81fad1c6ab8f496889f0b731de1b9b7f6cab3c68f3312', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24539,15 +24851,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'name_affixes' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'name_affixes' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', '6921fac5033c1dec3d4f1a74be639d5d013cfae04b08b9d2e42819fecf63c187', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
+VALUES ('map/name_affixes/to_right/absorb', '2ba22ba474c896f77a99d532bd0149c08a21a8a8bbe15e005532e01299d0c4b8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24580,15 +24896,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'name_affixes' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'name_affixes' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/absorb', 'a906e87f9f4539de301c22a6034d6d6888005a82ce6528139788760713644f68', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(jsonb);
+VALUES ('map/name_affixes/to_left/absorb', '1e8fa2c6dfad941c4878da1811076caf570f1d00d08d91f889c02513c62491e9', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24621,15 +24941,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_days' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_days' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', '66769cab8ddb7932374097d6d7b0b78a6a82bab23e0c6bde6c65225544925f5c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
+VALUES ('map/payment_days/to_right/absorb', 'e3b454e393352e513ee22e6fcd82fddac63773f2fd82b6a69a1e1d1f7c7e214b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24662,15 +24986,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_days' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_days' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/absorb', 'a36f0d61d3a56cfb649b0316ee00d55847dc238f4317920ccd2dd6504e7f5e0b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(jsonb);
+VALUES ('map/payment_days/to_left/absorb', '9eae64e59069ab6470c2116a4db0e87df965ee62f61926b23fbfbd0db0495937', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24709,15 +25037,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_day_lines' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', 'c6ad8ac6251c26ae1d26545e9007ef3ee7786137d819e1ac5d14d095a2f030b4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
+VALUES ('map/payment_day_lines/to_right/absorb', '686d3e2165e60e3e309ea764f04456d240ab1e0a59ac451730b31986f2034d70', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24756,15 +25088,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_day_lines' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_day_lines' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/absorb', '12c9642724bba60b552ffd63237b292ae61982a5f6afd418e2b87d6944908b22', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(jsonb);
+VALUES ('map/payment_day_lines/to_left/absorb', 'ea95530e426260f0dd25e6b49e31915d28fe96240440203e2af8299a57a6d357', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24803,15 +25139,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_schedules' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_schedules' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', 'd9553c4c813130c1a89ec2789344b0ce2d2bf5b2c60f85b6b39a471534ab80dc', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
+VALUES ('map/payment_schedules/to_right/absorb', '185b63ca542c07f32f030ad41ea99edc59fc2734ab61fd946b508b5de975cdff', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24850,15 +25190,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_schedules' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_schedules' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/absorb', '1d5e8528d57dcb1568f84550b3f93848fb4ce322745a7bc00c84bb73be52e78b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(jsonb);
+VALUES ('map/payment_schedules/to_left/absorb', '233a0a73fff452378870ee323a798810fb54da6d63bf9453767929ad26b90299', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24903,15 +25247,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_schedule_lines' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', '423511d7f3f6b10439504c94a8ee8aaa8012c73b90c0da41e97496a34a1113c8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
+VALUES ('map/payment_schedule_lines/to_right/absorb', '9c47a4c53fe8a9855962f1feab9d5e81ca5cc4b33ce453c3ebe531403ba675bd', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -24956,15 +25304,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_schedule_lines' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/absorb', 'ac37972b6bc54ed7af715e08f89cdcd72233a3bdd6f5dadda7a2923a40099225', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(jsonb);
+VALUES ('map/payment_schedule_lines/to_left/absorb', 'f7e0471382b979071a3716f8652ad9e73e361659a7f153c26fee4b3af99bb281', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -25015,15 +25367,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_terms' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_terms' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', '552d87ceba5d20387809f6ce6e101538c53e1e84716016b263e4364d807cc19a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
+VALUES ('map/payment_terms/to_right/absorb', 'd8a0ce26963017e82d96d21a5b4c06e85a91ad5e608174cd02c428d9b89fd276', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -25074,15 +25430,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_terms' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_terms' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/absorb', '9150eee1d445dfc688890b7d93ea280a830bb407979b85b69d673f6ce1c7cfb1', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(jsonb);
+VALUES ('map/payment_terms/to_left/absorb', '252c594de9213d840b35142de6e784453f774d81d3d9266ff3cdb6a4f353ce60', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -25157,15 +25517,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customers_organization' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customers_organization' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', 'c053def0e3b3af2addc860c75f372db6ee41e6446ddf41d79b7acea63a568982', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
+VALUES ('map/customers_organization/to_right/absorb', '1090d16ada937914fdb3a91d345b5d02bb8656929e80678720423b1449737e31', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -25240,15 +25604,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customers_organization' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customers_organization' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/absorb', 'b575752a0204c0c6ac0e2b0d291d7df154aed1d9ba0a96b8f4b4ad6bd0c38974', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(jsonb);
+VALUES ('map/customers_organization/to_left/absorb', '5ec3b64344377f101bfbcab70eb9b00a1a8e8c1a9d58d9e0437356c6b0bb8a3d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -25690,6 +26058,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('1611572bc68d80b95974f811c29cf836b56a15e7fc46b087c90aef1a5f61a1e6');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('e3ecae2b5437c1bc87e26eebcc40238c930e10e566a9e8082026cbf803cc372c');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 1611572bc68d: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '1611572bc68d80b95974f811c29cf836b56a15e7fc46b087c90aef1a5f61a1e6'));
+VALUES ('deploy', 'deployed bundle e3ecae2b5437: 110 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', 'e3ecae2b5437c1bc87e26eebcc40238c930e10e566a9e8082026cbf803cc372c'));

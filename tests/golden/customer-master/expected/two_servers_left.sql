@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 30570cfe556d51bc4a853291ddd2c68d71e050294ccf2e305ba8c5d9e373b329: 58 to create, 0 to replace, 0 to drop
+-- bundle 73c851e2caf24bba36f85fb95dcf8addfd10422fa247f154d87ebf2f42b80ede: 58 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -415,8 +415,12 @@ AS $$
                                 CASE p_direction WHEN 'to_right' THEN 1 ELSE 0 END,
                                 CASE p_direction WHEN 'to_right' THEN 2 ELSE 3 END)
                      AS s(side, other, own_stamp)
-              LEFT JOIN replicator.versions AS v
-                     ON v.map_name = q.map_name AND v.side = s.side AND v.key = q.key
+              -- By primary key (LIMIT: a plan made while the table looked small would
+              -- otherwise read every clock for each change).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM replicator.versions AS v
+                    WHERE v.key = q.key AND v.map_name = q.map_name AND v.side = s.side
+                    LIMIT 1) AS v ON true
              WHERE q.direction = p_direction AND q.id = ANY (p_ids)) AS c
 $$;
 
@@ -653,7 +657,7 @@ CREATE TABLE IF NOT EXISTS replicator.applier_retry (
     noted_at      timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '77855d9fb4f98a15694d1e922dfce3bf90f992b8fb96120978663937be7bb692', $sql$$sql$)
+VALUES ('control', 'a812c29723a5517670ce9820a3fb79056300dff5417601d62515096def0db8f2', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1089,9 +1093,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1")
-            AND v.map_name = 'companies' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1")
+              AND v.map_name = 'companies' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1168,8 +1176,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'companies'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -1266,9 +1275,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1")
-            AND v.map_name = 'companies' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1")
+              AND v.map_name = 'companies' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1345,8 +1358,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'companies'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -1402,9 +1416,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'companies'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'companies'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'companies', 'fno.companies'
         USING ERRCODE = 'serialization_failure';
@@ -1494,7 +1508,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'b800b772315fed359cc9631e24529cf230627b9b37c53e3b63fff17c881fc75b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', 'dd4ddc50e601b9c7aea83a8316b0c6f283d6aeb183336911b3bfc480798c0dc1', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1621,9 +1635,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
-            AND v.map_name = 'contact_persons' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+              AND v.map_name = 'contact_persons' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1746,8 +1764,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'contact_persons'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -1879,9 +1898,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
-            AND v.map_name = 'contact_persons' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+              AND v.map_name = 'contact_persons' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2004,8 +2027,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'contact_persons'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -2091,9 +2115,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'contact_persons'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'contact_persons'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'contact_persons', 'fno.contact_persons'
         USING ERRCODE = 'serialization_failure';
@@ -2183,7 +2207,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', '0f98dd6b030b555b1feb761d615fe40fcac15a31a5a43fbb75142326cedf6926', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', '8f81b1547671975f05da13b8d4ed63123ec6b402fc8fe8da19900f7a9a58e197', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2303,9 +2327,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
-            AND v.map_name = 'customer_groups' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+              AND v.map_name = 'customer_groups' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2383,8 +2411,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customer_groups'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -2489,9 +2518,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
-            AND v.map_name = 'customer_groups' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+              AND v.map_name = 'customer_groups' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2569,8 +2602,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customer_groups'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -2644,9 +2678,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'customer_groups'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_groups'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_groups', 'fno.customer_groups'
         USING ERRCODE = 'serialization_failure';
@@ -2736,7 +2770,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'd683216966f6b66e1c6599a104c3968a94c2b768e2c885287264c9ef08404969', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', 'b1afa3ffe2fe626273f11b7c754fe9fc0d35c83d9ca8251f3f5399fb85d281df', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2863,9 +2897,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
-            AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+              AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2958,8 +2996,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -3073,9 +3112,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
-            AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+              AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3168,8 +3211,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -3247,9 +3291,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_payment_methods', 'fno.customer_payment_methods'
         USING ERRCODE = 'serialization_failure';
@@ -3339,7 +3383,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', '597a453b962ff029039e52067a3869228198aa1fabb4cb09288d07d8cb6ba141', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '397a83fed10d3c616197e5461711d2a16bdf4c02cf933b5872ade7d4f582dd90', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3472,9 +3516,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
-            AND v.map_name = 'customers_person' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+              AND v.map_name = 'customers_person' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3575,8 +3623,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customers_person'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -3698,9 +3747,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
-            AND v.map_name = 'customers_person' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+              AND v.map_name = 'customers_person' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3801,8 +3854,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customers_person'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -3884,9 +3938,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'customers_person'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_person'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_person', 'fno.customers'
         USING ERRCODE = 'serialization_failure';
@@ -3976,7 +4030,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '19650414d6b028fd10154ea5949597730c0ab0b89c73d75ada465e6e25ff94ad', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '8a3a39e434186a42b0c45066798cab230d7ba235340c3827a1cb7237385b297b', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4102,9 +4156,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('card_number', "l"."k_1")
-            AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
+              AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4211,8 +4269,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -4327,9 +4386,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('card_number', "l"."k_1")
-            AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
+              AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4436,8 +4499,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -4501,9 +4565,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'loyalty_cards', 'fno.loyalty_cards'
         USING ERRCODE = 'serialization_failure';
@@ -4593,7 +4657,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', 'b18a75fe4a52e49e6e9ab4cf40e1b316bd7246b4da967ef507f949ff6342b601', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '6b44a28eb3acfcc9894727c62eca2e69c552aff3019aaa3689bb16a4cddad9b3', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4694,9 +4758,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
-            AND v.map_name = 'name_affixes' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+              AND v.map_name = 'name_affixes' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4774,8 +4842,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'name_affixes'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -4875,9 +4944,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
-            AND v.map_name = 'name_affixes' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+              AND v.map_name = 'name_affixes' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4955,8 +5028,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'name_affixes'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -5013,9 +5087,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'name_affixes'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'name_affixes'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'name_affixes', 'fno.name_affixes'
         USING ERRCODE = 'serialization_failure';
@@ -5105,7 +5179,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', 'cd50ebbf55ff4bc98d61c541cd3da4c958f1b137ac3a7e688af780b4a5dbcd6b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '8aaf9b1ca25511e70993b054006f9958b2f2bdb85d8fab8c6ba1a9697b3eb1c2', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5211,9 +5285,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
-            AND v.map_name = 'payment_days' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+              AND v.map_name = 'payment_days' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5291,8 +5369,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_days'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -5397,9 +5476,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
-            AND v.map_name = 'payment_days' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+              AND v.map_name = 'payment_days' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5477,8 +5560,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_days'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -5552,9 +5636,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'payment_days'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_days'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_days', 'fno.payment_days'
         USING ERRCODE = 'serialization_failure';
@@ -5644,7 +5728,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', 'b513dcd26029efb896691029f1fd57c9ff36f09e249478eebcd9a3f26ae715d2', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', 'e47cb3b57b76d68c7c553a581855f5549c1ea91b4c2430a46602d059b9f6cdef', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5775,9 +5859,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
-            AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+              AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5871,8 +5959,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -5990,9 +6079,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
-            AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+              AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6086,8 +6179,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -6166,9 +6260,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_day_lines', 'fno.payment_day_lines'
         USING ERRCODE = 'serialization_failure';
@@ -6258,7 +6352,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '670da44e30421e17f389a3f261a55bbd35d0149fade28247bc01cd4dadbf7f19', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '70358c3a1ee69d8540900375942802f7496264c0fab833d3ed2b3c7187a92ace', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6385,9 +6479,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
-            AND v.map_name = 'payment_schedules' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+              AND v.map_name = 'payment_schedules' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6480,8 +6578,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_schedules'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -6595,9 +6694,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
-            AND v.map_name = 'payment_schedules' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+              AND v.map_name = 'payment_schedules' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6690,8 +6793,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_schedules'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -6769,9 +6873,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'payment_schedules'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedules'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedules', 'fno.payment_schedules'
         USING ERRCODE = 'serialization_failure';
@@ -6861,7 +6965,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', '190f315e191a2670235e01de1f572bcbec5ecd63e22a0aa0efbd3b76beccf7b4', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', 'eb492062634452f66bc062fb83e50820ae5a1ea328e35ba059bf572934a11956', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6999,9 +7103,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
-            AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+              AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7110,8 +7218,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -7238,9 +7347,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
-            AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+              AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7349,8 +7462,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -7433,9 +7547,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedule_lines', 'fno.payment_schedule_lines'
         USING ERRCODE = 'serialization_failure';
@@ -7525,7 +7639,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '41865171b93c45df14582120e0e59dee54796de8ad9aa3a1b26cd6a2a7899bd4', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', '2384f6bc66e0230186c22b20ed18738ff2aba703f509711a11779ccf9784e56e', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7668,9 +7782,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
-            AND v.map_name = 'payment_terms' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+              AND v.map_name = 'payment_terms' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7793,8 +7911,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_terms'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -7928,9 +8047,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
-            AND v.map_name = 'payment_terms' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+              AND v.map_name = 'payment_terms' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8053,8 +8176,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_terms'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -8140,9 +8264,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'payment_terms'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_terms'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_terms', 'fno.payment_terms'
         USING ERRCODE = 'serialization_failure';
@@ -8232,7 +8356,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '0e7827de597f934c6f28a98c84d2e1797589fdd548ab7ddcc06606720349f41a', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', '6568efe406d9dee109bd3d0d3e0dd1e9b4d79c45384b0eee3af2c164420a090c', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8402,9 +8526,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
-            AND v.map_name = 'customers_organization' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+              AND v.map_name = 'customers_organization' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8582,8 +8710,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customers_organization'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -8752,9 +8881,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
-            AND v.map_name = 'customers_organization' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+              AND v.map_name = 'customers_organization' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8932,8 +9065,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customers_organization'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -9035,9 +9169,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_right' AND q.map_name = 'customers_organization'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_organization'
+                             AND q.direction = 'to_right' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_organization', 'fno.customers'
         USING ERRCODE = 'serialization_failure';
@@ -9127,7 +9261,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'bfdc97a53c2e82a106ecdb799da21dbb9fdcd1c11d620fa36ad66f1a66ae56f7', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', 'f9d9d6274c965d03866bd3512437c7262281f73b1ca4ad20273ae1419aaad919', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12452,15 +12586,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'companies' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'companies' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', '3803c5c181db84eb5e655e0fcf3061e759383ec42cc54d82898e6f89d46660fd', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
+VALUES ('map/companies/to_right/absorb', 'c5435dd8c2e828f2ae43db93bcb5a3aa9368fed5f807237ca089fd8cd8885a9e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12517,15 +12655,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'contact_persons' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'contact_persons' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', '2e0961524b06de22114d1825ef912ec6a3de4e3984c17c5959a2cf87402fab93', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
+VALUES ('map/contact_persons/to_right/absorb', 'fb67660e5d44084c068593c0d04810216e62d3b896cc6847c2b0b43dc1bf4b54', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12558,15 +12700,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customer_groups' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customer_groups' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', 'eea84b3d3c355c1ece165c1160722cadcaf9247996e44e228136cece3fb7e3e6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
+VALUES ('map/customer_groups/to_right/absorb', '55a3d7c6b482793214a11c88c21c06e63762cd6c27ec5119686a9b2c0c9e1947', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12605,15 +12751,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customer_payment_methods' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '21bc3b44bb3846df5128182f94638191d421f8d7277a59d41cbb0e188a6c84a2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
+VALUES ('map/customer_payment_methods/to_right/absorb', '72fc93ec897b15998ac4c6afce6e928066975833c7e89cd2d900006b83388273', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12670,15 +12820,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customers_person' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customers_person' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', 'f608c6d2d29c08be4695935fee8c0755ab534ec369ddf5fc75ad154955af576b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
+VALUES ('map/customers_person/to_right/absorb', '602ec9253b8887c16dc79d3f90bcfb616784d646370cafa060f494e36903dc43', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12723,15 +12877,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'loyalty_cards' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', '69541f4af76a0161a347643edd2ad1a766df726af06d0a07b6f24e4618f60d19', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
+VALUES ('map/loyalty_cards/to_right/absorb', '9e6b44c5d8b78f50ed472a5123aafd4f99a0eb195ed3568b522464ef28c3fe6e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12764,15 +12922,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'name_affixes' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'name_affixes' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', '6921fac5033c1dec3d4f1a74be639d5d013cfae04b08b9d2e42819fecf63c187', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
+VALUES ('map/name_affixes/to_right/absorb', '2ba22ba474c896f77a99d532bd0149c08a21a8a8bbe15e005532e01299d0c4b8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12805,15 +12967,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_days' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_days' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', '66769cab8ddb7932374097d6d7b0b78a6a82bab23e0c6bde6c65225544925f5c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
+VALUES ('map/payment_days/to_right/absorb', 'e3b454e393352e513ee22e6fcd82fddac63773f2fd82b6a69a1e1d1f7c7e214b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12852,15 +13018,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_day_lines' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', 'c6ad8ac6251c26ae1d26545e9007ef3ee7786137d819e1ac5d14d095a2f030b4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
+VALUES ('map/payment_day_lines/to_right/absorb', '686d3e2165e60e3e309ea764f04456d240ab1e0a59ac451730b31986f2034d70', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12899,15 +13069,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_schedules' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_schedules' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', 'd9553c4c813130c1a89ec2789344b0ce2d2bf5b2c60f85b6b39a471534ab80dc', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
+VALUES ('map/payment_schedules/to_right/absorb', '185b63ca542c07f32f030ad41ea99edc59fc2734ab61fd946b508b5de975cdff', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12952,15 +13126,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_schedule_lines' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', '423511d7f3f6b10439504c94a8ee8aaa8012c73b90c0da41e97496a34a1113c8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
+VALUES ('map/payment_schedule_lines/to_right/absorb', '9c47a4c53fe8a9855962f1feab9d5e81ca5cc4b33ce453c3ebe531403ba675bd', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13011,15 +13189,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_terms' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_terms' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', '552d87ceba5d20387809f6ce6e101538c53e1e84716016b263e4364d807cc19a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
+VALUES ('map/payment_terms/to_right/absorb', 'd8a0ce26963017e82d96d21a5b4c06e85a91ad5e608174cd02c428d9b89fd276', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13094,15 +13276,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customers_organization' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customers_organization' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', 'c053def0e3b3af2addc860c75f372db6ee41e6446ddf41d79b7acea63a568982', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
+VALUES ('map/customers_organization/to_right/absorb', '1090d16ada937914fdb3a91d345b5d02bb8656929e80678720423b1449737e31', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13350,6 +13536,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('30570cfe556d51bc4a853291ddd2c68d71e050294ccf2e305ba8c5d9e373b329');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('73c851e2caf24bba36f85fb95dcf8addfd10422fa247f154d87ebf2f42b80ede');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 30570cfe556d: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '30570cfe556d51bc4a853291ddd2c68d71e050294ccf2e305ba8c5d9e373b329'));
+VALUES ('deploy', 'deployed bundle 73c851e2caf2: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '73c851e2caf24bba36f85fb95dcf8addfd10422fa247f154d87ebf2f42b80ede'));

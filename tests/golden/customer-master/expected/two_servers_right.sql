@@ -1,5 +1,5 @@
 -- replicator plan for database cds (reached through the right side's connection)
--- bundle 30570cfe556d51bc4a853291ddd2c68d71e050294ccf2e305ba8c5d9e373b329: 58 to create, 0 to replace, 0 to drop
+-- bundle 73c851e2caf24bba36f85fb95dcf8addfd10422fa247f154d87ebf2f42b80ede: 58 to create, 0 to replace, 0 to drop
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -415,8 +415,12 @@ AS $$
                                 CASE p_direction WHEN 'to_right' THEN 1 ELSE 0 END,
                                 CASE p_direction WHEN 'to_right' THEN 2 ELSE 3 END)
                      AS s(side, other, own_stamp)
-              LEFT JOIN replicator.versions AS v
-                     ON v.map_name = q.map_name AND v.side = s.side AND v.key = q.key
+              -- By primary key (LIMIT: a plan made while the table looked small would
+              -- otherwise read every clock for each change).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM replicator.versions AS v
+                    WHERE v.key = q.key AND v.map_name = q.map_name AND v.side = s.side
+                    LIMIT 1) AS v ON true
              WHERE q.direction = p_direction AND q.id = ANY (p_ids)) AS c
 $$;
 
@@ -653,7 +657,7 @@ CREATE TABLE IF NOT EXISTS replicator.applier_retry (
     noted_at      timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '77855d9fb4f98a15694d1e922dfce3bf90f992b8fb96120978663937be7bb692', $sql$$sql$)
+VALUES ('control', 'a812c29723a5517670ce9820a3fb79056300dff5417601d62515096def0db8f2', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1089,9 +1093,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."company" AS t ON "t"."company_code" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('company_code', "l"."k_1")
-            AND v.map_name = 'companies' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('company_code', "l"."k_1")
+              AND v.map_name = 'companies' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1168,8 +1176,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'companies'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -1266,9 +1275,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."company" AS t ON "t"."company_code" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('company_code', "l"."k_1")
-            AND v.map_name = 'companies' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('company_code', "l"."k_1")
+              AND v.map_name = 'companies' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1345,8 +1358,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'companies'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -1402,9 +1416,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'companies'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'companies'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'companies', 'cds.company'
         USING ERRCODE = 'serialization_failure';
@@ -1494,7 +1508,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/apply', 'a59891a4b78f0c1db4edbc3997ab385e98510380ace1548db022a5568246fb0e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_right/apply', 'b701475a8e6d0d38b70c1297e35b6a1b58afcd635caece4bcf20bbded568ca80', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1626,9 +1640,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
-            AND v.map_name = 'contact_persons' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
+              AND v.map_name = 'contact_persons' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1761,8 +1779,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'contact_persons'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -1901,9 +1920,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."contactpersonid" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
-            AND v.map_name = 'contact_persons' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'contactpersonid', "l"."k_2")
+              AND v.map_name = 'contact_persons' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2036,8 +2059,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'contact_persons'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -2127,9 +2151,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'contact_persons'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'contact_persons'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'contact_persons', 'cds.contact'
         USING ERRCODE = 'serialization_failure';
@@ -2219,7 +2243,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/apply', '143e4fbd5021dcc146abafb7c85b621b14fe9aa1e9a808ea397eb106fb3bd3ca', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_right/apply', '8d30cba114b0fdd876eacea745a1b2d8c41a48a05ca82b12423c53c3e3a42315', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2339,9 +2363,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."customer_group" AS t ON "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
-            AND v.map_name = 'customer_groups' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
+              AND v.map_name = 'customer_groups' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2419,8 +2447,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'customer_groups'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -2525,9 +2554,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."customer_group" AS t ON "t"."companyid" = "l"."k_1" AND "t"."group_code" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
-            AND v.map_name = 'customer_groups' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'group_code', "l"."k_2")
+              AND v.map_name = 'customer_groups' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2605,8 +2638,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'customer_groups'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -2680,9 +2714,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'customer_groups'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_groups'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_groups', 'cds.customer_group'
         USING ERRCODE = 'serialization_failure';
@@ -2772,7 +2806,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/apply', '48424a772540b97739d427ec271e961c5063b125e5d4caf57a251c1c7591548b', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_right/apply', '6cc6aade0f4ce0f355a978da42c3412050fb221bb14253839b6f73a6cb02ea92', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2899,9 +2933,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."customer_payment_method" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
-            AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+              AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2994,8 +3032,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'customer_payment_methods'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -3109,9 +3148,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."customer_payment_method" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
-            AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+              AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3204,8 +3247,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'customer_payment_methods'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -3283,9 +3327,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'customer_payment_methods'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customer_payment_methods'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customer_payment_methods', 'cds.customer_payment_method'
         USING ERRCODE = 'serialization_failure';
@@ -3375,7 +3419,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/apply', '7ba0c41aeaf7342c39b69700f8db23e7e9e28d552db933c5f313461be3b93d32', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_right/apply', 'a8bf5652604cfaf9a15755e3ee89690570695632e1e030a7d5721a6d2bf3b103', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3516,9 +3560,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
-            AND v.map_name = 'customers_person' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
+              AND v.map_name = 'customers_person' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3637,8 +3685,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'customers_person'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -3772,9 +3821,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."contact" AS t ON "t"."companyid" = "l"."k_1" AND "t"."customer_number" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
-            AND v.map_name = 'customers_person' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'customer_number', "l"."k_2")
+              AND v.map_name = 'customers_person' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3893,8 +3946,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'customers_person'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -3984,9 +4038,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'customers_person'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_person'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_person', 'cds.contact'
         USING ERRCODE = 'serialization_failure';
@@ -4076,7 +4130,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/apply', 'dcce7af4615c32a1db30af253100db6ab9264e64a321f88cc137519d100fd27b', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_person/to_right/apply', '31978cce285e1dfa1302f45f074f5efaa08fed8520f6edd2993bfc10b0ccbe1c', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4202,9 +4256,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."loyalty_card" AS t ON "t"."card_number" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('card_number', "l"."k_1")
-            AND v.map_name = 'loyalty_cards' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
+              AND v.map_name = 'loyalty_cards' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4311,8 +4369,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'loyalty_cards'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -4427,9 +4486,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."loyalty_card" AS t ON "t"."card_number" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('card_number', "l"."k_1")
-            AND v.map_name = 'loyalty_cards' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
+              AND v.map_name = 'loyalty_cards' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4536,8 +4599,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'loyalty_cards'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -4601,9 +4665,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'loyalty_cards'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'loyalty_cards'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'loyalty_cards', 'cds.loyalty_card'
         USING ERRCODE = 'serialization_failure';
@@ -4693,7 +4757,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/apply', '69cca5d6f05a9baf9d1b21ab8e678a2db21032b1629333991845686670d5aed0', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_right/apply', '00bb1b3c617b9f69597580476c8e09bcf61b79ceeb23d85e03b0a4a6dcb5b6eb', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4794,9 +4858,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."name_affix" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
-            AND v.map_name = 'name_affixes' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+              AND v.map_name = 'name_affixes' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4874,8 +4942,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'name_affixes'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -4975,9 +5044,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."name_affix" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
-            AND v.map_name = 'name_affixes' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+              AND v.map_name = 'name_affixes' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5055,8 +5128,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'name_affixes'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -5113,9 +5187,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'name_affixes'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'name_affixes'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'name_affixes', 'cds.name_affix'
         USING ERRCODE = 'serialization_failure';
@@ -5205,7 +5279,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/apply', '86a29c0cb2aa70f0e151f43300666659d9601a27d8a80dc682af5e2e9a5b1b4e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_right/apply', 'da02efe34a54b7c603ec899d9d50bf9df32c311008537bba337b97568e59dc40', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_right"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_right"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5311,9 +5385,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_day" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
-            AND v.map_name = 'payment_days' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+              AND v.map_name = 'payment_days' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5391,8 +5469,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_days'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -5497,9 +5576,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_day" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
-            AND v.map_name = 'payment_days' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+              AND v.map_name = 'payment_days' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5577,8 +5660,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_days'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -5652,9 +5736,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'payment_days'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_days'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_days', 'cds.payment_day'
         USING ERRCODE = 'serialization_failure';
@@ -5744,7 +5828,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/apply', '365076ff5611a0455017097891dd950ec3314e807ce2784e4f18ffc27d78f2ec', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_days/to_right/apply', '3871545163cbaa2b765d47e5806c22227c3bc1ba535ed88bf29c24c8b0e56564', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5875,9 +5959,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_day_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
-            AND v.map_name = 'payment_day_lines' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
+              AND v.map_name = 'payment_day_lines' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5971,8 +6059,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_day_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -6090,9 +6179,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_day_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentdayid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
-            AND v.map_name = 'payment_day_lines' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentdayid', "l"."k_2", 'line_number', "l"."k_3")
+              AND v.map_name = 'payment_day_lines' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6186,8 +6279,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_day_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -6266,9 +6360,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'payment_day_lines'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_day_lines'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_day_lines', 'cds.payment_day_line'
         USING ERRCODE = 'serialization_failure';
@@ -6358,7 +6452,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/apply', 'cc8b0cf39a22aff39a72307ab848d186a7bf9f7a14dd6c2fa162b8d33aed4f80', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_right/apply', 'b30546ce91f7fa311b49fa77e7517a72a434bf290e26f7790343b90e32e5a787', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6485,9 +6579,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_schedule" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
-            AND v.map_name = 'payment_schedules' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+              AND v.map_name = 'payment_schedules' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6580,8 +6678,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_schedules'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -6695,9 +6794,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_schedule" AS t ON "t"."companyid" = "l"."k_1" AND "t"."name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
-            AND v.map_name = 'payment_schedules' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'name', "l"."k_2")
+              AND v.map_name = 'payment_schedules' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6790,8 +6893,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_schedules'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -6869,9 +6973,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'payment_schedules'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedules'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedules', 'cds.payment_schedule'
         USING ERRCODE = 'serialization_failure';
@@ -6961,7 +7065,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/apply', '0170806c71776cfe98ac8c7fce859d83915a3af505cea2d3f31657be06f186ff', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_right/apply', 'b34267c3757195bd0fdf85cf96cc2539e76c1bace13ce9a7a023bae43b25eede', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7099,9 +7203,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_schedule_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
-            AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
+              AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7210,8 +7318,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_schedule_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -7338,9 +7447,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_schedule_line" AS t ON "t"."companyid" = "l"."k_1" AND "t"."paymentscheduleid" = "l"."k_2" AND "t"."line_number" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
-            AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'paymentscheduleid', "l"."k_2", 'line_number', "l"."k_3")
+              AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7449,8 +7562,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_schedule_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -7533,9 +7647,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'payment_schedule_lines'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_schedule_lines'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_schedule_lines', 'cds.payment_schedule_line'
         USING ERRCODE = 'serialization_failure';
@@ -7625,7 +7739,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/apply', '9fb929f4cfa8d96220bf447d5daadc601ca99fbcce9d29990d76d201a17feb57', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_right/apply', '2739cecd35662648e03fcfe7ffadfabd9ffc1a8a2668377a1eeca88bc2d89e02', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7768,9 +7882,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_term" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
-            AND v.map_name = 'payment_terms' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+              AND v.map_name = 'payment_terms' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7893,8 +8011,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_terms'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -8028,9 +8147,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."payment_term" AS t ON "t"."companyid" = "l"."k_1" AND "t"."code" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
-            AND v.map_name = 'payment_terms' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'code', "l"."k_2")
+              AND v.map_name = 'payment_terms' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8153,8 +8276,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'payment_terms'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -8240,9 +8364,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'payment_terms'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'payment_terms'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'payment_terms', 'cds.payment_term'
         USING ERRCODE = 'serialization_failure';
@@ -8332,7 +8456,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/apply', 'e34e39a6f69ef4bd7799a02b2c3fa74f82c530466266bfdaf4def3bb416e9348', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_right/apply', '4d9115363837d83b5b199542809674ff1aecdf2abf06172e7e32c0c1d2809a17', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8502,9 +8626,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."account" AS t ON "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
-            AND v.map_name = 'customers_organization' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
+              AND v.map_name = 'customers_organization' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8682,8 +8810,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'customers_organization'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -8852,9 +8981,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "cds"."account" AS t ON "t"."companyid" = "l"."k_1" AND "t"."accountnumber" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
-            AND v.map_name = 'customers_organization' AND v.side = 'right'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('companyid', "l"."k_1", 'accountnumber', "l"."k_2")
+              AND v.map_name = 'customers_organization' AND v.side = 'right'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -9032,8 +9165,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_left' AND q.map_name = 'customers_organization'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_left'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -9135,9 +9269,9 @@ END IF;
 -- A row this batch inserted may have been inserted and deleted here, and both queued,
 -- after it was judged: judge again, knowing them.
 IF EXISTS (SELECT FROM jsonb_to_recordset(v_inserted) AS i(key jsonb, known bigint)
-             JOIN "replicator"."change_queue" AS q
-               ON q.direction = 'to_left' AND q.map_name = 'customers_organization'
-              AND q.key = i.key AND q.id > i.known) THEN
+            WHERE EXISTS (SELECT FROM "replicator"."change_queue" AS q
+                           WHERE q.key = i.key AND q.map_name = 'customers_organization'
+                             AND q.direction = 'to_left' AND q.id > i.known)) THEN
     RAISE EXCEPTION 'replicator: map %: a row of % changed while a batch was applied to it',
         'customers_organization', 'cds.account'
         USING ERRCODE = 'serialization_failure';
@@ -9227,7 +9361,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/apply', '2b589bbf2a06a3dfccbe6ced7082a982110a8a597d972372d4f7621cca3644bb', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_right/apply', 'b5421e32a982a9eb41db30da2d66d178c0a02463ccb5022371cb592283c9b55c', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -12569,15 +12703,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'companies' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'companies' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/absorb', '7079ead717261b98645549befb05a49f1c9eb3242d5668d568342494ac62758f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(jsonb);
+VALUES ('map/companies/to_left/absorb', '92691d03441d40b438fe7314f2c492536940b6838b9dd5d845fc4d5e21bc421b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12628,15 +12766,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'contact_persons' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'contact_persons' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/absorb', '30daa77018ee4810f6624a87912caaf631a55fa7bf8ae4c11df11c7138bb1204', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(jsonb);
+VALUES ('map/contact_persons/to_left/absorb', 'd09f7fe976b12beb1fd78cccd618c1e975aa6b22d9b8e4d46ec8334b9548c47a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12669,15 +12811,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customer_groups' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customer_groups' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/absorb', 'b7ccc6caa1bed157167ac37b0cb0f0a48b87219914807cea79cabaeb3fec6637', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(jsonb);
+VALUES ('map/customer_groups/to_left/absorb', '55b753e244f942f786d0cb4221623212243d1e03ca2f5611af2ce86a1d8d6b76', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12716,15 +12862,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customer_payment_methods' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customer_payment_methods' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/absorb', 'be8aa564801d1a3e1f754c938afa4330924724ef576985aff0738bd54605e190', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(jsonb);
+VALUES ('map/customer_payment_methods/to_left/absorb', 'c02bf61a23ef5998ad31d0be22697f6f3c0ad56e5fccd49b35f4297c59e2a1b8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12769,15 +12919,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customers_person' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customers_person' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/absorb', 'b69bc791dc66549da87ffe5acfacb1fcd1f0020c50bc5b900165df6ef502d236', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(jsonb);
+VALUES ('map/customers_person/to_left/absorb', '1281686828167ea0f9589991cffbc759d6ff3da14a70ad2300d626466bcf8bc0', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12822,15 +12976,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'loyalty_cards' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'loyalty_cards' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/absorb', '1e97448a4c1c5095bd38b8d7628a93a75f2f924ada5297befa2f6f948b3af87f', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(jsonb);
+VALUES ('map/loyalty_cards/to_left/absorb', '73b54dd1ac01a22eb1b81fad1c6ab8f496889f0b731de1b9b7f6cab3c68f3312', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12863,15 +13021,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'name_affixes' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'name_affixes' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/absorb', 'a906e87f9f4539de301c22a6034d6d6888005a82ce6528139788760713644f68', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(jsonb);
+VALUES ('map/name_affixes/to_left/absorb', '1e8fa2c6dfad941c4878da1811076caf570f1d00d08d91f889c02513c62491e9', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12904,15 +13066,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_days' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_days' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/absorb', 'a36f0d61d3a56cfb649b0316ee00d55847dc238f4317920ccd2dd6504e7f5e0b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(jsonb);
+VALUES ('map/payment_days/to_left/absorb', '9eae64e59069ab6470c2116a4db0e87df965ee62f61926b23fbfbd0db0495937', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12951,15 +13117,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_day_lines' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_day_lines' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/absorb', '12c9642724bba60b552ffd63237b292ae61982a5f6afd418e2b87d6944908b22', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(jsonb);
+VALUES ('map/payment_day_lines/to_left/absorb', 'ea95530e426260f0dd25e6b49e31915d28fe96240440203e2af8299a57a6d357', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12998,15 +13168,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_schedules' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_schedules' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/absorb', '1d5e8528d57dcb1568f84550b3f93848fb4ce322745a7bc00c84bb73be52e78b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(jsonb);
+VALUES ('map/payment_schedules/to_left/absorb', '233a0a73fff452378870ee323a798810fb54da6d63bf9453767929ad26b90299', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13051,15 +13225,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_schedule_lines' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_schedule_lines' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/absorb', 'ac37972b6bc54ed7af715e08f89cdcd72233a3bdd6f5dadda7a2923a40099225', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(jsonb);
+VALUES ('map/payment_schedule_lines/to_left/absorb', 'f7e0471382b979071a3716f8652ad9e73e361659a7f153c26fee4b3af99bb281', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13110,15 +13288,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_terms' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_terms' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/absorb', '9150eee1d445dfc688890b7d93ea280a830bb407979b85b69d673f6ce1c7cfb1', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(jsonb);
+VALUES ('map/payment_terms/to_left/absorb', '252c594de9213d840b35142de6e784453f774d81d3d9266ff3cdb6a4f353ce60', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13193,15 +13375,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customers_organization' AND v.side = 'right' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customers_organization' AND v.side = 'right'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/absorb', 'b575752a0204c0c6ac0e2b0d291d7df154aed1d9ba0a96b8f4b4ad6bd0c38974', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(jsonb);
+VALUES ('map/customers_organization/to_left/absorb', '5ec3b64344377f101bfbcab70eb9b00a1a8e8c1a9d58d9e0437356c6b0bb8a3d', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_left"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13449,6 +13635,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('30570cfe556d51bc4a853291ddd2c68d71e050294ccf2e305ba8c5d9e373b329');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('73c851e2caf24bba36f85fb95dcf8addfd10422fa247f154d87ebf2f42b80ede');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 30570cfe556d: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '30570cfe556d51bc4a853291ddd2c68d71e050294ccf2e305ba8c5d9e373b329'));
+VALUES ('deploy', 'deployed bundle 73c851e2caf2: 58 to create, 0 to replace, 0 to drop', jsonb_build_object('bundle', '73c851e2caf24bba36f85fb95dcf8addfd10422fa247f154d87ebf2f42b80ede'));

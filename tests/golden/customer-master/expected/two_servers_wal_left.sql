@@ -1,5 +1,5 @@
 -- replicator plan for database fno (reached through the left side's connection)
--- bundle 8a0c3bf2866a8a910fcf96d1fb4358d89f0ae15002eb9cdaf07459f787dcbde6: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
+-- bundle 644d544d76b93f3eb952389b49a343f374de5c9b460567c6687d0826554023eb: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno
 -- Apply in one transaction (replicator deploy does; by hand: psql -1 -f this file).
 -- Names below are qualified; built-in functions are found before anything else.
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -425,8 +425,12 @@ AS $$
                                 CASE p_direction WHEN 'to_right' THEN 1 ELSE 0 END,
                                 CASE p_direction WHEN 'to_right' THEN 2 ELSE 3 END)
                      AS s(side, other, own_stamp)
-              LEFT JOIN replicator.versions AS v
-                     ON v.map_name = q.map_name AND v.side = s.side AND v.key = q.key
+              -- By primary key (LIMIT: a plan made while the table looked small would
+              -- otherwise read every clock for each change).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM replicator.versions AS v
+                    WHERE v.key = q.key AND v.map_name = q.map_name AND v.side = s.side
+                    LIMIT 1) AS v ON true
              WHERE q.direction = p_direction AND q.id = ANY (p_ids)) AS c
 $$;
 
@@ -663,7 +667,7 @@ CREATE TABLE IF NOT EXISTS replicator.applier_retry (
     noted_at      timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('control', '77855d9fb4f98a15694d1e922dfce3bf90f992b8fb96120978663937be7bb692', $sql$$sql$)
+VALUES ('control', 'a812c29723a5517670ce9820a3fb79056300dff5417601d62515096def0db8f2', $sql$$sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
 
@@ -1099,9 +1103,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1")
-            AND v.map_name = 'companies' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1")
+              AND v.map_name = 'companies' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1178,8 +1186,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'companies'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -1282,9 +1291,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."companies" AS t ON "t"."dataareaid" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1")
-            AND v.map_name = 'companies' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1")
+              AND v.map_name = 'companies' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1361,8 +1374,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'companies'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'companies' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -1506,7 +1520,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_left/apply', 'a2d5b069f47c162bb74ccd2f7f004ae075290e97522f75edadc59a437cf7465a', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
+VALUES ('map/companies/to_left/apply', '8da1d88ab7facdfd34f82d22f8c37f921b5019ce709388e9f54766df6cd918cc', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_companies_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_companies_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -1633,9 +1647,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
-            AND v.map_name = 'contact_persons' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+              AND v.map_name = 'contact_persons' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -1758,8 +1776,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'contact_persons'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -1897,9 +1916,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."contact_persons" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."contact_person_id" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
-            AND v.map_name = 'contact_persons' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'contact_person_id', "l"."k_2")
+              AND v.map_name = 'contact_persons' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2022,8 +2045,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'contact_persons'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'contact_persons' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -2197,7 +2221,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_left/apply', 'b55bc8cd5faefe56625636e8bd299a0e110d0523bc05190d5497cb65ebe895f7', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
+VALUES ('map/contact_persons/to_left/apply', 'f35dabe04ee91bf92f7c171de93550cdcf5a63cdebfae9b740a346799242804f', $sql$-- Removing map 'contact_persons' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2317,9 +2341,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
-            AND v.map_name = 'customer_groups' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+              AND v.map_name = 'customer_groups' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2397,8 +2425,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customer_groups'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -2509,9 +2538,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customer_groups" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."customer_group" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
-            AND v.map_name = 'customer_groups' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'customer_group', "l"."k_2")
+              AND v.map_name = 'customer_groups' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2589,8 +2622,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customer_groups'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_groups' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -2752,7 +2786,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_left/apply', 'e5e46b7425d412ced42ccf0c827b9a5e54de7f06c69c03971b357f72f7ec6b9c', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_groups/to_left/apply', '266f6933d46156bac3e91c631fe3a0c3c9aa2e4aee76d1e1bbca94e6ea0de1e7', $sql$-- Removing map 'customer_groups' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -2879,9 +2913,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
-            AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+              AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -2974,8 +3012,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -3095,9 +3134,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customer_payment_methods" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_method" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
-            AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_method', "l"."k_2")
+              AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3190,8 +3233,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customer_payment_methods'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customer_payment_methods' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -3357,7 +3401,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_left/apply', 'cfa09cafc3823763d18c94fd85df6c034caf63b3a952ce77664eb896e0c81e8d', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
+VALUES ('map/customer_payment_methods/to_left/apply', '39d01354b3817c34b2ead1f6b17c66d1e249a910cf41510e723ca565e3a42195', $sql$-- Removing map 'customer_payment_methods' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -3490,9 +3534,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
-            AND v.map_name = 'customers_person' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+              AND v.map_name = 'customers_person' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3593,8 +3641,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customers_person'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -3722,9 +3771,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
-            AND v.map_name = 'customers_person' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+              AND v.map_name = 'customers_person' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -3825,8 +3878,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customers_person'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_person' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -3996,7 +4050,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_left/apply', '6deccdc961eadd0b4899f93f64077b9654f7f1fca63e15806cf12e5619e0dd4c', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_person/to_left/apply', '9dbb9792d0e22291a453685501e65116f2414d9f97477d6c964649adab7a66dd', $sql$-- Removing map 'customers_person' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -4122,9 +4176,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('card_number', "l"."k_1")
-            AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
+              AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4231,8 +4289,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -4353,9 +4412,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."loyalty_cards" AS t ON "t"."card_number" = "l"."k_1"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('card_number', "l"."k_1")
-            AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('card_number', "l"."k_1")
+              AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4462,8 +4525,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'loyalty_cards'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'loyalty_cards' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -4615,7 +4679,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_left/apply', '5b8c4963bd858ce4b207ea270cd7367c668c584752138861e7f6e69430286c1b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
+VALUES ('map/loyalty_cards/to_left/apply', '438a81ba4410c850d513e4692060e196f6d1bf9e4736d0599008b2c9a481468b', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_loyalty_cards_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_loyalty_cards_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -4716,9 +4780,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
-            AND v.map_name = 'name_affixes' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+              AND v.map_name = 'name_affixes' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4796,8 +4864,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'name_affixes'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -4903,9 +4972,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."name_affixes" AS t ON "t"."affix" = "l"."k_1" AND "t"."affix_type" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
-            AND v.map_name = 'name_affixes' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('affix', "l"."k_1", 'affix_type', "l"."k_2")
+              AND v.map_name = 'name_affixes' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -4983,8 +5056,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'name_affixes'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'name_affixes' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -5129,7 +5203,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_left/apply', '6d87bbd0b48228c0e2b804d0bb203fde302c750127ea9d785cb58f44bea9133e', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
+VALUES ('map/name_affixes/to_left/apply', '152e243ccb9f9ff1e1e57c0c0bf67658dfdffdc2eebb8472971402054a75d7a5', $sql$DROP FUNCTION IF EXISTS "replicator"."apply_name_affixes_to_left"(jsonb, boolean, boolean);
 DROP FUNCTION IF EXISTS "replicator"."write_name_affixes_to_left"(jsonb, boolean);
 $sql$)
 ON CONFLICT (name) DO UPDATE
@@ -5235,9 +5309,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
-            AND v.map_name = 'payment_days' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+              AND v.map_name = 'payment_days' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5315,8 +5393,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_days'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -5427,9 +5506,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_days" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
-            AND v.map_name = 'payment_days' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2")
+              AND v.map_name = 'payment_days' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5507,8 +5590,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_days'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_days' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -5670,7 +5754,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_left/apply', '812685ec7a07e01bcd2bf1658e69830813c52c03d77e4734043592a3279a1838', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_days/to_left/apply', '6ee60bf1d3e01751533d00655f4961fa27a2a69ed6ec5c75f36fb5466ce0f22c', $sql$-- Removing map 'payment_days' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -5801,9 +5885,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
-            AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+              AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -5897,8 +5985,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -6022,9 +6111,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_day_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_day_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
-            AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_day_name', "l"."k_2", 'line_num', "l"."k_3")
+              AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6118,8 +6211,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_day_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_day_lines' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -6286,7 +6380,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_left/apply', '1c06e832fa947652cb88411edd9098e77e670a7a8e980d732f72caeb3999f2a9', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_day_lines/to_left/apply', '9a2151837b195a98c72aabadd99d9b078c376e2a7f142e9088038b1b1c0f0ee5', $sql$-- Removing map 'payment_day_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -6413,9 +6507,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
-            AND v.map_name = 'payment_schedules' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+              AND v.map_name = 'payment_schedules' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6508,8 +6606,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_schedules'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -6629,9 +6728,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedules" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
-            AND v.map_name = 'payment_schedules' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2")
+              AND v.map_name = 'payment_schedules' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -6724,8 +6827,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_schedules'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedules' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -6891,7 +6995,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_left/apply', 'cc2bd91e57aa1015b6786f1cd0823506230a9b0eb25bab1a873df4db555939d4', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedules/to_left/apply', '8b738575d8f1c8ed9f5ec60eeb54023ac094a00b04a0bf09c1a55c69c20051e3', $sql$-- Removing map 'payment_schedules' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7029,9 +7133,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
-            AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+              AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7140,8 +7248,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -7274,9 +7383,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_schedule_lines" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."schedule_name" = "l"."k_2" AND "t"."line_num" = "l"."k_3"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
-            AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'schedule_name', "l"."k_2", 'line_num', "l"."k_3")
+              AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7385,8 +7498,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_schedule_lines'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_schedule_lines' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -7557,7 +7671,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_left/apply', '6a59f653b5980193a0ca7e941055b06dd7704e69b4656d1d8ddb082b41e60826', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_schedule_lines/to_left/apply', 'e52dd9b8a87cb17a6ac58cb1cce33fb515e591dcf82d72e65cce7ebe27fd8287', $sql$-- Removing map 'payment_schedule_lines' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -7700,9 +7814,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
-            AND v.map_name = 'payment_terms' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+              AND v.map_name = 'payment_terms' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -7825,8 +7943,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_terms'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -7966,9 +8085,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."payment_terms" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."payment_term_id" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
-            AND v.map_name = 'payment_terms' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'payment_term_id', "l"."k_2")
+              AND v.map_name = 'payment_terms' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8091,8 +8214,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'payment_terms'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'payment_terms' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -8266,7 +8390,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_left/apply', '9c755286e0dbca3c96318fcc0ecbc07760be0e9834d3d7b788b9212eea45f2dd', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
+VALUES ('map/payment_terms/to_left/apply', 'acca64b6089e46c1907759d335bd5226d6f22b59ac0f54796437f604249429b1', $sql$-- Removing map 'payment_terms' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -8436,9 +8560,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
-            AND v.map_name = 'customers_organization' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+              AND v.map_name = 'customers_organization' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8616,8 +8744,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE j.present AND NOT j.exists_after AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customers_organization'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -8792,9 +8921,13 @@ WITH incoming AS (
            coalesce(q.o_0, 0) AS queued_upto
       FROM keyed AS l
       LEFT JOIN "fno"."customers" AS t ON "t"."dataareaid" = "l"."k_1" AND "t"."account_num" = "l"."k_2"
-      LEFT JOIN "replicator"."versions" AS v
-             ON v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
-            AND v.map_name = 'customers_organization' AND v.side = 'left'
+      -- The row's clock, by primary key (LIMIT: a plan made while the table looked small
+      -- would otherwise read every clock of the map for each row).
+      LEFT JOIN LATERAL (
+           SELECT v.clock, v.gone FROM "replicator"."versions" AS v
+            WHERE v.key = jsonb_build_object('dataareaid', "l"."k_1", 'account_num', "l"."k_2")
+              AND v.map_name = 'customers_organization' AND v.side = 'left'
+            LIMIT 1) AS v ON true
       LEFT JOIN LATERAL (
            -- This side's own changes of the row still queued to cross: its newest
            -- writes, not yet in its clock.
@@ -8972,8 +9105,9 @@ WITH incoming AS (
        SET seen = j.seen_before
       FROM planned AS j
      WHERE NOT (j.present AND NOT j.exists_after) AND NOT j.holding AND NOT j.forced
-       AND q.direction = 'to_right' AND q.map_name = 'customers_organization'
-       AND q.key = j.own_key AND q.seen IS NULL
+       AND q.key = ANY (ARRAY(SELECT p.own_key FROM planned AS p))
+       AND q.key = j.own_key AND q.map_name = 'customers_organization' AND q.direction = 'to_right'
+       AND q.seen IS NULL
 ), logged AS (
     -- One row per conflict; a manual one waits, one per key, until replicator resolve.
     INSERT INTO "replicator"."conflict_log" AS x (map_name, direction, change_id, op, key, target_key, incoming,
@@ -9163,7 +9297,7 @@ BEGIN
 END
 $apply$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_left/apply', 'c04b0c2fe75b32314d16a74c8a2138efa0b3acd07d52eab100950adf99731522', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
+VALUES ('map/customers_organization/to_left/apply', '537e9e25e57942b07231ccce5074116463d2d03f8a96930db6bf4f062afa1113', $sql$-- Removing map 'customers_organization' ('to_left') must not throw away changes held for it.
 DO $guard$
 DECLARE
     v_held bigint;
@@ -10080,8 +10214,10 @@ BEGIN
                    d.new_key, d.new_in),
                (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
                ) AS q(step, op, image, refs, key, wanted)
-          LEFT JOIN "replicator"."versions" AS v
-                 ON v.map_name = 'companies' AND v.side = 'left' AND v.key = q.key
+          LEFT JOIN LATERAL (
+               SELECT v.clock, v.applied_lsn FROM "replicator"."versions" AS v
+                WHERE v.key = q.key AND v.map_name = 'companies' AND v.side = 'left'
+                LIMIT 1) AS v ON true
          WHERE q.wanted AND NOT d.unchanged
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
@@ -10111,7 +10247,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/wal', '1ad7d882d92efee62090280e9adb18c1d55d87fe20f9e8f537cc02f4480d67e5', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/companies/to_right/wal', '5293c19847561e559ae714f70321949a6e827418b5610a0f1c6cb0eaa7d1cac9', $sql$-- Removing map 'companies' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -10249,8 +10385,10 @@ BEGIN
                    d.new_key, d.new_in),
                (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
                ) AS q(step, op, image, refs, key, wanted)
-          LEFT JOIN "replicator"."versions" AS v
-                 ON v.map_name = 'contact_persons' AND v.side = 'left' AND v.key = q.key
+          LEFT JOIN LATERAL (
+               SELECT v.clock, v.applied_lsn FROM "replicator"."versions" AS v
+                WHERE v.key = q.key AND v.map_name = 'contact_persons' AND v.side = 'left'
+                LIMIT 1) AS v ON true
          WHERE q.wanted AND NOT d.unchanged
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
@@ -10280,7 +10418,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/wal', 'dc2c2067370a6e6b7e4f78256dcf44651db4bb1f8b25a349539456f62f3e174a', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/contact_persons/to_right/wal', 'db7729e1ac77e24660dce6ae8ee935edef633a34b7dbdeaae9a48fea97afb1a6', $sql$-- Removing map 'contact_persons' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -10418,8 +10556,10 @@ BEGIN
                    d.new_key, d.new_in),
                (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
                ) AS q(step, op, image, refs, key, wanted)
-          LEFT JOIN "replicator"."versions" AS v
-                 ON v.map_name = 'customer_groups' AND v.side = 'left' AND v.key = q.key
+          LEFT JOIN LATERAL (
+               SELECT v.clock, v.applied_lsn FROM "replicator"."versions" AS v
+                WHERE v.key = q.key AND v.map_name = 'customer_groups' AND v.side = 'left'
+                LIMIT 1) AS v ON true
          WHERE q.wanted AND NOT d.unchanged
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
@@ -10449,7 +10589,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/wal', '328bad8eeafc399dfca3a9a89a01c7dfe635de21176fac84fe9870a91f0cb55c', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_groups/to_right/wal', '2739bd26d3520378c52f0fa1ff66508b3b850595930eea68cce568539853cdd5', $sql$-- Removing map 'customer_groups' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -10587,8 +10727,10 @@ BEGIN
                    d.new_key, d.new_in),
                (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
                ) AS q(step, op, image, refs, key, wanted)
-          LEFT JOIN "replicator"."versions" AS v
-                 ON v.map_name = 'customer_payment_methods' AND v.side = 'left' AND v.key = q.key
+          LEFT JOIN LATERAL (
+               SELECT v.clock, v.applied_lsn FROM "replicator"."versions" AS v
+                WHERE v.key = q.key AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+                LIMIT 1) AS v ON true
          WHERE q.wanted AND NOT d.unchanged
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
@@ -10618,7 +10760,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/wal', '88cc732bcc4617a9a7c68ff76afaaba59baa70aa66ccc8a02ed29e69b38c5cbc', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customer_payment_methods/to_right/wal', '8dd462b5292a87579753545b8a2a458d70860fb16c352a17362d4027dd46af3d', $sql$-- Removing map 'customer_payment_methods' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -10756,8 +10898,10 @@ BEGIN
                    d.new_key, d.new_in),
                (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
                ) AS q(step, op, image, refs, key, wanted)
-          LEFT JOIN "replicator"."versions" AS v
-                 ON v.map_name = 'customers_person' AND v.side = 'left' AND v.key = q.key
+          LEFT JOIN LATERAL (
+               SELECT v.clock, v.applied_lsn FROM "replicator"."versions" AS v
+                WHERE v.key = q.key AND v.map_name = 'customers_person' AND v.side = 'left'
+                LIMIT 1) AS v ON true
          WHERE q.wanted AND NOT d.unchanged
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
@@ -10787,7 +10931,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/wal', 'f348b51b466a79f65f705dea91087433a6c3fa9913142af4e699ea4668227af3', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_person/to_right/wal', '695b0cecba310fc5d0ced49a85d7c8ca1d7c50f814d9d5ed08284e0dec953361', $sql$-- Removing map 'customers_person' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -10925,8 +11069,10 @@ BEGIN
                    d.new_key, d.new_in),
                (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
                ) AS q(step, op, image, refs, key, wanted)
-          LEFT JOIN "replicator"."versions" AS v
-                 ON v.map_name = 'loyalty_cards' AND v.side = 'left' AND v.key = q.key
+          LEFT JOIN LATERAL (
+               SELECT v.clock, v.applied_lsn FROM "replicator"."versions" AS v
+                WHERE v.key = q.key AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+                LIMIT 1) AS v ON true
          WHERE q.wanted AND NOT d.unchanged
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
@@ -10956,7 +11102,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/wal', '5756cc9e2141f4de27f7768eeb7eba6408947bf22eb6baddbf3bc5f5f6103da7', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/loyalty_cards/to_right/wal', '5478867268952f355ba87c7666e371ff9ec3595c4f2be233087b83eb5c7982e3', $sql$-- Removing map 'loyalty_cards' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11094,8 +11240,10 @@ BEGIN
                    d.new_key, d.new_in),
                (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
                ) AS q(step, op, image, refs, key, wanted)
-          LEFT JOIN "replicator"."versions" AS v
-                 ON v.map_name = 'name_affixes' AND v.side = 'left' AND v.key = q.key
+          LEFT JOIN LATERAL (
+               SELECT v.clock, v.applied_lsn FROM "replicator"."versions" AS v
+                WHERE v.key = q.key AND v.map_name = 'name_affixes' AND v.side = 'left'
+                LIMIT 1) AS v ON true
          WHERE q.wanted AND NOT d.unchanged
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
@@ -11125,7 +11273,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/wal', 'fa575ce8b3e811020f8ac8b9256f52e84b10fc1ddb3c75336928da036f9bed38', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/name_affixes/to_right/wal', 'e4b4e49c05755dabdca0910cf5cbc71f7e175de8076f5027d350b5941fd19b1b', $sql$-- Removing map 'name_affixes' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11263,8 +11411,10 @@ BEGIN
                    d.new_key, d.new_in),
                (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
                ) AS q(step, op, image, refs, key, wanted)
-          LEFT JOIN "replicator"."versions" AS v
-                 ON v.map_name = 'payment_days' AND v.side = 'left' AND v.key = q.key
+          LEFT JOIN LATERAL (
+               SELECT v.clock, v.applied_lsn FROM "replicator"."versions" AS v
+                WHERE v.key = q.key AND v.map_name = 'payment_days' AND v.side = 'left'
+                LIMIT 1) AS v ON true
          WHERE q.wanted AND NOT d.unchanged
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
@@ -11294,7 +11444,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/wal', '8dd0fb9604dcf9dfefcf660c41f889d8c44750bfaae08e6f04e1bb127dbb48ec', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_days/to_right/wal', 'f33df4eedcee0d53c325443a0288f0c95b711c57954441622f62a0438f0c6430', $sql$-- Removing map 'payment_days' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11434,8 +11584,10 @@ BEGIN
                    d.new_key, d.new_in),
                (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
                ) AS q(step, op, image, refs, key, wanted)
-          LEFT JOIN "replicator"."versions" AS v
-                 ON v.map_name = 'payment_day_lines' AND v.side = 'left' AND v.key = q.key
+          LEFT JOIN LATERAL (
+               SELECT v.clock, v.applied_lsn FROM "replicator"."versions" AS v
+                WHERE v.key = q.key AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+                LIMIT 1) AS v ON true
          WHERE q.wanted AND NOT d.unchanged
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
@@ -11466,7 +11618,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/wal', '02e2317545a3a355d15fd4d4989d8b2c2328e22b17627ca833c33f78115e52c8', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_day_lines/to_right/wal', '449f3fa6422829e49b11a201504942910119b0627dffc213758238d5f0cb5eda', $sql$-- Removing map 'payment_day_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11606,8 +11758,10 @@ BEGIN
                    d.new_key, d.new_in),
                (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
                ) AS q(step, op, image, refs, key, wanted)
-          LEFT JOIN "replicator"."versions" AS v
-                 ON v.map_name = 'payment_schedules' AND v.side = 'left' AND v.key = q.key
+          LEFT JOIN LATERAL (
+               SELECT v.clock, v.applied_lsn FROM "replicator"."versions" AS v
+                WHERE v.key = q.key AND v.map_name = 'payment_schedules' AND v.side = 'left'
+                LIMIT 1) AS v ON true
          WHERE q.wanted AND NOT d.unchanged
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
@@ -11637,7 +11791,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/wal', 'dfc9b6b85d66798976544dfce84a449f786b165aa58d8f5aec32abcad4c93e3d', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedules/to_right/wal', '880892edc73132ce9472f27d395abcc6a12216a98a668e8827f0f27866a8e2b7', $sql$-- Removing map 'payment_schedules' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11777,8 +11931,10 @@ BEGIN
                    d.new_key, d.new_in),
                (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
                ) AS q(step, op, image, refs, key, wanted)
-          LEFT JOIN "replicator"."versions" AS v
-                 ON v.map_name = 'payment_schedule_lines' AND v.side = 'left' AND v.key = q.key
+          LEFT JOIN LATERAL (
+               SELECT v.clock, v.applied_lsn FROM "replicator"."versions" AS v
+                WHERE v.key = q.key AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+                LIMIT 1) AS v ON true
          WHERE q.wanted AND NOT d.unchanged
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
@@ -11809,7 +11965,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/wal', '643f4cbc91d1e9e49ec6a59a714b1dea498602d2d110ab29cb00051870da9503', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_schedule_lines/to_right/wal', '2e781ea49cb307c2af94028edc52cd8cce4197900b557ea4547d6c1b2cb55372', $sql$-- Removing map 'payment_schedule_lines' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -11953,8 +12109,10 @@ BEGIN
                    d.new_key, d.new_in),
                (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
                ) AS q(step, op, image, refs, key, wanted)
-          LEFT JOIN "replicator"."versions" AS v
-                 ON v.map_name = 'payment_terms' AND v.side = 'left' AND v.key = q.key
+          LEFT JOIN LATERAL (
+               SELECT v.clock, v.applied_lsn FROM "replicator"."versions" AS v
+                WHERE v.key = q.key AND v.map_name = 'payment_terms' AND v.side = 'left'
+                LIMIT 1) AS v ON true
          WHERE q.wanted AND NOT d.unchanged
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
@@ -11986,7 +12144,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/wal', '74c60ec276b43f9fc0ec917e8e3d224dca32eac6260f41d12e5a200c9ba80552', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/payment_terms/to_right/wal', 'ec3c717e3cb76b84ea124ad6d50e4d1dc954326f412923f81b37acab26b7ded0', $sql$-- Removing map 'payment_terms' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -12134,8 +12292,10 @@ BEGIN
                    d.new_key, d.new_in),
                (3, 'T', '{}'::jsonb, NULL::jsonb, NULL::jsonb, d.op = 'T')
                ) AS q(step, op, image, refs, key, wanted)
-          LEFT JOIN "replicator"."versions" AS v
-                 ON v.map_name = 'customers_organization' AND v.side = 'left' AND v.key = q.key
+          LEFT JOIN LATERAL (
+               SELECT v.clock, v.applied_lsn FROM "replicator"."versions" AS v
+                WHERE v.key = q.key AND v.map_name = 'customers_organization' AND v.side = 'left'
+                LIMIT 1) AS v ON true
          WHERE q.wanted AND NOT d.unchanged
     ), late AS (
         -- A row the replicator wrote after these changes: it crosses once, as it is now
@@ -12168,7 +12328,7 @@ BEGIN
 END
 $wal$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/wal', 'f7b5a9de396593fc27b17de08d5e6986ff87447ebd11617aecddb95c35c7d4b0', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
+VALUES ('map/customers_organization/to_right/wal', 'c677e6c12392a9850863e50934bf56fd21aaa5a17d701aa9aa3e731a558c859a', $sql$-- Removing map 'customers_organization' ('to_right') must not throw away changes still queued for it.
 DO $guard$
 DECLARE
     v_queued bigint;
@@ -12274,15 +12434,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'companies' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'companies' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/companies/to_right/absorb', '3803c5c181db84eb5e655e0fcf3061e759383ec42cc54d82898e6f89d46660fd', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
+VALUES ('map/companies/to_right/absorb', 'c5435dd8c2e828f2ae43db93bcb5a3aa9368fed5f807237ca089fd8cd8885a9e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_companies_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12339,15 +12503,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'contact_persons' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'contact_persons' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/contact_persons/to_right/absorb', '2e0961524b06de22114d1825ef912ec6a3de4e3984c17c5959a2cf87402fab93', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
+VALUES ('map/contact_persons/to_right/absorb', 'fb67660e5d44084c068593c0d04810216e62d3b896cc6847c2b0b43dc1bf4b54', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_contact_persons_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12380,15 +12548,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customer_groups' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customer_groups' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_groups/to_right/absorb', 'eea84b3d3c355c1ece165c1160722cadcaf9247996e44e228136cece3fb7e3e6', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
+VALUES ('map/customer_groups/to_right/absorb', '55a3d7c6b482793214a11c88c21c06e63762cd6c27ec5119686a9b2c0c9e1947', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_groups_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12427,15 +12599,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customer_payment_methods' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customer_payment_methods' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customer_payment_methods/to_right/absorb', '21bc3b44bb3846df5128182f94638191d421f8d7277a59d41cbb0e188a6c84a2', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
+VALUES ('map/customer_payment_methods/to_right/absorb', '72fc93ec897b15998ac4c6afce6e928066975833c7e89cd2d900006b83388273', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customer_payment_methods_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12492,15 +12668,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customers_person' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customers_person' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_person/to_right/absorb', 'f608c6d2d29c08be4695935fee8c0755ab534ec369ddf5fc75ad154955af576b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
+VALUES ('map/customers_person/to_right/absorb', '602ec9253b8887c16dc79d3f90bcfb616784d646370cafa060f494e36903dc43', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_person_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12545,15 +12725,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'loyalty_cards' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'loyalty_cards' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/loyalty_cards/to_right/absorb', '69541f4af76a0161a347643edd2ad1a766df726af06d0a07b6f24e4618f60d19', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
+VALUES ('map/loyalty_cards/to_right/absorb', '9e6b44c5d8b78f50ed472a5123aafd4f99a0eb195ed3568b522464ef28c3fe6e', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_loyalty_cards_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12586,15 +12770,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'name_affixes' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'name_affixes' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/name_affixes/to_right/absorb', '6921fac5033c1dec3d4f1a74be639d5d013cfae04b08b9d2e42819fecf63c187', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
+VALUES ('map/name_affixes/to_right/absorb', '2ba22ba474c896f77a99d532bd0149c08a21a8a8bbe15e005532e01299d0c4b8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_name_affixes_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12627,15 +12815,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_days' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_days' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_days/to_right/absorb', '66769cab8ddb7932374097d6d7b0b78a6a82bab23e0c6bde6c65225544925f5c', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
+VALUES ('map/payment_days/to_right/absorb', 'e3b454e393352e513ee22e6fcd82fddac63773f2fd82b6a69a1e1d1f7c7e214b', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_days_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12674,15 +12866,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_day_lines' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_day_lines' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_day_lines/to_right/absorb', 'c6ad8ac6251c26ae1d26545e9007ef3ee7786137d819e1ac5d14d095a2f030b4', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
+VALUES ('map/payment_day_lines/to_right/absorb', '686d3e2165e60e3e309ea764f04456d240ab1e0a59ac451730b31986f2034d70', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_day_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12721,15 +12917,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_schedules' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_schedules' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedules/to_right/absorb', 'd9553c4c813130c1a89ec2789344b0ce2d2bf5b2c60f85b6b39a471534ab80dc', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
+VALUES ('map/payment_schedules/to_right/absorb', '185b63ca542c07f32f030ad41ea99edc59fc2734ab61fd946b508b5de975cdff', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedules_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12774,15 +12974,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_schedule_lines' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_schedule_lines' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_schedule_lines/to_right/absorb', '423511d7f3f6b10439504c94a8ee8aaa8012c73b90c0da41e97496a34a1113c8', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
+VALUES ('map/payment_schedule_lines/to_right/absorb', '9c47a4c53fe8a9855962f1feab9d5e81ca5cc4b33ce453c3ebe531403ba675bd', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_schedule_lines_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12833,15 +13037,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'payment_terms' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'payment_terms' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/payment_terms/to_right/absorb', '552d87ceba5d20387809f6ce6e101538c53e1e84716016b263e4364d807cc19a', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
+VALUES ('map/payment_terms/to_right/absorb', 'd8a0ce26963017e82d96d21a5b4c06e85a91ad5e608174cd02c428d9b89fd276', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_payment_terms_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -12916,15 +13124,19 @@ AS $absorb$
                    (array_agg(c.image ORDER BY c.id DESC))[1] AS newest_image
               FROM jsonb_to_recordset(p_changes)
                    AS c(id bigint, op text, image jsonb, before jsonb, key jsonb, stamp bigint)
-              LEFT JOIN "replicator"."versions" AS v
-                     ON v.map_name = 'customers_organization' AND v.side = 'left' AND v.key = c.key
+              -- One lookup by primary key per change (LIMIT: a plan made while the table
+              -- looked small would otherwise read every clock of the map for each one).
+              LEFT JOIN LATERAL (
+                   SELECT v.clock FROM "replicator"."versions" AS v
+                    WHERE v.key = c.key AND v.map_name = 'customers_organization' AND v.side = 'left'
+                    LIMIT 1) AS v ON true
              WHERE c.op <> 'T' AND c.key IS NOT NULL
              GROUP BY c.key, v.clock) AS j
         ON CONFLICT (map_name, side, key)
         DO UPDATE SET clock = EXCLUDED.clock, gone = coalesce(EXCLUDED.gone, v.gone), touched_at = now()
 $absorb$;
 INSERT INTO replicator.deployed_artifact (name, sha256, drop_sql)
-VALUES ('map/customers_organization/to_right/absorb', 'c053def0e3b3af2addc860c75f372db6ee41e6446ddf41d79b7acea63a568982', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
+VALUES ('map/customers_organization/to_right/absorb', '1090d16ada937914fdb3a91d345b5d02bb8656929e80678720423b1449737e31', $sql$DROP FUNCTION IF EXISTS "replicator"."absorb_customers_organization_to_right"(jsonb);
 $sql$)
 ON CONFLICT (name) DO UPDATE
    SET sha256 = EXCLUDED.sha256, drop_sql = EXCLUDED.drop_sql, deployed_at = now();
@@ -13519,6 +13731,6 @@ GRANT USAGE ON SCHEMA replicator TO "replicator_runtime";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA replicator TO "replicator_runtime";
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA replicator TO "replicator_runtime";
 
-INSERT INTO replicator.deployment (bundle_sha256) VALUES ('8a0c3bf2866a8a910fcf96d1fb4358d89f0ae15002eb9cdaf07459f787dcbde6');
+INSERT INTO replicator.deployment (bundle_sha256) VALUES ('644d544d76b93f3eb952389b49a343f374de5c9b460567c6687d0826554023eb');
 INSERT INTO replicator.activity_log (kind, message, detail)
-VALUES ('deploy', 'deployed bundle 8a0c3bf2866a: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '8a0c3bf2866a8a910fcf96d1fb4358d89f0ae15002eb9cdaf07459f787dcbde6'));
+VALUES ('deploy', 'deployed bundle 644d544d76b9: 59 to create, 0 to replace, 0 to drop, create slot replicator_fno', jsonb_build_object('bundle', '644d544d76b93f3eb952389b49a343f374de5c9b460567c6687d0826554023eb'));
